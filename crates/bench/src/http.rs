@@ -1,0 +1,134 @@
+//! Order placement through the HTTP API, against the HTTP bound: a minimal endpoint that parses
+//! the same request body and answers 201 without touching storage, driven by the same generator.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::post;
+use hyper::body::Bytes;
+use lunas_engine::{Engine, SystemClock};
+
+use crate::loadgen::{self, Load};
+
+const RATIO_MIN: f64 = 0.5;
+const P99_MS_MAX: f64 = 50.0;
+const BODIES: usize = 4096;
+
+pub(crate) async fn run(clients: usize, seconds: u64) -> anyhow::Result<()> {
+    println!(
+        "== bench http: {clients} clients, {seconds} s per side, SQLite WAL synchronous=FULL ({})",
+        crate::machine()
+    );
+    let bodies: Arc<Vec<Bytes>> = Arc::new(
+        (0..BODIES)
+            .map(|i| {
+                Bytes::from(
+                    serde_json::json!({
+                        "customer": {"phone": crate::phone(i), "name": format!("Pembeli {}", i % crate::BENCH_BUYERS), "honorific": "kak"},
+                        "items": [{"sku": crate::sku(i), "qty": 1}],
+                        "payment_method": "bank_transfer"
+                    })
+                    .to_string(),
+                )
+            })
+            .collect(),
+    );
+
+    // The bound.
+    let bound_app = Router::new().route(
+        "/api/v1/orders",
+        post(|body: axum::Json<serde_json::Value>| async move {
+            let _ = body;
+            (axum::http::StatusCode::CREATED, r#"{"id":1}"#)
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop_bound, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, bound_app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    let bound = loadgen::run(Load {
+        addr,
+        path: "/api/v1/orders",
+        token: None,
+        bodies: bodies.clone(),
+        clients,
+        duration: Duration::from_secs(seconds),
+        expect_status: 201,
+    })
+    .await?;
+    let _ = stop_bound.send(());
+    server.await??;
+    print_side("bound (parse + 201)", &bound);
+
+    // lunas.
+    let dir = tempfile::tempdir()?;
+    let store = crate::fresh_store(dir.path()).await?;
+    let token = lunas_engine::tokens::create(&store, "bench", jiff::Timestamp::now()).await?;
+    let engine = Arc::new(Engine::new(store.clone(), Arc::new(SystemClock)).await?);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop_lunas, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(lunas_web::serve(
+        listener,
+        lunas_web::AppState::new(engine),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let lunas = loadgen::run(Load {
+        addr,
+        path: "/api/v1/orders",
+        token: Some(token),
+        bodies,
+        clients,
+        duration: Duration::from_secs(seconds),
+        expect_status: 201,
+    })
+    .await?;
+    let _ = stop_lunas.send(());
+    server.await??;
+    print_side("lunas POST /api/v1/orders", &lunas);
+    let totals = store.totals().await?;
+    anyhow::ensure!(
+        totals.orders as usize == lunas.ok,
+        "{} orders acknowledged, {} stored",
+        lunas.ok,
+        totals.orders
+    );
+    store.close().await;
+
+    let ratio = lunas.rate() / bound.rate();
+    let p99 = lunas.percentile_ms(0.99);
+    println!(
+        "ratio {ratio:.2} (bound ≥ {RATIO_MIN}) {}; lunas p99 {p99:.1} ms (bound < {P99_MS_MAX} ms) {}",
+        if ratio >= RATIO_MIN {
+            "OK"
+        } else {
+            "BELOW BOUND"
+        },
+        if p99 < P99_MS_MAX {
+            "OK"
+        } else {
+            "ABOVE BOUND"
+        }
+    );
+    Ok(())
+}
+
+fn print_side(name: &str, result: &loadgen::LoadResult) {
+    println!(
+        "{name:<28} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} ok, {} failed)",
+        result.rate(),
+        result.percentile_ms(0.50),
+        result.percentile_ms(0.99),
+        result.ok,
+        result.failed
+    );
+}

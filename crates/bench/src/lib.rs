@@ -1,0 +1,151 @@
+//! Benchmark programs behind `lunas bench …`. Machines here are noisy, so every figure is measured
+//! beside its peer or bound in the same run and printed as a ratio.
+
+mod expiry;
+mod http;
+mod loadgen;
+mod orders;
+mod rss;
+
+use std::sync::Arc;
+
+use lunas_core::{Actor, CustomerInfo, Money, PaymentMethod, Phone, Quantity, Sku};
+use lunas_engine::{Engine, PlaceOrder};
+use lunas_store::{DatabaseUrl, NewOrderLine, OpenOptions, ProductInput, Store};
+
+#[derive(clap::Subcommand, Clone, Debug)]
+pub enum Which {
+    /// Order placement through storage and engine (no HTTP) against a raw rusqlite peer.
+    Orders {
+        /// Orders to place.
+        #[arg(long, default_value_t = 100_000)]
+        orders: usize,
+        /// Concurrent placements.
+        #[arg(long, default_value_t = 256)]
+        concurrency: usize,
+    },
+    /// Order placement through the HTTP API against a minimal endpoint (the HTTP bound).
+    Http {
+        /// Concurrent clients, one keep-alive connection each.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Seconds of load on each side.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// 100,000 holds falling due at the same instant, against the 10 s bound.
+    Expiry {
+        #[arg(long, default_value_t = 100_000)]
+        holds: usize,
+    },
+    /// Idle memory of `lunas serve`.
+    Rss,
+    /// All of the above with their defaults.
+    All,
+}
+
+pub async fn run(which: Which) -> anyhow::Result<()> {
+    match which {
+        Which::Orders {
+            orders,
+            concurrency,
+        } => orders::run(orders, concurrency).await,
+        Which::Http { clients, seconds } => http::run(clients, seconds).await,
+        Which::Expiry { holds } => expiry::run(holds).await,
+        Which::Rss => rss::run().await,
+        Which::All => {
+            orders::run(100_000, 256).await?;
+            http::run(64, 10).await?;
+            expiry::run(100_000).await?;
+            rss::run().await
+        }
+    }
+}
+
+/// SKUs and buyers the benchmarks spread their orders over.
+pub(crate) const BENCH_SKUS: usize = 100;
+pub(crate) const BENCH_BUYERS: usize = 1000;
+
+pub(crate) fn sku(i: usize) -> String {
+    format!("SKU-{:03}", i % BENCH_SKUS)
+}
+
+pub(crate) fn phone(i: usize) -> String {
+    format!("+62812{:08}", 10_000_000 + i % BENCH_BUYERS)
+}
+
+/// A fresh SQLite store in `dir` with `BENCH_SKUS` products of ample stock.
+pub(crate) async fn fresh_store(dir: &std::path::Path) -> anyhow::Result<Store> {
+    let url = DatabaseUrl::Sqlite(dir.join("bench.db"));
+    let store = Store::open(&url, OpenOptions::default()).await?;
+    let now = jiff::Timestamp::now();
+    for i in 0..BENCH_SKUS {
+        store
+            .put_product(
+                ProductInput {
+                    sku: Sku::parse(&sku(i))?,
+                    name: format!("Produk uji {i}"),
+                    price: Money::price(50_000 + i as i64 * 1000)?,
+                    stock: 1_000_000_000,
+                },
+                now,
+            )
+            .await??;
+    }
+    Ok(store)
+}
+
+pub(crate) fn place_request(i: usize, pay_within: Option<lunas_core::PayWindow>) -> PlaceOrder {
+    PlaceOrder {
+        customer: CustomerInfo {
+            phone: Phone::parse(&phone(i)).expect("bench phones are valid"),
+            name: format!("Pembeli {}", i % BENCH_BUYERS),
+            email: None,
+            honorific: None,
+        },
+        lines: vec![NewOrderLine {
+            sku: Sku::parse(&sku(i)).expect("bench SKUs are valid"),
+            qty: Quantity::new(1).expect("1 is a quantity"),
+        }],
+        payment_method: PaymentMethod::BankTransfer,
+        pay_within,
+        actor: Actor::from_stored("bench".into()),
+        idempotency: None,
+    }
+}
+
+/// Places `count` orders with `concurrency` tasks; returns the seconds it took.
+pub(crate) async fn place_concurrently(
+    engine: Arc<Engine>,
+    count: usize,
+    concurrency: usize,
+    pay_within: Option<lunas_core::PayWindow>,
+) -> anyhow::Result<f64> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let engine = engine.clone();
+        let next = next.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= count {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                engine.place_order(place_request(i, pay_within)).await?;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+pub(crate) fn machine() -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    format!("{cores} cores, {}", std::env::consts::ARCH)
+}

@@ -1,0 +1,26 @@
+//! Domain types and rules of lunas.
+//!
+//! This crate knows nothing about IO, async runtimes, SQL or HTTP, and it never reads the clock:
+//! every rule that depends on time takes the current time as an argument. Raw strings from the
+//! outside world are parsed into the types here (`Phone`, `Sku`, `Money`, `PayWindow`) at the edge,
+//! so code further in never handles an unchecked value.
+
+pub mod money;
+pub mod order;
+pub mod phone;
+pub mod settings;
+pub mod sku;
+pub mod time;
+
+pub use money::{Currency, Money, MoneyError};
+pub use order::{
+    Actor, CustomerInfo, HoldState, Honorific, Order, OrderEvent, OrderId, OrderItem, OrderStatus,
+    PaymentDecision, PaymentMethod, PaymentRecord, Quantity, TransitionError,
+};
+pub use phone::{Phone, PhoneError};
+pub use settings::{PaymentWindows, Settings};
+pub use sku::{Sku, SkuError};
+pub use time::{PayWindow, PayWindowError};
+
+/// Time as lunas stores it: an instant in UTC. Shown in the store's time zone at the edges.
+pub type Timestamp = jiff::Timestamp;

@@ -1,0 +1,475 @@
+//! Orders, their items and holds, and the order state machine.
+//!
+//! The functions `decide_*` are the only place where lunas decides whether a transition is allowed.
+//! Storage calls them inside the transaction that applies the transition, with the order's current
+//! state as read in that transaction, so a late, repeated or racing request still gets one answer.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Money, Phone, Sku, Timestamp};
+
+/// Most lines one order may have.
+pub const ITEMS_PER_ORDER_MAX: usize = 100;
+/// Most units of one SKU on one order.
+pub const QUANTITY_MAX: i64 = 10_000;
+/// Longest buyer name, product name, reason or payment reference, in characters.
+pub const TEXT_LEN_MAX: usize = 200;
+/// Longest email address (RFC 5321 path limit).
+pub const EMAIL_LEN_MAX: usize = 254;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OrderId(pub i64);
+
+impl std::fmt::Display for OrderId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    AwaitingPayment,
+    Paid,
+    Expired,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    BankTransfer,
+    Ewallet,
+    Qris,
+    VirtualAccount,
+    Cod,
+}
+
+/// What became of the stock an order line holds. A hold moves out of `Held` exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldState {
+    /// The units count as `reserved` on the product.
+    Held,
+    /// The order expired or was cancelled; the units are on sale again.
+    Released,
+    /// The order was paid; the units left `on_hand` as a sale.
+    Converted,
+}
+
+/// How the seller addresses the buyer in messages; `kak` when nothing was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Honorific {
+    Kak,
+    Sis,
+    Bund,
+    Gan,
+    Pak,
+    Bu,
+    Mas,
+    Mbak,
+}
+
+/// A positive count of units on one order line, at most `QUANTITY_MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Quantity(i64);
+
+/// Who made a transition: `system` (timers), `api:<token name>`, later staff and gateways.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Actor(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerInfo {
+    pub phone: Phone,
+    pub name: String,
+    pub email: Option<String>,
+    pub honorific: Option<Honorific>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderItem {
+    pub sku: Sku,
+    pub name: String,
+    pub unit_price: Money,
+    pub qty: Quantity,
+    pub hold: HoldState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRecord {
+    pub amount: Money,
+    pub reference: Option<String>,
+    pub recorded_at: Timestamp,
+    pub actor: Actor,
+}
+
+/// One transition in an order's history. `from` is `None` for the placement itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderEvent {
+    pub at: Timestamp,
+    pub actor: Actor,
+    pub from: Option<OrderStatus>,
+    pub to: OrderStatus,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: OrderId,
+    pub status: OrderStatus,
+    pub customer: CustomerInfo,
+    pub items: Vec<OrderItem>,
+    pub total: Money,
+    pub amount_paid: Money,
+    pub payment_method: PaymentMethod,
+    pub pay_by: Option<Timestamp>,
+    pub placed_at: Timestamp,
+    pub payments: Vec<PaymentRecord>,
+    pub events: Vec<OrderEvent>,
+}
+
+/// A transition the order's current status does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("order is {}, it cannot be {action}", status.as_str())]
+pub struct TransitionError {
+    pub status: OrderStatus,
+    pub action: &'static str,
+}
+
+/// What recording a payment does to an order that is awaiting payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentDecision {
+    /// Some money arrived; the order keeps waiting for the rest.
+    Partial { amount_paid: Money },
+    /// The total is covered: the order becomes `paid` and its holds become sales.
+    PaidInFull { amount_paid: Money },
+}
+
+/// What a fired expiry timer does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryDecision {
+    /// The order is unpaid and its deadline has passed: expire it and release its holds.
+    Expire,
+    /// The deadline moved later than the timer; leave the order alone.
+    NotDue,
+    /// The order already left `awaiting_payment`; the timer has nothing to do.
+    Moot,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 4] = [
+        OrderStatus::AwaitingPayment,
+        OrderStatus::Paid,
+        OrderStatus::Expired,
+        OrderStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::AwaitingPayment => "awaiting_payment",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Expired => "expired",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<OrderStatus> {
+        OrderStatus::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// Whether the order still holds stock that is neither sold nor released.
+    pub fn holds_stock(self) -> bool {
+        self == OrderStatus::AwaitingPayment
+    }
+}
+
+impl PaymentMethod {
+    pub const ALL: [PaymentMethod; 5] = [
+        PaymentMethod::BankTransfer,
+        PaymentMethod::Ewallet,
+        PaymentMethod::Qris,
+        PaymentMethod::VirtualAccount,
+        PaymentMethod::Cod,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::BankTransfer => "bank_transfer",
+            PaymentMethod::Ewallet => "ewallet",
+            PaymentMethod::Qris => "qris",
+            PaymentMethod::VirtualAccount => "virtual_account",
+            PaymentMethod::Cod => "cod",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<PaymentMethod> {
+        PaymentMethod::ALL.into_iter().find(|m| m.as_str() == raw)
+    }
+}
+
+impl HoldState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldState::Held => "held",
+            HoldState::Released => "released",
+            HoldState::Converted => "converted",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<HoldState> {
+        [HoldState::Held, HoldState::Released, HoldState::Converted]
+            .into_iter()
+            .find(|h| h.as_str() == raw)
+    }
+}
+
+impl Honorific {
+    pub const ALL: [Honorific; 8] = [
+        Honorific::Kak,
+        Honorific::Sis,
+        Honorific::Bund,
+        Honorific::Gan,
+        Honorific::Pak,
+        Honorific::Bu,
+        Honorific::Mas,
+        Honorific::Mbak,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Honorific::Kak => "kak",
+            Honorific::Sis => "sis",
+            Honorific::Bund => "bund",
+            Honorific::Gan => "gan",
+            Honorific::Pak => "pak",
+            Honorific::Bu => "bu",
+            Honorific::Mas => "mas",
+            Honorific::Mbak => "mbak",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Honorific> {
+        let raw = raw.trim().to_ascii_lowercase();
+        Honorific::ALL.into_iter().find(|h| h.as_str() == raw)
+    }
+}
+
+impl Quantity {
+    pub fn new(units: i64) -> Option<Quantity> {
+        (1..=QUANTITY_MAX)
+            .contains(&units)
+            .then_some(Quantity(units))
+    }
+
+    /// Wraps a quantity read back from storage, where it was validated on the way in.
+    pub fn from_stored(units: i64) -> Quantity {
+        Quantity(units)
+    }
+
+    pub fn units(self) -> i64 {
+        self.0
+    }
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor("system".to_owned())
+    }
+
+    pub fn api_token(token_name: &str) -> Actor {
+        Actor(format!("api:{token_name}"))
+    }
+
+    pub fn from_stored(raw: String) -> Actor {
+        Actor(raw)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Trims a free-text field and checks its length; `None` when it is empty after trimming.
+pub fn clean_text(raw: &str) -> Result<Option<String>, TextError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    if trimmed.chars().count() > TEXT_LEN_MAX {
+        return Err(TextError::TooLong);
+    }
+    if trimmed.chars().any(|c| c.is_control()) {
+        return Err(TextError::ControlCharacter);
+    }
+    Ok(Some(trimmed.to_owned()))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error("must be at most {TEXT_LEN_MAX} characters")]
+    TooLong,
+    #[error("must not contain control characters")]
+    ControlCharacter,
+}
+
+/// A light syntactic check of an email address: one `@` with something on both sides, no spaces,
+/// at most 254 bytes. Delivery (a later issue) parses it fully with the SMTP library.
+pub fn looks_like_email(raw: &str) -> bool {
+    let raw = raw.trim();
+    let Some((local, domain)) = raw.split_once('@') else {
+        return false;
+    };
+    raw.len() <= EMAIL_LEN_MAX
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !raw.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Decides what a payment of `amount` does to an order in `status` that has `amount_paid` of
+/// `total` so far. Payments are accepted while the order awaits payment, even if its deadline has
+/// just passed and the expiry timer has not fired yet: the buyer paid and the stock is still held.
+pub fn decide_payment(
+    status: OrderStatus,
+    total: Money,
+    amount_paid: Money,
+    amount: Money,
+) -> Result<PaymentDecision, TransitionError> {
+    if status != OrderStatus::AwaitingPayment {
+        return Err(TransitionError {
+            status,
+            action: "paid",
+        });
+    }
+    let amount_paid = amount_paid
+        .checked_add(amount)
+        .expect("amounts are bounded by AMOUNT_MAX, so a sum cannot overflow");
+    if amount_paid >= total {
+        Ok(PaymentDecision::PaidInFull { amount_paid })
+    } else {
+        Ok(PaymentDecision::Partial { amount_paid })
+    }
+}
+
+/// Decides whether an order in `status` may be cancelled.
+pub fn decide_cancel(status: OrderStatus) -> Result<(), TransitionError> {
+    if status != OrderStatus::AwaitingPayment {
+        return Err(TransitionError {
+            status,
+            action: "cancelled",
+        });
+    }
+    Ok(())
+}
+
+/// Decides what an expiry timer firing at `now` does to an order in `status` due at `pay_by`.
+pub fn decide_expiry(
+    status: OrderStatus,
+    pay_by: Option<Timestamp>,
+    now: Timestamp,
+) -> ExpiryDecision {
+    if status != OrderStatus::AwaitingPayment {
+        return ExpiryDecision::Moot;
+    }
+    match pay_by {
+        Some(deadline) if deadline <= now => ExpiryDecision::Expire,
+        _ => ExpiryDecision::NotDue,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn money(amount: i64) -> Money {
+        Money::price(amount).unwrap()
+    }
+
+    #[test]
+    fn payment_covering_the_total_pays_the_order() {
+        let decision = decide_payment(
+            OrderStatus::AwaitingPayment,
+            money(150_000),
+            money(50_000),
+            money(100_000),
+        );
+        assert_eq!(
+            decision,
+            Ok(PaymentDecision::PaidInFull {
+                amount_paid: money(150_000)
+            })
+        );
+    }
+
+    #[test]
+    fn payment_short_of_the_total_is_kept_as_partial() {
+        let decision = decide_payment(
+            OrderStatus::AwaitingPayment,
+            money(150_000),
+            money(0),
+            money(100_000),
+        );
+        assert_eq!(
+            decision,
+            Ok(PaymentDecision::Partial {
+                amount_paid: money(100_000)
+            })
+        );
+    }
+
+    #[test]
+    fn only_orders_awaiting_payment_can_be_paid_or_cancelled() {
+        for status in [
+            OrderStatus::Paid,
+            OrderStatus::Expired,
+            OrderStatus::Cancelled,
+        ] {
+            assert!(decide_payment(status, money(1), money(0), money(1)).is_err());
+            assert!(decide_cancel(status).is_err());
+        }
+        assert!(decide_cancel(OrderStatus::AwaitingPayment).is_ok());
+    }
+
+    #[test]
+    fn expiry_fires_only_for_unpaid_orders_past_their_deadline() {
+        let deadline: Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();
+        let before: Timestamp = "2026-11-22T09:59:59Z".parse().unwrap();
+        let s = OrderStatus::AwaitingPayment;
+        assert_eq!(
+            decide_expiry(s, Some(deadline), deadline),
+            ExpiryDecision::Expire
+        );
+        assert_eq!(
+            decide_expiry(s, Some(deadline), before),
+            ExpiryDecision::NotDue
+        );
+        assert_eq!(decide_expiry(s, None, deadline), ExpiryDecision::NotDue);
+        assert_eq!(
+            decide_expiry(OrderStatus::Paid, Some(deadline), deadline),
+            ExpiryDecision::Moot
+        );
+    }
+
+    #[test]
+    fn quantities_are_bounded() {
+        assert!(Quantity::new(0).is_none());
+        assert!(Quantity::new(-1).is_none());
+        assert!(Quantity::new(QUANTITY_MAX + 1).is_none());
+        assert_eq!(Quantity::new(3).map(Quantity::units), Some(3));
+    }
+
+    #[test]
+    fn emails_get_a_light_check() {
+        assert!(looks_like_email("sari@example.co.id"));
+        assert!(!looks_like_email("sari@"));
+        assert!(!looks_like_email("sari example.com"));
+        assert!(!looks_like_email("@example.com"));
+        assert!(!looks_like_email("sari@localhost"));
+    }
+}

@@ -1,0 +1,112 @@
+//! Buyer phone numbers, the key of a buyer's record.
+//!
+//! Indonesian buyers write the same number as `0812…`, `62812…`, `+62 812-…` or `(0812) …`; all of
+//! these are one buyer. Parsing and validation use `phonenumber`, a port of Google's
+//! libphonenumber, with Indonesia as the default region, and the stored form is E.164 (`+62812…`).
+
+use serde::{Deserialize, Serialize};
+
+/// Longest raw input considered; longer strings are rejected before the parser sees them.
+pub const PHONE_INPUT_LEN_MAX: usize = 40;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Phone(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("phone number is empty")]
+    Empty,
+    #[error("phone number is too long")]
+    TooLong,
+    #[error("not a valid phone number")]
+    Invalid,
+}
+
+impl Phone {
+    /// Parses a number as a buyer would type it, assuming Indonesia when no country code is given.
+    pub fn parse(raw: &str) -> Result<Phone, PhoneError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(PhoneError::Empty);
+        }
+        if raw.len() > PHONE_INPUT_LEN_MAX {
+            return Err(PhoneError::TooLong);
+        }
+        if let Some(phone) = parse_valid(raw) {
+            return Ok(phone);
+        }
+        // `62812…` without the plus is how many buyers copy their own number out of WhatsApp.
+        // libphonenumber reads it as a national number, so try it once more as international.
+        if raw.starts_with("62") {
+            if let Some(phone) = parse_valid(&format!("+{raw}")) {
+                return Ok(phone);
+            }
+        }
+        Err(PhoneError::Invalid)
+    }
+
+    /// Wraps a number read back from storage, where it was normalised on the way in.
+    pub fn from_stored(e164: String) -> Phone {
+        Phone(e164)
+    }
+
+    /// The E.164 form, such as `+6281234567890`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn parse_valid(raw: &str) -> Option<Phone> {
+    let number = phonenumber::parse(Some(phonenumber::country::Id::ID), raw).ok()?;
+    if !phonenumber::is_valid(&number) {
+        return None;
+    }
+    let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+    Some(Phone(e164))
+}
+
+impl std::fmt::Display for Phone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, expected: Result<&str, PhoneError>) {
+        let got = Phone::parse(input);
+        assert_eq!(
+            got.as_ref().map(Phone::as_str).map_err(Clone::clone),
+            expected,
+            "input {input:?}"
+        );
+    }
+
+    #[test]
+    fn indonesian_numbers_in_every_common_spelling_are_one_buyer() {
+        check("081234567890", Ok("+6281234567890"));
+        check("6281234567890", Ok("+6281234567890"));
+        check("+62 812-3456-7890", Ok("+6281234567890"));
+        check("(0812) 3456 7890", Ok("+6281234567890"));
+        check("  +6281234567890 ", Ok("+6281234567890"));
+    }
+
+    #[test]
+    fn foreign_numbers_keep_their_country() {
+        check("+60 12-345 6789", Ok("+60123456789"));
+    }
+
+    #[test]
+    fn garbage_is_rejected() {
+        check("", Err(PhoneError::Empty));
+        check("halo kak", Err(PhoneError::Invalid));
+        check("0812", Err(PhoneError::Invalid));
+        check(
+            "12345678901234567890123456789012345678901",
+            Err(PhoneError::TooLong),
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! Stock keeping units: the seller's own product codes.
+
+use serde::{Deserialize, Serialize};
+
+/// Longest SKU accepted, in bytes.
+pub const SKU_LEN_MAX: usize = 64;
+
+/// A product code: 1 to 64 characters of ASCII letters, digits, `-`, `_` and `.`, so that it can
+/// sit in a URL path without escaping. Case is kept as the seller typed it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Sku(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SkuError {
+    #[error("SKU must not be empty")]
+    Empty,
+    #[error("SKU must be at most {SKU_LEN_MAX} characters")]
+    TooLong,
+    #[error("SKU may contain only letters, digits, '-', '_' and '.'")]
+    BadCharacter,
+}
+
+impl Sku {
+    pub fn parse(raw: &str) -> Result<Sku, SkuError> {
+        if raw.is_empty() {
+            return Err(SkuError::Empty);
+        }
+        if raw.len() > SKU_LEN_MAX {
+            return Err(SkuError::TooLong);
+        }
+        if !raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
+            return Err(SkuError::BadCharacter);
+        }
+        Ok(Sku(raw.to_owned()))
+    }
+
+    /// Wraps a SKU read back from storage, where it was validated on the way in.
+    pub fn from_stored(raw: String) -> Sku {
+        Sku(raw)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Sku {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sku_accepts_url_safe_codes_only() {
+        assert!(Sku::parse("GAMIS-01.L_hitam").is_ok());
+        assert_eq!(Sku::parse(""), Err(SkuError::Empty));
+        assert_eq!(Sku::parse("a b"), Err(SkuError::BadCharacter));
+        assert_eq!(Sku::parse("a/b"), Err(SkuError::BadCharacter));
+        assert_eq!(Sku::parse(&"x".repeat(65)), Err(SkuError::TooLong));
+    }
+}

@@ -1,0 +1,248 @@
+//! A small believable store for newcomers: Indonesian products, a few buyers, and orders in every
+//! state. The orders are placed through the engine itself, on a manual clock that starts two days
+//! ago and walks to the present, so their histories are real ones.
+
+use std::sync::Arc;
+
+use jiff::SignedDuration;
+use lunas_core::{
+    Actor, CustomerInfo, Honorific, Money, OrderId, PayWindow, PaymentMethod, Phone, Quantity, Sku,
+    Timestamp,
+};
+use lunas_store::{NewOrderLine, ProductInput, Store, StoreError};
+
+use crate::{Engine, Error, ManualClock, PlaceOrder};
+
+const PRODUCTS: &[(&str, &str, i64, i64)] = &[
+    (
+        "GAMIS-RAYON-HTM",
+        "Gamis Syar'i Rayon Premium - Hitam",
+        189_000,
+        12,
+    ),
+    ("KRD-VOAL-MTF", "Kerudung Segi Empat Voal Motif", 65_000, 40),
+    (
+        "BATIK-PRIA-L",
+        "Kemeja Batik Pria Lengan Panjang (L)",
+        145_000,
+        8,
+    ),
+    ("SAMBAL-ROA-200", "Sambal Roa Khas Manado 200 g", 45_000, 60),
+    ("KOPI-GAYO-250", "Kopi Arabika Gayo 250 g", 85_000, 25),
+    ("SERUM-NIA-20", "Serum Niacinamide 10% 20 ml", 79_000, 30),
+];
+
+struct Buyer {
+    phone: &'static str,
+    name: &'static str,
+    email: Option<&'static str>,
+    honorific: Honorific,
+}
+
+const SARI: Buyer = Buyer {
+    phone: "0812-3456-7801",
+    name: "Sari Wulandari",
+    email: Some("sari.w@example.co.id"),
+    honorific: Honorific::Bu,
+};
+const DIMAS: Buyer = Buyer {
+    phone: "+62 857-1234-5678",
+    name: "Dimas Pratama",
+    email: None,
+    honorific: Honorific::Mas,
+};
+const RINA: Buyer = Buyer {
+    phone: "081311112222",
+    name: "Rina Marlina",
+    email: None,
+    honorific: Honorific::Kak,
+};
+const AISYAH: Buyer = Buyer {
+    phone: "6287812345678",
+    name: "Aisyah Putri",
+    email: Some("aisyah.putri@example.com"),
+    honorific: Honorific::Bund,
+};
+const AGUS: Buyer = Buyer {
+    phone: "0812 9876 5432",
+    name: "Agus Setiawan",
+    email: None,
+    honorific: Honorific::Pak,
+};
+
+/// What seeding did.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub products: usize,
+    pub orders: usize,
+}
+
+/// Seeds the demo store into `store` unless it already has products. Returns `None` when it
+/// left an existing store alone.
+pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, Error> {
+    if !store
+        .products(lunas_store::Page {
+            after: None,
+            limit: 1,
+        })
+        .await?
+        .is_empty()
+    {
+        return Ok(None);
+    }
+    let start = real_now - SignedDuration::from_hours(50);
+    let clock = Arc::new(ManualClock::new(start));
+    let engine = Engine::new(store.clone(), clock.clone()).await?;
+    for (sku, name, price, stock) in PRODUCTS {
+        engine
+            .put_product(ProductInput {
+                sku: Sku::parse(sku).expect("demo SKUs are valid"),
+                name: (*name).to_owned(),
+                price: Money::price(*price).expect("demo prices are valid"),
+                stock: *stock,
+            })
+            .await?;
+    }
+    let actor = Actor::from_stored("demo".to_owned());
+    let place = |buyer: &Buyer,
+                 lines: &[(&str, i64)],
+                 method: PaymentMethod,
+                 within: Option<&str>| PlaceOrder {
+        customer: CustomerInfo {
+            phone: Phone::parse(buyer.phone).expect("demo phones are valid"),
+            name: buyer.name.to_owned(),
+            email: buyer.email.map(str::to_owned),
+            honorific: Some(buyer.honorific),
+        },
+        lines: lines
+            .iter()
+            .map(|(sku, qty)| NewOrderLine {
+                sku: Sku::parse(sku).expect("demo SKUs are valid"),
+                qty: Quantity::new(*qty).expect("demo quantities are valid"),
+            })
+            .collect(),
+        payment_method: method,
+        pay_within: within.map(|w| PayWindow::parse(w).expect("demo windows are valid")),
+        actor: actor.clone(),
+        idempotency: None,
+    };
+    let pay = |id: OrderId, amount: i64, reference: &str| {
+        let engine = &engine;
+        let actor = actor.clone();
+        let reference = reference.to_owned();
+        async move {
+            engine
+                .record_payment(
+                    id,
+                    Money::payment(amount).expect("demo amounts are valid"),
+                    Some(reference),
+                    actor,
+                )
+                .await
+        }
+    };
+
+    // Two days ago: Bu Sari orders and pays by transfer two hours later.
+    let sari = engine
+        .place_order(place(
+            &SARI,
+            &[("GAMIS-RAYON-HTM", 1), ("KRD-VOAL-MTF", 2)],
+            PaymentMethod::BankTransfer,
+            None,
+        ))
+        .await?;
+    // Mas Dimas says "fix, saya ambil" and is never heard from again: his booking expires.
+    engine
+        .place_order(place(
+            &DIMAS,
+            &[("BATIK-PRIA-L", 2)],
+            PaymentMethod::BankTransfer,
+            None,
+        ))
+        .await?;
+    clock.advance(SignedDuration::from_hours(2));
+    pay(sari.order.id, 319_000, "BCA 0231 transfer").await?;
+    clock.advance(SignedDuration::from_hours(1));
+    // Kak Rina picks the wrong coffee and cancels twenty minutes later.
+    let rina = engine
+        .place_order(place(
+            &RINA,
+            &[("KOPI-GAYO-250", 1)],
+            PaymentMethod::Ewallet,
+            None,
+        ))
+        .await?;
+    clock.advance(SignedDuration::from_mins(20));
+    engine
+        .cancel_order(
+            rina.order.id,
+            "Pembeli salah pilih varian, minta dibatalkan".to_owned(),
+            actor.clone(),
+        )
+        .await?;
+    // The next day Pak Agus buys sambal by QRIS during a live sale and pays at once.
+    clock.advance(SignedDuration::from_hours(26));
+    let agus = engine
+        .place_order(place(
+            &AGUS,
+            &[("SAMBAL-ROA-200", 3)],
+            PaymentMethod::Qris,
+            Some("15m"),
+        ))
+        .await?;
+    clock.advance(SignedDuration::from_mins(4));
+    pay(agus.order.id, 135_000, "QRIS 88120034").await?;
+    engine.tick().await?;
+    // Three hours ago Bunda Aisyah booked a gamis and has paid a first part.
+    clock.set(real_now - SignedDuration::from_hours(3));
+    let aisyah = engine
+        .place_order(place(
+            &AISYAH,
+            &[("GAMIS-RAYON-HTM", 1)],
+            PaymentMethod::BankTransfer,
+            None,
+        ))
+        .await?;
+    clock.advance(SignedDuration::from_mins(40));
+    pay(aisyah.order.id, 100_000, "DP via BRI").await?;
+    // An hour ago Kak Rina came back for two serums; half an hour ago Pak Agus ordered coffee COD.
+    clock.set(real_now - SignedDuration::from_hours(1));
+    engine
+        .place_order(place(
+            &RINA,
+            &[("SERUM-NIA-20", 2)],
+            PaymentMethod::BankTransfer,
+            None,
+        ))
+        .await?;
+    clock.set(real_now - SignedDuration::from_mins(30));
+    engine
+        .place_order(place(
+            &AGUS,
+            &[("KOPI-GAYO-250", 2)],
+            PaymentMethod::Cod,
+            None,
+        ))
+        .await?;
+    clock.set(real_now);
+    while engine.tick().await?.more {}
+    Ok(Some(Seeded {
+        products: PRODUCTS.len(),
+        orders: 7,
+    }))
+}
+
+/// Seeds the demo data into a store that may have been opened by the caller; a thin helper for the
+/// CLI that maps the "already has data" case to a log line.
+pub async fn seed_if_empty(
+    store: &Store,
+    real_now: Timestamp,
+) -> Result<Option<Seeded>, StoreError> {
+    match seed(store, real_now).await {
+        Ok(seeded) => Ok(seeded),
+        Err(Error::Store(e)) => Err(e),
+        Err(other) => Err(StoreError::Internal(format!(
+            "demo seeding failed: {other}"
+        ))),
+    }
+}

@@ -1,0 +1,261 @@
+//! The use cases of lunas: they combine the store, the clock and (later) the channels.
+//!
+//! Nothing here knows about HTTP. Every operation reads the time from the engine's `Clock`, so
+//! tests drive days of a store's life by moving a `ManualClock`, and background work is a
+//! steppable `tick()` that the scheduler loop calls and tests call directly.
+
+pub mod clock;
+pub mod demo;
+pub mod tokens;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use lunas_core::{
+    Actor, CustomerInfo, Order, OrderId, OrderStatus, PayWindow, PaymentMethod, Settings, Sku,
+    Timestamp,
+};
+use lunas_store::{
+    FiredTimers, IdempotencyKey, NewOrder, NewOrderLine, NewPayment, OrderOpError, Page,
+    PlaceError, Placed, Product, ProductError, ProductInput, Store, StoreError,
+};
+use tokio::sync::Notify;
+
+/// Most timers handled in one transaction by one tick.
+pub const TIMER_BATCH_LEN_MAX: usize = 1000;
+/// Longest the scheduler sleeps before looking for due timers again, even when it knows of none:
+/// another process may have added one.
+pub const SCHEDULER_IDLE_MS_MAX: i64 = 1000;
+/// How long an idempotency key is remembered (as Stripe does: 24 hours).
+pub const IDEMPOTENCY_KEY_TTL_HOURS: i64 = 24;
+/// How often, at most, old idempotency keys are pruned, and how many per pass.
+const IDEMPOTENCY_PRUNE_INTERVAL_MS: i64 = 10 * 60 * 1000;
+const IDEMPOTENCY_PRUNE_LEN_MAX: usize = 10_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Place(#[from] PlaceError),
+    #[error(transparent)]
+    Order(#[from] OrderOpError),
+    #[error(transparent)]
+    Product(#[from] ProductError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("COD orders have no payment deadline, so pay_within does not apply")]
+    PayWithinOnCod,
+    #[error("invalid settings: {0}")]
+    InvalidSettings(String),
+}
+
+/// An order as the caller asks for it, already parsed into domain types.
+#[derive(Debug, Clone)]
+pub struct PlaceOrder {
+    pub customer: CustomerInfo,
+    pub lines: Vec<NewOrderLine>,
+    pub payment_method: PaymentMethod,
+    pub pay_within: Option<PayWindow>,
+    pub actor: Actor,
+    pub idempotency: Option<IdempotencyKey>,
+}
+
+/// What one scheduler step did; `more` says timers were left due and the next step should not wait.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickOutcome {
+    pub timers: FiredTimers,
+    pub more: bool,
+}
+
+pub struct Engine {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    settings: RwLock<Arc<Settings>>,
+    /// Wakes the scheduler when a timer is added that is due before its planned wake-up.
+    wake: Notify,
+    next_wake_ms: AtomicI64,
+    last_prune_ms: AtomicI64,
+}
+
+impl Engine {
+    pub async fn new(store: Store, clock: Arc<dyn Clock>) -> Result<Engine, StoreError> {
+        let settings = store.settings().await?;
+        Ok(Engine {
+            store,
+            clock,
+            settings: RwLock::new(Arc::new(settings)),
+            wake: Notify::new(),
+            next_wake_ms: AtomicI64::new(i64::MIN),
+            last_prune_ms: AtomicI64::new(i64::MIN),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings.read().expect("settings lock").clone()
+    }
+
+    pub async fn put_settings(&self, settings: Settings) -> Result<Arc<Settings>, Error> {
+        settings.validate().map_err(Error::InvalidSettings)?;
+        self.store.put_settings(settings.clone()).await?;
+        let settings = Arc::new(settings);
+        *self.settings.write().expect("settings lock") = settings.clone();
+        Ok(settings)
+    }
+
+    pub async fn put_product(&self, product: ProductInput) -> Result<Product, Error> {
+        Ok(self.store.put_product(product, self.now()).await??)
+    }
+
+    pub async fn product(&self, sku: Sku) -> Result<Option<Product>, Error> {
+        Ok(self.store.product(sku).await?)
+    }
+
+    pub async fn products(&self, page: Page<String>) -> Result<Vec<Product>, Error> {
+        Ok(self.store.products(page).await?)
+    }
+
+    /// Places an order with its payment deadline from the store's settings (or `pay_within`),
+    /// holding its stock in the same transaction.
+    pub async fn place_order(&self, request: PlaceOrder) -> Result<Placed, Error> {
+        if request.payment_method == PaymentMethod::Cod && request.pay_within.is_some() {
+            return Err(Error::PayWithinOnCod);
+        }
+        let placed_at = self.now();
+        let pay_by = self
+            .settings()
+            .pay_by(request.payment_method, placed_at, request.pay_within);
+        let placed = self
+            .store
+            .place_order(NewOrder {
+                customer: request.customer,
+                lines: request.lines,
+                payment_method: request.payment_method,
+                pay_by,
+                placed_at,
+                actor: request.actor,
+                idempotency: request.idempotency,
+            })
+            .await??;
+        if let Some(due) = pay_by {
+            if due.as_millisecond() < self.next_wake_ms.load(Ordering::Acquire) {
+                self.wake.notify_one();
+            }
+        }
+        Ok(placed)
+    }
+
+    pub async fn record_payment(
+        &self,
+        id: OrderId,
+        amount: lunas_core::Money,
+        reference: Option<String>,
+        actor: Actor,
+    ) -> Result<Order, Error> {
+        let payment = NewPayment {
+            amount,
+            reference,
+            actor,
+            recorded_at: self.now(),
+        };
+        Ok(self.store.record_payment(id, payment).await??)
+    }
+
+    pub async fn cancel_order(
+        &self,
+        id: OrderId,
+        reason: String,
+        actor: Actor,
+    ) -> Result<Order, Error> {
+        Ok(self
+            .store
+            .cancel_order(id, reason, actor, self.now())
+            .await??)
+    }
+
+    pub async fn order(&self, id: OrderId) -> Result<Option<Order>, Error> {
+        Ok(self.store.order(id).await?)
+    }
+
+    pub async fn orders(
+        &self,
+        status: Option<OrderStatus>,
+        page: Page<OrderId>,
+    ) -> Result<Vec<Order>, Error> {
+        Ok(self.store.orders(status, page).await?)
+    }
+
+    /// One step of background work at the clock's current time: fire due timers (at most
+    /// `TIMER_BATCH_LEN_MAX`) and, now and then, forget old idempotency keys.
+    pub async fn tick(&self) -> Result<TickOutcome, StoreError> {
+        let now = self.now();
+        let timers = self.store.fire_due_timers(now, TIMER_BATCH_LEN_MAX).await?;
+        if timers.expired > 0 {
+            tracing::info!(
+                expired = timers.expired,
+                "released the holds of unpaid orders past their deadline"
+            );
+        }
+        let now_ms = now.as_millisecond();
+        let last = self.last_prune_ms.load(Ordering::Relaxed);
+        if now_ms.saturating_sub(last) >= IDEMPOTENCY_PRUNE_INTERVAL_MS {
+            self.last_prune_ms.store(now_ms, Ordering::Relaxed);
+            let before = now - jiff::SignedDuration::from_hours(IDEMPOTENCY_KEY_TTL_HOURS);
+            self.store
+                .prune_idempotency_keys(before, IDEMPOTENCY_PRUNE_LEN_MAX)
+                .await?;
+        }
+        Ok(TickOutcome {
+            timers,
+            more: timers.fired + timers.failed == TIMER_BATCH_LEN_MAX,
+        })
+    }
+
+    /// The scheduler: ticks whenever a timer falls due (and at least every
+    /// `SCHEDULER_IDLE_MS_MAX`), until `shutdown` completes. Timers that fell due while lunas was
+    /// stopped fire on the first tick, right after start.
+    pub async fn run_scheduler(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let wait_ms = match self.tick().await {
+                Ok(outcome) if outcome.more => 0,
+                Ok(_) => self.ms_until_next_timer().await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "scheduler tick failed; retrying");
+                    SCHEDULER_IDLE_MS_MAX
+                }
+            };
+            if wait_ms == 0 {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            let now_ms = self.now().as_millisecond();
+            self.next_wake_ms.store(now_ms + wait_ms, Ordering::Release);
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(wait_ms as u64)) => {}
+                _ = self.wake.notified() => {}
+                _ = &mut shutdown => return,
+            }
+        }
+    }
+
+    async fn ms_until_next_timer(&self) -> i64 {
+        let now = self.now();
+        match self.store.next_timer_due().await {
+            Ok(Some(due)) => {
+                (due.as_millisecond() - now.as_millisecond()).clamp(0, SCHEDULER_IDLE_MS_MAX)
+            }
+            Ok(None) => SCHEDULER_IDLE_MS_MAX,
+            Err(_) => SCHEDULER_IDLE_MS_MAX,
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Persistence of lunas.
+//!
+//! One `Store` API over the backends (SQLite today, PostgreSQL next), with an error type that does
+//! not depend on the backend. Every operation that changes state is one transaction that re-reads
+//! the state it depends on and asks `lunas_core` whether the change is allowed; the store applies
+//! decisions, it does not make them.
+//!
+//! On SQLite, all writes go through one writer thread that commits concurrent operations together
+//! (group commit): each operation runs inside its own savepoint, so it succeeds or fails alone,
+//! while one `COMMIT` (one fsync with `synchronous=FULL`) makes the whole group durable before any
+//! caller is answered. Reads use a small pool of read-only connections beside the writer.
+
+mod model;
+mod sqlite;
+mod url;
+
+pub use model::*;
+pub use url::DatabaseUrl;
+
+use std::sync::Arc;
+
+use lunas_core::{Actor, Money, Order, OrderId, OrderStatus, Settings, Sku, Timestamp};
+
+/// Errors of the storage layer itself, the same whatever the backend.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or is busy beyond the timeout; retrying later may work.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The database URL is malformed or names a backend this build does not have.
+    #[error("bad database URL: {0}")]
+    BadUrl(String),
+    /// The database was migrated by a newer lunas than this one.
+    #[error(
+        "the database is at schema version {found}, but this lunas knows only up to {known}; upgrade lunas"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+    /// The database has no lunas schema yet and this command does not create one.
+    #[error("the database has not been migrated; run `lunas migrate`")]
+    NotMigrated,
+    /// Anything else: a bug or a damaged database. The message is for the log, not for users.
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+/// The storage handle. Cheap to clone; all clones share one writer and one reader pool.
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<sqlite::Sqlite>,
+}
+
+impl Store {
+    /// Opens the database at `url`, creating it (and applying migrations) when `migrate` is true.
+    pub async fn open(url: &DatabaseUrl, options: OpenOptions) -> Result<Store, StoreError> {
+        match url {
+            DatabaseUrl::Sqlite(path) => {
+                let backend = sqlite::Sqlite::open(path.clone(), options).await?;
+                Ok(Store {
+                    backend: Arc::new(backend),
+                })
+            }
+        }
+    }
+
+    /// Applies pending migrations; returns the schema version before and after.
+    pub async fn migrate(&self) -> Result<(i64, i64), StoreError> {
+        self.backend.migrate().await
+    }
+
+    /// Waits for queued writes, then closes the writer. Later calls on clones fail as unavailable.
+    pub async fn close(&self) {
+        self.backend.close().await;
+    }
+
+    pub async fn put_product(
+        &self,
+        product: ProductInput,
+        now: Timestamp,
+    ) -> Result<Result<Product, ProductError>, StoreError> {
+        self.backend.put_product(product, now).await
+    }
+
+    pub async fn product(&self, sku: Sku) -> Result<Option<Product>, StoreError> {
+        self.backend.product(sku).await
+    }
+
+    pub async fn products(&self, page: Page<String>) -> Result<Vec<Product>, StoreError> {
+        self.backend.products(page).await
+    }
+
+    /// Places an order: reserves every line's stock or none, creates the buyer if new, records the
+    /// placement event and the expiry timer, all in one transaction.
+    pub async fn place_order(
+        &self,
+        order: NewOrder,
+    ) -> Result<Result<Placed, PlaceError>, StoreError> {
+        self.backend.place_order(order).await
+    }
+
+    pub async fn record_payment(
+        &self,
+        id: OrderId,
+        payment: NewPayment,
+    ) -> Result<Result<Order, OrderOpError>, StoreError> {
+        self.backend.record_payment(id, payment).await
+    }
+
+    pub async fn cancel_order(
+        &self,
+        id: OrderId,
+        reason: String,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<Result<Order, OrderOpError>, StoreError> {
+        self.backend.cancel_order(id, reason, actor, now).await
+    }
+
+    pub async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
+        self.backend.order(id).await
+    }
+
+    /// Orders newest first, optionally of one status; `page.after` is the last id already seen.
+    pub async fn orders(
+        &self,
+        status: Option<OrderStatus>,
+        page: Page<OrderId>,
+    ) -> Result<Vec<Order>, StoreError> {
+        self.backend.orders(status, page).await
+    }
+
+    /// Handles up to `limit` timers due at or before `now`, each exactly once.
+    pub async fn fire_due_timers(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<FiredTimers, StoreError> {
+        self.backend.fire_due_timers(now, limit).await
+    }
+
+    /// The due time of the earliest timer, if any.
+    pub async fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.backend.next_timer_due().await
+    }
+
+    /// Forgets idempotency keys created before `before`, at most `limit` of them.
+    pub async fn prune_idempotency_keys(
+        &self,
+        before: Timestamp,
+        limit: usize,
+    ) -> Result<usize, StoreError> {
+        self.backend.prune_idempotency_keys(before, limit).await
+    }
+
+    pub async fn create_api_token(
+        &self,
+        name: String,
+        token_hash: String,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.backend.create_api_token(name, token_hash, now).await
+    }
+
+    /// The name of the token with this hash, if it exists.
+    pub async fn api_token_name(&self, token_hash: String) -> Result<Option<String>, StoreError> {
+        self.backend.api_token_name(token_hash).await
+    }
+
+    pub async fn settings(&self) -> Result<Settings, StoreError> {
+        self.backend.settings().await
+    }
+
+    pub async fn put_settings(&self, settings: Settings) -> Result<(), StoreError> {
+        self.backend.put_settings(settings).await
+    }
+
+    /// Cross-checks the stock counters against the holds and the hold states against the order
+    /// statuses. An empty report means the invariants hold.
+    pub async fn consistency_report(&self) -> Result<Vec<String>, StoreError> {
+        self.backend.consistency_report().await
+    }
+
+    /// Row counts and money sums, for the operator and for tests.
+    pub async fn totals(&self) -> Result<Totals, StoreError> {
+        self.backend.totals().await
+    }
+}
+
+/// Sums money without overflow, for reports; amounts are bounded so this never saturates in
+/// practice.
+pub fn sum_money(amounts: impl IntoIterator<Item = Money>) -> Money {
+    Money::from_stored(
+        amounts
+            .into_iter()
+            .map(Money::minor_units)
+            .fold(0i64, i64::saturating_add),
+    )
+}

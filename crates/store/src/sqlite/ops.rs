@@ -1,0 +1,769 @@
+//! The storage operations on SQLite. Each writing operation is one closure run by the writer in
+//! its own savepoint; it re-reads what it depends on and applies the decision of `lunas_core`.
+
+use lunas_core::order::{ExpiryDecision, decide_cancel, decide_expiry, decide_payment};
+use lunas_core::{
+    Actor, CustomerInfo, HoldState, Honorific, Money, Order, OrderEvent, OrderId, OrderItem,
+    OrderStatus, PaymentDecision, PaymentMethod, PaymentRecord, Phone, Quantity, Settings, Sku,
+    Timestamp,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Sqlite;
+use crate::{
+    FiredTimers, NewOrder, NewPayment, OrderOpError, Page, PlaceError, Placed, Product,
+    ProductError, ProductInput, StoreError, Totals,
+};
+
+/// The kind of timer that expires an unpaid order at its deadline.
+const TIMER_EXPIRE: &str = "expire";
+/// How long a timer whose handling failed waits before it is tried again.
+const TIMER_RETRY_DELAY_MS: i64 = 60_000;
+const SETTINGS_NAME: &str = "store";
+
+fn millis(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+fn timestamp(ms: i64) -> rusqlite::Result<Timestamp> {
+    Timestamp::from_millisecond(ms).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, Box::new(e))
+    })
+}
+
+fn corrupt(what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("unexpected {what} {value:?} in the database").into(),
+    )
+}
+
+fn status_of(raw: &str) -> rusqlite::Result<OrderStatus> {
+    OrderStatus::parse(raw).ok_or_else(|| corrupt("order status", raw))
+}
+
+impl Sqlite {
+    pub(crate) async fn put_product(
+        &self,
+        input: ProductInput,
+        now: Timestamp,
+    ) -> Result<Result<Product, ProductError>, StoreError> {
+        self.write(move |conn| {
+            let reserved: Option<i64> = conn
+                .prepare_cached("SELECT reserved FROM products WHERE sku = ?1")?
+                .query_row([input.sku.as_str()], |row| row.get(0))
+                .optional()?;
+            let reserved = reserved.unwrap_or(0);
+            if input.stock < reserved {
+                return Ok(Err(ProductError::StockBelowReserved {
+                    stock: input.stock,
+                    reserved,
+                }));
+            }
+            conn.prepare_cached(
+                "INSERT INTO products (sku, name, price, on_hand, reserved, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?5)
+                 ON CONFLICT (sku) DO UPDATE
+                 SET name = excluded.name, price = excluded.price, on_hand = excluded.on_hand,
+                     updated_at = excluded.updated_at",
+            )?
+            .execute(params![
+                input.sku.as_str(),
+                input.name,
+                input.price.minor_units(),
+                input.stock,
+                millis(now)
+            ])?;
+            Ok(Ok(
+                product_row(conn, &input.sku)?.expect("the product was just written")
+            ))
+        })
+        .await
+    }
+
+    pub(crate) async fn product(&self, sku: Sku) -> Result<Option<Product>, StoreError> {
+        self.read(move |conn| product_row(conn, &sku)).await
+    }
+
+    pub(crate) async fn products(&self, page: Page<String>) -> Result<Vec<Product>, StoreError> {
+        self.read(move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT sku, name, price, on_hand, reserved FROM products
+                 WHERE sku > ?1 ORDER BY sku LIMIT ?2",
+            )?;
+            let rows = statement.query_map(
+                params![page.after.unwrap_or_default(), page.limit as i64],
+                read_product,
+            )?;
+            rows.collect()
+        })
+        .await
+    }
+
+    pub(crate) async fn place_order(
+        &self,
+        new: NewOrder,
+    ) -> Result<Result<Placed, PlaceError>, StoreError> {
+        self.write(move |conn| place_order(conn, new)).await
+    }
+
+    pub(crate) async fn record_payment(
+        &self,
+        id: OrderId,
+        payment: NewPayment,
+    ) -> Result<Result<Order, OrderOpError>, StoreError> {
+        self.write(move |conn| {
+            let Some((status, total, paid)) = order_money(conn, id)? else {
+                return Ok(Err(OrderOpError::NotFound));
+            };
+            let decision = match decide_payment(status, total, paid, payment.amount) {
+                Ok(decision) => decision,
+                Err(e) => return Ok(Err(e.into())),
+            };
+            let now = millis(payment.recorded_at);
+            conn.prepare_cached(
+                "INSERT INTO payments (order_id, amount, reference, recorded_at, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![id.0, payment.amount.minor_units(), payment.reference, now, payment.actor.as_str()])?;
+            match decision {
+                PaymentDecision::Partial { amount_paid } => {
+                    conn.prepare_cached("UPDATE orders SET amount_paid = ?2, updated_at = ?3 WHERE id = ?1")?
+                        .execute(params![id.0, amount_paid.minor_units(), now])?;
+                    let reason = format!("partial payment of {}", payment.amount.minor_units());
+                    insert_event(conn, id, now, &payment.actor, Some(status), status, Some(&reason))?;
+                }
+                PaymentDecision::PaidInFull { amount_paid } => {
+                    conn.prepare_cached(
+                        "UPDATE orders SET status = 'paid', amount_paid = ?2, updated_at = ?3 WHERE id = ?1",
+                    )?
+                    .execute(params![id.0, amount_paid.minor_units(), now])?;
+                    end_holds(conn, id, HoldState::Converted)?;
+                    delete_timers(conn, id)?;
+                    insert_event(conn, id, now, &payment.actor, Some(status), OrderStatus::Paid, None)?;
+                }
+            }
+            Ok(Ok(load_order(conn, id)?.expect("the order was just read")))
+        })
+        .await
+    }
+
+    pub(crate) async fn cancel_order(
+        &self,
+        id: OrderId,
+        reason: String,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<Result<Order, OrderOpError>, StoreError> {
+        self.write(move |conn| {
+            let Some((status, _, _)) = order_money(conn, id)? else {
+                return Ok(Err(OrderOpError::NotFound));
+            };
+            if let Err(e) = decide_cancel(status) {
+                return Ok(Err(e.into()));
+            }
+            let now = millis(now);
+            conn.prepare_cached(
+                "UPDATE orders SET status = 'cancelled', updated_at = ?2 WHERE id = ?1",
+            )?
+            .execute(params![id.0, now])?;
+            end_holds(conn, id, HoldState::Released)?;
+            delete_timers(conn, id)?;
+            insert_event(
+                conn,
+                id,
+                now,
+                &actor,
+                Some(status),
+                OrderStatus::Cancelled,
+                Some(&reason),
+            )?;
+            Ok(Ok(load_order(conn, id)?.expect("the order was just read")))
+        })
+        .await
+    }
+
+    pub(crate) async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
+        self.read(move |conn| load_order(conn, id)).await
+    }
+
+    pub(crate) async fn orders(
+        &self,
+        status: Option<OrderStatus>,
+        page: Page<OrderId>,
+    ) -> Result<Vec<Order>, StoreError> {
+        self.read(move |conn| {
+            let after = page.after.map(|id| id.0).unwrap_or(i64::MAX);
+            let ids: Vec<i64> = match status {
+                Some(status) => conn
+                    .prepare_cached("SELECT id FROM orders WHERE status = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3")?
+                    .query_map(params![status.as_str(), after, page.limit as i64], |row| row.get(0))?
+                    .collect::<rusqlite::Result<_>>()?,
+                None => conn
+                    .prepare_cached("SELECT id FROM orders WHERE id < ?1 ORDER BY id DESC LIMIT ?2")?
+                    .query_map(params![after, page.limit as i64], |row| row.get(0))?
+                    .collect::<rusqlite::Result<_>>()?,
+            };
+            ids.into_iter()
+                .map(|id| Ok(load_order(conn, OrderId(id))?.expect("listed orders exist")))
+                .collect()
+        })
+        .await
+    }
+
+    pub(crate) async fn fire_due_timers(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<FiredTimers, StoreError> {
+        self.write(move |conn| {
+            fire_due_timers(conn, now, limit).map(Ok::<_, std::convert::Infallible>)
+        })
+        .await
+        .map(|r| r.unwrap_or_else(|never| match never {}))
+    }
+
+    pub(crate) async fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.read(|conn| {
+            let due: Option<i64> = conn
+                .prepare_cached("SELECT due_at FROM timers ORDER BY due_at LIMIT 1")?
+                .query_row([], |row| row.get(0))
+                .optional()?;
+            due.map(timestamp).transpose()
+        })
+        .await
+    }
+
+    pub(crate) async fn prune_idempotency_keys(
+        &self,
+        before: Timestamp,
+        limit: usize,
+    ) -> Result<usize, StoreError> {
+        self.write(move |conn| {
+            let pruned = conn
+                .prepare_cached(
+                    "DELETE FROM idempotency_keys WHERE (scope, key) IN (
+                         SELECT scope, key FROM idempotency_keys WHERE created_at < ?1 LIMIT ?2)",
+                )?
+                .execute(params![millis(before), limit as i64])?;
+            Ok(Ok::<_, std::convert::Infallible>(pruned))
+        })
+        .await
+        .map(|r| r.unwrap_or_else(|never| match never {}))
+    }
+
+    pub(crate) async fn create_api_token(
+        &self,
+        name: String,
+        token_hash: String,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![name, token_hash, millis(now)])?;
+            Ok(Ok::<_, std::convert::Infallible>(()))
+        })
+        .await
+        .map(|r| r.unwrap_or_else(|never| match never {}))
+    }
+
+    pub(crate) async fn api_token_name(
+        &self,
+        token_hash: String,
+    ) -> Result<Option<String>, StoreError> {
+        self.read(move |conn| {
+            conn.prepare_cached("SELECT name FROM api_tokens WHERE token_hash = ?1")?
+                .query_row([token_hash], |row| row.get(0))
+                .optional()
+        })
+        .await
+    }
+
+    pub(crate) async fn settings(&self) -> Result<Settings, StoreError> {
+        let raw: Option<String> = self
+            .read(|conn| {
+                conn.prepare_cached("SELECT value FROM settings WHERE name = ?1")?
+                    .query_row([SETTINGS_NAME], |row| row.get(0))
+                    .optional()
+            })
+            .await?;
+        match raw {
+            None => Ok(Settings::default()),
+            Some(raw) => serde_json::from_str(&raw)
+                .map_err(|e| StoreError::Internal(format!("stored settings do not parse: {e}"))),
+        }
+    }
+
+    pub(crate) async fn put_settings(&self, settings: Settings) -> Result<(), StoreError> {
+        let raw = serde_json::to_string(&settings).expect("settings always serialise");
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO settings (name, value) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![SETTINGS_NAME, raw])?;
+            Ok(Ok::<_, std::convert::Infallible>(()))
+        })
+        .await
+        .map(|r| r.unwrap_or_else(|never| match never {}))
+    }
+
+    pub(crate) async fn consistency_report(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| {
+            let mut problems = Vec::new();
+            let mut reserved = conn.prepare(
+                "SELECT p.sku, p.reserved, COALESCE(SUM(i.qty), 0) FROM products p
+                 LEFT JOIN order_items i ON i.sku = p.sku AND i.hold = 'held'
+                 GROUP BY p.sku HAVING p.reserved != COALESCE(SUM(i.qty), 0)",
+            )?;
+            for row in reserved.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))? {
+                let (sku, counted, held) = row?;
+                problems.push(format!("{sku}: reserved is {counted} but held lines add up to {held}"));
+            }
+            let mut holds = conn.prepare(
+                "SELECT o.id, o.status, i.hold FROM orders o JOIN order_items i ON i.order_id = o.id
+                 WHERE (o.status = 'awaiting_payment' AND i.hold != 'held')
+                    OR (o.status = 'paid' AND i.hold != 'converted')
+                    OR (o.status IN ('expired', 'cancelled') AND i.hold != 'released')",
+            )?;
+            for row in holds.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
+                let (id, status, hold) = row?;
+                problems.push(format!("order {id} is {status} but a line's hold is {hold}"));
+            }
+            let mut negative = conn.prepare("SELECT sku FROM products WHERE on_hand < 0 OR reserved < 0 OR reserved > on_hand")?;
+            for row in negative.query_map([], |r| r.get::<_, String>(0))? {
+                problems.push(format!("{}: stock counters out of range", row?));
+            }
+            let mut timers = conn.prepare(
+                "SELECT o.id FROM orders o WHERE o.status = 'awaiting_payment' AND o.pay_by IS NOT NULL
+                 AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.order_id = o.id AND t.kind = 'expire')",
+            )?;
+            for row in timers.query_map([], |r| r.get::<_, i64>(0))? {
+                problems.push(format!("order {} awaits payment with a deadline but has no expiry timer", row?));
+            }
+            Ok(problems)
+        })
+        .await
+    }
+
+    pub(crate) async fn totals(&self) -> Result<Totals, StoreError> {
+        self.read(|conn| {
+            let count = |sql: &str| conn.query_row(sql, [], |row| row.get::<_, i64>(0));
+            Ok(Totals {
+                products: count("SELECT COUNT(*) FROM products")?,
+                customers: count("SELECT COUNT(*) FROM customers")?,
+                orders: count("SELECT COUNT(*) FROM orders")?,
+                events: count("SELECT COUNT(*) FROM order_events")?,
+                payments: count("SELECT COUNT(*) FROM payments")?,
+                timers: count("SELECT COUNT(*) FROM timers")?,
+                payments_sum: count("SELECT COALESCE(SUM(amount), 0) FROM payments")?,
+                on_hand_sum: count("SELECT COALESCE(SUM(on_hand), 0) FROM products")?,
+                reserved_sum: count("SELECT COALESCE(SUM(reserved), 0) FROM products")?,
+            })
+        })
+        .await
+    }
+}
+
+fn read_product(row: &rusqlite::Row<'_>) -> rusqlite::Result<Product> {
+    let on_hand: i64 = row.get(3)?;
+    let reserved: i64 = row.get(4)?;
+    Ok(Product {
+        sku: Sku::from_stored(row.get(0)?),
+        name: row.get(1)?,
+        price: Money::from_stored(row.get(2)?),
+        on_hand,
+        reserved,
+        available: on_hand - reserved,
+    })
+}
+
+fn product_row(conn: &Connection, sku: &Sku) -> rusqlite::Result<Option<Product>> {
+    conn.prepare_cached("SELECT sku, name, price, on_hand, reserved FROM products WHERE sku = ?1")?
+        .query_row([sku.as_str()], read_product)
+        .optional()
+}
+
+fn place_order(conn: &Connection, new: NewOrder) -> rusqlite::Result<Result<Placed, PlaceError>> {
+    if let Some(key) = &new.idempotency {
+        let seen: Option<(String, String)> = conn
+            .prepare_cached(
+                "SELECT request_hash, response FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
+            )?
+            .query_row(params![key.scope, key.key], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        if let Some((request_hash, response)) = seen {
+            if request_hash != key.request_hash {
+                return Ok(Err(PlaceError::IdempotencyKeyReused));
+            }
+            let order: Order = serde_json::from_str(&response)
+                .map_err(|e| corrupt("idempotent response", &e.to_string()))?;
+            return Ok(Ok(Placed {
+                order,
+                replayed: true,
+            }));
+        }
+    }
+
+    let now = millis(new.placed_at);
+    let mut items = Vec::with_capacity(new.lines.len());
+    let mut total = Money::ZERO;
+    for line in &new.lines {
+        let qty = line.qty.units();
+        let reserved: Option<(String, i64)> = conn
+            .prepare_cached(
+                "UPDATE products SET reserved = reserved + ?1
+                 WHERE sku = ?2 AND on_hand - reserved >= ?1
+                 RETURNING name, price",
+            )?
+            .query_row(params![qty, line.sku.as_str()], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        let Some((name, price)) = reserved else {
+            // Nothing was reserved for this line; the caller's savepoint undoes earlier lines.
+            return Ok(Err(match product_row(conn, &line.sku)? {
+                None => PlaceError::UnknownSku {
+                    sku: line.sku.clone(),
+                },
+                Some(product) => PlaceError::OutOfStock {
+                    sku: line.sku.clone(),
+                    requested: qty,
+                    available: product.available,
+                },
+            }));
+        };
+        let unit_price = Money::from_stored(price);
+        let line_total = unit_price
+            .checked_mul(qty)
+            .expect("price and quantity are bounded");
+        total = total
+            .checked_add(line_total)
+            .expect("order size is bounded");
+        items.push(OrderItem {
+            sku: line.sku.clone(),
+            name,
+            unit_price,
+            qty: line.qty,
+            hold: HoldState::Held,
+        });
+    }
+    if total == Money::ZERO {
+        return Ok(Err(PlaceError::ZeroTotal));
+    }
+
+    let customer = &new.customer;
+    let customer_id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO customers (phone, name, email, honorific, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+             ON CONFLICT (phone) DO UPDATE
+             SET name = excluded.name,
+                 email = COALESCE(excluded.email, customers.email),
+                 honorific = COALESCE(excluded.honorific, customers.honorific),
+                 updated_at = excluded.updated_at
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                customer.phone.as_str(),
+                customer.name,
+                customer.email,
+                customer.honorific.map(Honorific::as_str),
+                now
+            ],
+            |row| row.get(0),
+        )?;
+
+    let status = OrderStatus::AwaitingPayment;
+    let pay_by = new.pay_by.map(millis);
+    conn.prepare_cached(
+        "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6)",
+    )?
+    .execute(params![customer_id, status.as_str(), new.payment_method.as_str(), total.minor_units(), pay_by, now])?;
+    let id = OrderId(conn.last_insert_rowid());
+
+    let mut insert_item = conn.prepare_cached(
+        "INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'held')",
+    )?;
+    for (line, item) in items.iter().enumerate() {
+        insert_item.execute(params![
+            id.0,
+            line as i64,
+            item.sku.as_str(),
+            item.name,
+            item.unit_price.minor_units(),
+            item.qty.units()
+        ])?;
+    }
+    insert_event(conn, id, now, &new.actor, None, status, None)?;
+    if let Some(due_at) = pay_by {
+        conn.prepare_cached("INSERT INTO timers (due_at, kind, order_id) VALUES (?1, ?2, ?3)")?
+            .execute(params![due_at, TIMER_EXPIRE, id.0])?;
+    }
+
+    // Reload the stored customer: a returning buyer keeps the email and honorific given before.
+    let order = Order {
+        id,
+        status,
+        customer: load_customer(conn, customer_id)?,
+        items,
+        total,
+        amount_paid: Money::ZERO,
+        payment_method: new.payment_method,
+        pay_by: new.pay_by,
+        placed_at: new.placed_at,
+        payments: Vec::new(),
+        events: vec![OrderEvent {
+            at: new.placed_at,
+            actor: new.actor.clone(),
+            from: None,
+            to: status,
+            reason: None,
+        }],
+    };
+    if let Some(key) = &new.idempotency {
+        let response = serde_json::to_string(&order).expect("orders always serialise");
+        conn.prepare_cached(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![key.scope, key.key, key.request_hash, id.0, response, now])?;
+    }
+    Ok(Ok(Placed {
+        order,
+        replayed: false,
+    }))
+}
+
+fn order_money(
+    conn: &Connection,
+    id: OrderId,
+) -> rusqlite::Result<Option<(OrderStatus, Money, Money)>> {
+    let row: Option<(String, i64, i64)> = conn
+        .prepare_cached("SELECT status, total, amount_paid FROM orders WHERE id = ?1")?
+        .query_row([id.0], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .optional()?;
+    row.map(|(status, total, paid)| {
+        Ok((
+            status_of(&status)?,
+            Money::from_stored(total),
+            Money::from_stored(paid),
+        ))
+    })
+    .transpose()
+}
+
+/// Moves every line of the order that still holds stock to `to` (released or converted) and
+/// adjusts the product counters. The `hold = 'held'` guard makes this happen once per line.
+fn end_holds(conn: &Connection, id: OrderId, to: HoldState) -> rusqlite::Result<()> {
+    let ended: Vec<(String, i64)> = conn
+        .prepare_cached("UPDATE order_items SET hold = ?2 WHERE order_id = ?1 AND hold = 'held' RETURNING sku, qty")?
+        .query_map(params![id.0, to.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let sql = match to {
+        HoldState::Released => "UPDATE products SET reserved = reserved - ?2 WHERE sku = ?1",
+        HoldState::Converted => {
+            "UPDATE products SET reserved = reserved - ?2, on_hand = on_hand - ?2 WHERE sku = ?1"
+        }
+        HoldState::Held => unreachable!("holds end as released or converted"),
+    };
+    let mut update = conn.prepare_cached(sql)?;
+    for (sku, qty) in ended {
+        update.execute(params![sku, qty])?;
+    }
+    Ok(())
+}
+
+fn delete_timers(conn: &Connection, id: OrderId) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM timers WHERE order_id = ?1")?
+        .execute([id.0])?;
+    Ok(())
+}
+
+fn insert_event(
+    conn: &Connection,
+    id: OrderId,
+    at_ms: i64,
+    actor: &Actor,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    reason: Option<&str>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO order_events (order_id, at, actor, from_status, to_status, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![id.0, at_ms, actor.as_str(), from.map(OrderStatus::as_str), to.as_str(), reason])?;
+    Ok(())
+}
+
+fn fire_due_timers(
+    conn: &Connection,
+    now: Timestamp,
+    limit: usize,
+) -> rusqlite::Result<FiredTimers> {
+    let now_ms = millis(now);
+    let due: Vec<(i64, String, i64)> = conn
+        .prepare_cached(
+            "SELECT id, kind, order_id FROM timers WHERE due_at <= ?1 ORDER BY due_at, id LIMIT ?2",
+        )?
+        .query_map(params![now_ms, limit as i64], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut fired = FiredTimers::default();
+    for (timer_id, kind, order_id) in due {
+        // Each timer gets its own savepoint, so one that fails is retried later without holding
+        // back the others.
+        conn.execute_batch("SAVEPOINT timer")?;
+        let handled = handle_timer(conn, &kind, OrderId(order_id), now).and_then(|expired| {
+            conn.prepare_cached("DELETE FROM timers WHERE id = ?1")?
+                .execute([timer_id])?;
+            Ok(expired)
+        });
+        match handled {
+            Ok(expired) => {
+                conn.execute_batch("RELEASE timer")?;
+                fired.fired += 1;
+                fired.expired += usize::from(expired);
+            }
+            Err(e) => {
+                conn.execute_batch("ROLLBACK TO timer; RELEASE timer")?;
+                tracing::error!(timer_id, order_id, error = %e, "timer failed; it will be retried");
+                conn.prepare_cached(
+                    "UPDATE timers SET due_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+                )?
+                .execute(params![timer_id, now_ms + TIMER_RETRY_DELAY_MS])?;
+                fired.failed += 1;
+            }
+        }
+    }
+    Ok(fired)
+}
+
+/// Handles one due timer; returns whether it expired an order.
+fn handle_timer(
+    conn: &Connection,
+    kind: &str,
+    id: OrderId,
+    now: Timestamp,
+) -> rusqlite::Result<bool> {
+    if kind != TIMER_EXPIRE {
+        return Err(corrupt("timer kind", kind));
+    }
+    let row: Option<(String, Option<i64>)> = conn
+        .prepare_cached("SELECT status, pay_by FROM orders WHERE id = ?1")?
+        .query_row([id.0], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let Some((status, pay_by)) = row else {
+        return Ok(false);
+    };
+    let status = status_of(&status)?;
+    let pay_by = pay_by.map(timestamp).transpose()?;
+    match decide_expiry(status, pay_by, now) {
+        ExpiryDecision::Expire => {
+            let now_ms = millis(now);
+            conn.prepare_cached(
+                "UPDATE orders SET status = 'expired', updated_at = ?2 WHERE id = ?1",
+            )?
+            .execute(params![id.0, now_ms])?;
+            end_holds(conn, id, HoldState::Released)?;
+            insert_event(
+                conn,
+                id,
+                now_ms,
+                &Actor::system(),
+                Some(status),
+                OrderStatus::Expired,
+                Some("payment deadline passed"),
+            )?;
+            Ok(true)
+        }
+        ExpiryDecision::NotDue | ExpiryDecision::Moot => Ok(false),
+    }
+}
+
+fn load_customer(conn: &Connection, customer_id: i64) -> rusqlite::Result<CustomerInfo> {
+    conn.prepare_cached("SELECT phone, name, email, honorific FROM customers WHERE id = ?1")?
+        .query_row([customer_id], |row| {
+            let honorific: Option<String> = row.get(3)?;
+            Ok(CustomerInfo {
+                phone: Phone::from_stored(row.get(0)?),
+                name: row.get(1)?,
+                email: row.get(2)?,
+                honorific: honorific.as_deref().and_then(Honorific::parse),
+            })
+        })
+}
+
+fn load_order(conn: &Connection, id: OrderId) -> rusqlite::Result<Option<Order>> {
+    type Head = (i64, String, String, i64, i64, Option<i64>, i64);
+    let head: Option<Head> = conn
+        .prepare_cached(
+            "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at FROM orders WHERE id = ?1",
+        )?
+        .query_row([id.0], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
+        })
+        .optional()?;
+    let Some((customer_id, status, method, total, paid, pay_by, placed_at)) = head else {
+        return Ok(None);
+    };
+    let items = conn
+        .prepare_cached("SELECT sku, name, unit_price, qty, hold FROM order_items WHERE order_id = ?1 ORDER BY line")?
+        .query_map([id.0], |row| {
+            let hold: String = row.get(4)?;
+            Ok(OrderItem {
+                sku: Sku::from_stored(row.get(0)?),
+                name: row.get(1)?,
+                unit_price: Money::from_stored(row.get(2)?),
+                qty: Quantity::from_stored(row.get(3)?),
+                hold: HoldState::parse(&hold).ok_or_else(|| corrupt("hold state", &hold))?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let payments = conn
+        .prepare_cached("SELECT amount, reference, recorded_at, actor FROM payments WHERE order_id = ?1 ORDER BY id")?
+        .query_map([id.0], |row| {
+            Ok(PaymentRecord {
+                amount: Money::from_stored(row.get(0)?),
+                reference: row.get(1)?,
+                recorded_at: timestamp(row.get(2)?)?,
+                actor: Actor::from_stored(row.get(3)?),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let events = conn
+        .prepare_cached("SELECT at, actor, from_status, to_status, reason FROM order_events WHERE order_id = ?1 ORDER BY id")?
+        .query_map([id.0], |row| {
+            let from: Option<String> = row.get(2)?;
+            let to: String = row.get(3)?;
+            Ok(OrderEvent {
+                at: timestamp(row.get(0)?)?,
+                actor: Actor::from_stored(row.get(1)?),
+                from: from.as_deref().map(status_of).transpose()?,
+                to: status_of(&to)?,
+                reason: row.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some(Order {
+        id,
+        status: status_of(&status)?,
+        customer: load_customer(conn, customer_id)?,
+        items,
+        total: Money::from_stored(total),
+        amount_paid: Money::from_stored(paid),
+        payment_method: PaymentMethod::parse(&method)
+            .ok_or_else(|| corrupt("payment method", &method))?,
+        pay_by: pay_by.map(timestamp).transpose()?,
+        placed_at: timestamp(placed_at)?,
+        payments,
+        events,
+    }))
+}

@@ -1,0 +1,81 @@
+//! Routes of the JSON API.
+
+mod orders;
+mod products;
+mod settings;
+mod views;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Router, middleware};
+
+use crate::{ApiError, AppState, OPENAPI_JSON, REQUEST_BODY_BYTES_MAX, auth};
+
+/// Most rows one list request returns, and the default.
+pub(crate) const PAGE_LEN_MAX: usize = 100;
+pub(crate) const PAGE_LEN_DEFAULT: usize = 50;
+
+pub(crate) fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/products", get(products::list))
+        .route("/products/{sku}", get(products::get).put(products::put))
+        .route("/orders", get(orders::list).post(orders::place))
+        .route("/orders/{id}", get(orders::get))
+        .route("/orders/{id}/payments", post(orders::pay))
+        .route("/orders/{id}/cancel", post(orders::cancel))
+        .route("/settings", get(settings::get).put(settings::put))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/openapi.json", get(openapi))
+        .nest("/api/v1", v1)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
+        .with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"status":"ok"}"#,
+    )
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this method is not allowed here",
+    )
+}
+
+/// Reads `limit` from a query string: absent → default; out of range or not a number → 422.
+pub(crate) fn page_len(raw: Option<&String>) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(PAGE_LEN_DEFAULT),
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=PAGE_LEN_MAX).contains(n))
+            .ok_or_else(|| {
+                ApiError::unprocessable(
+                    "invalid_query",
+                    format!("limit must be a number from 1 to {PAGE_LEN_MAX}"),
+                )
+            }),
+    }
+}

@@ -1,0 +1,335 @@
+//! `/api/v1/orders`
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use lunas_core::order::{ITEMS_PER_ORDER_MAX, clean_text, looks_like_email};
+use lunas_core::{
+    CustomerInfo, Honorific, Money, MoneyError, OrderId, OrderStatus, PayWindow, PaymentMethod,
+    Phone, Quantity,
+};
+use lunas_engine::PlaceOrder;
+use lunas_store::{IdempotencyKey, NewOrderLine, Page};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::products::parse_sku;
+use super::views::{OrderView, PageView};
+use crate::auth::Caller;
+use crate::extract::ApiJson;
+use crate::{ApiError, AppState};
+
+/// Longest `Idempotency-Key` accepted (Stripe's limit).
+const IDEMPOTENCY_KEY_LEN_MAX: usize = 255;
+
+#[derive(Deserialize)]
+pub(crate) struct PlaceBody {
+    customer: CustomerBody,
+    items: Vec<ItemBody>,
+    payment_method: String,
+    pay_within: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CustomerBody {
+    phone: String,
+    name: String,
+    email: Option<String>,
+    honorific: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ItemBody {
+    sku: String,
+    qty: i64,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PaymentBody {
+    amount: i64,
+    reference: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CancelBody {
+    reason: String,
+}
+
+fn parse_customer(body: CustomerBody) -> Result<CustomerInfo, ApiError> {
+    let phone = Phone::parse(&body.phone)
+        .map_err(|e| ApiError::unprocessable("invalid_phone", format!("customer.phone: {e}")))?;
+    let name = clean_text(&body.name)
+        .map_err(|e| ApiError::unprocessable("invalid_name", format!("customer.name {e}")))?
+        .ok_or_else(|| {
+            ApiError::unprocessable("invalid_name", "customer.name must not be empty")
+        })?;
+    let email = match body
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        None => None,
+        Some(email) if looks_like_email(email) => Some(email.to_owned()),
+        Some(_) => {
+            return Err(ApiError::unprocessable(
+                "invalid_email",
+                "customer.email is not an email address",
+            ));
+        }
+    };
+    let honorific = match body
+        .honorific
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    {
+        None => None,
+        Some(raw) => Some(Honorific::parse(raw).ok_or_else(|| {
+            let known: Vec<&str> = Honorific::ALL.iter().map(|h| h.as_str()).collect();
+            ApiError::unprocessable(
+                "invalid_honorific",
+                format!("customer.honorific must be one of {}", known.join(", ")),
+            )
+        })?),
+    };
+    Ok(CustomerInfo {
+        phone,
+        name,
+        email,
+        honorific,
+    })
+}
+
+/// Parses the lines, merging repeated SKUs into one line each, in order of first appearance.
+fn parse_lines(items: Vec<ItemBody>) -> Result<Vec<NewOrderLine>, ApiError> {
+    if items.is_empty() {
+        return Err(ApiError::unprocessable(
+            "empty_order",
+            "items must list at least one product",
+        ));
+    }
+    if items.len() > ITEMS_PER_ORDER_MAX {
+        return Err(ApiError::unprocessable(
+            "too_many_items",
+            format!("an order has at most {ITEMS_PER_ORDER_MAX} lines"),
+        ));
+    }
+    let mut lines: Vec<NewOrderLine> = Vec::with_capacity(items.len());
+    for item in items {
+        let sku = parse_sku(&item.sku)?;
+        let bad_qty = || {
+            ApiError::unprocessable(
+                "invalid_quantity",
+                format!(
+                    "qty of {sku} must be a whole number from 1 to {}",
+                    lunas_core::order::QUANTITY_MAX
+                ),
+            )
+        };
+        let qty = Quantity::new(item.qty).ok_or_else(bad_qty)?;
+        match lines.iter_mut().find(|l| l.sku == sku) {
+            Some(line) => {
+                line.qty = Quantity::new(line.qty.units() + qty.units()).ok_or_else(bad_qty)?
+            }
+            None => lines.push(NewOrderLine { sku, qty }),
+        }
+    }
+    Ok(lines)
+}
+
+fn idempotency_key(
+    headers: &HeaderMap,
+    caller: &Caller,
+    canonical: &serde_json::Value,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(raw) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = raw
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= IDEMPOTENCY_KEY_LEN_MAX && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                "invalid_idempotency_key",
+                format!("Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_LEN_MAX} visible ASCII characters"),
+            )
+        })?;
+    // serde_json's maps are sorted, so two bodies with the same content hash the same whatever
+    // their key order or spacing.
+    let body = serde_json::to_vec(canonical).expect("a parsed JSON value serialises");
+    Ok(Some(IdempotencyKey {
+        scope: caller.token_name.clone(),
+        key: key.to_owned(),
+        request_hash: hex::encode(Sha256::digest(&body)),
+    }))
+}
+
+pub(crate) async fn place(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: ApiJson<PlaceBody>,
+) -> Result<Response, ApiError> {
+    let idempotency = idempotency_key(&headers, &caller, &body.canonical)?;
+    let body = body.value;
+    let customer = parse_customer(body.customer)?;
+    let lines = parse_lines(body.items)?;
+    let payment_method = PaymentMethod::parse(&body.payment_method).ok_or_else(|| {
+        let known: Vec<&str> = PaymentMethod::ALL.iter().map(|m| m.as_str()).collect();
+        ApiError::unprocessable(
+            "invalid_payment_method",
+            format!("payment_method must be one of {}", known.join(", ")),
+        )
+    })?;
+    let pay_within = body
+        .pay_within
+        .as_deref()
+        .map(PayWindow::parse)
+        .transpose()
+        .map_err(|e| ApiError::unprocessable("invalid_pay_within", format!("pay_within {e}")))?;
+    let placed = state
+        .engine
+        .place_order(PlaceOrder {
+            customer,
+            lines,
+            payment_method,
+            pay_within,
+            actor: caller.actor(),
+            idempotency,
+        })
+        .await?;
+    let currency = state.engine.settings().currency.code();
+    let location = format!("/api/v1/orders/{}", placed.order.id);
+    let mut response = (
+        StatusCode::CREATED,
+        Json(OrderView::new(placed.order, currency)),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::LOCATION,
+        HeaderValue::from_str(&location).expect("an order path is a valid header"),
+    );
+    if placed.replayed {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+fn parse_order_id(raw: &str) -> Result<OrderId, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(OrderId)
+        .ok_or_else(|| ApiError::not_found("order"))
+}
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>, ApiError> {
+    let id = parse_order_id(&id)?;
+    let order = state
+        .engine
+        .order(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    Ok(Json(OrderView::new(
+        order,
+        state.engine.settings().currency.code(),
+    )))
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<PageView<OrderView, i64>>, ApiError> {
+    let limit = super::page_len(query.get("limit"))?;
+    let status = query
+        .get("status")
+        .map(|raw| {
+            OrderStatus::parse(raw).ok_or_else(|| {
+                let known: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+                ApiError::unprocessable(
+                    "invalid_query",
+                    format!("status must be one of {}", known.join(", ")),
+                )
+            })
+        })
+        .transpose()?;
+    let after = query
+        .get("after")
+        .map(|raw| {
+            raw.parse::<i64>()
+                .map(OrderId)
+                .map_err(|_| ApiError::unprocessable("invalid_query", "after must be an order id"))
+        })
+        .transpose()?;
+    let orders = state.engine.orders(status, Page { after, limit }).await?;
+    let next_after = (orders.len() == limit)
+        .then(|| orders.last().map(|o| o.id.0))
+        .flatten();
+    let currency = state.engine.settings().currency.code();
+    Ok(Json(PageView {
+        items: orders
+            .into_iter()
+            .map(|o| OrderView::new(o, currency))
+            .collect(),
+        next_after,
+    }))
+}
+
+pub(crate) async fn pay(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: ApiJson<PaymentBody>,
+) -> Result<Json<OrderView>, ApiError> {
+    let id = parse_order_id(&id)?;
+    let body = body.value;
+    let amount = Money::payment(body.amount).map_err(|e| {
+        let message = match e {
+            MoneyError::TooLarge => format!("amount {e}"),
+            _ => "amount must be greater than 0".to_owned(),
+        };
+        ApiError::unprocessable("invalid_amount", message)
+    })?;
+    let reference = match body.reference.as_deref() {
+        None => None,
+        Some(raw) => clean_text(raw)
+            .map_err(|e| ApiError::unprocessable("invalid_reference", format!("reference {e}")))?,
+    };
+    let order = state
+        .engine
+        .record_payment(id, amount, reference, caller.actor())
+        .await?;
+    Ok(Json(OrderView::new(
+        order,
+        state.engine.settings().currency.code(),
+    )))
+}
+
+pub(crate) async fn cancel(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: ApiJson<CancelBody>,
+) -> Result<Json<OrderView>, ApiError> {
+    let id = parse_order_id(&id)?;
+    let reason = clean_text(&body.value.reason)
+        .map_err(|e| ApiError::unprocessable("invalid_reason", format!("reason {e}")))?
+        .ok_or_else(|| ApiError::unprocessable("invalid_reason", "reason must not be empty"))?;
+    let order = state
+        .engine
+        .cancel_order(id, reason, caller.actor())
+        .await?;
+    Ok(Json(OrderView::new(
+        order,
+        state.engine.settings().currency.code(),
+    )))
+}

@@ -1,0 +1,92 @@
+//! `/api/v1/products`
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use lunas_core::order::clean_text;
+use lunas_core::{Money, MoneyError, Sku};
+use lunas_store::{Page, ProductInput};
+use serde::Deserialize;
+
+use super::views::{PageView, ProductView};
+use crate::extract::ApiJson;
+use crate::{ApiError, AppState};
+
+/// Most units of one product lunas counts; more is a typo.
+pub(crate) const STOCK_MAX: i64 = 1_000_000_000;
+
+#[derive(Deserialize)]
+pub(crate) struct PutProduct {
+    name: String,
+    price: i64,
+    stock: i64,
+}
+
+pub(crate) fn parse_sku(raw: &str) -> Result<Sku, ApiError> {
+    Sku::parse(raw).map_err(|e| ApiError::unprocessable("invalid_sku", e.to_string()))
+}
+
+pub(crate) async fn put(
+    State(state): State<AppState>,
+    Path(sku): Path<String>,
+    body: ApiJson<PutProduct>,
+) -> Result<Json<ProductView>, ApiError> {
+    let sku = parse_sku(&sku)?;
+    let body = body.value;
+    let name = clean_text(&body.name)
+        .map_err(|e| ApiError::unprocessable("invalid_name", format!("name {e}")))?
+        .ok_or_else(|| ApiError::unprocessable("invalid_name", "name must not be empty"))?;
+    let price = Money::price(body.price).map_err(|e| {
+        let message = match e {
+            MoneyError::TooLarge => format!("price {e}"),
+            _ => "price must be 0 or more".to_owned(),
+        };
+        ApiError::unprocessable("invalid_price", message)
+    })?;
+    if !(0..=STOCK_MAX).contains(&body.stock) {
+        return Err(ApiError::unprocessable(
+            "invalid_stock",
+            format!("stock must be from 0 to {STOCK_MAX}"),
+        ));
+    }
+    let product = state
+        .engine
+        .put_product(ProductInput {
+            sku,
+            name,
+            price,
+            stock: body.stock,
+        })
+        .await?;
+    Ok(Json(product.into()))
+}
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Path(sku): Path<String>,
+) -> Result<Json<ProductView>, ApiError> {
+    let sku = Sku::parse(&sku).map_err(|_| ApiError::not_found("product"))?;
+    let product = state
+        .engine
+        .product(sku)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    Ok(Json(product.into()))
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<PageView<ProductView, String>>, ApiError> {
+    let limit = super::page_len(query.get("limit"))?;
+    let after = query.get("after").cloned();
+    let products = state.engine.products(Page { after, limit }).await?;
+    let next_after = (products.len() == limit)
+        .then(|| products.last().map(|p| p.sku.as_str().to_owned()))
+        .flatten();
+    Ok(Json(PageView {
+        items: products.into_iter().map(Into::into).collect(),
+        next_after,
+    }))
+}

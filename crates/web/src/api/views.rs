@@ -1,0 +1,146 @@
+//! How domain values read in JSON. These shapes are the v1 contract: fields may be added, never
+//! renamed.
+
+use lunas_core::{Order, Timestamp};
+use lunas_store::Product;
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub(crate) struct ProductView {
+    pub sku: String,
+    pub name: String,
+    pub price: i64,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+}
+
+impl From<Product> for ProductView {
+    fn from(p: Product) -> ProductView {
+        ProductView {
+            sku: p.sku.as_str().to_owned(),
+            name: p.name,
+            price: p.price.minor_units(),
+            on_hand: p.on_hand,
+            reserved: p.reserved,
+            available: p.available,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct OrderView {
+    pub id: i64,
+    pub status: &'static str,
+    pub currency: &'static str,
+    pub total: i64,
+    pub amount_paid: i64,
+    /// What is left to pay: `total - amount_paid`, never below zero.
+    pub balance: i64,
+    pub payment_method: &'static str,
+    pub pay_by: Option<Timestamp>,
+    pub placed_at: Timestamp,
+    pub customer: CustomerView,
+    pub items: Vec<ItemView>,
+    pub payments: Vec<PaymentView>,
+    pub events: Vec<EventView>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct CustomerView {
+    pub phone: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub honorific: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct ItemView {
+    pub sku: String,
+    pub name: String,
+    pub unit_price: i64,
+    pub qty: i64,
+    pub subtotal: i64,
+    pub hold: &'static str,
+}
+
+#[derive(Serialize)]
+pub(crate) struct PaymentView {
+    pub amount: i64,
+    pub reference: Option<String>,
+    pub recorded_at: Timestamp,
+    pub actor: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct EventView {
+    pub at: Timestamp,
+    pub actor: String,
+    pub from: Option<&'static str>,
+    pub to: &'static str,
+    pub reason: Option<String>,
+}
+
+impl OrderView {
+    pub fn new(order: Order, currency: &'static str) -> OrderView {
+        let total = order.total.minor_units();
+        let amount_paid = order.amount_paid.minor_units();
+        OrderView {
+            id: order.id.0,
+            status: order.status.as_str(),
+            currency,
+            total,
+            amount_paid,
+            balance: (total - amount_paid).max(0),
+            payment_method: order.payment_method.as_str(),
+            pay_by: order.pay_by,
+            placed_at: order.placed_at,
+            customer: CustomerView {
+                phone: order.customer.phone.as_str().to_owned(),
+                name: order.customer.name,
+                email: order.customer.email,
+                honorific: order.customer.honorific.map(|h| h.as_str()),
+            },
+            items: order
+                .items
+                .into_iter()
+                .map(|i| ItemView {
+                    sku: i.sku.as_str().to_owned(),
+                    name: i.name,
+                    unit_price: i.unit_price.minor_units(),
+                    qty: i.qty.units(),
+                    subtotal: i.unit_price.minor_units() * i.qty.units(),
+                    hold: i.hold.as_str(),
+                })
+                .collect(),
+            payments: order
+                .payments
+                .into_iter()
+                .map(|p| PaymentView {
+                    amount: p.amount.minor_units(),
+                    reference: p.reference,
+                    recorded_at: p.recorded_at,
+                    actor: p.actor.as_str().to_owned(),
+                })
+                .collect(),
+            events: order
+                .events
+                .into_iter()
+                .map(|e| EventView {
+                    at: e.at,
+                    actor: e.actor.as_str().to_owned(),
+                    from: e.from.map(|s| s.as_str()),
+                    to: e.to.as_str(),
+                    reason: e.reason,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A page of results with the cursor for the next page, `null` on the last one.
+#[derive(Serialize)]
+pub(crate) struct PageView<T, C> {
+    pub items: Vec<T>,
+    pub next_after: Option<C>,
+}

@@ -1,0 +1,72 @@
+//! Request extractors whose rejections are `ApiError`s with stable codes, instead of axum's
+//! plain-text defaults.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use crate::ApiError;
+
+/// A JSON body, parsed with `serde_json`, plus its raw bytes (for idempotency hashing).
+pub struct ApiJson<T> {
+    pub value: T,
+    pub canonical: serde_json::Value,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
+            let is_json = content_type
+                .to_str()
+                .map(|v| {
+                    v.split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .eq_ignore_ascii_case("application/json")
+                })
+                .unwrap_or(false);
+            if !is_json {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "the body must be JSON (Content-Type: application/json)",
+                ));
+            }
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
+            BytesRejection::FailedToBufferBody(inner)
+                if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!(
+                        "the body is larger than {} bytes",
+                        crate::REQUEST_BODY_BYTES_MAX
+                    ),
+                )
+            }
+            other => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                other.body_text(),
+            ),
+        })?;
+        let canonical: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("the body is not valid JSON: {e}"),
+            )
+        })?;
+        let value = T::deserialize(&canonical).map_err(|e| {
+            ApiError::unprocessable("invalid_request", format!("the request does not fit: {e}"))
+        })?;
+        Ok(ApiJson { value, canonical })
+    }
+}

@@ -1,0 +1,57 @@
+//! The HTTP edge of lunas: the JSON API under `/api/v1`, its OpenAPI document, and `/healthz`.
+//!
+//! Handlers parse requests into domain types, call the engine, and render its answers. There is no
+//! SQL and no business rule here; the one `ApiError` turns every failure into a stable code.
+
+mod api;
+mod auth;
+mod error;
+mod extract;
+
+pub use error::ApiError;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use lunas_engine::Engine;
+use tokio::net::TcpListener;
+
+/// Largest request body accepted, in bytes. An order of 100 lines is well under 16 KiB.
+pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
+
+/// The OpenAPI 3.1 document of the v1 API, served at `/api/openapi.json`.
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    tokens: Arc<auth::TokenCache>,
+}
+
+impl AppState {
+    pub fn new(engine: Arc<Engine>) -> AppState {
+        AppState {
+            engine,
+            tokens: Arc::new(auth::TokenCache::default()),
+        }
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    api::router(state)
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then finishes the requests
+/// under way.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
