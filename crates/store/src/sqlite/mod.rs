@@ -198,16 +198,16 @@ fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<Job>, group_len_max: us
             continue;
         }
         for job in group.drain(..) {
-            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            if let Err(e) = run_cached(&conn, "SAVEPOINT job") {
                 let (_, completion) = job(None);
                 completions.push((Err(map_error(e)), completion));
                 continue;
             }
             let (keep, completion) = job(Some(&conn));
             let ended = if keep {
-                conn.execute_batch("RELEASE job")
+                run_cached(&conn, "RELEASE job")
             } else {
-                conn.execute_batch("ROLLBACK TO job; RELEASE job")
+                run_cached(&conn, "ROLLBACK TO job").and_then(|()| run_cached(&conn, "RELEASE job"))
             };
             completions.push((ended.map_err(map_error), completion));
         }
@@ -219,6 +219,13 @@ fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<Job>, group_len_max: us
             completion(committed.clone().and(ended));
         }
     }
+}
+
+/// Runs a statement without parameters through the statement cache; the writer runs the same
+/// few savepoint statements for every operation, so parsing them each time would be waste.
+pub(crate) fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 pub(crate) fn map_error(e: rusqlite::Error) -> StoreError {

@@ -457,7 +457,7 @@ fn place_order(conn: &Connection, new: NewOrder) -> rusqlite::Result<Result<Plac
     }
 
     let customer = &new.customer;
-    let customer_id: i64 = conn
+    let (customer_id, stored_customer) = conn
         .prepare_cached(
             "INSERT INTO customers (phone, name, email, honorific, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?5)
@@ -466,7 +466,7 @@ fn place_order(conn: &Connection, new: NewOrder) -> rusqlite::Result<Result<Plac
                  email = COALESCE(excluded.email, customers.email),
                  honorific = COALESCE(excluded.honorific, customers.honorific),
                  updated_at = excluded.updated_at
-             RETURNING id",
+             RETURNING id, phone, name, email, honorific",
         )?
         .query_row(
             params![
@@ -476,7 +476,7 @@ fn place_order(conn: &Connection, new: NewOrder) -> rusqlite::Result<Result<Plac
                 customer.honorific.map(Honorific::as_str),
                 now
             ],
-            |row| row.get(0),
+            |row| Ok((row.get::<_, i64>(0)?, read_customer(row, 1)?)),
         )?;
 
     let status = OrderStatus::AwaitingPayment;
@@ -507,11 +507,11 @@ fn place_order(conn: &Connection, new: NewOrder) -> rusqlite::Result<Result<Plac
             .execute(params![due_at, TIMER_EXPIRE, id.0])?;
     }
 
-    // Reload the stored customer: a returning buyer keeps the email and honorific given before.
+    // The customer as stored: a returning buyer keeps the email and honorific given before.
     let order = Order {
         id,
         status,
-        customer: load_customer(conn, customer_id)?,
+        customer: stored_customer,
         items,
         total,
         amount_paid: Money::ZERO,
@@ -620,7 +620,7 @@ fn fire_due_timers(
     for (timer_id, kind, order_id) in due {
         // Each timer gets its own savepoint, so one that fails is retried later without holding
         // back the others.
-        conn.execute_batch("SAVEPOINT timer")?;
+        super::run_cached(conn, "SAVEPOINT timer")?;
         let handled = handle_timer(conn, &kind, OrderId(order_id), now).and_then(|expired| {
             conn.prepare_cached("DELETE FROM timers WHERE id = ?1")?
                 .execute([timer_id])?;
@@ -628,12 +628,13 @@ fn fire_due_timers(
         });
         match handled {
             Ok(expired) => {
-                conn.execute_batch("RELEASE timer")?;
+                super::run_cached(conn, "RELEASE timer")?;
                 fired.fired += 1;
                 fired.expired += usize::from(expired);
             }
             Err(e) => {
-                conn.execute_batch("ROLLBACK TO timer; RELEASE timer")?;
+                super::run_cached(conn, "ROLLBACK TO timer")?;
+                super::run_cached(conn, "RELEASE timer")?;
                 tracing::error!(timer_id, order_id, error = %e, "timer failed; it will be retried");
                 conn.prepare_cached(
                     "UPDATE timers SET due_at = ?2, attempts = attempts + 1 WHERE id = ?1",
@@ -688,17 +689,20 @@ fn handle_timer(
     }
 }
 
+/// Reads a customer from the four columns phone, name, email, honorific starting at `first`.
+fn read_customer(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<CustomerInfo> {
+    let honorific: Option<String> = row.get(first + 3)?;
+    Ok(CustomerInfo {
+        phone: Phone::from_stored(row.get(first)?),
+        name: row.get(first + 1)?,
+        email: row.get(first + 2)?,
+        honorific: honorific.as_deref().and_then(Honorific::parse),
+    })
+}
+
 fn load_customer(conn: &Connection, customer_id: i64) -> rusqlite::Result<CustomerInfo> {
     conn.prepare_cached("SELECT phone, name, email, honorific FROM customers WHERE id = ?1")?
-        .query_row([customer_id], |row| {
-            let honorific: Option<String> = row.get(3)?;
-            Ok(CustomerInfo {
-                phone: Phone::from_stored(row.get(0)?),
-                name: row.get(1)?,
-                email: row.get(2)?,
-                honorific: honorific.as_deref().and_then(Honorific::parse),
-            })
-        })
+        .query_row([customer_id], |row| read_customer(row, 0))
 }
 
 fn load_order(conn: &Connection, id: OrderId) -> rusqlite::Result<Option<Order>> {

@@ -1,0 +1,637 @@
+//! The order desk core through the engine, on a real SQLite file, with a clock the tests drive.
+
+use std::sync::Arc;
+
+use jiff::SignedDuration;
+use lunas_core::{
+    Actor, CustomerInfo, HoldState, Money, OrderId, OrderStatus, PayWindow, PaymentMethod, Phone,
+    Quantity, Sku, Timestamp,
+};
+use lunas_engine::{Engine, Error, ManualClock, PlaceOrder};
+use lunas_store::{
+    DatabaseUrl, IdempotencyKey, NewOrderLine, OpenOptions, OrderOpError, PlaceError, ProductInput,
+    Store, StoreError,
+};
+
+struct TestStore {
+    dir: tempfile::TempDir,
+    store: Store,
+    clock: Arc<ManualClock>,
+    engine: Arc<Engine>,
+}
+
+fn start_time() -> Timestamp {
+    "2026-11-22T03:00:00Z".parse().unwrap()
+}
+
+impl TestStore {
+    async fn new() -> TestStore {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let store = open(&dir).await;
+        let engine = Arc::new(Engine::new(store.clone(), clock.clone()).await.unwrap());
+        TestStore {
+            dir,
+            store,
+            clock,
+            engine,
+        }
+    }
+
+    /// Stops everything and starts again on the same file, as a process restart would.
+    async fn restart(self) -> TestStore {
+        let TestStore {
+            dir,
+            store,
+            clock,
+            engine,
+        } = self;
+        drop(engine);
+        store.close().await;
+        let store = open(&dir).await;
+        let engine = Arc::new(Engine::new(store.clone(), clock.clone()).await.unwrap());
+        TestStore {
+            dir,
+            store,
+            clock,
+            engine,
+        }
+    }
+
+    async fn product(&self, sku: &str, stock: i64, price: i64) {
+        self.engine
+            .put_product(ProductInput {
+                sku: Sku::parse(sku).unwrap(),
+                name: format!("Produk {sku}"),
+                price: Money::price(price).unwrap(),
+                stock,
+            })
+            .await
+            .unwrap();
+    }
+
+    async fn stock(&self, sku: &str) -> (i64, i64, i64) {
+        let p = self
+            .engine
+            .product(Sku::parse(sku).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        (p.on_hand, p.reserved, p.available)
+    }
+
+    async fn assert_consistent(&self) {
+        let problems = self.store.consistency_report().await.unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+}
+
+async fn open(dir: &tempfile::TempDir) -> Store {
+    Store::open(
+        &DatabaseUrl::Sqlite(dir.path().join("lunas.db")),
+        OpenOptions::default(),
+    )
+    .await
+    .unwrap()
+}
+
+fn order(
+    phone: &str,
+    lines: &[(&str, i64)],
+    method: PaymentMethod,
+    within: Option<&str>,
+) -> PlaceOrder {
+    PlaceOrder {
+        customer: CustomerInfo {
+            phone: Phone::parse(phone).unwrap(),
+            name: "Sari".into(),
+            email: None,
+            honorific: None,
+        },
+        lines: lines
+            .iter()
+            .map(|(sku, qty)| NewOrderLine {
+                sku: Sku::parse(sku).unwrap(),
+                qty: Quantity::new(*qty).unwrap(),
+            })
+            .collect(),
+        payment_method: method,
+        pay_within: within.map(|w| PayWindow::parse(w).unwrap()),
+        actor: Actor::api_token("test"),
+        idempotency: None,
+    }
+}
+
+fn money(amount: i64) -> Money {
+    Money::payment(amount).unwrap()
+}
+
+#[tokio::test]
+async fn placing_an_order_holds_its_stock_until_the_deadline() {
+    let t = TestStore::new().await;
+    t.product("GAMIS", 5, 150_000).await;
+    let placed = t
+        .engine
+        .place_order(order(
+            "0812-3456-7890",
+            &[("GAMIS", 2)],
+            PaymentMethod::BankTransfer,
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(placed.order.status, OrderStatus::AwaitingPayment);
+    assert_eq!(placed.order.total, money(300_000));
+    assert_eq!(
+        placed.order.pay_by,
+        Some(start_time() + SignedDuration::from_hours(24))
+    );
+    assert_eq!(t.stock("GAMIS").await, (5, 2, 3));
+    assert_eq!(placed.order.events.len(), 1);
+    t.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn expired_hold_returns_stock_to_sale_exactly_once() {
+    let t = TestStore::new().await;
+    t.product("GAMIS", 5, 150_000).await;
+    let placed = t
+        .engine
+        .place_order(order(
+            "081234567890",
+            &[("GAMIS", 2)],
+            PaymentMethod::Qris,
+            Some("30m"),
+        ))
+        .await
+        .unwrap();
+
+    t.clock.advance(SignedDuration::from_mins(29));
+    assert_eq!(t.engine.tick().await.unwrap().timers.expired, 0);
+    assert_eq!(t.stock("GAMIS").await, (5, 2, 3));
+
+    t.clock.advance(SignedDuration::from_mins(1));
+    assert_eq!(t.engine.tick().await.unwrap().timers.expired, 1);
+    assert_eq!(
+        t.engine.tick().await.unwrap().timers.fired,
+        0,
+        "the timer fires once"
+    );
+    let expired = t.engine.order(placed.order.id).await.unwrap().unwrap();
+    assert_eq!(expired.status, OrderStatus::Expired);
+    assert_eq!(expired.items[0].hold, HoldState::Released);
+    assert_eq!(t.stock("GAMIS").await, (5, 0, 5));
+    let last = expired.events.last().unwrap();
+    assert_eq!(
+        (last.from, last.to, last.actor.as_str()),
+        (
+            Some(OrderStatus::AwaitingPayment),
+            OrderStatus::Expired,
+            "system"
+        )
+    );
+    t.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn full_payment_turns_the_hold_into_a_sale_and_partial_payments_are_kept() {
+    let t = TestStore::new().await;
+    t.product("KOPI", 10, 85_000).await;
+    let id = t
+        .engine
+        .place_order(order(
+            "081234567890",
+            &[("KOPI", 2)],
+            PaymentMethod::BankTransfer,
+            None,
+        ))
+        .await
+        .unwrap()
+        .order
+        .id;
+    let partial = t
+        .engine
+        .record_payment(
+            id,
+            money(100_000),
+            Some("BCA 1".into()),
+            Actor::api_token("test"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (partial.status, partial.amount_paid),
+        (OrderStatus::AwaitingPayment, money(100_000))
+    );
+    assert_eq!(t.stock("KOPI").await, (10, 2, 8));
+    let paid = t
+        .engine
+        .record_payment(id, money(70_000), None, Actor::api_token("test"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (paid.status, paid.amount_paid),
+        (OrderStatus::Paid, money(170_000))
+    );
+    assert_eq!(paid.payments.len(), 2);
+    assert_eq!(paid.items[0].hold, HoldState::Converted);
+    assert_eq!(t.stock("KOPI").await, (8, 0, 8));
+
+    // The deadline passing later changes nothing.
+    t.clock.advance(SignedDuration::from_hours(48));
+    t.engine.tick().await.unwrap();
+    assert_eq!(
+        t.engine.order(id).await.unwrap().unwrap().status,
+        OrderStatus::Paid
+    );
+    assert_eq!(t.stock("KOPI").await, (8, 0, 8));
+    t.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn cancelling_releases_the_hold_and_later_actions_are_invalid_transitions() {
+    let t = TestStore::new().await;
+    t.product("KOPI", 3, 85_000).await;
+    let id = t
+        .engine
+        .place_order(order(
+            "081234567890",
+            &[("KOPI", 3)],
+            PaymentMethod::Cod,
+            None,
+        ))
+        .await
+        .unwrap()
+        .order
+        .id;
+    assert_eq!(t.stock("KOPI").await, (3, 3, 0));
+    let cancelled = t
+        .engine
+        .cancel_order(id, "salah pilih".into(), Actor::api_token("test"))
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert_eq!(
+        cancelled.events.last().unwrap().reason.as_deref(),
+        Some("salah pilih")
+    );
+    assert_eq!(t.stock("KOPI").await, (3, 0, 3));
+    let again = t
+        .engine
+        .cancel_order(id, "lagi".into(), Actor::api_token("test"))
+        .await;
+    assert!(matches!(
+        again,
+        Err(Error::Order(OrderOpError::InvalidTransition(_)))
+    ));
+    let pay = t
+        .engine
+        .record_payment(id, money(1), None, Actor::api_token("test"))
+        .await;
+    assert!(matches!(
+        pay,
+        Err(Error::Order(OrderOpError::InvalidTransition(_)))
+    ));
+    let missing = t
+        .engine
+        .cancel_order(OrderId(999), "x".into(), Actor::api_token("test"))
+        .await;
+    assert!(matches!(missing, Err(Error::Order(OrderOpError::NotFound))));
+    t.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn cod_orders_have_no_deadline_and_hold_until_cancelled() {
+    let t = TestStore::new().await;
+    t.product("SAMBAL", 4, 45_000).await;
+    let placed = t
+        .engine
+        .place_order(order(
+            "081234567890",
+            &[("SAMBAL", 1)],
+            PaymentMethod::Cod,
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(placed.order.pay_by, None);
+    t.clock.advance(SignedDuration::from_hours(24 * 30));
+    t.engine.tick().await.unwrap();
+    assert_eq!(
+        t.engine
+            .order(placed.order.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        OrderStatus::AwaitingPayment
+    );
+    let rejected = t
+        .engine
+        .place_order(order(
+            "081234567890",
+            &[("SAMBAL", 1)],
+            PaymentMethod::Cod,
+            Some("1h"),
+        ))
+        .await;
+    assert!(matches!(rejected, Err(Error::PayWithinOnCod)));
+}
+
+#[tokio::test]
+async fn an_order_succeeds_for_all_items_or_for_none() {
+    let t = TestStore::new().await;
+    t.product("A", 5, 10_000).await;
+    t.product("B", 1, 10_000).await;
+    let short = t
+        .engine
+        .place_order(order(
+            "081234567890",
+            &[("A", 2), ("B", 2)],
+            PaymentMethod::BankTransfer,
+            None,
+        ))
+        .await;
+    assert!(
+        matches!(short, Err(Error::Place(PlaceError::OutOfStock { ref sku, requested: 2, available: 1 })) if sku.as_str() == "B")
+    );
+    let unknown = t
+        .engine
+        .place_order(order(
+            "081234567890",
+            &[("A", 2), ("NOPE", 1)],
+            PaymentMethod::BankTransfer,
+            None,
+        ))
+        .await;
+    assert!(matches!(
+        unknown,
+        Err(Error::Place(PlaceError::UnknownSku { .. }))
+    ));
+    assert_eq!(t.stock("A").await, (5, 0, 5));
+    let totals = t.store.totals().await.unwrap();
+    assert_eq!(
+        (
+            totals.orders,
+            totals.customers,
+            totals.timers,
+            totals.events
+        ),
+        (0, 0, 0, 0)
+    );
+}
+
+#[tokio::test]
+async fn one_buyer_whatever_way_the_phone_number_is_written() {
+    let t = TestStore::new().await;
+    t.product("A", 10, 10_000).await;
+    for phone in ["081234567890", "6281234567890", "+62 812-3456-7890"] {
+        let placed = t
+            .engine
+            .place_order(order(phone, &[("A", 1)], PaymentMethod::BankTransfer, None))
+            .await
+            .unwrap();
+        assert_eq!(placed.order.customer.phone.as_str(), "+6281234567890");
+    }
+    assert_eq!(t.store.totals().await.unwrap().customers, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idempotency_key_replays_the_first_order_even_under_concurrency() {
+    let t = TestStore::new().await;
+    t.product("A", 100, 10_000).await;
+    let key = |hash: &str| IdempotencyKey {
+        scope: "test".into(),
+        key: "k-1".into(),
+        request_hash: hash.into(),
+    };
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let engine = t.engine.clone();
+        let mut request = order(
+            "081234567890",
+            &[("A", 1)],
+            PaymentMethod::BankTransfer,
+            None,
+        );
+        request.idempotency = Some(key("same"));
+        tasks.push(tokio::spawn(async move {
+            engine.place_order(request).await.unwrap()
+        }));
+    }
+    let mut ids = Vec::new();
+    let mut replays = 0;
+    for task in tasks {
+        let placed = task.await.unwrap();
+        ids.push(placed.order.id);
+        replays += usize::from(placed.replayed);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every request got the same order");
+    assert_eq!(replays, 15);
+    assert_eq!(t.store.totals().await.unwrap().orders, 1);
+    assert_eq!(t.stock("A").await, (100, 1, 99));
+
+    let mut different = order(
+        "081234567890",
+        &[("A", 2)],
+        PaymentMethod::BankTransfer,
+        None,
+    );
+    different.idempotency = Some(key("other"));
+    assert!(matches!(
+        t.engine.place_order(different).await,
+        Err(Error::Place(PlaceError::IdempotencyKeyReused))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_orders_for_the_last_units_never_oversell() {
+    let t = TestStore::new().await;
+    t.product("LAST", 7, 10_000).await;
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let engine = t.engine.clone();
+        tasks.push(tokio::spawn(async move {
+            engine
+                .place_order(order(
+                    &format!("+62812{:08}", 10_000_000 + i),
+                    &[("LAST", 1)],
+                    PaymentMethod::Qris,
+                    None,
+                ))
+                .await
+        }));
+    }
+    let mut ok = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(Error::Place(PlaceError::OutOfStock { .. })) => {}
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert_eq!(ok, 7);
+    assert_eq!(t.stock("LAST").await, (7, 7, 0));
+    t.assert_consistent().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_payment_racing_the_deadline_ends_paid_or_expired_never_both_never_neither() {
+    for round in 0..20 {
+        let t = TestStore::new().await;
+        t.product("A", 1, 50_000).await;
+        let id = t
+            .engine
+            .place_order(order(
+                "081234567890",
+                &[("A", 1)],
+                PaymentMethod::Qris,
+                Some("10s"),
+            ))
+            .await
+            .unwrap()
+            .order
+            .id;
+        t.clock.advance(SignedDuration::from_secs(10));
+        let (engine_a, engine_b) = (t.engine.clone(), t.engine.clone());
+        let pay = tokio::spawn(async move {
+            engine_a
+                .record_payment(id, money(50_000), None, Actor::api_token("test"))
+                .await
+        });
+        let tick = tokio::spawn(async move { engine_b.tick().await.unwrap() });
+        let (paid, ticked) = (pay.await.unwrap(), tick.await.unwrap());
+        let order = t.engine.order(id).await.unwrap().unwrap();
+        match order.status {
+            OrderStatus::Paid => {
+                assert!(paid.is_ok(), "round {round}");
+                assert_eq!(ticked.timers.expired, 0);
+                assert_eq!(t.stock("A").await, (0, 0, 0));
+            }
+            OrderStatus::Expired => {
+                assert!(
+                    matches!(paid, Err(Error::Order(OrderOpError::InvalidTransition(_)))),
+                    "round {round}"
+                );
+                assert_eq!(ticked.timers.expired, 1);
+                assert_eq!(t.stock("A").await, (1, 0, 1));
+                assert!(order.payments.is_empty());
+            }
+            other => panic!("round {round}: ended {other:?}"),
+        }
+        t.assert_consistent().await;
+    }
+}
+
+#[tokio::test]
+async fn an_order_whose_deadline_passed_while_stopped_expires_right_after_start() {
+    let t = TestStore::new().await;
+    t.product("A", 2, 50_000).await;
+    let id = t
+        .engine
+        .place_order(order(
+            "081234567890",
+            &[("A", 2)],
+            PaymentMethod::Ewallet,
+            Some("5m"),
+        ))
+        .await
+        .unwrap()
+        .order
+        .id;
+    let stopped = t.restart().await;
+    stopped.clock.advance(SignedDuration::from_hours(3));
+    // The first tick after start is the scheduler's first act.
+    let first = stopped.engine.tick().await.unwrap();
+    assert_eq!(first.timers.expired, 1);
+    assert_eq!(
+        stopped.engine.order(id).await.unwrap().unwrap().status,
+        OrderStatus::Expired
+    );
+    assert_eq!(stopped.stock("A").await, (2, 0, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_scheduler_fires_a_due_timer_by_itself() {
+    // Real time, a one-second window: the scheduler must wake for it on its own. The test waits on
+    // the outcome (bounded), not for a fixed time.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let engine = Arc::new(
+        Engine::new(store.clone(), Arc::new(lunas_engine::SystemClock))
+            .await
+            .unwrap(),
+    );
+    engine
+        .put_product(ProductInput {
+            sku: Sku::parse("A").unwrap(),
+            name: "A".into(),
+            price: Money::price(1000).unwrap(),
+            stock: 1,
+        })
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let scheduler = tokio::spawn(engine.clone().run_scheduler(async {
+        let _ = stopped.await;
+    }));
+    let id = engine
+        .place_order(order(
+            "081234567890",
+            &[("A", 1)],
+            PaymentMethod::Qris,
+            Some("1s"),
+        ))
+        .await
+        .unwrap()
+        .order
+        .id;
+    let pay_by = engine.order(id).await.unwrap().unwrap().pay_by.unwrap();
+    let expired_at = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let order = engine.order(id).await.unwrap().unwrap();
+            if order.status == OrderStatus::Expired {
+                return order.events.last().unwrap().at;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the scheduler expired the order");
+    let late = expired_at.duration_since(pay_by);
+    assert!(
+        late >= SignedDuration::ZERO && late < SignedDuration::from_secs(1),
+        "fired {late:?} after its due time"
+    );
+    let _ = stop.send(());
+    scheduler.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_lunas_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lunas.db");
+    let store = Store::open(&DatabaseUrl::Sqlite(path.clone()), OpenOptions::default())
+        .await
+        .unwrap();
+    store.close().await;
+    let conn = rusqlite_free_version_bump(&path);
+    drop(conn);
+    let reopened = Store::open(&DatabaseUrl::Sqlite(path), OpenOptions::default()).await;
+    assert!(matches!(
+        reopened,
+        Err(StoreError::SchemaTooNew { found: 99, .. })
+    ));
+}
+
+/// Sets the schema version with the sqlite3-compatible header field, without a SQLite library in
+/// this test crate: `user_version` is the big-endian u32 at byte offset 60 of the file header.
+fn rusqlite_free_version_bump(path: &std::path::Path) -> std::fs::File {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    file.seek(SeekFrom::Start(60)).unwrap();
+    file.write_all(&99u32.to_be_bytes()).unwrap();
+    file.sync_all().unwrap();
+    file
+}
