@@ -1,0 +1,820 @@
+//! The JSON API through a real HTTP server on port 0, with a fresh database and a manual clock.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::client::legacy::{Client, connect::HttpConnector};
+use jiff::SignedDuration;
+use lunas_engine::{Engine, ManualClock};
+use lunas_store::{DatabaseUrl, OpenOptions, Store};
+use serde_json::{Value, json};
+
+struct TestApp {
+    addr: SocketAddr,
+    token: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+    clock: Arc<ManualClock>,
+    engine: Arc<Engine>,
+    store: Store,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: hyper::HeaderMap,
+    body: Value,
+}
+
+impl Reply {
+    fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        &DatabaseUrl::Sqlite(dir.path().join("lunas.db")),
+        OpenOptions::default(),
+    )
+    .await
+    .unwrap();
+    let clock = Arc::new(ManualClock::new("2026-11-22T03:00:00Z".parse().unwrap()));
+    let engine = Arc::new(Engine::new(store.clone(), clock.clone()).await.unwrap());
+    let token = lunas_engine::tokens::create(&store, "test", jiff::Timestamp::now())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(lunas_web::serve(
+        listener,
+        lunas_web::AppState::new(engine.clone()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let client = Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    TestApp {
+        addr,
+        token,
+        client,
+        clock,
+        engine,
+        store,
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+impl TestApp {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", self.addr));
+        let mut has_auth = false;
+        for (name, value) in headers {
+            has_auth |= name.eq_ignore_ascii_case("authorization");
+            request = request.header(*name, *value);
+        }
+        if !has_auth {
+            request = request.header("authorization", format!("Bearer {}", self.token));
+        }
+        if body.is_some()
+            && !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        {
+            request = request.header("content-type", "application/json");
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .unwrap();
+        let response = self.client.request(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::POST, path, Some(body.to_string()), &[])
+            .await
+    }
+
+    async fn put_product(&self, sku: &str, stock: i64, price: i64) -> Reply {
+        self.send(
+            Method::PUT,
+            &format!("/api/v1/products/{sku}"),
+            Some(
+                json!({"name": format!("Produk {sku}"), "price": price, "stock": stock})
+                    .to_string(),
+            ),
+            &[],
+        )
+        .await
+    }
+
+    async fn place(&self, phone: &str, sku: &str, qty: i64) -> Reply {
+        self.post("/api/v1/orders", order_body(phone, sku, qty))
+            .await
+    }
+}
+
+fn order_body(phone: &str, sku: &str, qty: i64) -> Value {
+    json!({"customer": {"phone": phone, "name": "Sari Wulandari", "honorific": "bu"}, "items": [{"sku": sku, "qty": qty}], "payment_method": "bank_transfer"})
+}
+
+#[tokio::test]
+async fn healthz_and_the_openapi_document_are_public() {
+    let app = spawn_app().await;
+    let health = app
+        .send(Method::GET, "/healthz", None, &[("authorization", "")])
+        .await;
+    assert_eq!(health.status, StatusCode::OK);
+    let doc = app
+        .send(
+            Method::GET,
+            "/api/openapi.json",
+            None,
+            &[("authorization", "")],
+        )
+        .await;
+    assert_eq!(doc.status, StatusCode::OK);
+    assert_eq!(doc.body["openapi"], "3.1.0");
+    // Every route the router serves is in the document, with each method.
+    for (path, methods) in [
+        ("/api/v1/products", &["get"][..]),
+        ("/api/v1/products/{sku}", &["get", "put"]),
+        ("/api/v1/orders", &["get", "post"]),
+        ("/api/v1/orders/{id}", &["get"]),
+        ("/api/v1/orders/{id}/payments", &["post"]),
+        ("/api/v1/orders/{id}/cancel", &["post"]),
+        ("/api/v1/settings", &["get", "put"]),
+        ("/healthz", &["get"]),
+    ] {
+        for method in methods {
+            assert!(
+                doc.body["paths"][path][method].is_object(),
+                "{method} {path} missing from the OpenAPI document"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_api_needs_a_valid_token() {
+    let app = spawn_app().await;
+    for auth in ["", "Bearer ", "Bearer lunas_wrong", "Basic dXNlcjpwYXNz"] {
+        let reply = app
+            .send(
+                Method::GET,
+                "/api/v1/orders",
+                None,
+                &[("authorization", auth)],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{auth:?}");
+        assert_eq!(reply.code(), "unauthorized");
+        assert_eq!(reply.headers["www-authenticate"], "Bearer");
+    }
+    assert_eq!(app.get("/api/v1/orders").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn products_read_back_with_what_is_held_and_available() {
+    let app = spawn_app().await;
+    let put = app.put_product("GAMIS-01", 5, 189_000).await;
+    assert_eq!(put.status, StatusCode::OK);
+    assert_eq!(
+        put.body,
+        json!({"sku": "GAMIS-01", "name": "Produk GAMIS-01", "price": 189000, "on_hand": 5, "reserved": 0, "available": 5})
+    );
+    assert_eq!(
+        app.place("081234567890", "GAMIS-01", 2).await.status,
+        StatusCode::CREATED
+    );
+    let got = app.get("/api/v1/products/GAMIS-01").await;
+    assert_eq!(
+        (
+            got.body["on_hand"].as_i64(),
+            got.body["reserved"].as_i64(),
+            got.body["available"].as_i64()
+        ),
+        (Some(5), Some(2), Some(3))
+    );
+    let below = app.put_product("GAMIS-01", 1, 189_000).await;
+    assert_eq!(
+        (below.status, below.code()),
+        (StatusCode::CONFLICT, "stock_below_reserved")
+    );
+    assert_eq!(
+        app.get("/api/v1/products/NOPE").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let list = app.get("/api/v1/products?limit=1").await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_order_is_placed_paid_and_read_back_with_its_history() {
+    let app = spawn_app().await;
+    app.put_product("KOPI", 10, 85_000).await;
+    let placed = app.post("/api/v1/orders", json!({
+        "customer": {"phone": "+62 812-3456-7890", "name": "Rina", "email": "rina@example.com", "honorific": "kak"},
+        "items": [{"sku": "KOPI", "qty": 1}, {"sku": "KOPI", "qty": 1}],
+        "payment_method": "qris",
+        "pay_within": "30m"
+    })).await;
+    assert_eq!(placed.status, StatusCode::CREATED);
+    let id = placed.body["id"].as_i64().unwrap();
+    assert_eq!(
+        placed.headers["location"],
+        format!("/api/v1/orders/{id}").as_str()
+    );
+    assert_eq!(placed.body["status"], "awaiting_payment");
+    assert_eq!(placed.body["total"], 170_000);
+    assert_eq!(placed.body["pay_by"], "2026-11-22T03:30:00Z");
+    assert_eq!(placed.body["customer"]["phone"], "+6281234567890");
+    assert_eq!(
+        placed.body["items"].as_array().unwrap().len(),
+        1,
+        "repeated SKUs merge into one line"
+    );
+    assert_eq!(placed.body["items"][0]["qty"], 2);
+    assert_eq!(placed.body["events"][0]["to"], "awaiting_payment");
+
+    let partial = app
+        .post(
+            &format!("/api/v1/orders/{id}/payments"),
+            json!({"amount": 70000, "reference": "BCA 123"}),
+        )
+        .await;
+    assert_eq!(
+        (
+            partial.status,
+            partial.body["status"].as_str(),
+            partial.body["balance"].as_i64()
+        ),
+        (StatusCode::OK, Some("awaiting_payment"), Some(100_000))
+    );
+    let paid = app
+        .post(
+            &format!("/api/v1/orders/{id}/payments"),
+            json!({"amount": 100000}),
+        )
+        .await;
+    assert_eq!(paid.body["status"], "paid");
+    assert_eq!(paid.body["payments"].as_array().unwrap().len(), 2);
+    let got = app.get(&format!("/api/v1/orders/{id}")).await;
+    let last = got.body["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            last["from"].as_str(),
+            last["to"].as_str(),
+            last["actor"].as_str()
+        ),
+        (Some("awaiting_payment"), Some("paid"), Some("api:test"))
+    );
+    let stock = app.get("/api/v1/products/KOPI").await;
+    assert_eq!(
+        (
+            stock.body["on_hand"].as_i64(),
+            stock.body["reserved"].as_i64()
+        ),
+        (Some(8), Some(0))
+    );
+
+    let again = app
+        .post(
+            &format!("/api/v1/orders/{id}/cancel"),
+            json!({"reason": "telat"}),
+        )
+        .await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "invalid_transition")
+    );
+    let pay_again = app
+        .post(
+            &format!("/api/v1/orders/{id}/payments"),
+            json!({"amount": 1}),
+        )
+        .await;
+    assert_eq!(
+        (pay_again.status, pay_again.code()),
+        (StatusCode::CONFLICT, "invalid_transition")
+    );
+}
+
+#[tokio::test]
+async fn an_unpaid_order_expires_and_its_stock_goes_back_on_sale() {
+    let app = spawn_app().await;
+    app.put_product("SERUM", 2, 79_000).await;
+    let id = app.place("081234567890", "SERUM", 2).await.body["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        app.place("081311112222", "SERUM", 1).await.code(),
+        "out_of_stock"
+    );
+    app.clock.advance(SignedDuration::from_hours(24));
+    app.engine.tick().await.unwrap();
+    let expired = app.get(&format!("/api/v1/orders/{id}")).await;
+    assert_eq!(expired.body["status"], "expired");
+    assert_eq!(expired.body["items"][0]["hold"], "released");
+    assert_eq!(app.get("/api/v1/products/SERUM").await.body["available"], 2);
+    assert_eq!(
+        app.place("081311112222", "SERUM", 1).await.status,
+        StatusCode::CREATED
+    );
+    let expired_list = app.get("/api/v1/orders?status=expired").await;
+    assert_eq!(expired_list.body["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_stable_code_and_writes_nothing() {
+    let app = spawn_app().await;
+    app.put_product("A", 5, 10_000).await;
+    let customer = json!({"phone": "081234567890", "name": "Sari"});
+    let with = |patch: Value| {
+        let mut body = json!({"customer": customer, "items": [{"sku": "A", "qty": 1}], "payment_method": "bank_transfer"});
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body.to_string()
+    };
+    let cases: Vec<(&str, String, &[(&str, &str)], u16, &str)> = vec![
+        (
+            "malformed JSON",
+            "{\"customer\": ".into(),
+            &[],
+            400,
+            "malformed_json",
+        ),
+        (
+            "not JSON at all",
+            "fix kak".into(),
+            &[],
+            400,
+            "malformed_json",
+        ),
+        (
+            "wrong content type",
+            with(json!({})),
+            &[("content-type", "text/plain")],
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "missing items",
+            json!({"customer": customer, "payment_method": "qris"}).to_string(),
+            &[],
+            422,
+            "invalid_request",
+        ),
+        (
+            "qty as text",
+            with(json!({"items": [{"sku": "A", "qty": "dua"}]})),
+            &[],
+            422,
+            "invalid_request",
+        ),
+        (
+            "qty fractional",
+            with(json!({"items": [{"sku": "A", "qty": 1.5}]})),
+            &[],
+            422,
+            "invalid_request",
+        ),
+        (
+            "zero qty",
+            with(json!({"items": [{"sku": "A", "qty": 0}]})),
+            &[],
+            422,
+            "invalid_quantity",
+        ),
+        (
+            "negative qty",
+            with(json!({"items": [{"sku": "A", "qty": -3}]})),
+            &[],
+            422,
+            "invalid_quantity",
+        ),
+        (
+            "huge qty",
+            with(json!({"items": [{"sku": "A", "qty": 10_000_000}]})),
+            &[],
+            422,
+            "invalid_quantity",
+        ),
+        (
+            "no items",
+            with(json!({"items": []})),
+            &[],
+            422,
+            "empty_order",
+        ),
+        (
+            "bad SKU",
+            with(json!({"items": [{"sku": "A/../B", "qty": 1}]})),
+            &[],
+            422,
+            "invalid_sku",
+        ),
+        (
+            "unknown SKU",
+            with(json!({"items": [{"sku": "NOPE", "qty": 1}]})),
+            &[],
+            422,
+            "unknown_sku",
+        ),
+        (
+            "unknown payment method",
+            with(json!({"payment_method": "bitcoin"})),
+            &[],
+            422,
+            "invalid_payment_method",
+        ),
+        (
+            "unparseable phone",
+            with(json!({"customer": {"phone": "halo kak", "name": "Sari"}})),
+            &[],
+            422,
+            "invalid_phone",
+        ),
+        (
+            "too short phone",
+            with(json!({"customer": {"phone": "0812", "name": "Sari"}})),
+            &[],
+            422,
+            "invalid_phone",
+        ),
+        (
+            "empty name",
+            with(json!({"customer": {"phone": "081234567890", "name": "  "}})),
+            &[],
+            422,
+            "invalid_name",
+        ),
+        (
+            "bad email",
+            with(json!({"customer": {"phone": "081234567890", "name": "S", "email": "sari@"}})),
+            &[],
+            422,
+            "invalid_email",
+        ),
+        (
+            "bad honorific",
+            with(
+                json!({"customer": {"phone": "081234567890", "name": "S", "honorific": "yang mulia"}}),
+            ),
+            &[],
+            422,
+            "invalid_honorific",
+        ),
+        (
+            "zero pay_within",
+            with(json!({"pay_within": "0s"})),
+            &[],
+            422,
+            "invalid_pay_within",
+        ),
+        (
+            "pay_within over 30 days",
+            with(json!({"pay_within": "31d"})),
+            &[],
+            422,
+            "invalid_pay_within",
+        ),
+        (
+            "pay_within nonsense",
+            with(json!({"pay_within": "besok"})),
+            &[],
+            422,
+            "invalid_pay_within",
+        ),
+        (
+            "pay_within on COD",
+            with(json!({"payment_method": "cod", "pay_within": "1h"})),
+            &[],
+            422,
+            "invalid_pay_within",
+        ),
+        (
+            "oversized body",
+            with(json!({"customer": {"phone": "081234567890", "name": "x".repeat(70_000)}})),
+            &[],
+            413,
+            "body_too_large",
+        ),
+        (
+            "bad idempotency key",
+            with(json!({})),
+            &[("idempotency-key", "")],
+            422,
+            "invalid_idempotency_key",
+        ),
+    ];
+    for (what, body, headers, status, code) in cases {
+        let reply = app
+            .send(Method::POST, "/api/v1/orders", Some(body), headers)
+            .await;
+        assert_eq!(
+            (reply.status.as_u16(), reply.code()),
+            (status, code),
+            "{what}: {:?}",
+            reply.body
+        );
+        assert!(
+            !reply.body["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .is_empty(),
+            "{what} has a message"
+        );
+    }
+    let product_cases: Vec<(Value, &str)> = vec![
+        (
+            json!({"name": "A", "price": -1, "stock": 1}),
+            "invalid_price",
+        ),
+        (
+            json!({"name": "A", "price": 10_000_000_000_000i64, "stock": 1}),
+            "invalid_price",
+        ),
+        (
+            json!({"name": "A", "price": 1, "stock": -1}),
+            "invalid_stock",
+        ),
+        (json!({"name": "", "price": 1, "stock": 1}), "invalid_name"),
+        (
+            json!({"name": "A", "price": "mahal", "stock": 1}),
+            "invalid_request",
+        ),
+    ];
+    for (body, code) in product_cases {
+        let reply = app
+            .send(
+                Method::PUT,
+                "/api/v1/products/A",
+                Some(body.to_string()),
+                &[],
+            )
+            .await;
+        assert_eq!((reply.status.as_u16(), reply.code()), (422, code), "{body}");
+    }
+    let bad_sku = app.put_product("bad%20sku", 1, 1).await;
+    assert_eq!(bad_sku.code(), "invalid_sku");
+    let order = app.place("081234567890", "A", 1).await.body["id"]
+        .as_i64()
+        .unwrap();
+    for (body, code) in [
+        (json!({"amount": 0}), "invalid_amount"),
+        (json!({"amount": -5}), "invalid_amount"),
+        (json!({"amount": 1_000_000_000_001i64}), "invalid_amount"),
+    ] {
+        let reply = app
+            .post(&format!("/api/v1/orders/{order}/payments"), body)
+            .await;
+        assert_eq!((reply.status.as_u16(), reply.code()), (422, code));
+    }
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/orders/{order}/cancel"),
+            json!({"reason": ""})
+        )
+        .await
+        .code(),
+        "invalid_reason"
+    );
+    assert_eq!(
+        app.post("/api/v1/orders/999/cancel", json!({"reason": "x"}))
+            .await
+            .code(),
+        "not_found"
+    );
+    assert_eq!(app.get("/api/v1/orders/abc").await.code(), "not_found");
+    assert_eq!(
+        app.get("/api/v1/orders?status=lunas").await.code(),
+        "invalid_query"
+    );
+    assert_eq!(
+        app.get("/api/v1/orders?limit=1000").await.code(),
+        "invalid_query"
+    );
+    assert_eq!(app.get("/nowhere").await.code(), "not_found");
+    assert_eq!(
+        app.send(Method::DELETE, "/api/v1/orders", None, &[])
+            .await
+            .code(),
+        "method_not_allowed"
+    );
+    let settings = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings",
+            Some(json!({"payment_windows": {"qris": "0s"}}).to_string()),
+            &[],
+        )
+        .await;
+    assert_eq!(settings.code(), "invalid_settings");
+    let tz = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings",
+            Some(json!({"timezone": "Mars/Olympus"}).to_string()),
+            &[],
+        )
+        .await;
+    assert_eq!(tz.code(), "invalid_settings");
+
+    // Nothing of the above wrote anything: one product, the one good order, its buyer.
+    let totals = app.store.totals().await.unwrap();
+    assert_eq!(
+        (
+            totals.products,
+            totals.orders,
+            totals.customers,
+            totals.payments
+        ),
+        (1, 1, 1, 0)
+    );
+    assert_eq!(app.get("/api/v1/products/A").await.body["reserved"], 1);
+}
+
+#[tokio::test]
+async fn settings_change_the_deadline_of_new_orders() {
+    let app = spawn_app().await;
+    app.put_product("A", 5, 10_000).await;
+    let put = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings",
+            Some(json!({"payment_windows": {"bank_transfer": "2h"}}).to_string()),
+            &[],
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    let placed = app.place("081234567890", "A", 1).await;
+    assert_eq!(placed.body["pay_by"], "2026-11-22T05:00:00Z");
+    assert_eq!(
+        app.get("/api/v1/settings").await.body["timezone"],
+        "Asia/Jakarta"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_orders_for_the_last_units_through_http_never_oversell() {
+    let app = Arc::new(spawn_app().await);
+    const UNITS: i64 = 10;
+    const BUYERS: usize = 60;
+    app.put_product("LAST", UNITS, 50_000).await;
+    let mut tasks = Vec::new();
+    for i in 0..BUYERS {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            app.place(&format!("+62812{:08}", 10_000_000 + i), "LAST", 1)
+                .await
+        }));
+    }
+    let (mut created, mut refused) = (0, 0);
+    for task in tasks {
+        let reply = task.await.unwrap();
+        match (reply.status, reply.code()) {
+            (StatusCode::CREATED, _) => created += 1,
+            (StatusCode::CONFLICT, "out_of_stock") => refused += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((created, refused), (UNITS, BUYERS as i64 - UNITS));
+    let product = app.get("/api/v1/products/LAST").await;
+    assert_eq!(
+        (
+            product.body["available"].as_i64(),
+            product.body["reserved"].as_i64()
+        ),
+        (Some(0), Some(UNITS))
+    );
+    assert!(app.store.consistency_report().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idempotency_key_returns_the_first_response_and_creates_nothing_new() {
+    let app = Arc::new(spawn_app().await);
+    app.put_product("A", 50, 10_000).await;
+    let body = order_body("081234567890", "A", 2).to_string();
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let (app, body) = (app.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            app.send(
+                Method::POST,
+                "/api/v1/orders",
+                Some(body),
+                &[("idempotency-key", "order-7f3a")],
+            )
+            .await
+        }));
+    }
+    let mut bodies = Vec::new();
+    let mut replayed = 0;
+    for task in tasks {
+        let reply = task.await.unwrap();
+        assert_eq!(reply.status, StatusCode::CREATED);
+        replayed += usize::from(reply.headers.get("idempotent-replayed").is_some());
+        bodies.push(reply.body);
+    }
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "every response is the first one"
+    );
+    assert_eq!(replayed, 11);
+    assert_eq!(app.store.totals().await.unwrap().orders, 1);
+    // The same content with keys in another order is the same request.
+    let reordered = r#"{"payment_method":"bank_transfer","items":[{"qty":2,"sku":"A"}],"customer":{"honorific":"bu","name":"Sari Wulandari","phone":"081234567890"}}"#;
+    let same = app
+        .send(
+            Method::POST,
+            "/api/v1/orders",
+            Some(reordered.into()),
+            &[("idempotency-key", "order-7f3a")],
+        )
+        .await;
+    assert_eq!(same.body, bodies[0]);
+    let different = app
+        .send(
+            Method::POST,
+            "/api/v1/orders",
+            Some(order_body("081234567890", "A", 3).to_string()),
+            &[("idempotency-key", "order-7f3a")],
+        )
+        .await;
+    assert_eq!(
+        (different.status.as_u16(), different.code()),
+        (422, "idempotency_key_reused")
+    );
+    assert_eq!(app.store.totals().await.unwrap().orders, 1);
+}
+
+#[tokio::test]
+async fn orders_list_newest_first_in_pages() {
+    let app = spawn_app().await;
+    app.put_product("A", 50, 10_000).await;
+    for _ in 0..5 {
+        app.place("081234567890", "A", 1).await;
+    }
+    let first = app.get("/api/v1/orders?limit=2").await;
+    let ids: Vec<i64> = first.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![5, 4]);
+    let next = first.body["next_after"].as_i64().unwrap();
+    let second = app
+        .get(&format!("/api/v1/orders?limit=2&after={next}"))
+        .await;
+    let ids: Vec<i64> = second.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![3, 2]);
+    let awaiting = app
+        .get("/api/v1/orders?status=awaiting_payment&limit=100")
+        .await;
+    assert_eq!(awaiting.body["items"].as_array().unwrap().len(), 5);
+    assert!(awaiting.body["next_after"].is_null());
+}
