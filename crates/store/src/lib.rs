@@ -62,7 +62,8 @@ impl Store {
         }
     }
 
-    /// Applies pending migrations; returns the schema version before and after.
+    /// Applies pending migrations; returns the schema version the database had when this store
+    /// opened it (opening already migrates) and the version it has now.
     pub async fn migrate(&self) -> Result<(i64, i64), StoreError> {
         self.backend.migrate().await
     }

@@ -26,11 +26,13 @@ pub(crate) struct Sqlite {
     writer: Mutex<Option<mpsc::Sender<Job>>>,
     writer_thread: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
+    /// The schema version the database had when it was opened, before any migration.
+    version_at_open: i64,
 }
 
 impl Sqlite {
     pub(crate) async fn open(path: PathBuf, options: OpenOptions) -> Result<Sqlite, StoreError> {
-        let opened = {
+        let (opened, version_at_open) = {
             let path = path.clone();
             let options = options.clone();
             tokio::task::spawn_blocking(move || open_writer(&path, &options))
@@ -49,6 +51,7 @@ impl Sqlite {
             writer: Mutex::new(Some(sender)),
             writer_thread: Mutex::new(Some(thread)),
             readers: Mutex::new(Vec::new()),
+            version_at_open,
         })
     }
 
@@ -136,11 +139,13 @@ impl Sqlite {
     }
 
     pub(crate) async fn migrate(&self) -> Result<(i64, i64), StoreError> {
-        self.write(|conn| Ok(schema::migrate(conn))).await?
+        let (_, after) = self.write(|conn| Ok(schema::migrate(conn))).await??;
+        Ok((self.version_at_open, after))
     }
 }
 
-fn open_writer(path: &std::path::Path, options: &OpenOptions) -> Result<Connection, StoreError> {
+/// Opens the writer connection; returns it with the schema version found before migrating.
+fn open_writer(path: &std::path::Path, options: &OpenOptions) -> Result<(Connection, i64), StoreError> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if options.migrate {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
@@ -158,11 +163,13 @@ fn open_writer(path: &std::path::Path, options: &OpenOptions) -> Result<Connecti
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(map_error)?;
     conn.set_prepared_statement_cache_capacity(64);
-    if options.migrate {
-        schema::migrate(&conn)?;
-    }
+    let version_at_open = if options.migrate {
+        schema::migrate(&conn)?.0
+    } else {
+        schema::SCHEMA_VERSION
+    };
     schema::check_version(&conn)?;
-    Ok(conn)
+    Ok((conn, version_at_open))
 }
 
 fn open_reader(path: &std::path::Path, options: &OpenOptions) -> Result<Connection, StoreError> {
