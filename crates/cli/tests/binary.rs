@@ -13,7 +13,11 @@ fn db_url(dir: &tempfile::TempDir) -> String {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Server(Child);
@@ -26,11 +30,21 @@ impl Drop for Server {
 }
 
 /// A minimal HTTP/1.1 exchange, so this test needs no client library.
-fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let body = body.unwrap_or("");
-    let auth = token.map(|t| format!("authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n{auth}content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
@@ -40,7 +54,10 @@ fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let status = response[9..12].parse().unwrap();
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -48,11 +65,21 @@ fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&
 /// far when `--demo` printed a token.
 fn serve(dir: &tempfile::TempDir, port: u16, demo: bool) -> (Server, Vec<String>) {
     let mut command = Command::new(LUNAS);
-    command.args(["serve", "--db", &db_url(dir), "--listen", &format!("127.0.0.1:{port}")]);
+    command.args([
+        "serve",
+        "--db",
+        &db_url(dir),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ]);
     if demo {
         command.arg("--demo");
     }
-    let mut child = command.env("LUNAS_LOG", "warn").stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = command
+        .env("LUNAS_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut lines = Vec::new();
     if demo {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
@@ -64,8 +91,13 @@ fn serve(dir: &tempfile::TempDir, port: u16, demo: bool) -> (Server, Vec<String>
     }
     let server = Server(child);
     let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() || http(port, "GET", "/healthz", None, None).0 != 200 {
-        assert!(started.elapsed() < Duration::from_secs(30), "lunas serve did not become ready");
+    while TcpStream::connect(("127.0.0.1", port)).is_err()
+        || http(port, "GET", "/healthz", None, None).0 != 200
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "lunas serve did not become ready"
+        );
         std::thread::yield_now();
     }
     (server, lines)
@@ -74,11 +106,21 @@ fn serve(dir: &tempfile::TempDir, port: u16, demo: bool) -> (Server, Vec<String>
 #[test]
 fn migrate_token_create_and_serve_work_together() {
     let dir = tempfile::tempdir().unwrap();
-    let migrated = Command::new(LUNAS).args(["migrate", "--db", &db_url(&dir)]).output().unwrap();
-    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+    let migrated = Command::new(LUNAS)
+        .args(["migrate", "--db", &db_url(&dir)])
+        .output()
+        .unwrap();
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
     assert!(String::from_utf8_lossy(&migrated.stdout).contains("schema version 0 → 1"));
 
-    let created = Command::new(LUNAS).args(["token", "create", "--db", &db_url(&dir), "--name", "toko"]).output().unwrap();
+    let created = Command::new(LUNAS)
+        .args(["token", "create", "--db", &db_url(&dir), "--name", "toko"])
+        .output()
+        .unwrap();
     assert!(created.status.success());
     let stdout = String::from_utf8(created.stdout).unwrap();
     let token = stdout.lines().last().unwrap().trim().to_owned();
@@ -87,7 +129,13 @@ fn migrate_token_create_and_serve_work_together() {
     let port = free_port();
     let (_server, _) = serve(&dir, port, false);
     assert_eq!(http(port, "GET", "/api/v1/orders", None, None).0, 401);
-    let (status, body) = http(port, "PUT", "/api/v1/products/BATIK-L", Some(&token), Some(r#"{"name":"Kemeja Batik (L)","price":145000,"stock":3}"#));
+    let (status, body) = http(
+        port,
+        "PUT",
+        "/api/v1/products/BATIK-L",
+        Some(&token),
+        Some(r#"{"name":"Kemeja Batik (L)","price":145000,"stock":3}"#),
+    );
     assert_eq!(status, 200, "{body}");
     let order = r#"{"customer":{"phone":"0812-3456-7890","name":"Dimas"},"items":[{"sku":"BATIK-L","qty":2}],"payment_method":"bank_transfer","pay_within":"5s"}"#;
     let (status, body) = http(port, "POST", "/api/v1/orders", Some(&token), Some(order));
@@ -97,7 +145,10 @@ fn migrate_token_create_and_serve_work_together() {
     assert_eq!(placed["events"][0]["actor"], "api:toko");
     let (_, body) = http(port, "GET", "/api/v1/products/BATIK-L", Some(&token), None);
     let product: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((product["reserved"].as_i64(), product["available"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(
+        (product["reserved"].as_i64(), product["available"].as_i64()),
+        (Some(2), Some(1))
+    );
 }
 
 #[test]
@@ -108,19 +159,37 @@ fn serve_demo_seeds_a_store_with_orders_in_every_state() {
     let token = lines[0].trim().rsplit(' ').next().unwrap().to_owned();
     assert!(token.starts_with("lunas_"), "{lines:?}");
     for status in ["awaiting_payment", "paid", "expired", "cancelled"] {
-        let (code, body) = http(port, "GET", &format!("/api/v1/orders?status={status}"), Some(&token), None);
+        let (code, body) = http(
+            port,
+            "GET",
+            &format!("/api/v1/orders?status={status}"),
+            Some(&token),
+            None,
+        );
         assert_eq!(code, 200);
         let page: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert!(!page["items"].as_array().unwrap().is_empty(), "no {status} order in the demo");
+        assert!(
+            !page["items"].as_array().unwrap().is_empty(),
+            "no {status} order in the demo"
+        );
     }
-    let (_, body) = http(port, "GET", "/api/v1/products?limit=100", Some(&token), None);
+    let (_, body) = http(
+        port,
+        "GET",
+        "/api/v1/products?limit=100",
+        Some(&token),
+        None,
+    );
     let page: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 6);
 }
 
 #[test]
 fn bad_database_urls_and_token_names_are_refused_clearly() {
-    let unknown = Command::new(LUNAS).args(["migrate", "--db", "mysql://root:hunter2@localhost/x"]).output().unwrap();
+    let unknown = Command::new(LUNAS)
+        .args(["migrate", "--db", "mysql://root:hunter2@localhost/x"])
+        .output()
+        .unwrap();
     assert!(!unknown.status.success());
     let stderr = String::from_utf8_lossy(&unknown.stderr);
     assert!(stderr.contains("unknown database URL scheme"), "{stderr}");
@@ -128,10 +197,16 @@ fn bad_database_urls_and_token_names_are_refused_clearly() {
 
     let dir = tempfile::tempdir().unwrap();
     let missing_dir = format!("sqlite://{}/no/such/dir/lunas.db", dir.path().display());
-    let unopenable = Command::new(LUNAS).args(["migrate", "--db", &missing_dir]).output().unwrap();
+    let unopenable = Command::new(LUNAS)
+        .args(["migrate", "--db", &missing_dir])
+        .output()
+        .unwrap();
     assert!(!unopenable.status.success());
     assert!(String::from_utf8_lossy(&unopenable.stderr).contains("cannot open"));
 
-    let empty_name = Command::new(LUNAS).args(["token", "create", "--db", &db_url(&dir), "--name", " "]).output().unwrap();
+    let empty_name = Command::new(LUNAS)
+        .args(["token", "create", "--db", &db_url(&dir), "--name", " "])
+        .output()
+        .unwrap();
     assert!(!empty_name.status.success());
 }

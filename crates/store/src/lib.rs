@@ -6,9 +6,10 @@
 //! decisions, it does not make them.
 //!
 //! On SQLite, all writes go through one writer thread that commits concurrent operations together
-//! (group commit): each operation runs inside its own savepoint, so it succeeds or fails alone,
-//! while one `COMMIT` (one fsync with `synchronous=FULL`) makes the whole group durable before any
-//! caller is answered. Reads use a small pool of read-only connections beside the writer.
+//! (group commit): one `COMMIT` (one fsync with `synchronous=FULL`) makes the whole group durable
+//! before any caller is answered. Each operation decides before it writes, so a refused one changes
+//! nothing; one that fails halfway rolls its group back (see `sqlite::run_writer`). Reads use a
+//! small pool of read-only connections beside the writer.
 
 mod model;
 mod sqlite;

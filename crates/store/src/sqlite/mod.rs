@@ -4,7 +4,10 @@
 mod ops;
 mod schema;
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
+#[cfg(test)]
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -14,11 +17,19 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{OpenOptions, StoreError};
 
-/// A unit of work for the writer: it runs inside its own savepoint and says whether to keep its
-/// changes, and hands back what to do once the enclosing transaction committed (or failed to).
-/// It is given no connection when its transaction could not begin; it then only answers.
-type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Completion) + Send>;
+/// A unit of work for the writer. It runs inside the group's transaction and says how it went,
+/// and hands back what to do once the transaction committed (or failed to). It is given no
+/// connection when its transaction could not begin; it then only answers.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (JobOutcome, Completion) + Send>;
 type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// How a job went. A `Rejected` job must have changed nothing (the writer checks); a `Failed` job
+/// may have left partial changes, so its whole group is rolled back.
+enum JobOutcome {
+    Kept,
+    Rejected,
+    Failed(StoreError),
+}
 
 pub(crate) struct Sqlite {
     path: PathBuf,
@@ -88,19 +99,24 @@ impl Sqlite {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
             let outcome = conn.map(f);
-            let keep = matches!(outcome, Some(Ok(Ok(_))));
+            let job_outcome = match &outcome {
+                Some(Ok(Ok(_))) => JobOutcome::Kept,
+                Some(Ok(Err(_))) | None => JobOutcome::Rejected,
+                Some(Err(e)) => JobOutcome::Failed(map_error(e)),
+            };
             let completion: Completion = Box::new(move |committed| {
                 let result = match outcome {
                     None => Err(committed.err().unwrap_or_else(|| {
                         StoreError::Internal("the operation was skipped".into())
                     })),
-                    Some(Err(e)) => Err(map_error(e)),
+                    Some(Err(e)) => Err(map_error(&e)),
                     Some(Ok(Ok(value))) => committed.map(|()| Ok(value)),
+                    // A rejection changed nothing, so it stands whether or not the group committed.
                     Some(Ok(Err(verdict))) => Ok(Err(verdict)),
                 };
                 let _ = reply.send(result);
             });
-            (keep, completion)
+            (job_outcome, completion)
         });
         sender
             .send(job)
@@ -135,17 +151,20 @@ impl Sqlite {
         if readers.len() < self.options.readers_max {
             readers.push(conn);
         }
-        result.map_err(map_error)
+        result.map_err(|e| map_error(&e))
     }
 
     pub(crate) async fn migrate(&self) -> Result<(i64, i64), StoreError> {
-        let (_, after) = self.write(|conn| Ok(schema::migrate(conn))).await??;
+        let (_, after) = self.write(schema::migrate_in_transaction).await??;
         Ok((self.version_at_open, after))
     }
 }
 
 /// Opens the writer connection; returns it with the schema version found before migrating.
-fn open_writer(path: &std::path::Path, options: &OpenOptions) -> Result<(Connection, i64), StoreError> {
+fn open_writer(
+    path: &std::path::Path,
+    options: &OpenOptions,
+) -> Result<(Connection, i64), StoreError> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if options.migrate {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
@@ -153,15 +172,15 @@ fn open_writer(path: &std::path::Path, options: &OpenOptions) -> Result<(Connect
     let conn = Connection::open_with_flags(path, flags)
         .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
     conn.busy_timeout(Duration::from_millis(options.busy_timeout_ms))
-        .map_err(map_error)?;
+        .map_err(|e| map_error(&e))?;
     // WAL lets readers work beside the writer; FULL syncs the WAL at every commit, so an
     // acknowledged order survives power loss. Group commit pays for that fsync once per group.
     conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(map_error)?;
+        .map_err(|e| map_error(&e))?;
     conn.pragma_update(None, "synchronous", "FULL")
-        .map_err(map_error)?;
+        .map_err(|e| map_error(&e))?;
     conn.pragma_update(None, "foreign_keys", "ON")
-        .map_err(map_error)?;
+        .map_err(|e| map_error(&e))?;
     conn.set_prepared_statement_cache_capacity(64);
     let version_at_open = if options.migrate {
         schema::migrate(&conn)?.0
@@ -177,53 +196,73 @@ fn open_reader(path: &std::path::Path, options: &OpenOptions) -> Result<Connecti
     let conn = Connection::open_with_flags(path, flags)
         .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
     conn.busy_timeout(Duration::from_millis(options.busy_timeout_ms))
-        .map_err(map_error)?;
+        .map_err(|e| map_error(&e))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
 /// The writer loop: take one job, then whatever else is already queued (up to `group_len_max`),
-/// run them all in one transaction with a savepoint each, commit once, then answer every caller.
+/// run them all in one transaction, commit once, then answer every caller.
+///
+/// Operations do not get a savepoint each: every operation decides before it writes (a rejected
+/// one has changed nothing, which the loop checks with SQLite's change counter), so the common
+/// case pays for no sub-journal. An operation that fails halfway (an I/O error, a full disk, a
+/// violated constraint) may have written part of its work; then the whole group is rolled back and
+/// every operation that ran in it is answered with the error, and the jobs not yet run go on in a
+/// fresh transaction. Nothing is acknowledged that was not committed.
 fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<Job>, group_len_max: usize) {
-    let mut group: Vec<Job> = Vec::with_capacity(group_len_max);
-    let mut completions: Vec<(Result<(), StoreError>, Completion)> =
-        Vec::with_capacity(group_len_max);
+    let mut pending: VecDeque<Job> = VecDeque::with_capacity(group_len_max);
+    let mut completions: Vec<Completion> = Vec::with_capacity(group_len_max);
     while let Some(first) = jobs.blocking_recv() {
-        group.push(first);
-        while group.len() < group_len_max {
+        pending.push_back(first);
+        while pending.len() < group_len_max {
             match jobs.try_recv() {
-                Ok(job) => group.push(job),
+                Ok(job) => pending.push_back(job),
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            let error = map_error(e);
-            for job in group.drain(..) {
-                let (_, completion) = job(None);
-                completion(Err(error.clone()));
+        while !pending.is_empty() {
+            if let Err(e) = run_cached(&conn, "BEGIN IMMEDIATE") {
+                let error = map_error(&e);
+                for job in pending.drain(..) {
+                    let (_, completion) = job(None);
+                    completion(Err(error.clone()));
+                }
+                break;
             }
-            continue;
-        }
-        for job in group.drain(..) {
-            if let Err(e) = run_cached(&conn, "SAVEPOINT job") {
-                let (_, completion) = job(None);
-                completions.push((Err(map_error(e)), completion));
-                continue;
+            let mut poisoned = None;
+            while let Some(job) = pending.pop_front() {
+                let changes_before = conn.total_changes();
+                let (outcome, completion) = job(Some(&conn));
+                completions.push(completion);
+                match outcome {
+                    JobOutcome::Kept => {}
+                    JobOutcome::Rejected if conn.total_changes() == changes_before => {}
+                    JobOutcome::Rejected => {
+                        poisoned = Some(StoreError::Internal(
+                            "an operation was rejected after it had written; its group was rolled back".into(),
+                        ));
+                        break;
+                    }
+                    JobOutcome::Failed(error) => {
+                        poisoned = Some(error);
+                        break;
+                    }
+                }
             }
-            let (keep, completion) = job(Some(&conn));
-            let ended = if keep {
-                run_cached(&conn, "RELEASE job")
-            } else {
-                run_cached(&conn, "ROLLBACK TO job").and_then(|()| run_cached(&conn, "RELEASE job"))
+            let committed = match poisoned {
+                Some(error) => {
+                    let _ = run_cached(&conn, "ROLLBACK");
+                    Err(error)
+                }
+                None => run_cached(&conn, "COMMIT").map_err(|e| {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    map_error(&e)
+                }),
             };
-            completions.push((ended.map_err(map_error), completion));
-        }
-        let committed = conn.execute_batch("COMMIT").map_err(map_error);
-        if committed.is_err() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        for (ended, completion) in completions.drain(..) {
-            completion(committed.clone().and(ended));
+            for completion in completions.drain(..) {
+                completion(committed.clone());
+            }
         }
     }
 }
@@ -235,9 +274,9 @@ pub(crate) fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
-pub(crate) fn map_error(e: rusqlite::Error) -> StoreError {
+pub(crate) fn map_error(e: &rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode;
-    match &e {
+    match e {
         rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
             ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
                 StoreError::Unavailable("the database is busy".into())
@@ -248,5 +287,169 @@ pub(crate) fn map_error(e: rusqlite::Error) -> StoreError {
             _ => StoreError::Internal(e.to_string()),
         },
         _ => StoreError::Internal(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn open(dir: &tempfile::TempDir) -> Sqlite {
+        Sqlite::open(dir.path().join("lunas.db"), OpenOptions::default())
+            .await
+            .unwrap()
+    }
+
+    fn insert_setting(conn: &Connection, name: &str) -> rusqlite::Result<()> {
+        conn.execute(
+            "INSERT INTO settings (name, value) VALUES (?1, '{}')",
+            [name],
+        )?;
+        Ok(())
+    }
+
+    async fn setting_exists(db: &Sqlite, name: &'static str) -> bool {
+        db.read(move |conn| {
+            conn.query_row(
+                "SELECT COUNT(*) FROM settings WHERE name = ?1",
+                [name],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .await
+        .unwrap()
+            == 1
+    }
+
+    /// Holds the writer inside a job until `release` is sent, so that the jobs queued meanwhile
+    /// are taken as one group when it returns.
+    async fn hold_writer(
+        db: &Arc<Sqlite>,
+    ) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (entered_tx, entered) = tokio::sync::oneshot::channel();
+        let db = db.clone();
+        let holder = tokio::spawn(async move {
+            db.write(move |_| {
+                let _ = entered_tx.send(());
+                let _ = released.recv();
+                Ok(Ok::<_, ()>(()))
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        });
+        entered.await.unwrap();
+        (release, holder)
+    }
+
+    async fn wait_until_queued(db: &Sqlite, count: usize) {
+        loop {
+            let sender = db.writer.lock().unwrap().clone().unwrap();
+            if sender.max_capacity() - sender.capacity() >= count {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_operation_that_fails_halfway_rolls_back_its_whole_group_and_later_work_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(open(&dir).await);
+        let (release, holder) = hold_writer(&db).await;
+        let good = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.write(|conn| insert_setting(conn, "good").map(Ok::<_, ()>))
+                    .await
+            })
+        };
+        wait_until_queued(&db, 1).await;
+        let broken = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.write(|conn| {
+                    insert_setting(conn, "half")?;
+                    conn.execute("INSERT INTO no_such_table VALUES (1)", [])?;
+                    Ok(Ok::<_, ()>(()))
+                })
+                .await
+            })
+        };
+        wait_until_queued(&db, 2).await;
+        release.send(()).unwrap();
+        holder.await.unwrap();
+        assert!(
+            matches!(good.await.unwrap(), Err(StoreError::Internal(_))),
+            "the good job was rolled back with its group"
+        );
+        assert!(matches!(
+            broken.await.unwrap(),
+            Err(StoreError::Internal(_))
+        ));
+        assert!(!setting_exists(&db, "good").await);
+        assert!(!setting_exists(&db, "half").await);
+        db.write(|conn| insert_setting(conn, "after").map(Ok::<_, ()>))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(setting_exists(&db, "after").await);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rejected_operation_that_wrote_anyway_is_not_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(open(&dir).await);
+        let (release, holder) = hold_writer(&db).await;
+        let sloppy = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.write(|conn| {
+                    insert_setting(conn, "sloppy")?;
+                    Ok(Err::<(), _>("refused after writing"))
+                })
+                .await
+            })
+        };
+        wait_until_queued(&db, 1).await;
+        let clean_refusal = {
+            let db = db.clone();
+            tokio::spawn(async move { db.write(|_| Ok(Err::<(), _>("refused"))).await })
+        };
+        wait_until_queued(&db, 2).await;
+        release.send(()).unwrap();
+        holder.await.unwrap();
+        assert_eq!(sloppy.await.unwrap().unwrap(), Err("refused after writing"));
+        assert_eq!(clean_refusal.await.unwrap().unwrap(), Err("refused"));
+        assert!(
+            !setting_exists(&db, "sloppy").await,
+            "a rejection's writes never reach the database"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_clean_rejection_does_not_disturb_the_others_in_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(open(&dir).await);
+        let (release, holder) = hold_writer(&db).await;
+        let refused = {
+            let db = db.clone();
+            tokio::spawn(async move { db.write(|_| Ok(Err::<(), _>("out of stock"))).await })
+        };
+        wait_until_queued(&db, 1).await;
+        let kept = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.write(|conn| insert_setting(conn, "kept").map(Ok::<_, ()>))
+                    .await
+            })
+        };
+        wait_until_queued(&db, 2).await;
+        release.send(()).unwrap();
+        holder.await.unwrap();
+        assert_eq!(refused.await.unwrap().unwrap(), Err("out of stock"));
+        kept.await.unwrap().unwrap().unwrap();
+        assert!(setting_exists(&db, "kept").await);
     }
 }

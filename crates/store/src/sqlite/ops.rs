@@ -409,36 +409,28 @@ fn place_order(conn: &Connection, new: NewOrder) -> rusqlite::Result<Result<Plac
         }
     }
 
+    // Decide before writing anything: the writer runs one operation at a time inside its
+    // transaction, so what is read here still holds when the holds are written below, and a
+    // refused order leaves nothing to undo.
     let now = millis(new.placed_at);
     let mut items = Vec::with_capacity(new.lines.len());
     let mut total = Money::ZERO;
     for line in &new.lines {
         let qty = line.qty.units();
-        let reserved: Option<(String, i64)> = conn
-            .prepare_cached(
-                "UPDATE products SET reserved = reserved + ?1
-                 WHERE sku = ?2 AND on_hand - reserved >= ?1
-                 RETURNING name, price",
-            )?
-            .query_row(params![qty, line.sku.as_str()], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .optional()?;
-        let Some((name, price)) = reserved else {
-            // Nothing was reserved for this line; the caller's savepoint undoes earlier lines.
-            return Ok(Err(match product_row(conn, &line.sku)? {
-                None => PlaceError::UnknownSku {
-                    sku: line.sku.clone(),
-                },
-                Some(product) => PlaceError::OutOfStock {
-                    sku: line.sku.clone(),
-                    requested: qty,
-                    available: product.available,
-                },
+        let Some(product) = product_row(conn, &line.sku)? else {
+            return Ok(Err(PlaceError::UnknownSku {
+                sku: line.sku.clone(),
             }));
         };
-        let unit_price = Money::from_stored(price);
-        let line_total = unit_price
+        if product.available < qty {
+            return Ok(Err(PlaceError::OutOfStock {
+                sku: line.sku.clone(),
+                requested: qty,
+                available: product.available,
+            }));
+        }
+        let line_total = product
+            .price
             .checked_mul(qty)
             .expect("price and quantity are bounded");
         total = total
@@ -446,14 +438,24 @@ fn place_order(conn: &Connection, new: NewOrder) -> rusqlite::Result<Result<Plac
             .expect("order size is bounded");
         items.push(OrderItem {
             sku: line.sku.clone(),
-            name,
-            unit_price,
+            name: product.name,
+            unit_price: product.price,
             qty: line.qty,
             hold: HoldState::Held,
         });
     }
     if total == Money::ZERO {
         return Ok(Err(PlaceError::ZeroTotal));
+    }
+    let mut hold = conn.prepare_cached(
+        "UPDATE products SET reserved = reserved + ?1 WHERE sku = ?2 AND on_hand - reserved >= ?1",
+    )?;
+    for item in &items {
+        // The condition repeats the check above as a guard; if it ever failed, the error rolls
+        // the whole group back rather than leave a partial order.
+        if hold.execute(params![item.qty.units(), item.sku.as_str()])? != 1 {
+            return Err(rusqlite::Error::StatementChangedRows(0));
+        }
     }
 
     let customer = &new.customer;

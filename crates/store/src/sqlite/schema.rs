@@ -15,45 +15,50 @@ fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))
 }
 
-/// Applies the migrations the database lacks, inside the caller's transaction if there is one.
+/// Applies the migrations the database lacks, in a transaction of its own.
 pub(crate) fn migrate(conn: &Connection) -> Result<(i64, i64), StoreError> {
-    let before = version(conn).map_err(super::map_error)?;
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| super::map_error(&e))?;
+    match migrate_in_transaction(conn) {
+        Ok(Ok(versions)) => {
+            conn.execute_batch("COMMIT")
+                .map_err(|e| super::map_error(&e))?;
+            Ok(versions)
+        }
+        Ok(Err(refused)) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(refused)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(super::map_error(&e))
+        }
+    }
+}
+
+/// Applies the migrations the database lacks inside the caller's transaction. A database newer
+/// than this build is refused before anything is written; an SQL error is returned as such, so
+/// the caller rolls back.
+pub(crate) fn migrate_in_transaction(
+    conn: &Connection,
+) -> rusqlite::Result<Result<(i64, i64), StoreError>> {
+    let before = version(conn)?;
     if before > SCHEMA_VERSION {
-        return Err(StoreError::SchemaTooNew {
+        return Ok(Err(StoreError::SchemaTooNew {
             found: before,
             known: SCHEMA_VERSION,
-        });
+        }));
     }
-    if before == SCHEMA_VERSION {
-        return Ok((before, before));
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(before as usize) {
+        conn.execute_batch(sql)?;
+        conn.pragma_update(None, "user_version", index as i64 + 1)?;
     }
-    let in_transaction = !conn.is_autocommit();
-    if !in_transaction {
-        conn.execute_batch("BEGIN IMMEDIATE")
-            .map_err(super::map_error)?;
-    }
-    let applied = (|| {
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(before as usize) {
-            conn.execute_batch(sql)?;
-            conn.pragma_update(None, "user_version", index as i64 + 1)?;
-        }
-        Ok::<_, rusqlite::Error>(())
-    })();
-    if !in_transaction {
-        let end = if applied.is_ok() {
-            "COMMIT"
-        } else {
-            "ROLLBACK"
-        };
-        conn.execute_batch(end).map_err(super::map_error)?;
-    }
-    applied.map_err(super::map_error)?;
-    Ok((before, SCHEMA_VERSION))
+    Ok(Ok((before, SCHEMA_VERSION)))
 }
 
 /// Refuses databases that are not at this build's schema version.
 pub(crate) fn check_version(conn: &Connection) -> Result<(), StoreError> {
-    let found = version(conn).map_err(super::map_error)?;
+    let found = version(conn).map_err(|e| super::map_error(&e))?;
     if found > SCHEMA_VERSION {
         return Err(StoreError::SchemaTooNew {
             found,
