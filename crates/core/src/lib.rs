@@ -5,9 +5,11 @@
 //! outside world are parsed into the types here (`Phone`, `Sku`, `Money`, `PayWindow`) at the edge,
 //! so code further in never handles an unchecked value.
 
+pub mod messages;
 pub mod money;
 pub mod order;
 pub mod phone;
+pub mod reminders;
 pub mod settings;
 pub mod sku;
 pub mod time;
@@ -18,7 +20,7 @@ pub use order::{
     PaymentDecision, PaymentMethod, PaymentRecord, Quantity, TransitionError,
 };
 pub use phone::{Phone, PhoneError};
-pub use settings::{PaymentWindows, Settings};
+pub use settings::{PaymentWindows, Settings, SettingsError};
 pub use sku::{Sku, SkuError};
 pub use time::{PayWindow, PayWindowError};
 

@@ -3,7 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::messages::{BankAccount, Composer, Language, TemplateError, Templates};
+use crate::reminders::{Cadence, QuietHours, ReminderStep};
 use crate::{Currency, PayWindow, PaymentMethod, Timestamp};
+
+/// Longest store name or link, in characters.
+const SETTING_TEXT_LEN_MAX: usize = 500;
+/// Most bank accounts shown in payment instructions.
+const BANK_ACCOUNTS_MAX: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -12,6 +19,54 @@ pub struct Settings {
     /// IANA time zone used to show times to the seller and buyers.
     pub timezone: String,
     pub payment_windows: PaymentWindows,
+    /// The language of messages to buyers: `id` (default) or `en`.
+    pub language: Language,
+    /// The shop's name as buyers know it, used in messages.
+    pub store_name: String,
+    /// Where a buyer can order again (shown when a booking is released).
+    pub store_link: Option<String>,
+    /// No reminders go out in these local hours; `null` for none.
+    pub quiet_hours: Option<QuietHours>,
+    /// The reminder cadence per payment method. COD has none: the buyer pays the courier.
+    pub reminders: Reminders,
+    /// Which lifecycle messages are sent.
+    pub messages: LifecycleMessages,
+    /// The seller's own templates; missing ones use the defaults of `language`.
+    pub templates: Templates,
+    /// Accounts shown in the payment instructions of bank transfers.
+    pub bank_accounts: Vec<BankAccount>,
+    /// A payment page for non-transfer methods, shown in the instructions.
+    pub payment_link: Option<String>,
+}
+
+/// Defaults: bank transfer and virtual account (24 h): a gentle reminder two hours in, a check-in
+/// the next morning (14 h in, moved out of quiet hours), and a last notice two hours before the
+/// hold is released; e-wallet and QRIS (1 h): one reminder 15 minutes in and one 10 minutes
+/// before the deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Reminders {
+    pub bank_transfer: Cadence,
+    pub virtual_account: Cadence,
+    pub ewallet: Cadence,
+    pub qris: Cadence,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LifecycleMessages {
+    pub order_received: bool,
+    pub payment_received: bool,
+    pub hold_released: bool,
+    pub cancelled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
 }
 
 /// How long a buyer has to pay, per payment method. COD has no payment deadline: the buyer pays the
@@ -35,6 +90,98 @@ impl Default for Settings {
             currency: Currency::IDR,
             timezone: "Asia/Jakarta".to_owned(),
             payment_windows: PaymentWindows::default(),
+            language: Language::Indonesian,
+            store_name: "Toko Kami".to_owned(),
+            store_link: None,
+            quiet_hours: Some(QuietHours::new(
+                jiff::civil::time(21, 0, 0, 0),
+                jiff::civil::time(8, 0, 0, 0),
+            )),
+            reminders: Reminders::default(),
+            messages: LifecycleMessages::default(),
+            templates: Templates::default(),
+            bank_accounts: Vec::new(),
+            payment_link: None,
+        }
+    }
+}
+
+fn cadence(steps: &[(&str, &str)], max_count: usize) -> Cadence {
+    let steps = steps
+        .iter()
+        .map(|(anchor, duration)| {
+            let d = PayWindow::parse(duration).expect("default durations are valid");
+            let anchor = match *anchor {
+                "after_order" => crate::reminders::Anchor::AfterOrder(d),
+                _ => crate::reminders::Anchor::BeforeDeadline(d),
+            };
+            ReminderStep {
+                anchor,
+                template: None,
+            }
+        })
+        .collect();
+    Cadence { steps, max_count }
+}
+
+impl Default for Reminders {
+    fn default() -> Self {
+        let day = cadence(
+            &[
+                ("after_order", "2h"),
+                ("after_order", "14h"),
+                ("before_deadline", "2h"),
+            ],
+            3,
+        );
+        let hour = cadence(&[("after_order", "15m"), ("before_deadline", "10m")], 2);
+        Reminders {
+            bank_transfer: day.clone(),
+            virtual_account: day,
+            ewallet: hour.clone(),
+            qris: hour,
+        }
+    }
+}
+
+impl Reminders {
+    pub fn for_method(&self, method: PaymentMethod) -> Option<&Cadence> {
+        match method {
+            PaymentMethod::BankTransfer => Some(&self.bank_transfer),
+            PaymentMethod::VirtualAccount => Some(&self.virtual_account),
+            PaymentMethod::Ewallet => Some(&self.ewallet),
+            PaymentMethod::Qris => Some(&self.qris),
+            PaymentMethod::Cod => None,
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (PaymentMethod, &Cadence)> {
+        PaymentMethod::ALL
+            .into_iter()
+            .filter_map(|m| self.for_method(m).map(|c| (m, c)))
+    }
+}
+
+impl Default for LifecycleMessages {
+    fn default() -> Self {
+        LifecycleMessages {
+            order_received: true,
+            payment_received: true,
+            hold_released: true,
+            cancelled: true,
+        }
+    }
+}
+
+impl LifecycleMessages {
+    pub fn enabled(&self, kind: crate::messages::MessageKind) -> bool {
+        use crate::messages::MessageKind;
+        match kind {
+            MessageKind::Reminder => true,
+            MessageKind::OrderReceived => self.order_received,
+            MessageKind::PaymentReceived => self.payment_received,
+            MessageKind::HoldReleased => self.hold_released,
+            MessageKind::Cancelled => self.cancelled,
         }
     }
 }
@@ -85,11 +232,66 @@ impl Settings {
         )
     }
 
-    /// Checks what serde cannot: that the time zone exists.
-    pub fn validate(&self) -> Result<(), String> {
-        jiff::tz::TimeZone::get(&self.timezone)
-            .map(|_| ())
-            .map_err(|_| format!("unknown time zone {:?}", self.timezone))
+    /// The store's time zone; settings are validated when saved, so it exists.
+    pub fn time_zone(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
+    /// Checks what serde cannot: the time zone exists, every cadence fits its payment window,
+    /// links are web addresses, and every template compiles and renders. Returns the compiled
+    /// templates, ready for use.
+    pub fn validate(&self) -> Result<Composer, SettingsError> {
+        jiff::tz::TimeZone::get(&self.timezone).map_err(|_| {
+            SettingsError::Invalid(format!("unknown time zone {:?}", self.timezone))
+        })?;
+        for (method, cadence) in self.reminders.iter() {
+            let window = self
+                .payment_windows
+                .for_method(method)
+                .expect("methods with reminders have windows");
+            cadence.validate(window).map_err(|e| {
+                SettingsError::Invalid(format!("reminders.{}: {e}", method.as_str()))
+            })?;
+        }
+        let name = self.store_name.trim();
+        if name.is_empty() || name.chars().count() > SETTING_TEXT_LEN_MAX {
+            return Err(SettingsError::Invalid(
+                "store_name must be 1 to 500 characters".into(),
+            ));
+        }
+        for (field, link) in [
+            ("store_link", &self.store_link),
+            ("payment_link", &self.payment_link),
+        ] {
+            if let Some(link) = link {
+                let web = link.starts_with("https://") || link.starts_with("http://");
+                if !web
+                    || link.len() > SETTING_TEXT_LEN_MAX
+                    || link.chars().any(char::is_whitespace)
+                {
+                    return Err(SettingsError::Invalid(format!(
+                        "{field} must be an http(s) address"
+                    )));
+                }
+            }
+        }
+        if self.bank_accounts.len() > BANK_ACCOUNTS_MAX {
+            return Err(SettingsError::Invalid(format!(
+                "at most {BANK_ACCOUNTS_MAX} bank accounts"
+            )));
+        }
+        for account in &self.bank_accounts {
+            let fields = [&account.bank, &account.number, &account.holder];
+            if fields
+                .iter()
+                .any(|f| f.trim().is_empty() || f.chars().count() > 100)
+            {
+                return Err(SettingsError::Invalid(
+                    "bank accounts need a bank, a number and a holder".into(),
+                ));
+            }
+        }
+        Ok(Composer::new(self)?)
     }
 }
 

@@ -32,6 +32,17 @@ const PRODUCTS: &[(&str, &str, i64, i64)] = &[
     ("SERUM-NIA-20", "Serum Niacinamide 10% 20 ml", 79_000, 30),
 ];
 
+fn tip(sku: &str) -> Option<&'static str> {
+    match sku {
+        "GAMIS-RAYON-HTM" => {
+            Some("Rayon premium adem dipakai seharian; cuci dengan air dingin agar warnanya awet.")
+        }
+        "KOPI-GAYO-250" => Some("Paling nikmat diseduh V60 dengan air 92°C, rasio 1:15."),
+        "SERUM-NIA-20" => Some("Pakai malam hari setelah toner, 2–3 tetes cukup."),
+        _ => None,
+    }
+}
+
 struct Buyer {
     phone: &'static str,
     name: &'static str,
@@ -100,6 +111,7 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
                 name: (*name).to_owned(),
                 price: Money::price(*price).expect("demo prices are valid"),
                 stock: *stock,
+                tips: tip(sku).map(str::to_owned),
             })
             .await?;
     }

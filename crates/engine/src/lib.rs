@@ -14,13 +14,15 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use lunas_core::messages::{Composer, MessageContext, MessageKind, TemplateError};
 use lunas_core::{
-    Actor, CustomerInfo, Order, OrderId, OrderStatus, PayWindow, PaymentMethod, Settings, Sku,
-    Timestamp,
+    Actor, CustomerInfo, Order, OrderId, OrderStatus, PayWindow, PaymentMethod, Phone, Settings,
+    SettingsError, Sku, Timestamp,
 };
 use lunas_store::{
-    FiredTimers, IdempotencyKey, NewOrder, NewOrderLine, NewPayment, OrderOpError, Page,
-    PlaceError, Placed, Product, ProductError, ProductInput, Store, StoreError,
+    CHANNEL_MANUAL_WHATSAPP, CustomerNotFound, FiredTimers, IdempotencyKey, Message,
+    MessageOpError, MessageStatus, Messaging, NewOrder, NewOrderLine, NewPayment, OrderOpError,
+    Page, PlaceError, Placed, Product, ProductError, ProductInput, Store, StoreError,
 };
 use tokio::sync::Notify;
 
@@ -49,6 +51,21 @@ pub enum Error {
     PayWithinOnCod,
     #[error("invalid settings: {0}")]
     InvalidSettings(String),
+    #[error("{0}")]
+    InvalidTemplate(#[from] TemplateError),
+    #[error(transparent)]
+    Message(#[from] MessageOpError),
+    #[error(transparent)]
+    CustomerNotFound(#[from] CustomerNotFound),
+}
+
+impl From<SettingsError> for Error {
+    fn from(e: SettingsError) -> Error {
+        match e {
+            SettingsError::Invalid(message) => Error::InvalidSettings(message),
+            SettingsError::Template(e) => Error::InvalidTemplate(e),
+        }
+    }
 }
 
 /// An order as the caller asks for it, already parsed into domain types.
@@ -72,7 +89,8 @@ pub struct TickOutcome {
 pub struct Engine {
     store: Store,
     clock: Arc<dyn Clock>,
-    settings: RwLock<Arc<Settings>>,
+    /// The settings and the templates compiled from them, replaced together.
+    messaging: RwLock<Messaging>,
     /// Wakes the scheduler when a timer is added that is due before its planned wake-up.
     wake: Notify,
     next_wake_ms: AtomicI64,
@@ -82,10 +100,16 @@ pub struct Engine {
 impl Engine {
     pub async fn new(store: Store, clock: Arc<dyn Clock>) -> Result<Engine, StoreError> {
         let settings = store.settings().await?;
+        let composer = settings
+            .validate()
+            .map_err(|e| StoreError::Internal(format!("the stored settings are invalid: {e}")))?;
         Ok(Engine {
             store,
             clock,
-            settings: RwLock::new(Arc::new(settings)),
+            messaging: RwLock::new(Messaging {
+                settings: Arc::new(settings),
+                composer: Arc::new(composer),
+            }),
             wake: Notify::new(),
             next_wake_ms: AtomicI64::new(i64::MIN),
             last_prune_ms: AtomicI64::new(i64::MIN),
@@ -101,14 +125,27 @@ impl Engine {
     }
 
     pub fn settings(&self) -> Arc<Settings> {
-        self.settings.read().expect("settings lock").clone()
+        self.messaging
+            .read()
+            .expect("settings lock")
+            .settings
+            .clone()
     }
 
+    fn messaging(&self) -> Messaging {
+        self.messaging.read().expect("settings lock").clone()
+    }
+
+    /// Replaces the settings after checking them whole: time zone, cadences against their
+    /// windows, links, and every template (compiled and rendered against a sample order).
     pub async fn put_settings(&self, settings: Settings) -> Result<Arc<Settings>, Error> {
-        settings.validate().map_err(Error::InvalidSettings)?;
+        let composer = settings.validate()?;
         self.store.put_settings(settings.clone()).await?;
         let settings = Arc::new(settings);
-        *self.settings.write().expect("settings lock") = settings.clone();
+        *self.messaging.write().expect("settings lock") = Messaging {
+            settings: settings.clone(),
+            composer: Arc::new(composer),
+        };
         Ok(settings)
     }
 
@@ -131,9 +168,19 @@ impl Engine {
             return Err(Error::PayWithinOnCod);
         }
         let placed_at = self.now();
-        let pay_by = self
-            .settings()
-            .pay_by(request.payment_method, placed_at, request.pay_within);
+        let messaging = self.messaging();
+        let settings = &messaging.settings;
+        let pay_by = settings.pay_by(request.payment_method, placed_at, request.pay_within);
+        let reminders = match settings.reminders.for_method(request.payment_method) {
+            Some(cadence) => lunas_core::reminders::schedule(
+                cadence,
+                placed_at,
+                pay_by,
+                settings.quiet_hours.as_ref(),
+                &settings.time_zone(),
+            ),
+            None => Vec::new(),
+        };
         let placed = self
             .store
             .place_order(NewOrder {
@@ -144,6 +191,8 @@ impl Engine {
                 placed_at,
                 actor: request.actor,
                 idempotency: request.idempotency,
+                reminders,
+                messaging,
             })
             .await??;
         if let Some(due) = pay_by {
@@ -167,7 +216,10 @@ impl Engine {
             actor,
             recorded_at: self.now(),
         };
-        Ok(self.store.record_payment(id, payment).await??)
+        Ok(self
+            .store
+            .record_payment(id, payment, self.messaging())
+            .await??)
     }
 
     pub async fn cancel_order(
@@ -178,7 +230,7 @@ impl Engine {
     ) -> Result<Order, Error> {
         Ok(self
             .store
-            .cancel_order(id, reason, actor, self.now())
+            .cancel_order(id, reason, actor, self.now(), self.messaging())
             .await??)
     }
 
@@ -194,11 +246,85 @@ impl Engine {
         Ok(self.store.orders(status, page).await?)
     }
 
+    pub async fn order_messages(&self, id: OrderId) -> Result<Vec<Message>, Error> {
+        Ok(self.store.order_messages(id).await?)
+    }
+
+    /// The manual WhatsApp queue: messages staff still have to send, oldest first.
+    pub async fn manual_queue(&self, limit: usize) -> Result<Vec<Message>, Error> {
+        Ok(self
+            .store
+            .messages(
+                CHANNEL_MANUAL_WHATSAPP.to_owned(),
+                MessageStatus::Pending,
+                limit,
+            )
+            .await?)
+    }
+
+    pub async fn mark_message_sent(&self, id: String, actor: Actor) -> Result<Message, Error> {
+        Ok(self
+            .store
+            .mark_message_sent(id, actor, self.now())
+            .await??)
+    }
+
+    pub async fn replay_message(&self, id: String) -> Result<Message, Error> {
+        Ok(self.store.replay_message(id, self.now()).await??)
+    }
+
+    /// Opts a buyer out of reminders (or back in). Lifecycle messages still go.
+    pub async fn set_no_reminders(&self, phone: Phone, no_reminders: bool) -> Result<(), Error> {
+        Ok(self.store.set_no_reminders(phone, no_reminders).await??)
+    }
+
+    pub async fn no_reminders(&self, phone: Phone) -> Result<Option<bool>, Error> {
+        Ok(self.store.no_reminders(phone).await?)
+    }
+
+    /// Renders a message of `kind` about a real order: with `source` when given (an unsaved
+    /// template), else with the store's template for it (a reminder step's own when `step` is
+    /// given). Returns `None` when there is no such order.
+    pub async fn preview(
+        &self,
+        kind: MessageKind,
+        source: Option<String>,
+        order: OrderId,
+        step: Option<usize>,
+    ) -> Result<Option<String>, Error> {
+        let Some(order) = self.store.order(order).await? else {
+            return Ok(None);
+        };
+        let tips = self
+            .store
+            .product_tips(order.items.iter().map(|i| i.sku.clone()).collect())
+            .await?;
+        let messaging = self.messaging();
+        let context = MessageContext::new(
+            &order,
+            &tips,
+            &messaging.settings,
+            step.map_or(0, |s| s + 1),
+        );
+        let text = match source {
+            Some(source) => Composer::preview(&source, &context)?,
+            None => messaging.composer.render(
+                kind,
+                step.map(|s| (order.payment_method, s)),
+                &context,
+            )?,
+        };
+        Ok(Some(text))
+    }
+
     /// One step of background work at the clock's current time: fire due timers (at most
     /// `TIMER_BATCH_LEN_MAX`) and, now and then, forget old idempotency keys.
     pub async fn tick(&self) -> Result<TickOutcome, StoreError> {
         let now = self.now();
-        let timers = self.store.fire_due_timers(now, TIMER_BATCH_LEN_MAX).await?;
+        let timers = self
+            .store
+            .fire_due_timers(now, TIMER_BATCH_LEN_MAX, self.messaging())
+            .await?;
         if timers.expired > 0 {
             tracing::info!(
                 expired = timers.expired,

@@ -65,6 +65,7 @@ impl TestStore {
                 name: format!("Produk {sku}"),
                 price: Money::price(price).unwrap(),
                 stock,
+                tips: None,
             })
             .await
             .unwrap();
@@ -569,6 +570,7 @@ async fn the_scheduler_fires_a_due_timer_by_itself() {
             name: "A".into(),
             price: Money::price(1000).unwrap(),
             stock: 1,
+            tips: None,
         })
         .await
         .unwrap();

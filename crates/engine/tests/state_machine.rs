@@ -103,6 +103,7 @@ async fn run(stock: [i64; 3], ops: Vec<Op>) {
                 name: sku.to_string(),
                 price: Money::price(PRICE).unwrap(),
                 stock: stock[i],
+                tips: None,
             })
             .await
             .unwrap();

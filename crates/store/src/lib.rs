@@ -20,7 +20,7 @@ pub use url::DatabaseUrl;
 
 use std::sync::Arc;
 
-use lunas_core::{Actor, Money, Order, OrderId, OrderStatus, Settings, Sku, Timestamp};
+use lunas_core::{Actor, Money, Order, OrderId, OrderStatus, Phone, Settings, Sku, Timestamp};
 
 /// Errors of the storage layer itself, the same whatever the backend.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -99,12 +99,14 @@ impl Store {
         self.backend.place_order(order).await
     }
 
+    /// Records a payment; a payment that settles the order writes the "payment received" message.
     pub async fn record_payment(
         &self,
         id: OrderId,
         payment: NewPayment,
+        messaging: Messaging,
     ) -> Result<Result<Order, OrderOpError>, StoreError> {
-        self.backend.record_payment(id, payment).await
+        self.backend.record_payment(id, payment, messaging).await
     }
 
     pub async fn cancel_order(
@@ -113,8 +115,11 @@ impl Store {
         reason: String,
         actor: Actor,
         now: Timestamp,
+        messaging: Messaging,
     ) -> Result<Result<Order, OrderOpError>, StoreError> {
-        self.backend.cancel_order(id, reason, actor, now).await
+        self.backend
+            .cancel_order(id, reason, actor, now, messaging)
+            .await
     }
 
     pub async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
@@ -130,13 +135,68 @@ impl Store {
         self.backend.orders(status, page).await
     }
 
-    /// Handles up to `limit` timers due at or before `now`, each exactly once.
+    /// Handles up to `limit` timers due at or before `now`, each exactly once: expiries release
+    /// holds (and cancel the order's pending reminders), reminders write their message.
     pub async fn fire_due_timers(
         &self,
         now: Timestamp,
         limit: usize,
+        messaging: Messaging,
     ) -> Result<FiredTimers, StoreError> {
-        self.backend.fire_due_timers(now, limit).await
+        self.backend.fire_due_timers(now, limit, messaging).await
+    }
+
+    /// The messages written about an order, oldest first.
+    pub async fn order_messages(&self, order: OrderId) -> Result<Vec<Message>, StoreError> {
+        self.backend.order_messages(order).await
+    }
+
+    /// Messages of one channel in one status, oldest first (e.g. the manual WhatsApp queue).
+    pub async fn messages(
+        &self,
+        channel: String,
+        status: MessageStatus,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.backend.messages(channel, status, limit).await
+    }
+
+    /// Staff sent a message of the manual WhatsApp queue.
+    pub async fn mark_message_sent(
+        &self,
+        id: String,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<Result<Message, MessageOpError>, StoreError> {
+        self.backend.mark_message_sent(id, actor, now).await
+    }
+
+    /// Puts a dead message back in the queue.
+    pub async fn replay_message(
+        &self,
+        id: String,
+        now: Timestamp,
+    ) -> Result<Result<Message, MessageOpError>, StoreError> {
+        self.backend.replay_message(id, now).await
+    }
+
+    /// Marks a buyer as wanting no reminders (lifecycle messages still go), or not.
+    pub async fn set_no_reminders(
+        &self,
+        phone: Phone,
+        no_reminders: bool,
+    ) -> Result<Result<(), CustomerNotFound>, StoreError> {
+        self.backend.set_no_reminders(phone, no_reminders).await
+    }
+
+    /// Whether the buyer opted out of reminders; `None` for an unknown buyer.
+    pub async fn no_reminders(&self, phone: Phone) -> Result<Option<bool>, StoreError> {
+        self.backend.no_reminders(phone).await
+    }
+
+    /// The tips of `skus`' products, in order.
+    pub async fn product_tips(&self, skus: Vec<Sku>) -> Result<Vec<Option<String>>, StoreError> {
+        self.backend.product_tips(skus).await
     }
 
     /// The due time of the earliest timer, if any.

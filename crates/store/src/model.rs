@@ -1,8 +1,21 @@
 //! Values that cross the storage API.
 
+use std::sync::Arc;
+
+use lunas_core::messages::{Composer, MessageKind};
+use lunas_core::reminders::ScheduledReminder;
 use lunas_core::{
-    Actor, CustomerInfo, Money, Order, PaymentMethod, Quantity, Sku, Timestamp, TransitionError,
+    Actor, CustomerInfo, Money, Order, OrderId, PaymentMethod, Quantity, Settings, Sku, Timestamp,
+    TransitionError,
 };
+
+/// What the store needs to write messages in the transaction that causes them: the settings they
+/// follow and the compiled templates.
+#[derive(Clone, Debug)]
+pub struct Messaging {
+    pub settings: Arc<Settings>,
+    pub composer: Arc<Composer>,
+}
 
 /// Limits and tuning of a backend, with documented defaults.
 #[derive(Debug, Clone)]
@@ -45,6 +58,8 @@ pub struct ProductInput {
     pub price: Money,
     /// Units on hand, including those held by unpaid orders.
     pub stock: i64,
+    /// A tip for buyers, quoted in reminders ("buyers who understand the product pay").
+    pub tips: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -55,6 +70,7 @@ pub struct Product {
     pub on_hand: i64,
     pub reserved: i64,
     pub available: i64,
+    pub tips: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,6 +94,9 @@ pub struct NewOrder {
     pub placed_at: Timestamp,
     pub actor: Actor,
     pub idempotency: Option<IdempotencyKey>,
+    /// Reminder timers to create with the order.
+    pub reminders: Vec<ScheduledReminder>,
+    pub messaging: Messaging,
 }
 
 /// A client's idempotency key, scoped to the caller, with a hash of the request it came with.
@@ -150,3 +169,72 @@ pub struct Totals {
     pub on_hand_sum: i64,
     pub reserved_sum: i64,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    Pending,
+    Sent,
+    Failed,
+    Dead,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Pending => "pending",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Failed => "failed",
+            MessageStatus::Dead => "dead",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<MessageStatus> {
+        [
+            MessageStatus::Pending,
+            MessageStatus::Sent,
+            MessageStatus::Failed,
+            MessageStatus::Dead,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
+}
+
+/// The channel of the manual WhatsApp queue: staff open the `wa.me` link and mark it sent.
+pub const CHANNEL_MANUAL_WHATSAPP: &str = "manual_whatsapp";
+
+/// A message to a buyer, as kept in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: String,
+    pub order_id: OrderId,
+    pub kind: MessageKind,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub link: Option<String>,
+    pub status: MessageStatus,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub sent_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageOpError {
+    #[error("no such message")]
+    NotFound,
+    #[error("only messages of the manual WhatsApp queue are marked sent by staff")]
+    NotManual,
+    #[error("the message is {0}, not pending")]
+    NotPending(&'static str),
+    #[error("only dead messages can be replayed; this one is {0}")]
+    NotDead(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no buyer with this phone number")]
+pub struct CustomerNotFound;

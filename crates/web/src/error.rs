@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lunas_engine::Error as EngineError;
-use lunas_store::{OrderOpError, PlaceError, ProductError, StoreError};
+use lunas_store::{MessageOpError, OrderOpError, PlaceError, ProductError, StoreError};
 use serde::Serialize;
 
 #[derive(Debug)]
@@ -104,6 +104,12 @@ impl From<EngineError> for ApiError {
             }
             EngineError::PayWithinOnCod => ApiError::unprocessable("invalid_pay_within", message),
             EngineError::InvalidSettings(_) => ApiError::unprocessable("invalid_settings", message),
+            EngineError::InvalidTemplate(_) => ApiError::unprocessable("invalid_template", message),
+            EngineError::Message(MessageOpError::NotFound) => ApiError::not_found("message"),
+            EngineError::Message(_) => {
+                ApiError::new(StatusCode::CONFLICT, "invalid_message_state", message)
+            }
+            EngineError::CustomerNotFound(_) => ApiError::not_found("buyer"),
         }
     }
 }

@@ -11,12 +11,16 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Sqlite;
 use crate::{
-    FiredTimers, NewOrder, NewPayment, OrderOpError, Page, PlaceError, Placed, Product,
-    ProductError, ProductInput, StoreError, Totals,
+    CHANNEL_MANUAL_WHATSAPP, CustomerNotFound, FiredTimers, Message, MessageOpError, MessageStatus,
+    Messaging, NewOrder, NewPayment, OrderOpError, Page, PlaceError, Placed, Product, ProductError,
+    ProductInput, StoreError, Totals,
 };
+use lunas_core::messages::{MessageContext, MessageKind};
 
 /// The kind of timer that expires an unpaid order at its deadline.
 const TIMER_EXPIRE: &str = "expire";
+/// The kind of timer that sends one reminder of an unpaid order.
+const TIMER_REMIND: &str = "remind";
 /// How long a timer whose handling failed waits before it is tried again.
 const TIMER_RETRY_DELAY_MS: i64 = 60_000;
 const SETTINGS_NAME: &str = "store";
@@ -89,7 +93,7 @@ impl Sqlite {
     pub(crate) async fn products(&self, page: Page<String>) -> Result<Vec<Product>, StoreError> {
         self.read(move |conn| {
             let mut statement = conn.prepare_cached(
-                "SELECT sku, name, price, on_hand, reserved FROM products
+                "SELECT sku, name, price, on_hand, reserved, tips FROM products
                  WHERE sku > ?1 ORDER BY sku LIMIT ?2",
             )?;
             let rows = statement.query_map(
@@ -112,6 +116,7 @@ impl Sqlite {
         &self,
         id: OrderId,
         payment: NewPayment,
+        messaging: Messaging,
     ) -> Result<Result<Order, OrderOpError>, StoreError> {
         self.write(move |conn| {
             let Some((status, total, paid)) = order_money(conn, id)? else {
@@ -141,6 +146,9 @@ impl Sqlite {
                     end_holds(conn, id, HoldState::Converted)?;
                     delete_timers(conn, id)?;
                     insert_event(conn, id, now, &payment.actor, Some(status), OrderStatus::Paid, None)?;
+                    let order = load_order(conn, id)?.expect("the order was just read");
+                    enqueue(conn, &messaging, MessageKind::PaymentReceived, None, &order, now)?;
+                    return Ok(Ok(order));
                 }
             }
             Ok(Ok(load_order(conn, id)?.expect("the order was just read")))
@@ -154,6 +162,7 @@ impl Sqlite {
         reason: String,
         actor: Actor,
         now: Timestamp,
+        messaging: Messaging,
     ) -> Result<Result<Order, OrderOpError>, StoreError> {
         self.write(move |conn| {
             let Some((status, _, _)) = order_money(conn, id)? else {
@@ -178,7 +187,9 @@ impl Sqlite {
                 OrderStatus::Cancelled,
                 Some(&reason),
             )?;
-            Ok(Ok(load_order(conn, id)?.expect("the order was just read")))
+            let order = load_order(conn, id)?.expect("the order was just read");
+            enqueue(conn, &messaging, MessageKind::Cancelled, None, &order, now)?;
+            Ok(Ok(order))
         })
         .await
     }
@@ -215,9 +226,10 @@ impl Sqlite {
         &self,
         now: Timestamp,
         limit: usize,
+        messaging: Messaging,
     ) -> Result<FiredTimers, StoreError> {
         self.write(move |conn| {
-            fire_due_timers(conn, now, limit).map(Ok::<_, std::convert::Infallible>)
+            fire_due_timers(conn, now, limit, &messaging).map(Ok::<_, std::convert::Infallible>)
         })
         .await
         .map(|r| r.unwrap_or_else(|never| match never {}))
@@ -377,13 +389,16 @@ fn read_product(row: &rusqlite::Row<'_>) -> rusqlite::Result<Product> {
         on_hand,
         reserved,
         available: on_hand - reserved,
+        tips: row.get(5)?,
     })
 }
 
 fn product_row(conn: &Connection, sku: &Sku) -> rusqlite::Result<Option<Product>> {
-    conn.prepare_cached("SELECT sku, name, price, on_hand, reserved FROM products WHERE sku = ?1")?
-        .query_row([sku.as_str()], read_product)
-        .optional()
+    conn.prepare_cached(
+        "SELECT sku, name, price, on_hand, reserved, tips FROM products WHERE sku = ?1",
+    )?
+    .query_row([sku.as_str()], read_product)
+    .optional()
 }
 
 fn place_order(conn: &Connection, new: NewOrder) -> rusqlite::Result<Result<Placed, PlaceError>> {
@@ -508,6 +523,17 @@ fn place_order(conn: &Connection, new: NewOrder) -> rusqlite::Result<Result<Plac
         conn.prepare_cached("INSERT INTO timers (due_at, kind, order_id) VALUES (?1, ?2, ?3)")?
             .execute(params![due_at, TIMER_EXPIRE, id.0])?;
     }
+    let mut remind = conn.prepare_cached(
+        "INSERT INTO timers (due_at, kind, order_id, step, ordinal) VALUES (?1, 'remind', ?2, ?3, ?4)",
+    )?;
+    for (ordinal, reminder) in new.reminders.iter().enumerate() {
+        remind.execute(params![
+            millis(reminder.due),
+            id.0,
+            reminder.step as i64,
+            ordinal as i64 + 1
+        ])?;
+    }
 
     // The customer as stored: a returning buyer keeps the email and honorific given before.
     let order = Order {
@@ -608,24 +634,32 @@ fn fire_due_timers(
     conn: &Connection,
     now: Timestamp,
     limit: usize,
+    messaging: &Messaging,
 ) -> rusqlite::Result<FiredTimers> {
     let now_ms = millis(now);
-    let due: Vec<(i64, String, i64)> = conn
+    let due: Vec<DueTimer> = conn
         .prepare_cached(
-            "SELECT id, kind, order_id FROM timers WHERE due_at <= ?1 ORDER BY due_at, id LIMIT ?2",
+            "SELECT id, kind, order_id, step, ordinal FROM timers
+             WHERE due_at <= ?1 ORDER BY due_at, id LIMIT ?2",
         )?
         .query_map(params![now_ms, limit as i64], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            Ok(DueTimer {
+                id: row.get(0)?,
+                kind: row.get(1)?,
+                order_id: OrderId(row.get(2)?),
+                step: row.get(3)?,
+                ordinal: row.get(4)?,
+            })
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut fired = FiredTimers::default();
-    for (timer_id, kind, order_id) in due {
+    for timer in due {
         // Each timer gets its own savepoint, so one that fails is retried later without holding
         // back the others.
         super::run_cached(conn, "SAVEPOINT timer")?;
-        let handled = handle_timer(conn, &kind, OrderId(order_id), now).and_then(|expired| {
+        let handled = handle_timer(conn, &timer, now, messaging).and_then(|expired| {
             conn.prepare_cached("DELETE FROM timers WHERE id = ?1")?
-                .execute([timer_id])?;
+                .execute([timer.id])?;
             Ok(expired)
         });
         match handled {
@@ -637,11 +671,11 @@ fn fire_due_timers(
             Err(e) => {
                 super::run_cached(conn, "ROLLBACK TO timer")?;
                 super::run_cached(conn, "RELEASE timer")?;
-                tracing::error!(timer_id, order_id, error = %e, "timer failed; it will be retried");
+                tracing::error!(timer_id = timer.id, order_id = timer.order_id.0, error = %e, "timer failed; it will be retried");
                 conn.prepare_cached(
                     "UPDATE timers SET due_at = ?2, attempts = attempts + 1 WHERE id = ?1",
                 )?
-                .execute(params![timer_id, now_ms + TIMER_RETRY_DELAY_MS])?;
+                .execute(params![timer.id, now_ms + TIMER_RETRY_DELAY_MS])?;
                 fired.failed += 1;
             }
         }
@@ -649,15 +683,29 @@ fn fire_due_timers(
     Ok(fired)
 }
 
+struct DueTimer {
+    id: i64,
+    kind: String,
+    order_id: OrderId,
+    step: Option<i64>,
+    ordinal: Option<i64>,
+}
+
 /// Handles one due timer; returns whether it expired an order.
 fn handle_timer(
     conn: &Connection,
-    kind: &str,
-    id: OrderId,
+    timer: &DueTimer,
     now: Timestamp,
+    messaging: &Messaging,
 ) -> rusqlite::Result<bool> {
-    if kind != TIMER_EXPIRE {
-        return Err(corrupt("timer kind", kind));
+    let id = timer.order_id;
+    match timer.kind.as_str() {
+        TIMER_EXPIRE => {}
+        TIMER_REMIND => {
+            send_reminder(conn, timer, now, messaging)?;
+            return Ok(false);
+        }
+        other => return Err(corrupt("timer kind", other)),
     }
     let row: Option<(String, Option<i64>)> = conn
         .prepare_cached("SELECT status, pay_by FROM orders WHERE id = ?1")?
@@ -684,6 +732,17 @@ fn handle_timer(
                 Some(status),
                 OrderStatus::Expired,
                 Some("payment deadline passed"),
+            )?;
+            // Reminders still pending for this order are cancelled, not merely ignored.
+            delete_timers(conn, id)?;
+            let order = load_order(conn, id)?.expect("the order was just read");
+            enqueue(
+                conn,
+                messaging,
+                MessageKind::HoldReleased,
+                None,
+                &order,
+                now_ms,
             )?;
             Ok(true)
         }
@@ -772,4 +831,261 @@ fn load_order(conn: &Connection, id: OrderId) -> rusqlite::Result<Option<Order>>
         payments,
         events,
     }))
+}
+
+/// Sends the reminder of a due `remind` timer, if the order still awaits payment and the buyer
+/// has not opted out. A reminder never goes out after the order stopped awaiting payment.
+fn send_reminder(
+    conn: &Connection,
+    timer: &DueTimer,
+    now: Timestamp,
+    messaging: &Messaging,
+) -> rusqlite::Result<()> {
+    let row: Option<(String, bool)> = conn
+        .prepare_cached(
+            "SELECT o.status, c.no_reminders FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = ?1",
+        )?
+        .query_row([timer.order_id.0], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let Some((status, no_reminders)) = row else {
+        return Ok(());
+    };
+    if status_of(&status)? != OrderStatus::AwaitingPayment || no_reminders {
+        return Ok(());
+    }
+    let order = load_order(conn, timer.order_id)?.expect("the order was just read");
+    let step = timer.step.map(|s| (order.payment_method, s as usize));
+    let ordinal = timer.ordinal.unwrap_or(1) as usize;
+    enqueue_with(
+        conn,
+        messaging,
+        MessageKind::Reminder,
+        step,
+        ordinal,
+        &order,
+        millis(now),
+    )
+}
+
+/// Writes the lifecycle message `kind` about `order`, if the store has it switched on.
+fn enqueue(
+    conn: &Connection,
+    messaging: &Messaging,
+    kind: MessageKind,
+    step: Option<(lunas_core::PaymentMethod, usize)>,
+    order: &Order,
+    now_ms: i64,
+) -> rusqlite::Result<()> {
+    enqueue_with(conn, messaging, kind, step, 0, order, now_ms)
+}
+
+fn enqueue_with(
+    conn: &Connection,
+    messaging: &Messaging,
+    kind: MessageKind,
+    step: Option<(lunas_core::PaymentMethod, usize)>,
+    reminder_number: usize,
+    order: &Order,
+    now_ms: i64,
+) -> rusqlite::Result<()> {
+    if !messaging.settings.messages.enabled(kind) {
+        return Ok(());
+    }
+    let mut tips_statement = conn.prepare_cached("SELECT tips FROM products WHERE sku = ?1")?;
+    let mut tips = Vec::with_capacity(order.items.len());
+    for item in &order.items {
+        let tip: Option<Option<String>> = tips_statement
+            .query_row([item.sku.as_str()], |row| row.get(0))
+            .optional()?;
+        tips.push(tip.flatten());
+    }
+    let context = MessageContext::new(order, &tips, &messaging.settings, reminder_number);
+    // Templates are checked when saved, so rendering does not fail; if it ever did, the message is
+    // kept as dead with the reason rather than lost or allowed to block the order.
+    let (body, status, error) = match messaging.composer.render(kind, step, &context) {
+        Ok(body) => (body, MessageStatus::Pending, None),
+        Err(e) => (String::new(), MessageStatus::Dead, Some(e.to_string())),
+    };
+    let phone = order.customer.phone.as_str();
+    let link = format!(
+        "https://wa.me/{}?text={}",
+        phone.trim_start_matches('+'),
+        percent_encoding::utf8_percent_encode(&body, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let mut id = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut id);
+    conn.prepare_cached(
+        "INSERT INTO messages (id, order_id, kind, channel, recipient, body, link, status, last_error, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        format!("msg_{}", hex::encode(id)),
+        order.id.0,
+        kind.as_str(),
+        CHANNEL_MANUAL_WHATSAPP,
+        phone,
+        body,
+        link,
+        status.as_str(),
+        error,
+        now_ms
+    ])?;
+    Ok(())
+}
+
+const MESSAGE_COLUMNS: &str = "id, order_id, kind, channel, recipient, subject, body, link, status, attempts, last_error, created_at, sent_at, sent_by";
+
+fn read_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
+    let kind: String = row.get(2)?;
+    let status: String = row.get(8)?;
+    let sent_at: Option<i64> = row.get(12)?;
+    Ok(Message {
+        id: row.get(0)?,
+        order_id: OrderId(row.get(1)?),
+        kind: MessageKind::parse(&kind).ok_or_else(|| corrupt("message kind", &kind))?,
+        channel: row.get(3)?,
+        recipient: row.get(4)?,
+        subject: row.get(5)?,
+        body: row.get(6)?,
+        link: row.get(7)?,
+        status: MessageStatus::parse(&status).ok_or_else(|| corrupt("message status", &status))?,
+        attempts: row.get(9)?,
+        last_error: row.get(10)?,
+        created_at: timestamp(row.get(11)?)?,
+        sent_at: sent_at.map(timestamp).transpose()?,
+        sent_by: row.get(13)?,
+    })
+}
+
+fn message_row(conn: &Connection, id: &str) -> rusqlite::Result<Option<Message>> {
+    conn.prepare_cached(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"
+    ))?
+    .query_row([id], read_message)
+    .optional()
+}
+
+impl Sqlite {
+    pub(crate) async fn order_messages(&self, order: OrderId) -> Result<Vec<Message>, StoreError> {
+        self.read(move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE order_id = ?1 ORDER BY created_at, rowid"
+            ))?
+            .query_map([order.0], read_message)?
+            .collect()
+        })
+        .await
+    }
+
+    pub(crate) async fn messages(
+        &self,
+        channel: String,
+        status: MessageStatus,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.read(move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel = ?1 AND status = ?2
+                 ORDER BY created_at, rowid LIMIT ?3"
+            ))?
+            .query_map(
+                params![channel, status.as_str(), limit as i64],
+                read_message,
+            )?
+            .collect()
+        })
+        .await
+    }
+
+    pub(crate) async fn mark_message_sent(
+        &self,
+        id: String,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<Result<Message, MessageOpError>, StoreError> {
+        self.write(move |conn| {
+            let Some(message) = message_row(conn, &id)? else {
+                return Ok(Err(MessageOpError::NotFound));
+            };
+            if message.channel != CHANNEL_MANUAL_WHATSAPP {
+                return Ok(Err(MessageOpError::NotManual));
+            }
+            if message.status != MessageStatus::Pending {
+                return Ok(Err(MessageOpError::NotPending(message.status.as_str())));
+            }
+            conn.prepare_cached(
+                "UPDATE messages SET status = 'sent', attempts = attempts + 1, sent_at = ?2, sent_by = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, millis(now), actor.as_str()])?;
+            Ok(Ok(message_row(conn, &id)?.expect("the message was just read")))
+        })
+        .await
+    }
+
+    pub(crate) async fn replay_message(
+        &self,
+        id: String,
+        now: Timestamp,
+    ) -> Result<Result<Message, MessageOpError>, StoreError> {
+        self.write(move |conn| {
+            let Some(message) = message_row(conn, &id)? else {
+                return Ok(Err(MessageOpError::NotFound));
+            };
+            if message.status != MessageStatus::Dead {
+                return Ok(Err(MessageOpError::NotDead(message.status.as_str())));
+            }
+            conn.prepare_cached(
+                "UPDATE messages SET status = 'pending', attempts = 0, next_attempt_at = ?2 WHERE id = ?1",
+            )?
+            .execute(params![id, millis(now)])?;
+            Ok(Ok(message_row(conn, &id)?.expect("the message was just read")))
+        })
+        .await
+    }
+
+    pub(crate) async fn set_no_reminders(
+        &self,
+        phone: Phone,
+        no_reminders: bool,
+    ) -> Result<Result<(), CustomerNotFound>, StoreError> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached("UPDATE customers SET no_reminders = ?2 WHERE phone = ?1")?
+                .execute(params![phone.as_str(), no_reminders])?;
+            Ok(if changed == 1 {
+                Ok(())
+            } else {
+                Err(CustomerNotFound)
+            })
+        })
+        .await
+    }
+
+    pub(crate) async fn no_reminders(&self, phone: Phone) -> Result<Option<bool>, StoreError> {
+        self.read(move |conn| {
+            conn.prepare_cached("SELECT no_reminders FROM customers WHERE phone = ?1")?
+                .query_row([phone.as_str()], |row| row.get(0))
+                .optional()
+        })
+        .await
+    }
+
+    /// The tips of `skus`' products, in order (`None` where there is none or no such product).
+    pub(crate) async fn product_tips(
+        &self,
+        skus: Vec<Sku>,
+    ) -> Result<Vec<Option<String>>, StoreError> {
+        self.read(move |conn| {
+            let mut statement = conn.prepare_cached("SELECT tips FROM products WHERE sku = ?1")?;
+            skus.iter()
+                .map(|sku| {
+                    Ok(statement
+                        .query_row([sku.as_str()], |row| row.get(0))
+                        .optional()?
+                        .flatten())
+                })
+                .collect()
+        })
+        .await
+    }
 }

@@ -1,5 +1,6 @@
 //! Routes of the JSON API.
 
+mod messages;
 mod orders;
 mod products;
 mod settings;
@@ -25,6 +26,15 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/orders/{id}", get(orders::get))
         .route("/orders/{id}/payments", post(orders::pay))
         .route("/orders/{id}/cancel", post(orders::cancel))
+        .route("/orders/{id}/messages", get(messages::of_order))
+        .route("/messages/manual-queue", get(messages::manual_queue))
+        .route("/messages/{id}/sent", post(messages::mark_sent))
+        .route("/messages/{id}/replay", post(messages::replay))
+        .route("/templates/preview", post(messages::preview))
+        .route(
+            "/customers/{phone}/reminders",
+            get(messages::get_reminders).put(messages::put_reminders),
+        )
         .route("/settings", get(settings::get).put(settings::put))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

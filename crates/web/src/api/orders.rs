@@ -221,7 +221,7 @@ pub(crate) async fn place(
     Ok(response)
 }
 
-fn parse_order_id(raw: &str) -> Result<OrderId, ApiError> {
+pub(crate) fn parse_order_id(raw: &str) -> Result<OrderId, ApiError> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)

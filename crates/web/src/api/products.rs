@@ -21,7 +21,11 @@ pub(crate) struct PutProduct {
     name: String,
     price: i64,
     stock: i64,
+    tips: Option<String>,
 }
+
+/// Longest product tip, in characters.
+const TIPS_LEN_MAX: usize = 500;
 
 pub(crate) fn parse_sku(raw: &str) -> Result<Sku, ApiError> {
     Sku::parse(raw).map_err(|e| ApiError::unprocessable("invalid_sku", e.to_string()))
@@ -50,6 +54,18 @@ pub(crate) async fn put(
             format!("stock must be from 0 to {STOCK_MAX}"),
         ));
     }
+    let tips = body
+        .tips
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    if tips.as_ref().is_some_and(|t| {
+        t.chars().count() > TIPS_LEN_MAX || t.chars().any(|c| c.is_control() && c != '\n')
+    }) {
+        return Err(ApiError::unprocessable(
+            "invalid_tips",
+            format!("tips must be at most {TIPS_LEN_MAX} characters of text"),
+        ));
+    }
     let product = state
         .engine
         .put_product(ProductInput {
@@ -57,6 +73,7 @@ pub(crate) async fn put(
             name,
             price,
             stock: body.stock,
+            tips,
         })
         .await?;
     Ok(Json(product.into()))

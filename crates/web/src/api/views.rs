@@ -2,7 +2,7 @@
 //! renamed.
 
 use lunas_core::{Order, Timestamp};
-use lunas_store::Product;
+use lunas_store::{Message, Product};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -13,6 +13,7 @@ pub(crate) struct ProductView {
     pub on_hand: i64,
     pub reserved: i64,
     pub available: i64,
+    pub tips: Option<String>,
 }
 
 impl From<Product> for ProductView {
@@ -24,6 +25,7 @@ impl From<Product> for ProductView {
             on_hand: p.on_hand,
             reserved: p.reserved,
             available: p.available,
+            tips: p.tips,
         }
     }
 }
@@ -143,4 +145,44 @@ impl OrderView {
 pub(crate) struct PageView<T, C> {
     pub items: Vec<T>,
     pub next_after: Option<C>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct MessageView {
+    pub id: String,
+    pub order_id: i64,
+    pub channel: String,
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub to: String,
+    pub subject: Option<String>,
+    pub body: String,
+    /// For the manual WhatsApp queue: `https://wa.me/<phone>?text=<message>`.
+    pub link: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub sent_by: Option<String>,
+}
+
+impl From<Message> for MessageView {
+    fn from(m: Message) -> MessageView {
+        MessageView {
+            id: m.id,
+            order_id: m.order_id.0,
+            channel: m.channel,
+            kind: m.kind.as_str(),
+            status: m.status.as_str(),
+            attempts: m.attempts,
+            last_error: m.last_error,
+            to: m.recipient,
+            subject: m.subject,
+            body: m.body,
+            link: m.link,
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+            sent_by: m.sent_by,
+        }
+    }
 }

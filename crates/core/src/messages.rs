@@ -1,0 +1,763 @@
+//! Messages to buyers: kinds, languages, the seller-editable templates and how they are rendered.
+//!
+//! Templates are rendered by minijinja, a sandboxed runtime template engine, with undefined
+//! variables treated as errors. `Composer::new` compiles every template and renders each once
+//! against a sample order, so a template that cannot render is refused when it is saved, never
+//! when a message is sent.
+
+use jiff::tz::TimeZone;
+use minijinja::{Environment, UndefinedBehavior};
+use serde::{Deserialize, Serialize};
+
+use crate::{Honorific, Order, OrderStatus, PaymentMethod, Settings, Timestamp};
+
+/// Longest template source accepted, in bytes.
+pub const TEMPLATE_LEN_MAX: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Reminder,
+    OrderReceived,
+    PaymentReceived,
+    HoldReleased,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Language {
+    #[default]
+    #[serde(rename = "id")]
+    Indonesian,
+    #[serde(rename = "en")]
+    English,
+}
+
+/// Template sources per kind; `None` means the built-in default of the store's language.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KindTemplates {
+    pub reminder: Option<String>,
+    pub order_received: Option<String>,
+    pub payment_received: Option<String>,
+    pub hold_released: Option<String>,
+    pub cancelled: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Templates {
+    pub id: KindTemplates,
+    pub en: KindTemplates,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankAccount {
+    pub bank: String,
+    pub number: String,
+    pub holder: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("template {name}: {detail}")]
+pub struct TemplateError {
+    pub name: String,
+    pub detail: String,
+}
+
+impl MessageKind {
+    pub const ALL: [MessageKind; 5] = [
+        MessageKind::Reminder,
+        MessageKind::OrderReceived,
+        MessageKind::PaymentReceived,
+        MessageKind::HoldReleased,
+        MessageKind::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Reminder => "reminder",
+            MessageKind::OrderReceived => "order_received",
+            MessageKind::PaymentReceived => "payment_received",
+            MessageKind::HoldReleased => "hold_released",
+            MessageKind::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<MessageKind> {
+        MessageKind::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+}
+
+impl KindTemplates {
+    fn get(&self, kind: MessageKind) -> Option<&String> {
+        match kind {
+            MessageKind::Reminder => self.reminder.as_ref(),
+            MessageKind::OrderReceived => self.order_received.as_ref(),
+            MessageKind::PaymentReceived => self.payment_received.as_ref(),
+            MessageKind::HoldReleased => self.hold_released.as_ref(),
+            MessageKind::Cancelled => self.cancelled.as_ref(),
+        }
+    }
+}
+
+/// Formats rupiah the Indonesian way: `Rp150.000`.
+pub fn format_rupiah(amount: i64) -> String {
+    let digits = amount.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    format!("{}Rp{grouped}", if amount < 0 { "-" } else { "" })
+}
+
+const HARI: [&str; 7] = [
+    "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
+];
+const BULAN: [&str; 12] = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+];
+const DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// The name Indonesians use for a zone (WIB, WITA, WIT), else the zone's own abbreviation.
+fn zone_name(tz: &TimeZone, at: Timestamp) -> String {
+    match tz.iana_name() {
+        Some("Asia/Jakarta" | "Asia/Pontianak") => "WIB".to_owned(),
+        Some("Asia/Makassar") => "WITA".to_owned(),
+        Some("Asia/Jayapura") => "WIT".to_owned(),
+        _ => tz.to_offset_info(at).abbreviation().to_string(),
+    }
+}
+
+/// A deadline as buyers read it: `Sabtu, 22 November 2026 pukul 14.00 WIB` or
+/// `Saturday, 22 November 2026 at 14:00 WIB`.
+pub fn format_deadline(at: Timestamp, tz: &TimeZone, language: Language) -> String {
+    let local = at.to_zoned(tz.clone());
+    let weekday = local.weekday().to_monday_zero_offset() as usize;
+    let month = (local.month() - 1) as usize;
+    let zone = zone_name(tz, at);
+    match language {
+        Language::Indonesian => format!(
+            "{}, {} {} {} pukul {:02}.{:02} {zone}",
+            HARI[weekday],
+            local.day(),
+            BULAN[month],
+            local.year(),
+            local.hour(),
+            local.minute()
+        ),
+        Language::English => format!(
+            "{}, {} {} {} at {:02}:{:02} {zone}",
+            DAYS[weekday],
+            local.day(),
+            MONTHS[month],
+            local.year(),
+            local.hour(),
+            local.minute()
+        ),
+    }
+}
+
+/// What a template can use. Amounts are already formatted (`Rp150.000`) and the deadline is in
+/// the store's time zone and language.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageContext {
+    pub buyer: BuyerContext,
+    pub order: OrderContext,
+    pub store: StoreContext,
+    pub payment: PaymentContext,
+    /// One product tip (the first line's product that has one), or empty.
+    pub tip: String,
+    /// 1 for the first reminder of the order, 2 for the second… (0 outside reminders).
+    pub reminder_number: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BuyerContext {
+    pub name: String,
+    pub first_name: String,
+    pub honorific: String,
+    /// `Kak Sari`, `Bu Aisyah` (Indonesian) or the first name (English).
+    pub greeting: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderContext {
+    pub id: i64,
+    pub status: String,
+    pub total: String,
+    pub amount_paid: String,
+    pub balance: String,
+    pub deadline: String,
+    pub payment_method: String,
+    pub items: Vec<ItemContext>,
+    /// `Gamis Rayon x1, Kerudung x2`.
+    pub items_summary: String,
+    pub cancel_reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemContext {
+    pub name: String,
+    pub qty: i64,
+    pub unit_price: String,
+    pub subtotal: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreContext {
+    pub name: String,
+    pub link: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentContext {
+    /// Ready-made lines telling how to pay: bank accounts for transfers, the payment link otherwise.
+    pub instructions: String,
+    pub bank_accounts: Vec<BankAccount>,
+    pub link: String,
+}
+
+fn method_label(method: PaymentMethod, language: Language) -> &'static str {
+    match (method, language) {
+        (PaymentMethod::BankTransfer, Language::Indonesian) => "transfer bank",
+        (PaymentMethod::BankTransfer, Language::English) => "bank transfer",
+        (PaymentMethod::VirtualAccount, _) => "virtual account",
+        (PaymentMethod::Ewallet, _) => "e-wallet",
+        (PaymentMethod::Qris, _) => "QRIS",
+        (PaymentMethod::Cod, Language::Indonesian) => "bayar di tempat (COD)",
+        (PaymentMethod::Cod, Language::English) => "cash on delivery (COD)",
+    }
+}
+
+impl MessageContext {
+    /// The context for `order`, with `tips` the tips of its lines' products (in line order,
+    /// `None` where a product has none).
+    pub fn new(
+        order: &Order,
+        tips: &[Option<String>],
+        settings: &Settings,
+        reminder_number: usize,
+    ) -> MessageContext {
+        let language = settings.language;
+        let tz = settings.time_zone();
+        let first_name = order
+            .customer
+            .name
+            .split_whitespace()
+            .next()
+            .unwrap_or(&order.customer.name)
+            .to_owned();
+        let honorific = order.customer.honorific.unwrap_or(Honorific::Kak).as_str();
+        let greeting = match language {
+            Language::Indonesian => {
+                let mut h = honorific.to_owned();
+                if let Some(first) = h.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                format!("{h} {first_name}")
+            }
+            Language::English => first_name.clone(),
+        };
+        let items: Vec<ItemContext> = order
+            .items
+            .iter()
+            .map(|i| ItemContext {
+                name: i.name.clone(),
+                qty: i.qty.units(),
+                unit_price: format_rupiah(i.unit_price.minor_units()),
+                subtotal: format_rupiah(i.unit_price.minor_units() * i.qty.units()),
+            })
+            .collect();
+        let items_summary = items
+            .iter()
+            .map(|i| format!("{} x{}", i.name, i.qty))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let total = order.total.minor_units();
+        let paid = order.amount_paid.minor_units();
+        let link = settings.payment_link.clone().unwrap_or_default();
+        let instructions = payment_instructions(order.payment_method, settings, &link);
+        let cancel_reason = if order.status == OrderStatus::Cancelled {
+            order
+                .events
+                .last()
+                .and_then(|e| e.reason.clone())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        MessageContext {
+            buyer: BuyerContext {
+                name: order.customer.name.clone(),
+                first_name,
+                honorific: honorific.to_owned(),
+                greeting,
+            },
+            order: OrderContext {
+                id: order.id.0,
+                status: order.status.as_str().to_owned(),
+                total: format_rupiah(total),
+                amount_paid: format_rupiah(paid),
+                balance: format_rupiah((total - paid).max(0)),
+                deadline: order
+                    .pay_by
+                    .map(|d| format_deadline(d, &tz, language))
+                    .unwrap_or_default(),
+                payment_method: method_label(order.payment_method, language).to_owned(),
+                items,
+                items_summary,
+                cancel_reason,
+            },
+            store: StoreContext {
+                name: settings.store_name.clone(),
+                link: settings.store_link.clone().unwrap_or_default(),
+            },
+            payment: PaymentContext {
+                instructions,
+                bank_accounts: settings.bank_accounts.clone(),
+                link,
+            },
+            tip: tips.iter().flatten().next().cloned().unwrap_or_default(),
+            reminder_number,
+        }
+    }
+}
+
+fn payment_instructions(method: PaymentMethod, settings: &Settings, link: &str) -> String {
+    let id = settings.language == Language::Indonesian;
+    let mut lines = Vec::new();
+    if method == PaymentMethod::BankTransfer && !settings.bank_accounts.is_empty() {
+        lines.push(
+            if id {
+                "Pembayaran bisa transfer ke:"
+            } else {
+                "Please transfer to:"
+            }
+            .to_owned(),
+        );
+        for account in &settings.bank_accounts {
+            let holder = if id { "a.n." } else { "in the name of" };
+            lines.push(format!(
+                "- {} {} {holder} {}",
+                account.bank, account.number, account.holder
+            ));
+        }
+    }
+    if !link.is_empty() && method != PaymentMethod::Cod {
+        lines.push(if id {
+            format!("Bayar lewat tautan: {link}")
+        } else {
+            format!("Pay with this link: {link}")
+        });
+    }
+    lines.join("\n")
+}
+
+/// The built-in templates, written in the warm, polite register sellers use.
+pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
+    match (language, kind) {
+        (Language::Indonesian, MessageKind::OrderReceived) => concat!(
+            "Halo {{ buyer.greeting }}, terima kasih sudah order di {{ store.name }} 😊\n",
+            "Pesanan #{{ order.id }}:\n",
+            "{% for item in order.items %}- {{ item.name }} x{{ item.qty }} = {{ item.subtotal }}\n{% endfor %}",
+            "Total: {{ order.total }}\n",
+            "{% if order.deadline %}Barangnya kami simpan untuk {{ buyer.honorific }} sampai {{ order.deadline }}, mohon diselesaikan pembayarannya sebelum itu ya.\n{% endif %}",
+            "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
+            "Kalau ada pertanyaan, balas saja pesan ini ya {{ buyer.honorific }}. Terima kasih 🙏"
+        ),
+        (Language::Indonesian, MessageKind::Reminder) => concat!(
+            "Halo {{ buyer.greeting }}, semoga sehat selalu 🙏\n",
+            "Mau mengingatkan pesanan #{{ order.id }} ({{ order.items_summary }}) sebesar {{ order.balance }} masih menunggu pembayaran. ",
+            "Barangnya masih kami simpan untuk {{ buyer.honorific }} sampai {{ order.deadline }}.\n",
+            "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
+            "{% if tip %}Tips: {{ tip }}\n{% endif %}",
+            "Kalau ada kendala, kabari kami saja ya {{ buyer.honorific }}. Terima kasih!"
+        ),
+        (Language::Indonesian, MessageKind::PaymentReceived) => concat!(
+            "Terima kasih {{ buyer.greeting }}! Pembayaran pesanan #{{ order.id }} sebesar {{ order.amount_paid }} sudah kami terima. ",
+            "Pesanan segera kami proses ya 😊"
+        ),
+        (Language::Indonesian, MessageKind::HoldReleased) => concat!(
+            "Halo {{ buyer.greeting }}, karena sampai {{ order.deadline }} pembayaran pesanan #{{ order.id }} belum kami terima, ",
+            "booking-nya sudah kami lepas ya. ",
+            "Kalau {{ buyer.honorific }} masih berminat, silakan order lagi{% if store.link %} di {{ store.link }}{% endif %}, dengan senang hati kami bantu. Terima kasih 🙏"
+        ),
+        (Language::Indonesian, MessageKind::Cancelled) => concat!(
+            "Halo {{ buyer.greeting }}, pesanan #{{ order.id }} sudah kami batalkan{% if order.cancel_reason %} ({{ order.cancel_reason }}){% endif %}. ",
+            "Semoga lain kali bisa belanja lagi di {{ store.name }} ya. Terima kasih!"
+        ),
+        (Language::English, MessageKind::OrderReceived) => concat!(
+            "Hi {{ buyer.greeting }}, thank you for your order at {{ store.name }}!\n",
+            "Order #{{ order.id }}:\n",
+            "{% for item in order.items %}- {{ item.name }} x{{ item.qty }} = {{ item.subtotal }}\n{% endfor %}",
+            "Total: {{ order.total }}\n",
+            "{% if order.deadline %}We are holding it for you until {{ order.deadline }}; please complete the payment before then.\n{% endif %}",
+            "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
+            "Any questions? Just reply to this message."
+        ),
+        (Language::English, MessageKind::Reminder) => concat!(
+            "Hi {{ buyer.greeting }}, a friendly reminder: order #{{ order.id }} ({{ order.items_summary }}) of {{ order.balance }} is still waiting for payment. ",
+            "We are holding it for you until {{ order.deadline }}.\n",
+            "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
+            "{% if tip %}Tip: {{ tip }}\n{% endif %}",
+            "If anything is in the way, just let us know. Thank you!"
+        ),
+        (Language::English, MessageKind::PaymentReceived) => {
+            "Thank you {{ buyer.greeting }}! We received {{ order.amount_paid }} for order #{{ order.id }} and will process it right away."
+        }
+        (Language::English, MessageKind::HoldReleased) => concat!(
+            "Hi {{ buyer.greeting }}, we did not receive the payment for order #{{ order.id }} by {{ order.deadline }}, so the booking has been released. ",
+            "If you still want it, you are welcome to order again{% if store.link %} at {{ store.link }}{% endif %}. Thank you!"
+        ),
+        (Language::English, MessageKind::Cancelled) => concat!(
+            "Hi {{ buyer.greeting }}, order #{{ order.id }} has been cancelled{% if order.cancel_reason %} ({{ order.cancel_reason }}){% endif %}. ",
+            "We hope to see you again at {{ store.name }}."
+        ),
+    }
+}
+
+/// Compiled templates of one store, ready to render many messages.
+pub struct Composer {
+    env: Environment<'static>,
+    language: Language,
+}
+
+impl std::fmt::Debug for Composer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Composer")
+            .field("language", &self.language)
+            .finish_non_exhaustive()
+    }
+}
+
+fn step_template_name(method: PaymentMethod, step: usize) -> String {
+    format!("reminder.{}.{step}", method.as_str())
+}
+
+impl Composer {
+    /// Compiles the store's templates (its overrides, else the defaults of its language) and
+    /// renders each against a sample order, so that none can fail later.
+    pub fn new(settings: &Settings) -> Result<Composer, TemplateError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        let language = settings.language;
+        let overrides = match language {
+            Language::Indonesian => &settings.templates.id,
+            Language::English => &settings.templates.en,
+        };
+        let mut names = Vec::new();
+        for kind in MessageKind::ALL {
+            let source = overrides
+                .get(kind)
+                .cloned()
+                .unwrap_or_else(|| default_template(kind, language).to_owned());
+            add(&mut env, kind.as_str().to_owned(), source)?;
+            names.push(kind.as_str().to_owned());
+        }
+        for (method, cadence) in settings.reminders.iter() {
+            for (step, s) in cadence.steps.iter().enumerate() {
+                if let Some(source) = &s.template {
+                    let name = step_template_name(method, step);
+                    add(&mut env, name.clone(), source.clone())?;
+                    names.push(name);
+                }
+            }
+        }
+        let composer = Composer { env, language };
+        let sample = MessageContext::new(
+            &sample_order(),
+            &[Some("Cuci dengan air dingin agar warnanya awet.".into())],
+            settings,
+            1,
+        );
+        for name in names {
+            composer.render_named(&name, &sample)?;
+        }
+        Ok(composer)
+    }
+
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    /// Renders a message of `kind`; a reminder uses its step's own template when it has one.
+    pub fn render(
+        &self,
+        kind: MessageKind,
+        reminder_step: Option<(PaymentMethod, usize)>,
+        context: &MessageContext,
+    ) -> Result<String, TemplateError> {
+        if let (MessageKind::Reminder, Some((method, step))) = (kind, reminder_step) {
+            let name = step_template_name(method, step);
+            if self.env.get_template(&name).is_ok() {
+                return self.render_named(&name, context);
+            }
+        }
+        self.render_named(kind.as_str(), context)
+    }
+
+    fn render_named(&self, name: &str, context: &MessageContext) -> Result<String, TemplateError> {
+        let template = self.env.get_template(name).map_err(|e| TemplateError {
+            name: name.to_owned(),
+            detail: e.to_string(),
+        })?;
+        template
+            .render(minijinja::value::Serde(context))
+            .map(|s| s.trim().to_owned())
+            .map_err(|e| TemplateError {
+                name: name.to_owned(),
+                detail: describe(&e),
+            })
+    }
+
+    /// Renders an arbitrary template source against `context`, for previews of unsaved templates.
+    pub fn preview(source: &str, context: &MessageContext) -> Result<String, TemplateError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        add(&mut env, "preview".to_owned(), source.to_owned())?;
+        let template = env.get_template("preview").map_err(|e| TemplateError {
+            name: "preview".into(),
+            detail: e.to_string(),
+        })?;
+        template
+            .render(minijinja::value::Serde(context))
+            .map(|s| s.trim().to_owned())
+            .map_err(|e| TemplateError {
+                name: "preview".into(),
+                detail: describe(&e),
+            })
+    }
+}
+
+fn add(env: &mut Environment<'static>, name: String, source: String) -> Result<(), TemplateError> {
+    if source.len() > TEMPLATE_LEN_MAX {
+        return Err(TemplateError {
+            name,
+            detail: format!("longer than {TEMPLATE_LEN_MAX} bytes"),
+        });
+    }
+    env.add_template_owned(name.clone(), source)
+        .map_err(|e| TemplateError {
+            name,
+            detail: describe(&e),
+        })
+}
+
+fn describe(e: &minijinja::Error) -> String {
+    let mut detail = e.to_string();
+    if let Some(line) = e.line() {
+        detail = format!("{detail} (line {line})");
+    }
+    detail
+}
+
+/// A believable order used to check templates when they are saved.
+pub fn sample_order() -> Order {
+    use crate::{
+        Actor, CustomerInfo, HoldState, Money, OrderEvent, OrderId, OrderItem, Phone, Quantity, Sku,
+    };
+    let placed: Timestamp = "2026-11-22T03:00:00Z".parse().expect("a valid timestamp");
+    Order {
+        id: OrderId(1042),
+        status: OrderStatus::AwaitingPayment,
+        customer: CustomerInfo {
+            phone: Phone::from_stored("+6281234567890".into()),
+            name: "Sari Wulandari".into(),
+            email: None,
+            honorific: Some(Honorific::Kak),
+        },
+        items: vec![OrderItem {
+            sku: Sku::from_stored("GAMIS-01".into()),
+            name: "Gamis Rayon Hitam".into(),
+            unit_price: Money::from_stored(150_000),
+            qty: Quantity::from_stored(1),
+            hold: HoldState::Held,
+        }],
+        total: Money::from_stored(150_000),
+        amount_paid: Money::ZERO,
+        payment_method: PaymentMethod::BankTransfer,
+        pay_by: Some(placed + jiff::SignedDuration::from_hours(24)),
+        placed_at: placed,
+        payments: Vec::new(),
+        events: vec![OrderEvent {
+            at: placed,
+            actor: Actor::system(),
+            from: None,
+            to: OrderStatus::AwaitingPayment,
+            reason: None,
+        }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rupiah_is_grouped_with_dots() {
+        for (amount, text) in [
+            (0, "Rp0"),
+            (999, "Rp999"),
+            (1000, "Rp1.000"),
+            (150_000, "Rp150.000"),
+            (1_234_567, "Rp1.234.567"),
+            (-5000, "-Rp5.000"),
+        ] {
+            assert_eq!(format_rupiah(amount), text);
+        }
+    }
+
+    #[test]
+    fn deadlines_read_in_indonesian_and_english_in_the_store_zone() {
+        let at: Timestamp = "2026-11-22T07:00:00Z".parse().unwrap();
+        let jakarta = TimeZone::get("Asia/Jakarta").unwrap();
+        assert_eq!(
+            format_deadline(at, &jakarta, Language::Indonesian),
+            "Minggu, 22 November 2026 pukul 14.00 WIB"
+        );
+        assert_eq!(
+            format_deadline(at, &jakarta, Language::English),
+            "Sunday, 22 November 2026 at 14:00 WIB"
+        );
+        let makassar = TimeZone::get("Asia/Makassar").unwrap();
+        assert_eq!(
+            format_deadline(at, &makassar, Language::Indonesian),
+            "Minggu, 22 November 2026 pukul 15.00 WITA"
+        );
+    }
+
+    fn settings() -> Settings {
+        let mut settings = Settings::default();
+        settings.store_name = "Razha & Co".into();
+        settings.bank_accounts = vec![BankAccount {
+            bank: "BCA".into(),
+            number: "1234567890".into(),
+            holder: "Muri Handayani".into(),
+        }];
+        settings
+    }
+
+    #[test]
+    fn default_reminder_greets_the_buyer_politely_with_everything_needed_to_pay() {
+        let settings = settings();
+        let composer = Composer::new(&settings).unwrap();
+        let context = MessageContext::new(
+            &sample_order(),
+            &[Some("Cuci dengan air dingin.".into())],
+            &settings,
+            1,
+        );
+        let text = composer
+            .render(MessageKind::Reminder, None, &context)
+            .unwrap();
+        assert!(text.starts_with("Halo Kak Sari"), "{text}");
+        assert!(text.contains("Rp150.000"), "{text}");
+        assert!(
+            text.contains("Senin, 23 November 2026 pukul 10.00 WIB"),
+            "{text}"
+        );
+        assert!(
+            text.contains("BCA 1234567890 a.n. Muri Handayani"),
+            "{text}"
+        );
+        assert!(text.contains("Tips: Cuci dengan air dingin."), "{text}");
+    }
+
+    #[test]
+    fn every_default_renders_in_both_languages() {
+        for language in [Language::Indonesian, Language::English] {
+            let mut settings = settings();
+            settings.language = language;
+            let composer = Composer::new(&settings).unwrap();
+            let context = MessageContext::new(&sample_order(), &[], &settings, 1);
+            for kind in MessageKind::ALL {
+                let text = composer.render(kind, None, &context).unwrap();
+                assert!(text.contains("1042"), "{kind:?} {language:?}: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn broken_templates_are_refused_when_saved() {
+        for (source, needle) in [
+            ("Halo {{ buyer.name ", "syntax"),
+            ("Halo {{ pembeli.nama }}", "undefined"),
+            ("{% for x in order.items %}", "syntax"),
+            ("{{ order.total | nosuchfilter }}", "filter"),
+        ] {
+            let mut settings = settings();
+            settings.templates.id.reminder = Some(source.into());
+            let error = Composer::new(&settings).unwrap_err();
+            assert!(
+                error.to_string().to_lowercase().contains(needle) || error.name == "reminder",
+                "{source}: {error}"
+            );
+            assert_eq!(error.name, "reminder");
+        }
+    }
+
+    #[test]
+    fn a_step_may_have_its_own_template() {
+        let mut settings = settings();
+        settings.reminders.bank_transfer.steps[0].template =
+            Some("Kak {{ buyer.first_name }}, yuk diselesaikan 🙏".into());
+        let composer = Composer::new(&settings).unwrap();
+        let context = MessageContext::new(&sample_order(), &[], &settings, 1);
+        let first = composer
+            .render(
+                MessageKind::Reminder,
+                Some((PaymentMethod::BankTransfer, 0)),
+                &context,
+            )
+            .unwrap();
+        assert_eq!(first, "Kak Sari, yuk diselesaikan 🙏");
+        let second = composer
+            .render(
+                MessageKind::Reminder,
+                Some((PaymentMethod::BankTransfer, 1)),
+                &context,
+            )
+            .unwrap();
+        assert!(second.starts_with("Halo Kak Sari"));
+    }
+}
