@@ -212,7 +212,7 @@ async fn products_read_back_with_what_is_held_and_available() {
     assert_eq!(put.status, StatusCode::OK);
     assert_eq!(
         put.body,
-        json!({"sku": "GAMIS-01", "name": "Produk GAMIS-01", "price": 189000, "on_hand": 5, "reserved": 0, "available": 5})
+        json!({"sku": "GAMIS-01", "name": "Produk GAMIS-01", "price": 189000, "on_hand": 5, "reserved": 0, "available": 5, "tips": null})
     );
     assert_eq!(
         app.place("081234567890", "GAMIS-01", 2).await.status,
@@ -676,7 +676,8 @@ async fn bad_input_gets_a_stable_code_and_writes_nothing() {
 async fn settings_change_the_deadline_of_new_orders() {
     let app = spawn_app().await;
     app.put_product("A", 5, 10_000).await;
-    let put = app
+    // A 2 h window leaves the default 14 h check-in beyond the deadline: refused, nothing changes.
+    let refused = app
         .send(
             Method::PUT,
             "/api/v1/settings",
@@ -684,12 +685,52 @@ async fn settings_change_the_deadline_of_new_orders() {
             &[],
         )
         .await;
+    assert_eq!(
+        (refused.status.as_u16(), refused.code()),
+        (422, "invalid_settings")
+    );
+    assert!(
+        refused.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reminders.bank_transfer")
+    );
+    let patch = json!({"payment_windows": {"bank_transfer": "2h"}, "reminders": {"bank_transfer": {"steps": [{"after_order": "30m"}], "max_count": 1}}});
+    let put = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings",
+            Some(patch.to_string()),
+            &[],
+        )
+        .await;
     assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    // A partial document merges: everything not given stays.
+    assert_eq!(put.body["payment_windows"]["qris"], "1h");
+    assert_eq!(
+        put.body["quiet_hours"],
+        json!({"start": "21:00", "end": "08:00"})
+    );
     let placed = app.place("081234567890", "A", 1).await;
     assert_eq!(placed.body["pay_by"], "2026-11-22T05:00:00Z");
     assert_eq!(
         app.get("/api/v1/settings").await.body["timezone"],
         "Asia/Jakarta"
+    );
+    let no_quiet = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings",
+            Some(json!({"quiet_hours": null, "language": "en"}).to_string()),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (
+            no_quiet.body["quiet_hours"].clone(),
+            no_quiet.body["language"].clone()
+        ),
+        (Value::Null, json!("en"))
     );
 }
 
