@@ -66,18 +66,19 @@ impl Sqlite {
                 }));
             }
             conn.prepare_cached(
-                "INSERT INTO products (sku, name, price, on_hand, reserved, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?5)
+                "INSERT INTO products (sku, name, price, on_hand, reserved, tips, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?6, ?5, ?5)
                  ON CONFLICT (sku) DO UPDATE
                  SET name = excluded.name, price = excluded.price, on_hand = excluded.on_hand,
-                     updated_at = excluded.updated_at",
+                     tips = excluded.tips, updated_at = excluded.updated_at",
             )?
             .execute(params![
                 input.sku.as_str(),
                 input.name,
                 input.price.minor_units(),
                 input.stock,
-                millis(now)
+                millis(now),
+                input.tips
             ])?;
             Ok(Ok(
                 product_row(conn, &input.sku)?.expect("the product was just written")
@@ -563,6 +564,14 @@ fn place_order(conn: &Connection, new: NewOrder) -> rusqlite::Result<Result<Plac
         )?
         .execute(params![key.scope, key.key, key.request_hash, id.0, response, now])?;
     }
+    enqueue(
+        conn,
+        &new.messaging,
+        MessageKind::OrderReceived,
+        None,
+        &order,
+        now,
+    )?;
     Ok(Ok(Placed {
         order,
         replayed: false,

@@ -1,0 +1,385 @@
+//! Reminders and buyer messages with a hand-driven clock: the configured reminders go out in
+//! order and stop the moment the order stops awaiting payment.
+
+use std::sync::Arc;
+
+use jiff::SignedDuration;
+use lunas_core::messages::MessageKind;
+use lunas_core::{
+    Actor, CustomerInfo, Honorific, Money, PayWindow, PaymentMethod, Phone, Quantity, Settings,
+    Sku, Timestamp,
+};
+use lunas_engine::{Engine, ManualClock, PlaceOrder};
+use lunas_store::{
+    DatabaseUrl, Message, MessageStatus, NewOrderLine, OpenOptions, ProductInput, Store,
+};
+
+struct Shop {
+    _dir: tempfile::TempDir,
+    store: Store,
+    clock: Arc<ManualClock>,
+    engine: Arc<Engine>,
+}
+
+/// 10:00 WIB on a Sunday: far from quiet hours.
+fn morning() -> Timestamp {
+    "2026-11-22T03:00:00Z".parse().unwrap()
+}
+
+async fn shop(settings_patch: impl FnOnce(&mut Settings)) -> Shop {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        &DatabaseUrl::Sqlite(dir.path().join("lunas.db")),
+        OpenOptions::default(),
+    )
+    .await
+    .unwrap();
+    let clock = Arc::new(ManualClock::new(morning()));
+    let engine = Arc::new(Engine::new(store.clone(), clock.clone()).await.unwrap());
+    let mut settings = (*engine.settings()).clone();
+    settings.store_name = "Razha & Co".into();
+    settings_patch(&mut settings);
+    engine.put_settings(settings).await.unwrap();
+    engine
+        .put_product(ProductInput {
+            sku: Sku::parse("GAMIS").unwrap(),
+            name: "Gamis Rayon".into(),
+            price: Money::price(150_000).unwrap(),
+            stock: 10,
+            tips: Some("Cuci dengan air dingin.".into()),
+        })
+        .await
+        .unwrap();
+    Shop {
+        _dir: dir,
+        store,
+        clock,
+        engine,
+    }
+}
+
+fn order(method: PaymentMethod, within: Option<&str>) -> PlaceOrder {
+    PlaceOrder {
+        customer: CustomerInfo {
+            phone: Phone::parse("081234567890").unwrap(),
+            name: "Sari Wulandari".into(),
+            email: None,
+            honorific: Some(Honorific::Bu),
+        },
+        lines: vec![NewOrderLine {
+            sku: Sku::parse("GAMIS").unwrap(),
+            qty: Quantity::new(1).unwrap(),
+        }],
+        payment_method: method,
+        pay_within: within.map(|w| PayWindow::parse(w).unwrap()),
+        actor: Actor::api_token("test"),
+        idempotency: None,
+    }
+}
+
+impl Shop {
+    /// Moves the clock and runs the scheduler's steps until nothing is due.
+    async fn advance(&self, by: SignedDuration) {
+        self.clock.advance(by);
+        while self.engine.tick().await.unwrap().more {}
+    }
+
+    async fn messages(&self, id: lunas_core::OrderId) -> Vec<Message> {
+        self.engine.order_messages(id).await.unwrap()
+    }
+
+    async fn kinds(&self, id: lunas_core::OrderId) -> Vec<MessageKind> {
+        self.messages(id)
+            .await
+            .into_iter()
+            .map(|m| m.kind)
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn an_unpaid_order_gets_exactly_the_configured_reminders_in_order_then_the_release_notice() {
+    let shop = shop(|_| {}).await;
+    let id = shop
+        .engine
+        .place_order(order(PaymentMethod::BankTransfer, None))
+        .await
+        .unwrap()
+        .order
+        .id;
+    assert_eq!(shop.kinds(id).await, [MessageKind::OrderReceived]);
+
+    // Default cadence for a 24 h transfer placed at 10:00 WIB: 12:00, 00:00 (quiet → 08:00), 08:00
+    // (deadline − 2 h, the same instant, merged): two reminders.
+    shop.advance(SignedDuration::from_mins(119)).await;
+    assert_eq!(shop.kinds(id).await.len(), 1, "nothing before its time");
+    shop.advance(SignedDuration::from_mins(1)).await;
+    assert_eq!(
+        shop.kinds(id).await,
+        [MessageKind::OrderReceived, MessageKind::Reminder]
+    );
+    shop.advance(SignedDuration::from_hours(20)).await; // 08:00 WIB the next day
+    assert_eq!(
+        shop.kinds(id).await,
+        [
+            MessageKind::OrderReceived,
+            MessageKind::Reminder,
+            MessageKind::Reminder
+        ]
+    );
+    shop.advance(SignedDuration::from_hours(2)).await; // the deadline
+    let messages = shop.messages(id).await;
+    let kinds: Vec<MessageKind> = messages.iter().map(|m| m.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            MessageKind::OrderReceived,
+            MessageKind::Reminder,
+            MessageKind::Reminder,
+            MessageKind::HoldReleased
+        ]
+    );
+    // Nothing after expiry, however long we wait.
+    shop.advance(SignedDuration::from_hours(72)).await;
+    assert_eq!(shop.kinds(id).await.len(), 4);
+    assert_eq!(shop.store.totals().await.unwrap().timers, 0);
+
+    let reminder = &messages[1];
+    assert!(
+        reminder.body.starts_with("Halo Bu Sari"),
+        "{}",
+        reminder.body
+    );
+    assert!(reminder.body.contains("Rp150.000"), "{}", reminder.body);
+    assert!(
+        reminder
+            .body
+            .contains("Senin, 23 November 2026 pukul 10.00 WIB"),
+        "{}",
+        reminder.body
+    );
+    assert!(
+        reminder.body.contains("Tips: Cuci dengan air dingin."),
+        "{}",
+        reminder.body
+    );
+    assert_eq!(reminder.status, MessageStatus::Pending);
+    assert_eq!(reminder.recipient, "+6281234567890");
+    assert!(
+        reminder
+            .link
+            .as_deref()
+            .unwrap()
+            .starts_with("https://wa.me/6281234567890?text=Halo%20Bu%20Sari")
+    );
+    assert!(
+        messages[3].body.contains("sudah kami lepas"),
+        "{}",
+        messages[3].body
+    );
+}
+
+#[tokio::test]
+async fn paying_after_the_first_reminder_cancels_the_rest() {
+    let shop = shop(|_| {}).await;
+    let id = shop
+        .engine
+        .place_order(order(PaymentMethod::BankTransfer, None))
+        .await
+        .unwrap()
+        .order
+        .id;
+    shop.advance(SignedDuration::from_hours(2)).await;
+    assert_eq!(
+        shop.kinds(id).await,
+        [MessageKind::OrderReceived, MessageKind::Reminder]
+    );
+    shop.engine
+        .record_payment(
+            id,
+            Money::payment(150_000).unwrap(),
+            None,
+            Actor::api_token("test"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        shop.store.totals().await.unwrap().timers,
+        0,
+        "pending reminders are cancelled, not merely ignored"
+    );
+    shop.advance(SignedDuration::from_hours(48)).await;
+    assert_eq!(
+        shop.kinds(id).await,
+        [
+            MessageKind::OrderReceived,
+            MessageKind::Reminder,
+            MessageKind::PaymentReceived
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_partial_payment_keeps_the_reminders_going_for_the_balance() {
+    let shop = shop(|_| {}).await;
+    let id = shop
+        .engine
+        .place_order(order(PaymentMethod::BankTransfer, None))
+        .await
+        .unwrap()
+        .order
+        .id;
+    shop.engine
+        .record_payment(
+            id,
+            Money::payment(50_000).unwrap(),
+            None,
+            Actor::api_token("test"),
+        )
+        .await
+        .unwrap();
+    shop.advance(SignedDuration::from_hours(2)).await;
+    let messages = shop.messages(id).await;
+    assert_eq!(messages.last().unwrap().kind, MessageKind::Reminder);
+    assert!(
+        messages.last().unwrap().body.contains("Rp100.000"),
+        "the reminder asks for the balance"
+    );
+}
+
+#[tokio::test]
+async fn cancelling_sends_the_cancellation_and_stops_reminders() {
+    let shop = shop(|_| {}).await;
+    let id = shop
+        .engine
+        .place_order(order(PaymentMethod::Qris, None))
+        .await
+        .unwrap()
+        .order
+        .id;
+    shop.engine
+        .cancel_order(id, "salah ukuran".into(), Actor::api_token("test"))
+        .await
+        .unwrap();
+    shop.advance(SignedDuration::from_hours(2)).await;
+    let messages = shop.messages(id).await;
+    assert_eq!(
+        messages.iter().map(|m| m.kind).collect::<Vec<_>>(),
+        [MessageKind::OrderReceived, MessageKind::Cancelled]
+    );
+    assert!(
+        messages[1].body.contains("(salah ukuran)"),
+        "{}",
+        messages[1].body
+    );
+}
+
+#[tokio::test]
+async fn a_buyer_who_opted_out_gets_no_reminders_but_still_gets_lifecycle_messages() {
+    let shop = shop(|_| {}).await;
+    let first = shop
+        .engine
+        .place_order(order(PaymentMethod::BankTransfer, None))
+        .await
+        .unwrap()
+        .order
+        .id;
+    shop.engine
+        .set_no_reminders(Phone::parse("+62 812-3456-7890").unwrap(), true)
+        .await
+        .unwrap();
+    shop.advance(SignedDuration::from_hours(30)).await;
+    assert_eq!(
+        shop.kinds(first).await,
+        [MessageKind::OrderReceived, MessageKind::HoldReleased]
+    );
+}
+
+#[tokio::test]
+async fn switched_off_lifecycle_messages_are_not_written() {
+    let shop = shop(|s| {
+        s.messages.order_received = false;
+        s.messages.hold_released = false;
+    })
+    .await;
+    let id = shop
+        .engine
+        .place_order(order(PaymentMethod::Qris, Some("10m")))
+        .await
+        .unwrap()
+        .order
+        .id;
+    shop.advance(SignedDuration::from_mins(10)).await;
+    assert!(
+        shop.kinds(id).await.is_empty(),
+        "the 15 min reminder is past a 10 min deadline, and the rest is off"
+    );
+}
+
+#[tokio::test]
+async fn live_sale_windows_in_seconds_get_their_reminders_in_seconds() {
+    let shop = shop(|s| {
+        s.reminders.qris = serde_json::from_str(
+            r#"{"steps": [{"after_order": "10s"}, {"before_deadline": "5s"}], "max_count": 2}"#,
+        )
+        .unwrap();
+    })
+    .await;
+    let id = shop
+        .engine
+        .place_order(order(PaymentMethod::Qris, Some("30s")))
+        .await
+        .unwrap()
+        .order
+        .id;
+    shop.advance(SignedDuration::from_secs(10)).await;
+    shop.advance(SignedDuration::from_secs(15)).await;
+    assert_eq!(
+        shop.kinds(id).await,
+        [
+            MessageKind::OrderReceived,
+            MessageKind::Reminder,
+            MessageKind::Reminder
+        ]
+    );
+    shop.advance(SignedDuration::from_secs(5)).await;
+    assert_eq!(
+        shop.kinds(id).await.last(),
+        Some(&MessageKind::HoldReleased)
+    );
+}
+
+#[tokio::test]
+async fn staff_work_the_manual_whatsapp_queue() {
+    let shop = shop(|_| {}).await;
+    let id = shop
+        .engine
+        .place_order(order(PaymentMethod::BankTransfer, None))
+        .await
+        .unwrap()
+        .order
+        .id;
+    let queue = shop.engine.manual_queue(50).await.unwrap();
+    assert_eq!(queue.len(), 1);
+    let sent = shop
+        .engine
+        .mark_message_sent(queue[0].id.clone(), Actor::api_token("kasir"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (sent.status, sent.sent_by.as_deref()),
+        (MessageStatus::Sent, Some("api:kasir"))
+    );
+    assert!(shop.engine.manual_queue(50).await.unwrap().is_empty());
+    let again = shop
+        .engine
+        .mark_message_sent(queue[0].id.clone(), Actor::api_token("kasir"))
+        .await;
+    assert!(matches!(
+        again,
+        Err(lunas_engine::Error::Message(
+            lunas_store::MessageOpError::NotPending("sent")
+        ))
+    ));
+    assert_eq!(shop.messages(id).await[0].status, MessageStatus::Sent);
+}
