@@ -454,6 +454,23 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
     }
 }
 
+/// The subject line of an email message.
+pub fn subject(kind: MessageKind, order: crate::OrderId, language: Language) -> String {
+    let text = match (language, kind) {
+        (Language::Indonesian, MessageKind::OrderReceived) => "Pesanan diterima",
+        (Language::Indonesian, MessageKind::Reminder) => "Pengingat pembayaran pesanan",
+        (Language::Indonesian, MessageKind::PaymentReceived) => "Pembayaran diterima untuk pesanan",
+        (Language::Indonesian, MessageKind::HoldReleased) => "Booking dilepas untuk pesanan",
+        (Language::Indonesian, MessageKind::Cancelled) => "Pesanan dibatalkan",
+        (Language::English, MessageKind::OrderReceived) => "Order received",
+        (Language::English, MessageKind::Reminder) => "Payment reminder for order",
+        (Language::English, MessageKind::PaymentReceived) => "Payment received for order",
+        (Language::English, MessageKind::HoldReleased) => "Booking released for order",
+        (Language::English, MessageKind::Cancelled) => "Order cancelled",
+    };
+    format!("{text} #{order}")
+}
+
 /// Compiled templates of one store, ready to render many messages.
 pub struct Composer {
     env: Environment<'static>,

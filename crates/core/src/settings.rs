@@ -31,6 +31,8 @@ pub struct Settings {
     pub reminders: Reminders,
     /// Which lifecycle messages are sent.
     pub messages: LifecycleMessages,
+    /// Which automatic channels the store uses when the server offers them.
+    pub channels: Channels,
     /// The seller's own templates; missing ones use the defaults of `language`.
     pub templates: Templates,
     /// Accounts shown in the payment instructions of bank transfers.
@@ -59,6 +61,20 @@ pub struct LifecycleMessages {
     pub payment_received: bool,
     pub hold_released: bool,
     pub cancelled: bool,
+}
+
+/// A buyer with an email address gets email when the server has SMTP configured and `email` is
+/// on; everyone else (and everything else) goes to the manual WhatsApp queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Channels {
+    pub email: bool,
+}
+
+impl Default for Channels {
+    fn default() -> Self {
+        Channels { email: true }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +115,7 @@ impl Default for Settings {
             )),
             reminders: Reminders::default(),
             messages: LifecycleMessages::default(),
+            channels: Channels::default(),
             templates: Templates::default(),
             bank_accounts: Vec::new(),
             payment_link: None,

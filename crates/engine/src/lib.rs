@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod demo;
+pub mod outbox;
 pub mod tokens;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -109,11 +110,21 @@ impl Engine {
             messaging: RwLock::new(Messaging {
                 settings: Arc::new(settings),
                 composer: Arc::new(composer),
+                email_available: false,
             }),
             wake: Notify::new(),
             next_wake_ms: AtomicI64::new(i64::MIN),
             last_prune_ms: AtomicI64::new(i64::MIN),
         })
+    }
+
+    /// Tells the engine that this server can send email, so buyers with an address get email.
+    pub fn with_email(self, available: bool) -> Engine {
+        self.messaging
+            .write()
+            .expect("settings lock")
+            .email_available = available;
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -142,10 +153,10 @@ impl Engine {
         let composer = settings.validate()?;
         self.store.put_settings(settings.clone()).await?;
         let settings = Arc::new(settings);
-        *self.messaging.write().expect("settings lock") = Messaging {
-            settings: settings.clone(),
-            composer: Arc::new(composer),
-        };
+        let mut messaging = self.messaging.write().expect("settings lock");
+        messaging.settings = settings.clone();
+        messaging.composer = Arc::new(composer);
+        drop(messaging);
         Ok(settings)
     }
 

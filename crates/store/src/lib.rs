@@ -194,6 +194,29 @@ impl Store {
         self.backend.no_reminders(phone).await
     }
 
+    /// Takes due messages of `channels` for delivery, leasing them until `lease_until`.
+    pub async fn claim_messages(
+        &self,
+        channels: Vec<String>,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.backend
+            .claim_messages(channels, now, lease_until, limit)
+            .await
+    }
+
+    /// Records the outcome of a delivery attempt.
+    pub async fn record_delivery(
+        &self,
+        id: String,
+        outcome: Delivery,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.backend.record_delivery(id, outcome, now).await
+    }
+
     /// The tips of `skus`' products, in order.
     pub async fn product_tips(&self, skus: Vec<Sku>) -> Result<Vec<Option<String>>, StoreError> {
         self.backend.product_tips(skus).await

@@ -15,6 +15,8 @@ use lunas_core::{
 pub struct Messaging {
     pub settings: Arc<Settings>,
     pub composer: Arc<Composer>,
+    /// Whether this server can send email (SMTP is configured).
+    pub email_available: bool,
 }
 
 /// Limits and tuning of a backend, with documented defaults.
@@ -238,3 +240,21 @@ pub enum MessageOpError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no buyer with this phone number")]
 pub struct CustomerNotFound;
+
+/// The result of one attempt to deliver a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// A passing failure: try again at `next_attempt_at`.
+    Retry {
+        error: String,
+        next_attempt_at: Timestamp,
+    },
+    /// A permanent failure, or the last allowed attempt: keep the error, stop trying.
+    Dead {
+        error: String,
+    },
+}
+
+/// The email channel: the message goes to the buyer's address over SMTP.
+pub const CHANNEL_EMAIL: &str = "email";

@@ -915,24 +915,48 @@ fn enqueue_with(
         Ok(body) => (body, MessageStatus::Pending, None),
         Err(e) => (String::new(), MessageStatus::Dead, Some(e.to_string())),
     };
-    let phone = order.customer.phone.as_str();
-    let link = format!(
-        "https://wa.me/{}?text={}",
-        phone.trim_start_matches('+'),
-        percent_encoding::utf8_percent_encode(&body, percent_encoding::NON_ALPHANUMERIC)
-    );
+    // Email when this server can send it, the store wants it and the buyer gave an address;
+    // otherwise the manual WhatsApp queue, which every seller has.
+    let email = order
+        .customer
+        .email
+        .as_deref()
+        .filter(|_| messaging.email_available && messaging.settings.channels.email);
+    let (channel, recipient, subject, link) = match email {
+        Some(address) => (
+            crate::CHANNEL_EMAIL,
+            address.to_owned(),
+            Some(lunas_core::messages::subject(
+                kind,
+                order.id,
+                messaging.settings.language,
+            )),
+            None,
+        ),
+        None => {
+            let phone = order.customer.phone.as_str();
+            let link = format!(
+                "https://wa.me/{}?text={}",
+                phone.trim_start_matches('+'),
+                percent_encoding::utf8_percent_encode(&body, percent_encoding::NON_ALPHANUMERIC)
+            );
+            (CHANNEL_MANUAL_WHATSAPP, phone.to_owned(), None, Some(link))
+        }
+    };
     let mut id = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut id);
     conn.prepare_cached(
-        "INSERT INTO messages (id, order_id, kind, channel, recipient, body, link, status, last_error, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO messages (id, order_id, kind, channel, recipient, subject, body, link, status, last_error,
+                               created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         format!("msg_{}", hex::encode(id)),
         order.id.0,
         kind.as_str(),
-        CHANNEL_MANUAL_WHATSAPP,
-        phone,
+        channel,
+        recipient,
+        subject,
         body,
         link,
         status.as_str(),
@@ -1096,5 +1120,87 @@ impl Sqlite {
                 .collect()
         })
         .await
+    }
+}
+
+impl Sqlite {
+    /// Takes up to `limit` messages of `channels` that are due (pending or failed, next attempt
+    /// at or before `now`) and leases them until `lease_until`: if this process dies while
+    /// sending, the lease runs out and they are taken again (at least once; the stable id lets
+    /// the receiver drop the duplicate).
+    pub(crate) async fn claim_messages(
+        &self,
+        channels: Vec<String>,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.write(move |conn| {
+            let mut claimed = Vec::new();
+            let mut select = conn.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages
+                 WHERE channel = ?1 AND status IN ('pending', 'failed')
+                   AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)
+                 ORDER BY created_at, rowid LIMIT ?3"
+            ))?;
+            let mut lease =
+                conn.prepare_cached("UPDATE messages SET next_attempt_at = ?2 WHERE id = ?1")?;
+            for channel in &channels {
+                let due: Vec<Message> = select
+                    .query_map(
+                        params![channel, millis(now), (limit - claimed.len()) as i64],
+                        read_message,
+                    )?
+                    .collect::<rusqlite::Result<_>>()?;
+                for message in due {
+                    lease.execute(params![message.id, millis(lease_until)])?;
+                    claimed.push(message);
+                }
+                if claimed.len() >= limit {
+                    break;
+                }
+            }
+            Ok(Ok::<_, std::convert::Infallible>(claimed))
+        })
+        .await
+        .map(|r| r.unwrap_or_else(|never| match never {}))
+    }
+
+    /// Records what an attempt to deliver a message did. Only a message still pending or failed
+    /// changes, so a late report about a message already settled is ignored.
+    pub(crate) async fn record_delivery(
+        &self,
+        id: String,
+        outcome: crate::Delivery,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            match outcome {
+                crate::Delivery::Sent => conn
+                    .prepare_cached(
+                        "UPDATE messages SET status = 'sent', attempts = attempts + 1, sent_at = ?2,
+                             last_error = NULL, next_attempt_at = NULL
+                         WHERE id = ?1 AND status IN ('pending', 'failed')",
+                    )?
+                    .execute(params![id, millis(now)])?,
+                crate::Delivery::Retry { error, next_attempt_at } => conn
+                    .prepare_cached(
+                        "UPDATE messages SET status = 'failed', attempts = attempts + 1, last_error = ?2,
+                             next_attempt_at = ?3
+                         WHERE id = ?1 AND status IN ('pending', 'failed')",
+                    )?
+                    .execute(params![id, error, millis(next_attempt_at)])?,
+                crate::Delivery::Dead { error } => conn
+                    .prepare_cached(
+                        "UPDATE messages SET status = 'dead', attempts = attempts + 1, last_error = ?2,
+                             next_attempt_at = NULL
+                         WHERE id = ?1 AND status IN ('pending', 'failed')",
+                    )?
+                    .execute(params![id, error])?,
+            };
+            Ok(Ok::<_, std::convert::Infallible>(()))
+        })
+        .await
+        .map(|r| r.unwrap_or_else(|never| match never {}))
     }
 }
