@@ -1,11 +1,14 @@
 //! The `lunas` binary: configuration, wiring and subcommands. Everything a test of the engine
 //! could reach lives in the library crates; this file only connects them.
 
-use std::net::SocketAddr;
+mod config;
+
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
+use config::{CommonArgs, Config, ServeArgs};
+use lunas_engine::outbox::{EmailChannel, Outbox};
 use lunas_engine::{Engine, SystemClock};
 use lunas_store::{DatabaseUrl, OpenOptions, Store};
 use tracing_subscriber::EnvFilter;
@@ -18,35 +21,14 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Args, Clone)]
-struct DbArgs {
-    /// Database URL: sqlite://<path> (an absolute path gives sqlite:///…).
-    #[arg(
-        long = "db",
-        env = "LUNAS_DATABASE_URL",
-        default_value = "sqlite://lunas.db"
-    )]
-    url: String,
-}
-
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API and run the scheduler that releases expired holds.
-    Serve {
-        #[command(flatten)]
-        db: DbArgs,
-        /// Address to listen on.
-        #[arg(long, env = "LUNAS_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// Seed a small demo store (products, buyers, orders in every state) if the database is
-        /// empty, and print an API token for it.
-        #[arg(long)]
-        demo: bool,
-    },
+    Serve(ServeArgs),
     /// Create the database if needed and apply pending migrations.
     Migrate {
         #[command(flatten)]
-        db: DbArgs,
+        common: CommonArgs,
     },
     /// Manage API tokens.
     Token {
@@ -65,7 +47,7 @@ enum TokenCommand {
     /// Create an API token; it is printed once, as the last line of standard output.
     Create {
         #[command(flatten)]
-        db: DbArgs,
+        common: CommonArgs,
         /// A name for the token, recorded as the actor of what it does.
         #[arg(long)]
         name: String,
@@ -95,9 +77,9 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { db, listen, demo } => serve(db, listen, demo).await,
-        Command::Migrate { db } => {
-            let url = parse_url(&db)?;
+        Command::Serve(args) => serve(Config::for_serve(&args)?, args.demo).await,
+        Command::Migrate { common } => {
+            let url = DatabaseUrl::parse(&Config::for_command(&common)?)?;
             let store = open(&url).await?;
             let (before, after) = store.migrate().await?;
             store.close().await;
@@ -105,7 +87,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token {
-            command: TokenCommand::Create { db, name },
+            command: TokenCommand::Create { common, name },
         } => {
             if !lunas_engine::tokens::valid_name(&name) {
                 bail!(
@@ -113,7 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     lunas_engine::tokens::TOKEN_NAME_LEN_MAX
                 );
             }
-            let url = parse_url(&db)?;
+            let url = DatabaseUrl::parse(&Config::for_command(&common)?)?;
             let store = open(&url).await?;
             let token =
                 lunas_engine::tokens::create(&store, name.trim(), jiff::Timestamp::now()).await?;
@@ -129,18 +111,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn parse_url(db: &DbArgs) -> anyhow::Result<DatabaseUrl> {
-    Ok(DatabaseUrl::parse(&db.url)?)
-}
-
 async fn open(url: &DatabaseUrl) -> anyhow::Result<Store> {
     Store::open(url, OpenOptions::default())
         .await
         .with_context(|| format!("opening {}", url.redacted()))
 }
 
-async fn serve(db: DbArgs, listen: SocketAddr, demo: bool) -> anyhow::Result<()> {
-    let url = parse_url(&db)?;
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let url = DatabaseUrl::parse(&config.database_url)?;
+    let listen = config.listen;
+    let email = match &config.smtp {
+        Some(smtp) => {
+            Some(EmailChannel::new(&smtp.url, &smtp.from).map_err(|e| anyhow::anyhow!(e))?)
+        }
+        None => None,
+    };
     let store = open(&url).await?;
     if demo {
         match lunas_engine::demo::seed_if_empty(&store, jiff::Timestamp::now()).await? {
@@ -160,7 +145,19 @@ async fn serve(db: DbArgs, listen: SocketAddr, demo: bool) -> anyhow::Result<()>
             None => tracing::info!("the database already has data; --demo seeded nothing"),
         }
     }
-    let engine = Arc::new(Engine::new(store.clone(), Arc::new(SystemClock)).await?);
+    let clock: Arc<dyn lunas_engine::Clock> = Arc::new(SystemClock);
+    let engine = Arc::new(
+        Engine::new(store.clone(), clock.clone())
+            .await?
+            .with_email(email.is_some()),
+    );
+    match &config.smtp {
+        Some(smtp) => tracing::info!(from = %smtp.from, "email to buyers: on"),
+        None => tracing::info!(
+            "email to buyers: off (set LUNAS_SMTP_URL and LUNAS_SMTP_FROM); messages go to the manual WhatsApp queue"
+        ),
+    }
+    let outbox = Arc::new(Outbox::new(store.clone(), clock, email));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
@@ -170,6 +167,12 @@ async fn serve(db: DbArgs, listen: SocketAddr, demo: bool) -> anyhow::Result<()>
     let scheduler = {
         let mut stop = stop_rx.clone();
         tokio::spawn(engine.clone().run_scheduler(async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        }))
+    };
+    let sender = {
+        let mut stop = stop_rx.clone();
+        tokio::spawn(outbox.run(async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
         }))
     };
@@ -186,6 +189,7 @@ async fn serve(db: DbArgs, listen: SocketAddr, demo: bool) -> anyhow::Result<()>
     let _ = stop_tx.send(true);
     server.await??;
     scheduler.await?;
+    sender.await?;
     store.close().await;
     Ok(())
 }

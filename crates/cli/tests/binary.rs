@@ -204,6 +204,42 @@ fn bad_database_urls_and_token_names_are_refused_clearly() {
     assert!(!unopenable.status.success());
     assert!(String::from_utf8_lossy(&unopenable.stderr).contains("cannot open"));
 
+    for (url, from) in [
+        ("gopher://toko:hunter2@mail.example", "toko@example.co.id"),
+        ("smtps://toko:hunter2@mail.example:465", "not an address"),
+    ] {
+        let bad_smtp = Command::new(LUNAS)
+            .args([
+                "serve",
+                "--db",
+                &db_url(&dir),
+                "--listen",
+                "127.0.0.1:0",
+                "--smtp-url",
+                url,
+                "--smtp-from",
+                from,
+            ])
+            .output()
+            .unwrap();
+        assert!(!bad_smtp.status.success());
+        let stderr = String::from_utf8_lossy(&bad_smtp.stderr);
+        assert!(stderr.contains("LUNAS_SMTP_"), "{stderr}");
+        assert!(
+            !stderr.contains("hunter2"),
+            "the SMTP password leaked: {stderr}"
+        );
+    }
+    let help = Command::new(LUNAS)
+        .args(["serve", "--help"])
+        .env("LUNAS_SMTP_URL", "smtps://toko:hunter2@mail.example")
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&help.stdout).contains("hunter2"),
+        "--help shows the secret"
+    );
+
     let empty_name = Command::new(LUNAS)
         .args(["token", "create", "--db", &db_url(&dir), "--name", " "])
         .output()

@@ -1,0 +1,217 @@
+//! One typed configuration for the process: defaults, then the configuration file, then `LUNAS_*`
+//! environment variables, then flags. Secrets (the SMTP URL may hold a password) are never
+//! printed: not in errors, not in `Debug`, not in `--help`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde::Deserialize;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://lunas.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Flags every command takes.
+#[derive(Args, Clone, Debug)]
+pub struct CommonArgs {
+    /// A TOML configuration file (keys: database_url, listen, smtp_url, smtp_from).
+    #[arg(long, env = "LUNAS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Database URL: sqlite://<path> (an absolute path gives sqlite:///…). Default sqlite://lunas.db.
+    #[arg(long = "db", env = "LUNAS_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+/// Flags of `lunas serve`.
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Address to listen on. Default 127.0.0.1:8080.
+    #[arg(long, env = "LUNAS_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// SMTP server for email to buyers: smtp://host:port, smtp://…?tls=required (STARTTLS),
+    /// smtps://host:465, with optional user:password@.
+    #[arg(long, env = "LUNAS_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The From address of email to buyers, e.g. "Toko Kami <toko@example.co.id>".
+    #[arg(long, env = "LUNAS_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// Seed a small demo store (products, buyers, orders in every state) if the database is
+    /// empty, and print an API token for it.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    listen: Option<SocketAddr>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+}
+
+/// The resolved configuration.
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub smtp: Option<Smtp>,
+}
+
+pub struct Smtp {
+    pub url: String,
+    pub from: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("smtp_from", &self.smtp.as_ref().map(|s| &s.from))
+            .finish_non_exhaustive()
+    }
+}
+
+fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the configuration file {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| {
+        // toml's own message quotes the offending line, which may hold a password: say only
+        // where and what.
+        let line = e
+            .span()
+            .map(|span| text[..span.start].lines().count().max(1));
+        match line {
+            Some(line) => anyhow::anyhow!(
+                "configuration file {}: line {line}: {}",
+                path.display(),
+                e.message()
+            ),
+            None => anyhow::anyhow!("configuration file {}: {}", path.display(), e.message()),
+        }
+    })
+}
+
+impl Config {
+    pub fn for_command(common: &CommonArgs) -> anyhow::Result<String> {
+        let file = read_file(common.config.as_deref())?;
+        Ok(common
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()))
+    }
+
+    pub fn for_serve(args: &ServeArgs) -> anyhow::Result<Config> {
+        let file = read_file(args.common.config.as_deref())?;
+        let database_url = args
+            .common
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let listen = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid address"));
+        let smtp = match (
+            args.smtp_url.clone().or(file.smtp_url),
+            args.smtp_from.clone().or(file.smtp_from),
+        ) {
+            (Some(url), Some(from)) => Some(Smtp { url, from }),
+            (None, None) => None,
+            (Some(_), None) => {
+                bail!("smtp_url is set but smtp_from is not: email needs a From address")
+            }
+            (None, Some(_)) => bail!("smtp_from is set but smtp_url is not"),
+        };
+        Ok(Config {
+            database_url,
+            listen,
+            smtp,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_args(config: Option<PathBuf>, db: Option<&str>) -> ServeArgs {
+        ServeArgs {
+            common: CommonArgs {
+                config,
+                database_url: db.map(str::to_owned),
+            },
+            listen: None,
+            smtp_url: None,
+            smtp_from: None,
+            demo: false,
+        }
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lunas.toml");
+        std::fs::write(
+            &path,
+            "database_url = \"sqlite://file.db\"\nlisten = \"127.0.0.1:9090\"\n",
+        )
+        .unwrap();
+        let from_file = Config::for_serve(&serve_args(Some(path.clone()), None)).unwrap();
+        assert_eq!(
+            (from_file.database_url.as_str(), from_file.listen.port()),
+            ("sqlite://file.db", 9090)
+        );
+        let flagged = Config::for_serve(&serve_args(Some(path), Some("sqlite://flag.db"))).unwrap();
+        assert_eq!(flagged.database_url, "sqlite://flag.db");
+        let defaults = Config::for_serve(&serve_args(None, None)).unwrap();
+        assert_eq!(
+            (defaults.database_url.as_str(), defaults.listen.port()),
+            (DEFAULT_DATABASE_URL, 8080)
+        );
+    }
+
+    #[test]
+    fn a_bad_file_is_refused_without_echoing_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lunas.toml");
+        std::fs::write(
+            &path,
+            "smtp_url = \"smtps://toko:hunter2@mail.example:465\"\nsmtp_form = \"x\"\n",
+        )
+        .unwrap();
+        let error = Config::for_serve(&serve_args(Some(path.clone()), None))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown field `smtp_form`"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+        std::fs::write(
+            &path,
+            "smtp_url = \"smtps://toko:hunter2@mail.example:465\n",
+        )
+        .unwrap();
+        let error = Config::for_serve(&serve_args(Some(path.clone()), None))
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains("hunter2"), "{error}");
+        std::fs::write(
+            &path,
+            "smtp_url = \"smtps://toko:hunter2@mail.example:465\"\n",
+        )
+        .unwrap();
+        let error = Config::for_serve(&serve_args(Some(path), None))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("smtp_from") && !error.contains("hunter2"),
+            "{error}"
+        );
+    }
+}
