@@ -15,7 +15,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Flags every command takes.
 #[derive(Args, Clone, Debug)]
 pub struct CommonArgs {
-    /// A TOML configuration file (keys: database_url, listen, smtp_url, smtp_from).
+    /// A TOML configuration file (keys: database_url, listen, smtp_url, smtp_from,
+    /// webhooks_allow_private).
     #[arg(long, env = "LUNAS_CONFIG")]
     pub config: Option<PathBuf>,
     /// Database URL: sqlite://<path> (an absolute path gives sqlite:///…). Default sqlite://lunas.db.
@@ -38,6 +39,10 @@ pub struct ServeArgs {
     /// The From address of email to buyers, e.g. "Toko Kami <toko@example.co.id>".
     #[arg(long, env = "LUNAS_SMTP_FROM")]
     pub smtp_from: Option<String>,
+    /// Let webhook URLs reach loopback and private networks (off by default: a webhook must not
+    /// be a way into the server's own network).
+    #[arg(long, env = "LUNAS_WEBHOOKS_ALLOW_PRIVATE")]
+    pub webhooks_allow_private: bool,
     /// Seed a small demo store (products, buyers, orders in every state) if the database is
     /// empty, and print an API token for it.
     #[arg(long)]
@@ -51,6 +56,7 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
+    webhooks_allow_private: Option<bool>,
 }
 
 /// The resolved configuration.
@@ -58,6 +64,7 @@ pub struct Config {
     pub database_url: String,
     pub listen: SocketAddr,
     pub smtp: Option<Smtp>,
+    pub webhooks_allow_private: bool,
 }
 
 pub struct Smtp {
@@ -130,10 +137,13 @@ impl Config {
             }
             (None, Some(_)) => bail!("smtp_from is set but smtp_url is not"),
         };
+        let webhooks_allow_private =
+            args.webhooks_allow_private || file.webhooks_allow_private.unwrap_or(false);
         Ok(Config {
             database_url,
             listen,
             smtp,
+            webhooks_allow_private,
         })
     }
 }
@@ -151,6 +161,7 @@ mod tests {
             listen: None,
             smtp_url: None,
             smtp_from: None,
+            webhooks_allow_private: false,
             demo: false,
         }
     }

@@ -149,7 +149,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let engine = Arc::new(
         Engine::new(store.clone(), clock.clone())
             .await?
-            .with_email(email.is_some()),
+            .with_email(email.is_some())
+            .with_webhooks_allow_private(config.webhooks_allow_private),
     );
     match &config.smtp {
         Some(smtp) => tracing::info!(from = %smtp.from, "email to buyers: on"),
@@ -157,7 +158,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             "email to buyers: off (set LUNAS_SMTP_URL and LUNAS_SMTP_FROM); messages go to the manual WhatsApp queue"
         ),
     }
-    let outbox = Arc::new(Outbox::new(store.clone(), clock, email));
+    let outbox = Arc::new(Outbox::new(
+        store.clone(),
+        clock,
+        email,
+        config.webhooks_allow_private,
+    ));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;

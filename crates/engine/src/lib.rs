@@ -8,6 +8,7 @@ pub mod clock;
 pub mod demo;
 pub mod outbox;
 pub mod tokens;
+pub mod webhooks;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 
@@ -58,6 +59,8 @@ pub enum Error {
     Message(#[from] MessageOpError),
     #[error(transparent)]
     CustomerNotFound(#[from] CustomerNotFound),
+    #[error(transparent)]
+    InvalidWebhookUrl(#[from] webhooks::WebhookUrlError),
 }
 
 impl From<SettingsError> for Error {
@@ -96,6 +99,8 @@ pub struct Engine {
     wake: Notify,
     next_wake_ms: AtomicI64,
     last_prune_ms: AtomicI64,
+    /// Whether webhook URLs may point at loopback and private networks (server configuration).
+    webhooks_allow_private: bool,
 }
 
 impl Engine {
@@ -115,6 +120,7 @@ impl Engine {
             wake: Notify::new(),
             next_wake_ms: AtomicI64::new(i64::MIN),
             last_prune_ms: AtomicI64::new(i64::MIN),
+            webhooks_allow_private: false,
         })
     }
 
@@ -125,6 +131,35 @@ impl Engine {
             .expect("settings lock")
             .email_available = available;
         self
+    }
+
+    /// Lets webhook URLs point at loopback and private networks (for tests and closed setups).
+    pub fn with_webhooks_allow_private(mut self, allow: bool) -> Engine {
+        self.webhooks_allow_private = allow;
+        self
+    }
+
+    /// Registers a webhook endpoint and returns it with its signing secret, shown only now.
+    pub async fn create_webhook(&self, url: &str) -> Result<lunas_store::WebhookEndpoint, Error> {
+        let url = webhooks::validate_url(url, self.webhooks_allow_private)?;
+        let mut id = [0u8; 8];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut id);
+        let endpoint = lunas_store::WebhookEndpoint {
+            id: format!("wh_{}", hex::encode(id)),
+            url: url.to_string(),
+            secret: webhooks::new_secret(),
+            created_at: self.now(),
+        };
+        self.store.create_webhook(endpoint.clone()).await?;
+        Ok(endpoint)
+    }
+
+    pub async fn webhooks(&self) -> Result<Vec<lunas_store::WebhookEndpoint>, Error> {
+        Ok(self.store.webhooks().await?)
+    }
+
+    pub async fn delete_webhook(&self, id: String) -> Result<bool, Error> {
+        Ok(self.store.delete_webhook(id).await?)
     }
 
     pub fn store(&self) -> &Store {

@@ -1,4 +1,4 @@
-//! The outbox sender: delivers the messages of the automatic channels (email today) at least
+//! The outbox sender: delivers the messages of the automatic channels (email, webhooks) at least
 //! once, with exponential backoff and jitter, and keeps the last error of a message that dies.
 //!
 //! Messages are written by the store in the transaction that causes them; this worker only
@@ -13,10 +13,11 @@ use jiff::SignedDuration;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use lunas_store::{CHANNEL_EMAIL, Delivery, Message, Store, StoreError};
+use lunas_store::{CHANNEL_EMAIL, CHANNEL_WEBHOOK, Delivery, Message, Store, StoreError};
 use rand::Rng;
 
 use crate::Clock;
+use crate::webhooks::WebhookChannel;
 
 /// Attempts before a message is given up as dead.
 pub const MESSAGE_ATTEMPTS_MAX: i64 = 8;
@@ -97,19 +98,29 @@ pub struct Outbox {
     store: Store,
     clock: Arc<dyn Clock>,
     email: Option<EmailChannel>,
+    webhooks: WebhookChannel,
 }
 
 impl Outbox {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, email: Option<EmailChannel>) -> Outbox {
+    /// The sender for this server: email when SMTP is configured; webhooks always (deliveries
+    /// are only written when the store has registered endpoints).
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        email: Option<EmailChannel>,
+        webhooks_allow_private: bool,
+    ) -> Outbox {
+        let webhooks = WebhookChannel::new(store.clone(), webhooks_allow_private);
         Outbox {
             store,
             clock,
             email,
+            webhooks,
         }
     }
 
     fn channels(&self) -> Vec<String> {
-        let mut channels = Vec::new();
+        let mut channels = vec![CHANNEL_WEBHOOK.to_owned()];
         if self.email.is_some() {
             channels.push(CHANNEL_EMAIL.to_owned());
         }
@@ -146,6 +157,7 @@ impl Outbox {
         for message in messages {
             let result = match (message.channel.as_str(), &self.email) {
                 (CHANNEL_EMAIL, Some(email)) => email.send(&message).await,
+                (CHANNEL_WEBHOOK, _) => self.webhooks.send(&message).await,
                 (other, _) => Err(DeliveryError::Permanent(format!(
                     "no channel {other} on this server"
                 ))),
@@ -181,9 +193,6 @@ impl Outbox {
 
     /// Delivers until `shutdown` completes, looking for due messages at least every second.
     pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
-        if self.channels().is_empty() {
-            return;
-        }
         tokio::pin!(shutdown);
         loop {
             let wait_ms = match self.tick().await {

@@ -135,7 +135,7 @@ fn order(email: Option<&str>) -> PlaceOrder {
 
 fn outbox(shop: &Shop, peer: &SmtpPeer) -> Outbox {
     let email = EmailChannel::new(&peer.url(), "Razha & Co <toko@razha.example>").unwrap();
-    Outbox::new(shop.store.clone(), shop.clock.clone(), Some(email))
+    Outbox::new(shop.store.clone(), shop.clock.clone(), Some(email), false)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -217,6 +217,20 @@ impl Store {
         self.backend.record_delivery(id, outcome, now).await
     }
 
+    pub async fn create_webhook(&self, endpoint: WebhookEndpoint) -> Result<(), StoreError> {
+        self.backend.create_webhook(endpoint).await
+    }
+
+    /// Webhook endpoints, oldest first, with their secrets (for signing; never list these out).
+    pub async fn webhooks(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        self.backend.webhooks().await
+    }
+
+    /// Removes an endpoint; returns whether it existed.
+    pub async fn delete_webhook(&self, id: String) -> Result<bool, StoreError> {
+        self.backend.delete_webhook(id).await
+    }
+
     /// The tips of `skus`' products, in order.
     pub async fn product_tips(&self, skus: Vec<Sku>) -> Result<Vec<Option<String>>, StoreError> {
         self.backend.product_tips(skus).await

@@ -258,3 +258,15 @@ pub enum Delivery {
 
 /// The email channel: the message goes to the buyer's address over SMTP.
 pub const CHANNEL_EMAIL: &str = "email";
+
+/// The channel of outgoing webhooks: `recipient` is the endpoint's id, `body` the JSON payload.
+pub const CHANNEL_WEBHOOK: &str = "webhook";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEndpoint {
+    pub id: String,
+    pub url: String,
+    /// `whsec_…`; never shown after creation.
+    pub secret: String,
+    pub created_at: Timestamp,
+}

@@ -110,6 +110,9 @@ impl From<EngineError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "invalid_message_state", message)
             }
             EngineError::CustomerNotFound(_) => ApiError::not_found("buyer"),
+            EngineError::InvalidWebhookUrl(_) => {
+                ApiError::unprocessable("invalid_webhook_url", message)
+            }
         }
     }
 }

@@ -963,6 +963,71 @@ fn enqueue_with(
         error,
         now_ms
     ])?;
+    enqueue_webhooks(
+        conn,
+        order,
+        kind,
+        &format!("msg_{}", hex::encode(id)),
+        channel,
+        &recipient,
+        &body,
+        now_ms,
+    )
+}
+
+/// Writes one webhook delivery per endpoint for a message to a buyer, so the seller's own systems
+/// (a WhatsApp gateway, a CRM) hear of it. Each delivery has its own stable id, sent as
+/// `webhook-id` on every attempt.
+#[allow(clippy::too_many_arguments)]
+fn enqueue_webhooks(
+    conn: &Connection,
+    order: &Order,
+    kind: MessageKind,
+    message_id: &str,
+    channel: &str,
+    recipient: &str,
+    body: &str,
+    now_ms: i64,
+) -> rusqlite::Result<()> {
+    let endpoints: Vec<String> = conn
+        .prepare_cached("SELECT id FROM webhook_endpoints ORDER BY created_at")?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if endpoints.is_empty() {
+        return Ok(());
+    }
+    let timestamp = timestamp(now_ms)?;
+    let payload = serde_json::json!({
+        "type": "message.created",
+        "timestamp": timestamp,
+        "data": {
+            "message_id": message_id,
+            "order_id": order.id.0,
+            "kind": kind.as_str(),
+            "channel": channel,
+            "to": recipient,
+            "phone": order.customer.phone.as_str(),
+            "body": body,
+        }
+    })
+    .to_string();
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO messages (id, order_id, kind, channel, recipient, body, status, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
+    )?;
+    for endpoint in endpoints {
+        let mut id = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut id);
+        insert.execute(params![
+            format!("msg_{}", hex::encode(id)),
+            order.id.0,
+            kind.as_str(),
+            crate::CHANNEL_WEBHOOK,
+            endpoint,
+            payload,
+            now_ms
+        ])?;
+    }
     Ok(())
 }
 
@@ -1199,6 +1264,51 @@ impl Sqlite {
                     .execute(params![id, error])?,
             };
             Ok(Ok::<_, std::convert::Infallible>(()))
+        })
+        .await
+        .map(|r| r.unwrap_or_else(|never| match never {}))
+    }
+}
+
+impl Sqlite {
+    pub(crate) async fn create_webhook(
+        &self,
+        endpoint: crate::WebhookEndpoint,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            conn.prepare_cached("INSERT INTO webhook_endpoints (id, url, secret, created_at) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![endpoint.id, endpoint.url, endpoint.secret, millis(endpoint.created_at)])?;
+            Ok(Ok::<_, std::convert::Infallible>(()))
+        })
+        .await
+        .map(|r| r.unwrap_or_else(|never| match never {}))
+    }
+
+    pub(crate) async fn webhooks(&self) -> Result<Vec<crate::WebhookEndpoint>, StoreError> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT id, url, secret, created_at FROM webhook_endpoints ORDER BY created_at",
+            )?
+            .query_map([], |row| {
+                Ok(crate::WebhookEndpoint {
+                    id: row.get(0)?,
+                    url: row.get(1)?,
+                    secret: row.get(2)?,
+                    created_at: timestamp(row.get(3)?)?,
+                })
+            })?
+            .collect()
+        })
+        .await
+    }
+
+    /// Removes an endpoint; deliveries still queued for it go dead when their turn comes.
+    pub(crate) async fn delete_webhook(&self, id: String) -> Result<bool, StoreError> {
+        self.write(move |conn| {
+            let deleted = conn
+                .prepare_cached("DELETE FROM webhook_endpoints WHERE id = ?1")?
+                .execute([id])?;
+            Ok(Ok::<_, std::convert::Infallible>(deleted == 1))
         })
         .await
         .map(|r| r.unwrap_or_else(|never| match never {}))

@@ -9,6 +9,7 @@ use crate::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_orders.sql"),
     include_str!("../../migrations/sqlite/0002_messages.sql"),
+    include_str!("../../migrations/sqlite/0003_webhooks.sql"),
 ];
 
 /// The newest schema this build knows.

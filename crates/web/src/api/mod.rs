@@ -5,6 +5,7 @@ mod orders;
 mod products;
 mod settings;
 mod views;
+mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
@@ -31,6 +32,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/messages/{id}/sent", post(messages::mark_sent))
         .route("/messages/{id}/replay", post(messages::replay))
         .route("/templates/preview", post(messages::preview))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route(
             "/customers/{phone}/reminders",
             get(messages::get_reminders).put(messages::put_reminders),
