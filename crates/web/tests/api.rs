@@ -175,6 +175,14 @@ async fn healthz_and_the_openapi_document_are_public() {
         ("/api/v1/orders/{id}/payments", &["post"]),
         ("/api/v1/orders/{id}/cancel", &["post"]),
         ("/api/v1/settings", &["get", "put"]),
+        ("/api/v1/orders/{id}/messages", &["get"]),
+        ("/api/v1/messages/manual-queue", &["get"]),
+        ("/api/v1/messages/{id}/sent", &["post"]),
+        ("/api/v1/messages/{id}/replay", &["post"]),
+        ("/api/v1/templates/preview", &["post"]),
+        ("/api/v1/customers/{phone}/reminders", &["get", "put"]),
+        ("/api/v1/webhooks", &["get", "post"]),
+        ("/api/v1/webhooks/{id}", &["delete"]),
         ("/healthz", &["get"]),
     ] {
         for method in methods {
@@ -1094,4 +1102,55 @@ async fn a_buyer_can_be_opted_out_of_reminders() {
         )
         .await;
     assert_eq!(garbage.code(), "invalid_phone");
+}
+
+#[tokio::test]
+async fn webhook_endpoints_show_their_secret_once() {
+    let app = spawn_app().await;
+    let created = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": "https://hooks.example.com/lunas"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    assert!(
+        created.body["secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("whsec_")
+    );
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let listed = app.get("/api/v1/webhooks").await;
+    assert_eq!(listed.body[0]["id"], id.as_str());
+    assert!(
+        listed.body[0].get("secret").is_none(),
+        "the secret is never listed"
+    );
+    for url in [
+        "ftp://hooks.example.com/",
+        "http://127.0.0.1:9000/",
+        "http://192.168.1.10/hook",
+        "not a url",
+    ] {
+        assert_eq!(
+            app.post("/api/v1/webhooks", json!({"url": url}))
+                .await
+                .code(),
+            "invalid_webhook_url",
+            "{url}"
+        );
+    }
+    assert_eq!(
+        app.send(Method::DELETE, &format!("/api/v1/webhooks/{id}"), None, &[])
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.send(Method::DELETE, &format!("/api/v1/webhooks/{id}"), None, &[])
+            .await
+            .code(),
+        "not_found"
+    );
 }
