@@ -5,6 +5,7 @@ mod expiry;
 mod http;
 mod loadgen;
 mod orders;
+mod reminders;
 mod rss;
 
 use std::sync::Arc;
@@ -38,6 +39,16 @@ pub enum Which {
         #[arg(long, default_value_t = 100_000)]
         holds: usize,
     },
+    /// Reminders: template rendering speed, tick cost against pending reminders, lateness at
+    /// 1,000 due per second.
+    Reminders {
+        /// Numbers of pending orders (each with three reminders) to measure a tick against.
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+        pending: Vec<usize>,
+        /// Seconds of reminders falling due at 1,000 per second.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Idle memory of `lunas serve`.
     Rss,
     /// All of the above with their defaults.
@@ -52,11 +63,13 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         } => orders::run(orders, concurrency).await,
         Which::Http { clients, seconds } => http::run(clients, seconds).await,
         Which::Expiry { holds } => expiry::run(holds).await,
+        Which::Reminders { pending, seconds } => reminders::run(&pending, seconds).await,
         Which::Rss => rss::run().await,
         Which::All => {
             orders::run(100_000, 256).await?;
             http::run(64, 10).await?;
             expiry::run(100_000).await?;
+            reminders::run(&[10_000, 100_000, 1_000_000], 10).await?;
             rss::run().await
         }
     }
