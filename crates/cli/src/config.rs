@@ -43,6 +43,27 @@ pub struct ServeArgs {
     /// be a way into the server's own network).
     #[arg(long, env = "LUNAS_WEBHOOKS_ALLOW_PRIVATE")]
     pub webhooks_allow_private: bool,
+    /// WhatsApp Cloud API access token (a secret).
+    #[arg(long, env = "LUNAS_WHATSAPP_TOKEN", hide_env_values = true)]
+    pub whatsapp_token: Option<String>,
+    /// WhatsApp Cloud API phone number id of the shop's number.
+    #[arg(long, env = "LUNAS_WHATSAPP_PHONE_NUMBER_ID")]
+    pub whatsapp_phone_number_id: Option<String>,
+    /// Graph API base URL. Default https://graph.facebook.com/v21.0.
+    #[arg(long, env = "LUNAS_WHATSAPP_BASE_URL")]
+    pub whatsapp_base_url: Option<String>,
+    /// Name of an approved template with one body parameter, for messages outside the 24-hour window.
+    #[arg(long, env = "LUNAS_WHATSAPP_TEMPLATE")]
+    pub whatsapp_template: Option<String>,
+    /// Language code of that template. Default id.
+    #[arg(long, env = "LUNAS_WHATSAPP_TEMPLATE_LANGUAGE")]
+    pub whatsapp_template_language: Option<String>,
+    /// App secret that signs WhatsApp's webhooks to /webhooks/whatsapp (a secret).
+    #[arg(long, env = "LUNAS_WHATSAPP_APP_SECRET", hide_env_values = true)]
+    pub whatsapp_app_secret: Option<String>,
+    /// Verify token of the WhatsApp webhook subscription (a secret).
+    #[arg(long, env = "LUNAS_WHATSAPP_VERIFY_TOKEN", hide_env_values = true)]
+    pub whatsapp_verify_token: Option<String>,
     /// Seed a small demo store (products, buyers, orders in every state) if the database is
     /// empty, and print an API token for it.
     #[arg(long)]
@@ -57,6 +78,13 @@ struct FileConfig {
     smtp_url: Option<String>,
     smtp_from: Option<String>,
     webhooks_allow_private: Option<bool>,
+    whatsapp_token: Option<String>,
+    whatsapp_phone_number_id: Option<String>,
+    whatsapp_base_url: Option<String>,
+    whatsapp_template: Option<String>,
+    whatsapp_template_language: Option<String>,
+    whatsapp_app_secret: Option<String>,
+    whatsapp_verify_token: Option<String>,
 }
 
 /// The resolved configuration.
@@ -65,6 +93,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub smtp: Option<Smtp>,
     pub webhooks_allow_private: bool,
+    pub whatsapp: Option<lunas_engine::whatsapp::WhatsAppConfig>,
+    pub whatsapp_inbound: Option<lunas_web::WhatsAppInbound>,
 }
 
 pub struct Smtp {
@@ -139,11 +169,54 @@ impl Config {
         };
         let webhooks_allow_private =
             args.webhooks_allow_private || file.webhooks_allow_private.unwrap_or(false);
+        let whatsapp = match (
+            args.whatsapp_token.clone().or(file.whatsapp_token),
+            args.whatsapp_phone_number_id
+                .clone()
+                .or(file.whatsapp_phone_number_id),
+        ) {
+            (Some(token), Some(phone_number_id)) => Some(lunas_engine::whatsapp::WhatsAppConfig {
+                base_url: args
+                    .whatsapp_base_url
+                    .clone()
+                    .or(file.whatsapp_base_url)
+                    .unwrap_or_else(|| lunas_engine::whatsapp::DEFAULT_BASE_URL.to_owned()),
+                token,
+                phone_number_id,
+                template: args.whatsapp_template.clone().or(file.whatsapp_template),
+                template_language: args
+                    .whatsapp_template_language
+                    .clone()
+                    .or(file.whatsapp_template_language)
+                    .unwrap_or_else(|| "id".to_owned()),
+            }),
+            (None, None) => None,
+            _ => bail!("WhatsApp needs both whatsapp_token and whatsapp_phone_number_id"),
+        };
+        let whatsapp_inbound = match (
+            args.whatsapp_verify_token
+                .clone()
+                .or(file.whatsapp_verify_token),
+            args.whatsapp_app_secret
+                .clone()
+                .or(file.whatsapp_app_secret),
+        ) {
+            (Some(verify_token), Some(app_secret)) => Some(lunas_web::WhatsAppInbound {
+                verify_token,
+                app_secret,
+            }),
+            (None, None) => None,
+            _ => bail!(
+                "receiving WhatsApp webhooks needs both whatsapp_verify_token and whatsapp_app_secret"
+            ),
+        };
         Ok(Config {
             database_url,
             listen,
             smtp,
             webhooks_allow_private,
+            whatsapp,
+            whatsapp_inbound,
         })
     }
 }
@@ -162,6 +235,13 @@ mod tests {
             smtp_url: None,
             smtp_from: None,
             webhooks_allow_private: false,
+            whatsapp_token: None,
+            whatsapp_phone_number_id: None,
+            whatsapp_base_url: None,
+            whatsapp_template: None,
+            whatsapp_template_language: None,
+            whatsapp_app_secret: None,
+            whatsapp_verify_token: None,
             demo: false,
         }
     }

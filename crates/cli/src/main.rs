@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use config::{CommonArgs, Config, ServeArgs};
 use lunas_engine::outbox::{EmailChannel, Outbox};
+use lunas_engine::whatsapp::WhatsAppChannel;
 use lunas_engine::{Engine, SystemClock};
 use lunas_store::{DatabaseUrl, OpenOptions, Store};
 use tracing_subscriber::EnvFilter;
@@ -127,6 +128,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         None => None,
     };
     let store = open(&url).await?;
+    let whatsapp = match config.whatsapp.clone() {
+        Some(whatsapp) => {
+            Some(WhatsAppChannel::new(whatsapp, store.clone()).map_err(|e| anyhow::anyhow!(e))?)
+        }
+        None => None,
+    };
     if demo {
         match lunas_engine::demo::seed_if_empty(&store, jiff::Timestamp::now()).await? {
             Some(seeded) => {
@@ -150,7 +157,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         Engine::new(store.clone(), clock.clone())
             .await?
             .with_email(email.is_some())
-            .with_webhooks_allow_private(config.webhooks_allow_private),
+            .with_webhooks_allow_private(config.webhooks_allow_private)
+            .with_whatsapp(whatsapp.is_some()),
     );
     match &config.smtp {
         Some(smtp) => tracing::info!(from = %smtp.from, "email to buyers: on"),
@@ -158,12 +166,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             "email to buyers: off (set LUNAS_SMTP_URL and LUNAS_SMTP_FROM); messages go to the manual WhatsApp queue"
         ),
     }
-    let outbox = Arc::new(Outbox::new(
-        store.clone(),
-        clock,
-        email,
-        config.webhooks_allow_private,
-    ));
+    let outbox = Arc::new(
+        Outbox::new(store.clone(), clock, email, config.webhooks_allow_private)
+            .with_whatsapp(whatsapp),
+    );
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
@@ -185,7 +191,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let mut stop = stop_rx.clone();
     let server = tokio::spawn(lunas_web::serve(
         listener,
-        lunas_web::AppState::new(engine),
+        lunas_web::AppState::new(engine).with_whatsapp_inbound(config.whatsapp_inbound.clone()),
         async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
         },

@@ -63,17 +63,22 @@ pub struct LifecycleMessages {
     pub cancelled: bool,
 }
 
-/// A buyer with an email address gets email when the server has SMTP configured and `email` is
-/// on; everyone else (and everything else) goes to the manual WhatsApp queue.
+/// Which automatic channel a message takes: WhatsApp through the Cloud API when the server has it
+/// and `whatsapp` is on; else email when the server has SMTP, `email` is on and the buyer gave an
+/// address; else the manual WhatsApp queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Channels {
     pub email: bool,
+    pub whatsapp: bool,
 }
 
 impl Default for Channels {
     fn default() -> Self {
-        Channels { email: true }
+        Channels {
+            email: true,
+            whatsapp: true,
+        }
     }
 }
 

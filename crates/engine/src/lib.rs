@@ -9,6 +9,7 @@ pub mod demo;
 pub mod outbox;
 pub mod tokens;
 pub mod webhooks;
+pub mod whatsapp;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 
@@ -116,6 +117,7 @@ impl Engine {
                 settings: Arc::new(settings),
                 composer: Arc::new(composer),
                 email_available: false,
+                whatsapp_available: false,
             }),
             wake: Notify::new(),
             next_wake_ms: AtomicI64::new(i64::MIN),
@@ -131,6 +133,28 @@ impl Engine {
             .expect("settings lock")
             .email_available = available;
         self
+    }
+
+    /// Tells the engine that this server can send WhatsApp messages through the Cloud API.
+    pub fn with_whatsapp(self, available: bool) -> Engine {
+        self.messaging
+            .write()
+            .expect("settings lock")
+            .whatsapp_available = available;
+        self
+    }
+
+    /// Keeps the buyers' messages of a WhatsApp webhook payload; returns how many were new.
+    pub async fn record_whatsapp_inbound(
+        &self,
+        payload: &serde_json::Value,
+        raw: &str,
+    ) -> Result<usize, Error> {
+        let mut new = 0;
+        for inbound in whatsapp::parse_inbound(payload, raw) {
+            new += usize::from(self.store.record_inbound(inbound).await?);
+        }
+        Ok(new)
     }
 
     /// Lets webhook URLs point at loopback and private networks (for tests and closed setups).

@@ -13,11 +13,14 @@ use jiff::SignedDuration;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use lunas_store::{CHANNEL_EMAIL, CHANNEL_WEBHOOK, Delivery, Message, Store, StoreError};
+use lunas_store::{
+    CHANNEL_EMAIL, CHANNEL_WEBHOOK, CHANNEL_WHATSAPP, Delivery, Message, Store, StoreError,
+};
 use rand::Rng;
 
 use crate::Clock;
 use crate::webhooks::WebhookChannel;
+use crate::whatsapp::{WhatsAppChannel, WhatsAppOutcome};
 
 /// Attempts before a message is given up as dead.
 pub const MESSAGE_ATTEMPTS_MAX: i64 = 8;
@@ -90,6 +93,8 @@ pub struct OutboxOutcome {
     pub sent: usize,
     pub retried: usize,
     pub dead: usize,
+    /// Handed to the manual WhatsApp queue (WhatsApp outside the 24-hour window, no template).
+    pub manual: usize,
     /// More were due than one step takes.
     pub more: bool,
 }
@@ -99,6 +104,7 @@ pub struct Outbox {
     clock: Arc<dyn Clock>,
     email: Option<EmailChannel>,
     webhooks: WebhookChannel,
+    whatsapp: Option<WhatsAppChannel>,
 }
 
 impl Outbox {
@@ -116,13 +122,23 @@ impl Outbox {
             clock,
             email,
             webhooks,
+            whatsapp: None,
         }
+    }
+
+    /// Adds the WhatsApp Cloud API channel.
+    pub fn with_whatsapp(mut self, whatsapp: Option<WhatsAppChannel>) -> Outbox {
+        self.whatsapp = whatsapp;
+        self
     }
 
     fn channels(&self) -> Vec<String> {
         let mut channels = vec![CHANNEL_WEBHOOK.to_owned()];
         if self.email.is_some() {
             channels.push(CHANNEL_EMAIL.to_owned());
+        }
+        if self.whatsapp.is_some() {
+            channels.push(CHANNEL_WHATSAPP.to_owned());
         }
         channels
     }
@@ -155,18 +171,29 @@ impl Outbox {
             ..OutboxOutcome::default()
         };
         for message in messages {
-            let result = match (message.channel.as_str(), &self.email) {
-                (CHANNEL_EMAIL, Some(email)) => email.send(&message).await,
-                (CHANNEL_WEBHOOK, _) => self.webhooks.send(&message).await,
-                (other, _) => Err(DeliveryError::Permanent(format!(
+            let result = match (message.channel.as_str(), &self.email, &self.whatsapp) {
+                (CHANNEL_EMAIL, Some(email), _) => email.send(&message).await.map(|()| None),
+                (CHANNEL_WEBHOOK, _, _) => self.webhooks.send(&message).await.map(|()| None),
+                (CHANNEL_WHATSAPP, _, Some(whatsapp)) => {
+                    whatsapp.send(&message, self.clock.now()).await.map(Some)
+                }
+                (other, _, _) => Err(DeliveryError::Permanent(format!(
                     "no channel {other} on this server"
                 ))),
             };
             let now = self.clock.now();
             let delivery = match result {
-                Ok(()) => {
+                Ok(Some(WhatsAppOutcome::NeedsManual(reason))) => {
+                    outcome.manual += 1;
+                    Delivery::Manual { reason }
+                }
+                Ok(sent) => {
                     outcome.sent += 1;
-                    Delivery::Sent
+                    let variant = match sent {
+                        Some(WhatsAppOutcome::Sent(variant)) => Some(variant.to_owned()),
+                        _ => None,
+                    };
+                    Delivery::Sent { variant }
                 }
                 Err(DeliveryError::Transient(error))
                     if message.attempts + 1 < MESSAGE_ATTEMPTS_MAX =>

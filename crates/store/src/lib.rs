@@ -231,6 +231,16 @@ impl Store {
         self.backend.delete_webhook(id).await
     }
 
+    /// Keeps a buyer's WhatsApp message; returns whether it was new.
+    pub async fn record_inbound(&self, inbound: InboundMessage) -> Result<bool, StoreError> {
+        self.backend.record_inbound(inbound).await
+    }
+
+    /// When the buyer last wrote to the shop on WhatsApp, if ever.
+    pub async fn last_inbound_at(&self, phone: Phone) -> Result<Option<Timestamp>, StoreError> {
+        self.backend.last_inbound_at(phone).await
+    }
+
     /// The tips of `skus`' products, in order.
     pub async fn product_tips(&self, skus: Vec<Sku>) -> Result<Vec<Option<String>>, StoreError> {
         self.backend.product_tips(skus).await

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use lunas_core::messages::{Composer, MessageKind};
 use lunas_core::reminders::ScheduledReminder;
 use lunas_core::{
-    Actor, CustomerInfo, Money, Order, OrderId, PaymentMethod, Quantity, Settings, Sku, Timestamp,
-    TransitionError,
+    Actor, CustomerInfo, Money, Order, OrderId, PaymentMethod, Phone, Quantity, Settings, Sku,
+    Timestamp, TransitionError,
 };
 
 /// What the store needs to write messages in the transaction that causes them: the settings they
@@ -17,6 +17,8 @@ pub struct Messaging {
     pub composer: Arc<Composer>,
     /// Whether this server can send email (SMTP is configured).
     pub email_available: bool,
+    /// Whether this server can send WhatsApp messages through the Cloud API.
+    pub whatsapp_available: bool,
 }
 
 /// Limits and tuning of a backend, with documented defaults.
@@ -210,6 +212,8 @@ pub const CHANNEL_MANUAL_WHATSAPP: &str = "manual_whatsapp";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub id: String,
+    /// For WhatsApp: `text` or `template`, once sent.
+    pub variant: Option<String>,
     pub order_id: OrderId,
     pub kind: MessageKind,
     pub channel: String,
@@ -244,20 +248,35 @@ pub struct CustomerNotFound;
 /// The result of one attempt to deliver a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
-    Sent,
+    /// Delivered; `variant` notes how, where the channel has kinds (WhatsApp: `text` or `template`).
+    Sent { variant: Option<String> },
+    /// The channel cannot carry this message (WhatsApp outside the 24-hour window without an
+    /// approved template): hand it to the manual WhatsApp queue instead of losing it.
+    Manual { reason: String },
     /// A passing failure: try again at `next_attempt_at`.
     Retry {
         error: String,
         next_attempt_at: Timestamp,
     },
     /// A permanent failure, or the last allowed attempt: keep the error, stop trying.
-    Dead {
-        error: String,
-    },
+    Dead { error: String },
 }
 
 /// The email channel: the message goes to the buyer's address over SMTP.
 pub const CHANNEL_EMAIL: &str = "email";
+
+/// The WhatsApp Cloud API channel: the message goes to the buyer's number through Meta's API.
+pub const CHANNEL_WHATSAPP: &str = "whatsapp";
+
+/// A message from a buyer, as received from WhatsApp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMessage {
+    pub phone: Phone,
+    pub wa_message_id: String,
+    pub body: Option<String>,
+    pub received_at: Timestamp,
+    pub raw: String,
+}
 
 /// The channel of outgoing webhooks: `recipient` is the endpoint's id, `body` the JSON payload.
 pub const CHANNEL_WEBHOOK: &str = "webhook";

@@ -7,8 +7,10 @@ mod api;
 mod auth;
 mod error;
 mod extract;
+mod inbound;
 
 pub use error::ApiError;
+pub use inbound::WhatsAppInbound;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +29,7 @@ pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 pub struct AppState {
     pub engine: Arc<Engine>,
     tokens: Arc<auth::TokenCache>,
+    whatsapp_inbound: Option<Arc<WhatsAppInbound>>,
 }
 
 impl AppState {
@@ -34,7 +37,14 @@ impl AppState {
         AppState {
             engine,
             tokens: Arc::new(auth::TokenCache::default()),
+            whatsapp_inbound: None,
         }
+    }
+
+    /// Receives WhatsApp webhooks at `/webhooks/whatsapp` with this verify token and app secret.
+    pub fn with_whatsapp_inbound(mut self, inbound: Option<WhatsAppInbound>) -> AppState {
+        self.whatsapp_inbound = inbound.map(Arc::new);
+        self
     }
 }
 

@@ -51,13 +51,14 @@ async fn spawn_app() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(lunas_web::serve(
-        listener,
-        lunas_web::AppState::new(engine.clone()),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let inbound = lunas_web::WhatsAppInbound {
+        verify_token: "vt-rahasia".into(),
+        app_secret: "app-rahasia".into(),
+    };
+    let state = lunas_web::AppState::new(engine.clone()).with_whatsapp_inbound(Some(inbound));
+    tokio::spawn(lunas_web::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
     let client = Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     TestApp {
         addr,
@@ -1152,5 +1153,75 @@ async fn webhook_endpoints_show_their_secret_once() {
             .await
             .code(),
         "not_found"
+    );
+}
+
+#[tokio::test]
+async fn whatsapp_webhooks_are_verified_and_the_buyers_messages_kept() {
+    use hmac::{Hmac, Mac};
+    let app = spawn_app().await;
+    app.put_product("A", 5, 150_000).await;
+    app.place("081234567890", "A", 1).await;
+    let challenge = app
+        .send(Method::GET, "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=vt-rahasia&hub.challenge=1158201444", None, &[("authorization", "")])
+        .await;
+    assert_eq!(
+        (challenge.status, challenge.body.clone()),
+        (StatusCode::OK, json!(1158201444))
+    );
+    let wrong = app
+        .send(
+            Method::GET,
+            "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1",
+            None,
+            &[("authorization", "")],
+        )
+        .await;
+    assert_eq!(
+        (wrong.status.as_u16(), wrong.code()),
+        (403, "invalid_verify_token")
+    );
+
+    let payload = json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {"messages": [
+        {"from": "6281234567890", "id": "wamid.A1", "timestamp": "1795000000", "type": "text", "text": {"body": "kak, sudah transfer ya"}}
+    ]}}]}]})
+    .to_string();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"app-rahasia").unwrap();
+    mac.update(payload.as_bytes());
+    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let forged = app
+        .send(
+            Method::POST,
+            "/webhooks/whatsapp",
+            Some(payload.clone()),
+            &[("authorization", ""), ("x-hub-signature-256", "sha256=00")],
+        )
+        .await;
+    assert_eq!(
+        (forged.status.as_u16(), forged.code()),
+        (401, "invalid_signature")
+    );
+    let phone = lunas_core::Phone::parse("081234567890").unwrap();
+    assert_eq!(
+        app.store.last_inbound_at(phone.clone()).await.unwrap(),
+        None,
+        "a forged delivery records nothing"
+    );
+    let real = app
+        .send(
+            Method::POST,
+            "/webhooks/whatsapp",
+            Some(payload),
+            &[("authorization", ""), ("x-hub-signature-256", &signature)],
+        )
+        .await;
+    assert_eq!(real.status, StatusCode::OK);
+    assert_eq!(
+        app.store
+            .last_inbound_at(phone)
+            .await
+            .unwrap()
+            .map(|t| t.as_second()),
+        Some(1_795_000_000)
     );
 }

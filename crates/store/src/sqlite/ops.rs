@@ -915,14 +915,22 @@ fn enqueue_with(
         Ok(body) => (body, MessageStatus::Pending, None),
         Err(e) => (String::new(), MessageStatus::Dead, Some(e.to_string())),
     };
-    // Email when this server can send it, the store wants it and the buyer gave an address;
-    // otherwise the manual WhatsApp queue, which every seller has.
+    // WhatsApp through the Cloud API when this server has it and the store wants it (buyers here
+    // live on WhatsApp); else email when the server can send it, the store wants it and the buyer
+    // gave an address; otherwise the manual WhatsApp queue, which every seller has.
+    let whatsapp = messaging.whatsapp_available && messaging.settings.channels.whatsapp;
     let email = order
         .customer
         .email
         .as_deref()
         .filter(|_| messaging.email_available && messaging.settings.channels.email);
-    let (channel, recipient, subject, link) = match email {
+    let (channel, recipient, subject, link) = match email.filter(|_| !whatsapp) {
+        None if whatsapp => (
+            crate::CHANNEL_WHATSAPP,
+            order.customer.phone.as_str().to_owned(),
+            None,
+            None,
+        ),
         Some(address) => (
             crate::CHANNEL_EMAIL,
             address.to_owned(),
@@ -935,12 +943,12 @@ fn enqueue_with(
         ),
         None => {
             let phone = order.customer.phone.as_str();
-            let link = format!(
-                "https://wa.me/{}?text={}",
-                phone.trim_start_matches('+'),
-                percent_encoding::utf8_percent_encode(&body, percent_encoding::NON_ALPHANUMERIC)
-            );
-            (CHANNEL_MANUAL_WHATSAPP, phone.to_owned(), None, Some(link))
+            (
+                CHANNEL_MANUAL_WHATSAPP,
+                phone.to_owned(),
+                None,
+                Some(wa_me_link(phone, &body)),
+            )
         }
     };
     let mut id = [0u8; 16];
@@ -1031,7 +1039,7 @@ fn enqueue_webhooks(
     Ok(())
 }
 
-const MESSAGE_COLUMNS: &str = "id, order_id, kind, channel, recipient, subject, body, link, status, attempts, last_error, created_at, sent_at, sent_by";
+const MESSAGE_COLUMNS: &str = "id, order_id, kind, channel, recipient, subject, body, link, status, attempts, last_error, created_at, sent_at, sent_by, variant";
 
 fn read_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
     let kind: String = row.get(2)?;
@@ -1052,6 +1060,7 @@ fn read_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
         created_at: timestamp(row.get(11)?)?,
         sent_at: sent_at.map(timestamp).transpose()?,
         sent_by: row.get(13)?,
+        variant: row.get(14)?,
     })
 }
 
@@ -1241,13 +1250,28 @@ impl Sqlite {
     ) -> Result<(), StoreError> {
         self.write(move |conn| {
             match outcome {
-                crate::Delivery::Sent => conn
+                crate::Delivery::Sent { variant } => conn
                     .prepare_cached(
                         "UPDATE messages SET status = 'sent', attempts = attempts + 1, sent_at = ?2,
-                             last_error = NULL, next_attempt_at = NULL
+                             last_error = NULL, next_attempt_at = NULL, variant = ?3
                          WHERE id = ?1 AND status IN ('pending', 'failed')",
                     )?
-                    .execute(params![id, millis(now)])?,
+                    .execute(params![id, millis(now), variant])?,
+                crate::Delivery::Manual { reason } => {
+                    let body: Option<(String, String)> = conn
+                        .prepare_cached("SELECT body, recipient FROM messages WHERE id = ?1")?
+                        .query_row([&id], |row| Ok((row.get(0)?, row.get(1)?)))
+                        .optional()?;
+                    let Some((body, phone)) = body else {
+                        return Ok(Ok(()));
+                    };
+                    conn.prepare_cached(
+                        "UPDATE messages SET channel = ?2, status = 'pending', link = ?3, last_error = ?4,
+                             attempts = attempts + 1, next_attempt_at = NULL
+                         WHERE id = ?1 AND status IN ('pending', 'failed')",
+                    )?
+                    .execute(params![id, CHANNEL_MANUAL_WHATSAPP, wa_me_link(&phone, &body), reason])?
+                }
                 crate::Delivery::Retry { error, next_attempt_at } => conn
                     .prepare_cached(
                         "UPDATE messages SET status = 'failed', attempts = attempts + 1, last_error = ?2,
@@ -1312,5 +1336,54 @@ impl Sqlite {
         })
         .await
         .map(|r| r.unwrap_or_else(|never| match never {}))
+    }
+}
+
+/// `https://wa.me/<phone digits>?text=<message>`: opens WhatsApp with the message filled in.
+fn wa_me_link(phone: &str, body: &str) -> String {
+    format!(
+        "https://wa.me/{}?text={}",
+        phone.trim_start_matches('+'),
+        percent_encoding::utf8_percent_encode(body, percent_encoding::NON_ALPHANUMERIC)
+    )
+}
+
+impl Sqlite {
+    /// Keeps a buyer's message and notes when the buyer last wrote (for WhatsApp's 24-hour rule).
+    /// A message already kept (same WhatsApp id) changes nothing. Returns whether it was new.
+    pub(crate) async fn record_inbound(
+        &self,
+        inbound: crate::InboundMessage,
+    ) -> Result<bool, StoreError> {
+        self.write(move |conn| {
+            let at = millis(inbound.received_at);
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO inbound_messages (phone, wa_message_id, body, received_at, raw)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (wa_message_id) DO NOTHING",
+                )?
+                .execute(params![inbound.phone.as_str(), inbound.wa_message_id, inbound.body, at, inbound.raw])?;
+            conn.prepare_cached(
+                "UPDATE customers SET last_inbound_at = MAX(COALESCE(last_inbound_at, 0), ?2) WHERE phone = ?1",
+            )?
+            .execute(params![inbound.phone.as_str(), at])?;
+            Ok(Ok::<_, std::convert::Infallible>(inserted == 1))
+        })
+        .await
+        .map(|r| r.unwrap_or_else(|never| match never {}))
+    }
+
+    pub(crate) async fn last_inbound_at(
+        &self,
+        phone: Phone,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        self.read(move |conn| {
+            let at: Option<Option<i64>> = conn
+                .prepare_cached("SELECT last_inbound_at FROM customers WHERE phone = ?1")?
+                .query_row([phone.as_str()], |row| row.get(0))
+                .optional()?;
+            at.flatten().map(timestamp).transpose()
+        })
+        .await
     }
 }

@@ -46,6 +46,10 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi))
+        .route(
+            "/webhooks/whatsapp",
+            get(crate::inbound::verify).post(crate::inbound::receive),
+        )
         .nest("/api/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

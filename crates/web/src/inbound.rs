@@ -1,0 +1,74 @@
+//! `/webhooks/whatsapp`: WhatsApp Cloud API calls this with the buyers' messages. The
+//! subscription handshake answers `hub.challenge` when `hub.verify_token` matches; every delivery
+//! must carry a valid `X-Hub-Signature-256` made with the app secret. The buyers' messages are
+//! kept as received, and their time starts WhatsApp's 24-hour window for free-form replies.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+
+use crate::{ApiError, AppState};
+
+/// What the server was configured with to receive WhatsApp webhooks.
+#[derive(Clone)]
+pub struct WhatsAppInbound {
+    pub verify_token: String,
+    pub app_secret: String,
+}
+
+fn configured(state: &AppState) -> Result<&WhatsAppInbound, ApiError> {
+    state
+        .whatsapp_inbound
+        .as_deref()
+        .ok_or_else(|| ApiError::not_found("resource"))
+}
+
+pub(crate) async fn verify(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<String, ApiError> {
+    let inbound = configured(&state)?;
+    let token_matches = query.get("hub.verify_token").is_some_and(|t| {
+        // Compared as SHA-256 hashes, so how long the comparison takes says nothing of the token.
+        let expected = lunas_engine::tokens::hash_token(&inbound.verify_token);
+        lunas_engine::tokens::hash_token(t) == expected
+    });
+    if query.get("hub.mode").map(String::as_str) != Some("subscribe") || !token_matches {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "invalid_verify_token",
+            "the verify token does not match",
+        ));
+    }
+    Ok(query.get("hub.challenge").cloned().unwrap_or_default())
+}
+
+pub(crate) async fn receive(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let inbound = configured(&state)?;
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    if !lunas_engine::whatsapp::verify_signature(&inbound.app_secret, &body, signature) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+            "the X-Hub-Signature-256 does not match",
+        ));
+    }
+    let raw = String::from_utf8_lossy(&body).into_owned();
+    let payload: serde_json::Value = serde_json::from_str(&raw).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    state.engine.record_whatsapp_inbound(&payload, &raw).await?;
+    Ok(StatusCode::OK)
+}
