@@ -163,7 +163,8 @@ async fn an_unpaid_order_gets_exactly_the_configured_reminders_in_order_then_the
         "{}",
         reminder.body
     );
-    assert_eq!(reminder.status, MessageStatus::Pending);
+    // Never sent by staff before the deadline: withdrawn when the hold was released.
+    assert_eq!(reminder.status, MessageStatus::Dead);
     assert_eq!(reminder.recipient, "+6281234567890");
     assert!(
         reminder
@@ -382,4 +383,46 @@ async fn staff_work_the_manual_whatsapp_queue() {
         ))
     ));
     assert_eq!(shop.messages(id).await[0].status, MessageStatus::Sent);
+}
+
+#[tokio::test]
+async fn a_reminder_not_yet_delivered_is_withdrawn_when_the_order_is_paid() {
+    let shop = shop(|_| {}).await;
+    let id = shop
+        .engine
+        .place_order(order(PaymentMethod::BankTransfer, None))
+        .await
+        .unwrap()
+        .order
+        .id;
+    shop.advance(SignedDuration::from_hours(2)).await;
+    // The reminder waits in the manual queue; the buyer pays before staff send it.
+    assert_eq!(shop.engine.manual_queue(10).await.unwrap().len(), 2);
+    shop.engine
+        .record_payment(
+            id,
+            Money::payment(150_000).unwrap(),
+            None,
+            Actor::api_token("test"),
+        )
+        .await
+        .unwrap();
+    let queue = shop.engine.manual_queue(10).await.unwrap();
+    assert!(
+        queue.iter().all(|m| m.kind != MessageKind::Reminder),
+        "the reminder left the queue"
+    );
+    let reminder = shop
+        .messages(id)
+        .await
+        .into_iter()
+        .find(|m| m.kind == MessageKind::Reminder)
+        .unwrap();
+    assert_eq!(reminder.status, MessageStatus::Dead);
+    assert!(
+        reminder
+            .last_error
+            .unwrap()
+            .contains("no longer awaits payment")
+    );
 }

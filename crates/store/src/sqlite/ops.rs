@@ -145,7 +145,7 @@ impl Sqlite {
                     )?
                     .execute(params![id.0, amount_paid.minor_units(), now])?;
                     end_holds(conn, id, HoldState::Converted)?;
-                    delete_timers(conn, id)?;
+                    stop_awaiting(conn, id)?;
                     insert_event(conn, id, now, &payment.actor, Some(status), OrderStatus::Paid, None)?;
                     let order = load_order(conn, id)?.expect("the order was just read");
                     enqueue(conn, &messaging, MessageKind::PaymentReceived, None, &order, now)?;
@@ -178,7 +178,7 @@ impl Sqlite {
             )?
             .execute(params![id.0, now])?;
             end_holds(conn, id, HoldState::Released)?;
-            delete_timers(conn, id)?;
+            stop_awaiting(conn, id)?;
             insert_event(
                 conn,
                 id,
@@ -617,9 +617,18 @@ fn end_holds(conn: &Connection, id: OrderId, to: HoldState) -> rusqlite::Result<
     Ok(())
 }
 
-fn delete_timers(conn: &Connection, id: OrderId) -> rusqlite::Result<()> {
+/// The order stopped awaiting payment (paid, cancelled or expired): its pending timers are
+/// deleted, and reminders written but not yet delivered are withdrawn (marked dead with the
+/// reason), so none goes out afterwards — not even one that waited for a channel that was down.
+fn stop_awaiting(conn: &Connection, id: OrderId) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM timers WHERE order_id = ?1")?
         .execute([id.0])?;
+    conn.prepare_cached(
+        "UPDATE messages SET status = 'dead', next_attempt_at = NULL,
+             last_error = 'withdrawn: the order no longer awaits payment'
+         WHERE order_id = ?1 AND kind = 'reminder' AND status IN ('pending', 'failed')",
+    )?
+    .execute([id.0])?;
     Ok(())
 }
 
@@ -743,7 +752,7 @@ fn handle_timer(
                 Some("payment deadline passed"),
             )?;
             // Reminders still pending for this order are cancelled, not merely ignored.
-            delete_timers(conn, id)?;
+            stop_awaiting(conn, id)?;
             let order = load_order(conn, id)?.expect("the order was just read");
             enqueue(
                 conn,
