@@ -185,6 +185,7 @@ async fn healthz_and_the_openapi_document_are_public() {
         ("/api/v1/webhooks", &["get", "post"]),
         ("/api/v1/webhooks/{id}", &["delete"]),
         ("/healthz", &["get"]),
+        ("/webhooks/whatsapp", &["get", "post"]),
     ] {
         for method in methods {
             assert!(

@@ -164,6 +164,8 @@ pub(crate) struct MessageView {
     pub created_at: Timestamp,
     pub sent_at: Option<Timestamp>,
     pub sent_by: Option<String>,
+    /// For WhatsApp: `text` or `template`, once sent.
+    pub variant: Option<String>,
 }
 
 impl From<Message> for MessageView {
@@ -183,6 +185,7 @@ impl From<Message> for MessageView {
             created_at: m.created_at,
             sent_at: m.sent_at,
             sent_by: m.sent_by,
+            variant: m.variant,
         }
     }
 }
