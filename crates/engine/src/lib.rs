@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod demo;
+mod http;
 pub mod outbox;
 pub mod tokens;
 pub mod webhooks;

@@ -17,9 +17,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::dns::Name;
 use lunas_store::{Message, Store, WebhookEndpoint};
@@ -161,26 +160,16 @@ impl tower_service::Service<Name> for GuardedResolver {
     }
 }
 
-type HttpsClient =
-    Client<hyper_rustls::HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>;
-
 pub struct WebhookChannel {
-    client: HttpsClient,
+    client: crate::http::HttpsClient<GuardedResolver>,
     store: Store,
     allow_private: bool,
 }
 
 impl WebhookChannel {
     pub fn new(store: Store, allow_private: bool) -> WebhookChannel {
-        let mut http = HttpConnector::new_with_resolver(GuardedResolver { allow_private });
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(Duration::from_secs(WEBHOOK_TIMEOUT_SECONDS)));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let client = Client::builder(hyper_util::rt::TokioExecutor::new()).build(https);
+        let http = HttpConnector::new_with_resolver(GuardedResolver { allow_private });
+        let client = crate::http::https_client(http, Duration::from_secs(WEBHOOK_TIMEOUT_SECONDS));
         WebhookChannel {
             client,
             store,
@@ -232,15 +221,12 @@ impl WebhookChannel {
             .header("webhook-signature", signature)
             .body(Full::new(Bytes::from(message.body.clone())))
             .map_err(|e| DeliveryError::Permanent(format!("cannot build the request: {e}")))?;
-        let response = tokio::time::timeout(
+        let (status, _) = crate::http::send(
+            &self.client,
+            request,
             Duration::from_secs(WEBHOOK_TIMEOUT_SECONDS),
-            self.client.request(request),
         )
-        .await
-        .map_err(|_| DeliveryError::Transient("timed out".into()))?
-        .map_err(|e| DeliveryError::Transient(format!("request failed: {e}")))?;
-        let status = response.status();
-        let _ = response.into_body().collect().await;
+        .await?;
         match status.as_u16() {
             200..=299 => Ok(()),
             // The endpoint says it is gone for good.

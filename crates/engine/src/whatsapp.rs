@@ -10,9 +10,8 @@
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use jiff::SignedDuration;
 use lunas_core::{Phone, Timestamp};
@@ -60,10 +59,8 @@ pub enum WhatsAppOutcome {
     NeedsManual(String),
 }
 
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 pub struct WhatsAppChannel {
-    client: HttpsClient,
+    client: crate::http::HttpsClient,
     config: WhatsAppConfig,
     store: Store,
 }
@@ -78,15 +75,10 @@ impl WhatsAppChannel {
                 "WhatsApp needs LUNAS_WHATSAPP_TOKEN and LUNAS_WHATSAPP_PHONE_NUMBER_ID".into(),
             );
         }
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(Duration::from_secs(WHATSAPP_TIMEOUT_SECONDS)));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let client = Client::builder(hyper_util::rt::TokioExecutor::new()).build(https);
+        let client = crate::http::https_client(
+            HttpConnector::new(),
+            Duration::from_secs(WHATSAPP_TIMEOUT_SECONDS),
+        );
         Ok(WhatsAppChannel {
             client,
             config,
@@ -154,20 +146,12 @@ impl WhatsAppChannel {
             .header("authorization", format!("Bearer {}", self.config.token))
             .body(Full::new(Bytes::from(payload.to_string())))
             .map_err(|e| DeliveryError::Permanent(format!("cannot build the request: {e}")))?;
-        let response = tokio::time::timeout(
+        let (status, body) = crate::http::send(
+            &self.client,
+            request,
             Duration::from_secs(WHATSAPP_TIMEOUT_SECONDS),
-            self.client.request(request),
         )
-        .await
-        .map_err(|_| DeliveryError::Transient("timed out".into()))?
-        .map_err(|e| DeliveryError::Transient(format!("request failed: {e}")))?;
-        let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        .await?;
         let detail: String = String::from_utf8_lossy(&body).chars().take(300).collect();
         match status.as_u16() {
             200..=299 => Ok(WhatsAppOutcome::Sent(variant)),

@@ -2,147 +2,45 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-
 use jiff::SignedDuration;
+use lunas_core::PaymentMethod;
 use lunas_core::messages::MessageKind;
-use lunas_core::{
-    Actor, CustomerInfo, Honorific, Money, PaymentMethod, Phone, Quantity, Sku, Timestamp,
-};
+use lunas_engine::PlaceOrder;
 use lunas_engine::outbox::{EmailChannel, Outbox};
-use lunas_engine::{Engine, ManualClock, PlaceOrder};
-use lunas_store::{DatabaseUrl, MessageStatus, NewOrderLine, OpenOptions, ProductInput, Store};
+use lunas_store::MessageStatus;
+use support::{Peer, Shop};
 
-struct SmtpPeer {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for SmtpPeer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl SmtpPeer {
-    fn start(mode: &str) -> SmtpPeer {
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = Command::new(support::python::python())
-            .arg(support::python::peers_dir().join("smtp_peer.py"))
-            .arg(port.to_string())
-            .arg(dir.path())
-            .arg(mode)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert_eq!(line.trim(), "ready", "the SMTP peer did not start");
-        SmtpPeer { child, port, dir }
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    /// The messages received so far, decoded by Python's email parser.
-    fn received(&self) -> Vec<serde_json::Value> {
-        let mut files: Vec<_> = std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-            .collect()
-    }
-}
-
-struct Shop {
-    _dir: tempfile::TempDir,
-    store: Store,
-    clock: Arc<ManualClock>,
-    engine: Arc<Engine>,
+/// A real SMTP server (aiosmtpd) that writes each message it accepts, decoded, as JSON.
+fn smtp_peer(mode: &str) -> (Peer, u16) {
+    let port = support::free_port();
+    let peer = Peer::start("smtp_peer.py", |dir| {
+        vec![port.to_string(), dir.display().to_string(), mode.to_owned()]
+    });
+    (peer, port)
 }
 
 async fn shop() -> Shop {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        &DatabaseUrl::Sqlite(dir.path().join("lunas.db")),
-        OpenOptions::default(),
-    )
-    .await
-    .unwrap();
-    let start: Timestamp = "2026-11-22T03:00:00Z".parse().unwrap();
-    let clock = Arc::new(ManualClock::new(start));
-    let engine = Engine::new(store.clone(), clock.clone())
-        .await
-        .unwrap()
-        .with_email(true);
-    let mut settings = (*engine.settings()).clone();
-    settings.store_name = "Razha & Co".into();
-    engine.put_settings(settings).await.unwrap();
-    engine
-        .put_product(ProductInput {
-            sku: Sku::parse("GAMIS").unwrap(),
-            name: "Gamis Rayon".into(),
-            price: Money::price(150_000).unwrap(),
-            stock: 10,
-            tips: None,
-        })
-        .await
-        .unwrap();
-    Shop {
-        _dir: dir,
-        store,
-        clock,
-        engine: Arc::new(engine),
-    }
+    support::shop(|engine| engine.with_email(true), |_| {}).await
 }
 
 fn order(email: Option<&str>) -> PlaceOrder {
-    PlaceOrder {
-        customer: CustomerInfo {
-            phone: Phone::parse("081234567890").unwrap(),
-            name: "Sari Wulandari".into(),
-            email: email.map(str::to_owned),
-            honorific: Some(Honorific::Bu),
-        },
-        lines: vec![NewOrderLine {
-            sku: Sku::parse("GAMIS").unwrap(),
-            qty: Quantity::new(1).unwrap(),
-        }],
-        payment_method: PaymentMethod::BankTransfer,
-        pay_within: None,
-        actor: Actor::api_token("test"),
-        idempotency: None,
-    }
+    support::order(PaymentMethod::BankTransfer, None, email)
 }
 
-fn outbox(shop: &Shop, peer: &SmtpPeer) -> Outbox {
-    let email = EmailChannel::new(&peer.url(), "Razha & Co <toko@razha.example>").unwrap();
+fn outbox(shop: &Shop, port: u16) -> Outbox {
+    let email = EmailChannel::new(
+        &format!("smtp://127.0.0.1:{port}"),
+        "Razha & Co <toko@razha.example>",
+    )
+    .unwrap();
     Outbox::new(shop.store.clone(), shop.clock.clone(), Some(email), false)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reminder_email_arrives_in_polite_indonesian_with_everything_needed_to_pay() {
-    let peer = SmtpPeer::start("accept");
+    let (peer, peer_port) = smtp_peer("accept");
     let shop = shop().await;
-    let outbox = outbox(&shop, &peer);
+    let outbox = outbox(&shop, peer_port);
     let id = shop
         .engine
         .place_order(order(Some("sari@example.co.id")))
@@ -190,9 +88,9 @@ async fn a_reminder_email_arrives_in_polite_indonesian_with_everything_needed_to
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_buyer_without_email_goes_to_the_manual_whatsapp_queue() {
-    let peer = SmtpPeer::start("accept");
+    let (_peer, peer_port) = smtp_peer("accept");
     let shop = shop().await;
-    let outbox = outbox(&shop, &peer);
+    let outbox = outbox(&shop, peer_port);
     shop.engine.place_order(order(None)).await.unwrap();
     assert_eq!(outbox.tick().await.unwrap().sent, 0);
     assert_eq!(shop.engine.manual_queue(10).await.unwrap().len(), 1);
@@ -200,7 +98,7 @@ async fn a_buyer_without_email_goes_to_the_manual_whatsapp_queue() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smtp_4xx_is_retried_on_schedule_and_5xx_is_dead_at_once() {
-    let busy = SmtpPeer::start("tempfail");
+    let (_busy, busy_port) = smtp_peer("tempfail");
     let shop = shop().await;
     let id = shop
         .engine
@@ -209,7 +107,7 @@ async fn smtp_4xx_is_retried_on_schedule_and_5xx_is_dead_at_once() {
         .unwrap()
         .order
         .id;
-    let retrying = outbox(&shop, &busy);
+    let retrying = outbox(&shop, busy_port);
     assert_eq!(retrying.tick().await.unwrap().retried, 1);
     let failed = shop.engine.order_messages(id).await.unwrap().remove(0);
     assert_eq!((failed.status, failed.attempts), (MessageStatus::Failed, 1));
@@ -237,9 +135,9 @@ async fn smtp_4xx_is_retried_on_schedule_and_5xx_is_dead_at_once() {
         "the second wait is about 60 s"
     );
 
-    let refusing = SmtpPeer::start("permfail");
+    let (_refusing, refusing_port) = smtp_peer("permfail");
     shop.clock.advance(SignedDuration::from_secs(30));
-    let dead = outbox(&shop, &refusing).tick().await.unwrap();
+    let dead = outbox(&shop, refusing_port).tick().await.unwrap();
     assert_eq!(dead.dead, 1);
     let message = shop.engine.order_messages(id).await.unwrap().remove(0);
     assert_eq!(message.status, MessageStatus::Dead);
@@ -250,12 +148,12 @@ async fn smtp_4xx_is_retried_on_schedule_and_5xx_is_dead_at_once() {
     );
 
     // Staff replay the dead message once the address is fixed on the other side.
-    let accepting = SmtpPeer::start("accept");
+    let (accepting, accepting_port) = smtp_peer("accept");
     shop.engine
         .replay_message(message.id.clone())
         .await
         .unwrap();
-    assert_eq!(outbox(&shop, &accepting).tick().await.unwrap().sent, 1);
+    assert_eq!(outbox(&shop, accepting_port).tick().await.unwrap().sent, 1);
     assert_eq!(
         accepting.received()[0]["message_id"],
         format!("<{}@lunas>", message.id)
@@ -264,7 +162,7 @@ async fn smtp_4xx_is_retried_on_schedule_and_5xx_is_dead_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_taken_by_a_process_that_died_is_sent_after_its_lease_exactly_once() {
-    let peer = SmtpPeer::start("accept");
+    let (peer, peer_port) = smtp_peer("accept");
     let shop = shop().await;
     let id = shop
         .engine
@@ -274,7 +172,7 @@ async fn a_message_taken_by_a_process_that_died_is_sent_after_its_lease_exactly_
         .order
         .id;
     // A process takes the message and dies before it sends or records anything.
-    let now = shop.clock.now_for_test();
+    let now = lunas_engine::Clock::now(&*shop.clock);
     let taken = shop
         .store
         .claim_messages(
@@ -286,7 +184,7 @@ async fn a_message_taken_by_a_process_that_died_is_sent_after_its_lease_exactly_
         .await
         .unwrap();
     assert_eq!(taken.len(), 1);
-    let outbox = outbox(&shop, &peer);
+    let outbox = outbox(&shop, peer_port);
     assert_eq!(
         outbox.tick().await.unwrap().sent,
         0,
@@ -300,14 +198,4 @@ async fn a_message_taken_by_a_process_that_died_is_sent_after_its_lease_exactly_
     let message = shop.engine.order_messages(id).await.unwrap().remove(0);
     assert_eq!(received[0]["message_id"], format!("<{}@lunas>", message.id));
     assert_eq!(message.kind, MessageKind::OrderReceived);
-}
-
-trait NowForTest {
-    fn now_for_test(&self) -> Timestamp;
-}
-
-impl NowForTest for ManualClock {
-    fn now_for_test(&self) -> Timestamp {
-        lunas_engine::Clock::now(self)
-    }
 }

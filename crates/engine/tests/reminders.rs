@@ -1,83 +1,30 @@
 //! Reminders and buyer messages with a hand-driven clock: the configured reminders go out in
 //! order and stop the moment the order stops awaiting payment.
 
-use std::sync::Arc;
+mod support;
 
 use jiff::SignedDuration;
 use lunas_core::messages::MessageKind;
-use lunas_core::{
-    Actor, CustomerInfo, Honorific, Money, PayWindow, PaymentMethod, Phone, Quantity, Settings,
-    Sku, Timestamp,
-};
-use lunas_engine::{Engine, ManualClock, PlaceOrder};
-use lunas_store::{
-    DatabaseUrl, Message, MessageStatus, NewOrderLine, OpenOptions, ProductInput, Store,
-};
+use lunas_core::{Actor, Money, PaymentMethod, Phone, Settings};
+use lunas_engine::PlaceOrder;
+use lunas_store::{Message, MessageStatus};
+use support::Shop;
 
-struct Shop {
-    _dir: tempfile::TempDir,
-    store: Store,
-    clock: Arc<ManualClock>,
-    engine: Arc<Engine>,
-}
-
-/// 10:00 WIB on a Sunday: far from quiet hours.
-fn morning() -> Timestamp {
-    "2026-11-22T03:00:00Z".parse().unwrap()
-}
-
-async fn shop(settings_patch: impl FnOnce(&mut Settings)) -> Shop {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        &DatabaseUrl::Sqlite(dir.path().join("lunas.db")),
-        OpenOptions::default(),
-    )
-    .await
-    .unwrap();
-    let clock = Arc::new(ManualClock::new(morning()));
-    let engine = Arc::new(Engine::new(store.clone(), clock.clone()).await.unwrap());
-    let mut settings = (*engine.settings()).clone();
-    settings.store_name = "Razha & Co".into();
-    settings_patch(&mut settings);
-    engine.put_settings(settings).await.unwrap();
-    engine
-        .put_product(ProductInput {
-            sku: Sku::parse("GAMIS").unwrap(),
-            name: "Gamis Rayon".into(),
-            price: Money::price(150_000).unwrap(),
-            stock: 10,
-            tips: Some("Cuci dengan air dingin.".into()),
-        })
-        .await
-        .unwrap();
-    Shop {
-        _dir: dir,
-        store,
-        clock,
-        engine,
-    }
+async fn shop(settings: impl FnOnce(&mut Settings)) -> Shop {
+    support::shop(|engine| engine, settings).await
 }
 
 fn order(method: PaymentMethod, within: Option<&str>) -> PlaceOrder {
-    PlaceOrder {
-        customer: CustomerInfo {
-            phone: Phone::parse("081234567890").unwrap(),
-            name: "Sari Wulandari".into(),
-            email: None,
-            honorific: Some(Honorific::Bu),
-        },
-        lines: vec![NewOrderLine {
-            sku: Sku::parse("GAMIS").unwrap(),
-            qty: Quantity::new(1).unwrap(),
-        }],
-        payment_method: method,
-        pay_within: within.map(|w| PayWindow::parse(w).unwrap()),
-        actor: Actor::api_token("test"),
-        idempotency: None,
-    }
+    support::order(method, within, None)
 }
 
-impl Shop {
+trait Steps {
+    async fn advance(&self, by: SignedDuration);
+    async fn messages(&self, id: lunas_core::OrderId) -> Vec<Message>;
+    async fn kinds(&self, id: lunas_core::OrderId) -> Vec<MessageKind>;
+}
+
+impl Steps for Shop {
     /// Moves the clock and runs the scheduler's steps until nothing is due.
     async fn advance(&self, by: SignedDuration) {
         self.clock.advance(by);

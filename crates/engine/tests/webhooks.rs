@@ -2,138 +2,49 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-
 use jiff::SignedDuration;
-use lunas_core::{
-    Actor, CustomerInfo, Honorific, Money, PaymentMethod, Phone, Quantity, Sku, Timestamp,
-};
+use lunas_core::PaymentMethod;
 use lunas_engine::outbox::Outbox;
-use lunas_engine::{Engine, Error, ManualClock, PlaceOrder};
-use lunas_store::{DatabaseUrl, MessageStatus, NewOrderLine, OpenOptions, ProductInput, Store};
+use lunas_engine::{Error, PlaceOrder};
+use lunas_store::MessageStatus;
+use support::{Peer, Shop};
 
-struct Receiver {
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Receiver {
-    fn start(port: u16, secret: &str, fail_first: u32) -> Receiver {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(support::python::python())
-            .arg(support::python::peers_dir().join("webhook_peer.py"))
-            .arg(port.to_string())
-            .arg(dir.path())
-            .arg(secret)
-            .arg(fail_first.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert_eq!(line.trim(), "ready", "the webhook receiver did not start");
-        Receiver { child, dir }
-    }
-
-    fn received(&self) -> Vec<serde_json::Value> {
-        let mut files: Vec<_> = std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-            .collect()
-    }
-}
-
-struct Shop {
-    _dir: tempfile::TempDir,
-    store: Store,
-    clock: Arc<ManualClock>,
-    engine: Arc<Engine>,
+/// A receiver that verifies every delivery with the official Standard Webhooks library and
+/// answers 500 to the first `fail_first`.
+fn receiver(port: u16, secret: &str, fail_first: u32) -> Peer {
+    Peer::start("webhook_peer.py", |dir| {
+        vec![
+            port.to_string(),
+            dir.display().to_string(),
+            secret.to_owned(),
+            fail_first.to_string(),
+        ]
+    })
 }
 
 async fn shop(allow_private: bool) -> Shop {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        &DatabaseUrl::Sqlite(dir.path().join("lunas.db")),
-        OpenOptions::default(),
+    support::shop(
+        |engine| engine.with_webhooks_allow_private(allow_private),
+        |_| {},
     )
     .await
-    .unwrap();
-    let start: Timestamp = "2026-11-22T03:00:00Z".parse().unwrap();
-    let clock = Arc::new(ManualClock::new(start));
-    let engine = Engine::new(store.clone(), clock.clone())
-        .await
-        .unwrap()
-        .with_webhooks_allow_private(allow_private);
-    engine
-        .put_product(ProductInput {
-            sku: Sku::parse("GAMIS").unwrap(),
-            name: "Gamis Rayon".into(),
-            price: Money::price(150_000).unwrap(),
-            stock: 10,
-            tips: None,
-        })
-        .await
-        .unwrap();
-    Shop {
-        _dir: dir,
-        store,
-        clock,
-        engine: Arc::new(engine),
-    }
 }
 
 fn order() -> PlaceOrder {
-    PlaceOrder {
-        customer: CustomerInfo {
-            phone: Phone::parse("081234567890").unwrap(),
-            name: "Sari Wulandari".into(),
-            email: None,
-            honorific: Some(Honorific::Bu),
-        },
-        lines: vec![NewOrderLine {
-            sku: Sku::parse("GAMIS").unwrap(),
-            qty: Quantity::new(1).unwrap(),
-        }],
-        payment_method: PaymentMethod::BankTransfer,
-        pay_within: None,
-        actor: Actor::api_token("test"),
-        idempotency: None,
-    }
+    support::order(PaymentMethod::BankTransfer, None, None)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deliveries_verify_with_the_official_library_and_a_retry_keeps_its_webhook_id() {
     let shop = shop(true).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     let endpoint = shop
         .engine
         .create_webhook(&format!("http://127.0.0.1:{port}/lunas"))
         .await
         .unwrap();
     assert!(endpoint.secret.starts_with("whsec_"));
-    let receiver = Receiver::start(port, &endpoint.secret, 1);
+    let receiver = receiver(port, &endpoint.secret, 1);
     let outbox = Outbox::new(shop.store.clone(), shop.clock.clone(), None, true);
 
     let id = shop.engine.place_order(order()).await.unwrap().order.id;

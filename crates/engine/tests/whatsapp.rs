@@ -1,5 +1,7 @@
 //! WhatsApp Cloud API against a local fake of the Graph API, with the 24-hour rule.
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
@@ -7,13 +9,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use jiff::SignedDuration;
-use lunas_core::{
-    Actor, CustomerInfo, Honorific, Money, PaymentMethod, Phone, Quantity, Sku, Timestamp,
-};
+use lunas_core::{Actor, PaymentMethod, Timestamp};
+use lunas_engine::PlaceOrder;
 use lunas_engine::outbox::Outbox;
 use lunas_engine::whatsapp::{WhatsAppChannel, WhatsAppConfig};
-use lunas_engine::{Engine, ManualClock, PlaceOrder};
-use lunas_store::{DatabaseUrl, MessageStatus, NewOrderLine, OpenOptions, ProductInput, Store};
+use lunas_store::MessageStatus;
 use serde_json::{Value, json};
 
 #[derive(Clone, Default)]
@@ -66,39 +66,21 @@ async fn fake_graph() -> (String, Graph) {
 }
 
 struct Shop {
-    _dir: tempfile::TempDir,
-    store: Store,
-    clock: Arc<ManualClock>,
-    engine: Arc<Engine>,
+    shop: support::Shop,
     outbox: Outbox,
     graph: Graph,
 }
 
+impl std::ops::Deref for Shop {
+    type Target = support::Shop;
+    fn deref(&self) -> &support::Shop {
+        &self.shop
+    }
+}
+
 async fn shop(template: Option<&str>) -> Shop {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        &DatabaseUrl::Sqlite(dir.path().join("lunas.db")),
-        OpenOptions::default(),
-    )
-    .await
-    .unwrap();
-    let start: Timestamp = "2026-11-22T03:00:00Z".parse().unwrap();
-    let clock = Arc::new(ManualClock::new(start));
-    let engine = Engine::new(store.clone(), clock.clone())
-        .await
-        .unwrap()
-        .with_whatsapp(true)
-        .with_email(true);
-    engine
-        .put_product(ProductInput {
-            sku: Sku::parse("GAMIS").unwrap(),
-            name: "Gamis Rayon".into(),
-            price: Money::price(150_000).unwrap(),
-            stock: 10,
-            tips: None,
-        })
-        .await
-        .unwrap();
+    // Email is on too: WhatsApp takes precedence for a buyer who has both.
+    let shop = support::shop(|engine| engine.with_whatsapp(true).with_email(true), |_| {}).await;
     let (base_url, graph) = fake_graph().await;
     let config = WhatsAppConfig {
         base_url,
@@ -107,35 +89,22 @@ async fn shop(template: Option<&str>) -> Shop {
         template: template.map(str::to_owned),
         template_language: "id".into(),
     };
-    let outbox = Outbox::new(store.clone(), clock.clone(), None, false)
-        .with_whatsapp(Some(WhatsAppChannel::new(config, store.clone()).unwrap()));
+    let channel = WhatsAppChannel::new(config, shop.store.clone()).unwrap();
+    let outbox = Outbox::new(shop.store.clone(), shop.clock.clone(), None, false)
+        .with_whatsapp(Some(channel));
     Shop {
-        _dir: dir,
-        store,
-        clock,
-        engine: Arc::new(engine),
+        shop,
         outbox,
         graph,
     }
 }
 
 fn order() -> PlaceOrder {
-    PlaceOrder {
-        customer: CustomerInfo {
-            phone: Phone::parse("081234567890").unwrap(),
-            name: "Sari Wulandari".into(),
-            email: Some("sari@example.co.id".into()),
-            honorific: Some(Honorific::Bu),
-        },
-        lines: vec![NewOrderLine {
-            sku: Sku::parse("GAMIS").unwrap(),
-            qty: Quantity::new(1).unwrap(),
-        }],
-        payment_method: PaymentMethod::BankTransfer,
-        pay_within: None,
-        actor: Actor::api_token("test"),
-        idempotency: None,
-    }
+    support::order(
+        PaymentMethod::BankTransfer,
+        None,
+        Some("sari@example.co.id"),
+    )
 }
 
 fn inbound(phone_digits: &str, at: Timestamp) -> Value {

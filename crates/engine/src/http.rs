@@ -1,0 +1,72 @@
+//! The HTTP client the outgoing channels (webhooks, WhatsApp) share: rustls with the webpki
+//! roots, HTTP/1.1, a connect timeout, and one call that sends a request within a time limit.
+
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::{HttpConnector, dns::GaiResolver};
+
+use crate::outbox::DeliveryError;
+
+pub(crate) type HttpsClient<R = GaiResolver> =
+    Client<hyper_rustls::HttpsConnector<HttpConnector<R>>, Full<Bytes>>;
+
+/// A client over `http`, which decides how names are resolved.
+pub(crate) fn https_client<R>(mut http: HttpConnector<R>, timeout: Duration) -> HttpsClient<R>
+where
+    R: tower_service::Service<hyper_util::client::legacy::connect::dns::Name>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    R::Response: Iterator<Item = std::net::SocketAddr>,
+    R::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    R::Future: Send,
+{
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(timeout));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Client::builder(hyper_util::rt::TokioExecutor::new()).build(https)
+}
+
+/// Sends `request` and reads the answer whole, within `timeout`. Failing to get an answer at all
+/// is a passing failure; what the answer says is the caller's to judge.
+pub(crate) async fn send<R>(
+    client: &HttpsClient<R>,
+    request: hyper::Request<Full<Bytes>>,
+    timeout: Duration,
+) -> Result<(hyper::StatusCode, Bytes), DeliveryError>
+where
+    R: tower_service::Service<hyper_util::client::legacy::connect::dns::Name>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    R::Response: Iterator<Item = std::net::SocketAddr>,
+    R::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    R::Future: Send,
+{
+    let exchange = async {
+        let response = client
+            .request(request)
+            .await
+            .map_err(|e| DeliveryError::Transient(format!("request failed: {e}")))?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        Ok((status, body))
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| DeliveryError::Transient("timed out".into()))?
+}
