@@ -58,6 +58,11 @@ impl TestStore {
         }
     }
 
+    /// Places an order that must succeed; returns its id.
+    async fn place(&self, request: PlaceOrder) -> OrderId {
+        self.engine.place_order(request).await.unwrap().order.id
+    }
+
     async fn product(&self, sku: &str, stock: i64, price: i64) {
         self.engine
             .put_product(ProductInput {
@@ -199,17 +204,13 @@ async fn full_payment_turns_the_hold_into_a_sale_and_partial_payments_are_kept()
     let t = TestStore::new().await;
     t.product("KOPI", 10, 85_000).await;
     let id = t
-        .engine
-        .place_order(order(
+        .place(order(
             "081234567890",
             &[("KOPI", 2)],
             PaymentMethod::BankTransfer,
             None,
         ))
-        .await
-        .unwrap()
-        .order
-        .id;
+        .await;
     let partial = t
         .engine
         .record_payment(
@@ -254,17 +255,13 @@ async fn cancelling_releases_the_hold_and_later_actions_are_invalid_transitions(
     let t = TestStore::new().await;
     t.product("KOPI", 3, 85_000).await;
     let id = t
-        .engine
-        .place_order(order(
+        .place(order(
             "081234567890",
             &[("KOPI", 3)],
             PaymentMethod::Cod,
             None,
         ))
-        .await
-        .unwrap()
-        .order
-        .id;
+        .await;
     assert_eq!(t.stock("KOPI").await, (3, 3, 0));
     let cancelled = t
         .engine
@@ -483,17 +480,13 @@ async fn a_payment_racing_the_deadline_ends_paid_or_expired_never_both_never_nei
         let t = TestStore::new().await;
         t.product("A", 1, 50_000).await;
         let id = t
-            .engine
-            .place_order(order(
+            .place(order(
                 "081234567890",
                 &[("A", 1)],
                 PaymentMethod::Qris,
                 Some("10s"),
             ))
-            .await
-            .unwrap()
-            .order
-            .id;
+            .await;
         t.clock.advance(SignedDuration::from_secs(10));
         let (engine_a, engine_b) = (t.engine.clone(), t.engine.clone());
         let pay = tokio::spawn(async move {
@@ -530,17 +523,13 @@ async fn an_order_whose_deadline_passed_while_stopped_expires_right_after_start(
     let t = TestStore::new().await;
     t.product("A", 2, 50_000).await;
     let id = t
-        .engine
-        .place_order(order(
+        .place(order(
             "081234567890",
             &[("A", 2)],
             PaymentMethod::Ewallet,
             Some("5m"),
         ))
-        .await
-        .unwrap()
-        .order
-        .id;
+        .await;
     let stopped = t.restart().await;
     stopped.clock.advance(SignedDuration::from_hours(3));
     // The first tick after start is the scheduler's first act.

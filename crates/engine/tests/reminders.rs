@@ -19,12 +19,18 @@ fn order(method: PaymentMethod, within: Option<&str>) -> PlaceOrder {
 }
 
 trait Steps {
+    async fn place(&self, request: PlaceOrder) -> lunas_core::OrderId;
     async fn advance(&self, by: SignedDuration);
     async fn messages(&self, id: lunas_core::OrderId) -> Vec<Message>;
     async fn kinds(&self, id: lunas_core::OrderId) -> Vec<MessageKind>;
 }
 
 impl Steps for Shop {
+    /// Places an order that must succeed; returns its id.
+    async fn place(&self, request: PlaceOrder) -> lunas_core::OrderId {
+        self.engine.place_order(request).await.unwrap().order.id
+    }
+
     /// Moves the clock and runs the scheduler's steps until nothing is due.
     async fn advance(&self, by: SignedDuration) {
         self.clock.advance(by);
@@ -47,13 +53,7 @@ impl Steps for Shop {
 #[tokio::test]
 async fn an_unpaid_order_gets_exactly_the_configured_reminders_in_order_then_the_release_notice() {
     let shop = shop(|_| {}).await;
-    let id = shop
-        .engine
-        .place_order(order(PaymentMethod::BankTransfer, None))
-        .await
-        .unwrap()
-        .order
-        .id;
+    let id = shop.place(order(PaymentMethod::BankTransfer, None)).await;
     assert_eq!(shop.kinds(id).await, [MessageKind::OrderReceived]);
 
     // Default cadence for a 24 h transfer placed at 10:00 WIB: 12:00, 00:00 (quiet → 08:00), 08:00
@@ -130,13 +130,7 @@ async fn an_unpaid_order_gets_exactly_the_configured_reminders_in_order_then_the
 #[tokio::test]
 async fn paying_after_the_first_reminder_cancels_the_rest() {
     let shop = shop(|_| {}).await;
-    let id = shop
-        .engine
-        .place_order(order(PaymentMethod::BankTransfer, None))
-        .await
-        .unwrap()
-        .order
-        .id;
+    let id = shop.place(order(PaymentMethod::BankTransfer, None)).await;
     shop.advance(SignedDuration::from_hours(2)).await;
     assert_eq!(
         shop.kinds(id).await,
@@ -170,13 +164,7 @@ async fn paying_after_the_first_reminder_cancels_the_rest() {
 #[tokio::test]
 async fn a_partial_payment_keeps_the_reminders_going_for_the_balance() {
     let shop = shop(|_| {}).await;
-    let id = shop
-        .engine
-        .place_order(order(PaymentMethod::BankTransfer, None))
-        .await
-        .unwrap()
-        .order
-        .id;
+    let id = shop.place(order(PaymentMethod::BankTransfer, None)).await;
     shop.engine
         .record_payment(
             id,
@@ -198,13 +186,7 @@ async fn a_partial_payment_keeps_the_reminders_going_for_the_balance() {
 #[tokio::test]
 async fn cancelling_sends_the_cancellation_and_stops_reminders() {
     let shop = shop(|_| {}).await;
-    let id = shop
-        .engine
-        .place_order(order(PaymentMethod::Qris, None))
-        .await
-        .unwrap()
-        .order
-        .id;
+    let id = shop.place(order(PaymentMethod::Qris, None)).await;
     shop.engine
         .cancel_order(id, "salah ukuran".into(), Actor::api_token("test"))
         .await
@@ -225,13 +207,7 @@ async fn cancelling_sends_the_cancellation_and_stops_reminders() {
 #[tokio::test]
 async fn a_buyer_who_opted_out_gets_no_reminders_but_still_gets_lifecycle_messages() {
     let shop = shop(|_| {}).await;
-    let first = shop
-        .engine
-        .place_order(order(PaymentMethod::BankTransfer, None))
-        .await
-        .unwrap()
-        .order
-        .id;
+    let first = shop.place(order(PaymentMethod::BankTransfer, None)).await;
     shop.engine
         .set_no_reminders(Phone::parse("+62 812-3456-7890").unwrap(), true)
         .await
@@ -250,13 +226,7 @@ async fn switched_off_lifecycle_messages_are_not_written() {
         s.messages.hold_released = false;
     })
     .await;
-    let id = shop
-        .engine
-        .place_order(order(PaymentMethod::Qris, Some("10m")))
-        .await
-        .unwrap()
-        .order
-        .id;
+    let id = shop.place(order(PaymentMethod::Qris, Some("10m"))).await;
     shop.advance(SignedDuration::from_mins(10)).await;
     assert!(
         shop.kinds(id).await.is_empty(),
@@ -273,13 +243,7 @@ async fn live_sale_windows_in_seconds_get_their_reminders_in_seconds() {
         .unwrap();
     })
     .await;
-    let id = shop
-        .engine
-        .place_order(order(PaymentMethod::Qris, Some("30s")))
-        .await
-        .unwrap()
-        .order
-        .id;
+    let id = shop.place(order(PaymentMethod::Qris, Some("30s"))).await;
     shop.advance(SignedDuration::from_secs(10)).await;
     shop.advance(SignedDuration::from_secs(15)).await;
     assert_eq!(
@@ -300,13 +264,7 @@ async fn live_sale_windows_in_seconds_get_their_reminders_in_seconds() {
 #[tokio::test]
 async fn staff_work_the_manual_whatsapp_queue() {
     let shop = shop(|_| {}).await;
-    let id = shop
-        .engine
-        .place_order(order(PaymentMethod::BankTransfer, None))
-        .await
-        .unwrap()
-        .order
-        .id;
+    let id = shop.place(order(PaymentMethod::BankTransfer, None)).await;
     let queue = shop.engine.manual_queue(50).await.unwrap();
     assert_eq!(queue.len(), 1);
     let sent = shop
@@ -335,13 +293,7 @@ async fn staff_work_the_manual_whatsapp_queue() {
 #[tokio::test]
 async fn a_reminder_not_yet_delivered_is_withdrawn_when_the_order_is_paid() {
     let shop = shop(|_| {}).await;
-    let id = shop
-        .engine
-        .place_order(order(PaymentMethod::BankTransfer, None))
-        .await
-        .unwrap()
-        .order
-        .id;
+    let id = shop.place(order(PaymentMethod::BankTransfer, None)).await;
     shop.advance(SignedDuration::from_hours(2)).await;
     // The reminder waits in the manual queue; the buyer pays before staff send it.
     assert_eq!(shop.engine.manual_queue(10).await.unwrap().len(), 2);
