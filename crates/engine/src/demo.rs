@@ -104,6 +104,14 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
     let start = real_now - SignedDuration::from_hours(50);
     let clock = Arc::new(ManualClock::new(start));
     let engine = Engine::new(store.clone(), clock.clone()).await?;
+    let mut settings = (*engine.settings()).clone();
+    settings.store_name = "Razha & Co".to_owned();
+    settings.bank_accounts = vec![lunas_core::messages::BankAccount {
+        bank: "BCA".to_owned(),
+        number: "0231 5567 89".to_owned(),
+        holder: "Muri Handayani".to_owned(),
+    }];
+    engine.put_settings(settings).await?;
     for (sku, name, price, stock) in PRODUCTS {
         engine
             .put_product(ProductInput {
