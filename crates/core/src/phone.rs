@@ -38,10 +38,10 @@ impl Phone {
         }
         // `62812…` without the plus is how many buyers copy their own number out of WhatsApp.
         // libphonenumber reads it as a national number, so try it once more as international.
-        if raw.starts_with("62") {
-            if let Some(phone) = parse_valid(&format!("+{raw}")) {
-                return Ok(phone);
-            }
+        if raw.starts_with("62")
+            && let Some(phone) = parse_valid(&format!("+{raw}"))
+        {
+            return Ok(phone);
         }
         Err(PhoneError::Invalid)
     }

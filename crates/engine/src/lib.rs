@@ -266,10 +266,10 @@ impl Engine {
                 messaging,
             })
             .await??;
-        if let Some(due) = pay_by {
-            if due.as_millisecond() < self.next_wake_ms.load(Ordering::Acquire) {
-                self.wake.notify_one();
-            }
+        if let Some(due) = pay_by
+            && due.as_millisecond() < self.next_wake_ms.load(Ordering::Acquire)
+        {
+            self.wake.notify_one();
         }
         Ok(placed)
     }

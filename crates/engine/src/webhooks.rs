@@ -93,12 +93,13 @@ pub fn validate_url(raw: &str, allow_private: bool) -> Result<url::Url, WebhookU
         Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
         Some(url::Host::Domain(_)) => None,
     };
-    if let Some(ip) = ip {
-        if !allow_private && !is_public(ip) {
-            return Err(WebhookUrlError(format!(
-                "{ip} is not a public address; webhooks may not reach private networks"
-            )));
-        }
+    if let Some(ip) = ip
+        && !allow_private
+        && !is_public(ip)
+    {
+        return Err(WebhookUrlError(format!(
+            "{ip} is not a public address; webhooks may not reach private networks"
+        )));
     }
     Ok(url)
 }
