@@ -9,14 +9,13 @@ ALTER TABLE timers ADD COLUMN ordinal INTEGER;
 -- A message is written in the same transaction as the change that causes it. Its id is stable
 -- and sent along with it, so a receiver can drop duplicates.
 CREATE TABLE messages (
-    id              TEXT PRIMARY KEY,             -- msg_<32 hex>
+    id              TEXT PRIMARY KEY,             -- msg_<ms since epoch, 12 hex><64 random bits, 16 hex>
     order_id        INTEGER NOT NULL REFERENCES orders (id),
     kind            TEXT NOT NULL,                -- reminder, order_received, payment_received, hold_released, cancelled
     channel         TEXT NOT NULL,                -- manual_whatsapp (more channels later)
     recipient       TEXT NOT NULL,                -- E.164 phone, or email address
     subject         TEXT,
     body            TEXT NOT NULL,
-    link            TEXT,                         -- for manual WhatsApp: the wa.me link with the text
     status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'dead')),
     attempts        INTEGER NOT NULL DEFAULT 0,
     last_error      TEXT,

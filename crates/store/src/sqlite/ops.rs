@@ -933,11 +933,10 @@ fn enqueue_with(
         .email
         .as_deref()
         .filter(|_| messaging.email_available && messaging.settings.channels.email);
-    let (channel, recipient, subject, link) = match email.filter(|_| !whatsapp) {
+    let (channel, recipient, subject) = match email.filter(|_| !whatsapp) {
         None if whatsapp => (
             crate::CHANNEL_WHATSAPP,
             order.customer.phone.as_str().to_owned(),
-            None,
             None,
         ),
         Some(address) => (
@@ -948,48 +947,31 @@ fn enqueue_with(
                 order.id,
                 messaging.settings.language,
             )),
+        ),
+        None => (
+            CHANNEL_MANUAL_WHATSAPP,
+            order.customer.phone.as_str().to_owned(),
             None,
         ),
-        None => {
-            let phone = order.customer.phone.as_str();
-            (
-                CHANNEL_MANUAL_WHATSAPP,
-                phone.to_owned(),
-                None,
-                Some(wa_me_link(phone, &body)),
-            )
-        }
     };
-    let mut id = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut id);
+    let id = new_message_id(now_ms);
     conn.prepare_cached(
-        "INSERT INTO messages (id, order_id, kind, channel, recipient, subject, body, link, status, last_error,
-                               created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO messages (id, order_id, kind, channel, recipient, subject, body, status, last_error, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
-        format!("msg_{}", hex::encode(id)),
+        id,
         order.id.0,
         kind.as_str(),
         channel,
         recipient,
         subject,
         body,
-        link,
         status.as_str(),
         error,
         now_ms
     ])?;
-    enqueue_webhooks(
-        conn,
-        order,
-        kind,
-        &format!("msg_{}", hex::encode(id)),
-        channel,
-        &recipient,
-        &body,
-        now_ms,
-    )
+    enqueue_webhooks(conn, order, kind, &id, channel, &recipient, &body, now_ms)
 }
 
 /// Writes one webhook delivery per endpoint for a message to a buyer, so the seller's own systems
@@ -1033,10 +1015,8 @@ fn enqueue_webhooks(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
     )?;
     for endpoint in endpoints {
-        let mut id = [0u8; 16];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut id);
         insert.execute(params![
-            format!("msg_{}", hex::encode(id)),
+            new_message_id(now_ms),
             order.id.0,
             kind.as_str(),
             crate::CHANNEL_WEBHOOK,
@@ -1048,28 +1028,33 @@ fn enqueue_webhooks(
     Ok(())
 }
 
-const MESSAGE_COLUMNS: &str = "id, order_id, kind, channel, recipient, subject, body, link, status, attempts, last_error, created_at, sent_at, sent_by, variant";
+const MESSAGE_COLUMNS: &str = "id, order_id, kind, channel, recipient, subject, body, variant, status, attempts, last_error, created_at, sent_at, sent_by";
 
 fn read_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
     let kind: String = row.get(2)?;
     let status: String = row.get(8)?;
     let sent_at: Option<i64> = row.get(12)?;
+    let channel: String = row.get(3)?;
+    let recipient: String = row.get(4)?;
+    let body: String = row.get(6)?;
+    // The wa.me link is derived, not stored: it is the body again, three times longer.
+    let link = (channel == CHANNEL_MANUAL_WHATSAPP).then(|| wa_me_link(&recipient, &body));
     Ok(Message {
         id: row.get(0)?,
         order_id: OrderId(row.get(1)?),
         kind: MessageKind::parse(&kind).ok_or_else(|| corrupt("message kind", &kind))?,
-        channel: row.get(3)?,
-        recipient: row.get(4)?,
+        channel,
+        recipient,
         subject: row.get(5)?,
-        body: row.get(6)?,
-        link: row.get(7)?,
+        body,
+        link,
+        variant: row.get(7)?,
         status: MessageStatus::parse(&status).ok_or_else(|| corrupt("message status", &status))?,
         attempts: row.get(9)?,
         last_error: row.get(10)?,
         created_at: timestamp(row.get(11)?)?,
         sent_at: sent_at.map(timestamp).transpose()?,
         sent_by: row.get(13)?,
-        variant: row.get(14)?,
     })
 }
 
@@ -1266,21 +1251,13 @@ impl Sqlite {
                          WHERE id = ?1 AND status IN ('pending', 'failed')",
                     )?
                     .execute(params![id, millis(now), variant])?,
-                crate::Delivery::Manual { reason } => {
-                    let body: Option<(String, String)> = conn
-                        .prepare_cached("SELECT body, recipient FROM messages WHERE id = ?1")?
-                        .query_row([&id], |row| Ok((row.get(0)?, row.get(1)?)))
-                        .optional()?;
-                    let Some((body, phone)) = body else {
-                        return Ok(Ok(()));
-                    };
-                    conn.prepare_cached(
-                        "UPDATE messages SET channel = ?2, status = 'pending', link = ?3, last_error = ?4,
+                crate::Delivery::Manual { reason } => conn
+                    .prepare_cached(
+                        "UPDATE messages SET channel = ?2, status = 'pending', last_error = ?3,
                              attempts = attempts + 1, next_attempt_at = NULL
                          WHERE id = ?1 AND status IN ('pending', 'failed')",
                     )?
-                    .execute(params![id, CHANNEL_MANUAL_WHATSAPP, wa_me_link(&phone, &body), reason])?
-                }
+                    .execute(params![id, CHANNEL_MANUAL_WHATSAPP, reason])?,
                 crate::Delivery::Retry { error, next_attempt_at } => conn
                     .prepare_cached(
                         "UPDATE messages SET status = 'failed', attempts = attempts + 1, last_error = ?2,
@@ -1395,4 +1372,12 @@ impl Sqlite {
         })
         .await
     }
+}
+
+/// A message id: `msg_`, the creation time in milliseconds (hex, so ids sort by time and new ones
+/// land at the end of the index), and 64 random bits.
+fn new_message_id(now_ms: i64) -> String {
+    let mut random = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
+    format!("msg_{:012x}{}", now_ms.max(0), hex::encode(random))
 }
