@@ -74,7 +74,7 @@ fn raw_peer(path: &std::path::Path, count: usize) -> anyhow::Result<f64> {
          CREATE TABLE order_items (order_id INTEGER NOT NULL, line INTEGER NOT NULL, sku TEXT NOT NULL,
              name TEXT NOT NULL, unit_price INTEGER NOT NULL, qty INTEGER NOT NULL, hold TEXT NOT NULL,
              PRIMARY KEY (order_id, line)) WITHOUT ROWID;
-         CREATE INDEX order_items_held_by_sku ON order_items (sku) WHERE hold = 'held';
+
          CREATE TABLE order_events (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, at INTEGER NOT NULL,
              actor TEXT NOT NULL, from_status TEXT, to_status TEXT NOT NULL, reason TEXT);
          CREATE INDEX order_events_by_order ON order_events (order_id, id);

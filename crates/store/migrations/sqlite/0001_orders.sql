@@ -50,7 +50,6 @@ CREATE TABLE order_items (
     hold       TEXT NOT NULL CHECK (hold IN ('held', 'released', 'converted')),
     PRIMARY KEY (order_id, line)
 ) WITHOUT ROWID;
-CREATE INDEX order_items_held_by_sku ON order_items (sku) WHERE hold = 'held';
 
 CREATE TABLE payments (
     id          INTEGER PRIMARY KEY,
