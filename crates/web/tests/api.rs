@@ -246,6 +246,14 @@ async fn products_read_back_with_what_is_held_and_available() {
         app.get("/api/v1/products/NOPE").await.status,
         StatusCode::NOT_FOUND
     );
+    let tipped = app
+        .send(Method::PUT, "/api/v1/products/KOPI", Some(json!({"name": "Kopi Gayo", "price": 85000, "stock": 3, "tips": "  Seduh dengan air 92°C. "}).to_string()), &[])
+        .await;
+    assert_eq!(tipped.body["tips"], "Seduh dengan air 92°C.");
+    assert_eq!(
+        app.get("/api/v1/products/KOPI").await.body["tips"],
+        "Seduh dengan air 92°C."
+    );
     let list = app.get("/api/v1/products?limit=1").await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
 }
@@ -591,6 +599,10 @@ async fn bad_input_gets_a_stable_code_and_writes_nothing() {
             json!({"name": "A", "price": "mahal", "stock": 1}),
             "invalid_request",
         ),
+        (
+            json!({"name": "A", "price": 1, "stock": 1, "tips": "x".repeat(501)}),
+            "invalid_tips",
+        ),
     ];
     for (body, code) in product_cases {
         let reply = app
@@ -726,6 +738,32 @@ async fn settings_change_the_deadline_of_new_orders() {
     assert_eq!(
         app.get("/api/v1/settings").await.body["timezone"],
         "Asia/Jakarta"
+    );
+    // A value set earlier survives a later patch of another field.
+    let named = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings",
+            Some(json!({"store_name": "Razha & Co"}).to_string()),
+            &[],
+        )
+        .await;
+    assert_eq!(named.body["payment_windows"]["bank_transfer"], "2h");
+    assert_eq!(named.body["reminders"]["bank_transfer"]["max_count"], 1);
+    for not_an_object in [json!([]), json!("x"), json!(null)] {
+        let refused = app
+            .send(
+                Method::PUT,
+                "/api/v1/settings",
+                Some(not_an_object.to_string()),
+                &[],
+            )
+            .await;
+        assert_eq!(refused.code(), "invalid_settings", "{not_an_object}");
+    }
+    assert_eq!(
+        app.get("/api/v1/settings").await.body["store_name"],
+        "Razha & Co"
     );
     let no_quiet = app
         .send(
