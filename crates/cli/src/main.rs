@@ -160,11 +160,20 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .with_webhooks_allow_private(config.webhooks_allow_private)
             .with_whatsapp(whatsapp.is_some()),
     );
-    match &config.smtp {
-        Some(smtp) => tracing::info!(from = %smtp.from, "email to buyers: on"),
-        None => tracing::info!(
-            "email to buyers: off (set LUNAS_SMTP_URL and LUNAS_SMTP_FROM); messages go to the manual WhatsApp queue"
+    // Say which channels carry messages to buyers, never with their secrets.
+    match (&config.whatsapp, &config.smtp) {
+        (Some(whatsapp), _) => {
+            tracing::info!(phone_number_id = %whatsapp.phone_number_id, "messages to buyers: WhatsApp Cloud API")
+        }
+        (None, Some(smtp)) => {
+            tracing::info!(from = %smtp.from, "messages to buyers: email for buyers with an address, else the manual WhatsApp queue")
+        }
+        (None, None) => tracing::info!(
+            "messages to buyers: the manual WhatsApp queue (set LUNAS_WHATSAPP_* or LUNAS_SMTP_* for automatic sending)"
         ),
+    }
+    if config.whatsapp_inbound.is_some() {
+        tracing::info!("receiving WhatsApp webhooks at /webhooks/whatsapp");
     }
     let outbox = Arc::new(
         Outbox::new(store.clone(), clock, email, config.webhooks_allow_private)
