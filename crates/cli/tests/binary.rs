@@ -246,3 +246,106 @@ fn bad_database_urls_and_token_names_are_refused_clearly() {
         .unwrap();
     assert!(!empty_name.status.success());
 }
+
+#[path = "../../engine/tests/support/python.rs"]
+mod python;
+
+#[test]
+fn serve_sends_email_to_buyers_through_the_configured_smtp_server() {
+    // A real SMTP server that writes what it accepts, decoded, as JSON.
+    let outbox_dir = tempfile::tempdir().unwrap();
+    let smtp_port = free_port();
+    let mut smtp = Command::new(python::python())
+        .arg(python::peers_dir().join("smtp_peer.py"))
+        .args([
+            smtp_port.to_string(),
+            outbox_dir.path().display().to_string(),
+            "accept".to_owned(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(smtp.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(ready.trim(), "ready");
+    let _smtp = Server(smtp);
+
+    let dir = tempfile::tempdir().unwrap();
+    let created = Command::new(LUNAS)
+        .args(["token", "create", "--db", &db_url(&dir), "--name", "toko"])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(created.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned();
+    let port = free_port();
+    let child = Command::new(LUNAS)
+        .args([
+            "serve",
+            "--db",
+            &db_url(&dir),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("LUNAS_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
+        .env("LUNAS_SMTP_FROM", "Toko Kami <toko@example.co.id>")
+        .env("LUNAS_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "lunas serve did not start"
+        );
+        std::thread::yield_now();
+    }
+    http(
+        port,
+        "PUT",
+        "/api/v1/products/KOPI",
+        Some(&token),
+        Some(r#"{"name":"Kopi Gayo 250 g","price":85000,"stock":5}"#),
+    );
+    let order = r#"{"customer":{"phone":"0812-3456-7890","name":"Sari Wulandari","email":"sari@example.co.id","honorific":"bu"},"items":[{"sku":"KOPI","qty":2}],"payment_method":"bank_transfer"}"#;
+    let (status, body) = http(port, "POST", "/api/v1/orders", Some(&token), Some(order));
+    assert_eq!(status, 201, "{body}");
+
+    // The sender looks for due messages every second; wait (bounded) for the email to arrive.
+    let received = loop {
+        let found: Vec<_> = std::fs::read_dir(outbox_dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .collect();
+        if let Some(entry) = found.first() {
+            break serde_json::from_str::<serde_json::Value>(
+                &std::fs::read_to_string(entry.path()).unwrap(),
+            )
+            .unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no email arrived"
+        );
+        std::thread::yield_now();
+    };
+    assert_eq!(received["to"], serde_json::json!(["sari@example.co.id"]));
+    assert_eq!(received["subject"], "Pesanan diterima #1");
+    let text = received["body"].as_str().unwrap();
+    assert!(
+        text.starts_with("Halo Bu Sari") && text.contains("Rp170.000"),
+        "{text}"
+    );
+    let (_, messages) = http(port, "GET", "/api/v1/orders/1/messages", Some(&token), None);
+    let messages: serde_json::Value = serde_json::from_str(&messages).unwrap();
+    assert_eq!(messages[0]["channel"], "email");
+}

@@ -40,6 +40,11 @@ pub fn python() -> PathBuf {
         .clone()
 }
 
+/// `crates/engine/tests/peers`, also when this file is used by another crate's tests.
 pub fn peers_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
+    let crates = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("crates/")
+        .to_owned();
+    crates.join("engine/tests/peers")
 }
