@@ -493,9 +493,7 @@ impl Composer {
     /// Compiles the store's templates (its overrides, else the defaults of its language) and
     /// renders each against a sample order, so that none can fail later.
     pub fn new(settings: &Settings) -> Result<Composer, TemplateError> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        let mut env = sandbox();
         let language = settings.language;
         let overrides = match language {
             Language::Indonesian => &settings.templates.id,
@@ -553,37 +551,40 @@ impl Composer {
     }
 
     fn render_named(&self, name: &str, context: &MessageContext) -> Result<String, TemplateError> {
-        let template = self.env.get_template(name).map_err(|e| TemplateError {
-            name: name.to_owned(),
-            detail: e.to_string(),
-        })?;
-        template
-            .render(minijinja::value::Serde(context))
-            .map(|s| s.trim().to_owned())
-            .map_err(|e| TemplateError {
-                name: name.to_owned(),
-                detail: describe(&e),
-            })
+        render_in(&self.env, name, context)
     }
 
     /// Renders an arbitrary template source against `context`, for previews of unsaved templates.
     pub fn preview(source: &str, context: &MessageContext) -> Result<String, TemplateError> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        let mut env = sandbox();
         add(&mut env, "preview".to_owned(), source.to_owned())?;
-        let template = env.get_template("preview").map_err(|e| TemplateError {
-            name: "preview".into(),
-            detail: e.to_string(),
-        })?;
-        template
-            .render(minijinja::value::Serde(context))
-            .map(|s| s.trim().to_owned())
-            .map_err(|e| TemplateError {
-                name: "preview".into(),
-                detail: describe(&e),
-            })
+        render_in(&env, "preview", context)
     }
+}
+
+/// The environment every template runs in: undefined variables are errors, and nothing is
+/// escaped (messages are plain text, never HTML).
+fn sandbox() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env
+}
+
+fn render_in(
+    env: &Environment<'static>,
+    name: &str,
+    context: &MessageContext,
+) -> Result<String, TemplateError> {
+    let error = |detail: String| TemplateError {
+        name: name.to_owned(),
+        detail,
+    };
+    let template = env.get_template(name).map_err(|e| error(e.to_string()))?;
+    template
+        .render(minijinja::value::Serde(context))
+        .map(|s| s.trim().to_owned())
+        .map_err(|e| error(describe(&e)))
 }
 
 fn add(env: &mut Environment<'static>, name: String, source: String) -> Result<(), TemplateError> {
