@@ -20,7 +20,7 @@ pub use url::DatabaseUrl;
 
 use std::sync::Arc;
 
-use lunas_core::{Actor, Money, Order, OrderId, OrderStatus, Phone, Settings, Sku, Timestamp};
+use lunas_core::{Actor, Order, OrderId, OrderStatus, Phone, Settings, Sku, Timestamp};
 
 /// Errors of the storage layer itself, the same whatever the backend.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -292,15 +292,4 @@ impl Store {
     pub async fn totals(&self) -> Result<Totals, StoreError> {
         self.backend.totals().await
     }
-}
-
-/// Sums money without overflow, for reports; amounts are bounded so this never saturates in
-/// practice.
-pub fn sum_money(amounts: impl IntoIterator<Item = Money>) -> Money {
-    Money::from_stored(
-        amounts
-            .into_iter()
-            .map(Money::minor_units)
-            .fold(0i64, i64::saturating_add),
-    )
 }
