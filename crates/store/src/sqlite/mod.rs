@@ -181,6 +181,13 @@ fn open_writer(
         .map_err(|e| map_error(&e))?;
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(|e| map_error(&e))?;
+    // The savepoints of the careful timer path keep their undo pages in memory, and a larger page
+    // cache keeps the hot parts of the indexes the writer touches in memory (64 MiB at most;
+    // pages are allocated only as they are used).
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(|e| map_error(&e))?;
+    conn.pragma_update(None, "cache_size", -65_536)
+        .map_err(|e| map_error(&e))?;
     conn.set_prepared_statement_cache_capacity(64);
     let version_at_open = if options.migrate {
         schema::migrate(&conn)?.0
