@@ -626,3 +626,30 @@ fn rusqlite_free_version_bump(path: &std::path::Path) -> std::fs::File {
     file.sync_all().unwrap();
     file
 }
+
+#[tokio::test]
+async fn idempotency_keys_are_forgotten_after_24_hours() {
+    let t = TestStore::new().await;
+    t.product("A", 10, 10_000).await;
+    let keyed = |qty: i64, hash: &str| {
+        let mut request = order("081234567890", &[("A", qty)], PaymentMethod::Cod, None);
+        request.idempotency = Some(IdempotencyKey {
+            scope: "test".into(),
+            key: "k-24h".into(),
+            request_hash: hash.into(),
+        });
+        request
+    };
+    t.engine.place_order(keyed(1, "first")).await.unwrap();
+    t.clock.advance(SignedDuration::from_hours(23));
+    t.engine.tick().await.unwrap();
+    assert!(matches!(
+        t.engine.place_order(keyed(2, "second")).await,
+        Err(Error::Place(PlaceError::IdempotencyKeyReused))
+    ));
+    t.clock.advance(SignedDuration::from_hours(2));
+    t.engine.tick().await.unwrap();
+    let again = t.engine.place_order(keyed(2, "second")).await.unwrap();
+    assert!(!again.replayed, "after 24 hours the key is new again");
+    assert_eq!(t.store.totals().await.unwrap().orders, 2);
+}
