@@ -199,3 +199,28 @@ async fn a_message_taken_by_a_process_that_died_is_sent_after_its_lease_exactly_
     assert_eq!(received[0]["message_id"], format!("<{}@lunas>", message.id));
     assert_eq!(message.kind, MessageKind::OrderReceived);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mail_server_that_is_down_delays_messages_and_never_blocks_orders() {
+    let shop = shop().await;
+    let closed_port = support::free_port();
+    let down = outbox(&shop, closed_port);
+    for _ in 0..3 {
+        shop.engine
+            .place_order(order(Some("sari@example.co.id")))
+            .await
+            .unwrap();
+    }
+    let outcome = down.tick().await.unwrap();
+    assert_eq!((outcome.sent, outcome.retried, outcome.dead), (0, 3, 0));
+    assert_eq!(
+        shop.store.totals().await.unwrap().orders,
+        3,
+        "every order was placed"
+    );
+    // The server comes back: after the backoff everything goes out, nothing lost.
+    let (peer, port) = smtp_peer("accept");
+    shop.clock.advance(SignedDuration::from_secs(40));
+    assert_eq!(outbox(&shop, port).tick().await.unwrap().sent, 3);
+    assert_eq!(peer.received().len(), 3);
+}
