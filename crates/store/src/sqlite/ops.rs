@@ -449,6 +449,7 @@ fn place_order(conn: &Connection, new: NewOrder) -> rusqlite::Result<Result<Plac
     // refused order leaves nothing to undo.
     let now = millis(new.placed_at);
     let mut items = Vec::with_capacity(new.lines.len());
+    let mut tips = Vec::with_capacity(new.lines.len());
     let mut total = Money::ZERO;
     for line in &new.lines {
         let qty = line.qty.units();
@@ -471,6 +472,7 @@ fn place_order(conn: &Connection, new: NewOrder) -> rusqlite::Result<Result<Plac
         total = total
             .checked_add(line_total)
             .expect("order size is bounded");
+        tips.push(product.tips);
         items.push(OrderItem {
             sku: line.sku.clone(),
             name: product.name,
@@ -583,12 +585,15 @@ fn place_order(conn: &Connection, new: NewOrder) -> rusqlite::Result<Result<Plac
         )?
         .execute(params![key.scope, key.key, key.request_hash, id.0, response, now])?;
     }
-    enqueue(
+    // The products' tips were read with their stock above; no need to read them again.
+    enqueue_with(
         conn,
         &new.messaging,
         MessageKind::OrderReceived,
         None,
+        0,
         &order,
+        Some(tips),
         now,
     )?;
     Ok(Ok(Placed {
@@ -934,6 +939,7 @@ fn send_reminder(
         step,
         ordinal,
         &order,
+        None,
         millis(now),
     )
 }
@@ -947,9 +953,10 @@ fn enqueue(
     order: &Order,
     now_ms: i64,
 ) -> rusqlite::Result<()> {
-    enqueue_with(conn, messaging, kind, step, 0, order, now_ms)
+    enqueue_with(conn, messaging, kind, step, 0, order, None, now_ms)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn enqueue_with(
     conn: &Connection,
     messaging: &Messaging,
@@ -957,19 +964,26 @@ fn enqueue_with(
     step: Option<(lunas_core::PaymentMethod, usize)>,
     reminder_number: usize,
     order: &Order,
+    known_tips: Option<Vec<Option<String>>>,
     now_ms: i64,
 ) -> rusqlite::Result<()> {
     if !messaging.settings.messages.enabled(kind) {
         return Ok(());
     }
-    let mut tips_statement = conn.prepare_cached("SELECT tips FROM products WHERE sku = ?1")?;
-    let mut tips = Vec::with_capacity(order.items.len());
-    for item in &order.items {
-        let tip: Option<Option<String>> = tips_statement
-            .query_row([item.sku.as_str()], |row| row.get(0))
-            .optional()?;
-        tips.push(tip.flatten());
-    }
+    let tips = match known_tips {
+        Some(tips) => tips,
+        None => {
+            let mut statement = conn.prepare_cached("SELECT tips FROM products WHERE sku = ?1")?;
+            let mut tips = Vec::with_capacity(order.items.len());
+            for item in &order.items {
+                let tip: Option<Option<String>> = statement
+                    .query_row([item.sku.as_str()], |row| row.get(0))
+                    .optional()?;
+                tips.push(tip.flatten());
+            }
+            tips
+        }
+    };
     let context = MessageContext::new(order, &tips, &messaging.settings, reminder_number);
     // Templates are checked when saved, so rendering does not fail; if it ever did, the message is
     // kept as dead with the reason rather than lost or allowed to block the order.
