@@ -37,20 +37,13 @@ where
 
 /// Sends `request` and reads the answer whole, within `timeout`. Failing to get an answer at all
 /// is a passing failure; what the answer says is the caller's to judge.
-pub(crate) async fn send<R>(
-    client: &HttpsClient<R>,
+pub(crate) async fn send<C>(
+    client: &Client<C, Full<Bytes>>,
     request: hyper::Request<Full<Bytes>>,
     timeout: Duration,
 ) -> Result<(hyper::StatusCode, Bytes), DeliveryError>
 where
-    R: tower_service::Service<hyper_util::client::legacy::connect::dns::Name>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    R::Response: Iterator<Item = std::net::SocketAddr>,
-    R::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    R::Future: Send,
+    C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
 {
     let exchange = async {
         let response = client

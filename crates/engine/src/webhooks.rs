@@ -194,6 +194,9 @@ impl WebhookChannel {
         let endpoint = self.endpoint(&message.recipient).await?;
         let url = validate_url(&endpoint.url, self.allow_private)
             .map_err(|e| DeliveryError::Permanent(e.0))?;
+        // Resolving here as well as in the connector tells a host that only ever points inward
+        // (dead at once, with a clear reason) from a passing connection failure (retried); the
+        // connector's own check still catches a name that changes its answer in between.
         if let Some(host) = url
             .host_str()
             .filter(|_| matches!(url.host(), Some(url::Host::Domain(_))))
