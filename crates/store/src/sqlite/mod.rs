@@ -127,6 +127,21 @@ impl Sqlite {
             .map_err(|_| StoreError::Internal("the writer stopped before answering".into()))?
     }
 
+    /// `write` for an operation that has no verdict of its own: it either succeeds or fails with
+    /// a storage error.
+    pub(crate) async fn write_always<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        match self
+            .write(move |conn| f(conn).map(Ok::<T, std::convert::Infallible>))
+            .await?
+        {
+            Ok(value) => Ok(value),
+            Err(never) => match never {},
+        }
+    }
+
     /// Runs `f` on a read-only connection inside one read transaction (a consistent snapshot).
     pub(crate) async fn read<T: Send + 'static>(
         &self,

@@ -234,22 +234,15 @@ impl Sqlite {
         // is pushed back and the others still fire.
         let fast = {
             let messaging = messaging.clone();
-            self.write(move |conn| {
-                fire_due_timers(conn, now, limit, &messaging, false)
-                    .map(Ok::<_, std::convert::Infallible>)
-            })
-            .await
+            self.write_always(move |conn| fire_due_timers(conn, now, limit, &messaging, false))
+                .await
         };
         match fast {
-            Ok(fired) => Ok(fired.unwrap_or_else(|never| match never {})),
+            Ok(fired) => Ok(fired),
             Err(StoreError::Internal(detail)) => {
                 tracing::warn!(%detail, "a timer failed; firing this batch one timer at a time");
-                self.write(move |conn| {
-                    fire_due_timers(conn, now, limit, &messaging, true)
-                        .map(Ok::<_, std::convert::Infallible>)
-                })
-                .await
-                .map(|r| r.unwrap_or_else(|never| match never {}))
+                self.write_always(move |conn| fire_due_timers(conn, now, limit, &messaging, true))
+                    .await
             }
             Err(other) => Err(other),
         }
@@ -271,17 +264,16 @@ impl Sqlite {
         before: Timestamp,
         limit: usize,
     ) -> Result<usize, StoreError> {
-        self.write(move |conn| {
+        self.write_always(move |conn| {
             let pruned = conn
                 .prepare_cached(
                     "DELETE FROM idempotency_keys WHERE (scope, key) IN (
                          SELECT scope, key FROM idempotency_keys WHERE created_at < ?1 LIMIT ?2)",
                 )?
                 .execute(params![millis(before), limit as i64])?;
-            Ok(Ok::<_, std::convert::Infallible>(pruned))
+            Ok(pruned)
         })
         .await
-        .map(|r| r.unwrap_or_else(|never| match never {}))
     }
 
     pub(crate) async fn create_api_token(
@@ -290,15 +282,14 @@ impl Sqlite {
         token_hash: String,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.write(move |conn| {
+        self.write_always(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?1, ?2, ?3)",
             )?
             .execute(params![name, token_hash, millis(now)])?;
-            Ok(Ok::<_, std::convert::Infallible>(()))
+            Ok(())
         })
         .await
-        .map(|r| r.unwrap_or_else(|never| match never {}))
     }
 
     pub(crate) async fn api_token_name(
@@ -330,16 +321,15 @@ impl Sqlite {
 
     pub(crate) async fn put_settings(&self, settings: Settings) -> Result<(), StoreError> {
         let raw = serde_json::to_string(&settings).expect("settings always serialise");
-        self.write(move |conn| {
+        self.write_always(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO settings (name, value) VALUES (?1, ?2)
                  ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             )?
             .execute(params![SETTINGS_NAME, raw])?;
-            Ok(Ok::<_, std::convert::Infallible>(()))
+            Ok(())
         })
         .await
-        .map(|r| r.unwrap_or_else(|never| match never {}))
     }
 
     pub(crate) async fn consistency_report(&self) -> Result<Vec<String>, StoreError> {
@@ -1270,7 +1260,7 @@ impl Sqlite {
         lease_until: Timestamp,
         limit: usize,
     ) -> Result<Vec<Message>, StoreError> {
-        self.write(move |conn| {
+        self.write_always(move |conn| {
             let mut claimed = Vec::new();
             let mut select = conn.prepare_cached(&format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages
@@ -1295,10 +1285,9 @@ impl Sqlite {
                     break;
                 }
             }
-            Ok(Ok::<_, std::convert::Infallible>(claimed))
+            Ok(claimed)
         })
         .await
-        .map(|r| r.unwrap_or_else(|never| match never {}))
     }
 
     /// Records what an attempt to deliver a message did. Only a message still pending or failed
@@ -1309,7 +1298,7 @@ impl Sqlite {
         outcome: crate::Delivery,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.write(move |conn| {
+        self.write_always(move |conn| {
             match outcome {
                 crate::Delivery::Sent { variant } => conn
                     .prepare_cached(
@@ -1340,10 +1329,9 @@ impl Sqlite {
                     )?
                     .execute(params![id, error])?,
             };
-            Ok(Ok::<_, std::convert::Infallible>(()))
+            Ok(())
         })
         .await
-        .map(|r| r.unwrap_or_else(|never| match never {}))
     }
 }
 
@@ -1352,13 +1340,12 @@ impl Sqlite {
         &self,
         endpoint: crate::WebhookEndpoint,
     ) -> Result<(), StoreError> {
-        self.write(move |conn| {
+        self.write_always(move |conn| {
             conn.prepare_cached("INSERT INTO webhook_endpoints (id, url, secret, created_at) VALUES (?1, ?2, ?3, ?4)")?
                 .execute(params![endpoint.id, endpoint.url, endpoint.secret, millis(endpoint.created_at)])?;
-            Ok(Ok::<_, std::convert::Infallible>(()))
+            Ok(())
         })
         .await
-        .map(|r| r.unwrap_or_else(|never| match never {}))
     }
 
     pub(crate) async fn webhooks(&self) -> Result<Vec<crate::WebhookEndpoint>, StoreError> {
@@ -1381,14 +1368,13 @@ impl Sqlite {
 
     /// Removes an endpoint; deliveries still queued for it go dead when their turn comes.
     pub(crate) async fn delete_webhook(&self, id: String) -> Result<bool, StoreError> {
-        self.write(move |conn| {
+        self.write_always(move |conn| {
             let deleted = conn
                 .prepare_cached("DELETE FROM webhook_endpoints WHERE id = ?1")?
                 .execute([id])?;
-            Ok(Ok::<_, std::convert::Infallible>(deleted == 1))
+            Ok(deleted == 1)
         })
         .await
-        .map(|r| r.unwrap_or_else(|never| match never {}))
     }
 }
 
@@ -1408,7 +1394,7 @@ impl Sqlite {
         &self,
         inbound: crate::InboundMessage,
     ) -> Result<bool, StoreError> {
-        self.write(move |conn| {
+        self.write_always(move |conn| {
             let at = millis(inbound.received_at);
             let inserted = conn
                 .prepare_cached(
@@ -1420,10 +1406,9 @@ impl Sqlite {
                 "UPDATE customers SET last_inbound_at = MAX(COALESCE(last_inbound_at, 0), ?2) WHERE phone = ?1",
             )?
             .execute(params![inbound.phone.as_str(), at])?;
-            Ok(Ok::<_, std::convert::Infallible>(inserted == 1))
+            Ok(inserted == 1)
         })
         .await
-        .map(|r| r.unwrap_or_else(|never| match never {}))
     }
 
     pub(crate) async fn last_inbound_at(
