@@ -12,6 +12,9 @@
 //! small pool of read-only connections beside the writer.
 
 mod model;
+mod ops;
+mod postgres;
+mod sql;
 mod sqlite;
 mod url;
 
@@ -19,6 +22,8 @@ pub use model::*;
 pub use url::DatabaseUrl;
 
 use std::sync::Arc;
+
+use sql::{Db, DbResult};
 
 use lunas_core::{Actor, Order, OrderId, OrderStatus, Phone, Settings, Sku, Timestamp};
 
@@ -36,6 +41,9 @@ pub enum StoreError {
         "the database is at schema version {found}, but this lunas knows only up to {known}; upgrade lunas"
     )]
     SchemaTooNew { found: i64, known: i64 },
+    /// The database server refused the connection for good: wrong credentials, no such database.
+    #[error("{0}")]
+    Refused(String),
     /// The database has no lunas schema yet and this command does not create one.
     #[error("the database has not been migrated; run `lunas migrate`")]
     NotMigrated,
@@ -44,34 +52,99 @@ pub enum StoreError {
     Internal(String),
 }
 
-/// The storage handle. Cheap to clone; all clones share one writer and one reader pool.
+/// The storage handle. Cheap to clone; all clones share the backend's connections.
 #[derive(Clone)]
 pub struct Store {
-    backend: Arc<sqlite::Sqlite>,
+    backend: Arc<Backend>,
+}
+
+enum Backend {
+    Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
 }
 
 impl Store {
     /// Opens the database at `url`, creating it (and applying migrations) when `migrate` is true.
     pub async fn open(url: &DatabaseUrl, options: OpenOptions) -> Result<Store, StoreError> {
-        match url {
+        let backend = match url {
             DatabaseUrl::Sqlite(path) => {
-                let backend = sqlite::Sqlite::open(path.clone(), options).await?;
-                Ok(Store {
-                    backend: Arc::new(backend),
-                })
+                Backend::Sqlite(sqlite::Sqlite::open(path.clone(), options).await?)
             }
+            DatabaseUrl::Postgres(config) => {
+                Backend::Postgres(postgres::Postgres::open(config.clone(), options).await?)
+            }
+        };
+        Ok(Store {
+            backend: Arc::new(backend),
+        })
+    }
+
+    /// Which backend this store runs on: `"sqlite"` or `"postgres"`.
+    pub fn backend_name(&self) -> &'static str {
+        match &*self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
         }
     }
 
     /// Applies pending migrations; returns the schema version the database had when this store
     /// opened it (opening already migrates) and the version it has now.
     pub async fn migrate(&self) -> Result<(i64, i64), StoreError> {
-        self.backend.migrate().await
+        match &*self.backend {
+            Backend::Sqlite(db) => db.migrate().await,
+            Backend::Postgres(db) => db.migrate().await,
+        }
     }
 
-    /// Waits for queued writes, then closes the writer. Later calls on clones fail as unavailable.
+    /// Waits for queued writes, then closes the connections. Later calls on clones fail as
+    /// unavailable.
     pub async fn close(&self) {
-        self.backend.close().await;
+        match &*self.backend {
+            Backend::Sqlite(db) => db.close().await,
+            Backend::Postgres(db) => db.close().await,
+        }
+    }
+
+    /// Runs a writing operation in a transaction of its own (or of its commit group, on SQLite).
+    /// On PostgreSQL an operation that lost a race with a concurrent transaction (a deadlock, a
+    /// unique key taken meanwhile) is run again from the start, so `f` may run more than once.
+    async fn write<T, E>(
+        &self,
+        f: impl FnMut(&mut dyn Db) -> DbResult<Result<T, E>> + Send + 'static,
+    ) -> Result<Result<T, E>, StoreError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        match &*self.backend {
+            Backend::Sqlite(db) => db.write(f).await,
+            Backend::Postgres(db) => db.write(f).await,
+        }
+    }
+
+    /// `write` for an operation that has no verdict of its own.
+    async fn write_always<T: Send + 'static>(
+        &self,
+        mut f: impl FnMut(&mut dyn Db) -> DbResult<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        match self
+            .write(move |db| f(db).map(Ok::<T, std::convert::Infallible>))
+            .await?
+        {
+            Ok(value) => Ok(value),
+            Err(never) => match never {},
+        }
+    }
+
+    /// Runs a reading operation on a consistent snapshot.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Db) -> DbResult<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(db) => db.read(f).await,
+            Backend::Postgres(db) => db.read(f).await,
+        }
     }
 
     pub async fn put_product(
@@ -79,15 +152,16 @@ impl Store {
         product: ProductInput,
         now: Timestamp,
     ) -> Result<Result<Product, ProductError>, StoreError> {
-        self.backend.put_product(product, now).await
+        self.write(move |db| ops::put_product(db, &product, now))
+            .await
     }
 
     pub async fn product(&self, sku: Sku) -> Result<Option<Product>, StoreError> {
-        self.backend.product(sku).await
+        self.read(move |db| ops::product_row(db, &sku)).await
     }
 
     pub async fn products(&self, page: Page<String>) -> Result<Vec<Product>, StoreError> {
-        self.backend.products(page).await
+        self.read(move |db| ops::products(db, &page)).await
     }
 
     /// Places an order: reserves every line's stock or none, creates the buyer if new, records the
@@ -96,7 +170,7 @@ impl Store {
         &self,
         order: NewOrder,
     ) -> Result<Result<Placed, PlaceError>, StoreError> {
-        self.backend.place_order(order).await
+        self.write(move |db| ops::place_order(db, &order)).await
     }
 
     /// Records a payment; a payment that settles the order writes the "payment received" message.
@@ -106,7 +180,8 @@ impl Store {
         payment: NewPayment,
         messaging: Messaging,
     ) -> Result<Result<Order, OrderOpError>, StoreError> {
-        self.backend.record_payment(id, payment, messaging).await
+        self.write(move |db| ops::record_payment(db, id, &payment, &messaging))
+            .await
     }
 
     pub async fn cancel_order(
@@ -117,13 +192,12 @@ impl Store {
         now: Timestamp,
         messaging: Messaging,
     ) -> Result<Result<Order, OrderOpError>, StoreError> {
-        self.backend
-            .cancel_order(id, reason, actor, now, messaging)
+        self.write(move |db| ops::cancel_order(db, id, &reason, &actor, now, &messaging))
             .await
     }
 
     pub async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
-        self.backend.order(id).await
+        self.read(move |db| ops::load_order(db, id)).await
     }
 
     /// Orders newest first, optionally of one status; `page.after` is the last id already seen.
@@ -132,7 +206,7 @@ impl Store {
         status: Option<OrderStatus>,
         page: Page<OrderId>,
     ) -> Result<Vec<Order>, StoreError> {
-        self.backend.orders(status, page).await
+        self.read(move |db| ops::orders(db, status, &page)).await
     }
 
     /// Handles up to `limit` timers due at or before `now`, each exactly once: expiries release
@@ -143,12 +217,28 @@ impl Store {
         limit: usize,
         messaging: Messaging,
     ) -> Result<FiredTimers, StoreError> {
-        self.backend.fire_due_timers(now, limit, messaging).await
+        // The fast path handles the batch without a savepoint per timer. If any timer fails, the
+        // whole batch is rolled back and handled again with a savepoint each, so the failing one
+        // is pushed back and the others still fire.
+        let fast = {
+            let messaging = messaging.clone();
+            self.write_always(move |db| ops::fire_due_timers(db, now, limit, &messaging, false))
+                .await
+        };
+        match fast {
+            Ok(fired) => Ok(fired),
+            Err(StoreError::Internal(detail)) => {
+                tracing::warn!(%detail, "a timer failed; firing this batch one timer at a time");
+                self.write_always(move |db| ops::fire_due_timers(db, now, limit, &messaging, true))
+                    .await
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// The messages written about an order, oldest first.
     pub async fn order_messages(&self, order: OrderId) -> Result<Vec<Message>, StoreError> {
-        self.backend.order_messages(order).await
+        self.read(move |db| ops::order_messages(db, order)).await
     }
 
     /// Messages of one channel in one status, oldest first (e.g. the manual WhatsApp queue).
@@ -158,7 +248,8 @@ impl Store {
         status: MessageStatus,
         limit: usize,
     ) -> Result<Vec<Message>, StoreError> {
-        self.backend.messages(channel, status, limit).await
+        self.read(move |db| ops::messages(db, &channel, status, limit))
+            .await
     }
 
     /// Staff sent a message of the manual WhatsApp queue.
@@ -168,7 +259,8 @@ impl Store {
         actor: Actor,
         now: Timestamp,
     ) -> Result<Result<Message, MessageOpError>, StoreError> {
-        self.backend.mark_message_sent(id, actor, now).await
+        self.write(move |db| ops::mark_message_sent(db, &id, &actor, now))
+            .await
     }
 
     /// Puts a dead message back in the queue.
@@ -177,7 +269,8 @@ impl Store {
         id: String,
         now: Timestamp,
     ) -> Result<Result<Message, MessageOpError>, StoreError> {
-        self.backend.replay_message(id, now).await
+        self.write(move |db| ops::replay_message(db, &id, now))
+            .await
     }
 
     /// Marks a buyer as wanting no reminders (lifecycle messages still go), or not.
@@ -186,12 +279,13 @@ impl Store {
         phone: Phone,
         no_reminders: bool,
     ) -> Result<Result<(), CustomerNotFound>, StoreError> {
-        self.backend.set_no_reminders(phone, no_reminders).await
+        self.write(move |db| ops::set_no_reminders(db, &phone, no_reminders))
+            .await
     }
 
     /// Whether the buyer opted out of reminders; `None` for an unknown buyer.
     pub async fn no_reminders(&self, phone: Phone) -> Result<Option<bool>, StoreError> {
-        self.backend.no_reminders(phone).await
+        self.read(move |db| ops::no_reminders(db, &phone)).await
     }
 
     /// Takes due messages of `channels` for delivery, leasing them until `lease_until`.
@@ -202,8 +296,7 @@ impl Store {
         lease_until: Timestamp,
         limit: usize,
     ) -> Result<Vec<Message>, StoreError> {
-        self.backend
-            .claim_messages(channels, now, lease_until, limit)
+        self.write_always(move |db| ops::claim_messages(db, &channels, now, lease_until, limit))
             .await
     }
 
@@ -214,41 +307,45 @@ impl Store {
         outcome: Delivery,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.backend.record_delivery(id, outcome, now).await
+        self.write_always(move |db| ops::record_delivery(db, &id, &outcome, now))
+            .await
     }
 
     pub async fn create_webhook(&self, endpoint: WebhookEndpoint) -> Result<(), StoreError> {
-        self.backend.create_webhook(endpoint).await
+        self.write_always(move |db| ops::create_webhook(db, &endpoint))
+            .await
     }
 
     /// Webhook endpoints, oldest first, with their secrets (for signing; never list these out).
     pub async fn webhooks(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
-        self.backend.webhooks().await
+        self.read(ops::webhooks).await
     }
 
     /// Removes an endpoint; returns whether it existed.
     pub async fn delete_webhook(&self, id: String) -> Result<bool, StoreError> {
-        self.backend.delete_webhook(id).await
+        self.write_always(move |db| ops::delete_webhook(db, &id))
+            .await
     }
 
     /// Keeps a buyer's WhatsApp message; returns whether it was new.
     pub async fn record_inbound(&self, inbound: InboundMessage) -> Result<bool, StoreError> {
-        self.backend.record_inbound(inbound).await
+        self.write_always(move |db| ops::record_inbound(db, &inbound))
+            .await
     }
 
     /// When the buyer last wrote to the shop on WhatsApp, if ever.
     pub async fn last_inbound_at(&self, phone: Phone) -> Result<Option<Timestamp>, StoreError> {
-        self.backend.last_inbound_at(phone).await
+        self.read(move |db| ops::last_inbound_at(db, &phone)).await
     }
 
     /// The tips of `skus`' products, in order.
     pub async fn product_tips(&self, skus: Vec<Sku>) -> Result<Vec<Option<String>>, StoreError> {
-        self.backend.product_tips(skus).await
+        self.read(move |db| ops::product_tips(db, &skus)).await
     }
 
     /// The due time of the earliest timer, if any.
     pub async fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        self.backend.next_timer_due().await
+        self.read(ops::next_timer_due).await
     }
 
     /// Forgets idempotency keys created before `before`, at most `limit` of them.
@@ -257,7 +354,8 @@ impl Store {
         before: Timestamp,
         limit: usize,
     ) -> Result<usize, StoreError> {
-        self.backend.prune_idempotency_keys(before, limit).await
+        self.write_always(move |db| ops::prune_idempotency_keys(db, before, limit))
+            .await
     }
 
     pub async fn create_api_token(
@@ -266,30 +364,37 @@ impl Store {
         token_hash: String,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.backend.create_api_token(name, token_hash, now).await
+        self.write_always(move |db| ops::create_api_token(db, &name, &token_hash, now))
+            .await
     }
 
     /// The name of the token with this hash, if it exists.
     pub async fn api_token_name(&self, token_hash: String) -> Result<Option<String>, StoreError> {
-        self.backend.api_token_name(token_hash).await
+        self.read(move |db| ops::api_token_name(db, &token_hash))
+            .await
     }
 
     pub async fn settings(&self) -> Result<Settings, StoreError> {
-        self.backend.settings().await
+        match self.read(ops::settings_json).await? {
+            None => Ok(Settings::default()),
+            Some(raw) => serde_json::from_str(&raw)
+                .map_err(|e| StoreError::Internal(format!("stored settings do not parse: {e}"))),
+        }
     }
 
     pub async fn put_settings(&self, settings: Settings) -> Result<(), StoreError> {
-        self.backend.put_settings(settings).await
+        self.write_always(move |db| ops::put_settings(db, &settings))
+            .await
     }
 
     /// Cross-checks the stock counters against the holds and the hold states against the order
     /// statuses. An empty report means the invariants hold.
     pub async fn consistency_report(&self) -> Result<Vec<String>, StoreError> {
-        self.backend.consistency_report().await
+        self.read(ops::consistency_report).await
     }
 
     /// Row counts and money sums, for the operator and for tests.
     pub async fn totals(&self) -> Result<Totals, StoreError> {
-        self.backend.totals().await
+        self.read(ops::totals).await
     }
 }

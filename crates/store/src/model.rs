@@ -34,6 +34,12 @@ pub struct OpenOptions {
     pub group_commit_len_max: usize,
     /// How long a connection waits for a lock held by another process.
     pub busy_timeout_ms: u64,
+    /// PostgreSQL: most connections open at once (each runs one transaction at a time).
+    pub pool_size: usize,
+    /// PostgreSQL: longest a statement may run, or wait for a lock, before it is cancelled.
+    pub statement_timeout_ms: u64,
+    /// PostgreSQL: longest wait for a new connection.
+    pub connect_timeout_ms: u64,
 }
 
 impl Default for OpenOptions {
@@ -44,6 +50,9 @@ impl Default for OpenOptions {
             write_queue_len_max: 4096,
             group_commit_len_max: 256,
             busy_timeout_ms: 5000,
+            pool_size: 16,
+            statement_timeout_ms: 5000,
+            connect_timeout_ms: 5000,
         }
     }
 }
@@ -159,6 +168,8 @@ pub struct FiredTimers {
     pub expired: usize,
     /// Timers that failed and were pushed back to try again later.
     pub failed: usize,
+    /// Timers left for the next tick because another transaction held their order.
+    pub busy: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

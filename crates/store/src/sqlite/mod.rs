@@ -1,7 +1,6 @@
 //! The SQLite backend: WAL mode, `synchronous=FULL`, one writer thread with group commit, and a
 //! pool of read-only connections.
 
-mod ops;
 mod schema;
 
 use std::collections::VecDeque;
@@ -15,6 +14,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::sql::{Db, DbError, DbResult, SqliteDb};
 use crate::{OpenOptions, StoreError};
 
 /// A unit of work for the writer. It runs inside the group's transaction and says how it went,
@@ -79,12 +79,24 @@ impl Sqlite {
         self.readers.lock().expect("readers lock").clear();
     }
 
-    /// Runs `f` on the writer inside a savepoint. The outer `Result` is the storage outcome; the
-    /// inner one is the operation's own verdict. Either kind of error rolls the savepoint back, so
-    /// a rejected operation changes nothing. The answer comes only after the commit is durable.
+    /// Runs `f` on the writer inside the group's transaction. The outer `Result` is the storage
+    /// outcome; the inner one is the operation's own verdict. A rejected operation must have
+    /// changed nothing (the writer checks). The answer comes only after the commit is durable.
     pub(crate) async fn write<T, E>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<Result<T, E>, rusqlite::Error> + Send + 'static,
+        f: impl FnOnce(&mut dyn Db) -> DbResult<Result<T, E>> + Send + 'static,
+    ) -> Result<Result<T, E>, StoreError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.write_conn(move |conn| f(&mut SqliteDb { conn })).await
+    }
+
+    /// `write` on the bare connection (for migrations).
+    async fn write_conn<T, E>(
+        &self,
+        f: impl FnOnce(&Connection) -> DbResult<Result<T, E>> + Send + 'static,
     ) -> Result<Result<T, E>, StoreError>
     where
         T: Send + 'static,
@@ -102,14 +114,14 @@ impl Sqlite {
             let job_outcome = match &outcome {
                 Some(Ok(Ok(_))) => JobOutcome::Kept,
                 Some(Ok(Err(_))) | None => JobOutcome::Rejected,
-                Some(Err(e)) => JobOutcome::Failed(map_error(e)),
+                Some(Err(e)) => JobOutcome::Failed(map_db_error(e)),
             };
             let completion: Completion = Box::new(move |committed| {
                 let result = match outcome {
                     None => Err(committed.err().unwrap_or_else(|| {
                         StoreError::Internal("the operation was skipped".into())
                     })),
-                    Some(Err(e)) => Err(map_error(&e)),
+                    Some(Err(e)) => Err(map_db_error(&e)),
                     Some(Ok(Ok(value))) => committed.map(|()| Ok(value)),
                     // A rejection changed nothing, so it stands whether or not the group committed.
                     Some(Ok(Err(verdict))) => Ok(Err(verdict)),
@@ -127,25 +139,10 @@ impl Sqlite {
             .map_err(|_| StoreError::Internal("the writer stopped before answering".into()))?
     }
 
-    /// `write` for an operation that has no verdict of its own: it either succeeds or fails with
-    /// a storage error.
-    pub(crate) async fn write_always<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        match self
-            .write(move |conn| f(conn).map(Ok::<T, std::convert::Infallible>))
-            .await?
-        {
-            Ok(value) => Ok(value),
-            Err(never) => match never {},
-        }
-    }
-
     /// Runs `f` on a read-only connection inside one read transaction (a consistent snapshot).
     pub(crate) async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+        f: impl FnOnce(&mut dyn Db) -> DbResult<T> + Send + 'static,
     ) -> Result<T, StoreError> {
         let conn = match self.readers.lock().expect("readers lock").pop() {
             Some(conn) => conn,
@@ -154,7 +151,7 @@ impl Sqlite {
         let (conn, result) = tokio::task::spawn_blocking(move || {
             let result = (|| {
                 let tx = conn.unchecked_transaction()?;
-                let value = f(&tx)?;
+                let value = f(&mut SqliteDb { conn: &tx })?;
                 tx.finish()?;
                 Ok(value)
             })();
@@ -166,11 +163,13 @@ impl Sqlite {
         if readers.len() < self.options.readers_max {
             readers.push(conn);
         }
-        result.map_err(|e| map_error(&e))
+        result.map_err(|e| map_db_error(&e))
     }
 
     pub(crate) async fn migrate(&self) -> Result<(i64, i64), StoreError> {
-        let (_, after) = self.write(schema::migrate_in_transaction).await??;
+        let (_, after) = self
+            .write_conn(|conn| Ok(schema::migrate_in_transaction(conn)?))
+            .await??;
         Ok((self.version_at_open, after))
     }
 }
@@ -296,6 +295,13 @@ pub(crate) fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
+pub(crate) fn map_db_error(e: &DbError) -> StoreError {
+    match e {
+        DbError::Sqlite(e) => map_error(e),
+        other => StoreError::Internal(other.to_string()),
+    }
+}
+
 pub(crate) fn map_error(e: &rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode;
     match e {
@@ -322,7 +328,7 @@ mod tests {
             .unwrap()
     }
 
-    fn insert_setting(conn: &Connection, name: &str) -> rusqlite::Result<()> {
+    fn insert_setting(conn: &Connection, name: &str) -> DbResult<()> {
         conn.execute(
             "INSERT INTO settings (name, value) VALUES (?1, '{}')",
             [name],
@@ -331,11 +337,10 @@ mod tests {
     }
 
     async fn setting_exists(db: &Sqlite, name: &'static str) -> bool {
-        db.read(move |conn| {
-            conn.query_row(
+        db.read(move |db| {
+            db.scalar(
                 "SELECT COUNT(*) FROM settings WHERE name = ?1",
-                [name],
-                |r| r.get::<_, i64>(0),
+                crate::sql::params![name],
             )
         })
         .await
@@ -352,7 +357,7 @@ mod tests {
         let (entered_tx, entered) = tokio::sync::oneshot::channel();
         let db = db.clone();
         let holder = tokio::spawn(async move {
-            db.write(move |_| {
+            db.write_conn(move |_| {
                 let _ = entered_tx.send(());
                 let _ = released.recv();
                 Ok(Ok::<_, ()>(()))
@@ -383,7 +388,7 @@ mod tests {
         let good = {
             let db = db.clone();
             tokio::spawn(async move {
-                db.write(|conn| insert_setting(conn, "good").map(Ok::<_, ()>))
+                db.write_conn(|conn| insert_setting(conn, "good").map(Ok::<_, ()>))
                     .await
             })
         };
@@ -391,9 +396,10 @@ mod tests {
         let broken = {
             let db = db.clone();
             tokio::spawn(async move {
-                db.write(|conn| {
+                db.write_conn(|conn| {
                     insert_setting(conn, "half")?;
-                    conn.execute("INSERT INTO no_such_table VALUES (1)", [])?;
+                    conn.execute("INSERT INTO no_such_table VALUES (1)", [])
+                        .map_err(DbError::from)?;
                     Ok(Ok::<_, ()>(()))
                 })
                 .await
@@ -412,7 +418,7 @@ mod tests {
         ));
         assert!(!setting_exists(&db, "good").await);
         assert!(!setting_exists(&db, "half").await);
-        db.write(|conn| insert_setting(conn, "after").map(Ok::<_, ()>))
+        db.write_conn(|conn| insert_setting(conn, "after").map(Ok::<_, ()>))
             .await
             .unwrap()
             .unwrap();
@@ -427,7 +433,7 @@ mod tests {
         let sloppy = {
             let db = db.clone();
             tokio::spawn(async move {
-                db.write(|conn| {
+                db.write_conn(|conn| {
                     insert_setting(conn, "sloppy")?;
                     Ok(Err::<(), _>("refused after writing"))
                 })
@@ -437,7 +443,7 @@ mod tests {
         wait_until_queued(&db, 1).await;
         let clean_refusal = {
             let db = db.clone();
-            tokio::spawn(async move { db.write(|_| Ok(Err::<(), _>("refused"))).await })
+            tokio::spawn(async move { db.write_conn(|_| Ok(Err::<(), _>("refused"))).await })
         };
         wait_until_queued(&db, 2).await;
         release.send(()).unwrap();
@@ -457,13 +463,13 @@ mod tests {
         let (release, holder) = hold_writer(&db).await;
         let refused = {
             let db = db.clone();
-            tokio::spawn(async move { db.write(|_| Ok(Err::<(), _>("out of stock"))).await })
+            tokio::spawn(async move { db.write_conn(|_| Ok(Err::<(), _>("out of stock"))).await })
         };
         wait_until_queued(&db, 1).await;
         let kept = {
             let db = db.clone();
             tokio::spawn(async move {
-                db.write(|conn| insert_setting(conn, "kept").map(Ok::<_, ()>))
+                db.write_conn(|conn| insert_setting(conn, "kept").map(Ok::<_, ()>))
                     .await
             })
         };
@@ -481,7 +487,7 @@ mod tests {
         let db = Arc::new(open(&dir).await);
         // An unpaid order past its deadline with its expiry timer, and another order with a
         // damaged timer that comes first.
-        db.write(|conn| {
+        db.write_conn(|conn| {
             conn.execute_batch(
                 "INSERT INTO products (sku, name, price, on_hand, reserved, created_at, updated_at)
                      VALUES ('A', 'A', 1000, 5, 1, 0, 0);
@@ -508,16 +514,24 @@ mod tests {
             whatsapp_available: false,
         };
         let now = lunas_core::Timestamp::from_millisecond(5000).unwrap();
-        let fired = db.fire_due_timers(now, 100, messaging).await.unwrap();
+        let fired = db
+            .write(move |db| {
+                crate::ops::fire_due_timers(db, now, 100, &messaging, true).map(Ok::<_, ()>)
+            })
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((fired.fired, fired.expired, fired.failed), (1, 1, 1));
         let (status, timers, due): (String, i64, i64) = db
-            .read(|conn| {
-                conn.query_row(
-                    "SELECT (SELECT status FROM orders WHERE id = 1), (SELECT COUNT(*) FROM timers),
-                            (SELECT due_at FROM timers WHERE id = 1)",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
+            .read(|db| {
+                Ok(db
+                    .row(
+                        "SELECT (SELECT status FROM orders WHERE id = 1), (SELECT COUNT(*) FROM timers),
+                                (SELECT due_at FROM timers WHERE id = 1)",
+                        crate::sql::params![],
+                        |r| Ok((r.text(0)?, r.int(1)?, r.int(2)?)),
+                    )?
+                    .unwrap())
             })
             .await
             .unwrap();

@@ -1,0 +1,1452 @@
+//! The storage operations, written once for both backends. Each writing operation runs in one
+//! transaction the backend opened; it re-reads what it depends on (locking the rows it will
+//! change, on PostgreSQL), asks `lunas_core` for the decision, and only then writes. A refused
+//! operation has written nothing.
+//!
+//! Lock order, so that concurrent transactions on PostgreSQL do not deadlock: an order row, then
+//! its timers, then product rows (in SKU order when several). The timer path takes its timers
+//! first and never waits for an order row (`SKIP LOCKED`): an order another transaction holds is
+//! left for the next tick.
+
+use std::collections::BTreeMap;
+
+use lunas_core::messages::{MessageContext, MessageKind};
+use lunas_core::order::{ExpiryDecision, decide_cancel, decide_expiry, decide_payment};
+use lunas_core::{
+    Actor, CustomerInfo, HoldState, Honorific, Money, Order, OrderEvent, OrderId, OrderItem,
+    OrderStatus, PaymentDecision, PaymentMethod, PaymentRecord, Phone, Quantity, Settings, Sku,
+    Timestamp,
+};
+
+use crate::sql::{Db, DbError, DbResult, Row, corrupt, params};
+use crate::{
+    CHANNEL_MANUAL_WHATSAPP, CustomerNotFound, Delivery, FiredTimers, InboundMessage, Message,
+    MessageOpError, MessageStatus, Messaging, NewOrder, NewPayment, OrderOpError, Page, PlaceError,
+    Placed, Product, ProductError, ProductInput, Totals, WebhookEndpoint,
+};
+
+/// The kind of timer that expires an unpaid order at its deadline.
+const TIMER_EXPIRE: &str = "expire";
+/// The kind of timer that sends one reminder of an unpaid order.
+const TIMER_REMIND: &str = "remind";
+/// How long a timer whose handling failed waits before it is tried again.
+const TIMER_RETRY_DELAY_MS: i64 = 60_000;
+pub(crate) const SETTINGS_NAME: &str = "store";
+
+fn millis(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+fn timestamp(ms: i64) -> DbResult<Timestamp> {
+    Timestamp::from_millisecond(ms).map_err(|e| DbError::Corrupt(format!("bad time {ms}: {e}")))
+}
+
+fn status_of(raw: &str) -> DbResult<OrderStatus> {
+    OrderStatus::parse(raw).ok_or_else(|| corrupt("order status", raw))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Products
+
+pub(crate) fn put_product(
+    db: &mut dyn Db,
+    input: &ProductInput,
+    now: Timestamp,
+) -> DbResult<Result<Product, ProductError>> {
+    let reserved = db
+        .row(
+            "SELECT reserved FROM products WHERE sku = ?1 FOR UPDATE",
+            params![input.sku.as_str()],
+            |row| row.int(0),
+        )?
+        .unwrap_or(0);
+    if input.stock < reserved {
+        return Ok(Err(ProductError::StockBelowReserved {
+            stock: input.stock,
+            reserved,
+        }));
+    }
+    db.execute(
+        "INSERT INTO products (sku, name, price, on_hand, reserved, tips, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 0, ?6, ?5, ?5)
+         ON CONFLICT (sku) DO UPDATE
+         SET name = excluded.name, price = excluded.price, on_hand = excluded.on_hand,
+             tips = excluded.tips, updated_at = excluded.updated_at",
+        params![
+            input.sku.as_str(),
+            &input.name,
+            input.price.minor_units(),
+            input.stock,
+            millis(now),
+            &input.tips
+        ],
+    )?;
+    Ok(Ok(
+        product_row(db, &input.sku)?.expect("the product was just written")
+    ))
+}
+
+pub(crate) fn products(db: &mut dyn Db, page: &Page<String>) -> DbResult<Vec<Product>> {
+    db.rows(
+        "SELECT sku, name, price, on_hand, reserved, tips FROM products
+         WHERE sku > ?1 ORDER BY sku LIMIT ?2",
+        params![page.after.as_deref().unwrap_or(""), page.limit as i64],
+        read_product,
+    )
+}
+
+fn read_product(row: &Row<'_>) -> DbResult<Product> {
+    let on_hand = row.int(3)?;
+    let reserved = row.int(4)?;
+    Ok(Product {
+        sku: Sku::from_stored(row.text(0)?),
+        name: row.text(1)?,
+        price: Money::from_stored(row.int(2)?),
+        on_hand,
+        reserved,
+        available: on_hand - reserved,
+        tips: row.opt_text(5)?,
+    })
+}
+
+pub(crate) fn product_row(db: &mut dyn Db, sku: &Sku) -> DbResult<Option<Product>> {
+    db.row(
+        "SELECT sku, name, price, on_hand, reserved, tips FROM products WHERE sku = ?1",
+        params![sku.as_str()],
+        read_product,
+    )
+}
+
+/// The product, its row locked until the transaction ends (on PostgreSQL).
+fn product_for_update(db: &mut dyn Db, sku: &Sku) -> DbResult<Option<Product>> {
+    db.row(
+        "SELECT sku, name, price, on_hand, reserved, tips FROM products WHERE sku = ?1 FOR UPDATE",
+        params![sku.as_str()],
+        read_product,
+    )
+}
+
+/// The tips of `skus`' products, in order (`None` where there is none or no such product).
+pub(crate) fn product_tips(db: &mut dyn Db, skus: &[Sku]) -> DbResult<Vec<Option<String>>> {
+    skus.iter()
+        .map(|sku| {
+            Ok(db
+                .row(
+                    "SELECT tips FROM products WHERE sku = ?1",
+                    params![sku.as_str()],
+                    |row| row.opt_text(0),
+                )?
+                .flatten())
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders
+
+pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Placed, PlaceError>> {
+    if let Some(key) = &new.idempotency {
+        let seen = db.row(
+            "SELECT request_hash, response FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
+            params![&key.scope, &key.key],
+            |row| Ok((row.text(0)?, row.text(1)?)),
+        )?;
+        if let Some((request_hash, response)) = seen {
+            if request_hash != key.request_hash {
+                return Ok(Err(PlaceError::IdempotencyKeyReused));
+            }
+            let order: Order = serde_json::from_str(&response)
+                .map_err(|e| corrupt("idempotent response", &e.to_string()))?;
+            return Ok(Ok(Placed {
+                order,
+                replayed: true,
+            }));
+        }
+    }
+
+    // Decide before writing anything. The products are read with their rows locked, in SKU
+    // order (so two orders for the same products never wait on each other in a cycle); what is
+    // read here still holds when the holds are written below, and a refused order leaves
+    // nothing to undo.
+    let mut products: BTreeMap<&Sku, Option<Product>> = BTreeMap::new();
+    for line in &new.lines {
+        products.insert(&line.sku, None);
+    }
+    for (sku, product) in products.iter_mut() {
+        *product = product_for_update(db, sku)?;
+    }
+    let now = millis(new.placed_at);
+    let mut wanted: BTreeMap<&Sku, i64> = BTreeMap::new();
+    let mut items = Vec::with_capacity(new.lines.len());
+    let mut tips = Vec::with_capacity(new.lines.len());
+    let mut total = Money::ZERO;
+    for line in &new.lines {
+        let qty = line.qty.units();
+        let Some(product) = products[&line.sku].as_ref() else {
+            return Ok(Err(PlaceError::UnknownSku {
+                sku: line.sku.clone(),
+            }));
+        };
+        let wanted = wanted.entry(&line.sku).or_insert(0);
+        *wanted += qty;
+        if product.available < *wanted {
+            return Ok(Err(PlaceError::OutOfStock {
+                sku: line.sku.clone(),
+                requested: qty,
+                available: product.available - (*wanted - qty),
+            }));
+        }
+        let line_total = product
+            .price
+            .checked_mul(qty)
+            .expect("price and quantity are bounded");
+        total = total
+            .checked_add(line_total)
+            .expect("order size is bounded");
+        tips.push(product.tips.clone());
+        items.push(OrderItem {
+            sku: line.sku.clone(),
+            name: product.name.clone(),
+            unit_price: product.price,
+            qty: line.qty,
+            hold: HoldState::Held,
+        });
+    }
+    if total == Money::ZERO {
+        return Ok(Err(PlaceError::ZeroTotal));
+    }
+    for (sku, qty) in &wanted {
+        // The condition repeats the check above as a guard (and the schema's CHECK backs it);
+        // if it ever failed, the error rolls the transaction back rather than leave a partial
+        // order.
+        let held = db.execute(
+            "UPDATE products SET reserved = reserved + ?1 WHERE sku = ?2 AND on_hand - reserved >= ?1",
+            params![*qty, sku.as_str()],
+        )?;
+        if held != 1 {
+            return Err(DbError::Corrupt(format!(
+                "the hold on {sku} failed after its stock was checked"
+            )));
+        }
+    }
+
+    let customer = &new.customer;
+    let (customer_id, stored_customer) = db
+        .row(
+            "INSERT INTO customers (phone, name, email, honorific, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+             ON CONFLICT (phone) DO UPDATE
+             SET name = excluded.name,
+                 email = COALESCE(excluded.email, customers.email),
+                 honorific = COALESCE(excluded.honorific, customers.honorific),
+                 updated_at = excluded.updated_at
+             RETURNING id, phone, name, email, honorific",
+            params![
+                customer.phone.as_str(),
+                &customer.name,
+                &customer.email,
+                customer.honorific.map(Honorific::as_str),
+                now
+            ],
+            |row| Ok((row.int(0)?, read_customer(row, 1)?)),
+        )?
+        .expect("an upsert returns its row");
+
+    let status = OrderStatus::AwaitingPayment;
+    let pay_by = new.pay_by.map(millis);
+    let id = db
+        .row(
+            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6) RETURNING id",
+            params![
+                customer_id,
+                status.as_str(),
+                new.payment_method.as_str(),
+                total.minor_units(),
+                pay_by,
+                now
+            ],
+            |row| row.int(0),
+        )?
+        .map(OrderId)
+        .expect("an insert returns its row");
+
+    for (line, item) in items.iter().enumerate() {
+        db.execute(
+            "INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'held')",
+            params![
+                id.0,
+                line as i64,
+                item.sku.as_str(),
+                &item.name,
+                item.unit_price.minor_units(),
+                item.qty.units()
+            ],
+        )?;
+    }
+    insert_event(db, id, now, &new.actor, None, status, None)?;
+    if let Some(due_at) = pay_by {
+        db.execute(
+            "INSERT INTO timers (due_at, kind, order_id) VALUES (?1, ?2, ?3)",
+            params![due_at, TIMER_EXPIRE, id.0],
+        )?;
+    }
+    for (ordinal, reminder) in new.reminders.iter().enumerate() {
+        db.execute(
+            "INSERT INTO timers (due_at, kind, order_id, step, ordinal) VALUES (?1, 'remind', ?2, ?3, ?4)",
+            params![
+                millis(reminder.due),
+                id.0,
+                reminder.step as i64,
+                ordinal as i64 + 1
+            ],
+        )?;
+    }
+
+    // The customer as stored: a returning buyer keeps the email and honorific given before.
+    let order = Order {
+        id,
+        status,
+        customer: stored_customer,
+        items,
+        total,
+        amount_paid: Money::ZERO,
+        payment_method: new.payment_method,
+        pay_by: new.pay_by,
+        placed_at: new.placed_at,
+        payments: Vec::new(),
+        events: vec![OrderEvent {
+            at: new.placed_at,
+            actor: new.actor.clone(),
+            from: None,
+            to: status,
+            reason: None,
+        }],
+    };
+    if let Some(key) = &new.idempotency {
+        let response = serde_json::to_string(&order).expect("orders always serialise");
+        db.execute(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![&key.scope, &key.key, &key.request_hash, id.0, &response, now],
+        )?;
+    }
+    // The products' tips were read with their stock above; no need to read them again.
+    enqueue_with(
+        db,
+        &new.messaging,
+        MessageKind::OrderReceived,
+        None,
+        0,
+        &order,
+        Some(tips),
+        now,
+    )?;
+    Ok(Ok(Placed {
+        order,
+        replayed: false,
+    }))
+}
+
+pub(crate) fn record_payment(
+    db: &mut dyn Db,
+    id: OrderId,
+    payment: &NewPayment,
+    messaging: &Messaging,
+) -> DbResult<Result<Order, OrderOpError>> {
+    let Some((status, total, paid)) = order_money_for_update(db, id)? else {
+        return Ok(Err(OrderOpError::NotFound));
+    };
+    let decision = match decide_payment(status, total, paid, payment.amount) {
+        Ok(decision) => decision,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    let now = millis(payment.recorded_at);
+    db.execute(
+        "INSERT INTO payments (order_id, amount, reference, recorded_at, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            id.0,
+            payment.amount.minor_units(),
+            &payment.reference,
+            now,
+            payment.actor.as_str()
+        ],
+    )?;
+    match decision {
+        PaymentDecision::Partial { amount_paid } => {
+            db.execute(
+                "UPDATE orders SET amount_paid = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id.0, amount_paid.minor_units(), now],
+            )?;
+            let reason = format!("partial payment of {}", payment.amount.minor_units());
+            insert_event(
+                db,
+                id,
+                now,
+                &payment.actor,
+                Some(status),
+                status,
+                Some(&reason),
+            )?;
+            Ok(Ok(load_order(db, id)?.expect("the order was just read")))
+        }
+        PaymentDecision::PaidInFull { amount_paid } => {
+            db.execute(
+                "UPDATE orders SET status = 'paid', amount_paid = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id.0, amount_paid.minor_units(), now],
+            )?;
+            stop_awaiting(db, id)?;
+            end_holds(db, id, HoldState::Converted)?;
+            insert_event(
+                db,
+                id,
+                now,
+                &payment.actor,
+                Some(status),
+                OrderStatus::Paid,
+                None,
+            )?;
+            let order = load_order(db, id)?.expect("the order was just read");
+            enqueue(
+                db,
+                messaging,
+                MessageKind::PaymentReceived,
+                None,
+                &order,
+                now,
+            )?;
+            Ok(Ok(order))
+        }
+    }
+}
+
+pub(crate) fn cancel_order(
+    db: &mut dyn Db,
+    id: OrderId,
+    reason: &str,
+    actor: &Actor,
+    now: Timestamp,
+    messaging: &Messaging,
+) -> DbResult<Result<Order, OrderOpError>> {
+    let Some((status, _, _)) = order_money_for_update(db, id)? else {
+        return Ok(Err(OrderOpError::NotFound));
+    };
+    if let Err(e) = decide_cancel(status) {
+        return Ok(Err(e.into()));
+    }
+    let now = millis(now);
+    db.execute(
+        "UPDATE orders SET status = 'cancelled', updated_at = ?2 WHERE id = ?1",
+        params![id.0, now],
+    )?;
+    stop_awaiting(db, id)?;
+    end_holds(db, id, HoldState::Released)?;
+    insert_event(
+        db,
+        id,
+        now,
+        actor,
+        Some(status),
+        OrderStatus::Cancelled,
+        Some(reason),
+    )?;
+    let order = load_order(db, id)?.expect("the order was just read");
+    enqueue(db, messaging, MessageKind::Cancelled, None, &order, now)?;
+    Ok(Ok(order))
+}
+
+pub(crate) fn orders(
+    db: &mut dyn Db,
+    status: Option<OrderStatus>,
+    page: &Page<OrderId>,
+) -> DbResult<Vec<Order>> {
+    let after = page.after.map(|id| id.0).unwrap_or(i64::MAX);
+    let ids = match status {
+        Some(status) => db.rows(
+            "SELECT id FROM orders WHERE status = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+            params![status.as_str(), after, page.limit as i64],
+            |row| row.int(0),
+        )?,
+        None => db.rows(
+            "SELECT id FROM orders WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+            params![after, page.limit as i64],
+            |row| row.int(0),
+        )?,
+    };
+    ids.into_iter()
+        .map(|id| Ok(load_order(db, OrderId(id))?.expect("listed orders exist")))
+        .collect()
+}
+
+/// The order's status and money, its row locked until the transaction ends (on PostgreSQL).
+fn order_money_for_update(
+    db: &mut dyn Db,
+    id: OrderId,
+) -> DbResult<Option<(OrderStatus, Money, Money)>> {
+    db.row(
+        "SELECT status, total, amount_paid FROM orders WHERE id = ?1 FOR UPDATE",
+        params![id.0],
+        |row| {
+            Ok((
+                status_of(&row.text(0)?)?,
+                Money::from_stored(row.int(1)?),
+                Money::from_stored(row.int(2)?),
+            ))
+        },
+    )
+}
+
+/// Moves every line of the order that still holds stock to `to` (released or converted) and
+/// adjusts the product counters, in SKU order. The `hold = 'held'` guard makes this happen once
+/// per line.
+fn end_holds(db: &mut dyn Db, id: OrderId, to: HoldState) -> DbResult<()> {
+    let mut ended: Vec<(String, i64)> = db.rows(
+        "UPDATE order_items SET hold = ?2 WHERE order_id = ?1 AND hold = 'held' RETURNING sku, qty",
+        params![id.0, to.as_str()],
+        |row| Ok((row.text(0)?, row.int(1)?)),
+    )?;
+    ended.sort();
+    for (sku, qty) in ended {
+        match to {
+            HoldState::Released => db.execute(
+                "UPDATE products SET reserved = reserved - ?2 WHERE sku = ?1",
+                params![&sku, qty],
+            )?,
+            HoldState::Converted => db.execute(
+                "UPDATE products SET reserved = reserved - ?2, on_hand = on_hand - ?2 WHERE sku = ?1",
+                params![&sku, qty],
+            )?,
+            HoldState::Held => unreachable!("holds end as released or converted"),
+        };
+    }
+    Ok(())
+}
+
+/// The order stopped awaiting payment (paid, cancelled or expired): its pending timers are
+/// deleted, and reminders written but not yet delivered are withdrawn (marked dead with the
+/// reason), so none goes out afterwards — not even one that waited for a channel that was down.
+fn stop_awaiting(db: &mut dyn Db, id: OrderId) -> DbResult<()> {
+    db.execute("DELETE FROM timers WHERE order_id = ?1", params![id.0])?;
+    db.execute(
+        "UPDATE messages SET status = 'dead', next_attempt_at = NULL,
+             last_error = 'withdrawn: the order no longer awaits payment'
+         WHERE order_id = ?1 AND kind = 'reminder' AND status IN ('pending', 'failed')",
+        params![id.0],
+    )?;
+    Ok(())
+}
+
+fn insert_event(
+    db: &mut dyn Db,
+    id: OrderId,
+    at_ms: i64,
+    actor: &Actor,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    reason: Option<&str>,
+) -> DbResult<()> {
+    db.execute(
+        "INSERT INTO order_events (order_id, at, actor, from_status, to_status, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            id.0,
+            at_ms,
+            actor.as_str(),
+            from.map(OrderStatus::as_str),
+            to.as_str(),
+            reason
+        ],
+    )?;
+    Ok(())
+}
+
+/// Reads a customer from the four columns phone, name, email, honorific starting at `first`.
+fn read_customer(row: &Row<'_>, first: usize) -> DbResult<CustomerInfo> {
+    let honorific = row.opt_text(first + 3)?;
+    Ok(CustomerInfo {
+        phone: Phone::from_stored(row.text(first)?),
+        name: row.text(first + 1)?,
+        email: row.opt_text(first + 2)?,
+        honorific: honorific.as_deref().and_then(Honorific::parse),
+    })
+}
+
+fn load_customer(db: &mut dyn Db, customer_id: i64) -> DbResult<CustomerInfo> {
+    db.row(
+        "SELECT phone, name, email, honorific FROM customers WHERE id = ?1",
+        params![customer_id],
+        |row| read_customer(row, 0),
+    )?
+    .ok_or_else(|| DbError::Corrupt(format!("customer {customer_id} is missing")))
+}
+
+pub(crate) fn load_order(db: &mut dyn Db, id: OrderId) -> DbResult<Option<Order>> {
+    load_order_with(db, id, true)
+}
+
+/// The order without its payments and events, which messages do not need: expiring many
+/// orders at once reads two queries less per order.
+fn load_order_for_message(db: &mut dyn Db, id: OrderId) -> DbResult<Option<Order>> {
+    load_order_with(db, id, false)
+}
+
+fn load_order_with(db: &mut dyn Db, id: OrderId, history: bool) -> DbResult<Option<Order>> {
+    let head = db.row(
+        "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at FROM orders WHERE id = ?1",
+        params![id.0],
+        |row| {
+            Ok((
+                row.int(0)?,
+                row.text(1)?,
+                row.text(2)?,
+                row.int(3)?,
+                row.int(4)?,
+                row.opt_int(5)?,
+                row.int(6)?,
+            ))
+        },
+    )?;
+    let Some((customer_id, status, method, total, paid, pay_by, placed_at)) = head else {
+        return Ok(None);
+    };
+    let items = db.rows(
+        "SELECT sku, name, unit_price, qty, hold FROM order_items WHERE order_id = ?1 ORDER BY line",
+        params![id.0],
+        |row| {
+            let hold = row.text(4)?;
+            Ok(OrderItem {
+                sku: Sku::from_stored(row.text(0)?),
+                name: row.text(1)?,
+                unit_price: Money::from_stored(row.int(2)?),
+                qty: Quantity::from_stored(row.int(3)?),
+                hold: HoldState::parse(&hold).ok_or_else(|| corrupt("hold state", &hold))?,
+            })
+        },
+    )?;
+    let (payments, events) = if history {
+        let payments = db.rows(
+            "SELECT amount, reference, recorded_at, actor FROM payments WHERE order_id = ?1 ORDER BY id",
+            params![id.0],
+            |row| {
+                Ok(PaymentRecord {
+                    amount: Money::from_stored(row.int(0)?),
+                    reference: row.opt_text(1)?,
+                    recorded_at: timestamp(row.int(2)?)?,
+                    actor: Actor::from_stored(row.text(3)?),
+                })
+            },
+        )?;
+        let events = db.rows(
+            "SELECT at, actor, from_status, to_status, reason FROM order_events WHERE order_id = ?1 ORDER BY id",
+            params![id.0],
+            |row| {
+                Ok(OrderEvent {
+                    at: timestamp(row.int(0)?)?,
+                    actor: Actor::from_stored(row.text(1)?),
+                    from: row.opt_text(2)?.as_deref().map(status_of).transpose()?,
+                    to: status_of(&row.text(3)?)?,
+                    reason: row.opt_text(4)?,
+                })
+            },
+        )?;
+        (payments, events)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(Some(Order {
+        id,
+        status: status_of(&status)?,
+        customer: load_customer(db, customer_id)?,
+        items,
+        total: Money::from_stored(total),
+        amount_paid: Money::from_stored(paid),
+        payment_method: PaymentMethod::parse(&method)
+            .ok_or_else(|| corrupt("payment method", &method))?,
+        pay_by: pay_by.map(timestamp).transpose()?,
+        placed_at: timestamp(placed_at)?,
+        payments,
+        events,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers
+
+/// Fires up to `limit` due timers. Each is taken with its row locked and skipped by other
+/// processes (`SKIP LOCKED`), handled and deleted in this transaction, so it fires once; if the
+/// process dies first, the transaction is rolled back and another process takes the timer.
+///
+/// With `isolate`, each timer runs in its own savepoint, so one that fails is pushed back
+/// (retried a minute later) without holding back the others; without it, the first failure
+/// fails the whole batch (the caller then retries with `isolate`).
+pub(crate) fn fire_due_timers(
+    db: &mut dyn Db,
+    now: Timestamp,
+    limit: usize,
+    messaging: &Messaging,
+    isolate: bool,
+) -> DbResult<FiredTimers> {
+    let now_ms = millis(now);
+    let due = db.rows(
+        "SELECT id, kind, order_id, step, ordinal FROM timers
+         WHERE due_at <= ?1 ORDER BY due_at, id LIMIT ?2 FOR UPDATE SKIP LOCKED",
+        params![now_ms, limit as i64],
+        |row| {
+            Ok(DueTimer {
+                id: row.int(0)?,
+                kind: row.text(1)?,
+                order_id: OrderId(row.int(2)?),
+                step: row.opt_int(3)?,
+                ordinal: row.opt_int(4)?,
+            })
+        },
+    )?;
+    let mut fired = FiredTimers::default();
+    for timer in due {
+        if isolate {
+            db.execute("SAVEPOINT timer", params![])?;
+        }
+        let handled = handle_timer(db, &timer, now, messaging).and_then(|handled| {
+            if handled != Handled::Busy {
+                db.execute("DELETE FROM timers WHERE id = ?1", params![timer.id])?;
+            }
+            Ok(handled)
+        });
+        let handled = match handled {
+            Ok(handled) => {
+                if isolate {
+                    db.execute("RELEASE timer", params![])?;
+                }
+                handled
+            }
+            Err(e) if isolate => {
+                db.execute("ROLLBACK TO timer", params![])?;
+                db.execute("RELEASE timer", params![])?;
+                tracing::error!(timer_id = timer.id, order_id = timer.order_id.0, error = %e, "timer failed; it will be retried");
+                db.execute(
+                    "UPDATE timers SET due_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+                    params![timer.id, now_ms + TIMER_RETRY_DELAY_MS],
+                )?;
+                fired.failed += 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        match handled {
+            Handled::Busy => fired.busy += 1,
+            Handled::Fired => fired.fired += 1,
+            Handled::Expired => {
+                fired.fired += 1;
+                fired.expired += 1;
+            }
+        }
+    }
+    Ok(fired)
+}
+
+struct DueTimer {
+    id: i64,
+    kind: String,
+    order_id: OrderId,
+    step: Option<i64>,
+    ordinal: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handled {
+    /// Done (a reminder written or not needed, an expiry that was moot).
+    Fired,
+    /// The order expired.
+    Expired,
+    /// Another transaction holds the order (paying or cancelling it): the timer stays for the
+    /// next tick, when that transaction has decided.
+    Busy,
+}
+
+fn handle_timer(
+    db: &mut dyn Db,
+    timer: &DueTimer,
+    now: Timestamp,
+    messaging: &Messaging,
+) -> DbResult<Handled> {
+    let id = timer.order_id;
+    match timer.kind.as_str() {
+        TIMER_EXPIRE => {}
+        TIMER_REMIND => {
+            send_reminder(db, timer, now, messaging)?;
+            return Ok(Handled::Fired);
+        }
+        other => return Err(corrupt("timer kind", other)),
+    }
+    let row = db.row(
+        "SELECT status, pay_by FROM orders WHERE id = ?1 FOR UPDATE SKIP LOCKED",
+        params![id.0],
+        |row| Ok((row.text(0)?, row.opt_int(1)?)),
+    )?;
+    let Some((status, pay_by)) = row else {
+        return Ok(Handled::Busy);
+    };
+    let status = status_of(&status)?;
+    let pay_by = pay_by.map(timestamp).transpose()?;
+    match decide_expiry(status, pay_by, now) {
+        ExpiryDecision::Expire => {
+            let now_ms = millis(now);
+            db.execute(
+                "UPDATE orders SET status = 'expired', updated_at = ?2 WHERE id = ?1",
+                params![id.0, now_ms],
+            )?;
+            // Reminders still pending for this order are cancelled, not merely ignored.
+            stop_awaiting(db, id)?;
+            end_holds(db, id, HoldState::Released)?;
+            insert_event(
+                db,
+                id,
+                now_ms,
+                &Actor::system(),
+                Some(status),
+                OrderStatus::Expired,
+                Some("payment deadline passed"),
+            )?;
+            let order = load_order_for_message(db, id)?.expect("the order was just read");
+            enqueue(
+                db,
+                messaging,
+                MessageKind::HoldReleased,
+                None,
+                &order,
+                now_ms,
+            )?;
+            Ok(Handled::Expired)
+        }
+        ExpiryDecision::NotDue | ExpiryDecision::Moot => Ok(Handled::Fired),
+    }
+}
+
+/// Sends the reminder of a due `remind` timer, if the order still awaits payment and the buyer
+/// has not opted out. A reminder never goes out after the order stopped awaiting payment: a
+/// payment committed first deleted this timer; one still running waits for this timer's row and
+/// then withdraws the reminder written here.
+fn send_reminder(
+    db: &mut dyn Db,
+    timer: &DueTimer,
+    now: Timestamp,
+    messaging: &Messaging,
+) -> DbResult<()> {
+    let row = db.row(
+        "SELECT o.status, c.no_reminders FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = ?1",
+        params![timer.order_id.0],
+        |row| Ok((row.text(0)?, row.boolean(1)?)),
+    )?;
+    let Some((status, no_reminders)) = row else {
+        return Ok(());
+    };
+    if status_of(&status)? != OrderStatus::AwaitingPayment || no_reminders {
+        return Ok(());
+    }
+    let order = load_order_for_message(db, timer.order_id)?.expect("the order was just read");
+    let step = timer.step.map(|s| (order.payment_method, s as usize));
+    let ordinal = timer.ordinal.unwrap_or(1) as usize;
+    enqueue_with(
+        db,
+        messaging,
+        MessageKind::Reminder,
+        step,
+        ordinal,
+        &order,
+        None,
+        millis(now),
+    )
+}
+
+pub(crate) fn next_timer_due(db: &mut dyn Db) -> DbResult<Option<Timestamp>> {
+    db.row(
+        "SELECT due_at FROM timers ORDER BY due_at LIMIT 1",
+        params![],
+        |row| row.int(0),
+    )?
+    .map(timestamp)
+    .transpose()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages (the transactional outbox)
+
+/// Writes the lifecycle message `kind` about `order`, if the store has it switched on.
+fn enqueue(
+    db: &mut dyn Db,
+    messaging: &Messaging,
+    kind: MessageKind,
+    step: Option<(PaymentMethod, usize)>,
+    order: &Order,
+    now_ms: i64,
+) -> DbResult<()> {
+    enqueue_with(db, messaging, kind, step, 0, order, None, now_ms)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn enqueue_with(
+    db: &mut dyn Db,
+    messaging: &Messaging,
+    kind: MessageKind,
+    step: Option<(PaymentMethod, usize)>,
+    reminder_number: usize,
+    order: &Order,
+    known_tips: Option<Vec<Option<String>>>,
+    now_ms: i64,
+) -> DbResult<()> {
+    if !messaging.settings.messages.enabled(kind) {
+        return Ok(());
+    }
+    let tips = match known_tips {
+        Some(tips) => tips,
+        None => {
+            let skus: Vec<Sku> = order.items.iter().map(|item| item.sku.clone()).collect();
+            product_tips(db, &skus)?
+        }
+    };
+    let context = MessageContext::new(order, &tips, &messaging.settings, reminder_number);
+    // Templates are checked when saved, so rendering does not fail; if it ever did, the message is
+    // kept as dead with the reason rather than lost or allowed to block the order.
+    let (body, status, error) = match messaging.composer.render(kind, step, &context) {
+        Ok(body) => (body, MessageStatus::Pending, None),
+        Err(e) => (String::new(), MessageStatus::Dead, Some(e.to_string())),
+    };
+    // WhatsApp through the Cloud API when this server has it and the store wants it (buyers here
+    // live on WhatsApp); else email when the server can send it, the store wants it and the buyer
+    // gave an address; otherwise the manual WhatsApp queue, which every seller has.
+    let whatsapp = messaging.whatsapp_available && messaging.settings.channels.whatsapp;
+    let email = order
+        .customer
+        .email
+        .as_deref()
+        .filter(|_| messaging.email_available && messaging.settings.channels.email);
+    let (channel, recipient, subject) = match email.filter(|_| !whatsapp) {
+        None if whatsapp => (
+            crate::CHANNEL_WHATSAPP,
+            order.customer.phone.as_str().to_owned(),
+            None,
+        ),
+        Some(address) => (
+            crate::CHANNEL_EMAIL,
+            address.to_owned(),
+            Some(lunas_core::messages::subject(
+                kind,
+                order.id,
+                messaging.settings.language,
+            )),
+        ),
+        None => (
+            CHANNEL_MANUAL_WHATSAPP,
+            order.customer.phone.as_str().to_owned(),
+            None,
+        ),
+    };
+    let id = new_message_id(now_ms);
+    db.execute(
+        "INSERT INTO messages (id, order_id, kind, channel, recipient, subject, body, status, last_error, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            &id,
+            order.id.0,
+            kind.as_str(),
+            channel,
+            &recipient,
+            &subject,
+            &body,
+            status.as_str(),
+            &error,
+            now_ms
+        ],
+    )?;
+    enqueue_webhooks(db, order, kind, &id, channel, &recipient, &body, now_ms)
+}
+
+/// Writes one webhook delivery per endpoint for a message to a buyer, so the seller's own systems
+/// (a WhatsApp gateway, a CRM) hear of it. Each delivery has its own stable id, sent as
+/// `webhook-id` on every attempt.
+#[allow(clippy::too_many_arguments)]
+fn enqueue_webhooks(
+    db: &mut dyn Db,
+    order: &Order,
+    kind: MessageKind,
+    message_id: &str,
+    channel: &str,
+    recipient: &str,
+    body: &str,
+    now_ms: i64,
+) -> DbResult<()> {
+    let endpoints = db.rows(
+        "SELECT id FROM webhook_endpoints ORDER BY created_at",
+        params![],
+        |row| row.text(0),
+    )?;
+    if endpoints.is_empty() {
+        return Ok(());
+    }
+    let timestamp = timestamp(now_ms)?;
+    let payload = serde_json::json!({
+        "type": "message.created",
+        "timestamp": timestamp,
+        "data": {
+            "message_id": message_id,
+            "order_id": order.id.0,
+            "kind": kind.as_str(),
+            "channel": channel,
+            "to": recipient,
+            "phone": order.customer.phone.as_str(),
+            "body": body,
+        }
+    })
+    .to_string();
+    for endpoint in endpoints {
+        db.execute(
+            "INSERT INTO messages (id, order_id, kind, channel, recipient, body, status, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
+            params![
+                &new_message_id(now_ms),
+                order.id.0,
+                kind.as_str(),
+                crate::CHANNEL_WEBHOOK,
+                &endpoint,
+                &payload,
+                now_ms
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// The columns `read_message` reads, in its order.
+macro_rules! message_columns {
+    () => {
+        "id, order_id, kind, channel, recipient, subject, body, variant, status, attempts, last_error, created_at, sent_at, sent_by"
+    };
+}
+
+fn read_message(row: &Row<'_>) -> DbResult<Message> {
+    let kind = row.text(2)?;
+    let status = row.text(8)?;
+    let channel = row.text(3)?;
+    let recipient = row.text(4)?;
+    let body = row.text(6)?;
+    // The wa.me link is derived, not stored: it is the body again, three times longer.
+    let link = (channel == CHANNEL_MANUAL_WHATSAPP).then(|| wa_me_link(&recipient, &body));
+    Ok(Message {
+        id: row.text(0)?,
+        order_id: OrderId(row.int(1)?),
+        kind: MessageKind::parse(&kind).ok_or_else(|| corrupt("message kind", &kind))?,
+        channel,
+        recipient,
+        subject: row.opt_text(5)?,
+        body,
+        link,
+        variant: row.opt_text(7)?,
+        status: MessageStatus::parse(&status).ok_or_else(|| corrupt("message status", &status))?,
+        attempts: row.int(9)?,
+        last_error: row.opt_text(10)?,
+        created_at: timestamp(row.int(11)?)?,
+        sent_at: row.opt_int(12)?.map(timestamp).transpose()?,
+        sent_by: row.opt_text(13)?,
+    })
+}
+
+fn message_for_update(db: &mut dyn Db, id: &str) -> DbResult<Option<Message>> {
+    db.row(
+        concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE id = ?1 FOR UPDATE"
+        ),
+        params![id],
+        read_message,
+    )
+}
+
+pub(crate) fn order_messages(db: &mut dyn Db, order: OrderId) -> DbResult<Vec<Message>> {
+    db.rows(
+        concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE order_id = ?1 ORDER BY created_at, rowid"
+        ),
+        params![order.0],
+        read_message,
+    )
+}
+
+pub(crate) fn messages(
+    db: &mut dyn Db,
+    channel: &str,
+    status: MessageStatus,
+    limit: usize,
+) -> DbResult<Vec<Message>> {
+    db.rows(
+        concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE channel = ?1 AND status = ?2 ORDER BY created_at, rowid LIMIT ?3"
+        ),
+        params![channel, status.as_str(), limit as i64],
+        read_message,
+    )
+}
+
+pub(crate) fn mark_message_sent(
+    db: &mut dyn Db,
+    id: &str,
+    actor: &Actor,
+    now: Timestamp,
+) -> DbResult<Result<Message, MessageOpError>> {
+    let Some(message) = message_for_update(db, id)? else {
+        return Ok(Err(MessageOpError::NotFound));
+    };
+    if message.channel != CHANNEL_MANUAL_WHATSAPP {
+        return Ok(Err(MessageOpError::NotManual));
+    }
+    if message.status != MessageStatus::Pending {
+        return Ok(Err(MessageOpError::NotPending(message.status.as_str())));
+    }
+    db.execute(
+        "UPDATE messages SET status = 'sent', attempts = attempts + 1, sent_at = ?2, sent_by = ?3 WHERE id = ?1",
+        params![id, millis(now), actor.as_str()],
+    )?;
+    Ok(Ok(
+        message_for_update(db, id)?.expect("the message was just read")
+    ))
+}
+
+pub(crate) fn replay_message(
+    db: &mut dyn Db,
+    id: &str,
+    now: Timestamp,
+) -> DbResult<Result<Message, MessageOpError>> {
+    let Some(message) = message_for_update(db, id)? else {
+        return Ok(Err(MessageOpError::NotFound));
+    };
+    if message.status != MessageStatus::Dead {
+        return Ok(Err(MessageOpError::NotDead(message.status.as_str())));
+    }
+    db.execute(
+        "UPDATE messages SET status = 'pending', attempts = 0, next_attempt_at = ?2 WHERE id = ?1",
+        params![id, millis(now)],
+    )?;
+    Ok(Ok(
+        message_for_update(db, id)?.expect("the message was just read")
+    ))
+}
+
+/// Takes up to `limit` messages of `channels` that are due (pending or failed, next attempt
+/// at or before `now`) and leases them until `lease_until`: if this process dies while
+/// sending, the lease runs out and they are taken again (at least once; the stable id lets
+/// the receiver drop the duplicate). Rows another process is leasing right now are skipped, so
+/// several processes drain the outbox side by side without sending a message twice.
+pub(crate) fn claim_messages(
+    db: &mut dyn Db,
+    channels: &[String],
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: usize,
+) -> DbResult<Vec<Message>> {
+    let mut claimed = Vec::new();
+    for channel in channels {
+        let due = db.rows(
+            concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages
+                 WHERE channel = ?1 AND status IN ('pending', 'failed')
+                   AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)
+                 ORDER BY created_at, rowid LIMIT ?3 FOR UPDATE SKIP LOCKED"
+            ),
+            params![channel, millis(now), (limit - claimed.len()) as i64],
+            read_message,
+        )?;
+        for message in due {
+            db.execute(
+                "UPDATE messages SET next_attempt_at = ?2 WHERE id = ?1",
+                params![&message.id, millis(lease_until)],
+            )?;
+            claimed.push(message);
+        }
+        if claimed.len() >= limit {
+            break;
+        }
+    }
+    Ok(claimed)
+}
+
+/// Records what an attempt to deliver a message did. Only a message still pending or failed
+/// changes, so a late report about a message already settled is ignored.
+pub(crate) fn record_delivery(
+    db: &mut dyn Db,
+    id: &str,
+    outcome: &Delivery,
+    now: Timestamp,
+) -> DbResult<()> {
+    match outcome {
+        Delivery::Sent { variant } => db.execute(
+            "UPDATE messages SET status = 'sent', attempts = attempts + 1, sent_at = ?2,
+                 last_error = NULL, next_attempt_at = NULL, variant = ?3
+             WHERE id = ?1 AND status IN ('pending', 'failed')",
+            params![id, millis(now), variant],
+        )?,
+        Delivery::Manual { reason } => db.execute(
+            "UPDATE messages SET channel = ?2, status = 'pending', last_error = ?3,
+                 attempts = attempts + 1, next_attempt_at = NULL
+             WHERE id = ?1 AND status IN ('pending', 'failed')",
+            params![id, CHANNEL_MANUAL_WHATSAPP, reason],
+        )?,
+        Delivery::Retry {
+            error,
+            next_attempt_at,
+        } => db.execute(
+            "UPDATE messages SET status = 'failed', attempts = attempts + 1, last_error = ?2,
+                 next_attempt_at = ?3
+             WHERE id = ?1 AND status IN ('pending', 'failed')",
+            params![id, error, millis(*next_attempt_at)],
+        )?,
+        Delivery::Dead { error } => db.execute(
+            "UPDATE messages SET status = 'dead', attempts = attempts + 1, last_error = ?2,
+                 next_attempt_at = NULL
+             WHERE id = ?1 AND status IN ('pending', 'failed')",
+            params![id, error],
+        )?,
+    };
+    Ok(())
+}
+
+/// `https://wa.me/<phone digits>?text=<message>`: opens WhatsApp with the message filled in.
+fn wa_me_link(phone: &str, body: &str) -> String {
+    format!(
+        "https://wa.me/{}?text={}",
+        phone.trim_start_matches('+'),
+        percent_encoding::utf8_percent_encode(body, percent_encoding::NON_ALPHANUMERIC)
+    )
+}
+
+/// A message id: `msg_`, the creation time in milliseconds (hex, so ids sort by time and new ones
+/// land at the end of the index), and 64 random bits.
+fn new_message_id(now_ms: i64) -> String {
+    let mut random = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
+    format!("msg_{:012x}{}", now_ms.max(0), hex::encode(random))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Buyers
+
+pub(crate) fn set_no_reminders(
+    db: &mut dyn Db,
+    phone: &Phone,
+    no_reminders: bool,
+) -> DbResult<Result<(), CustomerNotFound>> {
+    let changed = db.execute(
+        "UPDATE customers SET no_reminders = ?2 WHERE phone = ?1",
+        params![phone.as_str(), no_reminders],
+    )?;
+    Ok(if changed == 1 {
+        Ok(())
+    } else {
+        Err(CustomerNotFound)
+    })
+}
+
+pub(crate) fn no_reminders(db: &mut dyn Db, phone: &Phone) -> DbResult<Option<bool>> {
+    db.row(
+        "SELECT no_reminders FROM customers WHERE phone = ?1",
+        params![phone.as_str()],
+        |row| row.boolean(0),
+    )
+}
+
+/// Keeps a buyer's message and notes when the buyer last wrote (for WhatsApp's 24-hour rule).
+/// A message already kept (same WhatsApp id) changes nothing. Returns whether it was new.
+pub(crate) fn record_inbound(db: &mut dyn Db, inbound: &InboundMessage) -> DbResult<bool> {
+    let at = millis(inbound.received_at);
+    let inserted = db.execute(
+        "INSERT INTO inbound_messages (phone, wa_message_id, body, received_at, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (wa_message_id) DO NOTHING",
+        params![
+            inbound.phone.as_str(),
+            &inbound.wa_message_id,
+            &inbound.body,
+            at,
+            &inbound.raw
+        ],
+    )?;
+    db.execute(
+        "UPDATE customers SET last_inbound_at = ?2
+         WHERE phone = ?1 AND (last_inbound_at IS NULL OR last_inbound_at < ?2)",
+        params![inbound.phone.as_str(), at],
+    )?;
+    Ok(inserted == 1)
+}
+
+pub(crate) fn last_inbound_at(db: &mut dyn Db, phone: &Phone) -> DbResult<Option<Timestamp>> {
+    db.row(
+        "SELECT last_inbound_at FROM customers WHERE phone = ?1",
+        params![phone.as_str()],
+        |row| row.opt_int(0),
+    )?
+    .flatten()
+    .map(timestamp)
+    .transpose()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook endpoints, tokens, idempotency keys, settings
+
+pub(crate) fn create_webhook(db: &mut dyn Db, endpoint: &WebhookEndpoint) -> DbResult<()> {
+    db.execute(
+        "INSERT INTO webhook_endpoints (id, url, secret, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            &endpoint.id,
+            &endpoint.url,
+            &endpoint.secret,
+            millis(endpoint.created_at)
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn webhooks(db: &mut dyn Db) -> DbResult<Vec<WebhookEndpoint>> {
+    db.rows(
+        "SELECT id, url, secret, created_at FROM webhook_endpoints ORDER BY created_at",
+        params![],
+        |row| {
+            Ok(WebhookEndpoint {
+                id: row.text(0)?,
+                url: row.text(1)?,
+                secret: row.text(2)?,
+                created_at: timestamp(row.int(3)?)?,
+            })
+        },
+    )
+}
+
+/// Removes an endpoint; deliveries still queued for it go dead when their turn comes.
+pub(crate) fn delete_webhook(db: &mut dyn Db, id: &str) -> DbResult<bool> {
+    Ok(db.execute("DELETE FROM webhook_endpoints WHERE id = ?1", params![id])? == 1)
+}
+
+pub(crate) fn prune_idempotency_keys(
+    db: &mut dyn Db,
+    before: Timestamp,
+    limit: usize,
+) -> DbResult<usize> {
+    let pruned = db.execute(
+        "DELETE FROM idempotency_keys WHERE (scope, key) IN (
+             SELECT scope, key FROM idempotency_keys WHERE created_at < ?1 LIMIT ?2)",
+        params![millis(before), limit as i64],
+    )?;
+    Ok(pruned as usize)
+}
+
+pub(crate) fn create_api_token(
+    db: &mut dyn Db,
+    name: &str,
+    token_hash: &str,
+    now: Timestamp,
+) -> DbResult<()> {
+    db.execute(
+        "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?1, ?2, ?3)",
+        params![name, token_hash, millis(now)],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn api_token_name(db: &mut dyn Db, token_hash: &str) -> DbResult<Option<String>> {
+    db.row(
+        "SELECT name FROM api_tokens WHERE token_hash = ?1",
+        params![token_hash],
+        |row| row.text(0),
+    )
+}
+
+pub(crate) fn settings_json(db: &mut dyn Db) -> DbResult<Option<String>> {
+    db.row(
+        "SELECT value FROM settings WHERE name = ?1",
+        params![SETTINGS_NAME],
+        |row| row.text(0),
+    )
+}
+
+pub(crate) fn put_settings(db: &mut dyn Db, settings: &Settings) -> DbResult<()> {
+    let raw = serde_json::to_string(settings).expect("settings always serialise");
+    db.execute(
+        "INSERT INTO settings (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        params![SETTINGS_NAME, &raw],
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+
+pub(crate) fn consistency_report(db: &mut dyn Db) -> DbResult<Vec<String>> {
+    let mut problems = Vec::new();
+    for (sku, counted, held) in db.rows(
+        "SELECT p.sku, p.reserved, CAST(COALESCE(SUM(i.qty), 0) AS BIGINT) FROM products p
+         LEFT JOIN order_items i ON i.sku = p.sku AND i.hold = 'held'
+         GROUP BY p.sku HAVING p.reserved != COALESCE(SUM(i.qty), 0)",
+        params![],
+        |r| Ok((r.text(0)?, r.int(1)?, r.int(2)?)),
+    )? {
+        problems.push(format!(
+            "{sku}: reserved is {counted} but held lines add up to {held}"
+        ));
+    }
+    for (id, status, hold) in db.rows(
+        "SELECT o.id, o.status, i.hold FROM orders o JOIN order_items i ON i.order_id = o.id
+         WHERE (o.status = 'awaiting_payment' AND i.hold != 'held')
+            OR (o.status = 'paid' AND i.hold != 'converted')
+            OR (o.status IN ('expired', 'cancelled') AND i.hold != 'released')",
+        params![],
+        |r| Ok((r.int(0)?, r.text(1)?, r.text(2)?)),
+    )? {
+        problems.push(format!(
+            "order {id} is {status} but a line's hold is {hold}"
+        ));
+    }
+    for sku in db.rows(
+        "SELECT sku FROM products WHERE on_hand < 0 OR reserved < 0 OR reserved > on_hand",
+        params![],
+        |r| r.text(0),
+    )? {
+        problems.push(format!("{sku}: stock counters out of range"));
+    }
+    for id in db.rows(
+        "SELECT o.id FROM orders o WHERE o.status = 'awaiting_payment' AND o.pay_by IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.order_id = o.id AND t.kind = 'expire')",
+        params![],
+        |r| r.int(0),
+    )? {
+        problems.push(format!(
+            "order {id} awaits payment with a deadline but has no expiry timer"
+        ));
+    }
+    Ok(problems)
+}
+
+pub(crate) fn totals(db: &mut dyn Db) -> DbResult<Totals> {
+    Ok(Totals {
+        products: db.scalar("SELECT COUNT(*) FROM products", params![])?,
+        customers: db.scalar("SELECT COUNT(*) FROM customers", params![])?,
+        orders: db.scalar("SELECT COUNT(*) FROM orders", params![])?,
+        events: db.scalar("SELECT COUNT(*) FROM order_events", params![])?,
+        payments: db.scalar("SELECT COUNT(*) FROM payments", params![])?,
+        timers: db.scalar("SELECT COUNT(*) FROM timers", params![])?,
+        payments_sum: db.scalar(
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments",
+            params![],
+        )?,
+        on_hand_sum: db.scalar(
+            "SELECT CAST(COALESCE(SUM(on_hand), 0) AS BIGINT) FROM products",
+            params![],
+        )?,
+        reserved_sum: db.scalar(
+            "SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM products",
+            params![],
+        )?,
+    })
+}
