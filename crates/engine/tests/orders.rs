@@ -1,4 +1,5 @@
-//! The order desk core through the engine, on a real SQLite file, with a clock the tests drive.
+//! The order desk core through the engine, on a real SQLite file and a real PostgreSQL database,
+//! with a clock the tests drive.
 
 use std::sync::Arc;
 
@@ -8,13 +9,14 @@ use lunas_core::{
     Quantity, Sku, Timestamp,
 };
 use lunas_engine::{Engine, Error, ManualClock, PlaceOrder};
+use lunas_store::testing::{Backend, TestDb};
 use lunas_store::{
     DatabaseUrl, IdempotencyKey, NewOrderLine, OpenOptions, OrderOpError, PlaceError, ProductInput,
     Store, StoreError,
 };
 
 struct TestStore {
-    dir: tempfile::TempDir,
+    db: TestDb,
     store: Store,
     clock: Arc<ManualClock>,
     engine: Arc<Engine>,
@@ -25,13 +27,13 @@ fn start_time() -> Timestamp {
 }
 
 impl TestStore {
-    async fn new() -> TestStore {
-        let dir = tempfile::tempdir().unwrap();
+    async fn new(backend: Backend) -> TestStore {
+        let db = TestDb::new(backend);
         let clock = Arc::new(ManualClock::new(start_time()));
-        let store = open(&dir).await;
+        let store = db.open().await;
         let engine = Arc::new(Engine::new(store.clone(), clock.clone()).await.unwrap());
         TestStore {
-            dir,
+            db,
             store,
             clock,
             engine,
@@ -41,17 +43,17 @@ impl TestStore {
     /// Stops everything and starts again on the same file, as a process restart would.
     async fn restart(self) -> TestStore {
         let TestStore {
-            dir,
+            db,
             store,
             clock,
             engine,
         } = self;
         drop(engine);
         store.close().await;
-        let store = open(&dir).await;
+        let store = db.open().await;
         let engine = Arc::new(Engine::new(store.clone(), clock.clone()).await.unwrap());
         TestStore {
-            dir,
+            db,
             store,
             clock,
             engine,
@@ -92,15 +94,6 @@ impl TestStore {
     }
 }
 
-async fn open(dir: &tempfile::TempDir) -> Store {
-    Store::open(
-        &DatabaseUrl::Sqlite(dir.path().join("lunas.db")),
-        OpenOptions::default(),
-    )
-    .await
-    .unwrap()
-}
-
 fn order(
     phone: &str,
     lines: &[(&str, i64)],
@@ -132,9 +125,8 @@ fn money(amount: i64) -> Money {
     Money::payment(amount).unwrap()
 }
 
-#[tokio::test]
-async fn placing_an_order_holds_its_stock_until_the_deadline() {
-    let t = TestStore::new().await;
+async fn placing_an_order_holds_its_stock_until_the_deadline(backend: Backend) {
+    let t = TestStore::new(backend).await;
     t.product("GAMIS", 5, 150_000).await;
     let placed = t
         .engine
@@ -157,9 +149,8 @@ async fn placing_an_order_holds_its_stock_until_the_deadline() {
     t.assert_consistent().await;
 }
 
-#[tokio::test]
-async fn expired_hold_returns_stock_to_sale_exactly_once() {
-    let t = TestStore::new().await;
+async fn expired_hold_returns_stock_to_sale_exactly_once(backend: Backend) {
+    let t = TestStore::new(backend).await;
     t.product("GAMIS", 5, 150_000).await;
     let placed = t
         .engine
@@ -199,9 +190,8 @@ async fn expired_hold_returns_stock_to_sale_exactly_once() {
     t.assert_consistent().await;
 }
 
-#[tokio::test]
-async fn full_payment_turns_the_hold_into_a_sale_and_partial_payments_are_kept() {
-    let t = TestStore::new().await;
+async fn full_payment_turns_the_hold_into_a_sale_and_partial_payments_are_kept(backend: Backend) {
+    let t = TestStore::new(backend).await;
     t.product("KOPI", 10, 85_000).await;
     let id = t
         .place(order(
@@ -250,9 +240,8 @@ async fn full_payment_turns_the_hold_into_a_sale_and_partial_payments_are_kept()
     t.assert_consistent().await;
 }
 
-#[tokio::test]
-async fn cancelling_releases_the_hold_and_later_actions_are_invalid_transitions() {
-    let t = TestStore::new().await;
+async fn cancelling_releases_the_hold_and_later_actions_are_invalid_transitions(backend: Backend) {
+    let t = TestStore::new(backend).await;
     t.product("KOPI", 3, 85_000).await;
     let id = t
         .place(order(
@@ -298,9 +287,8 @@ async fn cancelling_releases_the_hold_and_later_actions_are_invalid_transitions(
     t.assert_consistent().await;
 }
 
-#[tokio::test]
-async fn cod_orders_have_no_deadline_and_hold_until_cancelled() {
-    let t = TestStore::new().await;
+async fn cod_orders_have_no_deadline_and_hold_until_cancelled(backend: Backend) {
+    let t = TestStore::new(backend).await;
     t.product("SAMBAL", 4, 45_000).await;
     let placed = t
         .engine
@@ -336,9 +324,8 @@ async fn cod_orders_have_no_deadline_and_hold_until_cancelled() {
     assert!(matches!(rejected, Err(Error::PayWithinOnCod)));
 }
 
-#[tokio::test]
-async fn an_order_succeeds_for_all_items_or_for_none() {
-    let t = TestStore::new().await;
+async fn an_order_succeeds_for_all_items_or_for_none(backend: Backend) {
+    let t = TestStore::new(backend).await;
     t.product("A", 5, 10_000).await;
     t.product("B", 1, 10_000).await;
     let short = t
@@ -379,9 +366,8 @@ async fn an_order_succeeds_for_all_items_or_for_none() {
     );
 }
 
-#[tokio::test]
-async fn one_buyer_whatever_way_the_phone_number_is_written() {
-    let t = TestStore::new().await;
+async fn one_buyer_whatever_way_the_phone_number_is_written(backend: Backend) {
+    let t = TestStore::new(backend).await;
     t.product("A", 10, 10_000).await;
     for phone in ["081234567890", "6281234567890", "+62 812-3456-7890"] {
         let placed = t
@@ -394,9 +380,8 @@ async fn one_buyer_whatever_way_the_phone_number_is_written() {
     assert_eq!(t.store.totals().await.unwrap().customers, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn idempotency_key_replays_the_first_order_even_under_concurrency() {
-    let t = TestStore::new().await;
+async fn idempotency_key_replays_the_first_order_even_under_concurrency(backend: Backend) {
+    let t = TestStore::new(backend).await;
     t.product("A", 100, 10_000).await;
     let key = |hash: &str| IdempotencyKey {
         scope: "test".into(),
@@ -443,9 +428,8 @@ async fn idempotency_key_replays_the_first_order_even_under_concurrency() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_orders_for_the_last_units_never_oversell() {
-    let t = TestStore::new().await;
+async fn concurrent_orders_for_the_last_units_never_oversell(backend: Backend) {
+    let t = TestStore::new(backend).await;
     t.product("LAST", 7, 10_000).await;
     let mut tasks = Vec::new();
     for i in 0..50 {
@@ -474,10 +458,9 @@ async fn concurrent_orders_for_the_last_units_never_oversell() {
     t.assert_consistent().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_payment_racing_the_deadline_ends_paid_or_expired_never_both_never_neither() {
+async fn a_payment_racing_the_deadline_ends_paid_or_expired_never_both_never_neither(backend: Backend) {
     for round in 0..20 {
-        let t = TestStore::new().await;
+        let t = TestStore::new(backend).await;
         t.product("A", 1, 50_000).await;
         let id = t
             .place(order(
@@ -518,9 +501,8 @@ async fn a_payment_racing_the_deadline_ends_paid_or_expired_never_both_never_nei
     }
 }
 
-#[tokio::test]
-async fn an_order_whose_deadline_passed_while_stopped_expires_right_after_start() {
-    let t = TestStore::new().await;
+async fn an_order_whose_deadline_passed_while_stopped_expires_right_after_start(backend: Backend) {
+    let t = TestStore::new(backend).await;
     t.product("A", 2, 50_000).await;
     let id = t
         .place(order(
@@ -542,12 +524,11 @@ async fn an_order_whose_deadline_passed_while_stopped_expires_right_after_start(
     assert_eq!(stopped.stock("A").await, (2, 0, 2));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_scheduler_fires_a_due_timer_by_itself() {
+async fn the_scheduler_fires_a_due_timer_by_itself(backend: Backend) {
     // Real time, a one-second window: the scheduler must wake for it on its own. The test waits on
     // the outcome (bounded), not for a fixed time.
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+    let db = TestDb::new(backend);
+    let store = db.open().await;
     let engine = Arc::new(
         Engine::new(store.clone(), Arc::new(lunas_engine::SystemClock))
             .await
@@ -599,21 +580,28 @@ async fn the_scheduler_fires_a_due_timer_by_itself() {
     scheduler.await.unwrap();
 }
 
-#[tokio::test]
-async fn a_database_from_a_newer_lunas_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("lunas.db");
-    let store = Store::open(&DatabaseUrl::Sqlite(path.clone()), OpenOptions::default())
-        .await
-        .unwrap();
+async fn a_database_from_a_newer_lunas_is_refused(backend: Backend) {
+    let db = TestDb::new(backend);
+    let store = db.open().await;
     store.close().await;
-    let conn = rusqlite_free_version_bump(&path);
-    drop(conn);
-    let reopened = Store::open(&DatabaseUrl::Sqlite(path), OpenOptions::default()).await;
-    assert!(matches!(
-        reopened,
-        Err(StoreError::SchemaTooNew { found: 99, .. })
-    ));
+    match &db.url {
+        DatabaseUrl::Sqlite(path) => drop(rusqlite_free_version_bump(path)),
+        DatabaseUrl::Postgres(_) => db.pg_sql("UPDATE lunas_schema SET version = 99"),
+    }
+    for migrate in [true, false] {
+        let reopened = Store::open(
+            &db.url,
+            OpenOptions {
+                migrate,
+                ..OpenOptions::default()
+            },
+        )
+        .await;
+        assert!(matches!(
+            reopened,
+            Err(StoreError::SchemaTooNew { found: 99, .. })
+        ));
+    }
 }
 
 /// Sets the schema version with the sqlite3-compatible header field, without a SQLite library in
@@ -627,9 +615,8 @@ fn rusqlite_free_version_bump(path: &std::path::Path) -> std::fs::File {
     file
 }
 
-#[tokio::test]
-async fn idempotency_keys_are_forgotten_after_24_hours() {
-    let t = TestStore::new().await;
+async fn idempotency_keys_are_forgotten_after_24_hours(backend: Backend) {
+    let t = TestStore::new(backend).await;
     t.product("A", 10, 10_000).await;
     let keyed = |qty: i64, hash: &str| {
         let mut request = order("081234567890", &[("A", qty)], PaymentMethod::Cod, None);
@@ -653,3 +640,20 @@ async fn idempotency_keys_are_forgotten_after_24_hours() {
     assert!(!again.replayed, "after 24 hours the key is new again");
     assert_eq!(t.store.totals().await.unwrap().orders, 2);
 }
+
+lunas_store::on_both_backends!(
+    placing_an_order_holds_its_stock_until_the_deadline,
+    expired_hold_returns_stock_to_sale_exactly_once,
+    full_payment_turns_the_hold_into_a_sale_and_partial_payments_are_kept,
+    cancelling_releases_the_hold_and_later_actions_are_invalid_transitions,
+    cod_orders_have_no_deadline_and_hold_until_cancelled,
+    an_order_succeeds_for_all_items_or_for_none,
+    one_buyer_whatever_way_the_phone_number_is_written,
+    idempotency_key_replays_the_first_order_even_under_concurrency,
+    concurrent_orders_for_the_last_units_never_oversell,
+    a_payment_racing_the_deadline_ends_paid_or_expired_never_both_never_neither,
+    an_order_whose_deadline_passed_while_stopped_expires_right_after_start,
+    the_scheduler_fires_a_due_timer_by_itself,
+    a_database_from_a_newer_lunas_is_refused,
+    idempotency_keys_are_forgotten_after_24_hours,
+);

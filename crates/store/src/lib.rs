@@ -16,10 +16,12 @@ mod ops;
 mod postgres;
 mod sql;
 mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod url;
 
 pub use model::*;
-pub use url::DatabaseUrl;
+pub use url::{DatabaseUrl, PgUrl};
 
 use std::sync::Arc;
 

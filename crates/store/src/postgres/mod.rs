@@ -71,17 +71,10 @@ impl Postgres {
     }
 
     pub(crate) async fn migrate(&self) -> Result<(i64, i64), StoreError> {
-        let (conn, after) = {
-            let _permit = self.permit().await?;
-            let mut conn = self.checkout().await?;
-            blocking(move || {
-                let after = schema::migrate(&mut conn.client);
-                Ok((conn, after))
-            })
-            .await?
-        };
-        let after = after.map_err(|e| map_error(&e, &self.url))??.1;
-        self.checkin(conn);
+        let after = self
+            .run(|conn| Ok(schema::migrate(&mut conn.client)?))
+            .await??
+            .1;
         Ok((self.version_at_open, after))
     }
 
@@ -90,7 +83,7 @@ impl Postgres {
         // Wait for the transactions under way, then drop every connection.
         let all = self.options.pool_size.max(1) as u32;
         let _permits = self.permits.acquire_many(all).await;
-        self.idle.lock().expect("pool lock").clear();
+        drop_off_runtime(std::mem::take(&mut *self.idle.lock().expect("pool lock")));
     }
 
     /// Runs `f` in a transaction of its own: committed when it returns `Ok(Ok(_))`, rolled back
@@ -148,12 +141,12 @@ impl Postgres {
         let mut conn = self.checkout().await?;
         let (conn, result) = blocking(move || {
             let result = work(&mut conn);
-            Ok((conn, result))
+            // A connection the server closed (restarted, killed) is dropped here; the next
+            // operation opens a fresh one, so work resumes once the server is back.
+            Ok(((!conn.client.is_closed()).then_some(conn), result))
         })
         .await?;
-        // A connection the server closed (restarted, killed) is dropped; the next operation opens
-        // a fresh one, so work resumes once the server is back.
-        if !conn.client.is_closed() {
+        if let Some(conn) = conn {
             self.checkin(conn);
         }
         result.map_err(|e| map_db_error(&e, &self.url))
@@ -179,9 +172,25 @@ impl Postgres {
     }
 
     fn checkin(&self, conn: PgConn) {
-        if !self.closed.load(Ordering::SeqCst) {
+        if self.closed.load(Ordering::SeqCst) {
+            drop_off_runtime(vec![conn]);
+        } else {
             self.idle.lock().expect("pool lock").push(conn);
         }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        drop_off_runtime(std::mem::take(self.idle.get_mut().expect("pool lock")));
+    }
+}
+
+/// Closes connections on a thread of their own: the synchronous driver blocks while it closes a
+/// connection, which must not happen on an async worker thread.
+fn drop_off_runtime(conns: Vec<PgConn>) {
+    if !conns.is_empty() {
+        std::thread::spawn(move || drop(conns));
     }
 }
 
