@@ -8,6 +8,7 @@ use lunas_core::messages::MessageKind;
 use lunas_engine::PlaceOrder;
 use lunas_engine::outbox::{EmailChannel, Outbox};
 use lunas_store::MessageStatus;
+use lunas_store::testing::Backend;
 use support::{Peer, Shop};
 
 /// A real SMTP server (aiosmtpd) that writes each message it accepts, decoded, as JSON.
@@ -19,8 +20,8 @@ fn smtp_peer(mode: &str) -> (Peer, u16) {
     (peer, port)
 }
 
-async fn shop() -> Shop {
-    support::shop(|engine| engine.with_email(true), |_| {}).await
+async fn shop(backend: Backend) -> Shop {
+    support::shop(backend, |engine| engine.with_email(true), |_| {}).await
 }
 
 fn order(email: Option<&str>) -> PlaceOrder {
@@ -36,10 +37,11 @@ fn outbox(shop: &Shop, port: u16) -> Outbox {
     Outbox::new(shop.store.clone(), shop.clock.clone(), Some(email), false)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reminder_email_arrives_in_polite_indonesian_with_everything_needed_to_pay() {
+async fn a_reminder_email_arrives_in_polite_indonesian_with_everything_needed_to_pay(
+    backend: Backend,
+) {
     let (peer, peer_port) = smtp_peer("accept");
-    let shop = shop().await;
+    let shop = shop(backend).await;
     let outbox = outbox(&shop, peer_port);
     let id = shop
         .engine
@@ -86,20 +88,18 @@ async fn a_reminder_email_arrives_in_polite_indonesian_with_everything_needed_to
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_buyer_without_email_goes_to_the_manual_whatsapp_queue() {
+async fn a_buyer_without_email_goes_to_the_manual_whatsapp_queue(backend: Backend) {
     let (_peer, peer_port) = smtp_peer("accept");
-    let shop = shop().await;
+    let shop = shop(backend).await;
     let outbox = outbox(&shop, peer_port);
     shop.engine.place_order(order(None)).await.unwrap();
     assert_eq!(outbox.tick().await.unwrap().sent, 0);
     assert_eq!(shop.engine.manual_queue(10).await.unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn smtp_4xx_is_retried_on_schedule_and_5xx_is_dead_at_once() {
+async fn smtp_4xx_is_retried_on_schedule_and_5xx_is_dead_at_once(backend: Backend) {
     let (_busy, busy_port) = smtp_peer("tempfail");
-    let shop = shop().await;
+    let shop = shop(backend).await;
     let id = shop
         .engine
         .place_order(order(Some("sari@example.co.id")))
@@ -160,10 +160,11 @@ async fn smtp_4xx_is_retried_on_schedule_and_5xx_is_dead_at_once() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_taken_by_a_process_that_died_is_sent_after_its_lease_exactly_once() {
+async fn a_message_taken_by_a_process_that_died_is_sent_after_its_lease_exactly_once(
+    backend: Backend,
+) {
     let (peer, peer_port) = smtp_peer("accept");
-    let shop = shop().await;
+    let shop = shop(backend).await;
     let id = shop
         .engine
         .place_order(order(Some("sari@example.co.id")))
@@ -200,9 +201,8 @@ async fn a_message_taken_by_a_process_that_died_is_sent_after_its_lease_exactly_
     assert_eq!(message.kind, MessageKind::OrderReceived);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_mail_server_that_is_down_delays_messages_and_never_blocks_orders() {
-    let shop = shop().await;
+async fn a_mail_server_that_is_down_delays_messages_and_never_blocks_orders(backend: Backend) {
+    let shop = shop(backend).await;
     let closed_port = support::free_port();
     let down = outbox(&shop, closed_port);
     for _ in 0..3 {
@@ -224,3 +224,11 @@ async fn a_mail_server_that_is_down_delays_messages_and_never_blocks_orders() {
     assert_eq!(outbox(&shop, port).tick().await.unwrap().sent, 3);
     assert_eq!(peer.received().len(), 3);
 }
+
+lunas_store::on_both_backends!(
+    a_reminder_email_arrives_in_polite_indonesian_with_everything_needed_to_pay,
+    a_buyer_without_email_goes_to_the_manual_whatsapp_queue,
+    smtp_4xx_is_retried_on_schedule_and_5xx_is_dead_at_once,
+    a_message_taken_by_a_process_that_died_is_sent_after_its_lease_exactly_once,
+    a_mail_server_that_is_down_delays_messages_and_never_blocks_orders,
+);

@@ -458,7 +458,9 @@ async fn concurrent_orders_for_the_last_units_never_oversell(backend: Backend) {
     t.assert_consistent().await;
 }
 
-async fn a_payment_racing_the_deadline_ends_paid_or_expired_never_both_never_neither(backend: Backend) {
+async fn a_payment_racing_the_deadline_ends_paid_or_expired_never_both_never_neither(
+    backend: Backend,
+) {
     for round in 0..20 {
         let t = TestStore::new(backend).await;
         t.product("A", 1, 50_000).await;

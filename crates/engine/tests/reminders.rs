@@ -7,11 +7,12 @@ use jiff::SignedDuration;
 use lunas_core::messages::MessageKind;
 use lunas_core::{Actor, Money, PaymentMethod, Phone, Settings};
 use lunas_engine::PlaceOrder;
+use lunas_store::testing::Backend;
 use lunas_store::{Message, MessageStatus};
 use support::Shop;
 
-async fn shop(settings: impl FnOnce(&mut Settings)) -> Shop {
-    support::shop(|engine| engine, settings).await
+async fn shop(backend: Backend, settings: impl FnOnce(&mut Settings)) -> Shop {
+    support::shop(backend, |engine| engine, settings).await
 }
 
 fn order(method: PaymentMethod, within: Option<&str>) -> PlaceOrder {
@@ -50,9 +51,10 @@ impl Steps for Shop {
     }
 }
 
-#[tokio::test]
-async fn an_unpaid_order_gets_exactly_the_configured_reminders_in_order_then_the_release_notice() {
-    let shop = shop(|_| {}).await;
+async fn an_unpaid_order_gets_exactly_the_configured_reminders_in_order_then_the_release_notice(
+    backend: Backend,
+) {
+    let shop = shop(backend, |_| {}).await;
     let id = shop.place(order(PaymentMethod::BankTransfer, None)).await;
     assert_eq!(shop.kinds(id).await, [MessageKind::OrderReceived]);
 
@@ -127,9 +129,8 @@ async fn an_unpaid_order_gets_exactly_the_configured_reminders_in_order_then_the
     );
 }
 
-#[tokio::test]
-async fn paying_after_the_first_reminder_cancels_the_rest() {
-    let shop = shop(|_| {}).await;
+async fn paying_after_the_first_reminder_cancels_the_rest(backend: Backend) {
+    let shop = shop(backend, |_| {}).await;
     let id = shop.place(order(PaymentMethod::BankTransfer, None)).await;
     shop.advance(SignedDuration::from_hours(2)).await;
     assert_eq!(
@@ -161,9 +162,8 @@ async fn paying_after_the_first_reminder_cancels_the_rest() {
     );
 }
 
-#[tokio::test]
-async fn a_partial_payment_keeps_the_reminders_going_for_the_balance() {
-    let shop = shop(|_| {}).await;
+async fn a_partial_payment_keeps_the_reminders_going_for_the_balance(backend: Backend) {
+    let shop = shop(backend, |_| {}).await;
     let id = shop.place(order(PaymentMethod::BankTransfer, None)).await;
     shop.engine
         .record_payment(
@@ -183,9 +183,8 @@ async fn a_partial_payment_keeps_the_reminders_going_for_the_balance() {
     );
 }
 
-#[tokio::test]
-async fn cancelling_sends_the_cancellation_and_stops_reminders() {
-    let shop = shop(|_| {}).await;
+async fn cancelling_sends_the_cancellation_and_stops_reminders(backend: Backend) {
+    let shop = shop(backend, |_| {}).await;
     let id = shop.place(order(PaymentMethod::Qris, None)).await;
     shop.engine
         .cancel_order(id, "salah ukuran".into(), Actor::api_token("test"))
@@ -204,9 +203,10 @@ async fn cancelling_sends_the_cancellation_and_stops_reminders() {
     );
 }
 
-#[tokio::test]
-async fn a_buyer_who_opted_out_gets_no_reminders_but_still_gets_lifecycle_messages() {
-    let shop = shop(|_| {}).await;
+async fn a_buyer_who_opted_out_gets_no_reminders_but_still_gets_lifecycle_messages(
+    backend: Backend,
+) {
+    let shop = shop(backend, |_| {}).await;
     let first = shop.place(order(PaymentMethod::BankTransfer, None)).await;
     shop.engine
         .set_no_reminders(Phone::parse("+62 812-3456-7890").unwrap(), true)
@@ -219,9 +219,8 @@ async fn a_buyer_who_opted_out_gets_no_reminders_but_still_gets_lifecycle_messag
     );
 }
 
-#[tokio::test]
-async fn switched_off_lifecycle_messages_are_not_written() {
-    let shop = shop(|s| {
+async fn switched_off_lifecycle_messages_are_not_written(backend: Backend) {
+    let shop = shop(backend, |s| {
         s.messages.order_received = false;
         s.messages.hold_released = false;
     })
@@ -234,9 +233,8 @@ async fn switched_off_lifecycle_messages_are_not_written() {
     );
 }
 
-#[tokio::test]
-async fn live_sale_windows_in_seconds_get_their_reminders_in_seconds() {
-    let shop = shop(|s| {
+async fn live_sale_windows_in_seconds_get_their_reminders_in_seconds(backend: Backend) {
+    let shop = shop(backend, |s| {
         s.reminders.qris = serde_json::from_str(
             r#"{"steps": [{"after_order": "10s"}, {"before_deadline": "5s"}], "max_count": 2}"#,
         )
@@ -261,9 +259,8 @@ async fn live_sale_windows_in_seconds_get_their_reminders_in_seconds() {
     );
 }
 
-#[tokio::test]
-async fn staff_work_the_manual_whatsapp_queue() {
-    let shop = shop(|_| {}).await;
+async fn staff_work_the_manual_whatsapp_queue(backend: Backend) {
+    let shop = shop(backend, |_| {}).await;
     let id = shop.place(order(PaymentMethod::BankTransfer, None)).await;
     let queue = shop.engine.manual_queue(50).await.unwrap();
     assert_eq!(queue.len(), 1);
@@ -290,9 +287,8 @@ async fn staff_work_the_manual_whatsapp_queue() {
     assert_eq!(shop.messages(id).await[0].status, MessageStatus::Sent);
 }
 
-#[tokio::test]
-async fn a_reminder_not_yet_delivered_is_withdrawn_when_the_order_is_paid() {
-    let shop = shop(|_| {}).await;
+async fn a_reminder_not_yet_delivered_is_withdrawn_when_the_order_is_paid(backend: Backend) {
+    let shop = shop(backend, |_| {}).await;
     let id = shop.place(order(PaymentMethod::BankTransfer, None)).await;
     shop.advance(SignedDuration::from_hours(2)).await;
     // The reminder waits in the manual queue; the buyer pays before staff send it.
@@ -325,3 +321,15 @@ async fn a_reminder_not_yet_delivered_is_withdrawn_when_the_order_is_paid() {
             .contains("no longer awaits payment")
     );
 }
+
+lunas_store::on_both_backends!(
+    an_unpaid_order_gets_exactly_the_configured_reminders_in_order_then_the_release_notice,
+    paying_after_the_first_reminder_cancels_the_rest,
+    a_partial_payment_keeps_the_reminders_going_for_the_balance,
+    cancelling_sends_the_cancellation_and_stops_reminders,
+    a_buyer_who_opted_out_gets_no_reminders_but_still_gets_lifecycle_messages,
+    switched_off_lifecycle_messages_are_not_written,
+    live_sale_windows_in_seconds_get_their_reminders_in_seconds,
+    staff_work_the_manual_whatsapp_queue,
+    a_reminder_not_yet_delivered_is_withdrawn_when_the_order_is_paid,
+);

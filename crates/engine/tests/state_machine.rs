@@ -4,6 +4,7 @@
 //! every hold released or converted exactly once (the store's consistency report), and the
 //! engine agrees with the model on every order and product.
 
+use lunas_store::testing::{Backend, TestDb};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -13,9 +14,7 @@ use lunas_core::{
     Sku, Timestamp,
 };
 use lunas_engine::{Engine, Error, ManualClock, PlaceOrder};
-use lunas_store::{
-    DatabaseUrl, NewOrderLine, OpenOptions, OrderOpError, PlaceError, ProductInput, Store,
-};
+use lunas_store::{NewOrderLine, OrderOpError, PlaceError, ProductInput, Store};
 use proptest::prelude::*;
 
 const SKUS: [&str; 3] = ["A", "B", "C"];
@@ -77,21 +76,16 @@ fn merge(lines: &[(usize, i64)]) -> Vec<(usize, i64)> {
     merged.into_iter().collect()
 }
 
-async fn open(dir: &tempfile::TempDir, clock: Arc<ManualClock>) -> (Store, Arc<Engine>) {
-    let store = Store::open(
-        &DatabaseUrl::Sqlite(dir.path().join("lunas.db")),
-        OpenOptions::default(),
-    )
-    .await
-    .unwrap();
+async fn open(db: &TestDb, clock: Arc<ManualClock>) -> (Store, Arc<Engine>) {
+    let store = db.open().await;
     let engine = Arc::new(Engine::new(store.clone(), clock).await.unwrap());
     (store, engine)
 }
 
-async fn run(stock: [i64; 3], ops: Vec<Op>) {
-    let dir = tempfile::tempdir().unwrap();
+async fn run(backend: Backend, stock: [i64; 3], ops: Vec<Op>) {
+    let db = TestDb::new(backend);
     let clock = Arc::new(ManualClock::new("2026-11-22T03:00:00Z".parse().unwrap()));
-    let (mut store, mut engine) = open(&dir, clock.clone()).await;
+    let (mut store, mut engine) = open(&db, clock.clone()).await;
     let mut model = Model {
         on_hand: stock,
         ..Model::default()
@@ -244,7 +238,7 @@ async fn run(stock: [i64; 3], ops: Vec<Op>) {
             Op::Restart => {
                 drop(engine);
                 store.close().await;
-                (store, engine) = open(&dir, clock.clone()).await;
+                (store, engine) = open(&db, clock.clone()).await;
             }
         }
         // Invariants after every step.
@@ -301,15 +295,30 @@ impl NowForTest for ManualClock {
     }
 }
 
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
     #[test]
-    fn order_state_machine_matches_the_model(
+    fn order_state_machine_matches_the_model_on_sqlite(
         stock in proptest::array::uniform3(0i64..6),
         ops in proptest::collection::vec(op(), 1..30),
     ) {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        runtime.block_on(run(stock, ops));
+        runtime().block_on(run(Backend::Sqlite, stock, ops));
+    }
+
+    #[test]
+    fn order_state_machine_matches_the_model_on_postgres(
+        stock in proptest::array::uniform3(0i64..6),
+        ops in proptest::collection::vec(op(), 1..30),
+    ) {
+        runtime().block_on(run(Backend::Postgres, stock, ops));
     }
 }

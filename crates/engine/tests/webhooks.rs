@@ -7,6 +7,7 @@ use lunas_core::PaymentMethod;
 use lunas_engine::outbox::Outbox;
 use lunas_engine::{Error, PlaceOrder};
 use lunas_store::MessageStatus;
+use lunas_store::testing::Backend;
 use support::{Peer, Shop};
 
 /// A receiver that verifies every delivery with the official Standard Webhooks library and
@@ -22,8 +23,9 @@ fn receiver(port: u16, secret: &str, fail_first: u32) -> Peer {
     })
 }
 
-async fn shop(allow_private: bool) -> Shop {
+async fn shop(backend: Backend, allow_private: bool) -> Shop {
     support::shop(
+        backend,
         |engine| engine.with_webhooks_allow_private(allow_private),
         |_| {},
     )
@@ -34,9 +36,10 @@ fn order() -> PlaceOrder {
     support::order(PaymentMethod::BankTransfer, None, None)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deliveries_verify_with_the_official_library_and_a_retry_keeps_its_webhook_id() {
-    let shop = shop(true).await;
+async fn deliveries_verify_with_the_official_library_and_a_retry_keeps_its_webhook_id(
+    backend: Backend,
+) {
+    let shop = shop(backend, true).await;
     let port = support::free_port();
     let endpoint = shop
         .engine
@@ -87,9 +90,8 @@ async fn deliveries_verify_with_the_official_library_and_a_retry_keeps_its_webho
     assert_eq!(shop.engine.manual_queue(10).await.unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn webhooks_may_not_reach_private_networks_unless_the_operator_allows_it() {
-    let shop = shop(false).await;
+async fn webhooks_may_not_reach_private_networks_unless_the_operator_allows_it(backend: Backend) {
+    let shop = shop(backend, false).await;
     for url in [
         "http://127.0.0.1:9/x",
         "http://10.0.0.5/x",
@@ -128,3 +130,8 @@ async fn webhooks_may_not_reach_private_networks_unless_the_operator_allows_it()
         webhook.last_error
     );
 }
+
+lunas_store::on_both_backends!(
+    deliveries_verify_with_the_official_library_and_a_retry_keeps_its_webhook_id,
+    webhooks_may_not_reach_private_networks_unless_the_operator_allows_it,
+);

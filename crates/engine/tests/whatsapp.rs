@@ -2,6 +2,7 @@
 
 mod support;
 
+use lunas_store::testing::Backend;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
@@ -78,9 +79,14 @@ impl std::ops::Deref for Shop {
     }
 }
 
-async fn shop(template: Option<&str>) -> Shop {
+async fn shop(backend: Backend, template: Option<&str>) -> Shop {
     // Email is on too: WhatsApp takes precedence for a buyer who has both.
-    let shop = support::shop(|engine| engine.with_whatsapp(true).with_email(true), |_| {}).await;
+    let shop = support::shop(
+        backend,
+        |engine| engine.with_whatsapp(true).with_email(true),
+        |_| {},
+    )
+    .await;
     let (base_url, graph) = fake_graph().await;
     let config = WhatsAppConfig {
         base_url,
@@ -113,9 +119,8 @@ fn inbound(phone_digits: &str, at: Timestamp) -> Value {
     ]}}]}]})
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn outside_the_24_hour_window_an_approved_template_goes_out() {
-    let shop = shop(Some("lunas_pemberitahuan")).await;
+async fn outside_the_24_hour_window_an_approved_template_goes_out(backend: Backend) {
+    let shop = shop(backend, Some("lunas_pemberitahuan")).await;
     let id = shop.engine.place_order(order()).await.unwrap().order.id;
     assert_eq!(shop.outbox.tick().await.unwrap().sent, 1);
     let calls = shop.graph.calls.lock().unwrap().clone();
@@ -148,9 +153,8 @@ async fn outside_the_24_hour_window_an_approved_template_goes_out() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn within_24_hours_of_the_buyers_message_free_text_goes_out() {
-    let shop = shop(Some("lunas_pemberitahuan")).await;
+async fn within_24_hours_of_the_buyers_message_free_text_goes_out(backend: Backend) {
+    let shop = shop(backend, Some("lunas_pemberitahuan")).await;
     let now = lunas_engine::Clock::now(&*shop.clock);
     // The buyer asked something an hour ago; redelivery of the same webhook changes nothing.
     let payload = inbound("6281234567890", now - SignedDuration::from_hours(1));
@@ -194,9 +198,8 @@ async fn within_24_hours_of_the_buyers_message_free_text_goes_out() {
     assert_eq!(shop.graph.calls.lock().unwrap()[1].2["type"], "template");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_an_approved_template_the_message_falls_back_to_the_manual_queue() {
-    let shop = shop(None).await;
+async fn without_an_approved_template_the_message_falls_back_to_the_manual_queue(backend: Backend) {
+    let shop = shop(backend, None).await;
     let id = shop.engine.place_order(order()).await.unwrap().order.id;
     let outcome = shop.outbox.tick().await.unwrap();
     assert_eq!((outcome.sent, outcome.manual), (0, 1));
@@ -217,9 +220,8 @@ async fn without_an_approved_template_the_message_falls_back_to_the_manual_queue
     assert_eq!(shop.engine.manual_queue(10).await.unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn graph_errors_are_retried_or_dead_by_their_kind() {
-    let shop = shop(Some("lunas_pemberitahuan")).await;
+async fn graph_errors_are_retried_or_dead_by_their_kind(backend: Backend) {
+    let shop = shop(backend, Some("lunas_pemberitahuan")).await;
     shop.graph.answers.lock().unwrap().extend([500, 400]);
     let id = shop.engine.place_order(order()).await.unwrap().order.id;
     assert_eq!(
@@ -242,3 +244,10 @@ async fn graph_errors_are_retried_or_dead_by_their_kind() {
     );
     let _ = &shop.store;
 }
+
+lunas_store::on_both_backends!(
+    outside_the_24_hour_window_an_approved_template_goes_out,
+    within_24_hours_of_the_buyers_message_free_text_goes_out,
+    without_an_approved_template_the_message_falls_back_to_the_manual_queue,
+    graph_errors_are_retried_or_dead_by_their_kind,
+);

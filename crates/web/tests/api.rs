@@ -9,7 +9,8 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use jiff::SignedDuration;
 use lunas_engine::{Engine, ManualClock};
-use lunas_store::{DatabaseUrl, OpenOptions, Store};
+use lunas_store::Store;
+use lunas_store::testing::{Backend, TestDb};
 use serde_json::{Value, json};
 
 struct TestApp {
@@ -19,7 +20,7 @@ struct TestApp {
     clock: Arc<ManualClock>,
     engine: Arc<Engine>,
     store: Store,
-    _dir: tempfile::TempDir,
+    _db: TestDb,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -35,14 +36,9 @@ impl Reply {
     }
 }
 
-async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        &DatabaseUrl::Sqlite(dir.path().join("lunas.db")),
-        OpenOptions::default(),
-    )
-    .await
-    .unwrap();
+async fn spawn_app(backend: Backend) -> TestApp {
+    let db = TestDb::new(backend);
+    let store = db.open().await;
     let clock = Arc::new(ManualClock::new("2026-11-22T03:00:00Z".parse().unwrap()));
     let engine = Arc::new(Engine::new(store.clone(), clock.clone()).await.unwrap());
     let token = lunas_engine::tokens::create(&store, "test", jiff::Timestamp::now())
@@ -67,7 +63,7 @@ async fn spawn_app() -> TestApp {
         clock,
         engine,
         store,
-        _dir: dir,
+        _db: db,
         _stop: stop,
     }
 }
@@ -150,9 +146,8 @@ fn order_body(phone: &str, sku: &str, qty: i64) -> Value {
     json!({"customer": {"phone": phone, "name": "Sari Wulandari", "honorific": "bu"}, "items": [{"sku": sku, "qty": qty}], "payment_method": "bank_transfer"})
 }
 
-#[tokio::test]
-async fn healthz_and_the_openapi_document_are_public() {
-    let app = spawn_app().await;
+async fn healthz_and_the_openapi_document_are_public(backend: Backend) {
+    let app = spawn_app(backend).await;
     let health = app
         .send(Method::GET, "/healthz", None, &[("authorization", "")])
         .await;
@@ -196,9 +191,8 @@ async fn healthz_and_the_openapi_document_are_public() {
     }
 }
 
-#[tokio::test]
-async fn the_api_needs_a_valid_token() {
-    let app = spawn_app().await;
+async fn the_api_needs_a_valid_token(backend: Backend) {
+    let app = spawn_app(backend).await;
     for auth in ["", "Bearer ", "Bearer lunas_wrong", "Basic dXNlcjpwYXNz"] {
         let reply = app
             .send(
@@ -215,9 +209,8 @@ async fn the_api_needs_a_valid_token() {
     assert_eq!(app.get("/api/v1/orders").await.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn products_read_back_with_what_is_held_and_available() {
-    let app = spawn_app().await;
+async fn products_read_back_with_what_is_held_and_available(backend: Backend) {
+    let app = spawn_app(backend).await;
     let put = app.put_product("GAMIS-01", 5, 189_000).await;
     assert_eq!(put.status, StatusCode::OK);
     assert_eq!(
@@ -258,9 +251,8 @@ async fn products_read_back_with_what_is_held_and_available() {
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn an_order_is_placed_paid_and_read_back_with_its_history() {
-    let app = spawn_app().await;
+async fn an_order_is_placed_paid_and_read_back_with_its_history(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.put_product("KOPI", 10, 85_000).await;
     let placed = app.post("/api/v1/orders", json!({
         "customer": {"phone": "+62 812-3456-7890", "name": "Rina", "email": "rina@example.com", "honorific": "kak"},
@@ -354,9 +346,8 @@ async fn an_order_is_placed_paid_and_read_back_with_its_history() {
     );
 }
 
-#[tokio::test]
-async fn an_unpaid_order_expires_and_its_stock_goes_back_on_sale() {
-    let app = spawn_app().await;
+async fn an_unpaid_order_expires_and_its_stock_goes_back_on_sale(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.put_product("SERUM", 2, 79_000).await;
     let id = app.place("081234567890", "SERUM", 2).await.body["id"]
         .as_i64()
@@ -379,9 +370,8 @@ async fn an_unpaid_order_expires_and_its_stock_goes_back_on_sale() {
     assert_eq!(expired_list.body["items"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn bad_input_gets_a_stable_code_and_writes_nothing() {
-    let app = spawn_app().await;
+async fn bad_input_gets_a_stable_code_and_writes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.put_product("A", 5, 10_000).await;
     let customer = json!({"phone": "081234567890", "name": "Sari"});
     let with = |patch: Value| {
@@ -694,9 +684,8 @@ async fn bad_input_gets_a_stable_code_and_writes_nothing() {
     assert_eq!(app.get("/api/v1/products/A").await.body["reserved"], 1);
 }
 
-#[tokio::test]
-async fn settings_change_the_deadline_of_new_orders() {
-    let app = spawn_app().await;
+async fn settings_change_the_deadline_of_new_orders(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.put_product("A", 5, 10_000).await;
     // A 2 h window leaves the default 14 h check-in beyond the deadline: refused, nothing changes.
     let refused = app
@@ -782,9 +771,8 @@ async fn settings_change_the_deadline_of_new_orders() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_orders_for_the_last_units_through_http_never_oversell() {
-    let app = Arc::new(spawn_app().await);
+async fn concurrent_orders_for_the_last_units_through_http_never_oversell(backend: Backend) {
+    let app = Arc::new(spawn_app(backend).await);
     const UNITS: i64 = 10;
     const BUYERS: usize = 60;
     app.put_product("LAST", UNITS, 50_000).await;
@@ -817,9 +805,8 @@ async fn concurrent_orders_for_the_last_units_through_http_never_oversell() {
     assert!(app.store.consistency_report().await.unwrap().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn idempotency_key_returns_the_first_response_and_creates_nothing_new() {
-    let app = Arc::new(spawn_app().await);
+async fn idempotency_key_returns_the_first_response_and_creates_nothing_new(backend: Backend) {
+    let app = Arc::new(spawn_app(backend).await);
     app.put_product("A", 50, 10_000).await;
     let body = order_body("081234567890", "A", 2).to_string();
     let mut tasks = Vec::new();
@@ -875,9 +862,8 @@ async fn idempotency_key_returns_the_first_response_and_creates_nothing_new() {
     assert_eq!(app.store.totals().await.unwrap().orders, 1);
 }
 
-#[tokio::test]
-async fn orders_list_newest_first_in_pages() {
-    let app = spawn_app().await;
+async fn orders_list_newest_first_in_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.put_product("A", 50, 10_000).await;
     for _ in 0..5 {
         app.place("081234567890", "A", 1).await;
@@ -908,9 +894,8 @@ async fn orders_list_newest_first_in_pages() {
     assert!(awaiting.body["next_after"].is_null());
 }
 
-#[tokio::test]
-async fn an_orders_messages_and_the_manual_whatsapp_queue() {
-    let app = spawn_app().await;
+async fn an_orders_messages_and_the_manual_whatsapp_queue(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.put_product("A", 5, 150_000).await;
     let id = app.place("081234567890", "A", 1).await.body["id"]
         .as_i64()
@@ -991,9 +976,10 @@ async fn an_orders_messages_and_the_manual_whatsapp_queue() {
     );
 }
 
-#[tokio::test]
-async fn templates_are_previewed_against_a_real_order_and_broken_ones_are_refused_when_saved() {
-    let app = spawn_app().await;
+async fn templates_are_previewed_against_a_real_order_and_broken_ones_are_refused_when_saved(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
     app.put_product("A", 5, 150_000).await;
     let id = app.place("081234567890", "A", 1).await.body["id"]
         .as_i64()
@@ -1099,9 +1085,8 @@ async fn templates_are_previewed_against_a_real_order_and_broken_ones_are_refuse
     );
 }
 
-#[tokio::test]
-async fn a_buyer_can_be_opted_out_of_reminders() {
-    let app = spawn_app().await;
+async fn a_buyer_can_be_opted_out_of_reminders(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.put_product("A", 5, 150_000).await;
     app.place("081234567890", "A", 1).await;
     let off = app
@@ -1144,9 +1129,8 @@ async fn a_buyer_can_be_opted_out_of_reminders() {
     assert_eq!(garbage.code(), "invalid_phone");
 }
 
-#[tokio::test]
-async fn webhook_endpoints_show_their_secret_once() {
-    let app = spawn_app().await;
+async fn webhook_endpoints_show_their_secret_once(backend: Backend) {
+    let app = spawn_app(backend).await;
     let created = app
         .post(
             "/api/v1/webhooks",
@@ -1195,10 +1179,9 @@ async fn webhook_endpoints_show_their_secret_once() {
     );
 }
 
-#[tokio::test]
-async fn whatsapp_webhooks_are_verified_and_the_buyers_messages_kept() {
+async fn whatsapp_webhooks_are_verified_and_the_buyers_messages_kept(backend: Backend) {
     use hmac::{Hmac, Mac};
-    let app = spawn_app().await;
+    let app = spawn_app(backend).await;
     app.put_product("A", 5, 150_000).await;
     app.place("081234567890", "A", 1).await;
     let challenge = app
@@ -1264,3 +1247,21 @@ async fn whatsapp_webhooks_are_verified_and_the_buyers_messages_kept() {
         Some(1_795_000_000)
     );
 }
+
+lunas_store::on_both_backends!(
+    healthz_and_the_openapi_document_are_public,
+    the_api_needs_a_valid_token,
+    products_read_back_with_what_is_held_and_available,
+    an_order_is_placed_paid_and_read_back_with_its_history,
+    an_unpaid_order_expires_and_its_stock_goes_back_on_sale,
+    bad_input_gets_a_stable_code_and_writes_nothing,
+    settings_change_the_deadline_of_new_orders,
+    concurrent_orders_for_the_last_units_through_http_never_oversell,
+    idempotency_key_returns_the_first_response_and_creates_nothing_new,
+    orders_list_newest_first_in_pages,
+    an_orders_messages_and_the_manual_whatsapp_queue,
+    templates_are_previewed_against_a_real_order_and_broken_ones_are_refused_when_saved,
+    a_buyer_can_be_opted_out_of_reminders,
+    webhook_endpoints_show_their_secret_once,
+    whatsapp_webhooks_are_verified_and_the_buyers_messages_kept,
+);

@@ -14,10 +14,11 @@ use lunas_core::{
     Sku, Timestamp,
 };
 use lunas_engine::{Engine, ManualClock, PlaceOrder};
-use lunas_store::{DatabaseUrl, NewOrderLine, OpenOptions, ProductInput, Store};
+use lunas_store::testing::{Backend, TestDb};
+use lunas_store::{NewOrderLine, ProductInput, Store};
 
 pub struct Shop {
-    pub dir: tempfile::TempDir,
+    pub db: TestDb,
     pub store: Store,
     pub clock: Arc<ManualClock>,
     pub engine: Arc<Engine>,
@@ -28,20 +29,16 @@ pub fn morning() -> Timestamp {
     "2026-11-22T03:00:00Z".parse().unwrap()
 }
 
-/// "Razha & Co" on a fresh database, the clock at `morning()`, one product `GAMIS` (Rp150.000,
+/// "Razha & Co" on a fresh database of `backend`, the clock at `morning()`, one product `GAMIS` (Rp150.000,
 /// 10 in stock, with a tip). `build` configures the engine (channels); `settings` adjusts the
 /// store's settings.
 pub async fn shop(
+    backend: Backend,
     build: impl FnOnce(Engine) -> Engine,
     settings: impl FnOnce(&mut Settings),
 ) -> Shop {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        &DatabaseUrl::Sqlite(dir.path().join("lunas.db")),
-        OpenOptions::default(),
-    )
-    .await
-    .unwrap();
+    let db = TestDb::new(backend);
+    let store = db.open().await;
     let clock = Arc::new(ManualClock::new(morning()));
     let engine = build(Engine::new(store.clone(), clock.clone()).await.unwrap());
     let mut patched = (*engine.settings()).clone();
@@ -59,7 +56,7 @@ pub async fn shop(
         .await
         .unwrap();
     Shop {
-        dir,
+        db,
         store,
         clock,
         engine: Arc::new(engine),
