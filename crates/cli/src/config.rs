@@ -15,13 +15,20 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Flags every command takes.
 #[derive(Args, Clone, Debug)]
 pub struct CommonArgs {
-    /// A TOML configuration file (keys: database_url, listen, smtp_url, smtp_from,
-    /// webhooks_allow_private).
+    /// A TOML configuration file (keys: database_url, db_pool_size, db_statement_timeout_ms,
+    /// timer_batch, listen, smtp_url, smtp_from, webhooks_allow_private, whatsapp_*).
     #[arg(long, env = "LUNAS_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Database URL: sqlite://<path> (an absolute path gives sqlite:///…). Default sqlite://lunas.db.
+    /// Database URL: sqlite://<path> (an absolute path gives sqlite:///…) or
+    /// postgres://user:password@host:port/database. Default sqlite://lunas.db.
     #[arg(long = "db", env = "LUNAS_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// PostgreSQL: most connections this process opens. Default 16.
+    #[arg(long, env = "LUNAS_DB_POOL_SIZE")]
+    pub db_pool_size: Option<usize>,
+    /// PostgreSQL: longest a statement may run or wait for a lock, in milliseconds. Default 5000.
+    #[arg(long, env = "LUNAS_DB_STATEMENT_TIMEOUT_MS")]
+    pub db_statement_timeout_ms: Option<u64>,
 }
 
 /// Flags of `lunas serve`.
@@ -64,6 +71,9 @@ pub struct ServeArgs {
     /// Verify token of the WhatsApp webhook subscription (a secret).
     #[arg(long, env = "LUNAS_WHATSAPP_VERIFY_TOKEN", hide_env_values = true)]
     pub whatsapp_verify_token: Option<String>,
+    /// How many due timers the scheduler takes in one transaction. Default 1000.
+    #[arg(long, env = "LUNAS_TIMER_BATCH")]
+    pub timer_batch: Option<usize>,
     /// Seed a small demo store (products, buyers, orders in every state) if the database is
     /// empty, and print an API token for it.
     #[arg(long)]
@@ -74,6 +84,9 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     database_url: Option<String>,
+    db_pool_size: Option<usize>,
+    db_statement_timeout_ms: Option<u64>,
+    timer_batch: Option<usize>,
     listen: Option<SocketAddr>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
@@ -87,9 +100,18 @@ struct FileConfig {
     whatsapp_verify_token: Option<String>,
 }
 
+/// Where the database is and how to use it.
+pub struct Database {
+    pub url: String,
+    pub options: lunas_store::OpenOptions,
+}
+
+pub const DEFAULT_TIMER_BATCH: usize = lunas_engine::TIMER_BATCH_LEN_MAX;
+
 /// The resolved configuration.
 pub struct Config {
-    pub database_url: String,
+    pub database: Database,
+    pub timer_batch: usize,
     pub listen: SocketAddr,
     pub smtp: Option<Smtp>,
     pub webhooks_allow_private: bool,
@@ -135,23 +157,51 @@ fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
 }
 
 impl Config {
-    pub fn for_command(common: &CommonArgs) -> anyhow::Result<String> {
+    pub fn for_command(common: &CommonArgs) -> anyhow::Result<Database> {
         let file = read_file(common.config.as_deref())?;
-        Ok(common
-            .database_url
-            .clone()
-            .or(file.database_url)
-            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()))
+        Self::database(common, &file)
+    }
+
+    fn database(common: &CommonArgs, file: &FileConfig) -> anyhow::Result<Database> {
+        let defaults = lunas_store::OpenOptions::default();
+        let pool_size = common
+            .db_pool_size
+            .or(file.db_pool_size)
+            .unwrap_or(defaults.pool_size);
+        if !(1..=1000).contains(&pool_size) {
+            bail!("db_pool_size must be between 1 and 1000");
+        }
+        let statement_timeout_ms = common
+            .db_statement_timeout_ms
+            .or(file.db_statement_timeout_ms)
+            .unwrap_or(defaults.statement_timeout_ms);
+        if !(100..=3_600_000).contains(&statement_timeout_ms) {
+            bail!("db_statement_timeout_ms must be between 100 and 3600000");
+        }
+        Ok(Database {
+            url: common
+                .database_url
+                .clone()
+                .or_else(|| file.database_url.clone())
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            options: lunas_store::OpenOptions {
+                pool_size,
+                statement_timeout_ms,
+                ..defaults
+            },
+        })
     }
 
     pub fn for_serve(args: &ServeArgs) -> anyhow::Result<Config> {
         let file = read_file(args.common.config.as_deref())?;
-        let database_url = args
-            .common
-            .database_url
-            .clone()
-            .or(file.database_url)
-            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let database = Self::database(&args.common, &file)?;
+        let timer_batch = args
+            .timer_batch
+            .or(file.timer_batch)
+            .unwrap_or(DEFAULT_TIMER_BATCH);
+        if !(1..=100_000).contains(&timer_batch) {
+            bail!("timer_batch must be between 1 and 100000");
+        }
         let listen = args
             .listen
             .or(file.listen)
@@ -211,7 +261,8 @@ impl Config {
             ),
         };
         Ok(Config {
-            database_url,
+            database,
+            timer_batch,
             listen,
             smtp,
             webhooks_allow_private,
@@ -230,7 +281,10 @@ mod tests {
             common: CommonArgs {
                 config,
                 database_url: db.map(str::to_owned),
+                db_pool_size: None,
+                db_statement_timeout_ms: None,
             },
+            timer_batch: None,
             listen: None,
             smtp_url: None,
             smtp_from: None,
@@ -257,14 +311,14 @@ mod tests {
         .unwrap();
         let from_file = Config::for_serve(&serve_args(Some(path.clone()), None)).unwrap();
         assert_eq!(
-            (from_file.database_url.as_str(), from_file.listen.port()),
+            (from_file.database.url.as_str(), from_file.listen.port()),
             ("sqlite://file.db", 9090)
         );
         let flagged = Config::for_serve(&serve_args(Some(path), Some("sqlite://flag.db"))).unwrap();
-        assert_eq!(flagged.database_url, "sqlite://flag.db");
+        assert_eq!(flagged.database.url, "sqlite://flag.db");
         let defaults = Config::for_serve(&serve_args(None, None)).unwrap();
         assert_eq!(
-            (defaults.database_url.as_str(), defaults.listen.port()),
+            (defaults.database.url.as_str(), defaults.listen.port()),
             (DEFAULT_DATABASE_URL, 8080)
         );
     }

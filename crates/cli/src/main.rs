@@ -31,6 +31,16 @@ enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Copy a whole store into an empty database (e.g. from SQLite to PostgreSQL) and verify
+    /// that every table's row count and the money and stock sums agree. Stop lunas first.
+    MigrateData {
+        /// The database to copy from; it is only read.
+        #[arg(long, hide_env_values = true)]
+        from: String,
+        /// The database to copy into: created and migrated if needed, and it must be empty.
+        #[arg(long, hide_env_values = true)]
+        to: String,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -80,13 +90,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(Config::for_serve(&args)?, args.demo).await,
         Command::Migrate { common } => {
-            let url = DatabaseUrl::parse(&Config::for_command(&common)?)?;
-            let store = open(&url).await?;
+            let database = Config::for_command(&common)?;
+            let url = DatabaseUrl::parse(&database.url)?;
+            let store = open(&url, database.options).await?;
             let (before, after) = store.migrate().await?;
             store.close().await;
             println!("{}: schema version {before} → {after}", url.redacted());
             Ok(())
         }
+        Command::MigrateData { from, to } => migrate_data(&from, &to).await,
         Command::Token {
             command: TokenCommand::Create { common, name },
         } => {
@@ -96,8 +108,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     lunas_engine::tokens::TOKEN_NAME_LEN_MAX
                 );
             }
-            let url = DatabaseUrl::parse(&Config::for_command(&common)?)?;
-            let store = open(&url).await?;
+            let database = Config::for_command(&common)?;
+            let url = DatabaseUrl::parse(&database.url)?;
+            let store = open(&url, database.options).await?;
             let token =
                 lunas_engine::tokens::create(&store, name.trim(), jiff::Timestamp::now()).await?;
             store.close().await;
@@ -112,14 +125,55 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn open(url: &DatabaseUrl) -> anyhow::Result<Store> {
-    Store::open(url, OpenOptions::default())
+async fn migrate_data(from: &str, to: &str) -> anyhow::Result<()> {
+    let from = DatabaseUrl::parse(from).context("--from")?;
+    let to = DatabaseUrl::parse(to).context("--to")?;
+    if from == to {
+        bail!("--from and --to name the same database");
+    }
+    // The source is not migrated: copying must not change it.
+    let source = open(
+        &from,
+        OpenOptions {
+            migrate: false,
+            ..OpenOptions::default()
+        },
+    )
+    .await?;
+    let target = open(&to, OpenOptions::default()).await?;
+    let report = source
+        .copy_into(&target)
+        .await
+        .with_context(|| format!("copying {} into {}", from.redacted(), to.redacted()))?;
+    source.close().await;
+    target.close().await;
+    println!("{:<18} {:>10} {:>10}", "table", "source", "target");
+    for (table, source_rows, target_rows) in &report.tables {
+        println!("{table:<18} {source_rows:>10} {target_rows:>10}");
+    }
+    let (s, t) = (&report.source_totals, &report.target_totals);
+    println!("{:<18} {:>10} {:>10}", "payments (sum)", s.payments_sum, t.payments_sum);
+    println!("{:<18} {:>10} {:>10}", "on hand (sum)", s.on_hand_sum, t.on_hand_sum);
+    println!("{:<18} {:>10} {:>10}", "reserved (sum)", s.reserved_sum, t.reserved_sum);
+    if !report.verified() {
+        bail!("the copy does not match its source; do not switch to {}", to.redacted());
+    }
+    println!(
+        "verified: {} holds everything {} held",
+        to.redacted(),
+        from.redacted()
+    );
+    Ok(())
+}
+
+async fn open(url: &DatabaseUrl, options: OpenOptions) -> anyhow::Result<Store> {
+    Store::open(url, options)
         .await
         .with_context(|| format!("opening {}", url.redacted()))
 }
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
-    let url = DatabaseUrl::parse(&config.database_url)?;
+    let url = DatabaseUrl::parse(&config.database.url)?;
     let listen = config.listen;
     let email = match &config.smtp {
         Some(smtp) => {
@@ -127,7 +181,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let store = open(&url).await?;
+    let store = open(&url, config.database.options.clone()).await?;
     let whatsapp = match config.whatsapp.clone() {
         Some(whatsapp) => {
             Some(WhatsAppChannel::new(whatsapp, store.clone()).map_err(|e| anyhow::anyhow!(e))?)
@@ -158,7 +212,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .await?
             .with_email(email.is_some())
             .with_webhooks_allow_private(config.webhooks_allow_private)
-            .with_whatsapp(whatsapp.is_some()),
+            .with_whatsapp(whatsapp.is_some())
+            .with_timer_batch(config.timer_batch),
     );
     // Say which channels carry messages to buyers, never with their secrets.
     match (&config.whatsapp, &config.smtp) {

@@ -30,8 +30,12 @@ use lunas_store::{
 };
 use tokio::sync::Notify;
 
-/// Most timers handled in one transaction by one tick.
+/// Most timers handled in one transaction by one tick, unless configured otherwise
+/// (`Engine::with_timer_batch`).
 pub const TIMER_BATCH_LEN_MAX: usize = 1000;
+/// How often, at most, the scheduler re-reads the settings, so that a change saved through another
+/// lunas process on the same database reaches this one.
+const SETTINGS_REFRESH_MS: i64 = 1000;
 /// Longest the scheduler sleeps before looking for due timers again, even when it knows of none:
 /// another process may have added one.
 pub const SCHEDULER_IDLE_MS_MAX: i64 = 1000;
@@ -101,6 +105,8 @@ pub struct Engine {
     wake: Notify,
     next_wake_ms: AtomicI64,
     last_prune_ms: AtomicI64,
+    last_settings_refresh_ms: AtomicI64,
+    timer_batch_len: usize,
     /// Whether webhook URLs may point at loopback and private networks (server configuration).
     webhooks_allow_private: bool,
 }
@@ -123,8 +129,16 @@ impl Engine {
             wake: Notify::new(),
             next_wake_ms: AtomicI64::new(i64::MIN),
             last_prune_ms: AtomicI64::new(i64::MIN),
+            last_settings_refresh_ms: AtomicI64::new(i64::MIN),
+            timer_batch_len: TIMER_BATCH_LEN_MAX,
             webhooks_allow_private: false,
         })
+    }
+
+    /// How many due timers one tick takes in one transaction (at least 1).
+    pub fn with_timer_batch(mut self, len: usize) -> Engine {
+        self.timer_batch_len = len.max(1);
+        self
     }
 
     /// Tells the engine that this server can send email, so buyers with an address get email.
@@ -212,12 +226,31 @@ impl Engine {
     pub async fn put_settings(&self, settings: Settings) -> Result<Arc<Settings>, Error> {
         let composer = settings.validate()?;
         self.store.put_settings(settings.clone()).await?;
+        Ok(self.use_settings(settings, composer))
+    }
+
+    fn use_settings(&self, settings: Settings, composer: Composer) -> Arc<Settings> {
         let settings = Arc::new(settings);
         let mut messaging = self.messaging.write().expect("settings lock");
         messaging.settings = settings.clone();
         messaging.composer = Arc::new(composer);
-        drop(messaging);
-        Ok(settings)
+        settings
+    }
+
+    /// Re-reads the stored settings and takes them up if another process changed them.
+    async fn refresh_settings(&self) -> Result<(), StoreError> {
+        let stored = self.store.settings().await?;
+        if *self.settings() == stored {
+            return Ok(());
+        }
+        match stored.validate() {
+            Ok(composer) => {
+                tracing::info!("took up settings changed by another lunas process");
+                self.use_settings(stored, composer);
+            }
+            Err(e) => tracing::error!(error = %e, "the stored settings are invalid; keeping the previous ones"),
+        }
+        Ok(())
     }
 
     pub async fn put_product(&self, product: ProductInput) -> Result<Product, Error> {
@@ -388,13 +421,20 @@ impl Engine {
         Ok(Some(text))
     }
 
-    /// One step of background work at the clock's current time: fire due timers (at most
-    /// `TIMER_BATCH_LEN_MAX`) and, now and then, forget old idempotency keys.
+    /// One step of background work at the clock's current time: take up settings another process
+    /// saved (at most once a second), fire due timers (one batch) and, now and then, forget old
+    /// idempotency keys.
     pub async fn tick(&self) -> Result<TickOutcome, StoreError> {
         let now = self.now();
+        let now_ms = now.as_millisecond();
+        let last = self.last_settings_refresh_ms.load(Ordering::Relaxed);
+        if now_ms.saturating_sub(last) >= SETTINGS_REFRESH_MS {
+            self.last_settings_refresh_ms.store(now_ms, Ordering::Relaxed);
+            self.refresh_settings().await?;
+        }
         let timers = self
             .store
-            .fire_due_timers(now, TIMER_BATCH_LEN_MAX, self.messaging())
+            .fire_due_timers(now, self.timer_batch_len, self.messaging())
             .await?;
         if timers.expired > 0 {
             tracing::info!(
@@ -402,7 +442,6 @@ impl Engine {
                 "released the holds of unpaid orders past their deadline"
             );
         }
-        let now_ms = now.as_millisecond();
         let last = self.last_prune_ms.load(Ordering::Relaxed);
         if now_ms.saturating_sub(last) >= IDEMPOTENCY_PRUNE_INTERVAL_MS {
             self.last_prune_ms.store(now_ms, Ordering::Relaxed);
@@ -413,7 +452,7 @@ impl Engine {
         }
         Ok(TickOutcome {
             timers,
-            more: timers.fired + timers.failed == TIMER_BATCH_LEN_MAX,
+            more: timers.fired + timers.failed + timers.busy == self.timer_batch_len,
         })
     }
 

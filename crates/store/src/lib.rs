@@ -11,6 +11,7 @@
 //! nothing; one that fails halfway rolls its group back (see `sqlite::run_writer`). Reads use a
 //! small pool of read-only connections beside the writer.
 
+mod copy;
 mod model;
 mod ops;
 mod postgres;
@@ -20,6 +21,7 @@ mod sqlite;
 pub mod testing;
 mod url;
 
+pub use copy::{CopyError, CopyReport};
 pub use model::*;
 pub use url::{DatabaseUrl, PgUrl};
 

@@ -58,7 +58,7 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::Unavailable(detail) => {
+            StoreError::Unavailable(detail) | StoreError::Refused(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -1,0 +1,299 @@
+//! Copying a whole store from one database to another (`lunas migrate-data`), e.g. from the
+//! SQLite file a seller started on to the PostgreSQL a growing shop needs.
+//!
+//! The source is read in one read transaction (one snapshot) and the target written in one
+//! transaction, row by row through a small bounded channel between the two, so memory stays flat
+//! however big the store is and the target gets all of it or nothing. The target must be empty.
+//! Afterwards every table's row count and the money and stock sums of both are compared.
+
+use crate::sql::{Db, DbError, DbResult, Row, Val, params};
+use crate::{Store, StoreError};
+
+/// Every table, parents before children: its name, how to read all of it (in key order), and how
+/// to write one row of it. The SQL is written out, not generated, so it can be read and reviewed.
+const TABLES: &[(&str, &str, &str)] = &[
+    (
+        "products",
+        "SELECT sku, name, price, on_hand, reserved, tips, created_at, updated_at FROM products ORDER BY sku",
+        "INSERT INTO products (sku, name, price, on_hand, reserved, tips, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    ),
+    (
+        "customers",
+        "SELECT id, phone, name, email, honorific, created_at, updated_at, no_reminders, last_inbound_at FROM customers ORDER BY id",
+        "INSERT INTO customers (id, phone, name, email, honorific, created_at, updated_at, no_reminders, last_inbound_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    ),
+    (
+        "orders",
+        "SELECT id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at FROM orders ORDER BY id",
+        "INSERT INTO orders (id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    ),
+    (
+        "order_items",
+        "SELECT order_id, line, sku, name, unit_price, qty, hold FROM order_items ORDER BY order_id, line",
+        "INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    ),
+    (
+        "payments",
+        "SELECT id, order_id, amount, reference, recorded_at, actor FROM payments ORDER BY id",
+        "INSERT INTO payments (id, order_id, amount, reference, recorded_at, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    ),
+    (
+        "order_events",
+        "SELECT id, order_id, at, actor, from_status, to_status, reason FROM order_events ORDER BY id",
+        "INSERT INTO order_events (id, order_id, at, actor, from_status, to_status, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    ),
+    (
+        "timers",
+        "SELECT id, due_at, kind, order_id, attempts, step, ordinal FROM timers ORDER BY id",
+        "INSERT INTO timers (id, due_at, kind, order_id, attempts, step, ordinal) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    ),
+    (
+        "api_tokens",
+        "SELECT id, name, token_hash, created_at FROM api_tokens ORDER BY id",
+        "INSERT INTO api_tokens (id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+    ),
+    (
+        "idempotency_keys",
+        "SELECT scope, key, request_hash, order_id, response, created_at FROM idempotency_keys ORDER BY scope, key",
+        "INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    ),
+    (
+        "settings",
+        "SELECT name, value FROM settings ORDER BY name",
+        "INSERT INTO settings (name, value) VALUES (?1, ?2)",
+    ),
+    (
+        "messages",
+        "SELECT rowid, id, order_id, kind, channel, recipient, subject, body, status, attempts, last_error, next_attempt_at, created_at, sent_at, sent_by, variant FROM messages ORDER BY rowid",
+        "INSERT INTO messages (rowid, id, order_id, kind, channel, recipient, subject, body, status, attempts, last_error, next_attempt_at, created_at, sent_at, sent_by, variant) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    ),
+    (
+        "webhook_endpoints",
+        "SELECT id, url, secret, created_at FROM webhook_endpoints ORDER BY created_at, id",
+        "INSERT INTO webhook_endpoints (id, url, secret, created_at) VALUES (?1, ?2, ?3, ?4)",
+    ),
+    (
+        "inbound_messages",
+        "SELECT id, phone, wa_message_id, body, received_at, raw FROM inbound_messages ORDER BY id",
+        "INSERT INTO inbound_messages (id, phone, wa_message_id, body, received_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    ),
+];
+
+/// Row counts, one per table, in the order of `TABLES`.
+const COUNTS: &[&str] = &[
+    "SELECT COUNT(*) FROM products",
+    "SELECT COUNT(*) FROM customers",
+    "SELECT COUNT(*) FROM orders",
+    "SELECT COUNT(*) FROM order_items",
+    "SELECT COUNT(*) FROM payments",
+    "SELECT COUNT(*) FROM order_events",
+    "SELECT COUNT(*) FROM timers",
+    "SELECT COUNT(*) FROM api_tokens",
+    "SELECT COUNT(*) FROM idempotency_keys",
+    "SELECT COUNT(*) FROM settings",
+    "SELECT COUNT(*) FROM messages",
+    "SELECT COUNT(*) FROM webhook_endpoints",
+    "SELECT COUNT(*) FROM inbound_messages",
+];
+
+/// On PostgreSQL, identity columns continue after the copied ids.
+const PG_IDENTITIES: &[&str] = &[
+    "SELECT setval(pg_get_serial_sequence('customers', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM customers), false)",
+    "SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM orders), false)",
+    "SELECT setval(pg_get_serial_sequence('payments', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM payments), false)",
+    "SELECT setval(pg_get_serial_sequence('order_events', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM order_events), false)",
+    "SELECT setval(pg_get_serial_sequence('timers', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM timers), false)",
+    "SELECT setval(pg_get_serial_sequence('api_tokens', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM api_tokens), false)",
+    "SELECT setval(pg_get_serial_sequence('messages', 'rowid'), (SELECT COALESCE(MAX(rowid), 0) + 1 FROM messages), false)",
+    "SELECT setval(pg_get_serial_sequence('inbound_messages', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM inbound_messages), false)",
+];
+
+/// A value read from one database to be written to the other.
+#[derive(Debug, Clone)]
+enum Owned {
+    Null,
+    Int(i64),
+    Text(String),
+    Bool(bool),
+}
+
+impl Owned {
+    fn as_val(&self) -> Val<'_> {
+        match self {
+            Owned::Null => Val::Null,
+            Owned::Int(v) => Val::Int(*v),
+            Owned::Text(v) => Val::Text(v),
+            Owned::Bool(v) => Val::Bool(*v),
+        }
+    }
+}
+
+fn read_value(row: &Row<'_>, i: usize) -> DbResult<Owned> {
+    match row {
+        Row::Sqlite(row) => {
+            use rusqlite::types::ValueRef;
+            Ok(match row.get_ref(i)? {
+                ValueRef::Null => Owned::Null,
+                ValueRef::Integer(v) => Owned::Int(v),
+                ValueRef::Text(v) => Owned::Text(
+                    String::from_utf8(v.to_vec())
+                        .map_err(|e| DbError::Corrupt(format!("text that is not UTF-8: {e}")))?,
+                ),
+                other => {
+                    return Err(DbError::Corrupt(format!(
+                        "unexpected value type {:?} in column {i}",
+                        other.data_type()
+                    )));
+                }
+            })
+        }
+        Row::Pg(row) => {
+            use postgres::types::Type;
+            let ty = row.columns()[i].type_().clone();
+            Ok(if ty == Type::INT8 {
+                row.try_get::<_, Option<i64>>(i)?.map_or(Owned::Null, Owned::Int)
+            } else if ty == Type::INT4 {
+                row.try_get::<_, Option<i32>>(i)?
+                    .map_or(Owned::Null, |v| Owned::Int(v.into()))
+            } else if ty == Type::BOOL {
+                row.try_get::<_, Option<bool>>(i)?
+                    .map_or(Owned::Null, Owned::Bool)
+            } else {
+                row.try_get::<_, Option<String>>(i)?
+                    .map_or(Owned::Null, Owned::Text)
+            })
+        }
+    }
+}
+
+/// What was copied and how the two databases compare afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyReport {
+    /// Rows per table, as counted in the source and in the target after the copy.
+    pub tables: Vec<(&'static str, i64, i64)>,
+    pub source_totals: crate::Totals,
+    pub target_totals: crate::Totals,
+}
+
+impl CopyReport {
+    /// Whether every count and sum agrees.
+    pub fn verified(&self) -> bool {
+        self.source_totals == self.target_totals && self.tables.iter().all(|(_, s, t)| s == t)
+    }
+}
+
+/// Why a copy did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    #[error("the target database already holds data ({0} rows in {1}); copy only into an empty one")]
+    TargetNotEmpty(i64, &'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Rows on their way: which table (index into `TABLES`) and their values.
+type Batch = (usize, Vec<Vec<Owned>>);
+/// The table index that says the reader got to the end.
+const DONE: usize = usize::MAX;
+const BATCH_ROWS: usize = 500;
+
+async fn counts(store: &Store) -> Result<Vec<i64>, StoreError> {
+    store
+        .read(|db| COUNTS.iter().map(|sql| db.scalar(sql, params![])).collect())
+        .await
+}
+
+impl Store {
+    /// Copies everything in this store into `target`, which must be migrated and empty, then
+    /// compares row counts and sums. Run it with no lunas serving either database.
+    pub async fn copy_into(&self, target: &Store) -> Result<CopyReport, CopyError> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(4);
+        let reader = self.read(move |db| read_all(db, &sender));
+        let target_is_pg = target.backend_name() == "postgres";
+        let mut receiver = Some(receiver);
+        let writer = target.write(move |db| {
+            let receiver = receiver.take().ok_or_else(|| {
+                DbError::Corrupt("the copy cannot be retried within one run".into())
+            })?;
+            write_all(db, receiver, target_is_pg)
+        });
+        let (read, written) = tokio::join!(reader, writer);
+        // A failed read is the cause of whatever the writer says; report it first.
+        read?;
+        written??;
+        let source_counts = counts(self).await?;
+        let target_counts = counts(target).await?;
+        Ok(CopyReport {
+            tables: TABLES
+                .iter()
+                .zip(source_counts.into_iter().zip(target_counts))
+                .map(|((table, _, _), (s, t))| (*table, s, t))
+                .collect(),
+            source_totals: self.totals().await?,
+            target_totals: target.totals().await?,
+        })
+    }
+}
+
+fn read_all(db: &mut dyn Db, sender: &std::sync::mpsc::SyncSender<Batch>) -> DbResult<()> {
+    for (index, (_, select, insert)) in TABLES.iter().enumerate() {
+        let columns = insert.matches('?').count();
+        let mut batch = Vec::with_capacity(BATCH_ROWS);
+        let mut gone = false;
+        db.each_row(select, params![], &mut |row| {
+            if gone {
+                return Ok(());
+            }
+            batch.push((0..columns).map(|i| read_value(row, i)).collect::<DbResult<_>>()?);
+            if batch.len() == BATCH_ROWS {
+                // The writer stopped (it refused or failed): its answer is the one that counts.
+                gone = sender
+                    .send((index, std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS))))
+                    .is_err();
+            }
+            Ok(())
+        })?;
+        if gone || (!batch.is_empty() && sender.send((index, batch)).is_err()) {
+            return Ok(());
+        }
+    }
+    // Only now may the writer commit: a reader that failed before this point never sends it.
+    let _ = sender.send((DONE, Vec::new()));
+    Ok(())
+}
+
+fn write_all(
+    db: &mut dyn Db,
+    receiver: std::sync::mpsc::Receiver<Batch>,
+    target_is_pg: bool,
+) -> DbResult<Result<(), CopyError>> {
+    for ((table, _, _), count) in TABLES.iter().zip(COUNTS) {
+        let rows = db.scalar(count, params![])?;
+        // A fresh database has the default settings row only if someone saved settings.
+        if rows > 0 {
+            return Ok(Err(CopyError::TargetNotEmpty(rows, table)));
+        }
+    }
+    let mut done = false;
+    for (index, rows) in receiver {
+        if index == DONE {
+            done = true;
+            break;
+        }
+        let insert = TABLES[index].2;
+        for row in rows {
+            let values: Vec<Val<'_>> = row.iter().map(Owned::as_val).collect();
+            db.execute(insert, &values)?;
+        }
+    }
+    if !done {
+        // The reader failed; its error is reported, and nothing of the copy is committed.
+        return Err(DbError::Corrupt("the source stopped before the copy finished".into()));
+    }
+    if target_is_pg {
+        for sql in PG_IDENTITIES {
+            db.scalar(sql, params![])?;
+        }
+    }
+    Ok(Ok(()))
+}
