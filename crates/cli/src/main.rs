@@ -152,11 +152,23 @@ async fn migrate_data(from: &str, to: &str) -> anyhow::Result<()> {
         println!("{table:<18} {source_rows:>10} {target_rows:>10}");
     }
     let (s, t) = (&report.source_totals, &report.target_totals);
-    println!("{:<18} {:>10} {:>10}", "payments (sum)", s.payments_sum, t.payments_sum);
-    println!("{:<18} {:>10} {:>10}", "on hand (sum)", s.on_hand_sum, t.on_hand_sum);
-    println!("{:<18} {:>10} {:>10}", "reserved (sum)", s.reserved_sum, t.reserved_sum);
+    println!(
+        "{:<18} {:>10} {:>10}",
+        "payments (sum)", s.payments_sum, t.payments_sum
+    );
+    println!(
+        "{:<18} {:>10} {:>10}",
+        "on hand (sum)", s.on_hand_sum, t.on_hand_sum
+    );
+    println!(
+        "{:<18} {:>10} {:>10}",
+        "reserved (sum)", s.reserved_sum, t.reserved_sum
+    );
     if !report.verified() {
-        bail!("the copy does not match its source; do not switch to {}", to.redacted());
+        bail!(
+            "the copy does not match its source; do not switch to {}",
+            to.redacted()
+        );
     }
     println!(
         "verified: {} holds everything {} held",

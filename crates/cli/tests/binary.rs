@@ -1,106 +1,24 @@
 //! The `lunas` binary end to end: `migrate`, `token create`, `serve` (with and without `--demo`),
 //! driven as a user would, over real HTTP.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const LUNAS: &str = env!("CARGO_BIN_EXE_lunas");
+mod support;
+
+use support::{LUNAS, Server, free_port, http};
 
 fn db_url(dir: &tempfile::TempDir) -> String {
     format!("sqlite://{}", dir.path().join("lunas.db").display())
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A minimal HTTP/1.1 exchange, so this test needs no client library.
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&str>,
-) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let body = body.unwrap_or("");
-    let auth = token
-        .map(|t| format!("authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n{auth}content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
-
-/// Starts `lunas serve` and waits (bounded) until `/healthz` answers; returns its stdout lines so
-/// far when `--demo` printed a token.
+/// Starts `lunas serve` on the SQLite file in `dir`; returns its stdout lines so far when `--demo`
+/// printed a token.
 fn serve(dir: &tempfile::TempDir, port: u16, demo: bool) -> (Server, Vec<String>) {
-    let mut command = Command::new(LUNAS);
-    command.args([
-        "serve",
-        "--db",
-        &db_url(dir),
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-    ]);
-    if demo {
-        command.arg("--demo");
-    }
-    let mut child = command
-        .env("LUNAS_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = Vec::new();
-    if demo {
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        for _ in 0..2 {
-            let mut line = String::new();
-            stdout.read_line(&mut line).unwrap();
-            lines.push(line);
-        }
-    }
-    let server = Server(child);
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err()
-        || http(port, "GET", "/healthz", None, None).0 != 200
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "lunas serve did not become ready"
-        );
-        std::thread::yield_now();
-    }
-    (server, lines)
+    let extra: &[&str] = if demo { &["--demo"] } else { &[] };
+    support::serve(&db_url(dir), port, extra, if demo { 2 } else { 0 })
 }
 
 #[test]

@@ -248,7 +248,9 @@ impl Engine {
                 tracing::info!("took up settings changed by another lunas process");
                 self.use_settings(stored, composer);
             }
-            Err(e) => tracing::error!(error = %e, "the stored settings are invalid; keeping the previous ones"),
+            Err(e) => {
+                tracing::error!(error = %e, "the stored settings are invalid; keeping the previous ones")
+            }
         }
         Ok(())
     }
@@ -429,7 +431,8 @@ impl Engine {
         let now_ms = now.as_millisecond();
         let last = self.last_settings_refresh_ms.load(Ordering::Relaxed);
         if now_ms.saturating_sub(last) >= SETTINGS_REFRESH_MS {
-            self.last_settings_refresh_ms.store(now_ms, Ordering::Relaxed);
+            self.last_settings_refresh_ms
+                .store(now_ms, Ordering::Relaxed);
             self.refresh_settings().await?;
         }
         let timers = self

@@ -8,8 +8,7 @@ use lunas_core::{Actor, OrderStatus, Phone, Timestamp};
 use lunas_engine::{Engine, ManualClock};
 use lunas_store::testing::{Backend, TestDb};
 use lunas_store::{
-    CHANNEL_MANUAL_WHATSAPP, CopyError, IdempotencyKey, InboundMessage, MessageStatus, Page,
-    Store,
+    CHANNEL_MANUAL_WHATSAPP, CopyError, IdempotencyKey, InboundMessage, MessageStatus, Page, Store,
 };
 
 mod support;
@@ -52,10 +51,8 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
         .await
         .unwrap();
     let mut keyed = support::order(lunas_core::PaymentMethod::BankTransfer, None, None);
-    keyed.lines[0].sku = lunas_core::Sku::parse(
-        all_orders(&source).await[0].items[0].sku.as_str(),
-    )
-    .unwrap();
+    keyed.lines[0].sku =
+        lunas_core::Sku::parse(all_orders(&source).await[0].items[0].sku.as_str()).unwrap();
     keyed.idempotency = Some(IdempotencyKey {
         scope: "kasir".into(),
         key: "pesanan-1".into(),
@@ -73,13 +70,20 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
         })
         .await
         .unwrap();
-    source.set_no_reminders(sari.clone(), true).await.unwrap().unwrap();
+    source
+        .set_no_reminders(sari.clone(), true)
+        .await
+        .unwrap()
+        .unwrap();
 
     let target_db = TestDb::new(Backend::Postgres);
     let target = target_db.open().await;
     let report = source.copy_into(&target).await.unwrap();
     assert!(report.verified(), "{report:?}");
-    assert!(report.tables.iter().all(|(_, rows, _)| *rows > 0), "every table had rows to copy: {report:?}");
+    assert!(
+        report.tables.iter().all(|(_, rows, _)| *rows > 0),
+        "every table had rows to copy: {report:?}"
+    );
 
     // Field by field, through the same API the server uses.
     let orders = all_orders(&source).await;
@@ -96,12 +100,27 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
         after: None,
         limit: 1000,
     };
-    assert_eq!(target.products(page()).await.unwrap(), source.products(page()).await.unwrap());
-    assert_eq!(target.settings().await.unwrap(), source.settings().await.unwrap());
-    assert_eq!(target.webhooks().await.unwrap(), source.webhooks().await.unwrap());
     assert_eq!(
-        target.messages(CHANNEL_MANUAL_WHATSAPP.into(), MessageStatus::Pending, 1000).await.unwrap(),
-        source.messages(CHANNEL_MANUAL_WHATSAPP.into(), MessageStatus::Pending, 1000).await.unwrap()
+        target.products(page()).await.unwrap(),
+        source.products(page()).await.unwrap()
+    );
+    assert_eq!(
+        target.settings().await.unwrap(),
+        source.settings().await.unwrap()
+    );
+    assert_eq!(
+        target.webhooks().await.unwrap(),
+        source.webhooks().await.unwrap()
+    );
+    assert_eq!(
+        target
+            .messages(CHANNEL_MANUAL_WHATSAPP.into(), MessageStatus::Pending, 1000)
+            .await
+            .unwrap(),
+        source
+            .messages(CHANNEL_MANUAL_WHATSAPP.into(), MessageStatus::Pending, 1000)
+            .await
+            .unwrap()
     );
     assert_eq!(
         target
@@ -111,9 +130,15 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
             .as_deref(),
         Some("kasir")
     );
-    assert_eq!(target.last_inbound_at(sari.clone()).await.unwrap(), Some(now));
+    assert_eq!(
+        target.last_inbound_at(sari.clone()).await.unwrap(),
+        Some(now)
+    );
     assert_eq!(target.no_reminders(sari.clone()).await.unwrap(), Some(true));
-    assert_eq!(target.next_timer_due().await.unwrap(), source.next_timer_due().await.unwrap());
+    assert_eq!(
+        target.next_timer_due().await.unwrap(),
+        source.next_timer_due().await.unwrap()
+    );
     assert!(target.consistency_report().await.unwrap().is_empty());
 
     // The store goes on on PostgreSQL: the idempotency key still replays, new ids follow the
@@ -123,22 +148,28 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
     assert!(replay.replayed);
     assert_eq!(replay.order, keyed_order);
     let mut fresh = support::order(lunas_core::PaymentMethod::BankTransfer, None, None);
-    fresh.lines = keyed_order.items.iter().map(|i| lunas_store::NewOrderLine { sku: i.sku.clone(), qty: i.qty }).collect();
+    fresh.lines = keyed_order
+        .items
+        .iter()
+        .map(|i| lunas_store::NewOrderLine {
+            sku: i.sku.clone(),
+            qty: i.qty,
+        })
+        .collect();
     let fresh = moved.place_order(fresh).await.unwrap().order;
     assert!(fresh.id.0 > orders.iter().map(|o| o.id.0).max().unwrap());
     moved
-        .record_payment(
-            fresh.id,
-            fresh.total,
-            None,
-            Actor::api_token("test"),
-        )
+        .record_payment(fresh.id, fresh.total, None, Actor::api_token("test"))
         .await
         .unwrap();
     clock.advance(SignedDuration::from_hours(24 * 8));
     while moved.tick().await.unwrap().more {}
     let after = all_orders(&target).await;
-    assert!(after.iter().all(|o| o.status != OrderStatus::AwaitingPayment || o.pay_by.is_none()));
+    assert!(
+        after
+            .iter()
+            .all(|o| o.status != OrderStatus::AwaitingPayment || o.pay_by.is_none())
+    );
     assert!(target.consistency_report().await.unwrap().is_empty());
 
     // A second copy into the now non-empty target is refused and changes nothing.

@@ -151,7 +151,8 @@ fn read_value(row: &Row<'_>, i: usize) -> DbResult<Owned> {
             use postgres::types::Type;
             let ty = row.columns()[i].type_().clone();
             Ok(if ty == Type::INT8 {
-                row.try_get::<_, Option<i64>>(i)?.map_or(Owned::Null, Owned::Int)
+                row.try_get::<_, Option<i64>>(i)?
+                    .map_or(Owned::Null, Owned::Int)
             } else if ty == Type::INT4 {
                 row.try_get::<_, Option<i32>>(i)?
                     .map_or(Owned::Null, |v| Owned::Int(v.into()))
@@ -185,7 +186,9 @@ impl CopyReport {
 /// Why a copy did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
-    #[error("the target database already holds data ({0} rows in {1}); copy only into an empty one")]
+    #[error(
+        "the target database already holds data ({0} rows in {1}); copy only into an empty one"
+    )]
     TargetNotEmpty(i64, &'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -244,11 +247,18 @@ fn read_all(db: &mut dyn Db, sender: &std::sync::mpsc::SyncSender<Batch>) -> DbR
             if gone {
                 return Ok(());
             }
-            batch.push((0..columns).map(|i| read_value(row, i)).collect::<DbResult<_>>()?);
+            batch.push(
+                (0..columns)
+                    .map(|i| read_value(row, i))
+                    .collect::<DbResult<_>>()?,
+            );
             if batch.len() == BATCH_ROWS {
                 // The writer stopped (it refused or failed): its answer is the one that counts.
                 gone = sender
-                    .send((index, std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS))))
+                    .send((
+                        index,
+                        std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS)),
+                    ))
                     .is_err();
             }
             Ok(())
@@ -288,7 +298,9 @@ fn write_all(
     }
     if !done {
         // The reader failed; its error is reported, and nothing of the copy is committed.
-        return Err(DbError::Corrupt("the source stopped before the copy finished".into()));
+        return Err(DbError::Corrupt(
+            "the source stopped before the copy finished".into(),
+        ));
     }
     if target_is_pg {
         for sql in PG_IDENTITIES {

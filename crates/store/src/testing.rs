@@ -116,6 +116,24 @@ impl TestDb {
         }
     }
 
+    /// The first column of the first row of `sql`, run in this PostgreSQL test schema, as an
+    /// integer (for counting what the processes under test did).
+    pub fn pg_scalar(&self, sql: &str) -> i64 {
+        let DatabaseUrl::Postgres(url) = &self.url else {
+            panic!("pg_scalar on an SQLite test database")
+        };
+        let (url, sql) = (url.clone(), sql.to_owned());
+        std::thread::spawn(move || {
+            let mut client = url.config().connect(postgres::NoTls).expect("PostgreSQL");
+            client
+                .query_one(&sql, &[])
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .get::<_, i64>(0)
+        })
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    }
+
     /// Opens the database with default options (migrating it).
     pub async fn open(&self) -> Store {
         self.open_with(OpenOptions::default()).await
