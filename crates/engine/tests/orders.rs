@@ -643,6 +643,43 @@ async fn idempotency_keys_are_forgotten_after_24_hours(backend: Backend) {
     assert_eq!(t.store.totals().await.unwrap().orders, 2);
 }
 
+/// PostgreSQL only (SQLite has one writer, so nothing else can hold an order): an expiry whose
+/// order another transaction holds (a payment under way in another process) does not wait for it
+/// (that could deadlock); the timer goes back and fires on a later tick.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_expiry_whose_order_is_held_elsewhere_waits_for_a_later_tick() {
+    let t = TestStore::new(Backend::Postgres).await;
+    t.product("GAMIS", 5, 150_000).await;
+    let id = t
+        .place(order(
+            "081234567890",
+            &[("GAMIS", 1)],
+            PaymentMethod::Qris,
+            Some("30m"),
+        ))
+        .await;
+    t.clock.advance(SignedDuration::from_mins(31));
+    let held = t.db.pg_hold(&format!(
+        "SELECT 1 FROM orders WHERE id = {} FOR NO KEY UPDATE",
+        id.0
+    ));
+    let tick = t.engine.tick().await.unwrap();
+    assert_eq!((tick.timers.busy, tick.timers.expired), (1, 0));
+    assert_eq!(
+        t.store.totals().await.unwrap().timers,
+        1,
+        "the timer is back"
+    );
+    drop(held);
+    let tick = t.engine.tick().await.unwrap();
+    assert_eq!((tick.timers.busy, tick.timers.expired), (0, 1));
+    assert_eq!(
+        t.engine.order(id).await.unwrap().unwrap().status,
+        OrderStatus::Expired
+    );
+    t.assert_consistent().await;
+}
+
 lunas_store::on_both_backends!(
     placing_an_order_holds_its_stock_until_the_deadline,
     expired_hold_returns_stock_to_sale_exactly_once,

@@ -6,7 +6,9 @@
 //! Lock order, so that concurrent transactions on PostgreSQL do not deadlock: an order row, then
 //! its timers, then product rows (in SKU order when several). The timer path takes its timers
 //! first and never waits for an order row (`SKIP LOCKED`): an order another transaction holds is
-//! left for the next tick.
+//! left for the next tick. Rows are locked `FOR NO KEY UPDATE` (no key ever changes), which does
+//! not block the key-share locks that foreign-key checks take when a timer, an event or an order
+//! line referencing the row is inserted.
 
 use std::collections::BTreeMap;
 
@@ -55,7 +57,7 @@ pub(crate) fn put_product(
 ) -> DbResult<Result<Product, ProductError>> {
     let reserved = db
         .row(
-            "SELECT reserved FROM products WHERE sku = ?1 FOR UPDATE",
+            "SELECT reserved FROM products WHERE sku = ?1 FOR NO KEY UPDATE",
             params![input.sku.as_str()],
             |row| row.int(0),
         )?
@@ -120,7 +122,7 @@ pub(crate) fn product_row(db: &mut dyn Db, sku: &Sku) -> DbResult<Option<Product
 /// The product, its row locked until the transaction ends (on PostgreSQL).
 fn product_for_update(db: &mut dyn Db, sku: &Sku) -> DbResult<Option<Product>> {
     db.row(
-        "SELECT sku, name, price, on_hand, reserved, tips FROM products WHERE sku = ?1 FOR UPDATE",
+        "SELECT sku, name, price, on_hand, reserved, tips FROM products WHERE sku = ?1 FOR NO KEY UPDATE",
         params![sku.as_str()],
         read_product,
     )
@@ -484,7 +486,7 @@ fn order_money_for_update(
     id: OrderId,
 ) -> DbResult<Option<(OrderStatus, Money, Money)>> {
     db.row(
-        "SELECT status, total, amount_paid FROM orders WHERE id = ?1 FOR UPDATE",
+        "SELECT status, total, amount_paid FROM orders WHERE id = ?1 FOR NO KEY UPDATE",
         params![id.0],
         |row| {
             Ok((
@@ -671,13 +673,15 @@ fn load_order_with(db: &mut dyn Db, id: OrderId, history: bool) -> DbResult<Opti
 // ---------------------------------------------------------------------------------------------
 // Timers
 
-/// Fires up to `limit` due timers. Each is taken with its row locked and skipped by other
-/// processes (`SKIP LOCKED`), handled and deleted in this transaction, so it fires once; if the
-/// process dies first, the transaction is rolled back and another process takes the timer.
+/// Fires up to `limit` due timers. The batch is taken and deleted by one statement (`DELETE …
+/// RETURNING` over the earliest due rows, skipping rows another process holds), then each timer
+/// is handled in the same transaction: it fires once, and if the process dies first the
+/// transaction is rolled back and the timers are there again for another process. A timer whose
+/// order another transaction holds right now is put back for the next tick.
 ///
-/// With `isolate`, each timer runs in its own savepoint, so one that fails is pushed back
-/// (retried a minute later) without holding back the others; without it, the first failure
-/// fails the whole batch (the caller then retries with `isolate`).
+/// With `isolate`, each timer runs in its own savepoint, so one that fails is put back (retried a
+/// minute later) without holding back the others; without it, the first failure fails the whole
+/// batch (the caller then retries with `isolate`).
 pub(crate) fn fire_due_timers(
     db: &mut dyn Db,
     now: Timestamp,
@@ -686,9 +690,10 @@ pub(crate) fn fire_due_timers(
     isolate: bool,
 ) -> DbResult<FiredTimers> {
     let now_ms = millis(now);
-    let due = db.rows(
-        "SELECT id, kind, order_id, step, ordinal FROM timers
-         WHERE due_at <= ?1 ORDER BY due_at, id LIMIT ?2 FOR UPDATE SKIP LOCKED",
+    let mut due = db.rows(
+        "DELETE FROM timers WHERE id IN (
+             SELECT id FROM timers WHERE due_at <= ?1 ORDER BY due_at, id LIMIT ?2 FOR UPDATE SKIP LOCKED)
+         RETURNING id, kind, order_id, step, ordinal, due_at, attempts",
         params![now_ms, limit as i64],
         |row| {
             Ok(DueTimer {
@@ -697,21 +702,19 @@ pub(crate) fn fire_due_timers(
                 order_id: OrderId(row.int(2)?),
                 step: row.opt_int(3)?,
                 ordinal: row.opt_int(4)?,
+                due_at: row.int(5)?,
+                attempts: row.int(6)?,
             })
         },
     )?;
+    due.sort_by_key(|timer| (timer.due_at, timer.id));
+    let reminded = reminder_states(db, &due)?;
     let mut fired = FiredTimers::default();
     for timer in due {
         if isolate {
             db.execute("SAVEPOINT timer", params![])?;
         }
-        let handled = handle_timer(db, &timer, now, messaging).and_then(|handled| {
-            if handled != Handled::Busy {
-                db.execute("DELETE FROM timers WHERE id = ?1", params![timer.id])?;
-            }
-            Ok(handled)
-        });
-        let handled = match handled {
+        let handled = match handle_timer(db, &timer, now, messaging, &reminded) {
             Ok(handled) => {
                 if isolate {
                     db.execute("RELEASE timer", params![])?;
@@ -722,9 +725,11 @@ pub(crate) fn fire_due_timers(
                 db.execute("ROLLBACK TO timer", params![])?;
                 db.execute("RELEASE timer", params![])?;
                 tracing::error!(timer_id = timer.id, order_id = timer.order_id.0, error = %e, "timer failed; it will be retried");
-                db.execute(
-                    "UPDATE timers SET due_at = ?2, attempts = attempts + 1 WHERE id = ?1",
-                    params![timer.id, now_ms + TIMER_RETRY_DELAY_MS],
+                put_back(
+                    db,
+                    &timer,
+                    now_ms + TIMER_RETRY_DELAY_MS,
+                    timer.attempts + 1,
                 )?;
                 fired.failed += 1;
                 continue;
@@ -732,7 +737,10 @@ pub(crate) fn fire_due_timers(
             Err(e) => return Err(e),
         };
         match handled {
-            Handled::Busy => fired.busy += 1,
+            Handled::Busy => {
+                put_back(db, &timer, timer.due_at, timer.attempts)?;
+                fired.busy += 1;
+            }
             Handled::Fired => fired.fired += 1,
             Handled::Expired => {
                 fired.fired += 1;
@@ -743,12 +751,61 @@ pub(crate) fn fire_due_timers(
     Ok(fired)
 }
 
+/// Puts a taken timer back, with its own id, to fire at `due_at`.
+fn put_back(db: &mut dyn Db, timer: &DueTimer, due_at: i64, attempts: i64) -> DbResult<()> {
+    db.execute(
+        "INSERT INTO timers (id, due_at, kind, order_id, step, ordinal, attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            timer.id,
+            due_at,
+            timer.kind.as_str(),
+            timer.order_id.0,
+            timer.step,
+            timer.ordinal,
+            attempts
+        ],
+    )?;
+    Ok(())
+}
+
+/// For the reminder timers of a batch, in one query: whether each one's order still awaits
+/// payment from a buyer who has not opted out. Reminders that are no longer needed then cost
+/// nothing more.
+fn reminder_states(
+    db: &mut dyn Db,
+    due: &[DueTimer],
+) -> DbResult<std::collections::HashMap<i64, bool>> {
+    let ids: std::collections::BTreeSet<i64> = due
+        .iter()
+        .filter(|timer| timer.kind == TIMER_REMIND)
+        .map(|timer| timer.order_id.0)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let list = db.id_list(ids);
+    let sql = db.pick(
+        "SELECT o.id, o.status, c.no_reminders FROM orders o JOIN customers c ON c.id = o.customer_id
+         WHERE o.id IN (SELECT value FROM json_each(?1))",
+        "SELECT o.id, o.status, c.no_reminders FROM orders o JOIN customers c ON c.id = o.customer_id
+         WHERE o.id = ANY(CAST(CAST(?1 AS TEXT) AS BIGINT[]))",
+    );
+    let rows = db.rows(sql, params![&list], |row| {
+        let wanted =
+            status_of(&row.text(1)?)? == OrderStatus::AwaitingPayment && !row.boolean(2)?;
+        Ok((row.int(0)?, wanted))
+    })?;
+    Ok(rows.into_iter().collect())
+}
+
 struct DueTimer {
     id: i64,
     kind: String,
     order_id: OrderId,
     step: Option<i64>,
     ordinal: Option<i64>,
+    due_at: i64,
+    attempts: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -757,8 +814,8 @@ enum Handled {
     Fired,
     /// The order expired.
     Expired,
-    /// Another transaction holds the order (paying or cancelling it): the timer stays for the
-    /// next tick, when that transaction has decided.
+    /// Another transaction holds the order (paying or cancelling it): the timer goes back for
+    /// the next tick, when that transaction has decided.
     Busy,
 }
 
@@ -767,18 +824,21 @@ fn handle_timer(
     timer: &DueTimer,
     now: Timestamp,
     messaging: &Messaging,
+    reminded: &std::collections::HashMap<i64, bool>,
 ) -> DbResult<Handled> {
     let id = timer.order_id;
     match timer.kind.as_str() {
         TIMER_EXPIRE => {}
         TIMER_REMIND => {
-            send_reminder(db, timer, now, messaging)?;
+            if reminded.get(&id.0).copied().unwrap_or(false) {
+                send_reminder(db, timer, now, messaging)?;
+            }
             return Ok(Handled::Fired);
         }
         other => return Err(corrupt("timer kind", other)),
     }
     let row = db.row(
-        "SELECT status, pay_by FROM orders WHERE id = ?1 FOR UPDATE SKIP LOCKED",
+        "SELECT status, pay_by FROM orders WHERE id = ?1 FOR NO KEY UPDATE SKIP LOCKED",
         params![id.0],
         |row| Ok((row.text(0)?, row.opt_int(1)?)),
     )?;
@@ -821,27 +881,16 @@ fn handle_timer(
     }
 }
 
-/// Sends the reminder of a due `remind` timer, if the order still awaits payment and the buyer
-/// has not opted out. A reminder never goes out after the order stopped awaiting payment: a
-/// payment committed first deleted this timer; one still running waits for this timer's row and
-/// then withdraws the reminder written here.
+/// Sends the reminder of a due `remind` timer whose order still awaits payment from a buyer who
+/// has not opted out (`reminder_states` checked both in this transaction). A reminder never goes
+/// out after the order stopped awaiting payment: a payment committed first deleted this timer;
+/// one still running waits for this timer's row and then withdraws the reminder written here.
 fn send_reminder(
     db: &mut dyn Db,
     timer: &DueTimer,
     now: Timestamp,
     messaging: &Messaging,
 ) -> DbResult<()> {
-    let row = db.row(
-        "SELECT o.status, c.no_reminders FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = ?1",
-        params![timer.order_id.0],
-        |row| Ok((row.text(0)?, row.boolean(1)?)),
-    )?;
-    let Some((status, no_reminders)) = row else {
-        return Ok(());
-    };
-    if status_of(&status)? != OrderStatus::AwaitingPayment || no_reminders {
-        return Ok(());
-    }
     let order = load_order_for_message(db, timer.order_id)?.expect("the order was just read");
     let step = timer.step.map(|s| (order.payment_method, s as usize));
     let ordinal = timer.ordinal.unwrap_or(1) as usize;
@@ -1054,7 +1103,7 @@ fn message_for_update(db: &mut dyn Db, id: &str) -> DbResult<Option<Message>> {
         concat!(
             "SELECT ",
             message_columns!(),
-            " FROM messages WHERE id = ?1 FOR UPDATE"
+            " FROM messages WHERE id = ?1 FOR NO KEY UPDATE"
         ),
         params![id],
         read_message,
@@ -1155,7 +1204,7 @@ pub(crate) fn claim_messages(
                 " FROM messages
                  WHERE channel = ?1 AND status IN ('pending', 'failed')
                    AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)
-                 ORDER BY created_at, rowid LIMIT ?3 FOR UPDATE SKIP LOCKED"
+                 ORDER BY created_at, rowid LIMIT ?3 FOR NO KEY UPDATE SKIP LOCKED"
             ),
             params![channel, millis(now), (limit - claimed.len()) as i64],
             read_message,

@@ -2,9 +2,10 @@
 //!
 //! Operations (`crate::ops`) run against `&mut dyn Db` inside a transaction the backend opened.
 //! SQL is written once in the dialect both databases share, with numbered parameters (`?1`) and
-//! row locks spelled `FOR UPDATE` / `FOR UPDATE SKIP LOCKED`. Each backend adapts it once per
+//! row locks spelled `FOR [NO KEY] UPDATE [SKIP LOCKED]`. Each backend adapts it once per
 //! statement and caches the result: PostgreSQL gets `$1` parameters; SQLite, whose single writer
-//! already serialises every writing transaction, drops the lock clauses.
+//! already serialises every writing transaction, drops the lock clauses (`FOR [NO KEY] UPDATE
+//! [SKIP LOCKED]`).
 //!
 //! Values cross as `Val` (parameters) and `Row` (results): integers, text, booleans and NULL are
 //! all the schema uses. Integer columns are `INTEGER` on SQLite and `BIGINT` on PostgreSQL.
@@ -186,8 +187,16 @@ pub(crate) fn corrupt(what: &str, value: &str) -> DbError {
     DbError::Corrupt(format!("unexpected {what} {value:?} in the database"))
 }
 
+/// Which SQL dialect a connection speaks, for the few statements that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
 /// A connection inside a transaction.
 pub(crate) trait Db {
+    fn dialect(&self) -> Dialect;
     /// Runs a statement; returns the number of rows it changed.
     fn execute(&mut self, sql: &'static str, params: &[Val<'_>]) -> DbResult<u64>;
     /// Runs a query and hands each row to `f`.
@@ -200,6 +209,24 @@ pub(crate) trait Db {
 }
 
 impl dyn Db + '_ {
+    /// `sqlite` or `postgres`, whichever this connection speaks.
+    pub(crate) fn pick(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
+        match self.dialect() {
+            Dialect::Sqlite => sqlite,
+            Dialect::Postgres => postgres,
+        }
+    }
+
+    /// `IN`-list parameter for `pick`ed statements: a JSON array for SQLite's `json_each`, an
+    /// array literal for PostgreSQL's `CAST(… AS BIGINT[])`.
+    pub(crate) fn id_list(&self, ids: impl IntoIterator<Item = i64>) -> String {
+        let ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
+        match self.dialect() {
+            Dialect::Sqlite => format!("[{}]", ids.join(",")),
+            Dialect::Postgres => format!("{{{}}}", ids.join(",")),
+        }
+    }
+
     /// Every row of a query, mapped by `f`.
     pub(crate) fn rows<T>(
         &mut self,
@@ -252,6 +279,10 @@ impl SqliteDb<'_> {
 }
 
 impl Db for SqliteDb<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
     fn execute(&mut self, sql: &'static str, params: &[Val<'_>]) -> DbResult<u64> {
         let changed = self
             .statement(sql)?
@@ -274,21 +305,27 @@ impl Db for SqliteDb<'_> {
     }
 }
 
+/// Statements are `&'static str`: the address and length identify one without hashing its text.
+fn statement_key(sql: &'static str) -> (usize, usize) {
+    (sql.as_ptr() as usize, sql.len())
+}
+
 /// SQLite's version of a statement: the writer thread already serialises writing transactions,
 /// so row locks are dropped (SQLite has no such syntax). Adapted once per statement.
 fn sqlite_dialect(sql: &'static str) -> &'static str {
-    if !sql.contains(" FOR UPDATE") {
+    if !sql.contains(" FOR UPDATE") && !sql.contains(" FOR NO KEY UPDATE") {
         return sql;
     }
     thread_local! {
-        static ADAPTED: std::cell::RefCell<HashMap<usize, &'static str>> = Default::default();
+        static ADAPTED: std::cell::RefCell<HashMap<(usize, usize), &'static str>> = Default::default();
     }
     ADAPTED.with(|adapted| {
         *adapted
             .borrow_mut()
-            .entry(sql.as_ptr() as usize ^ sql.len())
+            .entry(statement_key(sql))
             .or_insert_with(|| {
                 let plain = sql
+                    .replace(" FOR NO KEY UPDATE", " FOR UPDATE")
                     .replace(" FOR UPDATE SKIP LOCKED", "")
                     .replace(" FOR UPDATE", "");
                 Box::leak(plain.into_boxed_str())
@@ -300,12 +337,12 @@ fn sqlite_dialect(sql: &'static str) -> &'static str {
 /// statements (prepared once per connection, by the text of the statement).
 pub(crate) struct PgDb<'c, 't> {
     pub(crate) tx: &'c mut postgres::Transaction<'t>,
-    pub(crate) statements: &'c mut HashMap<usize, postgres::Statement>,
+    pub(crate) statements: &'c mut HashMap<(usize, usize), postgres::Statement>,
 }
 
 impl PgDb<'_, '_> {
     fn statement(&mut self, sql: &'static str) -> DbResult<postgres::Statement> {
-        let key = sql.as_ptr() as usize ^ sql.len();
+        let key = statement_key(sql);
         if let Some(statement) = self.statements.get(&key) {
             return Ok(statement.clone());
         }
@@ -320,6 +357,10 @@ fn pg_params<'a>(params: &'a [Val<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
 }
 
 impl Db for PgDb<'_, '_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
     fn execute(&mut self, sql: &'static str, params: &[Val<'_>]) -> DbResult<u64> {
         let statement = self.statement(sql)?;
         Ok(self.tx.execute(&statement, &pg_params(params))?)
@@ -371,6 +412,10 @@ mod tests {
         );
         assert_eq!(
             sqlite_dialect("SELECT 1 FROM t WHERE id = ?1 FOR UPDATE"),
+            "SELECT 1 FROM t WHERE id = ?1"
+        );
+        assert_eq!(
+            sqlite_dialect("SELECT 1 FROM t WHERE id = ?1 FOR NO KEY UPDATE SKIP LOCKED"),
             "SELECT 1 FROM t WHERE id = ?1"
         );
         let plain = "SELECT 1";

@@ -134,6 +134,31 @@ impl TestDb {
         .unwrap_or_else(|e| std::panic::resume_unwind(e))
     }
 
+    /// Runs `sql` (e.g. `SELECT … FOR UPDATE`) in a PostgreSQL transaction of this schema that
+    /// stays open, holding its locks, until the returned guard is dropped.
+    pub fn pg_hold(&self, sql: &str) -> PgHold {
+        let DatabaseUrl::Postgres(url) = &self.url else {
+            panic!("pg_hold on an SQLite test database")
+        };
+        let (url, sql) = (url.clone(), sql.to_owned());
+        let (held_tx, held) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let mut client = url.config().connect(postgres::NoTls).expect("PostgreSQL");
+            let mut tx = client.transaction().expect("BEGIN");
+            tx.batch_execute(&sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            held_tx.send(()).expect("the test waits");
+            let _ = released.recv();
+            tx.rollback().expect("ROLLBACK");
+        });
+        held.recv().expect("the lock is held");
+        PgHold {
+            release: Some(release),
+            thread: Some(thread),
+        }
+    }
+
     /// Opens the database with default options (migrating it).
     pub async fn open(&self) -> Store {
         self.open_with(OpenOptions::default()).await
@@ -154,6 +179,21 @@ impl Drop for TestDb {
             let _ = std::panic::catch_unwind(|| {
                 admin_sql(admin, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
             });
+        }
+    }
+}
+
+/// A PostgreSQL transaction holding locks; dropping it rolls the transaction back.
+pub struct PgHold {
+    release: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for PgHold {
+    fn drop(&mut self) {
+        drop(self.release.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }

@@ -38,7 +38,7 @@ pub(crate) struct Postgres {
 /// A connection and the statements prepared on it.
 struct PgConn {
     client: Client,
-    statements: HashMap<usize, postgres::Statement>,
+    statements: HashMap<(usize, usize), postgres::Statement>,
 }
 
 impl Postgres {
@@ -265,11 +265,26 @@ fn map_db_error(e: &DbError, url: &PgUrl) -> StoreError {
 /// redacted URL; the driver's own messages never contain the password.
 pub(crate) fn map_error(e: &postgres::Error, url: &PgUrl) -> StoreError {
     let Some(code) = e.code() else {
-        // No SQLSTATE: the connection could not be made or was lost.
-        return StoreError::Unavailable(format!(
-            "cannot reach PostgreSQL at {}: {e}",
-            url.redacted()
-        ));
+        // No SQLSTATE: either the connection could not be made or was lost, or the driver itself
+        // refused something (a value of the wrong type: a bug).
+        let text = e.to_string();
+        let unreachable = e.is_closed()
+            || [
+                "error connecting",
+                "error communicating",
+                "connection closed",
+                "timeout",
+            ]
+            .iter()
+            .any(|prefix| text.starts_with(prefix));
+        return if unreachable {
+            StoreError::Unavailable(format!(
+                "cannot reach PostgreSQL at {}: {e}",
+                url.redacted()
+            ))
+        } else {
+            StoreError::Internal(format!("PostgreSQL driver: {e}"))
+        };
     };
     let detail = e
         .as_db_error()
