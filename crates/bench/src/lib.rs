@@ -5,6 +5,7 @@ mod expiry;
 mod http;
 mod loadgen;
 mod orders;
+mod pg;
 mod reminders;
 mod rss;
 
@@ -51,6 +52,43 @@ pub enum Which {
     },
     /// Idle memory of `lunas serve`.
     Rss,
+    /// Order placement on PostgreSQL at 64 concurrent clients, against pgbench (TPC-B).
+    PgOrders {
+        /// The PostgreSQL server (a database of its own is created on it and dropped).
+        #[arg(long, default_value = pg::DEFAULT_PG)]
+        pg: String,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, default_value_t = 30_000)]
+        orders: usize,
+        /// lunas's connection pool.
+        #[arg(long, default_value_t = 16)]
+        pool: usize,
+        /// pgbench's scale factor (branches); at least the client count avoids contention on
+        /// branch rows that would slow the peer down.
+        #[arg(long, default_value_t = 64)]
+        scale: u32,
+        /// Seconds of pgbench.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
+    /// Timers fired by three `lunas serve` processes on PostgreSQL, against graphile-worker and a
+    /// minimal SKIP LOCKED loop, with 10k and 1M timers pending.
+    PgTimers {
+        #[arg(long, default_value = pg::DEFAULT_PG)]
+        pg: String,
+        /// Due timers (and jobs) each side drains.
+        #[arg(long, default_value_t = 50_000)]
+        count: usize,
+        #[arg(long, default_value_t = 3)]
+        processes: usize,
+        /// Timers per transaction (`--timer-batch` of lunas serve).
+        #[arg(long, default_value_t = lunas_engine::TIMER_BATCH_LEN_MAX)]
+        batch: usize,
+        /// Unpaid orders expired by the processes, for the record.
+        #[arg(long, default_value_t = 10_000)]
+        expiries: usize,
+    },
     /// All of the above with their defaults.
     All,
 }
@@ -65,12 +103,36 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Expiry { holds } => expiry::run(holds).await,
         Which::Reminders { pending, seconds } => reminders::run(&pending, seconds).await,
         Which::Rss => rss::run().await,
+        Which::PgOrders {
+            pg,
+            clients,
+            orders,
+            pool,
+            scale,
+            seconds,
+        } => pg::orders(&pg, clients, orders, pool, scale, seconds).await,
+        Which::PgTimers {
+            pg,
+            count,
+            processes,
+            batch,
+            expiries,
+        } => pg::timers(&pg, count, processes, batch, expiries).await,
         Which::All => {
             orders::run(100_000, 256).await?;
             http::run(64, 10).await?;
             expiry::run(100_000).await?;
             reminders::run(&[10_000, 100_000, 1_000_000], 10).await?;
-            rss::run().await
+            rss::run().await?;
+            pg::orders(pg::DEFAULT_PG, 64, 30_000, 16, 64, 20).await?;
+            pg::timers(
+                pg::DEFAULT_PG,
+                50_000,
+                3,
+                lunas_engine::TIMER_BATCH_LEN_MAX,
+                10_000,
+            )
+            .await
         }
     }
 }

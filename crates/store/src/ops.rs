@@ -20,7 +20,7 @@ use lunas_core::{
     Timestamp,
 };
 
-use crate::sql::{Db, DbError, DbResult, Row, corrupt, params};
+use crate::sql::{Db, DbError, DbResult, Dialect, Row, Val, corrupt, params};
 use crate::{
     CHANNEL_MANUAL_WHATSAPP, CustomerNotFound, Delivery, FiredTimers, InboundMessage, Message,
     MessageOpError, MessageStatus, Messaging, NewOrder, NewPayment, OrderOpError, Page, PlaceError,
@@ -166,71 +166,11 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         }
     }
 
-    // Decide before writing anything. The products are read with their rows locked, in SKU
-    // order (so two orders for the same products never wait on each other in a cycle); what is
-    // read here still holds when the holds are written below, and a refused order leaves
-    // nothing to undo.
-    let mut products: BTreeMap<&Sku, Option<Product>> = BTreeMap::new();
-    for line in &new.lines {
-        products.insert(&line.sku, None);
-    }
-    for (sku, product) in products.iter_mut() {
-        *product = product_for_update(db, sku)?;
-    }
     let now = millis(new.placed_at);
-    let mut wanted: BTreeMap<&Sku, i64> = BTreeMap::new();
-    let mut items = Vec::with_capacity(new.lines.len());
-    let mut tips = Vec::with_capacity(new.lines.len());
-    let mut total = Money::ZERO;
-    for line in &new.lines {
-        let qty = line.qty.units();
-        let Some(product) = products[&line.sku].as_ref() else {
-            return Ok(Err(PlaceError::UnknownSku {
-                sku: line.sku.clone(),
-            }));
-        };
-        let wanted = wanted.entry(&line.sku).or_insert(0);
-        *wanted += qty;
-        if product.available < *wanted {
-            return Ok(Err(PlaceError::OutOfStock {
-                sku: line.sku.clone(),
-                requested: qty,
-                available: product.available - (*wanted - qty),
-            }));
-        }
-        let line_total = product
-            .price
-            .checked_mul(qty)
-            .expect("price and quantity are bounded");
-        total = total
-            .checked_add(line_total)
-            .expect("order size is bounded");
-        tips.push(product.tips.clone());
-        items.push(OrderItem {
-            sku: line.sku.clone(),
-            name: product.name.clone(),
-            unit_price: product.price,
-            qty: line.qty,
-            hold: HoldState::Held,
-        });
-    }
-    if total == Money::ZERO {
-        return Ok(Err(PlaceError::ZeroTotal));
-    }
-    for (sku, qty) in &wanted {
-        // The condition repeats the check above as a guard (and the schema's CHECK backs it);
-        // if it ever failed, the error rolls the transaction back rather than leave a partial
-        // order.
-        let held = db.execute(
-            "UPDATE products SET reserved = reserved + ?1 WHERE sku = ?2 AND on_hand - reserved >= ?1",
-            params![*qty, sku.as_str()],
-        )?;
-        if held != 1 {
-            return Err(DbError::Corrupt(format!(
-                "the hold on {sku} failed after its stock was checked"
-            )));
-        }
-    }
+    let (items, tips, total) = match hold_stock(db, &new.lines)? {
+        Ok(held) => held,
+        Err(refused) => return Ok(Err(refused)),
+    };
 
     let customer = &new.customer;
     let (customer_id, stored_customer) = db
@@ -256,54 +196,34 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
 
     let status = OrderStatus::AwaitingPayment;
     let pay_by = new.pay_by.map(millis);
-    let id = db
-        .row(
-            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6) RETURNING id",
-            params![
-                customer_id,
-                status.as_str(),
-                new.payment_method.as_str(),
-                total.minor_units(),
-                pay_by,
-                now
-            ],
-            |row| row.int(0),
-        )?
-        .map(OrderId)
-        .expect("an insert returns its row");
-
-    for (line, item) in items.iter().enumerate() {
-        db.execute(
-            "INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'held')",
-            params![
-                id.0,
-                line as i64,
-                item.sku.as_str(),
-                &item.name,
-                item.unit_price.minor_units(),
-                item.qty.units()
-            ],
-        )?;
-    }
-    insert_event(db, id, now, &new.actor, None, status, None)?;
+    let mut timers: Vec<NewTimer> = Vec::with_capacity(new.reminders.len() + 1);
     if let Some(due_at) = pay_by {
-        db.execute(
-            "INSERT INTO timers (due_at, kind, order_id) VALUES (?1, ?2, ?3)",
-            params![due_at, TIMER_EXPIRE, id.0],
-        )?;
+        timers.push((due_at, TIMER_EXPIRE, None, None));
     }
     for (ordinal, reminder) in new.reminders.iter().enumerate() {
-        db.execute(
-            "INSERT INTO timers (due_at, kind, order_id, step, ordinal) VALUES (?1, 'remind', ?2, ?3, ?4)",
-            params![
-                millis(reminder.due),
-                id.0,
-                reminder.step as i64,
-                ordinal as i64 + 1
-            ],
-        )?;
+        timers.push((
+            millis(reminder.due),
+            TIMER_REMIND,
+            Some(reminder.step as i64),
+            Some(ordinal as i64 + 1),
+        ));
     }
+    let head = NewOrderRow {
+        customer_id,
+        status,
+        payment_method: new.payment_method,
+        total,
+        pay_by,
+        placed_at: now,
+        actor: &new.actor,
+    };
+    let (id, webhooks) = match db.dialect() {
+        Dialect::Sqlite => (insert_order_rows(db, &head, &items, &timers)?, None),
+        Dialect::Postgres => {
+            let (id, webhooks) = insert_order_rows_at_once(db, &head, &items, &timers)?;
+            (id, Some(webhooks))
+        }
+    };
 
     // The customer as stored: a returning buyer keeps the email and honorific given before.
     let order = Order {
@@ -333,7 +253,8 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
             params![&key.scope, &key.key, &key.request_hash, id.0, &response, now],
         )?;
     }
-    // The products' tips were read with their stock above; no need to read them again.
+    // The products' tips were read with their stock above, and on PostgreSQL the webhook
+    // endpoints with the order's rows; no need to read them again.
     enqueue_with(
         db,
         &new.messaging,
@@ -342,12 +263,277 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         0,
         &order,
         Some(tips),
+        webhooks,
         now,
     )?;
     Ok(Ok(Placed {
         order,
         replayed: false,
     }))
+}
+
+/// The head of an order being placed.
+struct NewOrderRow<'a> {
+    customer_id: i64,
+    status: OrderStatus,
+    payment_method: PaymentMethod,
+    total: Money,
+    pay_by: Option<i64>,
+    placed_at: i64,
+    actor: &'a Actor,
+}
+
+/// Writes a new order's rows (the order, its lines, the placement event, its timers) statement
+/// by statement; returns its id. SQLite runs these in-process, so a statement costs little.
+fn insert_order_rows(
+    db: &mut dyn Db,
+    head: &NewOrderRow<'_>,
+    items: &[OrderItem],
+    timers: &[NewTimer],
+) -> DbResult<OrderId> {
+    let id = db
+        .row(
+            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6) RETURNING id",
+            params![
+                head.customer_id,
+                head.status.as_str(),
+                head.payment_method.as_str(),
+                head.total.minor_units(),
+                head.pay_by,
+                head.placed_at
+            ],
+            |row| row.int(0),
+        )?
+        .map(OrderId)
+        .expect("an insert returns its row");
+    for (line, item) in items.iter().enumerate() {
+        db.execute(
+            "INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'held')",
+            params![
+                id.0,
+                line as i64,
+                item.sku.as_str(),
+                &item.name,
+                item.unit_price.minor_units(),
+                item.qty.units()
+            ],
+        )?;
+    }
+    insert_event(db, id, head.placed_at, head.actor, None, head.status, None)?;
+    insert_timers(db, id, timers)?;
+    Ok(id)
+}
+
+/// The same rows as `insert_order_rows` in one statement, for PostgreSQL, where every statement
+/// is a round trip to the server: the lines and timers travel as JSON and are expanded by
+/// `jsonb_to_recordset`. Also returns the webhook endpoints, which the order's first message
+/// needs next.
+fn insert_order_rows_at_once(
+    db: &mut dyn Db,
+    head: &NewOrderRow<'_>,
+    items: &[OrderItem],
+    timers: &[NewTimer],
+) -> DbResult<(OrderId, Vec<String>)> {
+    let lines = serde_json::Value::Array(
+        items
+            .iter()
+            .enumerate()
+            .map(|(line, item)| {
+                serde_json::json!({
+                    "line": line,
+                    "sku": item.sku.as_str(),
+                    "name": item.name,
+                    "unit_price": item.unit_price.minor_units(),
+                    "qty": item.qty.units(),
+                })
+            })
+            .collect(),
+    )
+    .to_string();
+    let timers = serde_json::Value::Array(
+        timers
+            .iter()
+            .map(|&(due_at, kind, step, ordinal)| {
+                serde_json::json!({"due_at": due_at, "kind": kind, "step": step, "ordinal": ordinal})
+            })
+            .collect(),
+    )
+    .to_string();
+    let (id, webhooks) = db
+        .row(
+            "WITH o AS (
+                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6) RETURNING id),
+             i AS (
+                 INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold)
+                 SELECT o.id, x.line, x.sku, x.name, x.unit_price, x.qty, 'held'
+                 FROM o, jsonb_to_recordset(CAST(CAST(?8 AS TEXT) AS JSONB))
+                     AS x(line BIGINT, sku TEXT, name TEXT, unit_price BIGINT, qty BIGINT)),
+             e AS (
+                 INSERT INTO order_events (order_id, at, actor, from_status, to_status, reason)
+                 SELECT o.id, ?6, ?7, NULL, ?2, NULL FROM o),
+             t AS (
+                 INSERT INTO timers (due_at, kind, order_id, step, ordinal)
+                 SELECT x.due_at, x.kind, o.id, x.step, x.ordinal
+                 FROM o, jsonb_to_recordset(CAST(CAST(?9 AS TEXT) AS JSONB))
+                     AS x(due_at BIGINT, kind TEXT, step BIGINT, ordinal BIGINT))
+             SELECT o.id, (SELECT COALESCE(string_agg(w.id, ' ' ORDER BY w.created_at), '')
+                           FROM webhook_endpoints w)
+             FROM o",
+            params![
+                head.customer_id,
+                head.status.as_str(),
+                head.payment_method.as_str(),
+                head.total.minor_units(),
+                head.pay_by,
+                head.placed_at,
+                head.actor.as_str(),
+                &lines,
+                &timers
+            ],
+            |row| Ok((row.int(0)?, row.text(1)?)),
+        )?
+        .expect("an insert returns its row");
+    let webhooks = webhooks.split_whitespace().map(str::to_owned).collect();
+    Ok((OrderId(id), webhooks))
+}
+
+/// Holds the stock of an order's lines, or refuses the order having changed nothing. Returns the
+/// lines as ordered (with their names and prices), the products' tips, and the total.
+fn hold_stock(
+    db: &mut dyn Db,
+    lines: &[crate::NewOrderLine],
+) -> DbResult<Result<(Vec<OrderItem>, Vec<Option<String>>, Money), PlaceError>> {
+    let line_item = |product: &Product, line: &crate::NewOrderLine| OrderItem {
+        sku: line.sku.clone(),
+        name: product.name.clone(),
+        unit_price: product.price,
+        qty: line.qty,
+        hold: HoldState::Held,
+    };
+    if let [line] = lines {
+        // One line, the common case: the conditional update is the check and the hold at once
+        // (one statement); when it changes nothing, a read says why.
+        let qty = line.qty.units();
+        let held = db.row(
+            "UPDATE products SET reserved = reserved + ?1
+             WHERE sku = ?2 AND on_hand - reserved >= ?1 AND price > 0
+             RETURNING sku, name, price, on_hand, reserved, tips",
+            params![qty, line.sku.as_str()],
+            read_product,
+        )?;
+        let Some(product) = held else {
+            return Ok(Err(match product_row(db, &line.sku)? {
+                None => PlaceError::UnknownSku {
+                    sku: line.sku.clone(),
+                },
+                Some(product) if product.available < qty => PlaceError::OutOfStock {
+                    sku: line.sku.clone(),
+                    requested: qty,
+                    available: product.available,
+                },
+                Some(_) => PlaceError::ZeroTotal,
+            }));
+        };
+        let total = product
+            .price
+            .checked_mul(qty)
+            .expect("price and quantity are bounded");
+        return Ok(Ok((
+            vec![line_item(&product, line)],
+            vec![product.tips.clone()],
+            total,
+        )));
+    }
+
+    // Several lines: decide before writing anything. The products are read with their rows
+    // locked, in SKU order (so two orders for the same products never wait on each other in a
+    // cycle); what is read here still holds when the holds are written below, and a refused
+    // order leaves nothing to undo.
+    let mut products: BTreeMap<&Sku, Option<Product>> = BTreeMap::new();
+    for line in lines {
+        products.insert(&line.sku, None);
+    }
+    for (sku, product) in products.iter_mut() {
+        *product = product_for_update(db, sku)?;
+    }
+    let mut wanted: BTreeMap<&Sku, i64> = BTreeMap::new();
+    let mut items = Vec::with_capacity(lines.len());
+    let mut tips = Vec::with_capacity(lines.len());
+    let mut total = Money::ZERO;
+    for line in lines {
+        let qty = line.qty.units();
+        let Some(product) = products[&line.sku].as_ref() else {
+            return Ok(Err(PlaceError::UnknownSku {
+                sku: line.sku.clone(),
+            }));
+        };
+        let wanted = wanted.entry(&line.sku).or_insert(0);
+        *wanted += qty;
+        if product.available < *wanted {
+            return Ok(Err(PlaceError::OutOfStock {
+                sku: line.sku.clone(),
+                requested: qty,
+                available: product.available - (*wanted - qty),
+            }));
+        }
+        let line_total = product
+            .price
+            .checked_mul(qty)
+            .expect("price and quantity are bounded");
+        total = total
+            .checked_add(line_total)
+            .expect("order size is bounded");
+        tips.push(product.tips.clone());
+        items.push(line_item(product, line));
+    }
+    if total == Money::ZERO {
+        return Ok(Err(PlaceError::ZeroTotal));
+    }
+    for (sku, qty) in &wanted {
+        // The condition repeats the check above as a guard (and the schema's CHECK backs it);
+        // if it ever failed, the error rolls the transaction back rather than leave a partial
+        // order.
+        let held = db.execute(
+            "UPDATE products SET reserved = reserved + ?1 WHERE sku = ?2 AND on_hand - reserved >= ?1",
+            params![*qty, sku.as_str()],
+        )?;
+        if held != 1 {
+            return Err(DbError::Corrupt(format!(
+                "the hold on {sku} failed after its stock was checked"
+            )));
+        }
+    }
+    Ok(Ok((items, tips, total)))
+}
+
+/// A timer to write: due time, kind, and for reminders the cadence step and ordinal.
+type NewTimer = (i64, &'static str, Option<i64>, Option<i64>);
+
+/// Writes an order's timers, up to four rows per statement (one round trip for the usual
+/// expiry plus reminders).
+fn insert_timers(db: &mut dyn Db, order: OrderId, timers: &[NewTimer]) -> DbResult<()> {
+    const INSERTS: [&str; 4] = [
+        "INSERT INTO timers (due_at, kind, order_id, step, ordinal) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO timers (due_at, kind, order_id, step, ordinal) VALUES (?1, ?2, ?3, ?4, ?5), (?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO timers (due_at, kind, order_id, step, ordinal) VALUES (?1, ?2, ?3, ?4, ?5), (?6, ?7, ?8, ?9, ?10), (?11, ?12, ?13, ?14, ?15)",
+        "INSERT INTO timers (due_at, kind, order_id, step, ordinal) VALUES (?1, ?2, ?3, ?4, ?5), (?6, ?7, ?8, ?9, ?10), (?11, ?12, ?13, ?14, ?15), (?16, ?17, ?18, ?19, ?20)",
+    ];
+    for chunk in timers.chunks(INSERTS.len()) {
+        let mut values = Vec::with_capacity(chunk.len() * 5);
+        for &(due_at, kind, step, ordinal) in chunk {
+            values.extend([
+                Val::Int(due_at),
+                Val::Text(kind),
+                Val::Int(order.0),
+                step.into(),
+                ordinal.into(),
+            ]);
+        }
+        db.execute(INSERTS[chunk.len() - 1], &values)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn record_payment(
@@ -902,6 +1088,7 @@ fn send_reminder(
         ordinal,
         &order,
         None,
+        None,
         millis(now),
     )
 }
@@ -928,7 +1115,7 @@ fn enqueue(
     order: &Order,
     now_ms: i64,
 ) -> DbResult<()> {
-    enqueue_with(db, messaging, kind, step, 0, order, None, now_ms)
+    enqueue_with(db, messaging, kind, step, 0, order, None, None, now_ms)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -940,6 +1127,7 @@ fn enqueue_with(
     reminder_number: usize,
     order: &Order,
     known_tips: Option<Vec<Option<String>>>,
+    known_webhooks: Option<Vec<String>>,
     now_ms: i64,
 ) -> DbResult<()> {
     if !messaging.settings.messages.enabled(kind) {
@@ -990,73 +1178,122 @@ fn enqueue_with(
         ),
     };
     let id = new_message_id(now_ms);
-    db.execute(
-        "INSERT INTO messages (id, order_id, kind, channel, recipient, subject, body, status, last_error, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            &id,
-            order.id.0,
-            kind.as_str(),
-            channel,
-            &recipient,
-            &subject,
-            &body,
-            status.as_str(),
-            &error,
-            now_ms
-        ],
-    )?;
-    enqueue_webhooks(db, order, kind, &id, channel, &recipient, &body, now_ms)
+    let mut rows = vec![MessageRow {
+        id: id.clone(),
+        kind,
+        channel,
+        recipient: recipient.clone(),
+        subject,
+        body: body.clone(),
+        status,
+        last_error: error,
+    }];
+    // One webhook delivery per endpoint, so the seller's own systems (a WhatsApp gateway, a CRM)
+    // hear of the message. Each delivery has its own stable id, sent as `webhook-id` on every
+    // attempt.
+    let endpoints = match known_webhooks {
+        Some(endpoints) => endpoints,
+        None => db.rows(
+            "SELECT id FROM webhook_endpoints ORDER BY created_at",
+            params![],
+            |row| row.text(0),
+        )?,
+    };
+    if !endpoints.is_empty() {
+        let payload = serde_json::json!({
+            "type": "message.created",
+            "timestamp": timestamp(now_ms)?,
+            "data": {
+                "message_id": id,
+                "order_id": order.id.0,
+                "kind": kind.as_str(),
+                "channel": channel,
+                "to": recipient,
+                "phone": order.customer.phone.as_str(),
+                "body": body,
+            }
+        })
+        .to_string();
+        for endpoint in endpoints {
+            rows.push(MessageRow {
+                id: new_message_id(now_ms),
+                kind,
+                channel: crate::CHANNEL_WEBHOOK,
+                recipient: endpoint,
+                subject: None,
+                body: payload.clone(),
+                status: MessageStatus::Pending,
+                last_error: None,
+            });
+        }
+    }
+    insert_messages(db, order.id, now_ms, &rows)
 }
 
-/// Writes one webhook delivery per endpoint for a message to a buyer, so the seller's own systems
-/// (a WhatsApp gateway, a CRM) hear of it. Each delivery has its own stable id, sent as
-/// `webhook-id` on every attempt.
-#[allow(clippy::too_many_arguments)]
-fn enqueue_webhooks(
-    db: &mut dyn Db,
-    order: &Order,
+/// A message row to write.
+struct MessageRow {
+    id: String,
     kind: MessageKind,
-    message_id: &str,
-    channel: &str,
-    recipient: &str,
-    body: &str,
+    channel: &'static str,
+    recipient: String,
+    subject: Option<String>,
+    body: String,
+    status: MessageStatus,
+    last_error: Option<String>,
+}
+
+/// Writes messages about one order: one statement each, or on PostgreSQL all in one statement
+/// (their fields travel as JSON).
+fn insert_messages(
+    db: &mut dyn Db,
+    order: OrderId,
     now_ms: i64,
+    rows: &[MessageRow],
 ) -> DbResult<()> {
-    let endpoints = db.rows(
-        "SELECT id FROM webhook_endpoints ORDER BY created_at",
-        params![],
-        |row| row.text(0),
-    )?;
-    if endpoints.is_empty() {
+    if rows.len() > 1 && db.dialect() == Dialect::Postgres {
+        let json = serde_json::Value::Array(
+            rows.iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "id": m.id,
+                        "kind": m.kind.as_str(),
+                        "channel": m.channel,
+                        "recipient": m.recipient,
+                        "subject": m.subject,
+                        "body": m.body,
+                        "status": m.status.as_str(),
+                        "last_error": m.last_error,
+                    })
+                })
+                .collect(),
+        )
+        .to_string();
+        db.execute(
+            "INSERT INTO messages (id, order_id, kind, channel, recipient, subject, body, status, last_error, created_at)
+             SELECT x.id, ?1, x.kind, x.channel, x.recipient, x.subject, x.body, x.status, x.last_error, ?2
+             FROM ROWS FROM (jsonb_to_recordset(CAST(CAST(?3 AS TEXT) AS JSONB))
+                     AS (id TEXT, kind TEXT, channel TEXT, recipient TEXT, subject TEXT, body TEXT,
+                         status TEXT, last_error TEXT))
+                 WITH ORDINALITY AS x(id, kind, channel, recipient, subject, body, status, last_error, n)
+             ORDER BY x.n",
+            params![order.0, now_ms, &json],
+        )?;
         return Ok(());
     }
-    let timestamp = timestamp(now_ms)?;
-    let payload = serde_json::json!({
-        "type": "message.created",
-        "timestamp": timestamp,
-        "data": {
-            "message_id": message_id,
-            "order_id": order.id.0,
-            "kind": kind.as_str(),
-            "channel": channel,
-            "to": recipient,
-            "phone": order.customer.phone.as_str(),
-            "body": body,
-        }
-    })
-    .to_string();
-    for endpoint in endpoints {
+    for m in rows {
         db.execute(
-            "INSERT INTO messages (id, order_id, kind, channel, recipient, body, status, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
+            "INSERT INTO messages (id, order_id, kind, channel, recipient, subject, body, status, last_error, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
-                &new_message_id(now_ms),
-                order.id.0,
-                kind.as_str(),
-                crate::CHANNEL_WEBHOOK,
-                &endpoint,
-                &payload,
+                &m.id,
+                order.0,
+                m.kind.as_str(),
+                m.channel,
+                &m.recipient,
+                &m.subject,
+                &m.body,
+                m.status.as_str(),
+                &m.last_error,
                 now_ms
             ],
         )?;
