@@ -77,9 +77,12 @@ pub enum Which {
     PgTimers {
         #[arg(long, default_value = pg::DEFAULT_PG)]
         pg: String,
-        /// Due timers (and jobs) each side drains.
-        #[arg(long, default_value_t = 50_000)]
+        /// Due timers lunas and the minimal loop drain.
+        #[arg(long, default_value_t = 500_000)]
         count: usize,
+        /// Jobs graphile-worker drains (it is about a hundred times slower).
+        #[arg(long, default_value_t = 20_000)]
+        graphile_count: usize,
         #[arg(long, default_value_t = 3)]
         processes: usize,
         /// Timers per transaction (`--timer-batch` of lunas serve).
@@ -114,10 +117,11 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::PgTimers {
             pg,
             count,
+            graphile_count,
             processes,
             batch,
             expiries,
-        } => pg::timers(&pg, count, processes, batch, expiries).await,
+        } => pg::timers(&pg, count, graphile_count, processes, batch, expiries).await,
         Which::All => {
             orders::run(100_000, 256).await?;
             http::run(64, 10).await?;
@@ -127,7 +131,8 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
             pg::orders(pg::DEFAULT_PG, 64, 30_000, 16, 64, 20).await?;
             pg::timers(
                 pg::DEFAULT_PG,
-                50_000,
+                500_000,
+                20_000,
                 3,
                 lunas_engine::TIMER_BATCH_LEN_MAX,
                 10_000,

@@ -688,24 +688,47 @@ fn order_money_for_update(
 /// adjusts the product counters, in SKU order. The `hold = 'held'` guard makes this happen once
 /// per line.
 fn end_holds(db: &mut dyn Db, id: OrderId, to: HoldState) -> DbResult<()> {
-    let mut ended: Vec<(String, i64)> = db.rows(
+    let mut stock = StockChanges::new();
+    end_holds_into(db, id, to, &mut stock)?;
+    apply_stock_changes(db, &stock)
+}
+
+/// Units to take off each product's `reserved` and `on_hand` counters, by SKU.
+type StockChanges = BTreeMap<String, (i64, i64)>;
+
+/// `end_holds` without touching the products yet: the counter changes are added to `stock`, to
+/// be applied by `apply_stock_changes`. A batch of expiries applies them once, at its end, in
+/// SKU order: one update per product instead of one per order, and the product rows are locked
+/// last and always in the same order, so concurrent batches never deadlock on them.
+fn end_holds_into(
+    db: &mut dyn Db,
+    id: OrderId,
+    to: HoldState,
+    stock: &mut StockChanges,
+) -> DbResult<()> {
+    let ended: Vec<(String, i64)> = db.rows(
         "UPDATE order_items SET hold = ?2 WHERE order_id = ?1 AND hold = 'held' RETURNING sku, qty",
         params![id.0, to.as_str()],
         |row| Ok((row.text(0)?, row.int(1)?)),
     )?;
-    ended.sort();
     for (sku, qty) in ended {
+        let change = stock.entry(sku).or_default();
+        change.0 += qty;
         match to {
-            HoldState::Released => db.execute(
-                "UPDATE products SET reserved = reserved - ?2 WHERE sku = ?1",
-                params![&sku, qty],
-            )?,
-            HoldState::Converted => db.execute(
-                "UPDATE products SET reserved = reserved - ?2, on_hand = on_hand - ?2 WHERE sku = ?1",
-                params![&sku, qty],
-            )?,
+            HoldState::Released => {}
+            HoldState::Converted => change.1 += qty,
             HoldState::Held => unreachable!("holds end as released or converted"),
-        };
+        }
+    }
+    Ok(())
+}
+
+fn apply_stock_changes(db: &mut dyn Db, stock: &StockChanges) -> DbResult<()> {
+    for (sku, &(reserved, on_hand)) in stock {
+        db.execute(
+            "UPDATE products SET reserved = reserved - ?2, on_hand = on_hand - ?3 WHERE sku = ?1",
+            params![sku, reserved, on_hand],
+        )?;
     }
     Ok(())
 }
@@ -896,14 +919,21 @@ pub(crate) fn fire_due_timers(
     due.sort_by_key(|timer| (timer.due_at, timer.id));
     let reminded = reminder_states(db, &due)?;
     let mut fired = FiredTimers::default();
+    let mut stock = StockChanges::new();
     for timer in due {
         if isolate {
             db.execute("SAVEPOINT timer", params![])?;
         }
-        let handled = match handle_timer(db, &timer, now, messaging, &reminded) {
+        let mut released = StockChanges::new();
+        let handled = match handle_timer(db, &timer, now, messaging, &reminded, &mut released) {
             Ok(handled) => {
                 if isolate {
                     db.execute("RELEASE timer", params![])?;
+                }
+                for (sku, (reserved, on_hand)) in released {
+                    let change = stock.entry(sku).or_default();
+                    change.0 += reserved;
+                    change.1 += on_hand;
                 }
                 handled
             }
@@ -934,6 +964,7 @@ pub(crate) fn fire_due_timers(
             }
         }
     }
+    apply_stock_changes(db, &stock)?;
     Ok(fired)
 }
 
@@ -1011,6 +1042,7 @@ fn handle_timer(
     now: Timestamp,
     messaging: &Messaging,
     reminded: &std::collections::HashMap<i64, bool>,
+    released: &mut StockChanges,
 ) -> DbResult<Handled> {
     let id = timer.order_id;
     match timer.kind.as_str() {
@@ -1040,9 +1072,10 @@ fn handle_timer(
                 "UPDATE orders SET status = 'expired', updated_at = ?2 WHERE id = ?1",
                 params![id.0, now_ms],
             )?;
-            // Reminders still pending for this order are cancelled, not merely ignored.
+            // Reminders still pending for this order are cancelled, not merely ignored. The
+            // products' counters change once for the whole batch, at its end.
             stop_awaiting(db, id)?;
-            end_holds(db, id, HoldState::Released)?;
+            end_holds_into(db, id, HoldState::Released, released)?;
             insert_event(
                 db,
                 id,
