@@ -366,6 +366,63 @@ async fn an_order_succeeds_for_all_items_or_for_none(backend: Backend) {
     );
 }
 
+async fn a_refused_order_says_why_and_holds_nothing(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    t.product("A", 1, 10_000).await;
+    t.product("GRATIS", 5, 0).await;
+    let place = |lines: &'static [(&'static str, i64)]| {
+        t.engine.place_order(order(
+            "081234567890",
+            lines,
+            PaymentMethod::BankTransfer,
+            None,
+        ))
+    };
+    // One line (a single conditional update decides) and several (read, decide, then write).
+    assert!(matches!(
+        place(&[("A", 2)]).await,
+        Err(Error::Place(PlaceError::OutOfStock {
+            requested: 2,
+            available: 1,
+            ..
+        }))
+    ));
+    assert!(matches!(
+        place(&[("NOPE", 1)]).await,
+        Err(Error::Place(PlaceError::UnknownSku { .. }))
+    ));
+    assert!(matches!(
+        place(&[("GRATIS", 1)]).await,
+        Err(Error::Place(PlaceError::ZeroTotal))
+    ));
+    assert!(matches!(
+        place(&[("GRATIS", 1), ("GRATIS", 2)]).await,
+        Err(Error::Place(PlaceError::ZeroTotal))
+    ));
+    // The same product on two lines counts once against its stock.
+    assert!(matches!(
+        place(&[("A", 1), ("A", 1)]).await,
+        Err(Error::Place(PlaceError::OutOfStock {
+            requested: 1,
+            available: 0,
+            ..
+        }))
+    ));
+    assert_eq!(t.stock("A").await, (1, 0, 1));
+    assert_eq!(t.stock("GRATIS").await, (5, 0, 5));
+    assert_eq!(t.store.totals().await.unwrap().orders, 0);
+    // And the last unit still sells.
+    t.place(order(
+        "081234567890",
+        &[("A", 1)],
+        PaymentMethod::BankTransfer,
+        None,
+    ))
+    .await;
+    assert_eq!(t.stock("A").await, (1, 1, 0));
+    t.assert_consistent().await;
+}
+
 async fn one_buyer_whatever_way_the_phone_number_is_written(backend: Backend) {
     let t = TestStore::new(backend).await;
     t.product("A", 10, 10_000).await;
@@ -681,6 +738,7 @@ async fn postgres_an_expiry_whose_order_is_held_elsewhere_waits_for_a_later_tick
 }
 
 lunas_store::on_both_backends!(
+    a_refused_order_says_why_and_holds_nothing,
     placing_an_order_holds_its_stock_until_the_deadline,
     expired_hold_returns_stock_to_sale_exactly_once,
     full_payment_turns_the_hold_into_a_sale_and_partial_payments_are_kept,
