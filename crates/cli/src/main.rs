@@ -131,16 +131,21 @@ async fn migrate_data(from: &str, to: &str) -> anyhow::Result<()> {
     if from == to {
         bail!("--from and --to name the same database");
     }
-    // The source is not migrated: copying must not change it.
+    // The copy reads whole tables in single statements: give them an hour, not the 5 s a
+    // request gets. The source is not migrated: copying must not change it.
+    let options = OpenOptions {
+        statement_timeout_ms: 3_600_000,
+        ..OpenOptions::default()
+    };
     let source = open(
         &from,
         OpenOptions {
             migrate: false,
-            ..OpenOptions::default()
+            ..options.clone()
         },
     )
     .await?;
-    let target = open(&to, OpenOptions::default()).await?;
+    let target = open(&to, options).await?;
     let report = source
         .copy_into(&target)
         .await

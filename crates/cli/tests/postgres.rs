@@ -301,6 +301,13 @@ fn start_up_errors_name_the_server_but_never_the_password() {
     assert!(!stderr.contains("s3cr3t-pw"), "{stderr}");
 
     let admin = lunas_store::testing::test_postgres();
+    let stranger = admin.with_credentials("lunas_no_such_role", "pw-9f8e7d");
+    let out = lunas(&["migrate", "--db", stranger.expose()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("refused the credentials"), "{stderr}");
+    assert!(!stderr.contains("pw-9f8e7d"), "{stderr}");
+
     let missing = admin.with_database("lunas_no_such_database");
     let out = lunas(&["migrate", "--db", missing.expose()]);
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -40,6 +40,16 @@ impl PgUrl {
         }
     }
 
+    /// The same server and database, other credentials.
+    pub fn with_credentials(&self, user: &str, password: &str) -> PgUrl {
+        let mut url = url::Url::parse(&self.raw).expect("checked when parsed");
+        let _ = url.set_username(user);
+        let _ = url.set_password(Some(password));
+        PgUrl {
+            raw: url.to_string(),
+        }
+    }
+
     /// The same server and credentials, another database.
     pub fn with_database(&self, database: &str) -> PgUrl {
         let mut url = url::Url::parse(&self.raw).expect("checked when parsed");
