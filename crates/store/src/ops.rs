@@ -399,12 +399,15 @@ fn insert_order_rows_at_once(
     Ok((OrderId(id), webhooks))
 }
 
+/// An order's lines as held (with their names and prices), the products' tips, and the total.
+type Held = (Vec<OrderItem>, Vec<Option<String>>, Money);
+
 /// Holds the stock of an order's lines, or refuses the order having changed nothing. Returns the
 /// lines as ordered (with their names and prices), the products' tips, and the total.
 fn hold_stock(
     db: &mut dyn Db,
     lines: &[crate::NewOrderLine],
-) -> DbResult<Result<(Vec<OrderItem>, Vec<Option<String>>, Money), PlaceError>> {
+) -> DbResult<Result<Held, PlaceError>> {
     let line_item = |product: &Product, line: &crate::NewOrderLine| OrderItem {
         sku: line.sku.clone(),
         name: product.name.clone(),

@@ -202,10 +202,13 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| StoreError::Internal(e.to_string()))?
 }
 
+/// A storage operation: its outcome, or its own verdict refusing it.
+type Operation<'a, T, E> = dyn FnMut(&mut dyn Db) -> DbResult<Result<T, E>> + 'a;
+
 fn transaction<T, E>(
     conn: &mut PgConn,
     read_only: bool,
-    f: &mut dyn FnMut(&mut dyn Db) -> DbResult<Result<T, E>>,
+    f: &mut Operation<'_, T, E>,
 ) -> DbResult<Result<T, E>> {
     let PgConn { client, statements } = conn;
     let mut builder = client.build_transaction();
