@@ -702,7 +702,7 @@ async fn idempotency_keys_are_forgotten_after_24_hours(backend: Backend) {
 
 /// PostgreSQL only (SQLite has one writer, so nothing else can hold an order): an expiry whose
 /// order another transaction holds (a payment under way in another process) does not wait for it
-/// (that could deadlock); the timer goes back and fires on a later tick.
+/// (that could deadlock); the timer goes back, due a second later, and fires then.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_an_expiry_whose_order_is_held_elsewhere_waits_for_a_later_tick() {
     let t = TestStore::new(Backend::Postgres).await;
@@ -728,6 +728,7 @@ async fn postgres_an_expiry_whose_order_is_held_elsewhere_waits_for_a_later_tick
         "the timer is back"
     );
     drop(held);
+    t.clock.advance(SignedDuration::from_secs(1));
     let tick = t.engine.tick().await.unwrap();
     assert_eq!((tick.timers.busy, tick.timers.expired), (0, 1));
     assert_eq!(

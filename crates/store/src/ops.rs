@@ -33,6 +33,8 @@ const TIMER_EXPIRE: &str = "expire";
 const TIMER_REMIND: &str = "remind";
 /// How long a timer whose handling failed waits before it is tried again.
 const TIMER_RETRY_DELAY_MS: i64 = 60_000;
+/// How long a timer whose order another transaction holds waits before it is tried again.
+const TIMER_BUSY_DELAY_MS: i64 = 1_000;
 pub(crate) const SETTINGS_NAME: &str = "store";
 
 fn millis(t: Timestamp) -> i64 {
@@ -957,7 +959,8 @@ pub(crate) fn fire_due_timers(
         };
         match handled {
             Handled::Busy => {
-                put_back(db, &timer, timer.due_at, timer.attempts)?;
+                // Not at once: the scheduler would spin on it while the other transaction runs.
+                put_back(db, &timer, now_ms + TIMER_BUSY_DELAY_MS, timer.attempts)?;
                 fired.busy += 1;
             }
             Handled::Fired => fired.fired += 1,
@@ -1034,8 +1037,8 @@ enum Handled {
     Fired,
     /// The order expired.
     Expired,
-    /// Another transaction holds the order (paying or cancelling it): the timer goes back for
-    /// the next tick, when that transaction has decided.
+    /// Another transaction holds the order (paying or cancelling it): the timer goes back, due
+    /// a second later, when that transaction has decided.
     Busy,
 }
 
