@@ -9,6 +9,7 @@ pub mod messages;
 pub mod money;
 pub mod order;
 pub mod phone;
+pub mod reliability;
 pub mod reminders;
 pub mod settings;
 pub mod sku;

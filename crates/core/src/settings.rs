@@ -39,6 +39,8 @@ pub struct Settings {
     pub bank_accounts: Vec<BankAccount>,
     /// A payment page for non-transfer methods, shown in the instructions.
     pub payment_link: Option<String>,
+    /// Buyer reliability: how the score is computed and what each band does to a new order.
+    pub risk: crate::reliability::Risk,
 }
 
 /// Defaults: bank transfer and virtual account (24 h): a gentle reminder two hours in, a check-in
@@ -124,6 +126,7 @@ impl Default for Settings {
             templates: Templates::default(),
             bank_accounts: Vec::new(),
             payment_link: None,
+            risk: crate::reliability::Risk::default(),
         }
     }
 }
@@ -263,6 +266,7 @@ impl Settings {
     /// links are web addresses, and every template compiles and renders. Returns the compiled
     /// templates, ready for use.
     pub fn validate(&self) -> Result<Composer, SettingsError> {
+        self.risk.validate().map_err(SettingsError::Invalid)?;
         jiff::tz::TimeZone::get(&self.timezone).map_err(|_| {
             SettingsError::Invalid(format!("unknown time zone {:?}", self.timezone))
         })?;
