@@ -41,6 +41,11 @@ enum Command {
         #[arg(long, hide_env_values = true)]
         to: String,
     },
+    /// Buyers' reliability records.
+    Reputation {
+        #[command(subcommand)]
+        command: ReputationCommand,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -50,6 +55,16 @@ enum Command {
     Bench {
         #[command(subcommand)]
         which: lunas_bench::Which,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReputationCommand {
+    /// Recompute every buyer's record from their orders and payments (the records are kept as
+    /// orders change; this repairs or re-derives them) and report what changed.
+    Rebuild {
+        #[command(flatten)]
+        common: CommonArgs,
     },
 }
 
@@ -99,6 +114,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::MigrateData { from, to } => migrate_data(&from, &to).await,
+        Command::Reputation {
+            command: ReputationCommand::Rebuild { common },
+        } => {
+            let database = Config::for_command(&common)?;
+            let url = DatabaseUrl::parse(&database.url)?;
+            let store = open(
+                &url,
+                OpenOptions {
+                    statement_timeout_ms: 3_600_000,
+                    ..database.options
+                },
+            )
+            .await?;
+            let before = store.reliability_records().await?;
+            let started = std::time::Instant::now();
+            let buyers = store.rebuild_reputation().await?;
+            let took = started.elapsed();
+            let after = store.reliability_records().await?;
+            store.close().await;
+            let changed = before.iter().zip(&after).filter(|(b, a)| b != a).count();
+            println!(
+                "rebuilt the records of {buyers} buyers in {:.2} s; {changed} differed from the kept ones",
+                took.as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Token {
             command: TokenCommand::Create { common, name },
         } => {

@@ -17,8 +17,8 @@ pub mod time;
 
 pub use money::{Currency, Money, MoneyError};
 pub use order::{
-    Actor, CustomerInfo, HoldState, Honorific, Order, OrderEvent, OrderId, OrderItem, OrderStatus,
-    PaymentDecision, PaymentMethod, PaymentRecord, Quantity, TransitionError,
+    Actor, CancelledBy, CustomerInfo, HoldState, Honorific, Order, OrderEvent, OrderId, OrderItem,
+    OrderStatus, PaymentDecision, PaymentMethod, PaymentRecord, Quantity, TransitionError,
 };
 pub use phone::{Phone, PhoneError};
 pub use settings::{PaymentWindows, Settings, SettingsError};

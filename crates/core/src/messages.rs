@@ -644,6 +644,7 @@ pub fn sample_order() -> Order {
             to: OrderStatus::AwaitingPayment,
             reason: None,
         }],
+        policy: None,
     }
 }
 

@@ -130,6 +130,28 @@ pub struct Order {
     pub placed_at: Timestamp,
     pub payments: Vec<PaymentRecord>,
     pub events: Vec<OrderEvent>,
+    /// The buyer's band and the policy that applied when the order was placed.
+    #[serde(default)]
+    pub policy: Option<crate::reliability::AppliedPolicy>,
+}
+
+/// Who cancelled an order: a buyer's cancellation counts against their reliability, a seller's
+/// (out of stock, a mistake) does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelledBy {
+    Buyer,
+    #[default]
+    Seller,
+}
+
+impl CancelledBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancelledBy::Buyer => "buyer",
+            CancelledBy::Seller => "seller",
+        }
+    }
 }
 
 /// A transition the order's current status does not allow.

@@ -109,10 +109,13 @@ pub struct BaseRate {
 }
 
 impl BaseRate {
-    /// The store's paid share, with one paid and one unpaid order assumed (Laplace), so a store
-    /// with no history starts at one half.
-    pub fn mean(self) -> f64 {
-        (self.paid as f64 + 1.0) / ((self.paid + self.unpaid) as f64 + 2.0)
+    /// The store's paid share, drawn towards `default_percent` with the weight of `weight` orders:
+    /// a new store starts at the default, and its own history takes over as orders accumulate
+    /// (without this, one prank order in a new store would make every new buyer look risky).
+    pub fn mean(self, default_percent: u8, weight: u32) -> f64 {
+        let weight = f64::from(weight);
+        (self.paid as f64 + weight * f64::from(default_percent) / 100.0)
+            / ((self.paid + self.unpaid) as f64 + weight)
     }
 }
 
@@ -148,7 +151,7 @@ pub fn score(history: &[PastOrder], now: Timestamp, base: BaseRate, risk: &Risk)
             Outcome::Unpaid => unpaid += w,
         }
     }
-    let prior_mean = base.mean();
+    let prior_mean = base.mean(risk.base_rate_default_percent, risk.base_rate_weight);
     let prior_strength = f64::from(risk.prior_strength);
     Score {
         probability: posterior_mean(prior_mean, prior_strength, paid, unpaid),
@@ -374,6 +377,10 @@ pub struct Risk {
     pub half_life_days: u32,
     /// How many orders' worth of weight the store's base rate has in a buyer's score.
     pub prior_strength: u32,
+    /// The paid share a store is assumed to have before its own orders say otherwise…
+    pub base_rate_default_percent: u8,
+    /// …and how many orders' worth that assumption weighs against the store's own history.
+    pub base_rate_weight: u32,
     pub trusted_min_score_percent: u8,
     pub trusted_min_paid: u32,
     pub watch_below_score_percent: u8,
@@ -387,6 +394,8 @@ impl Default for Risk {
         Risk {
             half_life_days: 180,
             prior_strength: 4,
+            base_rate_default_percent: 80,
+            base_rate_weight: 20,
             trusted_min_score_percent: 90,
             trusted_min_paid: 3,
             watch_below_score_percent: 50,
@@ -405,7 +414,11 @@ impl Risk {
         if !(1..=1000).contains(&self.prior_strength) {
             return Err("risk.prior_strength must be between 1 and 1000".into());
         }
+        if self.base_rate_weight > 100_000 {
+            return Err("risk.base_rate_weight must be at most 100000".into());
+        }
         for (field, percent) in [
+            ("base_rate_default_percent", self.base_rate_default_percent),
             ("trusted_min_score_percent", self.trusted_min_score_percent),
             ("watch_below_score_percent", self.watch_below_score_percent),
         ] {
@@ -505,14 +518,14 @@ mod tests {
         // (prior mean, prior strength, weighted paid, weighted unpaid) → score, computed by hand:
         // (m·p0 + paid) / (m + paid + unpaid).
         let table: &[(f64, f64, f64, f64, f64)] = &[
-            (0.5, 4.0, 0.0, 0.0, 0.5),         // (2 + 0) / 4
-            (0.8, 4.0, 0.0, 0.0, 0.8),         // a new buyer gets the store's rate
-            (0.8, 4.0, 0.0, 2.0, 3.2 / 6.0),   // two unpaid: 0.5333…
+            (0.5, 4.0, 0.0, 0.0, 0.5),          // (2 + 0) / 4
+            (0.8, 4.0, 0.0, 0.0, 0.8),          // a new buyer gets the store's rate
+            (0.8, 4.0, 0.0, 2.0, 3.2 / 6.0),    // two unpaid: 0.5333…
             (0.8, 4.0, 10.0, 1.0, 13.2 / 15.0), // a good buyer's one miss: 0.88
-            (0.8, 4.0, 3.0, 0.0, 6.2 / 7.0),   // 0.8857…
+            (0.8, 4.0, 3.0, 0.0, 6.2 / 7.0),    // 0.8857…
             (0.9, 10.0, 1.0, 1.0, 10.0 / 12.0), // 0.8333…
-            (0.5, 1.0, 0.0, 5.0, 0.5 / 6.0),   // 0.0833…
-            (0.8, 4.0, 0.5, 0.25, 3.7 / 4.75), // weights below 1 (older orders)
+            (0.5, 1.0, 0.0, 5.0, 0.5 / 6.0),    // 0.0833…
+            (0.8, 4.0, 0.5, 0.25, 3.7 / 4.75),  // weights below 1 (older orders)
         ];
         for &(p0, m, paid, unpaid, expected) in table {
             let got = posterior_mean(p0, m, paid, unpaid);
@@ -521,6 +534,20 @@ mod tests {
                 "p0 {p0}, m {m}, paid {paid}, unpaid {unpaid}: {got} != {expected}"
             );
         }
+    }
+
+    #[test]
+    fn a_new_store_starts_at_the_default_and_its_own_history_takes_over() {
+        let mean = |paid, unpaid| BaseRate { paid, unpaid }.mean(80, 20);
+        assert!((mean(0, 0) - 0.8).abs() < 1e-12);
+        assert!(
+            (mean(0, 1) - 16.0 / 21.0).abs() < 1e-12,
+            "one prank barely moves it"
+        );
+        assert!(
+            (mean(500, 500) - 516.0 / 1020.0).abs() < 1e-12,
+            "a big history decides"
+        );
     }
 
     #[test]
@@ -538,8 +565,8 @@ mod tests {
         let risk = Risk::default();
         let base = BaseRate {
             paid: 80,
-            unpaid: 18,
-        }; // (81 / 100) = 0.81
+            unpaid: 20,
+        }; // (80 + 20·0.8) / (100 + 20) = 0.8
         let unpaid = |days| PastOrder {
             ended_at: at(days, now),
             outcome: Outcome::Unpaid,
@@ -549,11 +576,24 @@ mod tests {
             outcome: Outcome::Paid,
         };
         let new = assess(None, &[], now, base, &risk, Language::Indonesian);
-        assert_eq!((new.band, new.reason.clone()), (Band::Normal, BandReason::Usual));
-        assert!((new.score.probability - 0.81).abs() < 1e-12);
-        assert_eq!(new.explanation, "Pembeli baru: belum ada pesanan yang selesai");
+        assert_eq!(
+            (new.band, new.reason.clone()),
+            (Band::Normal, BandReason::Usual)
+        );
+        assert!((new.score.probability - 0.8).abs() < 1e-12);
+        assert_eq!(
+            new.explanation,
+            "Pembeli baru: belum ada pesanan yang selesai"
+        );
 
-        let prank = assess(None, &[unpaid(1), unpaid(3)], now, base, &risk, Language::Indonesian);
+        let prank = assess(
+            None,
+            &[unpaid(1), unpaid(3)],
+            now,
+            base,
+            &risk,
+            Language::Indonesian,
+        );
         assert_eq!(prank.band, Band::Watch);
         assert_eq!(prank.reason, BandReason::UnpaidInARow { count: 2 });
         assert_eq!(
@@ -617,7 +657,11 @@ mod tests {
     fn settings_that_allow_no_method_or_nonsense_thresholds_are_refused() {
         let mut risk = Risk::default();
         risk.policies.watch.allowed_methods = Some(Vec::new());
-        assert!(risk.validate().unwrap_err().contains("allows no payment method"));
+        assert!(
+            risk.validate()
+                .unwrap_err()
+                .contains("allows no payment method")
+        );
         let mut risk = Risk::default();
         risk.trusted_min_score_percent = 101;
         assert!(risk.validate().is_err());

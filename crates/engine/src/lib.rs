@@ -19,10 +19,14 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use lunas_core::messages::{Composer, MessageContext, MessageKind, TemplateError};
+use lunas_core::reliability::{
+    AppliedPolicy, Assessment, Band, BaseRate, Pin, PolicyRefusal, assess as assess_buyer,
+};
 use lunas_core::{
     Actor, CustomerInfo, Order, OrderId, OrderStatus, PayWindow, PaymentMethod, Phone, Settings,
     SettingsError, Sku, Timestamp,
 };
+use lunas_store::CustomerProfile;
 use lunas_store::{
     CHANNEL_MANUAL_WHATSAPP, CustomerNotFound, FiredTimers, IdempotencyKey, Message,
     MessageOpError, MessageStatus, Messaging, NewOrder, NewOrderLine, NewPayment, OrderOpError,
@@ -36,6 +40,8 @@ pub const TIMER_BATCH_LEN_MAX: usize = 1000;
 /// How often, at most, the scheduler re-reads the settings, so that a change saved through another
 /// lunas process on the same database reaches this one.
 const SETTINGS_REFRESH_MS: i64 = 1000;
+/// How often the store's base rate (the prior of every buyer's score) is recomputed.
+const BASE_RATE_REFRESH_MS: i64 = 60_000;
 /// Longest the scheduler sleeps before looking for due timers again, even when it knows of none:
 /// another process may have added one.
 pub const SCHEDULER_IDLE_MS_MAX: i64 = 1000;
@@ -67,6 +73,9 @@ pub enum Error {
     CustomerNotFound(#[from] CustomerNotFound),
     #[error(transparent)]
     InvalidWebhookUrl(#[from] webhooks::WebhookUrlError),
+    /// The buyer's band does not allow this order.
+    #[error(transparent)]
+    Policy(#[from] PolicyRefusal),
 }
 
 impl From<SettingsError> for Error {
@@ -106,6 +115,9 @@ pub struct Engine {
     next_wake_ms: AtomicI64,
     last_prune_ms: AtomicI64,
     last_settings_refresh_ms: AtomicI64,
+    /// The store's paid and unpaid orders over all buyers, and when it was read: it moves slowly,
+    /// and reading it per order would scan every buyer.
+    base_rate: RwLock<(BaseRate, i64)>,
     timer_batch_len: usize,
     /// Whether webhook URLs may point at loopback and private networks (server configuration).
     webhooks_allow_private: bool,
@@ -117,6 +129,8 @@ impl Engine {
         let composer = settings
             .validate()
             .map_err(|e| StoreError::Internal(format!("the stored settings are invalid: {e}")))?;
+        let base_rate = store.base_rate().await?;
+        let read_at = clock.now().as_millisecond();
         Ok(Engine {
             store,
             clock,
@@ -130,6 +144,7 @@ impl Engine {
             next_wake_ms: AtomicI64::new(i64::MIN),
             last_prune_ms: AtomicI64::new(i64::MIN),
             last_settings_refresh_ms: AtomicI64::new(i64::MIN),
+            base_rate: RwLock::new((base_rate, read_at)),
             timer_batch_len: TIMER_BATCH_LEN_MAX,
             webhooks_allow_private: false,
         })
@@ -276,7 +291,28 @@ impl Engine {
         let placed_at = self.now();
         let messaging = self.messaging();
         let settings = &messaging.settings;
-        let pay_by = settings.pay_by(request.payment_method, placed_at, request.pay_within);
+        // The buyer's band decides what this order may be.
+        let (_, assessment) = self.assess(&request.customer.phone).await?;
+        let policy = settings.risk.policies.for_band(assessment.band);
+        let units = request.lines.iter().map(|line| line.qty.units()).sum();
+        let window = request
+            .pay_within
+            .or_else(|| settings.payment_windows.for_method(request.payment_method));
+        let allowed =
+            lunas_core::reliability::apply(policy, request.payment_method, units, window)?;
+        let applied = AppliedPolicy {
+            band: assessment.band,
+            reason: assessment.explanation.clone(),
+            score_percent: (assessment.score.probability * 100.0)
+                .round()
+                .clamp(0.0, 100.0) as u8,
+            pinned: matches!(
+                assessment.reason,
+                lunas_core::reliability::BandReason::Pinned { .. }
+            ),
+            pay_within: allowed.filter(|_| allowed != window),
+        };
+        let pay_by = settings.pay_by(request.payment_method, placed_at, allowed);
         let reminders = match settings.reminders.for_method(request.payment_method) {
             Some(cadence) => lunas_core::reminders::schedule(
                 cadence,
@@ -299,6 +335,7 @@ impl Engine {
                 idempotency: request.idempotency,
                 reminders,
                 messaging,
+                policy: Some(applied),
             })
             .await??;
         if let Some(due) = pay_by
@@ -328,15 +365,131 @@ impl Engine {
             .await??)
     }
 
+    /// Cancels an order on the seller's side (not held against the buyer).
     pub async fn cancel_order(
         &self,
         id: OrderId,
         reason: String,
         actor: Actor,
     ) -> Result<Order, Error> {
+        self.cancel_order_by(id, reason, actor, lunas_core::CancelledBy::Seller)
+            .await
+    }
+
+    /// Cancels an order, saying who asked: a buyer's cancellation counts in their record.
+    pub async fn cancel_order_by(
+        &self,
+        id: OrderId,
+        reason: String,
+        actor: Actor,
+        by: lunas_core::CancelledBy,
+    ) -> Result<Order, Error> {
         Ok(self
             .store
-            .cancel_order(id, reason, actor, self.now(), self.messaging())
+            .cancel_order(id, reason, actor, by, self.now(), self.messaging())
+            .await??)
+    }
+
+    /// The store's base rate, read again when older than `BASE_RATE_REFRESH_MS`.
+    async fn base_rate(&self) -> Result<BaseRate, StoreError> {
+        let now_ms = self.now().as_millisecond();
+        let (rate, read_at) = *self.base_rate.read().expect("base rate lock");
+        if now_ms.saturating_sub(read_at) < BASE_RATE_REFRESH_MS {
+            return Ok(rate);
+        }
+        let rate = self.store.base_rate().await?;
+        *self.base_rate.write().expect("base rate lock") = (rate, now_ms);
+        Ok(rate)
+    }
+
+    /// A buyer's profile (if lunas knows the number) and where they stand: band, reason, score and
+    /// a sentence in the store's language. An unknown number is a new buyer.
+    pub async fn assess(
+        &self,
+        phone: &Phone,
+    ) -> Result<(Option<CustomerProfile>, Assessment), Error> {
+        let profile = self.store.customer_profile(phone.clone()).await?;
+        let base = self.base_rate().await?;
+        let settings = self.settings();
+        let assessment = match &profile {
+            Some(profile) => assess_buyer(
+                profile.pin.as_ref(),
+                &profile.history,
+                self.now(),
+                base,
+                &settings.risk,
+                settings.language,
+            ),
+            None => assess_buyer(
+                None,
+                &[],
+                self.now(),
+                base,
+                &settings.risk,
+                settings.language,
+            ),
+        };
+        Ok((profile, assessment))
+    }
+
+    /// Buyers in `band` (all when `None`), by id after `after`: at most `limit`, looking at no
+    /// more than `scan` buyers (the band is computed, not stored).
+    pub async fn customers(
+        &self,
+        band: Option<Band>,
+        after: i64,
+        limit: usize,
+        scan: usize,
+    ) -> Result<Vec<(CustomerProfile, Assessment)>, Error> {
+        let base = self.base_rate().await?;
+        let settings = self.settings();
+        let now = self.now();
+        let mut found = Vec::new();
+        let mut cursor = after;
+        let mut scanned = 0;
+        while found.len() < limit && scanned < scan {
+            let page = self.store.customer_profiles(cursor, 100).await?;
+            let Some(last) = page.last() else { break };
+            cursor = last.id;
+            scanned += page.len();
+            for profile in page {
+                let assessment = assess_buyer(
+                    profile.pin.as_ref(),
+                    &profile.history,
+                    now,
+                    base,
+                    &settings.risk,
+                    settings.language,
+                );
+                if band.is_none_or(|band| band == assessment.band) && found.len() < limit {
+                    found.push((profile, assessment));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Pins a buyer's band with a reason (also a number that never ordered: that blocks it in
+    /// advance), or with `None` lets the score decide again.
+    pub async fn pin_band(
+        &self,
+        phone: Phone,
+        pin: Option<Pin>,
+        actor: Actor,
+    ) -> Result<(), Error> {
+        Ok(self.store.pin_band(phone, pin, actor, self.now()).await?)
+    }
+
+    pub async fn set_notes_tags(
+        &self,
+        phone: Phone,
+        notes: Option<Option<String>>,
+        tags: Option<Vec<String>>,
+        actor: Actor,
+    ) -> Result<(), Error> {
+        Ok(self
+            .store
+            .set_notes_tags(phone, notes, tags, actor, self.now())
             .await??)
     }
 

@@ -90,6 +90,12 @@ async fn run(backend: Backend, stock: [i64; 3], ops: Vec<Op>) {
         on_hand: stock,
         ..Model::default()
     };
+    // This test is about the order state machine: no buyer's band restricts an order here (the
+    // bands have tests of their own). The reliability records are checked at the end.
+    let mut settings = (*engine.settings()).clone();
+    settings.risk.watch_after_unpaid_in_a_row = 0;
+    settings.risk.watch_below_score_percent = 0;
+    engine.put_settings(settings).await.unwrap();
     for (i, sku) in SKUS.iter().enumerate() {
         engine
             .put_product(ProductInput {
@@ -103,6 +109,7 @@ async fn run(backend: Backend, stock: [i64; 3], ops: Vec<Op>) {
             .unwrap();
     }
     let actor = Actor::api_token("prop");
+    let mut cancelled_by_buyer = false;
     for op in ops {
         match op {
             Op::Place {
@@ -196,8 +203,15 @@ async fn run(backend: Backend, stock: [i64; 3], ops: Vec<Op>) {
                 let Some(m) = model.orders.get_mut(order) else {
                     continue;
                 };
+                // Alternate who cancels, so both counters of the records move.
+                cancelled_by_buyer = !cancelled_by_buyer;
+                let by = if cancelled_by_buyer {
+                    lunas_core::CancelledBy::Buyer
+                } else {
+                    lunas_core::CancelledBy::Seller
+                };
                 let result = engine
-                    .cancel_order(m.id, "berubah pikiran".into(), actor.clone())
+                    .cancel_order_by(m.id, "berubah pikiran".into(), actor.clone(), by)
                     .await;
                 if m.status == OrderStatus::AwaitingPayment {
                     result.expect("cancel of an order awaiting payment");
@@ -282,6 +296,26 @@ async fn run(backend: Backend, stock: [i64; 3], ops: Vec<Op>) {
             );
         }
     }
+    // The buyers' records kept step by step are exactly what a rebuild derives from the orders.
+    let kept = store.reliability_records().await.unwrap();
+    let placed: i64 = kept.iter().map(|(_, r)| r.orders_placed).sum();
+    assert_eq!(placed, model.orders.len() as i64);
+    let paid: i64 = kept.iter().map(|(_, r)| r.orders_paid).sum();
+    let modelled_paid = model
+        .orders
+        .iter()
+        .filter(|m| m.status == OrderStatus::Paid)
+        .count();
+    assert_eq!(paid, modelled_paid as i64);
+    let expired: i64 = kept.iter().map(|(_, r)| r.orders_expired).sum();
+    let modelled_expired = model
+        .orders
+        .iter()
+        .filter(|m| m.status == OrderStatus::Expired)
+        .count();
+    assert_eq!(expired, modelled_expired as i64);
+    store.rebuild_reputation().await.unwrap();
+    assert_eq!(store.reliability_records().await.unwrap(), kept);
     store.close().await;
 }
 

@@ -19,13 +19,22 @@ const TABLES: &[(&str, &str, &str)] = &[
     ),
     (
         "customers",
-        "SELECT id, phone, name, email, honorific, created_at, updated_at, no_reminders, last_inbound_at FROM customers ORDER BY id",
-        "INSERT INTO customers (id, phone, name, email, honorific, created_at, updated_at, no_reminders, last_inbound_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "SELECT id, phone, name, email, honorific, created_at, updated_at, no_reminders, last_inbound_at,
+                orders_placed, orders_paid, orders_expired, orders_cancelled_by_buyer, orders_cancelled_by_seller,
+                cod_refused, returns, amount_paid, first_order_at, last_order_at, band_pin, band_reason, notes, tags
+         FROM customers ORDER BY id",
+        "INSERT INTO customers (id, phone, name, email, honorific, created_at, updated_at, no_reminders, last_inbound_at,
+                orders_placed, orders_paid, orders_expired, orders_cancelled_by_buyer, orders_cancelled_by_seller,
+                cod_refused, returns, amount_paid, first_order_at, last_order_at, band_pin, band_reason, notes, tags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     ),
     (
         "orders",
-        "SELECT id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at FROM orders ORDER BY id",
-        "INSERT INTO orders (id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "SELECT id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
+                ended_at, cancelled_by, policy FROM orders ORDER BY id",
+        "INSERT INTO orders (id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
+                ended_at, cancelled_by, policy)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     ),
     (
         "order_items",
@@ -73,6 +82,11 @@ const TABLES: &[(&str, &str, &str)] = &[
         "INSERT INTO webhook_endpoints (id, url, secret, created_at) VALUES (?1, ?2, ?3, ?4)",
     ),
     (
+        "audit_log",
+        "SELECT id, at, actor, action, subject, detail FROM audit_log ORDER BY id",
+        "INSERT INTO audit_log (id, at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    ),
+    (
         "inbound_messages",
         "SELECT id, phone, wa_message_id, body, received_at, raw FROM inbound_messages ORDER BY id",
         "INSERT INTO inbound_messages (id, phone, wa_message_id, body, received_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -93,6 +107,7 @@ const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM settings",
     "SELECT COUNT(*) FROM messages",
     "SELECT COUNT(*) FROM webhook_endpoints",
+    "SELECT COUNT(*) FROM audit_log",
     "SELECT COUNT(*) FROM inbound_messages",
 ];
 
@@ -105,6 +120,7 @@ const PG_IDENTITIES: &[&str] = &[
     "SELECT setval(pg_get_serial_sequence('timers', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM timers), false)",
     "SELECT setval(pg_get_serial_sequence('api_tokens', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM api_tokens), false)",
     "SELECT setval(pg_get_serial_sequence('messages', 'rowid'), (SELECT COALESCE(MAX(rowid), 0) + 1 FROM messages), false)",
+    "SELECT setval(pg_get_serial_sequence('audit_log', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM audit_log), false)",
     "SELECT setval(pg_get_serial_sequence('inbound_messages', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM inbound_messages), false)",
 ];
 

@@ -193,10 +193,11 @@ impl Store {
         id: OrderId,
         reason: String,
         actor: Actor,
+        by: lunas_core::CancelledBy,
         now: Timestamp,
         messaging: Messaging,
     ) -> Result<Result<Order, OrderOpError>, StoreError> {
-        self.write(move |db| ops::cancel_order(db, id, &reason, &actor, now, &messaging))
+        self.write(move |db| ops::cancel_order(db, id, &reason, &actor, by, now, &messaging))
             .await
     }
 
@@ -395,6 +396,76 @@ impl Store {
     /// statuses. An empty report means the invariants hold.
     pub async fn consistency_report(&self) -> Result<Vec<String>, StoreError> {
         self.read(ops::consistency_report).await
+    }
+
+    /// A buyer's reliability profile (record, pin, notes, tags, recent finished orders).
+    pub async fn customer_profile(
+        &self,
+        phone: Phone,
+    ) -> Result<Option<CustomerProfile>, StoreError> {
+        self.read(move |db| ops::customer_profile(db, &phone)).await
+    }
+
+    /// Buyers' profiles by id, after `after` (0 for the first page).
+    pub async fn customer_profiles(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<CustomerProfile>, StoreError> {
+        self.read(move |db| ops::customer_profiles(db, after, limit))
+            .await
+    }
+
+    /// Pins a buyer's band (`None` unpins), creating the buyer if the number never ordered;
+    /// recorded in the audit log.
+    pub async fn pin_band(
+        &self,
+        phone: Phone,
+        pin: Option<lunas_core::reliability::Pin>,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write_always(move |db| ops::pin_band(db, &phone, pin.as_ref(), &actor, now))
+            .await
+    }
+
+    /// Replaces a buyer's notes (`Some(None)` clears them) and/or tags; recorded in the audit log.
+    pub async fn set_notes_tags(
+        &self,
+        phone: Phone,
+        notes: Option<Option<String>>,
+        tags: Option<Vec<String>>,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<Result<(), CustomerNotFound>, StoreError> {
+        self.write(move |db| {
+            ops::set_notes_tags(
+                db,
+                &phone,
+                notes.as_ref().map(Option::as_deref),
+                tags.as_deref(),
+                &actor,
+                now,
+            )
+        })
+        .await
+    }
+
+    /// The store's paid and unpaid finished orders over all buyers.
+    pub async fn base_rate(&self) -> Result<lunas_core::reliability::BaseRate, StoreError> {
+        self.read(ops::base_rate).await
+    }
+
+    /// Every buyer's reliability record, by phone.
+    pub async fn reliability_records(
+        &self,
+    ) -> Result<Vec<(String, lunas_core::reliability::Record)>, StoreError> {
+        self.read(ops::reliability_records).await
+    }
+
+    /// Recomputes every buyer's record from the orders and payments; returns the number of buyers.
+    pub async fn rebuild_reputation(&self) -> Result<usize, StoreError> {
+        self.write_always(ops::rebuild_reputation).await
     }
 
     /// Row counts and money sums, for the operator and for tests.

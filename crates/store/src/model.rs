@@ -109,6 +109,8 @@ pub struct NewOrder {
     pub idempotency: Option<IdempotencyKey>,
     /// Reminder timers to create with the order.
     pub reminders: Vec<ScheduledReminder>,
+    /// The buyer's band and the policy that applied, recorded with the order.
+    pub policy: Option<lunas_core::reliability::AppliedPolicy>,
     pub messaging: Messaging,
 }
 
@@ -299,4 +301,18 @@ pub struct WebhookEndpoint {
     /// `whsec_…`; never shown after creation.
     pub secret: String,
     pub created_at: Timestamp,
+}
+
+/// Everything lunas knows of a buyer's reliability: who they are, their record, a band staff
+/// pinned, notes and tags, and their finished orders, most recent first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerProfile {
+    pub id: i64,
+    pub info: CustomerInfo,
+    pub record: lunas_core::reliability::Record,
+    pub pin: Option<lunas_core::reliability::Pin>,
+    pub notes: Option<String>,
+    pub tags: Vec<String>,
+    pub no_reminders: bool,
+    pub history: Vec<lunas_core::reliability::PastOrder>,
 }

@@ -15,17 +15,19 @@ use std::collections::BTreeMap;
 use lunas_core::messages::{MessageContext, MessageKind};
 use lunas_core::order::{ExpiryDecision, decide_cancel, decide_expiry, decide_payment};
 use lunas_core::{
-    Actor, CustomerInfo, HoldState, Honorific, Money, Order, OrderEvent, OrderId, OrderItem,
-    OrderStatus, PaymentDecision, PaymentMethod, PaymentRecord, Phone, Quantity, Settings, Sku,
-    Timestamp,
+    Actor, CancelledBy, CustomerInfo, HoldState, Honorific, Money, Order, OrderEvent, OrderId,
+    OrderItem, OrderStatus, PaymentDecision, PaymentMethod, PaymentRecord, Phone, Quantity,
+    Settings, Sku, Timestamp,
 };
 
 use crate::sql::{Db, DbError, DbResult, Dialect, Row, Val, corrupt, params};
 use crate::{
-    CHANNEL_MANUAL_WHATSAPP, CustomerNotFound, Delivery, FiredTimers, InboundMessage, Message,
-    MessageOpError, MessageStatus, Messaging, NewOrder, NewPayment, OrderOpError, Page, PlaceError,
-    Placed, Product, ProductError, ProductInput, Totals, WebhookEndpoint,
+    CHANNEL_MANUAL_WHATSAPP, CustomerNotFound, CustomerProfile, Delivery, FiredTimers,
+    InboundMessage, Message, MessageOpError, MessageStatus, Messaging, NewOrder, NewPayment,
+    OrderOpError, Page, PlaceError, Placed, Product, ProductError, ProductInput, Totals,
+    WebhookEndpoint,
 };
+use lunas_core::reliability::{Band, BaseRate, HISTORY_LEN, Outcome, PastOrder, Pin, Record};
 
 /// The kind of timer that expires an unpaid order at its deadline.
 const TIMER_EXPIRE: &str = "expire";
@@ -177,13 +179,17 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
     let customer = &new.customer;
     let (customer_id, stored_customer) = db
         .row(
-            "INSERT INTO customers (phone, name, email, honorific, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+            "INSERT INTO customers (phone, name, email, honorific, created_at, updated_at,
+                                    orders_placed, first_order_at, last_order_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?5, ?5)
              ON CONFLICT (phone) DO UPDATE
              SET name = excluded.name,
                  email = COALESCE(excluded.email, customers.email),
                  honorific = COALESCE(excluded.honorific, customers.honorific),
-                 updated_at = excluded.updated_at
+                 updated_at = excluded.updated_at,
+                 orders_placed = customers.orders_placed + 1,
+                 first_order_at = COALESCE(customers.first_order_at, excluded.first_order_at),
+                 last_order_at = excluded.last_order_at
              RETURNING id, phone, name, email, honorific",
             params![
                 customer.phone.as_str(),
@@ -218,6 +224,10 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         pay_by,
         placed_at: now,
         actor: &new.actor,
+        policy: new
+            .policy
+            .as_ref()
+            .map(|policy| serde_json::to_string(policy).expect("policies serialise")),
     };
     let (id, webhooks) = match db.dialect() {
         Dialect::Sqlite => (insert_order_rows(db, &head, &items, &timers)?, None),
@@ -246,6 +256,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
             to: status,
             reason: None,
         }],
+        policy: new.policy.clone(),
     };
     if let Some(key) = &new.idempotency {
         let response = serde_json::to_string(&order).expect("orders always serialise");
@@ -283,6 +294,8 @@ struct NewOrderRow<'a> {
     pay_by: Option<i64>,
     placed_at: i64,
     actor: &'a Actor,
+    /// The applied policy, as JSON.
+    policy: Option<String>,
 }
 
 /// Writes a new order's rows (the order, its lines, the placement event, its timers) statement
@@ -295,15 +308,16 @@ fn insert_order_rows(
 ) -> DbResult<OrderId> {
     let id = db
         .row(
-            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6) RETURNING id",
+            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7) RETURNING id",
             params![
                 head.customer_id,
                 head.status.as_str(),
                 head.payment_method.as_str(),
                 head.total.minor_units(),
                 head.pay_by,
-                head.placed_at
+                head.placed_at,
+                &head.policy
             ],
             |row| row.int(0),
         )?
@@ -365,8 +379,8 @@ fn insert_order_rows_at_once(
     let (id, webhooks) = db
         .row(
             "WITH o AS (
-                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6) RETURNING id),
+                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10) RETURNING id),
              i AS (
                  INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold)
                  SELECT o.id, x.line, x.sku, x.name, x.unit_price, x.qty, 'held'
@@ -392,7 +406,8 @@ fn insert_order_rows_at_once(
                 head.placed_at,
                 head.actor.as_str(),
                 &lines,
-                &timers
+                &timers,
+                &head.policy
             ],
             |row| Ok((row.int(0)?, row.text(1)?)),
         )?
@@ -565,6 +580,11 @@ pub(crate) fn record_payment(
             payment.actor.as_str()
         ],
     )?;
+    db.execute(
+        "UPDATE customers SET amount_paid = amount_paid + ?2
+         WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)",
+        params![id.0, payment.amount.minor_units()],
+    )?;
     match decision {
         PaymentDecision::Partial { amount_paid } => {
             db.execute(
@@ -585,9 +605,10 @@ pub(crate) fn record_payment(
         }
         PaymentDecision::PaidInFull { amount_paid } => {
             db.execute(
-                "UPDATE orders SET status = 'paid', amount_paid = ?2, updated_at = ?3 WHERE id = ?1",
+                "UPDATE orders SET status = 'paid', amount_paid = ?2, updated_at = ?3, ended_at = ?3 WHERE id = ?1",
                 params![id.0, amount_paid.minor_units(), now],
             )?;
+            count_outcome(db, id, Ended::Paid)?;
             stop_awaiting(db, id)?;
             end_holds(db, id, HoldState::Converted)?;
             insert_event(
@@ -613,11 +634,13 @@ pub(crate) fn record_payment(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn cancel_order(
     db: &mut dyn Db,
     id: OrderId,
     reason: &str,
     actor: &Actor,
+    by: CancelledBy,
     now: Timestamp,
     messaging: &Messaging,
 ) -> DbResult<Result<Order, OrderOpError>> {
@@ -629,9 +652,10 @@ pub(crate) fn cancel_order(
     }
     let now = millis(now);
     db.execute(
-        "UPDATE orders SET status = 'cancelled', updated_at = ?2 WHERE id = ?1",
-        params![id.0, now],
+        "UPDATE orders SET status = 'cancelled', updated_at = ?2, ended_at = ?2, cancelled_by = ?3 WHERE id = ?1",
+        params![id.0, now, by.as_str()],
     )?;
+    count_outcome(db, id, Ended::CancelledBy(by))?;
     stop_awaiting(db, id)?;
     end_holds(db, id, HoldState::Released)?;
     insert_event(
@@ -752,6 +776,35 @@ fn stop_awaiting(db: &mut dyn Db, id: OrderId) -> DbResult<()> {
     Ok(())
 }
 
+/// An order's end, as the buyer's reliability record counts it.
+#[derive(Debug, Clone, Copy)]
+enum Ended {
+    Paid,
+    Expired,
+    CancelledBy(CancelledBy),
+}
+
+/// Adds one to the counter of the order's buyer's reliability record that `ended` counts in, in
+/// the transaction of the change.
+fn count_outcome(db: &mut dyn Db, id: OrderId, ended: Ended) -> DbResult<()> {
+    let sql = match ended {
+        Ended::Paid => {
+            "UPDATE customers SET orders_paid = orders_paid + 1 WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)"
+        }
+        Ended::Expired => {
+            "UPDATE customers SET orders_expired = orders_expired + 1 WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)"
+        }
+        Ended::CancelledBy(CancelledBy::Buyer) => {
+            "UPDATE customers SET orders_cancelled_by_buyer = orders_cancelled_by_buyer + 1 WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)"
+        }
+        Ended::CancelledBy(CancelledBy::Seller) => {
+            "UPDATE customers SET orders_cancelled_by_seller = orders_cancelled_by_seller + 1 WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)"
+        }
+    };
+    db.execute(sql, params![id.0])?;
+    Ok(())
+}
+
 fn insert_event(
     db: &mut dyn Db,
     id: OrderId,
@@ -807,7 +860,7 @@ fn load_order_for_message(db: &mut dyn Db, id: OrderId) -> DbResult<Option<Order
 
 fn load_order_with(db: &mut dyn Db, id: OrderId, history: bool) -> DbResult<Option<Order>> {
     let head = db.row(
-        "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at FROM orders WHERE id = ?1",
+        "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, policy FROM orders WHERE id = ?1",
         params![id.0],
         |row| {
             Ok((
@@ -818,10 +871,11 @@ fn load_order_with(db: &mut dyn Db, id: OrderId, history: bool) -> DbResult<Opti
                 row.int(4)?,
                 row.opt_int(5)?,
                 row.int(6)?,
+                row.opt_text(7)?,
             ))
         },
     )?;
-    let Some((customer_id, status, method, total, paid, pay_by, placed_at)) = head else {
+    let Some((customer_id, status, method, total, paid, pay_by, placed_at, policy)) = head else {
         return Ok(None);
     };
     let items = db.rows(
@@ -881,6 +935,11 @@ fn load_order_with(db: &mut dyn Db, id: OrderId, history: bool) -> DbResult<Opti
         placed_at: timestamp(placed_at)?,
         payments,
         events,
+        policy: policy
+            .map(|raw| {
+                serde_json::from_str(&raw).map_err(|e| corrupt("order policy", &e.to_string()))
+            })
+            .transpose()?,
     }))
 }
 
@@ -1075,9 +1134,10 @@ fn handle_timer(
         ExpiryDecision::Expire => {
             let now_ms = millis(now);
             db.execute(
-                "UPDATE orders SET status = 'expired', updated_at = ?2 WHERE id = ?1",
+                "UPDATE orders SET status = 'expired', updated_at = ?2, ended_at = ?2 WHERE id = ?1",
                 params![id.0, now_ms],
             )?;
+            count_outcome(db, id, Ended::Expired)?;
             // Reminders still pending for this order are cancelled, not merely ignored. The
             // products' counters change once for the whole batch, at its end.
             stop_awaiting(db, id)?;
@@ -1774,4 +1834,281 @@ pub(crate) fn totals(db: &mut dyn Db) -> DbResult<Totals> {
             params![],
         )?,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Buyer reliability
+
+/// The columns `read_profile` reads, in its order.
+macro_rules! profile_columns {
+    () => {
+        "id, phone, name, email, honorific, orders_placed, orders_paid, orders_expired,
+         orders_cancelled_by_buyer, orders_cancelled_by_seller, cod_refused, returns, amount_paid,
+         first_order_at, last_order_at, band_pin, band_reason, notes, tags, no_reminders"
+    };
+}
+
+fn read_profile(row: &Row<'_>) -> DbResult<CustomerProfile> {
+    let pin = match (row.opt_text(15)?, row.opt_text(16)?) {
+        (Some(band), reason) => Some(Pin {
+            band: Band::parse(&band).ok_or_else(|| corrupt("band", &band))?,
+            reason: reason.unwrap_or_default(),
+        }),
+        (None, _) => None,
+    };
+    let tags = row.text(18)?;
+    Ok(CustomerProfile {
+        id: row.int(0)?,
+        info: read_customer(row, 1)?,
+        record: Record {
+            orders_placed: row.int(5)?,
+            orders_paid: row.int(6)?,
+            orders_expired: row.int(7)?,
+            orders_cancelled_by_buyer: row.int(8)?,
+            orders_cancelled_by_seller: row.int(9)?,
+            cod_refused: row.int(10)?,
+            returns: row.int(11)?,
+            amount_paid: row.int(12)?,
+            first_order_at: row.opt_int(13)?.map(timestamp).transpose()?,
+            last_order_at: row.opt_int(14)?.map(timestamp).transpose()?,
+        },
+        pin,
+        notes: row.opt_text(17)?,
+        tags: serde_json::from_str(&tags).map_err(|_| corrupt("tags", &tags))?,
+        no_reminders: row.boolean(19)?,
+        history: Vec::new(),
+    })
+}
+
+/// The buyer's finished orders, most recent first (`HISTORY_LEN` at most). Orders the seller
+/// cancelled are not the buyer's doing and are left out.
+fn history(db: &mut dyn Db, customer_id: i64) -> DbResult<Vec<PastOrder>> {
+    let rows = db.rows(
+        "SELECT status, ended_at, cancelled_by FROM orders
+         WHERE customer_id = ?1 AND ended_at IS NOT NULL
+         ORDER BY ended_at DESC, id DESC LIMIT ?2",
+        params![customer_id, HISTORY_LEN as i64],
+        |row| Ok((row.text(0)?, row.int(1)?, row.opt_text(2)?)),
+    )?;
+    let mut past = Vec::with_capacity(rows.len());
+    for (status, ended_at, cancelled_by) in rows {
+        let outcome = match (status_of(&status)?, cancelled_by.as_deref()) {
+            (OrderStatus::Paid, _) => Outcome::Paid,
+            (OrderStatus::Expired, _) | (OrderStatus::Cancelled, Some("buyer")) => Outcome::Unpaid,
+            _ => continue,
+        };
+        past.push(PastOrder {
+            ended_at: timestamp(ended_at)?,
+            outcome,
+        });
+    }
+    Ok(past)
+}
+
+/// Everything lunas knows of a buyer's reliability, with their recent history.
+pub(crate) fn customer_profile(
+    db: &mut dyn Db,
+    phone: &Phone,
+) -> DbResult<Option<CustomerProfile>> {
+    let profile = db.row(
+        concat!(
+            "SELECT ",
+            profile_columns!(),
+            " FROM customers WHERE phone = ?1"
+        ),
+        params![phone.as_str()],
+        read_profile,
+    )?;
+    let Some(mut profile) = profile else {
+        return Ok(None);
+    };
+    profile.history = history(db, profile.id)?;
+    Ok(Some(profile))
+}
+
+/// Buyers by id, after `after`, with their histories.
+pub(crate) fn customer_profiles(
+    db: &mut dyn Db,
+    after: i64,
+    limit: usize,
+) -> DbResult<Vec<CustomerProfile>> {
+    let mut profiles = db.rows(
+        concat!(
+            "SELECT ",
+            profile_columns!(),
+            " FROM customers WHERE id > ?1 ORDER BY id LIMIT ?2"
+        ),
+        params![after, limit as i64],
+        read_profile,
+    )?;
+    for profile in &mut profiles {
+        profile.history = history(db, profile.id)?;
+    }
+    Ok(profiles)
+}
+
+fn audit(
+    db: &mut dyn Db,
+    actor: &Actor,
+    action: &str,
+    phone: &Phone,
+    detail: serde_json::Value,
+    now: Timestamp,
+) -> DbResult<()> {
+    db.execute(
+        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            millis(now),
+            actor.as_str(),
+            action,
+            phone.as_str(),
+            &detail.to_string()
+        ],
+    )?;
+    Ok(())
+}
+
+/// Pins a buyer to a band (or, with `None`, lets the score decide again), creating the buyer's
+/// record when the number never ordered: that is how a number is blocked in advance.
+pub(crate) fn pin_band(
+    db: &mut dyn Db,
+    phone: &Phone,
+    pin: Option<&Pin>,
+    actor: &Actor,
+    now: Timestamp,
+) -> DbResult<()> {
+    db.execute(
+        "INSERT INTO customers (phone, name, created_at, updated_at, band_pin, band_reason)
+         VALUES (?1, '', ?2, ?2, ?3, ?4)
+         ON CONFLICT (phone) DO UPDATE
+         SET band_pin = excluded.band_pin, band_reason = excluded.band_reason,
+             updated_at = excluded.updated_at",
+        params![
+            phone.as_str(),
+            millis(now),
+            pin.map(|p| p.band.as_str()),
+            pin.map(|p| p.reason.as_str())
+        ],
+    )?;
+    audit(
+        db,
+        actor,
+        "customer.band",
+        phone,
+        serde_json::json!({
+            "band": pin.map(|p| p.band.as_str()),
+            "reason": pin.map(|p| p.reason.as_str()),
+        }),
+        now,
+    )
+}
+
+/// Replaces a buyer's notes and/or tags.
+pub(crate) fn set_notes_tags(
+    db: &mut dyn Db,
+    phone: &Phone,
+    notes: Option<Option<&str>>,
+    tags: Option<&[String]>,
+    actor: &Actor,
+    now: Timestamp,
+) -> DbResult<Result<(), CustomerNotFound>> {
+    let exists = db.row(
+        "SELECT id FROM customers WHERE phone = ?1 FOR NO KEY UPDATE",
+        params![phone.as_str()],
+        |row| row.int(0),
+    )?;
+    if exists.is_none() {
+        return Ok(Err(CustomerNotFound));
+    }
+    if let Some(notes) = notes {
+        db.execute(
+            "UPDATE customers SET notes = ?2, updated_at = ?3 WHERE phone = ?1",
+            params![phone.as_str(), notes, millis(now)],
+        )?;
+    }
+    let tags_json = tags.map(|tags| serde_json::to_string(tags).expect("tags serialise"));
+    if let Some(tags_json) = &tags_json {
+        db.execute(
+            "UPDATE customers SET tags = ?2, updated_at = ?3 WHERE phone = ?1",
+            params![phone.as_str(), tags_json, millis(now)],
+        )?;
+    }
+    audit(
+        db,
+        actor,
+        "customer.notes",
+        phone,
+        serde_json::json!({"notes": notes, "tags": tags}),
+        now,
+    )?;
+    Ok(Ok(()))
+}
+
+/// The store's own paid and unpaid finished orders over all buyers: the prior of every score.
+pub(crate) fn base_rate(db: &mut dyn Db) -> DbResult<BaseRate> {
+    Ok(db
+        .row(
+            "SELECT CAST(COALESCE(SUM(orders_paid), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(orders_expired + orders_cancelled_by_buyer + cod_refused), 0) AS BIGINT)
+             FROM customers",
+            params![],
+            |row| {
+                Ok(BaseRate {
+                    paid: row.int(0)?,
+                    unpaid: row.int(1)?,
+                })
+            },
+        )?
+        .unwrap_or_default())
+}
+
+/// Every buyer's record, by phone (for `reputation rebuild` checks and tests).
+pub(crate) fn reliability_records(db: &mut dyn Db) -> DbResult<Vec<(String, Record)>> {
+    db.rows(
+        concat!(
+            "SELECT ",
+            profile_columns!(),
+            " FROM customers ORDER BY phone"
+        ),
+        params![],
+        |row| {
+            let profile = read_profile(row)?;
+            Ok((profile.info.phone.as_str().to_owned(), profile.record))
+        },
+    )
+}
+
+/// Recomputes every buyer's record from their orders and payments, in one transaction; returns
+/// how many buyers it covered. The result is what the incremental updates keep.
+pub(crate) fn rebuild_reputation(db: &mut dyn Db) -> DbResult<usize> {
+    db.execute(
+        "UPDATE customers SET orders_placed = 0, orders_paid = 0, orders_expired = 0,
+             orders_cancelled_by_buyer = 0, orders_cancelled_by_seller = 0, amount_paid = 0,
+             first_order_at = NULL, last_order_at = NULL",
+        params![],
+    )?;
+    db.execute(
+        "UPDATE customers SET
+             orders_placed = agg.placed, orders_paid = agg.paid, orders_expired = agg.expired,
+             orders_cancelled_by_buyer = agg.by_buyer, orders_cancelled_by_seller = agg.by_seller,
+             first_order_at = agg.first_at, last_order_at = agg.last_at
+         FROM (SELECT customer_id,
+                      COUNT(*) AS placed,
+                      SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END) AS paid,
+                      SUM(CASE WHEN status = 'expired' THEN 1 ELSE 0 END) AS expired,
+                      SUM(CASE WHEN status = 'cancelled' AND cancelled_by = 'buyer' THEN 1 ELSE 0 END) AS by_buyer,
+                      SUM(CASE WHEN status = 'cancelled' AND cancelled_by = 'seller' THEN 1 ELSE 0 END) AS by_seller,
+                      MIN(placed_at) AS first_at, MAX(placed_at) AS last_at
+               FROM orders GROUP BY customer_id) AS agg
+         WHERE agg.customer_id = customers.id",
+        params![],
+    )?;
+    db.execute(
+        "UPDATE customers SET amount_paid = agg.paid
+         FROM (SELECT o.customer_id, SUM(p.amount) AS paid
+               FROM payments p JOIN orders o ON o.id = p.order_id GROUP BY o.customer_id) AS agg
+         WHERE agg.customer_id = customers.id",
+        params![],
+    )?;
+    Ok(db.scalar("SELECT COUNT(*) FROM customers", params![])? as usize)
 }

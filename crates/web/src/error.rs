@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lunas_core::reliability::PolicyRefusal;
 use lunas_engine::Error as EngineError;
 use lunas_store::{MessageOpError, OrderOpError, PlaceError, ProductError, StoreError};
 use serde::Serialize;
@@ -112,6 +113,18 @@ impl From<EngineError> for ApiError {
             EngineError::CustomerNotFound(_) => ApiError::not_found("buyer"),
             EngineError::InvalidWebhookUrl(_) => {
                 ApiError::unprocessable("invalid_webhook_url", message)
+            }
+            // Without detail: the caller must not learn that the number is on a list.
+            EngineError::Policy(PolicyRefusal::Blocked) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "customer_blocked",
+                "this order cannot be placed",
+            ),
+            EngineError::Policy(PolicyRefusal::MethodNotAllowed { .. }) => {
+                ApiError::unprocessable("payment_method_not_allowed", message)
+            }
+            EngineError::Policy(PolicyRefusal::TooManyUnits { .. }) => {
+                ApiError::unprocessable("quantity_limited", message)
             }
         }
     }

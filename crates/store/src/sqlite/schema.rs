@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_messages.sql"),
     include_str!("../../migrations/sqlite/0003_webhooks.sql"),
     include_str!("../../migrations/sqlite/0004_whatsapp.sql"),
+    include_str!("../../migrations/sqlite/0005_reliability.sql"),
 ];
 
 /// The newest schema this build knows.

@@ -1,5 +1,6 @@
 //! Routes of the JSON API.
 
+mod customers;
 mod messages;
 mod orders;
 mod products;
@@ -34,6 +35,12 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/templates/preview", post(messages::preview))
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/webhooks/{id}", axum::routing::delete(webhooks::delete))
+        .route("/customers", get(customers::list))
+        .route(
+            "/customers/{phone}",
+            get(customers::get).patch(customers::patch),
+        )
+        .route("/customers/{phone}/band", post(customers::pin))
         .route(
             "/customers/{phone}/reminders",
             get(messages::get_reminders).put(messages::put_reminders),

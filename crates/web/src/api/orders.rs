@@ -56,6 +56,8 @@ pub(crate) struct PaymentBody {
 #[derive(Deserialize)]
 pub(crate) struct CancelBody {
     reason: String,
+    /// Who asked: `buyer` (counts in the buyer's reliability record) or `seller` (the default).
+    by: Option<String>,
 }
 
 fn parse_customer(body: CustomerBody) -> Result<CustomerInfo, ApiError> {
@@ -324,9 +326,19 @@ pub(crate) async fn cancel(
     let reason = clean_text(&body.value.reason)
         .map_err(|e| ApiError::unprocessable("invalid_reason", format!("reason {e}")))?
         .ok_or_else(|| ApiError::unprocessable("invalid_reason", "reason must not be empty"))?;
+    let by = match body.value.by.as_deref() {
+        None | Some("seller") => lunas_core::CancelledBy::Seller,
+        Some("buyer") => lunas_core::CancelledBy::Buyer,
+        Some(_) => {
+            return Err(ApiError::unprocessable(
+                "invalid_cancelled_by",
+                "by must be buyer or seller",
+            ));
+        }
+    };
     let order = state
         .engine
-        .cancel_order(id, reason, caller.actor())
+        .cancel_order_by(id, reason, caller.actor(), by)
         .await?;
     Ok(Json(OrderView::new(
         order,

@@ -46,6 +46,8 @@ pub(crate) struct OrderView {
     pub items: Vec<ItemView>,
     pub payments: Vec<PaymentView>,
     pub events: Vec<EventView>,
+    /// The buyer's band and the policy that applied when the order was placed.
+    pub policy: Option<lunas_core::reliability::AppliedPolicy>,
 }
 
 #[derive(Serialize)]
@@ -97,6 +99,7 @@ impl OrderView {
             payment_method: order.payment_method.as_str(),
             pay_by: order.pay_by,
             placed_at: order.placed_at,
+            policy: order.policy,
             customer: CustomerView {
                 phone: order.customer.phone.as_str().to_owned(),
                 name: order.customer.name,

@@ -1,0 +1,301 @@
+//! Buyer reliability through the engine, on both backends: the record kept with every change,
+//! the band it puts a buyer in, and what each band does to the next order.
+
+use std::sync::Arc;
+
+use jiff::SignedDuration;
+use lunas_core::reliability::{Band, BandReason, Pin, PolicyRefusal};
+use lunas_core::{
+    Actor, CancelledBy, CustomerInfo, Honorific, Money, PayWindow, PaymentMethod, Phone, Quantity,
+    Sku,
+};
+use lunas_engine::{Engine, Error, ManualClock, PlaceOrder};
+use lunas_store::testing::{Backend, TestDb};
+use lunas_store::{NewOrderLine, ProductInput, Store};
+
+struct Shop {
+    _db: TestDb,
+    store: Store,
+    clock: Arc<ManualClock>,
+    engine: Engine,
+}
+
+async fn shop(backend: Backend) -> Shop {
+    let db = TestDb::new(backend);
+    let store = db.open().await;
+    let clock = Arc::new(ManualClock::new("2026-11-22T03:00:00Z".parse().unwrap()));
+    let engine = Engine::new(store.clone(), clock.clone()).await.unwrap();
+    engine
+        .put_product(ProductInput {
+            sku: Sku::parse("GAMIS").unwrap(),
+            name: "Gamis Rayon".into(),
+            price: Money::price(150_000).unwrap(),
+            stock: 1000,
+            tips: None,
+        })
+        .await
+        .unwrap();
+    Shop {
+        _db: db,
+        store,
+        clock,
+        engine,
+    }
+}
+
+fn order(phone: &str, method: PaymentMethod, units: i64) -> PlaceOrder {
+    PlaceOrder {
+        customer: CustomerInfo {
+            phone: Phone::parse(phone).unwrap(),
+            name: "Dina".into(),
+            email: None,
+            honorific: Some(Honorific::Kak),
+        },
+        lines: vec![NewOrderLine {
+            sku: Sku::parse("GAMIS").unwrap(),
+            qty: Quantity::new(units).unwrap(),
+        }],
+        payment_method: method,
+        pay_within: None,
+        actor: Actor::api_token("test"),
+        idempotency: None,
+    }
+}
+
+impl Shop {
+    /// A buyer's order that runs past its deadline unpaid.
+    async fn hit_and_run(&self, phone: &str) {
+        let placed = self
+            .engine
+            .place_order(order(phone, PaymentMethod::Qris, 1))
+            .await
+            .unwrap()
+            .order;
+        self.clock.advance(SignedDuration::from_hours(2));
+        while self.engine.tick().await.unwrap().more {}
+        let expired = self.engine.order(placed.id).await.unwrap().unwrap();
+        assert_eq!(expired.status, lunas_core::OrderStatus::Expired);
+    }
+
+    async fn paid_order(&self, phone: &str) {
+        let placed = self
+            .engine
+            .place_order(order(phone, PaymentMethod::BankTransfer, 1))
+            .await
+            .unwrap()
+            .order;
+        self.engine
+            .record_payment(placed.id, placed.total, None, Actor::api_token("test"))
+            .await
+            .unwrap();
+    }
+}
+
+async fn two_orders_run_off_unpaid_put_a_buyer_in_watch_and_the_next_order_gets_its_policy(
+    backend: Backend,
+) {
+    let shop = shop(backend).await;
+    let phone = Phone::parse("0813-1111-2222").unwrap();
+    let (_, new) = shop.engine.assess(&phone).await.unwrap();
+    assert_eq!(new.band, Band::Normal);
+
+    shop.hit_and_run("081311112222").await;
+    let (_, after_one) = shop.engine.assess(&phone).await.unwrap();
+    assert_eq!(after_one.band, Band::Normal, "one miss is not a pattern");
+    shop.hit_and_run("081311112222").await;
+    let (profile, watch) = shop.engine.assess(&phone).await.unwrap();
+    assert_eq!(watch.band, Band::Watch);
+    assert_eq!(watch.reason, BandReason::UnpaidInARow { count: 2 });
+    assert_eq!(
+        watch.explanation,
+        "2 pesanan terakhir berturut-turut tidak dibayar"
+    );
+    let record = profile.unwrap().record;
+    assert_eq!(
+        (
+            record.orders_placed,
+            record.orders_expired,
+            record.orders_paid
+        ),
+        (2, 2, 0)
+    );
+
+    // The watch policy: no COD, at most five units, and a payment window of at most two hours.
+    assert!(matches!(
+        shop.engine
+            .place_order(order("081311112222", PaymentMethod::Cod, 1))
+            .await,
+        Err(Error::Policy(PolicyRefusal::MethodNotAllowed {
+            method: PaymentMethod::Cod
+        }))
+    ));
+    assert!(matches!(
+        shop.engine
+            .place_order(order("081311112222", PaymentMethod::BankTransfer, 6))
+            .await,
+        Err(Error::Policy(PolicyRefusal::TooManyUnits { max: 5 }))
+    ));
+    let placed = shop
+        .engine
+        .place_order(order("081311112222", PaymentMethod::BankTransfer, 1))
+        .await
+        .unwrap()
+        .order;
+    assert_eq!(
+        placed.pay_by,
+        Some(placed.placed_at + SignedDuration::from_hours(2)),
+        "the usual 24 hours shortened to 2"
+    );
+    let policy = placed.policy.clone().unwrap();
+    assert_eq!(policy.band, Band::Watch);
+    assert_eq!(
+        policy.reason,
+        "2 pesanan terakhir berturut-turut tidak dibayar"
+    );
+    assert_eq!(policy.pay_within, Some(PayWindow::parse("2h").unwrap()));
+    assert!(!policy.pinned);
+    // Read back, the order still says which policy applied and why.
+    assert_eq!(
+        shop.engine.order(placed.id).await.unwrap().unwrap().policy,
+        Some(policy)
+    );
+    // Refused orders wrote nothing.
+    assert_eq!(shop.store.totals().await.unwrap().orders, 3);
+
+    // Paying it ends the run of unpaid orders: back to normal.
+    shop.engine
+        .record_payment(placed.id, placed.total, None, Actor::api_token("test"))
+        .await
+        .unwrap();
+    let (_, recovered) = shop.engine.assess(&phone).await.unwrap();
+    assert_ne!(recovered.reason, BandReason::UnpaidInARow { count: 2 });
+}
+
+async fn a_number_blocked_before_it_ever_ordered_is_refused_without_detail(backend: Backend) {
+    let shop = shop(backend).await;
+    let phone = Phone::parse("+62 812-9999-0000").unwrap();
+    assert!(shop.engine.assess(&phone).await.unwrap().0.is_none());
+    shop.engine
+        .pin_band(
+            phone.clone(),
+            Some(Pin {
+                band: Band::Blocked,
+                reason: "pesanan palsu berulang dari grup yang sama".into(),
+            }),
+            Actor::api_token("owner"),
+        )
+        .await
+        .unwrap();
+    let refused = shop
+        .engine
+        .place_order(order("6281299990000", PaymentMethod::Qris, 1))
+        .await;
+    match refused {
+        Err(Error::Policy(PolicyRefusal::Blocked)) => {}
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(
+        PolicyRefusal::Blocked.to_string(),
+        "this order cannot be placed",
+        "nothing about a list"
+    );
+    assert_eq!(shop.store.totals().await.unwrap().orders, 0);
+    let (profile, blocked) = shop.engine.assess(&phone).await.unwrap();
+    assert_eq!(blocked.band, Band::Blocked);
+    assert_eq!(profile.unwrap().record.orders_placed, 0);
+
+    // Unpinned, the number may order like anyone new.
+    shop.engine
+        .pin_band(phone.clone(), None, Actor::api_token("owner"))
+        .await
+        .unwrap();
+    shop.engine
+        .place_order(order("6281299990000", PaymentMethod::Qris, 1))
+        .await
+        .unwrap();
+}
+
+async fn the_record_counts_every_outcome_and_a_rebuild_derives_the_same(backend: Backend) {
+    let shop = shop(backend).await;
+    let loyal = "081200000001";
+    for _ in 0..20 {
+        shop.paid_order(loyal).await;
+    }
+    shop.hit_and_run(loyal).await;
+    let (profile, assessment) = shop
+        .engine
+        .assess(&Phone::parse(loyal).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        assessment.band,
+        Band::Trusted,
+        "one bad order does not condemn a long-standing good buyer: {assessment:?}"
+    );
+    let record = profile.unwrap().record;
+    assert_eq!(
+        (
+            record.orders_placed,
+            record.orders_paid,
+            record.orders_expired
+        ),
+        (21, 20, 1)
+    );
+    assert_eq!(record.amount_paid, 20 * 150_000);
+
+    // Cancellations: the buyer's count against them, the seller's do not; a partial payment counts
+    // as money paid.
+    let other = "081200000002";
+    for by in [CancelledBy::Buyer, CancelledBy::Seller, CancelledBy::Seller] {
+        let placed = shop
+            .engine
+            .place_order(order(other, PaymentMethod::BankTransfer, 1))
+            .await
+            .unwrap()
+            .order;
+        shop.engine
+            .record_payment(
+                placed.id,
+                Money::payment(10_000).unwrap(),
+                None,
+                Actor::api_token("test"),
+            )
+            .await
+            .unwrap();
+        shop.engine
+            .cancel_order_by(
+                placed.id,
+                "ganti model".into(),
+                Actor::api_token("test"),
+                by,
+            )
+            .await
+            .unwrap();
+    }
+    let (profile, _) = shop
+        .engine
+        .assess(&Phone::parse(other).unwrap())
+        .await
+        .unwrap();
+    let record = profile.unwrap().record;
+    assert_eq!(
+        (
+            record.orders_placed,
+            record.orders_cancelled_by_buyer,
+            record.orders_cancelled_by_seller,
+            record.amount_paid
+        ),
+        (3, 1, 2, 30_000)
+    );
+    assert!(record.first_order_at.is_some() && record.first_order_at <= record.last_order_at);
+
+    let kept = shop.store.reliability_records().await.unwrap();
+    assert_eq!(shop.store.rebuild_reputation().await.unwrap(), 2);
+    assert_eq!(shop.store.reliability_records().await.unwrap(), kept);
+}
+
+lunas_store::on_both_backends!(
+    two_orders_run_off_unpaid_put_a_buyer_in_watch_and_the_next_order_gets_its_policy,
+    a_number_blocked_before_it_ever_ordered_is_refused_without_detail,
+    the_record_counts_every_outcome_and_a_rebuild_derives_the_same,
+);

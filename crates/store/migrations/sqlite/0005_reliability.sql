@@ -1,0 +1,47 @@
+-- Buyer reliability (issue 5): each buyer's record, kept in the transaction of every change and
+-- rebuildable from the orders (`lunas reputation rebuild`); a band staff pinned, with the reason;
+-- notes and tags. Orders remember when they ended, who cancelled them, and the policy that applied.
+
+ALTER TABLE customers ADD COLUMN orders_placed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN orders_paid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN orders_expired INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN orders_cancelled_by_buyer INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN orders_cancelled_by_seller INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN cod_refused INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN returns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN amount_paid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN first_order_at INTEGER;
+ALTER TABLE customers ADD COLUMN last_order_at INTEGER;
+ALTER TABLE customers ADD COLUMN band_pin TEXT CHECK (band_pin IN ('trusted', 'normal', 'watch', 'blocked'));
+ALTER TABLE customers ADD COLUMN band_reason TEXT;
+ALTER TABLE customers ADD COLUMN notes TEXT;
+ALTER TABLE customers ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';   -- JSON array of strings
+
+ALTER TABLE orders ADD COLUMN ended_at INTEGER;                     -- when it left awaiting_payment
+ALTER TABLE orders ADD COLUMN cancelled_by TEXT CHECK (cancelled_by IN ('buyer', 'seller'));
+ALTER TABLE orders ADD COLUMN policy TEXT;                          -- JSON: the band and reason that applied
+
+CREATE INDEX orders_by_customer_end ON orders (customer_id, ended_at);
+
+-- Who did what to buyers' records (pinned a band, changed notes or tags), for the owner to read.
+CREATE TABLE audit_log (
+    id      INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,                  -- customer.band, customer.notes
+    subject TEXT NOT NULL,                  -- the buyer's phone (E.164)
+    detail  TEXT NOT NULL                   -- JSON
+);
+CREATE INDEX audit_log_by_subject ON audit_log (subject, id);
+
+-- Existing data: the records as a rebuild would make them.
+UPDATE orders SET ended_at = updated_at WHERE status <> 'awaiting_payment';
+UPDATE customers SET
+    orders_placed = (SELECT COUNT(*) FROM orders o WHERE o.customer_id = customers.id),
+    orders_paid = (SELECT COUNT(*) FROM orders o WHERE o.customer_id = customers.id AND o.status = 'paid'),
+    orders_expired = (SELECT COUNT(*) FROM orders o WHERE o.customer_id = customers.id AND o.status = 'expired'),
+    orders_cancelled_by_seller = (SELECT COUNT(*) FROM orders o WHERE o.customer_id = customers.id AND o.status = 'cancelled'),
+    amount_paid = (SELECT COALESCE(SUM(p.amount), 0) FROM payments p JOIN orders o ON o.id = p.order_id WHERE o.customer_id = customers.id),
+    first_order_at = (SELECT MIN(placed_at) FROM orders o WHERE o.customer_id = customers.id),
+    last_order_at = (SELECT MAX(placed_at) FROM orders o WHERE o.customer_id = customers.id);
+UPDATE orders SET cancelled_by = 'seller' WHERE status = 'cancelled';

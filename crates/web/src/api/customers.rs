@@ -1,0 +1,277 @@
+//! `/api/v1/customers`: buyers and their reliability — the record, the score, the band and why,
+//! staff's pins, notes and tags.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Extension, Path, Query, State};
+use lunas_core::Phone;
+use lunas_core::order::clean_text;
+use lunas_core::reliability::{Assessment, Band, BandReason, Pin, Record};
+use lunas_store::CustomerProfile;
+use serde::{Deserialize, Serialize};
+
+use super::views::PageView;
+use crate::auth::Caller;
+use crate::extract::ApiJson;
+use crate::{ApiError, AppState};
+
+/// Most tags on one buyer, and their length.
+const TAGS_MAX: usize = 20;
+const TAG_LEN_MAX: usize = 40;
+/// Longest notes on a buyer, in characters.
+const NOTES_LEN_MAX: usize = 2000;
+/// Most buyers one filtered listing looks through (the band is computed, not stored).
+const LIST_SCAN_MAX: usize = 10_000;
+
+#[derive(Serialize)]
+pub(crate) struct CustomerView {
+    phone: String,
+    name: String,
+    email: Option<String>,
+    honorific: Option<&'static str>,
+    reminders_enabled: bool,
+    notes: Option<String>,
+    tags: Vec<String>,
+    reliability: ReliabilityView,
+}
+
+#[derive(Serialize)]
+struct ReliabilityView {
+    /// The probability that the buyer's next order is paid.
+    score: f64,
+    band: Band,
+    /// Whether staff pinned the band.
+    pinned: bool,
+    /// Why: `pinned`, `unpaid_in_a_row`, `low_score`, `high_score` or `usual`.
+    reason: &'static str,
+    pin_reason: Option<String>,
+    explanation: String,
+    #[serde(flatten)]
+    record: Record,
+    prior_mean: f64,
+    prior_strength: f64,
+    weighted_paid: f64,
+    weighted_unpaid: f64,
+}
+
+impl CustomerView {
+    fn new(profile: CustomerProfile, assessment: Assessment) -> CustomerView {
+        let (reason, pin_reason) = match assessment.reason {
+            BandReason::Pinned { reason } => ("pinned", Some(reason)),
+            BandReason::UnpaidInARow { .. } => ("unpaid_in_a_row", None),
+            BandReason::LowScore => ("low_score", None),
+            BandReason::HighScore => ("high_score", None),
+            BandReason::Usual => ("usual", None),
+        };
+        let score = assessment.score;
+        CustomerView {
+            phone: profile.info.phone.as_str().to_owned(),
+            name: profile.info.name,
+            email: profile.info.email,
+            honorific: profile.info.honorific.map(|h| h.as_str()),
+            reminders_enabled: !profile.no_reminders,
+            notes: profile.notes,
+            tags: profile.tags,
+            reliability: ReliabilityView {
+                score: (score.probability * 10_000.0).round() / 10_000.0,
+                band: assessment.band,
+                pinned: pin_reason.is_some(),
+                reason,
+                pin_reason,
+                explanation: assessment.explanation,
+                record: profile.record,
+                prior_mean: (score.prior_mean * 10_000.0).round() / 10_000.0,
+                prior_strength: score.prior_strength,
+                weighted_paid: (score.weighted_paid * 10_000.0).round() / 10_000.0,
+                weighted_unpaid: (score.weighted_unpaid * 10_000.0).round() / 10_000.0,
+            },
+        }
+    }
+}
+
+fn parse_phone(raw: &str) -> Result<Phone, ApiError> {
+    Phone::parse(raw).map_err(|e| ApiError::unprocessable("invalid_phone", format!("phone: {e}")))
+}
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Path(phone): Path<String>,
+) -> Result<Json<CustomerView>, ApiError> {
+    let phone = parse_phone(&phone)?;
+    let (profile, assessment) = state.engine.assess(&phone).await?;
+    let profile = profile.ok_or_else(|| ApiError::not_found("buyer"))?;
+    Ok(Json(CustomerView::new(profile, assessment)))
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<PageView<CustomerView, i64>>, ApiError> {
+    let limit = super::page_len(query.get("limit"))?;
+    let band = match query.get("band") {
+        None => None,
+        Some(raw) => Some(Band::parse(raw).ok_or_else(|| {
+            ApiError::unprocessable(
+                "invalid_band",
+                "band must be trusted, normal, watch or blocked",
+            )
+        })?),
+    };
+    let after = match query.get("after") {
+        None => 0,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|after| *after >= 0)
+            .ok_or_else(|| {
+                ApiError::unprocessable("invalid_cursor", "after must be a buyer cursor")
+            })?,
+    };
+    let found = state
+        .engine
+        .customers(band, after, limit, LIST_SCAN_MAX)
+        .await?;
+    let next_after = (found.len() == limit)
+        .then(|| found.last().map(|(profile, _)| profile.id))
+        .flatten();
+    Ok(Json(PageView {
+        items: found
+            .into_iter()
+            .map(|(profile, assessment)| CustomerView::new(profile, assessment))
+            .collect(),
+        next_after,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PinBody {
+    /// The band to pin, or `null` to let the score decide again.
+    band: Option<String>,
+    reason: Option<String>,
+}
+
+pub(crate) async fn pin(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(phone): Path<String>,
+    body: ApiJson<PinBody>,
+) -> Result<Json<CustomerView>, ApiError> {
+    let phone = parse_phone(&phone)?;
+    let reason = body
+        .value
+        .reason
+        .as_deref()
+        .map(clean_text)
+        .transpose()
+        .map_err(|e| ApiError::unprocessable("invalid_reason", format!("reason {e}")))?
+        .flatten()
+        .ok_or_else(|| {
+            ApiError::unprocessable("invalid_reason", "a reason is needed for the audit trail")
+        })?;
+    let pin = match body.value.band.as_deref() {
+        None => None,
+        Some(raw) => Some(Pin {
+            band: Band::parse(raw).ok_or_else(|| {
+                ApiError::unprocessable(
+                    "invalid_band",
+                    "band must be trusted, normal, watch, blocked or null",
+                )
+            })?,
+            reason,
+        }),
+    };
+    state
+        .engine
+        .pin_band(phone.clone(), pin, caller.actor())
+        .await?;
+    let (profile, assessment) = state.engine.assess(&phone).await?;
+    let profile = profile.ok_or_else(|| ApiError::not_found("buyer"))?;
+    Ok(Json(CustomerView::new(profile, assessment)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PatchBody {
+    /// New notes; `null` clears them; absent leaves them.
+    #[serde(default, with = "serde_with_null")]
+    notes: Option<Option<String>>,
+    tags: Option<Vec<String>>,
+}
+
+/// Tells a field that is absent (`None`) from one that is `null` (`Some(None)`).
+mod serde_with_null {
+    use serde::{Deserialize, Deserializer};
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(deserializer).map(Some)
+    }
+}
+
+pub(crate) async fn patch(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(phone): Path<String>,
+    body: ApiJson<PatchBody>,
+) -> Result<Json<CustomerView>, ApiError> {
+    let phone = parse_phone(&phone)?;
+    let body = body.value;
+    let notes = match body.notes {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(text)) => {
+            let text = text.trim().to_owned();
+            if text.chars().count() > NOTES_LEN_MAX
+                || text.chars().any(|c| c.is_control() && c != '\n')
+            {
+                return Err(ApiError::unprocessable(
+                    "invalid_notes",
+                    format!("notes must be at most {NOTES_LEN_MAX} characters of text"),
+                ));
+            }
+            Some(Some(text).filter(|t| !t.is_empty()))
+        }
+    };
+    let tags = match body.tags {
+        None => None,
+        Some(tags) => {
+            let mut clean: Vec<String> = Vec::with_capacity(tags.len());
+            for tag in tags {
+                let tag = tag.trim().to_lowercase();
+                let valid = !tag.is_empty()
+                    && tag.chars().count() <= TAG_LEN_MAX
+                    && tag
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+                if !valid {
+                    return Err(ApiError::unprocessable(
+                        "invalid_tags",
+                        format!(
+                            "a tag is 1 to {TAG_LEN_MAX} letters, digits, '-' or '_' (e.g. prank, reseller, vip)"
+                        ),
+                    ));
+                }
+                if !clean.contains(&tag) {
+                    clean.push(tag);
+                }
+            }
+            if clean.len() > TAGS_MAX {
+                return Err(ApiError::unprocessable(
+                    "invalid_tags",
+                    format!("at most {TAGS_MAX} tags"),
+                ));
+            }
+            Some(clean)
+        }
+    };
+    state
+        .engine
+        .set_notes_tags(phone.clone(), notes, tags, caller.actor())
+        .await?;
+    let (profile, assessment) = state.engine.assess(&phone).await?;
+    let profile = profile.ok_or_else(|| ApiError::not_found("buyer"))?;
+    Ok(Json(CustomerView::new(profile, assessment)))
+}
