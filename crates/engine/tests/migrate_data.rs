@@ -75,6 +75,30 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
         .await
         .unwrap()
         .unwrap();
+    // A band staff pinned, with notes and tags (and their audit trail).
+    source
+        .pin_band(
+            sari.clone(),
+            Some(lunas_core::reliability::Pin {
+                band: lunas_core::reliability::Band::Trusted,
+                reason: "pelanggan lama".into(),
+            }),
+            Actor::api_token("owner"),
+            now,
+        )
+        .await
+        .unwrap();
+    source
+        .set_notes_tags(
+            sari.clone(),
+            Some(Some("suka warna hitam".into())),
+            Some(vec!["vip".into()]),
+            Actor::api_token("owner"),
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
 
     let target_db = TestDb::new(Backend::Postgres);
     let target = target_db.open().await;
@@ -138,6 +162,11 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
     assert_eq!(
         target.next_timer_due().await.unwrap(),
         source.next_timer_due().await.unwrap()
+    );
+    assert_eq!(
+        target.customer_profiles(0, 1000).await.unwrap(),
+        source.customer_profiles(0, 1000).await.unwrap(),
+        "buyers with their records, pins, notes, tags and histories"
     );
     assert!(target.consistency_report().await.unwrap().is_empty());
 
