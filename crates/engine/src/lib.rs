@@ -118,6 +118,10 @@ pub struct Engine {
     /// The store's paid and unpaid orders over all buyers, and when it was read: it moves slowly,
     /// and reading it per order would scan every buyer.
     base_rate: RwLock<(BaseRate, i64)>,
+    /// The key of the phone-number HMACs erased buyers are kept under (from the configuration or
+    /// the database), read on first use.
+    privacy_key: tokio::sync::OnceCell<Vec<u8>>,
+    privacy_key_configured: Option<Vec<u8>>,
     timer_batch_len: usize,
     /// Whether webhook URLs may point at loopback and private networks (server configuration).
     webhooks_allow_private: bool,
@@ -145,9 +149,18 @@ impl Engine {
             last_prune_ms: AtomicI64::new(i64::MIN),
             last_settings_refresh_ms: AtomicI64::new(i64::MIN),
             base_rate: RwLock::new((base_rate, read_at)),
+            privacy_key: tokio::sync::OnceCell::new(),
+            privacy_key_configured: None,
             timer_batch_len: TIMER_BATCH_LEN_MAX,
             webhooks_allow_private: false,
         })
+    }
+
+    /// Uses `key` for the HMACs of erased buyers' numbers instead of the key kept in the
+    /// database (every process on one database must be given the same key).
+    pub fn with_privacy_key(mut self, key: Option<String>) -> Engine {
+        self.privacy_key_configured = key.map(String::into_bytes);
+        self
     }
 
     /// How many due timers one tick takes in one transaction (at least 1).
@@ -402,34 +415,82 @@ impl Engine {
         Ok(rate)
     }
 
+    /// HMAC-SHA-256 of the number with the privacy key, hex: how an erased buyer's record is
+    /// found again without keeping the number.
+    async fn phone_hmac(&self, phone: &Phone) -> Result<String, Error> {
+        use hmac::Mac;
+        let key = self
+            .privacy_key
+            .get_or_try_init(|| async {
+                match &self.privacy_key_configured {
+                    Some(key) => Ok::<_, StoreError>(key.clone()),
+                    None => Ok(self.store.privacy_key().await?.into_bytes()),
+                }
+            })
+            .await?;
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+        mac.update(phone.as_str().as_bytes());
+        Ok(hex::encode(mac.finalize().into_bytes()))
+    }
+
     /// A buyer's profile (if lunas knows the number) and where they stand: band, reason, score and
-    /// a sentence in the store's language. An unknown number is a new buyer.
+    /// a sentence in the store's language. An unknown number is a new buyer — unless it was erased
+    /// before: the record it left (a pinned band, its history) still counts.
     pub async fn assess(
         &self,
         phone: &Phone,
     ) -> Result<(Option<CustomerProfile>, Assessment), Error> {
-        let profile = self.store.customer_profile(phone.clone()).await?;
+        let hmac = self.phone_hmac(phone).await?;
+        let (profile, erased) = self.store.customer_and_erased(phone.clone(), hmac).await?;
         let base = self.base_rate().await?;
         let settings = self.settings();
-        let assessment = match &profile {
-            Some(profile) => assess_buyer(
-                profile.pin.as_ref(),
-                &profile.history,
-                self.now(),
-                base,
-                &settings.risk,
-                settings.language,
-            ),
-            None => assess_buyer(
-                None,
-                &[],
-                self.now(),
-                base,
-                &settings.risk,
-                settings.language,
-            ),
-        };
+        let pin = profile
+            .as_ref()
+            .and_then(|p| p.pin.as_ref())
+            .or_else(|| erased.as_ref().and_then(|e| e.pin.as_ref()));
+        let mut history: Vec<_> = profile
+            .iter()
+            .chain(erased.iter())
+            .flat_map(|p| p.history.iter().copied())
+            .collect();
+        history.sort_by(|a, b| b.ended_at.cmp(&a.ended_at));
+        let assessment = assess_buyer(
+            pin,
+            &history,
+            self.now(),
+            base,
+            &settings.risk,
+            settings.language,
+        );
         Ok((profile, assessment))
+    }
+
+    /// Everything lunas holds about one buyer, for an access request; `None` for an unknown number.
+    pub async fn export_customer(
+        &self,
+        phone: &Phone,
+    ) -> Result<Option<(lunas_store::CustomerExport, Assessment)>, Error> {
+        let Some(export) = self.store.customer_export(phone.clone()).await? else {
+            return Ok(None);
+        };
+        let (_, assessment) = self.assess(phone).await?;
+        Ok(Some((export, assessment)))
+    }
+
+    /// Erases a buyer's personal data, keeping orders and money under a pseudonym and the
+    /// reliability record under the HMAC of the number; `None` for a number lunas never knew.
+    /// Erasing again gives the same result.
+    pub async fn erase_customer(
+        &self,
+        phone: &Phone,
+        actor: Actor,
+    ) -> Result<Option<CustomerProfile>, Error> {
+        let hmac = self.phone_hmac(phone).await?;
+        Ok(self
+            .store
+            .erase_customer(phone.clone(), hmac, actor, self.now())
+            .await?)
     }
 
     /// Buyers in `band` (all when `None`), by id after `after`: at most `limit`, looking at no

@@ -294,7 +294,148 @@ async fn the_record_counts_every_outcome_and_a_rebuild_derives_the_same(backend:
     assert_eq!(shop.store.reliability_records().await.unwrap(), kept);
 }
 
+async fn a_buyer_is_exported_whole_and_erased_leaving_only_a_pseudonymous_record(backend: Backend) {
+    let shop = shop(backend).await;
+    let phone = Phone::parse("0812-3456-7890").unwrap();
+    let mut request = order("081234567890", PaymentMethod::BankTransfer, 1);
+    request.customer.name = "Sari Wulandari".into();
+    request.customer.email = Some("sari.wulandari@example.co.id".into());
+    let paid = shop
+        .engine
+        .place_order(request.clone())
+        .await
+        .unwrap()
+        .order;
+    shop.engine
+        .record_payment(
+            paid.id,
+            paid.total,
+            Some("BCA 0231".into()),
+            Actor::api_token("test"),
+        )
+        .await
+        .unwrap();
+    let mut quick = request.clone();
+    quick.payment_method = PaymentMethod::Qris;
+    let ran = shop.engine.place_order(quick).await.unwrap().order;
+    shop.clock.advance(SignedDuration::from_hours(2));
+    while shop.engine.tick().await.unwrap().more {}
+    shop.store
+        .record_inbound(lunas_store::InboundMessage {
+            phone: phone.clone(),
+            wa_message_id: "wamid.sari.1".into(),
+            body: Some("Kak, ini Sari Wulandari, sudah transfer".into()),
+            received_at: shop.engine.now(),
+            raw: r#"{"from":"6281234567890","text":"Sari Wulandari"}"#.into(),
+        })
+        .await
+        .unwrap();
+    shop.engine
+        .set_notes_tags(
+            phone.clone(),
+            Some(Some("Sari Wulandari, rumah dekat masjid".into())),
+            Some(vec!["prank".into()]),
+            Actor::api_token("owner"),
+        )
+        .await
+        .unwrap();
+    shop.engine
+        .pin_band(
+            phone.clone(),
+            Some(Pin {
+                band: Band::Blocked,
+                reason: "tidak bayar berulang".into(),
+            }),
+            Actor::api_token("owner"),
+        )
+        .await
+        .unwrap();
+
+    // Export: every order with its events and payments, every message, her WhatsApp message, the
+    // staff's changes.
+    let (export, assessment) = shop.engine.export_customer(&phone).await.unwrap().unwrap();
+    assert_eq!(assessment.band, Band::Blocked);
+    let ids: Vec<_> = export.orders.iter().map(|o| o.id).collect();
+    assert_eq!(ids, vec![paid.id, ran.id]);
+    assert_eq!(export.orders[0].payments.len(), 1);
+    assert!(export.orders[1].events.len() >= 2, "placed and expired");
+    let mut expected_messages = 0;
+    for id in &ids {
+        expected_messages += shop.engine.order_messages(*id).await.unwrap().len();
+    }
+    assert!(expected_messages >= 4);
+    assert_eq!(export.messages.len(), expected_messages);
+    assert_eq!(export.inbound.len(), 1);
+    assert_eq!(export.audit.len(), 2);
+    assert_eq!(export.profile.record.orders_placed, 2);
+
+    // Erase: no table holds her number, name or email any more; orders and money stay.
+    let totals = shop.store.totals().await.unwrap();
+    let erased = shop
+        .engine
+        .erase_customer(&phone, Actor::api_token("owner"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(erased.info.phone.as_str().starts_with("erased-"));
+    for needle in [
+        "81234567890",
+        "Sari Wulandari",
+        "sari.wulandari@example",
+        "dekat masjid",
+    ] {
+        assert_eq!(
+            shop.store.tables_containing(needle).await.unwrap(),
+            Vec::<&str>::new(),
+            "{needle} is still somewhere"
+        );
+    }
+    assert_eq!(
+        shop.store.totals().await.unwrap(),
+        totals,
+        "orders and money stay"
+    );
+    assert_eq!(
+        (
+            erased.record.orders_placed,
+            erased.record.orders_paid,
+            erased.record.orders_expired
+        ),
+        (2, 1, 1),
+        "the reliability record stays"
+    );
+    assert!(shop.engine.export_customer(&phone).await.unwrap().is_none());
+
+    // Erasing again gives the same result; the number, coming back, is still blocked.
+    let again = shop
+        .engine
+        .erase_customer(&phone, Actor::api_token("owner"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.info.phone, erased.info.phone);
+    assert!(matches!(
+        shop.engine.place_order(request).await,
+        Err(Error::Policy(PolicyRefusal::Blocked))
+    ));
+    let (_, returning) = shop.engine.assess(&phone).await.unwrap();
+    assert_eq!(returning.band, Band::Blocked);
+
+    // A number lunas never knew cannot be erased.
+    assert!(
+        shop.engine
+            .erase_customer(
+                &Phone::parse("081299990000").unwrap(),
+                Actor::api_token("owner")
+            )
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 lunas_store::on_both_backends!(
+    a_buyer_is_exported_whole_and_erased_leaving_only_a_pseudonymous_record,
     two_orders_run_off_unpaid_put_a_buyer_in_watch_and_the_next_order_gets_its_policy,
     a_number_blocked_before_it_ever_ordered_is_refused_without_detail,
     the_record_counts_every_outcome_and_a_rebuild_derives_the_same,

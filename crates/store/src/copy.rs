@@ -21,12 +21,14 @@ const TABLES: &[(&str, &str, &str)] = &[
         "customers",
         "SELECT id, phone, name, email, honorific, created_at, updated_at, no_reminders, last_inbound_at,
                 orders_placed, orders_paid, orders_expired, orders_cancelled_by_buyer, orders_cancelled_by_seller,
-                cod_refused, returns, amount_paid, first_order_at, last_order_at, band_pin, band_reason, notes, tags
+                cod_refused, returns, amount_paid, first_order_at, last_order_at, band_pin, band_reason, notes, tags,
+                phone_hmac, erased_at
          FROM customers ORDER BY id",
         "INSERT INTO customers (id, phone, name, email, honorific, created_at, updated_at, no_reminders, last_inbound_at,
                 orders_placed, orders_paid, orders_expired, orders_cancelled_by_buyer, orders_cancelled_by_seller,
-                cod_refused, returns, amount_paid, first_order_at, last_order_at, band_pin, band_reason, notes, tags)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                cod_refused, returns, amount_paid, first_order_at, last_order_at, band_pin, band_reason, notes, tags,
+                phone_hmac, erased_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
     ),
     (
         "orders",
@@ -82,6 +84,11 @@ const TABLES: &[(&str, &str, &str)] = &[
         "INSERT INTO webhook_endpoints (id, url, secret, created_at) VALUES (?1, ?2, ?3, ?4)",
     ),
     (
+        "secrets",
+        "SELECT name, value FROM secrets ORDER BY name",
+        "INSERT INTO secrets (name, value) VALUES (?1, ?2)",
+    ),
+    (
         "audit_log",
         "SELECT id, at, actor, action, subject, detail FROM audit_log ORDER BY id",
         "INSERT INTO audit_log (id, at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -107,6 +114,7 @@ const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM settings",
     "SELECT COUNT(*) FROM messages",
     "SELECT COUNT(*) FROM webhook_endpoints",
+    "SELECT COUNT(*) FROM secrets",
     "SELECT COUNT(*) FROM audit_log",
     "SELECT COUNT(*) FROM inbound_messages",
 ];
@@ -324,4 +332,35 @@ fn write_all(
         }
     }
     Ok(Ok(()))
+}
+
+impl Store {
+    /// The tables in which any text value contains `needle` (case-insensitively): to verify that an
+    /// erasure left nothing behind. It reads every row of every table; it is for checks, not for
+    /// requests.
+    pub async fn tables_containing(&self, needle: &str) -> Result<Vec<&'static str>, StoreError> {
+        let needle = needle.to_lowercase();
+        self.read(move |db| {
+            let mut found = Vec::new();
+            for (table, select, insert) in TABLES {
+                let columns = insert.matches('?').count();
+                let mut hit = false;
+                db.each_row(select, params![], &mut |row| {
+                    for i in 0..columns {
+                        if let Owned::Text(text) = read_value(row, i)?
+                            && text.to_lowercase().contains(&needle)
+                        {
+                            hit = true;
+                        }
+                    }
+                    Ok(())
+                })?;
+                if hit {
+                    found.push(*table);
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
 }

@@ -468,6 +468,41 @@ impl Store {
         self.write_always(ops::rebuild_reputation).await
     }
 
+    /// The database's privacy key (hex), created on first use.
+    pub async fn privacy_key(&self) -> Result<String, StoreError> {
+        self.write_always(ops::privacy_key).await
+    }
+
+    /// A buyer's profile and the record an earlier erasure of the same number left behind.
+    pub async fn customer_and_erased(
+        &self,
+        phone: Phone,
+        phone_hmac: String,
+    ) -> Result<(Option<CustomerProfile>, Option<CustomerProfile>), StoreError> {
+        self.read(move |db| ops::customer_and_erased(db, &phone, &phone_hmac))
+            .await
+    }
+
+    /// Everything lunas holds about one buyer; `None` for an unknown number.
+    pub async fn customer_export(
+        &self,
+        phone: Phone,
+    ) -> Result<Option<CustomerExport>, StoreError> {
+        self.read(move |db| ops::customer_export(db, &phone)).await
+    }
+
+    /// Erases a buyer's personal data (see `ops::erase_customer`); `None` for an unknown number.
+    pub async fn erase_customer(
+        &self,
+        phone: Phone,
+        phone_hmac: String,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<Option<CustomerProfile>, StoreError> {
+        self.write_always(move |db| ops::erase_customer(db, &phone, &phone_hmac, &actor, now))
+            .await
+    }
+
     /// Row counts and money sums, for the operator and for tests.
     pub async fn totals(&self) -> Result<Totals, StoreError> {
         self.read(ops::totals).await

@@ -316,3 +316,30 @@ pub struct CustomerProfile {
     pub no_reminders: bool,
     pub history: Vec<lunas_core::reliability::PastOrder>,
 }
+
+/// A buyer's WhatsApp message as kept (for export).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InboundRecord {
+    pub wa_message_id: String,
+    pub body: Option<String>,
+    pub received_at: Timestamp,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub detail: serde_json::Value,
+}
+
+/// Everything lunas holds about one buyer (UU PDP access request).
+#[derive(Debug, Clone)]
+pub struct CustomerExport {
+    pub profile: CustomerProfile,
+    pub orders: Vec<Order>,
+    pub messages: Vec<Message>,
+    pub inbound: Vec<InboundRecord>,
+    pub audit: Vec<AuditEntry>,
+}

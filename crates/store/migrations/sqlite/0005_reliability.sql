@@ -23,6 +23,20 @@ ALTER TABLE orders ADD COLUMN policy TEXT;                          -- JSON: the
 
 CREATE INDEX orders_by_customer_end ON orders (customer_id, ended_at);
 
+-- Erasure (UU PDP): an erased buyer keeps their record and orders under a pseudonym; `phone_hmac`
+-- (HMAC-SHA-256 of the E.164 number with the server's privacy key) lets a returning blocked
+-- number be recognised without keeping anything reversible.
+ALTER TABLE customers ADD COLUMN phone_hmac TEXT;
+ALTER TABLE customers ADD COLUMN erased_at INTEGER;
+CREATE INDEX customers_by_phone_hmac ON customers (phone_hmac) WHERE phone_hmac IS NOT NULL;
+
+-- Server secrets that must be the same for every lunas process on this database (the privacy key,
+-- unless LUNAS_PRIVACY_KEY gives one).
+CREATE TABLE secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
 -- Who did what to buyers' records (pinned a band, changed notes or tags), for the owner to read.
 CREATE TABLE audit_log (
     id      INTEGER PRIMARY KEY,

@@ -275,3 +275,69 @@ pub(crate) async fn patch(
     let profile = profile.ok_or_else(|| ApiError::not_found("buyer"))?;
     Ok(Json(CustomerView::new(profile, assessment)))
 }
+
+#[derive(Serialize)]
+pub(crate) struct ExportView {
+    exported_at: jiff::Timestamp,
+    customer: CustomerView,
+    orders: Vec<super::views::OrderView>,
+    messages: Vec<super::views::MessageView>,
+    whatsapp_messages: Vec<lunas_store::InboundRecord>,
+    audit: Vec<lunas_store::AuditEntry>,
+}
+
+/// Everything lunas holds about one buyer, as one JSON document (UU PDP access request).
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    Path(phone): Path<String>,
+) -> Result<Json<ExportView>, ApiError> {
+    let phone = parse_phone(&phone)?;
+    let (export, assessment) = state
+        .engine
+        .export_customer(&phone)
+        .await?
+        .ok_or_else(|| ApiError::not_found("buyer"))?;
+    let currency = state.engine.settings().currency.code();
+    Ok(Json(ExportView {
+        exported_at: state.engine.now(),
+        customer: CustomerView::new(export.profile, assessment),
+        orders: export
+            .orders
+            .into_iter()
+            .map(|order| super::views::OrderView::new(order, currency))
+            .collect(),
+        messages: export.messages.into_iter().map(Into::into).collect(),
+        whatsapp_messages: export.inbound,
+        audit: export.audit,
+    }))
+}
+
+#[derive(Serialize)]
+pub(crate) struct ErasedView {
+    /// The pseudonym the buyer's orders are now kept under.
+    pseudonym: String,
+    erased: bool,
+    reliability: ReliabilityView,
+}
+
+/// Erases a buyer (UU PDP): personal data removed, orders and money kept under a pseudonym, the
+/// reliability record kept under an HMAC of the number. Erasing twice gives the same answer.
+pub(crate) async fn erase(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(phone): Path<String>,
+) -> Result<Json<ErasedView>, ApiError> {
+    let phone = parse_phone(&phone)?;
+    let erased = state
+        .engine
+        .erase_customer(&phone, caller.actor())
+        .await?
+        .ok_or_else(|| ApiError::not_found("buyer"))?;
+    let (_, assessment) = state.engine.assess(&phone).await?;
+    let view = CustomerView::new(erased, assessment);
+    Ok(Json(ErasedView {
+        pseudonym: view.phone,
+        erased: true,
+        reliability: view.reliability,
+    }))
+}

@@ -41,6 +41,8 @@ pub(crate) fn router(state: AppState) -> Router {
             get(customers::get).patch(customers::patch),
         )
         .route("/customers/{phone}/band", post(customers::pin))
+        .route("/customers/{phone}/export", get(customers::export))
+        .route("/customers/{phone}/erase", post(customers::erase))
         .route(
             "/customers/{phone}/reminders",
             get(messages::get_reminders).put(messages::put_reminders),
