@@ -71,6 +71,10 @@ pub struct ServeArgs {
     /// Verify token of the WhatsApp webhook subscription (a secret).
     #[arg(long, env = "LUNAS_WHATSAPP_VERIFY_TOKEN", hide_env_values = true)]
     pub whatsapp_verify_token: Option<String>,
+    /// The key of the HMACs under which erased buyers' records are kept (a secret; every process
+    /// on one database needs the same). Default: a random key kept in the database.
+    #[arg(long, env = "LUNAS_PRIVACY_KEY", hide_env_values = true)]
+    pub privacy_key: Option<String>,
     /// How many due timers the scheduler takes in one transaction. Default 1000.
     #[arg(long, env = "LUNAS_TIMER_BATCH")]
     pub timer_batch: Option<usize>,
@@ -87,6 +91,7 @@ struct FileConfig {
     db_pool_size: Option<usize>,
     db_statement_timeout_ms: Option<u64>,
     timer_batch: Option<usize>,
+    privacy_key: Option<String>,
     listen: Option<SocketAddr>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
@@ -112,6 +117,7 @@ pub const DEFAULT_TIMER_BATCH: usize = lunas_engine::TIMER_BATCH_LEN_MAX;
 pub struct Config {
     pub database: Database,
     pub timer_batch: usize,
+    pub privacy_key: Option<String>,
     pub listen: SocketAddr,
     pub smtp: Option<Smtp>,
     pub webhooks_allow_private: bool,
@@ -260,9 +266,14 @@ impl Config {
                 "receiving WhatsApp webhooks needs both whatsapp_verify_token and whatsapp_app_secret"
             ),
         };
+        let privacy_key = args.privacy_key.clone().or(file.privacy_key);
+        if privacy_key.as_ref().is_some_and(|key| key.len() < 16) {
+            bail!("privacy_key must be at least 16 characters");
+        }
         Ok(Config {
             database,
             timer_batch,
+            privacy_key,
             listen,
             smtp,
             webhooks_allow_private,
@@ -285,6 +296,7 @@ mod tests {
                 db_statement_timeout_ms: None,
             },
             timer_batch: None,
+            privacy_key: None,
             listen: None,
             smtp_url: None,
             smtp_from: None,

@@ -271,7 +271,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .with_email(email.is_some())
             .with_webhooks_allow_private(config.webhooks_allow_private)
             .with_whatsapp(whatsapp.is_some())
-            .with_timer_batch(config.timer_batch),
+            .with_timer_batch(config.timer_batch)
+            .with_privacy_key(config.privacy_key.clone()),
     );
     // Say which channels carry messages to buyers, never with their secrets.
     match (&config.whatsapp, &config.smtp) {

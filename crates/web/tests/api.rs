@@ -180,6 +180,8 @@ async fn healthz_and_the_openapi_document_are_public(backend: Backend) {
         ("/api/v1/customers", &["get"]),
         ("/api/v1/customers/{phone}", &["get", "patch"]),
         ("/api/v1/customers/{phone}/band", &["post"]),
+        ("/api/v1/customers/{phone}/export", &["get"]),
+        ("/api/v1/customers/{phone}/erase", &["post"]),
         ("/api/v1/webhooks", &["get", "post"]),
         ("/api/v1/webhooks/{id}", &["delete"]),
         ("/healthz", &["get"]),
@@ -1418,7 +1420,63 @@ async fn a_buyer_in_watch_cannot_choose_cod(backend: Backend) {
     assert_eq!(buyer.body["reliability"]["orders_cancelled_by_buyer"], 1);
 }
 
+async fn a_buyer_can_be_exported_and_erased(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.put_product("GAMIS", 10, 150_000).await;
+    assert_eq!(
+        app.place("081234567890", "GAMIS", 1).await.status,
+        StatusCode::CREATED
+    );
+    let export = app.get("/api/v1/customers/081234567890/export").await;
+    assert_eq!(export.status, StatusCode::OK, "{}", export.body);
+    assert_eq!(export.body["customer"]["name"], "Sari Wulandari");
+    assert_eq!(export.body["orders"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        export.body["orders"][0]["events"].as_array().unwrap().len(),
+        1
+    );
+    assert!(!export.body["messages"].as_array().unwrap().is_empty());
+
+    let erased = app
+        .post("/api/v1/customers/081234567890/erase", json!({}))
+        .await;
+    assert_eq!(erased.status, StatusCode::OK, "{}", erased.body);
+    let pseudonym = erased.body["pseudonym"].as_str().unwrap().to_owned();
+    assert!(pseudonym.starts_with("erased-"), "{pseudonym}");
+    assert_eq!(erased.body["reliability"]["orders_placed"], 1);
+    let again = app
+        .post("/api/v1/customers/+6281234567890/erase", json!({}))
+        .await;
+    assert_eq!(
+        (again.status, again.body["pseudonym"].as_str()),
+        (StatusCode::OK, Some(pseudonym.as_str()))
+    );
+    assert_eq!(
+        app.get("/api/v1/customers/081234567890/export")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let order = app.get("/api/v1/orders/1").await;
+    assert_eq!(order.body["customer"]["phone"], pseudonym.as_str());
+    assert_eq!(order.body["customer"]["name"], "");
+    assert_eq!(order.body["total"], 150_000, "the money stays");
+    assert_eq!(
+        app.post("/api/v1/customers/081299990000/erase", json!({}))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post("/api/v1/customers/0899/erase", json!({}))
+            .await
+            .code(),
+        "invalid_phone"
+    );
+}
+
 lunas_store::on_both_backends!(
+    a_buyer_can_be_exported_and_erased,
     buyers_have_a_reliability_record_a_band_and_staff_can_pin_and_note_them,
     a_buyer_in_watch_cannot_choose_cod,
     healthz_and_the_openapi_document_are_public,
