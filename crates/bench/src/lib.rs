@@ -7,6 +7,7 @@ mod loadgen;
 mod orders;
 mod pg;
 mod reminders;
+mod reputation;
 mod rss;
 
 use std::sync::Arc;
@@ -52,6 +53,17 @@ pub enum Which {
     },
     /// Idle memory of `lunas serve`.
     Rss,
+    /// Buyer reliability: `reputation rebuild` over a million orders, and what judging the buyer
+    /// adds to placing an order.
+    Reputation {
+        #[arg(long, default_value_t = 100_000)]
+        buyers: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: usize,
+        /// Buyers judged for the latency figures.
+        #[arg(long, default_value_t = 10_000)]
+        samples: usize,
+    },
     /// Order placement on PostgreSQL at 64 concurrent clients, against pgbench (TPC-B).
     PgOrders {
         /// The PostgreSQL server (a database of its own is created on it and dropped).
@@ -106,6 +118,11 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Expiry { holds } => expiry::run(holds).await,
         Which::Reminders { pending, seconds } => reminders::run(&pending, seconds).await,
         Which::Rss => rss::run().await,
+        Which::Reputation {
+            buyers,
+            orders,
+            samples,
+        } => reputation::run(buyers, orders, samples).await,
         Which::PgOrders {
             pg,
             clients,
@@ -128,6 +145,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
             expiry::run(100_000).await?;
             reminders::run(&[10_000, 100_000, 1_000_000], 10).await?;
             rss::run().await?;
+            reputation::run(100_000, 1_000_000, 10_000).await?;
             pg::orders(pg::DEFAULT_PG, 64, 30_000, 16, 64, 20).await?;
             pg::timers(
                 pg::DEFAULT_PG,

@@ -19,9 +19,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use lunas_core::messages::{Composer, MessageContext, MessageKind, TemplateError};
-use lunas_core::reliability::{
-    AppliedPolicy, Assessment, Band, BaseRate, Pin, PolicyRefusal, assess as assess_buyer,
-};
+use lunas_core::reliability::{Assessment, Band, BaseRate, Pin, PolicyRefusal};
 use lunas_core::{
     Actor, CustomerInfo, Order, OrderId, OrderStatus, PayWindow, PaymentMethod, Phone, Settings,
     SettingsError, Sku, Timestamp,
@@ -302,56 +300,31 @@ impl Engine {
             return Err(Error::PayWithinOnCod);
         }
         let placed_at = self.now();
-        let messaging = self.messaging();
-        let settings = &messaging.settings;
-        // The buyer's band decides what this order may be.
-        let (_, assessment) = self.assess(&request.customer.phone).await?;
-        let policy = settings.risk.policies.for_band(assessment.band);
-        let units = request.lines.iter().map(|line| line.qty.units()).sum();
-        let window = request
-            .pay_within
-            .or_else(|| settings.payment_windows.for_method(request.payment_method));
-        let allowed =
-            lunas_core::reliability::apply(policy, request.payment_method, units, window)?;
-        let applied = AppliedPolicy {
-            band: assessment.band,
-            reason: assessment.explanation.clone(),
-            score_percent: (assessment.score.probability * 100.0)
-                .round()
-                .clamp(0.0, 100.0) as u8,
-            pinned: matches!(
-                assessment.reason,
-                lunas_core::reliability::BandReason::Pinned { .. }
-            ),
-            pay_within: allowed.filter(|_| allowed != window),
-        };
-        let pay_by = settings.pay_by(request.payment_method, placed_at, allowed);
-        let reminders = match settings.reminders.for_method(request.payment_method) {
-            Some(cadence) => lunas_core::reminders::schedule(
-                cadence,
-                placed_at,
-                pay_by,
-                settings.quiet_hours.as_ref(),
-                &settings.time_zone(),
-            ),
-            None => Vec::new(),
-        };
-        let placed = self
+        // The store judges the buyer (band and policy, decided by `lunas_core`) in the placement's
+        // own transaction; it needs the store's base rate and the number's HMAC from here.
+        let phone_hmac = self.phone_hmac(&request.customer.phone).await?;
+        let base_rate = self.base_rate().await?;
+        let placed = match self
             .store
             .place_order(NewOrder {
                 customer: request.customer,
                 lines: request.lines,
                 payment_method: request.payment_method,
-                pay_by,
+                pay_within: request.pay_within,
                 placed_at,
                 actor: request.actor,
                 idempotency: request.idempotency,
-                reminders,
-                messaging,
-                policy: Some(applied),
+                messaging: self.messaging(),
+                base_rate,
+                phone_hmac,
             })
-            .await??;
-        if let Some(due) = pay_by
+            .await?
+        {
+            Ok(placed) => placed,
+            Err(PlaceError::Policy(refused)) => return Err(Error::Policy(refused)),
+            Err(other) => return Err(Error::Place(other)),
+        };
+        if let Some(due) = placed.order.pay_by
             && due.as_millisecond() < self.next_wake_ms.load(Ordering::Acquire)
         {
             self.wake.notify_one();
@@ -444,24 +417,12 @@ impl Engine {
         let hmac = self.phone_hmac(phone).await?;
         let (profile, erased) = self.store.customer_and_erased(phone.clone(), hmac).await?;
         let base = self.base_rate().await?;
-        let settings = self.settings();
-        let pin = profile
-            .as_ref()
-            .and_then(|p| p.pin.as_ref())
-            .or_else(|| erased.as_ref().and_then(|e| e.pin.as_ref()));
-        let mut history: Vec<_> = profile
-            .iter()
-            .chain(erased.iter())
-            .flat_map(|p| p.history.iter().copied())
-            .collect();
-        history.sort_by(|a, b| b.ended_at.cmp(&a.ended_at));
-        let assessment = assess_buyer(
-            pin,
-            &history,
+        let assessment = lunas_store::judge(
+            profile.as_ref(),
+            erased.as_ref(),
             self.now(),
             base,
-            &settings.risk,
-            settings.language,
+            &self.settings(),
         );
         Ok((profile, assessment))
     }
@@ -514,14 +475,7 @@ impl Engine {
             cursor = last.id;
             scanned += page.len();
             for profile in page {
-                let assessment = assess_buyer(
-                    profile.pin.as_ref(),
-                    &profile.history,
-                    now,
-                    base,
-                    &settings.risk,
-                    settings.language,
-                );
+                let assessment = lunas_store::judge(Some(&profile), None, now, base, &settings);
                 if band.is_none_or(|band| band == assessment.band) && found.len() < limit {
                     found.push((profile, assessment));
                 }

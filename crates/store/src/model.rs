@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use lunas_core::messages::{Composer, MessageKind};
-use lunas_core::reminders::ScheduledReminder;
 use lunas_core::{
     Actor, CustomerInfo, Money, Order, OrderId, PaymentMethod, Phone, Quantity, Settings, Sku,
     Timestamp, TransitionError,
@@ -103,15 +102,16 @@ pub struct NewOrder {
     pub customer: CustomerInfo,
     pub lines: Vec<NewOrderLine>,
     pub payment_method: PaymentMethod,
-    pub pay_by: Option<Timestamp>,
+    /// The window the caller asked for; `None` for the store's window of the method.
+    pub pay_within: Option<lunas_core::PayWindow>,
     pub placed_at: Timestamp,
     pub actor: Actor,
     pub idempotency: Option<IdempotencyKey>,
-    /// Reminder timers to create with the order.
-    pub reminders: Vec<ScheduledReminder>,
-    /// The buyer's band and the policy that applied, recorded with the order.
-    pub policy: Option<lunas_core::reliability::AppliedPolicy>,
     pub messaging: Messaging,
+    /// The store's base rate, the prior of the buyer's score.
+    pub base_rate: lunas_core::reliability::BaseRate,
+    /// HMAC of the buyer's number, to find the record an erasure left behind.
+    pub phone_hmac: String,
 }
 
 /// A client's idempotency key, scoped to the caller, with a hash of the request it came with.
@@ -143,6 +143,9 @@ pub enum PlaceError {
     ZeroTotal,
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyKeyReused,
+    /// The buyer's band does not allow this order.
+    #[error(transparent)]
+    Policy(#[from] lunas_core::reliability::PolicyRefusal),
 }
 
 #[derive(Debug, Clone)]
@@ -342,4 +345,25 @@ pub struct CustomerExport {
     pub messages: Vec<Message>,
     pub inbound: Vec<InboundRecord>,
     pub audit: Vec<AuditEntry>,
+}
+
+/// Where a buyer stands: their own record and, when the number was erased before, the record
+/// that erasure left (its pinned band and its history still count).
+pub fn judge(
+    profile: Option<&CustomerProfile>,
+    erased: Option<&CustomerProfile>,
+    now: Timestamp,
+    base: lunas_core::reliability::BaseRate,
+    settings: &Settings,
+) -> lunas_core::reliability::Assessment {
+    let pin = profile
+        .and_then(|p| p.pin.as_ref())
+        .or_else(|| erased.and_then(|e| e.pin.as_ref()));
+    let mut history: Vec<_> = profile
+        .into_iter()
+        .chain(erased)
+        .flat_map(|p| p.history.iter().copied())
+        .collect();
+    history.sort_by(|a, b| b.ended_at.cmp(&a.ended_at));
+    lunas_core::reliability::assess(pin, &history, now, base, &settings.risk, settings.language)
 }

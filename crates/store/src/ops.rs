@@ -27,7 +27,9 @@ use crate::{
     OrderOpError, Page, PlaceError, Placed, Product, ProductError, ProductInput, Totals,
     WebhookEndpoint,
 };
-use lunas_core::reliability::{Band, BaseRate, HISTORY_LEN, Outcome, PastOrder, Pin, Record};
+use lunas_core::reliability::{
+    AppliedPolicy, Band, BandReason, BaseRate, HISTORY_LEN, Outcome, PastOrder, Pin, Record,
+};
 
 /// The kind of timer that expires an unpaid order at its deadline.
 const TIMER_EXPIRE: &str = "expire";
@@ -170,6 +172,51 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         }
     }
 
+    // The buyer's band decides what this order may be, read in this transaction so that the
+    // decision and the order are one. `lunas_core` decides; refused, nothing is written.
+    let settings = &new.messaging.settings;
+    let (profile, erased) = customer_and_erased(db, &new.customer.phone, &new.phone_hmac)?;
+    let assessment = crate::judge(
+        profile.as_ref(),
+        erased.as_ref(),
+        new.placed_at,
+        new.base_rate,
+        settings,
+    );
+    let units = new.lines.iter().map(|line| line.qty.units()).sum();
+    let window = new
+        .pay_within
+        .or_else(|| settings.payment_windows.for_method(new.payment_method));
+    let allowed = match lunas_core::reliability::apply(
+        settings.risk.policies.for_band(assessment.band),
+        new.payment_method,
+        units,
+        window,
+    ) {
+        Ok(allowed) => allowed,
+        Err(refused) => return Ok(Err(PlaceError::Policy(refused))),
+    };
+    let policy = AppliedPolicy {
+        band: assessment.band,
+        reason: assessment.explanation,
+        score_percent: (assessment.score.probability * 100.0)
+            .round()
+            .clamp(0.0, 100.0) as u8,
+        pinned: matches!(assessment.reason, BandReason::Pinned { .. }),
+        pay_within: allowed.filter(|_| allowed != window),
+    };
+    let pay_by_at = settings.pay_by(new.payment_method, new.placed_at, allowed);
+    let reminders = match settings.reminders.for_method(new.payment_method) {
+        Some(cadence) => lunas_core::reminders::schedule(
+            cadence,
+            new.placed_at,
+            pay_by_at,
+            settings.quiet_hours.as_ref(),
+            &settings.time_zone(),
+        ),
+        None => Vec::new(),
+    };
+
     let now = millis(new.placed_at);
     let (items, tips, total) = match hold_stock(db, &new.lines)? {
         Ok(held) => held,
@@ -203,12 +250,12 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         .expect("an upsert returns its row");
 
     let status = OrderStatus::AwaitingPayment;
-    let pay_by = new.pay_by.map(millis);
-    let mut timers: Vec<NewTimer> = Vec::with_capacity(new.reminders.len() + 1);
+    let pay_by = pay_by_at.map(millis);
+    let mut timers: Vec<NewTimer> = Vec::with_capacity(reminders.len() + 1);
     if let Some(due_at) = pay_by {
         timers.push((due_at, TIMER_EXPIRE, None, None));
     }
-    for (ordinal, reminder) in new.reminders.iter().enumerate() {
+    for (ordinal, reminder) in reminders.iter().enumerate() {
         timers.push((
             millis(reminder.due),
             TIMER_REMIND,
@@ -224,10 +271,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         pay_by,
         placed_at: now,
         actor: &new.actor,
-        policy: new
-            .policy
-            .as_ref()
-            .map(|policy| serde_json::to_string(policy).expect("policies serialise")),
+        policy: Some(serde_json::to_string(&policy).expect("policies serialise")),
     };
     let (id, webhooks) = match db.dialect() {
         Dialect::Sqlite => (insert_order_rows(db, &head, &items, &timers)?, None),
@@ -246,7 +290,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         total,
         amount_paid: Money::ZERO,
         payment_method: new.payment_method,
-        pay_by: new.pay_by,
+        pay_by: pay_by_at,
         placed_at: new.placed_at,
         payments: Vec::new(),
         events: vec![OrderEvent {
@@ -256,7 +300,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
             to: status,
             reason: None,
         }],
-        policy: new.policy.clone(),
+        policy: Some(policy),
     };
     if let Some(key) = &new.idempotency {
         let response = serde_json::to_string(&order).expect("orders always serialise");
@@ -2156,16 +2200,46 @@ pub(crate) fn erased_profile(
     Ok(Some(profile))
 }
 
-/// A buyer's profile and, when the number was erased before, the record it left behind.
+/// A buyer's profile and, when the number was erased before, the record it left behind: one
+/// query for both (each by its own index), and the histories only of records that have finished
+/// orders. Placing an order runs this first, so it is kept cheap.
 pub(crate) fn customer_and_erased(
     db: &mut dyn Db,
     phone: &Phone,
     phone_hmac: &str,
 ) -> DbResult<(Option<CustomerProfile>, Option<CustomerProfile>)> {
-    Ok((
-        customer_profile(db, phone)?,
-        erased_profile(db, phone_hmac)?,
-    ))
+    let rows = db.rows(
+        concat!(
+            "SELECT ",
+            profile_columns!(),
+            ", 0 FROM customers WHERE phone = ?1
+             UNION ALL
+             SELECT * FROM (SELECT ",
+            profile_columns!(),
+            ", 1 FROM customers WHERE phone_hmac = ?2 AND erased_at IS NOT NULL
+                            ORDER BY id DESC LIMIT 1) AS erased"
+        ),
+        params![phone.as_str(), phone_hmac],
+        |row| Ok((read_profile(row)?, row.int(20)? == 1)),
+    )?;
+    let (mut profile, mut erased) = (None, None);
+    for (mut found, is_erased) in rows {
+        let record = found.record;
+        let finished = record.orders_paid
+            + record.orders_expired
+            + record.orders_cancelled_by_buyer
+            + record.orders_cancelled_by_seller
+            + record.cod_refused;
+        if finished > 0 {
+            found.history = history(db, found.id)?;
+        }
+        if is_erased {
+            erased = Some(found);
+        } else {
+            profile = Some(found);
+        }
+    }
+    Ok((profile, erased))
 }
 
 /// Everything lunas holds about one buyer.

@@ -114,17 +114,21 @@ impl From<EngineError> for ApiError {
             EngineError::InvalidWebhookUrl(_) => {
                 ApiError::unprocessable("invalid_webhook_url", message)
             }
-            // Without detail: the caller must not learn that the number is on a list.
-            EngineError::Policy(PolicyRefusal::Blocked) => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "customer_blocked",
-                "this order cannot be placed",
-            ),
-            EngineError::Policy(PolicyRefusal::MethodNotAllowed { .. }) => {
-                ApiError::unprocessable("payment_method_not_allowed", message)
-            }
-            EngineError::Policy(PolicyRefusal::TooManyUnits { .. }) => {
-                ApiError::unprocessable("quantity_limited", message)
+            EngineError::Policy(refused) | EngineError::Place(PlaceError::Policy(refused)) => {
+                match refused {
+                    // Without detail: the caller must not learn that the number is on a list.
+                    PolicyRefusal::Blocked => ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "customer_blocked",
+                        "this order cannot be placed",
+                    ),
+                    PolicyRefusal::MethodNotAllowed { .. } => {
+                        ApiError::unprocessable("payment_method_not_allowed", message)
+                    }
+                    PolicyRefusal::TooManyUnits { .. } => {
+                        ApiError::unprocessable("quantity_limited", message)
+                    }
+                }
             }
         }
     }
