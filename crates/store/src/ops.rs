@@ -2212,11 +2212,11 @@ pub(crate) fn customer_and_erased(
         concat!(
             "SELECT ",
             profile_columns!(),
-            ", 0 FROM customers WHERE phone = ?1
+            ", CAST(0 AS BIGINT) FROM customers WHERE phone = ?1
              UNION ALL
              SELECT * FROM (SELECT ",
             profile_columns!(),
-            ", 1 FROM customers WHERE phone_hmac = ?2 AND erased_at IS NOT NULL
+            ", CAST(1 AS BIGINT) FROM customers WHERE phone_hmac = ?2 AND erased_at IS NOT NULL
                             ORDER BY id DESC LIMIT 1) AS erased"
         ),
         params![phone.as_str(), phone_hmac],

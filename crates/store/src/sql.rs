@@ -120,7 +120,11 @@ impl Row<'_> {
     pub(crate) fn int(&self, i: usize) -> DbResult<i64> {
         match self {
             Row::Sqlite(row) => Ok(row.get(i)?),
-            Row::Pg(row) => Ok(row.try_get(i)?),
+            // Integer columns are BIGINT; an expression may come back as INTEGER.
+            Row::Pg(row) => match row.try_get::<_, i64>(i) {
+                Ok(v) => Ok(v),
+                Err(_) => Ok(row.try_get::<_, i32>(i)?.into()),
+            },
         }
     }
 
