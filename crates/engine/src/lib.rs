@@ -418,8 +418,8 @@ impl Engine {
         let (profile, erased) = self.store.customer_and_erased(phone.clone(), hmac).await?;
         let base = self.base_rate().await?;
         let assessment = lunas_store::judge(
-            profile.as_ref(),
-            erased.as_ref(),
+            profile.as_ref().map(CustomerProfile::standing).as_ref(),
+            erased.as_ref().map(CustomerProfile::standing).as_ref(),
             self.now(),
             base,
             &self.settings(),
@@ -475,7 +475,8 @@ impl Engine {
             cursor = last.id;
             scanned += page.len();
             for profile in page {
-                let assessment = lunas_store::judge(Some(&profile), None, now, base, &settings);
+                let assessment =
+                    lunas_store::judge(Some(&profile.standing()), None, now, base, &settings);
                 if band.is_none_or(|band| band == assessment.band) && found.len() < limit {
                     found.push((profile, assessment));
                 }

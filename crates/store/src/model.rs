@@ -347,19 +347,35 @@ pub struct CustomerExport {
     pub audit: Vec<AuditEntry>,
 }
 
+/// What the band of a buyer depends on: a pinned band and the finished orders, most recent first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Standing {
+    pub pin: Option<lunas_core::reliability::Pin>,
+    pub history: Vec<lunas_core::reliability::PastOrder>,
+}
+
+impl CustomerProfile {
+    pub fn standing(&self) -> Standing {
+        Standing {
+            pin: self.pin.clone(),
+            history: self.history.clone(),
+        }
+    }
+}
+
 /// Where a buyer stands: their own record and, when the number was erased before, the record
 /// that erasure left (its pinned band and its history still count).
 pub fn judge(
-    profile: Option<&CustomerProfile>,
-    erased: Option<&CustomerProfile>,
+    own: Option<&Standing>,
+    erased: Option<&Standing>,
     now: Timestamp,
     base: lunas_core::reliability::BaseRate,
     settings: &Settings,
 ) -> lunas_core::reliability::Assessment {
-    let pin = profile
+    let pin = own
         .and_then(|p| p.pin.as_ref())
         .or_else(|| erased.and_then(|e| e.pin.as_ref()));
-    let mut history: Vec<_> = profile
+    let mut history: Vec<_> = own
         .into_iter()
         .chain(erased)
         .flat_map(|p| p.history.iter().copied())

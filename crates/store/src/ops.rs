@@ -175,9 +175,9 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
     // The buyer's band decides what this order may be, read in this transaction so that the
     // decision and the order are one. `lunas_core` decides; refused, nothing is written.
     let settings = &new.messaging.settings;
-    let (profile, erased) = customer_and_erased(db, &new.customer.phone, &new.phone_hmac)?;
+    let (own, erased) = standings(db, &new.customer.phone, &new.phone_hmac)?;
     let assessment = crate::judge(
-        profile.as_ref(),
+        own.as_ref(),
         erased.as_ref(),
         new.placed_at,
         new.base_rate,
@@ -2200,46 +2200,66 @@ pub(crate) fn erased_profile(
     Ok(Some(profile))
 }
 
-/// A buyer's profile and, when the number was erased before, the record it left behind: one
-/// query for both (each by its own index), and the histories only of records that have finished
-/// orders. Placing an order runs this first, so it is kept cheap.
+/// The record an erasure of this number left behind (its pin and history), if any.
 pub(crate) fn customer_and_erased(
     db: &mut dyn Db,
     phone: &Phone,
     phone_hmac: &str,
 ) -> DbResult<(Option<CustomerProfile>, Option<CustomerProfile>)> {
+    Ok((
+        customer_profile(db, phone)?,
+        erased_profile(db, phone_hmac)?,
+    ))
+}
+
+/// Where the buyer of a new order stands, and where the record an earlier erasure of the number
+/// left stands: one lean query for both (each by its own index — an `ORDER BY id` here once made
+/// SQLite walk the whole table by rowid instead), and the histories only of records with finished
+/// orders. Placing an order runs this first, on the writer, so it reads no more than it needs.
+fn standings(
+    db: &mut dyn Db,
+    phone: &Phone,
+    phone_hmac: &str,
+) -> DbResult<(Option<crate::Standing>, Option<crate::Standing>)> {
     let rows = db.rows(
-        concat!(
-            "SELECT ",
-            profile_columns!(),
-            ", CAST(0 AS BIGINT) FROM customers WHERE phone = ?1
-             UNION ALL
-             SELECT * FROM (SELECT ",
-            profile_columns!(),
-            ", CAST(1 AS BIGINT) FROM customers WHERE phone_hmac = ?2 AND erased_at IS NOT NULL
-                            ORDER BY id DESC LIMIT 1) AS erased"
-        ),
+        "SELECT id, band_pin, band_reason,
+                orders_paid + orders_expired + orders_cancelled_by_buyer + orders_cancelled_by_seller + cod_refused,
+                CAST(0 AS BIGINT)
+         FROM customers WHERE phone = ?1
+         UNION ALL
+         SELECT id, band_pin, band_reason,
+                orders_paid + orders_expired + orders_cancelled_by_buyer + orders_cancelled_by_seller + cod_refused,
+                CAST(1 AS BIGINT)
+         FROM customers WHERE phone_hmac = ?2 AND erased_at IS NOT NULL",
         params![phone.as_str(), phone_hmac],
-        |row| Ok((read_profile(row)?, row.int(20)? == 1)),
+        |row| {
+            let pin = match row.opt_text(1)? {
+                Some(band) => Some(Pin {
+                    band: Band::parse(&band).ok_or_else(|| corrupt("band", &band))?,
+                    reason: row.opt_text(2)?.unwrap_or_default(),
+                }),
+                None => None,
+            };
+            Ok((row.int(0)?, pin, row.int(3)?, row.int(4)? == 1))
+        },
     )?;
-    let (mut profile, mut erased) = (None, None);
-    for (mut found, is_erased) in rows {
-        let record = found.record;
-        let finished = record.orders_paid
-            + record.orders_expired
-            + record.orders_cancelled_by_buyer
-            + record.orders_cancelled_by_seller
-            + record.cod_refused;
-        if finished > 0 {
-            found.history = history(db, found.id)?;
-        }
-        if is_erased {
-            erased = Some(found);
+    let (mut own, mut erased): (Option<crate::Standing>, Option<(i64, crate::Standing)>) =
+        (None, None);
+    for (id, pin, finished, is_erased) in rows {
+        let history = if finished > 0 {
+            history(db, id)?
         } else {
-            profile = Some(found);
+            Vec::new()
+        };
+        let standing = crate::Standing { pin, history };
+        if !is_erased {
+            own = Some(standing);
+        } else if erased.as_ref().is_none_or(|(latest, _)| *latest < id) {
+            // A number erased more than once: the latest record counts.
+            erased = Some((id, standing));
         }
     }
-    Ok((profile, erased))
+    Ok((own, erased.map(|(_, standing)| standing)))
 }
 
 /// Everything lunas holds about one buyer.

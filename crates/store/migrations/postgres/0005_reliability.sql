@@ -28,7 +28,7 @@ CREATE INDEX orders_by_customer_end ON orders (customer_id, ended_at);
 -- number be recognised without keeping anything reversible.
 ALTER TABLE customers ADD COLUMN phone_hmac TEXT;
 ALTER TABLE customers ADD COLUMN erased_at BIGINT;
-CREATE INDEX customers_by_phone_hmac ON customers (phone_hmac) WHERE phone_hmac IS NOT NULL;
+CREATE INDEX customers_by_phone_hmac ON customers (phone_hmac);
 
 -- Server secrets that must be the same for every lunas process on this database (the privacy key,
 -- unless LUNAS_PRIVACY_KEY gives one).

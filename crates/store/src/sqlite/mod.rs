@@ -202,7 +202,7 @@ fn open_writer(
         .map_err(|e| map_error(&e))?;
     conn.pragma_update(None, "cache_size", -65_536)
         .map_err(|e| map_error(&e))?;
-    conn.set_prepared_statement_cache_capacity(64);
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_LEN);
     let version_at_open = if options.migrate {
         schema::migrate(&conn)?.0
     } else {
@@ -218,9 +218,14 @@ fn open_reader(path: &std::path::Path, options: &OpenOptions) -> Result<Connecti
         .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
     conn.busy_timeout(Duration::from_millis(options.busy_timeout_ms))
         .map_err(|e| map_error(&e))?;
-    conn.set_prepared_statement_cache_capacity(64);
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_LEN);
     Ok(conn)
 }
+
+/// Prepared statements kept per connection. Every operation's statements must fit, or the cache
+/// evicts and re-parses statements on every order (measured: 64 halved placement throughput once
+/// the reliability statements were added).
+const STATEMENT_CACHE_LEN: usize = 256;
 
 /// The writer loop: take one job, then whatever else is already queued (up to `group_len_max`),
 /// run them all in one transaction, commit once, then answer every caller.
