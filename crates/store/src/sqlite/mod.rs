@@ -544,4 +544,63 @@ mod tests {
         assert_eq!(timers, 1, "the damaged timer is kept");
         assert_eq!(due, 5000 + 60_000, "and pushed back a minute");
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_reliability_migration_fills_in_the_records_of_existing_buyers() {
+        // A database as lunas left it before buyer reliability (schema 4), with history.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lunas.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in [
+                include_str!("../../migrations/sqlite/0001_orders.sql"),
+                include_str!("../../migrations/sqlite/0002_messages.sql"),
+                include_str!("../../migrations/sqlite/0003_webhooks.sql"),
+                include_str!("../../migrations/sqlite/0004_whatsapp.sql"),
+            ] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch(
+                "PRAGMA user_version = 4;
+                 INSERT INTO products (sku, name, price, on_hand, reserved, created_at, updated_at)
+                     VALUES ('A', 'A', 1000, 10, 0, 0, 0);
+                 INSERT INTO customers (id, phone, name, created_at, updated_at) VALUES (1, '+6281234567890', 'Sari', 0, 0);
+                 INSERT INTO orders (id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at)
+                     VALUES (1, 1, 'paid', 'qris', 1000, 1000, 100, 10, 50),
+                            (2, 1, 'expired', 'qris', 1000, 0, 200, 20, 200),
+                            (3, 1, 'cancelled', 'qris', 1000, 0, 300, 30, 60);
+                 INSERT INTO payments (order_id, amount, recorded_at, actor) VALUES (1, 1000, 50, 'staff');",
+            )
+            .unwrap();
+        }
+        let db = Sqlite::open(path, OpenOptions::default()).await.unwrap();
+        let records = db.read(crate::ops::reliability_records).await.unwrap();
+        let (_, record) = &records[0];
+        assert_eq!(
+            (
+                record.orders_placed,
+                record.orders_paid,
+                record.orders_expired,
+                record.orders_cancelled_by_seller,
+                record.amount_paid
+            ),
+            (3, 1, 1, 1, 1000)
+        );
+        assert_eq!(
+            (
+                record.first_order_at.map(|t| t.as_millisecond()),
+                record.last_order_at.map(|t| t.as_millisecond())
+            ),
+            (Some(10), Some(30))
+        );
+        // And a rebuild agrees with the migration.
+        db.write(|db| crate::ops::rebuild_reputation(db).map(Ok::<_, ()>))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            db.read(crate::ops::reliability_records).await.unwrap(),
+            records
+        );
+    }
 }
