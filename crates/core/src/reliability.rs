@@ -297,8 +297,8 @@ pub fn explain(
     }
 }
 
-/// What a band does to a new order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a band does to a new order. The default restricts nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// Refuse the order (`403 customer_blocked`).
@@ -309,17 +309,6 @@ pub struct Policy {
     pub pay_within_max: Option<PayWindow>,
     /// The most units one order may hold.
     pub max_units: Option<i64>,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            refuse: false,
-            allowed_methods: None,
-            pay_within_max: None,
-            max_units: None,
-        }
-    }
 }
 
 /// The policy of each band.
@@ -662,11 +651,15 @@ mod tests {
                 .unwrap_err()
                 .contains("allows no payment method")
         );
-        let mut risk = Risk::default();
-        risk.trusted_min_score_percent = 101;
+        let risk = Risk {
+            trusted_min_score_percent: 101,
+            ..Risk::default()
+        };
         assert!(risk.validate().is_err());
-        let mut risk = Risk::default();
-        risk.watch_below_score_percent = 95;
+        let risk = Risk {
+            watch_below_score_percent: 95,
+            ..Risk::default()
+        };
         assert!(risk.validate().is_err());
         assert!(Risk::default().validate().is_ok());
     }

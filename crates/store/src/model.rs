@@ -380,6 +380,6 @@ pub fn judge(
         .chain(erased)
         .flat_map(|p| p.history.iter().copied())
         .collect();
-    history.sort_by(|a, b| b.ended_at.cmp(&a.ended_at));
+    history.sort_by_key(|order| std::cmp::Reverse(order.ended_at));
     lunas_core::reliability::assess(pin, &history, now, base, &settings.risk, settings.language)
 }
