@@ -644,6 +644,8 @@ pub fn sample_order() -> Order {
             to: OrderStatus::AwaitingPayment,
             reason: None,
         }],
+        deposit: None,
+        deposit_forfeited: None,
         policy: None,
     }
 }

@@ -31,6 +31,9 @@ impl std::fmt::Display for OrderId {
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     AwaitingPayment,
+    /// The deposit the buyer's band asked for is paid; the rest is due by the balance deadline.
+    /// Stock stays held.
+    AwaitingBalance,
     Paid,
     Expired,
     Cancelled,
@@ -130,6 +133,13 @@ pub struct Order {
     pub placed_at: Timestamp,
     pub payments: Vec<PaymentRecord>,
     pub events: Vec<OrderEvent>,
+    /// The deposit the buyer's band asked for, due by `pay_by`; the rest is then due by the
+    /// balance deadline.
+    #[serde(default)]
+    pub deposit: Option<Money>,
+    /// What became of a paid deposit when the balance never came: `kept` or `to_refund`.
+    #[serde(default)]
+    pub deposit_forfeited: Option<String>,
     /// The buyer's band and the policy that applied when the order was placed.
     #[serde(default)]
     pub policy: Option<crate::reliability::AppliedPolicy>,
@@ -167,6 +177,8 @@ pub struct TransitionError {
 pub enum PaymentDecision {
     /// Some money arrived; the order keeps waiting for the rest.
     Partial { amount_paid: Money },
+    /// The deposit is covered (not the total): the order now awaits the balance.
+    DepositPaid { amount_paid: Money },
     /// The total is covered: the order becomes `paid` and its holds become sales.
     PaidInFull { amount_paid: Money },
 }
@@ -183,8 +195,9 @@ pub enum ExpiryDecision {
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 4] = [
+    pub const ALL: [OrderStatus; 5] = [
         OrderStatus::AwaitingPayment,
+        OrderStatus::AwaitingBalance,
         OrderStatus::Paid,
         OrderStatus::Expired,
         OrderStatus::Cancelled,
@@ -193,6 +206,7 @@ impl OrderStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             OrderStatus::AwaitingPayment => "awaiting_payment",
+            OrderStatus::AwaitingBalance => "awaiting_balance",
             OrderStatus::Paid => "paid",
             OrderStatus::Expired => "expired",
             OrderStatus::Cancelled => "cancelled",
@@ -205,7 +219,15 @@ impl OrderStatus {
 
     /// Whether the order still holds stock that is neither sold nor released.
     pub fn holds_stock(self) -> bool {
-        self == OrderStatus::AwaitingPayment
+        self.is_open()
+    }
+
+    /// Whether the order still waits for money (all of it, or the balance after a deposit).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::AwaitingPayment | OrderStatus::AwaitingBalance
+        )
     }
 }
 
@@ -362,8 +384,9 @@ pub fn decide_payment(
     total: Money,
     amount_paid: Money,
     amount: Money,
+    deposit: Option<Money>,
 ) -> Result<PaymentDecision, TransitionError> {
-    if status != OrderStatus::AwaitingPayment {
+    if !status.is_open() {
         return Err(TransitionError {
             status,
             action: "paid",
@@ -374,6 +397,8 @@ pub fn decide_payment(
         .expect("amounts are bounded by AMOUNT_MAX, so a sum cannot overflow");
     if amount_paid >= total {
         Ok(PaymentDecision::PaidInFull { amount_paid })
+    } else if status == OrderStatus::AwaitingPayment && deposit.is_some_and(|d| amount_paid >= d) {
+        Ok(PaymentDecision::DepositPaid { amount_paid })
     } else {
         Ok(PaymentDecision::Partial { amount_paid })
     }
@@ -381,7 +406,7 @@ pub fn decide_payment(
 
 /// Decides whether an order in `status` may be cancelled.
 pub fn decide_cancel(status: OrderStatus) -> Result<(), TransitionError> {
-    if status != OrderStatus::AwaitingPayment {
+    if !status.is_open() {
         return Err(TransitionError {
             status,
             action: "cancelled",
@@ -396,7 +421,7 @@ pub fn decide_expiry(
     pay_by: Option<Timestamp>,
     now: Timestamp,
 ) -> ExpiryDecision {
-    if status != OrderStatus::AwaitingPayment {
+    if !status.is_open() {
         return ExpiryDecision::Moot;
     }
     match pay_by {
@@ -420,6 +445,7 @@ mod tests {
             money(150_000),
             money(50_000),
             money(100_000),
+            None,
         );
         assert_eq!(
             decision,
@@ -436,6 +462,7 @@ mod tests {
             money(150_000),
             money(0),
             money(100_000),
+            None,
         );
         assert_eq!(
             decision,
@@ -446,13 +473,58 @@ mod tests {
     }
 
     #[test]
+    fn a_deposit_moves_the_order_to_awaiting_balance_and_the_rest_pays_it() {
+        let deposit = Some(money(75_000));
+        let pay = |status, paid, amount| {
+            decide_payment(status, money(150_000), money(paid), money(amount), deposit)
+        };
+        assert_eq!(
+            pay(OrderStatus::AwaitingPayment, 0, 50_000),
+            Ok(PaymentDecision::Partial {
+                amount_paid: money(50_000)
+            })
+        );
+        assert_eq!(
+            pay(OrderStatus::AwaitingPayment, 50_000, 25_000),
+            Ok(PaymentDecision::DepositPaid {
+                amount_paid: money(75_000)
+            })
+        );
+        assert_eq!(
+            pay(OrderStatus::AwaitingBalance, 75_000, 25_000),
+            Ok(PaymentDecision::Partial {
+                amount_paid: money(100_000)
+            })
+        );
+        assert_eq!(
+            pay(OrderStatus::AwaitingBalance, 100_000, 50_000),
+            Ok(PaymentDecision::PaidInFull {
+                amount_paid: money(150_000)
+            })
+        );
+        assert_eq!(
+            pay(OrderStatus::AwaitingPayment, 0, 150_000),
+            Ok(PaymentDecision::PaidInFull {
+                amount_paid: money(150_000)
+            }),
+            "paying everything at once skips the balance"
+        );
+        assert!(decide_cancel(OrderStatus::AwaitingBalance).is_ok());
+        let deadline: Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();
+        assert_eq!(
+            decide_expiry(OrderStatus::AwaitingBalance, Some(deadline), deadline),
+            ExpiryDecision::Expire
+        );
+    }
+
+    #[test]
     fn only_orders_awaiting_payment_can_be_paid_or_cancelled() {
         for status in [
             OrderStatus::Paid,
             OrderStatus::Expired,
             OrderStatus::Cancelled,
         ] {
-            assert!(decide_payment(status, money(1), money(0), money(1)).is_err());
+            assert!(decide_payment(status, money(1), money(0), money(1), None).is_err());
             assert!(decide_cancel(status).is_err());
         }
         assert!(decide_cancel(OrderStatus::AwaitingPayment).is_ok());

@@ -309,6 +309,9 @@ pub struct Policy {
     pub pay_within_max: Option<PayWindow>,
     /// The most units one order may hold.
     pub max_units: Option<i64>,
+    /// A deposit, in percent of the total (1–100), due by the payment deadline; the rest is then
+    /// due within `risk.balance_window`. Not asked of COD orders (the courier collects).
+    pub deposit_percent: Option<u8>,
 }
 
 /// The policy of each band.
@@ -338,6 +341,7 @@ impl Default for Policies {
                 ]),
                 pay_within_max: Some(PayWindow::from_seconds(2 * 3600).expect("2 h is a window")),
                 max_units: Some(5),
+                deposit_percent: Some(50),
             },
             blocked: Policy {
                 refuse: true,
@@ -376,6 +380,38 @@ pub struct Risk {
     /// Unpaid finished orders in a row that put a buyer in `watch` (0: never by this rule).
     pub watch_after_unpaid_in_a_row: u32,
     pub policies: Policies,
+    /// How long the buyer has to pay the balance once the deposit is paid.
+    pub balance_window: PayWindow,
+    /// What happens to a paid deposit when the balance never comes.
+    pub forfeited_deposit: ForfeitedDeposit,
+}
+
+/// What happens to a paid deposit when the balance deadline passes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForfeitedDeposit {
+    /// The seller keeps it (the buyer was told so with the deposit request).
+    #[default]
+    Keep,
+    /// It is to be paid back: the order says `to_refund`.
+    Refund,
+}
+
+impl ForfeitedDeposit {
+    /// As the order records it.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            ForfeitedDeposit::Keep => "kept",
+            ForfeitedDeposit::Refund => "to_refund",
+        }
+    }
+}
+
+/// The deposit `percent` of `total` asks for, rounded up to a whole rupiah.
+pub fn deposit_amount(total: crate::Money, percent: u8) -> crate::Money {
+    let minor = total.minor_units();
+    let deposit = ((minor * i64::from(percent) + 99) / 100).max(1);
+    crate::Money::from_stored(deposit.min(minor))
 }
 
 impl Default for Risk {
@@ -390,6 +426,8 @@ impl Default for Risk {
             watch_below_score_percent: 50,
             watch_after_unpaid_in_a_row: 2,
             policies: Policies::default(),
+            balance_window: PayWindow::from_seconds(3 * 86_400).expect("3 days is a window"),
+            forfeited_deposit: ForfeitedDeposit::Keep,
         }
     }
 }
@@ -435,6 +473,13 @@ impl Risk {
                 && max < 1
             {
                 return Err(format!("{field}.max_units must be at least 1"));
+            }
+            if let Some(percent) = policy.deposit_percent
+                && !(1..=100).contains(&percent)
+            {
+                return Err(format!(
+                    "{field}.deposit_percent must be between 1 and 100 (or null for none)"
+                ));
             }
         }
         Ok(())
@@ -492,6 +537,9 @@ pub struct AppliedPolicy {
     /// The window the order got when the policy shortened it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_within: Option<PayWindow>,
+    /// The deposit asked, when the policy asks one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposit: Option<crate::Money>,
 }
 
 #[cfg(test)]

@@ -434,7 +434,121 @@ async fn a_buyer_is_exported_whole_and_erased_leaving_only_a_pseudonymous_record
     );
 }
 
+async fn a_watch_buyer_pays_a_deposit_then_the_balance_or_forfeits_the_deposit(backend: Backend) {
+    let shop = shop(backend).await;
+    let mut settings = (*shop.engine.settings()).clone();
+    settings.risk.forfeited_deposit = lunas_core::reliability::ForfeitedDeposit::Refund;
+    shop.engine.put_settings(settings).await.unwrap();
+    let phone = Phone::parse("081355556666").unwrap();
+    shop.engine
+        .pin_band(
+            phone.clone(),
+            Some(Pin {
+                band: Band::Watch,
+                reason: "dua kali tidak bayar".into(),
+            }),
+            Actor::api_token("owner"),
+        )
+        .await
+        .unwrap();
+    let staff = || Actor::api_token("kasir");
+    let money = |rupiah| Money::payment(rupiah).unwrap();
+
+    // The deposit (half, by default) is due within the shortened window.
+    let placed = shop
+        .engine
+        .place_order(order("081355556666", PaymentMethod::BankTransfer, 1))
+        .await
+        .unwrap()
+        .order;
+    assert_eq!(placed.deposit, Some(Money::from_stored(75_000)));
+    assert_eq!(placed.policy.as_ref().unwrap().deposit, placed.deposit);
+    assert_eq!(
+        placed.pay_by,
+        Some(placed.placed_at + SignedDuration::from_hours(2))
+    );
+    let part = shop
+        .engine
+        .record_payment(placed.id, money(50_000), None, staff())
+        .await
+        .unwrap();
+    assert_eq!(part.status, lunas_core::OrderStatus::AwaitingPayment);
+    let deposit_paid = shop
+        .engine
+        .record_payment(placed.id, money(25_000), None, staff())
+        .await
+        .unwrap();
+    assert_eq!(
+        deposit_paid.status,
+        lunas_core::OrderStatus::AwaitingBalance
+    );
+    let balance_by = shop.engine.now() + SignedDuration::from_hours(72);
+    assert_eq!(
+        deposit_paid.pay_by,
+        Some(balance_by),
+        "three days for the balance"
+    );
+    assert_eq!(
+        deposit_paid.items[0].hold,
+        lunas_core::HoldState::Held,
+        "the stock stays held"
+    );
+    // Past the deposit deadline nothing happens: the deposit is in.
+    shop.clock.advance(SignedDuration::from_hours(3));
+    while shop.engine.tick().await.unwrap().more {}
+    assert_eq!(
+        shop.engine.order(placed.id).await.unwrap().unwrap().status,
+        lunas_core::OrderStatus::AwaitingBalance
+    );
+    let paid = shop
+        .engine
+        .record_payment(placed.id, money(75_000), None, staff())
+        .await
+        .unwrap();
+    assert_eq!(paid.status, lunas_core::OrderStatus::Paid);
+    assert_eq!(paid.items[0].hold, lunas_core::HoldState::Converted);
+
+    // Another order: the deposit is paid, the balance never comes.
+    let second = shop
+        .engine
+        .place_order(order("081355556666", PaymentMethod::Qris, 2))
+        .await
+        .unwrap()
+        .order;
+    assert_eq!(second.deposit, Some(Money::from_stored(150_000)));
+    shop.engine
+        .record_payment(second.id, money(150_000), None, staff())
+        .await
+        .unwrap();
+    shop.clock.advance(SignedDuration::from_hours(72));
+    while shop.engine.tick().await.unwrap().more {}
+    let forfeited = shop.engine.order(second.id).await.unwrap().unwrap();
+    assert_eq!(forfeited.status, lunas_core::OrderStatus::Expired);
+    assert_eq!(forfeited.items[0].hold, lunas_core::HoldState::Released);
+    assert_eq!(forfeited.deposit_forfeited.as_deref(), Some("to_refund"));
+    assert_eq!(
+        forfeited.events.last().unwrap().reason.as_deref(),
+        Some("balance deadline passed; the deposit is to be refunded")
+    );
+    assert_eq!(
+        forfeited.amount_paid,
+        Money::from_stored(150_000),
+        "the money is on record"
+    );
+    let product = shop
+        .engine
+        .product(Sku::parse("GAMIS").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((product.on_hand, product.reserved), (999, 0));
+    assert!(shop.store.consistency_report().await.unwrap().is_empty());
+    let (profile, _) = shop.engine.assess(&phone).await.unwrap();
+    assert_eq!(profile.unwrap().record.orders_expired, 1);
+}
+
 lunas_store::on_both_backends!(
+    a_watch_buyer_pays_a_deposit_then_the_balance_or_forfeits_the_deposit,
     a_buyer_is_exported_whole_and_erased_leaving_only_a_pseudonymous_record,
     two_orders_run_off_unpaid_put_a_buyer_in_watch_and_the_next_order_gets_its_policy,
     a_number_blocked_before_it_ever_ordered_is_refused_without_detail,

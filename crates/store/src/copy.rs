@@ -33,10 +33,10 @@ const TABLES: &[(&str, &str, &str)] = &[
     (
         "orders",
         "SELECT id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
-                ended_at, cancelled_by, policy FROM orders ORDER BY id",
+                ended_at, cancelled_by, policy, deposit, deposit_forfeited FROM orders ORDER BY id",
         "INSERT INTO orders (id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
-                ended_at, cancelled_by, policy)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                ended_at, cancelled_by, policy, deposit, deposit_forfeited)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     ),
     (
         "order_items",

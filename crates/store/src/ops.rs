@@ -196,7 +196,8 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         Ok(allowed) => allowed,
         Err(refused) => return Ok(Err(PlaceError::Policy(refused))),
     };
-    let policy = AppliedPolicy {
+    let band_policy = settings.risk.policies.for_band(assessment.band);
+    let mut policy = AppliedPolicy {
         band: assessment.band,
         reason: assessment.explanation,
         score_percent: (assessment.score.probability * 100.0)
@@ -204,6 +205,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
             .clamp(0.0, 100.0) as u8,
         pinned: matches!(assessment.reason, BandReason::Pinned { .. }),
         pay_within: allowed.filter(|_| allowed != window),
+        deposit: None,
     };
     let pay_by_at = settings.pay_by(new.payment_method, new.placed_at, allowed);
     let reminders = match settings.reminders.for_method(new.payment_method) {
@@ -222,6 +224,11 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         Ok(held) => held,
         Err(refused) => return Ok(Err(refused)),
     };
+    // A deposit is asked only where there is a deadline to pay it by (not of COD).
+    policy.deposit = band_policy
+        .deposit_percent
+        .filter(|_| pay_by_at.is_some())
+        .map(|percent| lunas_core::reliability::deposit_amount(total, percent));
 
     let customer = &new.customer;
     let (customer_id, stored_customer) = db
@@ -272,6 +279,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         placed_at: now,
         actor: &new.actor,
         policy: Some(serde_json::to_string(&policy).expect("policies serialise")),
+        deposit: policy.deposit.map(|d| d.minor_units()),
     };
     let (id, webhooks) = match db.dialect() {
         Dialect::Sqlite => (insert_order_rows(db, &head, &items, &timers)?, None),
@@ -300,6 +308,8 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
             to: status,
             reason: None,
         }],
+        deposit: policy.deposit,
+        deposit_forfeited: None,
         policy: Some(policy),
     };
     if let Some(key) = &new.idempotency {
@@ -340,6 +350,7 @@ struct NewOrderRow<'a> {
     actor: &'a Actor,
     /// The applied policy, as JSON.
     policy: Option<String>,
+    deposit: Option<i64>,
 }
 
 /// Writes a new order's rows (the order, its lines, the placement event, its timers) statement
@@ -352,8 +363,8 @@ fn insert_order_rows(
 ) -> DbResult<OrderId> {
     let id = db
         .row(
-            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy)
-             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7) RETURNING id",
+            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8) RETURNING id",
             params![
                 head.customer_id,
                 head.status.as_str(),
@@ -361,7 +372,8 @@ fn insert_order_rows(
                 head.total.minor_units(),
                 head.pay_by,
                 head.placed_at,
-                &head.policy
+                &head.policy,
+                head.deposit
             ],
             |row| row.int(0),
         )?
@@ -423,8 +435,8 @@ fn insert_order_rows_at_once(
     let (id, webhooks) = db
         .row(
             "WITH o AS (
-                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10) RETURNING id),
+                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10, ?11) RETURNING id),
              i AS (
                  INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold)
                  SELECT o.id, x.line, x.sku, x.name, x.unit_price, x.qty, 'held'
@@ -451,7 +463,8 @@ fn insert_order_rows_at_once(
                 head.actor.as_str(),
                 &lines,
                 &timers,
-                &head.policy
+                &head.policy,
+                head.deposit
             ],
             |row| Ok((row.int(0)?, row.text(1)?)),
         )?
@@ -606,10 +619,10 @@ pub(crate) fn record_payment(
     payment: &NewPayment,
     messaging: &Messaging,
 ) -> DbResult<Result<Order, OrderOpError>> {
-    let Some((status, total, paid)) = order_money_for_update(db, id)? else {
+    let Some((status, total, paid, deposit)) = order_money_for_update(db, id)? else {
         return Ok(Err(OrderOpError::NotFound));
     };
-    let decision = match decide_payment(status, total, paid, payment.amount) {
+    let decision = match decide_payment(status, total, paid, payment.amount, deposit) {
         Ok(decision) => decision,
         Err(e) => return Ok(Err(e.into())),
     };
@@ -643,6 +656,30 @@ pub(crate) fn record_payment(
                 &payment.actor,
                 Some(status),
                 status,
+                Some(&reason),
+            )?;
+            Ok(Ok(load_order(db, id)?.expect("the order was just read")))
+        }
+        PaymentDecision::DepositPaid { amount_paid } => {
+            // The rest is due within the balance window: the expiry timer moves there, and the
+            // reminders about the deposit stop.
+            let balance_by =
+                payment.recorded_at + messaging.settings.risk.balance_window.as_duration();
+            db.execute(
+                "UPDATE orders SET status = 'awaiting_balance', amount_paid = ?2, pay_by = ?3, updated_at = ?4
+                 WHERE id = ?1",
+                params![id.0, amount_paid.minor_units(), millis(balance_by), now],
+            )?;
+            stop_awaiting(db, id)?;
+            insert_timers(db, id, &[(millis(balance_by), TIMER_EXPIRE, None, None)])?;
+            let reason = format!("deposit of {} paid", payment.amount.minor_units());
+            insert_event(
+                db,
+                id,
+                now,
+                &payment.actor,
+                Some(status),
+                OrderStatus::AwaitingBalance,
                 Some(&reason),
             )?;
             Ok(Ok(load_order(db, id)?.expect("the order was just read")))
@@ -688,7 +725,7 @@ pub(crate) fn cancel_order(
     now: Timestamp,
     messaging: &Messaging,
 ) -> DbResult<Result<Order, OrderOpError>> {
-    let Some((status, _, _)) = order_money_for_update(db, id)? else {
+    let Some((status, _, _, _)) = order_money_for_update(db, id)? else {
         return Ok(Err(OrderOpError::NotFound));
     };
     if let Err(e) = decide_cancel(status) {
@@ -743,15 +780,16 @@ pub(crate) fn orders(
 fn order_money_for_update(
     db: &mut dyn Db,
     id: OrderId,
-) -> DbResult<Option<(OrderStatus, Money, Money)>> {
+) -> DbResult<Option<(OrderStatus, Money, Money, Option<Money>)>> {
     db.row(
-        "SELECT status, total, amount_paid FROM orders WHERE id = ?1 FOR NO KEY UPDATE",
+        "SELECT status, total, amount_paid, deposit FROM orders WHERE id = ?1 FOR NO KEY UPDATE",
         params![id.0],
         |row| {
             Ok((
                 status_of(&row.text(0)?)?,
                 Money::from_stored(row.int(1)?),
                 Money::from_stored(row.int(2)?),
+                row.opt_int(3)?.map(Money::from_stored),
             ))
         },
     )
@@ -904,7 +942,7 @@ fn load_order_for_message(db: &mut dyn Db, id: OrderId) -> DbResult<Option<Order
 
 fn load_order_with(db: &mut dyn Db, id: OrderId, history: bool) -> DbResult<Option<Order>> {
     let head = db.row(
-        "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, policy FROM orders WHERE id = ?1",
+        "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, policy, deposit, deposit_forfeited FROM orders WHERE id = ?1",
         params![id.0],
         |row| {
             Ok((
@@ -916,10 +954,24 @@ fn load_order_with(db: &mut dyn Db, id: OrderId, history: bool) -> DbResult<Opti
                 row.opt_int(5)?,
                 row.int(6)?,
                 row.opt_text(7)?,
+                row.opt_int(8)?,
+                row.opt_text(9)?,
             ))
         },
     )?;
-    let Some((customer_id, status, method, total, paid, pay_by, placed_at, policy)) = head else {
+    let Some((
+        customer_id,
+        status,
+        method,
+        total,
+        paid,
+        pay_by,
+        placed_at,
+        policy,
+        deposit,
+        deposit_forfeited,
+    )) = head
+    else {
         return Ok(None);
     };
     let items = db.rows(
@@ -979,6 +1031,8 @@ fn load_order_with(db: &mut dyn Db, id: OrderId, history: bool) -> DbResult<Opti
         placed_at: timestamp(placed_at)?,
         payments,
         events,
+        deposit: deposit.map(Money::from_stored),
+        deposit_forfeited,
         policy: policy
             .map(|raw| {
                 serde_json::from_str(&raw).map_err(|e| corrupt("order policy", &e.to_string()))
@@ -1181,6 +1235,16 @@ fn handle_timer(
                 "UPDATE orders SET status = 'expired', updated_at = ?2, ended_at = ?2 WHERE id = ?1",
                 params![id.0, now_ms],
             )?;
+            // A deposit was paid and the balance never came: the store's setting says what
+            // becomes of it.
+            let forfeited = (status == OrderStatus::AwaitingBalance)
+                .then(|| messaging.settings.risk.forfeited_deposit.outcome());
+            if let Some(outcome) = forfeited {
+                db.execute(
+                    "UPDATE orders SET deposit_forfeited = ?2 WHERE id = ?1",
+                    params![id.0, outcome],
+                )?;
+            }
             count_outcome(db, id, Ended::Expired)?;
             // Reminders still pending for this order are cancelled, not merely ignored. The
             // products' counters change once for the whole batch, at its end.
@@ -1193,7 +1257,11 @@ fn handle_timer(
                 &Actor::system(),
                 Some(status),
                 OrderStatus::Expired,
-                Some("payment deadline passed"),
+                Some(match forfeited {
+                    None => "payment deadline passed",
+                    Some("kept") => "balance deadline passed; the deposit is kept",
+                    Some(_) => "balance deadline passed; the deposit is to be refunded",
+                }),
             )?;
             let order = load_order_for_message(db, id)?.expect("the order was just read");
             enqueue(
@@ -1827,7 +1895,7 @@ pub(crate) fn consistency_report(db: &mut dyn Db) -> DbResult<Vec<String>> {
     }
     for (id, status, hold) in db.rows(
         "SELECT o.id, o.status, i.hold FROM orders o JOIN order_items i ON i.order_id = o.id
-         WHERE (o.status = 'awaiting_payment' AND i.hold != 'held')
+         WHERE (o.status IN ('awaiting_payment', 'awaiting_balance') AND i.hold != 'held')
             OR (o.status = 'paid' AND i.hold != 'converted')
             OR (o.status IN ('expired', 'cancelled') AND i.hold != 'released')",
         params![],
@@ -1845,7 +1913,7 @@ pub(crate) fn consistency_report(db: &mut dyn Db) -> DbResult<Vec<String>> {
         problems.push(format!("{sku}: stock counters out of range"));
     }
     for id in db.rows(
-        "SELECT o.id FROM orders o WHERE o.status = 'awaiting_payment' AND o.pay_by IS NOT NULL
+        "SELECT o.id FROM orders o WHERE o.status IN ('awaiting_payment', 'awaiting_balance') AND o.pay_by IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.order_id = o.id AND t.kind = 'expire')",
         params![],
         |r| r.int(0),

@@ -19,7 +19,11 @@ ALTER TABLE customers ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';   -- JSON arra
 
 ALTER TABLE orders ADD COLUMN ended_at BIGINT;                     -- when it left awaiting_payment
 ALTER TABLE orders ADD COLUMN cancelled_by TEXT CHECK (cancelled_by IN ('buyer', 'seller'));
-ALTER TABLE orders ADD COLUMN policy TEXT;                          -- JSON: the band and reason that applied
+ALTER TABLE orders ADD COLUMN policy TEXT;
+-- A deposit the buyer's band asked for (awaiting_payment until it is paid, then awaiting_balance),
+-- and what became of it when the balance never came: 'kept' or 'to_refund'.
+ALTER TABLE orders ADD COLUMN deposit BIGINT;
+ALTER TABLE orders ADD COLUMN deposit_forfeited TEXT CHECK (deposit_forfeited IN ('kept', 'to_refund'));                          -- JSON: the band and reason that applied
 
 CREATE INDEX orders_by_customer_end ON orders (customer_id, ended_at);
 

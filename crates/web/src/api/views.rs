@@ -46,6 +46,10 @@ pub(crate) struct OrderView {
     pub items: Vec<ItemView>,
     pub payments: Vec<PaymentView>,
     pub events: Vec<EventView>,
+    /// The deposit the buyer's band asked for (due by `pay_by` while `awaiting_payment`).
+    pub deposit: Option<i64>,
+    /// `kept` or `to_refund` when a paid deposit was forfeited.
+    pub deposit_forfeited: Option<String>,
     /// The buyer's band and the policy that applied when the order was placed.
     pub policy: Option<lunas_core::reliability::AppliedPolicy>,
 }
@@ -99,6 +103,8 @@ impl OrderView {
             payment_method: order.payment_method.as_str(),
             pay_by: order.pay_by,
             placed_at: order.placed_at,
+            deposit: order.deposit.map(|d| d.minor_units()),
+            deposit_forfeited: order.deposit_forfeited,
             policy: order.policy,
             customer: CustomerView {
                 phone: order.customer.phone.as_str().to_owned(),
