@@ -309,8 +309,9 @@ pub struct Policy {
     pub pay_within_max: Option<PayWindow>,
     /// The most units one order may hold.
     pub max_units: Option<i64>,
-    /// A deposit, in percent of the total (1–100), due by the payment deadline; the rest is then
-    /// due within `risk.balance_window`. Not asked of COD orders (the courier collects).
+    /// A deposit, in percent of the total (0–100; 0 or `null` for none), due by the payment
+    /// deadline; the rest is then due within `risk.balance_window`. Not asked of COD orders (the
+    /// courier collects).
     pub deposit_percent: Option<u8>,
 }
 
@@ -475,10 +476,10 @@ impl Risk {
                 return Err(format!("{field}.max_units must be at least 1"));
             }
             if let Some(percent) = policy.deposit_percent
-                && !(1..=100).contains(&percent)
+                && percent > 100
             {
                 return Err(format!(
-                    "{field}.deposit_percent must be between 1 and 100 (or null for none)"
+                    "{field}.deposit_percent must be between 0 and 100 (0 or null for none)"
                 ));
             }
         }

@@ -547,7 +547,88 @@ async fn a_watch_buyer_pays_a_deposit_then_the_balance_or_forfeits_the_deposit(b
     assert_eq!(profile.unwrap().record.orders_expired, 1);
 }
 
+/// Thousands of random orders over a few dozen buyers — paid, partly paid, run off, cancelled by
+/// either side, with deposits and pins along the way: the records kept step by step are exactly
+/// what `reputation rebuild` derives from the orders.
+async fn records_kept_over_thousands_of_random_orders_equal_a_rebuild(backend: Backend) {
+    use rand::{Rng, SeedableRng};
+    let shop = shop(backend).await;
+    shop.engine
+        .put_product(ProductInput {
+            sku: Sku::parse("GAMIS").unwrap(),
+            name: "Gamis Rayon".into(),
+            price: Money::price(150_000).unwrap(),
+            stock: 1_000_000,
+            tips: None,
+        })
+        .await
+        .unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x6c75_6e61);
+    let staff = || Actor::api_token("kasir");
+    for n in 0..2_000 {
+        let phone = format!("08131234{:04}", rng.random_range(0..40));
+        if n % 250 == 0 {
+            let band = [Band::Trusted, Band::Watch][rng.random_range(0..2)];
+            shop.engine
+                .pin_band(
+                    Phone::parse(&phone).unwrap(),
+                    Some(Pin {
+                        band,
+                        reason: "uji".into(),
+                    }),
+                    staff(),
+                )
+                .await
+                .unwrap();
+        }
+        let method = [
+            PaymentMethod::BankTransfer,
+            PaymentMethod::Qris,
+            PaymentMethod::Cod,
+        ][rng.random_range(0..3)];
+        let Ok(placed) = shop.engine.place_order(order(&phone, method, 1)).await else {
+            continue; // a policy refused it (COD for a watch buyer): nothing was written
+        };
+        let id = placed.order.id;
+        let total = placed.order.total.minor_units();
+        match rng.random_range(0..6) {
+            0 | 1 => {
+                shop.engine
+                    .record_payment(id, Money::payment(total).unwrap(), None, staff())
+                    .await
+                    .unwrap();
+            }
+            2 => {
+                shop.engine
+                    .record_payment(id, Money::payment(total / 2).unwrap(), None, staff())
+                    .await
+                    .unwrap();
+            }
+            3 => {
+                let by = [CancelledBy::Buyer, CancelledBy::Seller][rng.random_range(0..2)];
+                shop.engine
+                    .cancel_order_by(id, "uji".into(), staff(), by)
+                    .await
+                    .unwrap();
+            }
+            _ => {}
+        }
+        if n % 100 == 99 {
+            shop.clock.advance(SignedDuration::from_hours(80));
+            while shop.engine.tick().await.unwrap().more {}
+        }
+    }
+    let kept = shop.store.reliability_records().await.unwrap();
+    let placed: i64 = kept.iter().map(|(_, r)| r.orders_placed).sum();
+    assert_eq!(placed, shop.store.totals().await.unwrap().orders);
+    assert!(placed > 1_000, "most orders were placed: {placed}");
+    shop.store.rebuild_reputation().await.unwrap();
+    assert_eq!(shop.store.reliability_records().await.unwrap(), kept);
+    assert!(shop.store.consistency_report().await.unwrap().is_empty());
+}
+
 lunas_store::on_both_backends!(
+    records_kept_over_thousands_of_random_orders_equal_a_rebuild,
     a_watch_buyer_pays_a_deposit_then_the_balance_or_forfeits_the_deposit,
     a_buyer_is_exported_whole_and_erased_leaving_only_a_pseudonymous_record,
     two_orders_run_off_unpaid_put_a_buyer_in_watch_and_the_next_order_gets_its_policy,

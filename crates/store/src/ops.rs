@@ -227,7 +227,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
     // A deposit is asked only where there is a deadline to pay it by (not of COD).
     policy.deposit = band_policy
         .deposit_percent
-        .filter(|_| pay_by_at.is_some())
+        .filter(|percent| *percent > 0 && pay_by_at.is_some())
         .map(|percent| lunas_core::reliability::deposit_amount(total, percent));
 
     let customer = &new.customer;

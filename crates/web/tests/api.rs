@@ -1400,6 +1400,34 @@ async fn a_buyer_in_watch_cannot_choose_cod(backend: Backend) {
     assert_eq!(placed.status, StatusCode::CREATED);
     assert_eq!(placed.body["policy"]["band"], "watch");
     assert_eq!(placed.body["policy"]["pay_within"], "2h");
+    assert_eq!(placed.body["deposit"], 75_000);
+    assert_eq!(placed.body["policy"]["deposit"], 75_000);
+    // A deposit outside 0–100 % is refused when saved, and nothing changes.
+    let bad = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings",
+            Some(json!({"risk": {"policies": {"watch": {"deposit_percent": 101}}}}).to_string()),
+            &[],
+        )
+        .await;
+    assert_eq!(bad.code(), "invalid_settings");
+    assert_eq!(
+        app.get("/api/v1/settings").await.body["risk"]["policies"]["watch"]["deposit_percent"],
+        50
+    );
+    // Paying a second order's deposit moves it to awaiting_balance.
+    let second = app.place("081234567890", "GAMIS", 2).await;
+    let second_id = second.body["id"].as_i64().unwrap();
+    let deposit = app
+        .post(
+            &format!("/api/v1/orders/{second_id}/payments"),
+            json!({"amount": 150_000}),
+        )
+        .await;
+    assert_eq!(deposit.status, StatusCode::OK, "{}", deposit.body);
+    assert_eq!(deposit.body["status"], "awaiting_balance");
+    assert_eq!(deposit.body["balance"], 150_000);
     // A buyer's own cancellation is counted; a bad `by` is refused.
     let id = placed.body["id"].as_i64().unwrap();
     let bad = app
