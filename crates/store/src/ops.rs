@@ -777,10 +777,10 @@ pub(crate) fn orders(
 }
 
 /// The order's status and money, its row locked until the transaction ends (on PostgreSQL).
-fn order_money_for_update(
-    db: &mut dyn Db,
-    id: OrderId,
-) -> DbResult<Option<(OrderStatus, Money, Money, Option<Money>)>> {
+/// An order's status, total, amount paid and deposit.
+type OrderMoney = (OrderStatus, Money, Money, Option<Money>);
+
+fn order_money_for_update(db: &mut dyn Db, id: OrderId) -> DbResult<Option<OrderMoney>> {
     db.row(
         "SELECT status, total, amount_paid, deposit FROM orders WHERE id = ?1 FOR NO KEY UPDATE",
         params![id.0],
