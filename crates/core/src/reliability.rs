@@ -286,6 +286,14 @@ pub fn explain(
                 (false, 0, false) => {
                     format!("Tidak ada pesanan selesai dalam {EXPLANATION_DAYS} hari terakhir")
                 }
+                (true, _, _) if unpaid == 0 => {
+                    format!("All {total} orders of the last {EXPLANATION_DAYS} days were paid")
+                }
+                (false, _, _) if unpaid == 0 => {
+                    format!(
+                        "{total} pesanan dalam {EXPLANATION_DAYS} hari terakhir, semuanya dibayar"
+                    )
+                }
                 (true, _, _) => format!(
                     "{unpaid} of the last {total} orders were not paid within {EXPLANATION_DAYS} days"
                 ),
@@ -646,6 +654,19 @@ mod tests {
         assert_eq!(
             loyal.explanation,
             "1 dari 21 pesanan terakhir tidak dibayar dalam 90 hari"
+        );
+
+        let good = assess(
+            None,
+            &[paid(3), paid(40)],
+            now,
+            base,
+            &risk,
+            Language::Indonesian,
+        );
+        assert_eq!(
+            good.explanation,
+            "2 pesanan dalam 90 hari terakhir, semuanya dibayar"
         );
 
         let pinned = assess(

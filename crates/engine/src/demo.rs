@@ -194,10 +194,11 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
         .await?;
     clock.advance(SignedDuration::from_mins(20));
     engine
-        .cancel_order(
+        .cancel_order_by(
             rina.order.id,
             "Pembeli salah pilih varian, minta dibatalkan".to_owned(),
             actor.clone(),
+            lunas_core::CancelledBy::Buyer,
         )
         .await?;
     // The next day Pak Agus buys sambal by QRIS during a live sale and pays at once.
@@ -212,6 +213,17 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
         .await?;
     clock.advance(SignedDuration::from_mins(4));
     pay(agus.order.id, 135_000, "QRIS 88120034").await?;
+    // In the same live sale Mas Dimas books again and vanishes again: two unpaid orders in a
+    // row put him in `watch`, so his next order may not be COD and needs a deposit.
+    engine
+        .place_order(place(
+            &DIMAS,
+            &[("KOPI-GAYO-250", 2)],
+            PaymentMethod::Qris,
+            Some("15m"),
+        ))
+        .await?;
+    clock.advance(SignedDuration::from_mins(16));
     engine.tick().await?;
     // Three hours ago Bunda Aisyah booked a gamis and has paid a first part.
     clock.set(real_now - SignedDuration::from_hours(3));
@@ -248,7 +260,7 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
     while engine.tick().await?.more {}
     Ok(Some(Seeded {
         products: PRODUCTS.len(),
-        orders: 7,
+        orders: 8,
     }))
 }
 
