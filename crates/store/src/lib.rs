@@ -1,15 +1,18 @@
 //! Persistence of lunas.
 //!
-//! One `Store` API over the backends (SQLite today, PostgreSQL next), with an error type that does
-//! not depend on the backend. Every operation that changes state is one transaction that re-reads
-//! the state it depends on and asks `lunas_core` whether the change is allowed; the store applies
-//! decisions, it does not make them.
+//! One `Store` API over two backends, SQLite (embedded, the default) and PostgreSQL (several
+//! processes on one database), with an error type that does not depend on the backend. The
+//! operations are written once (`ops`, over the SQL interface of `sql`). Every operation that
+//! changes state is one transaction that re-reads the state it depends on and asks `lunas_core`
+//! whether the change is allowed; the store applies decisions, it does not make them.
 //!
 //! On SQLite, all writes go through one writer thread that commits concurrent operations together
 //! (group commit): one `COMMIT` (one fsync with `synchronous=FULL`) makes the whole group durable
 //! before any caller is answered. Each operation decides before it writes, so a refused one changes
 //! nothing; one that fails halfway rolls its group back (see `sqlite::run_writer`). Reads use a
-//! small pool of read-only connections beside the writer.
+//! small pool of read-only connections beside the writer. On PostgreSQL, each operation is a
+//! transaction on a pooled connection, with row locks and `SKIP LOCKED` where processes share work
+//! (see `postgres`).
 
 mod copy;
 mod model;
