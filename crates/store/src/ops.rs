@@ -4,7 +4,7 @@
 //! operation has written nothing.
 //!
 //! Lock order, so that concurrent transactions on PostgreSQL do not deadlock: an order row, then
-//! its timers, then product rows (in SKU order when several). The timer path takes its timers
+//! its timers, then product rows (in SKU order when several), then the buyer's row. The timer path takes its timers
 //! first and never waits for an order row (`SKIP LOCKED`): an order another transaction holds is
 //! left for the next tick. Rows are locked `FOR NO KEY UPDATE` (no key ever changes), which does
 //! not block the key-share locks that foreign-key checks take when a timer, an event or an order
@@ -637,17 +637,13 @@ pub(crate) fn record_payment(
             payment.actor.as_str()
         ],
     )?;
-    db.execute(
-        "UPDATE customers SET amount_paid = amount_paid + ?2
-         WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)",
-        params![id.0, payment.amount.minor_units()],
-    )?;
     match decision {
         PaymentDecision::Partial { amount_paid } => {
             db.execute(
                 "UPDATE orders SET amount_paid = ?2, updated_at = ?3 WHERE id = ?1",
                 params![id.0, amount_paid.minor_units(), now],
             )?;
+            credit_buyer(db, id, payment.amount)?;
             let reason = format!("partial payment of {}", payment.amount.minor_units());
             insert_event(
                 db,
@@ -672,6 +668,7 @@ pub(crate) fn record_payment(
             )?;
             stop_awaiting(db, id)?;
             insert_timers(db, id, &[(millis(balance_by), TIMER_EXPIRE, None, None)])?;
+            credit_buyer(db, id, payment.amount)?;
             let reason = format!("deposit of {} paid", payment.amount.minor_units());
             insert_event(
                 db,
@@ -689,9 +686,10 @@ pub(crate) fn record_payment(
                 "UPDATE orders SET status = 'paid', amount_paid = ?2, updated_at = ?3, ended_at = ?3 WHERE id = ?1",
                 params![id.0, amount_paid.minor_units(), now],
             )?;
-            count_outcome(db, id, Ended::Paid)?;
             stop_awaiting(db, id)?;
             end_holds(db, id, HoldState::Converted)?;
+            credit_buyer(db, id, payment.amount)?;
+            count_outcome(db, id, Ended::Paid)?;
             insert_event(
                 db,
                 id,
@@ -736,9 +734,9 @@ pub(crate) fn cancel_order(
         "UPDATE orders SET status = 'cancelled', updated_at = ?2, ended_at = ?2, cancelled_by = ?3 WHERE id = ?1",
         params![id.0, now, by.as_str()],
     )?;
-    count_outcome(db, id, Ended::CancelledBy(by))?;
     stop_awaiting(db, id)?;
     end_holds(db, id, HoldState::Released)?;
+    count_outcome(db, id, Ended::CancelledBy(by))?;
     insert_event(
         db,
         id,
@@ -807,6 +805,40 @@ fn end_holds(db: &mut dyn Db, id: OrderId, to: HoldState) -> DbResult<()> {
 /// Units to take off each product's `reserved` and `on_hand` counters, by SKU.
 type StockChanges = BTreeMap<String, (i64, i64)>;
 
+/// What a batch of expiries changes in rows other transactions also change — product counters,
+/// buyers' expired counts — applied once, at the end of the batch, in key order (products by SKU,
+/// then buyers by id), so that concurrent batches and payments never wait on each other in a
+/// cycle.
+#[derive(Default)]
+struct BatchChanges {
+    stock: StockChanges,
+    expired_by_customer: BTreeMap<i64, i64>,
+}
+
+impl BatchChanges {
+    fn absorb(&mut self, other: BatchChanges) {
+        for (sku, (reserved, on_hand)) in other.stock {
+            let change = self.stock.entry(sku).or_default();
+            change.0 += reserved;
+            change.1 += on_hand;
+        }
+        for (customer, expired) in other.expired_by_customer {
+            *self.expired_by_customer.entry(customer).or_default() += expired;
+        }
+    }
+
+    fn apply(&self, db: &mut dyn Db) -> DbResult<()> {
+        apply_stock_changes(db, &self.stock)?;
+        for (customer, expired) in &self.expired_by_customer {
+            db.execute(
+                "UPDATE customers SET orders_expired = orders_expired + ?2 WHERE id = ?1",
+                params![*customer, *expired],
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// `end_holds` without touching the products yet: the counter changes are added to `stock`, to
 /// be applied by `apply_stock_changes`. A batch of expiries applies them once, at its end, in
 /// SKU order: one update per product instead of one per order, and the product rows are locked
@@ -858,23 +890,30 @@ fn stop_awaiting(db: &mut dyn Db, id: OrderId) -> DbResult<()> {
     Ok(())
 }
 
+/// Adds a payment to the money the order's buyer has paid (their record).
+fn credit_buyer(db: &mut dyn Db, id: OrderId, amount: Money) -> DbResult<()> {
+    db.execute(
+        "UPDATE customers SET amount_paid = amount_paid + ?2
+         WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)",
+        params![id.0, amount.minor_units()],
+    )?;
+    Ok(())
+}
+
 /// An order's end, as the buyer's reliability record counts it.
 #[derive(Debug, Clone, Copy)]
 enum Ended {
     Paid,
-    Expired,
     CancelledBy(CancelledBy),
 }
 
 /// Adds one to the counter of the order's buyer's reliability record that `ended` counts in, in
-/// the transaction of the change.
+/// the transaction of the change. Buyers' rows are locked last (after the order, its timers and
+/// the products), the order every writer keeps; expiries count theirs at the end of their batch.
 fn count_outcome(db: &mut dyn Db, id: OrderId, ended: Ended) -> DbResult<()> {
     let sql = match ended {
         Ended::Paid => {
             "UPDATE customers SET orders_paid = orders_paid + 1 WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)"
-        }
-        Ended::Expired => {
-            "UPDATE customers SET orders_expired = orders_expired + 1 WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)"
         }
         Ended::CancelledBy(CancelledBy::Buyer) => {
             "UPDATE customers SET orders_cancelled_by_buyer = orders_cancelled_by_buyer + 1 WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)"
@@ -1081,24 +1120,23 @@ pub(crate) fn fire_due_timers(
     due.sort_by_key(|timer| (timer.due_at, timer.id));
     let reminded = reminder_states(db, &due)?;
     let mut fired = FiredTimers::default();
-    let mut stock = StockChanges::new();
+    let mut batch = BatchChanges::default();
     for timer in due {
         if isolate {
             db.execute("SAVEPOINT timer", params![])?;
         }
-        let mut released = StockChanges::new();
-        let handled = match handle_timer(db, &timer, now, messaging, &reminded, &mut released) {
+        let mut changes = BatchChanges::default();
+        let handled = match handle_timer(db, &timer, now, messaging, &reminded, &mut changes) {
             Ok(handled) => {
                 if isolate {
                     db.execute("RELEASE timer", params![])?;
                 }
-                for (sku, (reserved, on_hand)) in released {
-                    let change = stock.entry(sku).or_default();
-                    change.0 += reserved;
-                    change.1 += on_hand;
-                }
+                batch.absorb(changes);
                 handled
             }
+            // A lost race with another transaction is not this timer's fault: the whole batch is
+            // run again by the backend.
+            Err(e) if e.is_conflict() => return Err(e),
             Err(e) if isolate => {
                 db.execute("ROLLBACK TO timer", params![])?;
                 db.execute("RELEASE timer", params![])?;
@@ -1127,7 +1165,7 @@ pub(crate) fn fire_due_timers(
             }
         }
     }
-    apply_stock_changes(db, &stock)?;
+    batch.apply(db)?;
     Ok(fired)
 }
 
@@ -1205,7 +1243,7 @@ fn handle_timer(
     now: Timestamp,
     messaging: &Messaging,
     reminded: &std::collections::HashMap<i64, bool>,
-    released: &mut StockChanges,
+    changes: &mut BatchChanges,
 ) -> DbResult<Handled> {
     let id = timer.order_id;
     match timer.kind.as_str() {
@@ -1219,11 +1257,11 @@ fn handle_timer(
         other => return Err(corrupt("timer kind", other)),
     }
     let row = db.row(
-        "SELECT status, pay_by FROM orders WHERE id = ?1 FOR NO KEY UPDATE SKIP LOCKED",
+        "SELECT status, pay_by, customer_id FROM orders WHERE id = ?1 FOR NO KEY UPDATE SKIP LOCKED",
         params![id.0],
-        |row| Ok((row.text(0)?, row.opt_int(1)?)),
+        |row| Ok((row.text(0)?, row.opt_int(1)?, row.int(2)?)),
     )?;
-    let Some((status, pay_by)) = row else {
+    let Some((status, pay_by, customer_id)) = row else {
         return Ok(Handled::Busy);
     };
     let status = status_of(&status)?;
@@ -1245,11 +1283,11 @@ fn handle_timer(
                     params![id.0, outcome],
                 )?;
             }
-            count_outcome(db, id, Ended::Expired)?;
             // Reminders still pending for this order are cancelled, not merely ignored. The
-            // products' counters change once for the whole batch, at its end.
+            // products' and the buyer's counters change once for the whole batch, at its end.
             stop_awaiting(db, id)?;
-            end_holds_into(db, id, HoldState::Released, released)?;
+            end_holds_into(db, id, HoldState::Released, &mut changes.stock)?;
+            *changes.expired_by_customer.entry(customer_id).or_default() += 1;
             insert_event(
                 db,
                 id,

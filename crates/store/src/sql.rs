@@ -162,7 +162,7 @@ impl Row<'_> {
 pub(crate) enum DbError {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
-    #[error(transparent)]
+    #[error("{}", pg_detail(.0))]
     Pg(#[from] postgres::Error),
     #[error("{0}")]
     Corrupt(String),
@@ -185,6 +185,15 @@ impl DbError {
 }
 
 pub(crate) type DbResult<T> = Result<T, DbError>;
+
+/// The driver's error with the server's message and SQLSTATE, which its own `Display` leaves out
+/// ("db error").
+fn pg_detail(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
 
 /// An unexpected value read from the database.
 pub(crate) fn corrupt(what: &str, value: &str) -> DbError {
