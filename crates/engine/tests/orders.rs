@@ -738,6 +738,68 @@ async fn postgres_an_expiry_whose_order_is_held_elsewhere_waits_for_a_later_tick
     t.assert_consistent().await;
 }
 
+/// PostgreSQL only: three engines on one database (as three processes would be) expire 1,500
+/// orders over a few buyers and products at once. Every timer fires once and none fails: the
+/// batches take product and buyer rows in one order, so they never deadlock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_three_schedulers_expire_shared_buyers_and_products_without_a_failed_timer() {
+    let t = TestStore::new(Backend::Postgres).await;
+    let skus = ["A", "B", "C", "D", "E"];
+    for sku in skus {
+        t.product(sku, 100_000, 10_000).await;
+    }
+    for i in 0..1_500usize {
+        let phone = format!("08129000{:04}", i % 15);
+        let lines = [(skus[i % 5], 1), (skus[(i * 7 + 1) % 5], 1)];
+        let lines: &[(&str, i64)] = if lines[0].0 == lines[1].0 {
+            &lines[..1]
+        } else {
+            &lines
+        };
+        t.place(order(&phone, lines, PaymentMethod::Qris, Some("30m")))
+            .await;
+    }
+    t.clock.advance(SignedDuration::from_mins(31));
+    let mut workers = Vec::new();
+    for _ in 0..3 {
+        let store = t.db.open().await;
+        let engine = Arc::new(
+            Engine::new(store, t.clock.clone())
+                .await
+                .unwrap()
+                .with_timer_batch(100),
+        );
+        workers.push(tokio::spawn(async move {
+            let (mut expired, mut failed) = (0, 0);
+            loop {
+                let tick = engine.tick().await.unwrap();
+                expired += tick.timers.expired;
+                failed += tick.timers.failed;
+                if !tick.more && tick.timers.fired + tick.timers.busy == 0 {
+                    return (expired, failed);
+                }
+            }
+        }));
+    }
+    let (mut expired, mut failed) = (0, 0);
+    for worker in workers {
+        let (e, f) = worker.await.unwrap();
+        expired += e;
+        failed += f;
+    }
+    while t.engine.tick().await.unwrap().more {}
+    assert_eq!(failed, 0, "no timer failed");
+    assert_eq!(expired, 1_500, "each order expired exactly once");
+    let totals = t.store.totals().await.unwrap();
+    assert_eq!((totals.reserved_sum, totals.timers), (0, 0));
+    let records = t.store.reliability_records().await.unwrap();
+    assert_eq!(
+        records.iter().map(|(_, r)| r.orders_expired).sum::<i64>(),
+        1_500
+    );
+    t.assert_consistent().await;
+}
+
 lunas_store::on_both_backends!(
     a_refused_order_says_why_and_holds_nothing,
     placing_an_order_holds_its_stock_until_the_deadline,
