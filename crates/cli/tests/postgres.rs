@@ -34,13 +34,13 @@ fn token(db: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-/// Waits (bounded) until `done` holds, checking every 20 ms: the pace of polling, not a wait for
-/// time to pass; what is asserted is the outcome.
+/// Waits (bounded) until `done` holds. Each check is a query on its own connection (or an HTTP
+/// request), which paces the loop; nothing here waits for time to pass.
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
         assert!(started.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::yield_now();
     }
 }
 

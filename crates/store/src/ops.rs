@@ -2069,6 +2069,14 @@ pub(crate) fn customer_profile(
         params![phone.as_str()],
         read_profile,
     )?;
+    with_history(db, profile)
+}
+
+/// The profile with its history filled in.
+fn with_history(
+    db: &mut dyn Db,
+    profile: Option<CustomerProfile>,
+) -> DbResult<Option<CustomerProfile>> {
     let Some(mut profile) = profile else {
         return Ok(None);
     };
@@ -2290,23 +2298,24 @@ pub(crate) fn erased_profile(
     db: &mut dyn Db,
     phone_hmac: &str,
 ) -> DbResult<Option<CustomerProfile>> {
-    let profile = db.row(
-        concat!(
-            "SELECT ",
-            profile_columns!(),
-            " FROM customers WHERE phone_hmac = ?1 AND erased_at IS NOT NULL ORDER BY id DESC LIMIT 1"
-        ),
-        params![phone_hmac],
-        read_profile,
-    )?;
-    let Some(mut profile) = profile else {
-        return Ok(None);
-    };
-    profile.history = history(db, profile.id)?;
-    Ok(Some(profile))
+    // The latest, if the number was erased more than once; picked here, not by `ORDER BY id`,
+    // which can make SQLite walk the whole table by rowid instead of using the index.
+    let profile = db
+        .rows(
+            concat!(
+                "SELECT ",
+                profile_columns!(),
+                " FROM customers WHERE phone_hmac = ?1 AND erased_at IS NOT NULL"
+            ),
+            params![phone_hmac],
+            read_profile,
+        )?
+        .into_iter()
+        .max_by_key(|profile| profile.id);
+    with_history(db, profile)
 }
 
-/// The record an erasure of this number left behind (its pin and history), if any.
+/// A buyer's profile and the record an earlier erasure of the same number left behind, if any.
 pub(crate) fn customer_and_erased(
     db: &mut dyn Db,
     phone: &Phone,
