@@ -129,27 +129,26 @@ impl Row<'_> {
     }
 
     pub(crate) fn opt_int(&self, i: usize) -> DbResult<Option<i64>> {
-        match self {
-            Row::Sqlite(row) => Ok(row.get(i)?),
-            Row::Pg(row) => Ok(row.try_get(i)?),
-        }
+        self.get(i)
     }
 
     pub(crate) fn text(&self, i: usize) -> DbResult<String> {
-        match self {
-            Row::Sqlite(row) => Ok(row.get(i)?),
-            Row::Pg(row) => Ok(row.try_get(i)?),
-        }
+        self.get(i)
     }
 
     pub(crate) fn opt_text(&self, i: usize) -> DbResult<Option<String>> {
-        match self {
-            Row::Sqlite(row) => Ok(row.get(i)?),
-            Row::Pg(row) => Ok(row.try_get(i)?),
-        }
+        self.get(i)
     }
 
     pub(crate) fn boolean(&self, i: usize) -> DbResult<bool> {
+        self.get(i)
+    }
+
+    /// A column as any type both drivers can read.
+    fn get<T>(&self, i: usize) -> DbResult<T>
+    where
+        T: rusqlite::types::FromSql + for<'r> postgres::types::FromSql<'r>,
+    {
         match self {
             Row::Sqlite(row) => Ok(row.get(i)?),
             Row::Pg(row) => Ok(row.try_get(i)?),
