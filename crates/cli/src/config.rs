@@ -16,7 +16,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 #[derive(Args, Clone, Debug)]
 pub struct CommonArgs {
     /// A TOML configuration file (keys: database_url, db_pool_size, db_statement_timeout_ms,
-    /// timer_batch, listen, smtp_url, smtp_from, webhooks_allow_private, whatsapp_*).
+    /// timer_batch, listen, smtp_url, smtp_from, webhooks_allow_private, whatsapp_*, midtrans_*,
+    /// xendit_*, mutation_webhook_secret).
     #[arg(long, env = "LUNAS_CONFIG")]
     pub config: Option<PathBuf>,
     /// Database URL: sqlite://<path> (an absolute path gives sqlite:///…) or
@@ -78,6 +79,28 @@ pub struct ServeArgs {
     /// How many due timers the scheduler takes in one transaction. Default 1000.
     #[arg(long, env = "LUNAS_TIMER_BATCH")]
     pub timer_batch: Option<usize>,
+    /// Midtrans server key: verifies notifications to /callbacks/midtrans and creates Snap
+    /// payments (a secret).
+    #[arg(long, env = "LUNAS_MIDTRANS_SERVER_KEY", hide_env_values = true)]
+    pub midtrans_server_key: Option<String>,
+    /// Midtrans API base URL. Default https://app.midtrans.com (sandbox:
+    /// https://app.sandbox.midtrans.com).
+    #[arg(long, env = "LUNAS_MIDTRANS_API_BASE")]
+    pub midtrans_api_base: Option<String>,
+    /// Xendit callback verification token, checked against x-callback-token on
+    /// /callbacks/xendit (a secret).
+    #[arg(long, env = "LUNAS_XENDIT_CALLBACK_TOKEN", hide_env_values = true)]
+    pub xendit_callback_token: Option<String>,
+    /// Xendit secret API key, for creating invoices (a secret).
+    #[arg(long, env = "LUNAS_XENDIT_SECRET_KEY", hide_env_values = true)]
+    pub xendit_secret_key: Option<String>,
+    /// Xendit API base URL. Default https://api.xendit.co.
+    #[arg(long, env = "LUNAS_XENDIT_API_BASE")]
+    pub xendit_api_base: Option<String>,
+    /// The secret a bank-mutation service signs its deliveries to /callbacks/mutations with
+    /// (HMAC-SHA256 in the Signature header; a secret).
+    #[arg(long, env = "LUNAS_MUTATION_WEBHOOK_SECRET", hide_env_values = true)]
+    pub mutation_webhook_secret: Option<String>,
     /// Seed a small demo store (products, buyers, orders in every state) if the database is
     /// empty, and print an API token for it.
     #[arg(long)]
@@ -103,6 +126,12 @@ struct FileConfig {
     whatsapp_template_language: Option<String>,
     whatsapp_app_secret: Option<String>,
     whatsapp_verify_token: Option<String>,
+    midtrans_server_key: Option<String>,
+    midtrans_api_base: Option<String>,
+    xendit_callback_token: Option<String>,
+    xendit_secret_key: Option<String>,
+    xendit_api_base: Option<String>,
+    mutation_webhook_secret: Option<String>,
 }
 
 /// Where the database is and how to use it.
@@ -123,6 +152,7 @@ pub struct Config {
     pub webhooks_allow_private: bool,
     pub whatsapp: Option<lunas_engine::whatsapp::WhatsAppConfig>,
     pub whatsapp_inbound: Option<lunas_web::WhatsAppInbound>,
+    pub gateways: lunas_engine::gateways::Gateways,
 }
 
 pub struct Smtp {
@@ -270,6 +300,59 @@ impl Config {
         if privacy_key.as_ref().is_some_and(|key| key.len() < 16) {
             bail!("privacy_key must be at least 16 characters");
         }
+        let secret =
+            |flag: &Option<String>, file: Option<String>, name: &str| match flag.clone().or(file) {
+                Some(value) if value.trim().is_empty() => bail!("{name} must not be empty"),
+                other => Ok(other),
+            };
+        let midtrans = secret(
+            &args.midtrans_server_key,
+            file.midtrans_server_key,
+            "midtrans_server_key",
+        )?
+        .map(|server_key| lunas_engine::gateways::MidtransConfig {
+            server_key,
+            api_base: args
+                .midtrans_api_base
+                .clone()
+                .or(file.midtrans_api_base.clone())
+                .unwrap_or_else(|| lunas_engine::gateways::MIDTRANS_API_BASE_DEFAULT.to_owned()),
+        });
+        let xendit_secret_key = secret(
+            &args.xendit_secret_key,
+            file.xendit_secret_key,
+            "xendit_secret_key",
+        )?;
+        let xendit = match secret(
+            &args.xendit_callback_token,
+            file.xendit_callback_token,
+            "xendit_callback_token",
+        )? {
+            Some(callback_token) => Some(lunas_engine::gateways::XenditConfig {
+                callback_token,
+                secret_key: xendit_secret_key,
+                api_base: args
+                    .xendit_api_base
+                    .clone()
+                    .or(file.xendit_api_base.clone())
+                    .unwrap_or_else(|| lunas_engine::gateways::XENDIT_API_BASE_DEFAULT.to_owned()),
+            }),
+            None if xendit_secret_key.is_some() => {
+                bail!(
+                    "xendit_secret_key is set but xendit_callback_token is not: lunas must verify Xendit's callbacks"
+                )
+            }
+            None => None,
+        };
+        let gateways = lunas_engine::gateways::Gateways {
+            midtrans,
+            xendit,
+            mutation_secret: secret(
+                &args.mutation_webhook_secret,
+                file.mutation_webhook_secret,
+                "mutation_webhook_secret",
+            )?,
+        };
         Ok(Config {
             database,
             timer_batch,
@@ -279,6 +362,7 @@ impl Config {
             webhooks_allow_private,
             whatsapp,
             whatsapp_inbound,
+            gateways,
         })
     }
 }
@@ -308,6 +392,12 @@ mod tests {
             whatsapp_template_language: None,
             whatsapp_app_secret: None,
             whatsapp_verify_token: None,
+            midtrans_server_key: None,
+            midtrans_api_base: None,
+            xendit_callback_token: None,
+            xendit_secret_key: None,
+            xendit_api_base: None,
+            mutation_webhook_secret: None,
             demo: false,
         }
     }

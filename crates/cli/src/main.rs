@@ -46,6 +46,11 @@ enum Command {
         #[command(subcommand)]
         command: ReputationCommand,
     },
+    /// Import money that arrived: bank statements.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -65,6 +70,24 @@ enum ReputationCommand {
     Rebuild {
         #[command(flatten)]
         common: CommonArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import a bank statement (CSV: the generic date,description,amount,balance layout, or a
+    /// BCA, Mandiri or BRI export): credits are matched to open orders by their exact amount (and
+    /// an order number in the description), the rest goes to the review list. Importing the same
+    /// statement again records nothing twice.
+    Statement {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The statement file.
+        file: std::path::PathBuf,
+        /// Import the lines that read even when others do not (they are listed); without it a
+        /// single bad line imports nothing.
+        #[arg(long)]
+        skip_bad_lines: bool,
     },
 }
 
@@ -140,6 +163,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Import {
+            command:
+                ImportCommand::Statement {
+                    common,
+                    file,
+                    skip_bad_lines,
+                },
+        } => import_statement(&common, &file, skip_bad_lines).await,
         Command::Token {
             command: TokenCommand::Create { common, name },
         } => {
@@ -164,6 +195,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench { which } => lunas_bench::run(which).await,
     }
+}
+
+async fn import_statement(
+    common: &CommonArgs,
+    file: &std::path::Path,
+    skip_bad_lines: bool,
+) -> anyhow::Result<()> {
+    let bytes =
+        std::fs::read(file).with_context(|| format!("reading the statement {}", file.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", file.display()))?;
+    let database = Config::for_command(common)?;
+    let url = DatabaseUrl::parse(&database.url)?;
+    let store = open(&url, database.options).await?;
+    let engine = Engine::new(store.clone(), Arc::new(SystemClock)).await?;
+    let actor = lunas_core::Actor::from_stored("cli:import".to_owned());
+    let result = engine.import_statement(&text, skip_bad_lines, actor).await;
+    store.close().await;
+    let import = match result {
+        Ok(import) => import,
+        Err(lunas_engine::Error::BadStatementLines { errors, count }) => {
+            for error in &errors {
+                eprintln!("{}:{}: {}", file.display(), error.line, error.message);
+            }
+            bail!(
+                "{count} line(s) of {} did not read; nothing was imported (--skip-bad-lines imports the rest)",
+                file.display()
+            );
+        }
+        Err(other) => return Err(other.into()),
+    };
+    for error in &import.bad_lines {
+        eprintln!(
+            "{}:{}: {} (skipped)",
+            file.display(),
+            error.line,
+            error.message
+        );
+    }
+    let r = import.report;
+    println!(
+        "{} statement, {} lines: {} matched, {} to review, {} duplicates, {} ignored",
+        import.format.as_str(),
+        import.lines,
+        r.matched,
+        r.review,
+        r.duplicates,
+        r.ignored
+    );
+    Ok(())
 }
 
 async fn migrate_data(from: &str, to: &str) -> anyhow::Result<()> {
@@ -272,8 +353,22 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .with_webhooks_allow_private(config.webhooks_allow_private)
             .with_whatsapp(whatsapp.is_some())
             .with_timer_batch(config.timer_batch)
-            .with_privacy_key(config.privacy_key.clone()),
+            .with_privacy_key(config.privacy_key.clone())
+            .with_gateways(config.gateways.clone()),
     );
+    // Say which payment callbacks this server takes, never with their secrets.
+    for (configured, route) in [
+        (config.gateways.midtrans.is_some(), "/callbacks/midtrans"),
+        (config.gateways.xendit.is_some(), "/callbacks/xendit"),
+        (
+            config.gateways.mutation_secret.is_some(),
+            "/callbacks/mutations",
+        ),
+    ] {
+        if configured {
+            tracing::info!(route, "receiving payment notifications");
+        }
+    }
     // Say which channels carry messages to buyers, never with their secrets.
     match (&config.whatsapp, &config.smtp) {
         (Some(whatsapp), _) => {

@@ -8,11 +8,13 @@
 pub mod messages;
 pub mod money;
 pub mod order;
+pub mod payments;
 pub mod phone;
 pub mod reliability;
 pub mod reminders;
 pub mod settings;
 pub mod sku;
+pub mod statement;
 pub mod time;
 
 pub use money::{Currency, Money, MoneyError};

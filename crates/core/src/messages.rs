@@ -223,7 +223,12 @@ pub struct OrderContext {
     pub id: i64,
     pub status: String,
     pub total: String,
+    /// What the buyer must pay in all: the total, with the unique code of a bank transfer.
+    pub amount_due: String,
+    /// The unique code of a bank transfer, or empty.
+    pub unique_code: String,
     pub amount_paid: String,
+    /// What is left to pay of `amount_due`.
     pub balance: String,
     pub deadline: String,
     pub payment_method: String,
@@ -312,8 +317,14 @@ impl MessageContext {
             .collect::<Vec<_>>()
             .join(", ");
         let total = order.total.minor_units();
+        let due = order.amount_due.minor_units();
         let paid = order.amount_paid.minor_units();
-        let link = settings.payment_link.clone().unwrap_or_default();
+        // The order's own payment page (made at a gateway) before the store's general one.
+        let link = order
+            .payment_url
+            .clone()
+            .or_else(|| settings.payment_link.clone())
+            .unwrap_or_default();
         let instructions = payment_instructions(order.payment_method, settings, &link);
         let cancel_reason = if order.status == OrderStatus::Cancelled {
             order
@@ -335,8 +346,13 @@ impl MessageContext {
                 id: order.id.0,
                 status: order.status.as_str().to_owned(),
                 total: format_rupiah(total),
+                amount_due: format_rupiah(due),
+                unique_code: order
+                    .unique_code
+                    .map(|code| code.to_string())
+                    .unwrap_or_default(),
                 amount_paid: format_rupiah(paid),
-                balance: format_rupiah((total - paid).max(0)),
+                balance: format_rupiah((due - paid).max(0)),
                 deadline: order
                     .pay_by
                     .map(|d| format_deadline(d, &tz, language))
@@ -399,13 +415,14 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
             "Pesanan #{{ order.id }}:\n",
             "{% for item in order.items %}- {{ item.name }} x{{ item.qty }} = {{ item.subtotal }}\n{% endfor %}",
             "Total: {{ order.total }}\n",
+            "{% if order.unique_code %}Mohon transfer tepat {{ order.amount_due }} (sudah termasuk kode unik {{ order.unique_code }}) supaya pembayarannya langsung terkonfirmasi.\n{% endif %}",
             "{% if order.deadline %}Barangnya kami simpan untuk {{ buyer.honorific }} sampai {{ order.deadline }}, mohon diselesaikan pembayarannya sebelum itu ya.\n{% endif %}",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
             "Kalau ada pertanyaan, balas saja pesan ini ya {{ buyer.honorific }}. Terima kasih 🙏"
         ),
         (Language::Indonesian, MessageKind::Reminder) => concat!(
             "Halo {{ buyer.greeting }}, semoga sehat selalu 🙏\n",
-            "Mau mengingatkan pesanan #{{ order.id }} ({{ order.items_summary }}) sebesar {{ order.balance }} masih menunggu pembayaran. ",
+            "Mau mengingatkan pesanan #{{ order.id }} ({{ order.items_summary }}) sebesar {{ order.balance }} masih menunggu pembayaran{% if order.unique_code %} (termasuk kode unik {{ order.unique_code }}, mohon transfer tepat sejumlah itu){% endif %}. ",
             "Barangnya masih kami simpan untuk {{ buyer.honorific }} sampai {{ order.deadline }}.\n",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
             "{% if tip %}Tips: {{ tip }}\n{% endif %}",
@@ -429,12 +446,13 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
             "Order #{{ order.id }}:\n",
             "{% for item in order.items %}- {{ item.name }} x{{ item.qty }} = {{ item.subtotal }}\n{% endfor %}",
             "Total: {{ order.total }}\n",
+            "{% if order.unique_code %}Please transfer exactly {{ order.amount_due }} (unique code {{ order.unique_code }} included) so that your payment is confirmed at once.\n{% endif %}",
             "{% if order.deadline %}We are holding it for you until {{ order.deadline }}; please complete the payment before then.\n{% endif %}",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
             "Any questions? Just reply to this message."
         ),
         (Language::English, MessageKind::Reminder) => concat!(
-            "Hi {{ buyer.greeting }}, a friendly reminder: order #{{ order.id }} ({{ order.items_summary }}) of {{ order.balance }} is still waiting for payment. ",
+            "Hi {{ buyer.greeting }}, a friendly reminder: order #{{ order.id }} ({{ order.items_summary }}) of {{ order.balance }} is still waiting for payment{% if order.unique_code %} (unique code {{ order.unique_code }} included; please transfer exactly that amount){% endif %}. ",
             "We are holding it for you until {{ order.deadline }}.\n",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
             "{% if tip %}Tip: {{ tip }}\n{% endif %}",
@@ -632,6 +650,9 @@ pub fn sample_order() -> Order {
             hold: HoldState::Held,
         }],
         total: Money::from_stored(150_000),
+        amount_due: Money::from_stored(150_237),
+        unique_code: Some(237),
+        payment_url: None,
         amount_paid: Money::ZERO,
         payment_method: PaymentMethod::BankTransfer,
         pay_by: Some(placed + jiff::SignedDuration::from_hours(24)),
@@ -712,7 +733,10 @@ mod tests {
             .render(MessageKind::Reminder, None, &context)
             .unwrap();
         assert!(text.starts_with("Halo Kak Sari"), "{text}");
-        assert!(text.contains("Rp150.000"), "{text}");
+        assert!(
+            text.contains("sebesar Rp150.237 masih menunggu pembayaran (termasuk kode unik 237"),
+            "{text}"
+        );
         assert!(
             text.contains("Senin, 23 November 2026 pukul 10.00 WIB"),
             "{text}"

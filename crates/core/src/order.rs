@@ -35,6 +35,10 @@ pub enum OrderStatus {
     /// Stock stays held.
     AwaitingBalance,
     Paid,
+    /// Money arrived after the order ended and could not buy it (the stock was gone, it fell
+    /// short, the order was cancelled): it is kept on the order and waits in the review list to
+    /// be refunded.
+    PaidNeedsRefund,
     Expired,
     Cancelled,
 }
@@ -106,8 +110,18 @@ pub struct OrderItem {
 pub struct PaymentRecord {
     pub amount: Money,
     pub reference: Option<String>,
+    /// Where it came from: staff, a statement, a mutation service, a gateway.
+    #[serde(default = "staff_source")]
+    pub source: crate::payments::PaymentSource,
+    /// The gateway's transaction id or the statement line's fingerprint: the payment's identity.
+    #[serde(default)]
+    pub external_id: Option<String>,
     pub recorded_at: Timestamp,
     pub actor: Actor,
+}
+
+fn staff_source() -> crate::payments::PaymentSource {
+    crate::payments::PaymentSource::Staff
 }
 
 /// One transition in an order's history. `from` is `None` for the placement itself.
@@ -127,6 +141,14 @@ pub struct Order {
     pub customer: CustomerInfo,
     pub items: Vec<OrderItem>,
     pub total: Money,
+    /// What the buyer must pay: the total, plus or minus the unique code of a bank transfer.
+    pub amount_due: Money,
+    /// The unique code of a bank transfer (`amount_due` differs from `total` by it).
+    #[serde(default)]
+    pub unique_code: Option<i64>,
+    /// The gateway's payment page made for this order, if one was asked for.
+    #[serde(default)]
+    pub payment_url: Option<String>,
     pub amount_paid: Money,
     pub payment_method: PaymentMethod,
     pub pay_by: Option<Timestamp>,
@@ -195,10 +217,11 @@ pub enum ExpiryDecision {
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 5] = [
+    pub const ALL: [OrderStatus; 6] = [
         OrderStatus::AwaitingPayment,
         OrderStatus::AwaitingBalance,
         OrderStatus::Paid,
+        OrderStatus::PaidNeedsRefund,
         OrderStatus::Expired,
         OrderStatus::Cancelled,
     ];
@@ -208,6 +231,7 @@ impl OrderStatus {
             OrderStatus::AwaitingPayment => "awaiting_payment",
             OrderStatus::AwaitingBalance => "awaiting_balance",
             OrderStatus::Paid => "paid",
+            OrderStatus::PaidNeedsRefund => "paid_needs_refund",
             OrderStatus::Expired => "expired",
             OrderStatus::Cancelled => "cancelled",
         }
@@ -328,6 +352,11 @@ impl Actor {
         Actor(format!("api:{token_name}"))
     }
 
+    /// A payment gateway or a bank's mutation service acting on its own notification.
+    pub fn gateway(source: crate::payments::PaymentSource) -> Actor {
+        Actor(format!("gateway:{}", source.as_str()))
+    }
+
     pub fn from_stored(raw: String) -> Actor {
         Actor(raw)
     }
@@ -377,7 +406,7 @@ pub fn looks_like_email(raw: &str) -> bool {
 }
 
 /// Decides what a payment of `amount` does to an order in `status` that has `amount_paid` of
-/// `total` so far. Payments are accepted while the order awaits payment, even if its deadline has
+/// `total` (the amount due, unique code included) so far. Payments are accepted while the order awaits payment, even if its deadline has
 /// just passed and the expiry timer has not fired yet: the buyer paid and the stock is still held.
 pub fn decide_payment(
     status: OrderStatus,

@@ -41,6 +41,8 @@ pub struct Settings {
     pub payment_link: Option<String>,
     /// Buyer reliability: how the score is computed and what each band does to a new order.
     pub risk: crate::reliability::Risk,
+    /// Unique codes of bank transfers and the grace slow methods get before an order expires.
+    pub payments: crate::payments::PaymentSettings,
 }
 
 /// Defaults: bank transfer and virtual account (24 h): a gentle reminder two hours in, a check-in
@@ -127,6 +129,7 @@ impl Default for Settings {
             bank_accounts: Vec::new(),
             payment_link: None,
             risk: crate::reliability::Risk::default(),
+            payments: crate::payments::PaymentSettings::default(),
         }
     }
 }
@@ -267,6 +270,7 @@ impl Settings {
     /// templates, ready for use.
     pub fn validate(&self) -> Result<Composer, SettingsError> {
         self.risk.validate().map_err(SettingsError::Invalid)?;
+        self.payments.validate().map_err(SettingsError::Invalid)?;
         jiff::tz::TimeZone::get(&self.timezone).map_err(|_| {
             SettingsError::Invalid(format!("unknown time zone {:?}", self.timezone))
         })?;

@@ -181,7 +181,21 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
         ))
         .await?;
     clock.advance(SignedDuration::from_hours(2));
-    pay(sari.order.id, 319_000, "BCA 0231 transfer").await?;
+    // Her transfer (with its unique code) arrives on the bank statement the seller imports, with a
+    // transfer nobody can place: it waits in the review list.
+    let today = engine
+        .now()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Jakarta").expect("the bundled tz database"))
+        .date();
+    let statement = format!(
+        "date,description,amount,balance\n\
+         {today},TRSF E-BANKING CR 0231/FTSCY/WS95031 SARI WULANDARI,{},\n\
+         {today},TRSF E-BANKING CR 0231/FTSCY/WS95188 ANDI PRATAMA,75000,\n",
+        sari.order.amount_due.minor_units()
+    );
+    engine
+        .import_statement(&statement, false, actor.clone())
+        .await?;
     clock.advance(SignedDuration::from_hours(1));
     // Kak Rina picks the wrong coffee and cancels twenty minutes later.
     let rina = engine

@@ -6,8 +6,10 @@
 
 pub mod clock;
 pub mod demo;
+pub mod gateways;
 mod http;
 pub mod outbox;
+pub mod payments;
 pub mod tokens;
 pub mod webhooks;
 pub mod whatsapp;
@@ -74,6 +76,21 @@ pub enum Error {
     /// The buyer's band does not allow this order.
     #[error(transparent)]
     Policy(#[from] PolicyRefusal),
+    /// A statement that cannot be read at all.
+    #[error(transparent)]
+    Statement(lunas_core::statement::StatementError),
+    /// Lines of a statement (or mutations of a delivery) that did not read; nothing was imported.
+    #[error("{count} line(s) did not read; nothing was imported")]
+    BadStatementLines {
+        errors: Vec<lunas_core::statement::LineError>,
+        count: usize,
+    },
+    #[error(transparent)]
+    Review(lunas_store::ReviewError),
+    #[error(transparent)]
+    Callback(#[from] gateways::CallbackError),
+    #[error(transparent)]
+    PaymentLink(#[from] gateways::PaymentLinkError),
 }
 
 impl From<SettingsError> for Error {
@@ -123,6 +140,10 @@ pub struct Engine {
     timer_batch_len: usize,
     /// Whether webhook URLs may point at loopback and private networks (server configuration).
     webhooks_allow_private: bool,
+    /// The payment gateways this server is configured for.
+    gateways: gateways::Gateways,
+    /// The client that makes payment pages at the gateways, built on first use.
+    gateway_client: std::sync::OnceLock<gateways::GatewayClient>,
 }
 
 impl Engine {
@@ -151,6 +172,8 @@ impl Engine {
             privacy_key_configured: None,
             timer_batch_len: TIMER_BATCH_LEN_MAX,
             webhooks_allow_private: false,
+            gateways: gateways::Gateways::default(),
+            gateway_client: std::sync::OnceLock::new(),
         })
     }
 
@@ -339,16 +362,12 @@ impl Engine {
         reference: Option<String>,
         actor: Actor,
     ) -> Result<Order, Error> {
-        let payment = NewPayment {
-            amount,
-            reference,
-            actor,
-            recorded_at: self.now(),
-        };
+        let payment = NewPayment::by_staff(amount, reference, actor, self.now());
         Ok(self
             .store
             .record_payment(id, payment, self.messaging())
-            .await??)
+            .await??
+            .order)
     }
 
     /// Cancels an order on the seller's side (not held against the buyer).

@@ -65,7 +65,11 @@ async fn a_reminder_email_arrives_in_polite_indonesian_with_everything_needed_to
     );
     let body = reminder["body"].as_str().unwrap();
     assert!(body.starts_with("Halo Bu Sari"), "{body}");
-    assert!(body.contains("Rp150.000"), "{body}");
+    let due = shop.engine.order(id).await.unwrap().unwrap().amount_due;
+    assert!(
+        body.contains(&lunas_core::messages::format_rupiah(due.minor_units())),
+        "{body}"
+    );
     assert!(
         body.contains("Senin, 23 November 2026 pukul 10.00 WIB"),
         "{body}"

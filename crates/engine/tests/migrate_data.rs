@@ -188,7 +188,7 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
     let fresh = moved.place_order(fresh).await.unwrap().order;
     assert!(fresh.id.0 > orders.iter().map(|o| o.id.0).max().unwrap());
     moved
-        .record_payment(fresh.id, fresh.total, None, Actor::api_token("test"))
+        .record_payment(fresh.id, fresh.amount_due, None, Actor::api_token("test"))
         .await
         .unwrap();
     clock.advance(SignedDuration::from_hours(24 * 8));

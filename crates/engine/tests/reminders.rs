@@ -24,6 +24,7 @@ trait Steps {
     async fn advance(&self, by: SignedDuration);
     async fn messages(&self, id: lunas_core::OrderId) -> Vec<Message>;
     async fn kinds(&self, id: lunas_core::OrderId) -> Vec<MessageKind>;
+    async fn due(&self, id: lunas_core::OrderId) -> Money;
 }
 
 impl Steps for Shop {
@@ -48,6 +49,11 @@ impl Steps for Shop {
             .into_iter()
             .map(|m| m.kind)
             .collect()
+    }
+
+    /// What the buyer must transfer: the total with the order's unique code.
+    async fn due(&self, id: lunas_core::OrderId) -> Money {
+        self.engine.order(id).await.unwrap().unwrap().amount_due
     }
 }
 
@@ -99,7 +105,14 @@ async fn an_unpaid_order_gets_exactly_the_configured_reminders_in_order_then_the
         "{}",
         reminder.body
     );
-    assert!(reminder.body.contains("Rp150.000"), "{}", reminder.body);
+    let due = lunas_core::messages::format_rupiah(shop.due(id).await.minor_units());
+    assert!(
+        reminder.body.contains(&format!(
+            "sebesar {due} masih menunggu pembayaran (termasuk kode unik"
+        )),
+        "{}",
+        reminder.body
+    );
     assert!(
         reminder
             .body
@@ -138,12 +151,7 @@ async fn paying_after_the_first_reminder_cancels_the_rest(backend: Backend) {
         [MessageKind::OrderReceived, MessageKind::Reminder]
     );
     shop.engine
-        .record_payment(
-            id,
-            Money::payment(150_000).unwrap(),
-            None,
-            Actor::api_token("test"),
-        )
+        .record_payment(id, shop.due(id).await, None, Actor::api_token("test"))
         .await
         .unwrap();
     assert_eq!(
@@ -177,9 +185,15 @@ async fn a_partial_payment_keeps_the_reminders_going_for_the_balance(backend: Ba
     shop.advance(SignedDuration::from_hours(2)).await;
     let messages = shop.messages(id).await;
     assert_eq!(messages.last().unwrap().kind, MessageKind::Reminder);
+    let balance = shop.due(id).await.minor_units() - 50_000;
     assert!(
-        messages.last().unwrap().body.contains("Rp100.000"),
-        "the reminder asks for the balance"
+        messages
+            .last()
+            .unwrap()
+            .body
+            .contains(&lunas_core::messages::format_rupiah(balance)),
+        "the reminder asks for the balance: {}",
+        messages.last().unwrap().body
     );
 }
 
@@ -294,12 +308,7 @@ async fn a_reminder_not_yet_delivered_is_withdrawn_when_the_order_is_paid(backen
     // The reminder waits in the manual queue; the buyer pays before staff send it.
     assert_eq!(shop.engine.manual_queue(10).await.unwrap().len(), 2);
     shop.engine
-        .record_payment(
-            id,
-            Money::payment(150_000).unwrap(),
-            None,
-            Actor::api_token("test"),
-        )
+        .record_payment(id, shop.due(id).await, None, Actor::api_token("test"))
         .await
         .unwrap();
     let queue = shop.engine.manual_queue(10).await.unwrap();

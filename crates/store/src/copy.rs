@@ -33,10 +33,11 @@ const TABLES: &[(&str, &str, &str)] = &[
     (
         "orders",
         "SELECT id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
-                ended_at, cancelled_by, policy, deposit, deposit_forfeited FROM orders ORDER BY id",
+                ended_at, cancelled_by, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url
+         FROM orders ORDER BY id",
         "INSERT INTO orders (id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
-                ended_at, cancelled_by, policy, deposit, deposit_forfeited)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                ended_at, cancelled_by, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     ),
     (
         "order_items",
@@ -45,8 +46,8 @@ const TABLES: &[(&str, &str, &str)] = &[
     ),
     (
         "payments",
-        "SELECT id, order_id, amount, reference, recorded_at, actor FROM payments ORDER BY id",
-        "INSERT INTO payments (id, order_id, amount, reference, recorded_at, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "SELECT id, order_id, amount, reference, recorded_at, actor, source, external_id FROM payments ORDER BY id",
+        "INSERT INTO payments (id, order_id, amount, reference, recorded_at, actor, source, external_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     ),
     (
         "order_events",
@@ -98,6 +99,32 @@ const TABLES: &[(&str, &str, &str)] = &[
         "SELECT id, phone, wa_message_id, body, received_at, raw FROM inbound_messages ORDER BY id",
         "INSERT INTO inbound_messages (id, phone, wa_message_id, body, received_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     ),
+    (
+        "open_amounts",
+        "SELECT amount_due, order_id FROM open_amounts ORDER BY amount_due",
+        "INSERT INTO open_amounts (amount_due, order_id) VALUES (?1, ?2)",
+    ),
+    (
+        "payment_reviews",
+        "SELECT id, created_at, kind, source, external_id, order_id, amount, detail, status, resolved_at, resolved_by, resolution
+         FROM payment_reviews ORDER BY id",
+        "INSERT INTO payment_reviews (id, created_at, kind, source, external_id, order_id, amount, detail, status, resolved_at, resolved_by, resolution)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    ),
+    (
+        "statement_lines",
+        "SELECT fingerprint, source, imported_at, line_date, description, amount, balance, outcome, order_id
+         FROM statement_lines ORDER BY fingerprint",
+        "INSERT INTO statement_lines (fingerprint, source, imported_at, line_date, description, amount, balance, outcome, order_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    ),
+    (
+        "gateway_notifications",
+        "SELECT id, received_at, gateway, transaction_id, order_ref, order_id, status, amount, body, outcome
+         FROM gateway_notifications ORDER BY id",
+        "INSERT INTO gateway_notifications (id, received_at, gateway, transaction_id, order_ref, order_id, status, amount, body, outcome)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    ),
 ];
 
 /// Row counts, one per table, in the order of `TABLES`.
@@ -117,6 +144,10 @@ const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM secrets",
     "SELECT COUNT(*) FROM audit_log",
     "SELECT COUNT(*) FROM inbound_messages",
+    "SELECT COUNT(*) FROM open_amounts",
+    "SELECT COUNT(*) FROM payment_reviews",
+    "SELECT COUNT(*) FROM statement_lines",
+    "SELECT COUNT(*) FROM gateway_notifications",
 ];
 
 /// On PostgreSQL, identity columns continue after the copied ids.
@@ -130,6 +161,8 @@ const PG_IDENTITIES: &[&str] = &[
     "SELECT setval(pg_get_serial_sequence('messages', 'rowid'), (SELECT COALESCE(MAX(rowid), 0) + 1 FROM messages), false)",
     "SELECT setval(pg_get_serial_sequence('audit_log', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM audit_log), false)",
     "SELECT setval(pg_get_serial_sequence('inbound_messages', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM inbound_messages), false)",
+    "SELECT setval(pg_get_serial_sequence('payment_reviews', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM payment_reviews), false)",
+    "SELECT setval(pg_get_serial_sequence('gateway_notifications', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM gateway_notifications), false)",
 ];
 
 /// A value read from one database to be written to the other.

@@ -17,6 +17,7 @@
 mod copy;
 mod model;
 mod ops;
+mod payments;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -181,13 +182,76 @@ impl Store {
     }
 
     /// Records a payment; a payment that settles the order writes the "payment received" message.
+    /// A payment whose identity (`external_id` at its source) was recorded before changes
+    /// nothing; money that arrives by itself for an order that ended is applied by the
+    /// late-payment rules (see `payments::record_payment`).
     pub async fn record_payment(
         &self,
         id: OrderId,
         payment: NewPayment,
         messaging: Messaging,
-    ) -> Result<Result<Order, OrderOpError>, StoreError> {
-        self.write(move |db| ops::record_payment(db, id, &payment, &messaging))
+    ) -> Result<Result<PaymentOutcome, OrderOpError>, StoreError> {
+        self.write(move |db| payments::record_payment(db, id, &payment, &messaging))
+            .await
+    }
+
+    /// Imports statement (or mutation) lines in one transaction, matching credits to open orders.
+    pub async fn import_credits(
+        &self,
+        source: lunas_core::payments::PaymentSource,
+        credits: Vec<StatementCredit>,
+        actor: Actor,
+        now: Timestamp,
+        messaging: Messaging,
+    ) -> Result<ImportReport, StoreError> {
+        self.write_always(move |db| {
+            payments::import_credits(db, source, &credits, &actor, now, &messaging)
+        })
+        .await
+    }
+
+    /// Applies a gateway notification whose signature verified, and keeps it.
+    pub async fn gateway_notification(
+        &self,
+        notification: GatewayNotification,
+        messaging: Messaging,
+    ) -> Result<GatewayOutcome, StoreError> {
+        self.write_always(move |db| payments::gateway_notification(db, &notification, &messaging))
+            .await
+    }
+
+    /// The review list, oldest first after `after` (open items only unless `all`).
+    pub async fn reviews(
+        &self,
+        all: bool,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Review>, StoreError> {
+        self.read(move |db| payments::reviews(db, all, after, limit))
+            .await
+    }
+
+    /// Resolves a review item: assigns its money to an order or closes it with a note.
+    pub async fn resolve_review(
+        &self,
+        id: i64,
+        action: ResolveAction,
+        actor: Actor,
+        now: Timestamp,
+        messaging: Messaging,
+    ) -> Result<Result<Review, ReviewError>, StoreError> {
+        self.write(move |db| payments::resolve_review(db, id, &action, &actor, now, &messaging))
+            .await
+    }
+
+    /// The orders that await payment or a balance, with what they expect.
+    pub async fn open_orders(&self) -> Result<Vec<lunas_core::payments::OpenOrder>, StoreError> {
+        self.read(payments::open_orders).await
+    }
+
+    /// Keeps the gateway payment page made for an order; false for an unknown order.
+    pub async fn set_payment_url(&self, id: OrderId, url: String) -> Result<bool, StoreError> {
+        self.write_always(move |db| payments::set_payment_url(db, id, &url))
             .await
     }
 

@@ -13,26 +13,25 @@
 use std::collections::BTreeMap;
 
 use lunas_core::messages::{MessageContext, MessageKind};
-use lunas_core::order::{ExpiryDecision, decide_cancel, decide_expiry, decide_payment};
+use lunas_core::order::{ExpiryDecision, decide_cancel, decide_expiry};
 use lunas_core::{
     Actor, CancelledBy, CustomerInfo, HoldState, Honorific, Money, Order, OrderEvent, OrderId,
-    OrderItem, OrderStatus, PaymentDecision, PaymentMethod, PaymentRecord, Phone, Quantity,
-    Settings, Sku, Timestamp,
+    OrderItem, OrderStatus, PaymentMethod, PaymentRecord, Phone, Quantity, Settings, Sku,
+    Timestamp,
 };
 
 use crate::sql::{Db, DbError, DbResult, Dialect, Row, Val, corrupt, params};
 use crate::{
     CHANNEL_MANUAL_WHATSAPP, CustomerNotFound, CustomerProfile, Delivery, FiredTimers,
-    InboundMessage, Message, MessageOpError, MessageStatus, Messaging, NewOrder, NewPayment,
-    OrderOpError, Page, PlaceError, Placed, Product, ProductError, ProductInput, Totals,
-    WebhookEndpoint,
+    InboundMessage, Message, MessageOpError, MessageStatus, Messaging, NewOrder, OrderOpError,
+    Page, PlaceError, Placed, Product, ProductError, ProductInput, Totals, WebhookEndpoint,
 };
 use lunas_core::reliability::{
     AppliedPolicy, Band, BandReason, BaseRate, HISTORY_LEN, Outcome, PastOrder, Pin, Record,
 };
 
 /// The kind of timer that expires an unpaid order at its deadline.
-const TIMER_EXPIRE: &str = "expire";
+pub(crate) const TIMER_EXPIRE: &str = "expire";
 /// The kind of timer that sends one reminder of an unpaid order.
 const TIMER_REMIND: &str = "remind";
 /// How long a timer whose handling failed waits before it is tried again.
@@ -41,15 +40,15 @@ const TIMER_RETRY_DELAY_MS: i64 = 60_000;
 const TIMER_BUSY_DELAY_MS: i64 = 1_000;
 pub(crate) const SETTINGS_NAME: &str = "store";
 
-fn millis(t: Timestamp) -> i64 {
+pub(crate) fn millis(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
-fn timestamp(ms: i64) -> DbResult<Timestamp> {
+pub(crate) fn timestamp(ms: i64) -> DbResult<Timestamp> {
     Timestamp::from_millisecond(ms).map_err(|e| DbError::Corrupt(format!("bad time {ms}: {e}")))
 }
 
-fn status_of(raw: &str) -> DbResult<OrderStatus> {
+pub(crate) fn status_of(raw: &str) -> DbResult<OrderStatus> {
     OrderStatus::parse(raw).ok_or_else(|| corrupt("order status", raw))
 }
 
@@ -103,7 +102,7 @@ pub(crate) fn products(db: &mut dyn Db, page: &Page<String>) -> DbResult<Vec<Pro
     )
 }
 
-fn read_product(row: &Row<'_>) -> DbResult<Product> {
+pub(crate) fn read_product(row: &Row<'_>) -> DbResult<Product> {
     let on_hand = row.int(3)?;
     let reserved = row.int(4)?;
     Ok(Product {
@@ -126,7 +125,7 @@ pub(crate) fn product_row(db: &mut dyn Db, sku: &Sku) -> DbResult<Option<Product
 }
 
 /// The product, its row locked until the transaction ends (on PostgreSQL).
-fn product_for_update(db: &mut dyn Db, sku: &Sku) -> DbResult<Option<Product>> {
+pub(crate) fn product_for_update(db: &mut dyn Db, sku: &Sku) -> DbResult<Option<Product>> {
     db.row(
         "SELECT sku, name, price, on_hand, reserved, tips FROM products WHERE sku = ?1 FOR NO KEY UPDATE",
         params![sku.as_str()],
@@ -230,6 +229,30 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         .filter(|percent| *percent > 0 && pay_by_at.is_some())
         .map(|percent| lunas_core::reliability::deposit_amount(total, percent));
 
+    // A bank transfer's unique code: an amount due no other open order has, so a statement line
+    // names this order. When every code of the range is taken (a thousand open orders of one
+    // total), the order goes without one and its transfer is matched by reference or reviewed.
+    let codes = &settings.payments.unique_code;
+    let unique_code = if new.payment_method == PaymentMethod::BankTransfer && codes.enabled {
+        match lunas_core::payments::code_amounts(total, codes) {
+            Some((lo, hi)) => {
+                let taken: std::collections::BTreeSet<i64> = db
+                    .rows(
+                        "SELECT amount_due FROM open_amounts WHERE amount_due BETWEEN ?1 AND ?2",
+                        params![lo, hi],
+                        |row| row.int(0),
+                    )?
+                    .into_iter()
+                    .collect();
+                lunas_core::payments::pick_code(total, codes, &taken, rand::random())
+            }
+            None => None,
+        }
+    } else {
+        None
+    };
+    let amount_due = unique_code.map_or(total, |(_, due)| due);
+
     let customer = &new.customer;
     let (customer_id, stored_customer) = db
         .row(
@@ -259,8 +282,10 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
     let status = OrderStatus::AwaitingPayment;
     let pay_by = pay_by_at.map(millis);
     let mut timers: Vec<NewTimer> = Vec::with_capacity(reminders.len() + 1);
-    if let Some(due_at) = pay_by {
-        timers.push((due_at, TIMER_EXPIRE, None, None));
+    if let Some(deadline) = pay_by_at {
+        // Slow methods get their grace before the hold is released; the buyer is told `pay_by`.
+        let expires_at = settings.payments.expires_at(new.payment_method, deadline);
+        timers.push((millis(expires_at), TIMER_EXPIRE, None, None));
     }
     for (ordinal, reminder) in reminders.iter().enumerate() {
         timers.push((
@@ -280,6 +305,8 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         actor: &new.actor,
         policy: Some(serde_json::to_string(&policy).expect("policies serialise")),
         deposit: policy.deposit.map(|d| d.minor_units()),
+        amount_due,
+        unique_code: unique_code.map(|(code, _)| code),
     };
     let (id, webhooks) = match db.dialect() {
         Dialect::Sqlite => (insert_order_rows(db, &head, &items, &timers)?, None),
@@ -288,6 +315,12 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
             (id, Some(webhooks))
         }
     };
+    if unique_code.is_some() {
+        db.execute(
+            "INSERT INTO open_amounts (amount_due, order_id) VALUES (?1, ?2)",
+            params![amount_due.minor_units(), id.0],
+        )?;
+    }
 
     // The customer as stored: a returning buyer keeps the email and honorific given before.
     let order = Order {
@@ -296,6 +329,9 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         customer: stored_customer,
         items,
         total,
+        amount_due,
+        unique_code: unique_code.map(|(code, _)| code),
+        payment_url: None,
         amount_paid: Money::ZERO,
         payment_method: new.payment_method,
         pay_by: pay_by_at,
@@ -351,6 +387,8 @@ struct NewOrderRow<'a> {
     /// The applied policy, as JSON.
     policy: Option<String>,
     deposit: Option<i64>,
+    amount_due: Money,
+    unique_code: Option<i64>,
 }
 
 /// Writes a new order's rows (the order, its lines, the placement event, its timers) statement
@@ -363,8 +401,8 @@ fn insert_order_rows(
 ) -> DbResult<OrderId> {
     let id = db
         .row(
-            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit)
-             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8) RETURNING id",
+            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10) RETURNING id",
             params![
                 head.customer_id,
                 head.status.as_str(),
@@ -373,7 +411,9 @@ fn insert_order_rows(
                 head.pay_by,
                 head.placed_at,
                 &head.policy,
-                head.deposit
+                head.deposit,
+                head.amount_due.minor_units(),
+                head.unique_code
             ],
             |row| row.int(0),
         )?
@@ -435,8 +475,8 @@ fn insert_order_rows_at_once(
     let (id, webhooks) = db
         .row(
             "WITH o AS (
-                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10, ?11) RETURNING id),
+                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10, ?11, ?12, ?13) RETURNING id),
              i AS (
                  INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold)
                  SELECT o.id, x.line, x.sku, x.name, x.unit_price, x.qty, 'held'
@@ -464,7 +504,9 @@ fn insert_order_rows_at_once(
                 &lines,
                 &timers,
                 &head.policy,
-                head.deposit
+                head.deposit,
+                head.amount_due.minor_units(),
+                head.unique_code
             ],
             |row| Ok((row.int(0)?, row.text(1)?)),
         )?
@@ -590,7 +632,7 @@ type NewTimer = (i64, &'static str, Option<i64>, Option<i64>);
 
 /// Writes an order's timers, up to four rows per statement (one round trip for the usual
 /// expiry plus reminders).
-fn insert_timers(db: &mut dyn Db, order: OrderId, timers: &[NewTimer]) -> DbResult<()> {
+pub(crate) fn insert_timers(db: &mut dyn Db, order: OrderId, timers: &[NewTimer]) -> DbResult<()> {
     const INSERTS: [&str; 4] = [
         "INSERT INTO timers (due_at, kind, order_id, step, ordinal) VALUES (?1, ?2, ?3, ?4, ?5)",
         "INSERT INTO timers (due_at, kind, order_id, step, ordinal) VALUES (?1, ?2, ?3, ?4, ?5), (?6, ?7, ?8, ?9, ?10)",
@@ -611,106 +653,6 @@ fn insert_timers(db: &mut dyn Db, order: OrderId, timers: &[NewTimer]) -> DbResu
         db.execute(INSERTS[chunk.len() - 1], &values)?;
     }
     Ok(())
-}
-
-pub(crate) fn record_payment(
-    db: &mut dyn Db,
-    id: OrderId,
-    payment: &NewPayment,
-    messaging: &Messaging,
-) -> DbResult<Result<Order, OrderOpError>> {
-    let Some((status, total, paid, deposit)) = order_money_for_update(db, id)? else {
-        return Ok(Err(OrderOpError::NotFound));
-    };
-    let decision = match decide_payment(status, total, paid, payment.amount, deposit) {
-        Ok(decision) => decision,
-        Err(e) => return Ok(Err(e.into())),
-    };
-    let now = millis(payment.recorded_at);
-    db.execute(
-        "INSERT INTO payments (order_id, amount, reference, recorded_at, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            id.0,
-            payment.amount.minor_units(),
-            &payment.reference,
-            now,
-            payment.actor.as_str()
-        ],
-    )?;
-    match decision {
-        PaymentDecision::Partial { amount_paid } => {
-            db.execute(
-                "UPDATE orders SET amount_paid = ?2, updated_at = ?3 WHERE id = ?1",
-                params![id.0, amount_paid.minor_units(), now],
-            )?;
-            credit_buyer(db, id, payment.amount)?;
-            let reason = format!("partial payment of {}", payment.amount.minor_units());
-            insert_event(
-                db,
-                id,
-                now,
-                &payment.actor,
-                Some(status),
-                status,
-                Some(&reason),
-            )?;
-            Ok(Ok(load_order(db, id)?.expect("the order was just read")))
-        }
-        PaymentDecision::DepositPaid { amount_paid } => {
-            // The rest is due within the balance window: the expiry timer moves there, and the
-            // reminders about the deposit stop.
-            let balance_by =
-                payment.recorded_at + messaging.settings.risk.balance_window.as_duration();
-            db.execute(
-                "UPDATE orders SET status = 'awaiting_balance', amount_paid = ?2, pay_by = ?3, updated_at = ?4
-                 WHERE id = ?1",
-                params![id.0, amount_paid.minor_units(), millis(balance_by), now],
-            )?;
-            stop_awaiting(db, id)?;
-            insert_timers(db, id, &[(millis(balance_by), TIMER_EXPIRE, None, None)])?;
-            credit_buyer(db, id, payment.amount)?;
-            let reason = format!("deposit of {} paid", payment.amount.minor_units());
-            insert_event(
-                db,
-                id,
-                now,
-                &payment.actor,
-                Some(status),
-                OrderStatus::AwaitingBalance,
-                Some(&reason),
-            )?;
-            Ok(Ok(load_order(db, id)?.expect("the order was just read")))
-        }
-        PaymentDecision::PaidInFull { amount_paid } => {
-            db.execute(
-                "UPDATE orders SET status = 'paid', amount_paid = ?2, updated_at = ?3, ended_at = ?3 WHERE id = ?1",
-                params![id.0, amount_paid.minor_units(), now],
-            )?;
-            stop_awaiting(db, id)?;
-            end_holds(db, id, HoldState::Converted)?;
-            credit_buyer(db, id, payment.amount)?;
-            count_outcome(db, id, Ended::Paid)?;
-            insert_event(
-                db,
-                id,
-                now,
-                &payment.actor,
-                Some(status),
-                OrderStatus::Paid,
-                None,
-            )?;
-            let order = load_order(db, id)?.expect("the order was just read");
-            enqueue(
-                db,
-                messaging,
-                MessageKind::PaymentReceived,
-                None,
-                &order,
-                now,
-            )?;
-            Ok(Ok(order))
-        }
-    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -774,13 +716,13 @@ pub(crate) fn orders(
         .collect()
 }
 
-/// The order's status and money, its row locked until the transaction ends (on PostgreSQL).
-/// An order's status, total, amount paid and deposit.
-type OrderMoney = (OrderStatus, Money, Money, Option<Money>);
+/// An order's status, amount due (the total with its unique code), amount paid and deposit, its
+/// row locked until the transaction ends (on PostgreSQL).
+pub(crate) type OrderMoney = (OrderStatus, Money, Money, Option<Money>);
 
-fn order_money_for_update(db: &mut dyn Db, id: OrderId) -> DbResult<Option<OrderMoney>> {
+pub(crate) fn order_money_for_update(db: &mut dyn Db, id: OrderId) -> DbResult<Option<OrderMoney>> {
     db.row(
-        "SELECT status, total, amount_paid, deposit FROM orders WHERE id = ?1 FOR NO KEY UPDATE",
+        "SELECT status, COALESCE(amount_due, total), amount_paid, deposit FROM orders WHERE id = ?1 FOR NO KEY UPDATE",
         params![id.0],
         |row| {
             Ok((
@@ -796,14 +738,14 @@ fn order_money_for_update(db: &mut dyn Db, id: OrderId) -> DbResult<Option<Order
 /// Moves every line of the order that still holds stock to `to` (released or converted) and
 /// adjusts the product counters, in SKU order. The `hold = 'held'` guard makes this happen once
 /// per line.
-fn end_holds(db: &mut dyn Db, id: OrderId, to: HoldState) -> DbResult<()> {
+pub(crate) fn end_holds(db: &mut dyn Db, id: OrderId, to: HoldState) -> DbResult<()> {
     let mut stock = StockChanges::new();
     end_holds_into(db, id, to, &mut stock)?;
     apply_stock_changes(db, &stock)
 }
 
 /// Units to take off each product's `reserved` and `on_hand` counters, by SKU.
-type StockChanges = BTreeMap<String, (i64, i64)>;
+pub(crate) type StockChanges = BTreeMap<String, (i64, i64)>;
 
 /// What a batch of expiries changes in rows other transactions also change — product counters,
 /// buyers' expired counts — applied once, at the end of the batch, in key order (products by SKU,
@@ -843,7 +785,7 @@ impl BatchChanges {
 /// be applied by `apply_stock_changes`. A batch of expiries applies them once, at its end, in
 /// SKU order: one update per product instead of one per order, and the product rows are locked
 /// last and always in the same order, so concurrent batches never deadlock on them.
-fn end_holds_into(
+pub(crate) fn end_holds_into(
     db: &mut dyn Db,
     id: OrderId,
     to: HoldState,
@@ -866,7 +808,7 @@ fn end_holds_into(
     Ok(())
 }
 
-fn apply_stock_changes(db: &mut dyn Db, stock: &StockChanges) -> DbResult<()> {
+pub(crate) fn apply_stock_changes(db: &mut dyn Db, stock: &StockChanges) -> DbResult<()> {
     for (sku, &(reserved, on_hand)) in stock {
         db.execute(
             "UPDATE products SET reserved = reserved - ?2, on_hand = on_hand - ?3 WHERE sku = ?1",
@@ -877,10 +819,15 @@ fn apply_stock_changes(db: &mut dyn Db, stock: &StockChanges) -> DbResult<()> {
 }
 
 /// The order stopped awaiting payment (paid, cancelled or expired): its pending timers are
-/// deleted, and reminders written but not yet delivered are withdrawn (marked dead with the
+/// deleted, its unique code is freed, and reminders written but not yet delivered are withdrawn (marked dead with the
 /// reason), so none goes out afterwards — not even one that waited for a channel that was down.
-fn stop_awaiting(db: &mut dyn Db, id: OrderId) -> DbResult<()> {
+pub(crate) fn stop_awaiting(db: &mut dyn Db, id: OrderId) -> DbResult<()> {
     db.execute("DELETE FROM timers WHERE order_id = ?1", params![id.0])?;
+    // Its unique code is free for the next order of the same total.
+    db.execute(
+        "DELETE FROM open_amounts WHERE order_id = ?1",
+        params![id.0],
+    )?;
     db.execute(
         "UPDATE messages SET status = 'dead', next_attempt_at = NULL,
              last_error = 'withdrawn: the order no longer awaits payment'
@@ -891,7 +838,7 @@ fn stop_awaiting(db: &mut dyn Db, id: OrderId) -> DbResult<()> {
 }
 
 /// Adds a payment to the money the order's buyer has paid (their record).
-fn credit_buyer(db: &mut dyn Db, id: OrderId, amount: Money) -> DbResult<()> {
+pub(crate) fn credit_buyer(db: &mut dyn Db, id: OrderId, amount: Money) -> DbResult<()> {
     db.execute(
         "UPDATE customers SET amount_paid = amount_paid + ?2
          WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)",
@@ -902,7 +849,7 @@ fn credit_buyer(db: &mut dyn Db, id: OrderId, amount: Money) -> DbResult<()> {
 
 /// An order's end, as the buyer's reliability record counts it.
 #[derive(Debug, Clone, Copy)]
-enum Ended {
+pub(crate) enum Ended {
     Paid,
     CancelledBy(CancelledBy),
 }
@@ -910,7 +857,7 @@ enum Ended {
 /// Adds one to the counter of the order's buyer's reliability record that `ended` counts in, in
 /// the transaction of the change. Buyers' rows are locked last (after the order, its timers and
 /// the products), the order every writer keeps; expiries count theirs at the end of their batch.
-fn count_outcome(db: &mut dyn Db, id: OrderId, ended: Ended) -> DbResult<()> {
+pub(crate) fn count_outcome(db: &mut dyn Db, id: OrderId, ended: Ended) -> DbResult<()> {
     let sql = match ended {
         Ended::Paid => {
             "UPDATE customers SET orders_paid = orders_paid + 1 WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)"
@@ -926,7 +873,7 @@ fn count_outcome(db: &mut dyn Db, id: OrderId, ended: Ended) -> DbResult<()> {
     Ok(())
 }
 
-fn insert_event(
+pub(crate) fn insert_event(
     db: &mut dyn Db,
     id: OrderId,
     at_ms: i64,
@@ -981,7 +928,7 @@ fn load_order_for_message(db: &mut dyn Db, id: OrderId) -> DbResult<Option<Order
 
 fn load_order_with(db: &mut dyn Db, id: OrderId, history: bool) -> DbResult<Option<Order>> {
     let head = db.row(
-        "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, policy, deposit, deposit_forfeited FROM orders WHERE id = ?1",
+        "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url FROM orders WHERE id = ?1",
         params![id.0],
         |row| {
             Ok((
@@ -995,6 +942,9 @@ fn load_order_with(db: &mut dyn Db, id: OrderId, history: bool) -> DbResult<Opti
                 row.opt_text(7)?,
                 row.opt_int(8)?,
                 row.opt_text(9)?,
+                row.opt_int(10)?,
+                row.opt_int(11)?,
+                row.opt_text(12)?,
             ))
         },
     )?;
@@ -1009,6 +959,9 @@ fn load_order_with(db: &mut dyn Db, id: OrderId, history: bool) -> DbResult<Opti
         policy,
         deposit,
         deposit_forfeited,
+        amount_due,
+        unique_code,
+        payment_url,
     )) = head
     else {
         return Ok(None);
@@ -1029,14 +982,18 @@ fn load_order_with(db: &mut dyn Db, id: OrderId, history: bool) -> DbResult<Opti
     )?;
     let (payments, events) = if history {
         let payments = db.rows(
-            "SELECT amount, reference, recorded_at, actor FROM payments WHERE order_id = ?1 ORDER BY id",
+            "SELECT amount, reference, recorded_at, actor, source, external_id FROM payments WHERE order_id = ?1 ORDER BY id",
             params![id.0],
             |row| {
+                let source = row.text(4)?;
                 Ok(PaymentRecord {
                     amount: Money::from_stored(row.int(0)?),
                     reference: row.opt_text(1)?,
                     recorded_at: timestamp(row.int(2)?)?,
                     actor: Actor::from_stored(row.text(3)?),
+                    source: lunas_core::payments::PaymentSource::parse(&source)
+                        .ok_or_else(|| corrupt("payment source", &source))?,
+                    external_id: row.opt_text(5)?,
                 })
             },
         )?;
@@ -1063,6 +1020,9 @@ fn load_order_with(db: &mut dyn Db, id: OrderId, history: bool) -> DbResult<Opti
         customer: load_customer(db, customer_id)?,
         items,
         total: Money::from_stored(total),
+        amount_due: Money::from_stored(amount_due.unwrap_or(total)),
+        unique_code,
+        payment_url,
         amount_paid: Money::from_stored(paid),
         payment_method: PaymentMethod::parse(&method)
             .ok_or_else(|| corrupt("payment method", &method))?,
@@ -1257,16 +1217,21 @@ fn handle_timer(
         other => return Err(corrupt("timer kind", other)),
     }
     let row = db.row(
-        "SELECT status, pay_by, customer_id FROM orders WHERE id = ?1 FOR NO KEY UPDATE SKIP LOCKED",
+        "SELECT status, pay_by, customer_id, payment_method FROM orders WHERE id = ?1 FOR NO KEY UPDATE SKIP LOCKED",
         params![id.0],
-        |row| Ok((row.text(0)?, row.opt_int(1)?, row.int(2)?)),
+        |row| Ok((row.text(0)?, row.opt_int(1)?, row.int(2)?, row.text(3)?)),
     )?;
-    let Some((status, pay_by, customer_id)) = row else {
+    let Some((status, pay_by, customer_id, method)) = row else {
         return Ok(Handled::Busy);
     };
     let status = status_of(&status)?;
-    let pay_by = pay_by.map(timestamp).transpose()?;
-    match decide_expiry(status, pay_by, now) {
+    let method = PaymentMethod::parse(&method).ok_or_else(|| corrupt("payment method", &method))?;
+    // The hold is released at the deadline plus the method's grace, as the settings say now.
+    let expires_at = pay_by
+        .map(timestamp)
+        .transpose()?
+        .map(|deadline| messaging.settings.payments.expires_at(method, deadline));
+    match decide_expiry(status, expires_at, now) {
         ExpiryDecision::Expire => {
             let now_ms = millis(now);
             db.execute(
@@ -1312,7 +1277,15 @@ fn handle_timer(
             )?;
             Ok(Handled::Expired)
         }
-        ExpiryDecision::NotDue | ExpiryDecision::Moot => Ok(Handled::Fired),
+        ExpiryDecision::NotDue => {
+            // The deadline moved later (a longer grace since the order was placed): the timer
+            // waits for it rather than leaving the order without one.
+            if let Some(expires_at) = expires_at {
+                insert_timers(db, id, &[(millis(expires_at), TIMER_EXPIRE, None, None)])?;
+            }
+            Ok(Handled::Fired)
+        }
+        ExpiryDecision::Moot => Ok(Handled::Fired),
     }
 }
 
@@ -1356,7 +1329,7 @@ pub(crate) fn next_timer_due(db: &mut dyn Db) -> DbResult<Option<Timestamp>> {
 // Messages (the transactional outbox)
 
 /// Writes the lifecycle message `kind` about `order`, if the store has it switched on.
-fn enqueue(
+pub(crate) fn enqueue(
     db: &mut dyn Db,
     messaging: &Messaging,
     kind: MessageKind,
@@ -1935,7 +1908,7 @@ pub(crate) fn consistency_report(db: &mut dyn Db) -> DbResult<Vec<String>> {
         "SELECT o.id, o.status, i.hold FROM orders o JOIN order_items i ON i.order_id = o.id
          WHERE (o.status IN ('awaiting_payment', 'awaiting_balance') AND i.hold != 'held')
             OR (o.status = 'paid' AND i.hold != 'converted')
-            OR (o.status IN ('expired', 'cancelled') AND i.hold != 'released')",
+            OR (o.status IN ('expired', 'cancelled', 'paid_needs_refund') AND i.hold != 'released')",
         params![],
         |r| Ok((r.int(0)?, r.text(1)?, r.text(2)?)),
     )? {
@@ -1958,6 +1931,16 @@ pub(crate) fn consistency_report(db: &mut dyn Db) -> DbResult<Vec<String>> {
     )? {
         problems.push(format!(
             "order {id} awaits payment with a deadline but has no expiry timer"
+        ));
+    }
+    for id in db.rows(
+        "SELECT a.order_id FROM open_amounts a JOIN orders o ON o.id = a.order_id
+         WHERE o.status <> 'awaiting_payment'",
+        params![],
+        |r| r.int(0),
+    )? {
+        problems.push(format!(
+            "order {id} no longer awaits payment but still holds a unique code"
         ));
     }
     Ok(problems)
@@ -2043,7 +2026,7 @@ fn history(db: &mut dyn Db, customer_id: i64) -> DbResult<Vec<PastOrder>> {
     let mut past = Vec::with_capacity(rows.len());
     for (status, ended_at, cancelled_by) in rows {
         let outcome = match (status_of(&status)?, cancelled_by.as_deref()) {
-            (OrderStatus::Paid, _) => Outcome::Paid,
+            (OrderStatus::Paid | OrderStatus::PaidNeedsRefund, _) => Outcome::Paid,
             (OrderStatus::Expired, _) | (OrderStatus::Cancelled, Some("buyer")) => Outcome::Unpaid,
             _ => continue,
         };
@@ -2252,7 +2235,7 @@ pub(crate) fn rebuild_reputation(db: &mut dyn Db) -> DbResult<usize> {
              first_order_at = agg.first_at, last_order_at = agg.last_at
          FROM (SELECT customer_id,
                       COUNT(*) AS placed,
-                      SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END) AS paid,
+                      SUM(CASE WHEN status IN ('paid', 'paid_needs_refund') THEN 1 ELSE 0 END) AS paid,
                       SUM(CASE WHEN status = 'expired' THEN 1 ELSE 0 END) AS expired,
                       SUM(CASE WHEN status = 'cancelled' AND cancelled_by = 'buyer' THEN 1 ELSE 0 END) AS by_buyer,
                       SUM(CASE WHEN status = 'cancelled' AND cancelled_by = 'seller' THEN 1 ELSE 0 END) AS by_seller,
@@ -2478,6 +2461,22 @@ pub(crate) fn erase_customer(
     db.execute(
         "UPDATE messages SET body = '{}', last_error = NULL
          WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1) AND channel = 'webhook'",
+        params![id],
+    )?;
+    // Statement descriptions name the buyer, and gateway notifications carry their details.
+    db.execute(
+        "UPDATE statement_lines SET description = ''
+         WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",
+        params![id],
+    )?;
+    db.execute(
+        "UPDATE payment_reviews SET detail = '{}'
+         WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",
+        params![id],
+    )?;
+    db.execute(
+        "UPDATE gateway_notifications SET body = '{}'
+         WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",
         params![id],
     )?;
     // A replayed idempotent request would answer with the buyer's name and number.

@@ -4,8 +4,12 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lunas_core::reliability::PolicyRefusal;
+use lunas_core::statement::StatementError;
 use lunas_engine::Error as EngineError;
-use lunas_store::{MessageOpError, OrderOpError, PlaceError, ProductError, StoreError};
+use lunas_engine::gateways::{CallbackError, PaymentLinkError};
+use lunas_store::{
+    MessageOpError, OrderOpError, PlaceError, ProductError, ReviewError, StoreError,
+};
 use serde::Serialize;
 
 #[derive(Debug)]
@@ -13,6 +17,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// For a file that did not read: each bad line with its number and reason.
+    pub lines: Option<Vec<lunas_core::statement::LineError>>,
 }
 
 #[derive(Serialize)]
@@ -24,6 +30,8 @@ struct Body<'a> {
 struct Inner<'a> {
     code: &'a str,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lines: Option<&'a [lunas_core::statement::LineError]>,
 }
 
 impl ApiError {
@@ -32,6 +40,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            lines: None,
         }
     }
 
@@ -130,6 +139,53 @@ impl From<EngineError> for ApiError {
                     }
                 }
             }
+            EngineError::Statement(StatementError::NoHeader) => {
+                ApiError::unprocessable("invalid_statement", message)
+            }
+            EngineError::Statement(StatementError::TooManyLines) => {
+                ApiError::unprocessable("statement_too_long", message)
+            }
+            EngineError::BadStatementLines { errors, count } => {
+                let shown = errors.len();
+                let message = if shown < count {
+                    format!("{message} (the first {shown} are listed)")
+                } else {
+                    message
+                };
+                ApiError {
+                    lines: Some(errors),
+                    ..ApiError::unprocessable("malformed_lines", message)
+                }
+            }
+            EngineError::Review(ReviewError::NotFound) => ApiError::not_found("review item"),
+            EngineError::Review(ReviewError::Resolved) => {
+                ApiError::new(StatusCode::CONFLICT, "review_resolved", message)
+            }
+            EngineError::Review(ReviewError::NotAssignable) => {
+                ApiError::new(StatusCode::CONFLICT, "review_not_assignable", message)
+            }
+            EngineError::Review(ReviewError::Order(e)) => EngineError::Order(e).into(),
+            EngineError::Callback(CallbackError::NotConfigured(_)) => {
+                ApiError::not_found("resource")
+            }
+            EngineError::Callback(CallbackError::Unauthorized(why)) => {
+                // The reason names the check that failed, never a secret or an expected value.
+                tracing::warn!(reason = why, "refused a payment callback");
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_signature", message)
+            }
+            EngineError::Callback(CallbackError::Malformed(_)) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_notification", message)
+            }
+            EngineError::PaymentLink(PaymentLinkError::NotConfigured(_)) => {
+                ApiError::unprocessable("gateway_not_configured", message)
+            }
+            EngineError::PaymentLink(PaymentLinkError::NothingToPay) => {
+                ApiError::new(StatusCode::CONFLICT, "nothing_to_pay", message)
+            }
+            EngineError::PaymentLink(PaymentLinkError::Gateway(detail)) => {
+                tracing::warn!(%detail, "a gateway did not create a payment");
+                ApiError::new(StatusCode::BAD_GATEWAY, "gateway_error", message)
+            }
         }
     }
 }
@@ -140,6 +196,7 @@ impl IntoResponse for ApiError {
             error: Inner {
                 code: self.code,
                 message: &self.message,
+                lines: self.lines.as_deref(),
             },
         })
         .expect("error bodies always serialise");
@@ -148,7 +205,7 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        if self.status == StatusCode::UNAUTHORIZED {
+        if self.code == "unauthorized" {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -38,25 +38,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ));
             }
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
-            BytesRejection::FailedToBufferBody(inner)
-                if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    format!(
-                        "the body is larger than {} bytes",
-                        crate::REQUEST_BODY_BYTES_MAX
-                    ),
-                )
-            }
-            other => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "unreadable_body",
-                other.body_text(),
-            ),
-        })?;
+        let bytes = RawBody::from_request(req, state).await?.0;
         let canonical: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -68,5 +50,32 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             ApiError::unprocessable("invalid_request", format!("the request does not fit: {e}"))
         })?;
         Ok(ApiJson { value, canonical })
+    }
+}
+
+/// A body of any type, read whole; its limit is the route's (`DefaultBodyLimit`).
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
+            BytesRejection::FailedToBufferBody(inner)
+                if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "the body is larger than this endpoint takes",
+                )
+            }
+            other => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                other.body_text(),
+            ),
+        })?;
+        Ok(RawBody(bytes))
     }
 }

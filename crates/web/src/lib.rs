@@ -5,6 +5,7 @@
 
 mod api;
 mod auth;
+mod callbacks;
 mod error;
 mod extract;
 mod inbound;

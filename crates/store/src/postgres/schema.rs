@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0003_webhooks.sql"),
     include_str!("../../migrations/postgres/0004_whatsapp.sql"),
     include_str!("../../migrations/postgres/0005_reliability.sql"),
+    include_str!("../../migrations/postgres/0006_payments.sql"),
 ];
 
 /// The newest schema this build knows; the same as SQLite's.

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_webhooks.sql"),
     include_str!("../../migrations/sqlite/0004_whatsapp.sql"),
     include_str!("../../migrations/sqlite/0005_reliability.sql"),
+    include_str!("../../migrations/sqlite/0006_payments.sql"),
 ];
 
 /// The newest schema this build knows.

@@ -3,6 +3,7 @@
 mod customers;
 mod messages;
 mod orders;
+mod payments;
 mod products;
 mod settings;
 mod views;
@@ -28,6 +29,14 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/orders/{id}", get(orders::get))
         .route("/orders/{id}/payments", post(orders::pay))
         .route("/orders/{id}/cancel", post(orders::cancel))
+        .route("/orders/{id}/payment-link", post(payments::payment_link))
+        .route(
+            "/statements",
+            post(payments::import_statement)
+                .layer(DefaultBodyLimit::max(payments::STATEMENT_BYTES_MAX)),
+        )
+        .route("/payments/review", get(payments::review_list))
+        .route("/payments/review/{id}/resolve", post(payments::resolve))
         .route("/orders/{id}/messages", get(messages::of_order))
         .route("/messages/manual-queue", get(messages::manual_queue))
         .route("/messages/{id}/sent", post(messages::mark_sent))
@@ -59,6 +68,9 @@ pub(crate) fn router(state: AppState) -> Router {
             "/webhooks/whatsapp",
             get(crate::inbound::verify).post(crate::inbound::receive),
         )
+        .route("/callbacks/midtrans", post(crate::callbacks::midtrans))
+        .route("/callbacks/xendit", post(crate::callbacks::xendit))
+        .route("/callbacks/mutations", post(crate::callbacks::mutations))
         .nest("/api/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

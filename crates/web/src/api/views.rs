@@ -36,9 +36,17 @@ pub(crate) struct OrderView {
     pub status: &'static str,
     pub currency: &'static str,
     pub total: i64,
+    /// What the buyer must pay: `total` plus (or minus) the unique code of a bank transfer.
+    pub amount_due: i64,
+    /// The unique code of a bank transfer, `null` for other methods.
+    pub unique_code: Option<i64>,
     pub amount_paid: i64,
-    /// What is left to pay: `total - amount_paid`, never below zero.
+    /// What is left to pay: `amount_due - amount_paid`, never below zero.
     pub balance: i64,
+    /// What was paid beyond `amount_due` (flagged for refund in the review list), 0 if nothing.
+    pub overpaid: i64,
+    /// The gateway's payment page made for this order, if any.
+    pub payment_url: Option<String>,
     pub payment_method: &'static str,
     pub pay_by: Option<Timestamp>,
     pub placed_at: Timestamp,
@@ -78,6 +86,10 @@ pub(crate) struct PaymentView {
     pub reference: Option<String>,
     pub recorded_at: Timestamp,
     pub actor: String,
+    /// `staff`, `statement`, `mutation`, `midtrans` or `xendit`.
+    pub source: &'static str,
+    /// The gateway's transaction id or the statement line's fingerprint.
+    pub external_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -92,14 +104,19 @@ pub(crate) struct EventView {
 impl OrderView {
     pub fn new(order: Order, currency: &'static str) -> OrderView {
         let total = order.total.minor_units();
+        let amount_due = order.amount_due.minor_units();
         let amount_paid = order.amount_paid.minor_units();
         OrderView {
             id: order.id.0,
             status: order.status.as_str(),
             currency,
             total,
+            amount_due,
+            unique_code: order.unique_code,
             amount_paid,
-            balance: (total - amount_paid).max(0),
+            balance: (amount_due - amount_paid).max(0),
+            overpaid: (amount_paid - amount_due).max(0),
+            payment_url: order.payment_url,
             payment_method: order.payment_method.as_str(),
             pay_by: order.pay_by,
             placed_at: order.placed_at,
@@ -132,6 +149,8 @@ impl OrderView {
                     reference: p.reference,
                     recorded_at: p.recorded_at,
                     actor: p.actor.as_str().to_owned(),
+                    source: p.source.as_str(),
+                    external_id: p.external_id,
                 })
                 .collect(),
             events: order
@@ -195,6 +214,51 @@ impl From<Message> for MessageView {
             sent_at: m.sent_at,
             sent_by: m.sent_by,
             variant: m.variant,
+        }
+    }
+}
+
+/// An entry of the payments review list.
+#[derive(Serialize)]
+pub(crate) struct ReviewView {
+    pub id: i64,
+    pub created_at: Timestamp,
+    /// `unmatched`, `ambiguous`, `reference_mismatch`, `needs_refund`, `overpaid`,
+    /// `unknown_order`, `amount_mismatch`, `gateway_refund`, `gateway_challenge`.
+    pub kind: &'static str,
+    pub source: &'static str,
+    pub external_id: Option<String>,
+    pub order_id: Option<i64>,
+    pub amount: i64,
+    /// Whether staff can assign the money to an order (it is on none yet).
+    pub assignable: bool,
+    pub detail: serde_json::Value,
+    pub status: &'static str,
+    pub resolved_at: Option<Timestamp>,
+    pub resolved_by: Option<String>,
+    pub resolution: Option<String>,
+}
+
+impl From<lunas_store::Review> for ReviewView {
+    fn from(r: lunas_store::Review) -> ReviewView {
+        ReviewView {
+            id: r.id,
+            created_at: r.created_at,
+            kind: r.kind.as_str(),
+            source: r.source.as_str(),
+            external_id: r.external_id,
+            order_id: r.order_id.map(|o| o.0),
+            amount: r.amount,
+            assignable: r.kind.money_unapplied() && r.resolved.is_none(),
+            detail: r.detail,
+            status: if r.resolved.is_some() {
+                "resolved"
+            } else {
+                "open"
+            },
+            resolved_at: r.resolved.as_ref().map(|x| x.at),
+            resolved_by: r.resolved.as_ref().map(|x| x.by.clone()),
+            resolution: r.resolved.map(|x| x.note),
         }
     }
 }

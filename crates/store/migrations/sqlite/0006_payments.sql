@@ -1,0 +1,70 @@
+-- Payments that confirm themselves (issue 6): the unique code of a bank transfer and the amount
+-- the buyer must pay; where each payment came from and its identity (a gateway's transaction id,
+-- a statement line's fingerprint), so that a callback delivered ten times records one payment;
+-- the statement lines already imported; every verified gateway notification as received; and the
+-- review list of money that needs a human.
+
+ALTER TABLE orders ADD COLUMN amount_due INTEGER;                   -- total ± unique code
+ALTER TABLE orders ADD COLUMN unique_code INTEGER;
+ALTER TABLE orders ADD COLUMN payment_url TEXT;                     -- a gateway's payment page
+UPDATE orders SET amount_due = total;
+
+-- The amounts due of open orders that carry a unique code, one order per amount: a credit of that
+-- amount names one order. A row lives exactly while its order awaits payment.
+CREATE TABLE open_amounts (
+    amount_due INTEGER PRIMARY KEY,
+    order_id   INTEGER NOT NULL UNIQUE REFERENCES orders (id)
+);
+
+ALTER TABLE payments ADD COLUMN source TEXT NOT NULL DEFAULT 'staff'
+    CHECK (source IN ('staff', 'statement', 'mutation', 'midtrans', 'xendit'));
+ALTER TABLE payments ADD COLUMN external_id TEXT;
+CREATE UNIQUE INDEX payments_by_external ON payments (source, external_id) WHERE external_id IS NOT NULL;
+
+-- Money staff must look at: credits that match no open order or several, money for orders that
+-- ended, overpayments, gateway notifications for unknown orders or with the wrong amount.
+CREATE TABLE payment_reviews (
+    id          INTEGER PRIMARY KEY,
+    created_at  INTEGER NOT NULL,
+    kind        TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    external_id TEXT,
+    order_id    INTEGER REFERENCES orders (id),
+    amount      INTEGER NOT NULL,
+    detail      TEXT NOT NULL,                  -- JSON
+    status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+    resolved_at INTEGER,
+    resolved_by TEXT,
+    resolution  TEXT
+);
+CREATE INDEX payment_reviews_by_status ON payment_reviews (status, id);
+CREATE UNIQUE INDEX payment_reviews_by_external ON payment_reviews (source, external_id, kind)
+    WHERE external_id IS NOT NULL;
+
+-- Statement and mutation lines already imported, by fingerprint: a second import skips them.
+CREATE TABLE statement_lines (
+    fingerprint TEXT PRIMARY KEY,
+    source      TEXT NOT NULL,
+    imported_at INTEGER NOT NULL,
+    line_date   TEXT NOT NULL,
+    description TEXT NOT NULL,
+    amount      INTEGER NOT NULL,
+    balance     INTEGER,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('matched', 'review')),
+    order_id    INTEGER REFERENCES orders (id)
+);
+
+-- Every gateway notification whose signature verified, as received, and what lunas did with it.
+CREATE TABLE gateway_notifications (
+    id             INTEGER PRIMARY KEY,
+    received_at    INTEGER NOT NULL,
+    gateway        TEXT NOT NULL,
+    transaction_id TEXT NOT NULL,
+    order_ref      TEXT NOT NULL,
+    order_id       INTEGER REFERENCES orders (id),
+    status         TEXT NOT NULL,
+    amount         INTEGER,
+    body           TEXT NOT NULL,
+    outcome        TEXT NOT NULL
+);
+CREATE INDEX gateway_notifications_by_order ON gateway_notifications (order_id);
