@@ -70,6 +70,122 @@ fn migrate_token_create_and_serve_work_together() {
 }
 
 #[test]
+fn payments_confirm_themselves_from_a_gateway_callback_and_an_imported_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_url(&dir);
+    let created = Command::new(LUNAS)
+        .args(["token", "create", "--db", &db, "--name", "toko"])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(created.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned();
+    let port = free_port();
+    let key = "SB-Mid-server-binary";
+    let (_server, _) = support::serve(&db, port, &["--midtrans-server-key", key], 0);
+    let (status, _) = http(
+        port,
+        "PUT",
+        "/api/v1/products/GAMIS",
+        Some(&token),
+        Some(r#"{"name":"Gamis","price":150000,"stock":5}"#),
+    );
+    assert_eq!(status, 200);
+    let place = || {
+        let (status, body) = http(
+            port,
+            "POST",
+            "/api/v1/orders",
+            Some(&token),
+            Some(
+                r#"{"customer":{"phone":"0812-3456-7890","name":"Sari"},"items":[{"sku":"GAMIS","qty":1}],"payment_method":"bank_transfer"}"#,
+            ),
+        );
+        assert_eq!(status, 201, "{body}");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    };
+    let order_status = |id: i64| {
+        let (_, body) = http(
+            port,
+            "GET",
+            &format!("/api/v1/orders/{id}"),
+            Some(&token),
+            None,
+        );
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["status"].clone()
+    };
+    // Midtrans tells lunas the first order is settled.
+    let first = place();
+    let (id, due) = (
+        first["id"].as_i64().unwrap(),
+        first["amount_due"].as_i64().unwrap(),
+    );
+    let gross = format!("{due}.00");
+    let signature = lunas_engine::gateways::midtrans_signature(&id.to_string(), "200", &gross, key);
+    let notification = serde_json::json!({
+        "order_id": id.to_string(), "status_code": "200", "gross_amount": gross,
+        "signature_key": signature, "transaction_status": "settlement", "transaction_id": "tx-bin-1"
+    })
+    .to_string();
+    let (status, body) = http(
+        port,
+        "POST",
+        "/callbacks/midtrans",
+        None,
+        Some(&notification),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(order_status(id), "paid");
+    // The second is paid by a transfer on the statement the seller imports.
+    let second = place();
+    let (id, due) = (
+        second["id"].as_i64().unwrap(),
+        second["amount_due"].as_i64().unwrap(),
+    );
+    let good = dir.path().join("mutasi.csv");
+    std::fs::write(
+        &good,
+        format!("date,description,amount,balance\n2026-11-22,TRSF E-BANKING CR SARI,{due},\n"),
+    )
+    .unwrap();
+    let bad = dir.path().join("rusak.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "date,description,amount,balance\n2026-11-22,TRSF SARI,{due},\n2026-11-22,RUSAK,abc,\n"
+        ),
+    )
+    .unwrap();
+    let refused = Command::new(LUNAS)
+        .args(["import", "statement", "--db", &db, bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("rusak.csv:3:"), "{stderr}");
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    assert_eq!(order_status(id), "awaiting_payment");
+    for (expected_stdout, times) in [("1 matched", 1), ("1 duplicates", 2)] {
+        let imported = Command::new(LUNAS)
+            .args(["import", "statement", "--db", &db, good.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            imported.status.success(),
+            "{}",
+            String::from_utf8_lossy(&imported.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&imported.stdout);
+        assert!(stdout.contains(expected_stdout), "import {times}: {stdout}");
+    }
+    assert_eq!(order_status(id), "paid");
+}
+
+#[test]
 fn serve_demo_seeds_a_store_with_orders_in_every_state() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -100,6 +216,15 @@ fn serve_demo_seeds_a_store_with_orders_in_every_state() {
     );
     let page: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 6);
+    // Bu Sari's transfer came in on an imported statement; a transfer nobody can place waits
+    // for staff.
+    let (_, body) = http(port, "GET", "/api/v1/orders/1", Some(&token), None);
+    let sari: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(sari["status"], "paid");
+    assert_eq!(sari["payments"][0]["source"], "statement");
+    let (_, body) = http(port, "GET", "/api/v1/payments/review", Some(&token), None);
+    let review: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(review["items"][0]["kind"], "unmatched", "{review}");
 }
 
 #[test]
