@@ -5,6 +5,7 @@ mod expiry;
 mod http;
 mod loadgen;
 mod orders;
+mod payments;
 mod pg;
 mod reminders;
 mod reputation;
@@ -104,6 +105,19 @@ pub enum Which {
         #[arg(long, default_value_t = 10_000)]
         expiries: usize,
     },
+    /// Matching a bank statement against the open orders (100,000 lines against 100,000 orders,
+    /// bound 2 s), the whole import and a re-import.
+    Statement {
+        #[arg(long, default_value_t = 100_000)]
+        orders: usize,
+    },
+    /// Midtrans callbacks through lunas serve's HTTP at a steady rate, against the p99 bound.
+    Callbacks {
+        #[arg(long, default_value_t = 200)]
+        rate: usize,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
     /// All of the above with their defaults.
     All,
 }
@@ -139,6 +153,8 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
             batch,
             expiries,
         } => pg::timers(&pg, count, graphile_count, processes, batch, expiries).await,
+        Which::Statement { orders } => payments::statement(orders).await,
+        Which::Callbacks { rate, seconds } => payments::callbacks(rate, seconds).await,
         Which::All => {
             orders::run(100_000, 256).await?;
             http::run(64, 10).await?;
@@ -146,6 +162,8 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
             reminders::run(&[10_000, 100_000, 1_000_000], 10).await?;
             rss::run().await?;
             reputation::run(100_000, 1_000_000, 10_000).await?;
+            payments::statement(100_000).await?;
+            payments::callbacks(200, 30).await?;
             pg::orders(pg::DEFAULT_PG, 64, 30_000, 16, 64, 20).await?;
             pg::timers(
                 pg::DEFAULT_PG,

@@ -137,6 +137,29 @@ pub fn pick_code(
         })
 }
 
+/// How many amounts `probe_amounts` suggests.
+pub const PROBES: usize = 8;
+
+/// `PROBES` amounts of `code_amounts`' range, spread by `seed`, for a first look at which are
+/// free: with few open orders per total one look finds a free code without reading the whole
+/// range (a thousand index entries). `None` when the range is empty.
+pub fn probe_amounts(total: Money, codes: &UniqueCodes, seed: u64) -> Option<[i64; PROBES]> {
+    let (lo, hi) = code_amounts(total, codes)?;
+    let span = (hi - lo + 1) as u64;
+    let mut state = seed;
+    let mut amounts = [0; PROBES];
+    for amount in &mut amounts {
+        // splitmix64: well spread from any seed.
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        *amount = lo + (z % span) as i64;
+    }
+    Some(amounts)
+}
+
 /// Where a payment came from. Staff record payments through the API; the others arrive by
 /// themselves and are never refused: money that cannot be applied goes to the review list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -470,6 +493,22 @@ mod tests {
         let (code, due) = pick_code(money(150_000), &subtract, &BTreeSet::new(), 0).unwrap();
         assert_eq!(due.minor_units(), 150_000 - code);
         assert_eq!(code_amounts(money(500), &subtract), Some((1, 499)));
+    }
+
+    #[test]
+    fn probes_stay_in_the_range() {
+        let codes = UniqueCodes {
+            min: 5,
+            max: 7,
+            ..UniqueCodes::default()
+        };
+        for seed in 0..100 {
+            let probes = probe_amounts(money(1_000), &codes, seed).unwrap();
+            assert!(
+                probes.iter().all(|a| (1_005..=1_007).contains(a)),
+                "{probes:?}"
+            );
+        }
     }
 
     #[test]

@@ -234,20 +234,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
     // total), the order goes without one and its transfer is matched by reference or reviewed.
     let codes = &settings.payments.unique_code;
     let unique_code = if new.payment_method == PaymentMethod::BankTransfer && codes.enabled {
-        match lunas_core::payments::code_amounts(total, codes) {
-            Some((lo, hi)) => {
-                let taken: std::collections::BTreeSet<i64> = db
-                    .rows(
-                        "SELECT amount_due FROM open_amounts WHERE amount_due BETWEEN ?1 AND ?2",
-                        params![lo, hi],
-                        |row| row.int(0),
-                    )?
-                    .into_iter()
-                    .collect();
-                lunas_core::payments::pick_code(total, codes, &taken, rand::random())
-            }
-            None => None,
-        }
+        unique_code(db, total, codes)?
     } else {
         None
     };
@@ -373,6 +360,52 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         order,
         replayed: false,
     }))
+}
+
+// The probe query below has one placeholder per probe.
+const _: () = assert!(lunas_core::payments::PROBES == 8);
+
+/// A unique code for an order of `total`: a first look at a few random amounts of the range
+/// (one indexed query), and only when all of them are taken, a read of the whole range.
+fn unique_code(
+    db: &mut dyn Db,
+    total: Money,
+    codes: &lunas_core::payments::UniqueCodes,
+) -> DbResult<Option<(i64, Money)>> {
+    let Some(probes) = lunas_core::payments::probe_amounts(total, codes, rand::random()) else {
+        return Ok(None);
+    };
+    let values: Vec<Val<'_>> = probes.iter().map(|a| Val::Int(*a)).collect();
+    let taken: std::collections::BTreeSet<i64> = db
+        .rows(
+            "SELECT amount_due FROM open_amounts WHERE amount_due IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            &values,
+            |row| row.int(0),
+        )?
+        .into_iter()
+        .collect();
+    if let Some(free) = probes.iter().find(|a| !taken.contains(a)) {
+        return Ok(Some((
+            (free - total.minor_units()).abs(),
+            Money::from_stored(*free),
+        )));
+    }
+    let (lo, hi) =
+        lunas_core::payments::code_amounts(total, codes).expect("probes came from the range");
+    let taken: std::collections::BTreeSet<i64> = db
+        .rows(
+            "SELECT amount_due FROM open_amounts WHERE amount_due BETWEEN ?1 AND ?2",
+            params![lo, hi],
+            |row| row.int(0),
+        )?
+        .into_iter()
+        .collect();
+    Ok(lunas_core::payments::pick_code(
+        total,
+        codes,
+        &taken,
+        rand::random(),
+    ))
 }
 
 /// The head of an order being placed.
