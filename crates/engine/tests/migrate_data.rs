@@ -42,9 +42,33 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
     let engine = Engine::new(source.clone(), clock.clone())
         .await
         .unwrap()
-        .with_webhooks_allow_private(true);
+        .with_webhooks_allow_private(true)
+        .with_gateways(lunas_engine::gateways::Gateways {
+            midtrans: Some(lunas_engine::gateways::MidtransConfig {
+                server_key: "SB-Mid-server-migrasi".into(),
+                api_base: "http://127.0.0.1:9".into(),
+            }),
+            ..Default::default()
+        });
     engine
         .create_webhook("http://127.0.0.1:9/hooks")
+        .await
+        .unwrap();
+    // A gateway notification for an order that never existed: kept, and on the review list.
+    let signature = lunas_engine::gateways::midtrans_signature(
+        "777",
+        "200",
+        "5000.00",
+        "SB-Mid-server-migrasi",
+    );
+    engine
+        .midtrans_notification(
+            serde_json::json!({"order_id": "777", "status_code": "200", "gross_amount": "5000.00",
+                "signature_key": signature, "transaction_status": "settlement",
+                "transaction_id": "tx-migrasi"})
+            .to_string()
+            .as_bytes(),
+        )
         .await
         .unwrap();
     let token = lunas_engine::tokens::create(&source, "kasir", now)

@@ -100,11 +100,6 @@ const TABLES: &[(&str, &str, &str)] = &[
         "INSERT INTO inbound_messages (id, phone, wa_message_id, body, received_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     ),
     (
-        "open_amounts",
-        "SELECT amount_due, order_id FROM open_amounts ORDER BY amount_due",
-        "INSERT INTO open_amounts (amount_due, order_id) VALUES (?1, ?2)",
-    ),
-    (
         "payment_reviews",
         "SELECT id, created_at, kind, source, external_id, order_id, amount, detail, status, resolved_at, resolved_by, resolution
          FROM payment_reviews ORDER BY id",
@@ -144,7 +139,6 @@ const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM secrets",
     "SELECT COUNT(*) FROM audit_log",
     "SELECT COUNT(*) FROM inbound_messages",
-    "SELECT COUNT(*) FROM open_amounts",
     "SELECT COUNT(*) FROM payment_reviews",
     "SELECT COUNT(*) FROM statement_lines",
     "SELECT COUNT(*) FROM gateway_notifications",

@@ -229,8 +229,10 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         .filter(|percent| *percent > 0 && pay_by_at.is_some())
         .map(|percent| lunas_core::reliability::deposit_amount(total, percent));
 
-    // A bank transfer's unique code: an amount due no other open order has, so a statement line
-    // names this order. When every code of the range is taken (a thousand open orders of one
+    // A bank transfer's unique code: an amount due no other order awaiting payment has (the
+    // partial unique index `orders_by_open_amount` holds it; on PostgreSQL a concurrent placement
+    // that took the same amount makes this transaction rerun), so a statement line names this
+    // order. When every code of the range is taken (a thousand open orders of one
     // total), the order goes without one and its transfer is matched by reference or reviewed.
     let codes = &settings.payments.unique_code;
     let unique_code = if new.payment_method == PaymentMethod::BankTransfer && codes.enabled {
@@ -302,12 +304,6 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
             (id, Some(webhooks))
         }
     };
-    if unique_code.is_some() {
-        db.execute(
-            "INSERT INTO open_amounts (amount_due, order_id) VALUES (?1, ?2)",
-            params![amount_due.minor_units(), id.0],
-        )?;
-    }
 
     // The customer as stored: a returning buyer keeps the email and honorific given before.
     let order = Order {
@@ -378,7 +374,9 @@ fn unique_code(
     let values: Vec<Val<'_>> = probes.iter().map(|a| Val::Int(*a)).collect();
     let taken: std::collections::BTreeSet<i64> = db
         .rows(
-            "SELECT amount_due FROM open_amounts WHERE amount_due IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "SELECT amount_due FROM orders
+             WHERE amount_due IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+               AND status = 'awaiting_payment' AND unique_code IS NOT NULL",
             &values,
             |row| row.int(0),
         )?
@@ -394,7 +392,9 @@ fn unique_code(
         lunas_core::payments::code_amounts(total, codes).expect("probes came from the range");
     let taken: std::collections::BTreeSet<i64> = db
         .rows(
-            "SELECT amount_due FROM open_amounts WHERE amount_due BETWEEN ?1 AND ?2",
+            "SELECT amount_due FROM orders
+             WHERE amount_due BETWEEN ?1 AND ?2
+               AND status = 'awaiting_payment' AND unique_code IS NOT NULL",
             params![lo, hi],
             |row| row.int(0),
         )?
@@ -852,15 +852,10 @@ pub(crate) fn apply_stock_changes(db: &mut dyn Db, stock: &StockChanges) -> DbRe
 }
 
 /// The order stopped awaiting payment (paid, cancelled or expired): its pending timers are
-/// deleted, its unique code is freed, and reminders written but not yet delivered are withdrawn (marked dead with the
+/// deleted (its unique code is free again by itself: see `orders_by_open_amount`), and reminders written but not yet delivered are withdrawn (marked dead with the
 /// reason), so none goes out afterwards — not even one that waited for a channel that was down.
 pub(crate) fn stop_awaiting(db: &mut dyn Db, id: OrderId) -> DbResult<()> {
     db.execute("DELETE FROM timers WHERE order_id = ?1", params![id.0])?;
-    // Its unique code is free for the next order of the same total.
-    db.execute(
-        "DELETE FROM open_amounts WHERE order_id = ?1",
-        params![id.0],
-    )?;
     db.execute(
         "UPDATE messages SET status = 'dead', next_attempt_at = NULL,
              last_error = 'withdrawn: the order no longer awaits payment'
@@ -1964,16 +1959,6 @@ pub(crate) fn consistency_report(db: &mut dyn Db) -> DbResult<Vec<String>> {
     )? {
         problems.push(format!(
             "order {id} awaits payment with a deadline but has no expiry timer"
-        ));
-    }
-    for id in db.rows(
-        "SELECT a.order_id FROM open_amounts a JOIN orders o ON o.id = a.order_id
-         WHERE o.status <> 'awaiting_payment'",
-        params![],
-        |r| r.int(0),
-    )? {
-        problems.push(format!(
-            "order {id} no longer awaits payment but still holds a unique code"
         ));
     }
     Ok(problems)

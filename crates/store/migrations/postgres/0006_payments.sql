@@ -9,12 +9,11 @@ ALTER TABLE orders ADD COLUMN unique_code BIGINT;
 ALTER TABLE orders ADD COLUMN payment_url TEXT;                     -- a gateway's payment page
 UPDATE orders SET amount_due = total;
 
--- The amounts due of open orders that carry a unique code, one order per amount: a credit of that
--- amount names one order. A row lives exactly while its order awaits payment.
-CREATE TABLE open_amounts (
-    amount_due BIGINT PRIMARY KEY,
-    order_id   BIGINT NOT NULL UNIQUE REFERENCES orders (id)
-);
+-- The amounts due of orders awaiting payment that carry a unique code are unique: a credit of
+-- that amount names one order. The index is the whole mechanism: an order leaves it (its code is
+-- free again) the moment its status changes.
+CREATE UNIQUE INDEX orders_by_open_amount ON orders (amount_due)
+    WHERE status = 'awaiting_payment' AND unique_code IS NOT NULL;
 
 ALTER TABLE payments ADD COLUMN source TEXT NOT NULL DEFAULT 'staff'
     CHECK (source IN ('staff', 'statement', 'mutation', 'midtrans', 'xendit'));
