@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 /// of `ITEMS_PER_ORDER_MAX` lines of `QUANTITY_MAX` units can never overflow an `i64`.
 pub const AMOUNT_MAX: i64 = 1_000_000_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Money(i64);
 

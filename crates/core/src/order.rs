@@ -142,6 +142,8 @@ pub struct Order {
     pub items: Vec<OrderItem>,
     pub total: Money,
     /// What the buyer must pay: the total, plus or minus the unique code of a bank transfer.
+    /// (Zero in an order serialised before lunas had unique codes; read it as the total.)
+    #[serde(default)]
     pub amount_due: Money,
     /// The unique code of a bank transfer (`amount_due` differs from `total` by it).
     #[serde(default)]

@@ -194,6 +194,60 @@ async fn a_bank_transfer_carries_a_unique_code_freed_when_the_order_stops_awaiti
     consistent(&shop).await;
 }
 
+async fn concurrent_transfers_of_one_total_never_share_an_amount_due(backend: Backend) {
+    let shop = payments_shop(backend, |s| {
+        s.payments.unique_code.min = 1;
+        s.payments.unique_code.max = 40;
+    })
+    .await;
+    shop.engine
+        .put_product(lunas_store::ProductInput {
+            sku: lunas_core::Sku::parse("GAMIS").unwrap(),
+            name: "Gamis Rayon".into(),
+            price: Money::price(150_000).unwrap(),
+            stock: 100,
+            tips: None,
+        })
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..48 {
+        let engine = shop.engine.clone();
+        tasks.push(tokio::spawn(async move {
+            engine
+                .place_order(order(PaymentMethod::BankTransfer, None, None))
+                .await
+                .unwrap()
+                .order
+        }));
+    }
+    let mut coded = Vec::new();
+    let mut without = 0;
+    for task in tasks {
+        let placed = task.await.unwrap();
+        match placed.unique_code {
+            Some(code) => coded.push(placed.amount_due.minor_units() - code),
+            None => without += 1,
+        }
+        assert_eq!(
+            placed.amount_due.minor_units(),
+            150_000 + placed.unique_code.unwrap_or(0)
+        );
+    }
+    let open = shop.store.open_orders().await.unwrap();
+    let mut amounts: Vec<i64> = open
+        .iter()
+        .map(|o| o.amount_due.minor_units())
+        .filter(|a| *a != 150_000)
+        .collect();
+    amounts.sort();
+    amounts.dedup();
+    assert_eq!(amounts.len(), 48 - without, "every coded amount is its own");
+    assert_eq!(without, 8, "forty codes for forty-eight orders");
+    assert!(coded.iter().all(|total| *total == 150_000));
+    consistent(&shop).await;
+}
+
 async fn a_statement_pays_exact_amounts_and_sends_colliding_ones_to_review(backend: Backend) {
     // Without codes two orders of one total expect the same amount.
     let shop = payments_shop(backend, |s| s.payments.unique_code.enabled = false).await;
@@ -801,6 +855,7 @@ fn a_midtrans_notification_reads_its_status_amount_and_order() {
 }
 
 lunas_store::on_both_backends!(
+    concurrent_transfers_of_one_total_never_share_an_amount_due,
     a_bank_transfer_carries_a_unique_code_freed_when_the_order_stops_awaiting_payment,
     a_statement_pays_exact_amounts_and_sends_colliding_ones_to_review,
     importing_the_same_statement_twice_records_nothing_twice,

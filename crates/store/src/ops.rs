@@ -162,8 +162,12 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
             if request_hash != key.request_hash {
                 return Ok(Err(PlaceError::IdempotencyKeyReused));
             }
-            let order: Order = serde_json::from_str(&response)
+            let mut order: Order = serde_json::from_str(&response)
                 .map_err(|e| corrupt("idempotent response", &e.to_string()))?;
+            // Remembered before orders had an amount due: it was the total.
+            if order.amount_due == Money::ZERO {
+                order.amount_due = order.total;
+            }
             return Ok(Ok(Placed {
                 order,
                 replayed: true,
@@ -235,12 +239,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
     // order. When every code of the range is taken (a thousand open orders of one
     // total), the order goes without one and its transfer is matched by reference or reviewed.
     let codes = &settings.payments.unique_code;
-    let unique_code = if new.payment_method == PaymentMethod::BankTransfer && codes.enabled {
-        unique_code(db, total, codes)?
-    } else {
-        None
-    };
-    let amount_due = unique_code.map_or(total, |(_, due)| due);
+    let wants_code = new.payment_method == PaymentMethod::BankTransfer && codes.enabled;
 
     let customer = &new.customer;
     let (customer_id, stored_customer) = db
@@ -284,7 +283,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
             Some(ordinal as i64 + 1),
         ));
     }
-    let head = NewOrderRow {
+    let mut head = NewOrderRow {
         customer_id,
         status,
         payment_method: new.payment_method,
@@ -294,16 +293,60 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         actor: &new.actor,
         policy: Some(serde_json::to_string(&policy).expect("policies serialise")),
         deposit: policy.deposit.map(|d| d.minor_units()),
-        amount_due,
-        unique_code: unique_code.map(|(code, _)| code),
+        amount_due: total,
+        unique_code: None,
     };
-    let (id, webhooks) = match db.dialect() {
-        Dialect::Sqlite => (insert_order_rows(db, &head, &items, &timers)?, None),
-        Dialect::Postgres => {
-            let (id, webhooks) = insert_order_rows_at_once(db, &head, &items, &timers)?;
-            (id, Some(webhooks))
+    // A bank transfer's unique code: an amount due that no other order awaiting payment has. The
+    // partial unique index `orders_by_open_amount` is the judge: the order is inserted with a
+    // random code of the range and `ON CONFLICT DO NOTHING`, and a taken amount (nothing
+    // inserted) is tried again with another — no query ahead of the insert. After
+    // `PROBES` misses the taken amounts of the range are read; when all are taken the order goes
+    // without a code, which cannot conflict. (On PostgreSQL a concurrent placement that took the
+    // same amount after this transaction began makes it rerun, as any lost race does.)
+    let mut tries = match wants_code {
+        true => lunas_core::payments::probe_amounts(total, codes, rand::random())
+            .map(|amounts| amounts.to_vec())
+            .unwrap_or_default(),
+        false => Vec::new(),
+    }
+    .into_iter()
+    .map(|amount| Some((amount - total.minor_units()).abs()));
+    let mut range_read = !wants_code;
+    let (id, webhooks) = loop {
+        let code = match tries.next() {
+            Some(code) => code,
+            None if !range_read => {
+                range_read = true;
+                free_code(db, total, codes)?.map(|(code, _)| code)
+            }
+            None => None,
+        };
+        head.unique_code = code;
+        head.amount_due = match (code, codes.direction) {
+            (None, _) => total,
+            (Some(code), lunas_core::payments::CodeDirection::Add) => {
+                Money::from_stored(total.minor_units() + code)
+            }
+            (Some(code), lunas_core::payments::CodeDirection::Subtract) => {
+                Money::from_stored(total.minor_units() - code)
+            }
+        };
+        let inserted = match db.dialect() {
+            Dialect::Sqlite => insert_order_rows(db, &head, &items, &timers)?.map(|id| (id, None)),
+            Dialect::Postgres => insert_order_rows_at_once(db, &head, &items, &timers)?
+                .map(|(id, webhooks)| (id, Some(webhooks))),
+        };
+        match inserted {
+            Some(inserted) => break inserted,
+            None if code.is_none() => {
+                return Err(DbError::Corrupt(
+                    "an order without a unique code conflicted on insert".into(),
+                ));
+            }
+            None => continue,
         }
     };
+    let (amount_due, unique_code) = (head.amount_due, head.unique_code);
 
     // The customer as stored: a returning buyer keeps the email and honorific given before.
     let order = Order {
@@ -313,7 +356,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         items,
         total,
         amount_due,
-        unique_code: unique_code.map(|(code, _)| code),
+        unique_code,
         payment_url: None,
         amount_paid: Money::ZERO,
         payment_method: new.payment_method,
@@ -358,46 +401,28 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
     }))
 }
 
-// The probe query below has one placeholder per probe.
-const _: () = assert!(lunas_core::payments::PROBES == 8);
-
-/// A unique code for an order of `total`: a first look at a few random amounts of the range
-/// (one indexed query), and only when all of them are taken, a read of the whole range.
-fn unique_code(
+/// A code of the range whose amount no order awaiting payment has, read from the index (after
+/// random tries found theirs taken); `None` when the range is full.
+fn free_code(
     db: &mut dyn Db,
     total: Money,
     codes: &lunas_core::payments::UniqueCodes,
 ) -> DbResult<Option<(i64, Money)>> {
-    let Some(probes) = lunas_core::payments::probe_amounts(total, codes, rand::random()) else {
+    let Some((lo, hi)) = lunas_core::payments::code_amounts(total, codes) else {
         return Ok(None);
     };
-    let values: Vec<Val<'_>> = probes.iter().map(|a| Val::Int(*a)).collect();
+    // SQLite would rather walk `orders_by_status` (every order awaiting payment); it is told
+    // which index answers this.
+    let sql = db.pick(
+        "SELECT amount_due FROM orders INDEXED BY orders_by_open_amount
+         WHERE amount_due BETWEEN ?1 AND ?2
+           AND status = 'awaiting_payment' AND unique_code IS NOT NULL",
+        "SELECT amount_due FROM orders
+         WHERE amount_due BETWEEN ?1 AND ?2
+           AND status = 'awaiting_payment' AND unique_code IS NOT NULL",
+    );
     let taken: std::collections::BTreeSet<i64> = db
-        .rows(
-            "SELECT amount_due FROM orders
-             WHERE amount_due IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-               AND status = 'awaiting_payment' AND unique_code IS NOT NULL",
-            &values,
-            |row| row.int(0),
-        )?
-        .into_iter()
-        .collect();
-    if let Some(free) = probes.iter().find(|a| !taken.contains(a)) {
-        return Ok(Some((
-            (free - total.minor_units()).abs(),
-            Money::from_stored(*free),
-        )));
-    }
-    let (lo, hi) =
-        lunas_core::payments::code_amounts(total, codes).expect("probes came from the range");
-    let taken: std::collections::BTreeSet<i64> = db
-        .rows(
-            "SELECT amount_due FROM orders
-             WHERE amount_due BETWEEN ?1 AND ?2
-               AND status = 'awaiting_payment' AND unique_code IS NOT NULL",
-            params![lo, hi],
-            |row| row.int(0),
-        )?
+        .rows(sql, params![lo, hi], |row| row.int(0))?
         .into_iter()
         .collect();
     Ok(lunas_core::payments::pick_code(
@@ -425,17 +450,18 @@ struct NewOrderRow<'a> {
 }
 
 /// Writes a new order's rows (the order, its lines, the placement event, its timers) statement
-/// by statement; returns its id. SQLite runs these in-process, so a statement costs little.
+/// by statement; returns its id, or `None` (having written nothing) when its amount due is taken
+/// by another order awaiting payment. SQLite runs these in-process, so a statement costs little.
 fn insert_order_rows(
     db: &mut dyn Db,
     head: &NewOrderRow<'_>,
     items: &[OrderItem],
     timers: &[NewTimer],
-) -> DbResult<OrderId> {
+) -> DbResult<Option<OrderId>> {
     let id = db
         .row(
             "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code)
-             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING RETURNING id",
             params![
                 head.customer_id,
                 head.status.as_str(),
@@ -450,8 +476,10 @@ fn insert_order_rows(
             ],
             |row| row.int(0),
         )?
-        .map(OrderId)
-        .expect("an insert returns its row");
+        .map(OrderId);
+    let Some(id) = id else {
+        return Ok(None);
+    };
     for (line, item) in items.iter().enumerate() {
         db.execute(
             "INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'held')",
@@ -467,19 +495,19 @@ fn insert_order_rows(
     }
     insert_event(db, id, head.placed_at, head.actor, None, head.status, None)?;
     insert_timers(db, id, timers)?;
-    Ok(id)
+    Ok(Some(id))
 }
 
 /// The same rows as `insert_order_rows` in one statement, for PostgreSQL, where every statement
 /// is a round trip to the server: the lines and timers travel as JSON and are expanded by
 /// `jsonb_to_recordset`. Also returns the webhook endpoints, which the order's first message
-/// needs next.
+/// needs next. `None` (nothing written) when the amount due is taken, as `insert_order_rows`.
 fn insert_order_rows_at_once(
     db: &mut dyn Db,
     head: &NewOrderRow<'_>,
     items: &[OrderItem],
     timers: &[NewTimer],
-) -> DbResult<(OrderId, Vec<String>)> {
+) -> DbResult<Option<(OrderId, Vec<String>)>> {
     let lines = serde_json::Value::Array(
         items
             .iter()
@@ -505,11 +533,12 @@ fn insert_order_rows_at_once(
             .collect(),
     )
     .to_string();
-    let (id, webhooks) = db
+    let inserted = db
         .row(
             "WITH o AS (
                  INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10, ?11, ?12, ?13) RETURNING id),
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10, ?11, ?12, ?13)
+                 ON CONFLICT DO NOTHING RETURNING id),
              i AS (
                  INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold)
                  SELECT o.id, x.line, x.sku, x.name, x.unit_price, x.qty, 'held'
@@ -542,10 +571,11 @@ fn insert_order_rows_at_once(
                 head.unique_code
             ],
             |row| Ok((row.int(0)?, row.text(1)?)),
-        )?
-        .expect("an insert returns its row");
-    let webhooks = webhooks.split_whitespace().map(str::to_owned).collect();
-    Ok((OrderId(id), webhooks))
+        )?;
+    Ok(inserted.map(|(id, webhooks)| {
+        let webhooks = webhooks.split_whitespace().map(str::to_owned).collect();
+        (OrderId(id), webhooks)
+    }))
 }
 
 /// An order's lines as held (with their names and prices), the products' tips, and the total.
@@ -2495,6 +2525,13 @@ pub(crate) fn erase_customer(
     db.execute(
         "UPDATE gateway_notifications SET body = '{}'
          WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",
+        params![id],
+    )?;
+    // A payment from a statement keeps the line's description as its reference.
+    db.execute(
+        "UPDATE payments SET reference = NULL
+         WHERE source IN ('statement', 'mutation')
+           AND order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",
         params![id],
     )?;
     // A replayed idempotent request would answer with the buyer's name and number.
