@@ -16,6 +16,9 @@ use sha2::Sha256;
 use crate::gateways::{self, CallbackError, Gateway};
 use crate::{Engine, Error};
 
+/// Statement lines imported in one transaction.
+pub const IMPORT_CHUNK_LEN: usize = 10_000;
+
 /// Most lines one mutation-service delivery may carry.
 pub const MUTATIONS_PER_DELIVERY_MAX: usize = 1000;
 
@@ -159,16 +162,8 @@ impl Engine {
             errors.truncate(LINE_ERRORS_LISTED_MAX);
             return Err(Error::BadStatementLines { errors, count });
         }
-        let credits = credits_of(&statement);
         let mut report = self
-            .store
-            .import_credits(
-                PaymentSource::Statement,
-                credits,
-                actor,
-                self.now(),
-                self.messaging(),
-            )
+            .import_in_chunks(PaymentSource::Statement, credits_of(&statement), actor)
             .await?;
         report.ignored += statement.skipped;
         let mut bad_lines = statement.errors;
@@ -202,16 +197,38 @@ impl Engine {
             count: errors.len(),
             errors,
         })?;
-        Ok(self
-            .store
-            .import_credits(
-                PaymentSource::Mutation,
-                credits,
-                Actor::gateway(PaymentSource::Mutation),
-                self.now(),
-                self.messaging(),
-            )
-            .await?)
+        self.import_in_chunks(
+            PaymentSource::Mutation,
+            credits,
+            Actor::gateway(PaymentSource::Mutation),
+        )
+        .await
+    }
+
+    /// Imports credits `IMPORT_CHUNK_LEN` at a time, each chunk one transaction: on SQLite other
+    /// writes (orders being placed) get their turn between chunks instead of waiting for a whole
+    /// statement. A chunk that fails leaves the ones before it imported; importing the statement
+    /// again takes up where it stopped, since imported lines are duplicates.
+    async fn import_in_chunks(
+        &self,
+        source: PaymentSource,
+        credits: Vec<StatementCredit>,
+        actor: Actor,
+    ) -> Result<ImportReport, Error> {
+        let mut total = ImportReport::default();
+        let mut credits = credits.into_iter().peekable();
+        while credits.peek().is_some() {
+            let chunk: Vec<StatementCredit> = credits.by_ref().take(IMPORT_CHUNK_LEN).collect();
+            let report = self
+                .store
+                .import_credits(source, chunk, actor.clone(), self.now(), self.messaging())
+                .await?;
+            total.matched += report.matched;
+            total.review += report.review;
+            total.duplicates += report.duplicates;
+            total.ignored += report.ignored;
+        }
+        Ok(total)
     }
 
     /// Verifies and applies a Midtrans HTTP notification.

@@ -298,52 +298,41 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
     };
     // A bank transfer's unique code: an amount due that no other order awaiting payment has. The
     // partial unique index `orders_by_open_amount` is the judge: the order is inserted with a
-    // random code of the range and `ON CONFLICT DO NOTHING`, and a taken amount (nothing
-    // inserted) is tried again with another — no query ahead of the insert. After
-    // `PROBES` misses the taken amounts of the range are read; when all are taken the order goes
-    // without a code, which cannot conflict. (On PostgreSQL a concurrent placement that took the
-    // same amount after this transaction began makes it rerun, as any lost race does.)
-    let mut tries = match wants_code {
-        true => lunas_core::payments::probe_amounts(total, codes, rand::random())
-            .map(|amounts| amounts.to_vec())
-            .unwrap_or_default(),
-        false => Vec::new(),
-    }
-    .into_iter()
-    .map(|amount| Some((amount - total.minor_units()).abs()));
-    let mut range_read = !wants_code;
+    // random code of the range and `ON CONFLICT DO NOTHING` — no query ahead of the insert — and
+    // when that amount is taken (nothing inserted), with the next free one the index shows after
+    // it; when the range is full the order goes without a code, which cannot conflict. (On
+    // PostgreSQL a concurrent placement that took the same amount after this transaction began
+    // makes it rerun, as any lost race does.)
+    let mut next_amount = match wants_code {
+        true => lunas_core::payments::probe_amounts(total, codes, rand::random()).map(|a| a[0]),
+        false => None,
+    };
+    let mut tries = 0;
     let (id, webhooks) = loop {
-        let code = match tries.next() {
-            Some(code) => code,
-            None if !range_read => {
-                range_read = true;
-                free_code(db, total, codes)?.map(|(code, _)| code)
-            }
-            None => None,
-        };
+        let code = next_amount.map(|amount| (amount - total.minor_units()).abs());
         head.unique_code = code;
-        head.amount_due = match (code, codes.direction) {
-            (None, _) => total,
-            (Some(code), lunas_core::payments::CodeDirection::Add) => {
-                Money::from_stored(total.minor_units() + code)
-            }
-            (Some(code), lunas_core::payments::CodeDirection::Subtract) => {
-                Money::from_stored(total.minor_units() - code)
-            }
-        };
+        head.amount_due = next_amount.map_or(total, Money::from_stored);
         let inserted = match db.dialect() {
             Dialect::Sqlite => insert_order_rows(db, &head, &items, &timers)?.map(|id| (id, None)),
             Dialect::Postgres => insert_order_rows_at_once(db, &head, &items, &timers)?
                 .map(|(id, webhooks)| (id, Some(webhooks))),
         };
-        match inserted {
-            Some(inserted) => break inserted,
-            None if code.is_none() => {
+        match (inserted, next_amount) {
+            (Some(inserted), _) => break inserted,
+            (None, None) => {
                 return Err(DbError::Corrupt(
                     "an order without a unique code conflicted on insert".into(),
                 ));
             }
-            None => continue,
+            // Taken: the next free amount after it (or none: the order goes without a code).
+            // Only a run of lost races with other processes could repeat this; it is bounded.
+            (None, Some(taken)) => {
+                tries += 1;
+                next_amount = match tries < CODE_TRIES_MAX {
+                    true => free_amount(db, total, codes, taken + 1)?,
+                    false => None,
+                };
+            }
         }
     };
     let (amount_due, unique_code) = (head.amount_due, head.unique_code);
@@ -401,13 +390,21 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
     }))
 }
 
-/// A code of the range whose amount no order awaiting payment has, read from the index (after
-/// random tries found theirs taken); `None` when the range is full.
-fn free_code(
+/// Amounts tried for one order's unique code before it goes without one.
+const CODE_TRIES_MAX: usize = 16;
+
+/// Taken amounts read per look at the index when searching for a free code.
+const CODE_WINDOW_LEN: i64 = 64;
+
+/// The first amount at or after `from` (wrapping to the start of the range) that no order
+/// awaiting payment has, read from the index a window at a time: with a range nine-tenths full a
+/// look reads about ten entries, not the whole range. `None` when the range is full.
+fn free_amount(
     db: &mut dyn Db,
     total: Money,
     codes: &lunas_core::payments::UniqueCodes,
-) -> DbResult<Option<(i64, Money)>> {
+    from: i64,
+) -> DbResult<Option<i64>> {
     let Some((lo, hi)) = lunas_core::payments::code_amounts(total, codes) else {
         return Ok(None);
     };
@@ -416,21 +413,34 @@ fn free_code(
     let sql = db.pick(
         "SELECT amount_due FROM orders INDEXED BY orders_by_open_amount
          WHERE amount_due BETWEEN ?1 AND ?2
-           AND status = 'awaiting_payment' AND unique_code IS NOT NULL",
+           AND status = 'awaiting_payment' AND unique_code IS NOT NULL
+         ORDER BY amount_due LIMIT ?3",
         "SELECT amount_due FROM orders
          WHERE amount_due BETWEEN ?1 AND ?2
-           AND status = 'awaiting_payment' AND unique_code IS NOT NULL",
+           AND status = 'awaiting_payment' AND unique_code IS NOT NULL
+         ORDER BY amount_due LIMIT ?3",
     );
-    let taken: std::collections::BTreeSet<i64> = db
-        .rows(sql, params![lo, hi], |row| row.int(0))?
-        .into_iter()
-        .collect();
-    Ok(lunas_core::payments::pick_code(
-        total,
-        codes,
-        &taken,
-        rand::random(),
-    ))
+    let from = from.clamp(lo, hi);
+    for (start, end) in [(from, hi), (lo, from - 1)] {
+        let mut cursor = start;
+        while cursor <= end {
+            let taken = db.rows(sql, params![cursor, end, CODE_WINDOW_LEN], |row| row.int(0))?;
+            for amount in &taken {
+                if *amount > cursor {
+                    return Ok(Some(cursor));
+                }
+                cursor = amount + 1;
+            }
+            if (taken.len() as i64) < CODE_WINDOW_LEN {
+                // Nothing is taken between the last one read and the end of this stretch.
+                if cursor <= end {
+                    return Ok(Some(cursor));
+                }
+                break;
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// The head of an order being placed.
@@ -984,7 +994,11 @@ fn load_order_for_message(db: &mut dyn Db, id: OrderId) -> DbResult<Option<Order
     load_order_with(db, id, false)
 }
 
-fn load_order_with(db: &mut dyn Db, id: OrderId, history: bool) -> DbResult<Option<Order>> {
+pub(crate) fn load_order_with(
+    db: &mut dyn Db,
+    id: OrderId,
+    history: bool,
+) -> DbResult<Option<Order>> {
     let head = db.row(
         "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url FROM orders WHERE id = ?1",
         params![id.0],

@@ -17,8 +17,8 @@ use lunas_core::{Actor, HoldState, Money, OrderId, OrderStatus, PaymentDecision,
 
 use crate::ops::{
     Ended, TIMER_EXPIRE, count_outcome, credit_buyer, end_holds, enqueue, insert_event,
-    insert_timers, load_order, millis, order_money_for_update, product_for_update, status_of,
-    stop_awaiting, timestamp,
+    insert_timers, load_order, load_order_with, millis, order_money_for_update, product_for_update,
+    status_of, stop_awaiting, timestamp,
 };
 use crate::sql::{Db, DbError, DbResult, Row, corrupt, params};
 use crate::{
@@ -39,6 +39,18 @@ pub(crate) fn record_payment(
     id: OrderId,
     payment: &NewPayment,
     messaging: &Messaging,
+) -> DbResult<Result<PaymentOutcome, OrderOpError>> {
+    apply_payment(db, id, payment, messaging, true)
+}
+
+/// `record_payment`, answering with the order without its payments and events unless `history`
+/// (a statement import needs neither, and reading them costs two queries a line).
+fn apply_payment(
+    db: &mut dyn Db,
+    id: OrderId,
+    payment: &NewPayment,
+    messaging: &Messaging,
+    history: bool,
 ) -> DbResult<Result<PaymentOutcome, OrderOpError>> {
     let Some((status, due, paid, deposit)) = order_money_for_update(db, id)? else {
         return Ok(Err(OrderOpError::NotFound));
@@ -83,7 +95,7 @@ pub(crate) fn record_payment(
                 },
             )));
         }
-        return late_payment(db, id, status, due, paid, payment, messaging).map(Ok);
+        return late_payment(db, id, (status, due, paid), payment, messaging, history).map(Ok);
     }
     let decision = match decide_payment(status, due, paid, payment.amount, deposit) {
         Ok(decision) => decision,
@@ -156,7 +168,7 @@ pub(crate) fn record_payment(
         }
     };
     let overpaid = flag_overpayment(db, id, due, paid, payment)?;
-    let order = load_order(db, id)?.expect("the order was just read");
+    let order = load_order_with(db, id, history)?.expect("the order was just read");
     if effect == PaymentEffect::Paid {
         enqueue(
             db,
@@ -231,11 +243,10 @@ fn flag_overpayment(
 fn late_payment(
     db: &mut dyn Db,
     id: OrderId,
-    status: OrderStatus,
-    due: Money,
-    paid: Money,
+    (status, due, paid): (OrderStatus, Money, Money),
     payment: &NewPayment,
     messaging: &Messaging,
+    history: bool,
 ) -> DbResult<PaymentOutcome> {
     let covers = paid.minor_units() + payment.amount.minor_units() >= due.minor_units();
     let wanted = if status == OrderStatus::Expired && covers {
@@ -323,7 +334,7 @@ fn late_payment(
         PaymentEffect::Revived => flag_overpayment(db, id, due, paid, payment)?,
         _ => None,
     };
-    let order = load_order(db, id)?.expect("the order was just read");
+    let order = load_order_with(db, id, history)?.expect("the order was just read");
     if effect == PaymentEffect::Revived {
         enqueue(
             db,
@@ -531,7 +542,7 @@ pub(crate) fn import_credits(
             other => other,
         };
         let (outcome, order) = match found {
-            Match::Order(id) => match record_payment(db, id, &payment, messaging)? {
+            Match::Order(id) => match apply_payment(db, id, &payment, messaging, false)? {
                 Ok(applied) => {
                     matcher.update(Some(open_order_of(&applied.order)), id);
                     ("matched", Some(id))
