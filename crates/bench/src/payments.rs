@@ -83,7 +83,7 @@ pub(crate) async fn statement(orders: usize) -> anyhow::Result<()> {
             order.amount_due.minor_units()
         ));
     }
-    anyhow::ensure!(orders % step != 0, "pick another order count");
+    anyhow::ensure!(!orders.is_multiple_of(step), "pick another order count");
 
     // Matching: read the statement, load the open orders, decide every line.
     let started = Instant::now();

@@ -22,6 +22,8 @@ struct Cli {
     command: Command,
 }
 
+// `serve`'s flags make its variant large; the command is parsed once, at start-up.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API and run the scheduler that releases expired holds.

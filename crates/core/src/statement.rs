@@ -318,11 +318,14 @@ fn clean_description(raw: &str) -> String {
         .collect()
 }
 
+/// A row read: its date, description, signed amount and balance.
+type Transaction = (Date, String, i64, Option<i64>);
+
 fn read_line(
     row: &csv::StringRecord,
     columns: &Columns,
     period: Option<(Date, Date)>,
-) -> Result<Option<(Date, String, i64, Option<i64>)>, String> {
+) -> Result<Option<Transaction>, String> {
     let cell = |i: usize| row.get(i).unwrap_or("");
     let date_cell = cell(columns.date).trim().trim_start_matches('\'');
     if date_cell.eq_ignore_ascii_case("pend") {
@@ -377,7 +380,7 @@ pub fn parse_statement(text: &str) -> Result<Statement, StatementError> {
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     let mut skipped = 0;
-    let mut seen: HashMap<(Date, String, i64, Option<i64>), usize> = HashMap::new();
+    let mut seen: HashMap<Transaction, usize> = HashMap::new();
     let mut record = csv::StringRecord::new();
     loop {
         let line = reader.position().line() as usize;

@@ -83,6 +83,15 @@ async fn statement(shop: &Shop, lines: &[(&str, i64)]) -> lunas_store::ImportRep
         .report
 }
 
+/// Bu Sari orders one gamis by `method`.
+async fn place(shop: &Shop, method: PaymentMethod) -> lunas_core::Order {
+    shop.engine
+        .place_order(order(method, None, None))
+        .await
+        .unwrap()
+        .order
+}
+
 async fn order_of(shop: &Shop, id: OrderId) -> lunas_core::Order {
     shop.engine.order(id).await.unwrap().unwrap()
 }
@@ -127,12 +136,7 @@ async fn a_bank_transfer_carries_a_unique_code_freed_when_the_order_stops_awaiti
     .await;
     let mut placed = Vec::new();
     for _ in 0..3 {
-        let order = shop
-            .engine
-            .place_order(order(PaymentMethod::BankTransfer, None, None))
-            .await
-            .unwrap()
-            .order;
+        let order = place(&shop, PaymentMethod::BankTransfer).await;
         let code = order.unique_code.expect("a transfer gets a code");
         assert_eq!(order.amount_due.minor_units(), 150_000 + code);
         placed.push(order);
@@ -145,23 +149,13 @@ async fn a_bank_transfer_carries_a_unique_code_freed_when_the_order_stops_awaiti
         "unique among the open orders of one total"
     );
     // The range is used up: the next order goes without a code, and its amount is the total.
-    let fourth = shop
-        .engine
-        .place_order(order(PaymentMethod::BankTransfer, None, None))
-        .await
-        .unwrap()
-        .order;
+    let fourth = place(&shop, PaymentMethod::BankTransfer).await;
     assert_eq!(
         (fourth.unique_code, fourth.amount_due),
         (None, fourth.total)
     );
     // Other methods carry none.
-    let qris = shop
-        .engine
-        .place_order(order(PaymentMethod::Qris, None, None))
-        .await
-        .unwrap()
-        .order;
+    let qris = place(&shop, PaymentMethod::Qris).await;
     assert_eq!(qris.unique_code, None);
     // Paying exactly amount_due pays in full and frees the code for the next order.
     let first = &placed[0];
@@ -174,12 +168,7 @@ async fn a_bank_transfer_carries_a_unique_code_freed_when_the_order_stops_awaiti
         (paid.status, paid.amount_paid),
         (OrderStatus::Paid, first.amount_due)
     );
-    let next = shop
-        .engine
-        .place_order(order(PaymentMethod::BankTransfer, None, None))
-        .await
-        .unwrap()
-        .order;
+    let next = place(&shop, PaymentMethod::BankTransfer).await;
     assert_eq!(next.unique_code, first.unique_code);
     // The order-received message tells the buyer the exact amount.
     let received = shop.engine.order_messages(next.id).await.unwrap();
@@ -251,18 +240,8 @@ async fn concurrent_transfers_of_one_total_never_share_an_amount_due(backend: Ba
 async fn a_statement_pays_exact_amounts_and_sends_colliding_ones_to_review(backend: Backend) {
     // Without codes two orders of one total expect the same amount.
     let shop = payments_shop(backend, |s| s.payments.unique_code.enabled = false).await;
-    let a = shop
-        .engine
-        .place_order(order(PaymentMethod::BankTransfer, None, None))
-        .await
-        .unwrap()
-        .order;
-    let b = shop
-        .engine
-        .place_order(order(PaymentMethod::BankTransfer, None, None))
-        .await
-        .unwrap()
-        .order;
+    let a = place(&shop, PaymentMethod::BankTransfer).await;
+    let b = place(&shop, PaymentMethod::BankTransfer).await;
     let report = statement(&shop, &[("TRSF E-BANKING CR SARI", 150_000)]).await;
     assert_eq!((report.matched, report.review), (0, 1), "no guess");
     assert_eq!(order_of(&shop, a.id).await.amount_paid, Money::ZERO);
@@ -289,12 +268,7 @@ async fn a_statement_pays_exact_amounts_and_sends_colliding_ones_to_review(backe
     let report = statement(&shop, &[("TRSF CR ANDI", 77_000), ("BIAYA ADM", -6_500)]).await;
     assert_eq!((report.review, report.ignored), (1, 1));
     // Staff place the unmatched credit themselves: it becomes a payment of the order they name.
-    let c = shop
-        .engine
-        .place_order(order(PaymentMethod::Ewallet, None, None))
-        .await
-        .unwrap()
-        .order;
+    let c = place(&shop, PaymentMethod::Ewallet).await;
     let unmatched = open_reviews(&shop)
         .await
         .into_iter()
@@ -323,12 +297,7 @@ async fn a_statement_pays_exact_amounts_and_sends_colliding_ones_to_review(backe
 
 async fn importing_the_same_statement_twice_records_nothing_twice(backend: Backend) {
     let shop = payments_shop(backend, |_| {}).await;
-    let placed = shop
-        .engine
-        .place_order(order(PaymentMethod::BankTransfer, None, None))
-        .await
-        .unwrap()
-        .order;
+    let placed = place(&shop, PaymentMethod::BankTransfer).await;
     let lines = [
         (
             "TRSF E-BANKING CR SARI WULANDARI",
@@ -359,12 +328,7 @@ async fn importing_the_same_statement_twice_records_nothing_twice(backend: Backe
 
 async fn a_statement_with_bad_lines_imports_nothing_unless_asked(backend: Backend) {
     let shop = payments_shop(backend, |_| {}).await;
-    let placed = shop
-        .engine
-        .place_order(order(PaymentMethod::BankTransfer, None, None))
-        .await
-        .unwrap()
-        .order;
+    let placed = place(&shop, PaymentMethod::BankTransfer).await;
     let csv = format!(
         "date,description,amount,balance\n\
          2026-11-22,TRSF SARI,{},\n\
@@ -402,12 +366,7 @@ async fn a_settlement_delivered_ten_times_concurrently_records_one_payment_and_o
     backend: Backend,
 ) {
     let shop = payments_shop(backend, |_| {}).await;
-    let placed = shop
-        .engine
-        .place_order(order(PaymentMethod::Qris, None, None))
-        .await
-        .unwrap()
-        .order;
+    let placed = place(&shop, PaymentMethod::Qris).await;
     let body = midtrans(
         &placed.id.to_string(),
         "settlement",
@@ -446,12 +405,7 @@ async fn a_settlement_delivered_ten_times_concurrently_records_one_payment_and_o
 
 async fn a_pending_after_a_settlement_never_moves_the_order_back(backend: Backend) {
     let shop = payments_shop(backend, |_| {}).await;
-    let placed = shop
-        .engine
-        .place_order(order(PaymentMethod::VirtualAccount, None, None))
-        .await
-        .unwrap()
-        .order;
+    let placed = place(&shop, PaymentMethod::VirtualAccount).await;
     let id = placed.id.to_string();
     let amount = gross(placed.amount_due);
     let pending = shop
@@ -491,12 +445,7 @@ async fn a_pending_after_a_settlement_never_moves_the_order_back(backend: Backen
 
 async fn bad_signatures_change_nothing_and_unknown_orders_are_kept_for_review(backend: Backend) {
     let shop = payments_shop(backend, |_| {}).await;
-    let placed = shop
-        .engine
-        .place_order(order(PaymentMethod::Qris, None, None))
-        .await
-        .unwrap()
-        .order;
+    let placed = place(&shop, PaymentMethod::Qris).await;
     let mut forged: serde_json::Value = serde_json::from_slice(&midtrans(
         &placed.id.to_string(),
         "settlement",
@@ -560,12 +509,7 @@ async fn a_late_payment_revives_the_order_while_the_stock_lasts_and_is_flagged_f
     backend: Backend,
 ) {
     let shop = payments_shop(backend, |_| {}).await;
-    let late = shop
-        .engine
-        .place_order(order(PaymentMethod::Qris, None, None))
-        .await
-        .unwrap()
-        .order;
+    let late = place(&shop, PaymentMethod::Qris).await;
     shop.clock.advance(SignedDuration::from_hours(2));
     while shop.engine.tick().await.unwrap().more {}
     assert_eq!(order_of(&shop, late.id).await.status, OrderStatus::Expired);
@@ -657,12 +601,7 @@ async fn a_late_payment_revives_the_order_while_the_stock_lasts_and_is_flagged_f
 
 async fn an_overpayment_is_recorded_as_it_is_and_flagged_for_refund(backend: Backend) {
     let shop = payments_shop(backend, |_| {}).await;
-    let placed = shop
-        .engine
-        .place_order(order(PaymentMethod::Ewallet, None, None))
-        .await
-        .unwrap()
-        .order;
+    let placed = place(&shop, PaymentMethod::Ewallet).await;
     let paid = shop
         .engine
         .record_payment(placed.id, Money::payment(200_000).unwrap(), None, staff())
@@ -700,18 +639,8 @@ async fn a_grace_period_delays_the_release_of_slow_methods(backend: Backend) {
         s.payments.grace.bank_transfer = Some(PayWindow::parse("1h").unwrap());
     })
     .await;
-    let transfer = shop
-        .engine
-        .place_order(order(PaymentMethod::BankTransfer, None, None))
-        .await
-        .unwrap()
-        .order;
-    let qris = shop
-        .engine
-        .place_order(order(PaymentMethod::Qris, None, None))
-        .await
-        .unwrap()
-        .order;
+    let transfer = place(&shop, PaymentMethod::BankTransfer).await;
+    let qris = place(&shop, PaymentMethod::Qris).await;
     assert_eq!(
         transfer.pay_by,
         Some(transfer.placed_at + SignedDuration::from_hours(24)),
@@ -745,12 +674,7 @@ async fn a_grace_period_delays_the_release_of_slow_methods(backend: Backend) {
 
 async fn a_signed_mutation_delivery_pays_orders_and_a_forged_one_changes_nothing(backend: Backend) {
     let shop = payments_shop(backend, |_| {}).await;
-    let placed = shop
-        .engine
-        .place_order(order(PaymentMethod::BankTransfer, None, None))
-        .await
-        .unwrap()
-        .order;
+    let placed = place(&shop, PaymentMethod::BankTransfer).await;
     let body = serde_json::json!([{
         "mutation_id": "mt-8812", "bank_type": "bca", "date": "2026-11-22 11:02:00",
         "amount": placed.amount_due.minor_units(), "type": "CR",

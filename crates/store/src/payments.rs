@@ -55,6 +55,7 @@ fn apply_payment(
     let Some((status, due, paid, deposit)) = order_money_for_update(db, id)? else {
         return Ok(Err(OrderOpError::NotFound));
     };
+    let now = millis(payment.recorded_at);
     if let Some(external_id) = &payment.external_id {
         let seen = db.row(
             "SELECT id FROM payments WHERE source = ?1 AND external_id = ?2",
@@ -62,10 +63,18 @@ fn apply_payment(
             |row| row.int(0),
         )?;
         if seen.is_some() {
-            return Ok(Ok(outcome(db, id, PaymentEffect::Duplicate, None)?));
+            return answer(
+                db,
+                id,
+                PaymentEffect::Duplicate,
+                None,
+                history,
+                messaging,
+                now,
+            )
+            .map(Ok);
         }
     }
-    let now = millis(payment.recorded_at);
     let left = due.minor_units() - paid.minor_units();
     if payment.exact_amount && payment.amount.minor_units() != left {
         add_review(
@@ -79,12 +88,8 @@ fn apply_payment(
                 "reference": payment.reference,
             }),
         )?;
-        return Ok(Ok(outcome(
-            db,
-            id,
-            PaymentEffect::Review(ReviewKind::AmountMismatch),
-            None,
-        )?));
+        let effect = PaymentEffect::Review(ReviewKind::AmountMismatch);
+        return answer(db, id, effect, None, history, messaging, now).map(Ok);
     }
     if !status.is_open() {
         if !payment.source.arrives_by_itself() {
@@ -168,32 +173,33 @@ fn apply_payment(
         }
     };
     let overpaid = flag_overpayment(db, id, due, paid, payment)?;
+    answer(db, id, effect, overpaid, history, messaging, now).map(Ok)
+}
+
+/// Reads the order back after a payment and, when the money paid it (or revived it), writes the
+/// "payment received" message.
+fn answer(
+    db: &mut dyn Db,
+    id: OrderId,
+    effect: PaymentEffect,
+    overpaid: Option<Money>,
+    history: bool,
+    messaging: &Messaging,
+    now_ms: i64,
+) -> DbResult<PaymentOutcome> {
     let order = load_order_with(db, id, history)?.expect("the order was just read");
-    if effect == PaymentEffect::Paid {
+    if matches!(effect, PaymentEffect::Paid | PaymentEffect::Revived) {
         enqueue(
             db,
             messaging,
             MessageKind::PaymentReceived,
             None,
             &order,
-            now,
+            now_ms,
         )?;
     }
-    Ok(Ok(PaymentOutcome {
-        order,
-        effect,
-        overpaid,
-    }))
-}
-
-fn outcome(
-    db: &mut dyn Db,
-    id: OrderId,
-    effect: PaymentEffect,
-    overpaid: Option<Money>,
-) -> DbResult<PaymentOutcome> {
     Ok(PaymentOutcome {
-        order: load_order(db, id)?.expect("the order was just read"),
+        order,
         effect,
         overpaid,
     })
@@ -334,22 +340,7 @@ fn late_payment(
         PaymentEffect::Revived => flag_overpayment(db, id, due, paid, payment)?,
         _ => None,
     };
-    let order = load_order_with(db, id, history)?.expect("the order was just read");
-    if effect == PaymentEffect::Revived {
-        enqueue(
-            db,
-            messaging,
-            MessageKind::PaymentReceived,
-            None,
-            &order,
-            now,
-        )?;
-    }
-    Ok(PaymentOutcome {
-        order,
-        effect,
-        overpaid,
-    })
+    answer(db, id, effect, overpaid, history, messaging, now)
 }
 
 /// The buyer's record counted the order as expired; the money that came makes it paid.
