@@ -14,6 +14,22 @@ fn db_url(dir: &tempfile::TempDir) -> String {
     format!("sqlite://{}", dir.path().join("lunas.db").display())
 }
 
+/// `lunas token create` on `db`; returns the token it printed.
+fn create_token(db: &str) -> String {
+    let created = Command::new(LUNAS)
+        .args(["token", "create", "--db", db, "--name", "toko"])
+        .output()
+        .unwrap();
+    assert!(created.status.success());
+    String::from_utf8(created.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
 /// Starts `lunas serve` on the SQLite file in `dir`; returns its stdout lines so far when `--demo`
 /// printed a token.
 fn serve(dir: &tempfile::TempDir, port: u16, demo: bool) -> (Server, Vec<String>) {
@@ -73,17 +89,7 @@ fn migrate_token_create_and_serve_work_together() {
 fn payments_confirm_themselves_from_a_gateway_callback_and_an_imported_statement() {
     let dir = tempfile::tempdir().unwrap();
     let db = db_url(&dir);
-    let created = Command::new(LUNAS)
-        .args(["token", "create", "--db", &db, "--name", "toko"])
-        .output()
-        .unwrap();
-    let token = String::from_utf8(created.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_owned();
+    let token = create_token(&db);
     let port = free_port();
     let key = "SB-Mid-server-binary";
     let (_server, _) = support::serve(&db, port, &["--midtrans-server-key", key], 0);
@@ -317,17 +323,7 @@ fn serve_sends_email_to_buyers_through_the_configured_smtp_server() {
     let _smtp = Server(smtp);
 
     let dir = tempfile::tempdir().unwrap();
-    let created = Command::new(LUNAS)
-        .args(["token", "create", "--db", &db_url(&dir), "--name", "toko"])
-        .output()
-        .unwrap();
-    let token = String::from_utf8(created.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_owned();
+    let token = create_token(&db_url(&dir));
     let port = free_port();
     let child = Command::new(LUNAS)
         .args([
