@@ -5,7 +5,7 @@
 //! Nothing here reads a clock or a database: the store hands in what it read, in the transaction
 //! that applies the decision.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -115,49 +115,13 @@ pub fn code_amounts(total: Money, codes: &UniqueCodes) -> Option<(i64, i64)> {
     (lo <= hi).then_some((lo, hi))
 }
 
-/// Picks a code for an order of `total` whose amount due no open order has (`taken` are the
-/// amounts due of open orders in `code_amounts`' range). `random` chooses where the search starts,
-/// so consecutive orders do not get 1, 2, 3… (a guessable code invites a buyer to "round down").
-/// `None` when every code of the range is taken.
-pub fn pick_code(
-    total: Money,
-    codes: &UniqueCodes,
-    taken: &BTreeSet<i64>,
-    random: u64,
-) -> Option<(i64, Money)> {
+/// A random amount of `code_amounts`' range, the first one tried for a new order: chosen at
+/// random so consecutive orders do not get 1, 2, 3… (a guessable code invites a buyer to "round
+/// down"). `None` when the range is empty.
+pub fn random_amount(total: Money, codes: &UniqueCodes, random: u64) -> Option<i64> {
     let (lo, hi) = code_amounts(total, codes)?;
     let span = (hi - lo + 1) as u64;
-    let start = (random % span) as i64;
-    (0..span as i64)
-        .map(|offset| lo + (start + offset) % span as i64)
-        .find(|amount| !taken.contains(amount))
-        .map(|amount| {
-            let code = (amount - total.minor_units()).abs();
-            (code, Money::from_stored(amount))
-        })
-}
-
-/// How many amounts `probe_amounts` suggests.
-pub const PROBES: usize = 8;
-
-/// `PROBES` amounts of `code_amounts`' range, spread by `seed`, for a first look at which are
-/// free: with few open orders per total one look finds a free code without reading the whole
-/// range (a thousand index entries). `None` when the range is empty.
-pub fn probe_amounts(total: Money, codes: &UniqueCodes, seed: u64) -> Option<[i64; PROBES]> {
-    let (lo, hi) = code_amounts(total, codes)?;
-    let span = (hi - lo + 1) as u64;
-    let mut state = seed;
-    let mut amounts = [0; PROBES];
-    for amount in &mut amounts {
-        // splitmix64: well spread from any seed.
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        *amount = lo + (z % span) as i64;
-    }
-    Some(amounts)
+    Some(lo + (random % span) as i64)
 }
 
 /// Where a payment came from. Staff record payments through the API; the others arrive by
@@ -475,39 +439,26 @@ mod tests {
     }
 
     #[test]
-    fn codes_make_amounts_no_open_order_has() {
+    fn code_amounts_and_random_ones_stay_in_the_range() {
         let codes = UniqueCodes::default();
-        let taken: BTreeSet<i64> = (150_001..=150_998).collect();
         assert_eq!(
-            pick_code(money(150_000), &codes, &taken, 7),
-            Some((999, money(150_999)))
+            code_amounts(money(150_000), &codes),
+            Some((150_001, 150_999))
         );
-        let taken: BTreeSet<i64> = (150_001..=150_999).collect();
-        assert_eq!(pick_code(money(150_000), &codes, &taken, 7), None);
-        let (code, due) = pick_code(money(150_000), &codes, &BTreeSet::new(), 236).unwrap();
-        assert_eq!((code, due), (237, money(150_237)));
+        assert_eq!(random_amount(money(150_000), &codes, 236), Some(150_237));
         let subtract = UniqueCodes {
             direction: CodeDirection::Subtract,
             ..codes
         };
-        let (code, due) = pick_code(money(150_000), &subtract, &BTreeSet::new(), 0).unwrap();
-        assert_eq!(due.minor_units(), 150_000 - code);
         assert_eq!(code_amounts(money(500), &subtract), Some((1, 499)));
-    }
-
-    #[test]
-    fn probes_stay_in_the_range() {
-        let codes = UniqueCodes {
+        let narrow = UniqueCodes {
             min: 5,
             max: 7,
-            ..UniqueCodes::default()
+            ..codes
         };
         for seed in 0..100 {
-            let probes = probe_amounts(money(1_000), &codes, seed).unwrap();
-            assert!(
-                probes.iter().all(|a| (1_005..=1_007).contains(a)),
-                "{probes:?}"
-            );
+            let amount = random_amount(money(1_000), &narrow, seed).unwrap();
+            assert!((1_005..=1_007).contains(&amount), "{amount}");
         }
     }
 

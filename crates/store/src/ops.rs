@@ -304,7 +304,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
     // PostgreSQL a concurrent placement that took the same amount after this transaction began
     // makes it rerun, as any lost race does.)
     let mut next_amount = match wants_code {
-        true => lunas_core::payments::probe_amounts(total, codes, rand::random()).map(|a| a[0]),
+        true => lunas_core::payments::random_amount(total, codes, rand::random()),
         false => None,
     };
     let mut tries = 0;
