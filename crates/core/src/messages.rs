@@ -325,7 +325,7 @@ impl MessageContext {
             .clone()
             .or_else(|| settings.payment_link.clone())
             .unwrap_or_default();
-        let instructions = payment_instructions(order.payment_method, settings, &link);
+        let instructions = payment_instructions(order, settings, &link);
         let cancel_reason = if order.status == OrderStatus::Cancelled {
             order
                 .events
@@ -377,18 +377,42 @@ impl MessageContext {
     }
 }
 
-fn payment_instructions(method: PaymentMethod, settings: &Settings, link: &str) -> String {
+/// Ready-made lines telling how to pay: for a transfer with a unique code the exact amount to
+/// send (what is left of `amount_due`), the bank accounts, and the payment link otherwise.
+fn payment_instructions(order: &Order, settings: &Settings, link: &str) -> String {
     let id = settings.language == Language::Indonesian;
+    let method = order.payment_method;
+    let accounts = !settings.bank_accounts.is_empty();
     let mut lines = Vec::new();
-    if method == PaymentMethod::BankTransfer && !settings.bank_accounts.is_empty() {
-        lines.push(
+    let exact = order
+        .unique_code
+        .filter(|_| method == PaymentMethod::BankTransfer)
+        .map(|code| {
+            let rest = format_rupiah(
+                (order.amount_due.minor_units() - order.amount_paid.minor_units()).max(0),
+            );
+            let end = match (id, accounts) {
+                (true, true) => " ke:",
+                (false, true) => " to:",
+                (_, false) => ".",
+            };
+            if id {
+                format!("Mohon transfer tepat {rest} (sudah termasuk kode unik {code}){end}")
+            } else {
+                format!("Please transfer exactly {rest} (unique code {code} included){end}")
+            }
+        });
+    if method == PaymentMethod::BankTransfer && (accounts || exact.is_some()) {
+        lines.push(exact.unwrap_or_else(|| {
             if id {
                 "Pembayaran bisa transfer ke:"
             } else {
                 "Please transfer to:"
             }
-            .to_owned(),
-        );
+            .to_owned()
+        }));
+    }
+    if method == PaymentMethod::BankTransfer && accounts {
         for account in &settings.bank_accounts {
             let holder = if id { "a.n." } else { "in the name of" };
             lines.push(format!(
@@ -415,14 +439,13 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
             "Pesanan #{{ order.id }}:\n",
             "{% for item in order.items %}- {{ item.name }} x{{ item.qty }} = {{ item.subtotal }}\n{% endfor %}",
             "Total: {{ order.total }}\n",
-            "{% if order.unique_code %}Mohon transfer tepat {{ order.amount_due }} (sudah termasuk kode unik {{ order.unique_code }}) supaya pembayarannya langsung terkonfirmasi.\n{% endif %}",
             "{% if order.deadline %}Barangnya kami simpan untuk {{ buyer.honorific }} sampai {{ order.deadline }}, mohon diselesaikan pembayarannya sebelum itu ya.\n{% endif %}",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
             "Kalau ada pertanyaan, balas saja pesan ini ya {{ buyer.honorific }}. Terima kasih 🙏"
         ),
         (Language::Indonesian, MessageKind::Reminder) => concat!(
             "Halo {{ buyer.greeting }}, semoga sehat selalu 🙏\n",
-            "Mau mengingatkan pesanan #{{ order.id }} ({{ order.items_summary }}) sebesar {{ order.balance }} masih menunggu pembayaran{% if order.unique_code %} (termasuk kode unik {{ order.unique_code }}, mohon transfer tepat sejumlah itu){% endif %}. ",
+            "Mau mengingatkan pesanan #{{ order.id }} ({{ order.items_summary }}) sebesar {{ order.balance }} masih menunggu pembayaran. ",
             "Barangnya masih kami simpan untuk {{ buyer.honorific }} sampai {{ order.deadline }}.\n",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
             "{% if tip %}Tips: {{ tip }}\n{% endif %}",
@@ -446,13 +469,12 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
             "Order #{{ order.id }}:\n",
             "{% for item in order.items %}- {{ item.name }} x{{ item.qty }} = {{ item.subtotal }}\n{% endfor %}",
             "Total: {{ order.total }}\n",
-            "{% if order.unique_code %}Please transfer exactly {{ order.amount_due }} (unique code {{ order.unique_code }} included) so that your payment is confirmed at once.\n{% endif %}",
             "{% if order.deadline %}We are holding it for you until {{ order.deadline }}; please complete the payment before then.\n{% endif %}",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
             "Any questions? Just reply to this message."
         ),
         (Language::English, MessageKind::Reminder) => concat!(
-            "Hi {{ buyer.greeting }}, a friendly reminder: order #{{ order.id }} ({{ order.items_summary }}) of {{ order.balance }} is still waiting for payment{% if order.unique_code %} (unique code {{ order.unique_code }} included; please transfer exactly that amount){% endif %}. ",
+            "Hi {{ buyer.greeting }}, a friendly reminder: order #{{ order.id }} ({{ order.items_summary }}) of {{ order.balance }} is still waiting for payment. ",
             "We are holding it for you until {{ order.deadline }}.\n",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
             "{% if tip %}Tip: {{ tip }}\n{% endif %}",
@@ -734,7 +756,13 @@ mod tests {
             .unwrap();
         assert!(text.starts_with("Halo Kak Sari"), "{text}");
         assert!(
-            text.contains("sebesar Rp150.237 masih menunggu pembayaran (termasuk kode unik 237"),
+            text.contains("sebesar Rp150.237 masih menunggu pembayaran."),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "Mohon transfer tepat Rp150.237 (sudah termasuk kode unik 237) ke:\n- BCA"
+            ),
             "{text}"
         );
         assert!(

@@ -327,9 +327,8 @@ impl Matcher {
             .unwrap_or(&[]);
         match reference {
             Some(named) if ids.contains(&named) => Match::Order(named),
-            Some(named) if self.orders.contains_key(&named) => Match::ReferenceMismatch(named),
-            // A reference to an order that is not open is the store's to look at (it may be a
-            // late payment); the amount alone does not decide for it.
+            // The named order does not expect this amount, or is not open (then it is the
+            // store's to look at: it may be a late payment); the amount alone decides nothing.
             Some(named) => Match::ReferenceMismatch(named),
             None => match ids {
                 [] => Match::Unmatched,

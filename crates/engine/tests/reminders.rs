@@ -107,9 +107,12 @@ async fn an_unpaid_order_gets_exactly_the_configured_reminders_in_order_then_the
     );
     let due = lunas_core::messages::format_rupiah(shop.due(id).await.minor_units());
     assert!(
-        reminder.body.contains(&format!(
-            "sebesar {due} masih menunggu pembayaran (termasuk kode unik"
-        )),
+        reminder
+            .body
+            .contains(&format!("sebesar {due} masih menunggu pembayaran."))
+            && reminder.body.contains(&format!(
+                "Mohon transfer tepat {due} (sudah termasuk kode unik"
+            )),
         "{}",
         reminder.body
     );

@@ -2525,29 +2525,21 @@ pub(crate) fn erase_customer(
          WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1) AND channel = 'webhook'",
         params![id],
     )?;
-    // Statement descriptions name the buyer, and gateway notifications carry their details.
-    db.execute(
+    // Statement descriptions name the buyer (and payments taken from them keep the description
+    // as their reference); review items and gateway notifications carry their details.
+    for sql in [
         "UPDATE statement_lines SET description = ''
          WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",
-        params![id],
-    )?;
-    db.execute(
-        "UPDATE payment_reviews SET detail = '{}'
-         WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",
-        params![id],
-    )?;
-    db.execute(
-        "UPDATE gateway_notifications SET body = '{}'
-         WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",
-        params![id],
-    )?;
-    // A payment from a statement keeps the line's description as its reference.
-    db.execute(
         "UPDATE payments SET reference = NULL
          WHERE source IN ('statement', 'mutation')
            AND order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",
-        params![id],
-    )?;
+        "UPDATE payment_reviews SET detail = '{}'
+         WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",
+        "UPDATE gateway_notifications SET body = '{}'
+         WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",
+    ] {
+        db.execute(sql, params![id])?;
+    }
     // A replayed idempotent request would answer with the buyer's name and number.
     db.execute(
         "DELETE FROM idempotency_keys WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",

@@ -384,39 +384,16 @@ fn add_review(
     order: Option<OrderId>,
     detail: serde_json::Value,
 ) -> DbResult<()> {
-    insert_review(
-        db,
-        kind,
-        payment.source,
-        payment.external_id.as_deref(),
-        order,
-        payment.amount.minor_units(),
-        &detail,
-        millis(payment.recorded_at),
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-fn insert_review(
-    db: &mut dyn Db,
-    kind: ReviewKind,
-    source: PaymentSource,
-    external_id: Option<&str>,
-    order: Option<OrderId>,
-    amount: i64,
-    detail: &serde_json::Value,
-    now_ms: i64,
-) -> DbResult<()> {
     db.execute(
         "INSERT INTO payment_reviews (created_at, kind, source, external_id, order_id, amount, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
         params![
-            now_ms,
+            millis(payment.recorded_at),
             kind.as_str(),
-            source.as_str(),
-            external_id,
+            payment.source.as_str(),
+            &payment.external_id,
             order.map(|o| o.0),
-            amount,
+            payment.amount.minor_units(),
             &detail.to_string()
         ],
     )?;
