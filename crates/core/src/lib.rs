@@ -5,6 +5,7 @@
 //! outside world are parsed into the types here (`Phone`, `Sku`, `Money`, `PayWindow`) at the edge,
 //! so code further in never handles an unchecked value.
 
+pub mod accounts;
 pub mod messages;
 pub mod money;
 pub mod order;
@@ -19,7 +20,7 @@ pub mod time;
 
 pub use money::{Currency, Money, MoneyError};
 pub use order::{
-    Actor, CancelledBy, CustomerInfo, HoldState, Honorific, Order, OrderEvent, OrderId, OrderItem,
+    Actor, CancelledBy, CustomerInfo, ExtendError, HoldState, Honorific, Order, OrderEvent, OrderId, OrderItem,
     OrderStatus, PaymentDecision, PaymentMethod, PaymentRecord, Quantity, TransitionError,
 };
 pub use phone::{Phone, PhoneError};

@@ -446,6 +446,45 @@ pub fn decide_cancel(status: OrderStatus) -> Result<(), TransitionError> {
     Ok(())
 }
 
+/// Longest a deadline can be moved ahead of now: the longest pay window there is.
+pub const EXTENSION_MAX: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 30);
+
+/// Why a deadline cannot be moved where staff asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtendError {
+    #[error(transparent)]
+    InvalidTransition(#[from] TransitionError),
+    #[error("the new deadline must be later than the current one")]
+    NotLater,
+    #[error("the new deadline must be within 30 days from now")]
+    TooFar,
+}
+
+/// Decides whether an order in `status` with deadline `pay_by` may be given the later deadline
+/// `to` at `now`. Only an order awaiting its first payment has a deadline staff can move (a
+/// deposit's balance deadline follows the risk policy; COD has none).
+pub fn decide_extension(
+    status: OrderStatus,
+    pay_by: Option<Timestamp>,
+    to: Timestamp,
+    now: Timestamp,
+) -> Result<(), ExtendError> {
+    let Some(current) = pay_by.filter(|_| status == OrderStatus::AwaitingPayment) else {
+        return Err(TransitionError {
+            status,
+            action: "given a later deadline",
+        }
+        .into());
+    };
+    if to <= current || to <= now {
+        return Err(ExtendError::NotLater);
+    }
+    if to > now + EXTENSION_MAX {
+        return Err(ExtendError::TooFar);
+    }
+    Ok(())
+}
+
 /// Decides what an expiry timer firing at `now` does to an order in `status` due at `pay_by`.
 pub fn decide_expiry(
     status: OrderStatus,
@@ -467,6 +506,33 @@ mod tests {
 
     fn money(amount: i64) -> Money {
         Money::price(amount).unwrap()
+    }
+
+    #[test]
+    fn a_deadline_moves_only_later_within_thirty_days_and_only_while_awaiting_payment() {
+        let now: Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+        let due = now + jiff::SignedDuration::from_hours(2);
+        let later = now + jiff::SignedDuration::from_hours(26);
+        let open = OrderStatus::AwaitingPayment;
+        assert_eq!(decide_extension(open, Some(due), later, now), Ok(()));
+        assert_eq!(
+            decide_extension(open, Some(due), due, now),
+            Err(ExtendError::NotLater)
+        );
+        assert_eq!(
+            decide_extension(open, Some(due), now + EXTENSION_MAX + jiff::SignedDuration::from_secs(1), now),
+            Err(ExtendError::TooFar)
+        );
+        for (status, pay_by) in [
+            (OrderStatus::Paid, Some(due)),
+            (OrderStatus::AwaitingBalance, Some(due)),
+            (open, None),
+        ] {
+            assert!(matches!(
+                decide_extension(status, pay_by, later, now),
+                Err(ExtendError::InvalidTransition(_))
+            ));
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! tests drive days of a store's life by moving a `ManualClock`, and background work is a
 //! steppable `tick()` that the scheduler loop calls and tests call directly.
 
+pub mod accounts;
 pub mod clock;
 pub mod demo;
 pub mod gateways;
@@ -91,6 +92,8 @@ pub enum Error {
     Callback(#[from] gateways::CallbackError),
     #[error(transparent)]
     PaymentLink(#[from] gateways::PaymentLinkError),
+    #[error(transparent)]
+    Account(#[from] accounts::AccountOpError),
 }
 
 impl From<SettingsError> for Error {
@@ -368,6 +371,21 @@ impl Engine {
             .record_payment(id, payment, self.messaging())
             .await??
             .order)
+    }
+
+    /// Gives an order awaiting payment a later deadline; its release and reminders move with it.
+    pub async fn extend_deadline(
+        &self,
+        id: OrderId,
+        to: Timestamp,
+        reason: String,
+        actor: Actor,
+    ) -> Result<Order, Error> {
+        let order = self
+            .store
+            .extend_deadline(id, to, reason, actor, self.now(), self.messaging())
+            .await??;
+        Ok(order)
     }
 
     /// Cancels an order on the seller's side (not held against the buyer).

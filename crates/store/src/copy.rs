@@ -120,9 +120,16 @@ const TABLES: &[(&str, &str, &str)] = &[
         "INSERT INTO gateway_notifications (id, received_at, gateway, transaction_id, order_ref, order_id, status, amount, body, outcome)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     ),
+    (
+        "users",
+        "SELECT id, email, role, password_hash, totp_secret, language, disabled, created_at FROM users ORDER BY id",
+        "INSERT INTO users (id, email, role, password_hash, totp_secret, language, disabled, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    ),
 ];
 
-/// Row counts, one per table, in the order of `TABLES`.
+/// Row counts, one per table, in the order of `TABLES`. (Sessions and failed sign-ins are not
+/// copied: staff sign in again on the new database.)
 const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM products",
     "SELECT COUNT(*) FROM customers",
@@ -142,6 +149,7 @@ const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM payment_reviews",
     "SELECT COUNT(*) FROM statement_lines",
     "SELECT COUNT(*) FROM gateway_notifications",
+    "SELECT COUNT(*) FROM users",
 ];
 
 /// On PostgreSQL, identity columns continue after the copied ids.
@@ -157,6 +165,7 @@ const PG_IDENTITIES: &[&str] = &[
     "SELECT setval(pg_get_serial_sequence('inbound_messages', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM inbound_messages), false)",
     "SELECT setval(pg_get_serial_sequence('payment_reviews', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM payment_reviews), false)",
     "SELECT setval(pg_get_serial_sequence('gateway_notifications', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM gateway_notifications), false)",
+    "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM users), false)",
 ];
 
 /// A value read from one database to be written to the other.

@@ -14,7 +14,9 @@
 //! transaction on a pooled connection, with row locks and `SKIP LOCKED` where processes share work
 //! (see `postgres`).
 
+mod accounts;
 mod copy;
+mod desk;
 mod model;
 mod ops;
 mod payments;
@@ -25,7 +27,9 @@ mod sqlite;
 pub mod testing;
 mod url;
 
+pub use accounts::{AuditLine, Credentials, EmailTaken, Session};
 pub use copy::{CopyError, CopyReport};
+pub use desk::{DeskCounts, OrderQuery, Releasing};
 pub use model::*;
 pub use url::{DatabaseUrl, PgUrl};
 
@@ -252,6 +256,20 @@ impl Store {
     /// Keeps the gateway payment page made for an order; false for an unknown order.
     pub async fn set_payment_url(&self, id: OrderId, url: String) -> Result<bool, StoreError> {
         self.write_always(move |db| payments::set_payment_url(db, id, &url))
+            .await
+    }
+
+    /// Gives an order awaiting payment the later deadline `to` (see `ops::extend_deadline`).
+    pub async fn extend_deadline(
+        &self,
+        id: OrderId,
+        to: Timestamp,
+        reason: String,
+        actor: Actor,
+        now: Timestamp,
+        messaging: Messaging,
+    ) -> Result<Result<Order, OrderOpError>, StoreError> {
+        self.write(move |db| ops::extend_deadline(db, id, to, &reason, &actor, now, &messaging))
             .await
     }
 

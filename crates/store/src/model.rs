@@ -396,6 +396,8 @@ pub enum OrderOpError {
     NotFound,
     #[error(transparent)]
     InvalidTransition(#[from] TransitionError),
+    #[error(transparent)]
+    Extend(lunas_core::ExtendError),
 }
 
 /// What one pass over due timers did.

@@ -766,6 +766,79 @@ pub(crate) fn cancel_order(
     Ok(Ok(order))
 }
 
+/// Gives an order awaiting payment a later deadline: its release and its reminders are
+/// scheduled again from the new deadline (reminders already written stay; the steps still ahead
+/// are due from now on), and the change is an event of the order.
+pub(crate) fn extend_deadline(
+    db: &mut dyn Db,
+    id: OrderId,
+    to: Timestamp,
+    reason: &str,
+    actor: &Actor,
+    now: Timestamp,
+    messaging: &Messaging,
+) -> DbResult<Result<Order, OrderOpError>> {
+    let Some((status, pay_by, placed_at, method)) = db.row(
+        "SELECT status, pay_by, placed_at, payment_method FROM orders WHERE id = ?1 FOR NO KEY UPDATE",
+        params![id.0],
+        |row| {
+            let method = row.text(3)?;
+            Ok((
+                status_of(&row.text(0)?)?,
+                row.opt_int(1)?.map(timestamp).transpose()?,
+                timestamp(row.int(2)?)?,
+                PaymentMethod::parse(&method).ok_or_else(|| corrupt("payment method", &method))?,
+            ))
+        },
+    )?
+    else {
+        return Ok(Err(OrderOpError::NotFound));
+    };
+    if let Err(e) = lunas_core::order::decide_extension(status, pay_by, to, now) {
+        return Ok(Err(OrderOpError::Extend(e)));
+    }
+    let settings = &messaging.settings;
+    let written = db.scalar(
+        "SELECT COUNT(*) FROM messages WHERE order_id = ?1 AND kind = 'reminder'",
+        params![id.0],
+    )?;
+    let mut timers: Vec<NewTimer> = vec![(
+        millis(settings.payments.expires_at(method, to)),
+        TIMER_EXPIRE,
+        None,
+        None,
+    )];
+    if let Some(cadence) = settings.reminders.for_method(method) {
+        let ahead = lunas_core::reminders::schedule(
+            cadence,
+            placed_at,
+            Some(to),
+            settings.quiet_hours.as_ref(),
+            &settings.time_zone(),
+        )
+        .into_iter()
+        .filter(|reminder| reminder.due > now);
+        for (n, reminder) in ahead.enumerate() {
+            timers.push((
+                millis(reminder.due),
+                TIMER_REMIND,
+                Some(reminder.step as i64),
+                Some(written + n as i64 + 1),
+            ));
+        }
+    }
+    let now_ms = millis(now);
+    db.execute(
+        "UPDATE orders SET pay_by = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id.0, millis(to), now_ms],
+    )?;
+    db.execute("DELETE FROM timers WHERE order_id = ?1", params![id.0])?;
+    insert_timers(db, id, &timers)?;
+    let why = format!("deadline moved to {to}: {reason}");
+    insert_event(db, id, now_ms, actor, Some(status), status, Some(&why))?;
+    Ok(Ok(load_order(db, id)?.expect("the order was just read")))
+}
+
 pub(crate) fn orders(
     db: &mut dyn Db,
     status: Option<OrderStatus>,

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0004_whatsapp.sql"),
     include_str!("../../migrations/postgres/0005_reliability.sql"),
     include_str!("../../migrations/postgres/0006_payments.sql"),
+    include_str!("../../migrations/postgres/0007_accounts.sql"),
 ];
 
 /// The newest schema this build knows; the same as SQLite's.

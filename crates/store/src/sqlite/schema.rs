@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_whatsapp.sql"),
     include_str!("../../migrations/sqlite/0005_reliability.sql"),
     include_str!("../../migrations/sqlite/0006_payments.sql"),
+    include_str!("../../migrations/sqlite/0007_accounts.sql"),
 ];
 
 /// The newest schema this build knows.

@@ -1,0 +1,471 @@
+//! Staff accounts and sign-in: Argon2id password hashes (OWASP's parameters: 19 MiB, two
+//! passes, one lane), sessions with 256-bit random ids kept as SHA-256, the failed-sign-in
+//! throttle of `lunas_core::accounts`, an optional TOTP second factor (RFC 6238, 30-second steps,
+//! one step of clock skew either way), and the audit log.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use lunas_core::accounts::{self, AccountError, Email, Role, StaffMember};
+use lunas_core::messages::Language;
+use lunas_core::{Actor, Timestamp};
+use lunas_store::{AuditLine, Session};
+use rand::RngCore;
+use subtle::ConstantTimeEq;
+
+use crate::{Engine, Error};
+
+/// Argon2id memory in KiB, passes and lanes (OWASP Password Storage Cheat Sheet, first option).
+pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+pub const ARGON2_PASSES: u32 = 2;
+pub const ARGON2_LANES: u32 = 1;
+
+/// How often, at most, a session's last request is written back (a page view is a read).
+const SESSION_TOUCH_MS: i64 = 60_000;
+
+fn argon2() -> Argon2<'static> {
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None)
+            .expect("OWASP's parameters are valid"),
+    )
+}
+
+/// Hashes a password as a PHC string with a fresh 128-bit salt. Takes tens of milliseconds of
+/// CPU on purpose: call it on a blocking thread.
+pub fn hash_password(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("Argon2id hashes any password of bounded length")
+        .to_string()
+}
+
+/// Whether `password` matches the PHC string `stored` (with the parameters it was made with).
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .is_ok_and(|hash| argon2().verify_password(password.as_bytes(), &hash).is_ok())
+}
+
+/// A hash no password matches, verified when the email is unknown so that an unknown account
+/// takes as long to refuse as a wrong password.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("lunas decoy password, never a real one"))
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// How a session cookie's value is kept: its SHA-256, hex.
+pub fn session_hash(cookie: &str) -> String {
+    crate::tokens::hash_token(cookie)
+}
+
+/// Compares two secrets (CSRF tokens) in constant time.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// What a sign-in form sent.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub email: String,
+    pub password: String,
+    /// The six digits of the authenticator app, when the account has a second factor.
+    pub totp: Option<String>,
+    /// The client's address, for the throttle and the audit log.
+    pub address: String,
+}
+
+/// Why a sign-in did not start a session. Deliberately vague: `Invalid` covers an unknown
+/// email, a wrong password and a disabled account alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInRefused {
+    Throttled { until: Timestamp },
+    Invalid,
+    /// The password was right; the second factor is missing or wrong.
+    TotpNeeded { wrong: bool },
+}
+
+/// A new session: the cookie's value (given to the browser once, kept only as a hash) and whose
+/// it is. Its CSRF token is read with the session.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub cookie: String,
+    pub member: StaffMember,
+}
+
+/// A TOTP secret being set up: base32, and the `otpauth://` address authenticator apps read.
+#[derive(Debug, Clone)]
+pub struct TotpSetup {
+    pub secret: String,
+    pub uri: String,
+}
+
+fn totp(secret: &str) -> Option<totp_rs::TOTP> {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned()).to_bytes().ok()?;
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).ok()
+}
+
+/// Whether `code` is the TOTP of `secret` at `now` (or one step either side).
+pub fn check_totp(secret: &str, code: &str, now: Timestamp) -> bool {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let Ok(seconds) = u64::try_from(now.as_second()) else {
+        return false;
+    };
+    code.len() == 6 && totp(secret).is_some_and(|t| t.check(&code, seconds))
+}
+
+/// The current code of `secret` (for tests and for the setup page's check).
+pub fn totp_code(secret: &str, now: Timestamp) -> Option<String> {
+    let seconds = u64::try_from(now.as_second()).ok()?;
+    Some(totp(secret)?.generate(seconds))
+}
+
+/// A fresh 160-bit TOTP secret for `email`, with its `otpauth://` address.
+pub fn new_totp(email: &Email, issuer: &str) -> TotpSetup {
+    let mut bytes = [0u8; 20];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = totp_rs::Secret::Raw(bytes.to_vec()).to_encoded().to_string();
+    let enc = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let uri = format!(
+        "otpauth://totp/{}:{}?secret={secret}&issuer={}&algorithm=SHA1&digits=6&period=30",
+        enc(issuer),
+        enc(email.as_str()),
+        enc(issuer)
+    );
+    TotpSetup { secret, uri }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountOpError {
+    #[error(transparent)]
+    Invalid(#[from] AccountError),
+    #[error("there is already an account with this email")]
+    EmailTaken,
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("the code from the authenticator app is wrong")]
+    WrongCode,
+    #[error("the last owner cannot be disabled")]
+    LastOwner,
+}
+
+impl Engine {
+    /// Creates a staff account (`lunas user add`, or the owner's staff page).
+    pub async fn add_user(
+        &self,
+        email: &str,
+        role: Role,
+        password: String,
+        actor: Actor,
+    ) -> Result<StaffMember, Error> {
+        let email = Email::parse(email).map_err(AccountOpError::from)?;
+        accounts::check_password(&password).map_err(AccountOpError::from)?;
+        let hash = blocking(move || hash_password(&password)).await;
+        self.store
+            .create_user(email, role, hash, actor, self.now())
+            .await?
+            .map_err(|_| AccountOpError::EmailTaken.into())
+    }
+
+    pub async fn users(&self) -> Result<Vec<StaffMember>, Error> {
+        Ok(self.store.users().await?)
+    }
+
+    pub async fn user_count(&self) -> Result<i64, Error> {
+        Ok(self.store.user_count().await?)
+    }
+
+    /// Checks a sign-in: the throttle first, then the password (Argon2id, also for an unknown
+    /// email), then the second factor. A failure is counted against the account and the address
+    /// and written to the audit log; a success starts a new session (a fresh id, so a session
+    /// id planted before sign-in is worth nothing).
+    pub async fn sign_in(&self, form: SignIn) -> Result<Result<NewSession, SignInRefused>, Error> {
+        let now = self.now();
+        let email_key = form.email.trim().to_lowercase();
+        let account_key = format!("account:{email_key}");
+        let address_key = format!("address:{}", form.address);
+        let (account, address) = self
+            .store
+            .login_failures(account_key.clone(), address_key.clone(), now)
+            .await?;
+        if let Err(until) = accounts::throttle(account, address, now) {
+            return Ok(Err(SignInRefused::Throttled { until }));
+        }
+        let credentials = match Email::parse(&form.email) {
+            Ok(email) => self.store.credentials(email).await?,
+            Err(_) => None,
+        };
+        let stored = credentials
+            .as_ref()
+            .map_or_else(|| decoy_hash().to_owned(), |c| c.password_hash.clone());
+        let password = form.password;
+        let matches = blocking(move || verify_password(&password, &stored)).await;
+        let refuse = |why: &'static str| {
+            let (account_key, address_key, email) =
+                (account_key.clone(), address_key.clone(), email_key.clone());
+            async move {
+                self.store
+                    .record_login_failure(account_key, address_key, email, why, now)
+                    .await
+            }
+        };
+        let credentials = match credentials {
+            Some(c) if matches && !c.member.disabled => c,
+            Some(_) if matches => {
+                refuse("disabled").await?;
+                return Ok(Err(SignInRefused::Invalid));
+            }
+            Some(_) => {
+                refuse("password").await?;
+                return Ok(Err(SignInRefused::Invalid));
+            }
+            None => {
+                refuse("unknown account").await?;
+                return Ok(Err(SignInRefused::Invalid));
+            }
+        };
+        if let Some(secret) = &credentials.totp_secret {
+            match form.totp.as_deref().filter(|c| !c.trim().is_empty()) {
+                None => return Ok(Err(SignInRefused::TotpNeeded { wrong: false })),
+                Some(code) if !check_totp(secret, code, now) => {
+                    refuse("second factor").await?;
+                    return Ok(Err(SignInRefused::TotpNeeded { wrong: true }));
+                }
+                Some(_) => {}
+            }
+        }
+        let cookie = random_token();
+        self.store
+            .create_session(
+                session_hash(&cookie),
+                random_token(),
+                credentials.member.clone(),
+                account_key,
+                form.address,
+                now,
+            )
+            .await?;
+        Ok(Ok(NewSession {
+            cookie,
+            member: credentials.member,
+        }))
+    }
+
+    /// The session a cookie opens, if it has not ended (idle or too old) and its account is
+    /// enabled. An ended session is deleted.
+    pub async fn session(&self, cookie: &str) -> Result<Option<Session>, Error> {
+        let hash = session_hash(cookie);
+        let Some(session) = self.store.session(hash.clone()).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if session.member.disabled || accounts::session_ends(session.created_at, session.last_seen) <= now
+        {
+            self.store.delete_session(hash).await?;
+            return Ok(None);
+        }
+        if now.as_millisecond() - session.last_seen.as_millisecond() >= SESSION_TOUCH_MS {
+            self.store.touch_session(hash, now, false).await?;
+        }
+        Ok(Some(session))
+    }
+
+    /// Ends a session on the server (sign-out).
+    pub async fn sign_out(&self, cookie: &str, member: &StaffMember) -> Result<(), Error> {
+        self.store.delete_session(session_hash(cookie)).await?;
+        self.store
+            .audit(
+                staff_actor(member),
+                "auth.logout",
+                member.email.as_str().to_owned(),
+                serde_json::json!({}),
+                self.now(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the session's password was typed recently enough for a sensitive change.
+    pub fn recently_authenticated(&self, session: &Session) -> bool {
+        self.now().duration_since(session.reauth_at) < accounts::REAUTH_WITHIN
+    }
+
+    /// Checks the member's password again (before a sensitive change) and, when right, records
+    /// it in the session.
+    pub async fn reauthenticate(
+        &self,
+        cookie: &str,
+        member: &StaffMember,
+        password: String,
+    ) -> Result<(), Error> {
+        let credentials = self
+            .store
+            .credentials_of(member.id)
+            .await?
+            .ok_or(AccountOpError::WrongPassword)?;
+        let stored = credentials.password_hash;
+        if !blocking(move || verify_password(&password, &stored)).await {
+            self.store
+                .audit(
+                    staff_actor(member),
+                    "auth.reauth_failed",
+                    member.email.as_str().to_owned(),
+                    serde_json::json!({}),
+                    self.now(),
+                )
+                .await?;
+            return Err(AccountOpError::WrongPassword.into());
+        }
+        self.store
+            .touch_session(session_hash(cookie), self.now(), true)
+            .await?;
+        Ok(())
+    }
+
+    /// Turns on the second factor once the member typed a right code for the new secret.
+    pub async fn enable_totp(
+        &self,
+        member: &StaffMember,
+        secret: String,
+        code: &str,
+    ) -> Result<(), Error> {
+        if totp(&secret).is_none() || !check_totp(&secret, code, self.now()) {
+            return Err(AccountOpError::WrongCode.into());
+        }
+        Ok(self
+            .store
+            .set_totp(member.id, Some(secret), staff_actor(member), self.now())
+            .await?)
+    }
+
+    pub async fn disable_totp(&self, member: &StaffMember) -> Result<(), Error> {
+        Ok(self
+            .store
+            .set_totp(member.id, None, staff_actor(member), self.now())
+            .await?)
+    }
+
+    pub async fn set_language(&self, member: &StaffMember, language: Language) -> Result<(), Error> {
+        Ok(self.store.set_language(member.id, language).await?)
+    }
+
+    /// Changes a member's own password, ending their other sessions.
+    pub async fn change_password(
+        &self,
+        cookie: &str,
+        member: &StaffMember,
+        new_password: String,
+    ) -> Result<(), Error> {
+        accounts::check_password(&new_password).map_err(AccountOpError::from)?;
+        let hash = blocking(move || hash_password(&new_password)).await;
+        Ok(self
+            .store
+            .set_password(
+                member.id,
+                hash,
+                Some(session_hash(cookie)),
+                staff_actor(member),
+                self.now(),
+            )
+            .await?)
+    }
+
+    /// Disables or enables an account; the last owner stays.
+    pub async fn set_user_disabled(
+        &self,
+        id: i64,
+        disabled: bool,
+        actor: Actor,
+    ) -> Result<(), Error> {
+        if self
+            .store
+            .set_disabled(id, disabled, actor, self.now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AccountOpError::LastOwner.into())
+        }
+    }
+
+    /// Writes a line of the audit log at the engine's time.
+    pub async fn audit(
+        &self,
+        actor: Actor,
+        action: &'static str,
+        subject: String,
+        detail: serde_json::Value,
+    ) -> Result<(), Error> {
+        Ok(self
+            .store
+            .audit(actor, action, subject, detail, self.now())
+            .await?)
+    }
+
+    pub async fn audit_log(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditLine>, Error> {
+        Ok(self.store.audit_log(before, limit).await?)
+    }
+}
+
+/// How a staff member appears as the actor of what they do.
+pub fn staff_actor(member: &StaffMember) -> Actor {
+    Actor::from_stored(format!("staff:{}", member.email.as_str()))
+}
+
+/// Runs CPU-heavy work (password hashing) off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f)
+        .await
+        .expect("password hashing does not panic")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_owasp_parameters() {
+        let hash = hash_password("kata sandi yang panjang");
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(verify_password("kata sandi yang panjang", &hash));
+        assert!(!verify_password("kata sandi yang salah", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+        assert_ne!(hash, hash_password("kata sandi yang panjang"), "salted");
+    }
+
+    #[test]
+    fn totp_codes_follow_rfc_6238() {
+        // RFC 6238 appendix B: the SHA-1 secret "12345678901234567890" at 59 s gives 94287082
+        // (8 digits); the 6-digit code is its last six.
+        let secret = totp_rs::Secret::Raw(b"12345678901234567890".to_vec())
+            .to_encoded()
+            .to_string();
+        let at = Timestamp::from_second(59).unwrap();
+        assert_eq!(totp_code(&secret, at).as_deref(), Some("287082"));
+        assert!(check_totp(&secret, "287 082", at));
+        assert!(check_totp(&secret, "287082", Timestamp::from_second(89).unwrap()));
+        assert!(!check_totp(&secret, "287082", Timestamp::from_second(200).unwrap()));
+        assert!(!check_totp(&secret, "28708", at));
+    }
+
+    #[test]
+    fn a_new_totp_secret_has_160_bits_and_an_otpauth_address() {
+        let setup = new_totp(&Email::parse("owner@toko.id").unwrap(), "Toko Sari");
+        assert_eq!(setup.secret.len(), 32);
+        assert!(setup.uri.starts_with("otpauth://totp/Toko%20Sari:owner%40toko%2Eid?secret="));
+    }
+}

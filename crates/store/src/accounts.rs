@@ -1,0 +1,499 @@
+//! Staff accounts, their sessions, failed sign-ins (for the throttle) and the audit log, written
+//! once for both backends. Password hashes and session ids are made in `engine`; here they are
+//! only kept: a session row is found by the SHA-256 of its cookie value.
+
+use lunas_core::accounts::{Email, Failures, Role, StaffMember, THROTTLE_WINDOW};
+use lunas_core::messages::Language;
+use lunas_core::{Actor, Timestamp};
+
+use crate::ops::{millis, timestamp};
+use crate::sql::{Db, DbResult, Row, corrupt, params};
+use crate::{Store, StoreError};
+
+/// A staff member with what signing in checks.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub member: StaffMember,
+    /// PHC string (`$argon2id$v=19$m=…`).
+    pub password_hash: String,
+    /// Base32 TOTP secret, when the second factor is on.
+    pub totp_secret: Option<String>,
+}
+
+/// A signed-in session and whose it is.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub member: StaffMember,
+    pub csrf: String,
+    pub created_at: Timestamp,
+    pub last_seen: Timestamp,
+    /// When the password was last typed in this session.
+    pub reauth_at: Timestamp,
+}
+
+/// One line of the audit log, newest first when listed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditLine {
+    pub id: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: serde_json::Value,
+}
+
+/// An email that already has an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("there is already an account with this email")]
+pub struct EmailTaken;
+
+fn read_member(row: &Row<'_>, first: usize) -> DbResult<StaffMember> {
+    let role = row.text(first + 2)?;
+    let language = row.text(first + 3)?;
+    Ok(StaffMember {
+        id: row.int(first)?,
+        email: Email::from_stored(row.text(first + 1)?),
+        role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+        language: match language.as_str() {
+            "en" => Language::English,
+            _ => Language::Indonesian,
+        },
+        totp_enabled: row.opt_text(first + 4)?.is_some(),
+        disabled: row.boolean(first + 5)?,
+        created_at: timestamp(row.int(first + 6)?)?,
+    })
+}
+
+fn language_code(language: Language) -> &'static str {
+    match language {
+        Language::Indonesian => "id",
+        Language::English => "en",
+    }
+}
+
+pub(crate) fn audit_line(
+    db: &mut dyn Db,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+    now: Timestamp,
+) -> DbResult<()> {
+    db.execute(
+        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![millis(now), actor, action, subject, &detail.to_string()],
+    )?;
+    Ok(())
+}
+
+fn failures(db: &mut dyn Db, key: &str, now: Timestamp) -> DbResult<Failures> {
+    let since = millis(now - THROTTLE_WINDOW);
+    db.row(
+        "SELECT COUNT(*), MIN(at) FROM login_failures WHERE key = ?1 AND at > ?2",
+        params![key, since],
+        |row| {
+            Ok(Failures {
+                count: u32::try_from(row.int(0)?).unwrap_or(u32::MAX),
+                oldest: row.opt_int(1)?.map(timestamp).transpose()?,
+            })
+        },
+    )
+    .map(Option::unwrap_or_default)
+}
+
+impl Store {
+    /// Creates a staff account; the audit log records who created it.
+    pub async fn create_user(
+        &self,
+        email: Email,
+        role: Role,
+        password_hash: String,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<Result<StaffMember, EmailTaken>, StoreError> {
+        self.write(move |db| {
+            let id = db.row(
+                "INSERT INTO users (email, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (email) DO NOTHING RETURNING id",
+                params![email.as_str(), role.as_str(), &password_hash, millis(now)],
+                |row| row.int(0),
+            )?;
+            let Some(id) = id else {
+                return Ok(Err(EmailTaken));
+            };
+            audit_line(
+                db,
+                actor.as_str(),
+                "staff.add",
+                email.as_str(),
+                &serde_json::json!({ "role": role.as_str() }),
+                now,
+            )?;
+            Ok(Ok(StaffMember {
+                id,
+                email: email.clone(),
+                role,
+                language: Language::Indonesian,
+                totp_enabled: false,
+                disabled: false,
+                created_at: now,
+            }))
+        })
+        .await
+    }
+
+    /// How many accounts there are (none: the first run).
+    pub async fn user_count(&self) -> Result<i64, StoreError> {
+        self.read(|db| db.scalar("SELECT COUNT(*) FROM users", &[]))
+            .await
+    }
+
+    pub async fn users(&self) -> Result<Vec<StaffMember>, StoreError> {
+        self.read(|db| {
+            db.rows(
+                "SELECT id, email, role, language, totp_secret, disabled, created_at FROM users ORDER BY id",
+                &[],
+                |row| read_member(row, 0),
+            )
+        })
+        .await
+    }
+
+    /// What signing in as `email` checks, if there is such an account.
+    pub async fn credentials(&self, email: Email) -> Result<Option<Credentials>, StoreError> {
+        self.read(move |db| credentials(db, Account::Email(email.as_str())))
+            .await
+    }
+
+    pub async fn credentials_of(&self, id: i64) -> Result<Option<Credentials>, StoreError> {
+        self.read(move |db| credentials(db, Account::Id(id)))
+            .await
+    }
+
+    /// Recent failed sign-ins for the account and for the address.
+    pub async fn login_failures(
+        &self,
+        account_key: String,
+        address_key: String,
+        now: Timestamp,
+    ) -> Result<(Failures, Failures), StoreError> {
+        self.read(move |db| {
+            Ok((
+                failures(db, &account_key, now)?,
+                failures(db, &address_key, now)?,
+            ))
+        })
+        .await
+    }
+
+    /// Records a failed sign-in against both keys, in the audit log as well, and forgets
+    /// failures older than the throttle window.
+    pub async fn record_login_failure(
+        &self,
+        account_key: String,
+        address_key: String,
+        email: String,
+        why: &'static str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write_always(move |db| {
+            for key in [&account_key, &address_key] {
+                db.execute(
+                    "INSERT INTO login_failures (key, at) VALUES (?1, ?2)",
+                    params![key.as_str(), millis(now)],
+                )?;
+            }
+            db.execute(
+                "DELETE FROM login_failures WHERE at <= ?1",
+                params![millis(now - THROTTLE_WINDOW)],
+            )?;
+            audit_line(
+                db,
+                &address_key,
+                "auth.login_failed",
+                &email,
+                &serde_json::json!({ "why": why }),
+                now,
+            )
+        })
+        .await
+    }
+
+    /// Starts a session for a member who just signed in: forgets the account's failures and
+    /// records the sign-in.
+    pub async fn create_session(
+        &self,
+        id_hash: String,
+        csrf: String,
+        member: StaffMember,
+        account_key: String,
+        address: String,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write_always(move |db| {
+            db.execute(
+                "INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen, reauth_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?4)",
+                params![&id_hash, member.id, &csrf, millis(now)],
+            )?;
+            db.execute(
+                "DELETE FROM login_failures WHERE key = ?1",
+                params![&account_key],
+            )?;
+            audit_line(
+                db,
+                &format!("staff:{}", member.email.as_str()),
+                "auth.login",
+                member.email.as_str(),
+                &serde_json::json!({ "address": address }),
+                now,
+            )
+        })
+        .await
+    }
+
+    /// The session with this id hash and whose it is (even if it has ended: the caller decides).
+    pub async fn session(&self, id_hash: String) -> Result<Option<Session>, StoreError> {
+        self.read(move |db| {
+            db.row(
+                "SELECT s.csrf, s.created_at, s.last_seen, s.reauth_at,
+                        u.id, u.email, u.role, u.language, u.totp_secret, u.disabled, u.created_at
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?1",
+                params![&id_hash],
+                |row| {
+                    Ok(Session {
+                        csrf: row.text(0)?,
+                        created_at: timestamp(row.int(1)?)?,
+                        last_seen: timestamp(row.int(2)?)?,
+                        reauth_at: timestamp(row.int(3)?)?,
+                        member: read_member(row, 4)?,
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    /// Moves a session's last request (and, after the password was typed again, its
+    /// re-authentication) forward.
+    pub async fn touch_session(
+        &self,
+        id_hash: String,
+        now: Timestamp,
+        reauthenticated: bool,
+    ) -> Result<(), StoreError> {
+        self.write_always(move |db| {
+            if reauthenticated {
+                db.execute(
+                    "UPDATE sessions SET last_seen = ?2, reauth_at = ?2 WHERE id_hash = ?1",
+                    params![&id_hash, millis(now)],
+                )?;
+            } else {
+                db.execute(
+                    "UPDATE sessions SET last_seen = ?2 WHERE id_hash = ?1",
+                    params![&id_hash, millis(now)],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Ends a session (sign-out, or one found expired).
+    pub async fn delete_session(&self, id_hash: String) -> Result<(), StoreError> {
+        self.write_always(move |db| {
+            db.execute("DELETE FROM sessions WHERE id_hash = ?1", params![&id_hash])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Turns the second factor on (with its secret) or off; records it in the audit log.
+    pub async fn set_totp(
+        &self,
+        id: i64,
+        secret: Option<String>,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write_always(move |db| {
+            db.execute(
+                "UPDATE users SET totp_secret = ?2 WHERE id = ?1",
+                params![id, secret.as_deref()],
+            )?;
+            let email = member_email(db, id)?;
+            audit_line(
+                db,
+                actor.as_str(),
+                if secret.is_some() { "auth.totp_on" } else { "auth.totp_off" },
+                &email,
+                &serde_json::json!({}),
+                now,
+            )
+        })
+        .await
+    }
+
+    pub async fn set_language(&self, id: i64, language: Language) -> Result<(), StoreError> {
+        self.write_always(move |db| {
+            db.execute(
+                "UPDATE users SET language = ?2 WHERE id = ?1",
+                params![id, language_code(language)],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Changes a password and ends every other session of the account.
+    pub async fn set_password(
+        &self,
+        id: i64,
+        password_hash: String,
+        keep_session: Option<String>,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write_always(move |db| {
+            db.execute(
+                "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+                params![id, &password_hash],
+            )?;
+            db.execute(
+                "DELETE FROM sessions WHERE user_id = ?1 AND id_hash <> ?2",
+                params![id, keep_session.as_deref().unwrap_or("")],
+            )?;
+            let email = member_email(db, id)?;
+            audit_line(
+                db,
+                actor.as_str(),
+                "auth.password",
+                &email,
+                &serde_json::json!({}),
+                now,
+            )
+        })
+        .await
+    }
+
+    /// Disables (ending every session) or enables an account. The last enabled owner cannot be
+    /// disabled: `Ok(false)` then, and nothing changes.
+    pub async fn set_disabled(
+        &self,
+        id: i64,
+        disabled: bool,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.write_always(move |db| {
+            if disabled {
+                let other_owners = db.scalar(
+                    "SELECT COUNT(*) FROM users WHERE role = 'owner' AND NOT disabled AND id <> ?1",
+                    params![id],
+                )?;
+                let is_owner = db.scalar(
+                    "SELECT COUNT(*) FROM users WHERE role = 'owner' AND id = ?1",
+                    params![id],
+                )? > 0;
+                if is_owner && other_owners == 0 {
+                    return Ok(false);
+                }
+                db.execute("DELETE FROM sessions WHERE user_id = ?1", params![id])?;
+            }
+            db.execute(
+                "UPDATE users SET disabled = ?2 WHERE id = ?1",
+                params![id, disabled],
+            )?;
+            let email = member_email(db, id)?;
+            audit_line(
+                db,
+                actor.as_str(),
+                if disabled { "staff.disable" } else { "staff.enable" },
+                &email,
+                &serde_json::json!({}),
+                now,
+            )?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Writes one line of the audit log.
+    pub async fn audit(
+        &self,
+        actor: Actor,
+        action: &'static str,
+        subject: String,
+        detail: serde_json::Value,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write_always(move |db| audit_line(db, actor.as_str(), action, &subject, &detail, now))
+            .await
+    }
+
+    /// The audit log, newest first, before the line `before` (all when `None`).
+    pub async fn audit_log(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditLine>, StoreError> {
+        self.read(move |db| {
+            db.rows(
+                "SELECT id, at, actor, action, subject, detail FROM audit_log
+                 WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+                params![before.unwrap_or(i64::MAX), limit as i64],
+                |row| {
+                    let detail = row.text(5)?;
+                    Ok(AuditLine {
+                        id: row.int(0)?,
+                        at: timestamp(row.int(1)?)?,
+                        actor: row.text(2)?,
+                        action: row.text(3)?,
+                        subject: row.text(4)?,
+                        detail: serde_json::from_str(&detail)
+                            .map_err(|_| corrupt("audit detail", &detail))?,
+                    })
+                },
+            )
+        })
+        .await
+    }
+}
+
+fn member_email(db: &mut dyn Db, id: i64) -> DbResult<String> {
+    Ok(db
+        .row("SELECT email FROM users WHERE id = ?1", params![id], |row| {
+            row.text(0)
+        })?
+        .unwrap_or_default())
+}
+
+/// Who signs in by email or (re-authenticating in a session) by id.
+enum Account<'a> {
+    Email(&'a str),
+    Id(i64),
+}
+
+fn credentials(db: &mut dyn Db, account: Account<'_>) -> DbResult<Option<Credentials>> {
+    let read = |row: &Row<'_>| {
+        Ok(Credentials {
+            member: read_member(row, 0)?,
+            password_hash: row.text(7)?,
+            totp_secret: row.opt_text(4)?,
+        })
+    };
+    match account {
+        Account::Email(email) => db.row(
+            "SELECT id, email, role, language, totp_secret, disabled, created_at, password_hash
+             FROM users WHERE email = ?1",
+            params![email],
+            read,
+        ),
+        Account::Id(id) => db.row(
+            "SELECT id, email, role, language, totp_secret, disabled, created_at, password_hash
+             FROM users WHERE id = ?1",
+            params![id],
+            read,
+        ),
+    }
+}

@@ -1,0 +1,167 @@
+//! What the staff dashboard reads beyond single orders and buyers: counts for the day, the
+//! orders whose hold is released soon, the reminders coming up, and order search. Every list is
+//! answered from an index (timers by due time, orders by status or by buyer), so a page costs
+//! the same in a store of a hundred orders and of a hundred thousand.
+
+use lunas_core::{Money, Order, OrderId, OrderStatus, Phone, Timestamp};
+
+use crate::ops::{TIMER_EXPIRE, load_order, millis, status_of, timestamp};
+use crate::sql::{DbResult, Row, params};
+use crate::{Page, Store, StoreError};
+
+/// How many orders there are in each status, and what waits for staff.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeskCounts {
+    pub by_status: Vec<(OrderStatus, i64)>,
+    pub reviews_open: i64,
+    pub manual_queue: i64,
+}
+
+/// An order whose timer (its release, or a reminder) is due soon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Releasing {
+    pub order_id: OrderId,
+    pub due_at: Timestamp,
+    pub status: OrderStatus,
+    pub name: String,
+    pub phone: Phone,
+    pub amount_due: Money,
+    pub amount_paid: Money,
+}
+
+/// Which orders a list shows: of one status, matching a text (an order number, a phone number
+/// or part of a buyer's name), newest first after `page.after`.
+#[derive(Debug, Clone)]
+pub struct OrderQuery {
+    pub status: Option<OrderStatus>,
+    pub number: Option<OrderId>,
+    pub phone: Option<Phone>,
+    /// Part of a buyer's name, lowercased.
+    pub name: Option<String>,
+    pub page: Page<OrderId>,
+}
+
+/// Buyers whose name matches are looked at up to this many.
+const NAME_MATCHES_MAX: i64 = 200;
+
+fn read_due(row: &Row<'_>) -> DbResult<Releasing> {
+    Ok(Releasing {
+        order_id: OrderId(row.int(0)?),
+        due_at: timestamp(row.int(1)?)?,
+        status: status_of(&row.text(2)?)?,
+        name: row.text(3)?,
+        phone: Phone::from_stored(row.text(4)?),
+        amount_due: Money::from_stored(row.int(5)?),
+        amount_paid: Money::from_stored(row.int(6)?),
+    })
+}
+
+impl Store {
+    pub async fn desk_counts(&self) -> Result<DeskCounts, StoreError> {
+        self.read(|db| {
+            let by_status = db.rows(
+                "SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status",
+                params![],
+                |row| Ok((status_of(&row.text(0)?)?, row.int(1)?)),
+            )?;
+            let reviews_open = db.scalar(
+                "SELECT COUNT(*) FROM payment_reviews WHERE status = 'open'",
+                params![],
+            )?;
+            let manual_queue = db.scalar(
+                "SELECT COUNT(*) FROM messages WHERE channel = 'whatsapp_manual' AND status = 'pending'",
+                params![],
+            )?;
+            Ok(DeskCounts {
+                by_status,
+                reviews_open,
+                manual_queue,
+            })
+        })
+        .await
+    }
+
+    /// Open orders whose hold is released (their expiry timer fires) before `until`, soonest
+    /// first.
+    pub async fn releasing_before(
+        &self,
+        until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Releasing>, StoreError> {
+        self.read(move |db| {
+            db.rows(
+                "SELECT o.id, t.due_at, o.status, c.name, c.phone, COALESCE(o.amount_due, o.total), o.amount_paid
+                 FROM timers t JOIN orders o ON o.id = t.order_id JOIN customers c ON c.id = o.customer_id
+                 WHERE t.due_at < ?1 AND t.kind = ?2 AND o.status IN ('awaiting_payment', 'awaiting_balance')
+                 ORDER BY t.due_at, t.id LIMIT ?3",
+                params![millis(until), TIMER_EXPIRE, limit as i64],
+                read_due,
+            )
+        })
+        .await
+    }
+
+    /// Reminders that will be written before `until`, soonest first.
+    pub async fn reminders_before(
+        &self,
+        until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Releasing>, StoreError> {
+        self.read(move |db| {
+            db.rows(
+                "SELECT o.id, t.due_at, o.status, c.name, c.phone, COALESCE(o.amount_due, o.total), o.amount_paid
+                 FROM timers t JOIN orders o ON o.id = t.order_id JOIN customers c ON c.id = o.customer_id
+                 WHERE t.due_at < ?1 AND t.kind <> ?2
+                 ORDER BY t.due_at, t.id LIMIT ?3",
+                params![millis(until), TIMER_EXPIRE, limit as i64],
+                read_due,
+            )
+        })
+        .await
+    }
+
+    /// Orders matching `query`, newest first.
+    pub async fn search_orders(&self, query: OrderQuery) -> Result<Vec<Order>, StoreError> {
+        self.read(move |db| {
+            let after = query.page.after.map_or(i64::MAX, |id| id.0);
+            let limit = query.page.limit as i64;
+            let status = query.status.map(OrderStatus::as_str);
+            let ids = if let Some(number) = query.number {
+                db.rows(
+                    "SELECT id FROM orders WHERE id = ?1 AND id < ?2 AND (?3 IS NULL OR status = ?3)",
+                    params![number.0, after, status],
+                    |row| row.int(0),
+                )?
+            } else if let Some(phone) = &query.phone {
+                db.rows(
+                    "SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id
+                     WHERE c.phone = ?1 AND o.id < ?2 AND (?3 IS NULL OR o.status = ?3)
+                     ORDER BY o.id DESC LIMIT ?4",
+                    params![phone.as_str(), after, status, limit],
+                    |row| row.int(0),
+                )?
+            } else if let Some(name) = &query.name {
+                let pattern = format!(
+                    "%{}%",
+                    name.replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                );
+                db.rows(
+                    "SELECT o.id FROM orders o
+                     WHERE o.customer_id IN (SELECT id FROM customers WHERE LOWER(name) LIKE ?1 ESCAPE '\\' LIMIT ?5)
+                       AND o.id < ?2 AND (?3 IS NULL OR o.status = ?3)
+                     ORDER BY o.id DESC LIMIT ?4",
+                    params![&pattern, after, status, limit, NAME_MATCHES_MAX],
+                    |row| row.int(0),
+                )?
+            } else {
+                return crate::ops::orders(db, query.status, &query.page);
+            };
+            ids.into_iter()
+                .filter_map(|id| load_order(db, OrderId(id)).transpose())
+                .collect()
+        })
+        .await
+    }
+}
