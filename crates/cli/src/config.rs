@@ -16,7 +16,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 #[derive(Args, Clone, Debug)]
 pub struct CommonArgs {
     /// A TOML configuration file (keys: database_url, db_pool_size, db_statement_timeout_ms,
-    /// timer_batch, listen, smtp_url, smtp_from, webhooks_allow_private, whatsapp_*, midtrans_*,
+    /// timer_batch, listen, smtp_url, smtp_from, webhooks_allow_private, secure_cookies, whatsapp_*,
+    /// midtrans_*,
     /// xendit_*, mutation_webhook_secret).
     #[arg(long, env = "LUNAS_CONFIG")]
     pub config: Option<PathBuf>,
@@ -101,6 +102,10 @@ pub struct ServeArgs {
     /// (HMAC-SHA256 in the Signature header; a secret).
     #[arg(long, env = "LUNAS_MUTATION_WEBHOOK_SECRET", hide_env_values = true)]
     pub mutation_webhook_secret: Option<String>,
+    /// Mark the dashboard's cookies `Secure` on every response: lunas is reached over HTTPS
+    /// (a proxy that sets `X-Forwarded-Proto: https` gets them anyway).
+    #[arg(long, env = "LUNAS_SECURE_COOKIES")]
+    pub secure_cookies: bool,
     /// Seed a small demo store (products, buyers, orders in every state) if the database is
     /// empty, and print an API token for it.
     #[arg(long)]
@@ -119,6 +124,7 @@ struct FileConfig {
     smtp_url: Option<String>,
     smtp_from: Option<String>,
     webhooks_allow_private: Option<bool>,
+    secure_cookies: Option<bool>,
     whatsapp_token: Option<String>,
     whatsapp_phone_number_id: Option<String>,
     whatsapp_base_url: Option<String>,
@@ -150,6 +156,7 @@ pub struct Config {
     pub listen: SocketAddr,
     pub smtp: Option<Smtp>,
     pub webhooks_allow_private: bool,
+    pub secure_cookies: bool,
     pub whatsapp: Option<lunas_engine::whatsapp::WhatsAppConfig>,
     pub whatsapp_inbound: Option<lunas_web::WhatsAppInbound>,
     pub gateways: lunas_engine::gateways::Gateways,
@@ -255,6 +262,7 @@ impl Config {
         };
         let webhooks_allow_private =
             args.webhooks_allow_private || file.webhooks_allow_private.unwrap_or(false);
+        let secure_cookies = args.secure_cookies || file.secure_cookies.unwrap_or(false);
         let whatsapp = match (
             args.whatsapp_token.clone().or(file.whatsapp_token),
             args.whatsapp_phone_number_id
@@ -360,6 +368,7 @@ impl Config {
             listen,
             smtp,
             webhooks_allow_private,
+            secure_cookies,
             whatsapp,
             whatsapp_inbound,
             gateways,
@@ -385,6 +394,7 @@ mod tests {
             smtp_url: None,
             smtp_from: None,
             webhooks_allow_private: false,
+            secure_cookies: false,
             whatsapp_token: None,
             whatsapp_phone_number_id: None,
             whatsapp_base_url: None,

@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage the dashboard's staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Run a benchmark and print its figures against their bounds.
     Bench {
         #[command(subcommand)]
@@ -90,6 +95,25 @@ enum ImportCommand {
         /// single bad line imports nothing.
         #[arg(long)]
         skip_bad_lines: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff account. The password is read from standard input (`--password-stdin`,
+    /// first line) or asked for at a prompt; it is never an argument.
+    Add {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The address the member signs in with.
+        #[arg(long)]
+        email: String,
+        /// `owner` (settings and staff) or `staff` (orders).
+        #[arg(long, value_parser = ["owner", "staff"])]
+        role: String,
+        /// Read the password from standard input instead of a prompt.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -195,8 +219,54 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    common,
+                    email,
+                    role,
+                    password_stdin,
+                },
+        } => add_user(&common, &email, &role, password_stdin).await,
         Command::Bench { which } => lunas_bench::run(which).await,
     }
+}
+
+async fn add_user(
+    common: &CommonArgs,
+    email: &str,
+    role: &str,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let role = lunas_core::accounts::Role::parse(role).context("--role is owner or staff")?;
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    } else {
+        let first = rpassword::prompt_password("Password: ").context("reading the password")?;
+        let again = rpassword::prompt_password("Again: ").context("reading the password")?;
+        if first != again {
+            bail!("the two passwords differ");
+        }
+        first
+    };
+    let database = Config::for_command(common)?;
+    let url = DatabaseUrl::parse(&database.url)?;
+    let store = open(&url, database.options).await?;
+    let engine = Engine::new(store.clone(), Arc::new(SystemClock)).await?;
+    let actor = lunas_core::Actor::from_stored("cli:user-add".to_owned());
+    let result = engine.add_user(email, role, password, actor).await;
+    store.close().await;
+    let member = result?;
+    println!(
+        "created the {} account {}; sign in at /login",
+        member.role.as_str(),
+        member.email.as_str()
+    );
+    Ok(())
 }
 
 async fn import_statement(
@@ -313,6 +383,9 @@ async fn open(url: &DatabaseUrl, options: OpenOptions) -> anyhow::Result<Store> 
         .with_context(|| format!("opening {}", url.redacted()))
 }
 
+/// The owner account `--demo` creates (its password is printed once).
+const DEMO_OWNER: &str = "owner@demo.lunas.id";
+
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let url = DatabaseUrl::parse(&config.database.url)?;
     let listen = config.listen;
@@ -329,9 +402,11 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let mut demo_seeded = false;
     if demo {
         match lunas_engine::demo::seed_if_empty(&store, jiff::Timestamp::now()).await? {
             Some(seeded) => {
+                demo_seeded = true;
                 let token =
                     lunas_engine::tokens::create(&store, "demo", jiff::Timestamp::now()).await?;
                 tracing::info!(
@@ -358,6 +433,23 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .with_privacy_key(config.privacy_key.clone())
             .with_gateways(config.gateways.clone()),
     );
+    if demo_seeded {
+        let password = lunas_engine::accounts::random_password();
+        engine
+            .add_user(
+                DEMO_OWNER,
+                lunas_core::accounts::Role::Owner,
+                password.clone(),
+                lunas_core::Actor::from_stored("cli:demo".to_owned()),
+            )
+            .await?;
+        println!("Dashboard: http://{listen}/ — sign in as {DEMO_OWNER} with password {password}");
+    } else if engine.user_count().await? == 0 {
+        tracing::warn!(
+            "no staff account yet: create the owner with `lunas user add --db {} --email you@example.com --role owner --password-stdin`, then sign in at http://{listen}/login",
+            url.redacted()
+        );
+    }
     // Say which payment callbacks this server takes, never with their secrets.
     for (configured, route) in [
         (config.gateways.midtrans.is_some(), "/callbacks/midtrans"),
@@ -411,7 +503,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let mut stop = stop_rx.clone();
     let server = tokio::spawn(lunas_web::serve(
         listener,
-        lunas_web::AppState::new(engine).with_whatsapp_inbound(config.whatsapp_inbound.clone()),
+        lunas_web::AppState::new(engine)
+            .with_whatsapp_inbound(config.whatsapp_inbound.clone())
+            .with_secure_cookies(config.secure_cookies),
         async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
         },

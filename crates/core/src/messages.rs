@@ -195,6 +195,30 @@ pub fn format_deadline(at: Timestamp, tz: &TimeZone, language: Language) -> Stri
     }
 }
 
+/// A time as staff read it in lists: `1 Des 2026 14.00` or `1 Dec 2026 14:00`, in `tz`.
+pub fn format_short(at: Timestamp, tz: &TimeZone, language: Language) -> String {
+    let local = at.to_zoned(tz.clone());
+    let month = (local.month() - 1) as usize;
+    match language {
+        Language::Indonesian => format!(
+            "{} {} {} {:02}.{:02}",
+            local.day(),
+            &BULAN[month][..3],
+            local.year(),
+            local.hour(),
+            local.minute()
+        ),
+        Language::English => format!(
+            "{} {} {} {:02}:{:02}",
+            local.day(),
+            &MONTHS[month][..3],
+            local.year(),
+            local.hour(),
+            local.minute()
+        ),
+    }
+}
+
 /// What a template can use. Amounts are already formatted (`Rp150.000`) and the deadline is in
 /// the store's time zone and language.
 #[derive(Debug, Clone, Serialize)]

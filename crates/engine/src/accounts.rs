@@ -62,6 +62,13 @@ fn random_token() -> String {
     hex::encode(bytes)
 }
 
+/// A random password of 24 hex digits (96 bits), for the demo's owner.
+pub fn random_password() -> String {
+    let mut bytes = [0u8; 12];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
 /// How a session cookie's value is kept: its SHA-256, hex.
 pub fn session_hash(cookie: &str) -> String {
     crate::tokens::hash_token(cookie)
@@ -133,13 +140,19 @@ pub fn new_totp(email: &Email, issuer: &str) -> TotpSetup {
     let mut bytes = [0u8; 20];
     rand::rng().fill_bytes(&mut bytes);
     let secret = totp_rs::Secret::Raw(bytes.to_vec()).to_encoded().to_string();
+    totp_setup(email, issuer, secret)
+}
+
+/// The `otpauth://` address of `secret` (Key Uri Format) for `email` at `issuer`.
+pub fn totp_setup(email: &Email, issuer: &str, secret: String) -> TotpSetup {
     let enc = |s: &str| {
         percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
     };
     let uri = format!(
-        "otpauth://totp/{}:{}?secret={secret}&issuer={}&algorithm=SHA1&digits=6&period=30",
+        "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits=6&period=30",
         enc(issuer),
         enc(email.as_str()),
+        enc(&secret),
         enc(issuer)
     );
     TotpSetup { secret, uri }

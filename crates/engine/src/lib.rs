@@ -275,6 +275,85 @@ impl Engine {
 
     /// Replaces the settings after checking them whole: time zone, cadences against their
     /// windows, links, and every template (compiled and rendered against a sample order).
+    /// Merges a partial settings document into the current settings, checks the whole, saves
+    /// it and writes the change to the audit log. Objects merge key by key; any other value given
+    /// (an array, a string, `null`) replaces the current one, so `null` sets an optional field to
+    /// none; what is left out stays.
+    pub async fn update_settings(
+        &self,
+        patch: serde_json::Value,
+        actor: Actor,
+    ) -> Result<Arc<Settings>, Error> {
+        let settings = self.merged_settings(&patch)?;
+        let saved = self.put_settings(settings).await?;
+        let changed: Vec<String> = patch
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        self.store
+            .audit(
+                actor,
+                "settings.update",
+                "settings".to_owned(),
+                serde_json::json!({ "changed": changed, "patch": patch }),
+                self.now(),
+            )
+            .await?;
+        Ok(saved)
+    }
+
+    /// The current settings with `patch` merged in, not yet checked whole.
+    fn merged_settings(&self, patch: &serde_json::Value) -> Result<Settings, Error> {
+        if !patch.is_object() {
+            return Err(Error::InvalidSettings(
+                "settings must be a JSON object".to_owned(),
+            ));
+        }
+        let mut merged = serde_json::to_value(&*self.settings()).expect("settings always serialise");
+        merge_settings(&mut merged, patch.clone());
+        serde_json::from_value(merged)
+            .map_err(|e| Error::InvalidSettings(format!("the settings do not fit: {e}")))
+    }
+
+    /// What the reminders of an order paid by `method` would be with `patch` applied to the
+    /// settings (nothing is saved): each reminder's due time and text, for the sample order
+    /// placed now. The settings are checked whole first, as saving would.
+    pub fn preview_reminders(
+        &self,
+        patch: &serde_json::Value,
+        method: PaymentMethod,
+    ) -> Result<Vec<(Timestamp, String)>, Error> {
+        let settings = self.merged_settings(patch)?;
+        let composer = settings.validate()?;
+        let mut order = lunas_core::messages::sample_order();
+        order.payment_method = method;
+        order.placed_at = self.now();
+        order.pay_by = settings.pay_by(method, order.placed_at, None);
+        let Some(cadence) = settings.reminders.for_method(method) else {
+            return Ok(Vec::new());
+        };
+        let tips = vec![None; order.items.len()];
+        lunas_core::reminders::schedule(
+            cadence,
+            order.placed_at,
+            order.pay_by,
+            settings.quiet_hours.as_ref(),
+            &settings.time_zone(),
+        )
+        .into_iter()
+        .enumerate()
+        .map(|(n, reminder)| {
+            let context = MessageContext::new(&order, &tips, &settings, n + 1);
+            let text = composer.render(
+                MessageKind::Reminder,
+                Some((method, reminder.step)),
+                &context,
+            )?;
+            Ok((reminder.due, text))
+        })
+        .collect()
+    }
+
     pub async fn put_settings(&self, settings: Settings) -> Result<Arc<Settings>, Error> {
         let composer = settings.validate()?;
         self.store.put_settings(settings.clone()).await?;
@@ -702,5 +781,24 @@ impl Engine {
             Ok(None) => SCHEDULER_IDLE_MS_MAX,
             Err(_) => SCHEDULER_IDLE_MS_MAX,
         }
+    }
+}
+
+/// Merges `patch` into `target`. Unlike JSON Merge Patch (RFC 7386), `null` is a value here, not
+/// a deletion: deleting a key would bring back its default, and `"quiet_hours": null` means "no
+/// quiet hours".
+fn merge_settings(target: &mut serde_json::Value, patch: serde_json::Value) {
+    match (target, patch) {
+        (serde_json::Value::Object(target), serde_json::Value::Object(patch)) => {
+            for (key, value) in patch {
+                match target.get_mut(&key) {
+                    Some(existing) => merge_settings(existing, value),
+                    None => {
+                        target.insert(key, value);
+                    }
+                }
+            }
+        }
+        (target, patch) => *target = patch,
     }
 }

@@ -7,7 +7,7 @@ use lunas_core::{Money, Order, OrderId, OrderStatus, Phone, Timestamp};
 
 use crate::ops::{TIMER_EXPIRE, load_order, millis, status_of, timestamp};
 use crate::sql::{DbResult, Row, params};
-use crate::{Page, Store, StoreError};
+use crate::{CHANNEL_MANUAL_WHATSAPP, Page, Store, StoreError};
 
 /// How many orders there are in each status, and what waits for staff.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,8 +69,8 @@ impl Store {
                 params![],
             )?;
             let manual_queue = db.scalar(
-                "SELECT COUNT(*) FROM messages WHERE channel = 'whatsapp_manual' AND status = 'pending'",
-                params![],
+                "SELECT COUNT(*) FROM messages WHERE channel = ?1 AND status = 'pending'",
+                params![CHANNEL_MANUAL_WHATSAPP],
             )?;
             Ok(DeskCounts {
                 by_status,

@@ -5,7 +5,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lunas_core::reliability::PolicyRefusal;
 use lunas_core::statement::StatementError;
+use lunas_core::accounts::AccountError;
 use lunas_engine::Error as EngineError;
+use lunas_engine::accounts::AccountOpError;
 use lunas_engine::gateways::{CallbackError, PaymentLinkError};
 use lunas_store::{
     MessageOpError, OrderOpError, PlaceError, ProductError, ReviewError, StoreError,
@@ -106,8 +108,23 @@ impl From<EngineError> for ApiError {
                 ApiError::unprocessable("idempotency_key_reused", message)
             }
             EngineError::Order(OrderOpError::NotFound) => ApiError::not_found("order"),
-            EngineError::Order(OrderOpError::InvalidTransition(_)) => {
-                ApiError::new(StatusCode::CONFLICT, "invalid_transition", message)
+            EngineError::Order(OrderOpError::InvalidTransition(_))
+            | EngineError::Order(OrderOpError::Extend(lunas_core::ExtendError::InvalidTransition(
+                _,
+            ))) => ApiError::new(StatusCode::CONFLICT, "invalid_transition", message),
+            EngineError::Order(OrderOpError::Extend(_)) => {
+                ApiError::unprocessable("invalid_deadline", message)
+            }
+            EngineError::Account(e) => {
+                let code = match e {
+                    AccountOpError::Invalid(AccountError::Email) => "invalid_email",
+                    AccountOpError::Invalid(AccountError::PasswordLength) => "invalid_password",
+                    AccountOpError::EmailTaken => "email_taken",
+                    AccountOpError::WrongPassword => "wrong_password",
+                    AccountOpError::WrongCode => "wrong_code",
+                    AccountOpError::LastOwner => "last_owner",
+                };
+                ApiError::unprocessable(code, message)
             }
             EngineError::Product(ProductError::StockBelowReserved { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, "stock_below_reserved", message)

@@ -1,11 +1,14 @@
-//! The HTTP edge of lunas: the JSON API under `/api/v1`, its OpenAPI document, and `/healthz`.
+//! The HTTP edge of lunas: the JSON API under `/api/v1`, its OpenAPI document, `/healthz`, the
+//! payment and WhatsApp callbacks, and the staff dashboard (`desk`: server-rendered pages at `/`).
 //!
 //! Handlers parse requests into domain types, call the engine, and render its answers. There is no
-//! SQL and no business rule here; the one `ApiError` turns every failure into a stable code.
+//! SQL and no business rule here; the one `ApiError` turns every failure into a stable code, and
+//! the dashboard parses its forms with the API's own functions.
 
 mod api;
 mod auth;
 mod callbacks;
+mod desk;
 mod error;
 mod extract;
 mod inbound;
@@ -31,6 +34,9 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     tokens: Arc<auth::TokenCache>,
     whatsapp_inbound: Option<Arc<WhatsAppInbound>>,
+    desk: Arc<desk::DeskState>,
+    /// Whether the dashboard's cookies are `Secure` whatever the request says (served over TLS).
+    secure_cookies: bool,
 }
 
 impl AppState {
@@ -39,7 +45,16 @@ impl AppState {
             engine,
             tokens: Arc::new(auth::TokenCache::default()),
             whatsapp_inbound: None,
+            desk: desk::new_state(),
+            secure_cookies: false,
         }
+    }
+
+    /// Marks the dashboard's cookies `Secure` on every response (lunas is reached over HTTPS,
+    /// through a proxy that may not say so in `X-Forwarded-Proto`).
+    pub fn with_secure_cookies(mut self, secure: bool) -> AppState {
+        self.secure_cookies = secure;
+        self
     }
 
     /// Receives WhatsApp webhooks at `/webhooks/whatsapp` with this verify token and app secret.

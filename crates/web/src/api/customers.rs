@@ -22,7 +22,7 @@ const TAG_LEN_MAX: usize = 40;
 /// Longest notes on a buyer, in characters.
 const NOTES_LEN_MAX: usize = 2000;
 /// Most buyers one filtered listing looks through (the band is computed, not stored).
-const LIST_SCAN_MAX: usize = 10_000;
+pub(crate) const LIST_SCAN_MAX: usize = 10_000;
 
 #[derive(Serialize)]
 pub(crate) struct CustomerView {
@@ -90,7 +90,7 @@ impl CustomerView {
     }
 }
 
-fn parse_phone(raw: &str) -> Result<Phone, ApiError> {
+pub(crate) fn parse_phone(raw: &str) -> Result<Phone, ApiError> {
     Phone::parse(raw).map_err(|e| ApiError::unprocessable("invalid_phone", format!("phone: {e}")))
 }
 
@@ -148,19 +148,13 @@ pub(crate) async fn list(
 #[serde(deny_unknown_fields)]
 pub(crate) struct PinBody {
     /// The band to pin, or `null` to let the score decide again.
-    band: Option<String>,
-    reason: Option<String>,
+    pub(crate) band: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
-pub(crate) async fn pin(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(phone): Path<String>,
-    body: ApiJson<PinBody>,
-) -> Result<Json<CustomerView>, ApiError> {
-    let phone = parse_phone(&phone)?;
+/// The pin a body asks for: a band with its reason, or `None` (the score decides again).
+pub(crate) fn parse_pin(body: PinBody) -> Result<Option<Pin>, ApiError> {
     let reason = body
-        .value
         .reason
         .as_deref()
         .map(clean_text)
@@ -170,7 +164,7 @@ pub(crate) async fn pin(
         .ok_or_else(|| {
             ApiError::unprocessable("invalid_reason", "a reason is needed for the audit trail")
         })?;
-    let pin = match body.value.band.as_deref() {
+    Ok(match body.band.as_deref() {
         None => None,
         Some(raw) => Some(Pin {
             band: Band::parse(raw).ok_or_else(|| {
@@ -181,7 +175,17 @@ pub(crate) async fn pin(
             })?,
             reason,
         }),
-    };
+    })
+}
+
+pub(crate) async fn pin(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(phone): Path<String>,
+    body: ApiJson<PinBody>,
+) -> Result<Json<CustomerView>, ApiError> {
+    let phone = parse_phone(&phone)?;
+    let pin = parse_pin(body.value)?;
     state
         .engine
         .pin_band(phone.clone(), pin, caller.actor())
@@ -196,8 +200,8 @@ pub(crate) async fn pin(
 pub(crate) struct PatchBody {
     /// New notes; `null` clears them; absent leaves them.
     #[serde(default, with = "serde_with_null")]
-    notes: Option<Option<String>>,
-    tags: Option<Vec<String>>,
+    pub(crate) notes: Option<Option<String>>,
+    pub(crate) tags: Option<Vec<String>>,
 }
 
 /// Tells a field that is absent (`None`) from one that is `null` (`Some(None)`).
@@ -211,14 +215,10 @@ mod serde_with_null {
     }
 }
 
-pub(crate) async fn patch(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(phone): Path<String>,
-    body: ApiJson<PatchBody>,
-) -> Result<Json<CustomerView>, ApiError> {
-    let phone = parse_phone(&phone)?;
-    let body = body.value;
+/// New notes and tags: `None` leaves one as it is.
+pub(crate) type NotesTags = (Option<Option<String>>, Option<Vec<String>>);
+
+pub(crate) fn parse_patch(body: PatchBody) -> Result<NotesTags, ApiError> {
     let notes = match body.notes {
         None => None,
         Some(None) => Some(None),
@@ -267,6 +267,17 @@ pub(crate) async fn patch(
             Some(clean)
         }
     };
+    Ok((notes, tags))
+}
+
+pub(crate) async fn patch(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(phone): Path<String>,
+    body: ApiJson<PatchBody>,
+) -> Result<Json<CustomerView>, ApiError> {
+    let phone = parse_phone(&phone)?;
+    let (notes, tags) = parse_patch(body.value)?;
     state
         .engine
         .set_notes_tags(phone.clone(), notes, tags, caller.actor())
@@ -287,18 +298,14 @@ pub(crate) struct ExportView {
 }
 
 /// Everything lunas holds about one buyer, as one JSON document (UU PDP access request).
-pub(crate) async fn export(
-    State(state): State<AppState>,
-    Path(phone): Path<String>,
-) -> Result<Json<ExportView>, ApiError> {
-    let phone = parse_phone(&phone)?;
+pub(crate) async fn export_view(state: &AppState, phone: &Phone) -> Result<ExportView, ApiError> {
     let (export, assessment) = state
         .engine
-        .export_customer(&phone)
+        .export_customer(phone)
         .await?
         .ok_or_else(|| ApiError::not_found("buyer"))?;
     let currency = state.engine.settings().currency.code();
-    Ok(Json(ExportView {
+    Ok(ExportView {
         exported_at: state.engine.now(),
         customer: CustomerView::new(export.profile, assessment),
         orders: export
@@ -309,7 +316,15 @@ pub(crate) async fn export(
         messages: export.messages.into_iter().map(Into::into).collect(),
         whatsapp_messages: export.inbound,
         audit: export.audit,
-    }))
+    })
+}
+
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    Path(phone): Path<String>,
+) -> Result<Json<ExportView>, ApiError> {
+    let phone = parse_phone(&phone)?;
+    Ok(Json(export_view(&state, &phone).await?))
 }
 
 #[derive(Serialize)]

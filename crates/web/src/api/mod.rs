@@ -1,10 +1,10 @@
 //! Routes of the JSON API.
 
-mod customers;
+pub(crate) mod customers;
 mod messages;
-mod orders;
-mod payments;
-mod products;
+pub(crate) mod orders;
+pub(crate) mod payments;
+pub(crate) mod products;
 mod settings;
 mod views;
 mod webhooks;
@@ -29,6 +29,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/orders/{id}", get(orders::get))
         .route("/orders/{id}/payments", post(orders::pay))
         .route("/orders/{id}/cancel", post(orders::cancel))
+        .route("/orders/{id}/deadline", post(orders::extend))
         .route("/orders/{id}/payment-link", post(payments::payment_link))
         .route(
             "/statements",
@@ -72,9 +73,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/callbacks/xendit", post(crate::callbacks::xendit))
         .route("/callbacks/mutations", post(crate::callbacks::mutations))
         .nest("/api/v1", v1)
+        .merge(crate::desk::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
+        .layer(middleware::from_fn(crate::desk::security_headers))
         .with_state(state)
 }
 

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use lunas_core::order::{ITEMS_PER_ORDER_MAX, clean_text, looks_like_email};
 use lunas_core::{
-    CustomerInfo, Honorific, Money, MoneyError, OrderId, OrderStatus, PayWindow, PaymentMethod,
-    Phone, Quantity,
+    CancelledBy, CustomerInfo, Honorific, Money, MoneyError, OrderId, OrderStatus, PayWindow, PaymentMethod,
+    Phone, Quantity, Timestamp,
 };
 use lunas_engine::PlaceOrder;
 use lunas_store::{IdempotencyKey, NewOrderLine, Page};
@@ -27,37 +27,37 @@ const IDEMPOTENCY_KEY_LEN_MAX: usize = 255;
 
 #[derive(Deserialize)]
 pub(crate) struct PlaceBody {
-    customer: CustomerBody,
-    items: Vec<ItemBody>,
-    payment_method: String,
-    pay_within: Option<String>,
+    pub(crate) customer: CustomerBody,
+    pub(crate) items: Vec<ItemBody>,
+    pub(crate) payment_method: String,
+    pub(crate) pay_within: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct CustomerBody {
-    phone: String,
-    name: String,
-    email: Option<String>,
-    honorific: Option<String>,
+pub(crate) struct CustomerBody {
+    pub(crate) phone: String,
+    pub(crate) name: String,
+    pub(crate) email: Option<String>,
+    pub(crate) honorific: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct ItemBody {
-    sku: String,
-    qty: i64,
+pub(crate) struct ItemBody {
+    pub(crate) sku: String,
+    pub(crate) qty: i64,
 }
 
 #[derive(Deserialize)]
 pub(crate) struct PaymentBody {
-    amount: i64,
-    reference: Option<String>,
+    pub(crate) amount: i64,
+    pub(crate) reference: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub(crate) struct CancelBody {
-    reason: String,
+    pub(crate) reason: String,
     /// Who asked: `buyer` (counts in the buyer's reliability record) or `seller` (the default).
-    by: Option<String>,
+    pub(crate) by: Option<String>,
 }
 
 fn parse_customer(body: CustomerBody) -> Result<CustomerInfo, ApiError> {
@@ -171,14 +171,15 @@ fn idempotency_key(
     }))
 }
 
-pub(crate) async fn place(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    headers: HeaderMap,
-    body: ApiJson<PlaceBody>,
-) -> Result<Response, ApiError> {
-    let idempotency = idempotency_key(&headers, &caller, &body.canonical)?;
-    let body = body.value;
+/// An order to place, parsed from the API's body or the dashboard's form.
+pub(crate) struct ParsedOrder {
+    pub(crate) customer: CustomerInfo,
+    pub(crate) lines: Vec<NewOrderLine>,
+    pub(crate) payment_method: PaymentMethod,
+    pub(crate) pay_within: Option<PayWindow>,
+}
+
+pub(crate) fn parse_place(body: PlaceBody) -> Result<ParsedOrder, ApiError> {
     let customer = parse_customer(body.customer)?;
     let lines = parse_lines(body.items)?;
     let payment_method = PaymentMethod::parse(&body.payment_method).ok_or_else(|| {
@@ -191,16 +192,34 @@ pub(crate) async fn place(
     let pay_within = body
         .pay_within
         .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
         .map(PayWindow::parse)
         .transpose()
         .map_err(|e| ApiError::unprocessable("invalid_pay_within", format!("pay_within {e}")))?;
+    Ok(ParsedOrder {
+        customer,
+        lines,
+        payment_method,
+        pay_within,
+    })
+}
+
+pub(crate) async fn place(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: ApiJson<PlaceBody>,
+) -> Result<Response, ApiError> {
+    let idempotency = idempotency_key(&headers, &caller, &body.canonical)?;
+    let order = parse_place(body.value)?;
     let placed = state
         .engine
         .place_order(PlaceOrder {
-            customer,
-            lines,
-            payment_method,
-            pay_within,
+            customer: order.customer,
+            lines: order.lines,
+            payment_method: order.payment_method,
+            pay_within: order.pay_within,
             actor: caller.actor(),
             idempotency,
         })
@@ -286,14 +305,7 @@ pub(crate) async fn list(
     }))
 }
 
-pub(crate) async fn pay(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    body: ApiJson<PaymentBody>,
-) -> Result<Json<OrderView>, ApiError> {
-    let id = parse_order_id(&id)?;
-    let body = body.value;
+pub(crate) fn parse_payment(body: PaymentBody) -> Result<(Money, Option<String>), ApiError> {
     let amount = Money::payment(body.amount).map_err(|e| {
         let message = match e {
             MoneyError::TooLarge => format!("amount {e}"),
@@ -306,6 +318,17 @@ pub(crate) async fn pay(
         Some(raw) => clean_text(raw)
             .map_err(|e| ApiError::unprocessable("invalid_reference", format!("reference {e}")))?,
     };
+    Ok((amount, reference))
+}
+
+pub(crate) async fn pay(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: ApiJson<PaymentBody>,
+) -> Result<Json<OrderView>, ApiError> {
+    let id = parse_order_id(&id)?;
+    let (amount, reference) = parse_payment(body.value)?;
     let order = state
         .engine
         .record_payment(id, amount, reference, caller.actor())
@@ -316,19 +339,17 @@ pub(crate) async fn pay(
     )))
 }
 
-pub(crate) async fn cancel(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    body: ApiJson<CancelBody>,
-) -> Result<Json<OrderView>, ApiError> {
-    let id = parse_order_id(&id)?;
-    let reason = clean_text(&body.value.reason)
+fn parse_reason(raw: &str) -> Result<String, ApiError> {
+    clean_text(raw)
         .map_err(|e| ApiError::unprocessable("invalid_reason", format!("reason {e}")))?
-        .ok_or_else(|| ApiError::unprocessable("invalid_reason", "reason must not be empty"))?;
-    let by = match body.value.by.as_deref() {
-        None | Some("seller") => lunas_core::CancelledBy::Seller,
-        Some("buyer") => lunas_core::CancelledBy::Buyer,
+        .ok_or_else(|| ApiError::unprocessable("invalid_reason", "reason must not be empty"))
+}
+
+pub(crate) fn parse_cancel(body: CancelBody) -> Result<(String, CancelledBy), ApiError> {
+    let reason = parse_reason(&body.reason)?;
+    let by = match body.by.as_deref() {
+        None | Some("seller") => CancelledBy::Seller,
+        Some("buyer") => CancelledBy::Buyer,
         Some(_) => {
             return Err(ApiError::unprocessable(
                 "invalid_cancelled_by",
@@ -336,9 +357,56 @@ pub(crate) async fn cancel(
             ));
         }
     };
+    Ok((reason, by))
+}
+
+pub(crate) async fn cancel(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: ApiJson<CancelBody>,
+) -> Result<Json<OrderView>, ApiError> {
+    let id = parse_order_id(&id)?;
+    let (reason, by) = parse_cancel(body.value)?;
     let order = state
         .engine
         .cancel_order_by(id, reason, caller.actor(), by)
+        .await?;
+    Ok(Json(OrderView::new(
+        order,
+        state.engine.settings().currency.code(),
+    )))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DeadlineBody {
+    /// The new deadline, RFC 3339 (`2026-12-02T17:00:00+07:00`).
+    pub(crate) pay_by: String,
+    pub(crate) reason: String,
+}
+
+pub(crate) fn parse_deadline(body: DeadlineBody) -> Result<(Timestamp, String), ApiError> {
+    let pay_by = body.pay_by.trim().parse::<Timestamp>().map_err(|_| {
+        ApiError::unprocessable(
+            "invalid_deadline",
+            "pay_by must be a time with its offset, e.g. 2026-12-02T17:00:00+07:00",
+        )
+    })?;
+    Ok((pay_by, parse_reason(&body.reason)?))
+}
+
+/// Gives an order awaiting payment a later deadline (its release and reminders move with it).
+pub(crate) async fn extend(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: ApiJson<DeadlineBody>,
+) -> Result<Json<OrderView>, ApiError> {
+    let id = parse_order_id(&id)?;
+    let (pay_by, reason) = parse_deadline(body.value)?;
+    let order = state
+        .engine
+        .extend_deadline(id, pay_by, reason, caller.actor())
         .await?;
     Ok(Json(OrderView::new(
         order,

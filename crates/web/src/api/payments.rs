@@ -91,9 +91,32 @@ pub(crate) async fn review_list(
 #[derive(Deserialize)]
 pub(crate) struct ResolveBody {
     /// Apply the money to this order.
-    order_id: Option<i64>,
+    pub(crate) order_id: Option<i64>,
     /// Or close the item with this note.
-    note: Option<String>,
+    pub(crate) note: Option<String>,
+}
+
+pub(crate) fn parse_resolution(body: ResolveBody) -> Result<ResolveAction, ApiError> {
+    let note = match body.note.as_deref() {
+        None => None,
+        Some(raw) => clean_text(raw)
+            .map_err(|e| ApiError::unprocessable("invalid_note", format!("note {e}")))?,
+    };
+    match (body.order_id, note) {
+        (Some(order), None) => Ok(ResolveAction::Assign(parse_order_id(&order.to_string())?)),
+        (None, Some(note)) => Ok(ResolveAction::Close(note)),
+        _ => Err(ApiError::unprocessable(
+            "invalid_resolution",
+            "give either order_id (to apply the money to that order) or a note (to close the item)",
+        )),
+    }
+}
+
+pub(crate) fn parse_review_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::not_found("review item"))
 }
 
 pub(crate) async fn resolve(
@@ -102,26 +125,8 @@ pub(crate) async fn resolve(
     Path(id): Path<String>,
     body: ApiJson<ResolveBody>,
 ) -> Result<Json<ReviewView>, ApiError> {
-    let id = id
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::not_found("review item"))?;
-    let note = match body.value.note.as_deref() {
-        None => None,
-        Some(raw) => clean_text(raw)
-            .map_err(|e| ApiError::unprocessable("invalid_note", format!("note {e}")))?,
-    };
-    let action = match (body.value.order_id, note) {
-        (Some(order), None) => ResolveAction::Assign(parse_order_id(&order.to_string())?),
-        (None, Some(note)) => ResolveAction::Close(note),
-        _ => {
-            return Err(ApiError::unprocessable(
-                "invalid_resolution",
-                "give either order_id (to apply the money to that order) or a note (to close the item)",
-            ));
-        }
-    };
+    let id = parse_review_id(&id)?;
+    let action = parse_resolution(body.value)?;
     let review = state
         .engine
         .resolve_review(id, action, caller.actor())

@@ -18,10 +18,10 @@ pub(crate) const STOCK_MAX: i64 = 1_000_000_000;
 
 #[derive(Deserialize)]
 pub(crate) struct PutProduct {
-    name: String,
-    price: i64,
-    stock: i64,
-    tips: Option<String>,
+    pub(crate) name: String,
+    pub(crate) price: i64,
+    pub(crate) stock: i64,
+    pub(crate) tips: Option<String>,
 }
 
 /// Longest product tip, in characters.
@@ -31,13 +31,7 @@ pub(crate) fn parse_sku(raw: &str) -> Result<Sku, ApiError> {
     Sku::parse(raw).map_err(|e| ApiError::unprocessable("invalid_sku", e.to_string()))
 }
 
-pub(crate) async fn put(
-    State(state): State<AppState>,
-    Path(sku): Path<String>,
-    body: ApiJson<PutProduct>,
-) -> Result<Json<ProductView>, ApiError> {
-    let sku = parse_sku(&sku)?;
-    let body = body.value;
+pub(crate) fn parse_product(sku: Sku, body: PutProduct) -> Result<ProductInput, ApiError> {
     let name = clean_text(&body.name)
         .map_err(|e| ApiError::unprocessable("invalid_name", format!("name {e}")))?
         .ok_or_else(|| ApiError::unprocessable("invalid_name", "name must not be empty"))?;
@@ -66,15 +60,24 @@ pub(crate) async fn put(
             format!("tips must be at most {TIPS_LEN_MAX} characters of text"),
         ));
     }
+    Ok(ProductInput {
+        sku,
+        name,
+        price,
+        stock: body.stock,
+        tips,
+    })
+}
+
+pub(crate) async fn put(
+    State(state): State<AppState>,
+    Path(sku): Path<String>,
+    body: ApiJson<PutProduct>,
+) -> Result<Json<ProductView>, ApiError> {
+    let sku = parse_sku(&sku)?;
     let product = state
         .engine
-        .put_product(ProductInput {
-            sku,
-            name,
-            price,
-            stock: body.stock,
-            tips,
-        })
+        .put_product(parse_product(sku, body.value)?)
         .await?;
     Ok(Json(product.into()))
 }

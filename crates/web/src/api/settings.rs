@@ -1,9 +1,10 @@
 //! `/api/v1/settings`: the store's settings as one JSON document.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use lunas_core::Settings;
 
+use crate::auth::Caller;
 use crate::extract::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -11,45 +12,16 @@ pub(crate) async fn get(State(state): State<AppState>) -> Json<Settings> {
     Json((*state.engine.settings()).clone())
 }
 
-/// Merges a partial document into the settings and returns the whole: objects merge key by key,
-/// any other value given (an array, a string, `null`) replaces the current one — so `null` sets
-/// an optional field to none — and what is left out stays. The merged result is checked whole
-/// before anything is saved.
+/// Merges a partial document into the settings and returns the whole (see
+/// `Engine::update_settings`); the change is written to the audit log.
 pub(crate) async fn put(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     body: ApiJson<serde_json::Value>,
 ) -> Result<Json<Settings>, ApiError> {
-    if !body.value.is_object() {
-        return Err(ApiError::unprocessable(
-            "invalid_settings",
-            "settings must be a JSON object",
-        ));
-    }
-    let mut merged =
-        serde_json::to_value(&*state.engine.settings()).expect("settings always serialise");
-    merge(&mut merged, body.value);
-    let settings: Settings = serde_json::from_value(merged).map_err(|e| {
-        ApiError::unprocessable("invalid_settings", format!("the settings do not fit: {e}"))
-    })?;
-    let settings = state.engine.put_settings(settings).await?;
+    let settings = state
+        .engine
+        .update_settings(body.value, caller.actor())
+        .await?;
     Ok(Json((*settings).clone()))
-}
-
-/// Merges `patch` into `target`. Unlike JSON Merge Patch (RFC 7386), `null` is a value here, not
-/// a deletion: deleting a key would bring back its default, and `"quiet_hours": null` means "no
-/// quiet hours".
-fn merge(target: &mut serde_json::Value, patch: serde_json::Value) {
-    match (target, patch) {
-        (serde_json::Value::Object(target), serde_json::Value::Object(patch)) => {
-            for (key, value) in patch {
-                match target.get_mut(&key) {
-                    Some(existing) => merge(existing, value),
-                    None => {
-                        target.insert(key, value);
-                    }
-                }
-            }
-        }
-        (target, patch) => *target = patch,
-    }
 }

@@ -1,0 +1,490 @@
+//! The staff dashboard: server-rendered pages (minijinja, auto-escaped) over the same engine
+//! calls and the same parsing as the JSON API, so no business rule lives here twice.
+//!
+//! Sign-in makes a new session (`lunas_engine::accounts`); its id travels in an `HttpOnly`,
+//! `SameSite=Lax` cookie (`Secure` when served over TLS), and every form carries the session's
+//! CSRF token in a hidden input, checked before anything else is read. The sign-in form itself
+//! is protected by a double-submit token (a cookie and a hidden input that must match).
+
+mod i18n;
+mod pages;
+mod settings;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use lunas_core::accounts::{Role, StaffMember};
+use lunas_core::messages::Language;
+use lunas_store::Session;
+use minijinja::{Environment, Value};
+
+use crate::{ApiError, AppState};
+
+pub(crate) use i18n::Strings;
+
+/// The session cookie and the sign-in form's double-submit cookie.
+pub(crate) const SESSION_COOKIE: &str = "lunas_session";
+const LOGIN_COOKIE: &str = "lunas_login";
+
+/// A serialisable value for a template.
+pub(crate) fn ser<T: serde::Serialize>(value: T) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}
+
+/// Rows on one page of a dashboard list.
+pub(crate) const LIST_LEN: usize = 50;
+
+/// Every response of the server gets these: nothing runs but the dashboard's own script,
+/// nothing frames it, no page leaks its address to wa.me or a bank.
+pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+    {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// The compiled templates, shared by all requests.
+pub(crate) struct Templates {
+    env: Environment<'static>,
+}
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates![
+    "base.html",
+    "macros.html",
+    "login.html",
+    "error.html",
+    "today.html",
+    "orders.html",
+    "order.html",
+    "order_new.html",
+    "buyers.html",
+    "buyer.html",
+    "products.html",
+    "settings.html",
+    "staff.html",
+    "account.html",
+    "audit.html",
+];
+
+impl Templates {
+    pub(crate) fn new() -> Templates {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // `.html` names are auto-escaped by minijinja's default callback.
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));
+        }
+        env.add_filter("rupiah", |amount: i64| {
+            lunas_core::messages::format_rupiah(amount)
+        });
+        Templates { env }
+    }
+
+    fn render(&self, name: &str, context: Value) -> Result<String, PageError> {
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(context))
+            .map_err(|e| {
+                tracing::error!(template = name, error = %e, "a dashboard page did not render");
+                PageError::Internal
+            })
+    }
+}
+
+/// A signed-in staff member's request.
+pub(crate) struct Desk {
+    pub state: AppState,
+    pub session: Session,
+    /// The session cookie's value (to sign out, or to re-authenticate this session).
+    pub cookie: String,
+}
+
+impl Desk {
+    pub fn member(&self) -> &StaffMember {
+        &self.session.member
+    }
+
+    pub fn language(&self) -> Language {
+        self.session.member.language
+    }
+
+    pub fn strings(&self) -> &'static Strings {
+        Strings::of(self.language())
+    }
+
+    pub fn actor(&self) -> lunas_core::Actor {
+        lunas_engine::accounts::staff_actor(self.member())
+    }
+
+    /// Owner-only pages refuse staff.
+    pub fn require_owner(&self) -> Result<(), PageError> {
+        if self.member().role == Role::Owner {
+            Ok(())
+        } else {
+            Err(PageError::Forbidden)
+        }
+    }
+
+    /// Formats a time in the store's time zone for this member's language.
+    pub fn when(&self, at: lunas_core::Timestamp) -> String {
+        lunas_core::messages::format_short(at, &self.state.engine.settings().time_zone(), self.language())
+    }
+
+    /// Renders `name` with `context` plus what every page needs (strings, the member, the CSRF
+    /// token, the store's name, which page is open).
+    pub fn page(&self, name: &str, nav: &str, context: Value) -> Result<Response, PageError> {
+        self.page_with_status(StatusCode::OK, name, nav, context)
+    }
+
+    pub fn page_with_status(
+        &self,
+        status: StatusCode,
+        name: &str,
+        nav: &str,
+        context: Value,
+    ) -> Result<Response, PageError> {
+        let settings = self.state.engine.settings();
+        let member = self.member();
+        let common = minijinja::context! {
+            t => self.strings().value(),
+            lang => i18n::code(self.language()),
+            me => minijinja::context! {
+                email => member.email.as_str(),
+                owner => member.role == Role::Owner,
+                role => member.role.as_str(),
+            },
+            csrf => &self.session.csrf,
+            store_name => &settings.store_name,
+            nav => nav,
+        };
+        let html = self
+            .state
+            .desk
+            .render(name, minijinja::context! { ..context, ..common })?;
+        Ok((status, Html(html)).into_response())
+    }
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}
+
+impl FromRequestParts<AppState> for Desk {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Desk, PageError> {
+        let Some(cookie) = cookie_value(&parts.headers, SESSION_COOKIE).filter(|c| c.len() <= 128)
+        else {
+            return Err(PageError::SignIn);
+        };
+        let session = state
+            .engine
+            .session(&cookie)
+            .await
+            .map_err(PageError::from_engine)?
+            .ok_or(PageError::SignIn)?;
+        Ok(Desk {
+            state: state.clone(),
+            session,
+            cookie,
+        })
+    }
+}
+
+/// A submitted form's fields, in order.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FormData(Vec<(String, String)>);
+
+impl FormData {
+    /// The first value of `name`, or "" when absent.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    /// What the user typed, to show again beside the errors.
+    pub fn values(&self) -> BTreeMap<&str, &str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "password" | "new_password" | "confirm_password"))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
+/// Largest dashboard form (a settings section with its templates).
+const FORM_BYTES_MAX: usize = 64 * 1024;
+
+async fn read_form(req: Request) -> Result<FormData, PageError> {
+    let bytes = axum::body::to_bytes(req.into_body(), FORM_BYTES_MAX)
+        .await
+        .map_err(|_| PageError::BadForm)?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::BadForm)?;
+    Ok(FormData(pairs))
+}
+
+/// A form posted by a signed-in member, its CSRF token checked.
+pub(crate) struct Posted {
+    pub desk: Desk,
+    pub form: FormData,
+}
+
+impl FromRequest<AppState> for Posted {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Posted, PageError> {
+        let (mut parts, body) = req.into_parts();
+        let desk = Desk::from_request_parts(&mut parts, state).await?;
+        let form = read_form(Request::from_parts(parts, body)).await?;
+        if !lunas_engine::accounts::same_secret(form.get("csrf"), &desk.session.csrf) {
+            return Err(PageError::Stale(desk.language()));
+        }
+        Ok(Posted { desk, form })
+    }
+}
+
+/// Field errors of a form: field name → message in the member's language.
+pub(crate) type FieldErrors = BTreeMap<&'static str, String>;
+
+/// What a page answers when it cannot show what was asked.
+#[derive(Debug)]
+pub(crate) enum PageError {
+    /// Not signed in (or the session ended): to the sign-in page.
+    SignIn,
+    NotFound(Language),
+    /// An owner-only page opened by staff.
+    Forbidden,
+    /// A form whose CSRF token is missing or no longer the session's.
+    Stale(Language),
+    /// A form body that is not a form (or too large).
+    BadForm,
+    Unavailable,
+    Internal,
+}
+
+impl PageError {
+    pub fn from_engine(e: lunas_engine::Error) -> PageError {
+        let api = ApiError::from(e);
+        match api.status {
+            StatusCode::SERVICE_UNAVAILABLE => PageError::Unavailable,
+            StatusCode::NOT_FOUND => PageError::NotFound(Language::Indonesian),
+            _ => PageError::Internal,
+        }
+    }
+}
+
+static ERROR_TEMPLATES: std::sync::OnceLock<Templates> = std::sync::OnceLock::new();
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, key, language) = match self {
+            PageError::SignIn => return Redirect::to("/login").into_response(),
+            PageError::NotFound(l) => (StatusCode::NOT_FOUND, "err_not_found", l),
+            PageError::Forbidden => (StatusCode::FORBIDDEN, "err_forbidden", Language::Indonesian),
+            PageError::Stale(l) => (StatusCode::FORBIDDEN, "err_stale", l),
+            PageError::BadForm => (StatusCode::BAD_REQUEST, "err_bad_form", Language::Indonesian),
+            PageError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "err_unavailable",
+                Language::Indonesian,
+            ),
+            PageError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "err_internal",
+                Language::Indonesian,
+            ),
+        };
+        let strings = Strings::of(language);
+        let templates = ERROR_TEMPLATES.get_or_init(Templates::new);
+        let html = templates
+            .render(
+                "error.html",
+                minijinja::context! {
+                    t => strings.value(),
+                    lang => i18n::code(language),
+                    message => strings.get(key),
+                    status => status.as_u16(),
+                },
+            )
+            .unwrap_or_else(|_| strings.get(key).to_owned());
+        (status, Html(html)).into_response()
+    }
+}
+
+/// A session cookie for `value`; `max_age` zero removes it.
+fn session_cookie(name: &str, value: &str, secure: bool, max_age_s: i64) -> HeaderValue {
+    let cookie = cookie::Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .secure(secure)
+        .max_age(cookie::time::Duration::seconds(max_age_s))
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).expect("cookie values are hex")
+}
+
+/// Whether this request came over TLS (directly, or through a proxy that says so), so cookies
+/// get `Secure`.
+fn over_tls(state: &AppState, headers: &HeaderMap) -> bool {
+    state.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
+}
+
+/// After a change, the page to show (303, so a reload does not post again), with a notice.
+pub(crate) fn done(to: &str, notice: &str) -> Response {
+    let sep = if to.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{to}{sep}done={notice}")).into_response()
+}
+
+/// The notice a `?done=` names, in the member's language (unknown names show nothing).
+pub(crate) fn notice(strings: &Strings, query: &BTreeMap<String, String>) -> Option<&'static str> {
+    let key = query.get("done")?;
+    strings.notice(key)
+}
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(settings::login_page).post(settings::login))
+        .route("/logout", post(settings::logout))
+        .route("/", get(pages::today))
+        .route("/orders", get(pages::orders))
+        .route("/orders/new", get(pages::new_order).post(pages::place_order))
+        .route("/orders/{id}", get(pages::order))
+        .route("/orders/{id}/pay", post(pages::pay))
+        .route("/orders/{id}/cancel", post(pages::cancel))
+        .route("/orders/{id}/deadline", post(pages::extend))
+        .route("/messages/{id}/sent", post(pages::mark_sent))
+        .route("/reviews/{id}/resolve", post(pages::resolve_review))
+        .route("/buyers", get(pages::buyers))
+        .route("/buyers/{phone}", get(pages::buyer))
+        .route("/buyers/{phone}/notes", post(pages::buyer_notes))
+        .route("/buyers/{phone}/band", post(pages::buyer_band))
+        .route("/buyers/{phone}/export", get(pages::buyer_export))
+        .route("/buyers/{phone}/erase", post(pages::buyer_erase))
+        .route("/products", get(pages::products).post(pages::put_product))
+        .route("/settings", get(settings::settings_page))
+        .route("/settings/preview", post(settings::preview))
+        .route("/settings/{section}", post(settings::save_section))
+        .route("/staff", get(settings::staff_page).post(settings::add_staff))
+        .route("/staff/{id}/disable", post(settings::disable_staff))
+        .route("/account", get(settings::account_page))
+        .route("/account/{action}", post(settings::account_action))
+        .route("/audit", get(pages::audit))
+        .route("/assets/desk.css", get(css))
+        .route("/assets/desk.js", get(js))
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/desk.css"),
+    )
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/desk.js"),
+    )
+}
+
+/// State the dashboard keeps beside the API's.
+pub(crate) struct DeskState {
+    pub templates: Templates,
+}
+
+impl std::ops::Deref for DeskState {
+    type Target = Templates;
+    fn deref(&self) -> &Templates {
+        &self.templates
+    }
+}
+
+pub(crate) fn new_state() -> Arc<DeskState> {
+    Arc::new(DeskState {
+        templates: Templates::new(),
+    })
+}
+
+/// A field error from the API's parsing: the error's code says which field it belongs to.
+pub(crate) fn field_error(strings: &Strings, e: &ApiError) -> (&'static str, String) {
+    let field = match e.code {
+        "invalid_phone" => "phone",
+        "invalid_name" => "name",
+        "invalid_email" => "email",
+        "invalid_honorific" => "honorific",
+        "invalid_sku" | "unknown_sku" => "sku",
+        "invalid_quantity" | "quantity_limited" => "qty",
+        "invalid_payment_method" | "payment_method_not_allowed" => "payment_method",
+        "invalid_pay_within" => "pay_within",
+        "invalid_amount" => "amount",
+        "invalid_reference" => "reference",
+        "invalid_reason" => "reason",
+        "invalid_deadline" => "pay_by",
+        "invalid_price" => "price",
+        "invalid_stock" | "stock_below_reserved" => "stock",
+        "invalid_tips" => "tips",
+        "invalid_notes" => "notes",
+        "invalid_tags" => "tags",
+        "invalid_band" => "band",
+        "invalid_password" | "wrong_password" => "password",
+        "wrong_code" => "code",
+        "invalid_webhook_url" => "url",
+        _ => "form",
+    };
+    (field, strings.error(e))
+}

@@ -1,0 +1,929 @@
+//! The pages staff run the shop from: Today, Orders (list, detail, new, actions), Buyers,
+//! Products and the audit log. Each action parses its form with the API's own parsing
+//! (`crate::api`) and calls the same engine method, so a rule is written once.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::SignedDuration;
+use lunas_core::reliability::Band;
+use lunas_core::{Honorific, Order, OrderId, OrderStatus, PaymentMethod, Phone};
+use lunas_engine::PlaceOrder;
+use lunas_store::{OrderQuery, Page};
+use minijinja::{Value, context};
+
+use super::{ser, Desk, FieldErrors, LIST_LEN, PageError, Posted, done, field_error, notice};
+use crate::ApiError;
+use crate::api::{customers, orders as api_orders, payments as api_payments, products};
+
+type Query_ = Query<BTreeMap<String, String>>;
+
+/// What Today shows of each list.
+const TODAY_LEN: usize = 20;
+/// "Released soon" on Today: within this.
+const RELEASING_WITHIN: SignedDuration = SignedDuration::from_hours(2);
+const DAY: SignedDuration = SignedDuration::from_hours(24);
+
+fn engine_err(e: lunas_engine::Error) -> PageError {
+    PageError::from_engine(e)
+}
+
+/// A phone number as a path segment (`+62812…` → `62812…`, read back by `Phone::parse`).
+fn phone_path(phone: &Phone) -> String {
+    phone.as_str().trim_start_matches('+').to_owned()
+}
+
+fn order_row(desk: &Desk, order: &Order) -> Value {
+    context! {
+        id => order.id.0,
+        name => &order.customer.name,
+        phone => order.customer.phone.as_str(),
+        status => order.status.as_str(),
+        due => order.amount_due.minor_units(),
+        deadline => order.pay_by.map(|at| desk.when(at)).unwrap_or_default(),
+        placed => desk.when(order.placed_at),
+    }
+}
+
+pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, PageError> {
+    let engine = &desk.state.engine;
+    let store = engine.store();
+    let now = engine.now();
+    let (counts, releasing, reminders, queue, reviews, recent) = tokio::try_join!(
+        store.desk_counts(),
+        store.releasing_before(now + RELEASING_WITHIN, TODAY_LEN),
+        store.reminders_before(now + DAY, TODAY_LEN),
+        async {
+            engine
+                .manual_queue(TODAY_LEN)
+                .await
+                .map_err(|e| match e {
+                    lunas_engine::Error::Store(e) => e,
+                    other => lunas_store::StoreError::Internal(other.to_string()),
+                })
+        },
+        store.reviews(false, 0, TODAY_LEN),
+        store.orders(None, Page { after: None, limit: TODAY_LEN }),
+    )
+    .map_err(|e| engine_err(e.into()))?;
+    let due_rows = |rows: Vec<lunas_store::Releasing>| -> Vec<Value> {
+        rows.into_iter()
+            .map(|r| {
+                context! {
+                    id => r.order_id.0,
+                    name => r.name,
+                    left => (r.amount_due.minor_units() - r.amount_paid.minor_units()).max(0),
+                    when => desk.when(r.due_at),
+                }
+            })
+            .collect()
+    };
+    let queue: Vec<Value> = queue
+        .iter()
+        .map(|m| {
+            context! {
+                id => &m.id,
+                order_id => m.order_id.0,
+                kind => m.kind.as_str(),
+                body => &m.body,
+                link => &m.link,
+                when => desk.when(m.created_at),
+            }
+        })
+        .collect();
+    let reviews: Vec<Value> = reviews
+        .iter()
+        .map(|r| {
+            let text = r
+                .detail
+                .get("description")
+                .and_then(|d| d.as_str())
+                .map(str::to_owned);
+            context! {
+                id => r.id,
+                kind => r.kind.as_str(),
+                amount => r.amount,
+                order_id => r.order_id.map(|o| o.0),
+                text => text,
+                when => desk.when(r.created_at),
+                errors => query.get("review").filter(|id| **id == r.id.to_string()).and(query.get("error")),
+            }
+        })
+        .collect();
+    let new_orders: Vec<Value> = recent
+        .iter()
+        .filter(|o| o.placed_at > now - DAY)
+        .map(|o| order_row(&desk, o))
+        .collect();
+    let (reviews_open, queue_open) = (counts.reviews_open, counts.manual_queue);
+    let counts: Vec<Value> = counts
+        .by_status
+        .iter()
+        .map(|(status, n)| context! { status => status.as_str(), n => n })
+        .collect();
+    desk.page(
+        "today.html",
+        "today",
+        context! {
+            notice => notice(desk.strings(), &query),
+            counts => counts,
+            reviews_open => reviews_open,
+            queue_open => queue_open,
+            releasing => due_rows(releasing),
+            reminders => due_rows(reminders),
+            queue => queue,
+            reviews => reviews,
+            new_orders => new_orders,
+        },
+    )
+}
+
+/// Reads the search box: `#1042` or `1042` is an order number, a phone number is a buyer's,
+/// anything else is part of a name.
+fn order_query(
+    status: Option<OrderStatus>,
+    q: &str,
+    after: Option<OrderId>,
+) -> OrderQuery {
+    let q = q.trim();
+    let mut query = OrderQuery {
+        status,
+        number: None,
+        phone: None,
+        name: None,
+        page: Page {
+            after,
+            limit: LIST_LEN,
+        },
+    };
+    if q.is_empty() {
+        return query;
+    }
+    let digits = q.trim_start_matches('#');
+    if digits.len() <= 9 && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        query.number = digits.parse().ok().map(OrderId);
+    } else if let Ok(phone) = Phone::parse(q) {
+        query.phone = Some(phone);
+    } else {
+        query.name = Some(q.to_lowercase());
+    }
+    query
+}
+
+pub(crate) async fn orders(desk: Desk, Query(query): Query_) -> Result<Response, PageError> {
+    let status_raw = query.get("status").map(String::as_str).unwrap_or("");
+    let status = OrderStatus::parse(status_raw);
+    let q = query.get("q").map(String::as_str).unwrap_or("");
+    let after = query
+        .get("after")
+        .and_then(|a| a.parse::<i64>().ok())
+        .map(OrderId);
+    let found = desk
+        .state
+        .engine
+        .store()
+        .search_orders(order_query(status, q, after))
+        .await
+        .map_err(|e| engine_err(e.into()))?;
+    let next = (found.len() == LIST_LEN).then(|| {
+        let last = found.last().map_or(0, |o| o.id.0);
+        let mut params = url_params(&[("status", status_raw), ("q", q)]);
+        params.push_str(&format!("&after={last}"));
+        format!("/orders?{params}")
+    });
+    let rows: Vec<Value> = found.iter().map(|o| order_row(&desk, o)).collect();
+    let statuses: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+    desk.page(
+        "orders.html",
+        "orders",
+        context! {
+            orders => rows,
+            statuses => ser(&statuses),
+            status => status.map(OrderStatus::as_str).unwrap_or(""),
+            q => q,
+            next => next,
+            errors => FieldErrors::new(),
+        },
+    )
+}
+
+fn url_params(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn parse_id(desk: &Desk, raw: &str) -> Result<OrderId, PageError> {
+    api_orders::parse_order_id(raw).map_err(|_| PageError::NotFound(desk.language()))
+}
+
+/// The order's detail page, with `errors` and `values` of a form that did not go through.
+async fn order_page(
+    desk: &Desk,
+    id: OrderId,
+    status: StatusCode,
+    errors: FieldErrors,
+    values: BTreeMap<&str, &str>,
+    notice: Option<&str>,
+) -> Result<Response, PageError> {
+    let engine = &desk.state.engine;
+    let order = engine
+        .order(id)
+        .await
+        .map_err(engine_err)?
+        .ok_or(PageError::NotFound(desk.language()))?;
+    let messages = engine.order_messages(id).await.map_err(engine_err)?;
+    let strings = desk.strings();
+    let mut timeline: Vec<(lunas_core::Timestamp, Value)> = Vec::new();
+    for event in &order.events {
+        let what = match event.from {
+            None => strings.get("event_placed").to_owned(),
+            Some(_) => format!(
+                "{} {}",
+                strings.get("event_to"),
+                strings.get(&format!("status_{}", event.to.as_str()))
+            ),
+        };
+        timeline.push((
+            event.at,
+            context! {
+                when => desk.when(event.at),
+                what => what,
+                detail => format!("{} {}", event.actor.as_str(), event.reason.as_deref().unwrap_or("")),
+            },
+        ));
+    }
+    for payment in &order.payments {
+        timeline.push((
+            payment.recorded_at,
+            context! {
+                when => desk.when(payment.recorded_at),
+                what => format!("{} {}", strings.get("event_payment"), lunas_core::messages::format_rupiah(payment.amount.minor_units())),
+                detail => format!("{} {}", payment.actor.as_str(), payment.reference.as_deref().unwrap_or("")),
+            },
+        ));
+    }
+    for message in &messages {
+        let sendable = message.channel == lunas_store::CHANNEL_MANUAL_WHATSAPP
+            && message.status == lunas_store::MessageStatus::Pending;
+        timeline.push((
+            message.created_at,
+            context! {
+                when => desk.when(message.created_at),
+                what => format!("{}: {} ({}, {})", strings.get("event_message"), strings.get(&format!("kind_{}", message.kind.as_str())), message.channel, message.status.as_str()),
+                detail => &message.body,
+                link => if sendable { message.link.clone() } else { None },
+                sendable => sendable,
+                message_id => &message.id,
+            },
+        ));
+    }
+    timeline.sort_by_key(|(at, _)| *at);
+    let settings = engine.settings();
+    let view = context! {
+        id => order.id.0,
+        status => order.status.as_str(),
+        name => &order.customer.name,
+        phone => order.customer.phone.as_str(),
+        phone_path => phone_path(&order.customer.phone),
+        method => order.payment_method.as_str(),
+        total => order.total.minor_units(),
+        due => order.amount_due.minor_units(),
+        code => order.unique_code,
+        paid => order.amount_paid.minor_units(),
+        deposit => order.deposit.map(|d| d.minor_units()),
+        deadline => order.pay_by.map(|at| desk.when(at)).unwrap_or_default(),
+        placed => desk.when(order.placed_at),
+        policy => order.policy.as_ref().map(|p| p.reason.clone()),
+        policy_band => order.policy.as_ref().map(|p| p.band.as_str()).unwrap_or("normal"),
+        open => order.status.is_open(),
+        extendable => order.status == OrderStatus::AwaitingPayment && order.pay_by.is_some(),
+        items => order.items.iter().map(|i| context! {
+            name => &i.name, sku => i.sku.as_str(), qty => i.qty.units(),
+            price => i.unit_price.minor_units(), hold => i.hold.as_str(),
+        }).collect::<Vec<_>>(),
+    };
+    let mut values = values;
+    let left = (order.amount_due.minor_units() - order.amount_paid.minor_units()).max(0).to_string();
+    values.entry("amount").or_insert(&left);
+    let strings_by = [
+        ("seller", strings.get("by_seller")),
+        ("buyer", strings.get("by_buyer")),
+    ];
+    desk.page_with_status(
+        status,
+        "order.html",
+        "orders",
+        context! {
+            notice => notice,
+            o => view,
+            timeline => timeline.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
+            errors => ser(&errors),
+            values => ser(&values),
+            cancel_by => ser(strings_by),
+            tz => settings.timezone.clone(),
+        },
+    )
+}
+
+pub(crate) async fn order(
+    desk: Desk,
+    Path(id): Path<String>,
+    Query(query): Query_,
+) -> Result<Response, PageError> {
+    let id = parse_id(&desk, &id)?;
+    let notice = notice(desk.strings(), &query);
+    order_page(&desk, id, StatusCode::OK, FieldErrors::new(), BTreeMap::new(), notice).await
+}
+
+/// Answers a failed order action: the field errors beside the form, what was typed kept.
+async fn order_refused(
+    desk: &Desk,
+    id: OrderId,
+    form: &super::FormData,
+    e: ApiError,
+    rename: &[(&'static str, &'static str)],
+) -> Result<Response, PageError> {
+    if e.status.is_server_error() {
+        return Err(PageError::Internal);
+    }
+    if e.status == StatusCode::NOT_FOUND && e.code == "not_found" {
+        return Err(PageError::NotFound(desk.language()));
+    }
+    let (mut field, message) = field_error(desk.strings(), &e);
+    for (from, to) in rename {
+        if field == *from {
+            field = to;
+        }
+    }
+    let errors = FieldErrors::from([(field, message)]);
+    order_page(desk, id, StatusCode::UNPROCESSABLE_ENTITY, errors, form.values(), None).await
+}
+
+pub(crate) async fn pay(Path(id): Path<String>, posted: Posted) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let id = parse_id(&desk, &id)?;
+    let amount = form.get("amount").trim().replace(['.', ' '], "");
+    let result = match amount.parse::<i64>() {
+        Err(_) => Err(ApiError::unprocessable("invalid_amount", desk.strings().get("err_number"))),
+        Ok(amount) => api_orders::parse_payment(api_orders::PaymentBody {
+            amount,
+            reference: Some(form.get("reference").to_owned()),
+        }),
+    };
+    let result = match result {
+        Ok((amount, reference)) => desk
+            .state
+            .engine
+            .record_payment(id, amount, reference, desk.actor())
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(done(&format!("/orders/{id}"), "paid")),
+        Err(e) => order_refused(&desk, id, &form, e, &[]).await,
+    }
+}
+
+pub(crate) async fn cancel(Path(id): Path<String>, posted: Posted) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let id = parse_id(&desk, &id)?;
+    let parsed = api_orders::parse_cancel(api_orders::CancelBody {
+        reason: form.get("cancel_reason").to_owned(),
+        by: Some(form.get("by").to_owned()).filter(|b| !b.is_empty()),
+    });
+    let result = match parsed {
+        Ok((reason, by)) => desk
+            .state
+            .engine
+            .cancel_order_by(id, reason, desk.actor(), by)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(done(&format!("/orders/{id}"), "cancelled")),
+        Err(e) => order_refused(&desk, id, &form, e, &[("reason", "cancel_reason")]).await,
+    }
+}
+
+pub(crate) async fn extend(Path(id): Path<String>, posted: Posted) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let id = parse_id(&desk, &id)?;
+    // A `datetime-local` input gives the store's local time without an offset.
+    let tz = desk.state.engine.settings().time_zone();
+    let raw = form.get("pay_by").trim().replace(' ', "T");
+    let local = raw
+        .parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|dt| dt.to_zoned(tz).ok())
+        .map(|z| z.timestamp().to_string());
+    let result = match local {
+        None => Err(ApiError::unprocessable("invalid_deadline", desk.strings().get("err_datetime"))),
+        Some(pay_by) => match api_orders::parse_deadline(api_orders::DeadlineBody {
+            pay_by,
+            reason: form.get("reason").to_owned(),
+        }) {
+            Ok((to, reason)) => desk
+                .state
+                .engine
+                .extend_deadline(id, to, reason, desk.actor())
+                .await
+                .map_err(ApiError::from),
+            Err(e) => Err(e),
+        },
+    };
+    match result {
+        Ok(_) => Ok(done(&format!("/orders/{id}"), "extended")),
+        Err(e) => order_refused(&desk, id, &form, e, &[]).await,
+    }
+}
+
+/// Only paths of this dashboard are followed back after marking a message sent.
+fn back_to(form: &super::FormData) -> String {
+    let back = form.get("back");
+    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
+        back.to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
+pub(crate) async fn mark_sent(Path(id): Path<String>, posted: Posted) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let back = back_to(&form);
+    match desk.state.engine.mark_message_sent(id, desk.actor()).await {
+        Ok(_) => Ok(done(&back, "sent")),
+        Err(e) => {
+            let e = ApiError::from(e);
+            if e.status == StatusCode::NOT_FOUND {
+                return Err(PageError::NotFound(desk.language()));
+            }
+            if e.status.is_server_error() {
+                return Err(PageError::Internal);
+            }
+            // Already sent (by someone else, a moment ago): nothing more to do.
+            Ok(done(&back, "sent"))
+        }
+    }
+}
+
+pub(crate) async fn resolve_review(
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let id = api_payments::parse_review_id(&id).map_err(|_| PageError::NotFound(desk.language()))?;
+    let order = form.get("order_id").trim().trim_start_matches('#');
+    let note = form.get("note").trim();
+    let body = api_payments::ResolveBody {
+        order_id: if order.is_empty() { None } else { Some(order.parse::<i64>().unwrap_or(-1)) },
+        note: (!note.is_empty()).then(|| note.to_owned()),
+    };
+    let result = match api_payments::parse_resolution(body) {
+        Ok(action) => desk
+            .state
+            .engine
+            .resolve_review(id, action, desk.actor())
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(done("/", "resolved")),
+        Err(e) if e.status.is_server_error() => Err(PageError::Internal),
+        Err(e) => {
+            let message = desk.strings().error(&e);
+            Ok(axum::response::Redirect::to(&format!(
+                "/?review={id}&error={}#review",
+                percent_encoding::utf8_percent_encode(&message, percent_encoding::NON_ALPHANUMERIC)
+            ))
+            .into_response())
+        }
+    }
+}
+
+async fn new_order_page(
+    desk: &Desk,
+    status: StatusCode,
+    errors: FieldErrors,
+    values: BTreeMap<&str, &str>,
+) -> Result<Response, PageError> {
+    let products = desk
+        .state
+        .engine
+        .products(Page { after: None, limit: 100 })
+        .await
+        .map_err(engine_err)?;
+    let products: Vec<(String, String)> = products
+        .into_iter()
+        .map(|p| {
+            let label = format!(
+                "{} · {} · {} {}",
+                p.name,
+                lunas_core::messages::format_rupiah(p.price.minor_units()),
+                p.available,
+                desk.strings().get("available").to_lowercase()
+            );
+            (p.sku.as_str().to_owned(), label)
+        })
+        .collect();
+    let strings = desk.strings();
+    let methods: Vec<(&str, &str)> = PaymentMethod::ALL
+        .iter()
+        .map(|m| (m.as_str(), strings.get(&format!("method_{}", m.as_str()))))
+        .collect();
+    let honorifics: Vec<(&str, &str)> = std::iter::once(("", "—"))
+        .chain(Honorific::ALL.iter().map(|h| (h.as_str(), h.as_str())))
+        .collect();
+    let mut values = values;
+    values.entry("qty").or_insert("1");
+    desk.page_with_status(
+        status,
+        "order_new.html",
+        "orders",
+        context! { errors => ser(&errors), values => ser(&values), products => ser(&products), methods => ser(&methods), honorifics => ser(&honorifics) },
+    )
+}
+
+pub(crate) async fn new_order(desk: Desk) -> Result<Response, PageError> {
+    new_order_page(&desk, StatusCode::OK, FieldErrors::new(), BTreeMap::new()).await
+}
+
+pub(crate) async fn place_order(posted: Posted) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let qty = form.get("qty").trim().parse::<i64>();
+    let result = match qty {
+        Err(_) => Err(ApiError::unprocessable("invalid_quantity", desk.strings().get("err_number"))),
+        Ok(qty) => {
+            let body: Result<api_orders::PlaceBody, _> = serde_json::from_value(serde_json::json!({
+                "customer": {
+                    "phone": form.get("phone"),
+                    "name": form.get("name"),
+                    "email": form.get("email"),
+                    "honorific": form.get("honorific"),
+                },
+                "items": [{ "sku": form.get("sku"), "qty": qty }],
+                "payment_method": form.get("payment_method"),
+                "pay_within": form.get("pay_within"),
+            }));
+            match body.map_err(|e| ApiError::unprocessable("invalid_order", e.to_string())) {
+                Ok(body) => match api_orders::parse_place(body) {
+                    Ok(order) => desk
+                        .state
+                        .engine
+                        .place_order(PlaceOrder {
+                            customer: order.customer,
+                            lines: order.lines,
+                            payment_method: order.payment_method,
+                            pay_within: order.pay_within,
+                            actor: desk.actor(),
+                            idempotency: None,
+                        })
+                        .await
+                        .map_err(ApiError::from),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            }
+        }
+    };
+    match result {
+        Ok(placed) => Ok(done(&format!("/orders/{}", placed.order.id), "placed")),
+        Err(e) if e.status.is_server_error() => Err(PageError::Internal),
+        Err(e) => {
+            let (field, message) = field_error(desk.strings(), &e);
+            let errors = FieldErrors::from([(field, message)]);
+            new_order_page(&desk, StatusCode::UNPROCESSABLE_ENTITY, errors, form.values()).await
+        }
+    }
+}
+
+pub(crate) async fn buyers(desk: Desk, Query(query): Query_) -> Result<Response, PageError> {
+    let band_raw = query.get("band").map(String::as_str).unwrap_or("");
+    let band = Band::parse(band_raw);
+    let phone_raw = query.get("phone").map(String::as_str).unwrap_or("").trim();
+    let mut errors = FieldErrors::new();
+    if !phone_raw.is_empty() {
+        match Phone::parse(phone_raw) {
+            Ok(phone) => {
+                return Ok(axum::response::Redirect::to(&format!("/buyers/{}", phone_path(&phone))).into_response());
+            }
+            Err(_) => {
+                errors.insert("phone", desk.strings().get("code_invalid_phone").to_owned());
+            }
+        }
+    }
+    let after = query.get("after").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0);
+    let found = desk
+        .state
+        .engine
+        .customers(band, after, LIST_LEN, customers::LIST_SCAN_MAX)
+        .await
+        .map_err(engine_err)?;
+    let next = (found.len() == LIST_LEN).then(|| {
+        format!(
+            "/buyers?{}&after={}",
+            url_params(&[("band", band_raw)]),
+            found.last().map_or(0, |(p, _)| p.id)
+        )
+    });
+    let rows: Vec<Value> = found
+        .iter()
+        .map(|(profile, assessment)| {
+            context! {
+                name => &profile.info.name,
+                phone => profile.info.phone.as_str(),
+                phone_path => phone_path(&profile.info.phone),
+                band => assessment.band.as_str(),
+                score => (assessment.score.probability * 100.0).round() as i64,
+                paid => profile.record.orders_paid,
+                placed => profile.record.orders_placed,
+            }
+        })
+        .collect();
+    let bands: Vec<&str> = Band::ALL.iter().map(|b| b.as_str()).collect();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    desk.page_with_status(
+        status,
+        "buyers.html",
+        "buyers",
+        context! { buyers => rows, bands => ser(&bands), band => band.map(Band::as_str).unwrap_or(""), phone => phone_raw, next => next, errors => ser(&errors) },
+    )
+}
+
+fn parse_phone(desk: &Desk, raw: &str) -> Result<Phone, PageError> {
+    Phone::parse(raw).map_err(|_| PageError::NotFound(desk.language()))
+}
+
+async fn buyer_page(
+    desk: &Desk,
+    phone: &Phone,
+    status: StatusCode,
+    errors: FieldErrors,
+    values: Option<BTreeMap<&str, &str>>,
+    notice: Option<&str>,
+) -> Result<Response, PageError> {
+    let engine = &desk.state.engine;
+    let (profile, assessment) = engine.assess(phone).await.map_err(engine_err)?;
+    let profile = profile.ok_or(PageError::NotFound(desk.language()))?;
+    let orders = engine
+        .store()
+        .search_orders(OrderQuery {
+            status: None,
+            number: None,
+            phone: Some(phone.clone()),
+            name: None,
+            page: Page { after: None, limit: LIST_LEN },
+        })
+        .await
+        .map_err(|e| engine_err(e.into()))?;
+    let pin_reason = match &assessment.reason {
+        lunas_core::reliability::BandReason::Pinned { reason } => Some(reason.clone()),
+        _ => None,
+    };
+    let tags = profile.tags.join(", ");
+    let notes = profile.notes.clone().unwrap_or_default();
+    let pinned_band = profile.pin.as_ref().map(|p| p.band.as_str()).unwrap_or("");
+    let values = values.unwrap_or_else(|| {
+        BTreeMap::from([("notes", notes.as_str()), ("tags", tags.as_str()), ("band", pinned_band)])
+    });
+    let strings = desk.strings();
+    let band_options: Vec<(&str, &str)> = std::iter::once(("", strings.get("band_auto")))
+        .chain(Band::ALL.iter().map(|b| (b.as_str(), strings.get(&format!("band_{}", b.as_str())))))
+        .collect();
+    desk.page_with_status(
+        status,
+        "buyer.html",
+        "buyers",
+        context! {
+            notice => notice,
+            b => context! {
+                name => &profile.info.name,
+                phone => profile.info.phone.as_str(),
+                phone_path => phone_path(&profile.info.phone),
+                email => &profile.info.email,
+                band => assessment.band.as_str(),
+                score => (assessment.score.probability * 100.0).round() as i64,
+                explanation => &assessment.explanation,
+                record => ser(&profile.record),
+                pin_reason => pin_reason,
+            },
+            orders => orders.iter().map(|o| order_row(desk, o)).collect::<Vec<_>>(),
+            errors => ser(&errors),
+            values => ser(&values),
+            band_options => band_options,
+        },
+    )
+}
+
+pub(crate) async fn buyer(
+    desk: Desk,
+    Path(phone): Path<String>,
+    Query(query): Query_,
+) -> Result<Response, PageError> {
+    let phone = parse_phone(&desk, &phone)?;
+    let notice = notice(desk.strings(), &query);
+    buyer_page(&desk, &phone, StatusCode::OK, FieldErrors::new(), None, notice).await
+}
+
+async fn buyer_refused(desk: &Desk, phone: &Phone, form: &super::FormData, e: ApiError) -> Result<Response, PageError> {
+    if e.status.is_server_error() {
+        return Err(PageError::Internal);
+    }
+    if e.status == StatusCode::NOT_FOUND {
+        return Err(PageError::NotFound(desk.language()));
+    }
+    let (field, message) = field_error(desk.strings(), &e);
+    buyer_page(desk, phone, StatusCode::UNPROCESSABLE_ENTITY, FieldErrors::from([(field, message)]), Some(form.values()), None).await
+}
+
+pub(crate) async fn buyer_notes(Path(phone): Path<String>, posted: Posted) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let phone = parse_phone(&desk, &phone)?;
+    let tags: Vec<String> = form
+        .get("tags")
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let notes = form.get("notes").trim();
+    let parsed = customers::parse_patch(customers::PatchBody {
+        notes: Some((!notes.is_empty()).then(|| notes.to_owned())),
+        tags: Some(tags),
+    });
+    let result = match parsed {
+        Ok((notes, tags)) => desk
+            .state
+            .engine
+            .set_notes_tags(phone.clone(), notes, tags, desk.actor())
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(done(&format!("/buyers/{}", phone_path(&phone)), "saved")),
+        Err(e) => buyer_refused(&desk, &phone, &form, e).await,
+    }
+}
+
+pub(crate) async fn buyer_band(Path(phone): Path<String>, posted: Posted) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let phone = parse_phone(&desk, &phone)?;
+    let band = form.get("band");
+    let parsed = customers::parse_pin(customers::PinBody {
+        band: (!band.is_empty()).then(|| band.to_owned()),
+        reason: Some(form.get("reason").to_owned()),
+    });
+    let result = match parsed {
+        Ok(pin) => desk
+            .state
+            .engine
+            .pin_band(phone.clone(), pin, desk.actor())
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(done(&format!("/buyers/{}", phone_path(&phone)), "saved")),
+        Err(e) => buyer_refused(&desk, &phone, &form, e).await,
+    }
+}
+
+pub(crate) async fn buyer_export(desk: Desk, Path(phone): Path<String>) -> Result<Response, PageError> {
+    let phone = parse_phone(&desk, &phone)?;
+    let view = customers::export_view(&desk.state, &phone)
+        .await
+        .map_err(|e| if e.status == StatusCode::NOT_FOUND { PageError::NotFound(desk.language()) } else { PageError::Internal })?;
+    let body = serde_json::to_vec_pretty(&view).map_err(|_| PageError::Internal)?;
+    let name = format!("attachment; filename=\"buyer-{}.json\"", phone_path(&phone));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub(crate) async fn buyer_erase(Path(phone): Path<String>, posted: Posted) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let phone = parse_phone(&desk, &phone)?;
+    if form.get("confirm") != "yes" {
+        let errors = FieldErrors::from([("confirm", desk.strings().get("err_confirm").to_owned())]);
+        return buyer_page(&desk, &phone, StatusCode::UNPROCESSABLE_ENTITY, errors, None, None).await;
+    }
+    desk.state
+        .engine
+        .erase_customer(&phone, desk.actor())
+        .await
+        .map_err(engine_err)?
+        .ok_or(PageError::NotFound(desk.language()))?;
+    Ok(done("/buyers", "erased"))
+}
+
+async fn products_page(
+    desk: &Desk,
+    after: Option<String>,
+    status: StatusCode,
+    errors: FieldErrors,
+    values: BTreeMap<&str, &str>,
+    notice: Option<&str>,
+) -> Result<Response, PageError> {
+    let found = desk
+        .state
+        .engine
+        .products(Page { after, limit: LIST_LEN })
+        .await
+        .map_err(engine_err)?;
+    let next = (found.len() == LIST_LEN)
+        .then(|| found.last().map(|p| format!("/products?{}", url_params(&[("after", p.sku.as_str())]))))
+        .flatten();
+    let rows: Vec<Value> = found
+        .iter()
+        .map(|p| {
+            context! {
+                sku => p.sku.as_str(), name => &p.name, price => p.price.minor_units(),
+                on_hand => p.on_hand, reserved => p.reserved, available => p.available, tips => &p.tips,
+            }
+        })
+        .collect();
+    desk.page_with_status(
+        status,
+        "products.html",
+        "products",
+        context! { notice => notice, products => rows, next => next, errors => ser(&errors), values => ser(&values) },
+    )
+}
+
+pub(crate) async fn products(desk: Desk, Query(query): Query_) -> Result<Response, PageError> {
+    let notice = notice(desk.strings(), &query);
+    products_page(&desk, query.get("after").cloned(), StatusCode::OK, FieldErrors::new(), BTreeMap::new(), notice).await
+}
+
+pub(crate) async fn put_product(posted: Posted) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let number = |name: &str| form.get(name).trim().replace(['.', ' '], "").parse::<i64>();
+    let result = match (number("price"), number("stock")) {
+        (Err(_), _) => Err(ApiError::unprocessable("invalid_price", desk.strings().get("err_number"))),
+        (_, Err(_)) => Err(ApiError::unprocessable("invalid_stock", desk.strings().get("err_number"))),
+        (Ok(price), Ok(stock)) => match products::parse_sku(form.get("sku").trim()).and_then(|sku| {
+            products::parse_product(
+                sku,
+                products::PutProduct {
+                    name: form.get("name").to_owned(),
+                    price,
+                    stock,
+                    tips: Some(form.get("tips").to_owned()),
+                },
+            )
+        }) {
+            Ok(input) => desk.state.engine.put_product(input).await.map(|_| ()).map_err(ApiError::from),
+            Err(e) => Err(e),
+        },
+    };
+    match result {
+        Ok(()) => Ok(done("/products", "saved")),
+        Err(e) if e.status.is_server_error() => Err(PageError::Internal),
+        Err(e) => {
+            let (field, message) = field_error(desk.strings(), &e);
+            products_page(&desk, None, StatusCode::UNPROCESSABLE_ENTITY, FieldErrors::from([(field, message)]), form.values(), None).await
+        }
+    }
+}
+
+pub(crate) async fn audit(desk: Desk, Query(query): Query_) -> Result<Response, PageError> {
+    desk.require_owner()?;
+    let before = query.get("before").and_then(|b| b.parse::<i64>().ok());
+    let lines = desk
+        .state
+        .engine
+        .audit_log(before, LIST_LEN)
+        .await
+        .map_err(engine_err)?;
+    let next = (lines.len() == LIST_LEN)
+        .then(|| lines.last().map(|l| format!("/audit?before={}", l.id)))
+        .flatten();
+    let rows: Vec<Value> = lines
+        .iter()
+        .map(|l| {
+            context! {
+                when => desk.when(l.at), actor => &l.actor, action => &l.action,
+                subject => &l.subject, detail => l.detail.to_string(),
+            }
+        })
+        .collect();
+    desk.page("audit.html", "audit", context! { lines => rows, next => next })
+}
