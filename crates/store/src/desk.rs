@@ -128,14 +128,14 @@ impl Store {
             let status = query.status.map(OrderStatus::as_str);
             let ids = if let Some(number) = query.number {
                 db.rows(
-                    "SELECT id FROM orders WHERE id = ?1 AND id < ?2 AND (?3 IS NULL OR status = ?3)",
+                    "SELECT id FROM orders WHERE id = ?1 AND id < ?2 AND (CAST(?3 AS TEXT) IS NULL OR status = ?3)",
                     params![number.0, after, status],
                     |row| row.int(0),
                 )?
             } else if let Some(phone) = &query.phone {
                 db.rows(
                     "SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id
-                     WHERE c.phone = ?1 AND o.id < ?2 AND (?3 IS NULL OR o.status = ?3)
+                     WHERE c.phone = ?1 AND o.id < ?2 AND (CAST(?3 AS TEXT) IS NULL OR o.status = ?3)
                      ORDER BY o.id DESC LIMIT ?4",
                     params![phone.as_str(), after, status, limit],
                     |row| row.int(0),
@@ -150,7 +150,7 @@ impl Store {
                 db.rows(
                     "SELECT o.id FROM orders o
                      WHERE o.customer_id IN (SELECT id FROM customers WHERE LOWER(name) LIKE ?1 ESCAPE '\\' LIMIT ?5)
-                       AND o.id < ?2 AND (?3 IS NULL OR o.status = ?3)
+                       AND o.id < ?2 AND (CAST(?3 AS TEXT) IS NULL OR o.status = ?3)
                      ORDER BY o.id DESC LIMIT ?4",
                     params![&pattern, after, status, limit, NAME_MATCHES_MAX],
                     |row| row.int(0),

@@ -160,7 +160,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("cadence_hint", "Satu baris per pengingat: `after_order 2h` (2 jam setelah pesan) atau `before_deadline 2h` (2 jam sebelum batas).", "One line per reminder: `after_order 2h` or `before_deadline 2h`."),
     ("max_reminders", "Paling banyak", "At most"),
     ("reminder_template", "Teks pengingat (kosong = bawaan)", "Reminder text (empty = default)"),
-    ("template_hint", "Bisa memakai {{ greeting }}, {{ order.id }}, {{ order.amount_due }}, {{ deadline }}, {{ payment.instructions }}.", "You can use {{ greeting }}, {{ order.id }}, {{ order.amount_due }}, {{ deadline }}, {{ payment.instructions }}."),
+    ("template_hint", "Bisa memakai {{ buyer.greeting }}, {{ order.id }}, {{ order.balance }}, {{ order.deadline }}, {{ payment.instructions }} (lihat docs/messages.md).", "You can use {{ buyer.greeting }}, {{ order.id }}, {{ order.balance }}, {{ order.deadline }}, {{ payment.instructions }} (see docs/messages.md)."),
     ("preview", "Pratinjau", "Preview"),
     ("preview_title", "Pratinjau untuk contoh pesanan (transfer bank, dipesan sekarang)", "Preview for a sample order (bank transfer, placed now)"),
     ("quiet_start", "Mulai", "From"),

@@ -147,6 +147,8 @@ fn order_query(
     q: &str,
     after: Option<OrderId>,
 ) -> OrderQuery {
+    // Control characters (a NUL from a pasted string) match no name and no number.
+    let q: String = q.chars().filter(|c| !c.is_control()).collect();
     let q = q.trim();
     let mut query = OrderQuery {
         status,
@@ -259,6 +261,7 @@ async fn order_page(
                 when => desk.when(event.at),
                 what => what,
                 detail => format!("{} {}", event.actor.as_str(), event.reason.as_deref().unwrap_or("")),
+                link => None::<String>, sendable => false, message_id => "",
             },
         ));
     }
@@ -269,6 +272,7 @@ async fn order_page(
                 when => desk.when(payment.recorded_at),
                 what => format!("{} {}", strings.get("event_payment"), lunas_core::messages::format_rupiah(payment.amount.minor_units())),
                 detail => format!("{} {}", payment.actor.as_str(), payment.reference.as_deref().unwrap_or("")),
+                link => None::<String>, sendable => false, message_id => "",
             },
         ));
     }
