@@ -57,6 +57,46 @@ pub fn http(
     (status, body)
 }
 
+/// Sends `request` (a whole HTTP/1.1 request) and returns the whole response.
+pub fn raw_http(port: u16, request: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+/// Signs in to the dashboard of the server on `port`; returns the session cookie.
+pub fn sign_in(port: u16, email: &str, password: &str) -> Option<String> {
+    let page = raw_http(port, "GET /login HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n");
+    let cookie = |response: &str, name: &str| {
+        response
+            .lines()
+            .filter_map(|l| l.strip_prefix("set-cookie: "))
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(|c| c.split(';').next().unwrap().to_owned())
+    };
+    let login = cookie(&page, "lunas_login").expect("the sign-in page sets its token cookie");
+    let start = page.find(r#"name="csrf" value=""#).unwrap() + 20;
+    let csrf = &page[start..start + 64];
+    let body = format!(
+        "csrf={csrf}&email={}&password={}",
+        email.replace('@', "%40"),
+        password.replace(' ', "+")
+    );
+    let response = raw_http(
+        port,
+        &format!(
+            "POST /login HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncookie: {login}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    cookie(&response, "lunas_session")
+}
+
 /// Starts `lunas serve --db <db> --listen 127.0.0.1:<port> <extra>` and waits (bounded) until
 /// `/healthz` answers; returns the first `stdout_lines` lines it printed.
 pub fn serve(db: &str, port: u16, extra: &[&str], stdout_lines: usize) -> (Server, Vec<String>) {
@@ -81,6 +121,8 @@ pub fn serve(db: &str, port: u16, extra: &[&str], stdout_lines: usize) -> (Serve
             stdout.read_line(&mut line).unwrap();
             lines.push(line);
         }
+        // Whatever else it prints must not meet a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     }
     let server = Server(child);
     let started = Instant::now();

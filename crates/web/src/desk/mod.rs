@@ -380,8 +380,12 @@ fn over_tls(state: &AppState, headers: &HeaderMap) -> bool {
 
 /// After a change, the page to show (303, so a reload does not post again), with a notice.
 pub(crate) fn done(to: &str, notice: &str) -> Response {
-    let sep = if to.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{to}{sep}done={notice}")).into_response()
+    let (path, fragment) = match to.split_once('#') {
+        Some((path, fragment)) => (path, format!("#{fragment}")),
+        None => (to, String::new()),
+    };
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{sep}done={notice}{fragment}")).into_response()
 }
 
 /// The notice a `?done=` names, in the member's language (unknown names show nothing).

@@ -1,0 +1,383 @@
+//! The dashboard in a real headless Chromium (Debian's `chromium` and `chromium-driver`, driven
+//! over WebDriver by fantoccini): sign in, Today, place and pay an order and watch it leave the
+//! release list, change a cadence with its live preview, sign out; staff cannot open Settings; a
+//! form without its CSRF token is refused; the sign-in throttle engages. Screenshots of the main
+//! pages at phone (360 px) and desktop (1280 px) widths go to `target/screenshots/`.
+//!
+//! There is no skipping: without chromedriver the test fails and says what to install.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use lunas_core::accounts::Role;
+use lunas_core::{Actor, Money, OrderStatus, Sku};
+use lunas_engine::{Engine, ManualClock};
+use lunas_store::testing::{Backend, TestDb};
+
+const OWNER: &str = "owner@toko.id";
+const STAFF: &str = "staff@toko.id";
+const PASSWORD: &str = "kata sandi panjang";
+
+fn chromedriver() -> String {
+    std::env::var("LUNAS_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned())
+}
+
+fn chromium() -> String {
+    std::env::var("LUNAS_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
+}
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts chromedriver and opens a headless Chromium session through it.
+async fn browser() -> (Driver, Client) {
+    let path = chromedriver();
+    assert!(
+        std::path::Path::new(&path).exists() && std::path::Path::new(&chromium()).exists(),
+        "the browser tests need Chromium and ChromeDriver: apt-get install chromium chromium-driver \
+         (or set LUNAS_CHROMEDRIVER and LUNAS_CHROMIUM)"
+    );
+    let port = free_port();
+    let mut child = Command::new(&path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    // chromedriver says on standard output when it listens.
+    let stdout = child.stdout.take().unwrap();
+    let driver = Driver(child);
+    tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        while let Some(Ok(line)) = lines.next() {
+            if line.contains("started successfully") {
+                // Keep draining so chromedriver never blocks on a full pipe.
+                std::thread::spawn(move || for _ in lines {});
+                return;
+            }
+        }
+        panic!("chromedriver exited before it listened");
+    })
+    .await
+    .unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium(),
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1280,900", "--lang=id-ID"],
+        }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&url)
+        .await
+        .expect("a Chromium session");
+    (driver, client)
+}
+
+struct App {
+    addr: SocketAddr,
+    engine: Arc<Engine>,
+    _db: TestDb,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn spawn() -> App {
+    let db = TestDb::new(Backend::Sqlite);
+    let store = db.open().await;
+    // 10:00 in Jakarta: the previewed reminders fall outside quiet hours.
+    let clock = Arc::new(ManualClock::new("2026-12-01T03:00:00Z".parse().unwrap()));
+    let engine = Arc::new(Engine::new(store.clone(), clock).await.unwrap());
+    for (email, role) in [(OWNER, Role::Owner), (STAFF, Role::Staff)] {
+        engine
+            .add_user(email, role, PASSWORD.into(), Actor::system())
+            .await
+            .unwrap();
+    }
+    // A store with orders in every state, so the screenshots show real pages.
+    lunas_engine::demo::seed(engine.store(), engine.now()).await.unwrap().expect("seeded");
+    engine
+        .put_product(lunas_store::ProductInput {
+            sku: Sku::parse("GAMIS-01").unwrap(),
+            name: "Gamis Rayon Hitam".into(),
+            price: Money::price(150_000).unwrap(),
+            stock: 5,
+            tips: Some("Bahan adem, tidak menerawang".into()),
+        })
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(lunas_web::serve(
+        listener,
+        lunas_web::AppState::new(engine.clone()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    App {
+        addr,
+        engine,
+        _db: db,
+        _stop: stop,
+    }
+}
+
+fn screenshots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Screenshots of the page at `path` (the page shown, when empty) at phone and desktop widths.
+async fn shoot(client: &Client, app: &App, path: &str, name: &str) {
+    if !path.is_empty() {
+        client.goto(&format!("http://{}{path}", app.addr)).await.unwrap();
+    }
+    for (width, height, label) in [(360, 780, "phone"), (1280, 900, "desktop")] {
+        client.set_window_size(width, height).await.unwrap();
+        // The whole page, not just the window: make the window as tall as the document.
+        let tall = client
+            .execute("return Math.max(document.body.scrollHeight, 400);", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(900) as u32;
+        client.set_window_size(width, tall.min(6000)).await.unwrap();
+        // At 360 px nothing may be wider than the screen.
+        let overflow = client
+            .execute("return document.documentElement.scrollWidth > window.innerWidth;", vec![])
+            .await
+            .unwrap();
+        if label == "phone" {
+            assert_eq!(overflow, serde_json::json!(false), "{path} scrolls sideways at 360 px");
+        }
+        let png = client.screenshot().await.unwrap();
+        std::fs::write(screenshots_dir().join(format!("{name}-{label}.png")), png).unwrap();
+    }
+    client.set_window_size(1280, 900).await.unwrap();
+}
+
+/// Clicks the submit button `id` and returns once the next page has replaced this one (the old
+/// page's root is gone and the new one has loaded). Bounded: a page that never comes fails.
+async fn submit(client: &Client, id: &str) {
+    let old = client.find(Locator::Css("html")).await.unwrap();
+    client.find(Locator::Id(id)).await.unwrap().click().await.unwrap();
+    for _ in 0..1000 {
+        if old.tag_name().await.is_err() {
+            let state = client.execute("return document.readyState;", vec![]).await.unwrap();
+            if state == serde_json::json!("complete") {
+                return;
+            }
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("no page came after clicking #{id}");
+}
+
+/// The notice a change shows once its page has loaded.
+async fn notice(client: &Client) -> String {
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(".notice"))
+        .await
+        .expect("the page with the notice")
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn fill(client: &Client, id: &str, text: &str) {
+    let field = client.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    match client.find(Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap(),
+        Err(e) => {
+            let url = client.current_url().await.unwrap();
+            let source = client.source().await.unwrap_or_default();
+            panic!("no {css} at {url}: {e}\n{source}");
+        }
+    }
+}
+
+async fn sign_in(client: &Client, app: &App, email: &str, password: &str) {
+    client.goto(&format!("http://{}/login", app.addr)).await.unwrap();
+    fill(client, "f-email", email).await;
+    fill(client, "f-password", password).await;
+    submit(client, "sign-in").await;
+}
+
+fn path_of(url: &url::Url) -> String {
+    url.path().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seller_runs_the_shop_from_a_real_browser() {
+    let app = spawn().await;
+    let (_driver, client) = browser().await;
+    let base = format!("http://{}", app.addr);
+
+    // An anonymous visitor is sent to the sign-in page.
+    client.goto(&format!("{base}/")).await.unwrap();
+    assert_eq!(path_of(&client.current_url().await.unwrap()), "/login");
+    shoot(&client, &app, "/login", "login").await;
+
+    // Sign in and see Today.
+    sign_in(&client, &app, OWNER, PASSWORD).await;
+    assert_eq!(path_of(&client.current_url().await.unwrap()), "/");
+    assert_eq!(text_of(&client, "h1").await, "Yang perlu dikerjakan hari ini");
+    shoot(&client, &app, "/", "today").await;
+
+    // Place an order with a one-hour window: it shows among the holds released within 2 hours.
+    client.goto(&format!("{base}/orders/new")).await.unwrap();
+    fill(&client, "f-phone", "0812 7777 8888").await;
+    fill(&client, "f-name", "Rina Marlina").await;
+    client.find(Locator::Id("f-sku")).await.unwrap().select_by_value("GAMIS-01").await.unwrap();
+    fill(&client, "f-qty", "1").await;
+    client
+        .find(Locator::Id("f-payment_method"))
+        .await
+        .unwrap()
+        .select_by_value("bank_transfer")
+        .await
+        .unwrap();
+    fill(&client, "f-pay_within", "1h").await;
+    submit(&client, "place-order").await;
+    let url = client.current_url().await.unwrap();
+    let id: i64 = url.path().trim_start_matches("/orders/").parse().expect("the new order's page");
+    assert!(notice(&client).await.contains("Pesanan dibuat"));
+    client.goto(&format!("{base}/")).await.unwrap();
+    let row = format!("#releasing tr[data-order='{id}']");
+    assert!(client.find(Locator::Css(&row)).await.is_ok(), "the order is on the release list");
+
+    // Pay it: the amount field offers exactly what is due (with the unique code).
+    client.goto(&format!("{base}/orders/{id}")).await.unwrap();
+    shoot(&client, &app, &format!("/orders/{id}"), "order").await;
+    let due = app.engine.order(lunas_core::OrderId(id)).await.unwrap().unwrap().amount_due;
+    let offered = client.find(Locator::Id("f-amount")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(offered, Some(due.minor_units().to_string()));
+    submit(&client, "record-payment").await;
+    assert!(notice(&client).await.contains("Pembayaran dicatat"));
+    assert_eq!(
+        app.engine.order(lunas_core::OrderId(id)).await.unwrap().unwrap().status,
+        OrderStatus::Paid
+    );
+    client.goto(&format!("{base}/")).await.unwrap();
+    assert!(client.find(Locator::Css(&row)).await.is_err(), "a paid order leaves the release list");
+
+    // Change the bank-transfer cadence: the live preview follows the typing, then save.
+    client.goto(&format!("{base}/settings")).await.unwrap();
+    fill(&client, "f-cadence_bank_transfer", "after_order 1h\nbefore_deadline 3h").await;
+    fill(&client, "f-max_bank_transfer", "2").await;
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#preview[data-state='fresh'] .preview-list li:nth-child(2)"))
+        .await
+        .expect("the live preview shows two reminders");
+    let preview = text_of(&client, "#preview .preview-list").await;
+    assert!(preview.contains("Halo Kak Sari"), "{preview}");
+    assert!(!preview.contains("{{"), "{preview}");
+    shoot(&client, &app, "/settings", "settings").await;
+    client.goto(&format!("{base}/settings")).await.unwrap();
+    fill(&client, "f-cadence_bank_transfer", "after_order 1h\nbefore_deadline 3h").await;
+    fill(&client, "f-max_bank_transfer", "2").await;
+    submit(&client, "save-reminders").await;
+    assert!(notice(&client).await.contains("Tersimpan"));
+    let cadence = &app.engine.settings().reminders.bank_transfer;
+    assert_eq!((cadence.steps.len(), cadence.max_count), (2, 2));
+
+    for (path, name) in [("/orders", "orders"), ("/buyers", "buyers"), ("/products", "products"), ("/audit", "audit")] {
+        shoot(&client, &app, path, name).await;
+    }
+    let buyer = app.engine.orders(None, lunas_store::Page { after: None, limit: 1 }).await.unwrap();
+    let phone = buyer[0].customer.phone.as_str().trim_start_matches('+').to_owned();
+    shoot(&client, &app, &format!("/buyers/{phone}"), "buyer").await;
+
+    // The keyboard reaches the skip link first.
+    client.goto(&format!("{base}/")).await.unwrap();
+    client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("\u{e004}")
+        .await
+        .unwrap();
+    let focused = client
+        .execute("return document.activeElement.className;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, serde_json::json!("skip"));
+
+    // A form whose CSRF token was taken out is refused and says why; nothing changes.
+    client.goto(&format!("{base}/orders/new")).await.unwrap();
+    fill(&client, "f-phone", "0812 1111 0000").await;
+    fill(&client, "f-name", "Tanpa Token").await;
+    client
+        .execute("document.querySelector('#new-order input[name=csrf]').remove();", vec![])
+        .await
+        .unwrap();
+    let before = app.engine.store().totals().await.unwrap();
+    submit(&client, "place-order").await;
+    assert!(text_of(&client, "h1").await.contains("Formulir ini sudah kedaluwarsa"));
+    assert_eq!(app.engine.store().totals().await.unwrap(), before);
+
+    // Sign out.
+    client.goto(&format!("{base}/")).await.unwrap();
+    submit(&client, "sign-out").await;
+    assert_eq!(path_of(&client.current_url().await.unwrap()), "/login");
+    assert!(notice(&client).await.contains("Anda sudah keluar"));
+    client.goto(&format!("{base}/settings")).await.unwrap();
+    assert_eq!(path_of(&client.current_url().await.unwrap()), "/login");
+
+    // Staff cannot open Settings.
+    sign_in(&client, &app, STAFF, PASSWORD).await;
+    assert_eq!(path_of(&client.current_url().await.unwrap()), "/");
+    assert!(client.find(Locator::Css("a[href='/settings']")).await.is_err());
+    client.goto(&format!("{base}/settings")).await.unwrap();
+    assert!(text_of(&client, "h1").await.contains("hanya untuk pemilik"));
+    client.goto(&format!("{base}/")).await.unwrap();
+    submit(&client, "sign-out").await;
+
+    // The sign-in throttle: five wrong passwords, then even the right one waits.
+    for _ in 0..5 {
+        sign_in(&client, &app, OWNER, "bukan kata sandinya").await;
+        assert!(text_of(&client, ".form-error").await.contains("Email atau kata sandi salah"));
+        let typed = client.find(Locator::Id("f-email")).await.unwrap().prop("value").await.unwrap();
+        assert_eq!(typed.as_deref(), Some(OWNER), "what was typed stays");
+    }
+    sign_in(&client, &app, OWNER, PASSWORD).await;
+    assert_eq!(path_of(&client.current_url().await.unwrap()), "/login");
+    assert!(text_of(&client, ".form-error").await.contains("Terlalu banyak percobaan gagal"));
+    shoot(&client, &app, "", "login-throttled").await;
+
+    client.close().await.unwrap();
+}
