@@ -1,6 +1,7 @@
 //! Benchmark programs behind `lunas bench …`. Machines here are noisy, so every figure is measured
 //! beside its peer or bound in the same run and printed as a ratio.
 
+mod desk;
 mod expiry;
 mod http;
 mod loadgen;
@@ -118,6 +119,17 @@ pub enum Which {
         #[arg(long, default_value_t = 30)]
         seconds: u64,
     },
+    /// The staff dashboard's pages for a generated store (100,000 orders, 10,000 buyers) against
+    /// 50 ms p95 and 100 KB.
+    Dashboard {
+        #[arg(long, default_value_t = 100_000)]
+        orders: usize,
+        #[arg(long, default_value_t = 10_000)]
+        buyers: usize,
+        /// Requests per page (a tenth more are sent first to warm up).
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+    },
     /// All of the above with their defaults.
     All,
 }
@@ -155,6 +167,11 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         } => pg::timers(&pg, count, graphile_count, processes, batch, expiries).await,
         Which::Statement { orders } => payments::statement(orders).await,
         Which::Callbacks { rate, seconds } => payments::callbacks(rate, seconds).await,
+        Which::Dashboard {
+            orders,
+            buyers,
+            requests,
+        } => desk::run(orders, buyers, requests).await,
         Which::All => {
             orders::run(100_000, 256).await?;
             http::run(64, 10).await?;
@@ -164,6 +181,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
             reputation::run(100_000, 1_000_000, 10_000).await?;
             payments::statement(100_000).await?;
             payments::callbacks(200, 30).await?;
+            desk::run(100_000, 10_000, 200).await?;
             pg::orders(pg::DEFAULT_PG, 64, 30_000, 16, 64, 20).await?;
             pg::timers(
                 pg::DEFAULT_PG,

@@ -26,6 +26,16 @@ const TODAY_LEN: usize = 20;
 const RELEASING_WITHIN: SignedDuration = SignedDuration::from_hours(2);
 const DAY: SignedDuration = SignedDuration::from_hours(24);
 
+/// How much of a queued message Today shows (the WhatsApp link carries all of it).
+const QUEUE_PREVIEW_CHARS: usize = 160;
+
+fn shorten(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
+        None => text.to_owned(),
+    }
+}
+
 fn engine_err(e: lunas_engine::Error) -> PageError {
     PageError::from_engine(e)
 }
@@ -87,7 +97,7 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
                 id => &m.id,
                 order_id => m.order_id.0,
                 kind => m.kind.as_str(),
-                body => &m.body,
+                body => shorten(&m.body, QUEUE_PREVIEW_CHARS),
                 link => &m.link,
                 when => desk.when(m.created_at),
             }
