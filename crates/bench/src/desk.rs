@@ -255,6 +255,8 @@ pub(crate) async fn run(orders: usize, buyers: usize, requests: usize) -> anyhow
         "/orders/new".to_owned(),
         "/buyers".to_owned(),
         "/buyers?band=trusted".to_owned(),
+        "/buyers?band=watch".to_owned(),
+        "/buyers?band=blocked".to_owned(),
         format!("/buyers/{phone}"),
         "/products".to_owned(),
         "/settings".to_owned(),

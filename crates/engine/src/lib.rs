@@ -579,26 +579,44 @@ impl Engine {
         limit: usize,
         scan: usize,
     ) -> Result<Vec<(CustomerProfile, Assessment)>, Error> {
+        Ok(self.customers_scan(band, after, limit, scan).await?.0)
+    }
+
+    /// `customers`, and the cursor of the last buyer looked at when more may follow (to go on
+    /// from there): a page of a rare band is bounded by `scan`, not by the number of buyers.
+    pub async fn customers_scan(
+        &self,
+        band: Option<Band>,
+        after: i64,
+        limit: usize,
+        scan: usize,
+    ) -> Result<(Vec<(CustomerProfile, Assessment)>, Option<i64>), Error> {
         let base = self.base_rate().await?;
         let settings = self.settings();
         let now = self.now();
         let mut found = Vec::new();
         let mut cursor = after;
         let mut scanned = 0;
-        while found.len() < limit && scanned < scan {
-            let page = self.store.customer_profiles(cursor, 100).await?;
-            let Some(last) = page.last() else { break };
-            cursor = last.id;
-            scanned += page.len();
+        let mut more = true;
+        while more && found.len() < limit && scanned < scan {
+            let asked = 100.min(scan - scanned);
+            let page = self.store.customer_profiles(cursor, asked).await?;
+            more = page.len() == asked;
             for profile in page {
+                if found.len() == limit {
+                    more = true;
+                    break;
+                }
+                scanned += 1;
+                cursor = profile.id;
                 let assessment =
                     lunas_store::judge(Some(&profile.standing()), None, now, base, &settings);
-                if band.is_none_or(|band| band == assessment.band) && found.len() < limit {
+                if band.is_none_or(|band| band == assessment.band) {
                     found.push((profile, assessment));
                 }
             }
         }
-        Ok(found)
+        Ok((found, more.then_some(cursor)))
     }
 
     /// Pins a buyer's band with a reason (also a number that never ordered: that blocks it in

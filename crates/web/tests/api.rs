@@ -223,6 +223,62 @@ async fn healthz_and_the_openapi_document_are_public(backend: Backend) {
     }
 }
 
+async fn a_later_deadline_moves_the_release_and_the_reminders_still_ahead(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.put_product("GAMIS-01", 5, 150_000).await;
+    let placed = app.place("081234567890", "GAMIS-01", 1).await;
+    let id = placed.body["id"].as_i64().unwrap();
+    assert_eq!(placed.body["pay_by"], "2026-11-23T03:00:00Z");
+    let path = format!("/api/v1/orders/{id}/deadline");
+    for (body, status, code) in [
+        (json!({"pay_by": "2026-11-22T10:00:00+07:00", "reason": "x"}), 422, "invalid_deadline"),
+        (json!({"pay_by": "2026-12-30T10:00:00+07:00", "reason": "x"}), 422, "invalid_deadline"),
+        (json!({"pay_by": "besok", "reason": "x"}), 422, "invalid_deadline"),
+        (json!({"pay_by": "2026-11-25T10:00:00+07:00", "reason": " "}), 422, "invalid_reason"),
+    ] {
+        let reply = app.post(&path, body.clone()).await;
+        assert_eq!((reply.status.as_u16(), reply.code()), (status, code), "{body}");
+    }
+    let reply = app
+        .post(&path, json!({"pay_by": "2026-11-25T10:00:00+07:00", "reason": "gajian tanggal 25"}))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(reply.body["pay_by"], "2026-11-25T03:00:00Z");
+    let events = reply.body["events"].as_array().unwrap();
+    assert!(events[1]["reason"].as_str().unwrap().contains("gajian tanggal 25"));
+    // The old deadline passes: nothing is released.
+    app.clock.set("2026-11-23T03:00:01Z".parse().unwrap());
+    app.engine.tick().await.unwrap();
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}")).await.body["status"], "awaiting_payment");
+    // The last notice comes two hours before the new deadline, with the new deadline in it.
+    let reminders = |app: &'_ TestApp| {
+        let store = app.store.clone();
+        async move {
+            store
+                .order_messages(lunas_core::OrderId(id))
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| m.kind == lunas_core::messages::MessageKind::Reminder)
+                .collect::<Vec<_>>()
+        }
+    };
+    let before = reminders(&app).await.len();
+    app.clock.set("2026-11-25T01:00:01Z".parse().unwrap());
+    app.engine.tick().await.unwrap();
+    let after = reminders(&app).await;
+    assert_eq!(after.len(), before + 1);
+    assert!(after.last().unwrap().body.contains("25 November 2026"), "{}", after.last().unwrap().body);
+    app.clock.set("2026-11-25T03:00:01Z".parse().unwrap());
+    app.engine.tick().await.unwrap();
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}")).await.body["status"], "expired");
+    let reply = app
+        .post(&path, json!({"pay_by": "2026-11-28T10:00:00+07:00", "reason": "terlambat"}))
+        .await;
+    assert_eq!((reply.status, reply.code()), (StatusCode::CONFLICT, "invalid_transition"));
+    assert!(app.store.consistency_report().await.unwrap().is_empty());
+}
+
 async fn the_api_needs_a_valid_token(backend: Backend) {
     let app = spawn_app(backend).await;
     for auth in ["", "Bearer ", "Bearer lunas_wrong", "Basic dXNlcjpwYXNz"] {
@@ -1981,6 +2037,7 @@ lunas_store::on_both_backends!(
     buyers_have_a_reliability_record_a_band_and_staff_can_pin_and_note_them,
     a_buyer_in_watch_cannot_choose_cod,
     healthz_and_the_openapi_document_are_public,
+    a_later_deadline_moves_the_release_and_the_reminders_still_ahead,
     the_api_needs_a_valid_token,
     products_read_back_with_what_is_held_and_available,
     an_order_is_placed_paid_and_read_back_with_its_history,

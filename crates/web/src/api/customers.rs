@@ -22,7 +22,7 @@ const TAG_LEN_MAX: usize = 40;
 /// Longest notes on a buyer, in characters.
 const NOTES_LEN_MAX: usize = 2000;
 /// Most buyers one filtered listing looks through (the band is computed, not stored).
-pub(crate) const LIST_SCAN_MAX: usize = 10_000;
+const LIST_SCAN_MAX: usize = 10_000;
 
 #[derive(Serialize)]
 pub(crate) struct CustomerView {
