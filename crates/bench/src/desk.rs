@@ -17,7 +17,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use jiff::SignedDuration;
 use lunas_core::accounts::Role;
-use lunas_core::{Actor, CustomerInfo, Money, OrderId, PayWindow, PaymentMethod, Phone, Quantity, Sku};
+use lunas_core::{
+    Actor, CustomerInfo, Money, OrderId, PayWindow, PaymentMethod, Phone, Quantity, Sku,
+};
 use lunas_engine::accounts::SignIn;
 use lunas_engine::{Engine, ManualClock, PlaceOrder};
 use lunas_store::NewOrderLine;
@@ -30,7 +32,8 @@ const PASSWORD: &str = "kata sandi bench panjang";
 fn buyer(i: usize, buyers: usize) -> CustomerInfo {
     let n = i % buyers;
     CustomerInfo {
-        phone: Phone::parse(&format!("+62813{:08}", 10_000_000 + n)).expect("bench phones are valid"),
+        phone: Phone::parse(&format!("+62813{:08}", 10_000_000 + n))
+            .expect("bench phones are valid"),
         name: format!("Pembeli {n} Wulandari"),
         email: None,
         honorific: None,
@@ -72,9 +75,8 @@ async fn place_range(
                 }
                 // On the last day windows run from 1 to 24 hours, so some holds are released
                 // within two hours.
-                let window = last_day.then(|| {
-                    PayWindow::parse(&format!("{}h", 1 + i % 24)).expect("1 to 24 hours")
-                });
+                let window = last_day
+                    .then(|| PayWindow::parse(&format!("{}h", 1 + i % 24)).expect("1 to 24 hours"));
                 match engine.place_order(request(i, buyers, window)).await {
                     Ok(p) => placed.push((p.order.id, p.order.amount_due)),
                     // A buyer the score put under watch may be refused a method or units: as
@@ -115,7 +117,11 @@ async fn generate(
                     }
                     15 => {
                         engine
-                            .cancel_order(*id, "stok habis".into(), Actor::from_stored("bench".into()))
+                            .cancel_order(
+                                *id,
+                                "stok habis".into(),
+                                Actor::from_stored("bench".into()),
+                            )
                             .await?;
                     }
                     _ => {}
@@ -137,7 +143,10 @@ async fn generate(
     // Transfers nobody can place, for the review list.
     let mut csv = String::from("date,description,amount,balance\n");
     for i in 0..30 {
-        csv.push_str(&format!("2026-12-01,TRSF DARI PEMBELI TANPA NAMA {i},{},\n", 12_345 + i));
+        csv.push_str(&format!(
+            "2026-12-01,TRSF DARI PEMBELI TANPA NAMA {i},{},\n",
+            12_345 + i
+        ));
     }
     engine
         .import_statement(&csv, false, Actor::from_stored("bench".into()))
@@ -154,7 +163,10 @@ struct Timing {
 }
 
 async fn measure(
-    client: &hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    client: &hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        Full<Bytes>,
+    >,
     addr: std::net::SocketAddr,
     cookie: &str,
     path: &str,
@@ -196,7 +208,8 @@ pub(crate) async fn run(orders: usize, buyers: usize, requests: usize) -> anyhow
     );
     let dir = tempfile::tempdir()?;
     let store = crate::fresh_store(dir.path()).await?;
-    let start: jiff::Timestamp = jiff::Timestamp::now() - SignedDuration::from_hours(24 * DAYS as i64);
+    let start: jiff::Timestamp =
+        jiff::Timestamp::now() - SignedDuration::from_hours(24 * DAYS as i64);
     let clock = Arc::new(ManualClock::new(start));
     let engine = Arc::new(Engine::new(store.clone(), clock.clone()).await?);
     let mut settings = (*engine.settings()).clone();
@@ -208,13 +221,22 @@ pub(crate) async fn run(orders: usize, buyers: usize, requests: usize) -> anyhow
     println!(
         "generated in {:.0} s: {:?}, {} payments to review, {} messages in the manual queue",
         generating.elapsed().as_secs_f64(),
-        totals.by_status.iter().map(|(s, n)| format!("{} {n}", s.as_str())).collect::<Vec<_>>(),
+        totals
+            .by_status
+            .iter()
+            .map(|(s, n)| format!("{} {n}", s.as_str()))
+            .collect::<Vec<_>>(),
         totals.reviews_open,
         totals.manual_queue
     );
 
     engine
-        .add_user("owner@bench.lunas.id", Role::Owner, PASSWORD.into(), Actor::system())
+        .add_user(
+            "owner@bench.lunas.id",
+            Role::Owner,
+            PASSWORD.into(),
+            Actor::system(),
+        )
         .await?;
     let session = engine
         .sign_in(SignIn {
@@ -239,10 +261,20 @@ pub(crate) async fn run(orders: usize, buyers: usize, requests: usize) -> anyhow
         .build_http::<Full<Bytes>>();
 
     let newest = store
-        .orders(None, lunas_store::Page { after: None, limit: 1 })
+        .orders(
+            None,
+            lunas_store::Page {
+                after: None,
+                limit: 1,
+            },
+        )
         .await?;
     let order = newest.first().map_or(1, |o| o.id.0);
-    let phone = buyer(orders / 2, buyers).phone.as_str().trim_start_matches('+').to_owned();
+    let phone = buyer(orders / 2, buyers)
+        .phone
+        .as_str()
+        .trim_start_matches('+')
+        .to_owned();
     let paths = [
         "/".to_owned(),
         "/orders".to_owned(),
@@ -296,7 +328,11 @@ pub(crate) async fn run(orders: usize, buyers: usize, requests: usize) -> anyhow
         if worst < P95_MS_MAX { "met" } else { "NOT met" },
         heaviest as f64 / 1024.0,
         heaviest as f64 / PAGE_BYTES_MAX as f64,
-        if heaviest < PAGE_BYTES_MAX { "met" } else { "NOT met" },
+        if heaviest < PAGE_BYTES_MAX {
+            "met"
+        } else {
+            "NOT met"
+        },
     );
     let _ = stop.send(());
     server.await??;

@@ -235,11 +235,19 @@ fn serve_demo_seeds_a_store_with_orders_in_every_state() {
     let dashboard = lines[2].trim();
     assert!(dashboard.starts_with("Dashboard: "), "{lines:?}");
     let password = dashboard.rsplit(' ').next().unwrap();
-    let email = dashboard.split("sign in as ").nth(1).unwrap().split(' ').next().unwrap();
+    let email = dashboard
+        .split("sign in as ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
     let session = support::sign_in(port, email, password).expect("the demo owner signs in");
     let today = support::raw_http(
         port,
-        &format!("GET / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncookie: {session}\r\n\r\n"),
+        &format!(
+            "GET / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncookie: {session}\r\n\r\n"
+        ),
     );
     assert!(today.starts_with("HTTP/1.1 200"), "{today}");
     assert!(today.contains("Antrean WhatsApp manual"));
@@ -252,7 +260,13 @@ fn user_add_reads_the_password_from_stdin_and_the_first_run_says_how() {
     // An empty store explains how to create the owner.
     let port = free_port();
     let mut child = Command::new(LUNAS)
-        .args(["serve", "--db", &db, "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "serve",
+            "--db",
+            &db,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .env("LUNAS_LOG", "warn")
         .stderr(Stdio::piped())
         .spawn()
@@ -260,16 +274,32 @@ fn user_add_reads_the_password_from_stdin_and_the_first_run_says_how() {
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
-    assert!(line.contains("no staff account yet") && line.contains("lunas user add"), "{line}");
+    assert!(
+        line.contains("no staff account yet") && line.contains("lunas user add"),
+        "{line}"
+    );
     let first_run = Server(child);
     let (code, body) = http(port, "GET", "/login", None, None);
     assert_eq!(code, 200);
-    assert!(body.contains("Belum ada akun"), "the sign-in page says it too");
+    assert!(
+        body.contains("Belum ada akun"),
+        "the sign-in page says it too"
+    );
     drop(first_run);
 
     let add = |email: &str, role: &str, password: &str| {
         let mut child = Command::new(LUNAS)
-            .args(["user", "add", "--db", &db, "--email", email, "--role", role, "--password-stdin"])
+            .args([
+                "user",
+                "add",
+                "--db",
+                &db,
+                "--email",
+                email,
+                "--role",
+                role,
+                "--password-stdin",
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -283,17 +313,34 @@ fn user_add_reads_the_password_from_stdin_and_the_first_run_says_how() {
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("10 to 256 characters"));
     let added = add("Owner@Toko.id", "owner", "kata sandi panjang");
-    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
     assert!(String::from_utf8_lossy(&added.stdout).contains("owner account owner@toko.id"));
     let again = add("owner@toko.id", "staff", "kata sandi panjang");
     assert!(String::from_utf8_lossy(&again.stderr).contains("already an account"));
     let bad_role = Command::new(LUNAS)
-        .args(["user", "add", "--db", &db, "--email", "x@toko.id", "--role", "admin", "--password-stdin"])
+        .args([
+            "user",
+            "add",
+            "--db",
+            &db,
+            "--email",
+            "x@toko.id",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
         .output()
         .unwrap();
     assert!(!bad_role.status.success());
     // The password is never an argument: there is no flag that takes one.
-    let help = Command::new(LUNAS).args(["user", "add", "--help"]).output().unwrap();
+    let help = Command::new(LUNAS)
+        .args(["user", "add", "--help"])
+        .output()
+        .unwrap();
     assert!(!String::from_utf8_lossy(&help.stdout).contains("--password "));
 
     let port = free_port();
@@ -302,7 +349,9 @@ fn user_add_reads_the_password_from_stdin_and_the_first_run_says_how() {
     let session = support::sign_in(port, "owner@toko.id", "kata sandi panjang").unwrap();
     let settings = support::raw_http(
         port,
-        &format!("GET /settings HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncookie: {session}\r\n\r\n"),
+        &format!(
+            "GET /settings HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncookie: {session}\r\n\r\n"
+        ),
     );
     assert!(settings.starts_with("HTTP/1.1 200"), "{settings}");
 }

@@ -20,8 +20,9 @@ pub mod time;
 
 pub use money::{Currency, Money, MoneyError};
 pub use order::{
-    Actor, CancelledBy, CustomerInfo, ExtendError, HoldState, Honorific, Order, OrderEvent, OrderId, OrderItem,
-    OrderStatus, PaymentDecision, PaymentMethod, PaymentRecord, Quantity, TransitionError,
+    Actor, CancelledBy, CustomerInfo, ExtendError, HoldState, Honorific, Order, OrderEvent,
+    OrderId, OrderItem, OrderStatus, PaymentDecision, PaymentMethod, PaymentRecord, Quantity,
+    TransitionError,
 };
 pub use phone::{Phone, PhoneError};
 pub use settings::{PaymentWindows, Settings, SettingsError};

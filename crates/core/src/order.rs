@@ -520,7 +520,12 @@ mod tests {
             Err(ExtendError::NotLater)
         );
         assert_eq!(
-            decide_extension(open, Some(due), now + EXTENSION_MAX + jiff::SignedDuration::from_secs(1), now),
+            decide_extension(
+                open,
+                Some(due),
+                now + EXTENSION_MAX + jiff::SignedDuration::from_secs(1),
+                now
+            ),
             Err(ExtendError::TooFar)
         );
         for (status, pay_by) in [

@@ -94,10 +94,14 @@ pub struct SignIn {
 /// email, a wrong password and a disabled account alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignInRefused {
-    Throttled { until: Timestamp },
+    Throttled {
+        until: Timestamp,
+    },
     Invalid,
     /// The password was right; the second factor is missing or wrong.
-    TotpNeeded { wrong: bool },
+    TotpNeeded {
+        wrong: bool,
+    },
 }
 
 /// A new session: the cookie's value (given to the browser once, kept only as a hash) and whose
@@ -116,7 +120,9 @@ pub struct TotpSetup {
 }
 
 fn totp(secret: &str) -> Option<totp_rs::TOTP> {
-    let bytes = totp_rs::Secret::Encoded(secret.to_owned()).to_bytes().ok()?;
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .ok()?;
     totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).ok()
 }
 
@@ -139,7 +145,9 @@ pub fn totp_code(secret: &str, now: Timestamp) -> Option<String> {
 pub fn new_totp(email: &Email, issuer: &str) -> TotpSetup {
     let mut bytes = [0u8; 20];
     rand::rng().fill_bytes(&mut bytes);
-    let secret = totp_rs::Secret::Raw(bytes.to_vec()).to_encoded().to_string();
+    let secret = totp_rs::Secret::Raw(bytes.to_vec())
+        .to_encoded()
+        .to_string();
     totp_setup(email, issuer, secret)
 }
 
@@ -282,7 +290,8 @@ impl Engine {
             return Ok(None);
         };
         let now = self.now();
-        if session.member.disabled || accounts::session_ends(session.created_at, session.last_seen) <= now
+        if session.member.disabled
+            || accounts::session_ends(session.created_at, session.last_seen) <= now
         {
             self.store.delete_session(hash).await?;
             return Ok(None);
@@ -368,7 +377,11 @@ impl Engine {
             .await?)
     }
 
-    pub async fn set_language(&self, member: &StaffMember, language: Language) -> Result<(), Error> {
+    pub async fn set_language(
+        &self,
+        member: &StaffMember,
+        language: Language,
+    ) -> Result<(), Error> {
         Ok(self.store.set_language(member.id, language).await?)
     }
 
@@ -453,7 +466,10 @@ mod tests {
     #[test]
     fn passwords_hash_with_argon2id_and_owasp_parameters() {
         let hash = hash_password("kata sandi yang panjang");
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(verify_password("kata sandi yang panjang", &hash));
         assert!(!verify_password("kata sandi yang salah", &hash));
         assert!(!verify_password("anything", "not a hash"));
@@ -470,8 +486,16 @@ mod tests {
         let at = Timestamp::from_second(59).unwrap();
         assert_eq!(totp_code(&secret, at).as_deref(), Some("287082"));
         assert!(check_totp(&secret, "287 082", at));
-        assert!(check_totp(&secret, "287082", Timestamp::from_second(89).unwrap()));
-        assert!(!check_totp(&secret, "287082", Timestamp::from_second(200).unwrap()));
+        assert!(check_totp(
+            &secret,
+            "287082",
+            Timestamp::from_second(89).unwrap()
+        ));
+        assert!(!check_totp(
+            &secret,
+            "287082",
+            Timestamp::from_second(200).unwrap()
+        ));
         assert!(!check_totp(&secret, "28708", at));
     }
 
@@ -479,6 +503,10 @@ mod tests {
     fn a_new_totp_secret_has_160_bits_and_an_otpauth_address() {
         let setup = new_totp(&Email::parse("owner@toko.id").unwrap(), "Toko Sari");
         assert_eq!(setup.secret.len(), 32);
-        assert!(setup.uri.starts_with("otpauth://totp/Toko%20Sari:owner%40toko%2Eid?secret="));
+        assert!(
+            setup
+                .uri
+                .starts_with("otpauth://totp/Toko%20Sari:owner%40toko%2Eid?secret=")
+        );
     }
 }

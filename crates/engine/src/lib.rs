@@ -309,7 +309,8 @@ impl Engine {
                 "settings must be a JSON object".to_owned(),
             ));
         }
-        let mut merged = serde_json::to_value(&*self.settings()).expect("settings always serialise");
+        let mut merged =
+            serde_json::to_value(&*self.settings()).expect("settings always serialise");
         merge_settings(&mut merged, patch.clone());
         serde_json::from_value(merged)
             .map_err(|e| Error::InvalidSettings(format!("the settings do not fit: {e}")))

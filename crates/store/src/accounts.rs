@@ -166,8 +166,7 @@ impl Store {
     }
 
     pub async fn credentials_of(&self, id: i64) -> Result<Option<Credentials>, StoreError> {
-        self.read(move |db| credentials(db, Account::Id(id)))
-            .await
+        self.read(move |db| credentials(db, Account::Id(id))).await
     }
 
     /// Recent failed sign-ins for the account and for the address.
@@ -325,7 +324,11 @@ impl Store {
             audit_line(
                 db,
                 actor.as_str(),
-                if secret.is_some() { "auth.totp_on" } else { "auth.totp_off" },
+                if secret.is_some() {
+                    "auth.totp_on"
+                } else {
+                    "auth.totp_off"
+                },
                 &email,
                 &serde_json::json!({}),
                 now,
@@ -408,7 +411,11 @@ impl Store {
             audit_line(
                 db,
                 actor.as_str(),
-                if disabled { "staff.disable" } else { "staff.enable" },
+                if disabled {
+                    "staff.disable"
+                } else {
+                    "staff.enable"
+                },
                 &email,
                 &serde_json::json!({}),
                 now,
@@ -462,9 +469,11 @@ impl Store {
 
 fn member_email(db: &mut dyn Db, id: i64) -> DbResult<String> {
     Ok(db
-        .row("SELECT email FROM users WHERE id = ?1", params![id], |row| {
-            row.text(0)
-        })?
+        .row(
+            "SELECT email FROM users WHERE id = ?1",
+            params![id],
+            |row| row.text(0),
+        )?
         .unwrap_or_default())
 }
 

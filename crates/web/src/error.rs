@@ -3,9 +3,9 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lunas_core::accounts::AccountError;
 use lunas_core::reliability::PolicyRefusal;
 use lunas_core::statement::StatementError;
-use lunas_core::accounts::AccountError;
 use lunas_engine::Error as EngineError;
 use lunas_engine::accounts::AccountOpError;
 use lunas_engine::gateways::{CallbackError, PaymentLinkError};
@@ -109,9 +109,9 @@ impl From<EngineError> for ApiError {
             }
             EngineError::Order(OrderOpError::NotFound) => ApiError::not_found("order"),
             EngineError::Order(OrderOpError::InvalidTransition(_))
-            | EngineError::Order(OrderOpError::Extend(lunas_core::ExtendError::InvalidTransition(
-                _,
-            ))) => ApiError::new(StatusCode::CONFLICT, "invalid_transition", message),
+            | EngineError::Order(OrderOpError::Extend(
+                lunas_core::ExtendError::InvalidTransition(_),
+            )) => ApiError::new(StatusCode::CONFLICT, "invalid_transition", message),
             EngineError::Order(OrderOpError::Extend(_)) => {
                 ApiError::unprocessable("invalid_deadline", message)
             }

@@ -231,25 +231,56 @@ async fn a_later_deadline_moves_the_release_and_the_reminders_still_ahead(backen
     assert_eq!(placed.body["pay_by"], "2026-11-23T03:00:00Z");
     let path = format!("/api/v1/orders/{id}/deadline");
     for (body, status, code) in [
-        (json!({"pay_by": "2026-11-22T10:00:00+07:00", "reason": "x"}), 422, "invalid_deadline"),
-        (json!({"pay_by": "2026-12-30T10:00:00+07:00", "reason": "x"}), 422, "invalid_deadline"),
-        (json!({"pay_by": "besok", "reason": "x"}), 422, "invalid_deadline"),
-        (json!({"pay_by": "2026-11-25T10:00:00+07:00", "reason": " "}), 422, "invalid_reason"),
+        (
+            json!({"pay_by": "2026-11-22T10:00:00+07:00", "reason": "x"}),
+            422,
+            "invalid_deadline",
+        ),
+        (
+            json!({"pay_by": "2026-12-30T10:00:00+07:00", "reason": "x"}),
+            422,
+            "invalid_deadline",
+        ),
+        (
+            json!({"pay_by": "besok", "reason": "x"}),
+            422,
+            "invalid_deadline",
+        ),
+        (
+            json!({"pay_by": "2026-11-25T10:00:00+07:00", "reason": " "}),
+            422,
+            "invalid_reason",
+        ),
     ] {
         let reply = app.post(&path, body.clone()).await;
-        assert_eq!((reply.status.as_u16(), reply.code()), (status, code), "{body}");
+        assert_eq!(
+            (reply.status.as_u16(), reply.code()),
+            (status, code),
+            "{body}"
+        );
     }
     let reply = app
-        .post(&path, json!({"pay_by": "2026-11-25T10:00:00+07:00", "reason": "gajian tanggal 25"}))
+        .post(
+            &path,
+            json!({"pay_by": "2026-11-25T10:00:00+07:00", "reason": "gajian tanggal 25"}),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(reply.body["pay_by"], "2026-11-25T03:00:00Z");
     let events = reply.body["events"].as_array().unwrap();
-    assert!(events[1]["reason"].as_str().unwrap().contains("gajian tanggal 25"));
+    assert!(
+        events[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("gajian tanggal 25")
+    );
     // The old deadline passes: nothing is released.
     app.clock.set("2026-11-23T03:00:01Z".parse().unwrap());
     app.engine.tick().await.unwrap();
-    assert_eq!(app.get(&format!("/api/v1/orders/{id}")).await.body["status"], "awaiting_payment");
+    assert_eq!(
+        app.get(&format!("/api/v1/orders/{id}")).await.body["status"],
+        "awaiting_payment"
+    );
     // The last notice comes two hours before the new deadline, with the new deadline in it.
     let reminders = |app: &'_ TestApp| {
         let store = app.store.clone();
@@ -268,14 +299,27 @@ async fn a_later_deadline_moves_the_release_and_the_reminders_still_ahead(backen
     app.engine.tick().await.unwrap();
     let after = reminders(&app).await;
     assert_eq!(after.len(), before + 1);
-    assert!(after.last().unwrap().body.contains("25 November 2026"), "{}", after.last().unwrap().body);
+    assert!(
+        after.last().unwrap().body.contains("25 November 2026"),
+        "{}",
+        after.last().unwrap().body
+    );
     app.clock.set("2026-11-25T03:00:01Z".parse().unwrap());
     app.engine.tick().await.unwrap();
-    assert_eq!(app.get(&format!("/api/v1/orders/{id}")).await.body["status"], "expired");
+    assert_eq!(
+        app.get(&format!("/api/v1/orders/{id}")).await.body["status"],
+        "expired"
+    );
     let reply = app
-        .post(&path, json!({"pay_by": "2026-11-28T10:00:00+07:00", "reason": "terlambat"}))
+        .post(
+            &path,
+            json!({"pay_by": "2026-11-28T10:00:00+07:00", "reason": "terlambat"}),
+        )
         .await;
-    assert_eq!((reply.status, reply.code()), (StatusCode::CONFLICT, "invalid_transition"));
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::CONFLICT, "invalid_transition")
+    );
     assert!(app.store.consistency_report().await.unwrap().is_empty());
 }
 

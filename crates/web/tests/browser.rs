@@ -117,7 +117,10 @@ async fn spawn() -> App {
             .unwrap();
     }
     // A store with orders in every state, so the screenshots show real pages.
-    lunas_engine::demo::seed(engine.store(), engine.now()).await.unwrap().expect("seeded");
+    lunas_engine::demo::seed(engine.store(), engine.now())
+        .await
+        .unwrap()
+        .expect("seeded");
     engine
         .put_product(lunas_store::ProductInput {
             sku: Sku::parse("GAMIS-01").unwrap(),
@@ -155,7 +158,10 @@ fn screenshots_dir() -> PathBuf {
 /// Screenshots of the page at `path` (the page shown, when empty) at phone and desktop widths.
 async fn shoot(client: &Client, app: &App, path: &str, name: &str) {
     if !path.is_empty() {
-        client.goto(&format!("http://{}{path}", app.addr)).await.unwrap();
+        client
+            .goto(&format!("http://{}{path}", app.addr))
+            .await
+            .unwrap();
     }
     for (width, height, label) in [(360, 780, "phone"), (1280, 900, "desktop")] {
         client.set_window_size(width, height).await.unwrap();
@@ -169,11 +175,18 @@ async fn shoot(client: &Client, app: &App, path: &str, name: &str) {
         client.set_window_size(width, tall.min(6000)).await.unwrap();
         // At 360 px nothing may be wider than the screen.
         let overflow = client
-            .execute("return document.documentElement.scrollWidth > window.innerWidth;", vec![])
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth;",
+                vec![],
+            )
             .await
             .unwrap();
         if label == "phone" {
-            assert_eq!(overflow, serde_json::json!(false), "{path} scrolls sideways at 360 px");
+            assert_eq!(
+                overflow,
+                serde_json::json!(false),
+                "{path} scrolls sideways at 360 px"
+            );
         }
         let png = client.screenshot().await.unwrap();
         std::fs::write(screenshots_dir().join(format!("{name}-{label}.png")), png).unwrap();
@@ -185,10 +198,19 @@ async fn shoot(client: &Client, app: &App, path: &str, name: &str) {
 /// page's root is gone and the new one has loaded). Bounded: a page that never comes fails.
 async fn submit(client: &Client, id: &str) {
     let old = client.find(Locator::Css("html")).await.unwrap();
-    client.find(Locator::Id(id)).await.unwrap().click().await.unwrap();
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     for _ in 0..1000 {
         if old.tag_name().await.is_err() {
-            let state = client.execute("return document.readyState;", vec![]).await.unwrap();
+            let state = client
+                .execute("return document.readyState;", vec![])
+                .await
+                .unwrap();
             if state == serde_json::json!("complete") {
                 return;
             }
@@ -229,7 +251,10 @@ async fn text_of(client: &Client, css: &str) -> String {
 }
 
 async fn sign_in(client: &Client, app: &App, email: &str, password: &str) {
-    client.goto(&format!("http://{}/login", app.addr)).await.unwrap();
+    client
+        .goto(&format!("http://{}/login", app.addr))
+        .await
+        .unwrap();
     fill(client, "f-email", email).await;
     fill(client, "f-password", password).await;
     submit(client, "sign-in").await;
@@ -253,14 +278,23 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     // Sign in and see Today.
     sign_in(&client, &app, OWNER, PASSWORD).await;
     assert_eq!(path_of(&client.current_url().await.unwrap()), "/");
-    assert_eq!(text_of(&client, "h1").await, "Yang perlu dikerjakan hari ini");
+    assert_eq!(
+        text_of(&client, "h1").await,
+        "Yang perlu dikerjakan hari ini"
+    );
     shoot(&client, &app, "/", "today").await;
 
     // Place an order with a one-hour window: it shows among the holds released within 2 hours.
     client.goto(&format!("{base}/orders/new")).await.unwrap();
     fill(&client, "f-phone", "0812 7777 8888").await;
     fill(&client, "f-name", "Rina Marlina").await;
-    client.find(Locator::Id("f-sku")).await.unwrap().select_by_value("GAMIS-01").await.unwrap();
+    client
+        .find(Locator::Id("f-sku"))
+        .await
+        .unwrap()
+        .select_by_value("GAMIS-01")
+        .await
+        .unwrap();
     fill(&client, "f-qty", "1").await;
     client
         .find(Locator::Id("f-payment_method"))
@@ -272,35 +306,69 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     fill(&client, "f-pay_within", "1h").await;
     submit(&client, "place-order").await;
     let url = client.current_url().await.unwrap();
-    let id: i64 = url.path().trim_start_matches("/orders/").parse().expect("the new order's page");
+    let id: i64 = url
+        .path()
+        .trim_start_matches("/orders/")
+        .parse()
+        .expect("the new order's page");
     assert!(notice(&client).await.contains("Pesanan dibuat"));
     client.goto(&format!("{base}/")).await.unwrap();
     let row = format!("#releasing tr[data-order='{id}']");
-    assert!(client.find(Locator::Css(&row)).await.is_ok(), "the order is on the release list");
+    assert!(
+        client.find(Locator::Css(&row)).await.is_ok(),
+        "the order is on the release list"
+    );
 
     // Pay it: the amount field offers exactly what is due (with the unique code).
     client.goto(&format!("{base}/orders/{id}")).await.unwrap();
     shoot(&client, &app, &format!("/orders/{id}"), "order").await;
-    let due = app.engine.order(lunas_core::OrderId(id)).await.unwrap().unwrap().amount_due;
-    let offered = client.find(Locator::Id("f-amount")).await.unwrap().prop("value").await.unwrap();
+    let due = app
+        .engine
+        .order(lunas_core::OrderId(id))
+        .await
+        .unwrap()
+        .unwrap()
+        .amount_due;
+    let offered = client
+        .find(Locator::Id("f-amount"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
     assert_eq!(offered, Some(due.minor_units().to_string()));
     submit(&client, "record-payment").await;
     assert!(notice(&client).await.contains("Pembayaran dicatat"));
     assert_eq!(
-        app.engine.order(lunas_core::OrderId(id)).await.unwrap().unwrap().status,
+        app.engine
+            .order(lunas_core::OrderId(id))
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         OrderStatus::Paid
     );
     client.goto(&format!("{base}/")).await.unwrap();
-    assert!(client.find(Locator::Css(&row)).await.is_err(), "a paid order leaves the release list");
+    assert!(
+        client.find(Locator::Css(&row)).await.is_err(),
+        "a paid order leaves the release list"
+    );
 
     // Change the bank-transfer cadence: the live preview follows the typing, then save.
     client.goto(&format!("{base}/settings")).await.unwrap();
-    fill(&client, "f-cadence_bank_transfer", "after_order 1h\nbefore_deadline 3h").await;
+    fill(
+        &client,
+        "f-cadence_bank_transfer",
+        "after_order 1h\nbefore_deadline 3h",
+    )
+    .await;
     fill(&client, "f-max_bank_transfer", "2").await;
     client
         .wait()
         .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#preview[data-state='fresh'] .preview-list li:nth-child(2)"))
+        .for_element(Locator::Css(
+            "#preview[data-state='fresh'] .preview-list li:nth-child(2)",
+        ))
         .await
         .expect("the live preview shows two reminders");
     let preview = text_of(&client, "#preview .preview-list").await;
@@ -308,18 +376,43 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     assert!(!preview.contains("{{"), "{preview}");
     shoot(&client, &app, "/settings", "settings").await;
     client.goto(&format!("{base}/settings")).await.unwrap();
-    fill(&client, "f-cadence_bank_transfer", "after_order 1h\nbefore_deadline 3h").await;
+    fill(
+        &client,
+        "f-cadence_bank_transfer",
+        "after_order 1h\nbefore_deadline 3h",
+    )
+    .await;
     fill(&client, "f-max_bank_transfer", "2").await;
     submit(&client, "save-reminders").await;
     assert!(notice(&client).await.contains("Tersimpan"));
     let cadence = &app.engine.settings().reminders.bank_transfer;
     assert_eq!((cadence.steps.len(), cadence.max_count), (2, 2));
 
-    for (path, name) in [("/orders", "orders"), ("/buyers", "buyers"), ("/products", "products"), ("/audit", "audit")] {
+    for (path, name) in [
+        ("/orders", "orders"),
+        ("/buyers", "buyers"),
+        ("/products", "products"),
+        ("/audit", "audit"),
+    ] {
         shoot(&client, &app, path, name).await;
     }
-    let buyer = app.engine.orders(None, lunas_store::Page { after: None, limit: 1 }).await.unwrap();
-    let phone = buyer[0].customer.phone.as_str().trim_start_matches('+').to_owned();
+    let buyer = app
+        .engine
+        .orders(
+            None,
+            lunas_store::Page {
+                after: None,
+                limit: 1,
+            },
+        )
+        .await
+        .unwrap();
+    let phone = buyer[0]
+        .customer
+        .phone
+        .as_str()
+        .trim_start_matches('+')
+        .to_owned();
     shoot(&client, &app, &format!("/buyers/{phone}"), "buyer").await;
 
     // The keyboard reaches the skip link first.
@@ -342,12 +435,19 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     fill(&client, "f-phone", "0812 1111 0000").await;
     fill(&client, "f-name", "Tanpa Token").await;
     client
-        .execute("document.querySelector('#new-order input[name=csrf]').remove();", vec![])
+        .execute(
+            "document.querySelector('#new-order input[name=csrf]').remove();",
+            vec![],
+        )
         .await
         .unwrap();
     let before = app.engine.store().totals().await.unwrap();
     submit(&client, "place-order").await;
-    assert!(text_of(&client, "h1").await.contains("Formulir ini sudah kedaluwarsa"));
+    assert!(
+        text_of(&client, "h1")
+            .await
+            .contains("Formulir ini sudah kedaluwarsa")
+    );
     assert_eq!(app.engine.store().totals().await.unwrap(), before);
 
     // Sign out.
@@ -361,7 +461,12 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     // Staff cannot open Settings.
     sign_in(&client, &app, STAFF, PASSWORD).await;
     assert_eq!(path_of(&client.current_url().await.unwrap()), "/");
-    assert!(client.find(Locator::Css("a[href='/settings']")).await.is_err());
+    assert!(
+        client
+            .find(Locator::Css("a[href='/settings']"))
+            .await
+            .is_err()
+    );
     client.goto(&format!("{base}/settings")).await.unwrap();
     assert!(text_of(&client, "h1").await.contains("hanya untuk pemilik"));
     client.goto(&format!("{base}/")).await.unwrap();
@@ -370,13 +475,27 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     // The sign-in throttle: five wrong passwords, then even the right one waits.
     for _ in 0..5 {
         sign_in(&client, &app, OWNER, "bukan kata sandinya").await;
-        assert!(text_of(&client, ".form-error").await.contains("Email atau kata sandi salah"));
-        let typed = client.find(Locator::Id("f-email")).await.unwrap().prop("value").await.unwrap();
+        assert!(
+            text_of(&client, ".form-error")
+                .await
+                .contains("Email atau kata sandi salah")
+        );
+        let typed = client
+            .find(Locator::Id("f-email"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
         assert_eq!(typed.as_deref(), Some(OWNER), "what was typed stays");
     }
     sign_in(&client, &app, OWNER, PASSWORD).await;
     assert_eq!(path_of(&client.current_url().await.unwrap()), "/login");
-    assert!(text_of(&client, ".form-error").await.contains("Terlalu banyak percobaan gagal"));
+    assert!(
+        text_of(&client, ".form-error")
+            .await
+            .contains("Terlalu banyak percobaan gagal")
+    );
     shoot(&client, &app, "", "login-throttled").await;
 
     client.close().await.unwrap();

@@ -158,7 +158,8 @@ impl App {
     }
 
     async fn post(&self, jar: &mut Jar, path: &str, pairs: &[(&str, &str)]) -> Page {
-        self.send(jar, Method::POST, path, Some(form(pairs)), &[]).await
+        self.send(jar, Method::POST, path, Some(form(pairs)), &[])
+            .await
     }
 
     /// Posts a form of the page at `from` with its CSRF token.
@@ -250,7 +251,10 @@ fn assert_security_headers(page: &Page, path: &str) {
             .to_owned()
     };
     let csp = h("content-security-policy");
-    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
     assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
     assert_eq!(h("referrer-policy"), "no-referrer", "{path}");
     assert_eq!(h("x-frame-options"), "DENY", "{path}");
@@ -282,7 +286,12 @@ async fn anonymous_visitors_are_sent_to_sign_in_and_every_page_has_security_head
             "{path}"
         );
     }
-    for path in ["/assets/desk.css", "/assets/desk.js", "/healthz", "/api/openapi.json"] {
+    for path in [
+        "/assets/desk.css",
+        "/assets/desk.js",
+        "/healthz",
+        "/api/openapi.json",
+    ] {
         let page = app.get(&mut owner, path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");
         assert_security_headers(&page, path);
@@ -304,7 +313,10 @@ async fn signing_in_starts_a_new_session_and_signing_out_ends_it_on_the_server(b
         .map(|c| c.to_str().unwrap().to_owned())
         .find(|c| c.starts_with("lunas_session="))
         .unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
     let id = jar.0["lunas_session"].clone();
     assert_ne!(id, "a".repeat(64));
@@ -314,17 +326,34 @@ async fn signing_in_starts_a_new_session_and_signing_out_ends_it_on_the_server(b
     // Over TLS (a proxy says so), cookies are Secure.
     let mut tls = Jar::default();
     let login = app
-        .send(&mut tls, Method::GET, "/login", None, &[("x-forwarded-proto", "https")])
+        .send(
+            &mut tls,
+            Method::GET,
+            "/login",
+            None,
+            &[("x-forwarded-proto", "https")],
+        )
         .await;
-    let body = form(&[("email", OWNER), ("password", PASSWORD), ("csrf", &login.csrf())]);
+    let body = form(&[
+        ("email", OWNER),
+        ("password", PASSWORD),
+        ("csrf", &login.csrf()),
+    ]);
     let page = app
-        .send(&mut tls, Method::POST, "/login", Some(body), &[("x-forwarded-proto", "https")])
+        .send(
+            &mut tls,
+            Method::POST,
+            "/login",
+            Some(body),
+            &[("x-forwarded-proto", "https")],
+        )
         .await;
     assert!(
-        page.headers
-            .get_all("set-cookie")
-            .iter()
-            .any(|c| c.to_str().unwrap().starts_with("lunas_session=") && c.to_str().unwrap().contains("Secure"))
+        page.headers.get_all("set-cookie").iter().any(|c| c
+            .to_str()
+            .unwrap()
+            .starts_with("lunas_session=")
+            && c.to_str().unwrap().contains("Secure"))
     );
 
     // Signing out ends the session on the server: the old cookie opens nothing.
@@ -333,7 +362,11 @@ async fn signing_in_starts_a_new_session_and_signing_out_ends_it_on_the_server(b
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert!(out.location().starts_with("/login"));
     assert_eq!(app.get(&mut kept, "/").await.location(), "/login");
-    assert!(app.audit_actions().await.contains(&"auth.logout".to_owned()));
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"auth.logout".to_owned())
+    );
 
     // A session ends after 12 idle hours.
     let mut idle = app.sign_in(STAFF).await;
@@ -345,7 +378,9 @@ async fn failed_sign_ins_are_throttled_per_account_and_per_address_and_audited(b
     let app = spawn(backend).await;
     let mut jar = Jar::default();
     for _ in 0..5 {
-        let page = app.try_sign_in(&mut jar, OWNER, "salah salah salah", "").await;
+        let page = app
+            .try_sign_in(&mut jar, OWNER, "salah salah salah", "")
+            .await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED);
         assert!(page.has("Email atau kata sandi salah"));
         assert!(page.has(r#"value="owner@toko.id""#), "what was typed stays");
@@ -370,7 +405,9 @@ async fn failed_sign_ins_are_throttled_per_account_and_per_address_and_audited(b
     // Twenty failures from one address lock the address, whatever the account.
     for n in 0..20 {
         let email = format!("tebak{n}@toko.id");
-        let page = app.try_sign_in(&mut jar, &email, "salah salah salah", "").await;
+        let page = app
+            .try_sign_in(&mut jar, &email, "salah salah salah", "")
+            .await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED, "try {n}");
     }
     let page = app.try_sign_in(&mut jar, STAFF, PASSWORD, "").await;
@@ -378,11 +415,27 @@ async fn failed_sign_ins_are_throttled_per_account_and_per_address_and_audited(b
     // Another address (through the local proxy) is not.
     let mut other = Jar::default();
     let login = app
-        .send(&mut other, Method::GET, "/login", None, &[("x-forwarded-for", "203.0.113.9")])
+        .send(
+            &mut other,
+            Method::GET,
+            "/login",
+            None,
+            &[("x-forwarded-for", "203.0.113.9")],
+        )
         .await;
-    let body = form(&[("email", STAFF), ("password", PASSWORD), ("csrf", &login.csrf())]);
+    let body = form(&[
+        ("email", STAFF),
+        ("password", PASSWORD),
+        ("csrf", &login.csrf()),
+    ]);
     let page = app
-        .send(&mut other, Method::POST, "/login", Some(body), &[("x-forwarded-for", "203.0.113.9")])
+        .send(
+            &mut other,
+            Method::POST,
+            "/login",
+            Some(body),
+            &[("x-forwarded-for", "203.0.113.9")],
+        )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
 }
@@ -390,19 +443,29 @@ async fn failed_sign_ins_are_throttled_per_account_and_per_address_and_audited(b
 async fn a_second_factor_is_asked_once_enabled(backend: Backend) {
     let app = spawn(backend).await;
     let mut jar = app.sign_in(OWNER).await;
-    let setup = app.submit(&mut jar, "/account", "/account/totp-setup", &[]).await;
+    let setup = app
+        .submit(&mut jar, "/account", "/account/totp-setup", &[])
+        .await;
     assert_eq!(setup.status, StatusCode::OK);
     let start = setup.body.find(r#"id="totp-secret">"#).unwrap() + r#"id="totp-secret">"#.len();
     let secret = setup.body[start..start + 32].to_owned();
     let csrf = setup.csrf();
     let wrong = app
-        .post(&mut jar, "/account/totp-on", &[("csrf", &csrf), ("secret", &secret), ("code", "000000")])
+        .post(
+            &mut jar,
+            "/account/totp-on",
+            &[("csrf", &csrf), ("secret", &secret), ("code", "000000")],
+        )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.has("Kode autentikator salah"));
     let code = lunas_engine::accounts::totp_code(&secret, app.engine.now()).unwrap();
     let on = app
-        .post(&mut jar, "/account/totp-on", &[("csrf", &csrf), ("secret", &secret), ("code", &code)])
+        .post(
+            &mut jar,
+            "/account/totp-on",
+            &[("csrf", &csrf), ("secret", &secret), ("code", &code)],
+        )
         .await;
     assert_eq!(on.status, StatusCode::SEE_OTHER, "{}", on.body);
 
@@ -417,7 +480,11 @@ async fn a_second_factor_is_asked_once_enabled(backend: Backend) {
     let code = lunas_engine::accounts::totp_code(&secret, app.engine.now()).unwrap();
     let page = app.try_sign_in(&mut next, OWNER, PASSWORD, &code).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    assert!(app.audit_actions().await.contains(&"auth.totp_on".to_owned()));
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"auth.totp_on".to_owned())
+    );
 }
 
 async fn forms_without_the_sessions_csrf_token_change_nothing(backend: Backend) {
@@ -429,7 +496,9 @@ async fn forms_without_the_sessions_csrf_token_change_nothing(backend: Backend) 
         if let Some(csrf) = &csrf {
             pairs.push(("csrf", csrf));
         }
-        let page = app.post(&mut jar, &format!("/orders/{id}/pay"), &pairs).await;
+        let page = app
+            .post(&mut jar, &format!("/orders/{id}/pay"), &pairs)
+            .await;
         assert_eq!(page.status, StatusCode::FORBIDDEN);
         assert!(page.has("Formulir ini sudah kedaluwarsa"), "{}", page.body);
     }
@@ -441,16 +510,27 @@ async fn forms_without_the_sessions_csrf_token_change_nothing(backend: Backend) 
     app.submit(&mut jar, "/", "/logout", &[]).await;
     let mut jar = app.sign_in(STAFF).await;
     let page = app
-        .post(&mut jar, &format!("/orders/{id}/cancel"), &[("csrf", &old), ("cancel_reason", "x")])
+        .post(
+            &mut jar,
+            &format!("/orders/{id}/cancel"),
+            &[("csrf", &old), ("cancel_reason", "x")],
+        )
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     // The sign-in form without its token.
     let mut fresh = Jar::default();
     let page = app
-        .post(&mut fresh, "/login", &[("email", OWNER), ("password", PASSWORD)])
+        .post(
+            &mut fresh,
+            "/login",
+            &[("email", OWNER), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.engine.order(id).await.unwrap().unwrap().status, OrderStatus::AwaitingPayment);
+    assert_eq!(
+        app.engine.order(id).await.unwrap().unwrap().status,
+        OrderStatus::AwaitingPayment
+    );
 }
 
 async fn staff_cannot_open_owner_pages(backend: Backend) {
@@ -462,15 +542,33 @@ async fn staff_cannot_open_owner_pages(backend: Backend) {
         assert!(page.has("hanya untuk pemilik"));
     }
     let today = app.get(&mut staff, "/").await;
-    assert!(!today.has(r#"href="/settings""#), "no link to what staff cannot open");
+    assert!(
+        !today.has(r#"href="/settings""#),
+        "no link to what staff cannot open"
+    );
     let before = app.engine.settings();
     let page = app
-        .submit(&mut staff, "/", "/settings/general", &[("store_name", "Diambil alih")])
+        .submit(
+            &mut staff,
+            "/",
+            "/settings/general",
+            &[("store_name", "Diambil alih")],
+        )
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert_eq!(app.engine.settings(), before);
     let page = app
-        .submit(&mut staff, "/", "/staff", &[("email", "x@y.id"), ("role", "owner"), ("new_password", PASSWORD), ("password", PASSWORD)])
+        .submit(
+            &mut staff,
+            "/",
+            "/staff",
+            &[
+                ("email", "x@y.id"),
+                ("role", "owner"),
+                ("new_password", PASSWORD),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert_eq!(app.engine.users().await.unwrap().len(), 2);
@@ -482,48 +580,96 @@ async fn orders_are_placed_paid_and_extended_from_the_dashboard(backend: Backend
     let later = app.place("081298765432", "").await;
     let mut jar = app.sign_in(STAFF).await;
     let today = app.get(&mut jar, "/").await;
-    assert!(today.has(&format!(r#"data-order="{soon}""#)), "released within 2 h");
+    assert!(
+        today.has(&format!(r#"data-order="{soon}""#)),
+        "released within 2 h"
+    );
     assert!(!today.has(&format!(r#"data-order="{later}""#)), "24 h away");
 
     // Paying the exact amount takes it off the release list.
     let order = app.engine.order(soon).await.unwrap().unwrap();
     let amount = order.amount_due.minor_units().to_string();
     let page = app
-        .submit(&mut jar, &format!("/orders/{soon}"), &format!("/orders/{soon}/pay"), &[("amount", &amount), ("reference", "BCA 0112")])
+        .submit(
+            &mut jar,
+            &format!("/orders/{soon}"),
+            &format!("/orders/{soon}/pay"),
+            &[("amount", &amount), ("reference", "BCA 0112")],
+        )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let detail = app.get(&mut jar, page.location()).await;
     assert!(detail.has("Pembayaran dicatat"));
     assert!(detail.has("Lunas"));
-    assert_eq!(app.engine.order(soon).await.unwrap().unwrap().status, OrderStatus::Paid);
-    assert!(!app.get(&mut jar, "/").await.has(&format!(r#"data-order="{soon}""#)));
+    assert_eq!(
+        app.engine.order(soon).await.unwrap().unwrap().status,
+        OrderStatus::Paid
+    );
+    assert!(
+        !app.get(&mut jar, "/")
+            .await
+            .has(&format!(r#"data-order="{soon}""#))
+    );
 
     // A later deadline (in the store's local time) moves the release.
     let page = app
-        .submit(&mut jar, &format!("/orders/{later}"), &format!("/orders/{later}/deadline"), &[("pay_by", "2026-12-03T17:00"), ("reason", "gajian tanggal 3")])
+        .submit(
+            &mut jar,
+            &format!("/orders/{later}"),
+            &format!("/orders/{later}/deadline"),
+            &[
+                ("pay_by", "2026-12-03T17:00"),
+                ("reason", "gajian tanggal 3"),
+            ],
+        )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let order = app.engine.order(later).await.unwrap().unwrap();
     assert_eq!(order.pay_by, Some("2026-12-03T10:00:00Z".parse().unwrap()));
     app.clock.advance(SignedDuration::from_hours(25));
     app.engine.tick().await.unwrap();
-    assert_eq!(app.engine.order(later).await.unwrap().unwrap().status, OrderStatus::AwaitingPayment);
+    assert_eq!(
+        app.engine.order(later).await.unwrap().unwrap().status,
+        OrderStatus::AwaitingPayment
+    );
     app.clock.set("2026-12-03T10:00:01Z".parse().unwrap());
     app.engine.tick().await.unwrap();
-    assert_eq!(app.engine.order(later).await.unwrap().unwrap().status, OrderStatus::Expired);
+    assert_eq!(
+        app.engine.order(later).await.unwrap().unwrap().status,
+        OrderStatus::Expired
+    );
 
     // Cancelling, by the buyer, from the detail page (a new session: two days went by).
     let mut jar = app.sign_in(STAFF).await;
     let third = app.place("081311112222", "").await;
     let page = app
-        .submit(&mut jar, &format!("/orders/{third}"), &format!("/orders/{third}/cancel"), &[("cancel_reason", "salah ukuran"), ("by", "buyer")])
+        .submit(
+            &mut jar,
+            &format!("/orders/{third}"),
+            &format!("/orders/{third}/cancel"),
+            &[("cancel_reason", "salah ukuran"), ("by", "buyer")],
+        )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.engine.order(third).await.unwrap().unwrap().status, OrderStatus::Cancelled);
-    assert!(app.engine.store().consistency_report().await.unwrap().is_empty());
+    assert_eq!(
+        app.engine.order(third).await.unwrap().unwrap().status,
+        OrderStatus::Cancelled
+    );
+    assert!(
+        app.engine
+            .store()
+            .consistency_report()
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Search by number, by phone and by name.
-    for q in [format!("%23{soon}"), "0812-9876-5432".into(), "wulan".into()] {
+    for q in [
+        format!("%23{soon}"),
+        "0812-9876-5432".into(),
+        "wulan".into(),
+    ] {
         let page = app.get(&mut jar, &format!("/orders?q={q}")).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.has("/orders/"), "{q}");
@@ -536,18 +682,54 @@ async fn bad_input_is_shown_beside_its_field_and_what_was_typed_stays(backend: B
     let app = spawn(backend).await;
     let mut jar = app.sign_in(STAFF).await;
     let page = app
-        .submit(&mut jar, "/orders/new", "/orders/new", &[("phone", "12"), ("name", "Budi <b>"), ("sku", "GAMIS-01"), ("qty", "1"), ("payment_method", "bank_transfer")])
+        .submit(
+            &mut jar,
+            "/orders/new",
+            "/orders/new",
+            &[
+                ("phone", "12"),
+                ("name", "Budi <b>"),
+                ("sku", "GAMIS-01"),
+                ("qty", "1"),
+                ("payment_method", "bank_transfer"),
+            ],
+        )
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.has(r#"id="e-phone""#), "the error is beside the phone field");
+    assert!(
+        page.has(r#"id="e-phone""#),
+        "the error is beside the phone field"
+    );
     assert!(page.has("Budi &lt;b&gt;"), "typed text stays, escaped");
     assert!(!page.has("Budi <b>"));
     let page = app
-        .submit(&mut jar, "/orders/new", "/orders/new", &[("phone", "081234567890"), ("name", "Budi"), ("sku", "GAMIS-01"), ("qty", "banyak"), ("payment_method", "bank_transfer")])
+        .submit(
+            &mut jar,
+            "/orders/new",
+            "/orders/new",
+            &[
+                ("phone", "081234567890"),
+                ("name", "Budi"),
+                ("sku", "GAMIS-01"),
+                ("qty", "banyak"),
+                ("payment_method", "bank_transfer"),
+            ],
+        )
         .await;
     assert!(page.has(r#"id="e-qty""#));
     let page = app
-        .submit(&mut jar, "/orders/new", "/orders/new", &[("phone", "081234567890"), ("name", "Budi"), ("sku", "GAMIS-01"), ("qty", "9"), ("payment_method", "bank_transfer")])
+        .submit(
+            &mut jar,
+            "/orders/new",
+            "/orders/new",
+            &[
+                ("phone", "081234567890"),
+                ("name", "Budi"),
+                ("sku", "GAMIS-01"),
+                ("qty", "9"),
+                ("payment_method", "bank_transfer"),
+            ],
+        )
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.has("Stok tidak cukup"), "{}", page.body);
@@ -558,22 +740,48 @@ async fn bad_input_is_shown_beside_its_field_and_what_was_typed_stays(backend: B
         (vec![("amount", "nol")], "e-amount"),
         (vec![("amount", "0")], "e-amount"),
     ] {
-        let page = app.submit(&mut jar, &path, &format!("{path}/pay"), &pairs).await;
+        let page = app
+            .submit(&mut jar, &path, &format!("{path}/pay"), &pairs)
+            .await;
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(page.has(&format!(r#"id="{field}""#)), "{}", page.body);
     }
-    for (pay_by, reason) in [("besok", "x"), ("2026-11-30T10:00", "x"), ("2026-12-02T10:00", "")] {
+    for (pay_by, reason) in [
+        ("besok", "x"),
+        ("2026-11-30T10:00", "x"),
+        ("2026-12-02T10:00", ""),
+    ] {
         let page = app
-            .submit(&mut jar, &path, &format!("{path}/deadline"), &[("pay_by", pay_by), ("reason", reason)])
+            .submit(
+                &mut jar,
+                &path,
+                &format!("{path}/deadline"),
+                &[("pay_by", pay_by), ("reason", reason)],
+            )
             .await;
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{pay_by}");
     }
     let page = app
-        .submit(&mut jar, &path, &format!("{path}/cancel"), &[("cancel_reason", "  ")])
+        .submit(
+            &mut jar,
+            &path,
+            &format!("{path}/cancel"),
+            &[("cancel_reason", "  ")],
+        )
         .await;
     assert!(page.has(r#"id="e-cancel_reason""#));
     let page = app
-        .submit(&mut jar, "/products", "/products", &[("sku", "ada spasi"), ("name", "X"), ("price", "1000"), ("stock", "1")])
+        .submit(
+            &mut jar,
+            "/products",
+            "/products",
+            &[
+                ("sku", "ada spasi"),
+                ("name", "X"),
+                ("price", "1000"),
+                ("stock", "1"),
+            ],
+        )
         .await;
     assert!(page.has(r#"id="e-sku""#));
     let order = app.engine.order(id).await.unwrap().unwrap();
@@ -588,7 +796,10 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
     let csrf = app.get(&mut owner, "/settings").await.csrf();
     let cadence = [
         ("csrf", csrf.as_str()),
-        ("cadence_bank_transfer", "after_order 1h\nbefore_deadline 3h"),
+        (
+            "cadence_bank_transfer",
+            "after_order 1h\nbefore_deadline 3h",
+        ),
         ("max_bank_transfer", "2"),
         ("cadence_virtual_account", "after_order 2h"),
         ("max_virtual_account", "1"),
@@ -596,21 +807,34 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
         ("max_ewallet", "1"),
         ("cadence_qris", "after_order 15m"),
         ("max_qris", "1"),
-        ("template", "Halo {{ buyer.greeting }}, pesanan #{{ order.id }} ditunggu ya."),
+        (
+            "template",
+            "Halo {{ buyer.greeting }}, pesanan #{{ order.id }} ditunggu ya.",
+        ),
     ];
     let preview = app.post(&mut owner, "/settings/preview", &cadence).await;
     assert_eq!(preview.status, StatusCode::OK);
     let json: serde_json::Value = serde_json::from_str(&preview.body).unwrap();
     let steps = json["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 2, "{json}");
-    assert_eq!(steps[0]["text"], "Halo Kak Sari, pesanan #1042 ditunggu ya.");
-    assert_eq!(app.engine.settings().reminders.bank_transfer.steps.len(), 3, "a preview saves nothing");
+    assert_eq!(
+        steps[0]["text"],
+        "Halo Kak Sari, pesanan #1042 ditunggu ya."
+    );
+    assert_eq!(
+        app.engine.settings().reminders.bank_transfer.steps.len(),
+        3,
+        "a preview saves nothing"
+    );
     // The preview of a template that does not compile says so, and saves nothing.
     let mut broken = cadence.to_vec();
     broken[9] = ("template", "Halo {{ buyer.greeting ");
     let preview = app.post(&mut owner, "/settings/preview", &broken).await;
     let json: serde_json::Value = serde_json::from_str(&preview.body).unwrap();
-    assert!(json["error"].as_str().unwrap().contains("template"), "{json}");
+    assert!(
+        json["error"].as_str().unwrap().contains("template"),
+        "{json}"
+    );
     let page = app.post(&mut owner, "/settings/reminders", &broken).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.has("after_order 1h"), "what was typed stays");
@@ -619,7 +843,11 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let saved = app.engine.settings();
     assert_eq!(saved.reminders.bank_transfer.steps.len(), 2);
-    assert!(app.audit_actions().await.contains(&"settings.update".to_owned()));
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"settings.update".to_owned())
+    );
 
     // A cadence step past the deadline is refused by the same check as the API's.
     let mut late = cadence.to_vec();
@@ -628,27 +856,56 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.has("form-error"));
     let page = app
-        .post(&mut owner, "/settings/deadlines", &[("csrf", &csrf), ("window_bank_transfer", "sehari"), ("window_virtual_account", "24h"), ("window_ewallet", "1h"), ("window_qris", "1h")])
+        .post(
+            &mut owner,
+            "/settings/deadlines",
+            &[
+                ("csrf", &csrf),
+                ("window_bank_transfer", "sehari"),
+                ("window_virtual_account", "24h"),
+                ("window_ewallet", "1h"),
+                ("window_qris", "1h"),
+            ],
+        )
         .await;
     assert!(page.has(r#"id="e-window_bank_transfer""#));
     assert_eq!(app.engine.settings(), saved);
 
     // Bank accounts need the password again (not typed in this session for 10 minutes).
     app.clock.advance(SignedDuration::from_mins(11));
-    let bank = [("csrf", csrf.as_str()), ("bank_accounts", "BCA | 1234567890 | Sari Wulandari")];
+    let bank = [
+        ("csrf", csrf.as_str()),
+        ("bank_accounts", "BCA | 1234567890 | Sari Wulandari"),
+    ];
     let page = app.post(&mut owner, "/settings/bank", &bank).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     let mut wrong = bank.to_vec();
     wrong.push(("password", "bukan kata sandinya"));
-    assert_eq!(app.post(&mut owner, "/settings/bank", &wrong).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.post(&mut owner, "/settings/bank", &wrong).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     assert!(app.engine.settings().bank_accounts.is_empty());
     let mut right = bank.to_vec();
     right.push(("password", PASSWORD));
-    assert_eq!(app.post(&mut owner, "/settings/bank", &right).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post(&mut owner, "/settings/bank", &right).await.status,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(app.engine.settings().bank_accounts[0].bank, "BCA");
     // Within ten minutes of typing it, the next sensitive change does not ask again.
     let page = app
-        .post(&mut owner, "/settings/bank", &[("csrf", &csrf), ("bank_accounts", "BCA | 1234567890 | Sari W\nBRI | 0987654321 | Sari W")])
+        .post(
+            &mut owner,
+            "/settings/bank",
+            &[
+                ("csrf", &csrf),
+                (
+                    "bank_accounts",
+                    "BCA | 1234567890 | Sari W\nBRI | 0987654321 | Sari W",
+                ),
+            ],
+        )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(app.engine.settings().bank_accounts.len(), 2);
@@ -656,14 +913,68 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
     assert!(audit.contains(&"auth.reauth_failed".to_owned()));
 
     // Quiet hours, channels, the store's name, risk as JSON.
-    assert_eq!(app.post(&mut owner, "/settings/quiet", &[("csrf", &csrf), ("quiet_start", "22:00"), ("quiet_end", "07:00")]).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.post(&mut owner, "/settings/channels", &[("csrf", &csrf), ("whatsapp", "on")]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post(
+            &mut owner,
+            "/settings/quiet",
+            &[
+                ("csrf", &csrf),
+                ("quiet_start", "22:00"),
+                ("quiet_end", "07:00")
+            ]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.post(
+            &mut owner,
+            "/settings/channels",
+            &[("csrf", &csrf), ("whatsapp", "on")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
     assert!(!app.engine.settings().channels.email);
-    assert_eq!(app.post(&mut owner, "/settings/general", &[("csrf", &csrf), ("store_name", "Toko Sari"), ("store_link", ""), ("language", "id"), ("timezone", "Asia/Makassar")]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post(
+            &mut owner,
+            "/settings/general",
+            &[
+                ("csrf", &csrf),
+                ("store_name", "Toko Sari"),
+                ("store_link", ""),
+                ("language", "id"),
+                ("timezone", "Asia/Makassar")
+            ]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(app.engine.settings().timezone, "Asia/Makassar");
-    let page = app.post(&mut owner, "/settings/general", &[("csrf", &csrf), ("store_name", "Toko Sari"), ("language", "id"), ("timezone", "Mars/Olympus")]).await;
+    let page = app
+        .post(
+            &mut owner,
+            "/settings/general",
+            &[
+                ("csrf", &csrf),
+                ("store_name", "Toko Sari"),
+                ("language", "id"),
+                ("timezone", "Mars/Olympus"),
+            ],
+        )
+        .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let page = app.post(&mut owner, "/settings/risk", &[("csrf", &csrf), ("risk", "{ bukan json")]).await;
+    let page = app
+        .post(
+            &mut owner,
+            "/settings/risk",
+            &[("csrf", &csrf), ("risk", "{ bukan json")],
+        )
+        .await;
     assert!(page.has(r#"id="e-risk""#));
     assert_eq!(app.engine.settings().timezone, "Asia/Makassar");
 }
@@ -672,25 +983,72 @@ async fn owners_manage_staff_and_pinning_a_band_is_audited(backend: Backend) {
     let app = spawn(backend).await;
     let mut owner = app.sign_in(OWNER).await;
     let page = app
-        .submit(&mut owner, "/staff", "/staff", &[("email", "baru@toko.id"), ("role", "staff"), ("new_password", "pendek"), ("password", PASSWORD)])
+        .submit(
+            &mut owner,
+            "/staff",
+            "/staff",
+            &[
+                ("email", "baru@toko.id"),
+                ("role", "staff"),
+                ("new_password", "pendek"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     assert!(page.has(r#"id="e-new_password""#), "{}", page.body);
     let page = app
-        .submit(&mut owner, "/staff", "/staff", &[("email", "baru@toko.id"), ("role", "staff"), ("new_password", "sandi baru yang panjang"), ("password", PASSWORD)])
+        .submit(
+            &mut owner,
+            "/staff",
+            "/staff",
+            &[
+                ("email", "baru@toko.id"),
+                ("role", "staff"),
+                ("new_password", "sandi baru yang panjang"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let mut new = Jar::default();
-    assert_eq!(app.try_sign_in(&mut new, "baru@toko.id", "sandi baru yang panjang", "").await.status, StatusCode::SEE_OTHER);
-    let id = app.engine.users().await.unwrap().iter().find(|u| u.email.as_str() == "baru@toko.id").unwrap().id;
+    assert_eq!(
+        app.try_sign_in(&mut new, "baru@toko.id", "sandi baru yang panjang", "")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let id = app
+        .engine
+        .users()
+        .await
+        .unwrap()
+        .iter()
+        .find(|u| u.email.as_str() == "baru@toko.id")
+        .unwrap()
+        .id;
     let page = app
-        .submit(&mut owner, "/staff", &format!("/staff/{id}/disable"), &[("disabled", "yes"), ("password", PASSWORD)])
+        .submit(
+            &mut owner,
+            "/staff",
+            &format!("/staff/{id}/disable"),
+            &[("disabled", "yes"), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.get(&mut new, "/").await.location(), "/login", "disabling ends the sessions");
+    assert_eq!(
+        app.get(&mut new, "/").await.location(),
+        "/login",
+        "disabling ends the sessions"
+    );
     // The last owner stays.
     let owner_id = app.engine.users().await.unwrap()[0].id;
     let page = app
-        .submit(&mut owner, "/staff", &format!("/staff/{owner_id}/disable"), &[("disabled", "yes"), ("password", PASSWORD)])
+        .submit(
+            &mut owner,
+            "/staff",
+            &format!("/staff/{owner_id}/disable"),
+            &[("disabled", "yes"), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
 
@@ -698,23 +1056,70 @@ async fn owners_manage_staff_and_pinning_a_band_is_audited(backend: Backend) {
     app.place("081234567890", "").await;
     let buyer = "/buyers/6281234567890";
     assert_eq!(app.get(&mut owner, buyer).await.status, StatusCode::OK);
-    let page = app.submit(&mut owner, buyer, &format!("{buyer}/band"), &[("band", "watch"), ("reason", "")]).await;
+    let page = app
+        .submit(
+            &mut owner,
+            buyer,
+            &format!("{buyer}/band"),
+            &[("band", "watch"), ("reason", "")],
+        )
+        .await;
     assert!(page.has(r#"id="e-reason""#));
-    let page = app.submit(&mut owner, buyer, &format!("{buyer}/band"), &[("band", "watch"), ("reason", "dua kali tidak bayar")]).await;
+    let page = app
+        .submit(
+            &mut owner,
+            buyer,
+            &format!("{buyer}/band"),
+            &[("band", "watch"), ("reason", "dua kali tidak bayar")],
+        )
+        .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert!(app.get(&mut owner, buyer).await.has("b-watch"));
-    let page = app.submit(&mut owner, buyer, &format!("{buyer}/notes"), &[("notes", "suka tanya dulu"), ("tags", "reseller, VIP")]).await;
+    let page = app
+        .submit(
+            &mut owner,
+            buyer,
+            &format!("{buyer}/notes"),
+            &[("notes", "suka tanya dulu"), ("tags", "reseller, VIP")],
+        )
+        .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     let export = app.get(&mut owner, &format!("{buyer}/export")).await;
     assert_eq!(export.status, StatusCode::OK);
-    assert!(export.headers.get("content-disposition").unwrap().to_str().unwrap().contains("attachment"));
+    assert!(
+        export
+            .headers
+            .get("content-disposition")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
     let json: serde_json::Value = serde_json::from_str(&export.body).unwrap();
-    assert_eq!(json["customer"]["tags"], serde_json::json!(["reseller", "vip"]));
-    let page = app.submit(&mut owner, buyer, &format!("{buyer}/erase"), &[]).await;
-    assert!(page.has(r#"id="e-confirm""#), "erasing needs the box ticked");
-    let page = app.submit(&mut owner, buyer, &format!("{buyer}/erase"), &[("confirm", "yes")]).await;
+    assert_eq!(
+        json["customer"]["tags"],
+        serde_json::json!(["reseller", "vip"])
+    );
+    let page = app
+        .submit(&mut owner, buyer, &format!("{buyer}/erase"), &[])
+        .await;
+    assert!(
+        page.has(r#"id="e-confirm""#),
+        "erasing needs the box ticked"
+    );
+    let page = app
+        .submit(
+            &mut owner,
+            buyer,
+            &format!("{buyer}/erase"),
+            &[("confirm", "yes")],
+        )
+        .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.get(&mut owner, buyer).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&mut owner, buyer).await.status,
+        StatusCode::NOT_FOUND
+    );
     let audit = app.audit_actions().await;
     assert!(audit.contains(&"customer.band".to_owned()), "{audit:?}");
     let page = app.get(&mut owner, "/audit").await;
@@ -725,16 +1130,38 @@ async fn owners_manage_staff_and_pinning_a_band_is_audited(backend: Backend) {
 /// missing in a language, no 500) and weighs under 100 KB.
 async fn every_page_renders_in_both_languages_under_100_kb(backend: Backend) {
     let app = spawn(backend).await;
-    lunas_engine::demo::seed(app.engine.store(), app.engine.now()).await.unwrap();
+    lunas_engine::demo::seed(app.engine.store(), app.engine.now())
+        .await
+        .unwrap();
     let mut owner = app.sign_in(OWNER).await;
     for language in ["en", "id"] {
-        let page = app.submit(&mut owner, "/account", "/account/language", &[("language", language)]).await;
+        let page = app
+            .submit(
+                &mut owner,
+                "/account",
+                "/account/language",
+                &[("language", language)],
+            )
+            .await;
         assert_eq!(page.status, StatusCode::SEE_OTHER);
-        let orders = app.engine.orders(None, lunas_store::Page { after: None, limit: 100 }).await.unwrap();
+        let orders = app
+            .engine
+            .orders(
+                None,
+                lunas_store::Page {
+                    after: None,
+                    limit: 100,
+                },
+            )
+            .await
+            .unwrap();
         let mut paths: Vec<String> = PAGES.iter().map(|p| p.to_string()).collect();
         for order in &orders {
             paths.push(format!("/orders/{}", order.id));
-            paths.push(format!("/buyers/{}", order.customer.phone.as_str().trim_start_matches('+')));
+            paths.push(format!(
+                "/buyers/{}",
+                order.customer.phone.as_str().trim_start_matches('+')
+            ));
         }
         for status in OrderStatus::ALL {
             paths.push(format!("/orders?status={}", status.as_str()));
@@ -744,12 +1171,25 @@ async fn every_page_renders_in_both_languages_under_100_kb(backend: Backend) {
         }
         for path in &paths {
             let page = app.get(&mut owner, path).await;
-            assert_eq!(page.status, StatusCode::OK, "{language} {path}: {}", page.body);
-            assert!(page.body.len() < 100 * 1024, "{path}: {} bytes", page.body.len());
+            assert_eq!(
+                page.status,
+                StatusCode::OK,
+                "{language} {path}: {}",
+                page.body
+            );
+            assert!(
+                page.body.len() < 100 * 1024,
+                "{path}: {} bytes",
+                page.body.len()
+            );
             assert!(page.has(&format!(r#"<html lang="{language}">"#)), "{path}");
         }
         let today = app.get(&mut owner, "/").await;
-        let word = if language == "en" { "Manual WhatsApp queue" } else { "Antrean WhatsApp manual" };
+        let word = if language == "en" {
+            "Manual WhatsApp queue"
+        } else {
+            "Antrean WhatsApp manual"
+        };
         assert!(today.has(word));
     }
 }
@@ -757,20 +1197,72 @@ async fn every_page_renders_in_both_languages_under_100_kb(backend: Backend) {
 async fn junk_never_answers_500(backend: Backend) {
     let app = spawn(backend).await;
     let mut owner = app.sign_in(OWNER).await;
-    for path in ["/orders/abc", "/orders/0", "/orders/99999999", "/orders/-1", "/buyers/xyz", "/buyers/6289999999999", "/orders?status=bogus&q=%00%ff", "/orders?after=zz", "/buyers?band=x&after=-5", "/audit?before=x", "/products?after=%20", "/nothing/here"] {
+    for path in [
+        "/orders/abc",
+        "/orders/0",
+        "/orders/99999999",
+        "/orders/-1",
+        "/buyers/xyz",
+        "/buyers/6289999999999",
+        "/orders?status=bogus&q=%00%ff",
+        "/orders?after=zz",
+        "/buyers?band=x&after=-5",
+        "/audit?before=x",
+        "/products?after=%20",
+        "/nothing/here",
+    ] {
         let page = app.get(&mut owner, path).await;
         assert!(!page.status.is_server_error(), "{path}: {}", page.status);
     }
     let csrf = app.get(&mut owner, "/").await.csrf();
-    for path in ["/orders/abc/pay", "/orders/99999/pay", "/orders/99999/cancel", "/orders/99999/deadline", "/messages/nope/sent", "/reviews/x/resolve", "/reviews/999/resolve", "/buyers/x/band", "/buyers/6289999999999/notes", "/buyers/6289999999999/erase", "/settings/nothing", "/staff/x/disable", "/account/nothing", "/products", "/orders/new", "/settings/preview"] {
-        for body in [vec![("csrf", csrf.as_str())], vec![("csrf", csrf.as_str()), ("amount", "99999999999999999999"), ("order_id", "abc"), ("note", "\u{0}"), ("pay_by", "9999-99-99T99:99"), ("qty", "-1"), ("price", "x")]] {
+    for path in [
+        "/orders/abc/pay",
+        "/orders/99999/pay",
+        "/orders/99999/cancel",
+        "/orders/99999/deadline",
+        "/messages/nope/sent",
+        "/reviews/x/resolve",
+        "/reviews/999/resolve",
+        "/buyers/x/band",
+        "/buyers/6289999999999/notes",
+        "/buyers/6289999999999/erase",
+        "/settings/nothing",
+        "/staff/x/disable",
+        "/account/nothing",
+        "/products",
+        "/orders/new",
+        "/settings/preview",
+    ] {
+        for body in [
+            vec![("csrf", csrf.as_str())],
+            vec![
+                ("csrf", csrf.as_str()),
+                ("amount", "99999999999999999999"),
+                ("order_id", "abc"),
+                ("note", "\u{0}"),
+                ("pay_by", "9999-99-99T99:99"),
+                ("qty", "-1"),
+                ("price", "x"),
+            ],
+        ] {
             let page = app.post(&mut owner, path, &body).await;
-            assert!(!page.status.is_server_error(), "{path}: {} {}", page.status, page.body);
+            assert!(
+                !page.status.is_server_error(),
+                "{path}: {} {}",
+                page.status,
+                page.body
+            );
         }
     }
     // A body that is not a form.
     let page = app
-        .send(&mut owner, Method::POST, "/orders/new", Some("%%%=&&&\u{ff}".into()), &[])
+        .send(
+            &mut owner,
+            Method::POST,
+            "/orders/new",
+            Some("%%%=&&&\u{ff}".into()),
+            &[],
+        )
         .await;
     assert!(!page.status.is_server_error());
 }

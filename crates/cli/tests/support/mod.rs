@@ -71,7 +71,10 @@ pub fn raw_http(port: u16, request: &str) -> String {
 
 /// Signs in to the dashboard of the server on `port`; returns the session cookie.
 pub fn sign_in(port: u16, email: &str, password: &str) -> Option<String> {
-    let page = raw_http(port, "GET /login HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n");
+    let page = raw_http(
+        port,
+        "GET /login HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n",
+    );
     let cookie = |response: &str, name: &str| {
         response
             .lines()

@@ -57,7 +57,10 @@ pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if headers
         .get(header::CONTENT_TYPE)
@@ -159,7 +162,11 @@ impl Desk {
 
     /// Formats a time in the store's time zone for this member's language.
     pub fn when(&self, at: lunas_core::Timestamp) -> String {
-        lunas_core::messages::format_short(at, &self.state.engine.settings().time_zone(), self.language())
+        lunas_core::messages::format_short(
+            at,
+            &self.state.engine.settings().time_zone(),
+            self.language(),
+        )
     }
 
     /// Renders `name` with `context` plus what every page needs (strings, the member, the CSRF
@@ -251,7 +258,12 @@ impl FormData {
     pub fn values(&self) -> BTreeMap<&str, &str> {
         self.0
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "password" | "new_password" | "confirm_password"))
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "csrf" | "password" | "new_password" | "confirm_password"
+                )
+            })
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect()
     }
@@ -328,7 +340,11 @@ impl IntoResponse for PageError {
             PageError::NotFound(l) => (StatusCode::NOT_FOUND, "err_not_found", l),
             PageError::Forbidden => (StatusCode::FORBIDDEN, "err_forbidden", Language::Indonesian),
             PageError::Stale(l) => (StatusCode::FORBIDDEN, "err_stale", l),
-            PageError::BadForm => (StatusCode::BAD_REQUEST, "err_bad_form", Language::Indonesian),
+            PageError::BadForm => (
+                StatusCode::BAD_REQUEST,
+                "err_bad_form",
+                Language::Indonesian,
+            ),
             PageError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "err_unavailable",
@@ -400,7 +416,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/logout", post(settings::logout))
         .route("/", get(pages::today))
         .route("/orders", get(pages::orders))
-        .route("/orders/new", get(pages::new_order).post(pages::place_order))
+        .route(
+            "/orders/new",
+            get(pages::new_order).post(pages::place_order),
+        )
         .route("/orders/{id}", get(pages::order))
         .route("/orders/{id}/pay", post(pages::pay))
         .route("/orders/{id}/cancel", post(pages::cancel))
@@ -417,7 +436,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/settings", get(settings::settings_page))
         .route("/settings/preview", post(settings::preview))
         .route("/settings/{section}", post(settings::save_section))
-        .route("/staff", get(settings::staff_page).post(settings::add_staff))
+        .route(
+            "/staff",
+            get(settings::staff_page).post(settings::add_staff),
+        )
         .route("/staff/{id}/disable", post(settings::disable_staff))
         .route("/account", get(settings::account_page))
         .route("/account/{action}", post(settings::account_action))

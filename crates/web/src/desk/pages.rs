@@ -14,7 +14,7 @@ use lunas_engine::PlaceOrder;
 use lunas_store::{OrderQuery, Page};
 use minijinja::{Value, context};
 
-use super::{ser, Desk, FieldErrors, LIST_LEN, PageError, Posted, done, field_error, notice};
+use super::{Desk, FieldErrors, LIST_LEN, PageError, Posted, done, field_error, notice, ser};
 use crate::ApiError;
 use crate::api::{customers, orders as api_orders, payments as api_payments, products};
 
@@ -69,16 +69,19 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
         store.releasing_before(now + RELEASING_WITHIN, TODAY_LEN),
         store.reminders_before(now + DAY, TODAY_LEN),
         async {
-            engine
-                .manual_queue(TODAY_LEN)
-                .await
-                .map_err(|e| match e {
-                    lunas_engine::Error::Store(e) => e,
-                    other => lunas_store::StoreError::Internal(other.to_string()),
-                })
+            engine.manual_queue(TODAY_LEN).await.map_err(|e| match e {
+                lunas_engine::Error::Store(e) => e,
+                other => lunas_store::StoreError::Internal(other.to_string()),
+            })
         },
         store.reviews(false, 0, TODAY_LEN),
-        store.orders(None, Page { after: None, limit: TODAY_LEN }),
+        store.orders(
+            None,
+            Page {
+                after: None,
+                limit: TODAY_LEN
+            }
+        ),
     )
     .map_err(|e| engine_err(e.into()))?;
     let due_rows = |rows: Vec<lunas_store::Releasing>| -> Vec<Value> {
@@ -155,11 +158,7 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
 
 /// Reads the search box: `#1042` or `1042` is an order number, a phone number is a buyer's,
 /// anything else is part of a name.
-fn order_query(
-    status: Option<OrderStatus>,
-    q: &str,
-    after: Option<OrderId>,
-) -> OrderQuery {
+fn order_query(status: Option<OrderStatus>, q: &str, after: Option<OrderId>) -> OrderQuery {
     // Control characters (a NUL from a pasted string) match no name and no number.
     let q: String = q.chars().filter(|c| !c.is_control()).collect();
     let q = q.trim();
@@ -330,7 +329,9 @@ async fn order_page(
         }).collect::<Vec<_>>(),
     };
     let mut values = values;
-    let left = (order.amount_due.minor_units() - order.amount_paid.minor_units()).max(0).to_string();
+    let left = (order.amount_due.minor_units() - order.amount_paid.minor_units())
+        .max(0)
+        .to_string();
     values.entry("amount").or_insert(&left);
     let strings_by = [
         ("seller", strings.get("by_seller")),
@@ -359,7 +360,15 @@ pub(crate) async fn order(
 ) -> Result<Response, PageError> {
     let id = parse_id(&desk, &id)?;
     let notice = notice(desk.strings(), &query);
-    order_page(&desk, id, StatusCode::OK, FieldErrors::new(), BTreeMap::new(), notice).await
+    order_page(
+        &desk,
+        id,
+        StatusCode::OK,
+        FieldErrors::new(),
+        BTreeMap::new(),
+        notice,
+    )
+    .await
 }
 
 /// Answers a failed order action: the field errors beside the form, what was typed kept.
@@ -383,7 +392,15 @@ async fn order_refused(
         }
     }
     let errors = FieldErrors::from([(field, message)]);
-    order_page(desk, id, StatusCode::UNPROCESSABLE_ENTITY, errors, form.values(), None).await
+    order_page(
+        desk,
+        id,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        errors,
+        form.values(),
+        None,
+    )
+    .await
 }
 
 pub(crate) async fn pay(Path(id): Path<String>, posted: Posted) -> Result<Response, PageError> {
@@ -391,7 +408,10 @@ pub(crate) async fn pay(Path(id): Path<String>, posted: Posted) -> Result<Respon
     let id = parse_id(&desk, &id)?;
     let amount = form.get("amount").trim().replace(['.', ' '], "");
     let result = match amount.parse::<i64>() {
-        Err(_) => Err(ApiError::unprocessable("invalid_amount", desk.strings().get("err_number"))),
+        Err(_) => Err(ApiError::unprocessable(
+            "invalid_amount",
+            desk.strings().get("err_number"),
+        )),
         Ok(amount) => api_orders::parse_payment(api_orders::PaymentBody {
             amount,
             reference: Some(form.get("reference").to_owned()),
@@ -446,7 +466,10 @@ pub(crate) async fn extend(Path(id): Path<String>, posted: Posted) -> Result<Res
         .and_then(|dt| dt.to_zoned(tz).ok())
         .map(|z| z.timestamp().to_string());
     let result = match local {
-        None => Err(ApiError::unprocessable("invalid_deadline", desk.strings().get("err_datetime"))),
+        None => Err(ApiError::unprocessable(
+            "invalid_deadline",
+            desk.strings().get("err_datetime"),
+        )),
         Some(pay_by) => match api_orders::parse_deadline(api_orders::DeadlineBody {
             pay_by,
             reason: form.get("reason").to_owned(),
@@ -476,7 +499,10 @@ fn back_to(form: &super::FormData) -> String {
     }
 }
 
-pub(crate) async fn mark_sent(Path(id): Path<String>, posted: Posted) -> Result<Response, PageError> {
+pub(crate) async fn mark_sent(
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let back = back_to(&form);
     match desk.state.engine.mark_message_sent(id, desk.actor()).await {
@@ -500,11 +526,16 @@ pub(crate) async fn resolve_review(
     posted: Posted,
 ) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
-    let id = api_payments::parse_review_id(&id).map_err(|_| PageError::NotFound(desk.language()))?;
+    let id =
+        api_payments::parse_review_id(&id).map_err(|_| PageError::NotFound(desk.language()))?;
     let order = form.get("order_id").trim().trim_start_matches('#');
     let note = form.get("note").trim();
     let body = api_payments::ResolveBody {
-        order_id: if order.is_empty() { None } else { Some(order.parse::<i64>().unwrap_or(-1)) },
+        order_id: if order.is_empty() {
+            None
+        } else {
+            Some(order.parse::<i64>().unwrap_or(-1))
+        },
         note: (!note.is_empty()).then(|| note.to_owned()),
     };
     let result = match api_payments::parse_resolution(body) {
@@ -539,7 +570,10 @@ async fn new_order_page(
     let products = desk
         .state
         .engine
-        .products(Page { after: None, limit: 100 })
+        .products(Page {
+            after: None,
+            limit: 100,
+        })
         .await
         .map_err(engine_err)?;
     let products: Vec<(String, String)> = products
@@ -581,19 +615,23 @@ pub(crate) async fn place_order(posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let qty = form.get("qty").trim().parse::<i64>();
     let result = match qty {
-        Err(_) => Err(ApiError::unprocessable("invalid_quantity", desk.strings().get("err_number"))),
+        Err(_) => Err(ApiError::unprocessable(
+            "invalid_quantity",
+            desk.strings().get("err_number"),
+        )),
         Ok(qty) => {
-            let body: Result<api_orders::PlaceBody, _> = serde_json::from_value(serde_json::json!({
-                "customer": {
-                    "phone": form.get("phone"),
-                    "name": form.get("name"),
-                    "email": form.get("email"),
-                    "honorific": form.get("honorific"),
-                },
-                "items": [{ "sku": form.get("sku"), "qty": qty }],
-                "payment_method": form.get("payment_method"),
-                "pay_within": form.get("pay_within"),
-            }));
+            let body: Result<api_orders::PlaceBody, _> =
+                serde_json::from_value(serde_json::json!({
+                    "customer": {
+                        "phone": form.get("phone"),
+                        "name": form.get("name"),
+                        "email": form.get("email"),
+                        "honorific": form.get("honorific"),
+                    },
+                    "items": [{ "sku": form.get("sku"), "qty": qty }],
+                    "payment_method": form.get("payment_method"),
+                    "pay_within": form.get("pay_within"),
+                }));
             match body.map_err(|e| ApiError::unprocessable("invalid_order", e.to_string())) {
                 Ok(body) => match api_orders::parse_place(body) {
                     Ok(order) => desk
@@ -621,7 +659,13 @@ pub(crate) async fn place_order(posted: Posted) -> Result<Response, PageError> {
         Err(e) => {
             let (field, message) = field_error(desk.strings(), &e);
             let errors = FieldErrors::from([(field, message)]);
-            new_order_page(&desk, StatusCode::UNPROCESSABLE_ENTITY, errors, form.values()).await
+            new_order_page(
+                &desk,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+                form.values(),
+            )
+            .await
         }
     }
 }
@@ -634,14 +678,21 @@ pub(crate) async fn buyers(desk: Desk, Query(query): Query_) -> Result<Response,
     if !phone_raw.is_empty() {
         match Phone::parse(phone_raw) {
             Ok(phone) => {
-                return Ok(axum::response::Redirect::to(&format!("/buyers/{}", phone_path(&phone))).into_response());
+                return Ok(axum::response::Redirect::to(&format!(
+                    "/buyers/{}",
+                    phone_path(&phone)
+                ))
+                .into_response());
             }
             Err(_) => {
                 errors.insert("phone", desk.strings().get("code_invalid_phone").to_owned());
             }
         }
     }
-    let after = query.get("after").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0);
+    let after = query
+        .get("after")
+        .and_then(|a| a.parse::<i64>().ok())
+        .unwrap_or(0);
     let (found, cursor) = desk
         .state
         .engine
@@ -649,7 +700,10 @@ pub(crate) async fn buyers(desk: Desk, Query(query): Query_) -> Result<Response,
         .await
         .map_err(engine_err)?;
     let next = cursor.map(|cursor| {
-        format!("/buyers?{}&after={cursor}", url_params(&[("band", band_raw)]))
+        format!(
+            "/buyers?{}&after={cursor}",
+            url_params(&[("band", band_raw)])
+        )
     });
     let rows: Vec<Value> = found
         .iter()
@@ -666,7 +720,11 @@ pub(crate) async fn buyers(desk: Desk, Query(query): Query_) -> Result<Response,
         })
         .collect();
     let bands: Vec<&str> = Band::ALL.iter().map(|b| b.as_str()).collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     desk.page_with_status(
         status,
         "buyers.html",
@@ -697,7 +755,10 @@ async fn buyer_page(
             number: None,
             phone: Some(phone.clone()),
             name: None,
-            page: Page { after: None, limit: LIST_LEN },
+            page: Page {
+                after: None,
+                limit: LIST_LEN,
+            },
         })
         .await
         .map_err(|e| engine_err(e.into()))?;
@@ -709,11 +770,19 @@ async fn buyer_page(
     let notes = profile.notes.clone().unwrap_or_default();
     let pinned_band = profile.pin.as_ref().map(|p| p.band.as_str()).unwrap_or("");
     let values = values.unwrap_or_else(|| {
-        BTreeMap::from([("notes", notes.as_str()), ("tags", tags.as_str()), ("band", pinned_band)])
+        BTreeMap::from([
+            ("notes", notes.as_str()),
+            ("tags", tags.as_str()),
+            ("band", pinned_band),
+        ])
     });
     let strings = desk.strings();
     let band_options: Vec<(&str, &str)> = std::iter::once(("", strings.get("band_auto")))
-        .chain(Band::ALL.iter().map(|b| (b.as_str(), strings.get(&format!("band_{}", b.as_str())))))
+        .chain(
+            Band::ALL
+                .iter()
+                .map(|b| (b.as_str(), strings.get(&format!("band_{}", b.as_str())))),
+        )
         .collect();
     desk.page_with_status(
         status,
@@ -747,10 +816,23 @@ pub(crate) async fn buyer(
 ) -> Result<Response, PageError> {
     let phone = parse_phone(&desk, &phone)?;
     let notice = notice(desk.strings(), &query);
-    buyer_page(&desk, &phone, StatusCode::OK, FieldErrors::new(), None, notice).await
+    buyer_page(
+        &desk,
+        &phone,
+        StatusCode::OK,
+        FieldErrors::new(),
+        None,
+        notice,
+    )
+    .await
 }
 
-async fn buyer_refused(desk: &Desk, phone: &Phone, form: &super::FormData, e: ApiError) -> Result<Response, PageError> {
+async fn buyer_refused(
+    desk: &Desk,
+    phone: &Phone,
+    form: &super::FormData,
+    e: ApiError,
+) -> Result<Response, PageError> {
     if e.status.is_server_error() {
         return Err(PageError::Internal);
     }
@@ -758,10 +840,21 @@ async fn buyer_refused(desk: &Desk, phone: &Phone, form: &super::FormData, e: Ap
         return Err(PageError::NotFound(desk.language()));
     }
     let (field, message) = field_error(desk.strings(), &e);
-    buyer_page(desk, phone, StatusCode::UNPROCESSABLE_ENTITY, FieldErrors::from([(field, message)]), Some(form.values()), None).await
+    buyer_page(
+        desk,
+        phone,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        FieldErrors::from([(field, message)]),
+        Some(form.values()),
+        None,
+    )
+    .await
 }
 
-pub(crate) async fn buyer_notes(Path(phone): Path<String>, posted: Posted) -> Result<Response, PageError> {
+pub(crate) async fn buyer_notes(
+    Path(phone): Path<String>,
+    posted: Posted,
+) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let phone = parse_phone(&desk, &phone)?;
     let tags: Vec<String> = form
@@ -791,7 +884,10 @@ pub(crate) async fn buyer_notes(Path(phone): Path<String>, posted: Posted) -> Re
     }
 }
 
-pub(crate) async fn buyer_band(Path(phone): Path<String>, posted: Posted) -> Result<Response, PageError> {
+pub(crate) async fn buyer_band(
+    Path(phone): Path<String>,
+    posted: Posted,
+) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let phone = parse_phone(&desk, &phone)?;
     let band = form.get("band");
@@ -814,11 +910,20 @@ pub(crate) async fn buyer_band(Path(phone): Path<String>, posted: Posted) -> Res
     }
 }
 
-pub(crate) async fn buyer_export(desk: Desk, Path(phone): Path<String>) -> Result<Response, PageError> {
+pub(crate) async fn buyer_export(
+    desk: Desk,
+    Path(phone): Path<String>,
+) -> Result<Response, PageError> {
     let phone = parse_phone(&desk, &phone)?;
     let view = customers::export_view(&desk.state, &phone)
         .await
-        .map_err(|e| if e.status == StatusCode::NOT_FOUND { PageError::NotFound(desk.language()) } else { PageError::Internal })?;
+        .map_err(|e| {
+            if e.status == StatusCode::NOT_FOUND {
+                PageError::NotFound(desk.language())
+            } else {
+                PageError::Internal
+            }
+        })?;
     let body = serde_json::to_vec_pretty(&view).map_err(|_| PageError::Internal)?;
     let name = format!("attachment; filename=\"buyer-{}.json\"", phone_path(&phone));
     Ok((
@@ -831,12 +936,23 @@ pub(crate) async fn buyer_export(desk: Desk, Path(phone): Path<String>) -> Resul
         .into_response())
 }
 
-pub(crate) async fn buyer_erase(Path(phone): Path<String>, posted: Posted) -> Result<Response, PageError> {
+pub(crate) async fn buyer_erase(
+    Path(phone): Path<String>,
+    posted: Posted,
+) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let phone = parse_phone(&desk, &phone)?;
     if form.get("confirm") != "yes" {
         let errors = FieldErrors::from([("confirm", desk.strings().get("err_confirm").to_owned())]);
-        return buyer_page(&desk, &phone, StatusCode::UNPROCESSABLE_ENTITY, errors, None, None).await;
+        return buyer_page(
+            &desk,
+            &phone,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+            None,
+            None,
+        )
+        .await;
     }
     desk.state
         .engine
@@ -858,11 +974,18 @@ async fn products_page(
     let found = desk
         .state
         .engine
-        .products(Page { after, limit: LIST_LEN })
+        .products(Page {
+            after,
+            limit: LIST_LEN,
+        })
         .await
         .map_err(engine_err)?;
     let next = (found.len() == LIST_LEN)
-        .then(|| found.last().map(|p| format!("/products?{}", url_params(&[("after", p.sku.as_str())]))))
+        .then(|| {
+            found
+                .last()
+                .map(|p| format!("/products?{}", url_params(&[("after", p.sku.as_str())])))
+        })
         .flatten();
     let rows: Vec<Value> = found
         .iter()
@@ -883,36 +1006,66 @@ async fn products_page(
 
 pub(crate) async fn products(desk: Desk, Query(query): Query_) -> Result<Response, PageError> {
     let notice = notice(desk.strings(), &query);
-    products_page(&desk, query.get("after").cloned(), StatusCode::OK, FieldErrors::new(), BTreeMap::new(), notice).await
+    products_page(
+        &desk,
+        query.get("after").cloned(),
+        StatusCode::OK,
+        FieldErrors::new(),
+        BTreeMap::new(),
+        notice,
+    )
+    .await
 }
 
 pub(crate) async fn put_product(posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let number = |name: &str| form.get(name).trim().replace(['.', ' '], "").parse::<i64>();
     let result = match (number("price"), number("stock")) {
-        (Err(_), _) => Err(ApiError::unprocessable("invalid_price", desk.strings().get("err_number"))),
-        (_, Err(_)) => Err(ApiError::unprocessable("invalid_stock", desk.strings().get("err_number"))),
-        (Ok(price), Ok(stock)) => match products::parse_sku(form.get("sku").trim()).and_then(|sku| {
-            products::parse_product(
-                sku,
-                products::PutProduct {
-                    name: form.get("name").to_owned(),
-                    price,
-                    stock,
-                    tips: Some(form.get("tips").to_owned()),
-                },
-            )
-        }) {
-            Ok(input) => desk.state.engine.put_product(input).await.map(|_| ()).map_err(ApiError::from),
-            Err(e) => Err(e),
-        },
+        (Err(_), _) => Err(ApiError::unprocessable(
+            "invalid_price",
+            desk.strings().get("err_number"),
+        )),
+        (_, Err(_)) => Err(ApiError::unprocessable(
+            "invalid_stock",
+            desk.strings().get("err_number"),
+        )),
+        (Ok(price), Ok(stock)) => {
+            match products::parse_sku(form.get("sku").trim()).and_then(|sku| {
+                products::parse_product(
+                    sku,
+                    products::PutProduct {
+                        name: form.get("name").to_owned(),
+                        price,
+                        stock,
+                        tips: Some(form.get("tips").to_owned()),
+                    },
+                )
+            }) {
+                Ok(input) => desk
+                    .state
+                    .engine
+                    .put_product(input)
+                    .await
+                    .map(|_| ())
+                    .map_err(ApiError::from),
+                Err(e) => Err(e),
+            }
+        }
     };
     match result {
         Ok(()) => Ok(done("/products", "saved")),
         Err(e) if e.status.is_server_error() => Err(PageError::Internal),
         Err(e) => {
             let (field, message) = field_error(desk.strings(), &e);
-            products_page(&desk, None, StatusCode::UNPROCESSABLE_ENTITY, FieldErrors::from([(field, message)]), form.values(), None).await
+            products_page(
+                &desk,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                FieldErrors::from([(field, message)]),
+                form.values(),
+                None,
+            )
+            .await
         }
     }
 }
@@ -938,5 +1091,9 @@ pub(crate) async fn audit(desk: Desk, Query(query): Query_) -> Result<Response, 
             }
         })
         .collect();
-    desk.page("audit.html", "audit", context! { lines => rows, next => next })
+    desk.page(
+        "audit.html",
+        "audit",
+        context! { lines => rows, next => next },
+    )
 }

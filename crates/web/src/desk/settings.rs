@@ -16,9 +16,9 @@ use lunas_engine::accounts::{SignIn, SignInRefused, new_totp, same_secret, totp_
 use minijinja::{Value, context};
 use serde_json::json;
 
-use super::{ser, 
+use super::{
     Desk, FieldErrors, FormData, LOGIN_COOKIE, PageError, Posted, SESSION_COOKIE, Strings,
-    cookie_value, done, field_error, i18n, notice, over_tls, read_form, session_cookie,
+    cookie_value, done, field_error, i18n, notice, over_tls, read_form, ser, session_cookie,
 };
 use crate::{ApiError, AppState};
 
@@ -125,10 +125,23 @@ pub(crate) async fn login_page(
     }
     let language = login_language(&query);
     let notice = notice(Strings::of(language), &query);
-    login_form(&state, &headers, language, StatusCode::OK, FieldErrors::new(), BTreeMap::new(), false, notice).await
+    login_form(
+        &state,
+        &headers,
+        language,
+        StatusCode::OK,
+        FieldErrors::new(),
+        BTreeMap::new(),
+        false,
+        notice,
+    )
+    .await
 }
 
-pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Result<Response, PageError> {
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, PageError> {
     let headers = req.headers().clone();
     let peer = req
         .extensions()
@@ -161,7 +174,17 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Result
         let state = state.clone();
         let headers = headers.clone();
         async move {
-            login_form(&state, &headers, language, status, FieldErrors::from([(field, message)]), values, totp, None).await
+            login_form(
+                &state,
+                &headers,
+                language,
+                status,
+                FieldErrors::from([(field, message)]),
+                values,
+                totp,
+                None,
+            )
+            .await
         }
     };
     match outcome {
@@ -171,13 +194,27 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Result
             let cookies = response.headers_mut();
             cookies.append(
                 header::SET_COOKIE,
-                session_cookie(SESSION_COOKIE, &session.cookie, secure, SESSION_LIFETIME.as_secs()),
+                session_cookie(
+                    SESSION_COOKIE,
+                    &session.cookie,
+                    secure,
+                    SESSION_LIFETIME.as_secs(),
+                ),
             );
-            cookies.append(header::SET_COOKIE, session_cookie(LOGIN_COOKIE, "", secure, 0));
+            cookies.append(
+                header::SET_COOKIE,
+                session_cookie(LOGIN_COOKIE, "", secure, 0),
+            );
             Ok(response)
         }
         Err(SignInRefused::Invalid) => {
-            refused(StatusCode::UNAUTHORIZED, "form", strings.get("err_sign_in").to_owned(), false).await
+            refused(
+                StatusCode::UNAUTHORIZED,
+                "form",
+                strings.get("err_sign_in").to_owned(),
+                false,
+            )
+            .await
         }
         Err(SignInRefused::Throttled { until }) => {
             let tz = state.engine.settings().time_zone();
@@ -189,8 +226,18 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Result
             refused(StatusCode::TOO_MANY_REQUESTS, "form", message, false).await
         }
         Err(SignInRefused::TotpNeeded { wrong }) => {
-            let key = if wrong { "err_totp_wrong" } else { "err_totp_needed" };
-            refused(StatusCode::UNAUTHORIZED, "totp", strings.get(key).to_owned(), true).await
+            let key = if wrong {
+                "err_totp_wrong"
+            } else {
+                "err_totp_needed"
+            };
+            refused(
+                StatusCode::UNAUTHORIZED,
+                "totp",
+                strings.get(key).to_owned(),
+                true,
+            )
+            .await
         }
     }
 }
@@ -202,10 +249,14 @@ pub(crate) async fn logout(posted: Posted) -> Result<Response, PageError> {
         .sign_out(&desk.cookie, desk.member())
         .await
         .map_err(PageError::from_engine)?;
-    let mut response = done(&format!("/login?lang={}", i18n::code(desk.language())), "signed_out");
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, session_cookie(SESSION_COOKIE, "", false, 0));
+    let mut response = done(
+        &format!("/login?lang={}", i18n::code(desk.language())),
+        "signed_out",
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        session_cookie(SESSION_COOKIE, "", false, 0),
+    );
     Ok(response)
 }
 
@@ -231,7 +282,12 @@ async fn reauthenticate(desk: &Desk, form: &FormData) -> Result<(), (&'static st
 
 /// What the Settings page shows in each section's fields, from the current settings.
 fn current_values(settings: &lunas_core::Settings) -> BTreeMap<&'static str, Value> {
-    let window = |w: PayWindow| serde_json::to_value(w).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let window = |w: PayWindow| {
+        serde_json::to_value(w)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
     let mut deadlines = BTreeMap::new();
     let mut reminders = BTreeMap::new();
     for method in TIMED {
@@ -244,8 +300,12 @@ fn current_values(settings: &lunas_core::Settings) -> BTreeMap<&'static str, Val
                 .steps
                 .iter()
                 .map(|step| match step.anchor {
-                    lunas_core::reminders::Anchor::AfterOrder(d) => format!("after_order {}", window(d)),
-                    lunas_core::reminders::Anchor::BeforeDeadline(d) => format!("before_deadline {}", window(d)),
+                    lunas_core::reminders::Anchor::AfterOrder(d) => {
+                        format!("after_order {}", window(d))
+                    }
+                    lunas_core::reminders::Anchor::BeforeDeadline(d) => {
+                        format!("before_deadline {}", window(d))
+                    }
                 })
                 .collect();
             reminders.insert(format!("cadence_{m}"), lines.join("\n"));
@@ -256,7 +316,10 @@ fn current_values(settings: &lunas_core::Settings) -> BTreeMap<&'static str, Val
         Language::Indonesian => &settings.templates.id,
         Language::English => &settings.templates.en,
     };
-    reminders.insert("template".to_owned(), templates.reminder.clone().unwrap_or_default());
+    reminders.insert(
+        "template".to_owned(),
+        templates.reminder.clone().unwrap_or_default(),
+    );
     let hhmm = |t: jiff::civil::Time| format!("{:02}:{:02}", t.hour(), t.minute());
     let banks: Vec<String> = settings
         .bank_accounts
@@ -264,25 +327,37 @@ fn current_values(settings: &lunas_core::Settings) -> BTreeMap<&'static str, Val
         .map(|a| format!("{} | {} | {}", a.bank, a.number, a.holder))
         .collect();
     BTreeMap::from([
-        ("general", ser(json!({
-            "store_name": settings.store_name,
-            "store_link": settings.store_link.clone().unwrap_or_default(),
-            "language": i18n::code(settings.language),
-            "timezone": settings.timezone,
-        }))),
+        (
+            "general",
+            ser(json!({
+                "store_name": settings.store_name,
+                "store_link": settings.store_link.clone().unwrap_or_default(),
+                "language": i18n::code(settings.language),
+                "timezone": settings.timezone,
+            })),
+        ),
         ("deadlines", ser(&deadlines)),
         ("reminders", ser(&reminders)),
-        ("quiet", ser(json!({
-            "quiet_start": settings.quiet_hours.map(|q| hhmm(q.start)).unwrap_or_default(),
-            "quiet_end": settings.quiet_hours.map(|q| hhmm(q.end)).unwrap_or_default(),
-        }))),
+        (
+            "quiet",
+            ser(json!({
+                "quiet_start": settings.quiet_hours.map(|q| hhmm(q.start)).unwrap_or_default(),
+                "quiet_end": settings.quiet_hours.map(|q| hhmm(q.end)).unwrap_or_default(),
+            })),
+        ),
         ("bank", ser(json!({ "bank_accounts": banks.join("\n") }))),
-        ("channels", ser(json!({
-            "whatsapp": settings.channels.whatsapp, "email": settings.channels.email,
-        }))),
-        ("risk", ser(json!({
-            "risk": serde_json::to_string_pretty(&settings.risk).unwrap_or_default(),
-        }))),
+        (
+            "channels",
+            ser(json!({
+                "whatsapp": settings.channels.whatsapp, "email": settings.channels.email,
+            })),
+        ),
+        (
+            "risk",
+            ser(json!({
+                "risk": serde_json::to_string_pretty(&settings.risk).unwrap_or_default(),
+            })),
+        ),
         ("webhooks", ser(json!({}))),
     ])
 }
@@ -313,7 +388,10 @@ async fn settings_view(
     }
     let webhooks = engine.webhooks().await.map_err(PageError::from_engine)?;
     let strings = desk.strings();
-    let languages = [("id", strings.get("lang_id")), ("en", strings.get("lang_en"))];
+    let languages = [
+        ("id", strings.get("lang_id")),
+        ("en", strings.get("lang_en")),
+    ];
     desk.page_with_status(
         status,
         "settings.html",
@@ -347,7 +425,11 @@ fn section_patch(
     let mut errors = FieldErrors::new();
     let text_or_null = |raw: &str| {
         let raw = raw.trim();
-        if raw.is_empty() { serde_json::Value::Null } else { json!(raw) }
+        if raw.is_empty() {
+            serde_json::Value::Null
+        } else {
+            json!(raw)
+        }
     };
     let patch = match section {
         "general" => json!({
@@ -378,19 +460,32 @@ fn section_patch(
                 let name = leak_name("cadence_", method);
                 let mut steps = Vec::new();
                 let existing = current.reminders.for_method(method);
-                for (n, line) in form.get(name).lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+                for (n, line) in form
+                    .get(name)
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .enumerate()
+                {
                     let mut parts = line.split_whitespace();
-                    let (anchor, duration) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                    let (anchor, duration) =
+                        (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
                     let ok = matches!(anchor, "after_order" | "before_deadline")
                         && parts.next().is_none()
                         && PayWindow::parse(duration).is_ok();
                     if !ok {
-                        errors.insert(name, format!("{} ({line})", strings.get("err_cadence_line")));
+                        errors.insert(
+                            name,
+                            format!("{} ({line})", strings.get("err_cadence_line")),
+                        );
                         continue;
                     }
                     let mut step = json!({ anchor: duration });
                     // A step keeps its own template when it stays where it was.
-                    if let Some(template) = existing.and_then(|c| c.steps.get(n)).and_then(|s| s.template.clone()) {
+                    if let Some(template) = existing
+                        .and_then(|c| c.steps.get(n))
+                        .and_then(|s| s.template.clone())
+                    {
                         step["template"] = json!(template);
                     }
                     steps.push(step);
@@ -403,7 +498,10 @@ fn section_patch(
                         0
                     }
                 };
-                cadences.insert(method.as_str().to_owned(), json!({ "steps": steps, "max_count": max }));
+                cadences.insert(
+                    method.as_str().to_owned(),
+                    json!({ "steps": steps, "max_count": max }),
+                );
             }
             let language = i18n::code(current.language);
             json!({
@@ -426,14 +524,24 @@ fn section_patch(
         }
         "bank" => {
             let mut accounts = Vec::new();
-            for line in form.get("bank_accounts").lines().map(str::trim).filter(|l| !l.is_empty()) {
+            for line in form
+                .get("bank_accounts")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+            {
                 let parts: Vec<&str> = line.split('|').map(str::trim).collect();
                 match parts.as_slice() {
-                    [bank, number, holder] if !bank.is_empty() && !number.is_empty() && !holder.is_empty() => {
+                    [bank, number, holder]
+                        if !bank.is_empty() && !number.is_empty() && !holder.is_empty() =>
+                    {
                         accounts.push(json!({ "bank": bank, "number": number, "holder": holder }));
                     }
                     _ => {
-                        errors.insert("bank_accounts", format!("{} ({line})", strings.get("err_bank_line")));
+                        errors.insert(
+                            "bank_accounts",
+                            format!("{} ({line})", strings.get("err_bank_line")),
+                        );
                     }
                 }
             }
@@ -451,7 +559,11 @@ fn section_patch(
         },
         _ => json!({}),
     };
-    if errors.is_empty() { Ok(patch) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(patch)
+    } else {
+        Err(errors)
+    }
 }
 
 fn is_hhmm(raw: &str) -> bool {
@@ -498,7 +610,9 @@ pub(crate) async fn preview(posted: Posted) -> Result<Response, PageError> {
     desk.require_owner()?;
     let settings = desk.state.engine.settings();
     let body = match section_patch(desk.strings(), "reminders", &form, &settings) {
-        Err(errors) => json!({ "steps": [], "error": errors.values().cloned().collect::<Vec<_>>().join(" ") }),
+        Err(errors) => {
+            json!({ "steps": [], "error": errors.values().cloned().collect::<Vec<_>>().join(" ") })
+        }
         Ok(patch) => match preview_of(&desk, &patch) {
             Ok(steps) => json!({ "steps": steps, "error": null }),
             Err(error) => json!({ "steps": [], "error": error }),
@@ -521,14 +635,30 @@ pub(crate) async fn save_section(
         .find(|s| *s == section)
         .ok_or(PageError::NotFound(desk.language()))?;
     let fail = |errors: FieldErrors| {
-        let shown = if section == "webhook-delete" { "webhooks" } else { section };
+        let shown = if section == "webhook-delete" {
+            "webhooks"
+        } else {
+            section
+        };
         (shown, errors, form.values())
     };
     if matches!(section, "bank" | "webhooks" | "webhook-delete")
         && let Err((field, message)) = reauthenticate(&desk, &form).await
     {
-        let shown = if section == "webhook-delete" { "webhooks" } else { section };
-        return settings_view(&desk, StatusCode::UNPROCESSABLE_ENTITY, Some((shown, FieldErrors::from([(field, message)]), form.values())), Vec::new(), None, None).await;
+        let shown = if section == "webhook-delete" {
+            "webhooks"
+        } else {
+            section
+        };
+        return settings_view(
+            &desk,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some((shown, FieldErrors::from([(field, message)]), form.values())),
+            Vec::new(),
+            None,
+            None,
+        )
+        .await;
     }
     let engine = &desk.state.engine;
     match section {
@@ -536,7 +666,12 @@ pub(crate) async fn save_section(
             return match engine.create_webhook(form.get("url").trim()).await {
                 Ok(endpoint) => {
                     engine
-                        .audit(desk.actor(), "webhook.add", endpoint.url.clone(), json!({ "id": endpoint.id }))
+                        .audit(
+                            desk.actor(),
+                            "webhook.add",
+                            endpoint.url.clone(),
+                            json!({ "id": endpoint.id }),
+                        )
                         .await
                         .map_err(PageError::from_engine)?;
                     Ok(done("/settings#webhooks", "saved"))
@@ -547,13 +682,24 @@ pub(crate) async fn save_section(
                         return Err(PageError::Internal);
                     }
                     let (field, message) = field_error(desk.strings(), &e);
-                    settings_view(&desk, StatusCode::UNPROCESSABLE_ENTITY, Some(fail(FieldErrors::from([(field, message)]))), Vec::new(), None, None).await
+                    settings_view(
+                        &desk,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        Some(fail(FieldErrors::from([(field, message)]))),
+                        Vec::new(),
+                        None,
+                        None,
+                    )
+                    .await
                 }
             };
         }
         "webhook-delete" => {
             let id = form.get("id").to_owned();
-            engine.delete_webhook(id.clone()).await.map_err(PageError::from_engine)?;
+            engine
+                .delete_webhook(id.clone())
+                .await
+                .map_err(PageError::from_engine)?;
             engine
                 .audit(desk.actor(), "webhook.delete", id, json!({}))
                 .await
@@ -566,7 +712,15 @@ pub(crate) async fn save_section(
     let patch = match section_patch(desk.strings(), section, &form, &settings) {
         Ok(patch) => patch,
         Err(errors) => {
-            return settings_view(&desk, StatusCode::UNPROCESSABLE_ENTITY, Some(fail(errors)), Vec::new(), None, None).await;
+            return settings_view(
+                &desk,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(fail(errors)),
+                Vec::new(),
+                None,
+                None,
+            )
+            .await;
         }
     };
     if section == "reminders" && (query.contains_key("preview") || form.has("preview")) {
@@ -574,7 +728,15 @@ pub(crate) async fn save_section(
             Ok(steps) => (steps, None),
             Err(error) => (Vec::new(), Some(error)),
         };
-        return settings_view(&desk, StatusCode::OK, Some(fail(FieldErrors::new())), preview, error, None).await;
+        return settings_view(
+            &desk,
+            StatusCode::OK,
+            Some(fail(FieldErrors::new())),
+            preview,
+            error,
+            None,
+        )
+        .await;
     }
     match engine.update_settings(patch, desk.actor()).await {
         Ok(_) => Ok(done(&format!("/settings#{section}"), "saved")),
@@ -584,7 +746,15 @@ pub(crate) async fn save_section(
                 return Err(PageError::Internal);
             }
             let errors = FieldErrors::from([("form", desk.strings().error(&e))]);
-            settings_view(&desk, StatusCode::UNPROCESSABLE_ENTITY, Some(fail(errors)), Vec::new(), None, None).await
+            settings_view(
+                &desk,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(fail(errors)),
+                Vec::new(),
+                None,
+                None,
+            )
+            .await
         }
     }
 }
@@ -597,9 +767,17 @@ async fn staff_view(
     notice: Option<&str>,
 ) -> Result<Response, PageError> {
     desk.require_owner()?;
-    let users = desk.state.engine.users().await.map_err(PageError::from_engine)?;
+    let users = desk
+        .state
+        .engine
+        .users()
+        .await
+        .map_err(PageError::from_engine)?;
     let strings = desk.strings();
-    let roles = [("staff", strings.get("role_staff")), ("owner", strings.get("role_owner"))];
+    let roles = [
+        ("staff", strings.get("role_staff")),
+        ("owner", strings.get("role_owner")),
+    ];
     desk.page_with_status(
         status,
         "staff.html",
@@ -617,14 +795,27 @@ async fn staff_view(
 
 pub(crate) async fn staff_page(desk: Desk, Query(query): Query_) -> Result<Response, PageError> {
     let notice = notice(desk.strings(), &query);
-    staff_view(&desk, StatusCode::OK, FieldErrors::new(), BTreeMap::new(), notice).await
+    staff_view(
+        &desk,
+        StatusCode::OK,
+        FieldErrors::new(),
+        BTreeMap::new(),
+        notice,
+    )
+    .await
 }
 
 pub(crate) async fn add_staff(posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     desk.require_owner()?;
     let refuse = |field: &'static str, message: String| {
-        staff_view(&desk, StatusCode::UNPROCESSABLE_ENTITY, FieldErrors::from([(field, message)]), form.values(), None)
+        staff_view(
+            &desk,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors::from([(field, message)]),
+            form.values(),
+            None,
+        )
     };
     if let Err((field, message)) = reauthenticate(&desk, &form).await {
         return refuse(field, message).await;
@@ -633,7 +824,12 @@ pub(crate) async fn add_staff(posted: Posted) -> Result<Response, PageError> {
     match desk
         .state
         .engine
-        .add_user(form.get("email"), role, form.get("new_password").to_owned(), desk.actor())
+        .add_user(
+            form.get("email"),
+            role,
+            form.get("new_password").to_owned(),
+            desk.actor(),
+        )
         .await
     {
         Ok(_) => Ok(done("/staff", "staff_added")),
@@ -643,18 +839,33 @@ pub(crate) async fn add_staff(posted: Posted) -> Result<Response, PageError> {
                 return Err(PageError::Internal);
             }
             let (field, message) = field_error(desk.strings(), &e);
-            let field = if field == "password" { "new_password" } else { field };
+            let field = if field == "password" {
+                "new_password"
+            } else {
+                field
+            };
             refuse(field, message).await
         }
     }
 }
 
-pub(crate) async fn disable_staff(Path(id): Path<String>, posted: Posted) -> Result<Response, PageError> {
+pub(crate) async fn disable_staff(
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     desk.require_owner()?;
-    let id = id.parse::<i64>().map_err(|_| PageError::NotFound(desk.language()))?;
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| PageError::NotFound(desk.language()))?;
     let refuse = |field: &'static str, message: String| {
-        staff_view(&desk, StatusCode::UNPROCESSABLE_ENTITY, FieldErrors::from([(field, message)]), BTreeMap::new(), None)
+        staff_view(
+            &desk,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors::from([(field, message)]),
+            BTreeMap::new(),
+            None,
+        )
     };
     if let Err((_, message)) = reauthenticate(&desk, &form).await {
         return refuse("form", message).await;
@@ -684,7 +895,10 @@ async fn account_view(
     notice: Option<&str>,
 ) -> Result<Response, PageError> {
     let strings = desk.strings();
-    let languages = [("id", strings.get("lang_id")), ("en", strings.get("lang_en"))];
+    let languages = [
+        ("id", strings.get("lang_id")),
+        ("en", strings.get("lang_en")),
+    ];
     desk.page_with_status(
         status,
         "account.html",
@@ -704,7 +918,10 @@ pub(crate) async fn account_page(desk: Desk, Query(query): Query_) -> Result<Res
     account_view(&desk, StatusCode::OK, FieldErrors::new(), None, notice).await
 }
 
-pub(crate) async fn account_action(Path(action): Path<String>, posted: Posted) -> Result<Response, PageError> {
+pub(crate) async fn account_action(
+    Path(action): Path<String>,
+    posted: Posted,
+) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let engine = &desk.state.engine;
     let member = desk.member().clone();
@@ -716,20 +933,40 @@ pub(crate) async fn account_action(Path(action): Path<String>, posted: Posted) -
                 return Err(PageError::Internal);
             }
             let (field, message) = field_error(desk.strings(), &e);
-            account_view(desk, StatusCode::UNPROCESSABLE_ENTITY, FieldErrors::from([(field, message)]), setup, None).await
+            account_view(
+                desk,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                FieldErrors::from([(field, message)]),
+                setup,
+                None,
+            )
+            .await
         }
     };
     match action.as_str() {
         "language" => {
-            let language = if form.get("language") == "en" { Language::English } else { Language::Indonesian };
-            engine.set_language(&member, language).await.map_err(PageError::from_engine)?;
+            let language = if form.get("language") == "en" {
+                Language::English
+            } else {
+                Language::Indonesian
+            };
+            engine
+                .set_language(&member, language)
+                .await
+                .map_err(PageError::from_engine)?;
             Ok(done("/account", "saved"))
         }
         "password" => {
-            if let Err(e) = engine.reauthenticate(&desk.cookie, &member, form.get("password").to_owned()).await {
+            if let Err(e) = engine
+                .reauthenticate(&desk.cookie, &member, form.get("password").to_owned())
+                .await
+            {
                 return refuse(e, None).await;
             }
-            match engine.change_password(&desk.cookie, &member, form.get("new_password").to_owned()).await {
+            match engine
+                .change_password(&desk.cookie, &member, form.get("new_password").to_owned())
+                .await
+            {
                 Ok(()) => Ok(done("/account", "saved")),
                 Err(e) => {
                     let e = ApiError::from(e);
@@ -737,7 +974,14 @@ pub(crate) async fn account_action(Path(action): Path<String>, posted: Posted) -
                         return Err(PageError::Internal);
                     }
                     let (_, message) = field_error(desk.strings(), &e);
-                    account_view(&desk, StatusCode::UNPROCESSABLE_ENTITY, FieldErrors::from([("new_password", message)]), None, None).await
+                    account_view(
+                        &desk,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        FieldErrors::from([("new_password", message)]),
+                        None,
+                        None,
+                    )
+                    .await
                 }
             }
         }
@@ -747,7 +991,10 @@ pub(crate) async fn account_action(Path(action): Path<String>, posted: Posted) -
         }
         "totp-on" => {
             let secret = form.get("secret").to_owned();
-            match engine.enable_totp(&member, secret.clone(), form.get("code")).await {
+            match engine
+                .enable_totp(&member, secret.clone(), form.get("code"))
+                .await
+            {
                 Ok(()) => Ok(done("/account", "totp_on")),
                 Err(e) => {
                     let setup = totp_setup(&member.email, &engine.settings().store_name, secret);
@@ -756,10 +1003,16 @@ pub(crate) async fn account_action(Path(action): Path<String>, posted: Posted) -
             }
         }
         "totp-off" => {
-            if let Err(e) = engine.reauthenticate(&desk.cookie, &member, form.get("password").to_owned()).await {
+            if let Err(e) = engine
+                .reauthenticate(&desk.cookie, &member, form.get("password").to_owned())
+                .await
+            {
                 return refuse(e, None).await;
             }
-            engine.disable_totp(&member).await.map_err(PageError::from_engine)?;
+            engine
+                .disable_totp(&member)
+                .await
+                .map_err(PageError::from_engine)?;
             Ok(done("/account", "totp_off"))
         }
         _ => Err(PageError::NotFound(desk.language())),
