@@ -88,16 +88,14 @@ impl Store {
         until: Timestamp,
         limit: usize,
     ) -> Result<Vec<Releasing>, StoreError> {
-        self.read(move |db| {
-            db.rows(
-                "SELECT o.id, t.due_at, o.status, c.name, c.phone, COALESCE(o.amount_due, o.total), o.amount_paid
-                 FROM timers t JOIN orders o ON o.id = t.order_id JOIN customers c ON c.id = o.customer_id
-                 WHERE t.due_at < ?1 AND t.kind = ?2 AND o.status IN ('awaiting_payment', 'awaiting_balance')
-                 ORDER BY t.due_at, t.id LIMIT ?3",
-                params![millis(until), TIMER_EXPIRE, limit as i64],
-                read_due,
-            )
-        })
+        self.timers_before(
+            "SELECT o.id, t.due_at, o.status, c.name, c.phone, COALESCE(o.amount_due, o.total), o.amount_paid
+             FROM timers t JOIN orders o ON o.id = t.order_id JOIN customers c ON c.id = o.customer_id
+             WHERE t.due_at < ?1 AND t.kind = ?2 AND o.status IN ('awaiting_payment', 'awaiting_balance')
+             ORDER BY t.due_at, t.id LIMIT ?3",
+            until,
+            limit,
+        )
         .await
     }
 
@@ -107,12 +105,27 @@ impl Store {
         until: Timestamp,
         limit: usize,
     ) -> Result<Vec<Releasing>, StoreError> {
+        self.timers_before(
+            "SELECT o.id, t.due_at, o.status, c.name, c.phone, COALESCE(o.amount_due, o.total), o.amount_paid
+             FROM timers t JOIN orders o ON o.id = t.order_id JOIN customers c ON c.id = o.customer_id
+             WHERE t.due_at < ?1 AND t.kind <> ?2
+             ORDER BY t.due_at, t.id LIMIT ?3",
+            until,
+            limit,
+        )
+        .await
+    }
+
+    /// Runs one of the two timer lists above: `?1` the bound, `?2` the expiry kind, `?3` the limit.
+    async fn timers_before(
+        &self,
+        sql: &'static str,
+        until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Releasing>, StoreError> {
         self.read(move |db| {
             db.rows(
-                "SELECT o.id, t.due_at, o.status, c.name, c.phone, COALESCE(o.amount_due, o.total), o.amount_paid
-                 FROM timers t JOIN orders o ON o.id = t.order_id JOIN customers c ON c.id = o.customer_id
-                 WHERE t.due_at < ?1 AND t.kind <> ?2
-                 ORDER BY t.due_at, t.id LIMIT ?3",
+                sql,
                 params![millis(until), TIMER_EXPIRE, limit as i64],
                 read_due,
             )

@@ -39,6 +39,21 @@ fn shorten(text: &str, chars: usize) -> String {
     }
 }
 
+/// A whole number typed in field `name` (thousands may be written with dots or spaces:
+/// `150.237`), or the API error `code` the API would give a number out of place.
+fn whole_number(
+    desk: &Desk,
+    form: &super::FormData,
+    name: &str,
+    code: &'static str,
+) -> Result<i64, ApiError> {
+    form.get(name)
+        .trim()
+        .replace(['.', ' '], "")
+        .parse::<i64>()
+        .map_err(|_| ApiError::unprocessable(code, desk.strings().get("err_number")))
+}
+
 fn engine_err(e: lunas_engine::Error) -> PageError {
     PageError::from_engine(e)
 }
@@ -406,26 +421,19 @@ async fn order_refused(
 pub(crate) async fn pay(Path(id): Path<String>, posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let id = parse_id(&desk, &id)?;
-    let amount = form.get("amount").trim().replace(['.', ' '], "");
-    let result = match amount.parse::<i64>() {
-        Err(_) => Err(ApiError::unprocessable(
-            "invalid_amount",
-            desk.strings().get("err_number"),
-        )),
-        Ok(amount) => api_orders::parse_payment(api_orders::PaymentBody {
+    let result: Result<_, ApiError> = async {
+        let amount = whole_number(&desk, &form, "amount", "invalid_amount")?;
+        let (amount, reference) = api_orders::parse_payment(api_orders::PaymentBody {
             amount,
             reference: Some(form.get("reference").to_owned()),
-        }),
-    };
-    let result = match result {
-        Ok((amount, reference)) => desk
+        })?;
+        Ok(desk
             .state
             .engine
             .record_payment(id, amount, reference, desk.actor())
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+            .await?)
+    }
+    .await;
     match result {
         Ok(_) => Ok(done(&format!("/orders/{id}"), "paid")),
         Err(e) => order_refused(&desk, id, &form, e, &[]).await,
@@ -435,19 +443,18 @@ pub(crate) async fn pay(Path(id): Path<String>, posted: Posted) -> Result<Respon
 pub(crate) async fn cancel(Path(id): Path<String>, posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let id = parse_id(&desk, &id)?;
-    let parsed = api_orders::parse_cancel(api_orders::CancelBody {
-        reason: form.get("cancel_reason").to_owned(),
-        by: Some(form.get("by").to_owned()).filter(|b| !b.is_empty()),
-    });
-    let result = match parsed {
-        Ok((reason, by)) => desk
+    let result: Result<_, ApiError> = async {
+        let (reason, by) = api_orders::parse_cancel(api_orders::CancelBody {
+            reason: form.get("cancel_reason").to_owned(),
+            by: Some(form.get("by").to_owned()).filter(|b| !b.is_empty()),
+        })?;
+        Ok(desk
             .state
             .engine
             .cancel_order_by(id, reason, desk.actor(), by)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+            .await?)
+    }
+    .await;
     match result {
         Ok(_) => Ok(done(&format!("/orders/{id}"), "cancelled")),
         Err(e) => order_refused(&desk, id, &form, e, &[("reason", "cancel_reason")]).await,
@@ -457,32 +464,31 @@ pub(crate) async fn cancel(Path(id): Path<String>, posted: Posted) -> Result<Res
 pub(crate) async fn extend(Path(id): Path<String>, posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let id = parse_id(&desk, &id)?;
-    // A `datetime-local` input gives the store's local time without an offset.
-    let tz = desk.state.engine.settings().time_zone();
-    let raw = form.get("pay_by").trim().replace(' ', "T");
-    let local = raw
-        .parse::<jiff::civil::DateTime>()
-        .ok()
-        .and_then(|dt| dt.to_zoned(tz).ok())
-        .map(|z| z.timestamp().to_string());
-    let result = match local {
-        None => Err(ApiError::unprocessable(
-            "invalid_deadline",
-            desk.strings().get("err_datetime"),
-        )),
-        Some(pay_by) => match api_orders::parse_deadline(api_orders::DeadlineBody {
+    let result: Result<_, ApiError> = async {
+        // A `datetime-local` input gives the store's local time without an offset.
+        let tz = desk.state.engine.settings().time_zone();
+        let pay_by = form
+            .get("pay_by")
+            .trim()
+            .replace(' ', "T")
+            .parse::<jiff::civil::DateTime>()
+            .ok()
+            .and_then(|dt| dt.to_zoned(tz).ok())
+            .map(|z| z.timestamp().to_string())
+            .ok_or_else(|| {
+                ApiError::unprocessable("invalid_deadline", desk.strings().get("err_datetime"))
+            })?;
+        let (to, reason) = api_orders::parse_deadline(api_orders::DeadlineBody {
             pay_by,
             reason: form.get("reason").to_owned(),
-        }) {
-            Ok((to, reason)) => desk
-                .state
-                .engine
-                .extend_deadline(id, to, reason, desk.actor())
-                .await
-                .map_err(ApiError::from),
-            Err(e) => Err(e),
-        },
-    };
+        })?;
+        Ok(desk
+            .state
+            .engine
+            .extend_deadline(id, to, reason, desk.actor())
+            .await?)
+    }
+    .await;
     match result {
         Ok(_) => Ok(done(&format!("/orders/{id}"), "extended")),
         Err(e) => order_refused(&desk, id, &form, e, &[]).await,
@@ -538,15 +544,15 @@ pub(crate) async fn resolve_review(
         },
         note: (!note.is_empty()).then(|| note.to_owned()),
     };
-    let result = match api_payments::parse_resolution(body) {
-        Ok(action) => desk
+    let result: Result<_, ApiError> = async {
+        let action = api_payments::parse_resolution(body)?;
+        Ok(desk
             .state
             .engine
             .resolve_review(id, action, desk.actor())
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+            .await?)
+    }
+    .await;
     match result {
         Ok(_) => Ok(done("/", "resolved")),
         Err(e) if e.status.is_server_error() => Err(PageError::Internal),
@@ -613,46 +619,35 @@ pub(crate) async fn new_order(desk: Desk) -> Result<Response, PageError> {
 
 pub(crate) async fn place_order(posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
-    let qty = form.get("qty").trim().parse::<i64>();
-    let result = match qty {
-        Err(_) => Err(ApiError::unprocessable(
-            "invalid_quantity",
-            desk.strings().get("err_number"),
-        )),
-        Ok(qty) => {
-            let body: Result<api_orders::PlaceBody, _> =
-                serde_json::from_value(serde_json::json!({
-                    "customer": {
-                        "phone": form.get("phone"),
-                        "name": form.get("name"),
-                        "email": form.get("email"),
-                        "honorific": form.get("honorific"),
-                    },
-                    "items": [{ "sku": form.get("sku"), "qty": qty }],
-                    "payment_method": form.get("payment_method"),
-                    "pay_within": form.get("pay_within"),
-                }));
-            match body.map_err(|e| ApiError::unprocessable("invalid_order", e.to_string())) {
-                Ok(body) => match api_orders::parse_place(body) {
-                    Ok(order) => desk
-                        .state
-                        .engine
-                        .place_order(PlaceOrder {
-                            customer: order.customer,
-                            lines: order.lines,
-                            payment_method: order.payment_method,
-                            pay_within: order.pay_within,
-                            actor: desk.actor(),
-                            idempotency: None,
-                        })
-                        .await
-                        .map_err(ApiError::from),
-                    Err(e) => Err(e),
-                },
-                Err(e) => Err(e),
-            }
-        }
-    };
+    let result: Result<_, ApiError> = async {
+        let qty = whole_number(&desk, &form, "qty", "invalid_quantity")?;
+        let body: api_orders::PlaceBody = serde_json::from_value(serde_json::json!({
+            "customer": {
+                "phone": form.get("phone"),
+                "name": form.get("name"),
+                "email": form.get("email"),
+                "honorific": form.get("honorific"),
+            },
+            "items": [{ "sku": form.get("sku"), "qty": qty }],
+            "payment_method": form.get("payment_method"),
+            "pay_within": form.get("pay_within"),
+        }))
+        .map_err(|e| ApiError::unprocessable("invalid_order", e.to_string()))?;
+        let order = api_orders::parse_place(body)?;
+        Ok(desk
+            .state
+            .engine
+            .place_order(PlaceOrder {
+                customer: order.customer,
+                lines: order.lines,
+                payment_method: order.payment_method,
+                pay_within: order.pay_within,
+                actor: desk.actor(),
+                idempotency: None,
+            })
+            .await?)
+    }
+    .await;
     match result {
         Ok(placed) => Ok(done(&format!("/orders/{}", placed.order.id), "placed")),
         Err(e) if e.status.is_server_error() => Err(PageError::Internal),
@@ -865,19 +860,18 @@ pub(crate) async fn buyer_notes(
         .map(str::to_owned)
         .collect();
     let notes = form.get("notes").trim();
-    let parsed = customers::parse_patch(customers::PatchBody {
-        notes: Some((!notes.is_empty()).then(|| notes.to_owned())),
-        tags: Some(tags),
-    });
-    let result = match parsed {
-        Ok((notes, tags)) => desk
+    let result: Result<_, ApiError> = async {
+        let (notes, tags) = customers::parse_patch(customers::PatchBody {
+            notes: Some((!notes.is_empty()).then(|| notes.to_owned())),
+            tags: Some(tags),
+        })?;
+        Ok(desk
             .state
             .engine
             .set_notes_tags(phone.clone(), notes, tags, desk.actor())
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+            .await?)
+    }
+    .await;
     match result {
         Ok(()) => Ok(done(&format!("/buyers/{}", phone_path(&phone)), "saved")),
         Err(e) => buyer_refused(&desk, &phone, &form, e).await,
@@ -891,19 +885,18 @@ pub(crate) async fn buyer_band(
     let Posted { desk, form } = posted;
     let phone = parse_phone(&desk, &phone)?;
     let band = form.get("band");
-    let parsed = customers::parse_pin(customers::PinBody {
-        band: (!band.is_empty()).then(|| band.to_owned()),
-        reason: Some(form.get("reason").to_owned()),
-    });
-    let result = match parsed {
-        Ok(pin) => desk
+    let result: Result<_, ApiError> = async {
+        let pin = customers::parse_pin(customers::PinBody {
+            band: (!band.is_empty()).then(|| band.to_owned()),
+            reason: Some(form.get("reason").to_owned()),
+        })?;
+        Ok(desk
             .state
             .engine
             .pin_band(phone.clone(), pin, desk.actor())
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+            .await?)
+    }
+    .await;
     match result {
         Ok(()) => Ok(done(&format!("/buyers/{}", phone_path(&phone)), "saved")),
         Err(e) => buyer_refused(&desk, &phone, &form, e).await,
@@ -1019,39 +1012,23 @@ pub(crate) async fn products(desk: Desk, Query(query): Query_) -> Result<Respons
 
 pub(crate) async fn put_product(posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
-    let number = |name: &str| form.get(name).trim().replace(['.', ' '], "").parse::<i64>();
-    let result = match (number("price"), number("stock")) {
-        (Err(_), _) => Err(ApiError::unprocessable(
-            "invalid_price",
-            desk.strings().get("err_number"),
-        )),
-        (_, Err(_)) => Err(ApiError::unprocessable(
-            "invalid_stock",
-            desk.strings().get("err_number"),
-        )),
-        (Ok(price), Ok(stock)) => {
-            match products::parse_sku(form.get("sku").trim()).and_then(|sku| {
-                products::parse_product(
-                    sku,
-                    products::PutProduct {
-                        name: form.get("name").to_owned(),
-                        price,
-                        stock,
-                        tips: Some(form.get("tips").to_owned()),
-                    },
-                )
-            }) {
-                Ok(input) => desk
-                    .state
-                    .engine
-                    .put_product(input)
-                    .await
-                    .map(|_| ())
-                    .map_err(ApiError::from),
-                Err(e) => Err(e),
-            }
-        }
-    };
+    let result: Result<_, ApiError> = async {
+        let price = whole_number(&desk, &form, "price", "invalid_price")?;
+        let stock = whole_number(&desk, &form, "stock", "invalid_stock")?;
+        let sku = products::parse_sku(form.get("sku").trim())?;
+        let input = products::parse_product(
+            sku,
+            products::PutProduct {
+                name: form.get("name").to_owned(),
+                price,
+                stock,
+                tips: Some(form.get("tips").to_owned()),
+            },
+        )?;
+        desk.state.engine.put_product(input).await?;
+        Ok(())
+    }
+    .await;
     match result {
         Ok(()) => Ok(done("/products", "saved")),
         Err(e) if e.status.is_server_error() => Err(PageError::Internal),

@@ -260,6 +260,14 @@ pub(crate) async fn logout(posted: Posted) -> Result<Response, PageError> {
     Ok(response)
 }
 
+/// The languages a select offers, each named in itself.
+fn language_options(strings: &Strings) -> [(&'static str, &'static str); 2] {
+    [
+        ("id", strings.get("lang_id")),
+        ("en", strings.get("lang_en")),
+    ]
+}
+
 /// A sensitive change needs the password: typed in this form, or in this session within the
 /// last ten minutes.
 async fn reauthenticate(desk: &Desk, form: &FormData) -> Result<(), (&'static str, String)> {
@@ -387,11 +395,6 @@ async fn settings_view(
         }
     }
     let webhooks = engine.webhooks().await.map_err(PageError::from_engine)?;
-    let strings = desk.strings();
-    let languages = [
-        ("id", strings.get("lang_id")),
-        ("en", strings.get("lang_en")),
-    ];
     desk.page_with_status(
         status,
         "settings.html",
@@ -402,7 +405,7 @@ async fn settings_view(
             methods => TIMED.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
             v => ser(&values),
             e => ser(&errors),
-            languages => ser(languages),
+            languages => ser(language_options(desk.strings())),
             webhooks => webhooks.iter().map(|w| context! { id => &w.id, url => &w.url }).collect::<Vec<_>>(),
             preview => preview,
             preview_error => preview_error,
@@ -894,11 +897,6 @@ async fn account_view(
     setup: Option<lunas_engine::accounts::TotpSetup>,
     notice: Option<&str>,
 ) -> Result<Response, PageError> {
-    let strings = desk.strings();
-    let languages = [
-        ("id", strings.get("lang_id")),
-        ("en", strings.get("lang_en")),
-    ];
     desk.page_with_status(
         status,
         "account.html",
@@ -906,7 +904,7 @@ async fn account_view(
         context! {
             notice => notice,
             errors => ser(&errors),
-            languages => ser(languages),
+            languages => ser(language_options(desk.strings())),
             totp_on => desk.member().totp_enabled,
             setup => setup.map(|s| context! { secret => s.secret, uri => s.uri }),
         },
