@@ -279,6 +279,7 @@ fn user_add_reads_the_password_from_stdin_and_the_first_run_says_how() {
         "{line}"
     );
     let first_run = Server(child);
+    support::wait_ready(port);
     let (code, body) = http(port, "GET", "/login", None, None);
     assert_eq!(code, 200);
     assert!(

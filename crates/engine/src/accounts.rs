@@ -178,6 +178,8 @@ pub enum AccountOpError {
     WrongCode,
     #[error("the last owner cannot be disabled")]
     LastOwner,
+    #[error("too many wrong passwords; try again after {until}")]
+    Throttled { until: Timestamp },
 }
 
 impl Engine {
@@ -236,7 +238,14 @@ impl Engine {
                 (account_key.clone(), address_key.clone(), email_key.clone());
             async move {
                 self.store
-                    .record_login_failure(account_key, address_key, email, why, now)
+                    .record_login_failure(
+                        vec![account_key, address_key.clone()],
+                        address_key,
+                        "auth.login_failed",
+                        email,
+                        why,
+                        now,
+                    )
                     .await
             }
         };
@@ -302,6 +311,12 @@ impl Engine {
         Ok(Some(session))
     }
 
+    /// Ends the session a cookie opens, if any, without an audit line (a browser signing in
+    /// again replaces its session).
+    pub async fn end_session(&self, cookie: &str) -> Result<(), Error> {
+        Ok(self.store.delete_session(session_hash(cookie)).await?)
+    }
+
     /// Ends a session on the server (sign-out).
     pub async fn sign_out(&self, cookie: &str, member: &StaffMember) -> Result<(), Error> {
         self.store.delete_session(session_hash(cookie)).await?;
@@ -323,13 +338,23 @@ impl Engine {
     }
 
     /// Checks the member's password again (before a sensitive change) and, when right, records
-    /// it in the session.
+    /// it in the session. Wrong passwords count against the account's sign-in throttle, so a
+    /// stolen session cannot be used to guess the password.
     pub async fn reauthenticate(
         &self,
         cookie: &str,
         member: &StaffMember,
         password: String,
     ) -> Result<(), Error> {
+        let now = self.now();
+        let account_key = format!("account:{}", member.email.as_str());
+        let (failures, _) = self
+            .store
+            .login_failures(account_key.clone(), account_key.clone(), now)
+            .await?;
+        if let Err(until) = accounts::throttle(failures, accounts::Failures::default(), now) {
+            return Err(AccountOpError::Throttled { until }.into());
+        }
         let credentials = self
             .store
             .credentials_of(member.id)
@@ -338,18 +363,19 @@ impl Engine {
         let stored = credentials.password_hash;
         if !blocking(move || verify_password(&password, &stored)).await {
             self.store
-                .audit(
-                    staff_actor(member),
+                .record_login_failure(
+                    vec![account_key],
+                    staff_actor(member).as_str().to_owned(),
                     "auth.reauth_failed",
                     member.email.as_str().to_owned(),
-                    serde_json::json!({}),
-                    self.now(),
+                    "password",
+                    now,
                 )
                 .await?;
             return Err(AccountOpError::WrongPassword.into());
         }
         self.store
-            .touch_session(session_hash(cookie), self.now(), true)
+            .touch_session(session_hash(cookie), now, true)
             .await?;
         Ok(())
     }

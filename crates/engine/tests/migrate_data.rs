@@ -124,6 +124,28 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
         .unwrap()
         .unwrap();
 
+    // A staff account, with its second factor on.
+    let owner = source
+        .create_user(
+            lunas_core::accounts::Email::parse("owner@toko.id").unwrap(),
+            lunas_core::accounts::Role::Owner,
+            lunas_engine::accounts::hash_password("kata sandi panjang"),
+            Actor::system(),
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    source
+        .set_totp(
+            owner.id,
+            Some("JBSWY3DPEHPK3PXP".into()),
+            Actor::system(),
+            now,
+        )
+        .await
+        .unwrap();
+
     let target_db = TestDb::new(Backend::Postgres);
     let target = target_db.open().await;
     let report = source.copy_into(&target).await.unwrap();
@@ -156,6 +178,14 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
         target.settings().await.unwrap(),
         source.settings().await.unwrap()
     );
+    let email = || lunas_core::accounts::Email::parse("owner@toko.id").unwrap();
+    let (copied, kept) = (
+        target.credentials(email()).await.unwrap().unwrap(),
+        source.credentials(email()).await.unwrap().unwrap(),
+    );
+    assert_eq!(copied.member, kept.member);
+    assert_eq!(copied.password_hash, kept.password_hash);
+    assert_eq!(copied.totp_secret, kept.totp_secret);
     assert_eq!(
         target.webhooks().await.unwrap(),
         source.webhooks().await.unwrap()

@@ -185,18 +185,19 @@ impl Store {
         .await
     }
 
-    /// Records a failed sign-in against both keys, in the audit log as well, and forgets
-    /// failures older than the throttle window.
+    /// Records a failed sign-in (or re-authentication) against each of `keys`, in the audit log
+    /// as `action` by `actor`, and forgets failures older than the throttle window.
     pub async fn record_login_failure(
         &self,
-        account_key: String,
-        address_key: String,
+        keys: Vec<String>,
+        actor: String,
+        action: &'static str,
         email: String,
         why: &'static str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         self.write_always(move |db| {
-            for key in [&account_key, &address_key] {
+            for key in &keys {
                 db.execute(
                     "INSERT INTO login_failures (key, at) VALUES (?1, ?2)",
                     params![key.as_str(), millis(now)],
@@ -208,8 +209,8 @@ impl Store {
             )?;
             audit_line(
                 db,
-                &address_key,
-                "auth.login_failed",
+                &actor,
+                action,
                 &email,
                 &serde_json::json!({ "why": why }),
                 now,

@@ -123,8 +123,14 @@ impl From<EngineError> for ApiError {
                     AccountOpError::WrongPassword => "wrong_password",
                     AccountOpError::WrongCode => "wrong_code",
                     AccountOpError::LastOwner => "last_owner",
+                    AccountOpError::Throttled { .. } => "throttled",
                 };
-                ApiError::unprocessable(code, message)
+                let status = if code == "throttled" {
+                    StatusCode::TOO_MANY_REQUESTS
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                ApiError::new(status, code, message)
             }
             EngineError::Product(ProductError::StockBelowReserved { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, "stock_below_reserved", message)

@@ -979,6 +979,66 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
     assert_eq!(app.engine.settings().timezone, "Asia/Makassar");
 }
 
+async fn wrong_passwords_on_sensitive_forms_count_against_the_account(backend: Backend) {
+    let app = spawn(backend).await;
+    let mut owner = app.sign_in(OWNER).await;
+    let csrf = app.get(&mut owner, "/settings").await.csrf();
+    app.clock.advance(SignedDuration::from_mins(11));
+    let bank = |password: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("bank_accounts", "BCA | 1234567890 | Sari".to_owned()),
+            ("password", password.to_owned()),
+        ]
+    };
+    let post = |pairs: Vec<(&'static str, String)>| {
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        serde_urlencoded::to_string(pairs).unwrap()
+    };
+    for _ in 0..5 {
+        let page = app
+            .send(
+                &mut owner,
+                Method::POST,
+                "/settings/bank",
+                Some(post(bank("bukan sandinya"))),
+                &[],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.has("Kata sandi salah"));
+    }
+    let page = app
+        .send(
+            &mut owner,
+            Method::POST,
+            "/settings/bank",
+            Some(post(bank(PASSWORD))),
+            &[],
+        )
+        .await;
+    assert!(page.has("Terlalu banyak kata sandi salah"), "{}", page.body);
+    assert!(app.engine.settings().bank_accounts.is_empty());
+    // The account's sign-in is locked too.
+    let mut other = Jar::default();
+    let page = app.try_sign_in(&mut other, OWNER, PASSWORD, "").await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    // A form posted after its session ended explains itself and changes nothing.
+    app.clock.advance(SignedDuration::from_hours(13));
+    let page = app
+        .send(
+            &mut owner,
+            Method::POST,
+            "/settings/bank",
+            Some(post(bank(PASSWORD))),
+            &[],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.has("Formulir ini sudah kedaluwarsa"));
+    assert!(app.engine.settings().bank_accounts.is_empty());
+}
+
 async fn owners_manage_staff_and_pinning_a_band_is_audited(backend: Backend) {
     let app = spawn(backend).await;
     let mut owner = app.sign_in(OWNER).await;
@@ -1278,6 +1338,7 @@ lunas_store::on_both_backends!(
     bad_input_is_shown_beside_its_field_and_what_was_typed_stays,
     settings_change_through_the_api_rules_with_a_preview_and_an_audit_line,
     owners_manage_staff_and_pinning_a_band_is_audited,
+    wrong_passwords_on_sensitive_forms_count_against_the_account,
     every_page_renders_in_both_languages_under_100_kb,
     junk_never_answers_500,
 );

@@ -83,7 +83,8 @@ pub fn sign_in(port: u16, email: &str, password: &str) -> Option<String> {
             .map(|c| c.split(';').next().unwrap().to_owned())
     };
     let login = cookie(&page, "lunas_login").expect("the sign-in page sets its token cookie");
-    let start = page.find(r#"name="csrf" value=""#).unwrap() + 20;
+    let marker = r#"name="csrf" value=""#;
+    let start = page.find(marker).unwrap() + marker.len();
     let csrf = &page[start..start + 64];
     let body = format!(
         "csrf={csrf}&email={}&password={}",
@@ -98,6 +99,20 @@ pub fn sign_in(port: u16, email: &str, password: &str) -> Option<String> {
         ),
     );
     cookie(&response, "lunas_session")
+}
+
+/// Waits (bounded) until `lunas serve` on `port` answers `/healthz`.
+pub fn wait_ready(port: u16) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err()
+        || http(port, "GET", "/healthz", None, None).0 != 200
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "lunas serve did not become ready"
+        );
+        std::thread::yield_now();
+    }
 }
 
 /// Starts `lunas serve --db <db> --listen 127.0.0.1:<port> <extra>` and waits (bounded) until
@@ -128,16 +143,7 @@ pub fn serve(db: &str, port: u16, extra: &[&str], stdout_lines: usize) -> (Serve
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     }
     let server = Server(child);
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err()
-        || http(port, "GET", "/healthz", None, None).0 != 200
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "lunas serve did not become ready"
-        );
-        std::thread::yield_now();
-    }
+    wait_ready(port);
     (server, lines)
 }
 

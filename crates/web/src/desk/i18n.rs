@@ -557,6 +557,142 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Tulis email seperti nama@contoh.id.",
         "Write an email like name@example.com.",
     ),
+    (
+        "code_throttled",
+        "Terlalu banyak kata sandi salah. Coba lagi 15 menit lagi.",
+        "Too many wrong passwords. Try again in 15 minutes.",
+    ),
+    (
+        "code_invalid_amount",
+        "Jumlah harus lebih dari Rp0 dan paling banyak Rp1.000.000.000.000.",
+        "The amount must be more than Rp0 and at most Rp1.000.000.000.000.",
+    ),
+    (
+        "code_invalid_reason",
+        "Tulis alasannya (paling banyak 200 karakter).",
+        "Write a reason (at most 200 characters).",
+    ),
+    (
+        "code_invalid_reference",
+        "Referensi paling banyak 200 karakter.",
+        "A reference has at most 200 characters.",
+    ),
+    (
+        "code_invalid_deadline",
+        "Batas baru harus lebih lambat dari batas sekarang dan paling lama 30 hari dari sekarang.",
+        "The new deadline must be later than the current one and within 30 days.",
+    ),
+    (
+        "code_invalid_quantity",
+        "Jumlah harus angka bulat 1 sampai 10.000.",
+        "The quantity must be a whole number from 1 to 10,000.",
+    ),
+    (
+        "code_quantity_limited",
+        "Golongan pembeli ini membatasi jumlah barang per pesanan: {detail}",
+        "This buyer's band limits the units per order: {detail}",
+    ),
+    (
+        "code_payment_method_not_allowed",
+        "Cara bayar ini tidak diizinkan untuk golongan pembeli ini.",
+        "This payment method is not allowed for this buyer's band.",
+    ),
+    (
+        "code_invalid_name",
+        "Nama wajib diisi (paling banyak 200 karakter).",
+        "A name is required (at most 200 characters).",
+    ),
+    (
+        "code_invalid_sku",
+        "Kode produk: huruf, angka, - dan _ saja.",
+        "A product code has letters, digits, - and _ only.",
+    ),
+    (
+        "code_invalid_price",
+        "Harga harus Rp0 atau lebih.",
+        "The price must be Rp0 or more.",
+    ),
+    (
+        "code_invalid_stock",
+        "Stok harus 0 atau lebih.",
+        "Stock must be 0 or more.",
+    ),
+    (
+        "code_stock_below_reserved",
+        "Stok tidak boleh kurang dari yang sedang ditahan pesanan.",
+        "Stock cannot be below what unpaid orders hold.",
+    ),
+    (
+        "code_invalid_tips",
+        "Tips paling banyak 500 karakter.",
+        "Tips have at most 500 characters.",
+    ),
+    (
+        "code_invalid_notes",
+        "Catatan paling banyak 2.000 karakter.",
+        "Notes have at most 2,000 characters.",
+    ),
+    (
+        "code_invalid_tags",
+        "Tag: huruf, angka, - atau _, paling banyak 20 tag.",
+        "Tags: letters, digits, - or _, at most 20 tags.",
+    ),
+    (
+        "code_invalid_pay_within",
+        "Tulis lama waktu seperti 6h atau 2d (1 detik sampai 30 hari; tidak untuk COD).",
+        "Write a duration like 6h or 2d (1 second to 30 days; not for COD).",
+    ),
+    (
+        "code_invalid_payment_method",
+        "Pilih cara bayar.",
+        "Choose a payment method.",
+    ),
+    (
+        "code_invalid_honorific",
+        "Pilih sapaan dari daftar.",
+        "Choose an honorific from the list.",
+    ),
+    (
+        "code_zero_total",
+        "Semua barang gratis; tidak ada yang perlu dibayar.",
+        "Every item is free; there is nothing to pay.",
+    ),
+    (
+        "code_invalid_settings",
+        "Pengaturan ditolak: {detail}",
+        "The settings were refused: {detail}",
+    ),
+    (
+        "code_invalid_template",
+        "Teks pesan tidak bisa dipakai: {detail}",
+        "The message text cannot be used: {detail}",
+    ),
+    (
+        "code_invalid_webhook_url",
+        "Alamat webhook ditolak: {detail}",
+        "The webhook URL was refused: {detail}",
+    ),
+    (
+        "code_invalid_resolution",
+        "Isi nomor pesanan atau catatan (salah satu).",
+        "Give an order number or a note (one of them).",
+    ),
+    (
+        "code_invalid_note",
+        "Catatan paling banyak 200 karakter.",
+        "A note has at most 200 characters.",
+    ),
+    (
+        "code_review_resolved",
+        "Sudah diselesaikan sebelumnya.",
+        "It was resolved already.",
+    ),
+    (
+        "code_review_not_assignable",
+        "Uang ini sudah tercatat di sebuah pesanan.",
+        "This money is already on an order.",
+    ),
+    ("code_not_found", "Tidak ditemukan.", "Not found."),
     ("notice_placed", "Pesanan dibuat.", "Order placed."),
     ("notice_paid", "Pembayaran dicatat.", "Payment recorded."),
     (
@@ -724,12 +860,13 @@ impl Strings {
         self.map.get(format!("notice_{key}").as_str()).copied()
     }
 
-    /// An API error as a member reads it: in their language where the code has words here,
-    /// else the API's own message.
+    /// An API error as a member reads it: in their language where the code has words here
+    /// (with the API's message in place of `{detail}`, where the detail matters), else the API's
+    /// own message.
     pub fn error(&self, e: &ApiError) -> String {
         self.map
             .get(format!("code_{}", e.code).as_str())
-            .map_or_else(|| e.message.clone(), |s| (*s).to_owned())
+            .map_or_else(|| e.message.clone(), |s| s.replace("{detail}", &e.message))
     }
 }
 

@@ -292,7 +292,12 @@ impl FromRequest<AppState> for Posted {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Posted, PageError> {
         let (mut parts, body) = req.into_parts();
-        let desk = Desk::from_request_parts(&mut parts, state).await?;
+        // A form posted after its session ended is a stale form: say so, rather than sending
+        // the member to sign in with what they typed lost without a word.
+        let desk = match Desk::from_request_parts(&mut parts, state).await {
+            Err(PageError::SignIn) => return Err(PageError::Stale(Language::Indonesian)),
+            other => other?,
+        };
         let form = read_form(Request::from_parts(parts, body)).await?;
         if !lunas_engine::accounts::same_secret(form.get("csrf"), &desk.session.csrf) {
             return Err(PageError::Stale(desk.language()));
@@ -507,7 +512,7 @@ pub(crate) fn field_error(strings: &Strings, e: &ApiError) -> (&'static str, Str
         "invalid_notes" => "notes",
         "invalid_tags" => "tags",
         "invalid_band" => "band",
-        "invalid_password" | "wrong_password" => "password",
+        "invalid_password" | "wrong_password" | "throttled" => "password",
         "wrong_code" => "code",
         "invalid_webhook_url" => "url",
         _ => "form",

@@ -189,6 +189,14 @@ pub(crate) async fn login(
     };
     match outcome {
         Ok(session) => {
+            // A session this browser had before is ended: one member, one live session here.
+            if let Some(old) = cookie_value(&headers, SESSION_COOKIE) {
+                state
+                    .engine
+                    .end_session(&old)
+                    .await
+                    .map_err(PageError::from_engine)?;
+            }
             let mut response = Redirect::to("/").into_response();
             let secure = over_tls(&state, &headers);
             let cookies = response.headers_mut();
