@@ -478,8 +478,18 @@ pub fn staff_actor(member: &StaffMember) -> Actor {
     Actor::from_stored(format!("staff:{}", member.email.as_str()))
 }
 
-/// Runs CPU-heavy work (password hashing) off the async threads.
+/// Runs CPU-heavy work (password hashing) off the async threads, a few at a time: each Argon2id
+/// hash takes 19 MiB, so a flood of sign-ins waits here instead of exhausting memory.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    static HASHING: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let permits = HASHING.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores * 2)
+    });
+    let _permit = permits
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
     tokio::task::spawn_blocking(f)
         .await
         .expect("password hashing does not panic")

@@ -1039,6 +1039,72 @@ async fn wrong_passwords_on_sensitive_forms_count_against_the_account(backend: B
     assert!(app.engine.settings().bank_accounts.is_empty());
 }
 
+async fn payments_to_review_are_resolved_from_today(backend: Backend) {
+    let app = spawn(backend).await;
+    let id = app.place("081234567890", "").await;
+    let csv = "date,description,amount,balance\n2026-12-01,TRSF DARI SARI W,100000,\n2026-12-01,TRSF TANPA NAMA,5000,\n";
+    app.engine
+        .import_statement(csv, false, Actor::system())
+        .await
+        .unwrap();
+    let reviews = app.engine.reviews(false, 0, 10).await.unwrap();
+    assert_eq!(reviews.len(), 2);
+    let mut jar = app.sign_in(STAFF).await;
+    let today = app.get(&mut jar, "/").await;
+    assert!(today.has("TRSF DARI SARI W") && today.has("Rp100.000"));
+    // A number that names no order: Today says so beside the item.
+    let item = format!("/reviews/{}/resolve", reviews[0].id);
+    let page = app
+        .submit(&mut jar, "/", &item, &[("order_id", "99999"), ("note", "")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(
+        app.get(&mut jar, page.location())
+            .await
+            .has("Tidak ditemukan")
+    );
+    // An address cannot put words of its own on the page.
+    let forged = app
+        .get(
+            &mut jar,
+            &format!("/?review={}&error=Transfer+ke+rekening+lain", reviews[0].id),
+        )
+        .await;
+    assert!(!forged.has("Transfer ke rekening lain"));
+    // The money goes to the order Sari named.
+    let page = app
+        .submit(
+            &mut jar,
+            "/",
+            &item,
+            &[("order_id", &format!("#{id}")), ("note", "")],
+        )
+        .await;
+    assert_eq!(page.location(), "/?done=resolved");
+    let order = app.engine.order(id).await.unwrap().unwrap();
+    assert_eq!(order.amount_paid.minor_units(), 100_000);
+    // The other is closed with a note.
+    let other = format!("/reviews/{}/resolve", reviews[1].id);
+    let page = app
+        .submit(
+            &mut jar,
+            "/",
+            &other,
+            &[("order_id", ""), ("note", "salah kirim, dikembalikan")],
+        )
+        .await;
+    assert_eq!(page.location(), "/?done=resolved");
+    assert!(app.engine.reviews(false, 0, 10).await.unwrap().is_empty());
+    assert!(
+        app.engine
+            .store()
+            .consistency_report()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 async fn owners_manage_staff_and_pinning_a_band_is_audited(backend: Backend) {
     let app = spawn(backend).await;
     let mut owner = app.sign_in(OWNER).await;
@@ -1338,6 +1404,7 @@ lunas_store::on_both_backends!(
     bad_input_is_shown_beside_its_field_and_what_was_typed_stays,
     settings_change_through_the_api_rules_with_a_preview_and_an_audit_line,
     owners_manage_staff_and_pinning_a_band_is_audited,
+    payments_to_review_are_resolved_from_today,
     wrong_passwords_on_sensitive_forms_count_against_the_account,
     every_page_renders_in_both_languages_under_100_kb,
     junk_never_answers_500,

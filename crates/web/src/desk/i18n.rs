@@ -693,6 +693,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "This money is already on an order.",
     ),
     ("code_not_found", "Tidak ditemukan.", "Not found."),
+    (
+        "err_refused",
+        "Tidak bisa diselesaikan; periksa lagi isiannya.",
+        "This could not be done; check what was entered.",
+    ),
     ("notice_placed", "Pesanan dibuat.", "Order placed."),
     ("notice_paid", "Pembayaran dicatat.", "Payment recorded."),
     (
@@ -858,6 +863,16 @@ impl Strings {
 
     pub fn notice(&self, key: &str) -> Option<&'static str> {
         self.map.get(format!("notice_{key}").as_str()).copied()
+    }
+
+    /// The words for an error code that came back in an address (`?error=`): only codes with
+    /// words of their own here; anything else reads as a general refusal.
+    pub fn code_message(&self, code: &str) -> &'static str {
+        self.map
+            .get(format!("code_{code}").as_str())
+            .copied()
+            .filter(|words| !words.contains("{detail}"))
+            .unwrap_or_else(|| self.get("err_refused"))
     }
 
     /// An API error as a member reads it: in their language where the code has words here

@@ -139,7 +139,11 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
                 order_id => r.order_id.map(|o| o.0),
                 text => text,
                 when => desk.when(r.created_at),
-                errors => query.get("review").filter(|id| **id == r.id.to_string()).and(query.get("error")),
+                errors => query
+                    .get("review")
+                    .filter(|id| **id == r.id.to_string())
+                    .and(query.get("error"))
+                    .map(|code| desk.strings().code_message(code)),
             }
         })
         .collect();
@@ -557,12 +561,11 @@ pub(crate) async fn resolve_review(
         Ok(_) => Ok(done("/", "resolved")),
         Err(e) if e.status.is_server_error() => Err(PageError::Internal),
         Err(e) => {
-            let message = desk.strings().error(&e);
-            Ok(axum::response::Redirect::to(&format!(
-                "/?review={id}&error={}#review",
-                percent_encoding::utf8_percent_encode(&message, percent_encoding::NON_ALPHANUMERIC)
-            ))
-            .into_response())
+            // Only the error's code travels in the address (a link cannot put words on Today).
+            Ok(
+                axum::response::Redirect::to(&format!("/?review={id}&error={}#review", e.code))
+                    .into_response(),
+            )
         }
     }
 }
