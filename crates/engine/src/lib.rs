@@ -355,6 +355,27 @@ impl Engine {
         .collect()
     }
 
+    /// Every lifecycle message (order received, payment received, hold released, cancelled) as
+    /// it would read with `patch` applied to the settings (nothing is saved), for the sample
+    /// bank-transfer order placed now.
+    pub fn preview_messages(
+        &self,
+        patch: &serde_json::Value,
+    ) -> Result<Vec<(MessageKind, String)>, Error> {
+        let settings = self.merged_settings(patch)?;
+        let composer = settings.validate()?;
+        let mut order = lunas_core::messages::sample_order();
+        order.placed_at = self.now();
+        order.pay_by = settings.pay_by(order.payment_method, order.placed_at, None);
+        let tips = vec![None; order.items.len()];
+        let context = MessageContext::new(&order, &tips, &settings, 0);
+        MessageKind::ALL
+            .into_iter()
+            .filter(|kind| *kind != MessageKind::Reminder)
+            .map(|kind| Ok((kind, composer.render(kind, None, &context)?)))
+            .collect()
+    }
+
     pub async fn put_settings(&self, settings: Settings) -> Result<Arc<Settings>, Error> {
         let composer = settings.validate()?;
         self.store.put_settings(settings.clone()).await?;

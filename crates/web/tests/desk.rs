@@ -912,6 +912,55 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
     let audit = app.audit_actions().await;
     assert!(audit.contains(&"auth.reauth_failed".to_owned()));
 
+    // The messages to buyers: each previewed against the sample order, then saved.
+    let messages = [
+        ("csrf", csrf.as_str()),
+        ("send_order_received", "on"),
+        (
+            "tpl_order_received",
+            "Terima kasih {{ buyer.greeting }}, pesanan #{{ order.id }} kami catat.",
+        ),
+        ("send_payment_received", "on"),
+        ("tpl_payment_received", ""),
+        ("send_hold_released", "on"),
+        ("tpl_hold_released", ""),
+        ("tpl_cancelled", ""),
+    ];
+    let preview = app
+        .post(&mut owner, "/settings/preview?section=messages", &messages)
+        .await;
+    let json: serde_json::Value = serde_json::from_str(&preview.body).unwrap();
+    let shown = json["steps"].as_array().unwrap();
+    assert_eq!(shown.len(), 4, "{json}");
+    assert_eq!(shown[0]["when"], "Pesanan diterima");
+    assert_eq!(
+        shown[0]["text"],
+        "Terima kasih Kak Sari, pesanan #1042 kami catat."
+    );
+    assert!(
+        shown[1]["text"].as_str().unwrap().contains("Kak Sari"),
+        "the default text"
+    );
+    let page = app.post(&mut owner, "/settings/messages", &messages).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let saved = app.engine.settings();
+    assert!(!saved.messages.cancelled && saved.messages.order_received);
+    assert!(
+        saved
+            .templates
+            .id
+            .order_received
+            .as_deref()
+            .unwrap()
+            .starts_with("Terima kasih")
+    );
+    assert_eq!(saved.templates.id.payment_received, None);
+    let page = app.get(&mut owner, "/settings").await;
+    assert!(
+        page.has(r#"id="f-send_cancelled" name="send_cancelled" value="on">"#),
+        "unticked"
+    );
+
     // Quiet hours, channels, the store's name, risk as JSON.
     assert_eq!(
         app.post(

@@ -693,6 +693,30 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "This money is already on an order.",
     ),
     ("code_not_found", "Tidak ditemukan.", "Not found."),
+    ("section_messages", "Pesan ke pembeli", "Messages to buyers"),
+    (
+        "via_manual_whatsapp",
+        "antrean WhatsApp manual",
+        "manual WhatsApp queue",
+    ),
+    ("via_email", "email", "email"),
+    ("via_whatsapp", "WhatsApp otomatis", "automatic WhatsApp"),
+    ("via_webhook", "webhook", "webhook"),
+    ("msg_pending", "menunggu dikirim", "waiting to be sent"),
+    ("msg_sent", "terkirim", "sent"),
+    ("msg_failed", "gagal, dicoba lagi", "failed, will retry"),
+    ("msg_dead", "tidak terkirim", "not delivered"),
+    ("send_this", "Kirim pesan ini", "Send this message"),
+    (
+        "message_text",
+        "Teks (kosong = bawaan)",
+        "Text (empty = default)",
+    ),
+    (
+        "preview_messages_title",
+        "Pratinjau untuk contoh pesanan",
+        "Preview for a sample order",
+    ),
     (
         "err_refused",
         "Tidak bisa diselesaikan; periksa lagi isiannya.",
@@ -859,6 +883,14 @@ impl Strings {
 
     pub fn get(&self, key: &str) -> &'static str {
         self.map.get(key).copied().unwrap_or("?")
+    }
+
+    /// The words for `prefix` + `key` (a channel, a status), or `key` itself when there are none.
+    pub fn word<'a>(&self, prefix: &str, key: &'a str) -> &'a str {
+        self.map
+            .get(format!("{prefix}{key}").as_str())
+            .copied()
+            .unwrap_or(key)
     }
 
     pub fn notice(&self, key: &str) -> Option<&'static str> {

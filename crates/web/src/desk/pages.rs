@@ -314,7 +314,13 @@ async fn order_page(
             message.created_at,
             context! {
                 when => desk.when(message.created_at),
-                what => format!("{}: {} ({}, {})", strings.get("event_message"), strings.get(&format!("kind_{}", message.kind.as_str())), message.channel, message.status.as_str()),
+                what => format!(
+                    "{}: {} ({}, {})",
+                    strings.get("event_message"),
+                    strings.get(&format!("kind_{}", message.kind.as_str())),
+                    strings.word("via_", &message.channel),
+                    strings.word("msg_", message.status.as_str()),
+                ),
                 detail => &message.body,
                 link => if sendable { message.link.clone() } else { None },
                 sendable => sendable,

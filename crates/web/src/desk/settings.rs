@@ -24,15 +24,24 @@ use crate::{ApiError, AppState};
 
 type Query_ = Query<BTreeMap<String, String>>;
 
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "general",
     "deadlines",
     "reminders",
+    "messages",
     "quiet",
     "bank",
     "channels",
     "risk",
     "webhooks",
+];
+
+/// The lifecycle messages the Messages section edits, in the order a buyer meets them.
+const LIFECYCLE: [(&str, &str); 4] = [
+    ("order_received", "tpl_order_received"),
+    ("payment_received", "tpl_payment_received"),
+    ("hold_released", "tpl_hold_released"),
+    ("cancelled", "tpl_cancelled"),
 ];
 
 /// The payment methods that have a deadline and reminders.
@@ -336,6 +345,20 @@ fn current_values(settings: &lunas_core::Settings) -> BTreeMap<&'static str, Val
         "template".to_owned(),
         templates.reminder.clone().unwrap_or_default(),
     );
+    let mut messages = BTreeMap::new();
+    let lifecycle = [
+        (&templates.order_received, settings.messages.order_received),
+        (
+            &templates.payment_received,
+            settings.messages.payment_received,
+        ),
+        (&templates.hold_released, settings.messages.hold_released),
+        (&templates.cancelled, settings.messages.cancelled),
+    ];
+    for ((kind, field), (source, sent)) in LIFECYCLE.iter().zip(lifecycle) {
+        messages.insert(field.to_string(), json!(source.clone().unwrap_or_default()));
+        messages.insert(format!("send_{kind}"), json!(sent));
+    }
     let hhmm = |t: jiff::civil::Time| format!("{:02}:{:02}", t.hour(), t.minute());
     let banks: Vec<String> = settings
         .bank_accounts
@@ -354,6 +377,7 @@ fn current_values(settings: &lunas_core::Settings) -> BTreeMap<&'static str, Val
         ),
         ("deadlines", ser(&deadlines)),
         ("reminders", ser(&reminders)),
+        ("messages", ser(&messages)),
         (
             "quiet",
             ser(json!({
@@ -392,6 +416,10 @@ async fn settings_view(
     let engine = &desk.state.engine;
     let settings = engine.settings();
     let mut values = current_values(&settings);
+    let preview_for = failed
+        .as_ref()
+        .map_or("", |(section, _, _)| *section)
+        .to_owned();
     let mut errors: BTreeMap<&str, Value> = SECTIONS
         .iter()
         .map(|s| (*s, ser(FieldErrors::new())))
@@ -411,12 +439,14 @@ async fn settings_view(
             notice => notice,
             sections => ser(SECTIONS),
             methods => TIMED.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+            lifecycle => LIFECYCLE.iter().map(|(kind, _)| *kind).collect::<Vec<_>>(),
             v => ser(&values),
             e => ser(&errors),
             languages => ser(language_options(desk.strings())),
             webhooks => webhooks.iter().map(|w| context! { id => &w.id, url => &w.url }).collect::<Vec<_>>(),
             preview => preview,
             preview_error => preview_error,
+            preview_for => preview_for,
         },
     )
 }
@@ -558,6 +588,16 @@ fn section_patch(
             }
             json!({ "bank_accounts": accounts })
         }
+        "messages" => {
+            let language = i18n::code(current.language);
+            let mut templates = serde_json::Map::new();
+            let mut sent = serde_json::Map::new();
+            for (kind, field) in LIFECYCLE {
+                templates.insert(kind.to_owned(), text_or_null(form.get(field)));
+                sent.insert(kind.to_owned(), json!(form.has(&format!("send_{kind}"))));
+            }
+            json!({ "templates": { language: templates }, "messages": sent })
+        }
         "channels" => json!({
             "channels": { "whatsapp": form.has("whatsapp"), "email": form.has("email") },
         }),
@@ -616,20 +656,51 @@ fn preview_of(desk: &Desk, patch: &serde_json::Value) -> Result<Vec<Value>, Stri
         .map_err(|e| desk.strings().error(&ApiError::from(e)))
 }
 
-pub(crate) async fn preview(posted: Posted) -> Result<Response, PageError> {
+/// The live preview (`?section=reminders`, the default, or `?section=messages`): what the
+/// section's form would make of the sample order, as JSON `{steps: [{when, text}], error}`.
+pub(crate) async fn preview(Query(query): Query_, posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     desk.require_owner()?;
     let settings = desk.state.engine.settings();
-    let body = match section_patch(desk.strings(), "reminders", &form, &settings) {
+    let section = match query.get("section").map(String::as_str) {
+        Some("messages") => "messages",
+        _ => "reminders",
+    };
+    let body = match section_patch(desk.strings(), section, &form, &settings) {
         Err(errors) => {
             json!({ "steps": [], "error": errors.values().cloned().collect::<Vec<_>>().join(" ") })
         }
-        Ok(patch) => match preview_of(&desk, &patch) {
+        Ok(patch) => match preview_section(&desk, section, &patch) {
             Ok(steps) => json!({ "steps": steps, "error": null }),
             Err(error) => json!({ "steps": [], "error": error }),
         },
     };
     Ok(axum::Json(body).into_response())
+}
+
+/// The preview of a section: the reminders with their times, or each lifecycle message under
+/// its name.
+fn preview_section(
+    desk: &Desk,
+    section: &str,
+    patch: &serde_json::Value,
+) -> Result<Vec<Value>, String> {
+    if section != "messages" {
+        return preview_of(desk, patch);
+    }
+    let strings = desk.strings();
+    desk.state
+        .engine
+        .preview_messages(patch)
+        .map(|messages| {
+            messages
+                .into_iter()
+                .map(|(kind, text)| {
+                    context! { when => strings.get(&format!("kind_{}", kind.as_str())), text => text }
+                })
+                .collect()
+        })
+        .map_err(|e| strings.error(&ApiError::from(e)))
 }
 
 pub(crate) async fn save_section(
@@ -734,8 +805,10 @@ pub(crate) async fn save_section(
             .await;
         }
     };
-    if section == "reminders" && (query.contains_key("preview") || form.has("preview")) {
-        let (preview, error) = match preview_of(&desk, &patch) {
+    if matches!(section, "reminders" | "messages")
+        && (query.contains_key("preview") || form.has("preview"))
+    {
+        let (preview, error) = match preview_section(&desk, section, &patch) {
             Ok(steps) => (steps, None),
             Err(error) => (Vec::new(), Some(error)),
         };
