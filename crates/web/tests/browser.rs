@@ -233,6 +233,11 @@ async fn notice(client: &Client) -> String {
         .unwrap()
 }
 
+async fn choose(client: &Client, id: &str, value: &str) {
+    let select = client.find(Locator::Id(id)).await.unwrap();
+    select.select_by_value(value).await.unwrap();
+}
+
 async fn fill(client: &Client, id: &str, text: &str) {
     let field = client.find(Locator::Id(id)).await.unwrap();
     field.clear().await.unwrap();
@@ -288,21 +293,9 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     client.goto(&format!("{base}/orders/new")).await.unwrap();
     fill(&client, "f-phone", "0812 7777 8888").await;
     fill(&client, "f-name", "Rina Marlina").await;
-    client
-        .find(Locator::Id("f-sku"))
-        .await
-        .unwrap()
-        .select_by_value("GAMIS-01")
-        .await
-        .unwrap();
+    choose(&client, "f-sku", "GAMIS-01").await;
     fill(&client, "f-qty", "1").await;
-    client
-        .find(Locator::Id("f-payment_method"))
-        .await
-        .unwrap()
-        .select_by_value("bank_transfer")
-        .await
-        .unwrap();
+    choose(&client, "f-payment_method", "bank_transfer").await;
     fill(&client, "f-pay_within", "1h").await;
     submit(&client, "place-order").await;
     let url = client.current_url().await.unwrap();

@@ -170,6 +170,24 @@ impl App {
         self.post(jar, to, &pairs).await
     }
 
+    /// Signs in from the sign-in page with `headers` on both requests (a proxy's).
+    async fn try_sign_in_with(
+        &self,
+        jar: &mut Jar,
+        email: &str,
+        password: &str,
+        headers: &[(&str, &str)],
+    ) -> Page {
+        let login = self.send(jar, Method::GET, "/login", None, headers).await;
+        let body = form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf", &login.csrf()),
+        ]);
+        self.send(jar, Method::POST, "/login", Some(body), headers)
+            .await
+    }
+
     async fn try_sign_in(&self, jar: &mut Jar, email: &str, password: &str, totp: &str) -> Page {
         self.submit(
             jar,
@@ -325,28 +343,8 @@ async fn signing_in_starts_a_new_session_and_signing_out_ends_it_on_the_server(b
 
     // Over TLS (a proxy says so), cookies are Secure.
     let mut tls = Jar::default();
-    let login = app
-        .send(
-            &mut tls,
-            Method::GET,
-            "/login",
-            None,
-            &[("x-forwarded-proto", "https")],
-        )
-        .await;
-    let body = form(&[
-        ("email", OWNER),
-        ("password", PASSWORD),
-        ("csrf", &login.csrf()),
-    ]);
     let page = app
-        .send(
-            &mut tls,
-            Method::POST,
-            "/login",
-            Some(body),
-            &[("x-forwarded-proto", "https")],
-        )
+        .try_sign_in_with(&mut tls, OWNER, PASSWORD, &[("x-forwarded-proto", "https")])
         .await;
     assert!(
         page.headers.get_all("set-cookie").iter().any(|c| c
@@ -414,26 +412,11 @@ async fn failed_sign_ins_are_throttled_per_account_and_per_address_and_audited(b
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
     // Another address (through the local proxy) is not.
     let mut other = Jar::default();
-    let login = app
-        .send(
-            &mut other,
-            Method::GET,
-            "/login",
-            None,
-            &[("x-forwarded-for", "203.0.113.9")],
-        )
-        .await;
-    let body = form(&[
-        ("email", STAFF),
-        ("password", PASSWORD),
-        ("csrf", &login.csrf()),
-    ]);
     let page = app
-        .send(
+        .try_sign_in_with(
             &mut other,
-            Method::POST,
-            "/login",
-            Some(body),
+            STAFF,
+            PASSWORD,
             &[("x-forwarded-for", "203.0.113.9")],
         )
         .await;

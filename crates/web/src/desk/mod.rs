@@ -491,6 +491,16 @@ pub(crate) fn new_state() -> Arc<DeskState> {
     })
 }
 
+/// A refusal to show beside its field (see `field_error`), or the page error of a failure that
+/// is not the member's to fix (the database away: 503; a bug: 500).
+pub(crate) fn refusal(strings: &Strings, e: ApiError) -> Result<(&'static str, String), PageError> {
+    match e.status {
+        StatusCode::SERVICE_UNAVAILABLE => Err(PageError::Unavailable),
+        status if status.is_server_error() => Err(PageError::Internal),
+        _ => Ok(field_error(strings, &e)),
+    }
+}
+
 /// A field error from the API's parsing: the error's code says which field it belongs to.
 pub(crate) fn field_error(strings: &Strings, e: &ApiError) -> (&'static str, String) {
     let field = match e.code {

@@ -14,7 +14,7 @@ use lunas_engine::PlaceOrder;
 use lunas_store::{OrderQuery, Page};
 use minijinja::{Value, context};
 
-use super::{Desk, FieldErrors, LIST_LEN, PageError, Posted, done, field_error, notice, ser};
+use super::{Desk, FieldErrors, LIST_LEN, PageError, Posted, done, notice, refusal, ser};
 use crate::ApiError;
 use crate::api::{customers, orders as api_orders, payments as api_payments, products};
 
@@ -404,13 +404,10 @@ async fn order_refused(
     e: ApiError,
     rename: &[(&'static str, &'static str)],
 ) -> Result<Response, PageError> {
-    if e.status.is_server_error() {
-        return Err(PageError::Internal);
-    }
     if e.status == StatusCode::NOT_FOUND && e.code == "not_found" {
         return Err(PageError::NotFound(desk.language()));
     }
-    let (mut field, message) = field_error(desk.strings(), &e);
+    let (mut field, message) = refusal(desk.strings(), e)?;
     for (from, to) in rename {
         if field == *from {
             field = to;
@@ -528,10 +525,8 @@ pub(crate) async fn mark_sent(
             if e.status == StatusCode::NOT_FOUND {
                 return Err(PageError::NotFound(desk.language()));
             }
-            if e.status.is_server_error() {
-                return Err(PageError::Internal);
-            }
             // Already sent (by someone else, a moment ago): nothing more to do.
+            refusal(desk.strings(), e)?;
             Ok(done(&back, "sent"))
         }
     }
@@ -565,8 +560,11 @@ pub(crate) async fn resolve_review(
     .await;
     match result {
         Ok(_) => Ok(done("/", "resolved")),
-        Err(e) if e.status.is_server_error() => Err(PageError::Internal),
         Err(e) => {
+            refusal(
+                desk.strings(),
+                ApiError::new(e.status, e.code, String::new()),
+            )?;
             // Only the error's code travels in the address (a link cannot put words on Today).
             Ok(
                 axum::response::Redirect::to(&format!("/?review={id}&error={}#review", e.code))
@@ -659,9 +657,8 @@ pub(crate) async fn place_order(posted: Posted) -> Result<Response, PageError> {
     .await;
     match result {
         Ok(placed) => Ok(done(&format!("/orders/{}", placed.order.id), "placed")),
-        Err(e) if e.status.is_server_error() => Err(PageError::Internal),
         Err(e) => {
-            let (field, message) = field_error(desk.strings(), &e);
+            let (field, message) = refusal(desk.strings(), e)?;
             let errors = FieldErrors::from([(field, message)]);
             new_order_page(
                 &desk,
@@ -837,13 +834,10 @@ async fn buyer_refused(
     form: &super::FormData,
     e: ApiError,
 ) -> Result<Response, PageError> {
-    if e.status.is_server_error() {
-        return Err(PageError::Internal);
-    }
     if e.status == StatusCode::NOT_FOUND {
         return Err(PageError::NotFound(desk.language()));
     }
-    let (field, message) = field_error(desk.strings(), &e);
+    let (field, message) = refusal(desk.strings(), e)?;
     buyer_page(
         desk,
         phone,
@@ -1040,9 +1034,8 @@ pub(crate) async fn put_product(posted: Posted) -> Result<Response, PageError> {
     .await;
     match result {
         Ok(()) => Ok(done("/products", "saved")),
-        Err(e) if e.status.is_server_error() => Err(PageError::Internal),
         Err(e) => {
-            let (field, message) = field_error(desk.strings(), &e);
+            let (field, message) = refusal(desk.strings(), e)?;
             products_page(
                 &desk,
                 None,

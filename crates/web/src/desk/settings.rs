@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::{
     Desk, FieldErrors, FormData, LOGIN_COOKIE, PageError, Posted, SESSION_COOKIE, Strings,
-    cookie_value, done, field_error, i18n, notice, over_tls, read_form, ser, session_cookie,
+    cookie_value, done, i18n, notice, over_tls, read_form, refusal, ser, session_cookie,
 };
 use crate::{ApiError, AppState};
 
@@ -287,22 +287,30 @@ fn language_options(strings: &Strings) -> [(&'static str, &'static str); 2] {
 
 /// A sensitive change needs the password: typed in this form, or in this session within the
 /// last ten minutes.
-async fn reauthenticate(desk: &Desk, form: &FormData) -> Result<(), (&'static str, String)> {
+/// `Ok(Some(error))` is a refusal to show beside its field.
+async fn reauthenticate(
+    desk: &Desk,
+    form: &FormData,
+) -> Result<Option<(&'static str, String)>, PageError> {
     let password = form.get("password");
     if password.is_empty() {
         if desk.state.engine.recently_authenticated(&desk.session) {
-            return Ok(());
+            return Ok(None);
         }
-        return Err(("password", desk.strings().get("err_required").to_owned()));
+        return Ok(Some((
+            "password",
+            desk.strings().get("err_required").to_owned(),
+        )));
     }
-    desk.state
+    match desk
+        .state
         .engine
         .reauthenticate(&desk.cookie, desk.member(), password.to_owned())
         .await
-        .map_err(|e| {
-            let e = ApiError::from(e);
-            field_error(desk.strings(), &e)
-        })
+    {
+        Ok(()) => Ok(None),
+        Err(e) => refusal(desk.strings(), ApiError::from(e)).map(Some),
+    }
 }
 
 /// What the Settings page shows in each section's fields, from the current settings.
@@ -725,7 +733,7 @@ pub(crate) async fn save_section(
         (shown, errors, form.values())
     };
     if matches!(section, "bank" | "webhooks" | "webhook-delete")
-        && let Err((field, message)) = reauthenticate(&desk, &form).await
+        && let Some((field, message)) = reauthenticate(&desk, &form).await?
     {
         let shown = if section == "webhook-delete" {
             "webhooks"
@@ -759,11 +767,7 @@ pub(crate) async fn save_section(
                     Ok(done("/settings#webhooks", "saved"))
                 }
                 Err(e) => {
-                    let e = ApiError::from(e);
-                    if e.status.is_server_error() {
-                        return Err(PageError::Internal);
-                    }
-                    let (field, message) = field_error(desk.strings(), &e);
+                    let (field, message) = refusal(desk.strings(), ApiError::from(e))?;
                     settings_view(
                         &desk,
                         StatusCode::UNPROCESSABLE_ENTITY,
@@ -825,11 +829,8 @@ pub(crate) async fn save_section(
     match engine.update_settings(patch, desk.actor()).await {
         Ok(_) => Ok(done(&format!("/settings#{section}"), "saved")),
         Err(e) => {
-            let e = ApiError::from(e);
-            if e.status.is_server_error() {
-                return Err(PageError::Internal);
-            }
-            let errors = FieldErrors::from([("form", desk.strings().error(&e))]);
+            let (_, message) = refusal(desk.strings(), ApiError::from(e))?;
+            let errors = FieldErrors::from([("form", message)]);
             settings_view(
                 &desk,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -901,7 +902,7 @@ pub(crate) async fn add_staff(posted: Posted) -> Result<Response, PageError> {
             None,
         )
     };
-    if let Err((field, message)) = reauthenticate(&desk, &form).await {
+    if let Some((field, message)) = reauthenticate(&desk, &form).await? {
         return refuse(field, message).await;
     }
     let role = Role::parse(form.get("role")).unwrap_or(Role::Staff);
@@ -918,11 +919,7 @@ pub(crate) async fn add_staff(posted: Posted) -> Result<Response, PageError> {
     {
         Ok(_) => Ok(done("/staff", "staff_added")),
         Err(e) => {
-            let e = ApiError::from(e);
-            if e.status.is_server_error() {
-                return Err(PageError::Internal);
-            }
-            let (field, message) = field_error(desk.strings(), &e);
+            let (field, message) = refusal(desk.strings(), ApiError::from(e))?;
             let field = if field == "password" {
                 "new_password"
             } else {
@@ -951,7 +948,7 @@ pub(crate) async fn disable_staff(
             None,
         )
     };
-    if let Err((_, message)) = reauthenticate(&desk, &form).await {
+    if let Some((_, message)) = reauthenticate(&desk, &form).await? {
         return refuse("form", message).await;
     }
     match desk
@@ -962,11 +959,8 @@ pub(crate) async fn disable_staff(
     {
         Ok(()) => Ok(done("/staff", "saved")),
         Err(e) => {
-            let e = ApiError::from(e);
-            if e.status.is_server_error() {
-                return Err(PageError::Internal);
-            }
-            refuse("form", desk.strings().error(&e)).await
+            let (_, message) = refusal(desk.strings(), ApiError::from(e))?;
+            refuse("form", message).await
         }
     }
 }
@@ -1008,10 +1002,7 @@ pub(crate) async fn account_action(
         let e = ApiError::from(e);
         let desk = &desk;
         async move {
-            if e.status.is_server_error() {
-                return Err(PageError::Internal);
-            }
-            let (field, message) = field_error(desk.strings(), &e);
+            let (field, message) = refusal(desk.strings(), e)?;
             account_view(
                 desk,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -1048,11 +1039,7 @@ pub(crate) async fn account_action(
             {
                 Ok(()) => Ok(done("/account", "saved")),
                 Err(e) => {
-                    let e = ApiError::from(e);
-                    if e.status.is_server_error() {
-                        return Err(PageError::Internal);
-                    }
-                    let (_, message) = field_error(desk.strings(), &e);
+                    let (_, message) = refusal(desk.strings(), ApiError::from(e))?;
                     account_view(
                         &desk,
                         StatusCode::UNPROCESSABLE_ENTITY,
