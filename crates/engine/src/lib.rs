@@ -273,8 +273,6 @@ impl Engine {
         self.messaging.read().expect("settings lock").clone()
     }
 
-    /// Replaces the settings after checking them whole: time zone, cadences against their
-    /// windows, links, and every template (compiled and rendered against a sample order).
     /// Merges a partial settings document into the current settings, checks the whole, saves
     /// it and writes the change to the audit log. Objects merge key by key; any other value given
     /// (an array, a string, `null`) replaces the current one, so `null` sets an optional field to
@@ -376,6 +374,8 @@ impl Engine {
             .collect()
     }
 
+    /// Replaces the settings after checking them whole: time zone, cadences against their
+    /// windows, links, and every template (compiled and rendered against a sample order).
     pub async fn put_settings(&self, settings: Settings) -> Result<Arc<Settings>, Error> {
         let composer = settings.validate()?;
         self.store.put_settings(settings.clone()).await?;

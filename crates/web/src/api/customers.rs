@@ -90,7 +90,7 @@ impl CustomerView {
     }
 }
 
-pub(crate) fn parse_phone(raw: &str) -> Result<Phone, ApiError> {
+fn parse_phone(raw: &str) -> Result<Phone, ApiError> {
     Phone::parse(raw).map_err(|e| ApiError::unprocessable("invalid_phone", format!("phone: {e}")))
 }
 
