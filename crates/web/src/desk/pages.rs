@@ -799,7 +799,7 @@ async fn buyer_page(
                 band => assessment.band.as_str(),
                 score => (assessment.score.probability * 100.0).round() as i64,
                 explanation => &assessment.explanation,
-                record => ser(&profile.record),
+                record => ser(profile.record),
                 pin_reason => pin_reason,
             },
             orders => orders.iter().map(|o| order_row(desk, o)).collect::<Vec<_>>(),

@@ -83,17 +83,30 @@ fn login_language(query: &BTreeMap<String, String>) -> Language {
     }
 }
 
+/// What the sign-in page shows besides its form: an error beside a field, what was typed, the
+/// second factor's field, a notice.
+#[derive(Default)]
+struct LoginView<'a> {
+    errors: FieldErrors,
+    values: BTreeMap<&'a str, &'a str>,
+    totp: bool,
+    notice: Option<&'a str>,
+}
+
 /// The sign-in page, with a fresh double-submit token in a cookie and in the form.
 async fn login_form(
     state: &AppState,
     headers: &HeaderMap,
     language: Language,
     status: StatusCode,
-    errors: FieldErrors,
-    values: BTreeMap<&str, &str>,
-    totp: bool,
-    notice: Option<&str>,
+    view: LoginView<'_>,
 ) -> Result<Response, PageError> {
+    let LoginView {
+        errors,
+        values,
+        totp,
+        notice,
+    } = view;
     let first_run = state
         .engine
         .user_count()
@@ -134,17 +147,11 @@ pub(crate) async fn login_page(
     }
     let language = login_language(&query);
     let notice = notice(Strings::of(language), &query);
-    login_form(
-        &state,
-        &headers,
-        language,
-        StatusCode::OK,
-        FieldErrors::new(),
-        BTreeMap::new(),
-        false,
+    let view = LoginView {
         notice,
-    )
-    .await
+        ..LoginView::default()
+    };
+    login_form(&state, &headers, language, StatusCode::OK, view).await
 }
 
 pub(crate) async fn login(
@@ -183,17 +190,13 @@ pub(crate) async fn login(
         let state = state.clone();
         let headers = headers.clone();
         async move {
-            login_form(
-                &state,
-                &headers,
-                language,
-                status,
-                FieldErrors::from([(field, message)]),
+            let view = LoginView {
+                errors: FieldErrors::from([(field, message)]),
                 values,
                 totp,
-                None,
-            )
-            .await
+                notice: None,
+            };
+            login_form(&state, &headers, language, status, view).await
         }
     };
     match outcome {
@@ -432,11 +435,11 @@ async fn settings_view(
         .iter()
         .map(|s| (*s, ser(FieldErrors::new())))
         .collect();
-    if let Some((section, section_errors, typed)) = failed {
-        if let Some(slot) = SECTIONS.iter().find(|s| **s == section) {
-            errors.insert(slot, ser(&section_errors));
-            values.insert(slot, ser(&typed));
-        }
+    if let Some((section, section_errors, typed)) = failed
+        && let Some(slot) = SECTIONS.iter().find(|s| **s == section)
+    {
+        errors.insert(slot, ser(&section_errors));
+        values.insert(slot, ser(&typed));
     }
     let webhooks = engine.webhooks().await.map_err(PageError::from_engine)?;
     desk.page_with_status(
