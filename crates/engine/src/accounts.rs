@@ -126,13 +126,22 @@ fn totp(secret: &str) -> Option<totp_rs::TOTP> {
     totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).ok()
 }
 
+/// TOTP's time step in seconds.
+const TOTP_STEP_S: i64 = 30;
+
 /// Whether `code` is the TOTP of `secret` at `now` (or one step either side).
 pub fn check_totp(secret: &str, code: &str, now: Timestamp) -> bool {
+    totp_step(secret, code, now).is_some()
+}
+
+/// The time step whose code `code` is (now's, or one either side), compared in constant time.
+fn totp_step(secret: &str, code: &str, now: Timestamp) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    let Ok(seconds) = u64::try_from(now.as_second()) else {
-        return false;
-    };
-    code.len() == 6 && totp(secret).is_some_and(|t| t.check(&code, seconds))
+    let totp = totp(secret).filter(|_| code.len() == 6)?;
+    let current = now.as_second().div_euclid(TOTP_STEP_S);
+    (current - 1..=current + 1).find(|step| {
+        u64::try_from(step * TOTP_STEP_S).is_ok_and(|at| same_secret(&totp.generate(at), &code))
+    })
 }
 
 /// The current code of `secret` (for tests and for the setup page's check).
@@ -265,13 +274,22 @@ impl Engine {
             }
         };
         if let Some(secret) = &credentials.totp_secret {
-            match form.totp.as_deref().filter(|c| !c.trim().is_empty()) {
-                None => return Ok(Err(SignInRefused::TotpNeeded { wrong: false })),
-                Some(code) if !check_totp(secret, code, now) => {
-                    refuse("second factor").await?;
-                    return Ok(Err(SignInRefused::TotpNeeded { wrong: true }));
+            let Some(code) = form.totp.as_deref().filter(|c| !c.trim().is_empty()) else {
+                return Ok(Err(SignInRefused::TotpNeeded { wrong: false }));
+            };
+            // A code works once: one seen on the way in (over a shoulder, in a proxy's log) is
+            // worth nothing afterwards.
+            let fresh = match totp_step(secret, code, now) {
+                Some(step) => {
+                    self.store
+                        .use_totp_step(credentials.member.id, step)
+                        .await?
                 }
-                Some(_) => {}
+                None => false,
+            };
+            if !fresh {
+                refuse("second factor").await?;
+                return Ok(Err(SignInRefused::TotpNeeded { wrong: true }));
             }
         }
         let cookie = random_token();
@@ -394,6 +412,11 @@ impl Engine {
             .store
             .set_totp(member.id, Some(secret), staff_actor(member), self.now())
             .await?)
+    }
+
+    /// An owner turns off another member's second factor (a lost phone); in the audit log.
+    pub async fn reset_totp(&self, id: i64, actor: Actor) -> Result<(), Error> {
+        Ok(self.store.set_totp(id, None, actor, self.now()).await?)
     }
 
     pub async fn disable_totp(&self, member: &StaffMember) -> Result<(), Error> {

@@ -318,7 +318,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.write_always(move |db| {
             db.execute(
-                "UPDATE users SET totp_secret = ?2 WHERE id = ?1",
+                "UPDATE users SET totp_secret = ?2, totp_step = NULL WHERE id = ?1",
                 params![id, secret.as_deref()],
             )?;
             let email = member_email(db, id)?;
@@ -334,6 +334,18 @@ impl Store {
                 &serde_json::json!({}),
                 now,
             )
+        })
+        .await
+    }
+
+    /// Records that the code of TOTP step `step` was used to sign in; false (and nothing
+    /// changes) when that step or a later one was used already: a code works once.
+    pub async fn use_totp_step(&self, id: i64, step: i64) -> Result<bool, StoreError> {
+        self.write_always(move |db| {
+            Ok(db.execute(
+                "UPDATE users SET totp_step = ?2 WHERE id = ?1 AND (totp_step IS NULL OR totp_step < ?2)",
+                params![id, step],
+            )? == 1)
         })
         .await
     }

@@ -122,9 +122,9 @@ const TABLES: &[(&str, &str, &str)] = &[
     ),
     (
         "users",
-        "SELECT id, email, role, password_hash, totp_secret, language, disabled, created_at FROM users ORDER BY id",
-        "INSERT INTO users (id, email, role, password_hash, totp_secret, language, disabled, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "SELECT id, email, role, password_hash, totp_secret, totp_step, language, disabled, created_at FROM users ORDER BY id",
+        "INSERT INTO users (id, email, role, password_hash, totp_secret, totp_step, language, disabled, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     ),
 ];
 

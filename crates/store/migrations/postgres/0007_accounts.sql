@@ -6,6 +6,7 @@ CREATE TABLE users (
     role          TEXT NOT NULL CHECK (role IN ('owner', 'staff')),
     password_hash TEXT NOT NULL,               -- PHC string, Argon2id
     totp_secret   TEXT,                        -- base32; NULL when the second factor is off
+    totp_step     BIGINT,                      -- the 30-second step of the last code used (no replay)
     language      TEXT NOT NULL DEFAULT 'id',
     disabled      BOOLEAN NOT NULL DEFAULT FALSE,
     created_at    BIGINT NOT NULL

@@ -6,6 +6,7 @@ CREATE TABLE users (
     role          TEXT NOT NULL CHECK (role IN ('owner', 'staff')),
     password_hash TEXT NOT NULL,               -- PHC string, Argon2id
     totp_secret   TEXT,                        -- base32; NULL when the second factor is off
+    totp_step     INTEGER,                      -- the 30-second step of the last code used (no replay)
     language      TEXT NOT NULL DEFAULT 'id',
     disabled      INTEGER NOT NULL DEFAULT 0,
     created_at    INTEGER NOT NULL

@@ -695,6 +695,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("code_not_found", "Tidak ditemukan.", "Not found."),
     ("section_messages", "Pesan ke pembeli", "Messages to buyers"),
     (
+        "totp_reset",
+        "Matikan verifikasi dua langkah",
+        "Turn off two-step verification",
+    ),
+    (
         "via_manual_whatsapp",
         "antrean WhatsApp manual",
         "manual WhatsApp queue",

@@ -445,7 +445,7 @@ pub(crate) fn router() -> Router<AppState> {
             "/staff",
             get(settings::staff_page).post(settings::add_staff),
         )
-        .route("/staff/{id}/disable", post(settings::disable_staff))
+        .route("/staff/{id}/{action}", post(settings::staff_action))
         .route("/account", get(settings::account_page))
         .route("/account/{action}", post(settings::account_action))
         .route("/audit", get(pages::audit))

@@ -933,8 +933,11 @@ pub(crate) async fn add_staff(posted: Posted) -> Result<Response, PageError> {
     }
 }
 
-pub(crate) async fn disable_staff(
-    Path(id): Path<String>,
+/// An owner's change to another account (`/staff/{id}/{action}`): `disable` (or enable, with
+/// `disabled=no`) or `totp-off` (a member who lost the phone with the authenticator). Both need
+/// the owner's password again.
+pub(crate) async fn staff_action(
+    Path((id, action)): Path<(String, String)>,
     posted: Posted,
 ) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
@@ -942,6 +945,9 @@ pub(crate) async fn disable_staff(
     let id = id
         .parse::<i64>()
         .map_err(|_| PageError::NotFound(desk.language()))?;
+    if !matches!(action.as_str(), "disable" | "totp-off") {
+        return Err(PageError::NotFound(desk.language()));
+    }
     let refuse = |field: &'static str, message: String| {
         staff_view(
             &desk,
@@ -954,12 +960,16 @@ pub(crate) async fn disable_staff(
     if let Some((_, message)) = reauthenticate(&desk, &form).await? {
         return refuse("form", message).await;
     }
-    match desk
-        .state
-        .engine
-        .set_user_disabled(id, form.get("disabled") == "yes", desk.actor())
-        .await
-    {
+    let engine = &desk.state.engine;
+    let result = match action.as_str() {
+        "totp-off" => engine.reset_totp(id, desk.actor()).await,
+        _ => {
+            engine
+                .set_user_disabled(id, form.get("disabled") == "yes", desk.actor())
+                .await
+        }
+    };
+    match result {
         Ok(()) => Ok(done("/staff", "saved")),
         Err(e) => {
             let (_, message) = refusal(desk.strings(), ApiError::from(e))?;
