@@ -405,13 +405,15 @@ impl Engine {
         secret: String,
         code: &str,
     ) -> Result<(), Error> {
-        if totp(&secret).is_none() || !check_totp(&secret, code, self.now()) {
+        let Some(step) = totp_step(&secret, code, self.now()) else {
             return Err(AccountOpError::WrongCode.into());
-        }
-        Ok(self
-            .store
+        };
+        self.store
             .set_totp(member.id, Some(secret), staff_actor(member), self.now())
-            .await?)
+            .await?;
+        // The code that turned it on is used up too.
+        self.store.use_totp_step(member.id, step).await?;
+        Ok(())
     }
 
     /// An owner turns off another member's second factor (a lost phone); in the audit log.

@@ -453,6 +453,12 @@ async fn a_second_factor_is_asked_once_enabled(backend: Backend) {
     assert_eq!(on.status, StatusCode::SEE_OTHER, "{}", on.body);
 
     let mut next = Jar::default();
+    let used = app.try_sign_in(&mut next, OWNER, PASSWORD, &code).await;
+    assert_eq!(
+        used.status,
+        StatusCode::UNAUTHORIZED,
+        "the code that turned it on is used up"
+    );
     let asked = app.try_sign_in(&mut next, OWNER, PASSWORD, "").await;
     assert_eq!(asked.status, StatusCode::UNAUTHORIZED);
     assert!(asked.has(r#"name="totp""#));
