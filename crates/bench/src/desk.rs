@@ -247,16 +247,8 @@ pub(crate) async fn run(orders: usize, buyers: usize, requests: usize) -> anyhow
         })
         .await?
         .map_err(|refused| anyhow::anyhow!("the bench owner was refused: {refused:?}"))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(lunas_web::serve(
-        listener,
-        lunas_web::AppState::new(engine.clone()),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let server = crate::LocalServer::start(engine.clone()).await?;
+    let addr = server.addr;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<Full<Bytes>>();
 
@@ -334,8 +326,7 @@ pub(crate) async fn run(orders: usize, buyers: usize, requests: usize) -> anyhow
             "NOT met"
         },
     );
-    let _ = stop.send(());
-    server.await??;
+    server.stop().await?;
     store.close().await;
     Ok(())
 }

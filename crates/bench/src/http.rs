@@ -72,16 +72,8 @@ pub(crate) async fn run(clients: usize, seconds: u64) -> anyhow::Result<()> {
     let store = crate::fresh_store(dir.path()).await?;
     let token = lunas_engine::tokens::create(&store, "bench", jiff::Timestamp::now()).await?;
     let engine = Arc::new(Engine::new(store.clone(), Arc::new(SystemClock)).await?);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop_lunas, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(lunas_web::serve(
-        listener,
-        lunas_web::AppState::new(engine),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let server = crate::LocalServer::start(engine).await?;
+    let addr = server.addr;
     let lunas = loadgen::run(Load {
         addr,
         path: "/api/v1/orders",
@@ -92,8 +84,7 @@ pub(crate) async fn run(clients: usize, seconds: u64) -> anyhow::Result<()> {
         expect_status: 201,
     })
     .await?;
-    let _ = stop_lunas.send(());
-    server.await??;
+    server.stop().await?;
     print_side("lunas POST /api/v1/orders", &lunas);
     let totals = store.totals().await?;
     anyhow::ensure!(

@@ -278,6 +278,36 @@ pub(crate) async fn place_concurrently(
     Ok(started.elapsed().as_secs_f64())
 }
 
+/// `lunas_web` serving `engine` on a free loopback port, until `stop`.
+pub(crate) struct LocalServer {
+    pub addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl LocalServer {
+    pub async fn start(engine: Arc<Engine>) -> anyhow::Result<LocalServer> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(lunas_web::serve(
+            listener,
+            lunas_web::AppState::new(engine),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        Ok(LocalServer { addr, stop, task })
+    }
+
+    /// Stops taking connections and waits for the requests under way.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await??;
+        Ok(())
+    }
+}
+
 pub(crate) fn machine() -> String {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())

@@ -177,16 +177,8 @@ pub(crate) async fn callbacks(rate: usize, seconds: u64) -> anyhow::Result<()> {
             .to_string(),
         ));
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(lunas_web::serve(
-        listener,
-        lunas_web::AppState::new(engine.clone()),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let server = crate::LocalServer::start(engine.clone()).await?;
+    let addr = server.addr;
     let client: hyper_util::client::legacy::Client<_, Full<Bytes>> =
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
             .build_http();
@@ -217,8 +209,7 @@ pub(crate) async fn callbacks(rate: usize, seconds: u64) -> anyhow::Result<()> {
         latencies.push(latency);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let _ = stop.send(());
-    server.await??;
+    server.stop().await?;
     anyhow::ensure!(failed == 0, "{failed} callbacks failed");
     anyhow::ensure!(
         store.open_orders().await?.is_empty(),

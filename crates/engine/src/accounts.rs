@@ -10,7 +10,6 @@ use lunas_core::messages::Language;
 use lunas_core::{Actor, Timestamp};
 use lunas_store::{AuditLine, Session};
 use rand::RngCore;
-use subtle::ConstantTimeEq;
 
 use crate::{Engine, Error};
 
@@ -56,27 +55,19 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("lunas decoy password, never a real one"))
 }
 
+/// A session id or CSRF token: 256 random bits.
 fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
+    crate::tokens::random_hex(32)
 }
 
 /// A random password of 24 hex digits (96 bits), for the demo's owner.
 pub fn random_password() -> String {
-    let mut bytes = [0u8; 12];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
+    crate::tokens::random_hex(12)
 }
 
 /// How a session cookie's value is kept: its SHA-256, hex.
 pub fn session_hash(cookie: &str) -> String {
     crate::tokens::hash_token(cookie)
-}
-
-/// Compares two secrets (CSRF tokens) in constant time.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// What a sign-in form sent.
@@ -140,7 +131,8 @@ fn totp_step(secret: &str, code: &str, now: Timestamp) -> Option<i64> {
     let totp = totp(secret).filter(|_| code.len() == 6)?;
     let current = now.as_second().div_euclid(TOTP_STEP_S);
     (current - 1..=current + 1).find(|step| {
-        u64::try_from(step * TOTP_STEP_S).is_ok_and(|at| same_secret(&totp.generate(at), &code))
+        u64::try_from(step * TOTP_STEP_S)
+            .is_ok_and(|at| crate::tokens::same_secret(&totp.generate(at), &code))
     })
 }
 

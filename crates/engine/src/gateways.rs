@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use crate::tokens::same_secret;
 use base64::Engine as _;
 use http_body_util::Full;
 use hyper::body::Bytes;
@@ -15,7 +16,6 @@ use lunas_core::payments::{PaymentSource, parse_rupiah};
 use lunas_core::{Money, Order, OrderId, Timestamp};
 use lunas_store::{GatewayNotification, GatewayStatus};
 use sha2::{Digest, Sha512};
-use subtle::ConstantTimeEq;
 
 use crate::http::{HttpsClient, https_client, send};
 
@@ -76,10 +76,6 @@ pub enum PaymentLinkError {
     Gateway(String),
 }
 
-fn equal_in_constant_time(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
-}
-
 /// `SHA512(order_id + status_code + gross_amount + server_key)`, lowercase hex, as Midtrans signs
 /// its notifications.
 pub fn midtrans_signature(
@@ -136,10 +132,7 @@ pub fn read_midtrans(
         field("signature_key")?,
     );
     let expected = midtrans_signature(order_ref, status_code, gross_amount, &config.server_key);
-    if !equal_in_constant_time(
-        expected.as_bytes(),
-        signature.trim().to_ascii_lowercase().as_bytes(),
-    ) {
+    if !same_secret(&expected, &signature.trim().to_ascii_lowercase()) {
         return Err(CallbackError::Unauthorized(
             "the signature_key does not match",
         ));
@@ -183,9 +176,7 @@ pub fn read_xendit(
     body: &[u8],
     received_at: Timestamp,
 ) -> Result<GatewayNotification, CallbackError> {
-    let token_matches = token.is_some_and(|token| {
-        equal_in_constant_time(token.as_bytes(), config.callback_token.as_bytes())
-    });
+    let token_matches = token.is_some_and(|token| same_secret(token, &config.callback_token));
     if !token_matches {
         return Err(CallbackError::Unauthorized(
             "the x-callback-token does not match",

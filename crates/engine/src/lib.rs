@@ -233,10 +233,8 @@ impl Engine {
     /// Registers a webhook endpoint and returns it with its signing secret, shown only now.
     pub async fn create_webhook(&self, url: &str) -> Result<lunas_store::WebhookEndpoint, Error> {
         let url = webhooks::validate_url(url, self.webhooks_allow_private)?;
-        let mut id = [0u8; 8];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut id);
         let endpoint = lunas_store::WebhookEndpoint {
-            id: format!("wh_{}", hex::encode(id)),
+            id: format!("wh_{}", tokens::random_hex(8)),
             url: url.to_string(),
             secret: webhooks::new_secret(),
             created_at: self.now(),

@@ -1,7 +1,10 @@
-//! API tokens: random, shown once, stored only as a SHA-256 hash.
+//! API tokens: random, shown once, stored only as a SHA-256 hash. Also the random secrets and
+//! the constant-time comparison the rest of lunas uses for tokens of its own (session ids, CSRF
+//! tokens, webhook ids) and for secrets others send (gateway signatures and tokens).
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use lunas_core::Timestamp;
 use lunas_store::{Store, StoreError};
@@ -13,6 +16,18 @@ const TOKEN_BYTES: usize = 32;
 /// Longest token name.
 pub const TOKEN_NAME_LEN_MAX: usize = 64;
 
+/// `len` random bytes from the OS-seeded generator, as hex.
+pub fn random_hex(len: usize) -> String {
+    let mut bytes = vec![0u8; len];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Whether two secrets are equal, in time that does not depend on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
 /// The hash under which a token is stored and looked up.
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -20,9 +35,7 @@ pub fn hash_token(token: &str) -> String {
 
 /// Creates a token named `name` and returns it; this is the only time it is ever visible.
 pub async fn create(store: &Store, name: &str, now: Timestamp) -> Result<String, StoreError> {
-    let mut bytes = [0u8; TOKEN_BYTES];
-    rand::rng().fill_bytes(&mut bytes);
-    let token = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
+    let token = format!("{TOKEN_PREFIX}{}", random_hex(TOKEN_BYTES));
     store
         .create_api_token(name.to_owned(), hash_token(&token), now)
         .await?;

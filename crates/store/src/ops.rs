@@ -211,16 +211,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         deposit: None,
     };
     let pay_by_at = settings.pay_by(new.payment_method, new.placed_at, allowed);
-    let reminders = match settings.reminders.for_method(new.payment_method) {
-        Some(cadence) => lunas_core::reminders::schedule(
-            cadence,
-            new.placed_at,
-            pay_by_at,
-            settings.quiet_hours.as_ref(),
-            &settings.time_zone(),
-        ),
-        None => Vec::new(),
-    };
+    let reminders = scheduled_reminders(settings, new.payment_method, new.placed_at, pay_by_at);
 
     let now = millis(new.placed_at);
     let (items, tips, total) = match hold_stock(db, &new.lines)? {
@@ -269,20 +260,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
 
     let status = OrderStatus::AwaitingPayment;
     let pay_by = pay_by_at.map(millis);
-    let mut timers: Vec<NewTimer> = Vec::with_capacity(reminders.len() + 1);
-    if let Some(deadline) = pay_by_at {
-        // Slow methods get their grace before the hold is released; the buyer is told `pay_by`.
-        let expires_at = settings.payments.expires_at(new.payment_method, deadline);
-        timers.push((millis(expires_at), TIMER_EXPIRE, None, None));
-    }
-    for (ordinal, reminder) in reminders.iter().enumerate() {
-        timers.push((
-            millis(reminder.due),
-            TIMER_REMIND,
-            Some(reminder.step as i64),
-            Some(ordinal as i64 + 1),
-        ));
-    }
+    let timers = deadline_timers(settings, new.payment_method, pay_by_at, &reminders, 1);
     let mut head = NewOrderRow {
         customer_id,
         status,
@@ -703,6 +681,51 @@ fn hold_stock(
 /// A timer to write: due time, kind, and for reminders the cadence step and ordinal.
 type NewTimer = (i64, &'static str, Option<i64>, Option<i64>);
 
+/// The reminders of an order paid by `method`, placed at `placed_at` and due by `deadline`,
+/// from the store's cadence and quiet hours (none for COD).
+fn scheduled_reminders(
+    settings: &Settings,
+    method: PaymentMethod,
+    placed_at: Timestamp,
+    deadline: Option<Timestamp>,
+) -> Vec<lunas_core::reminders::ScheduledReminder> {
+    match settings.reminders.for_method(method) {
+        Some(cadence) => lunas_core::reminders::schedule(
+            cadence,
+            placed_at,
+            deadline,
+            settings.quiet_hours.as_ref(),
+            &settings.time_zone(),
+        ),
+        None => Vec::new(),
+    }
+}
+
+/// An order's timers for the deadline `deadline`: its release (slow methods get their grace
+/// before the hold is released; the buyer is told the deadline) and `reminders`, numbered from
+/// `first_ordinal`.
+fn deadline_timers(
+    settings: &Settings,
+    method: PaymentMethod,
+    deadline: Option<Timestamp>,
+    reminders: &[lunas_core::reminders::ScheduledReminder],
+    first_ordinal: i64,
+) -> Vec<NewTimer> {
+    let expiry = deadline.map(|deadline| {
+        let expires_at = settings.payments.expires_at(method, deadline);
+        (millis(expires_at), TIMER_EXPIRE, None, None)
+    });
+    let reminders = reminders.iter().enumerate().map(|(n, reminder)| {
+        (
+            millis(reminder.due),
+            TIMER_REMIND,
+            Some(reminder.step as i64),
+            Some(first_ordinal + n as i64),
+        )
+    });
+    expiry.into_iter().chain(reminders).collect()
+}
+
 /// Writes an order's timers, up to four rows per statement (one round trip for the usual
 /// expiry plus reminders).
 pub(crate) fn insert_timers(db: &mut dyn Db, order: OrderId, timers: &[NewTimer]) -> DbResult<()> {
@@ -802,31 +825,9 @@ pub(crate) fn extend_deadline(
         "SELECT COUNT(*) FROM messages WHERE order_id = ?1 AND kind = 'reminder'",
         params![id.0],
     )?;
-    let mut timers: Vec<NewTimer> = vec![(
-        millis(settings.payments.expires_at(method, to)),
-        TIMER_EXPIRE,
-        None,
-        None,
-    )];
-    if let Some(cadence) = settings.reminders.for_method(method) {
-        let ahead = lunas_core::reminders::schedule(
-            cadence,
-            placed_at,
-            Some(to),
-            settings.quiet_hours.as_ref(),
-            &settings.time_zone(),
-        )
-        .into_iter()
-        .filter(|reminder| reminder.due > now);
-        for (n, reminder) in ahead.enumerate() {
-            timers.push((
-                millis(reminder.due),
-                TIMER_REMIND,
-                Some(reminder.step as i64),
-                Some(written + n as i64 + 1),
-            ));
-        }
-    }
+    let mut ahead = scheduled_reminders(settings, method, placed_at, Some(to));
+    ahead.retain(|reminder| reminder.due > now);
+    let timers = deadline_timers(settings, method, Some(to), &ahead, written + 1);
     let now_ms = millis(now);
     db.execute(
         "UPDATE orders SET pay_by = ?2, updated_at = ?3 WHERE id = ?1",
@@ -2223,6 +2224,7 @@ pub(crate) fn customer_profiles(
     Ok(profiles)
 }
 
+/// A line of the audit log about a buyer.
 fn audit(
     db: &mut dyn Db,
     actor: &Actor,
@@ -2231,17 +2233,7 @@ fn audit(
     detail: serde_json::Value,
     now: Timestamp,
 ) -> DbResult<()> {
-    db.execute(
-        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            millis(now),
-            actor.as_str(),
-            action,
-            phone.as_str(),
-            &detail.to_string()
-        ],
-    )?;
-    Ok(())
+    crate::accounts::audit_line(db, actor.as_str(), action, phone.as_str(), &detail, now)
 }
 
 /// Pins a buyer to a band (or, with `None`, lets the score decide again), creating the buyer's

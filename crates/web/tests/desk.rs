@@ -1143,6 +1143,83 @@ async fn payments_to_review_are_resolved_from_today(backend: Backend) {
     );
 }
 
+async fn manual_messages_are_sent_from_today_and_webhooks_need_the_password(backend: Backend) {
+    let app = spawn(backend).await;
+    let id = app.place("081234567890", "").await;
+    let queued = app.engine.manual_queue(10).await.unwrap();
+    let message = queued.iter().find(|m| m.order_id == id).unwrap();
+    let mut jar = app.sign_in(STAFF).await;
+    let today = app.get(&mut jar, "/").await;
+    // (minijinja escapes `/` in attributes as `&#x2f;`; the browser reads it back.)
+    assert!(
+        today.has(r#"href="https:&#x2f;&#x2f;wa.me&#x2f;6281234567890?text="#),
+        "one tap to WhatsApp"
+    );
+    let page = app
+        .submit(
+            &mut jar,
+            "/",
+            &format!("/messages/{}/sent", message.id),
+            &[("back", "/")],
+        )
+        .await;
+    assert_eq!(page.location(), "/?done=sent");
+    assert!(
+        app.engine
+            .manual_queue(10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.id != message.id)
+    );
+    let sent = app.engine.order_messages(id).await.unwrap();
+    let sent = sent.iter().find(|m| m.id == message.id).unwrap();
+    assert_eq!(sent.sent_by.as_deref(), Some("staff:staff@toko.id"));
+
+    // A webhook URL is a sensitive change: the owner's password again.
+    let mut owner = app.sign_in(OWNER).await;
+    app.clock.advance(SignedDuration::from_mins(11));
+    let url = "https://hooks.example.com/lunas";
+    let page = app
+        .submit(
+            &mut owner,
+            "/settings",
+            "/settings/webhooks",
+            &[("url", url)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.engine.webhooks().await.unwrap().is_empty());
+    let page = app
+        .submit(
+            &mut owner,
+            "/settings",
+            "/settings/webhooks",
+            &[("url", url), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let hooks = app.engine.webhooks().await.unwrap();
+    assert_eq!(hooks.len(), 1);
+    app.clock.advance(SignedDuration::from_mins(11));
+    let delete = [("id", hooks[0].id.as_str())];
+    let page = app
+        .submit(&mut owner, "/settings", "/settings/webhook-delete", &delete)
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut delete = delete.to_vec();
+    delete.push(("password", PASSWORD));
+    let page = app
+        .submit(&mut owner, "/settings", "/settings/webhook-delete", &delete)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(app.engine.webhooks().await.unwrap().is_empty());
+    let audit = app.audit_actions().await;
+    assert!(
+        audit.contains(&"webhook.add".to_owned()) && audit.contains(&"webhook.delete".to_owned())
+    );
+}
+
 async fn owners_manage_staff_and_pinning_a_band_is_audited(backend: Backend) {
     let app = spawn(backend).await;
     let mut owner = app.sign_in(OWNER).await;
@@ -1443,6 +1520,7 @@ lunas_store::on_both_backends!(
     settings_change_through_the_api_rules_with_a_preview_and_an_audit_line,
     owners_manage_staff_and_pinning_a_band_is_audited,
     payments_to_review_are_resolved_from_today,
+    manual_messages_are_sent_from_today_and_webhooks_need_the_password,
     wrong_passwords_on_sensitive_forms_count_against_the_account,
     every_page_renders_in_both_languages_under_100_kb,
     junk_never_answers_500,

@@ -132,6 +132,8 @@ pub(crate) struct Desk {
     pub session: Session,
     /// The session cookie's value (to sign out, or to re-authenticate this session).
     pub cookie: String,
+    /// The store's time zone, looked up once per request (pages format many times).
+    pub tz: jiff::tz::TimeZone,
 }
 
 impl Desk {
@@ -162,11 +164,7 @@ impl Desk {
 
     /// Formats a time in the store's time zone for this member's language.
     pub fn when(&self, at: lunas_core::Timestamp) -> String {
-        lunas_core::messages::format_short(
-            at,
-            &self.state.engine.settings().time_zone(),
-            self.language(),
-        )
+        lunas_core::messages::format_short(at, &self.tz, self.language())
     }
 
     /// Renders `name` with `context` plus what every page needs (strings, the member, the CSRF
@@ -233,6 +231,7 @@ impl FromRequestParts<AppState> for Desk {
             state: state.clone(),
             session,
             cookie,
+            tz: state.engine.settings().time_zone(),
         })
     }
 }
@@ -299,7 +298,7 @@ impl FromRequest<AppState> for Posted {
             other => other?,
         };
         let form = read_form(Request::from_parts(parts, body)).await?;
-        if !lunas_engine::accounts::same_secret(form.get("csrf"), &desk.session.csrf) {
+        if !lunas_engine::tokens::same_secret(form.get("csrf"), &desk.session.csrf) {
             return Err(PageError::Stale(desk.language()));
         }
         Ok(Posted { desk, form })

@@ -473,7 +473,7 @@ pub(crate) async fn extend(Path(id): Path<String>, posted: Posted) -> Result<Res
     let id = parse_id(&desk, &id)?;
     let result: Result<_, ApiError> = async {
         // A `datetime-local` input gives the store's local time without an offset.
-        let tz = desk.state.engine.settings().time_zone();
+        let tz = desk.tz.clone();
         let pay_by = form
             .get("pay_by")
             .trim()

@@ -12,7 +12,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use lunas_core::accounts::{Role, SESSION_LIFETIME};
 use lunas_core::messages::Language;
 use lunas_core::{PayWindow, PaymentMethod};
-use lunas_engine::accounts::{SignIn, SignInRefused, new_totp, same_secret, totp_setup};
+use lunas_engine::accounts::{SignIn, SignInRefused, new_totp, totp_setup};
+use lunas_engine::tokens::{random_hex, same_secret};
 use minijinja::{Value, context};
 use serde_json::json;
 
@@ -51,13 +52,6 @@ const TIMED: [PaymentMethod; 4] = [
     PaymentMethod::Ewallet,
     PaymentMethod::Qris,
 ];
-
-fn random_hex() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
 
 /// The client's address for the sign-in throttle: the peer, or, when the peer is a proxy on
 /// this machine, the last address it added to `X-Forwarded-For`.
@@ -113,7 +107,7 @@ async fn login_form(
         .await
         .map_err(PageError::from_engine)?
         == 0;
-    let token = random_hex();
+    let token = random_hex(32);
     let strings = Strings::of(language);
     let html = state.desk.render(
         "login.html",
