@@ -133,18 +133,27 @@ pub struct Failures {
 /// address it comes from. `Err(until)` says when it may be tried again. Checked before the
 /// password is, so a locked account learns nothing from a right password.
 pub fn throttle(account: Failures, address: Failures, now: Timestamp) -> Result<(), Timestamp> {
+    throttle_keys(
+        &[
+            (account, THROTTLE_ACCOUNT_FAILURES_MAX),
+            (address, THROTTLE_ADDRESS_FAILURES_MAX),
+        ],
+        now,
+    )
+}
+
+/// `throttle` for any set of keys, each with its own limit: locked while any key has reached
+/// its limit within the window, until the latest of their oldest failures leaves it.
+pub fn throttle_keys(keys: &[(Failures, u32)], now: Timestamp) -> Result<(), Timestamp> {
     let locked = |failures: Failures, max: u32| {
         (failures.count >= max)
             .then(|| failures.oldest.map(|oldest| oldest + THROTTLE_WINDOW))
             .flatten()
             .filter(|until| *until > now)
     };
-    match (
-        locked(account, THROTTLE_ACCOUNT_FAILURES_MAX),
-        locked(address, THROTTLE_ADDRESS_FAILURES_MAX),
-    ) {
-        (None, None) => Ok(()),
-        (a, b) => Err(a.into_iter().chain(b).max().expect("one is locked")),
+    match keys.iter().filter_map(|(f, max)| locked(*f, *max)).max() {
+        None => Ok(()),
+        Some(until) => Err(until),
     }
 }
 

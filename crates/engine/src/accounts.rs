@@ -3,56 +3,27 @@
 //! throttle of `lunas_core::accounts`, an optional TOTP second factor (RFC 6238, 30-second steps,
 //! one step of clock skew either way), and the audit log.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use lunas_core::accounts::{self, AccountError, Email, Role, StaffMember};
 use lunas_core::messages::Language;
 use lunas_core::{Actor, Timestamp};
 use lunas_store::{AuditLine, Session};
 use rand::RngCore;
 
+pub use crate::passwords::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES};
+use crate::passwords::{hash_password, verify_password};
 use crate::{Engine, Error};
-
-/// Argon2id memory in KiB, passes and lanes (OWASP Password Storage Cheat Sheet, first option).
-pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
-pub const ARGON2_PASSES: u32 = 2;
-pub const ARGON2_LANES: u32 = 1;
 
 /// How often, at most, a session's last request is written back (a page view is a read).
 const SESSION_TOUCH_MS: i64 = 60_000;
 
-fn argon2() -> Argon2<'static> {
-    Argon2::new(
-        Algorithm::Argon2id,
-        Version::V0x13,
-        Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None)
-            .expect("OWASP's parameters are valid"),
-    )
-}
-
-/// Hashes a password as a PHC string with a fresh 128-bit salt. Takes tens of milliseconds of
-/// CPU on purpose: call it on a blocking thread.
-pub fn hash_password(password: &str) -> String {
-    let mut salt = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("Argon2id hashes any password of bounded length")
-        .to_string()
-}
-
-/// Whether `password` matches the PHC string `stored` (with the parameters it was made with).
-pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .is_ok_and(|hash| argon2().verify_password(password.as_bytes(), &hash).is_ok())
-}
-
 /// A hash no password matches, verified when the email is unknown so that an unknown account
 /// takes as long to refuse as a wrong password.
-fn decoy_hash() -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| hash_password("lunas decoy password, never a real one"))
+async fn decoy_hash() -> String {
+    static DECOY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    DECOY
+        .get_or_init(|| hash_password("lunas decoy password, never a real one".into()))
+        .await
+        .clone()
 }
 
 /// A session id or CSRF token: 256 random bits.
@@ -194,7 +165,7 @@ impl Engine {
     ) -> Result<StaffMember, Error> {
         let email = Email::parse(email).map_err(AccountOpError::from)?;
         accounts::check_password(&password).map_err(AccountOpError::from)?;
-        let hash = blocking(move || hash_password(&password)).await;
+        let hash = hash_password(password).await;
         self.store
             .create_user(email, role, hash, actor, self.now())
             .await?
@@ -209,44 +180,45 @@ impl Engine {
         Ok(self.store.user_count().await?)
     }
 
-    /// Checks a sign-in: the throttle first, then the password (Argon2id, also for an unknown
-    /// email), then the second factor. A failure is counted against the account and the address
-    /// and written to the audit log; a success starts a new session (a fresh id, so a session
-    /// id planted before sign-in is worth nothing).
+    /// Checks a sign-in: the attempt is first reserved against the throttle (counted before the
+    /// password is hashed, so a burst gets no more guesses than the limit), then the password
+    /// (Argon2id, also for an unknown email), then the second factor. A failure keeps its
+    /// reservation as the failure and is written to the audit log; a success forgives it and
+    /// starts a new session (a fresh id, so a session id planted before sign-in is worth
+    /// nothing).
     pub async fn sign_in(&self, form: SignIn) -> Result<Result<NewSession, SignInRefused>, Error> {
         let now = self.now();
         let email_key = form.email.trim().to_lowercase();
         let account_key = format!("account:{email_key}");
         let address_key = format!("address:{}", form.address);
-        let (account, address) = self
+        let reserved = match self
             .store
-            .login_failures(account_key.clone(), address_key.clone(), now)
-            .await?;
-        if let Err(until) = accounts::throttle(account, address, now) {
-            return Ok(Err(SignInRefused::Throttled { until }));
-        }
+            .reserve_sign_in(
+                vec![
+                    (account_key.clone(), accounts::THROTTLE_ACCOUNT_FAILURES_MAX),
+                    (address_key.clone(), accounts::THROTTLE_ADDRESS_FAILURES_MAX),
+                ],
+                now,
+            )
+            .await?
+        {
+            Ok(reserved) => reserved,
+            Err(until) => return Ok(Err(SignInRefused::Throttled { until })),
+        };
         let credentials = match Email::parse(&form.email) {
             Ok(email) => self.store.credentials(email).await?,
             Err(_) => None,
         };
-        let stored = credentials
-            .as_ref()
-            .map_or_else(|| decoy_hash().to_owned(), |c| c.password_hash.clone());
-        let password = form.password;
-        let matches = blocking(move || verify_password(&password, &stored)).await;
+        let stored = match &credentials {
+            Some(c) => c.password_hash.clone(),
+            None => decoy_hash().await,
+        };
+        let matches = verify_password(form.password, stored).await;
         let refuse = |why: &'static str| {
-            let (account_key, address_key, email) =
-                (account_key.clone(), address_key.clone(), email_key.clone());
+            let (address_key, email) = (address_key.clone(), email_key.clone());
             async move {
                 self.store
-                    .record_login_failure(
-                        vec![account_key, address_key.clone()],
-                        address_key,
-                        "auth.login_failed",
-                        email,
-                        why,
-                        now,
-                    )
+                    .record_login_failure(address_key, "auth.login_failed", email, why, now)
                     .await
             }
         };
@@ -267,6 +239,8 @@ impl Engine {
         };
         if let Some(secret) = &credentials.totp_secret {
             let Some(code) = form.totp.as_deref().filter(|c| !c.trim().is_empty()) else {
+                // The password was right: asking for the second factor is not a failure.
+                self.store.forgive_sign_in(reserved).await?;
                 return Ok(Err(SignInRefused::TotpNeeded { wrong: false }));
             };
             // A code works once: one seen on the way in (over a shoulder, in a proxy's log) is
@@ -291,6 +265,7 @@ impl Engine {
                 random_token(),
                 credentials.member.clone(),
                 account_key,
+                reserved,
                 form.address,
                 now,
             )
@@ -358,23 +333,22 @@ impl Engine {
     ) -> Result<(), Error> {
         let now = self.now();
         let account_key = format!("account:{}", member.email.as_str());
-        let (failures, _) = self
+        let reserved = self
             .store
-            .login_failures(account_key.clone(), account_key.clone(), now)
-            .await?;
-        if let Err(until) = accounts::throttle(failures, accounts::Failures::default(), now) {
-            return Err(AccountOpError::Throttled { until }.into());
-        }
+            .reserve_sign_in(
+                vec![(account_key, accounts::THROTTLE_ACCOUNT_FAILURES_MAX)],
+                now,
+            )
+            .await?
+            .map_err(|until| AccountOpError::Throttled { until })?;
         let credentials = self
             .store
             .credentials_of(member.id)
             .await?
             .ok_or(AccountOpError::WrongPassword)?;
-        let stored = credentials.password_hash;
-        if !blocking(move || verify_password(&password, &stored)).await {
+        if !verify_password(password, credentials.password_hash).await {
             self.store
                 .record_login_failure(
-                    vec![account_key],
                     staff_actor(member).as_str().to_owned(),
                     "auth.reauth_failed",
                     member.email.as_str().to_owned(),
@@ -384,6 +358,7 @@ impl Engine {
                 .await?;
             return Err(AccountOpError::WrongPassword.into());
         }
+        self.store.forgive_sign_in(reserved).await?;
         self.store
             .touch_session(session_hash(cookie), now, true)
             .await?;
@@ -436,7 +411,7 @@ impl Engine {
         new_password: String,
     ) -> Result<(), Error> {
         accounts::check_password(&new_password).map_err(AccountOpError::from)?;
-        let hash = blocking(move || hash_password(&new_password)).await;
+        let hash = hash_password(new_password).await;
         Ok(self
             .store
             .set_password(
@@ -495,39 +470,9 @@ pub fn staff_actor(member: &StaffMember) -> Actor {
     Actor::from_stored(format!("staff:{}", member.email.as_str()))
 }
 
-/// Runs CPU-heavy work (password hashing) off the async threads, a few at a time: each Argon2id
-/// hash takes 19 MiB, so a flood of sign-ins waits here instead of exhausting memory.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    static HASHING: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    let permits = HASHING.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        tokio::sync::Semaphore::new(cores * 2)
-    });
-    let _permit = permits
-        .acquire()
-        .await
-        .expect("the semaphore is never closed");
-    tokio::task::spawn_blocking(f)
-        .await
-        .expect("password hashing does not panic")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_hash_with_argon2id_and_owasp_parameters() {
-        let hash = hash_password("kata sandi yang panjang");
-        assert!(
-            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hash}"
-        );
-        assert!(verify_password("kata sandi yang panjang", &hash));
-        assert!(!verify_password("kata sandi yang salah", &hash));
-        assert!(!verify_password("anything", "not a hash"));
-        assert_ne!(hash, hash_password("kata sandi yang panjang"), "salted");
-    }
 
     #[test]
     fn totp_codes_follow_rfc_6238() {

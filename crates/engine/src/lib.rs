@@ -10,6 +10,7 @@ pub mod demo;
 pub mod gateways;
 mod http;
 pub mod outbox;
+pub mod passwords;
 pub mod payments;
 pub mod tokens;
 pub mod webhooks;

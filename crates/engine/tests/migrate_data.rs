@@ -129,7 +129,7 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
         .create_user(
             lunas_core::accounts::Email::parse("owner@toko.id").unwrap(),
             lunas_core::accounts::Role::Owner,
-            lunas_engine::accounts::hash_password("kata sandi panjang"),
+            lunas_engine::passwords::hash_with("kata sandi panjang", &mut Vec::new()),
             Actor::system(),
             now,
         )

@@ -2,7 +2,7 @@
 //! once for both backends. Password hashes and session ids are made in `engine`; here they are
 //! only kept: a session row is found by the SHA-256 of its cookie value.
 
-use lunas_core::accounts::{Email, Failures, Role, StaffMember, THROTTLE_WINDOW};
+use lunas_core::accounts::{self, Email, Failures, Role, StaffMember, THROTTLE_WINDOW};
 use lunas_core::messages::Language;
 use lunas_core::{Actor, Timestamp};
 
@@ -101,6 +101,13 @@ fn failures(db: &mut dyn Db, key: &str, now: Timestamp) -> DbResult<Failures> {
     .map(Option::unwrap_or_default)
 }
 
+fn forgive(db: &mut dyn Db, ids: &[i64]) -> DbResult<()> {
+    for id in ids {
+        db.execute("DELETE FROM login_failures WHERE id = ?1", params![*id])?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Creates a staff account; the audit log records who created it.
     pub async fn create_user(
@@ -169,27 +176,62 @@ impl Store {
         self.read(move |db| credentials(db, Account::Id(id))).await
     }
 
-    /// Recent failed sign-ins for the account and for the address.
-    pub async fn login_failures(
+    /// Reserves a sign-in attempt against each of `keys` (the account, and for a sign-in the
+    /// address), unless one of them is throttled: each key's recent failures, with the attempts
+    /// reserved and not yet forgiven, are counted, and the attempt is written down before its
+    /// password is hashed. So a burst of concurrent guesses gets no more tries than the limit:
+    /// on SQLite the single writer runs reservations one after another; on PostgreSQL each
+    /// key's advisory lock (taken in key order) makes the count and the insert one step.
+    /// `Ok(ids)` are the reserved rows (forgiven on success, left as the failure otherwise);
+    /// `Err(until)` is when a try is allowed again, and nothing was written.
+    pub async fn reserve_sign_in(
         &self,
-        account_key: String,
-        address_key: String,
+        keys: Vec<(String, u32)>,
         now: Timestamp,
-    ) -> Result<(Failures, Failures), StoreError> {
-        self.read(move |db| {
-            Ok((
-                failures(db, &account_key, now)?,
-                failures(db, &address_key, now)?,
-            ))
+    ) -> Result<Result<Vec<i64>, Timestamp>, StoreError> {
+        self.write(move |db| {
+            let mut keys = keys.clone();
+            keys.sort();
+            let mut counted = Vec::with_capacity(keys.len());
+            for (key, max) in &keys {
+                db.row(
+                    db.pick(
+                        "SELECT length(?1)",
+                        "SELECT CAST(1 AS BIGINT) FROM (SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))) AS locked",
+                    ),
+                    params![key.as_str()],
+                    |row| row.int(0),
+                )?;
+                counted.push((failures(db, key, now)?, *max));
+            }
+            if let Err(until) = accounts::throttle_keys(&counted, now) {
+                return Ok(Err(until));
+            }
+            let mut ids = Vec::with_capacity(keys.len());
+            for (key, _) in &keys {
+                let id = db.row(
+                    "INSERT INTO login_failures (key, at) VALUES (?1, ?2) RETURNING id",
+                    params![key.as_str(), millis(now)],
+                    |row| row.int(0),
+                )?;
+                ids.extend(id);
+            }
+            Ok(Ok(ids))
         })
         .await
     }
 
-    /// Records a failed sign-in (or re-authentication) against each of `keys`, in the audit log
-    /// as `action` by `actor`, and forgets failures older than the throttle window.
+    /// Forgives reserved attempts that did not fail (a right password waiting for its second
+    /// factor).
+    pub async fn forgive_sign_in(&self, ids: Vec<i64>) -> Result<(), StoreError> {
+        self.write_always(move |db| forgive(db, &ids)).await
+    }
+
+    /// Records that a reserved attempt failed: its reservation stays as the failure; the audit
+    /// log says so as `action` by `actor`, and failures older than the throttle window are
+    /// forgotten.
     pub async fn record_login_failure(
         &self,
-        keys: Vec<String>,
         actor: String,
         action: &'static str,
         email: String,
@@ -197,12 +239,6 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         self.write_always(move |db| {
-            for key in &keys {
-                db.execute(
-                    "INSERT INTO login_failures (key, at) VALUES (?1, ?2)",
-                    params![key.as_str(), millis(now)],
-                )?;
-            }
             db.execute(
                 "DELETE FROM login_failures WHERE at <= ?1",
                 params![millis(now - THROTTLE_WINDOW)],
@@ -227,10 +263,12 @@ impl Store {
         csrf: String,
         member: StaffMember,
         account_key: String,
+        reserved: Vec<i64>,
         address: String,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         self.write_always(move |db| {
+            forgive(db, &reserved)?;
             db.execute(
                 "INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen, reauth_at)
                  VALUES (?1, ?2, ?3, ?4, ?4, ?4)",

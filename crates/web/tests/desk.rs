@@ -423,6 +423,64 @@ async fn failed_sign_ins_are_throttled_per_account_and_per_address_and_audited(b
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
 }
 
+/// Sends `count` sign-ins at once for the accounts `email(n)`, the last one with the right
+/// password, all from one browser's sign-in form; returns how many of each status came back.
+async fn burst_of_sign_ins(
+    app: &Arc<App>,
+    count: usize,
+    email: impl Fn(usize) -> String,
+) -> HashMap<StatusCode, usize> {
+    let mut jar = Jar::default();
+    let csrf = app.get(&mut jar, "/login").await.csrf();
+    let mut tries = tokio::task::JoinSet::new();
+    for n in 0..count {
+        let (app, mut jar, csrf, email) = (app.clone(), jar.clone(), csrf.clone(), email(n));
+        let password = if n + 1 == count { PASSWORD } else { "salah salah salah" };
+        tries.spawn(async move {
+            let pairs = [("email", email.as_str()), ("password", password), ("csrf", &csrf)];
+            app.post(&mut jar, "/login", &pairs).await.status
+        });
+    }
+    let mut statuses = HashMap::new();
+    while let Some(status) = tries.join_next().await {
+        *statuses.entry(status.unwrap()).or_default() += 1;
+    }
+    statuses
+}
+
+async fn a_burst_of_sign_ins_gets_no_more_guesses_than_the_throttle_allows(backend: Backend) {
+    let app = Arc::new(spawn(backend).await);
+    // 40 at once for one account, the right password last: at most five are checked at all.
+    let statuses = burst_of_sign_ins(&app, 40, |_| OWNER.to_owned()).await;
+    let checked = statuses.get(&StatusCode::UNAUTHORIZED).copied().unwrap_or(0)
+        + statuses.get(&StatusCode::SEE_OTHER).copied().unwrap_or(0);
+    assert!(checked <= 5, "{statuses:?}");
+    assert_eq!(
+        statuses.get(&StatusCode::TOO_MANY_REQUESTS).copied().unwrap_or(0),
+        40 - checked,
+        "{statuses:?}"
+    );
+    assert!(app.engine.store().consistency_report().await.unwrap().is_empty());
+
+    // 60 at once from one address, each for another account: at most twenty are checked.
+    app.clock.advance(SignedDuration::from_mins(16));
+    let statuses = burst_of_sign_ins(&app, 60, |n| format!("tebak{n}@toko.id")).await;
+    let checked = statuses.get(&StatusCode::UNAUTHORIZED).copied().unwrap_or(0);
+    assert!(checked <= 20, "{statuses:?}");
+    assert_eq!(
+        statuses.get(&StatusCode::TOO_MANY_REQUESTS).copied().unwrap_or(0),
+        60 - checked,
+        "{statuses:?}"
+    );
+    let failed = app
+        .audit_actions()
+        .await
+        .iter()
+        .filter(|a| *a == "auth.login_failed")
+        .count();
+    assert!(failed <= 25, "{failed} failures audited");
+}
+
 async fn a_second_factor_is_asked_once_enabled(backend: Backend) {
     let app = spawn(backend).await;
     let mut jar = app.sign_in(OWNER).await;
@@ -1512,6 +1570,7 @@ lunas_store::on_both_backends!(
     anonymous_visitors_are_sent_to_sign_in_and_every_page_has_security_headers,
     signing_in_starts_a_new_session_and_signing_out_ends_it_on_the_server,
     failed_sign_ins_are_throttled_per_account_and_per_address_and_audited,
+    a_burst_of_sign_ins_gets_no_more_guesses_than_the_throttle_allows,
     a_second_factor_is_asked_once_enabled,
     forms_without_the_sessions_csrf_token_change_nothing,
     staff_cannot_open_owner_pages,
