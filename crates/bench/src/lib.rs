@@ -55,6 +55,13 @@ pub enum Which {
     },
     /// Idle memory of `lunas serve`.
     Rss,
+    /// Peak memory of `lunas serve` through wrong sign-ins sent in bursts, against 128 MiB.
+    SignIns {
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(long, default_value_t = 100)]
+        burst: usize,
+    },
     /// Buyer reliability: `reputation rebuild` over a million orders, and what judging the buyer
     /// adds to placing an order.
     Reputation {
@@ -144,6 +151,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Expiry { holds } => expiry::run(holds).await,
         Which::Reminders { pending, seconds } => reminders::run(&pending, seconds).await,
         Which::Rss => rss::run().await,
+        Which::SignIns { count, burst } => rss::sign_ins(count, burst).await,
         Which::Reputation {
             buyers,
             orders,
@@ -178,6 +186,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
             expiry::run(100_000).await?;
             reminders::run(&[10_000, 100_000, 1_000_000], 10).await?;
             rss::run().await?;
+            rss::sign_ins(1000, 100).await?;
             reputation::run(100_000, 1_000_000, 10_000).await?;
             payments::statement(100_000).await?;
             payments::callbacks(200, 30).await?;

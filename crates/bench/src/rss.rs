@@ -1,38 +1,40 @@
-//! Idle memory of `lunas serve`: start the real binary on a fresh database, wait until it answers
-//! `/healthz`, let it idle, and read its resident set size from `/proc`.
+//! Memory of `lunas serve`: start the real binary on a fresh database, wait until it answers
+//! `/healthz`, and read its resident set size from `/proc`, idle and through a flood of wrong
+//! sign-ins (each one an Argon2id hash).
 
 use std::time::{Duration, Instant};
 
 /// The budget idle RSS is compared with: a cheap VPS has 1 GiB for everything.
 const RSS_MIB_MAX: f64 = 64.0;
 
-pub(crate) async fn run() -> anyhow::Result<()> {
-    println!("== bench rss: idle `lunas serve` ({})", crate::machine());
-    let dir = tempfile::tempdir()?;
+/// The bound resident memory must stay under through a flood of wrong sign-ins.
+const SIGN_IN_RSS_MIB_MAX: f64 = 128.0;
+
+/// `lunas serve` on a fresh SQLite database on a free loopback port, once it answers
+/// `/healthz`.
+async fn start_serve(dir: &std::path::Path) -> anyhow::Result<(tokio::process::Child, u16)> {
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.local_addr()?.port()
     };
     let exe = std::env::current_exe()?;
-    let mut child = tokio::process::Command::new(exe)
+    let child = tokio::process::Command::new(exe)
         .args(["serve", "--db"])
-        .arg(format!("sqlite://{}", dir.path().join("rss.db").display()))
+        .arg(format!("sqlite://{}", dir.join("rss.db").display()))
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("LUNAS_LOG", "warn")
         .kill_on_drop(true)
         .spawn()?;
     let started = Instant::now();
     loop {
-        if let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            stream
-                .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-                .await?;
-            let mut answer = String::new();
-            stream.read_to_string(&mut answer).await?;
-            if answer.starts_with("HTTP/1.1 200") {
-                break;
-            }
+        if let Ok(answer) = exchange(
+            port,
+            "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        )
+        .await
+            && answer.starts_with("HTTP/1.1 200")
+        {
+            return Ok((child, port));
         }
         anyhow::ensure!(
             started.elapsed() < Duration::from_secs(30),
@@ -40,27 +42,120 @@ pub(crate) async fn run() -> anyhow::Result<()> {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Sends one request on a connection of its own and reads the whole answer.
+async fn exchange(port: u16, request: &str) -> std::io::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await?;
+    Ok(answer)
+}
+
+/// A figure of `/proc/{pid}/status` (`VmRSS`, `VmHWM` in KiB; `Threads`).
+fn proc_status(pid: u32, field: &str) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no {field} in /proc/{pid}/status"))
+}
+
+fn verdict(ratio: f64) -> &'static str {
+    if ratio <= 1.0 { "OK" } else { "ABOVE BUDGET" }
+}
+
+pub(crate) async fn run() -> anyhow::Result<()> {
+    println!("== bench rss: idle `lunas serve` ({})", crate::machine());
+    let dir = tempfile::tempdir()?;
+    let (mut child, _) = start_serve(dir.path()).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let pid = child
         .id()
         .ok_or_else(|| anyhow::anyhow!("lunas serve exited"))?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no VmRSS in /proc/{pid}/status"))?;
+    let mib = proc_status(pid, "VmRSS")? / 1024.0;
     child.kill().await?;
-    let mib = kib / 1024.0;
+    let ratio = mib / RSS_MIB_MAX;
     println!(
-        "idle RSS {mib:.1} MiB; budget {RSS_MIB_MAX} MiB, ratio {:.2} {}",
-        mib / RSS_MIB_MAX,
-        if mib <= RSS_MIB_MAX {
-            "OK"
-        } else {
-            "ABOVE BUDGET"
+        "idle RSS {mib:.1} MiB; budget {RSS_MIB_MAX} MiB, ratio {ratio:.2} {}",
+        verdict(ratio)
+    );
+    Ok(())
+}
+
+/// Resident memory of `lunas serve` through `count` wrong sign-ins sent `burst` at once, each
+/// from an address and for an account of its own (through the local proxy's
+/// `X-Forwarded-For`), so that the throttle lets every one be hashed.
+pub(crate) async fn sign_ins(count: usize, burst: usize) -> anyhow::Result<()> {
+    println!(
+        "== bench sign-ins: {count} wrong sign-ins in bursts of {burst} ({})",
+        crate::machine()
+    );
+    let dir = tempfile::tempdir()?;
+    let (mut child, port) = start_serve(dir.path()).await?;
+    let pid = child
+        .id()
+        .ok_or_else(|| anyhow::anyhow!("lunas serve exited"))?;
+    let before = proc_status(pid, "VmRSS")? / 1024.0;
+    let login = exchange(
+        port,
+        "GET /login HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .await?;
+    let cookie = login
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .ok_or_else(|| anyhow::anyhow!("the sign-in page set no cookie"))?
+        .to_owned();
+    let marker = r#"name="csrf" value=""#;
+    let csrf: String = login
+        .split_once(marker)
+        .map(|(_, rest)| rest.chars().take_while(|c| *c != '"').collect())
+        .ok_or_else(|| anyhow::anyhow!("the sign-in page has no CSRF input"))?;
+    let started = Instant::now();
+    let (mut refused, mut peak_threads) = (0usize, 0f64);
+    for first in (0..count).step_by(burst.max(1)) {
+        let mut tries = tokio::task::JoinSet::new();
+        for n in first..(first + burst).min(count) {
+            let body = format!("email=tebak{n}%40toko.id&password=salah+salah+salah&csrf={csrf}");
+            let request = format!(
+                "POST /login HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncookie: {cookie}\r\n\
+                 x-forwarded-for: 10.{}.{}.{}\r\ncontent-type: application/x-www-form-urlencoded\r\n\
+                 content-length: {}\r\n\r\n{body}",
+                n / 65_536 % 256,
+                n / 256 % 256,
+                n % 256,
+                body.len()
+            );
+            tries.spawn(async move { exchange(port, &request).await });
         }
+        while let Some(answer) = tries.join_next().await {
+            if answer??.starts_with("HTTP/1.1 401") {
+                refused += 1;
+            }
+        }
+        peak_threads = peak_threads.max(proc_status(pid, "Threads")?);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let peak = proc_status(pid, "VmHWM")? / 1024.0;
+    let after = proc_status(pid, "VmRSS")? / 1024.0;
+    child.kill().await?;
+    anyhow::ensure!(
+        refused == count,
+        "{refused} of {count} sign-ins were checked and refused"
+    );
+    let ratio = peak / SIGN_IN_RSS_MIB_MAX;
+    println!(
+        "{count} refused in {seconds:.1} s ({:.0}/s); RSS {before:.1} MiB before, {after:.1} MiB after, \
+         peak {peak:.1} MiB, at most {peak_threads:.0} threads; bound {SIGN_IN_RSS_MIB_MAX} MiB, \
+         ratio {ratio:.2} {}",
+        count as f64 / seconds,
+        verdict(ratio)
     );
     Ok(())
 }

@@ -88,6 +88,11 @@ pub struct ServeArgs {
     /// https://app.sandbox.midtrans.com).
     #[arg(long, env = "LUNAS_MIDTRANS_API_BASE")]
     pub midtrans_api_base: Option<String>,
+    /// Midtrans Core API base URL, asked for a transaction's status before a notification's
+    /// money is recorded. Default https://api.midtrans.com (sandbox:
+    /// https://api.sandbox.midtrans.com).
+    #[arg(long, env = "LUNAS_MIDTRANS_STATUS_API_BASE")]
+    pub midtrans_status_api_base: Option<String>,
     /// Xendit callback verification token, checked against x-callback-token on
     /// /callbacks/xendit (a secret).
     #[arg(long, env = "LUNAS_XENDIT_CALLBACK_TOKEN", hide_env_values = true)]
@@ -134,6 +139,7 @@ struct FileConfig {
     whatsapp_verify_token: Option<String>,
     midtrans_server_key: Option<String>,
     midtrans_api_base: Option<String>,
+    midtrans_status_api_base: Option<String>,
     xendit_callback_token: Option<String>,
     xendit_secret_key: Option<String>,
     xendit_api_base: Option<String>,
@@ -325,6 +331,13 @@ impl Config {
                 .clone()
                 .or(file.midtrans_api_base.clone())
                 .unwrap_or_else(|| lunas_engine::gateways::MIDTRANS_API_BASE_DEFAULT.to_owned()),
+            status_api_base: args
+                .midtrans_status_api_base
+                .clone()
+                .or(file.midtrans_status_api_base.clone())
+                .unwrap_or_else(|| {
+                    lunas_engine::gateways::MIDTRANS_STATUS_API_BASE_DEFAULT.to_owned()
+                }),
         });
         let xendit_secret_key = secret(
             &args.xendit_secret_key,
@@ -404,6 +417,7 @@ mod tests {
             whatsapp_verify_token: None,
             midtrans_server_key: None,
             midtrans_api_base: None,
+            midtrans_status_api_base: None,
             xendit_callback_token: None,
             xendit_secret_key: None,
             xendit_api_base: None,

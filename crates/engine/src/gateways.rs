@@ -21,6 +21,9 @@ use crate::http::{HttpsClient, https_client, send};
 
 /// Midtrans' production API (Snap); the sandbox is `https://app.sandbox.midtrans.com`.
 pub const MIDTRANS_API_BASE_DEFAULT: &str = "https://app.midtrans.com";
+/// Midtrans' Core API, where a transaction's status is asked; the sandbox is
+/// `https://api.sandbox.midtrans.com`.
+pub const MIDTRANS_STATUS_API_BASE_DEFAULT: &str = "https://api.midtrans.com";
 /// Xendit's API, the same for test and live keys.
 pub const XENDIT_API_BASE_DEFAULT: &str = "https://api.xendit.co";
 /// Longest a request to a gateway may take.
@@ -40,7 +43,10 @@ pub struct Gateways {
 #[derive(Clone)]
 pub struct MidtransConfig {
     pub server_key: String,
+    /// Snap, for payment pages.
     pub api_base: String,
+    /// The Core API, for `GET /v2/{order_id}/status`.
+    pub status_api_base: String,
 }
 
 #[derive(Clone)]
@@ -60,9 +66,17 @@ pub enum CallbackError {
     /// The signature or token did not match; nothing is changed.
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// A status that does not agree with the signed `status_code`: the notification was
+    /// rewritten after it was signed; nothing is changed.
+    #[error("the status_code does not agree with the transaction_status")]
+    StatusMismatch,
     /// Well signed, but not a notification lunas can read.
     #[error("{0}")]
     Malformed(String),
+    /// The gateway's status API could not confirm the notification (it did not answer, or not
+    /// sensibly); the notification is kept for review and the gateway should deliver it again.
+    #[error("{0}")]
+    Unconfirmed(String),
 }
 
 /// Why a payment page could not be made.
@@ -110,10 +124,80 @@ fn body_json(body: &[u8]) -> Result<serde_json::Value, CallbackError> {
         .map_err(|e| CallbackError::Malformed(format!("the body is not JSON: {e}")))
 }
 
-/// Verifies and reads a Midtrans HTTP notification. Statuses: `capture` (accepted by fraud
-/// detection) and `settlement` pay; `capture` held as `challenge` is for review; `pending` and
-/// `authorize` wait; `deny`, `cancel`, `expire` and `failure` change nothing in lunas (the
-/// order keeps its own deadline); `refund`, `partial_refund` and the chargebacks go to review.
+/// The `status_code` Midtrans sends with a `transaction_status` (and `fraud_status`), where its
+/// documentation fixes one: `200` for a payment that succeeded (and for what follows one: a
+/// refund, a chargeback, a cancelled capture), `201` for one still pending or held for a fraud
+/// challenge, `202` for a denied one, `407` for an expired one. The signature covers the code but
+/// not the status, so a status that disagrees with its code has been rewritten.
+fn midtrans_status_code(transaction_status: &str, fraud_status: &str) -> Option<&'static str> {
+    match (transaction_status, fraud_status) {
+        ("capture", "challenge") => Some("201"),
+        (
+            "capture" | "settlement" | "authorize" | "cancel" | "refund" | "partial_refund"
+            | "chargeback" | "partial_chargeback",
+            _,
+        ) => Some("200"),
+        ("pending", _) => Some("201"),
+        ("deny", _) => Some("202"),
+        ("expire", _) => Some("407"),
+        _ => None,
+    }
+}
+
+/// What lunas makes of a Midtrans status. `capture` (accepted by fraud detection) and
+/// `settlement` pay; `capture` held as `challenge` is for review; `pending` and `authorize`
+/// wait; `deny`, `cancel`, `expire` and `failure` change nothing in lunas (the order keeps its
+/// own deadline); `refund`, `partial_refund` and the chargebacks go to review.
+fn midtrans_status(transaction_status: &str, fraud_status: &str) -> GatewayStatus {
+    match (transaction_status, fraud_status) {
+        ("capture", "challenge") => GatewayStatus::Challenge,
+        ("capture", "deny") => GatewayStatus::Failed,
+        ("capture" | "settlement", _) => GatewayStatus::Settled,
+        ("refund" | "partial_refund" | "chargeback" | "partial_chargeback", _) => {
+            GatewayStatus::Refunded
+        }
+        ("deny" | "cancel" | "expire" | "failure", _) => GatewayStatus::Failed,
+        _ => GatewayStatus::Pending,
+    }
+}
+
+/// A Midtrans transaction as a notification or the status API describes it: checked for a
+/// status that agrees with its code, and read.
+struct MidtransTransaction<'a> {
+    order_ref: &'a str,
+    transaction_id: &'a str,
+    raw_status: &'a str,
+    status: GatewayStatus,
+    amount: Option<Money>,
+}
+
+fn midtrans_transaction<'a>(
+    json: &'a serde_json::Value,
+    order_ref: &'a str,
+    status_code: &str,
+    gross_amount: &str,
+) -> Result<MidtransTransaction<'a>, CallbackError> {
+    let raw_status = text(json, "transaction_status")
+        .ok_or_else(|| CallbackError::Malformed("transaction_status is missing".into()))?;
+    let transaction_id = text(json, "transaction_id")
+        .filter(|t| !t.is_empty() && t.len() <= 200)
+        .ok_or_else(|| CallbackError::Malformed("transaction_id is missing".into()))?;
+    let fraud = text(json, "fraud_status").unwrap_or("accept");
+    if midtrans_status_code(raw_status, fraud).is_some_and(|code| code != status_code) {
+        return Err(CallbackError::StatusMismatch);
+    }
+    Ok(MidtransTransaction {
+        order_ref,
+        transaction_id,
+        raw_status,
+        status: midtrans_status(raw_status, fraud),
+        amount: parse_rupiah(gross_amount).and_then(|a| Money::payment(a).ok()),
+    })
+}
+
+/// Verifies and reads a Midtrans HTTP notification: its `signature_key`, then that its status
+/// agrees with its `status_code`. A notification that would record money is not yet to be
+/// believed: `needs_confirmation` says so, and `confirm_midtrans` reads the status API's answer.
 pub fn read_midtrans(
     config: &MidtransConfig,
     body: &[u8],
@@ -137,34 +221,74 @@ pub fn read_midtrans(
             "the signature_key does not match",
         ));
     }
-    let raw_status = text(&json, "transaction_status")
-        .ok_or_else(|| CallbackError::Malformed("transaction_status is missing".into()))?;
-    let transaction_id = text(&json, "transaction_id")
-        .filter(|t| !t.is_empty() && t.len() <= 200)
-        .ok_or_else(|| CallbackError::Malformed("transaction_id is missing".into()))?;
-    let fraud = text(&json, "fraud_status").unwrap_or("accept");
-    let status = match (raw_status, fraud) {
-        ("capture", "challenge") => GatewayStatus::Challenge,
-        ("capture", "deny") => GatewayStatus::Failed,
-        ("capture" | "settlement", _) => GatewayStatus::Settled,
-        ("refund" | "partial_refund" | "chargeback" | "partial_chargeback", _) => {
-            GatewayStatus::Refunded
-        }
-        ("deny" | "cancel" | "expire" | "failure", _) => GatewayStatus::Failed,
-        _ => GatewayStatus::Pending,
-    };
-    let amount = parse_rupiah(gross_amount).and_then(|a| Money::payment(a).ok());
-    Ok(GatewayNotification {
-        gateway: PaymentSource::Midtrans,
-        transaction_id: transaction_id.to_owned(),
-        order_ref: order_ref.to_owned(),
-        order_id: order_of(order_ref),
-        status,
-        raw_status: raw_status.to_owned(),
-        amount,
-        body: String::from_utf8_lossy(body).into_owned(),
+    let transaction = midtrans_transaction(&json, order_ref, status_code, gross_amount)?;
+    Ok(notification_of(
+        &transaction,
+        String::from_utf8_lossy(body).into_owned(),
         received_at,
-    })
+    ))
+}
+
+fn notification_of(
+    transaction: &MidtransTransaction<'_>,
+    body: String,
+    received_at: Timestamp,
+) -> GatewayNotification {
+    GatewayNotification {
+        gateway: PaymentSource::Midtrans,
+        transaction_id: transaction.transaction_id.to_owned(),
+        order_ref: transaction.order_ref.to_owned(),
+        order_id: order_of(transaction.order_ref),
+        status: transaction.status,
+        raw_status: transaction.raw_status.to_owned(),
+        amount: transaction.amount,
+        body,
+        received_at,
+    }
+}
+
+/// Whether a notification would record money or put money on the review list, so that the
+/// status API must confirm it first (as Midtrans recommends).
+pub fn needs_confirmation(notification: &GatewayNotification) -> bool {
+    matches!(
+        notification.status,
+        GatewayStatus::Settled | GatewayStatus::Challenge
+    )
+}
+
+/// The notification as the status API's answer `status` (to `GET /v2/{order_id}/status`)
+/// describes it: its status, fraud status, amount and transaction id are the API's; the body kept
+/// is the notification's as received. An answer for another order, or one that does not read,
+/// confirms nothing.
+pub fn confirm_midtrans(
+    notification: &GatewayNotification,
+    status: &[u8],
+) -> Result<GatewayNotification, CallbackError> {
+    let json: serde_json::Value = serde_json::from_slice(status).map_err(|_| {
+        CallbackError::Unconfirmed("the Midtrans status API did not answer JSON".into())
+    })?;
+    let (Some(order_ref), Some(status_code), Some(gross_amount)) = (
+        text(&json, "order_id"),
+        text(&json, "status_code"),
+        text(&json, "gross_amount"),
+    ) else {
+        return Err(CallbackError::Unconfirmed(format!(
+            "the Midtrans status API does not know the transaction (status_code {})",
+            text(&json, "status_code").unwrap_or("missing")
+        )));
+    };
+    if order_ref != notification.order_ref {
+        return Err(CallbackError::Unconfirmed(
+            "the Midtrans status API answered for another order".into(),
+        ));
+    }
+    let transaction = midtrans_transaction(&json, order_ref, status_code, gross_amount)
+        .map_err(|e| CallbackError::Unconfirmed(format!("the Midtrans status API: {e}")))?;
+    Ok(notification_of(
+        &transaction,
+        notification.body.clone(),
+        notification.received_at,
+    ))
 }
 
 /// Verifies and reads a Xendit callback: an invoice callback (`id`, `external_id`, `status`
@@ -270,6 +394,48 @@ impl GatewayClient {
         }
     }
 
+    /// Asks Midtrans's status API for the transaction of `order_ref`; returns the answer's body.
+    pub(crate) async fn midtrans_status(
+        &self,
+        config: &MidtransConfig,
+        order_ref: &str,
+    ) -> Result<Vec<u8>, CallbackError> {
+        let url = format!(
+            "{}/v2/{}/status",
+            config.status_api_base.trim_end_matches('/'),
+            percent_encoding::utf8_percent_encode(order_ref, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let auth =
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:", config.server_key));
+        let request = hyper::Request::get(&url)
+            .header("authorization", format!("Basic {auth}"))
+            .header("accept", "application/json")
+            .body(Full::new(Bytes::new()))
+            .map_err(|_| {
+                CallbackError::Unconfirmed("the status API address is not valid".into())
+            })?;
+        let (status, answer) = send(
+            &self.client,
+            request,
+            Duration::from_millis(GATEWAY_TIMEOUT_MS),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::outbox::DeliveryError::Transient(m)
+            | crate::outbox::DeliveryError::Permanent(m) => {
+                CallbackError::Unconfirmed(format!("the Midtrans status API: {m}"))
+            }
+        })?;
+        // The status API answers 200 with the transaction's own status_code in the body (404
+        // there for an unknown transaction); another HTTP status is an outage.
+        if !status.is_success() {
+            return Err(CallbackError::Unconfirmed(format!(
+                "the Midtrans status API answered {status}"
+            )));
+        }
+        Ok(answer.to_vec())
+    }
+
     /// Creates a payment for what `order` has left to pay and returns the page's address.
     pub(crate) async fn create(
         &self,
@@ -368,6 +534,97 @@ impl GatewayClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn config() -> MidtransConfig {
+        MidtransConfig {
+            server_key: "SB-Mid-server-kunci".into(),
+            api_base: MIDTRANS_API_BASE_DEFAULT.into(),
+            status_api_base: MIDTRANS_STATUS_API_BASE_DEFAULT.into(),
+        }
+    }
+
+    fn notification(status: &str, code: &str, fraud: &str) -> Vec<u8> {
+        let signature = midtrans_signature("12", code, "150237.00", "SB-Mid-server-kunci");
+        serde_json::json!({
+            "order_id": "12", "status_code": code, "gross_amount": "150237.00",
+            "signature_key": signature, "transaction_status": status,
+            "transaction_id": "tx-1", "fraud_status": fraud,
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_midtrans_status_that_disagrees_with_its_signed_code_is_refused() {
+        let at = Timestamp::from_second(0).unwrap();
+        // A captured pending notification rewritten to settlement keeps the pending code.
+        for (status, code, fraud) in [
+            ("settlement", "201", "accept"),
+            ("capture", "201", "accept"),
+            ("capture", "200", "challenge"),
+            ("pending", "200", "accept"),
+            ("refund", "201", "accept"),
+            ("expire", "200", "accept"),
+        ] {
+            assert_eq!(
+                read_midtrans(&config(), &notification(status, code, fraud), at).unwrap_err(),
+                CallbackError::StatusMismatch,
+                "{status} {code} {fraud}"
+            );
+        }
+        for (status, code, fraud, read) in [
+            ("settlement", "200", "accept", GatewayStatus::Settled),
+            ("capture", "200", "accept", GatewayStatus::Settled),
+            ("capture", "201", "challenge", GatewayStatus::Challenge),
+            ("pending", "201", "accept", GatewayStatus::Pending),
+            ("deny", "202", "deny", GatewayStatus::Failed),
+            ("expire", "407", "accept", GatewayStatus::Failed),
+            ("failure", "500", "accept", GatewayStatus::Failed),
+        ] {
+            let n = read_midtrans(&config(), &notification(status, code, fraud), at).unwrap();
+            assert_eq!(n.status, read, "{status}");
+            assert_eq!(
+                needs_confirmation(&n),
+                matches!(read, GatewayStatus::Settled | GatewayStatus::Challenge)
+            );
+        }
+    }
+
+    #[test]
+    fn the_status_api_answer_decides_what_a_notification_did() {
+        let at = Timestamp::from_second(0).unwrap();
+        let n = read_midtrans(&config(), &notification("settlement", "200", "accept"), at).unwrap();
+        let answer = |status: &str, code: &str, fraud: &str, order: &str| {
+            serde_json::json!({
+                "order_id": order, "status_code": code, "gross_amount": "150237.00",
+                "transaction_status": status, "transaction_id": "tx-1", "fraud_status": fraud,
+            })
+            .to_string()
+            .into_bytes()
+        };
+        let confirmed = confirm_midtrans(&n, &answer("settlement", "200", "accept", "12")).unwrap();
+        assert_eq!(confirmed.status, GatewayStatus::Settled);
+        assert_eq!(
+            confirmed.body, n.body,
+            "the notification is kept as received"
+        );
+        // The API says the money is still pending (the notification was forged): nothing paid.
+        let pending = confirm_midtrans(&n, &answer("pending", "201", "accept", "12")).unwrap();
+        assert_eq!(pending.status, GatewayStatus::Pending);
+        // The fraud status comes from the API.
+        let held = confirm_midtrans(&n, &answer("capture", "201", "challenge", "12")).unwrap();
+        assert_eq!(held.status, GatewayStatus::Challenge);
+        for bad in [
+            answer("settlement", "200", "accept", "13"),
+            br#"{"status_code": "404", "status_message": "Transaction doesn't exist."}"#.to_vec(),
+            b"<html>".to_vec(),
+        ] {
+            assert!(matches!(
+                confirm_midtrans(&n, &bad),
+                Err(CallbackError::Unconfirmed(_))
+            ));
+        }
+    }
 
     #[test]
     fn gateway_order_ids_name_lunas_orders() {

@@ -12,6 +12,8 @@ mod http;
 pub mod outbox;
 pub mod passwords;
 pub mod payments;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tokens;
 pub mod webhooks;
 pub mod whatsapp;

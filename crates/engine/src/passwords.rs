@@ -72,10 +72,9 @@ pub fn verify_with(password: &str, stored: &str, memory: &mut Vec<Block>) -> boo
     let Ok(hash) = PasswordHash::new(stored) else {
         return false;
     };
-    let (Ok(algorithm), Ok(params)) = (
-        Algorithm::try_from(hash.algorithm),
-        Params::try_from(&hash),
-    ) else {
+    let (Ok(algorithm), Ok(params)) =
+        (Algorithm::try_from(hash.algorithm), Params::try_from(&hash))
+    else {
         return false;
     };
     let version = match hash.version.map(Version::try_from) {
@@ -169,9 +168,7 @@ fn work(jobs: &Mutex<mpsc::Receiver<Job>>) {
     }
 }
 
-async fn run<T>(
-    job: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> Job,
-) -> T {
+async fn run<T>(job: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> Job) -> T {
     let pool = pool();
     let _place = pool
         .queue
@@ -219,7 +216,11 @@ mod tests {
         assert!(verify_with("kata sandi yang panjang", &hash, &mut memory));
         assert!(!verify_with("kata sandi yang salah", &hash, &mut memory));
         assert!(!verify_with("anything", "not a hash", &mut memory));
-        assert_ne!(hash, hash_with("kata sandi yang panjang", &mut memory), "salted");
+        assert_ne!(
+            hash,
+            hash_with("kata sandi yang panjang", &mut memory),
+            "salted"
+        );
         // A hash the crate made with other parameters verifies too.
         let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
         let other = Argon2::new(

@@ -231,14 +231,39 @@ impl Engine {
         Ok(total)
     }
 
-    /// Verifies and applies a Midtrans HTTP notification.
+    /// Verifies and applies a Midtrans HTTP notification. One that would record money is first
+    /// confirmed with Midtrans's status API, whose answer decides; when the API cannot be asked,
+    /// the notification is kept for review and refused as unconfirmed, so Midtrans delivers it
+    /// again.
     pub async fn midtrans_notification(&self, body: &[u8]) -> Result<GatewayOutcome, Error> {
         let config = self
             .gateways
             .midtrans
             .as_ref()
             .ok_or(CallbackError::NotConfigured("Midtrans"))?;
-        let notification = gateways::read_midtrans(config, body, self.now())?;
+        let mut notification = gateways::read_midtrans(config, body, self.now())?;
+        if gateways::needs_confirmation(&notification) {
+            let client = self
+                .gateway_client
+                .get_or_init(gateways::GatewayClient::new);
+            let confirmed = match client
+                .midtrans_status(config, &notification.order_ref)
+                .await
+            {
+                Ok(answer) => gateways::confirm_midtrans(&notification, &answer),
+                Err(e) => Err(e),
+            };
+            notification = match confirmed {
+                Ok(confirmed) => confirmed,
+                Err(e) => {
+                    tracing::warn!(order_ref = %notification.order_ref, error = %e, "a Midtrans notification could not be confirmed; kept for review");
+                    self.store
+                        .gateway_unconfirmed(notification, e.to_string())
+                        .await?;
+                    return Err(e.into());
+                }
+            };
+        }
         Ok(self
             .store
             .gateway_notification(notification, self.messaging())

@@ -39,6 +39,7 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
         .unwrap()
         .expect("seeded");
     let clock = Arc::new(ManualClock::new(now));
+    let midtrans = lunas_engine::testing::FakeMidtrans::start("SB-Mid-server-migrasi");
     let engine = Engine::new(source.clone(), clock.clone())
         .await
         .unwrap()
@@ -47,6 +48,7 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
             midtrans: Some(lunas_engine::gateways::MidtransConfig {
                 server_key: "SB-Mid-server-migrasi".into(),
                 api_base: "http://127.0.0.1:9".into(),
+                status_api_base: midtrans.base().into(),
             }),
             ..Default::default()
         });
@@ -61,14 +63,14 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
         "5000.00",
         "SB-Mid-server-migrasi",
     );
+    let notification =
+        serde_json::json!({"order_id": "777", "status_code": "200", "gross_amount": "5000.00",
+        "signature_key": signature, "transaction_status": "settlement",
+        "transaction_id": "tx-migrasi"})
+        .to_string();
+    midtrans.learn(notification.as_bytes());
     engine
-        .midtrans_notification(
-            serde_json::json!({"order_id": "777", "status_code": "200", "gross_amount": "5000.00",
-                "signature_key": signature, "transaction_status": "settlement",
-                "transaction_id": "tx-migrasi"})
-            .to_string()
-            .as_bytes(),
-        )
+        .midtrans_notification(notification.as_bytes())
         .await
         .unwrap();
     let token = lunas_engine::tokens::create(&source, "kasir", now)

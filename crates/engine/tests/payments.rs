@@ -11,6 +11,7 @@ use lunas_core::messages::MessageKind;
 use lunas_core::payments::{PaymentSource, RefundReason};
 use lunas_core::{Actor, HoldState, Money, OrderId, OrderStatus, PayWindow, PaymentMethod};
 use lunas_engine::gateways::{Gateways, MidtransConfig, XenditConfig, midtrans_signature};
+use lunas_engine::testing::FakeMidtrans;
 use lunas_engine::{Engine, Error};
 use lunas_store::testing::Backend;
 use lunas_store::{GatewayOutcome, PaymentEffect, ResolveAction, ReviewKind};
@@ -19,11 +20,12 @@ use support::{Shop, order, shop};
 const SERVER_KEY: &str = "SB-Mid-server-uji-rahasia";
 const XENDIT_TOKEN: &str = "xnd-callback-uji-rahasia";
 
-fn gateways(engine: Engine) -> Engine {
+fn gateways(engine: Engine, status_api_base: &str) -> Engine {
     engine.with_gateways(Gateways {
         midtrans: Some(MidtransConfig {
             server_key: SERVER_KEY.into(),
             api_base: "http://127.0.0.1:9".into(),
+            status_api_base: status_api_base.into(),
         }),
         xendit: Some(XenditConfig {
             callback_token: XENDIT_TOKEN.into(),
@@ -34,8 +36,35 @@ fn gateways(engine: Engine) -> Engine {
     })
 }
 
-async fn payments_shop(backend: Backend, settings: impl FnOnce(&mut lunas_core::Settings)) -> Shop {
-    shop(backend, gateways, settings).await
+/// A shop that takes gateway notifications, beside a fake of Midtrans's status API.
+struct PayShop {
+    shop: Shop,
+    midtrans: FakeMidtrans,
+}
+
+impl std::ops::Deref for PayShop {
+    type Target = Shop;
+    fn deref(&self) -> &Shop {
+        &self.shop
+    }
+}
+
+impl PayShop {
+    /// Midtrans sends a genuine notification: its status API knows the transaction too.
+    async fn notify(&self, body: &[u8]) -> Result<GatewayOutcome, Error> {
+        self.midtrans.learn(body);
+        self.engine.midtrans_notification(body).await
+    }
+}
+
+async fn payments_shop(
+    backend: Backend,
+    settings: impl FnOnce(&mut lunas_core::Settings),
+) -> PayShop {
+    let midtrans = FakeMidtrans::start(SERVER_KEY);
+    let base = midtrans.base().to_owned();
+    let shop = shop(backend, |engine| gateways(engine, &base), settings).await;
+    PayShop { shop, midtrans }
 }
 
 fn staff() -> Actor {
@@ -44,9 +73,11 @@ fn staff() -> Actor {
 
 /// A Midtrans notification for `order_id`, signed with the test server key.
 fn midtrans(order_id: &str, status: &str, gross_amount: &str, transaction_id: &str) -> Vec<u8> {
+    // The codes Midtrans sends with each status.
     let status_code = match status {
-        "capture" | "settlement" => "200",
+        "capture" | "settlement" | "cancel" | "refund" | "partial_refund" => "200",
         "pending" => "201",
+        "expire" => "407",
         _ => "202",
     };
     serde_json::json!({
@@ -373,6 +404,7 @@ async fn a_settlement_delivered_ten_times_concurrently_records_one_payment_and_o
         &gross(placed.amount_due),
         "9aed5972-5b6a-401e-894b-a32c91ed1a3a",
     );
+    shop.midtrans.learn(&body);
     let mut tasks = Vec::new();
     for _ in 0..10 {
         let engine = shop.engine.clone();
@@ -409,18 +441,15 @@ async fn a_pending_after_a_settlement_never_moves_the_order_back(backend: Backen
     let id = placed.id.to_string();
     let amount = gross(placed.amount_due);
     let pending = shop
-        .engine
-        .midtrans_notification(&midtrans(&id, "pending", &amount, "tx-1"))
+        .notify(&midtrans(&id, "pending", &amount, "tx-1"))
         .await
         .unwrap();
     assert!(matches!(pending, GatewayOutcome::NoChange(_)));
-    shop.engine
-        .midtrans_notification(&midtrans(&id, "settlement", &amount, "tx-1"))
+    shop.notify(&midtrans(&id, "settlement", &amount, "tx-1"))
         .await
         .unwrap();
     for late in ["pending", "expire", "cancel"] {
-        shop.engine
-            .midtrans_notification(&midtrans(&id, late, &amount, "tx-1"))
+        shop.notify(&midtrans(&id, late, &amount, "tx-1"))
             .await
             .unwrap();
         assert_eq!(
@@ -431,8 +460,7 @@ async fn a_pending_after_a_settlement_never_moves_the_order_back(backend: Backen
     }
     // A refund at the gateway goes to staff; the order is not silently changed.
     let refund = shop
-        .engine
-        .midtrans_notification(&midtrans(&id, "refund", &amount, "tx-1"))
+        .notify(&midtrans(&id, "refund", &amount, "tx-1"))
         .await
         .unwrap();
     assert!(matches!(
@@ -477,8 +505,7 @@ async fn bad_signatures_change_nothing_and_unknown_orders_are_kept_for_review(ba
     assert!(open_reviews(&shop).await.is_empty());
     // Well signed, for an order lunas does not know: kept for review.
     let unknown = shop
-        .engine
-        .midtrans_notification(&midtrans("99999", "settlement", "50000.00", "tx-unknown"))
+        .notify(&midtrans("99999", "settlement", "50000.00", "tx-unknown"))
         .await
         .unwrap();
     assert!(matches!(unknown, GatewayOutcome::UnknownOrder));
@@ -505,6 +532,101 @@ async fn bad_signatures_change_nothing_and_unknown_orders_are_kept_for_review(ba
     consistent(&shop).await;
 }
 
+async fn a_pending_notification_rewritten_as_settlement_pays_nothing(backend: Backend) {
+    let shop = payments_shop(backend, |_| {}).await;
+    let placed = place(&shop, PaymentMethod::VirtualAccount).await;
+    let pending = midtrans(
+        &placed.id.to_string(),
+        "pending",
+        &gross(placed.amount_due),
+        "tx-replay",
+    );
+    shop.notify(&pending).await.unwrap();
+    // The signature covers order, code and amount, not the status: an attacker who captured the
+    // pending notification rewrites its status and sends it again.
+    let mut rewritten: serde_json::Value = serde_json::from_slice(&pending).unwrap();
+    rewritten["transaction_status"] = "settlement".into();
+    let refused = shop
+        .engine
+        .midtrans_notification(rewritten.to_string().as_bytes())
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(Error::Callback(
+                lunas_engine::gateways::CallbackError::StatusMismatch
+            ))
+        ),
+        "{refused:?}"
+    );
+    let order = order_of(&shop, placed.id).await;
+    assert_eq!(order.status, OrderStatus::AwaitingPayment);
+    assert!(order.payments.is_empty());
+    assert!(open_reviews(&shop).await.is_empty());
+    consistent(&shop).await;
+}
+
+async fn money_is_recorded_only_once_the_status_api_confirms_it(backend: Backend) {
+    let shop = payments_shop(backend, |_| {}).await;
+    let placed = place(&shop, PaymentMethod::Qris).await;
+    let id = placed.id.to_string();
+    let amount = gross(placed.amount_due);
+    // Midtrans says the transaction is still pending, whatever a well-signed notification says.
+    shop.midtrans
+        .learn(&midtrans(&id, "pending", &amount, "tx-1"));
+    let outcome = shop
+        .engine
+        .midtrans_notification(&midtrans(&id, "settlement", &amount, "tx-1"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, GatewayOutcome::NoChange(_)),
+        "{outcome:?}"
+    );
+    assert!(order_of(&shop, placed.id).await.payments.is_empty());
+    assert_eq!(
+        shop.midtrans.asked(),
+        1,
+        "a pending notification asks nothing"
+    );
+
+    // The status API is down: the settlement waits for review (and for Midtrans to deliver it
+    // again), never for a guess.
+    shop.midtrans.set_down(true);
+    let settlement = midtrans(&id, "settlement", &amount, "tx-1");
+    let refused = shop.notify(&settlement).await;
+    assert!(
+        matches!(
+            refused,
+            Err(Error::Callback(
+                lunas_engine::gateways::CallbackError::Unconfirmed(_)
+            ))
+        ),
+        "{refused:?}"
+    );
+    let order = order_of(&shop, placed.id).await;
+    assert_eq!(order.status, OrderStatus::AwaitingPayment);
+    let reviews = open_reviews(&shop).await;
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0].kind, ReviewKind::GatewayUnconfirmed);
+    assert_eq!(reviews[0].order_id, Some(placed.id));
+    assert_eq!(reviews[0].amount, placed.amount_due.minor_units());
+    // Delivered again while the API is still down: one review item, not two.
+    assert!(shop.notify(&settlement).await.is_err());
+    assert_eq!(open_reviews(&shop).await.len(), 1);
+
+    // Back up: the next delivery is confirmed, pays the order and closes the review item.
+    shop.midtrans.set_down(false);
+    let outcome = shop.notify(&settlement).await.unwrap();
+    assert!(
+        matches!(outcome, GatewayOutcome::Payment(ref p) if p.effect == PaymentEffect::Paid),
+        "{outcome:?}"
+    );
+    assert_eq!(order_of(&shop, placed.id).await.status, OrderStatus::Paid);
+    assert!(open_reviews(&shop).await.is_empty());
+    consistent(&shop).await;
+}
+
 async fn a_late_payment_revives_the_order_while_the_stock_lasts_and_is_flagged_for_refund_after(
     backend: Backend,
 ) {
@@ -514,8 +636,7 @@ async fn a_late_payment_revives_the_order_while_the_stock_lasts_and_is_flagged_f
     while shop.engine.tick().await.unwrap().more {}
     assert_eq!(order_of(&shop, late.id).await.status, OrderStatus::Expired);
     let outcome = shop
-        .engine
-        .midtrans_notification(&midtrans(
+        .notify(&midtrans(
             &late.id.to_string(),
             "settlement",
             &gross(late.amount_due),
@@ -749,6 +870,7 @@ fn a_midtrans_notification_reads_its_status_amount_and_order() {
     let config = MidtransConfig {
         server_key: SERVER_KEY.into(),
         api_base: String::new(),
+        status_api_base: String::new(),
     };
     let now = support::morning();
     let read = |body: Vec<u8>| lunas_engine::gateways::read_midtrans(&config, &body, now);
@@ -770,7 +892,10 @@ fn a_midtrans_notification_reads_its_status_amount_and_order() {
     }
     let mut challenged: serde_json::Value =
         serde_json::from_slice(&midtrans("7", "capture", "1.00", "tx")).unwrap();
+    // Midtrans holds a challenged card payment with the pending code.
     challenged["fraud_status"] = "challenge".into();
+    challenged["status_code"] = "201".into();
+    challenged["signature_key"] = midtrans_signature("7", "201", "1.00", SERVER_KEY).into();
     assert_eq!(
         read(challenged.to_string().into_bytes()).unwrap().status,
         lunas_store::GatewayStatus::Challenge
@@ -787,6 +912,8 @@ lunas_store::on_both_backends!(
     a_settlement_delivered_ten_times_concurrently_records_one_payment_and_one_message,
     a_pending_after_a_settlement_never_moves_the_order_back,
     bad_signatures_change_nothing_and_unknown_orders_are_kept_for_review,
+    a_pending_notification_rewritten_as_settlement_pays_nothing,
+    money_is_recorded_only_once_the_status_api_confirms_it,
     a_late_payment_revives_the_order_while_the_stock_lasts_and_is_flagged_for_refund_after,
     an_overpayment_is_recorded_as_it_is_and_flagged_for_refund,
     a_grace_period_delays_the_release_of_slow_methods,

@@ -224,6 +224,16 @@ impl Store {
             .await
     }
 
+    /// Keeps a notification its gateway could not confirm (see `payments::gateway_unconfirmed`).
+    pub async fn gateway_unconfirmed(
+        &self,
+        notification: GatewayNotification,
+        why: String,
+    ) -> Result<(), StoreError> {
+        self.write_always(move |db| payments::gateway_unconfirmed(db, &notification, &why))
+            .await
+    }
+
     /// The review list, oldest first after `after` (open items only unless `all`).
     pub async fn reviews(
         &self,

@@ -233,10 +233,13 @@ pub enum ReviewKind {
     GatewayRefund,
     /// The gateway holds a card payment for a fraud check (`challenge`).
     GatewayChallenge,
+    /// A notification that would record money, which the gateway's status API could not confirm
+    /// (it did not answer); the gateway delivers it again, and a confirmed delivery closes this.
+    GatewayUnconfirmed,
 }
 
 impl ReviewKind {
-    pub const ALL: [ReviewKind; 9] = [
+    pub const ALL: [ReviewKind; 10] = [
         ReviewKind::Unmatched,
         ReviewKind::Ambiguous,
         ReviewKind::ReferenceMismatch,
@@ -246,6 +249,7 @@ impl ReviewKind {
         ReviewKind::AmountMismatch,
         ReviewKind::GatewayRefund,
         ReviewKind::GatewayChallenge,
+        ReviewKind::GatewayUnconfirmed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -259,6 +263,7 @@ impl ReviewKind {
             ReviewKind::AmountMismatch => "amount_mismatch",
             ReviewKind::GatewayRefund => "gateway_refund",
             ReviewKind::GatewayChallenge => "gateway_challenge",
+            ReviewKind::GatewayUnconfirmed => "gateway_unconfirmed",
         }
     }
 
@@ -276,6 +281,7 @@ impl ReviewKind {
                 | ReviewKind::ReferenceMismatch
                 | ReviewKind::UnknownOrder
                 | ReviewKind::AmountMismatch
+                | ReviewKind::GatewayUnconfirmed
         )
     }
 }

@@ -627,6 +627,19 @@ pub(crate) fn gateway_notification(
             "notification": body,
         })
     };
+    // A delivery that the status API could not confirm earlier is settled by this one.
+    db.execute(
+        "UPDATE payment_reviews SET status = 'resolved', resolved_at = ?1, resolved_by = ?2,
+                resolution = 'confirmed by a later delivery'
+         WHERE source = ?3 AND external_id = ?4 AND kind = ?5 AND status = 'open'",
+        params![
+            millis(notification.received_at),
+            Actor::gateway(notification.gateway).as_str(),
+            notification.gateway.as_str(),
+            &notification.transaction_id,
+            ReviewKind::GatewayUnconfirmed.as_str()
+        ],
+    )?;
     let outcome = match (order, notification.status) {
         (None, _) => {
             add_review(
@@ -706,6 +719,62 @@ pub(crate) fn gateway_notification(
         ],
     )?;
     Ok(outcome)
+}
+
+/// Keeps a notification the gateway's status API could not confirm: as received, and on the
+/// review list with its amount (once per transaction), so that nothing it said is lost while the
+/// gateway delivers it again.
+pub(crate) fn gateway_unconfirmed(
+    db: &mut dyn Db,
+    notification: &GatewayNotification,
+    why: &str,
+) -> DbResult<()> {
+    let order = match notification.order_id {
+        Some(id) => db
+            .row("SELECT id FROM orders WHERE id = ?1", params![id.0], |r| {
+                r.int(0)
+            })?
+            .map(OrderId),
+        None => None,
+    };
+    let payment = NewPayment {
+        amount: notification.amount.unwrap_or(Money::ZERO),
+        reference: None,
+        actor: Actor::gateway(notification.gateway),
+        recorded_at: notification.received_at,
+        source: notification.gateway,
+        external_id: Some(notification.transaction_id.clone()),
+        exact_amount: true,
+    };
+    let body: serde_json::Value =
+        serde_json::from_str(&notification.body).unwrap_or(serde_json::Value::Null);
+    add_review(
+        db,
+        ReviewKind::GatewayUnconfirmed,
+        &payment,
+        order,
+        serde_json::json!({
+            "order_ref": notification.order_ref,
+            "status": notification.raw_status,
+            "why": why,
+            "notification": body,
+        }),
+    )?;
+    db.execute(
+        "INSERT INTO gateway_notifications (received_at, gateway, transaction_id, order_ref, order_id, status, amount, body, outcome)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'unconfirmed')",
+        params![
+            millis(notification.received_at),
+            notification.gateway.as_str(),
+            &notification.transaction_id,
+            &notification.order_ref,
+            order.map(|o| o.0),
+            &notification.raw_status,
+            notification.amount.map(Money::minor_units),
+            &notification.body
+        ],
+    )?;
+    Ok(())
 }
 
 /// The columns `read_review` reads, in its order.

@@ -196,6 +196,15 @@ impl From<EngineError> for ApiError {
                 tracing::warn!(reason = why, "refused a payment callback");
                 ApiError::new(StatusCode::UNAUTHORIZED, "invalid_signature", message)
             }
+            EngineError::Callback(CallbackError::StatusMismatch) => {
+                tracing::warn!("refused a payment callback whose status disagrees with its code");
+                ApiError::new(StatusCode::UNAUTHORIZED, "status_mismatch", message)
+            }
+            EngineError::Callback(CallbackError::Unconfirmed(_)) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "gateway_unconfirmed",
+                "the gateway's status API could not confirm this notification; it is kept for review, deliver it again",
+            ),
             EngineError::Callback(CallbackError::Malformed(_)) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "malformed_notification", message)
             }

@@ -20,6 +20,8 @@ struct TestApp {
     clock: Arc<ManualClock>,
     engine: Arc<Engine>,
     store: Store,
+    /// Midtrans's status API, which confirms every settlement before its money is recorded.
+    midtrans: lunas_engine::testing::FakeMidtrans,
     _db: TestDb,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -50,10 +52,12 @@ async fn spawn_app_with(backend: Backend, gateway_base: &str) -> TestApp {
     let db = TestDb::new(backend);
     let store = db.open().await;
     let clock = Arc::new(ManualClock::new("2026-11-22T03:00:00Z".parse().unwrap()));
+    let midtrans = lunas_engine::testing::FakeMidtrans::start(MIDTRANS_KEY);
     let gateways = lunas_engine::gateways::Gateways {
         midtrans: Some(lunas_engine::gateways::MidtransConfig {
             server_key: MIDTRANS_KEY.into(),
             api_base: gateway_base.into(),
+            status_api_base: midtrans.base().into(),
         }),
         xendit: Some(lunas_engine::gateways::XenditConfig {
             callback_token: XENDIT_TOKEN.into(),
@@ -90,6 +94,7 @@ async fn spawn_app_with(backend: Backend, gateway_base: &str) -> TestApp {
         clock,
         engine,
         store,
+        midtrans,
         _db: db,
         _stop: stop,
     }
@@ -1653,8 +1658,12 @@ fn midtrans_notification(order_id: i64, status: &str, amount: i64, transaction: 
 }
 
 impl TestApp {
-    /// Posts to a callback route as a gateway would: no API token, its own headers.
+    /// Posts to a callback route as a gateway would: no API token, its own headers. What is
+    /// posted to Midtrans's route, Midtrans's status API knows too (a genuine notification).
     async fn callback(&self, path: &str, body: String, headers: &[(&str, &str)]) -> Reply {
+        if path == "/callbacks/midtrans" && serde_json::from_str::<Value>(&body).is_ok() {
+            self.midtrans.learn(body.as_bytes());
+        }
         let mut all = vec![("authorization", "")];
         all.extend_from_slice(headers);
         self.send(Method::POST, path, Some(body), &all).await
@@ -1872,6 +1881,51 @@ async fn gateway_callbacks_are_authenticated_by_their_signature(backend: Backend
     );
     let garbled = app.callback("/callbacks/midtrans", "{".into(), &[]).await;
     assert_eq!(garbled.code(), "malformed_notification");
+    // A signed pending notification with its status rewritten: 401, nothing recorded.
+    let third = app.place("081234567890", "A", 1).await;
+    let third_id = third.body["id"].as_i64().unwrap();
+    let third_due = third.body["amount_due"].as_i64().unwrap();
+    let mut rewritten: Value = serde_json::from_str(&midtrans_notification(
+        third_id, "pending", third_due, "tx-3",
+    ))
+    .unwrap();
+    rewritten["transaction_status"] = json!("settlement");
+    let refused = app
+        .send(
+            Method::POST,
+            "/callbacks/midtrans",
+            Some(rewritten.to_string()),
+            &[("authorization", "")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.code(), "status_mismatch");
+    // Midtrans's status API down: 503, so Midtrans delivers it again; kept for review meanwhile.
+    app.midtrans.set_down(true);
+    let unconfirmed = app
+        .callback(
+            "/callbacks/midtrans",
+            midtrans_notification(third_id, "settlement", third_due, "tx-3"),
+            &[],
+        )
+        .await;
+    app.midtrans.set_down(false);
+    assert_eq!(unconfirmed.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(unconfirmed.code(), "gateway_unconfirmed");
+    assert_eq!(
+        app.get(&format!("/api/v1/orders/{third_id}")).await.body["status"],
+        "awaiting_payment"
+    );
+    let review = app.get("/api/v1/payments/review").await;
+    assert!(
+        review.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|item| item["kind"] == "gateway_unconfirmed" && item["order_id"] == third_id),
+        "{}",
+        review.body
+    );
     // Xendit: the callback token, compared as given.
     let second = app.place("081234567890", "A", 1).await;
     let second_id = second.body["id"].as_i64().unwrap();

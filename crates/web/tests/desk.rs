@@ -435,9 +435,17 @@ async fn burst_of_sign_ins(
     let mut tries = tokio::task::JoinSet::new();
     for n in 0..count {
         let (app, mut jar, csrf, email) = (app.clone(), jar.clone(), csrf.clone(), email(n));
-        let password = if n + 1 == count { PASSWORD } else { "salah salah salah" };
+        let password = if n + 1 == count {
+            PASSWORD
+        } else {
+            "salah salah salah"
+        };
         tries.spawn(async move {
-            let pairs = [("email", email.as_str()), ("password", password), ("csrf", &csrf)];
+            let pairs = [
+                ("email", email.as_str()),
+                ("password", password),
+                ("csrf", &csrf),
+            ];
             app.post(&mut jar, "/login", &pairs).await.status
         });
     }
@@ -452,23 +460,42 @@ async fn a_burst_of_sign_ins_gets_no_more_guesses_than_the_throttle_allows(backe
     let app = Arc::new(spawn(backend).await);
     // 40 at once for one account, the right password last: at most five are checked at all.
     let statuses = burst_of_sign_ins(&app, 40, |_| OWNER.to_owned()).await;
-    let checked = statuses.get(&StatusCode::UNAUTHORIZED).copied().unwrap_or(0)
+    let checked = statuses
+        .get(&StatusCode::UNAUTHORIZED)
+        .copied()
+        .unwrap_or(0)
         + statuses.get(&StatusCode::SEE_OTHER).copied().unwrap_or(0);
     assert!(checked <= 5, "{statuses:?}");
     assert_eq!(
-        statuses.get(&StatusCode::TOO_MANY_REQUESTS).copied().unwrap_or(0),
+        statuses
+            .get(&StatusCode::TOO_MANY_REQUESTS)
+            .copied()
+            .unwrap_or(0),
         40 - checked,
         "{statuses:?}"
     );
-    assert!(app.engine.store().consistency_report().await.unwrap().is_empty());
+    assert!(
+        app.engine
+            .store()
+            .consistency_report()
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // 60 at once from one address, each for another account: at most twenty are checked.
     app.clock.advance(SignedDuration::from_mins(16));
     let statuses = burst_of_sign_ins(&app, 60, |n| format!("tebak{n}@toko.id")).await;
-    let checked = statuses.get(&StatusCode::UNAUTHORIZED).copied().unwrap_or(0);
+    let checked = statuses
+        .get(&StatusCode::UNAUTHORIZED)
+        .copied()
+        .unwrap_or(0);
     assert!(checked <= 20, "{statuses:?}");
     assert_eq!(
-        statuses.get(&StatusCode::TOO_MANY_REQUESTS).copied().unwrap_or(0),
+        statuses
+            .get(&StatusCode::TOO_MANY_REQUESTS)
+            .copied()
+            .unwrap_or(0),
         60 - checked,
         "{statuses:?}"
     );

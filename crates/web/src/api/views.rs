@@ -224,7 +224,8 @@ pub(crate) struct ReviewView {
     pub id: i64,
     pub created_at: Timestamp,
     /// `unmatched`, `ambiguous`, `reference_mismatch`, `needs_refund`, `overpaid`,
-    /// `unknown_order`, `amount_mismatch`, `gateway_refund`, `gateway_challenge`.
+    /// `unknown_order`, `amount_mismatch`, `gateway_refund`, `gateway_challenge`,
+    /// `gateway_unconfirmed`.
     pub kind: &'static str,
     pub source: &'static str,
     pub external_id: Option<String>,

@@ -843,6 +843,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Ditahan gateway (fraud)",
         "Held by the gateway (fraud check)",
     ),
+    (
+        "review_gateway_unconfirmed",
+        "Belum terkonfirmasi Midtrans (cek dasbor Midtrans)",
+        "Not yet confirmed by Midtrans (check the Midtrans dashboard)",
+    ),
     ("event_placed", "Pesanan dibuat", "Order placed"),
     ("event_to", "Status menjadi", "Status became"),
     ("event_payment", "Pembayaran", "Payment"),
