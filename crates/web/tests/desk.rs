@@ -1260,6 +1260,34 @@ async fn manual_messages_are_sent_from_today_and_webhooks_need_the_password(back
     let sent = app.engine.order_messages(id).await.unwrap();
     let sent = sent.iter().find(|m| m.id == message.id).unwrap();
     assert_eq!(sent.sent_by.as_deref(), Some("staff:staff@toko.id"));
+    // The return path goes back to the dashboard's own pages only: never off site (a tab or a
+    // backslash a browser drops), never a 500 for a newline.
+    let order_page = format!("/orders/{id}");
+    for (back, to) in [
+        ("/\t/evil.example", "/?done=sent"),
+        ("/\n/evil.example", "/?done=sent"),
+        ("//evil.example", "/?done=sent"),
+        ("/\\evil.example", "/?done=sent"),
+        ("https://evil.example/", "/?done=sent"),
+        ("/orders/1/../../x", "/?done=sent"),
+        (order_page.as_str(), "ORDER"),
+    ] {
+        let page = app
+            .submit(
+                &mut jar,
+                "/",
+                &format!("/messages/{}/sent", message.id),
+                &[("back", back)],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{back:?}: {}", page.body);
+        let expected = if to == "ORDER" {
+            format!("{order_page}?done=sent")
+        } else {
+            to.to_owned()
+        };
+        assert_eq!(page.location(), expected, "{back:?}");
+    }
 
     // A webhook URL is a sensitive change: the owner's password again.
     let mut owner = app.sign_in(OWNER).await;

@@ -405,7 +405,13 @@ pub(crate) fn done(to: &str, notice: &str) -> Response {
         None => (to, String::new()),
     };
     let sep = if path.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{path}{sep}done={notice}{fragment}")).into_response()
+    let to = format!("{path}{sep}done={notice}{fragment}");
+    // Every caller passes a path of its own making; one that is not a valid header (a control
+    // character) goes to Today rather than failing after the change was made.
+    match HeaderValue::from_str(&to) {
+        Ok(location) => (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
+        Err(_) => Redirect::to("/").into_response(),
+    }
 }
 
 /// The notice a `?done=` names, in the member's language (unknown names show nothing).

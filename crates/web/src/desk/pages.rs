@@ -502,10 +502,15 @@ pub(crate) async fn extend(Path(id): Path<String>, posted: Posted) -> Result<Res
     }
 }
 
-/// Only paths of this dashboard are followed back after marking a message sent.
+/// Where *Tandai terkirim* returns to: only the two pages that carry that form, Today (`/`) and
+/// an order's page (`/orders/{number}`). Anything else — another host, a path with control
+/// characters or escapes a browser would read differently — returns to Today.
 fn back_to(form: &super::FormData) -> String {
     let back = form.get("back");
-    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
+    let order_page = back.strip_prefix("/orders/").is_some_and(|number| {
+        (1..=18).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_digit())
+    });
+    if back == "/" || order_page {
         back.to_owned()
     } else {
         "/".to_owned()
