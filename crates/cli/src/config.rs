@@ -16,9 +16,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 #[derive(Args, Clone, Debug)]
 pub struct CommonArgs {
     /// A TOML configuration file (keys: database_url, db_pool_size, db_statement_timeout_ms,
-    /// timer_batch, listen, smtp_url, smtp_from, webhooks_allow_private, secure_cookies, whatsapp_*,
-    /// midtrans_*,
-    /// xendit_*, mutation_webhook_secret).
+    /// timer_batch, listen, smtp_url, smtp_from, webhooks_allow_private, secure_cookies, http_*,
+    /// whatsapp_*, midtrans_*, xendit_*, mutation_webhook_secret).
     #[arg(long, env = "LUNAS_CONFIG")]
     pub config: Option<PathBuf>,
     /// Database URL: sqlite://<path> (an absolute path gives sqlite:///…) or
@@ -111,6 +110,22 @@ pub struct ServeArgs {
     /// (a proxy that sets `X-Forwarded-Proto: https` gets them anyway).
     #[arg(long, env = "LUNAS_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Longest wait, in milliseconds, for a request's whole header (a keep-alive connection idle
+    /// between requests is closed after it too). Default 10000.
+    #[arg(long, env = "LUNAS_HTTP_HEADER_TIMEOUT_MS")]
+    pub http_header_timeout_ms: Option<u64>,
+    /// A connection on which nothing moves for this many milliseconds is closed. Default 60000.
+    #[arg(long, env = "LUNAS_HTTP_IDLE_TIMEOUT_MS")]
+    pub http_idle_timeout_ms: Option<u64>,
+    /// Longest a request body may take to arrive whole, in milliseconds. Default 60000.
+    #[arg(long, env = "LUNAS_HTTP_BODY_TIMEOUT_MS")]
+    pub http_body_timeout_ms: Option<u64>,
+    /// Most connections open at once. Default 1024.
+    #[arg(long, env = "LUNAS_HTTP_CONNECTIONS_MAX")]
+    pub http_connections_max: Option<usize>,
+    /// Most connections open at once from one address. Default 64.
+    #[arg(long, env = "LUNAS_HTTP_CONNECTIONS_PER_ADDRESS_MAX")]
+    pub http_connections_per_address_max: Option<usize>,
     /// Seed a small demo store (products, buyers, orders in every state) if the database is
     /// empty, and print an API token for it.
     #[arg(long)]
@@ -130,6 +145,11 @@ struct FileConfig {
     smtp_from: Option<String>,
     webhooks_allow_private: Option<bool>,
     secure_cookies: Option<bool>,
+    http_header_timeout_ms: Option<u64>,
+    http_idle_timeout_ms: Option<u64>,
+    http_body_timeout_ms: Option<u64>,
+    http_connections_max: Option<usize>,
+    http_connections_per_address_max: Option<usize>,
     whatsapp_token: Option<String>,
     whatsapp_phone_number_id: Option<String>,
     whatsapp_base_url: Option<String>,
@@ -163,6 +183,7 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     pub webhooks_allow_private: bool,
     pub secure_cookies: bool,
+    pub connections: lunas_web::ConnectionLimits,
     pub whatsapp: Option<lunas_engine::whatsapp::WhatsAppConfig>,
     pub whatsapp_inbound: Option<lunas_web::WhatsAppInbound>,
     pub gateways: lunas_engine::gateways::Gateways,
@@ -269,6 +290,45 @@ impl Config {
         let webhooks_allow_private =
             args.webhooks_allow_private || file.webhooks_allow_private.unwrap_or(false);
         let secure_cookies = args.secure_cookies || file.secure_cookies.unwrap_or(false);
+        let defaults = lunas_web::ConnectionLimits::default();
+        let connections = lunas_web::ConnectionLimits {
+            header_timeout_ms: args
+                .http_header_timeout_ms
+                .or(file.http_header_timeout_ms)
+                .unwrap_or(defaults.header_timeout_ms),
+            idle_timeout_ms: args
+                .http_idle_timeout_ms
+                .or(file.http_idle_timeout_ms)
+                .unwrap_or(defaults.idle_timeout_ms),
+            body_timeout_ms: args
+                .http_body_timeout_ms
+                .or(file.http_body_timeout_ms)
+                .unwrap_or(defaults.body_timeout_ms),
+            connections_max: args
+                .http_connections_max
+                .or(file.http_connections_max)
+                .unwrap_or(defaults.connections_max),
+            connections_per_address_max: args
+                .http_connections_per_address_max
+                .or(file.http_connections_per_address_max)
+                .unwrap_or(defaults.connections_per_address_max),
+        };
+        for (name, ms) in [
+            ("http_header_timeout_ms", connections.header_timeout_ms),
+            ("http_idle_timeout_ms", connections.idle_timeout_ms),
+            ("http_body_timeout_ms", connections.body_timeout_ms),
+        ] {
+            if !(100..=3_600_000).contains(&ms) {
+                bail!("{name} must be between 100 and 3600000 (milliseconds)");
+            }
+        }
+        if !(1..=1_000_000).contains(&connections.connections_max)
+            || !(1..=connections.connections_max).contains(&connections.connections_per_address_max)
+        {
+            bail!(
+                "http_connections_max must be between 1 and 1000000, and http_connections_per_address_max between 1 and http_connections_max"
+            );
+        }
         let whatsapp = match (
             args.whatsapp_token.clone().or(file.whatsapp_token),
             args.whatsapp_phone_number_id
@@ -382,6 +442,7 @@ impl Config {
             smtp,
             webhooks_allow_private,
             secure_cookies,
+            connections,
             whatsapp,
             whatsapp_inbound,
             gateways,
@@ -408,6 +469,11 @@ mod tests {
             smtp_from: None,
             webhooks_allow_private: false,
             secure_cookies: false,
+            http_header_timeout_ms: None,
+            http_idle_timeout_ms: None,
+            http_body_timeout_ms: None,
+            http_connections_max: None,
+            http_connections_per_address_max: None,
             whatsapp_token: None,
             whatsapp_phone_number_id: None,
             whatsapp_base_url: None,

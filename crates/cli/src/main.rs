@@ -135,6 +135,8 @@ fn main() -> std::process::ExitCode {
             EnvFilter::try_from_env("LUNAS_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour only on a terminal: a file or a pipe (journald, a log collector) gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -501,11 +503,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         }))
     };
     let mut stop = stop_rx.clone();
-    let server = tokio::spawn(lunas_web::serve(
+    let server = tokio::spawn(lunas_web::serve_with(
         listener,
         lunas_web::AppState::new(engine)
             .with_whatsapp_inbound(config.whatsapp_inbound.clone())
             .with_secure_cookies(config.secure_cookies),
+        config.connections,
         async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
         },

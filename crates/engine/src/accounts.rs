@@ -26,6 +26,9 @@ async fn decoy_hash() -> String {
         .clone()
 }
 
+/// How long a sign-in form's token is good for: its hour and the next.
+const LOGIN_TOKEN_HOUR_S: i64 = 3600;
+
 /// A session id or CSRF token: 256 random bits.
 fn random_token() -> String {
     crate::tokens::random_hex(32)
@@ -274,6 +277,50 @@ impl Engine {
             cookie,
             member: credentials.member,
         }))
+    }
+
+    /// A token for the sign-in form (the double-submit cookie and the hidden input): 128 random
+    /// bits and their HMAC-SHA256, truncated to 128 bits, under the database's login key and the
+    /// current hour, in 64 hex digits. Only this server can make one, so a pair an attacker
+    /// made up (`Cookie: lunas_login=a` with `csrf=a`) is refused.
+    pub async fn login_token(&self) -> Result<String, Error> {
+        let nonce = crate::tokens::random_hex(16);
+        let mac = self
+            .login_mac(
+                &nonce,
+                self.now().as_second().div_euclid(LOGIN_TOKEN_HOUR_S),
+            )
+            .await?;
+        Ok(format!("{nonce}{mac}"))
+    }
+
+    /// Whether `token` is a sign-in token this server made in this hour or the one before.
+    pub async fn login_token_valid(&self, token: &str) -> Result<bool, Error> {
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(false);
+        }
+        let (nonce, mac) = token.split_at(32);
+        let hour = self.now().as_second().div_euclid(LOGIN_TOKEN_HOUR_S);
+        for at in [hour, hour - 1] {
+            if crate::tokens::same_secret(&self.login_mac(nonce, at).await?, mac) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    async fn login_mac(&self, nonce: &str, hour: i64) -> Result<String, Error> {
+        use hmac::Mac;
+        let key = self
+            .login_key
+            .get_or_try_init(|| async {
+                Ok::<_, lunas_store::StoreError>(self.store.login_key().await?.into_bytes())
+            })
+            .await?;
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+        mac.update(format!("lunas sign-in form {nonce} {hour}").as_bytes());
+        Ok(hex::encode(&mac.finalize().into_bytes()[..16]))
     }
 
     /// The session a cookie opens, if it has not ended (idle or too old) and its account is

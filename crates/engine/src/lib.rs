@@ -143,6 +143,8 @@ pub struct Engine {
     /// the database), read on first use.
     privacy_key: tokio::sync::OnceCell<Vec<u8>>,
     privacy_key_configured: Option<Vec<u8>>,
+    /// The key that signs the sign-in form's tokens, read from the database once.
+    login_key: tokio::sync::OnceCell<Vec<u8>>,
     timer_batch_len: usize,
     /// Whether webhook URLs may point at loopback and private networks (server configuration).
     webhooks_allow_private: bool,
@@ -176,6 +178,7 @@ impl Engine {
             base_rate: RwLock::new((base_rate, read_at)),
             privacy_key: tokio::sync::OnceCell::new(),
             privacy_key_configured: None,
+            login_key: tokio::sync::OnceCell::new(),
             timer_batch_len: TIMER_BATCH_LEN_MAX,
             webhooks_allow_private: false,
             gateways: gateways::Gateways::default(),

@@ -568,6 +568,11 @@ impl Store {
         self.write_always(ops::privacy_key).await
     }
 
+    /// The key that signs the sign-in form's tokens (see `ops::login_key`).
+    pub async fn login_key(&self) -> Result<String, StoreError> {
+        self.write_always(ops::login_key).await
+    }
+
     /// A buyer's profile and the record an earlier erasure of the same number left behind.
     pub async fn customer_and_erased(
         &self,

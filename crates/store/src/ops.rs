@@ -2385,22 +2385,34 @@ pub(crate) fn rebuild_reputation(db: &mut dyn Db) -> DbResult<usize> {
 // Privacy: the privacy key, export and erasure
 
 const PRIVACY_KEY: &str = "privacy_key";
+const LOGIN_KEY: &str = "login_key";
 
 /// The database's privacy key (hex), created on first use. Every process on the database uses the
 /// same one, so an erased number is recognised whichever process sees it again.
 pub(crate) fn privacy_key(db: &mut dyn Db) -> DbResult<String> {
+    secret(db, PRIVACY_KEY)
+}
+
+/// The key the sign-in form's tokens are signed with (hex), created on first use and shared by
+/// every process on the database.
+pub(crate) fn login_key(db: &mut dyn Db) -> DbResult<String> {
+    secret(db, LOGIN_KEY)
+}
+
+/// A random 256-bit secret kept in the database under `name`, created on first use.
+fn secret(db: &mut dyn Db, name: &'static str) -> DbResult<String> {
     let mut fresh = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut fresh);
     db.execute(
         "INSERT INTO secrets (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-        params![PRIVACY_KEY, &hex::encode(fresh)],
+        params![name, &hex::encode(fresh)],
     )?;
     db.row(
         "SELECT value FROM secrets WHERE name = ?1",
-        params![PRIVACY_KEY],
+        params![name],
         |row| row.text(0),
     )?
-    .ok_or_else(|| DbError::Corrupt("the privacy key is missing".into()))
+    .ok_or_else(|| DbError::Corrupt(format!("the secret {name} is missing")))
 }
 
 /// The record an erased buyer left behind, found by the HMAC of their number.

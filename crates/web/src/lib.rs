@@ -12,11 +12,12 @@ mod desk;
 mod error;
 mod extract;
 mod inbound;
+mod server;
 
 pub use error::ApiError;
 pub use inbound::WhatsAppInbound;
+pub use server::ConnectionLimits;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -69,15 +70,22 @@ pub fn router(state: AppState) -> Router {
     api::router(state)
 }
 
-/// Serves the application on `listener` until `shutdown` completes, then finishes the requests
-/// under way.
+/// Serves the application on `listener` with the default connection limits until `shutdown`
+/// completes, then finishes the requests under way.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, state, ConnectionLimits::default(), shutdown).await
+}
+
+/// `serve` with these connection limits.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    server::serve(listener, router(state), limits, shutdown).await
 }

@@ -341,7 +341,7 @@ async fn signing_in_starts_a_new_session_and_signing_out_ends_it_on_the_server(b
     assert_eq!(id.len(), 64, "256 bits, hex");
     assert_eq!(app.get(&mut jar, "/").await.status, StatusCode::OK);
 
-    // Over TLS (a proxy says so), cookies are Secure.
+    // Over TLS (a proxy says so), cookies are Secure and carry the __Host- prefix.
     let mut tls = Jar::default();
     let page = app
         .try_sign_in_with(&mut tls, OWNER, PASSWORD, &[("x-forwarded-proto", "https")])
@@ -350,7 +350,7 @@ async fn signing_in_starts_a_new_session_and_signing_out_ends_it_on_the_server(b
         page.headers.get_all("set-cookie").iter().any(|c| c
             .to_str()
             .unwrap()
-            .starts_with("lunas_session=")
+            .starts_with("__Host-lunas_session=")
             && c.to_str().unwrap().contains("Secure"))
     );
 
@@ -506,6 +506,67 @@ async fn a_burst_of_sign_ins_gets_no_more_guesses_than_the_throttle_allows(backe
         .filter(|a| *a == "auth.login_failed")
         .count();
     assert!(failed <= 25, "{failed} failures audited");
+}
+
+async fn the_sign_in_form_takes_only_tokens_this_server_made(backend: Backend) {
+    let app = spawn(backend).await;
+    // A pair an attacker made up (a planted cookie beside their own form) signs nobody in.
+    for made_up in ["a", &"ab".repeat(32)] {
+        let mut jar = Jar(HashMap::from([(
+            "lunas_login".to_owned(),
+            made_up.to_owned(),
+        )]));
+        let page = app
+            .post(
+                &mut jar,
+                "/login",
+                &[("email", OWNER), ("password", PASSWORD), ("csrf", made_up)],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{made_up}");
+        assert!(!jar.0.keys().any(|k| k.contains("session")));
+    }
+    // A token this server made works for an hour or two, not for ever.
+    let mut jar = Jar::default();
+    let csrf = app.get(&mut jar, "/login").await.csrf();
+    app.clock.advance(SignedDuration::from_hours(2));
+    let page = app
+        .post(
+            &mut jar,
+            "/login",
+            &[("email", OWNER), ("password", PASSWORD), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+
+    // Over HTTPS the cookies carry the __Host- prefix (only this host can set them), and a
+    // cookie without it is not read there.
+    let https = [("x-forwarded-proto", "https")];
+    let mut jar = Jar::default();
+    let page = app
+        .try_sign_in_with(&mut jar, OWNER, PASSWORD, &https)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let set: Vec<&str> = page
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        set.iter().any(|c| c.starts_with("__Host-lunas_session=")
+            && c.contains("Secure")
+            && c.contains("Path=/")),
+        "{set:?}"
+    );
+    let today = app.send(&mut jar, Method::GET, "/", None, &https).await;
+    assert_eq!(today.status, StatusCode::OK);
+    let session = jar.0["__Host-lunas_session"].clone();
+    let mut unprefixed = Jar(HashMap::from([("lunas_session".to_owned(), session)]));
+    let page = app
+        .send(&mut unprefixed, Method::GET, "/", None, &https)
+        .await;
+    assert_eq!(page.location(), "/login");
 }
 
 async fn a_second_factor_is_asked_once_enabled(backend: Backend) {
@@ -1280,7 +1341,12 @@ async fn manual_messages_are_sent_from_today_and_webhooks_need_the_password(back
                 &[("back", back)],
             )
             .await;
-        assert_eq!(page.status, StatusCode::SEE_OTHER, "{back:?}: {}", page.body);
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "{back:?}: {}",
+            page.body
+        );
         let expected = if to == "ORDER" {
             format!("{order_page}?done=sent")
         } else {
@@ -1626,6 +1692,7 @@ lunas_store::on_both_backends!(
     signing_in_starts_a_new_session_and_signing_out_ends_it_on_the_server,
     failed_sign_ins_are_throttled_per_account_and_per_address_and_audited,
     a_burst_of_sign_ins_gets_no_more_guesses_than_the_throttle_allows,
+    the_sign_in_form_takes_only_tokens_this_server_made,
     a_second_factor_is_asked_once_enabled,
     forms_without_the_sessions_csrf_token_change_nothing,
     staff_cannot_open_owner_pages,

@@ -29,9 +29,26 @@ use crate::{ApiError, AppState};
 
 pub(crate) use i18n::Strings;
 
-/// The session cookie and the sign-in form's double-submit cookie.
-pub(crate) const SESSION_COOKIE: &str = "lunas_session";
-const LOGIN_COOKIE: &str = "lunas_login";
+/// The dashboard's cookies: the session, and the sign-in form's double-submit token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cookie {
+    Session,
+    Login,
+}
+
+impl Cookie {
+    /// Its name: over HTTPS with the `__Host-` prefix, which browsers only accept from this
+    /// host, `Secure`, on path `/` and without a `Domain` (so a neighbouring subdomain cannot
+    /// plant one).
+    pub(crate) fn name(self, secure: bool) -> &'static str {
+        match (self, secure) {
+            (Cookie::Session, false) => "lunas_session",
+            (Cookie::Session, true) => "__Host-lunas_session",
+            (Cookie::Login, false) => "lunas_login",
+            (Cookie::Login, true) => "__Host-lunas_login",
+        }
+    }
+}
 
 /// A serialisable value for a template.
 pub(crate) fn ser<T: serde::Serialize>(value: T) -> Value {
@@ -134,6 +151,8 @@ pub(crate) struct Desk {
     pub cookie: String,
     /// The store's time zone, looked up once per request (pages format many times).
     pub tz: jiff::tz::TimeZone,
+    /// Whether the request came over TLS (the cookies' names and `Secure`).
+    pub secure: bool,
 }
 
 impl Desk {
@@ -202,7 +221,8 @@ impl Desk {
     }
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+fn cookie_value(headers: &HeaderMap, cookie: Cookie, secure: bool) -> Option<String> {
+    let name = cookie.name(secure);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -217,7 +237,9 @@ impl FromRequestParts<AppState> for Desk {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Desk, PageError> {
-        let Some(cookie) = cookie_value(&parts.headers, SESSION_COOKIE).filter(|c| c.len() <= 128)
+        let secure = over_tls(state, &parts.headers);
+        let Some(cookie) =
+            cookie_value(&parts.headers, Cookie::Session, secure).filter(|c| c.len() <= 128)
         else {
             return Err(PageError::SignIn);
         };
@@ -232,6 +254,7 @@ impl FromRequestParts<AppState> for Desk {
             session,
             cookie,
             tz: state.engine.settings().time_zone(),
+            secure,
         })
     }
 }
@@ -377,9 +400,9 @@ impl IntoResponse for PageError {
     }
 }
 
-/// A session cookie for `value`; `max_age` zero removes it.
-fn session_cookie(name: &str, value: &str, secure: bool, max_age_s: i64) -> HeaderValue {
-    let cookie = cookie::Cookie::build((name, value))
+/// A cookie for `value`; `max_age` zero removes it.
+fn session_cookie(which: Cookie, value: &str, secure: bool, max_age_s: i64) -> HeaderValue {
+    let cookie = cookie::Cookie::build((which.name(secure), value))
         .path("/")
         .http_only(true)
         .same_site(cookie::SameSite::Lax)

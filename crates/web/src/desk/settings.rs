@@ -13,13 +13,13 @@ use lunas_core::accounts::{Role, SESSION_LIFETIME};
 use lunas_core::messages::Language;
 use lunas_core::{PayWindow, PaymentMethod};
 use lunas_engine::accounts::{SignIn, SignInRefused, new_totp, totp_setup};
-use lunas_engine::tokens::{random_hex, same_secret};
+use lunas_engine::tokens::same_secret;
 use minijinja::{Value, context};
 use serde_json::json;
 
 use super::{
-    Desk, FieldErrors, FormData, LOGIN_COOKIE, PageError, Posted, SESSION_COOKIE, Strings,
-    cookie_value, done, i18n, notice, over_tls, read_form, refusal, ser, session_cookie,
+    Cookie, Desk, FieldErrors, FormData, PageError, Posted, Strings, cookie_value, done, i18n,
+    notice, over_tls, read_form, refusal, ser, session_cookie,
 };
 use crate::{ApiError, AppState};
 
@@ -107,7 +107,11 @@ async fn login_form(
         .await
         .map_err(PageError::from_engine)?
         == 0;
-    let token = random_hex(32);
+    let token = state
+        .engine
+        .login_token()
+        .await
+        .map_err(PageError::from_engine)?;
     let strings = Strings::of(language);
     let html = state.desk.render(
         "login.html",
@@ -119,7 +123,7 @@ async fn login_form(
     let mut response = (status, Html(html)).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        session_cookie(LOGIN_COOKIE, &token, over_tls(state, headers), 3600),
+        session_cookie(Cookie::Login, &token, over_tls(state, headers), 3600),
     );
     Ok(response)
 }
@@ -129,7 +133,7 @@ pub(crate) async fn login_page(
     headers: HeaderMap,
     Query(query): Query_,
 ) -> Result<Response, PageError> {
-    if let Some(cookie) = cookie_value(&headers, SESSION_COOKIE)
+    if let Some(cookie) = cookie_value(&headers, Cookie::Session, over_tls(&state, &headers))
         && state
             .engine
             .session(&cookie)
@@ -164,8 +168,18 @@ pub(crate) async fn login(
         .unwrap_or_default();
     let language = login_language(&query);
     let form = read_form(req).await?;
-    let expected = cookie_value(&headers, LOGIN_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !same_secret(form.get("csrf"), &expected) {
+    // The double-submit pair must match, and be a token this server made: a pair made up by an
+    // attacker (a cookie planted beside a form of theirs) signs nobody in.
+    let secure = over_tls(&state, &headers);
+    let expected = cookie_value(&headers, Cookie::Login, secure).unwrap_or_default();
+    if expected.is_empty()
+        || !same_secret(form.get("csrf"), &expected)
+        || !state
+            .engine
+            .login_token_valid(&expected)
+            .await
+            .map_err(PageError::from_engine)?
+    {
         return Err(PageError::Stale(language));
     }
     let strings = Strings::of(language);
@@ -196,7 +210,7 @@ pub(crate) async fn login(
     match outcome {
         Ok(session) => {
             // A session this browser had before is ended: one member, one live session here.
-            if let Some(old) = cookie_value(&headers, SESSION_COOKIE) {
+            if let Some(old) = cookie_value(&headers, Cookie::Session, secure) {
                 state
                     .engine
                     .end_session(&old)
@@ -204,12 +218,11 @@ pub(crate) async fn login(
                     .map_err(PageError::from_engine)?;
             }
             let mut response = Redirect::to("/").into_response();
-            let secure = over_tls(&state, &headers);
             let cookies = response.headers_mut();
             cookies.append(
                 header::SET_COOKIE,
                 session_cookie(
-                    SESSION_COOKIE,
+                    Cookie::Session,
                     &session.cookie,
                     secure,
                     SESSION_LIFETIME.as_secs(),
@@ -217,7 +230,7 @@ pub(crate) async fn login(
             );
             cookies.append(
                 header::SET_COOKIE,
-                session_cookie(LOGIN_COOKIE, "", secure, 0),
+                session_cookie(Cookie::Login, "", secure, 0),
             );
             Ok(response)
         }
@@ -269,7 +282,7 @@ pub(crate) async fn logout(posted: Posted) -> Result<Response, PageError> {
     );
     response.headers_mut().append(
         header::SET_COOKIE,
-        session_cookie(SESSION_COOKIE, "", false, 0),
+        session_cookie(Cookie::Session, "", desk.secure, 0),
     );
     Ok(response)
 }
