@@ -127,6 +127,19 @@ enum TokenCommand {
         #[arg(long)]
         name: String,
     },
+    /// List the API tokens by name (the tokens themselves are never stored, only their hashes).
+    List {
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Revoke every token with this name; it is refused from its next request on, in every
+    /// process.
+    Revoke {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The token's name, as `token list` shows it.
+        name: String,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -199,28 +212,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     skip_bad_lines,
                 },
         } => import_statement(&common, &file, skip_bad_lines).await,
-        Command::Token {
-            command: TokenCommand::Create { common, name },
-        } => {
-            if !lunas_engine::tokens::valid_name(&name) {
-                bail!(
-                    "--name must be 1 to {} printable characters",
-                    lunas_engine::tokens::TOKEN_NAME_LEN_MAX
-                );
-            }
-            let database = Config::for_command(&common)?;
-            let url = DatabaseUrl::parse(&database.url)?;
-            let store = open(&url, database.options).await?;
-            let token =
-                lunas_engine::tokens::create(&store, name.trim(), jiff::Timestamp::now()).await?;
-            store.close().await;
-            eprintln!(
-                "Created API token {:?}. It is shown only now; keep it somewhere safe.",
-                name.trim()
-            );
-            println!("{token}");
-            Ok(())
-        }
+        Command::Token { command } => token(command).await,
         Command::User {
             command:
                 UserCommand::Add {
@@ -232,6 +224,75 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => add_user(&common, &email, &role, password_stdin).await,
         Command::Bench { which } => lunas_bench::run(which).await,
     }
+}
+
+async fn token(command: TokenCommand) -> anyhow::Result<()> {
+    let (TokenCommand::Create { common, .. }
+    | TokenCommand::List { common }
+    | TokenCommand::Revoke { common, .. }) = &command;
+    let database = Config::for_command(common)?;
+    let url = DatabaseUrl::parse(&database.url)?;
+    let store = open(&url, database.options).await?;
+    let now = jiff::Timestamp::now();
+    let result = match &command {
+        TokenCommand::Create { name, .. } => {
+            let name = name.trim();
+            if !lunas_engine::tokens::valid_name(name) {
+                bail!(
+                    "--name must be 1 to {} printable characters",
+                    lunas_engine::tokens::TOKEN_NAME_LEN_MAX
+                );
+            }
+            if lunas_engine::tokens::list(&store)
+                .await?
+                .iter()
+                .any(|t| t.name == name)
+            {
+                bail!(
+                    "there is already a token named {name:?}: choose another name, or `lunas token revoke {name:?}` first"
+                );
+            }
+            let token = lunas_engine::tokens::create(&store, name, now).await?;
+            eprintln!("Created API token {name:?}. It is shown only now; keep it somewhere safe.");
+            println!("{token}");
+            Ok(())
+        }
+        TokenCommand::List { .. } => {
+            let tokens = lunas_engine::tokens::list(&store).await?;
+            if tokens.is_empty() {
+                eprintln!("No API tokens. Create one with `lunas token create --name NAME`.");
+            }
+            for token in tokens {
+                let count = if token.count > 1 {
+                    format!(" ({} tokens)", token.count)
+                } else {
+                    String::new()
+                };
+                println!("{}\tcreated {}{count}", token.name, token.created_at);
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { name, .. } => {
+            let revoked = lunas_engine::tokens::revoke(
+                &store,
+                name,
+                lunas_core::Actor::from_stored("cli".to_owned()),
+                now,
+            )
+            .await?;
+            if revoked == 0 {
+                Err(anyhow::anyhow!(
+                    "no API token is named {:?} (see `lunas token list`)",
+                    name.trim()
+                ))
+            } else {
+                eprintln!("Revoked {revoked} token(s) named {:?}.", name.trim());
+                Ok(())
+            }
+        }
+    };
+    store.close().await;
+    result
 }
 
 async fn add_user(

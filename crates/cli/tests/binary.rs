@@ -83,6 +83,63 @@ fn migrate_token_create_and_serve_work_together() {
         (product["reserved"].as_i64(), product["available"].as_i64()),
         (Some(2), Some(1))
     );
+
+    // Tokens are listed by name and revoked by name; a revoked one is refused at once.
+    let lunas = |args: &[&str]| {
+        Command::new(LUNAS)
+            .args(args)
+            .args(["--db", &db_url(&dir)])
+            .output()
+            .unwrap()
+    };
+    let again = lunas(&["token", "create", "--name", "toko"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already a token named \"toko\""));
+    let listed = lunas(&["token", "list"]);
+    assert!(listed.status.success());
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.starts_with("toko\tcreated "), "{listed}");
+    assert!(!listed.contains(&token), "a token is never shown again");
+    let revoked = lunas(&["token", "revoke", "toko"]);
+    assert!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    assert_eq!(
+        http(port, "GET", "/api/v1/orders", Some(&token), None).0,
+        401,
+        "revoked at once, in the server that was already running"
+    );
+    let unknown = lunas(&["token", "revoke", "toko"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no API token is named \"toko\""));
+}
+
+#[test]
+fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(LUNAS)
+        .args(["serve", "--db", &db_url(&dir), "--listen"])
+        .arg(format!("127.0.0.1:{}", free_port()))
+        .env("LUNAS_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let _server = Server(child);
+    let mut logged = String::new();
+    while !logged.contains("lunas is serving") {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "{logged}");
+        logged.push_str(&line);
+    }
+    assert!(logged.contains(" INFO "), "{logged}");
+    assert!(
+        !logged.contains('\u{1b}'),
+        "ANSI escapes in a pipe: {logged:?}"
+    );
 }
 
 #[test]

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 /// Longest SKU accepted, in bytes.
 pub const SKU_LEN_MAX: usize = 64;
 
-/// A product code: 1 to 64 characters of ASCII letters, digits, `-`, `_` and `.`, so that it can
-/// sit in a URL path without escaping. Case is kept as the seller typed it.
+/// A product code: 1 to 64 characters of ASCII letters, digits, `-`, `_` and `.`, at least one
+/// of them a letter or a digit, so that it can sit in a URL path without escaping (and is never
+/// `.` or `..`, which a path would read as "here" and "up"). Case is kept as the seller typed
+/// it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Sku(String);
@@ -19,6 +21,8 @@ pub enum SkuError {
     TooLong,
     #[error("SKU may contain only letters, digits, '-', '_' and '.'")]
     BadCharacter,
+    #[error("SKU must contain a letter or a digit")]
+    NoLetterOrDigit,
 }
 
 impl Sku {
@@ -34,6 +38,9 @@ impl Sku {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         {
             return Err(SkuError::BadCharacter);
+        }
+        if !raw.bytes().any(|b| b.is_ascii_alphanumeric()) {
+            return Err(SkuError::NoLetterOrDigit);
         }
         Ok(Sku(raw.to_owned()))
     }
@@ -65,5 +72,13 @@ mod tests {
         assert_eq!(Sku::parse("a b"), Err(SkuError::BadCharacter));
         assert_eq!(Sku::parse("a/b"), Err(SkuError::BadCharacter));
         assert_eq!(Sku::parse(&"x".repeat(65)), Err(SkuError::TooLong));
+        for path_like in [".", "..", "...", "-", "_.-"] {
+            assert_eq!(
+                Sku::parse(path_like),
+                Err(SkuError::NoLetterOrDigit),
+                "{path_like}"
+            );
+        }
+        assert!(Sku::parse(".5").is_ok());
     }
 }

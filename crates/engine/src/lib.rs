@@ -257,6 +257,22 @@ impl Engine {
         Ok(self.store.delete_webhook(id).await?)
     }
 
+    /// The API tokens, by name (the owner's Staff page).
+    pub async fn api_tokens(&self) -> Result<Vec<lunas_store::ApiToken>, Error> {
+        Ok(tokens::list(&self.store).await?)
+    }
+
+    /// Revokes every token named `name`, at once in every process; how many there were.
+    pub async fn revoke_api_token(&self, name: &str, actor: Actor) -> Result<u64, Error> {
+        Ok(tokens::revoke(&self.store, name, actor, self.now()).await?)
+    }
+
+    /// The name of the API token `token`, if it is one (read from the database each time, so a
+    /// revoked token is refused at once).
+    pub async fn api_token_name(&self, token: &str) -> Result<Option<String>, Error> {
+        Ok(self.store.api_token_name(tokens::hash_token(token)).await?)
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -6,8 +6,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use lunas_core::Timestamp;
-use lunas_store::{Store, StoreError};
+use lunas_core::{Actor, Timestamp};
+use lunas_store::{ApiToken, Store, StoreError};
 
 /// Prefix that makes a lunas token recognisable in a secret scanner.
 pub const TOKEN_PREFIX: &str = "lunas_";
@@ -48,4 +48,53 @@ pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.chars().count() <= TOKEN_NAME_LEN_MAX
         && !name.chars().any(char::is_control)
+}
+
+/// The API tokens, by name.
+pub async fn list(store: &Store) -> Result<Vec<ApiToken>, StoreError> {
+    store.api_tokens().await
+}
+
+/// Revokes every token named `name`; returns how many there were. A revoked token is refused at
+/// its next request, in every process: requests read their token from the database.
+pub async fn revoke(
+    store: &Store,
+    name: &str,
+    actor: Actor,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    store
+        .revoke_api_token(name.trim().to_owned(), actor, now)
+        .await
+}
+
+/// The token of an `Authorization` header value: the `Bearer` scheme in any case (RFC 9110
+/// makes schemes case-insensitive), then the token, at most 256 characters.
+pub fn bearer(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= 256)
+        .then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case() {
+        for header in ["Bearer lunas_ab", "bearer lunas_ab", "BEARER  lunas_ab "] {
+            assert_eq!(bearer(header), Some("lunas_ab"), "{header}");
+        }
+        for header in [
+            "Basic lunas_ab",
+            "Bearer",
+            "Bearer ",
+            "lunas_ab",
+            "Bearerlunas_ab",
+        ] {
+            assert_eq!(bearer(header), None, "{header}");
+        }
+        assert_eq!(bearer(&format!("Bearer {}", "a".repeat(257))), None);
+    }
 }

@@ -468,6 +468,22 @@ impl Store {
             .await
     }
 
+    /// The API tokens, by name.
+    pub async fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.read(ops::api_tokens).await
+    }
+
+    /// Revokes every token named `name` (in the audit log as `actor`); how many there were.
+    pub async fn revoke_api_token(
+        &self,
+        name: String,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.write_always(move |db| ops::revoke_api_token(db, &name, actor.as_str(), now))
+            .await
+    }
+
     /// The name of the token with this hash, if it exists.
     pub async fn api_token_name(&self, token_hash: String) -> Result<Option<String>, StoreError> {
         self.read(move |db| ops::api_token_name(db, &token_hash))

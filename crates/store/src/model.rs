@@ -625,3 +625,12 @@ pub fn judge(
     history.sort_by_key(|order| std::cmp::Reverse(order.ended_at));
     lunas_core::reliability::assess(pin, &history, now, base, &settings.risk, settings.language)
 }
+
+/// API tokens of one name (a name may have been given to several).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub name: String,
+    /// When the first of them was made.
+    pub created_at: Timestamp,
+    pub count: i64,
+}

@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 
+use crate::extract::RawBody;
 use crate::{ApiError, AppState};
 
 /// What the server was configured with to receive WhatsApp webhooks.
@@ -48,8 +48,10 @@ pub(crate) async fn verify(
 pub(crate) async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: RawBody,
 ) -> Result<StatusCode, ApiError> {
+    // Read through `RawBody`, so a body past the route's limit gets the JSON error format too.
+    let body = body.0;
     let inbound = configured(&state)?;
     let signature = headers
         .get("x-hub-signature-256")

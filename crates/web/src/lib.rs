@@ -33,7 +33,6 @@ pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
-    tokens: Arc<auth::TokenCache>,
     whatsapp_inbound: Option<Arc<WhatsAppInbound>>,
     desk: Arc<desk::DeskState>,
     /// Whether the dashboard's cookies are `Secure` whatever the request says (served over TLS).
@@ -44,7 +43,6 @@ impl AppState {
     pub fn new(engine: Arc<Engine>) -> AppState {
         AppState {
             engine,
-            tokens: Arc::new(auth::TokenCache::default()),
             whatsapp_inbound: None,
             desk: desk::new_state(),
             secure_cookies: false,

@@ -358,6 +358,10 @@ async fn products_read_back_with_what_is_held_and_available(backend: Backend) {
         app.place("081234567890", "GAMIS-01", 2).await.status,
         StatusCode::CREATED
     );
+    for dots in [".", ".."] {
+        let refused = app.put_product(dots, 1, 1000).await;
+        assert_eq!(refused.code(), "invalid_sku", "{dots}: {}", refused.body);
+    }
     let got = app.get("/api/v1/products/GAMIS-01").await;
     assert_eq!(
         (
@@ -592,6 +596,13 @@ async fn bad_input_gets_a_stable_code_and_writes_nothing(backend: Backend) {
         (
             "bad SKU",
             with(json!({"items": [{"sku": "A/../B", "qty": 1}]})),
+            &[],
+            422,
+            "invalid_sku",
+        ),
+        (
+            "a SKU that is a path's dot",
+            with(json!({"items": [{"sku": "..", "qty": 1}]})),
             &[],
             422,
             "invalid_sku",
@@ -1383,6 +1394,17 @@ async fn whatsapp_webhooks_are_verified_and_the_buyers_messages_kept(backend: Ba
             .map(|t| t.as_second()),
         Some(1_795_000_000)
     );
+    // A body past the limit is refused in the JSON error format, like every other route.
+    let huge = app
+        .send(
+            Method::POST,
+            "/webhooks/whatsapp",
+            Some("x".repeat(lunas_web::REQUEST_BODY_BYTES_MAX + 1)),
+            &[("authorization", ""), ("x-hub-signature-256", &signature)],
+        )
+        .await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(huge.code(), "body_too_large");
 }
 
 async fn buyers_have_a_reliability_record_a_band_and_staff_can_pin_and_note_them(backend: Backend) {
@@ -2125,7 +2147,86 @@ async fn a_payment_page_is_made_at_the_gateway_and_messages_point_to_it(backend:
     );
 }
 
+async fn a_revoked_token_is_refused_at_once_by_every_process(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // A second server on the same database: another process.
+    let other_engine = Arc::new(
+        Engine::new(app.store.clone(), app.clock.clone())
+            .await
+            .unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other = listener.local_addr().unwrap();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(lunas_web::serve(
+        listener,
+        lunas_web::AppState::new(other_engine),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let token = lunas_engine::tokens::create(&app.store, "kasir", jiff::Timestamp::now())
+        .await
+        .unwrap();
+    let ask = |addr: std::net::SocketAddr, authorization: String| {
+        let client = app.client.clone();
+        async move {
+            let request = Request::get(format!("http://{addr}/api/v1/orders"))
+                .header("authorization", authorization)
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            client.request(request).await.unwrap().status()
+        }
+    };
+    // The scheme is case-insensitive.
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        assert_eq!(
+            ask(app.addr, format!("{scheme} {token}")).await,
+            StatusCode::OK,
+            "{scheme}"
+        );
+    }
+    assert_eq!(ask(other, format!("Bearer {token}")).await, StatusCode::OK);
+    assert_eq!(
+        ask(app.addr, format!("Basic {token}")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let tokens = app.engine.api_tokens().await.unwrap();
+    assert!(tokens.iter().any(|t| t.name == "kasir" && t.count == 1));
+    assert_eq!(
+        app.engine
+            .revoke_api_token("kasir", lunas_core::Actor::system())
+            .await
+            .unwrap(),
+        1
+    );
+    // Refused at once, here and in the other process that used it a moment ago.
+    assert_eq!(
+        ask(app.addr, format!("Bearer {token}")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        ask(other, format!("Bearer {token}")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let audit = app.engine.audit_log(None, 10).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|l| l.action == "token.revoke" && l.subject == "kasir")
+    );
+    // Revoking a name no token has revokes nothing.
+    assert_eq!(
+        app.engine
+            .revoke_api_token("kasir", lunas_core::Actor::system())
+            .await
+            .unwrap(),
+        0
+    );
+}
+
 lunas_store::on_both_backends!(
+    a_revoked_token_is_refused_at_once_by_every_process,
     a_statement_upload_pays_orders_and_lists_the_rest_for_review,
     a_statement_with_bad_lines_is_refused_whole_with_their_line_numbers,
     gateway_callbacks_are_authenticated_by_their_signature,

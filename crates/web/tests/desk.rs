@@ -569,6 +569,57 @@ async fn the_sign_in_form_takes_only_tokens_this_server_made(backend: Backend) {
     assert_eq!(page.location(), "/login");
 }
 
+async fn owners_revoke_api_tokens_from_the_staff_page(backend: Backend) {
+    let app = spawn(backend).await;
+    lunas_engine::tokens::create(app.engine.store(), "toko-online", jiff::Timestamp::now())
+        .await
+        .unwrap();
+    let mut staff = app.sign_in(STAFF).await;
+    let page = app
+        .submit(
+            &mut staff,
+            "/",
+            "/tokens/revoke",
+            &[("name", "toko-online"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let mut owner = app.sign_in(OWNER).await;
+    let page = app.get(&mut owner, "/staff").await;
+    assert!(
+        page.has("Token API") && page.has("toko-online"),
+        "{}",
+        page.body
+    );
+    let page = app
+        .submit(
+            &mut owner,
+            "/staff",
+            "/tokens/revoke",
+            &[("name", "toko-online"), ("password", "salah salah salah")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.engine.api_tokens().await.unwrap().len(), 1);
+    let page = app
+        .submit(
+            &mut owner,
+            "/staff",
+            "/tokens/revoke",
+            &[("name", "toko-online"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(page.location(), "/staff?done=token_revoked");
+    assert!(app.engine.api_tokens().await.unwrap().is_empty());
+    let page = app.get(&mut owner, "/staff?done=token_revoked").await;
+    assert!(page.has("Token dicabut") && page.has("Belum ada token API"));
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"token.revoke".to_owned())
+    );
+}
+
 async fn a_second_factor_is_asked_once_enabled(backend: Backend) {
     let app = spawn(backend).await;
     let mut jar = app.sign_in(OWNER).await;
@@ -1693,6 +1744,7 @@ lunas_store::on_both_backends!(
     failed_sign_ins_are_throttled_per_account_and_per_address_and_audited,
     a_burst_of_sign_ins_gets_no_more_guesses_than_the_throttle_allows,
     the_sign_in_form_takes_only_tokens_this_server_made,
+    owners_revoke_api_tokens_from_the_staff_page,
     a_second_factor_is_asked_once_enabled,
     forms_without_the_sessions_csrf_token_change_nothing,
     staff_cannot_open_owner_pages,

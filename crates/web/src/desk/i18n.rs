@@ -392,6 +392,20 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("enable", "Aktifkan", "Enable"),
     ("disable", "Nonaktifkan", "Disable"),
     ("add_staff", "Tambah staf", "Add staff"),
+    ("api_tokens", "Token API", "API tokens"),
+    (
+        "api_tokens_hint",
+        "Token API dipakai aplikasi lain (toko online, aplikasi kasir) untuk membuat dan membaca pesanan. Cabut token yang bocor atau tidak dipakai lagi: sejak itu token tersebut langsung ditolak.",
+        "API tokens let other apps (an online shop, a till app) create and read orders. Revoke a token that leaked or is no longer used: it is refused from that moment on.",
+    ),
+    (
+        "api_tokens_none",
+        "Belum ada token API. Token dibuat oleh pengelola server lunas.",
+        "No API tokens yet. They are created by whoever runs the lunas server.",
+    ),
+    ("token_name", "Nama", "Name"),
+    ("token_created", "Dibuat", "Created"),
+    ("revoke", "Cabut", "Revoke"),
     ("ui_language", "Bahasa dasbor", "Dashboard language"),
     ("change_password", "Ganti kata sandi", "Change password"),
     (
@@ -751,6 +765,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "notice_signed_out",
         "Anda sudah keluar.",
         "You are signed out.",
+    ),
+    (
+        "notice_token_revoked",
+        "Token dicabut. Aplikasi yang memakainya tidak bisa masuk lagi.",
+        "Token revoked. Apps using it can no longer get in.",
     ),
     (
         "notice_staff_added",

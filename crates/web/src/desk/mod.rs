@@ -474,6 +474,7 @@ pub(crate) fn router() -> Router<AppState> {
             get(settings::staff_page).post(settings::add_staff),
         )
         .route("/staff/{id}/{action}", post(settings::staff_action))
+        .route("/tokens/revoke", post(settings::revoke_token))
         .route("/account", get(settings::account_page))
         .route("/account/{action}", post(settings::account_action))
         .route("/audit", get(pages::audit))

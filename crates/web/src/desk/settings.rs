@@ -868,6 +868,12 @@ async fn staff_view(
         .users()
         .await
         .map_err(PageError::from_engine)?;
+    let tokens = desk
+        .state
+        .engine
+        .api_tokens()
+        .await
+        .map_err(PageError::from_engine)?;
     let strings = desk.strings();
     let roles = [
         ("staff", strings.get("role_staff")),
@@ -882,6 +888,9 @@ async fn staff_view(
             users => users.iter().map(|u| context! {
                 id => u.id, email => u.email.as_str(), role => u.role.as_str(),
                 totp => u.totp_enabled, disabled => u.disabled,
+            }).collect::<Vec<_>>(),
+            tokens => tokens.iter().enumerate().map(|(i, t)| context! {
+                index => i, name => &t.name, created => desk.when(t.created_at), count => t.count,
             }).collect::<Vec<_>>(),
             roles => ser(roles), errors => ser(&errors), values => ser(&values),
         },
@@ -936,6 +945,37 @@ pub(crate) async fn add_staff(posted: Posted) -> Result<Response, PageError> {
                 field
             };
             refuse(field, message).await
+        }
+    }
+}
+
+/// An owner revokes the API tokens of one name (`/tokens/revoke`), with the password again.
+pub(crate) async fn revoke_token(posted: Posted) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    desk.require_owner()?;
+    let refuse = |message: String| {
+        staff_view(
+            &desk,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors::from([("form", message)]),
+            BTreeMap::new(),
+            None,
+        )
+    };
+    if let Some((_, message)) = reauthenticate(&desk, &form).await? {
+        return refuse(message).await;
+    }
+    match desk
+        .state
+        .engine
+        .revoke_api_token(form.get("name"), desk.actor())
+        .await
+    {
+        Ok(0) => Err(PageError::NotFound(desk.language())),
+        Ok(_) => Ok(done("/staff", "token_revoked")),
+        Err(e) => {
+            let (_, message) = refusal(desk.strings(), ApiError::from(e))?;
+            refuse(message).await
         }
     }
 }
