@@ -61,6 +61,9 @@ pub enum Which {
         count: usize,
         #[arg(long, default_value_t = 100)]
         burst: usize,
+        /// The `lunas` binary to measure (another build, to compare); default this one.
+        #[arg(long)]
+        exe: Option<std::path::PathBuf>,
     },
     /// Buyer reliability: `reputation rebuild` over a million orders, and what judging the buyer
     /// adds to placing an order.
@@ -151,7 +154,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Expiry { holds } => expiry::run(holds).await,
         Which::Reminders { pending, seconds } => reminders::run(&pending, seconds).await,
         Which::Rss => rss::run().await,
-        Which::SignIns { count, burst } => rss::sign_ins(count, burst).await,
+        Which::SignIns { count, burst, exe } => rss::sign_ins(count, burst, exe).await,
         Which::Reputation {
             buyers,
             orders,
@@ -186,7 +189,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
             expiry::run(100_000).await?;
             reminders::run(&[10_000, 100_000, 1_000_000], 10).await?;
             rss::run().await?;
-            rss::sign_ins(1000, 100).await?;
+            rss::sign_ins(1000, 100, None).await?;
             reputation::run(100_000, 1_000_000, 10_000).await?;
             payments::statement(100_000).await?;
             payments::callbacks(200, 30).await?;

@@ -123,7 +123,8 @@ pub struct ServeArgs {
     /// Most connections open at once. Default 1024.
     #[arg(long, env = "LUNAS_HTTP_CONNECTIONS_MAX")]
     pub http_connections_max: Option<usize>,
-    /// Most connections open at once from one address. Default 64.
+    /// Most connections open at once from one address off this machine (a reverse proxy on this
+    /// machine is capped by the total only). Default 64.
     #[arg(long, env = "LUNAS_HTTP_CONNECTIONS_PER_ADDRESS_MAX")]
     pub http_connections_per_address_max: Option<usize>,
     /// Seed a small demo store (products, buyers, orders in every state) if the database is
@@ -312,6 +313,7 @@ impl Config {
                 .http_connections_per_address_max
                 .or(file.http_connections_per_address_max)
                 .unwrap_or(defaults.connections_per_address_max),
+            cap_loopback: false,
         };
         for (name, ms) in [
             ("http_header_timeout_ms", connections.header_timeout_ms),

@@ -149,7 +149,19 @@ fn payments_confirm_themselves_from_a_gateway_callback_and_an_imported_statement
     let token = create_token(&db);
     let port = free_port();
     let key = "SB-Mid-server-binary";
-    let (_server, _) = support::serve(&db, port, &["--midtrans-server-key", key], 0);
+    // Midtrans's status API, which lunas asks before it records a notification's money.
+    let midtrans = lunas_engine::testing::FakeMidtrans::start(key);
+    let (_server, _) = support::serve(
+        &db,
+        port,
+        &[
+            "--midtrans-server-key",
+            key,
+            "--midtrans-status-api-base",
+            midtrans.base(),
+        ],
+        0,
+    );
     let (status, _) = http(
         port,
         "PUT",
@@ -194,6 +206,7 @@ fn payments_confirm_themselves_from_a_gateway_callback_and_an_imported_statement
         "signature_key": signature, "transaction_status": "settlement", "transaction_id": "tx-bin-1"
     })
     .to_string();
+    midtrans.learn(notification.as_bytes());
     let (status, body) = http(
         port,
         "POST",

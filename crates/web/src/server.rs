@@ -32,7 +32,12 @@ pub struct ConnectionLimits {
     /// Longest a request's body may take to arrive, whole.
     pub body_timeout_ms: u64,
     pub connections_max: usize,
+    /// Counted for peers off this machine: behind a reverse proxy on this machine every
+    /// connection comes from a loopback address, which only the total caps (unless
+    /// `cap_loopback`).
     pub connections_per_address_max: usize,
+    /// Cap loopback peers per address too (for tests; a proxy on this machine is one address).
+    pub cap_loopback: bool,
 }
 
 impl Default for ConnectionLimits {
@@ -43,6 +48,7 @@ impl Default for ConnectionLimits {
             body_timeout_ms: 60_000,
             connections_max: 1024,
             connections_per_address_max: 64,
+            cap_loopback: false,
         }
     }
 }
@@ -80,7 +86,10 @@ fn take_place(
 ) -> Option<Place> {
     let mut guard = open.lock().expect("connections lock");
     let from_address = guard.by_address.get(&address).copied().unwrap_or(0);
-    if guard.total >= limits.connections_max || from_address >= limits.connections_per_address_max {
+    let capped = limits.cap_loopback || !address.is_loopback();
+    if guard.total >= limits.connections_max
+        || (capped && from_address >= limits.connections_per_address_max)
+    {
         return None;
     }
     guard.total += 1;
@@ -328,5 +337,13 @@ mod tests {
             take_place(&open, a, &limits).is_some(),
             "a closed one is given back"
         );
+        // A proxy on this machine is capped by the total only.
+        let open = Arc::new(Mutex::new(Open::default()));
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let held: Vec<Place> = (0..3)
+            .map(|_| take_place(&open, proxy, &limits).unwrap())
+            .collect();
+        assert!(take_place(&open, proxy, &limits).is_none(), "the total holds");
+        drop(held);
     }
 }
