@@ -121,6 +121,10 @@ async fn spawn() -> App {
         .await
         .unwrap()
         .expect("seeded");
+    // An API token of a connected shop, so the Staff page shows one to revoke.
+    lunas_engine::tokens::create(engine.store(), "toko-online", engine.now())
+        .await
+        .unwrap();
     engine
         .put_product(lunas_store::ProductInput {
             sku: Sku::parse("GAMIS-01").unwrap(),
@@ -386,6 +390,7 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         ("/buyers", "buyers"),
         ("/products", "products"),
         ("/audit", "audit"),
+        ("/staff", "staff"),
     ] {
         shoot(&client, &app, path, name).await;
     }
