@@ -343,7 +343,10 @@ mod tests {
         let held: Vec<Place> = (0..3)
             .map(|_| take_place(&open, proxy, &limits).unwrap())
             .collect();
-        assert!(take_place(&open, proxy, &limits).is_none(), "the total holds");
+        assert!(
+            take_place(&open, proxy, &limits).is_none(),
+            "the total holds"
+        );
         drop(held);
     }
 }

@@ -166,6 +166,29 @@ impl Sqlite {
         result.map_err(|e| map_db_error(&e))
     }
 
+    /// `read` on the calling thread, for a lookup short enough not to hold an async worker (one
+    /// row by a unique key). Past the pooled connections it opens one, as `read` does.
+    pub(crate) fn read_inline<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Db) -> DbResult<T>,
+    ) -> Result<T, StoreError> {
+        let conn = match self.readers.lock().expect("readers lock").pop() {
+            Some(conn) => conn,
+            None => open_reader(&self.path, &self.options)?,
+        };
+        let result = (|| {
+            let tx = conn.unchecked_transaction()?;
+            let value = f(&mut SqliteDb { conn: &tx })?;
+            tx.finish()?;
+            Ok(value)
+        })();
+        let mut readers = self.readers.lock().expect("readers lock");
+        if readers.len() < self.options.readers_max {
+            readers.push(conn);
+        }
+        result.map_err(|e| map_db_error(&e))
+    }
+
     pub(crate) async fn migrate(&self) -> Result<(i64, i64), StoreError> {
         let (_, after) = self
             .write_conn(|conn| Ok(schema::migrate_in_transaction(conn)?))
