@@ -267,9 +267,11 @@ impl Engine {
                 session_hash(&cookie),
                 random_token(),
                 credentials.member.clone(),
-                account_key,
-                reserved,
-                form.address,
+                lunas_store::SignedIn {
+                    account_key,
+                    reserved,
+                    address: form.address,
+                },
                 now,
             )
             .await?;

@@ -42,6 +42,15 @@ pub struct AuditLine {
     pub detail: serde_json::Value,
 }
 
+/// How a sign-in that succeeded came: the throttle's account key, the attempt's reserved rows
+/// (`Store::reserve_sign_in`) and the client's address.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub account_key: String,
+    pub reserved: Vec<i64>,
+    pub address: String,
+}
+
 /// An email that already has an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("there is already an account with this email")]
@@ -255,18 +264,21 @@ impl Store {
         .await
     }
 
-    /// Starts a session for a member who just signed in: forgets the account's failures and
-    /// records the sign-in.
+    /// Starts a session for a member who just signed in: forgets the account's failures (and
+    /// the attempt's reservations) and records the sign-in.
     pub async fn create_session(
         &self,
         id_hash: String,
         csrf: String,
         member: StaffMember,
-        account_key: String,
-        reserved: Vec<i64>,
-        address: String,
+        signed_in: SignedIn,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let SignedIn {
+            account_key,
+            reserved,
+            address,
+        } = signed_in;
         self.write_always(move |db| {
             forgive(db, &reserved)?;
             db.execute(

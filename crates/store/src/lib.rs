@@ -27,7 +27,7 @@ mod sqlite;
 pub mod testing;
 mod url;
 
-pub use accounts::{AuditLine, Credentials, EmailTaken, Session};
+pub use accounts::{AuditLine, Credentials, EmailTaken, Session, SignedIn};
 pub use copy::{CopyError, CopyReport};
 pub use desk::{DeskCounts, OrderQuery, Releasing};
 pub use model::*;
