@@ -394,6 +394,23 @@ impl GatewayClient {
         }
     }
 
+    /// Sends a request to a gateway within `GATEWAY_TIMEOUT_MS`; a failure says why in words.
+    async fn send(
+        &self,
+        request: hyper::Request<Full<Bytes>>,
+    ) -> Result<(hyper::StatusCode, Bytes), String> {
+        send(
+            &self.client,
+            request,
+            Duration::from_millis(GATEWAY_TIMEOUT_MS),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::outbox::DeliveryError::Transient(m)
+            | crate::outbox::DeliveryError::Permanent(m) => m,
+        })
+    }
+
     /// Asks Midtrans's status API for the transaction of `order_ref`; returns the answer's body.
     pub(crate) async fn midtrans_status(
         &self,
@@ -414,18 +431,10 @@ impl GatewayClient {
             .map_err(|_| {
                 CallbackError::Unconfirmed("the status API address is not valid".into())
             })?;
-        let (status, answer) = send(
-            &self.client,
-            request,
-            Duration::from_millis(GATEWAY_TIMEOUT_MS),
-        )
-        .await
-        .map_err(|e| match e {
-            crate::outbox::DeliveryError::Transient(m)
-            | crate::outbox::DeliveryError::Permanent(m) => {
-                CallbackError::Unconfirmed(format!("the Midtrans status API: {m}"))
-            }
-        })?;
+        let (status, answer) = self
+            .send(request)
+            .await
+            .map_err(|m| CallbackError::Unconfirmed(format!("the Midtrans status API: {m}")))?;
         // The status API answers 200 with the transaction's own status_code in the body (404
         // there for an unknown transaction); another HTTP status is an outage.
         if !status.is_success() {
@@ -507,16 +516,10 @@ impl GatewayClient {
             .header("accept", "application/json")
             .body(Full::new(Bytes::from(body.to_string())))
             .map_err(|e| PaymentLinkError::Gateway(format!("bad gateway address: {e}")))?;
-        let (status, answer) = send(
-            &self.client,
-            request,
-            Duration::from_millis(GATEWAY_TIMEOUT_MS),
-        )
-        .await
-        .map_err(|e| match e {
-            crate::outbox::DeliveryError::Transient(m)
-            | crate::outbox::DeliveryError::Permanent(m) => PaymentLinkError::Gateway(m),
-        })?;
+        let (status, answer) = self
+            .send(request)
+            .await
+            .map_err(PaymentLinkError::Gateway)?;
         if !status.is_success() {
             return Err(PaymentLinkError::Gateway(format!(
                 "the gateway answered {status}"

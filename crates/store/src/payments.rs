@@ -591,12 +591,13 @@ fn review_line(
     )
 }
 
-/// Applies a verified gateway notification, keeping it as received.
-pub(crate) fn gateway_notification(
+/// The order a notification names, if lunas knows it, and the payment the notification describes
+/// (identified by the gateway's transaction id).
+fn notified_payment(
     db: &mut dyn Db,
     notification: &GatewayNotification,
-    messaging: &Messaging,
-) -> DbResult<GatewayOutcome> {
+    reference: Option<String>,
+) -> DbResult<(Option<OrderId>, NewPayment)> {
     let order = match notification.order_id {
         Some(id) => db
             .row("SELECT id FROM orders WHERE id = ?1", params![id.0], |r| {
@@ -607,17 +608,28 @@ pub(crate) fn gateway_notification(
     };
     let payment = NewPayment {
         amount: notification.amount.unwrap_or(Money::ZERO),
-        reference: Some(format!(
-            "{} {}",
-            notification.gateway.as_str(),
-            notification.transaction_id
-        )),
+        reference,
         actor: Actor::gateway(notification.gateway),
         recorded_at: notification.received_at,
         source: notification.gateway,
         external_id: Some(notification.transaction_id.clone()),
         exact_amount: true,
     };
+    Ok((order, payment))
+}
+
+/// Applies a verified gateway notification, keeping it as received.
+pub(crate) fn gateway_notification(
+    db: &mut dyn Db,
+    notification: &GatewayNotification,
+    messaging: &Messaging,
+) -> DbResult<GatewayOutcome> {
+    let reference = format!(
+        "{} {}",
+        notification.gateway.as_str(),
+        notification.transaction_id
+    );
+    let (order, payment) = notified_payment(db, notification, Some(reference))?;
     let body: serde_json::Value =
         serde_json::from_str(&notification.body).unwrap_or(serde_json::Value::Null);
     let gateway_detail = || {
@@ -729,23 +741,7 @@ pub(crate) fn gateway_unconfirmed(
     notification: &GatewayNotification,
     why: &str,
 ) -> DbResult<()> {
-    let order = match notification.order_id {
-        Some(id) => db
-            .row("SELECT id FROM orders WHERE id = ?1", params![id.0], |r| {
-                r.int(0)
-            })?
-            .map(OrderId),
-        None => None,
-    };
-    let payment = NewPayment {
-        amount: notification.amount.unwrap_or(Money::ZERO),
-        reference: None,
-        actor: Actor::gateway(notification.gateway),
-        recorded_at: notification.received_at,
-        source: notification.gateway,
-        external_id: Some(notification.transaction_id.clone()),
-        exact_amount: true,
-    };
+    let (order, payment) = notified_payment(db, notification, None)?;
     let body: serde_json::Value =
         serde_json::from_str(&notification.body).unwrap_or(serde_json::Value::Null);
     add_review(
