@@ -1,4 +1,4 @@
-//! Benchmark programs behind `lunas bench …`. Machines here are noisy, so every figure is measured
+//! Benchmark programs behind `lunas-bench …`. Machines here are noisy, so every figure is measured
 //! beside its peer or bound in the same run and printed as a ratio.
 
 mod desk;
@@ -61,9 +61,6 @@ pub enum Which {
         count: usize,
         #[arg(long, default_value_t = 100)]
         burst: usize,
-        /// The `lunas` binary to measure (another build, to compare); default this one.
-        #[arg(long)]
-        exe: Option<std::path::PathBuf>,
     },
     /// Buyer reliability: `reputation rebuild` over a million orders, and what judging the buyer
     /// adds to placing an order.
@@ -144,7 +141,29 @@ pub enum Which {
     All,
 }
 
-pub async fn run(which: Which) -> anyhow::Result<()> {
+/// The `lunas` binary given with `--lunas`, for the benchmarks that start server processes.
+static LUNAS: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+
+/// The `lunas` binary the benchmarks that need a server process start: the one given, else
+/// `lunas` beside this program (both are built into the same `target/<profile>/`).
+pub(crate) fn lunas_binary() -> anyhow::Result<std::path::PathBuf> {
+    let path = match LUNAS.get().cloned().flatten() {
+        Some(path) => path,
+        None => std::env::current_exe()?
+            .with_file_name(format!("lunas{}", std::env::consts::EXE_SUFFIX)),
+    };
+    anyhow::ensure!(
+        path.is_file(),
+        "no lunas binary at {} (build it with `cargo build --release -p lunas`, or give --lunas)",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// Runs one benchmark (or all); `lunas` is the server binary to measure, when not the one
+/// beside this program.
+pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let _ = LUNAS.set(lunas);
     match which {
         Which::Orders {
             orders,
@@ -154,7 +173,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Expiry { holds } => expiry::run(holds).await,
         Which::Reminders { pending, seconds } => reminders::run(&pending, seconds).await,
         Which::Rss => rss::run().await,
-        Which::SignIns { count, burst, exe } => rss::sign_ins(count, burst, exe).await,
+        Which::SignIns { count, burst } => rss::sign_ins(count, burst).await,
         Which::Reputation {
             buyers,
             orders,
@@ -189,7 +208,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
             expiry::run(100_000).await?;
             reminders::run(&[10_000, 100_000, 1_000_000], 10).await?;
             rss::run().await?;
-            rss::sign_ins(1000, 100, None).await?;
+            rss::sign_ins(1000, 100).await?;
             reputation::run(100_000, 1_000_000, 10_000).await?;
             payments::statement(100_000).await?;
             payments::callbacks(200, 30).await?;

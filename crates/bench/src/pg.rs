@@ -216,7 +216,7 @@ async fn drain_time(url: &PgUrl, remaining: &str, start: i64) -> anyhow::Result<
 
 /// Starts `lunas serve` on `url`, printing nothing, on an ephemeral port.
 fn serve(url: &PgUrl, batch: usize) -> anyhow::Result<tokio::process::Child> {
-    Ok(tokio::process::Command::new(std::env::current_exe()?)
+    Ok(tokio::process::Command::new(crate::lunas_binary()?)
         .args(["serve", "--db", url.expose(), "--listen", "127.0.0.1:0"])
         .args(["--timer-batch", &batch.to_string()])
         .env("LUNAS_LOG", "error")

@@ -12,19 +12,12 @@ const SIGN_IN_RSS_MIB_MAX: f64 = 128.0;
 
 /// `lunas serve` on a fresh SQLite database on a free loopback port, once it answers
 /// `/healthz`.
-async fn start_serve(
-    dir: &std::path::Path,
-    exe: Option<&std::path::Path>,
-) -> anyhow::Result<(tokio::process::Child, u16)> {
+async fn start_serve(dir: &std::path::Path) -> anyhow::Result<(tokio::process::Child, u16)> {
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.local_addr()?.port()
     };
-    let exe = match exe {
-        Some(exe) => exe.to_owned(),
-        None => std::env::current_exe()?,
-    };
-    let child = tokio::process::Command::new(exe)
+    let child = tokio::process::Command::new(crate::lunas_binary()?)
         .args(["serve", "--db"])
         .arg(format!("sqlite://{}", dir.join("rss.db").display()))
         .args(["--listen", &format!("127.0.0.1:{port}")])
@@ -78,7 +71,7 @@ fn verdict(ratio: f64) -> &'static str {
 pub(crate) async fn run() -> anyhow::Result<()> {
     println!("== bench rss: idle `lunas serve` ({})", crate::machine());
     let dir = tempfile::tempdir()?;
-    let (mut child, _) = start_serve(dir.path(), None).await?;
+    let (mut child, _) = start_serve(dir.path()).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let pid = child
         .id()
@@ -96,17 +89,13 @@ pub(crate) async fn run() -> anyhow::Result<()> {
 /// Resident memory of `lunas serve` through `count` wrong sign-ins sent `burst` at once, each
 /// from an address and for an account of its own (through the local proxy's
 /// `X-Forwarded-For`), so that the throttle lets every one be hashed.
-pub(crate) async fn sign_ins(
-    count: usize,
-    burst: usize,
-    exe: Option<std::path::PathBuf>,
-) -> anyhow::Result<()> {
+pub(crate) async fn sign_ins(count: usize, burst: usize) -> anyhow::Result<()> {
     println!(
         "== bench sign-ins: {count} wrong sign-ins in bursts of {burst} ({})",
         crate::machine()
     );
     let dir = tempfile::tempdir()?;
-    let (mut child, port) = start_serve(dir.path(), exe.as_deref()).await?;
+    let (mut child, port) = start_serve(dir.path()).await?;
     let pid = child
         .id()
         .ok_or_else(|| anyhow::anyhow!("lunas serve exited"))?;

@@ -63,11 +63,6 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Run a benchmark and print its figures against their bounds.
-    Bench {
-        #[command(subcommand)]
-        which: lunas_bench::Which,
-    },
 }
 
 #[derive(Subcommand)]
@@ -222,7 +217,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     password_stdin,
                 },
         } => add_user(&common, &email, &role, password_stdin).await,
-        Command::Bench { which } => lunas_bench::run(which).await,
     }
 }
 
