@@ -6,6 +6,7 @@
 //! so code further in never handles an unchecked value.
 
 pub mod accounts;
+pub mod audit;
 pub mod messages;
 pub mod money;
 pub mod order;
@@ -18,6 +19,7 @@ pub mod sku;
 pub mod statement;
 pub mod time;
 
+pub use audit::AuditAction;
 pub use money::{Currency, Money, MoneyError};
 pub use order::{
     Actor, CancelledBy, CustomerInfo, ExtendError, HoldState, Honorific, Order, OrderEvent,

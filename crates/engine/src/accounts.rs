@@ -221,7 +221,13 @@ impl Engine {
             let (address_key, email) = (address_key.clone(), email_key.clone());
             async move {
                 self.store
-                    .record_login_failure(address_key, "auth.login_failed", email, why, now)
+                    .record_login_failure(
+                        address_key,
+                        lunas_core::AuditAction::LoginFailed,
+                        email,
+                        why,
+                        now,
+                    )
                     .await
             }
         };
@@ -357,7 +363,7 @@ impl Engine {
         self.store
             .audit(
                 staff_actor(member),
-                "auth.logout",
+                lunas_core::AuditAction::Logout,
                 member.email.as_str().to_owned(),
                 serde_json::json!({}),
                 self.now(),
@@ -399,7 +405,7 @@ impl Engine {
             self.store
                 .record_login_failure(
                     staff_actor(member).as_str().to_owned(),
-                    "auth.reauth_failed",
+                    lunas_core::AuditAction::ReauthFailed,
                     member.email.as_str().to_owned(),
                     "password",
                     now,
@@ -495,7 +501,7 @@ impl Engine {
     pub async fn audit(
         &self,
         actor: Actor,
-        action: &'static str,
+        action: lunas_core::AuditAction,
         subject: String,
         detail: serde_json::Value,
     ) -> Result<(), Error> {

@@ -237,7 +237,12 @@ impl Engine {
     }
 
     /// Registers a webhook endpoint and returns it with its signing secret, shown only now.
-    pub async fn create_webhook(&self, url: &str) -> Result<lunas_store::WebhookEndpoint, Error> {
+    /// Adds a webhook endpoint (API or dashboard), in the audit log as `actor`'s.
+    pub async fn create_webhook(
+        &self,
+        url: &str,
+        actor: Actor,
+    ) -> Result<lunas_store::WebhookEndpoint, Error> {
         let url = webhooks::validate_url(url, self.webhooks_allow_private)?;
         let endpoint = lunas_store::WebhookEndpoint {
             id: format!("wh_{}", tokens::random_hex(8)),
@@ -245,7 +250,7 @@ impl Engine {
             secret: webhooks::new_secret(),
             created_at: self.now(),
         };
-        self.store.create_webhook(endpoint.clone()).await?;
+        self.store.create_webhook(endpoint.clone(), actor).await?;
         Ok(endpoint)
     }
 
@@ -253,8 +258,9 @@ impl Engine {
         Ok(self.store.webhooks().await?)
     }
 
-    pub async fn delete_webhook(&self, id: String) -> Result<bool, Error> {
-        Ok(self.store.delete_webhook(id).await?)
+    /// Deletes a webhook endpoint, in the audit log as `actor`'s; whether it existed.
+    pub async fn delete_webhook(&self, id: String, actor: Actor) -> Result<bool, Error> {
+        Ok(self.store.delete_webhook(id, actor, self.now()).await?)
     }
 
     /// The API tokens, by name (the owner's Staff page).
@@ -311,7 +317,7 @@ impl Engine {
         self.store
             .audit(
                 actor,
-                "settings.update",
+                lunas_core::AuditAction::SettingsUpdate,
                 "settings".to_owned(),
                 serde_json::json!({ "changed": changed, "patch": patch }),
                 self.now(),

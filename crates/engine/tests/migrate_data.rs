@@ -53,7 +53,7 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
             ..Default::default()
         });
     engine
-        .create_webhook("http://127.0.0.1:9/hooks")
+        .create_webhook("http://127.0.0.1:9/hooks", lunas_core::Actor::system())
         .await
         .unwrap();
     // A gateway notification for an order that never existed: kept, and on the review list.

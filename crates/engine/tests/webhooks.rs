@@ -43,7 +43,10 @@ async fn deliveries_verify_with_the_official_library_and_a_retry_keeps_its_webho
     let port = support::free_port();
     let endpoint = shop
         .engine
-        .create_webhook(&format!("http://127.0.0.1:{port}/lunas"))
+        .create_webhook(
+            &format!("http://127.0.0.1:{port}/lunas"),
+            lunas_core::Actor::system(),
+        )
         .await
         .unwrap();
     assert!(endpoint.secret.starts_with("whsec_"));
@@ -101,7 +104,9 @@ async fn webhooks_may_not_reach_private_networks_unless_the_operator_allows_it(b
     ] {
         assert!(
             matches!(
-                shop.engine.create_webhook(url).await,
+                shop.engine
+                    .create_webhook(url, lunas_core::Actor::system())
+                    .await,
                 Err(Error::InvalidWebhookUrl(_))
             ),
             "{url}"
@@ -109,7 +114,7 @@ async fn webhooks_may_not_reach_private_networks_unless_the_operator_allows_it(b
     }
     // A name is checked when it is resolved for delivery: localhost resolves to loopback.
     shop.engine
-        .create_webhook("http://localhost:9/x")
+        .create_webhook("http://localhost:9/x", lunas_core::Actor::system())
         .await
         .unwrap();
     let id = shop.engine.place_order(order()).await.unwrap().order.id;

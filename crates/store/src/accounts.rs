@@ -4,7 +4,7 @@
 
 use lunas_core::accounts::{self, Email, Failures, Role, StaffMember, THROTTLE_WINDOW};
 use lunas_core::messages::Language;
-use lunas_core::{Actor, Timestamp};
+use lunas_core::{Actor, AuditAction, Timestamp};
 
 use crate::ops::{millis, timestamp};
 use crate::sql::{Db, DbResult, Row, corrupt, params};
@@ -83,14 +83,20 @@ fn language_code(language: Language) -> &'static str {
 pub(crate) fn audit_line(
     db: &mut dyn Db,
     actor: &str,
-    action: &str,
+    action: AuditAction,
     subject: &str,
     detail: &serde_json::Value,
     now: Timestamp,
 ) -> DbResult<()> {
     db.execute(
         "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![millis(now), actor, action, subject, &detail.to_string()],
+        params![
+            millis(now),
+            actor,
+            action.as_str(),
+            subject,
+            &detail.to_string()
+        ],
     )?;
     Ok(())
 }
@@ -140,7 +146,7 @@ impl Store {
             audit_line(
                 db,
                 actor.as_str(),
-                "staff.add",
+                AuditAction::StaffAdd,
                 email.as_str(),
                 &serde_json::json!({ "role": role.as_str() }),
                 now,
@@ -242,7 +248,7 @@ impl Store {
     pub async fn record_login_failure(
         &self,
         actor: String,
-        action: &'static str,
+        action: AuditAction,
         email: String,
         why: &'static str,
         now: Timestamp,
@@ -293,7 +299,7 @@ impl Store {
             audit_line(
                 db,
                 &format!("staff:{}", member.email.as_str()),
-                "auth.login",
+                AuditAction::Login,
                 member.email.as_str(),
                 &serde_json::json!({ "address": address }),
                 now,
@@ -376,9 +382,9 @@ impl Store {
                 db,
                 actor.as_str(),
                 if secret.is_some() {
-                    "auth.totp_on"
+                    AuditAction::TotpOn
                 } else {
-                    "auth.totp_off"
+                    AuditAction::TotpOff
                 },
                 &email,
                 &serde_json::json!({}),
@@ -433,7 +439,7 @@ impl Store {
             audit_line(
                 db,
                 actor.as_str(),
-                "auth.password",
+                AuditAction::PasswordChange,
                 &email,
                 &serde_json::json!({}),
                 now,
@@ -475,9 +481,9 @@ impl Store {
                 db,
                 actor.as_str(),
                 if disabled {
-                    "staff.disable"
+                    AuditAction::StaffDisable
                 } else {
-                    "staff.enable"
+                    AuditAction::StaffEnable
                 },
                 &email,
                 &serde_json::json!({}),
@@ -492,7 +498,7 @@ impl Store {
     pub async fn audit(
         &self,
         actor: Actor,
-        action: &'static str,
+        action: AuditAction,
         subject: String,
         detail: serde_json::Value,
         now: Timestamp,

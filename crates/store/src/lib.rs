@@ -425,8 +425,13 @@ impl Store {
             .await
     }
 
-    pub async fn create_webhook(&self, endpoint: WebhookEndpoint) -> Result<(), StoreError> {
-        self.write_always(move |db| ops::create_webhook(db, &endpoint))
+    /// Adds a webhook endpoint, in the audit log as `actor`'s.
+    pub async fn create_webhook(
+        &self,
+        endpoint: WebhookEndpoint,
+        actor: Actor,
+    ) -> Result<(), StoreError> {
+        self.write_always(move |db| ops::create_webhook(db, &endpoint, &actor))
             .await
     }
 
@@ -436,8 +441,14 @@ impl Store {
     }
 
     /// Removes an endpoint; returns whether it existed.
-    pub async fn delete_webhook(&self, id: String) -> Result<bool, StoreError> {
-        self.write_always(move |db| ops::delete_webhook(db, &id))
+    /// Deletes a webhook endpoint, in the audit log as `actor`'s; whether it existed.
+    pub async fn delete_webhook(
+        &self,
+        id: String,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.write_always(move |db| ops::delete_webhook(db, &id, &actor, now))
             .await
     }
 

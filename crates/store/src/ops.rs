@@ -1949,7 +1949,19 @@ pub(crate) fn last_inbound_at(db: &mut dyn Db, phone: &Phone) -> DbResult<Option
 // ---------------------------------------------------------------------------------------------
 // Webhook endpoints, tokens, idempotency keys, settings
 
-pub(crate) fn create_webhook(db: &mut dyn Db, endpoint: &WebhookEndpoint) -> DbResult<()> {
+pub(crate) fn create_webhook(
+    db: &mut dyn Db,
+    endpoint: &WebhookEndpoint,
+    actor: &Actor,
+) -> DbResult<()> {
+    crate::accounts::audit_line(
+        db,
+        actor.as_str(),
+        lunas_core::AuditAction::WebhookAdd,
+        &endpoint.url,
+        &serde_json::json!({ "id": endpoint.id }),
+        endpoint.created_at,
+    )?;
     db.execute(
         "INSERT INTO webhook_endpoints (id, url, secret, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![
@@ -1978,8 +1990,30 @@ pub(crate) fn webhooks(db: &mut dyn Db) -> DbResult<Vec<WebhookEndpoint>> {
 }
 
 /// Removes an endpoint; deliveries still queued for it go dead when their turn comes.
-pub(crate) fn delete_webhook(db: &mut dyn Db, id: &str) -> DbResult<bool> {
-    Ok(db.execute("DELETE FROM webhook_endpoints WHERE id = ?1", params![id])? == 1)
+/// Deletes an endpoint (in the audit log when there was one); whether there was.
+pub(crate) fn delete_webhook(
+    db: &mut dyn Db,
+    id: &str,
+    actor: &Actor,
+    now: Timestamp,
+) -> DbResult<bool> {
+    let url = db.row(
+        "DELETE FROM webhook_endpoints WHERE id = ?1 RETURNING url",
+        params![id],
+        |row| row.text(0),
+    )?;
+    let Some(url) = url else {
+        return Ok(false);
+    };
+    crate::accounts::audit_line(
+        db,
+        actor.as_str(),
+        lunas_core::AuditAction::WebhookDelete,
+        &url,
+        &serde_json::json!({ "id": id }),
+        now,
+    )?;
+    Ok(true)
 }
 
 pub(crate) fn prune_idempotency_keys(
@@ -2036,7 +2070,7 @@ pub(crate) fn revoke_api_token(
         crate::accounts::audit_line(
             db,
             actor,
-            "token.revoke",
+            lunas_core::AuditAction::TokenRevoke,
             name,
             &serde_json::json!({ "tokens": revoked }),
             now,
@@ -2265,7 +2299,7 @@ pub(crate) fn customer_profiles(
 fn audit(
     db: &mut dyn Db,
     actor: &Actor,
-    action: &str,
+    action: lunas_core::AuditAction,
     phone: &Phone,
     detail: serde_json::Value,
     now: Timestamp,
@@ -2298,7 +2332,7 @@ pub(crate) fn pin_band(
     audit(
         db,
         actor,
-        "customer.band",
+        lunas_core::AuditAction::CustomerBand,
         phone,
         serde_json::json!({
             "band": pin.map(|p| p.band.as_str()),
@@ -2341,7 +2375,7 @@ pub(crate) fn set_notes_tags(
     audit(
         db,
         actor,
-        "customer.notes",
+        lunas_core::AuditAction::CustomerNotes,
         phone,
         serde_json::json!({"notes": notes, "tags": tags}),
         now,

@@ -1325,6 +1325,24 @@ async fn webhook_endpoints_show_their_secret_once(backend: Backend) {
             .code(),
         "not_found"
     );
+    // Changes through the API are in the audit log, as the dashboard's are: once each.
+    let audit = app.engine.audit_log(None, 20).await.unwrap();
+    let lines: Vec<(&str, &str, &str)> = audit
+        .iter()
+        .map(|l| (l.action.as_str(), l.actor.as_str(), l.subject.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (
+                "webhook.delete",
+                "api:test",
+                "https://hooks.example.com/lunas"
+            ),
+            ("webhook.add", "api:test", "https://hooks.example.com/lunas"),
+        ],
+        "{audit:?}"
+    );
 }
 
 async fn whatsapp_webhooks_are_verified_and_the_buyers_messages_kept(backend: Backend) {

@@ -1594,7 +1594,19 @@ async fn owners_manage_staff_and_pinning_a_band_is_audited(backend: Backend) {
     let audit = app.audit_actions().await;
     assert!(audit.contains(&"customer.band".to_owned()), "{audit:?}");
     let page = app.get(&mut owner, "/audit").await;
-    assert!(page.has("customer.band") && page.has("staff.add") && page.has("auth.login"));
+    // Actions and their detail in words, never codes or JSON.
+    assert!(
+        page.has("Status pembeli disematkan") && page.has("Staf ditambahkan") && page.has("Masuk"),
+        "{}",
+        page.body
+    );
+    assert!(!page.has("customer.band") && !page.has("auth.login") && !page.has("{&quot;"));
+    assert!(
+        page.has("Peran: staff") || page.has("Peran: owner"),
+        "{}",
+        page.body
+    );
+    assert!(page.has("<td>owner@toko.id</td>") && !page.has("staff:owner@toko.id"));
 }
 
 /// Every page of a store with orders in every state, in both languages: it renders (no key

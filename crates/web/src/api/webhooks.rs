@@ -1,12 +1,13 @@
 //! `/api/v1/webhooks`: outgoing webhook endpoints. The signing secret is shown once, when the
 //! endpoint is created.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use lunas_core::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Caller;
 use crate::extract::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -33,9 +34,13 @@ pub(crate) struct EndpointView {
 
 pub(crate) async fn create(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     body: ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<CreatedView>), ApiError> {
-    let endpoint = state.engine.create_webhook(&body.value.url).await?;
+    let endpoint = state
+        .engine
+        .create_webhook(&body.value.url, caller.actor())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedView {
@@ -65,9 +70,10 @@ pub(crate) async fn list(
 
 pub(crate) async fn delete(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.engine.delete_webhook(id).await? {
+    if state.engine.delete_webhook(id, caller.actor()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("webhook"))

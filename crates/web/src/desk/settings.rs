@@ -763,19 +763,11 @@ pub(crate) async fn save_section(
     let engine = &desk.state.engine;
     match section {
         "webhooks" => {
-            return match engine.create_webhook(form.get("url").trim()).await {
-                Ok(endpoint) => {
-                    engine
-                        .audit(
-                            desk.actor(),
-                            "webhook.add",
-                            endpoint.url.clone(),
-                            json!({ "id": endpoint.id }),
-                        )
-                        .await
-                        .map_err(PageError::from_engine)?;
-                    Ok(done("/settings#webhooks", "saved"))
-                }
+            return match engine
+                .create_webhook(form.get("url").trim(), desk.actor())
+                .await
+            {
+                Ok(_) => Ok(done("/settings#webhooks", "saved")),
                 Err(e) => {
                     let (field, message) = refusal(desk.strings(), ApiError::from(e))?;
                     settings_view(
@@ -793,11 +785,7 @@ pub(crate) async fn save_section(
         "webhook-delete" => {
             let id = form.get("id").to_owned();
             engine
-                .delete_webhook(id.clone())
-                .await
-                .map_err(PageError::from_engine)?;
-            engine
-                .audit(desk.actor(), "webhook.delete", id, json!({}))
+                .delete_webhook(id, desk.actor())
                 .await
                 .map_err(PageError::from_engine)?;
             return Ok(done("/settings#webhooks", "saved"));
