@@ -224,7 +224,7 @@ impl Engine {
         raw: &str,
     ) -> Result<usize, Error> {
         let mut new = 0;
-        for inbound in whatsapp::parse_inbound(payload, raw) {
+        for inbound in whatsapp::parse_inbound(payload, raw, self.now()) {
             new += usize::from(self.store.record_inbound(inbound).await?);
         }
         Ok(new)

@@ -173,7 +173,11 @@ impl Outbox {
         for message in messages {
             let result = match (message.channel.as_str(), &self.email, &self.whatsapp) {
                 (CHANNEL_EMAIL, Some(email), _) => email.send(&message).await.map(|()| None),
-                (CHANNEL_WEBHOOK, _, _) => self.webhooks.send(&message).await.map(|()| None),
+                (CHANNEL_WEBHOOK, _, _) => self
+                    .webhooks
+                    .send(&message, self.clock.now())
+                    .await
+                    .map(|()| None),
                 (CHANNEL_WHATSAPP, _, Some(whatsapp)) => {
                     whatsapp.send(&message, self.clock.now()).await.map(Some)
                 }

@@ -21,6 +21,7 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::dns::Name;
+use lunas_core::Timestamp;
 use lunas_store::{Message, Store, WebhookEndpoint};
 use rand::RngCore;
 use sha2::Sha256;
@@ -190,7 +191,9 @@ impl WebhookChannel {
             .ok_or_else(|| DeliveryError::Permanent("the webhook endpoint was removed".into()))
     }
 
-    pub async fn send(&self, message: &Message) -> Result<(), DeliveryError> {
+    /// Delivers `message` to its endpoint, signed with the time of this attempt, `now` (the
+    /// sender's clock: receivers compare it with their own to refuse replays).
+    pub async fn send(&self, message: &Message, now: Timestamp) -> Result<(), DeliveryError> {
         let endpoint = self.endpoint(&message.recipient).await?;
         let url = validate_url(&endpoint.url, self.allow_private)
             .map_err(|e| DeliveryError::Permanent(e.0))?;
@@ -212,9 +215,7 @@ impl WebhookChannel {
                 )));
             }
         }
-        // The signature's timestamp is the wall clock of this attempt: receivers compare it with
-        // their own clock to refuse replays.
-        let timestamp = jiff::Timestamp::now().as_second();
+        let timestamp = now.as_second();
         let signature = sign(&endpoint.secret, &message.id, timestamp, &message.body)
             .map_err(DeliveryError::Permanent)?;
         let request = hyper::Request::post(url.as_str())

@@ -178,8 +178,13 @@ pub fn verify_signature(app_secret: &str, body: &[u8], header: Option<&str>) -> 
 }
 
 /// The buyers' messages in a WhatsApp webhook payload (`entry[].changes[].value.messages[]`).
-/// Entries that are not messages (delivery statuses) are skipped.
-pub fn parse_inbound(payload: &serde_json::Value, raw: &str) -> Vec<InboundMessage> {
+/// Entries that are not messages (delivery statuses) are skipped; a message without a readable
+/// `timestamp` is dated `received_at` (the engine's clock).
+pub fn parse_inbound(
+    payload: &serde_json::Value,
+    raw: &str,
+    received_at: Timestamp,
+) -> Vec<InboundMessage> {
     let mut found = Vec::new();
     let entries = payload["entry"]
         .as_array()
@@ -206,7 +211,7 @@ pub fn parse_inbound(payload: &serde_json::Value, raw: &str) -> Vec<InboundMessa
                 .as_str()
                 .and_then(|t| t.parse::<i64>().ok())
                 .and_then(|s| Timestamp::from_second(s).ok())
-                .unwrap_or_else(Timestamp::now);
+                .unwrap_or(received_at);
             found.push(InboundMessage {
                 phone,
                 wa_message_id: id.to_owned(),
@@ -242,10 +247,17 @@ mod tests {
             "messages": [{"from": "6281234567890", "id": "wamid.A", "timestamp": "1795000000", "type": "text", "text": {"body": "kak, masih ada?"}}],
             "statuses": [{"id": "wamid.B", "status": "delivered"}]
         }}]}]});
-        let found = parse_inbound(&payload, "{}");
+        let found = parse_inbound(&payload, "{}", Timestamp::from_second(0).unwrap());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].phone.as_str(), "+6281234567890");
         assert_eq!(found[0].body.as_deref(), Some("kak, masih ada?"));
-        assert!(parse_inbound(&serde_json::json!({"entry": "nonsense"}), "").is_empty());
+        assert!(
+            parse_inbound(
+                &serde_json::json!({"entry": "nonsense"}),
+                "",
+                Timestamp::from_second(0).unwrap()
+            )
+            .is_empty()
+        );
     }
 }

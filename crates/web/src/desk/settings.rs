@@ -500,7 +500,7 @@ fn section_patch(
         "deadlines" => {
             let mut windows = serde_json::Map::new();
             for method in TIMED {
-                let name = leak_name("window_", method);
+                let name = field_name(TimedField::Window, method);
                 let raw = form.get(name).trim();
                 match PayWindow::parse(raw) {
                     Ok(_) => {
@@ -516,7 +516,7 @@ fn section_patch(
         "reminders" => {
             let mut cadences = serde_json::Map::new();
             for method in TIMED {
-                let name = leak_name("cadence_", method);
+                let name = field_name(TimedField::Cadence, method);
                 let mut steps = Vec::new();
                 let existing = current.reminders.for_method(method);
                 for (n, line) in form
@@ -549,7 +549,7 @@ fn section_patch(
                     }
                     steps.push(step);
                 }
-                let max_name = leak_name("max_", method);
+                let max_name = field_name(TimedField::Max, method);
                 let max = match form.get(max_name).trim().parse::<usize>() {
                     Ok(max) => max,
                     Err(_) => {
@@ -641,21 +641,35 @@ fn is_hhmm(raw: &str) -> bool {
         && jiff::civil::Time::strptime("%H:%M", &raw[..5]).is_ok()
 }
 
-/// `prefix` + the method's name, as the `'static` field name templates and errors use.
-fn leak_name(prefix: &'static str, method: PaymentMethod) -> &'static str {
-    match (prefix, method) {
-        ("window_", PaymentMethod::BankTransfer) => "window_bank_transfer",
-        ("window_", PaymentMethod::VirtualAccount) => "window_virtual_account",
-        ("window_", PaymentMethod::Ewallet) => "window_ewallet",
-        ("window_", _) => "window_qris",
-        ("cadence_", PaymentMethod::BankTransfer) => "cadence_bank_transfer",
-        ("cadence_", PaymentMethod::VirtualAccount) => "cadence_virtual_account",
-        ("cadence_", PaymentMethod::Ewallet) => "cadence_ewallet",
-        ("cadence_", _) => "cadence_qris",
-        (_, PaymentMethod::BankTransfer) => "max_bank_transfer",
-        (_, PaymentMethod::VirtualAccount) => "max_virtual_account",
-        (_, PaymentMethod::Ewallet) => "max_ewallet",
-        (_, _) => "max_qris",
+/// The per-method fields of the Deadlines and Reminders sections.
+#[derive(Debug, Clone, Copy)]
+enum TimedField {
+    Window,
+    Cadence,
+    Max,
+}
+
+/// A per-method field's name, as templates and errors use it. Every method is named (COD has no
+/// such fields on the page, but a new method is a compile error here, never a silent default).
+fn field_name(field: TimedField, method: PaymentMethod) -> &'static str {
+    use PaymentMethod as M;
+    use TimedField as F;
+    match (field, method) {
+        (F::Window, M::BankTransfer) => "window_bank_transfer",
+        (F::Window, M::VirtualAccount) => "window_virtual_account",
+        (F::Window, M::Ewallet) => "window_ewallet",
+        (F::Window, M::Qris) => "window_qris",
+        (F::Window, M::Cod) => "window_cod",
+        (F::Cadence, M::BankTransfer) => "cadence_bank_transfer",
+        (F::Cadence, M::VirtualAccount) => "cadence_virtual_account",
+        (F::Cadence, M::Ewallet) => "cadence_ewallet",
+        (F::Cadence, M::Qris) => "cadence_qris",
+        (F::Cadence, M::Cod) => "cadence_cod",
+        (F::Max, M::BankTransfer) => "max_bank_transfer",
+        (F::Max, M::VirtualAccount) => "max_virtual_account",
+        (F::Max, M::Ewallet) => "max_ewallet",
+        (F::Max, M::Qris) => "max_qris",
+        (F::Max, M::Cod) => "max_cod",
     }
 }
 
