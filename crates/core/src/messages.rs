@@ -14,6 +14,48 @@ use crate::{Honorific, Order, OrderStatus, PaymentMethod, Settings, Timestamp};
 /// Longest template source accepted, in bytes.
 pub const TEMPLATE_LEN_MAX: usize = 4096;
 
+/// How a message reaches its recipient: each has one string it is stored as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The manual WhatsApp queue: staff open the `wa.me` link and mark it sent.
+    ManualWhatsapp,
+    /// The WhatsApp Cloud API: the message goes to the buyer's number through Meta's API.
+    Whatsapp,
+    /// Email to the buyer's address over SMTP.
+    Email,
+    /// An outgoing webhook: the recipient is the endpoint's id, the body the JSON payload.
+    Webhook,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::ManualWhatsapp,
+        Channel::Whatsapp,
+        Channel::Email,
+        Channel::Webhook,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::ManualWhatsapp => "manual_whatsapp",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Email => "email",
+            Channel::Webhook => "webhook",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == raw)
+    }
+}
+
+impl std::fmt::Display for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
@@ -720,6 +762,14 @@ pub fn sample_order() -> Order {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_channel_reads_back_from_what_it_is_stored_as() {
+        for channel in Channel::ALL {
+            assert_eq!(Channel::parse(channel.as_str()), Some(channel));
+        }
+        assert_eq!(Channel::parse("sms"), None);
+    }
 
     #[test]
     fn rupiah_is_grouped_with_dots() {

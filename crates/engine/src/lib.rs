@@ -32,9 +32,9 @@ use lunas_core::{
 };
 use lunas_store::CustomerProfile;
 use lunas_store::{
-    CHANNEL_MANUAL_WHATSAPP, CustomerNotFound, FiredTimers, IdempotencyKey, Message,
-    MessageOpError, MessageStatus, Messaging, NewOrder, NewOrderLine, NewPayment, OrderOpError,
-    Page, PlaceError, Placed, Product, ProductError, ProductInput, Store, StoreError,
+    CustomerNotFound, FiredTimers, IdempotencyKey, Message, MessageOpError, MessageStatus,
+    Messaging, NewOrder, NewOrderLine, NewPayment, OrderOpError, Page, PlaceError, Placed, Product,
+    ProductError, ProductInput, Store, StoreError,
 };
 use tokio::sync::Notify;
 
@@ -712,7 +712,7 @@ impl Engine {
         Ok(self
             .store
             .messages(
-                CHANNEL_MANUAL_WHATSAPP.to_owned(),
+                lunas_core::messages::Channel::ManualWhatsapp,
                 MessageStatus::Pending,
                 limit,
             )

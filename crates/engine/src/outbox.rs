@@ -13,9 +13,8 @@ use jiff::SignedDuration;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use lunas_store::{
-    CHANNEL_EMAIL, CHANNEL_WEBHOOK, CHANNEL_WHATSAPP, Delivery, Message, Store, StoreError,
-};
+use lunas_core::messages::Channel;
+use lunas_store::{Delivery, Message, Store, StoreError};
 use rand::Rng;
 
 use crate::Clock;
@@ -132,13 +131,13 @@ impl Outbox {
         self
     }
 
-    fn channels(&self) -> Vec<String> {
-        let mut channels = vec![CHANNEL_WEBHOOK.to_owned()];
+    fn channels(&self) -> Vec<Channel> {
+        let mut channels = vec![Channel::Webhook];
         if self.email.is_some() {
-            channels.push(CHANNEL_EMAIL.to_owned());
+            channels.push(Channel::Email);
         }
         if self.whatsapp.is_some() {
-            channels.push(CHANNEL_WHATSAPP.to_owned());
+            channels.push(Channel::Whatsapp);
         }
         channels
     }
@@ -171,18 +170,24 @@ impl Outbox {
             ..OutboxOutcome::default()
         };
         for message in messages {
-            let result = match (message.channel.as_str(), &self.email, &self.whatsapp) {
-                (CHANNEL_EMAIL, Some(email), _) => email.send(&message).await.map(|()| None),
-                (CHANNEL_WEBHOOK, _, _) => self
+            let result = match (message.channel, &self.email, &self.whatsapp) {
+                (Channel::Email, Some(email), _) => email.send(&message).await.map(|()| None),
+                (Channel::Webhook, _, _) => self
                     .webhooks
                     .send(&message, self.clock.now())
                     .await
                     .map(|()| None),
-                (CHANNEL_WHATSAPP, _, Some(whatsapp)) => {
+                (Channel::Whatsapp, _, Some(whatsapp)) => {
                     whatsapp.send(&message, self.clock.now()).await.map(Some)
                 }
-                (other, _, _) => Err(DeliveryError::Permanent(format!(
-                    "no channel {other} on this server"
+                // Only the channels above are claimed; one not configured here (or the manual
+                // queue, which staff send) is never handed to this sender.
+                (
+                    channel @ (Channel::Email | Channel::Whatsapp | Channel::ManualWhatsapp),
+                    _,
+                    _,
+                ) => Err(DeliveryError::Permanent(format!(
+                    "no channel {channel} on this server"
                 ))),
             };
             let now = self.clock.now();

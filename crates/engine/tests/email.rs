@@ -75,11 +75,9 @@ async fn a_reminder_email_arrives_in_polite_indonesian_with_everything_needed_to
         "{body}"
     );
     let messages = shop.engine.order_messages(id).await.unwrap();
-    assert!(
-        messages
-            .iter()
-            .all(|m| m.status == MessageStatus::Sent && m.channel == "email" && m.attempts == 1)
-    );
+    assert!(messages.iter().all(|m| m.status == MessageStatus::Sent
+        && m.channel == lunas_core::messages::Channel::Email
+        && m.attempts == 1));
     assert_eq!(
         reminder["message_id"],
         format!("<{}@lunas>", messages[1].id),
@@ -181,7 +179,7 @@ async fn a_message_taken_by_a_process_that_died_is_sent_after_its_lease_exactly_
     let taken = shop
         .store
         .claim_messages(
-            vec!["email".into()],
+            vec![lunas_core::messages::Channel::Email],
             now,
             now + SignedDuration::from_secs(120),
             10,

@@ -7,9 +7,7 @@ use jiff::SignedDuration;
 use lunas_core::{Actor, OrderStatus, Phone, Timestamp};
 use lunas_engine::{Engine, ManualClock};
 use lunas_store::testing::{Backend, TestDb};
-use lunas_store::{
-    CHANNEL_MANUAL_WHATSAPP, CopyError, IdempotencyKey, InboundMessage, MessageStatus, Page, Store,
-};
+use lunas_store::{CopyError, IdempotencyKey, InboundMessage, MessageStatus, Page, Store};
 
 mod support;
 
@@ -194,11 +192,19 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
     );
     assert_eq!(
         target
-            .messages(CHANNEL_MANUAL_WHATSAPP.into(), MessageStatus::Pending, 1000)
+            .messages(
+                lunas_core::messages::Channel::ManualWhatsapp,
+                MessageStatus::Pending,
+                1000
+            )
             .await
             .unwrap(),
         source
-            .messages(CHANNEL_MANUAL_WHATSAPP.into(), MessageStatus::Pending, 1000)
+            .messages(
+                lunas_core::messages::Channel::ManualWhatsapp,
+                MessageStatus::Pending,
+                1000
+            )
             .await
             .unwrap()
     );

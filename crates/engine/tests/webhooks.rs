@@ -90,7 +90,10 @@ async fn deliveries_verify_with_the_official_library_and_a_retry_keeps_its_webho
     );
 
     let messages = shop.engine.order_messages(id).await.unwrap();
-    let webhook = messages.iter().find(|m| m.channel == "webhook").unwrap();
+    let webhook = messages
+        .iter()
+        .find(|m| m.channel == lunas_core::messages::Channel::Webhook)
+        .unwrap();
     assert_eq!((webhook.status, webhook.attempts), (MessageStatus::Sent, 2));
     assert_eq!(received[0]["webhook_id"], webhook.id.as_str());
     // The buyer's own message still waits in the manual WhatsApp queue.
@@ -130,7 +133,7 @@ async fn webhooks_may_not_reach_private_networks_unless_the_operator_allows_it(b
         .await
         .unwrap()
         .into_iter()
-        .find(|m| m.channel == "webhook")
+        .find(|m| m.channel == lunas_core::messages::Channel::Webhook)
         .unwrap();
     assert_eq!(webhook.status, MessageStatus::Dead);
     assert!(

@@ -7,7 +7,9 @@ use lunas_core::{Money, Order, OrderId, OrderStatus, Phone, Timestamp};
 
 use crate::ops::{TIMER_EXPIRE, load_order, millis, status_of, timestamp};
 use crate::sql::{DbResult, Row, params};
-use crate::{CHANNEL_MANUAL_WHATSAPP, Page, Store, StoreError};
+use lunas_core::messages::Channel;
+
+use crate::{Page, Store, StoreError};
 
 /// How many orders there are in each status, and what waits for staff.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,7 +72,7 @@ impl Store {
             )?;
             let manual_queue = db.scalar(
                 "SELECT COUNT(*) FROM messages WHERE channel = ?1 AND status = 'pending'",
-                params![CHANNEL_MANUAL_WHATSAPP],
+                params![Channel::ManualWhatsapp.as_str()],
             )?;
             Ok(DeskCounts {
                 by_status,

@@ -37,6 +37,7 @@ use std::sync::Arc;
 
 use sql::{Db, DbResult};
 
+use lunas_core::messages::Channel;
 use lunas_core::{Actor, Order, OrderId, OrderStatus, Phone, Settings, Sku, Timestamp};
 
 /// Errors of the storage layer itself, the same whatever the backend.
@@ -358,11 +359,11 @@ impl Store {
     /// Messages of one channel in one status, oldest first (e.g. the manual WhatsApp queue).
     pub async fn messages(
         &self,
-        channel: String,
+        channel: Channel,
         status: MessageStatus,
         limit: usize,
     ) -> Result<Vec<Message>, StoreError> {
-        self.read(move |db| ops::messages(db, &channel, status, limit))
+        self.read(move |db| ops::messages(db, channel, status, limit))
             .await
     }
 
@@ -405,7 +406,7 @@ impl Store {
     /// Takes due messages of `channels` for delivery, leasing them until `lease_until`.
     pub async fn claim_messages(
         &self,
-        channels: Vec<String>,
+        channels: Vec<Channel>,
         now: Timestamp,
         lease_until: Timestamp,
         limit: usize,

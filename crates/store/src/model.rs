@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use lunas_core::messages::{Composer, MessageKind};
+use lunas_core::messages::{Channel, Composer, MessageKind};
 use lunas_core::payments::{PaymentSource, RefundReason};
 use lunas_core::{
     Actor, CustomerInfo, Money, Order, OrderId, PaymentMethod, Phone, Quantity, Settings, Sku,
@@ -463,9 +463,6 @@ impl MessageStatus {
     }
 }
 
-/// The channel of the manual WhatsApp queue: staff open the `wa.me` link and mark it sent.
-pub const CHANNEL_MANUAL_WHATSAPP: &str = "manual_whatsapp";
-
 /// A message to a buyer, as kept in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -474,7 +471,7 @@ pub struct Message {
     pub variant: Option<String>,
     pub order_id: OrderId,
     pub kind: MessageKind,
-    pub channel: String,
+    pub channel: Channel,
     pub recipient: String,
     pub subject: Option<String>,
     pub body: String,
@@ -520,12 +517,6 @@ pub enum Delivery {
     Dead { error: String },
 }
 
-/// The email channel: the message goes to the buyer's address over SMTP.
-pub const CHANNEL_EMAIL: &str = "email";
-
-/// The WhatsApp Cloud API channel: the message goes to the buyer's number through Meta's API.
-pub const CHANNEL_WHATSAPP: &str = "whatsapp";
-
 /// A message from a buyer, as received from WhatsApp.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundMessage {
@@ -535,9 +526,6 @@ pub struct InboundMessage {
     pub received_at: Timestamp,
     pub raw: String,
 }
-
-/// The channel of outgoing webhooks: `recipient` is the endpoint's id, `body` the JSON payload.
-pub const CHANNEL_WEBHOOK: &str = "webhook";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookEndpoint {

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use lunas_core::messages::{MessageContext, MessageKind};
+use lunas_core::messages::{Channel, MessageContext, MessageKind};
 use lunas_core::order::{ExpiryDecision, decide_cancel, decide_expiry};
 use lunas_core::{
     Actor, CancelledBy, CustomerInfo, HoldState, Honorific, Money, Order, OrderEvent, OrderId,
@@ -22,9 +22,9 @@ use lunas_core::{
 
 use crate::sql::{Db, DbError, DbResult, Dialect, Row, Val, corrupt, params};
 use crate::{
-    ApiToken, CHANNEL_MANUAL_WHATSAPP, CustomerNotFound, CustomerProfile, Delivery, FiredTimers,
-    InboundMessage, Message, MessageOpError, MessageStatus, Messaging, NewOrder, OrderOpError,
-    Page, PlaceError, Placed, Product, ProductError, ProductInput, Totals, WebhookEndpoint,
+    ApiToken, CustomerNotFound, CustomerProfile, Delivery, FiredTimers, InboundMessage, Message,
+    MessageOpError, MessageStatus, Messaging, NewOrder, OrderOpError, Page, PlaceError, Placed,
+    Product, ProductError, ProductInput, Totals, WebhookEndpoint,
 };
 use lunas_core::reliability::{
     AppliedPolicy, Band, BandReason, BaseRate, HISTORY_LEN, Outcome, PastOrder, Pin, Record,
@@ -1526,12 +1526,12 @@ fn enqueue_with(
         .filter(|_| messaging.email_available && messaging.settings.channels.email);
     let (channel, recipient, subject) = match email.filter(|_| !whatsapp) {
         None if whatsapp => (
-            crate::CHANNEL_WHATSAPP,
+            Channel::Whatsapp,
             order.customer.phone.as_str().to_owned(),
             None,
         ),
         Some(address) => (
-            crate::CHANNEL_EMAIL,
+            Channel::Email,
             address.to_owned(),
             Some(lunas_core::messages::subject(
                 kind,
@@ -1540,7 +1540,7 @@ fn enqueue_with(
             )),
         ),
         None => (
-            CHANNEL_MANUAL_WHATSAPP,
+            Channel::ManualWhatsapp,
             order.customer.phone.as_str().to_owned(),
             None,
         ),
@@ -1575,7 +1575,7 @@ fn enqueue_with(
                 "message_id": id,
                 "order_id": order.id.0,
                 "kind": kind.as_str(),
-                "channel": channel,
+                "channel": channel.as_str(),
                 "to": recipient,
                 "phone": order.customer.phone.as_str(),
                 "body": body,
@@ -1586,7 +1586,7 @@ fn enqueue_with(
             rows.push(MessageRow {
                 id: new_message_id(now_ms),
                 kind,
-                channel: crate::CHANNEL_WEBHOOK,
+                channel: Channel::Webhook,
                 recipient: endpoint,
                 subject: None,
                 body: payload.clone(),
@@ -1602,7 +1602,7 @@ fn enqueue_with(
 struct MessageRow {
     id: String,
     kind: MessageKind,
-    channel: &'static str,
+    channel: Channel,
     recipient: String,
     subject: Option<String>,
     body: String,
@@ -1625,7 +1625,7 @@ fn insert_messages(
                     serde_json::json!({
                         "id": m.id,
                         "kind": m.kind.as_str(),
-                        "channel": m.channel,
+                        "channel": m.channel.as_str(),
                         "recipient": m.recipient,
                         "subject": m.subject,
                         "body": m.body,
@@ -1656,7 +1656,7 @@ fn insert_messages(
                 &m.id,
                 order.0,
                 m.kind.as_str(),
-                m.channel,
+                m.channel.as_str(),
                 &m.recipient,
                 &m.subject,
                 &m.body,
@@ -1680,10 +1680,11 @@ fn read_message(row: &Row<'_>) -> DbResult<Message> {
     let kind = row.text(2)?;
     let status = row.text(8)?;
     let channel = row.text(3)?;
+    let channel = Channel::parse(&channel).ok_or_else(|| corrupt("message channel", &channel))?;
     let recipient = row.text(4)?;
     let body = row.text(6)?;
     // The wa.me link is derived, not stored: it is the body again, three times longer.
-    let link = (channel == CHANNEL_MANUAL_WHATSAPP).then(|| wa_me_link(&recipient, &body));
+    let link = (channel == Channel::ManualWhatsapp).then(|| wa_me_link(&recipient, &body));
     Ok(Message {
         id: row.text(0)?,
         order_id: OrderId(row.int(1)?),
@@ -1729,7 +1730,7 @@ pub(crate) fn order_messages(db: &mut dyn Db, order: OrderId) -> DbResult<Vec<Me
 
 pub(crate) fn messages(
     db: &mut dyn Db,
-    channel: &str,
+    channel: Channel,
     status: MessageStatus,
     limit: usize,
 ) -> DbResult<Vec<Message>> {
@@ -1739,7 +1740,7 @@ pub(crate) fn messages(
             message_columns!(),
             " FROM messages WHERE channel = ?1 AND status = ?2 ORDER BY created_at, rowid LIMIT ?3"
         ),
-        params![channel, status.as_str(), limit as i64],
+        params![channel.as_str(), status.as_str(), limit as i64],
         read_message,
     )
 }
@@ -1753,7 +1754,7 @@ pub(crate) fn mark_message_sent(
     let Some(message) = message_for_update(db, id)? else {
         return Ok(Err(MessageOpError::NotFound));
     };
-    if message.channel != CHANNEL_MANUAL_WHATSAPP {
+    if message.channel != Channel::ManualWhatsapp {
         return Ok(Err(MessageOpError::NotManual));
     }
     if message.status != MessageStatus::Pending {
@@ -1795,7 +1796,7 @@ pub(crate) fn replay_message(
 /// several processes drain the outbox side by side without sending a message twice.
 pub(crate) fn claim_messages(
     db: &mut dyn Db,
-    channels: &[String],
+    channels: &[Channel],
     now: Timestamp,
     lease_until: Timestamp,
     limit: usize,
@@ -1811,7 +1812,11 @@ pub(crate) fn claim_messages(
                    AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)
                  ORDER BY created_at, rowid LIMIT ?3 FOR NO KEY UPDATE SKIP LOCKED"
             ),
-            params![channel, millis(now), (limit - claimed.len()) as i64],
+            params![
+                channel.as_str(),
+                millis(now),
+                (limit - claimed.len()) as i64
+            ],
             read_message,
         )?;
         for message in due {
@@ -1847,7 +1852,7 @@ pub(crate) fn record_delivery(
             "UPDATE messages SET channel = ?2, status = 'pending', last_error = ?3,
                  attempts = attempts + 1, next_attempt_at = NULL
              WHERE id = ?1 AND status IN ('pending', 'failed')",
-            params![id, CHANNEL_MANUAL_WHATSAPP, reason],
+            params![id, Channel::ManualWhatsapp.as_str(), reason],
         )?,
         Delivery::Retry {
             error,

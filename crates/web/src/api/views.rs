@@ -179,7 +179,7 @@ pub(crate) struct PageView<T, C> {
 pub(crate) struct MessageView {
     pub id: String,
     pub order_id: i64,
-    pub channel: String,
+    pub channel: &'static str,
     pub kind: &'static str,
     pub status: &'static str,
     pub attempts: i64,
@@ -201,7 +201,7 @@ impl From<Message> for MessageView {
         MessageView {
             id: m.id,
             order_id: m.order_id.0,
-            channel: m.channel,
+            channel: m.channel.as_str(),
             kind: m.kind.as_str(),
             status: m.status.as_str(),
             attempts: m.attempts,

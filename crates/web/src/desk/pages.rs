@@ -308,7 +308,7 @@ async fn order_page(
         ));
     }
     for message in &messages {
-        let sendable = message.channel == lunas_store::CHANNEL_MANUAL_WHATSAPP
+        let sendable = message.channel == lunas_core::messages::Channel::ManualWhatsapp
             && message.status == lunas_store::MessageStatus::Pending;
         timeline.push((
             message.created_at,
@@ -318,7 +318,7 @@ async fn order_page(
                     "{}: {} ({}, {})",
                     strings.get("event_message"),
                     strings.get(&format!("kind_{}", message.kind.as_str())),
-                    strings.word("via_", &message.channel),
+                    strings.word("via_", message.channel.as_str()),
                     strings.word("msg_", message.status.as_str()),
                 ),
                 detail => &message.body,
