@@ -18,6 +18,7 @@ pub mod settings;
 pub mod sku;
 pub mod statement;
 pub mod time;
+pub mod timers;
 
 pub use audit::AuditAction;
 pub use money::{Currency, Money, MoneyError};

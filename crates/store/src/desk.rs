@@ -5,7 +5,7 @@
 
 use lunas_core::{Money, Order, OrderId, OrderStatus, Phone, Timestamp};
 
-use crate::ops::{TIMER_EXPIRE, load_order, millis, status_of, timestamp};
+use crate::ops::{load_order, millis, status_of, timestamp};
 use crate::sql::{DbResult, Row, params};
 use lunas_core::messages::Channel;
 
@@ -128,7 +128,11 @@ impl Store {
         self.read(move |db| {
             db.rows(
                 sql,
-                params![millis(until), TIMER_EXPIRE, limit as i64],
+                params![
+                    millis(until),
+                    lunas_core::timers::TimerKind::Expire.as_str(),
+                    limit as i64
+                ],
                 read_due,
             )
         })

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use lunas_core::messages::{Channel, MessageContext, MessageKind};
 use lunas_core::order::{ExpiryDecision, decide_cancel, decide_expiry};
+use lunas_core::timers::TimerKind;
 use lunas_core::{
     Actor, CancelledBy, CustomerInfo, HoldState, Honorific, Money, Order, OrderEvent, OrderId,
     OrderItem, OrderStatus, PaymentMethod, PaymentRecord, Phone, Quantity, Settings, Sku,
@@ -30,10 +31,6 @@ use lunas_core::reliability::{
     AppliedPolicy, Band, BandReason, BaseRate, HISTORY_LEN, Outcome, PastOrder, Pin, Record,
 };
 
-/// The kind of timer that expires an unpaid order at its deadline.
-pub(crate) const TIMER_EXPIRE: &str = "expire";
-/// The kind of timer that sends one reminder of an unpaid order.
-const TIMER_REMIND: &str = "remind";
 /// How long a timer whose handling failed waits before it is tried again.
 const TIMER_RETRY_DELAY_MS: i64 = 60_000;
 /// How long a timer whose order another transaction holds waits before it is tried again.
@@ -515,8 +512,8 @@ fn insert_order_rows_at_once(
     let timers = serde_json::Value::Array(
         timers
             .iter()
-            .map(|&(due_at, kind, step, ordinal)| {
-                serde_json::json!({"due_at": due_at, "kind": kind, "step": step, "ordinal": ordinal})
+            .map(|timer| {
+                serde_json::json!({"due_at": timer.due_at_ms, "kind": timer.kind.as_str(), "step": timer.step, "ordinal": timer.ordinal})
             })
             .collect(),
     )
@@ -679,7 +676,26 @@ fn hold_stock(
 }
 
 /// A timer to write: due time, kind, and for reminders the cadence step and ordinal.
-type NewTimer = (i64, &'static str, Option<i64>, Option<i64>);
+/// A timer to write: when it is due (ms), what it does, and for a reminder its cadence step and
+/// its number among the order's reminders.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NewTimer {
+    pub due_at_ms: i64,
+    pub kind: TimerKind,
+    pub step: Option<i64>,
+    pub ordinal: Option<i64>,
+}
+
+impl NewTimer {
+    pub(crate) fn expire(due_at_ms: i64) -> NewTimer {
+        NewTimer {
+            due_at_ms,
+            kind: TimerKind::Expire,
+            step: None,
+            ordinal: None,
+        }
+    }
+}
 
 /// The reminders of an order paid by `method`, placed at `placed_at` and due by `deadline`,
 /// from the store's cadence and quiet hours (none for COD).
@@ -713,15 +729,13 @@ fn deadline_timers(
 ) -> Vec<NewTimer> {
     let expiry = deadline.map(|deadline| {
         let expires_at = settings.payments.expires_at(method, deadline);
-        (millis(expires_at), TIMER_EXPIRE, None, None)
+        NewTimer::expire(millis(expires_at))
     });
-    let reminders = reminders.iter().enumerate().map(|(n, reminder)| {
-        (
-            millis(reminder.due),
-            TIMER_REMIND,
-            Some(reminder.step as i64),
-            Some(first_ordinal + n as i64),
-        )
+    let reminders = reminders.iter().enumerate().map(|(n, reminder)| NewTimer {
+        due_at_ms: millis(reminder.due),
+        kind: TimerKind::Remind,
+        step: Some(reminder.step as i64),
+        ordinal: Some(first_ordinal + n as i64),
     });
     expiry.into_iter().chain(reminders).collect()
 }
@@ -737,13 +751,13 @@ pub(crate) fn insert_timers(db: &mut dyn Db, order: OrderId, timers: &[NewTimer]
     ];
     for chunk in timers.chunks(INSERTS.len()) {
         let mut values = Vec::with_capacity(chunk.len() * 5);
-        for &(due_at, kind, step, ordinal) in chunk {
+        for timer in chunk {
             values.extend([
-                Val::Int(due_at),
-                Val::Text(kind),
+                Val::Int(timer.due_at_ms),
+                Val::Text(timer.kind.as_str()),
                 Val::Int(order.0),
-                step.into(),
-                ordinal.into(),
+                timer.step.into(),
+                timer.ordinal.into(),
             ]);
         }
         db.execute(INSERTS[chunk.len() - 1], &values)?;
@@ -1214,7 +1228,10 @@ pub(crate) fn fire_due_timers(
         |row| {
             Ok(DueTimer {
                 id: row.int(0)?,
-                kind: row.text(1)?,
+                kind: {
+                    let kind = row.text(1)?;
+                    TimerKind::parse(&kind).ok_or_else(|| corrupt("timer kind", &kind))?
+                },
                 order_id: OrderId(row.int(2)?),
                 step: row.opt_int(3)?,
                 ordinal: row.opt_int(4)?,
@@ -1301,7 +1318,7 @@ fn reminder_states(
 ) -> DbResult<std::collections::HashMap<i64, bool>> {
     let ids: std::collections::BTreeSet<i64> = due
         .iter()
-        .filter(|timer| timer.kind == TIMER_REMIND)
+        .filter(|timer| timer.kind == TimerKind::Remind)
         .map(|timer| timer.order_id.0)
         .collect();
     if ids.is_empty() {
@@ -1324,7 +1341,7 @@ fn reminder_states(
 
 struct DueTimer {
     id: i64,
-    kind: String,
+    kind: TimerKind,
     order_id: OrderId,
     step: Option<i64>,
     ordinal: Option<i64>,
@@ -1352,15 +1369,14 @@ fn handle_timer(
     changes: &mut BatchChanges,
 ) -> DbResult<Handled> {
     let id = timer.order_id;
-    match timer.kind.as_str() {
-        TIMER_EXPIRE => {}
-        TIMER_REMIND => {
+    match timer.kind {
+        TimerKind::Expire => {}
+        TimerKind::Remind => {
             if reminded.get(&id.0).copied().unwrap_or(false) {
                 send_reminder(db, timer, now, messaging)?;
             }
             return Ok(Handled::Fired);
         }
-        other => return Err(corrupt("timer kind", other)),
     }
     let row = db.row(
         "SELECT status, pay_by, customer_id, payment_method FROM orders WHERE id = ?1 FOR NO KEY UPDATE SKIP LOCKED",
@@ -1427,7 +1443,7 @@ fn handle_timer(
             // The deadline moved later (a longer grace since the order was placed): the timer
             // waits for it rather than leaving the order without one.
             if let Some(expires_at) = expires_at {
-                insert_timers(db, id, &[(millis(expires_at), TIMER_EXPIRE, None, None)])?;
+                insert_timers(db, id, &[NewTimer::expire(millis(expires_at))])?;
             }
             Ok(Handled::Fired)
         }

@@ -16,9 +16,9 @@ use lunas_core::payments::{
 use lunas_core::{Actor, HoldState, Money, OrderId, OrderStatus, PaymentDecision, Sku};
 
 use crate::ops::{
-    Ended, TIMER_EXPIRE, count_outcome, credit_buyer, end_holds, enqueue, insert_event,
-    insert_timers, load_order, load_order_with, millis, order_money_for_update, product_for_update,
-    status_of, stop_awaiting, timestamp,
+    Ended, NewTimer, count_outcome, credit_buyer, end_holds, enqueue, insert_event, insert_timers,
+    load_order, load_order_with, millis, order_money_for_update, product_for_update, status_of,
+    stop_awaiting, timestamp,
 };
 use crate::sql::{Db, DbError, DbResult, Row, corrupt, params};
 use crate::{
@@ -137,7 +137,7 @@ fn apply_payment(
                 params![id.0, amount_paid.minor_units(), millis(balance_by), now],
             )?;
             stop_awaiting(db, id)?;
-            insert_timers(db, id, &[(millis(balance_by), TIMER_EXPIRE, None, None)])?;
+            insert_timers(db, id, &[NewTimer::expire(millis(balance_by))])?;
             credit_buyer(db, id, payment.amount)?;
             let reason = format!("deposit of {} paid", payment.amount.minor_units());
             insert_event(
