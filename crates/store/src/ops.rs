@@ -1228,10 +1228,7 @@ pub(crate) fn fire_due_timers(
         |row| {
             Ok(DueTimer {
                 id: row.int(0)?,
-                kind: {
-                    let kind = row.text(1)?;
-                    TimerKind::parse(&kind).ok_or_else(|| corrupt("timer kind", &kind))?
-                },
+                kind: row.text(1)?,
                 order_id: OrderId(row.int(2)?),
                 step: row.opt_int(3)?,
                 ordinal: row.opt_int(4)?,
@@ -1299,7 +1296,7 @@ fn put_back(db: &mut dyn Db, timer: &DueTimer, due_at: i64, attempts: i64) -> Db
         params![
             timer.id,
             due_at,
-            timer.kind.as_str(),
+            &timer.kind,
             timer.order_id.0,
             timer.step,
             timer.ordinal,
@@ -1318,7 +1315,7 @@ fn reminder_states(
 ) -> DbResult<std::collections::HashMap<i64, bool>> {
     let ids: std::collections::BTreeSet<i64> = due
         .iter()
-        .filter(|timer| timer.kind == TimerKind::Remind)
+        .filter(|timer| TimerKind::parse(&timer.kind) == Some(TimerKind::Remind))
         .map(|timer| timer.order_id.0)
         .collect();
     if ids.is_empty() {
@@ -1341,7 +1338,8 @@ fn reminder_states(
 
 struct DueTimer {
     id: i64,
-    kind: TimerKind,
+    /// As stored: a damaged kind fails this timer alone (it is put back), not its batch.
+    kind: String,
     order_id: OrderId,
     step: Option<i64>,
     ordinal: Option<i64>,
@@ -1369,14 +1367,15 @@ fn handle_timer(
     changes: &mut BatchChanges,
 ) -> DbResult<Handled> {
     let id = timer.order_id;
-    match timer.kind {
-        TimerKind::Expire => {}
-        TimerKind::Remind => {
+    match TimerKind::parse(&timer.kind) {
+        Some(TimerKind::Expire) => {}
+        Some(TimerKind::Remind) => {
             if reminded.get(&id.0).copied().unwrap_or(false) {
                 send_reminder(db, timer, now, messaging)?;
             }
             return Ok(Handled::Fired);
         }
+        None => return Err(corrupt("timer kind", &timer.kind)),
     }
     let row = db.row(
         "SELECT status, pay_by, customer_id, payment_method FROM orders WHERE id = ?1 FOR NO KEY UPDATE SKIP LOCKED",
