@@ -715,6 +715,17 @@ pub(crate) fn gateway_notification(
         GatewayOutcome::Review(_) => "review",
         GatewayOutcome::UnknownOrder => "unknown_order",
     };
+    keep_notification(db, notification, order, described)?;
+    Ok(outcome)
+}
+
+/// Keeps a notification as received, with what lunas did with it (`outcome`).
+fn keep_notification(
+    db: &mut dyn Db,
+    notification: &GatewayNotification,
+    order: Option<OrderId>,
+    outcome: &str,
+) -> DbResult<()> {
     db.execute(
         "INSERT INTO gateway_notifications (received_at, gateway, transaction_id, order_ref, order_id, status, amount, body, outcome)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -727,10 +738,10 @@ pub(crate) fn gateway_notification(
             &notification.raw_status,
             notification.amount.map(Money::minor_units),
             &notification.body,
-            described
+            outcome
         ],
     )?;
-    Ok(outcome)
+    Ok(())
 }
 
 /// Keeps a notification the gateway's status API could not confirm: as received, and on the
@@ -756,21 +767,7 @@ pub(crate) fn gateway_unconfirmed(
             "notification": body,
         }),
     )?;
-    db.execute(
-        "INSERT INTO gateway_notifications (received_at, gateway, transaction_id, order_ref, order_id, status, amount, body, outcome)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'unconfirmed')",
-        params![
-            millis(notification.received_at),
-            notification.gateway.as_str(),
-            &notification.transaction_id,
-            &notification.order_ref,
-            order.map(|o| o.0),
-            &notification.raw_status,
-            notification.amount.map(Money::minor_units),
-            &notification.body
-        ],
-    )?;
-    Ok(())
+    keep_notification(db, notification, order, "unconfirmed")
 }
 
 /// The columns `read_review` reads, in its order.
