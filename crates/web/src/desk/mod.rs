@@ -6,6 +6,7 @@
 //! CSRF token in a hidden input, checked before anything else is read. The sign-in form itself
 //! is protected by a double-submit token (a cookie and a hidden input that must match).
 
+mod audit;
 mod i18n;
 mod pages;
 mod settings;
@@ -477,7 +478,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/tokens/revoke", post(settings::revoke_token))
         .route("/account", get(settings::account_page))
         .route("/account/{action}", post(settings::account_action))
-        .route("/audit", get(pages::audit))
+        .route("/audit", get(audit::audit))
         .route("/assets/desk.css", get(css))
         .route("/assets/desk.js", get(js))
 }
