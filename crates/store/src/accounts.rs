@@ -6,7 +6,7 @@ use lunas_core::accounts::{self, Email, Failures, Role, StaffMember, THROTTLE_WI
 use lunas_core::messages::Language;
 use lunas_core::{Actor, AuditAction, Timestamp};
 
-use crate::ops::{millis, timestamp};
+use crate::repo::{millis, timestamp};
 use crate::sql::{Db, DbResult, Row, corrupt, params};
 use crate::{Store, StoreError};
 

@@ -5,7 +5,7 @@
 
 use lunas_core::{Money, Order, OrderId, OrderStatus, Phone, Timestamp};
 
-use crate::ops::{load_order, millis, status_of, timestamp};
+use crate::repo::{load_order, millis, status_of, timestamp};
 use crate::sql::{DbResult, Row, params};
 use lunas_core::messages::Channel;
 
@@ -175,7 +175,7 @@ impl Store {
                     |row| row.int(0),
                 )?
             } else {
-                return crate::ops::orders(db, query.status, &query.page);
+                return crate::repo::orders(db, query.status, &query.page);
             };
             ids.into_iter()
                 .filter_map(|id| load_order(db, OrderId(id)).transpose())

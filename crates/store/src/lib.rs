@@ -18,9 +18,9 @@ mod accounts;
 mod copy;
 mod desk;
 mod model;
-mod ops;
 mod payments;
 mod postgres;
+mod repo;
 mod sql;
 mod sqlite;
 #[cfg(feature = "testing")]
@@ -179,16 +179,16 @@ impl Store {
         product: ProductInput,
         now: Timestamp,
     ) -> Result<Result<Product, ProductError>, StoreError> {
-        self.write(move |db| ops::put_product(db, &product, now))
+        self.write(move |db| repo::put_product(db, &product, now))
             .await
     }
 
     pub async fn product(&self, sku: Sku) -> Result<Option<Product>, StoreError> {
-        self.read(move |db| ops::product_row(db, &sku)).await
+        self.read(move |db| repo::product_row(db, &sku)).await
     }
 
     pub async fn products(&self, page: Page<String>) -> Result<Vec<Product>, StoreError> {
-        self.read(move |db| ops::products(db, &page)).await
+        self.read(move |db| repo::products(db, &page)).await
     }
 
     /// Places an order: reserves every line's stock or none, creates the buyer if new, records the
@@ -197,7 +197,7 @@ impl Store {
         &self,
         order: NewOrder,
     ) -> Result<Result<Placed, PlaceError>, StoreError> {
-        self.write(move |db| ops::place_order(db, &order)).await
+        self.write(move |db| repo::place_order(db, &order)).await
     }
 
     /// Records a payment; a payment that settles the order writes the "payment received" message.
@@ -284,7 +284,7 @@ impl Store {
             .await
     }
 
-    /// Gives an order awaiting payment the later deadline `to` (see `ops::extend_deadline`).
+    /// Gives an order awaiting payment the later deadline `to` (see `repo::extend_deadline`).
     pub async fn extend_deadline(
         &self,
         id: OrderId,
@@ -294,7 +294,7 @@ impl Store {
         now: Timestamp,
         messaging: Messaging,
     ) -> Result<Result<Order, OrderOpError>, StoreError> {
-        self.write(move |db| ops::extend_deadline(db, id, to, &reason, &actor, now, &messaging))
+        self.write(move |db| repo::extend_deadline(db, id, to, &reason, &actor, now, &messaging))
             .await
     }
 
@@ -307,12 +307,12 @@ impl Store {
         now: Timestamp,
         messaging: Messaging,
     ) -> Result<Result<Order, OrderOpError>, StoreError> {
-        self.write(move |db| ops::cancel_order(db, id, &reason, &actor, by, now, &messaging))
+        self.write(move |db| repo::cancel_order(db, id, &reason, &actor, by, now, &messaging))
             .await
     }
 
     pub async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
-        self.read(move |db| ops::load_order(db, id)).await
+        self.read(move |db| repo::load_order(db, id)).await
     }
 
     /// Orders newest first, optionally of one status; `page.after` is the last id already seen.
@@ -321,7 +321,7 @@ impl Store {
         status: Option<OrderStatus>,
         page: Page<OrderId>,
     ) -> Result<Vec<Order>, StoreError> {
-        self.read(move |db| ops::orders(db, status, &page)).await
+        self.read(move |db| repo::orders(db, status, &page)).await
     }
 
     /// Handles up to `limit` timers due at or before `now`, each exactly once: expiries release
@@ -337,14 +337,14 @@ impl Store {
         // is pushed back and the others still fire.
         let fast = {
             let messaging = messaging.clone();
-            self.write_always(move |db| ops::fire_due_timers(db, now, limit, &messaging, false))
+            self.write_always(move |db| repo::fire_due_timers(db, now, limit, &messaging, false))
                 .await
         };
         match fast {
             Ok(fired) => Ok(fired),
             Err(StoreError::Internal(detail)) => {
                 tracing::warn!(%detail, "a timer failed; firing this batch one timer at a time");
-                self.write_always(move |db| ops::fire_due_timers(db, now, limit, &messaging, true))
+                self.write_always(move |db| repo::fire_due_timers(db, now, limit, &messaging, true))
                     .await
             }
             Err(other) => Err(other),
@@ -353,7 +353,7 @@ impl Store {
 
     /// The messages written about an order, oldest first.
     pub async fn order_messages(&self, order: OrderId) -> Result<Vec<Message>, StoreError> {
-        self.read(move |db| ops::order_messages(db, order)).await
+        self.read(move |db| repo::order_messages(db, order)).await
     }
 
     /// Messages of one channel in one status, oldest first (e.g. the manual WhatsApp queue).
@@ -363,7 +363,7 @@ impl Store {
         status: MessageStatus,
         limit: usize,
     ) -> Result<Vec<Message>, StoreError> {
-        self.read(move |db| ops::messages(db, channel, status, limit))
+        self.read(move |db| repo::messages(db, channel, status, limit))
             .await
     }
 
@@ -374,7 +374,7 @@ impl Store {
         actor: Actor,
         now: Timestamp,
     ) -> Result<Result<Message, MessageOpError>, StoreError> {
-        self.write(move |db| ops::mark_message_sent(db, &id, &actor, now))
+        self.write(move |db| repo::mark_message_sent(db, &id, &actor, now))
             .await
     }
 
@@ -384,7 +384,7 @@ impl Store {
         id: String,
         now: Timestamp,
     ) -> Result<Result<Message, MessageOpError>, StoreError> {
-        self.write(move |db| ops::replay_message(db, &id, now))
+        self.write(move |db| repo::replay_message(db, &id, now))
             .await
     }
 
@@ -394,13 +394,13 @@ impl Store {
         phone: Phone,
         no_reminders: bool,
     ) -> Result<Result<(), CustomerNotFound>, StoreError> {
-        self.write(move |db| ops::set_no_reminders(db, &phone, no_reminders))
+        self.write(move |db| repo::set_no_reminders(db, &phone, no_reminders))
             .await
     }
 
     /// Whether the buyer opted out of reminders; `None` for an unknown buyer.
     pub async fn no_reminders(&self, phone: Phone) -> Result<Option<bool>, StoreError> {
-        self.read(move |db| ops::no_reminders(db, &phone)).await
+        self.read(move |db| repo::no_reminders(db, &phone)).await
     }
 
     /// Takes due messages of `channels` for delivery, leasing them until `lease_until`.
@@ -411,7 +411,7 @@ impl Store {
         lease_until: Timestamp,
         limit: usize,
     ) -> Result<Vec<Message>, StoreError> {
-        self.write_always(move |db| ops::claim_messages(db, &channels, now, lease_until, limit))
+        self.write_always(move |db| repo::claim_messages(db, &channels, now, lease_until, limit))
             .await
     }
 
@@ -422,7 +422,7 @@ impl Store {
         outcome: Delivery,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.write_always(move |db| ops::record_delivery(db, &id, &outcome, now))
+        self.write_always(move |db| repo::record_delivery(db, &id, &outcome, now))
             .await
     }
 
@@ -432,13 +432,13 @@ impl Store {
         endpoint: WebhookEndpoint,
         actor: Actor,
     ) -> Result<(), StoreError> {
-        self.write_always(move |db| ops::create_webhook(db, &endpoint, &actor))
+        self.write_always(move |db| repo::create_webhook(db, &endpoint, &actor))
             .await
     }
 
     /// Webhook endpoints, oldest first, with their secrets (for signing; never list these out).
     pub async fn webhooks(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
-        self.read(ops::webhooks).await
+        self.read(repo::webhooks).await
     }
 
     /// Removes an endpoint; returns whether it existed.
@@ -449,29 +449,29 @@ impl Store {
         actor: Actor,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        self.write_always(move |db| ops::delete_webhook(db, &id, &actor, now))
+        self.write_always(move |db| repo::delete_webhook(db, &id, &actor, now))
             .await
     }
 
     /// Keeps a buyer's WhatsApp message; returns whether it was new.
     pub async fn record_inbound(&self, inbound: InboundMessage) -> Result<bool, StoreError> {
-        self.write_always(move |db| ops::record_inbound(db, &inbound))
+        self.write_always(move |db| repo::record_inbound(db, &inbound))
             .await
     }
 
     /// When the buyer last wrote to the shop on WhatsApp, if ever.
     pub async fn last_inbound_at(&self, phone: Phone) -> Result<Option<Timestamp>, StoreError> {
-        self.read(move |db| ops::last_inbound_at(db, &phone)).await
+        self.read(move |db| repo::last_inbound_at(db, &phone)).await
     }
 
     /// The tips of `skus`' products, in order.
     pub async fn product_tips(&self, skus: Vec<Sku>) -> Result<Vec<Option<String>>, StoreError> {
-        self.read(move |db| ops::product_tips(db, &skus)).await
+        self.read(move |db| repo::product_tips(db, &skus)).await
     }
 
     /// The due time of the earliest timer, if any.
     pub async fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        self.read(ops::next_timer_due).await
+        self.read(repo::next_timer_due).await
     }
 
     /// Forgets idempotency keys created before `before`, at most `limit` of them.
@@ -480,7 +480,7 @@ impl Store {
         before: Timestamp,
         limit: usize,
     ) -> Result<usize, StoreError> {
-        self.write_always(move |db| ops::prune_idempotency_keys(db, before, limit))
+        self.write_always(move |db| repo::prune_idempotency_keys(db, before, limit))
             .await
     }
 
@@ -490,13 +490,13 @@ impl Store {
         token_hash: String,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.write_always(move |db| ops::create_api_token(db, &name, &token_hash, now))
+        self.write_always(move |db| repo::create_api_token(db, &name, &token_hash, now))
             .await
     }
 
     /// The API tokens, by name.
     pub async fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
-        self.read(ops::api_tokens).await
+        self.read(repo::api_tokens).await
     }
 
     /// Revokes every token named `name` (in the audit log as `actor`); how many there were.
@@ -506,18 +506,18 @@ impl Store {
         actor: Actor,
         now: Timestamp,
     ) -> Result<u64, StoreError> {
-        self.write_always(move |db| ops::revoke_api_token(db, &name, actor.as_str(), now))
+        self.write_always(move |db| repo::revoke_api_token(db, &name, actor.as_str(), now))
             .await
     }
 
     /// The name of the token with this hash, if it exists.
     pub async fn api_token_name(&self, token_hash: String) -> Result<Option<String>, StoreError> {
-        self.read_point(move |db| ops::api_token_name(db, &token_hash))
+        self.read_point(move |db| repo::api_token_name(db, &token_hash))
             .await
     }
 
     pub async fn settings(&self) -> Result<Settings, StoreError> {
-        match self.read(ops::settings_json).await? {
+        match self.read(repo::settings_json).await? {
             None => Ok(Settings::default()),
             Some(raw) => serde_json::from_str(&raw)
                 .map_err(|e| StoreError::Internal(format!("stored settings do not parse: {e}"))),
@@ -525,14 +525,14 @@ impl Store {
     }
 
     pub async fn put_settings(&self, settings: Settings) -> Result<(), StoreError> {
-        self.write_always(move |db| ops::put_settings(db, &settings))
+        self.write_always(move |db| repo::put_settings(db, &settings))
             .await
     }
 
     /// Cross-checks the stock counters against the holds and the hold states against the order
     /// statuses. An empty report means the invariants hold.
     pub async fn consistency_report(&self) -> Result<Vec<String>, StoreError> {
-        self.read(ops::consistency_report).await
+        self.read(repo::consistency_report).await
     }
 
     /// A buyer's reliability profile (record, pin, notes, tags, recent finished orders).
@@ -540,7 +540,8 @@ impl Store {
         &self,
         phone: Phone,
     ) -> Result<Option<CustomerProfile>, StoreError> {
-        self.read(move |db| ops::customer_profile(db, &phone)).await
+        self.read(move |db| repo::customer_profile(db, &phone))
+            .await
     }
 
     /// Buyers' profiles by id, after `after` (0 for the first page).
@@ -549,7 +550,7 @@ impl Store {
         after: i64,
         limit: usize,
     ) -> Result<Vec<CustomerProfile>, StoreError> {
-        self.read(move |db| ops::customer_profiles(db, after, limit))
+        self.read(move |db| repo::customer_profiles(db, after, limit))
             .await
     }
 
@@ -562,7 +563,7 @@ impl Store {
         actor: Actor,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.write_always(move |db| ops::pin_band(db, &phone, pin.as_ref(), &actor, now))
+        self.write_always(move |db| repo::pin_band(db, &phone, pin.as_ref(), &actor, now))
             .await
     }
 
@@ -576,7 +577,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Result<(), CustomerNotFound>, StoreError> {
         self.write(move |db| {
-            ops::set_notes_tags(
+            repo::set_notes_tags(
                 db,
                 &phone,
                 notes.as_ref().map(Option::as_deref),
@@ -590,29 +591,29 @@ impl Store {
 
     /// The store's paid and unpaid finished orders over all buyers.
     pub async fn base_rate(&self) -> Result<lunas_core::reliability::BaseRate, StoreError> {
-        self.read(ops::base_rate).await
+        self.read(repo::base_rate).await
     }
 
     /// Every buyer's reliability record, by phone.
     pub async fn reliability_records(
         &self,
     ) -> Result<Vec<(String, lunas_core::reliability::Record)>, StoreError> {
-        self.read(ops::reliability_records).await
+        self.read(repo::reliability_records).await
     }
 
     /// Recomputes every buyer's record from the orders and payments; returns the number of buyers.
     pub async fn rebuild_reputation(&self) -> Result<usize, StoreError> {
-        self.write_always(ops::rebuild_reputation).await
+        self.write_always(repo::rebuild_reputation).await
     }
 
     /// The database's privacy key (hex), created on first use.
     pub async fn privacy_key(&self) -> Result<String, StoreError> {
-        self.write_always(ops::privacy_key).await
+        self.write_always(repo::privacy_key).await
     }
 
-    /// The key that signs the sign-in form's tokens (see `ops::login_key`).
+    /// The key that signs the sign-in form's tokens (see `repo::login_key`).
     pub async fn login_key(&self) -> Result<String, StoreError> {
-        self.write_always(ops::login_key).await
+        self.write_always(repo::login_key).await
     }
 
     /// A buyer's profile and the record an earlier erasure of the same number left behind.
@@ -621,7 +622,7 @@ impl Store {
         phone: Phone,
         phone_hmac: String,
     ) -> Result<(Option<CustomerProfile>, Option<CustomerProfile>), StoreError> {
-        self.read(move |db| ops::customer_and_erased(db, &phone, &phone_hmac))
+        self.read(move |db| repo::customer_and_erased(db, &phone, &phone_hmac))
             .await
     }
 
@@ -630,10 +631,10 @@ impl Store {
         &self,
         phone: Phone,
     ) -> Result<Option<CustomerExport>, StoreError> {
-        self.read(move |db| ops::customer_export(db, &phone)).await
+        self.read(move |db| repo::customer_export(db, &phone)).await
     }
 
-    /// Erases a buyer's personal data (see `ops::erase_customer`); `None` for an unknown number.
+    /// Erases a buyer's personal data (see `repo::erase_customer`); `None` for an unknown number.
     pub async fn erase_customer(
         &self,
         phone: Phone,
@@ -641,12 +642,12 @@ impl Store {
         actor: Actor,
         now: Timestamp,
     ) -> Result<Option<CustomerProfile>, StoreError> {
-        self.write_always(move |db| ops::erase_customer(db, &phone, &phone_hmac, &actor, now))
+        self.write_always(move |db| repo::erase_customer(db, &phone, &phone_hmac, &actor, now))
             .await
     }
 
     /// Row counts and money sums, for the operator and for tests.
     pub async fn totals(&self) -> Result<Totals, StoreError> {
-        self.read(ops::totals).await
+        self.read(repo::totals).await
     }
 }

@@ -15,7 +15,7 @@ use lunas_core::payments::{
 };
 use lunas_core::{Actor, HoldState, Money, OrderId, OrderStatus, PaymentDecision, Sku};
 
-use crate::ops::{
+use crate::repo::{
     Ended, NewTimer, count_outcome, credit_buyer, end_holds, enqueue, insert_event, insert_timers,
     load_order, load_order_with, millis, order_money_for_update, product_for_update, status_of,
     stop_awaiting, timestamp,

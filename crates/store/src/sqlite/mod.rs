@@ -544,7 +544,7 @@ mod tests {
         let now = lunas_core::Timestamp::from_millisecond(5000).unwrap();
         let fired = db
             .write(move |db| {
-                crate::ops::fire_due_timers(db, now, 100, &messaging, true).map(Ok::<_, ()>)
+                crate::repo::fire_due_timers(db, now, 100, &messaging, true).map(Ok::<_, ()>)
             })
             .await
             .unwrap()
@@ -597,7 +597,7 @@ mod tests {
             .unwrap();
         }
         let db = Sqlite::open(path, OpenOptions::default()).await.unwrap();
-        let records = db.read(crate::ops::reliability_records).await.unwrap();
+        let records = db.read(crate::repo::reliability_records).await.unwrap();
         let (_, record) = &records[0];
         assert_eq!(
             (
@@ -617,12 +617,12 @@ mod tests {
             (Some(10), Some(30))
         );
         // And a rebuild agrees with the migration.
-        db.write(|db| crate::ops::rebuild_reputation(db).map(Ok::<_, ()>))
+        db.write(|db| crate::repo::rebuild_reputation(db).map(Ok::<_, ()>))
             .await
             .unwrap()
             .unwrap();
         assert_eq!(
-            db.read(crate::ops::reliability_records).await.unwrap(),
+            db.read(crate::repo::reliability_records).await.unwrap(),
             records
         );
     }

@@ -7,9 +7,14 @@
 //! is protected by a double-submit token (a cookie and a hidden input that must match).
 
 mod audit;
+mod buyers;
 mod i18n;
+mod login;
 mod pages;
+mod products;
 mod settings;
+mod staff;
+mod words;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -446,8 +451,8 @@ pub(crate) fn notice(strings: &Strings, query: &BTreeMap<String, String>) -> Opt
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/login", get(settings::login_page).post(settings::login))
-        .route("/logout", post(settings::logout))
+        .route("/login", get(login::login_page).post(login::login))
+        .route("/logout", post(login::logout))
         .route("/", get(pages::today))
         .route("/orders", get(pages::orders))
         .route(
@@ -460,24 +465,24 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/orders/{id}/deadline", post(pages::extend))
         .route("/messages/{id}/sent", post(pages::mark_sent))
         .route("/reviews/{id}/resolve", post(pages::resolve_review))
-        .route("/buyers", get(pages::buyers))
-        .route("/buyers/{phone}", get(pages::buyer))
-        .route("/buyers/{phone}/notes", post(pages::buyer_notes))
-        .route("/buyers/{phone}/band", post(pages::buyer_band))
-        .route("/buyers/{phone}/export", get(pages::buyer_export))
-        .route("/buyers/{phone}/erase", post(pages::buyer_erase))
-        .route("/products", get(pages::products).post(pages::put_product))
+        .route("/buyers", get(buyers::buyers))
+        .route("/buyers/{phone}", get(buyers::buyer))
+        .route("/buyers/{phone}/notes", post(buyers::buyer_notes))
+        .route("/buyers/{phone}/band", post(buyers::buyer_band))
+        .route("/buyers/{phone}/export", get(buyers::buyer_export))
+        .route("/buyers/{phone}/erase", post(buyers::buyer_erase))
+        .route(
+            "/products",
+            get(products::products).post(products::put_product),
+        )
         .route("/settings", get(settings::settings_page))
         .route("/settings/preview", post(settings::preview))
         .route("/settings/{section}", post(settings::save_section))
-        .route(
-            "/staff",
-            get(settings::staff_page).post(settings::add_staff),
-        )
-        .route("/staff/{id}/{action}", post(settings::staff_action))
-        .route("/tokens/revoke", post(settings::revoke_token))
-        .route("/account", get(settings::account_page))
-        .route("/account/{action}", post(settings::account_action))
+        .route("/staff", get(staff::staff_page).post(staff::add_staff))
+        .route("/staff/{id}/{action}", post(staff::staff_action))
+        .route("/tokens/revoke", post(staff::revoke_token))
+        .route("/account", get(staff::account_page))
+        .route("/account/{action}", post(staff::account_action))
         .route("/audit", get(audit::audit))
         .route("/assets/desk.css", get(css))
         .route("/assets/desk.js", get(js))
@@ -558,4 +563,32 @@ pub(crate) fn field_error(strings: &Strings, e: &ApiError) -> (&'static str, Str
         _ => "form",
     };
     (field, strings.error(e))
+}
+
+/// A sensitive change needs the password: typed in this form, or in this session within the
+/// last ten minutes.
+/// `Ok(Some(error))` is a refusal to show beside its field.
+pub(super) async fn reauthenticate(
+    desk: &Desk,
+    form: &FormData,
+) -> Result<Option<(&'static str, String)>, PageError> {
+    let password = form.get("password");
+    if password.is_empty() {
+        if desk.state.engine.recently_authenticated(&desk.session) {
+            return Ok(None);
+        }
+        return Ok(Some((
+            "password",
+            desk.strings().get("err_required").to_owned(),
+        )));
+    }
+    match desk
+        .state
+        .engine
+        .reauthenticate(&desk.cookie, desk.member(), password.to_owned())
+        .await
+    {
+        Ok(()) => Ok(None),
+        Err(e) => refusal(desk.strings(), ApiError::from(e)).map(Some),
+    }
 }

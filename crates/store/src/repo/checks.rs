@@ -1,0 +1,72 @@
+//! The consistency report behind `lunas check` and the totals the metrics page shows.
+
+use crate::Totals;
+use crate::sql::{Db, DbResult, params};
+
+pub(crate) fn consistency_report(db: &mut dyn Db) -> DbResult<Vec<String>> {
+    let mut problems = Vec::new();
+    for (sku, counted, held) in db.rows(
+        "SELECT p.sku, p.reserved, CAST(COALESCE(SUM(i.qty), 0) AS BIGINT) FROM products p
+         LEFT JOIN order_items i ON i.sku = p.sku AND i.hold = 'held'
+         GROUP BY p.sku HAVING p.reserved != COALESCE(SUM(i.qty), 0)",
+        params![],
+        |r| Ok((r.text(0)?, r.int(1)?, r.int(2)?)),
+    )? {
+        problems.push(format!(
+            "{sku}: reserved is {counted} but held lines add up to {held}"
+        ));
+    }
+    for (id, status, hold) in db.rows(
+        "SELECT o.id, o.status, i.hold FROM orders o JOIN order_items i ON i.order_id = o.id
+         WHERE (o.status IN ('awaiting_payment', 'awaiting_balance') AND i.hold != 'held')
+            OR (o.status = 'paid' AND i.hold != 'converted')
+            OR (o.status IN ('expired', 'cancelled', 'paid_needs_refund') AND i.hold != 'released')",
+        params![],
+        |r| Ok((r.int(0)?, r.text(1)?, r.text(2)?)),
+    )? {
+        problems.push(format!(
+            "order {id} is {status} but a line's hold is {hold}"
+        ));
+    }
+    for sku in db.rows(
+        "SELECT sku FROM products WHERE on_hand < 0 OR reserved < 0 OR reserved > on_hand",
+        params![],
+        |r| r.text(0),
+    )? {
+        problems.push(format!("{sku}: stock counters out of range"));
+    }
+    for id in db.rows(
+        "SELECT o.id FROM orders o WHERE o.status IN ('awaiting_payment', 'awaiting_balance') AND o.pay_by IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.order_id = o.id AND t.kind = 'expire')",
+        params![],
+        |r| r.int(0),
+    )? {
+        problems.push(format!(
+            "order {id} awaits payment with a deadline but has no expiry timer"
+        ));
+    }
+    Ok(problems)
+}
+
+pub(crate) fn totals(db: &mut dyn Db) -> DbResult<Totals> {
+    Ok(Totals {
+        products: db.scalar("SELECT COUNT(*) FROM products", params![])?,
+        customers: db.scalar("SELECT COUNT(*) FROM customers", params![])?,
+        orders: db.scalar("SELECT COUNT(*) FROM orders", params![])?,
+        events: db.scalar("SELECT COUNT(*) FROM order_events", params![])?,
+        payments: db.scalar("SELECT COUNT(*) FROM payments", params![])?,
+        timers: db.scalar("SELECT COUNT(*) FROM timers", params![])?,
+        payments_sum: db.scalar(
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments",
+            params![],
+        )?,
+        on_hand_sum: db.scalar(
+            "SELECT CAST(COALESCE(SUM(on_hand), 0) AS BIGINT) FROM products",
+            params![],
+        )?,
+        reserved_sum: db.scalar(
+            "SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM products",
+            params![],
+        )?,
+    })
+}

@@ -1,0 +1,91 @@
+//! Stock holds: ending an order's holds (released or converted) and applying the product
+//! counter changes in SKU order.
+
+use std::collections::BTreeMap;
+
+use lunas_core::{HoldState, OrderId};
+
+use crate::sql::{Db, DbResult, params};
+
+/// Moves every line of the order that still holds stock to `to` (released or converted) and
+/// adjusts the product counters, in SKU order. The `hold = 'held'` guard makes this happen once
+/// per line.
+pub(crate) fn end_holds(db: &mut dyn Db, id: OrderId, to: HoldState) -> DbResult<()> {
+    let mut stock = StockChanges::new();
+    end_holds_into(db, id, to, &mut stock)?;
+    apply_stock_changes(db, &stock)
+}
+
+/// Units to take off each product's `reserved` and `on_hand` counters, by SKU.
+pub(crate) type StockChanges = BTreeMap<String, (i64, i64)>;
+
+/// What a batch of expiries changes in rows other transactions also change — product counters,
+/// buyers' expired counts — applied once, at the end of the batch, in key order (products by SKU,
+/// then buyers by id), so that concurrent batches and payments never wait on each other in a
+/// cycle.
+#[derive(Default)]
+pub(crate) struct BatchChanges {
+    pub(crate) stock: StockChanges,
+    pub(crate) expired_by_customer: BTreeMap<i64, i64>,
+}
+
+impl BatchChanges {
+    pub(crate) fn absorb(&mut self, other: BatchChanges) {
+        for (sku, (reserved, on_hand)) in other.stock {
+            let change = self.stock.entry(sku).or_default();
+            change.0 += reserved;
+            change.1 += on_hand;
+        }
+        for (customer, expired) in other.expired_by_customer {
+            *self.expired_by_customer.entry(customer).or_default() += expired;
+        }
+    }
+
+    pub(crate) fn apply(&self, db: &mut dyn Db) -> DbResult<()> {
+        apply_stock_changes(db, &self.stock)?;
+        for (customer, expired) in &self.expired_by_customer {
+            db.execute(
+                "UPDATE customers SET orders_expired = orders_expired + ?2 WHERE id = ?1",
+                params![*customer, *expired],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `end_holds` without touching the products yet: the counter changes are added to `stock`, to
+/// be applied by `apply_stock_changes`. A batch of expiries applies them once, at its end, in
+/// SKU order: one update per product instead of one per order, and the product rows are locked
+/// last and always in the same order, so concurrent batches never deadlock on them.
+pub(crate) fn end_holds_into(
+    db: &mut dyn Db,
+    id: OrderId,
+    to: HoldState,
+    stock: &mut StockChanges,
+) -> DbResult<()> {
+    let ended: Vec<(String, i64)> = db.rows(
+        "UPDATE order_items SET hold = ?2 WHERE order_id = ?1 AND hold = 'held' RETURNING sku, qty",
+        params![id.0, to.as_str()],
+        |row| Ok((row.text(0)?, row.int(1)?)),
+    )?;
+    for (sku, qty) in ended {
+        let change = stock.entry(sku).or_default();
+        change.0 += qty;
+        match to {
+            HoldState::Released => {}
+            HoldState::Converted => change.1 += qty,
+            HoldState::Held => unreachable!("holds end as released or converted"),
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn apply_stock_changes(db: &mut dyn Db, stock: &StockChanges) -> DbResult<()> {
+    for (sku, &(reserved, on_hand)) in stock {
+        db.execute(
+            "UPDATE products SET reserved = reserved - ?2, on_hand = on_hand - ?3 WHERE sku = ?1",
+            params![sku, reserved, on_hand],
+        )?;
+    }
+    Ok(())
+}

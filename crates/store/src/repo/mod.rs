@@ -1,0 +1,68 @@
+//! The storage operations, written once for both backends. Each writing operation runs in one
+//! transaction the backend opened; it re-reads what it depends on (locking the rows it will
+//! change, on PostgreSQL), asks `lunas_core` for the decision, and only then writes. A refused
+//! operation has written nothing.
+//!
+//! Lock order, so that concurrent transactions on PostgreSQL do not deadlock: an order row, then
+//! its timers, then product rows (in SKU order when several), then the buyer's row. The timer path takes its timers
+//! first and never waits for an order row (`SKIP LOCKED`): an order another transaction holds is
+//! left for the next tick. Rows are locked `FOR NO KEY UPDATE` (no key ever changes), which does
+//! not block the key-share locks that foreign-key checks take when a timer, an event or an order
+//! line referencing the row is inserted.
+//!
+//! One file per aggregate, each holding the SQL of its rows: `products`, `placement` (an order's
+//! first transaction), `orders`, `holds`, `timers`, `outbox`, `buyers` (messaging preferences,
+//! reliability records), `privacy` (export and erasure), `webhooks`, `tokens`, `settings`,
+//! `checks`. Operations that span aggregates call across files; the lock order above is kept by
+//! every caller.
+
+use lunas_core::{OrderStatus, Timestamp};
+
+use crate::sql::{DbError, DbResult, corrupt};
+
+/// The columns `read_profile` reads, in its order.
+macro_rules! profile_columns {
+    () => {
+        "id, phone, name, email, honorific, orders_placed, orders_paid, orders_expired,
+         orders_cancelled_by_buyer, orders_cancelled_by_seller, cod_refused, returns, amount_paid,
+         first_order_at, last_order_at, band_pin, band_reason, notes, tags, no_reminders"
+    };
+}
+
+mod buyers;
+mod checks;
+mod holds;
+mod orders;
+mod outbox;
+mod placement;
+mod privacy;
+mod products;
+mod settings;
+mod timers;
+mod tokens;
+mod webhooks;
+
+pub(crate) use buyers::*;
+pub(crate) use checks::*;
+pub(crate) use holds::*;
+pub(crate) use orders::*;
+pub(crate) use outbox::*;
+pub(crate) use placement::*;
+pub(crate) use privacy::*;
+pub(crate) use products::*;
+pub(crate) use settings::*;
+pub(crate) use timers::*;
+pub(crate) use tokens::*;
+pub(crate) use webhooks::*;
+
+pub(crate) fn millis(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+pub(crate) fn timestamp(ms: i64) -> DbResult<Timestamp> {
+    Timestamp::from_millisecond(ms).map_err(|e| DbError::Corrupt(format!("bad time {ms}: {e}")))
+}
+
+pub(crate) fn status_of(raw: &str) -> DbResult<OrderStatus> {
+    OrderStatus::parse(raw).ok_or_else(|| corrupt("order status", raw))
+}

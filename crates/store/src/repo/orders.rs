@@ -1,0 +1,379 @@
+//! Orders after placement: cancelling, moving the deadline, listing, reading an order whole,
+//! recording its events and the buyer-counter changes its end brings, and pruning old
+//! idempotency keys.
+
+use lunas_core::messages::MessageKind;
+use lunas_core::order::decide_cancel;
+use lunas_core::{
+    Actor, CancelledBy, CustomerInfo, HoldState, Honorific, Money, Order, OrderEvent, OrderId,
+    OrderItem, OrderStatus, PaymentMethod, PaymentRecord, Phone, Quantity, Sku, Timestamp,
+};
+
+use crate::repo::*;
+use crate::sql::{Db, DbError, DbResult, Row, corrupt, params};
+use crate::{Messaging, OrderOpError, Page};
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn cancel_order(
+    db: &mut dyn Db,
+    id: OrderId,
+    reason: &str,
+    actor: &Actor,
+    by: CancelledBy,
+    now: Timestamp,
+    messaging: &Messaging,
+) -> DbResult<Result<Order, OrderOpError>> {
+    let Some((status, _, _, _)) = order_money_for_update(db, id)? else {
+        return Ok(Err(OrderOpError::NotFound));
+    };
+    if let Err(e) = decide_cancel(status) {
+        return Ok(Err(e.into()));
+    }
+    let now = millis(now);
+    db.execute(
+        "UPDATE orders SET status = 'cancelled', updated_at = ?2, ended_at = ?2, cancelled_by = ?3 WHERE id = ?1",
+        params![id.0, now, by.as_str()],
+    )?;
+    stop_awaiting(db, id)?;
+    end_holds(db, id, HoldState::Released)?;
+    count_outcome(db, id, Ended::CancelledBy(by))?;
+    insert_event(
+        db,
+        id,
+        now,
+        actor,
+        Some(status),
+        OrderStatus::Cancelled,
+        Some(reason),
+    )?;
+    let order = load_order(db, id)?.expect("the order was just read");
+    enqueue(db, messaging, MessageKind::Cancelled, None, &order, now)?;
+    Ok(Ok(order))
+}
+
+/// Gives an order awaiting payment a later deadline: its release and its reminders are
+/// scheduled again from the new deadline (reminders already written stay; the steps still ahead
+/// are due from now on), and the change is an event of the order.
+pub(crate) fn extend_deadline(
+    db: &mut dyn Db,
+    id: OrderId,
+    to: Timestamp,
+    reason: &str,
+    actor: &Actor,
+    now: Timestamp,
+    messaging: &Messaging,
+) -> DbResult<Result<Order, OrderOpError>> {
+    let Some((status, pay_by, placed_at, method)) = db.row(
+        "SELECT status, pay_by, placed_at, payment_method FROM orders WHERE id = ?1 FOR NO KEY UPDATE",
+        params![id.0],
+        |row| {
+            let method = row.text(3)?;
+            Ok((
+                status_of(&row.text(0)?)?,
+                row.opt_int(1)?.map(timestamp).transpose()?,
+                timestamp(row.int(2)?)?,
+                PaymentMethod::parse(&method).ok_or_else(|| corrupt("payment method", &method))?,
+            ))
+        },
+    )?
+    else {
+        return Ok(Err(OrderOpError::NotFound));
+    };
+    if let Err(e) = lunas_core::order::decide_extension(status, pay_by, to, now) {
+        return Ok(Err(OrderOpError::Extend(e)));
+    }
+    let settings = &messaging.settings;
+    let written = db.scalar(
+        "SELECT COUNT(*) FROM messages WHERE order_id = ?1 AND kind = 'reminder'",
+        params![id.0],
+    )?;
+    let mut ahead = scheduled_reminders(settings, method, placed_at, Some(to));
+    ahead.retain(|reminder| reminder.due > now);
+    let timers = deadline_timers(settings, method, Some(to), &ahead, written + 1);
+    let now_ms = millis(now);
+    db.execute(
+        "UPDATE orders SET pay_by = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id.0, millis(to), now_ms],
+    )?;
+    db.execute("DELETE FROM timers WHERE order_id = ?1", params![id.0])?;
+    insert_timers(db, id, &timers)?;
+    let why = format!("deadline moved to {to}: {reason}");
+    insert_event(db, id, now_ms, actor, Some(status), status, Some(&why))?;
+    Ok(Ok(load_order(db, id)?.expect("the order was just read")))
+}
+
+pub(crate) fn orders(
+    db: &mut dyn Db,
+    status: Option<OrderStatus>,
+    page: &Page<OrderId>,
+) -> DbResult<Vec<Order>> {
+    let after = page.after.map(|id| id.0).unwrap_or(i64::MAX);
+    let ids = match status {
+        Some(status) => db.rows(
+            "SELECT id FROM orders WHERE status = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+            params![status.as_str(), after, page.limit as i64],
+            |row| row.int(0),
+        )?,
+        None => db.rows(
+            "SELECT id FROM orders WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+            params![after, page.limit as i64],
+            |row| row.int(0),
+        )?,
+    };
+    ids.into_iter()
+        .map(|id| Ok(load_order(db, OrderId(id))?.expect("listed orders exist")))
+        .collect()
+}
+
+/// An order's status, amount due (the total with its unique code), amount paid and deposit, its
+/// row locked until the transaction ends (on PostgreSQL).
+pub(crate) type OrderMoney = (OrderStatus, Money, Money, Option<Money>);
+
+pub(crate) fn order_money_for_update(db: &mut dyn Db, id: OrderId) -> DbResult<Option<OrderMoney>> {
+    db.row(
+        "SELECT status, COALESCE(amount_due, total), amount_paid, deposit FROM orders WHERE id = ?1 FOR NO KEY UPDATE",
+        params![id.0],
+        |row| {
+            Ok((
+                status_of(&row.text(0)?)?,
+                Money::from_stored(row.int(1)?),
+                Money::from_stored(row.int(2)?),
+                row.opt_int(3)?.map(Money::from_stored),
+            ))
+        },
+    )
+}
+
+/// The order stopped awaiting payment (paid, cancelled or expired): its pending timers are
+/// deleted (its unique code is free again by itself: see `orders_by_open_amount`), and reminders written but not yet delivered are withdrawn (marked dead with the
+/// reason), so none goes out afterwards — not even one that waited for a channel that was down.
+pub(crate) fn stop_awaiting(db: &mut dyn Db, id: OrderId) -> DbResult<()> {
+    db.execute("DELETE FROM timers WHERE order_id = ?1", params![id.0])?;
+    db.execute(
+        "UPDATE messages SET status = 'dead', next_attempt_at = NULL,
+             last_error = 'withdrawn: the order no longer awaits payment'
+         WHERE order_id = ?1 AND kind = 'reminder' AND status IN ('pending', 'failed')",
+        params![id.0],
+    )?;
+    Ok(())
+}
+
+/// Adds a payment to the money the order's buyer has paid (their record).
+pub(crate) fn credit_buyer(db: &mut dyn Db, id: OrderId, amount: Money) -> DbResult<()> {
+    db.execute(
+        "UPDATE customers SET amount_paid = amount_paid + ?2
+         WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)",
+        params![id.0, amount.minor_units()],
+    )?;
+    Ok(())
+}
+
+/// An order's end, as the buyer's reliability record counts it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Ended {
+    Paid,
+    CancelledBy(CancelledBy),
+}
+
+/// Adds one to the counter of the order's buyer's reliability record that `ended` counts in, in
+/// the transaction of the change. Buyers' rows are locked last (after the order, its timers and
+/// the products), the order every writer keeps; expiries count theirs at the end of their batch.
+pub(crate) fn count_outcome(db: &mut dyn Db, id: OrderId, ended: Ended) -> DbResult<()> {
+    let sql = match ended {
+        Ended::Paid => {
+            "UPDATE customers SET orders_paid = orders_paid + 1 WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)"
+        }
+        Ended::CancelledBy(CancelledBy::Buyer) => {
+            "UPDATE customers SET orders_cancelled_by_buyer = orders_cancelled_by_buyer + 1 WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)"
+        }
+        Ended::CancelledBy(CancelledBy::Seller) => {
+            "UPDATE customers SET orders_cancelled_by_seller = orders_cancelled_by_seller + 1 WHERE id = (SELECT customer_id FROM orders WHERE id = ?1)"
+        }
+    };
+    db.execute(sql, params![id.0])?;
+    Ok(())
+}
+
+pub(crate) fn insert_event(
+    db: &mut dyn Db,
+    id: OrderId,
+    at_ms: i64,
+    actor: &Actor,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    reason: Option<&str>,
+) -> DbResult<()> {
+    db.execute(
+        "INSERT INTO order_events (order_id, at, actor, from_status, to_status, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            id.0,
+            at_ms,
+            actor.as_str(),
+            from.map(OrderStatus::as_str),
+            to.as_str(),
+            reason
+        ],
+    )?;
+    Ok(())
+}
+
+/// Reads a customer from the four columns phone, name, email, honorific starting at `first`.
+pub(crate) fn read_customer(row: &Row<'_>, first: usize) -> DbResult<CustomerInfo> {
+    let honorific = row.opt_text(first + 3)?;
+    Ok(CustomerInfo {
+        phone: Phone::from_stored(row.text(first)?),
+        name: row.text(first + 1)?,
+        email: row.opt_text(first + 2)?,
+        honorific: honorific.as_deref().and_then(Honorific::parse),
+    })
+}
+
+fn load_customer(db: &mut dyn Db, customer_id: i64) -> DbResult<CustomerInfo> {
+    db.row(
+        "SELECT phone, name, email, honorific FROM customers WHERE id = ?1",
+        params![customer_id],
+        |row| read_customer(row, 0),
+    )?
+    .ok_or_else(|| DbError::Corrupt(format!("customer {customer_id} is missing")))
+}
+
+pub(crate) fn load_order(db: &mut dyn Db, id: OrderId) -> DbResult<Option<Order>> {
+    load_order_with(db, id, true)
+}
+
+/// The order without its payments and events, which messages do not need: expiring many
+/// orders at once reads two queries less per order.
+pub(crate) fn load_order_for_message(db: &mut dyn Db, id: OrderId) -> DbResult<Option<Order>> {
+    load_order_with(db, id, false)
+}
+
+pub(crate) fn load_order_with(
+    db: &mut dyn Db,
+    id: OrderId,
+    history: bool,
+) -> DbResult<Option<Order>> {
+    let head = db.row(
+        "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url FROM orders WHERE id = ?1",
+        params![id.0],
+        |row| {
+            Ok((
+                row.int(0)?,
+                row.text(1)?,
+                row.text(2)?,
+                row.int(3)?,
+                row.int(4)?,
+                row.opt_int(5)?,
+                row.int(6)?,
+                row.opt_text(7)?,
+                row.opt_int(8)?,
+                row.opt_text(9)?,
+                row.opt_int(10)?,
+                row.opt_int(11)?,
+                row.opt_text(12)?,
+            ))
+        },
+    )?;
+    let Some((
+        customer_id,
+        status,
+        method,
+        total,
+        paid,
+        pay_by,
+        placed_at,
+        policy,
+        deposit,
+        deposit_forfeited,
+        amount_due,
+        unique_code,
+        payment_url,
+    )) = head
+    else {
+        return Ok(None);
+    };
+    let items = db.rows(
+        "SELECT sku, name, unit_price, qty, hold FROM order_items WHERE order_id = ?1 ORDER BY line",
+        params![id.0],
+        |row| {
+            let hold = row.text(4)?;
+            Ok(OrderItem {
+                sku: Sku::from_stored(row.text(0)?),
+                name: row.text(1)?,
+                unit_price: Money::from_stored(row.int(2)?),
+                qty: Quantity::from_stored(row.int(3)?),
+                hold: HoldState::parse(&hold).ok_or_else(|| corrupt("hold state", &hold))?,
+            })
+        },
+    )?;
+    let (payments, events) = if history {
+        let payments = db.rows(
+            "SELECT amount, reference, recorded_at, actor, source, external_id FROM payments WHERE order_id = ?1 ORDER BY id",
+            params![id.0],
+            |row| {
+                let source = row.text(4)?;
+                Ok(PaymentRecord {
+                    amount: Money::from_stored(row.int(0)?),
+                    reference: row.opt_text(1)?,
+                    recorded_at: timestamp(row.int(2)?)?,
+                    actor: Actor::from_stored(row.text(3)?),
+                    source: lunas_core::payments::PaymentSource::parse(&source)
+                        .ok_or_else(|| corrupt("payment source", &source))?,
+                    external_id: row.opt_text(5)?,
+                })
+            },
+        )?;
+        let events = db.rows(
+            "SELECT at, actor, from_status, to_status, reason FROM order_events WHERE order_id = ?1 ORDER BY id",
+            params![id.0],
+            |row| {
+                Ok(OrderEvent {
+                    at: timestamp(row.int(0)?)?,
+                    actor: Actor::from_stored(row.text(1)?),
+                    from: row.opt_text(2)?.as_deref().map(status_of).transpose()?,
+                    to: status_of(&row.text(3)?)?,
+                    reason: row.opt_text(4)?,
+                })
+            },
+        )?;
+        (payments, events)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(Some(Order {
+        id,
+        status: status_of(&status)?,
+        customer: load_customer(db, customer_id)?,
+        items,
+        total: Money::from_stored(total),
+        amount_due: Money::from_stored(amount_due.unwrap_or(total)),
+        unique_code,
+        payment_url,
+        amount_paid: Money::from_stored(paid),
+        payment_method: PaymentMethod::parse(&method)
+            .ok_or_else(|| corrupt("payment method", &method))?,
+        pay_by: pay_by.map(timestamp).transpose()?,
+        placed_at: timestamp(placed_at)?,
+        payments,
+        events,
+        deposit: deposit.map(Money::from_stored),
+        deposit_forfeited,
+        policy: policy
+            .map(|raw| {
+                serde_json::from_str(&raw).map_err(|e| corrupt("order policy", &e.to_string()))
+            })
+            .transpose()?,
+    }))
+}
+
+pub(crate) fn prune_idempotency_keys(
+    db: &mut dyn Db,
+    before: Timestamp,
+    limit: usize,
+) -> DbResult<usize> {
+    let pruned = db.execute(
+        "DELETE FROM idempotency_keys WHERE (scope, key) IN (
+             SELECT scope, key FROM idempotency_keys WHERE created_at < ?1 LIMIT ?2)",
+        params![millis(before), limit as i64],
+    )?;
+    Ok(pruned as usize)
+}

@@ -1,0 +1,542 @@
+//! An order's first transaction: idempotency, the buyer's row, the stock reservation, the
+//! unique code, the order and its lines, its timers and its first message.
+
+use std::collections::BTreeMap;
+
+use lunas_core::messages::MessageKind;
+use lunas_core::{
+    Actor, HoldState, Honorific, Money, Order, OrderEvent, OrderId, OrderItem, OrderStatus,
+    PaymentMethod, Sku,
+};
+
+use crate::repo::*;
+use crate::sql::{Db, DbError, DbResult, Dialect, corrupt, params};
+use crate::{NewOrder, PlaceError, Placed, Product};
+use lunas_core::reliability::{AppliedPolicy, BandReason};
+
+pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Placed, PlaceError>> {
+    if let Some(key) = &new.idempotency {
+        let seen = db.row(
+            "SELECT request_hash, response FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
+            params![&key.scope, &key.key],
+            |row| Ok((row.text(0)?, row.text(1)?)),
+        )?;
+        if let Some((request_hash, response)) = seen {
+            if request_hash != key.request_hash {
+                return Ok(Err(PlaceError::IdempotencyKeyReused));
+            }
+            let mut order: Order = serde_json::from_str(&response)
+                .map_err(|e| corrupt("idempotent response", &e.to_string()))?;
+            // Remembered before orders had an amount due: it was the total.
+            if order.amount_due == Money::ZERO {
+                order.amount_due = order.total;
+            }
+            return Ok(Ok(Placed {
+                order,
+                replayed: true,
+            }));
+        }
+    }
+
+    // The buyer's band decides what this order may be, read in this transaction so that the
+    // decision and the order are one. `lunas_core` decides; refused, nothing is written.
+    let settings = &new.messaging.settings;
+    let (own, erased) = standings(db, &new.customer.phone, &new.phone_hmac)?;
+    let assessment = crate::judge(
+        own.as_ref(),
+        erased.as_ref(),
+        new.placed_at,
+        new.base_rate,
+        settings,
+    );
+    let units = new.lines.iter().map(|line| line.qty.units()).sum();
+    let window = new
+        .pay_within
+        .or_else(|| settings.payment_windows.for_method(new.payment_method));
+    let allowed = match lunas_core::reliability::apply(
+        settings.risk.policies.for_band(assessment.band),
+        new.payment_method,
+        units,
+        window,
+    ) {
+        Ok(allowed) => allowed,
+        Err(refused) => return Ok(Err(PlaceError::Policy(refused))),
+    };
+    let band_policy = settings.risk.policies.for_band(assessment.band);
+    let mut policy = AppliedPolicy {
+        band: assessment.band,
+        reason: assessment.explanation,
+        score_percent: (assessment.score.probability * 100.0)
+            .round()
+            .clamp(0.0, 100.0) as u8,
+        pinned: matches!(assessment.reason, BandReason::Pinned { .. }),
+        pay_within: allowed.filter(|_| allowed != window),
+        deposit: None,
+    };
+    let pay_by_at = settings.pay_by(new.payment_method, new.placed_at, allowed);
+    let reminders = scheduled_reminders(settings, new.payment_method, new.placed_at, pay_by_at);
+
+    let now = millis(new.placed_at);
+    let (items, tips, total) = match hold_stock(db, &new.lines)? {
+        Ok(held) => held,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    // A deposit is asked only where there is a deadline to pay it by (not of COD).
+    policy.deposit = band_policy
+        .deposit_percent
+        .filter(|percent| *percent > 0 && pay_by_at.is_some())
+        .map(|percent| lunas_core::reliability::deposit_amount(total, percent));
+
+    // A bank transfer's unique code: an amount due no other order awaiting payment has (the
+    // partial unique index `orders_by_open_amount` holds it; on PostgreSQL a concurrent placement
+    // that took the same amount makes this transaction rerun), so a statement line names this
+    // order. When every code of the range is taken (a thousand open orders of one
+    // total), the order goes without one and its transfer is matched by reference or reviewed.
+    let codes = &settings.payments.unique_code;
+    let wants_code = new.payment_method == PaymentMethod::BankTransfer && codes.enabled;
+
+    let customer = &new.customer;
+    let (customer_id, stored_customer) = db
+        .row(
+            "INSERT INTO customers (phone, name, email, honorific, created_at, updated_at,
+                                    orders_placed, first_order_at, last_order_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?5, ?5)
+             ON CONFLICT (phone) DO UPDATE
+             SET name = excluded.name,
+                 email = COALESCE(excluded.email, customers.email),
+                 honorific = COALESCE(excluded.honorific, customers.honorific),
+                 updated_at = excluded.updated_at,
+                 orders_placed = customers.orders_placed + 1,
+                 first_order_at = COALESCE(customers.first_order_at, excluded.first_order_at),
+                 last_order_at = excluded.last_order_at
+             RETURNING id, phone, name, email, honorific",
+            params![
+                customer.phone.as_str(),
+                &customer.name,
+                &customer.email,
+                customer.honorific.map(Honorific::as_str),
+                now
+            ],
+            |row| Ok((row.int(0)?, read_customer(row, 1)?)),
+        )?
+        .expect("an upsert returns its row");
+
+    let status = OrderStatus::AwaitingPayment;
+    let pay_by = pay_by_at.map(millis);
+    let timers = deadline_timers(settings, new.payment_method, pay_by_at, &reminders, 1);
+    let mut head = NewOrderRow {
+        customer_id,
+        status,
+        payment_method: new.payment_method,
+        total,
+        pay_by,
+        placed_at: now,
+        actor: &new.actor,
+        policy: Some(serde_json::to_string(&policy).expect("policies serialise")),
+        deposit: policy.deposit.map(|d| d.minor_units()),
+        amount_due: total,
+        unique_code: None,
+    };
+    // A bank transfer's unique code: an amount due that no other order awaiting payment has. The
+    // partial unique index `orders_by_open_amount` is the judge: the order is inserted with a
+    // random code of the range and `ON CONFLICT DO NOTHING` — no query ahead of the insert — and
+    // when that amount is taken (nothing inserted), with the next free one the index shows after
+    // it; when the range is full the order goes without a code, which cannot conflict. (On
+    // PostgreSQL a concurrent placement that took the same amount after this transaction began
+    // makes it rerun, as any lost race does.)
+    let mut next_amount = match wants_code {
+        true => lunas_core::payments::random_amount(total, codes, rand::random()),
+        false => None,
+    };
+    let mut tries = 0;
+    let (id, webhooks) = loop {
+        let code = next_amount.map(|amount| (amount - total.minor_units()).abs());
+        head.unique_code = code;
+        head.amount_due = next_amount.map_or(total, Money::from_stored);
+        let inserted = match db.dialect() {
+            Dialect::Sqlite => insert_order_rows(db, &head, &items, &timers)?.map(|id| (id, None)),
+            Dialect::Postgres => insert_order_rows_at_once(db, &head, &items, &timers)?
+                .map(|(id, webhooks)| (id, Some(webhooks))),
+        };
+        match (inserted, next_amount) {
+            (Some(inserted), _) => break inserted,
+            (None, None) => {
+                return Err(DbError::Corrupt(
+                    "an order without a unique code conflicted on insert".into(),
+                ));
+            }
+            // Taken: the next free amount after it (or none: the order goes without a code).
+            // Only a run of lost races with other processes could repeat this; it is bounded.
+            (None, Some(taken)) => {
+                tries += 1;
+                next_amount = match tries < CODE_TRIES_MAX {
+                    true => free_amount(db, total, codes, taken + 1)?,
+                    false => None,
+                };
+            }
+        }
+    };
+    let (amount_due, unique_code) = (head.amount_due, head.unique_code);
+
+    // The customer as stored: a returning buyer keeps the email and honorific given before.
+    let order = Order {
+        id,
+        status,
+        customer: stored_customer,
+        items,
+        total,
+        amount_due,
+        unique_code,
+        payment_url: None,
+        amount_paid: Money::ZERO,
+        payment_method: new.payment_method,
+        pay_by: pay_by_at,
+        placed_at: new.placed_at,
+        payments: Vec::new(),
+        events: vec![OrderEvent {
+            at: new.placed_at,
+            actor: new.actor.clone(),
+            from: None,
+            to: status,
+            reason: None,
+        }],
+        deposit: policy.deposit,
+        deposit_forfeited: None,
+        policy: Some(policy),
+    };
+    if let Some(key) = &new.idempotency {
+        let response = serde_json::to_string(&order).expect("orders always serialise");
+        db.execute(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![&key.scope, &key.key, &key.request_hash, id.0, &response, now],
+        )?;
+    }
+    // The products' tips were read with their stock above, and on PostgreSQL the webhook
+    // endpoints with the order's rows; no need to read them again.
+    enqueue_with(
+        db,
+        &new.messaging,
+        MessageKind::OrderReceived,
+        None,
+        0,
+        &order,
+        Some(tips),
+        webhooks,
+        now,
+    )?;
+    Ok(Ok(Placed {
+        order,
+        replayed: false,
+    }))
+}
+
+/// Amounts tried for one order's unique code before it goes without one.
+const CODE_TRIES_MAX: usize = 16;
+
+/// Taken amounts read per look at the index when searching for a free code.
+const CODE_WINDOW_LEN: i64 = 64;
+
+/// The first amount at or after `from` (wrapping to the start of the range) that no order
+/// awaiting payment has, read from the index a window at a time: with a range nine-tenths full a
+/// look reads about ten entries, not the whole range. `None` when the range is full.
+fn free_amount(
+    db: &mut dyn Db,
+    total: Money,
+    codes: &lunas_core::payments::UniqueCodes,
+    from: i64,
+) -> DbResult<Option<i64>> {
+    let Some((lo, hi)) = lunas_core::payments::code_amounts(total, codes) else {
+        return Ok(None);
+    };
+    // SQLite would rather walk `orders_by_status` (every order awaiting payment); it is told
+    // which index answers this.
+    let sql = db.pick(
+        "SELECT amount_due FROM orders INDEXED BY orders_by_open_amount
+         WHERE amount_due BETWEEN ?1 AND ?2
+           AND status = 'awaiting_payment' AND unique_code IS NOT NULL
+         ORDER BY amount_due LIMIT ?3",
+        "SELECT amount_due FROM orders
+         WHERE amount_due BETWEEN ?1 AND ?2
+           AND status = 'awaiting_payment' AND unique_code IS NOT NULL
+         ORDER BY amount_due LIMIT ?3",
+    );
+    let from = from.clamp(lo, hi);
+    for (start, end) in [(from, hi), (lo, from - 1)] {
+        let mut cursor = start;
+        while cursor <= end {
+            let taken = db.rows(sql, params![cursor, end, CODE_WINDOW_LEN], |row| row.int(0))?;
+            for amount in &taken {
+                if *amount > cursor {
+                    return Ok(Some(cursor));
+                }
+                cursor = amount + 1;
+            }
+            if (taken.len() as i64) < CODE_WINDOW_LEN {
+                // Nothing is taken between the last one read and the end of this stretch.
+                if cursor <= end {
+                    return Ok(Some(cursor));
+                }
+                break;
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The head of an order being placed.
+struct NewOrderRow<'a> {
+    customer_id: i64,
+    status: OrderStatus,
+    payment_method: PaymentMethod,
+    total: Money,
+    pay_by: Option<i64>,
+    placed_at: i64,
+    actor: &'a Actor,
+    /// The applied policy, as JSON.
+    policy: Option<String>,
+    deposit: Option<i64>,
+    amount_due: Money,
+    unique_code: Option<i64>,
+}
+
+/// Writes a new order's rows (the order, its lines, the placement event, its timers) statement
+/// by statement; returns its id, or `None` (having written nothing) when its amount due is taken
+/// by another order awaiting payment. SQLite runs these in-process, so a statement costs little.
+fn insert_order_rows(
+    db: &mut dyn Db,
+    head: &NewOrderRow<'_>,
+    items: &[OrderItem],
+    timers: &[NewTimer],
+) -> DbResult<Option<OrderId>> {
+    let id = db
+        .row(
+            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING RETURNING id",
+            params![
+                head.customer_id,
+                head.status.as_str(),
+                head.payment_method.as_str(),
+                head.total.minor_units(),
+                head.pay_by,
+                head.placed_at,
+                &head.policy,
+                head.deposit,
+                head.amount_due.minor_units(),
+                head.unique_code
+            ],
+            |row| row.int(0),
+        )?
+        .map(OrderId);
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    for (line, item) in items.iter().enumerate() {
+        db.execute(
+            "INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'held')",
+            params![
+                id.0,
+                line as i64,
+                item.sku.as_str(),
+                &item.name,
+                item.unit_price.minor_units(),
+                item.qty.units()
+            ],
+        )?;
+    }
+    insert_event(db, id, head.placed_at, head.actor, None, head.status, None)?;
+    insert_timers(db, id, timers)?;
+    Ok(Some(id))
+}
+
+/// The same rows as `insert_order_rows` in one statement, for PostgreSQL, where every statement
+/// is a round trip to the server: the lines and timers travel as JSON and are expanded by
+/// `jsonb_to_recordset`. Also returns the webhook endpoints, which the order's first message
+/// needs next. `None` (nothing written) when the amount due is taken, as `insert_order_rows`.
+fn insert_order_rows_at_once(
+    db: &mut dyn Db,
+    head: &NewOrderRow<'_>,
+    items: &[OrderItem],
+    timers: &[NewTimer],
+) -> DbResult<Option<(OrderId, Vec<String>)>> {
+    let lines = serde_json::Value::Array(
+        items
+            .iter()
+            .enumerate()
+            .map(|(line, item)| {
+                serde_json::json!({
+                    "line": line,
+                    "sku": item.sku.as_str(),
+                    "name": item.name,
+                    "unit_price": item.unit_price.minor_units(),
+                    "qty": item.qty.units(),
+                })
+            })
+            .collect(),
+    )
+    .to_string();
+    let timers = serde_json::Value::Array(
+        timers
+            .iter()
+            .map(|timer| {
+                serde_json::json!({"due_at": timer.due_at_ms, "kind": timer.kind.as_str(), "step": timer.step, "ordinal": timer.ordinal})
+            })
+            .collect(),
+    )
+    .to_string();
+    let inserted = db
+        .row(
+            "WITH o AS (
+                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10, ?11, ?12, ?13)
+                 ON CONFLICT DO NOTHING RETURNING id),
+             i AS (
+                 INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold)
+                 SELECT o.id, x.line, x.sku, x.name, x.unit_price, x.qty, 'held'
+                 FROM o, jsonb_to_recordset(CAST(CAST(?8 AS TEXT) AS JSONB))
+                     AS x(line BIGINT, sku TEXT, name TEXT, unit_price BIGINT, qty BIGINT)),
+             e AS (
+                 INSERT INTO order_events (order_id, at, actor, from_status, to_status, reason)
+                 SELECT o.id, ?6, ?7, NULL, ?2, NULL FROM o),
+             t AS (
+                 INSERT INTO timers (due_at, kind, order_id, step, ordinal)
+                 SELECT x.due_at, x.kind, o.id, x.step, x.ordinal
+                 FROM o, jsonb_to_recordset(CAST(CAST(?9 AS TEXT) AS JSONB))
+                     AS x(due_at BIGINT, kind TEXT, step BIGINT, ordinal BIGINT))
+             SELECT o.id, (SELECT COALESCE(string_agg(w.id, ' ' ORDER BY w.created_at), '')
+                           FROM webhook_endpoints w)
+             FROM o",
+            params![
+                head.customer_id,
+                head.status.as_str(),
+                head.payment_method.as_str(),
+                head.total.minor_units(),
+                head.pay_by,
+                head.placed_at,
+                head.actor.as_str(),
+                &lines,
+                &timers,
+                &head.policy,
+                head.deposit,
+                head.amount_due.minor_units(),
+                head.unique_code
+            ],
+            |row| Ok((row.int(0)?, row.text(1)?)),
+        )?;
+    Ok(inserted.map(|(id, webhooks)| {
+        let webhooks = webhooks.split_whitespace().map(str::to_owned).collect();
+        (OrderId(id), webhooks)
+    }))
+}
+
+/// An order's lines as held (with their names and prices), the products' tips, and the total.
+type Held = (Vec<OrderItem>, Vec<Option<String>>, Money);
+
+/// Holds the stock of an order's lines, or refuses the order having changed nothing. Returns the
+/// lines as ordered (with their names and prices), the products' tips, and the total.
+fn hold_stock(
+    db: &mut dyn Db,
+    lines: &[crate::NewOrderLine],
+) -> DbResult<Result<Held, PlaceError>> {
+    let line_item = |product: &Product, line: &crate::NewOrderLine| OrderItem {
+        sku: line.sku.clone(),
+        name: product.name.clone(),
+        unit_price: product.price,
+        qty: line.qty,
+        hold: HoldState::Held,
+    };
+    if let [line] = lines {
+        // One line, the common case: the conditional update is the check and the hold at once
+        // (one statement); when it changes nothing, a read says why.
+        let qty = line.qty.units();
+        let held = db.row(
+            "UPDATE products SET reserved = reserved + ?1
+             WHERE sku = ?2 AND on_hand - reserved >= ?1 AND price > 0
+             RETURNING sku, name, price, on_hand, reserved, tips",
+            params![qty, line.sku.as_str()],
+            read_product,
+        )?;
+        let Some(product) = held else {
+            return Ok(Err(match product_row(db, &line.sku)? {
+                None => PlaceError::UnknownSku {
+                    sku: line.sku.clone(),
+                },
+                Some(product) if product.available < qty => PlaceError::OutOfStock {
+                    sku: line.sku.clone(),
+                    requested: qty,
+                    available: product.available,
+                },
+                Some(_) => PlaceError::ZeroTotal,
+            }));
+        };
+        let total = product
+            .price
+            .checked_mul(qty)
+            .expect("price and quantity are bounded");
+        return Ok(Ok((
+            vec![line_item(&product, line)],
+            vec![product.tips.clone()],
+            total,
+        )));
+    }
+
+    // Several lines: decide before writing anything. The products are read with their rows
+    // locked, in SKU order (so two orders for the same products never wait on each other in a
+    // cycle); what is read here still holds when the holds are written below, and a refused
+    // order leaves nothing to undo.
+    let mut products: BTreeMap<&Sku, Option<Product>> = BTreeMap::new();
+    for line in lines {
+        products.insert(&line.sku, None);
+    }
+    for (sku, product) in products.iter_mut() {
+        *product = product_for_update(db, sku)?;
+    }
+    let mut wanted: BTreeMap<&Sku, i64> = BTreeMap::new();
+    let mut items = Vec::with_capacity(lines.len());
+    let mut tips = Vec::with_capacity(lines.len());
+    let mut total = Money::ZERO;
+    for line in lines {
+        let qty = line.qty.units();
+        let Some(product) = products[&line.sku].as_ref() else {
+            return Ok(Err(PlaceError::UnknownSku {
+                sku: line.sku.clone(),
+            }));
+        };
+        let wanted = wanted.entry(&line.sku).or_insert(0);
+        *wanted += qty;
+        if product.available < *wanted {
+            return Ok(Err(PlaceError::OutOfStock {
+                sku: line.sku.clone(),
+                requested: qty,
+                available: product.available - (*wanted - qty),
+            }));
+        }
+        let line_total = product
+            .price
+            .checked_mul(qty)
+            .expect("price and quantity are bounded");
+        total = total
+            .checked_add(line_total)
+            .expect("order size is bounded");
+        tips.push(product.tips.clone());
+        items.push(line_item(product, line));
+    }
+    if total == Money::ZERO {
+        return Ok(Err(PlaceError::ZeroTotal));
+    }
+    for (sku, qty) in &wanted {
+        // The condition repeats the check above as a guard (and the schema's CHECK backs it);
+        // if it ever failed, the error rolls the transaction back rather than leave a partial
+        // order.
+        let held = db.execute(
+            "UPDATE products SET reserved = reserved + ?1 WHERE sku = ?2 AND on_hand - reserved >= ?1",
+            params![*qty, sku.as_str()],
+        )?;
+        if held != 1 {
+            return Err(DbError::Corrupt(format!(
+                "the hold on {sku} failed after its stock was checked"
+            )));
+        }
+    }
+    Ok(Ok((items, tips, total)))
+}
