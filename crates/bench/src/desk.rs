@@ -17,12 +17,12 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use jiff::SignedDuration;
 use lunas_core::accounts::Role;
+use lunas_core::placing::NewOrderLine;
 use lunas_core::{
     Actor, CustomerInfo, Money, OrderId, PayWindow, PaymentMethod, Phone, Quantity, Sku,
 };
 use lunas_engine::accounts::SignIn;
 use lunas_engine::{Engine, ManualClock, PlaceOrder};
-use lunas_store::NewOrderLine;
 
 const P95_MS_MAX: f64 = 50.0;
 const PAGE_BYTES_MAX: usize = 100 * 1024;
@@ -255,7 +255,7 @@ pub(crate) async fn run(orders: usize, buyers: usize, requests: usize) -> anyhow
     let newest = store
         .orders(
             None,
-            lunas_store::Page {
+            lunas_core::queries::Page {
                 after: None,
                 limit: 1,
             },

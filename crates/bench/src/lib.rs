@@ -14,9 +14,11 @@ mod rss;
 
 use std::sync::Arc;
 
+use lunas_core::catalog::ProductInput;
+use lunas_core::placing::NewOrderLine;
 use lunas_core::{Actor, CustomerInfo, Money, PaymentMethod, Phone, Quantity, Sku};
 use lunas_engine::{Engine, PlaceOrder};
-use lunas_store::{DatabaseUrl, NewOrderLine, OpenOptions, ProductInput, Store};
+use lunas_store::{DatabaseUrl, OpenOptions, Store};
 
 #[derive(clap::Subcommand, Clone, Debug)]
 pub enum Which {

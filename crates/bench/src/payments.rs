@@ -31,7 +31,7 @@ async fn engine(
     for i in 0..crate::BENCH_SKUS {
         store
             .put_product(
-                lunas_store::ProductInput {
+                lunas_core::catalog::ProductInput {
                     sku: lunas_core::Sku::parse(&crate::sku(i))?,
                     name: format!("Produk uji {i}"),
                     price: lunas_core::Money::price(100_000 + i as i64 * 20_000)?,

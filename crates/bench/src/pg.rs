@@ -7,9 +7,10 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use lunas_core::catalog::ProductInput;
 use lunas_core::{Money, PayWindow, Sku};
 use lunas_engine::{Engine, ManualClock, SystemClock};
-use lunas_store::{DatabaseUrl, OpenOptions, PgUrl, ProductInput, Store};
+use lunas_store::{DatabaseUrl, OpenOptions, PgUrl, Store};
 
 pub const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 

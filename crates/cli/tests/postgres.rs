@@ -8,12 +8,13 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use lunas_core::catalog::ProductInput;
+use lunas_core::placing::NewOrderLine;
 use lunas_core::{
     Actor, CustomerInfo, Honorific, Money, PayWindow, PaymentMethod, Phone, Quantity, Sku,
 };
 use lunas_engine::{Engine, ManualClock, PlaceOrder};
 use lunas_store::testing::{Backend, TestDb};
-use lunas_store::{NewOrderLine, ProductInput};
 use support::{LUNAS, Proxy, Server, free_port, http};
 
 fn lunas(args: &[&str]) -> std::process::Output {

@@ -162,6 +162,61 @@ pub fn session_ends(created_at: Timestamp, last_seen: Timestamp) -> Timestamp {
     (last_seen + SESSION_IDLE).min(created_at + SESSION_LIFETIME)
 }
 
+/// A staff member with what signing in checks.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub member: StaffMember,
+    /// PHC string (`$argon2id$v=19$m=…`).
+    pub password_hash: String,
+    /// Base32 TOTP secret, when the second factor is on.
+    pub totp_secret: Option<String>,
+}
+
+/// A signed-in session and whose it is.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub member: StaffMember,
+    pub csrf: String,
+    pub created_at: Timestamp,
+    pub last_seen: Timestamp,
+    /// When the password was last typed in this session.
+    pub reauth_at: Timestamp,
+}
+
+/// One line of the audit log, newest first when listed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditLine {
+    pub id: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: serde_json::Value,
+}
+
+/// How a sign-in that succeeded came: the throttle's account key, the attempt's reserved rows
+/// (`Store::reserve_sign_in`) and the client's address.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub account_key: String,
+    pub reserved: Vec<i64>,
+    pub address: String,
+}
+
+/// An email that already has an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("there is already an account with this email")]
+pub struct EmailTaken;
+
+/// API tokens of one name (a name may have been given to several).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub name: String,
+    /// When the first of them was made.
+    pub created_at: Timestamp,
+    pub count: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,11 +7,17 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod catalog;
+pub mod customers;
+pub mod ledger;
 pub mod messages;
 pub mod money;
 pub mod order;
+pub mod outbox;
 pub mod payments;
 pub mod phone;
+pub mod placing;
+pub mod queries;
 pub mod reliability;
 pub mod reminders;
 pub mod settings;

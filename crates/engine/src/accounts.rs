@@ -4,9 +4,9 @@
 //! one step of clock skew either way), and the audit log.
 
 use lunas_core::accounts::{self, AccountError, Email, Role, StaffMember};
+use lunas_core::accounts::{AuditLine, Session};
 use lunas_core::messages::Language;
 use lunas_core::{Actor, Timestamp};
-use lunas_store::{AuditLine, Session};
 use rand::RngCore;
 
 pub use crate::passwords::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES};
@@ -273,7 +273,7 @@ impl Engine {
                 session_hash(&cookie),
                 random_token(),
                 credentials.member.clone(),
-                lunas_store::SignedIn {
+                lunas_core::accounts::SignedIn {
                     account_key,
                     reserved,
                     address: form.address,

@@ -5,11 +5,13 @@
 use std::sync::Arc;
 
 use jiff::SignedDuration;
+use lunas_core::catalog::ProductInput;
+use lunas_core::placing::NewOrderLine;
 use lunas_core::{
     Actor, CustomerInfo, Honorific, Money, OrderId, PayWindow, PaymentMethod, Phone, Quantity, Sku,
     Timestamp,
 };
-use lunas_store::{NewOrderLine, ProductInput, Store, StoreError};
+use lunas_store::{Store, StoreError};
 
 use crate::{Engine, Error, ManualClock, PlaceOrder};
 
@@ -92,7 +94,7 @@ pub struct Seeded {
 /// left an existing store alone.
 pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, Error> {
     if !store
-        .products(lunas_store::Page {
+        .products(lunas_core::queries::Page {
             after: None,
             limit: 1,
         })

@@ -12,9 +12,9 @@ use crate::tokens::same_secret;
 use base64::Engine as _;
 use http_body_util::Full;
 use hyper::body::Bytes;
+use lunas_core::ledger::{GatewayNotification, GatewayStatus};
 use lunas_core::payments::{PaymentSource, parse_rupiah};
 use lunas_core::{Money, Order, OrderId, Timestamp};
-use lunas_store::{GatewayNotification, GatewayStatus};
 use sha2::{Digest, Sha512};
 
 use crate::http::{HttpsClient, https_client, send};

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod clock;
 pub mod demo;
+pub mod desk;
 pub mod gateways;
 mod http;
 pub mod outbox;
@@ -24,18 +25,26 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use lunas_core::catalog::{Product, ProductError, ProductInput};
+use lunas_core::customers::CustomerNotFound;
+use lunas_core::customers::CustomerProfile;
+use lunas_core::ledger::NewPayment;
 use lunas_core::messages::{Composer, MessageContext, MessageKind, TemplateError};
+use lunas_core::outbox::{Message, MessageOpError, MessageStatus};
+use lunas_core::placing::{
+    FiredTimers, IdempotencyKey, Messaging, NewOrder, NewOrderLine, OrderOpError, PlaceError,
+    Placed,
+};
+use lunas_core::queries::Page;
 use lunas_core::reliability::{Assessment, Band, BaseRate, Pin, PolicyRefusal};
 use lunas_core::{
     Actor, CustomerInfo, Order, OrderId, OrderStatus, PayWindow, PaymentMethod, Phone, Settings,
     SettingsError, Sku, Timestamp,
 };
-use lunas_store::CustomerProfile;
-use lunas_store::{
-    CustomerNotFound, FiredTimers, IdempotencyKey, Message, MessageOpError, MessageStatus,
-    Messaging, NewOrder, NewOrderLine, NewPayment, OrderOpError, Page, PlaceError, Placed, Product,
-    ProductError, ProductInput, Store, StoreError,
-};
+use lunas_store::Store;
+/// A storage failure (the database unavailable, a conflict that kept failing, damaged data), as
+/// the engine's callers see it inside [`Error::Store`].
+pub use lunas_store::StoreError;
 use tokio::sync::Notify;
 
 /// Most timers handled in one transaction by one tick, unless configured otherwise
@@ -90,7 +99,7 @@ pub enum Error {
         count: usize,
     },
     #[error(transparent)]
-    Review(lunas_store::ReviewError),
+    Review(lunas_core::ledger::ReviewError),
     #[error(transparent)]
     Callback(#[from] gateways::CallbackError),
     #[error(transparent)]
@@ -242,9 +251,9 @@ impl Engine {
         &self,
         url: &str,
         actor: Actor,
-    ) -> Result<lunas_store::WebhookEndpoint, Error> {
+    ) -> Result<lunas_core::outbox::WebhookEndpoint, Error> {
         let url = webhooks::validate_url(url, self.webhooks_allow_private)?;
-        let endpoint = lunas_store::WebhookEndpoint {
+        let endpoint = lunas_core::outbox::WebhookEndpoint {
             id: format!("wh_{}", tokens::random_hex(8)),
             url: url.to_string(),
             secret: webhooks::new_secret(),
@@ -254,7 +263,7 @@ impl Engine {
         Ok(endpoint)
     }
 
-    pub async fn webhooks(&self) -> Result<Vec<lunas_store::WebhookEndpoint>, Error> {
+    pub async fn webhooks(&self) -> Result<Vec<lunas_core::outbox::WebhookEndpoint>, Error> {
         Ok(self.store.webhooks().await?)
     }
 
@@ -264,7 +273,7 @@ impl Engine {
     }
 
     /// The API tokens, by name (the owner's Staff page).
-    pub async fn api_tokens(&self) -> Result<Vec<lunas_store::ApiToken>, Error> {
+    pub async fn api_tokens(&self) -> Result<Vec<lunas_core::accounts::ApiToken>, Error> {
         Ok(tokens::list(&self.store).await?)
     }
 
@@ -279,6 +288,9 @@ impl Engine {
         Ok(self.store.api_token_name(tokens::hash_token(token)).await?)
     }
 
+    /// The store underneath, for tests that set up or inspect rows no use case reaches. The
+    /// crates above the engine never see it.
+    #[cfg(feature = "testing")]
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -581,7 +593,7 @@ impl Engine {
         let hmac = self.phone_hmac(phone).await?;
         let (profile, erased) = self.store.customer_and_erased(phone.clone(), hmac).await?;
         let base = self.base_rate().await?;
-        let assessment = lunas_store::judge(
+        let assessment = lunas_core::customers::judge(
             profile.as_ref().map(CustomerProfile::standing).as_ref(),
             erased.as_ref().map(CustomerProfile::standing).as_ref(),
             self.now(),
@@ -595,7 +607,7 @@ impl Engine {
     pub async fn export_customer(
         &self,
         phone: &Phone,
-    ) -> Result<Option<(lunas_store::CustomerExport, Assessment)>, Error> {
+    ) -> Result<Option<(lunas_core::customers::CustomerExport, Assessment)>, Error> {
         let Some(export) = self.store.customer_export(phone.clone()).await? else {
             return Ok(None);
         };
@@ -657,8 +669,13 @@ impl Engine {
                 }
                 scanned += 1;
                 cursor = profile.id;
-                let assessment =
-                    lunas_store::judge(Some(&profile.standing()), None, now, base, &settings);
+                let assessment = lunas_core::customers::judge(
+                    Some(&profile.standing()),
+                    None,
+                    now,
+                    base,
+                    &settings,
+                );
                 if band.is_none_or(|band| band == assessment.band) {
                     found.push((profile, assessment));
                 }

@@ -14,7 +14,8 @@ use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use lunas_core::messages::Channel;
-use lunas_store::{Delivery, Message, Store, StoreError};
+use lunas_core::outbox::{Delivery, Message};
+use lunas_store::{Store, StoreError};
 use rand::Rng;
 
 use crate::Clock;

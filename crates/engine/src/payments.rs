@@ -2,15 +2,15 @@
 //! payment pages at the gateways, and the review list of money that needs a human.
 
 use hmac::{Hmac, Mac};
+use lunas_core::ledger::{
+    GatewayOutcome, ImportReport, ResolveAction, Review, ReviewError, StatementCredit,
+};
 use lunas_core::payments::{PaymentSource, order_reference};
 use lunas_core::statement::{
     LINE_ERRORS_LISTED_MAX, LineError, Statement, StatementError, StatementFormat, parse_line_date,
     parse_statement,
 };
 use lunas_core::{Actor, Order, OrderId};
-use lunas_store::{
-    GatewayOutcome, ImportReport, ResolveAction, Review, ReviewError, StatementCredit,
-};
 use sha2::Sha256;
 
 use crate::gateways::{self, CallbackError, Gateway};
@@ -295,7 +295,7 @@ impl Engine {
             .store
             .order(id)
             .await?
-            .ok_or(lunas_store::OrderOpError::NotFound)?;
+            .ok_or(lunas_core::placing::OrderOpError::NotFound)?;
         let client = self
             .gateway_client
             .get_or_init(gateways::GatewayClient::new);
@@ -307,7 +307,7 @@ impl Engine {
             .store
             .order(id)
             .await?
-            .ok_or(lunas_store::OrderOpError::NotFound)?)
+            .ok_or(lunas_core::placing::OrderOpError::NotFound)?)
     }
 
     /// The review list, oldest first: open items, or all of them.

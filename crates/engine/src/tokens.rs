@@ -6,8 +6,9 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use lunas_core::accounts::ApiToken;
 use lunas_core::{Actor, Timestamp};
-use lunas_store::{ApiToken, Store, StoreError};
+use lunas_store::{Store, StoreError};
 
 /// Prefix that makes a lunas token recognisable in a secret scanner.
 pub const TOKEN_PREFIX: &str = "lunas_";

@@ -22,7 +22,8 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::dns::Name;
 use lunas_core::Timestamp;
-use lunas_store::{Message, Store, WebhookEndpoint};
+use lunas_core::outbox::{Message, WebhookEndpoint};
+use lunas_store::Store;
 use rand::RngCore;
 use sha2::Sha256;
 

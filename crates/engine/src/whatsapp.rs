@@ -14,8 +14,9 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::client::legacy::connect::HttpConnector;
 use jiff::SignedDuration;
+use lunas_core::outbox::{InboundMessage, Message};
 use lunas_core::{Phone, Timestamp};
-use lunas_store::{InboundMessage, Message, Store};
+use lunas_store::Store;
 use sha2::Sha256;
 
 use crate::outbox::DeliveryError;

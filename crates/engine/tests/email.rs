@@ -5,9 +5,9 @@ mod support;
 use jiff::SignedDuration;
 use lunas_core::PaymentMethod;
 use lunas_core::messages::MessageKind;
+use lunas_core::outbox::MessageStatus;
 use lunas_engine::PlaceOrder;
 use lunas_engine::outbox::{EmailChannel, Outbox};
-use lunas_store::MessageStatus;
 use lunas_store::testing::Backend;
 use support::{Peer, Shop};
 

@@ -4,10 +4,13 @@
 use std::sync::Arc;
 
 use jiff::SignedDuration;
+use lunas_core::outbox::{InboundMessage, MessageStatus};
+use lunas_core::placing::IdempotencyKey;
+use lunas_core::queries::Page;
 use lunas_core::{Actor, OrderStatus, Phone, Timestamp};
 use lunas_engine::{Engine, ManualClock};
 use lunas_store::testing::{Backend, TestDb};
-use lunas_store::{CopyError, IdempotencyKey, InboundMessage, MessageStatus, Page, Store};
+use lunas_store::{CopyError, Store};
 
 mod support;
 
@@ -242,7 +245,7 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
     fresh.lines = keyed_order
         .items
         .iter()
-        .map(|i| lunas_store::NewOrderLine {
+        .map(|i| lunas_core::placing::NewOrderLine {
             sku: i.sku.clone(),
             qty: i.qty,
         })

@@ -4,16 +4,15 @@
 use std::sync::Arc;
 
 use jiff::SignedDuration;
+use lunas_core::catalog::ProductInput;
+use lunas_core::placing::{IdempotencyKey, NewOrderLine, OrderOpError, PlaceError};
 use lunas_core::{
     Actor, CustomerInfo, HoldState, Money, OrderId, OrderStatus, PayWindow, PaymentMethod, Phone,
     Quantity, Sku, Timestamp,
 };
 use lunas_engine::{Engine, Error, ManualClock, PlaceOrder};
 use lunas_store::testing::{Backend, TestDb};
-use lunas_store::{
-    DatabaseUrl, IdempotencyKey, NewOrderLine, OpenOptions, OrderOpError, PlaceError, ProductInput,
-    Store, StoreError,
-};
+use lunas_store::{DatabaseUrl, OpenOptions, Store, StoreError};
 
 struct TestStore {
     db: TestDb,

@@ -7,6 +7,7 @@ mod support;
 use std::process::Command;
 
 use jiff::SignedDuration;
+use lunas_core::ledger::{GatewayOutcome, PaymentEffect, ResolveAction, ReviewKind};
 use lunas_core::messages::MessageKind;
 use lunas_core::payments::{PaymentSource, RefundReason};
 use lunas_core::{Actor, HoldState, Money, OrderId, OrderStatus, PayWindow, PaymentMethod};
@@ -14,7 +15,6 @@ use lunas_engine::gateways::{Gateways, MidtransConfig, XenditConfig, midtrans_si
 use lunas_engine::testing::FakeMidtrans;
 use lunas_engine::{Engine, Error};
 use lunas_store::testing::Backend;
-use lunas_store::{GatewayOutcome, PaymentEffect, ResolveAction, ReviewKind};
 use support::{Shop, order, shop};
 
 const SERVER_KEY: &str = "SB-Mid-server-uji-rahasia";
@@ -102,7 +102,7 @@ fn gross(amount: Money) -> String {
     format!("{}.00", amount.minor_units())
 }
 
-async fn statement(shop: &Shop, lines: &[(&str, i64)]) -> lunas_store::ImportReport {
+async fn statement(shop: &Shop, lines: &[(&str, i64)]) -> lunas_core::ledger::ImportReport {
     let mut csv = String::from("date,description,amount,balance\n");
     for (description, amount) in lines {
         csv.push_str(&format!("2026-11-22,{description},{amount},\n"));
@@ -137,7 +137,7 @@ async fn count(shop: &Shop, id: OrderId, kind: MessageKind) -> usize {
         .count()
 }
 
-async fn open_reviews(shop: &Shop) -> Vec<lunas_store::Review> {
+async fn open_reviews(shop: &Shop) -> Vec<lunas_core::ledger::Review> {
     shop.engine.reviews(false, 0, 100).await.unwrap()
 }
 
@@ -221,7 +221,7 @@ async fn concurrent_transfers_of_one_total_never_share_an_amount_due(backend: Ba
     })
     .await;
     shop.engine
-        .put_product(lunas_store::ProductInput {
+        .put_product(lunas_core::catalog::ProductInput {
             sku: lunas_core::Sku::parse("GAMIS").unwrap(),
             name: "Gamis Rayon".into(),
             price: Money::price(150_000).unwrap(),
@@ -321,7 +321,7 @@ async fn a_statement_pays_exact_amounts_and_sends_colliding_ones_to_review(backe
         shop.engine
             .resolve_review(unmatched.id, ResolveAction::Close("x".into()), staff())
             .await,
-        Err(Error::Review(lunas_store::ReviewError::Resolved))
+        Err(Error::Review(lunas_core::ledger::ReviewError::Resolved))
     ));
     consistent(&shop).await;
 }
@@ -681,7 +681,7 @@ async fn a_late_payment_revives_the_order_while_the_stock_lasts_and_is_flagged_f
     shop.clock.advance(SignedDuration::from_hours(2));
     while shop.engine.tick().await.unwrap().more {}
     shop.engine
-        .put_product(lunas_store::ProductInput {
+        .put_product(lunas_core::catalog::ProductInput {
             sku: lunas_core::Sku::parse("GAMIS").unwrap(),
             name: "Gamis Rayon".into(),
             price: Money::price(150_000).unwrap(),
@@ -751,7 +751,7 @@ async fn an_overpayment_is_recorded_as_it_is_and_flagged_for_refund(backend: Bac
         shop.engine
             .resolve_review(closed.id, ResolveAction::Assign(placed.id), staff())
             .await,
-        Err(Error::Review(lunas_store::ReviewError::Resolved))
+        Err(Error::Review(lunas_core::ledger::ReviewError::Resolved))
     ));
 }
 
@@ -877,13 +877,13 @@ fn a_midtrans_notification_reads_its_status_amount_and_order() {
     let settled = read(midtrans("1042-2", "settlement", "150237.00", "tx")).unwrap();
     assert_eq!(settled.order_id, Some(OrderId(1042)));
     assert_eq!(settled.amount, Some(Money::from_stored(150_237)));
-    assert_eq!(settled.status, lunas_store::GatewayStatus::Settled);
+    assert_eq!(settled.status, lunas_core::ledger::GatewayStatus::Settled);
     for (status, expected) in [
-        ("pending", lunas_store::GatewayStatus::Pending),
-        ("expire", lunas_store::GatewayStatus::Failed),
-        ("deny", lunas_store::GatewayStatus::Failed),
-        ("refund", lunas_store::GatewayStatus::Refunded),
-        ("capture", lunas_store::GatewayStatus::Settled),
+        ("pending", lunas_core::ledger::GatewayStatus::Pending),
+        ("expire", lunas_core::ledger::GatewayStatus::Failed),
+        ("deny", lunas_core::ledger::GatewayStatus::Failed),
+        ("refund", lunas_core::ledger::GatewayStatus::Refunded),
+        ("capture", lunas_core::ledger::GatewayStatus::Settled),
     ] {
         assert_eq!(
             read(midtrans("7", status, "1.00", "tx")).unwrap().status,
@@ -898,7 +898,7 @@ fn a_midtrans_notification_reads_its_status_amount_and_order() {
     challenged["signature_key"] = midtrans_signature("7", "201", "1.00", SERVER_KEY).into();
     assert_eq!(
         read(challenged.to_string().into_bytes()).unwrap().status,
-        lunas_store::GatewayStatus::Challenge
+        lunas_core::ledger::GatewayStatus::Challenge
     );
     assert!(read(b"not json".to_vec()).is_err());
 }

@@ -4,14 +4,16 @@
 use std::sync::Arc;
 
 use jiff::SignedDuration;
+use lunas_core::catalog::ProductInput;
+use lunas_core::placing::NewOrderLine;
 use lunas_core::reliability::{Band, BandReason, Pin, PolicyRefusal};
 use lunas_core::{
     Actor, CancelledBy, CustomerInfo, Honorific, Money, PayWindow, PaymentMethod, Phone, Quantity,
     Sku,
 };
 use lunas_engine::{Engine, Error, ManualClock, PlaceOrder};
+use lunas_store::Store;
 use lunas_store::testing::{Backend, TestDb};
-use lunas_store::{NewOrderLine, ProductInput, Store};
 
 struct Shop {
     _db: TestDb,
@@ -324,7 +326,7 @@ async fn a_buyer_is_exported_whole_and_erased_leaving_only_a_pseudonymous_record
     shop.clock.advance(SignedDuration::from_hours(2));
     while shop.engine.tick().await.unwrap().more {}
     shop.store
-        .record_inbound(lunas_store::InboundMessage {
+        .record_inbound(lunas_core::outbox::InboundMessage {
             phone: phone.clone(),
             wa_message_id: "wamid.sari.1".into(),
             body: Some("Kak, ini Sari Wulandari, sudah transfer".into()),

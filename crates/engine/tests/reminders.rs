@@ -5,10 +5,10 @@ mod support;
 
 use jiff::SignedDuration;
 use lunas_core::messages::MessageKind;
+use lunas_core::outbox::{Message, MessageStatus};
 use lunas_core::{Actor, Money, PaymentMethod, Phone, Settings};
 use lunas_engine::PlaceOrder;
 use lunas_store::testing::Backend;
-use lunas_store::{Message, MessageStatus};
 use support::Shop;
 
 async fn shop(backend: Backend, settings: impl FnOnce(&mut Settings)) -> Shop {
@@ -298,7 +298,7 @@ async fn staff_work_the_manual_whatsapp_queue(backend: Backend) {
     assert!(matches!(
         again,
         Err(lunas_engine::Error::Message(
-            lunas_store::MessageOpError::NotPending("sent")
+            lunas_core::outbox::MessageOpError::NotPending("sent")
         ))
     ));
     assert_eq!(shop.messages(id).await[0].status, MessageStatus::Sent);

@@ -9,12 +9,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jiff::SignedDuration;
+use lunas_core::catalog::ProductInput;
+use lunas_core::placing::{NewOrderLine, OrderOpError, PlaceError};
 use lunas_core::{
     Actor, CustomerInfo, Money, OrderId, OrderStatus, PayWindow, PaymentMethod, Phone, Quantity,
     Sku, Timestamp,
 };
 use lunas_engine::{Engine, Error, ManualClock, PlaceOrder};
-use lunas_store::{NewOrderLine, OrderOpError, PlaceError, ProductInput, Store};
+use lunas_store::Store;
 use proptest::prelude::*;
 
 const SKUS: [&str; 3] = ["A", "B", "C"];

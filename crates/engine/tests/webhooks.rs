@@ -4,9 +4,9 @@ mod support;
 
 use jiff::SignedDuration;
 use lunas_core::PaymentMethod;
+use lunas_core::outbox::MessageStatus;
 use lunas_engine::outbox::Outbox;
 use lunas_engine::{Error, PlaceOrder};
-use lunas_store::MessageStatus;
 use lunas_store::testing::Backend;
 use support::{Peer, Shop};
 

@@ -10,11 +10,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use jiff::SignedDuration;
+use lunas_core::outbox::MessageStatus;
 use lunas_core::{Actor, PaymentMethod, Timestamp};
 use lunas_engine::PlaceOrder;
 use lunas_engine::outbox::Outbox;
 use lunas_engine::whatsapp::{WhatsAppChannel, WhatsAppConfig};
-use lunas_store::MessageStatus;
 use serde_json::{Value, json};
 
 #[derive(Clone, Default)]

@@ -2,59 +2,16 @@
 //! once for both backends. Password hashes and session ids are made in `engine`; here they are
 //! only kept: a session row is found by the SHA-256 of its cookie value.
 
-use lunas_core::accounts::{self, Email, Failures, Role, StaffMember, THROTTLE_WINDOW};
+use lunas_core::accounts::{
+    self, AuditLine, Credentials, Email, EmailTaken, Failures, Role, Session, SignedIn,
+    StaffMember, THROTTLE_WINDOW,
+};
 use lunas_core::messages::Language;
 use lunas_core::{Actor, AuditAction, Timestamp};
 
 use crate::repo::{millis, timestamp};
 use crate::sql::{Db, DbResult, Row, corrupt, params};
 use crate::{Store, StoreError};
-
-/// A staff member with what signing in checks.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub member: StaffMember,
-    /// PHC string (`$argon2id$v=19$m=…`).
-    pub password_hash: String,
-    /// Base32 TOTP secret, when the second factor is on.
-    pub totp_secret: Option<String>,
-}
-
-/// A signed-in session and whose it is.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub member: StaffMember,
-    pub csrf: String,
-    pub created_at: Timestamp,
-    pub last_seen: Timestamp,
-    /// When the password was last typed in this session.
-    pub reauth_at: Timestamp,
-}
-
-/// One line of the audit log, newest first when listed.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct AuditLine {
-    pub id: i64,
-    pub at: Timestamp,
-    pub actor: String,
-    pub action: String,
-    pub subject: String,
-    pub detail: serde_json::Value,
-}
-
-/// How a sign-in that succeeded came: the throttle's account key, the attempt's reserved rows
-/// (`Store::reserve_sign_in`) and the client's address.
-#[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub account_key: String,
-    pub reserved: Vec<i64>,
-    pub address: String,
-}
-
-/// An email that already has an account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("there is already an account with this email")]
-pub struct EmailTaken;
 
 fn read_member(row: &Row<'_>, first: usize) -> DbResult<StaffMember> {
     let role = row.text(first + 2)?;

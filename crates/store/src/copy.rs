@@ -232,8 +232,8 @@ fn read_value(row: &Row<'_>, i: usize) -> DbResult<Owned> {
 pub struct CopyReport {
     /// Rows per table, as counted in the source and in the target after the copy.
     pub tables: Vec<(&'static str, i64, i64)>,
-    pub source_totals: crate::Totals,
-    pub target_totals: crate::Totals,
+    pub source_totals: lunas_core::placing::Totals,
+    pub target_totals: lunas_core::placing::Totals,
 }
 
 impl CopyReport {

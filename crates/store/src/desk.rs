@@ -3,45 +3,14 @@
 //! answered from an index (timers by due time, orders by status or by buyer), so a page costs
 //! the same in a store of a hundred orders and of a hundred thousand.
 
+use lunas_core::queries::{DeskCounts, OrderQuery, Releasing};
 use lunas_core::{Money, Order, OrderId, OrderStatus, Phone, Timestamp};
 
 use crate::repo::{load_order, millis, status_of, timestamp};
 use crate::sql::{DbResult, Row, params};
 use lunas_core::messages::Channel;
 
-use crate::{Page, Store, StoreError};
-
-/// How many orders there are in each status, and what waits for staff.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeskCounts {
-    pub by_status: Vec<(OrderStatus, i64)>,
-    pub reviews_open: i64,
-    pub manual_queue: i64,
-}
-
-/// An order whose timer (its release, or a reminder) is due soon.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Releasing {
-    pub order_id: OrderId,
-    pub due_at: Timestamp,
-    pub status: OrderStatus,
-    pub name: String,
-    pub phone: Phone,
-    pub amount_due: Money,
-    pub amount_paid: Money,
-}
-
-/// Which orders a list shows: of one status, matching a text (an order number, a phone number
-/// or part of a buyer's name), newest first after `page.after`.
-#[derive(Debug, Clone)]
-pub struct OrderQuery {
-    pub status: Option<OrderStatus>,
-    pub number: Option<OrderId>,
-    pub phone: Option<Phone>,
-    /// Part of a buyer's name, lowercased.
-    pub name: Option<String>,
-    pub page: Page<OrderId>,
-}
+use crate::{Store, StoreError};
 
 /// Buyers whose name matches are looked at up to this many.
 const NAME_MATCHES_MAX: i64 = 200;

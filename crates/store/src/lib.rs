@@ -27,17 +27,29 @@ mod sqlite;
 pub mod testing;
 mod url;
 
-pub use accounts::{AuditLine, Credentials, EmailTaken, Session, SignedIn};
 pub use copy::{CopyError, CopyReport};
-pub use desk::{DeskCounts, OrderQuery, Releasing};
-pub use model::*;
+pub use model::OpenOptions;
 pub use url::{DatabaseUrl, PgUrl};
 
 use std::sync::Arc;
 
 use sql::{Db, DbResult};
 
+use lunas_core::accounts::ApiToken;
+use lunas_core::catalog::{Product, ProductError, ProductInput};
+use lunas_core::customers::{CustomerExport, CustomerNotFound, CustomerProfile};
+use lunas_core::ledger::{
+    GatewayNotification, GatewayOutcome, ImportReport, NewPayment, PaymentOutcome, ResolveAction,
+    Review, ReviewError, StatementCredit,
+};
 use lunas_core::messages::Channel;
+use lunas_core::outbox::{
+    Delivery, InboundMessage, Message, MessageOpError, MessageStatus, WebhookEndpoint,
+};
+use lunas_core::placing::{
+    FiredTimers, Messaging, NewOrder, OrderOpError, PlaceError, Placed, Totals,
+};
+use lunas_core::queries::Page;
 use lunas_core::{Actor, Order, OrderId, OrderStatus, Phone, Settings, Sku, Timestamp};
 
 /// Errors of the storage layer itself, the same whatever the backend.

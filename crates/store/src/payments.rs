@@ -21,11 +21,11 @@ use crate::repo::{
     stop_awaiting, timestamp,
 };
 use crate::sql::{Db, DbError, DbResult, Row, corrupt, params};
-use crate::{
-    GatewayNotification, GatewayOutcome, GatewayStatus, ImportReport, Messaging, NewPayment,
-    OrderOpError, PaymentEffect, PaymentOutcome, Resolution, ResolveAction, Review, ReviewError,
-    ReviewKind, StatementCredit,
+use lunas_core::ledger::{
+    GatewayNotification, GatewayOutcome, GatewayStatus, ImportReport, NewPayment, PaymentEffect,
+    PaymentOutcome, Resolution, ResolveAction, Review, ReviewError, ReviewKind, StatementCredit,
 };
+use lunas_core::placing::{Messaging, OrderOpError};
 
 /// Fingerprints looked up per statement.
 const FINGERPRINTS_PER_QUERY: usize = 500;

@@ -8,7 +8,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use lunas_store::{GatewayOutcome, PaymentEffect};
+use lunas_core::ledger::{GatewayOutcome, PaymentEffect};
 use serde::Serialize;
 
 use crate::extract::RawBody;
@@ -75,7 +75,7 @@ pub(crate) async fn mutations(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: RawBody,
-) -> Result<Json<lunas_store::ImportReport>, ApiError> {
+) -> Result<Json<lunas_core::ledger::ImportReport>, ApiError> {
     let signature = headers.get("signature").and_then(|v| v.to_str().ok());
     Ok(Json(
         state.engine.import_mutations(signature, &body.0).await?,

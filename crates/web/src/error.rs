@@ -4,14 +4,16 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lunas_core::accounts::AccountError;
+use lunas_core::catalog::ProductError;
+use lunas_core::ledger::ReviewError;
+use lunas_core::outbox::MessageOpError;
+use lunas_core::placing::{OrderOpError, PlaceError};
 use lunas_core::reliability::PolicyRefusal;
 use lunas_core::statement::StatementError;
 use lunas_engine::Error as EngineError;
+use lunas_engine::StoreError;
 use lunas_engine::accounts::AccountOpError;
 use lunas_engine::gateways::{CallbackError, PaymentLinkError};
-use lunas_store::{
-    MessageOpError, OrderOpError, PlaceError, ProductError, ReviewError, StoreError,
-};
 use serde::Serialize;
 
 #[derive(Debug)]

@@ -126,7 +126,7 @@ async fn spawn() -> App {
         .await
         .unwrap();
     engine
-        .put_product(lunas_store::ProductInput {
+        .put_product(lunas_core::catalog::ProductInput {
             sku: Sku::parse("GAMIS-01").unwrap(),
             name: "Gamis Rayon Hitam".into(),
             price: Money::price(150_000).unwrap(),
@@ -398,7 +398,7 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         .engine
         .orders(
             None,
-            lunas_store::Page {
+            lunas_core::queries::Page {
                 after: None,
                 limit: 1,
             },

@@ -74,7 +74,7 @@ async fn spawn(backend: Backend) -> App {
             .unwrap();
     }
     engine
-        .put_product(lunas_store::ProductInput {
+        .put_product(lunas_core::catalog::ProductInput {
             sku: Sku::parse("GAMIS-01").unwrap(),
             name: "Gamis Rayon".into(),
             price: Money::price(150_000).unwrap(),
@@ -1631,7 +1631,7 @@ async fn every_page_renders_in_both_languages_under_100_kb(backend: Backend) {
             .engine
             .orders(
                 None,
-                lunas_store::Page {
+                lunas_core::queries::Page {
                     after: None,
                     limit: 100,
                 },

@@ -9,13 +9,15 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
+use lunas_core::catalog::ProductInput;
+use lunas_core::placing::NewOrderLine;
 use lunas_core::{
     Actor, CustomerInfo, Honorific, Money, PayWindow, PaymentMethod, Phone, Quantity, Settings,
     Sku, Timestamp,
 };
 use lunas_engine::{Engine, ManualClock, PlaceOrder};
+use lunas_store::Store;
 use lunas_store::testing::{Backend, TestDb};
-use lunas_store::{NewOrderLine, ProductInput, Store};
 
 pub struct Shop {
     pub db: TestDb,

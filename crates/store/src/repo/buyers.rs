@@ -6,7 +6,8 @@ use lunas_core::{Actor, OrderStatus, Phone, Timestamp};
 
 use crate::repo::*;
 use crate::sql::{Db, DbResult, Row, corrupt, params};
-use crate::{CustomerNotFound, CustomerProfile, InboundMessage};
+use lunas_core::customers::{CustomerNotFound, CustomerProfile};
+use lunas_core::outbox::InboundMessage;
 use lunas_core::reliability::{Band, BaseRate, HISTORY_LEN, Outcome, PastOrder, Pin, Record};
 
 pub(crate) fn set_no_reminders(

@@ -1,7 +1,7 @@
 //! The consistency report behind `lunas check` and the totals the metrics page shows.
 
-use crate::Totals;
 use crate::sql::{Db, DbResult, params};
+use lunas_core::placing::Totals;
 
 pub(crate) fn consistency_report(db: &mut dyn Db) -> DbResult<Vec<String>> {
     let mut problems = Vec::new();

@@ -11,7 +11,8 @@ use lunas_core::{
 
 use crate::repo::*;
 use crate::sql::{Db, DbError, DbResult, Row, corrupt, params};
-use crate::{Messaging, OrderOpError, Page};
+use lunas_core::placing::{Messaging, OrderOpError};
+use lunas_core::queries::Page;
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn cancel_order(

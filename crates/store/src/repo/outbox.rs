@@ -6,7 +6,8 @@ use lunas_core::{Actor, Order, OrderId, PaymentMethod, Sku, Timestamp};
 
 use crate::repo::*;
 use crate::sql::{Db, DbResult, Dialect, Row, corrupt, params};
-use crate::{Delivery, Message, MessageOpError, MessageStatus, Messaging};
+use lunas_core::outbox::{Delivery, Message, MessageOpError, MessageStatus};
+use lunas_core::placing::Messaging;
 
 /// Writes the lifecycle message `kind` about `order`, if the store has it switched on.
 pub(crate) fn enqueue(

@@ -11,7 +11,8 @@ use lunas_core::{
 
 use crate::repo::*;
 use crate::sql::{Db, DbError, DbResult, Dialect, corrupt, params};
-use crate::{NewOrder, PlaceError, Placed, Product};
+use lunas_core::catalog::Product;
+use lunas_core::placing::{NewOrder, PlaceError, Placed};
 use lunas_core::reliability::{AppliedPolicy, BandReason};
 
 pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Placed, PlaceError>> {
@@ -42,7 +43,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
     // decision and the order are one. `lunas_core` decides; refused, nothing is written.
     let settings = &new.messaging.settings;
     let (own, erased) = standings(db, &new.customer.phone, &new.phone_hmac)?;
-    let assessment = crate::judge(
+    let assessment = lunas_core::customers::judge(
         own.as_ref(),
         erased.as_ref(),
         new.placed_at,
@@ -436,9 +437,9 @@ type Held = (Vec<OrderItem>, Vec<Option<String>>, Money);
 /// lines as ordered (with their names and prices), the products' tips, and the total.
 fn hold_stock(
     db: &mut dyn Db,
-    lines: &[crate::NewOrderLine],
+    lines: &[lunas_core::placing::NewOrderLine],
 ) -> DbResult<Result<Held, PlaceError>> {
-    let line_item = |product: &Product, line: &crate::NewOrderLine| OrderItem {
+    let line_item = |product: &Product, line: &lunas_core::placing::NewOrderLine| OrderItem {
         sku: line.sku.clone(),
         name: product.name.clone(),
         unit_price: product.price,

@@ -3,9 +3,9 @@
 
 use lunas_core::{Actor, OrderId, Phone, Timestamp};
 
-use crate::CustomerProfile;
 use crate::repo::*;
 use crate::sql::{Db, DbError, DbResult, corrupt, params};
+use lunas_core::customers::CustomerProfile;
 use lunas_core::reliability::{Band, Pin};
 
 const PRIVACY_KEY: &str = "privacy_key";
@@ -81,7 +81,10 @@ pub(crate) fn standings(
     db: &mut dyn Db,
     phone: &Phone,
     phone_hmac: &str,
-) -> DbResult<(Option<crate::Standing>, Option<crate::Standing>)> {
+) -> DbResult<(
+    Option<lunas_core::customers::Standing>,
+    Option<lunas_core::customers::Standing>,
+)> {
     let rows = db.rows(
         "SELECT id, band_pin, band_reason,
                 orders_paid + orders_expired + orders_cancelled_by_buyer + orders_cancelled_by_seller + cod_refused,
@@ -104,15 +107,17 @@ pub(crate) fn standings(
             Ok((row.int(0)?, pin, row.int(3)?, row.int(4)? == 1))
         },
     )?;
-    let (mut own, mut erased): (Option<crate::Standing>, Option<(i64, crate::Standing)>) =
-        (None, None);
+    let (mut own, mut erased): (
+        Option<lunas_core::customers::Standing>,
+        Option<(i64, lunas_core::customers::Standing)>,
+    ) = (None, None);
     for (id, pin, finished, is_erased) in rows {
         let history = if finished > 0 {
             history(db, id)?
         } else {
             Vec::new()
         };
-        let standing = crate::Standing { pin, history };
+        let standing = lunas_core::customers::Standing { pin, history };
         if !is_erased {
             own = Some(standing);
         } else if erased.as_ref().is_none_or(|(latest, _)| *latest < id) {
@@ -127,7 +132,7 @@ pub(crate) fn standings(
 pub(crate) fn customer_export(
     db: &mut dyn Db,
     phone: &Phone,
-) -> DbResult<Option<crate::CustomerExport>> {
+) -> DbResult<Option<lunas_core::customers::CustomerExport>> {
     let Some(profile) = customer_profile(db, phone)? else {
         return Ok(None);
     };
@@ -146,7 +151,7 @@ pub(crate) fn customer_export(
         "SELECT wa_message_id, body, received_at FROM inbound_messages WHERE phone = ?1 ORDER BY received_at, id",
         params![phone.as_str()],
         |row| {
-            Ok(crate::InboundRecord {
+            Ok(lunas_core::customers::InboundRecord {
                 wa_message_id: row.text(0)?,
                 body: row.opt_text(1)?,
                 received_at: timestamp(row.int(2)?)?,
@@ -158,7 +163,7 @@ pub(crate) fn customer_export(
         params![phone.as_str()],
         |row| {
             let detail = row.text(3)?;
-            Ok(crate::AuditEntry {
+            Ok(lunas_core::customers::AuditEntry {
                 at: timestamp(row.int(0)?)?,
                 actor: row.text(1)?,
                 action: row.text(2)?,
@@ -167,7 +172,7 @@ pub(crate) fn customer_export(
             })
         },
     )?;
-    Ok(Some(crate::CustomerExport {
+    Ok(Some(lunas_core::customers::CustomerExport {
         profile,
         orders,
         messages,

@@ -4,7 +4,8 @@ use lunas_core::{Money, Sku, Timestamp};
 
 use crate::repo::*;
 use crate::sql::{Db, DbResult, Row, params};
-use crate::{Page, Product, ProductError, ProductInput};
+use lunas_core::catalog::{Product, ProductError, ProductInput};
+use lunas_core::queries::Page;
 
 pub(crate) fn put_product(
     db: &mut dyn Db,

@@ -8,7 +8,7 @@ use lunas_core::{Actor, HoldState, OrderId, OrderStatus, PaymentMethod, Settings
 
 use crate::repo::*;
 use crate::sql::{Db, DbResult, Val, corrupt, params};
-use crate::{FiredTimers, Messaging};
+use lunas_core::placing::{FiredTimers, Messaging};
 
 /// How long a timer whose handling failed waits before it is tried again.
 const TIMER_RETRY_DELAY_MS: i64 = 60_000;

@@ -2,9 +2,9 @@
 
 use lunas_core::Timestamp;
 
-use crate::ApiToken;
 use crate::repo::*;
 use crate::sql::{Db, DbResult, params};
+use lunas_core::accounts::ApiToken;
 
 pub(crate) fn create_api_token(
     db: &mut dyn Db,

@@ -2,9 +2,9 @@
 
 use lunas_core::{Actor, Timestamp};
 
-use crate::WebhookEndpoint;
 use crate::repo::*;
 use crate::sql::{Db, DbResult, params};
+use lunas_core::outbox::WebhookEndpoint;
 
 pub(crate) fn create_webhook(
     db: &mut dyn Db,

@@ -535,7 +535,7 @@ mod tests {
         .unwrap();
         let settings = lunas_core::Settings::default();
         let composer = settings.validate().unwrap();
-        let messaging = crate::Messaging {
+        let messaging = lunas_core::placing::Messaging {
             settings: std::sync::Arc::new(settings),
             composer: std::sync::Arc::new(composer),
             email_available: false,

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
 use lunas_core::Phone;
+use lunas_core::customers::CustomerProfile;
 use lunas_core::order::clean_text;
 use lunas_core::reliability::{Assessment, Band, BandReason, Pin, Record};
-use lunas_store::CustomerProfile;
 use serde::{Deserialize, Serialize};
 
 use super::views::PageView;
@@ -293,8 +293,8 @@ pub(crate) struct ExportView {
     customer: CustomerView,
     orders: Vec<super::views::OrderView>,
     messages: Vec<super::views::MessageView>,
-    whatsapp_messages: Vec<lunas_store::InboundRecord>,
-    audit: Vec<lunas_store::AuditEntry>,
+    whatsapp_messages: Vec<lunas_core::customers::InboundRecord>,
+    audit: Vec<lunas_core::customers::AuditEntry>,
 }
 
 /// Everything lunas holds about one buyer, as one JSON document (UU PDP access request).

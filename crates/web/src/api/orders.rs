@@ -7,12 +7,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use lunas_core::order::{ITEMS_PER_ORDER_MAX, clean_text, looks_like_email};
+use lunas_core::placing::{IdempotencyKey, NewOrderLine};
+use lunas_core::queries::Page;
 use lunas_core::{
     CancelledBy, CustomerInfo, Honorific, Money, MoneyError, OrderId, OrderStatus, PayWindow,
     PaymentMethod, Phone, Quantity, Timestamp,
 };
 use lunas_engine::PlaceOrder;
-use lunas_store::{IdempotencyKey, NewOrderLine, Page};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
+use lunas_core::ledger::ResolveAction;
 use lunas_core::order::clean_text;
 use lunas_engine::gateways::Gateway;
-use lunas_store::ResolveAction;
 use serde::{Deserialize, Serialize};
 
 use super::orders::parse_order_id;

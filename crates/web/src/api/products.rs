@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use lunas_core::catalog::ProductInput;
 use lunas_core::order::clean_text;
+use lunas_core::queries::Page;
 use lunas_core::{Money, MoneyError, Sku};
-use lunas_store::{Page, ProductInput};
 use serde::Deserialize;
 
 use super::views::{PageView, ProductView};

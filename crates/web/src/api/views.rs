@@ -1,8 +1,9 @@
 //! How domain values read in JSON. These shapes are the v1 contract: fields may be added, never
 //! renamed.
 
+use lunas_core::catalog::Product;
+use lunas_core::outbox::Message;
 use lunas_core::{Order, Timestamp};
-use lunas_store::{Message, Product};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -240,8 +241,8 @@ pub(crate) struct ReviewView {
     pub resolution: Option<String>,
 }
 
-impl From<lunas_store::Review> for ReviewView {
-    fn from(r: lunas_store::Review) -> ReviewView {
+impl From<lunas_core::ledger::Review> for ReviewView {
+    fn from(r: lunas_core::ledger::Review) -> ReviewView {
         ReviewView {
             id: r.id,
             created_at: r.created_at,

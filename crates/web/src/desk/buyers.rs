@@ -7,8 +7,8 @@ use axum::extract::{Path, Query};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lunas_core::Phone;
+use lunas_core::queries::{OrderQuery, Page};
 use lunas_core::reliability::Band;
-use lunas_store::{OrderQuery, Page};
 use minijinja::{Value, context};
 
 use super::pages::{Query_, engine_err, order_row, phone_path, url_params};
@@ -99,7 +99,6 @@ async fn buyer_page(
     let (profile, assessment) = engine.assess(phone).await.map_err(engine_err)?;
     let profile = profile.ok_or(PageError::NotFound(desk.language()))?;
     let orders = engine
-        .store()
         .search_orders(OrderQuery {
             status: None,
             number: None,
@@ -111,7 +110,7 @@ async fn buyer_page(
             },
         })
         .await
-        .map_err(|e| engine_err(e.into()))?;
+        .map_err(engine_err)?;
     let pin_reason = match &assessment.reason {
         lunas_core::reliability::BandReason::Pinned { reason } => Some(reason.clone()),
         _ => None,

@@ -26,9 +26,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use lunas_core::accounts::Session;
 use lunas_core::accounts::{Role, StaffMember};
 use lunas_core::messages::Language;
-use lunas_store::Session;
 use minijinja::{Environment, Value};
 
 use crate::{ApiError, AppState};

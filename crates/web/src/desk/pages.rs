@@ -7,9 +7,9 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::SignedDuration;
+use lunas_core::queries::{OrderQuery, Page};
 use lunas_core::{Honorific, Order, OrderId, OrderStatus, PaymentMethod, Phone};
 use lunas_engine::PlaceOrder;
-use lunas_store::{OrderQuery, Page};
 use minijinja::{Value, context};
 
 use super::{Desk, FieldErrors, LIST_LEN, PageError, Posted, done, notice, refusal, ser};
@@ -72,29 +72,19 @@ pub(super) fn order_row(desk: &Desk, order: &Order) -> Value {
 
 pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, PageError> {
     let engine = &desk.state.engine;
-    let store = engine.store();
-    let now = engine.now();
-    let (counts, releasing, reminders, queue, reviews, recent) = tokio::try_join!(
-        store.desk_counts(),
-        store.releasing_before(now + RELEASING_WITHIN, TODAY_LEN),
-        store.reminders_before(now + DAY, TODAY_LEN),
-        async {
-            engine.manual_queue(TODAY_LEN).await.map_err(|e| match e {
-                lunas_engine::Error::Store(e) => e,
-                other => lunas_store::StoreError::Internal(other.to_string()),
-            })
-        },
-        store.reviews(false, 0, TODAY_LEN),
-        store.orders(
-            None,
-            Page {
-                after: None,
-                limit: TODAY_LEN
-            }
-        ),
-    )
-    .map_err(|e| engine_err(e.into()))?;
-    let due_rows = |rows: Vec<lunas_store::Releasing>| -> Vec<Value> {
+    let lunas_engine::desk::Today {
+        now,
+        counts,
+        releasing,
+        reminders,
+        queue,
+        reviews,
+        recent,
+    } = engine
+        .today(RELEASING_WITHIN, DAY, TODAY_LEN)
+        .await
+        .map_err(engine_err)?;
+    let due_rows = |rows: Vec<lunas_core::queries::Releasing>| -> Vec<Value> {
         rows.into_iter()
             .map(|r| {
                 context! {
@@ -211,10 +201,9 @@ pub(crate) async fn orders(desk: Desk, Query(query): Query_) -> Result<Response,
     let found = desk
         .state
         .engine
-        .store()
         .search_orders(order_query(status, q, after))
         .await
-        .map_err(|e| engine_err(e.into()))?;
+        .map_err(engine_err)?;
     let next = (found.len() == LIST_LEN).then(|| {
         let last = found.last().map_or(0, |o| o.id.0);
         let mut params = url_params(&[("status", status_raw), ("q", q)]);
@@ -304,7 +293,7 @@ async fn order_page(
     }
     for message in &messages {
         let sendable = message.channel == lunas_core::messages::Channel::ManualWhatsapp
-            && message.status == lunas_store::MessageStatus::Pending;
+            && message.status == lunas_core::outbox::MessageStatus::Pending;
         timeline.push((
             message.created_at,
             context! {

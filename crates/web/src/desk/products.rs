@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
-use lunas_store::Page;
+use lunas_core::queries::Page;
 use minijinja::{Value, context};
 
 use super::pages::{Query_, engine_err, url_params, whole_number};
