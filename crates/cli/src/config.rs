@@ -185,7 +185,7 @@ pub struct Config {
     pub webhooks_allow_private: bool,
     pub secure_cookies: bool,
     pub connections: lunas_web::ConnectionLimits,
-    pub whatsapp: Option<lunas_engine::whatsapp::WhatsAppConfig>,
+    pub whatsapp: Option<lunas_engine::channels::whatsapp::WhatsAppConfig>,
     pub whatsapp_inbound: Option<lunas_web::WhatsAppInbound>,
     pub gateways: lunas_engine::gateways::Gateways,
 }
@@ -337,21 +337,25 @@ impl Config {
                 .clone()
                 .or(file.whatsapp_phone_number_id),
         ) {
-            (Some(token), Some(phone_number_id)) => Some(lunas_engine::whatsapp::WhatsAppConfig {
-                base_url: args
-                    .whatsapp_base_url
-                    .clone()
-                    .or(file.whatsapp_base_url)
-                    .unwrap_or_else(|| lunas_engine::whatsapp::DEFAULT_BASE_URL.to_owned()),
-                token,
-                phone_number_id,
-                template: args.whatsapp_template.clone().or(file.whatsapp_template),
-                template_language: args
-                    .whatsapp_template_language
-                    .clone()
-                    .or(file.whatsapp_template_language)
-                    .unwrap_or_else(|| "id".to_owned()),
-            }),
+            (Some(token), Some(phone_number_id)) => {
+                Some(lunas_engine::channels::whatsapp::WhatsAppConfig {
+                    base_url: args
+                        .whatsapp_base_url
+                        .clone()
+                        .or(file.whatsapp_base_url)
+                        .unwrap_or_else(|| {
+                            lunas_engine::channels::whatsapp::DEFAULT_BASE_URL.to_owned()
+                        }),
+                    token,
+                    phone_number_id,
+                    template: args.whatsapp_template.clone().or(file.whatsapp_template),
+                    template_language: args
+                        .whatsapp_template_language
+                        .clone()
+                        .or(file.whatsapp_template_language)
+                        .unwrap_or_else(|| "id".to_owned()),
+                })
+            }
             (None, None) => None,
             _ => bail!("WhatsApp needs both whatsapp_token and whatsapp_phone_number_id"),
         };

@@ -8,8 +8,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use config::{CommonArgs, Config, ServeArgs};
-use lunas_engine::outbox::{EmailChannel, Outbox};
-use lunas_engine::whatsapp::WhatsAppChannel;
+use lunas_engine::channels::email::EmailChannel;
+use lunas_engine::channels::webhooks::WebhookChannel;
+use lunas_engine::channels::whatsapp::WhatsAppChannel;
+use lunas_engine::outbox::Outbox;
 use lunas_engine::{Engine, SystemClock};
 use lunas_store::{DatabaseUrl, OpenOptions, Store};
 use tracing_subscriber::EnvFilter;
@@ -535,10 +537,19 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     if config.whatsapp_inbound.is_some() {
         tracing::info!("receiving WhatsApp webhooks at /webhooks/whatsapp");
     }
-    let outbox = Arc::new(
-        Outbox::new(store.clone(), clock, email, config.webhooks_allow_private)
-            .with_whatsapp(whatsapp),
-    );
+    // Webhooks always (deliveries are only written when the store has endpoints); email and
+    // WhatsApp when configured.
+    let mut outbox = Outbox::new(store.clone(), clock).with_channel(WebhookChannel::new(
+        store.clone(),
+        config.webhooks_allow_private,
+    ));
+    if let Some(email) = email {
+        outbox = outbox.with_channel(email);
+    }
+    if let Some(whatsapp) = whatsapp {
+        outbox = outbox.with_channel(whatsapp);
+    }
+    let outbox = Arc::new(outbox);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;

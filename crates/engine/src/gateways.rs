@@ -405,10 +405,6 @@ impl GatewayClient {
             Duration::from_millis(GATEWAY_TIMEOUT_MS),
         )
         .await
-        .map_err(|e| match e {
-            crate::outbox::DeliveryError::Transient(m)
-            | crate::outbox::DeliveryError::Permanent(m) => m,
-        })
     }
 
     /// Asks Midtrans's status API for the transaction of `order_ref`; returns the answer's body.

@@ -1,4 +1,4 @@
-//! The HTTP client the outgoing channels (webhooks, WhatsApp) share: rustls with the webpki
+//! The HTTP client the outgoing channels (webhooks, WhatsApp) and the gateway client share: rustls with the webpki
 //! roots, HTTP/1.1, a connect timeout, and one call that sends a request within a time limit.
 
 use std::time::Duration;
@@ -7,8 +7,6 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{HttpConnector, dns::GaiResolver};
-
-use crate::outbox::DeliveryError;
 
 pub(crate) type HttpsClient<R = GaiResolver> =
     Client<hyper_rustls::HttpsConnector<HttpConnector<R>>, Full<Bytes>>;
@@ -35,13 +33,13 @@ where
     Client::builder(hyper_util::rt::TokioExecutor::new()).build(https)
 }
 
-/// Sends `request` and reads the answer whole, within `timeout`. Failing to get an answer at all
-/// is a passing failure; what the answer says is the caller's to judge.
+/// Sends `request` and reads the answer whole, within `timeout`. `Err` says why no answer came
+/// (a passing failure: refused, reset, timed out); what an answer says is the caller's to judge.
 pub(crate) async fn send<C>(
     client: &Client<C, Full<Bytes>>,
     request: hyper::Request<Full<Bytes>>,
     timeout: Duration,
-) -> Result<(hyper::StatusCode, Bytes), DeliveryError>
+) -> Result<(hyper::StatusCode, Bytes), String>
 where
     C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
 {
@@ -49,7 +47,7 @@ where
         let response = client
             .request(request)
             .await
-            .map_err(|e| DeliveryError::Transient(format!("request failed: {e}")))?;
+            .map_err(|e| format!("request failed: {e}"))?;
         let status = response.status();
         let body = response
             .into_body()
@@ -61,5 +59,5 @@ where
     };
     tokio::time::timeout(timeout, exchange)
         .await
-        .map_err(|_| DeliveryError::Transient("timed out".into()))?
+        .map_err(|_| "timed out".to_owned())?
 }

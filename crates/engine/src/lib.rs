@@ -5,6 +5,7 @@
 //! steppable `tick()` that the scheduler loop calls and tests call directly.
 
 pub mod accounts;
+pub mod channels;
 pub mod clock;
 pub mod demo;
 pub mod desk;
@@ -16,8 +17,6 @@ pub mod payments;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tokens;
-pub mod webhooks;
-pub mod whatsapp;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 
@@ -42,6 +41,8 @@ use lunas_core::{
     SettingsError, Sku, Timestamp,
 };
 use lunas_store::Store;
+
+use crate::channels::{webhooks, whatsapp};
 /// A storage failure (the database unavailable, a conflict that kept failing, damaged data), as
 /// the engine's callers see it inside [`Error::Store`].
 pub use lunas_store::StoreError;

@@ -1,5 +1,6 @@
-//! The outbox sender: delivers the messages of the automatic channels (email, webhooks) at least
-//! once, with exponential backoff and jitter, and keeps the last error of a message that dies.
+//! The outbox sender: delivers the messages of the automatic channels (email, webhooks,
+//! WhatsApp; each a [`Deliver`] from `channels`) at least once, with exponential backoff and
+//! jitter, and keeps the last error of a message that dies.
 //!
 //! Messages are written by the store in the transaction that causes them; this worker only
 //! reads them back. It leases what it takes, so a process that dies mid-send leaves nothing
@@ -10,17 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::SignedDuration;
-use lettre::message::Mailbox;
-use lettre::message::header::ContentType;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use lunas_core::messages::Channel;
-use lunas_core::outbox::{Delivery, Message};
+use lunas_core::outbox::Delivery;
 use lunas_store::{Store, StoreError};
 use rand::Rng;
 
 use crate::Clock;
-use crate::webhooks::WebhookChannel;
-use crate::whatsapp::{WhatsAppChannel, WhatsAppOutcome};
+use crate::channels::{Deliver, DeliveryError, Handed};
 
 /// Attempts before a message is given up as dead.
 pub const MESSAGE_ATTEMPTS_MAX: i64 = 8;
@@ -33,59 +30,6 @@ const BACKOFF_BASE_SECONDS: i64 = 30;
 const BACKOFF_CAP_SECONDS: i64 = 3600;
 /// Longest the worker idles before looking for due messages again.
 const OUTBOX_IDLE_MS_MAX: u64 = 1000;
-/// Longest one SMTP exchange may take.
-const SMTP_TIMEOUT_SECONDS: u64 = 30;
-
-/// Why a delivery did not happen: passing (try again later) or permanent (give up now).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeliveryError {
-    Transient(String),
-    Permanent(String),
-}
-
-/// Email over SMTP with lettre: `smtp://host:port` (plain), `smtp://…?tls=required` (STARTTLS),
-/// `smtps://host:465` (TLS), with optional `user:password@`.
-pub struct EmailChannel {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
-    from: Mailbox,
-}
-
-impl EmailChannel {
-    /// Builds the channel from the server's configuration. Errors never repeat the URL, which may
-    /// hold a password.
-    pub fn new(url: &str, from: &str) -> Result<EmailChannel, String> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|_| "LUNAS_SMTP_URL is not a valid smtp:// or smtps:// URL".to_owned())?
-            .timeout(Some(Duration::from_secs(SMTP_TIMEOUT_SECONDS)))
-            .build();
-        let from = from
-            .parse::<Mailbox>()
-            .map_err(|e| format!("LUNAS_SMTP_FROM is not an email address: {e}"))?;
-        Ok(EmailChannel { transport, from })
-    }
-
-    pub async fn send(&self, message: &Message) -> Result<(), DeliveryError> {
-        let to = message
-            .recipient
-            .parse::<Mailbox>()
-            .map_err(|e| DeliveryError::Permanent(format!("not an email address: {e}")))?;
-        let email = lettre::Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(message.subject.clone().unwrap_or_default())
-            .message_id(Some(format!("<{}@lunas>", message.id)))
-            .header(ContentType::TEXT_PLAIN)
-            .body(message.body.clone())
-            .map_err(|e| DeliveryError::Permanent(format!("cannot build the email: {e}")))?;
-        match self.transport.send(email).await {
-            Ok(_) => Ok(()),
-            // 5xx: the server will not take it, now or later.
-            Err(e) if e.is_permanent() => Err(DeliveryError::Permanent(e.to_string())),
-            // 4xx, timeouts, refused connections: the server may take it later.
-            Err(e) => Err(DeliveryError::Transient(e.to_string())),
-        }
-    }
-}
 
 /// What one outbox step did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -102,45 +46,32 @@ pub struct OutboxOutcome {
 pub struct Outbox {
     store: Store,
     clock: Arc<dyn Clock>,
-    email: Option<EmailChannel>,
-    webhooks: WebhookChannel,
-    whatsapp: Option<WhatsAppChannel>,
+    channels: Vec<Box<dyn Deliver>>,
 }
 
 impl Outbox {
-    /// The sender for this server: email when SMTP is configured; webhooks always (deliveries
-    /// are only written when the store has registered endpoints).
-    pub fn new(
-        store: Store,
-        clock: Arc<dyn Clock>,
-        email: Option<EmailChannel>,
-        webhooks_allow_private: bool,
-    ) -> Outbox {
-        let webhooks = WebhookChannel::new(store.clone(), webhooks_allow_private);
+    /// A sender with no channels yet; each `with_channel` adds one.
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Outbox {
         Outbox {
             store,
             clock,
-            email,
-            webhooks,
-            whatsapp: None,
+            channels: Vec::new(),
         }
     }
 
-    /// Adds the WhatsApp Cloud API channel.
-    pub fn with_whatsapp(mut self, whatsapp: Option<WhatsAppChannel>) -> Outbox {
-        self.whatsapp = whatsapp;
+    /// Adds a way out; the messages of its channel are taken from then on. A channel added twice
+    /// replaces the first.
+    pub fn with_channel(mut self, channel: impl Deliver + 'static) -> Outbox {
+        self.channels.retain(|c| c.channel() != channel.channel());
+        self.channels.push(Box::new(channel));
         self
     }
 
-    fn channels(&self) -> Vec<Channel> {
-        let mut channels = vec![Channel::Webhook];
-        if self.email.is_some() {
-            channels.push(Channel::Email);
-        }
-        if self.whatsapp.is_some() {
-            channels.push(Channel::Whatsapp);
-        }
-        channels
+    fn channel(&self, channel: Channel) -> Option<&dyn Deliver> {
+        self.channels
+            .iter()
+            .find(|c| c.channel() == channel)
+            .map(|c| c.as_ref())
     }
 
     /// The wait before attempt `attempts + 1`, with ±20 % jitter so that retries of many
@@ -156,7 +87,7 @@ impl Outbox {
 
     /// Takes the due messages and tries each once.
     pub async fn tick(&self) -> Result<OutboxOutcome, StoreError> {
-        let channels = self.channels();
+        let channels: Vec<Channel> = self.channels.iter().map(|c| c.channel()).collect();
         if channels.is_empty() {
             return Ok(OutboxOutcome::default());
         }
@@ -171,39 +102,25 @@ impl Outbox {
             ..OutboxOutcome::default()
         };
         for message in messages {
-            let result = match (message.channel, &self.email, &self.whatsapp) {
-                (Channel::Email, Some(email), _) => email.send(&message).await.map(|()| None),
-                (Channel::Webhook, _, _) => self
-                    .webhooks
-                    .send(&message, self.clock.now())
-                    .await
-                    .map(|()| None),
-                (Channel::Whatsapp, _, Some(whatsapp)) => {
-                    whatsapp.send(&message, self.clock.now()).await.map(Some)
-                }
-                // Only the channels above are claimed; one not configured here (or the manual
-                // queue, which staff send) is never handed to this sender.
-                (
-                    channel @ (Channel::Email | Channel::Whatsapp | Channel::ManualWhatsapp),
-                    _,
-                    _,
-                ) => Err(DeliveryError::Permanent(format!(
-                    "no channel {channel} on this server"
+            // Only the channels this sender has are claimed, so each message finds its own.
+            let result = match self.channel(message.channel) {
+                Some(channel) => channel.deliver(&message, self.clock.now()).await,
+                None => Err(DeliveryError::Permanent(format!(
+                    "no channel {} on this server",
+                    message.channel
                 ))),
             };
             let now = self.clock.now();
             let delivery = match result {
-                Ok(Some(WhatsAppOutcome::NeedsManual(reason))) => {
+                Ok(Handed::ToManual(reason)) => {
                     outcome.manual += 1;
                     Delivery::Manual { reason }
                 }
-                Ok(sent) => {
+                Ok(Handed::Sent { variant }) => {
                     outcome.sent += 1;
-                    let variant = match sent {
-                        Some(WhatsAppOutcome::Sent(variant)) => Some(variant.to_owned()),
-                        _ => None,
-                    };
-                    Delivery::Sent { variant }
+                    Delivery::Sent {
+                        variant: variant.map(str::to_owned),
+                    }
                 }
                 Err(DeliveryError::Transient(error))
                     if message.attempts + 1 < MESSAGE_ATTEMPTS_MAX =>

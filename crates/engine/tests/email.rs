@@ -7,7 +7,8 @@ use lunas_core::PaymentMethod;
 use lunas_core::messages::MessageKind;
 use lunas_core::outbox::MessageStatus;
 use lunas_engine::PlaceOrder;
-use lunas_engine::outbox::{EmailChannel, Outbox};
+use lunas_engine::channels::email::EmailChannel;
+use lunas_engine::outbox::Outbox;
 use lunas_store::testing::Backend;
 use support::{Peer, Shop};
 
@@ -34,7 +35,7 @@ fn outbox(shop: &Shop, port: u16) -> Outbox {
         "Razha & Co <toko@razha.example>",
     )
     .unwrap();
-    Outbox::new(shop.store.clone(), shop.clock.clone(), Some(email), false)
+    Outbox::new(shop.store.clone(), shop.clock.clone()).with_channel(email)
 }
 
 async fn a_reminder_email_arrives_in_polite_indonesian_with_everything_needed_to_pay(

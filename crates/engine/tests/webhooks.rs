@@ -5,6 +5,7 @@ mod support;
 use jiff::SignedDuration;
 use lunas_core::PaymentMethod;
 use lunas_core::outbox::MessageStatus;
+use lunas_engine::channels::webhooks::WebhookChannel;
 use lunas_engine::outbox::Outbox;
 use lunas_engine::{Error, PlaceOrder};
 use lunas_store::testing::Backend;
@@ -51,7 +52,8 @@ async fn deliveries_verify_with_the_official_library_and_a_retry_keeps_its_webho
         .unwrap();
     assert!(endpoint.secret.starts_with("whsec_"));
     let receiver = receiver(port, &endpoint.secret, 1);
-    let outbox = Outbox::new(shop.store.clone(), shop.clock.clone(), None, true);
+    let outbox = Outbox::new(shop.store.clone(), shop.clock.clone())
+        .with_channel(WebhookChannel::new(shop.store.clone(), true));
     // Deliveries are signed with the engine's clock, and the receiver checks the signature's
     // time against its own (five minutes either way): start the hand-driven clock at the
     // receiver's time.
@@ -125,7 +127,8 @@ async fn webhooks_may_not_reach_private_networks_unless_the_operator_allows_it(b
         .await
         .unwrap();
     let id = shop.engine.place_order(order()).await.unwrap().order.id;
-    let outbox = Outbox::new(shop.store.clone(), shop.clock.clone(), None, false);
+    let outbox = Outbox::new(shop.store.clone(), shop.clock.clone())
+        .with_channel(WebhookChannel::new(shop.store.clone(), false));
     assert_eq!(outbox.tick().await.unwrap().dead, 1);
     let webhook = shop
         .engine

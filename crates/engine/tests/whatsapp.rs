@@ -13,8 +13,8 @@ use jiff::SignedDuration;
 use lunas_core::outbox::MessageStatus;
 use lunas_core::{Actor, PaymentMethod, Timestamp};
 use lunas_engine::PlaceOrder;
+use lunas_engine::channels::whatsapp::{WhatsAppChannel, WhatsAppConfig};
 use lunas_engine::outbox::Outbox;
-use lunas_engine::whatsapp::{WhatsAppChannel, WhatsAppConfig};
 use serde_json::{Value, json};
 
 #[derive(Clone, Default)]
@@ -96,8 +96,7 @@ async fn shop(backend: Backend, template: Option<&str>) -> Shop {
         template_language: "id".into(),
     };
     let channel = WhatsAppChannel::new(config, shop.store.clone()).unwrap();
-    let outbox = Outbox::new(shop.store.clone(), shop.clock.clone(), None, false)
-        .with_whatsapp(Some(channel));
+    let outbox = Outbox::new(shop.store.clone(), shop.clock.clone()).with_channel(channel);
     Shop {
         shop,
         outbox,

@@ -9,7 +9,7 @@ use lunas_core::accounts::{
 use lunas_core::messages::Language;
 use lunas_core::{Actor, AuditAction, Timestamp};
 
-use crate::repo::{millis, timestamp};
+use crate::repo::{audit_line, millis, timestamp};
 use crate::sql::{Db, DbResult, Row, corrupt, params};
 use crate::{Store, StoreError};
 
@@ -35,27 +35,6 @@ fn language_code(language: Language) -> &'static str {
         Language::Indonesian => "id",
         Language::English => "en",
     }
-}
-
-pub(crate) fn audit_line(
-    db: &mut dyn Db,
-    actor: &str,
-    action: AuditAction,
-    subject: &str,
-    detail: &serde_json::Value,
-    now: Timestamp,
-) -> DbResult<()> {
-    db.execute(
-        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            millis(now),
-            actor,
-            action.as_str(),
-            subject,
-            &detail.to_string()
-        ],
-    )?;
-    Ok(())
 }
 
 fn failures(db: &mut dyn Db, key: &str, now: Timestamp) -> DbResult<Failures> {

@@ -56,7 +56,7 @@ pub(crate) async fn receive(
     let signature = headers
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
-    if !lunas_engine::whatsapp::verify_signature(&inbound.app_secret, &body, signature) {
+    if !lunas_engine::channels::whatsapp::verify_signature(&inbound.app_secret, &body, signature) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_signature",

@@ -20,7 +20,9 @@ pub use server::ConnectionLimits;
 
 use std::sync::Arc;
 
-use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::{Router, middleware};
 use lunas_engine::Engine;
 use tokio::net::TcpListener;
 
@@ -65,7 +67,21 @@ impl AppState {
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
-    api::router(state)
+    Router::new()
+        .route(
+            "/webhooks/whatsapp",
+            get(inbound::verify).post(inbound::receive),
+        )
+        .route("/callbacks/midtrans", post(callbacks::midtrans))
+        .route("/callbacks/xendit", post(callbacks::xendit))
+        .route("/callbacks/mutations", post(callbacks::mutations))
+        .merge(api::router(state.clone()))
+        .merge(desk::router())
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
+        .layer(middleware::from_fn(desk::security_headers))
+        .with_state(state)
 }
 
 /// Serves the application on `listener` with the default connection limits until `shutdown`

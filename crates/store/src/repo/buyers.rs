@@ -184,7 +184,7 @@ fn audit(
     detail: serde_json::Value,
     now: Timestamp,
 ) -> DbResult<()> {
-    crate::accounts::audit_line(db, actor.as_str(), action, phone.as_str(), &detail, now)
+    crate::repo::audit_line(db, actor.as_str(), action, phone.as_str(), &detail, now)
 }
 
 /// Pins a buyer to a band (or, with `None`, lets the score decide again), creating the buyer's

@@ -29,6 +29,7 @@ macro_rules! profile_columns {
     };
 }
 
+mod audit;
 mod buyers;
 mod checks;
 mod holds;
@@ -42,6 +43,7 @@ mod timers;
 mod tokens;
 mod webhooks;
 
+pub(crate) use audit::*;
 pub(crate) use buyers::*;
 pub(crate) use checks::*;
 pub(crate) use holds::*;

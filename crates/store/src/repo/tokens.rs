@@ -44,7 +44,7 @@ pub(crate) fn revoke_api_token(
 ) -> DbResult<u64> {
     let revoked = db.execute("DELETE FROM api_tokens WHERE name = ?1", params![name])?;
     if revoked > 0 {
-        crate::accounts::audit_line(
+        crate::repo::audit_line(
             db,
             actor,
             lunas_core::AuditAction::TokenRevoke,

@@ -11,7 +11,7 @@ pub(crate) fn create_webhook(
     endpoint: &WebhookEndpoint,
     actor: &Actor,
 ) -> DbResult<()> {
-    crate::accounts::audit_line(
+    crate::repo::audit_line(
         db,
         actor.as_str(),
         lunas_core::AuditAction::WebhookAdd,
@@ -62,7 +62,7 @@ pub(crate) fn delete_webhook(
     let Some(url) = url else {
         return Ok(false);
     };
-    crate::accounts::audit_line(
+    crate::repo::audit_line(
         db,
         actor.as_str(),
         lunas_core::AuditAction::WebhookDelete,

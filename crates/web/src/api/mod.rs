@@ -15,13 +15,14 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Router, middleware};
 
-use crate::{ApiError, AppState, OPENAPI_JSON, REQUEST_BODY_BYTES_MAX, auth};
+use crate::{ApiError, AppState, OPENAPI_JSON, auth};
 
 /// Most rows one list request returns, and the default.
 pub(crate) const PAGE_LEN_MAX: usize = 100;
 pub(crate) const PAGE_LEN_DEFAULT: usize = 50;
 
-pub(crate) fn router(state: AppState) -> Router {
+/// The JSON API under `/api/v1` (behind a bearer token), its document and the health check.
+pub(crate) fn router(state: AppState) -> Router<AppState> {
     let v1 = Router::new()
         .route("/products", get(products::list))
         .route("/products/{sku}", get(products::get).put(products::put))
@@ -65,20 +66,7 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi))
-        .route(
-            "/webhooks/whatsapp",
-            get(crate::inbound::verify).post(crate::inbound::receive),
-        )
-        .route("/callbacks/midtrans", post(crate::callbacks::midtrans))
-        .route("/callbacks/xendit", post(crate::callbacks::xendit))
-        .route("/callbacks/mutations", post(crate::callbacks::mutations))
         .nest("/api/v1", v1)
-        .merge(crate::desk::router())
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
-        .layer(middleware::from_fn(crate::desk::security_headers))
-        .with_state(state)
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -92,11 +80,11 @@ async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
 }
 
-async fn not_found() -> ApiError {
+pub(crate) async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
 }
 
-async fn method_not_allowed() -> ApiError {
+pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",

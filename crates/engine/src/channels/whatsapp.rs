@@ -19,7 +19,9 @@ use lunas_core::{Phone, Timestamp};
 use lunas_store::Store;
 use sha2::Sha256;
 
-use crate::outbox::DeliveryError;
+use lunas_core::messages::Channel;
+
+use crate::channels::{Deliver, Delivering, DeliveryError, Handed};
 
 /// Longest one API call may take.
 const WHATSAPP_TIMEOUT_SECONDS: u64 = 15;
@@ -51,15 +53,6 @@ impl std::fmt::Debug for WhatsAppConfig {
     }
 }
 
-/// What happened to a message handed to WhatsApp.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WhatsAppOutcome {
-    /// Sent; `text` or `template`.
-    Sent(&'static str),
-    /// Outside the 24-hour window and no approved template: the manual queue takes it.
-    NeedsManual(String),
-}
-
 pub struct WhatsAppChannel {
     client: crate::http::HttpsClient,
     config: WhatsAppConfig,
@@ -87,11 +80,7 @@ impl WhatsAppChannel {
         })
     }
 
-    pub async fn send(
-        &self,
-        message: &Message,
-        now: Timestamp,
-    ) -> Result<WhatsAppOutcome, DeliveryError> {
+    pub async fn send(&self, message: &Message, now: Timestamp) -> Result<Handed, DeliveryError> {
         let phone = Phone::from_stored(message.recipient.clone());
         let last = self
             .store
@@ -133,7 +122,7 @@ impl WhatsAppChannel {
             });
             ("template", payload)
         } else {
-            return Ok(WhatsAppOutcome::NeedsManual(
+            return Ok(Handed::ToManual(
                 "outside WhatsApp's 24-hour window and no approved template is configured; moved to the manual queue".into(),
             ));
         };
@@ -152,13 +141,26 @@ impl WhatsAppChannel {
             request,
             Duration::from_secs(WHATSAPP_TIMEOUT_SECONDS),
         )
-        .await?;
+        .await
+        .map_err(DeliveryError::Transient)?;
         let detail: String = String::from_utf8_lossy(&body).chars().take(300).collect();
         match status.as_u16() {
-            200..=299 => Ok(WhatsAppOutcome::Sent(variant)),
+            200..=299 => Ok(Handed::Sent {
+                variant: Some(variant),
+            }),
             429 | 500..=599 => Err(DeliveryError::Transient(format!("HTTP {status}: {detail}"))),
             _ => Err(DeliveryError::Permanent(format!("HTTP {status}: {detail}"))),
         }
+    }
+}
+
+impl Deliver for WhatsAppChannel {
+    fn channel(&self) -> Channel {
+        Channel::Whatsapp
+    }
+
+    fn deliver<'a>(&'a self, message: &'a Message, now: Timestamp) -> Delivering<'a> {
+        Box::pin(self.send(message, now))
     }
 }
 

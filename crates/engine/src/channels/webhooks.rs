@@ -27,7 +27,9 @@ use lunas_store::Store;
 use rand::RngCore;
 use sha2::Sha256;
 
-use crate::outbox::DeliveryError;
+use lunas_core::messages::Channel;
+
+use crate::channels::{Deliver, Delivering, DeliveryError, Handed};
 
 /// Longest one delivery may take.
 const WEBHOOK_TIMEOUT_SECONDS: u64 = 15;
@@ -232,13 +234,27 @@ impl WebhookChannel {
             request,
             Duration::from_secs(WEBHOOK_TIMEOUT_SECONDS),
         )
-        .await?;
+        .await
+        .map_err(DeliveryError::Transient)?;
         match status.as_u16() {
             200..=299 => Ok(()),
             // The endpoint says it is gone for good.
             410 => Err(DeliveryError::Permanent(format!("HTTP {status}"))),
             _ => Err(DeliveryError::Transient(format!("HTTP {status}"))),
         }
+    }
+}
+
+impl Deliver for WebhookChannel {
+    fn channel(&self) -> Channel {
+        Channel::Webhook
+    }
+
+    fn deliver<'a>(&'a self, message: &'a Message, now: Timestamp) -> Delivering<'a> {
+        Box::pin(async move {
+            self.send(message, now).await?;
+            Ok(Handed::Sent { variant: None })
+        })
     }
 }
 
