@@ -1,0 +1,304 @@
+use super::*;
+
+async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(backend: Backend) {
+    let app = spawn(backend).await;
+    let mut owner = app.sign_in(OWNER).await;
+    let csrf = app.get(&mut owner, "/settings").await.csrf();
+    let cadence = [
+        ("csrf", csrf.as_str()),
+        (
+            "cadence_bank_transfer",
+            "after_order 1h\nbefore_deadline 3h",
+        ),
+        ("max_bank_transfer", "2"),
+        ("cadence_virtual_account", "after_order 2h"),
+        ("max_virtual_account", "1"),
+        ("cadence_ewallet", "after_order 15m"),
+        ("max_ewallet", "1"),
+        ("cadence_qris", "after_order 15m"),
+        ("max_qris", "1"),
+        (
+            "template",
+            "Halo {{ buyer.greeting }}, pesanan #{{ order.id }} ditunggu ya.",
+        ),
+    ];
+    let preview = app.post(&mut owner, "/settings/preview", &cadence).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&preview.body).unwrap();
+    let steps = json["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{json}");
+    assert_eq!(
+        steps[0]["text"],
+        "Halo Kak Sari, pesanan #1042 ditunggu ya."
+    );
+    assert_eq!(
+        app.engine.settings().reminders.bank_transfer.steps.len(),
+        3,
+        "a preview saves nothing"
+    );
+    // The preview of a template that does not compile says so, and saves nothing.
+    let mut broken = cadence.to_vec();
+    broken[9] = ("template", "Halo {{ buyer.greeting ");
+    let preview = app.post(&mut owner, "/settings/preview", &broken).await;
+    let json: serde_json::Value = serde_json::from_str(&preview.body).unwrap();
+    assert!(
+        json["error"].as_str().unwrap().contains("template"),
+        "{json}"
+    );
+    let page = app.post(&mut owner, "/settings/reminders", &broken).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.has("after_order 1h"), "what was typed stays");
+
+    let page = app.post(&mut owner, "/settings/reminders", &cadence).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let saved = app.engine.settings();
+    assert_eq!(saved.reminders.bank_transfer.steps.len(), 2);
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"settings.update".to_owned())
+    );
+
+    // A cadence step past the deadline is refused by the same check as the API's.
+    let mut late = cadence.to_vec();
+    late[1] = ("cadence_bank_transfer", "after_order 30h");
+    let page = app.post(&mut owner, "/settings/reminders", &late).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.has("form-error"));
+    let page = app
+        .post(
+            &mut owner,
+            "/settings/deadlines",
+            &[
+                ("csrf", &csrf),
+                ("window_bank_transfer", "sehari"),
+                ("window_virtual_account", "24h"),
+                ("window_ewallet", "1h"),
+                ("window_qris", "1h"),
+            ],
+        )
+        .await;
+    assert!(page.has(r#"id="e-window_bank_transfer""#));
+    assert_eq!(app.engine.settings(), saved);
+
+    // Bank accounts need the password again (not typed in this session for 10 minutes).
+    app.clock.advance(SignedDuration::from_mins(11));
+    let bank = [
+        ("csrf", csrf.as_str()),
+        ("bank_accounts", "BCA | 1234567890 | Sari Wulandari"),
+    ];
+    let page = app.post(&mut owner, "/settings/bank", &bank).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut wrong = bank.to_vec();
+    wrong.push(("password", "bukan kata sandinya"));
+    assert_eq!(
+        app.post(&mut owner, "/settings/bank", &wrong).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert!(app.engine.settings().bank_accounts.is_empty());
+    let mut right = bank.to_vec();
+    right.push(("password", PASSWORD));
+    assert_eq!(
+        app.post(&mut owner, "/settings/bank", &right).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(app.engine.settings().bank_accounts[0].bank, "BCA");
+    // Within ten minutes of typing it, the next sensitive change does not ask again.
+    let page = app
+        .post(
+            &mut owner,
+            "/settings/bank",
+            &[
+                ("csrf", &csrf),
+                (
+                    "bank_accounts",
+                    "BCA | 1234567890 | Sari W\nBRI | 0987654321 | Sari W",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.engine.settings().bank_accounts.len(), 2);
+    let audit = app.audit_actions().await;
+    assert!(audit.contains(&"auth.reauth_failed".to_owned()));
+
+    // The messages to buyers: each previewed against the sample order, then saved.
+    let messages = [
+        ("csrf", csrf.as_str()),
+        ("send_order_received", "on"),
+        (
+            "tpl_order_received",
+            "Terima kasih {{ buyer.greeting }}, pesanan #{{ order.id }} kami catat.",
+        ),
+        ("send_payment_received", "on"),
+        ("tpl_payment_received", ""),
+        ("send_hold_released", "on"),
+        ("tpl_hold_released", ""),
+        ("tpl_cancelled", ""),
+    ];
+    let preview = app
+        .post(&mut owner, "/settings/preview?section=messages", &messages)
+        .await;
+    let json: serde_json::Value = serde_json::from_str(&preview.body).unwrap();
+    let shown = json["steps"].as_array().unwrap();
+    assert_eq!(shown.len(), 4, "{json}");
+    assert_eq!(shown[0]["when"], "Pesanan diterima");
+    assert_eq!(
+        shown[0]["text"],
+        "Terima kasih Kak Sari, pesanan #1042 kami catat."
+    );
+    assert!(
+        shown[1]["text"].as_str().unwrap().contains("Kak Sari"),
+        "the default text"
+    );
+    let page = app.post(&mut owner, "/settings/messages", &messages).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let saved = app.engine.settings();
+    assert!(!saved.messages.cancelled && saved.messages.order_received);
+    assert!(
+        saved
+            .templates
+            .id
+            .order_received
+            .as_deref()
+            .unwrap()
+            .starts_with("Terima kasih")
+    );
+    assert_eq!(saved.templates.id.payment_received, None);
+    let page = app.get(&mut owner, "/settings").await;
+    assert!(
+        page.has(r#"id="f-send_cancelled" name="send_cancelled" value="on">"#),
+        "unticked"
+    );
+
+    // Quiet hours, channels, the store's name, risk as JSON.
+    assert_eq!(
+        app.post(
+            &mut owner,
+            "/settings/quiet",
+            &[
+                ("csrf", &csrf),
+                ("quiet_start", "22:00"),
+                ("quiet_end", "07:00")
+            ]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.post(
+            &mut owner,
+            "/settings/channels",
+            &[("csrf", &csrf), ("whatsapp", "on")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(!app.engine.settings().channels.email);
+    assert_eq!(
+        app.post(
+            &mut owner,
+            "/settings/general",
+            &[
+                ("csrf", &csrf),
+                ("store_name", "Toko Sari"),
+                ("store_link", ""),
+                ("language", "id"),
+                ("timezone", "Asia/Makassar")
+            ]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(app.engine.settings().timezone, "Asia/Makassar");
+    let page = app
+        .post(
+            &mut owner,
+            "/settings/general",
+            &[
+                ("csrf", &csrf),
+                ("store_name", "Toko Sari"),
+                ("language", "id"),
+                ("timezone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = app
+        .post(
+            &mut owner,
+            "/settings/risk",
+            &[("csrf", &csrf), ("risk", "{ bukan json")],
+        )
+        .await;
+    assert!(page.has(r#"id="e-risk""#));
+    assert_eq!(app.engine.settings().timezone, "Asia/Makassar");
+}
+
+async fn wrong_passwords_on_sensitive_forms_count_against_the_account(backend: Backend) {
+    let app = spawn(backend).await;
+    let mut owner = app.sign_in(OWNER).await;
+    let csrf = app.get(&mut owner, "/settings").await.csrf();
+    app.clock.advance(SignedDuration::from_mins(11));
+    let bank = |password: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("bank_accounts", "BCA | 1234567890 | Sari".to_owned()),
+            ("password", password.to_owned()),
+        ]
+    };
+    let post = |pairs: Vec<(&'static str, String)>| {
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        serde_urlencoded::to_string(pairs).unwrap()
+    };
+    for _ in 0..5 {
+        let page = app
+            .send(
+                &mut owner,
+                Method::POST,
+                "/settings/bank",
+                Some(post(bank("bukan sandinya"))),
+                &[],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.has("Kata sandi salah"));
+    }
+    let page = app
+        .send(
+            &mut owner,
+            Method::POST,
+            "/settings/bank",
+            Some(post(bank(PASSWORD))),
+            &[],
+        )
+        .await;
+    assert!(page.has("Terlalu banyak kata sandi salah"), "{}", page.body);
+    assert!(app.engine.settings().bank_accounts.is_empty());
+    // The account's sign-in is locked too.
+    let mut other = Jar::default();
+    let page = app.try_sign_in(&mut other, OWNER, PASSWORD, "").await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    // A form posted after its session ended explains itself and changes nothing.
+    app.clock.advance(SignedDuration::from_hours(13));
+    let page = app
+        .send(
+            &mut owner,
+            Method::POST,
+            "/settings/bank",
+            Some(post(bank(PASSWORD))),
+            &[],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.has("Formulir ini sudah kedaluwarsa"));
+    assert!(app.engine.settings().bank_accounts.is_empty());
+}
+
+lunas_store::on_both_backends!(
+    settings_change_through_the_api_rules_with_a_preview_and_an_audit_line,
+    wrong_passwords_on_sensitive_forms_count_against_the_account,
+);

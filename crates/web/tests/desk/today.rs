@@ -1,0 +1,182 @@
+use super::*;
+
+async fn payments_to_review_are_resolved_from_today(backend: Backend) {
+    let app = spawn(backend).await;
+    let id = app.place("081234567890", "").await;
+    let csv = "date,description,amount,balance\n2026-12-01,TRSF DARI SARI W,100000,\n2026-12-01,TRSF TANPA NAMA,5000,\n";
+    app.engine
+        .import_statement(csv, false, Actor::system())
+        .await
+        .unwrap();
+    let reviews = app.engine.reviews(false, 0, 10).await.unwrap();
+    assert_eq!(reviews.len(), 2);
+    let mut jar = app.sign_in(STAFF).await;
+    let today = app.get(&mut jar, "/").await;
+    assert!(today.has("TRSF DARI SARI W") && today.has("Rp100.000"));
+    // A number that names no order: Today says so beside the item.
+    let item = format!("/reviews/{}/resolve", reviews[0].id);
+    let page = app
+        .submit(&mut jar, "/", &item, &[("order_id", "99999"), ("note", "")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(
+        app.get(&mut jar, page.location())
+            .await
+            .has("Tidak ditemukan")
+    );
+    // An address cannot put words of its own on the page.
+    let forged = app
+        .get(
+            &mut jar,
+            &format!("/?review={}&error=Transfer+ke+rekening+lain", reviews[0].id),
+        )
+        .await;
+    assert!(!forged.has("Transfer ke rekening lain"));
+    // The money goes to the order Sari named.
+    let page = app
+        .submit(
+            &mut jar,
+            "/",
+            &item,
+            &[("order_id", &format!("#{id}")), ("note", "")],
+        )
+        .await;
+    assert_eq!(page.location(), "/?done=resolved");
+    let order = app.engine.order(id).await.unwrap().unwrap();
+    assert_eq!(order.amount_paid.minor_units(), 100_000);
+    // The other is closed with a note.
+    let other = format!("/reviews/{}/resolve", reviews[1].id);
+    let page = app
+        .submit(
+            &mut jar,
+            "/",
+            &other,
+            &[("order_id", ""), ("note", "salah kirim, dikembalikan")],
+        )
+        .await;
+    assert_eq!(page.location(), "/?done=resolved");
+    assert!(app.engine.reviews(false, 0, 10).await.unwrap().is_empty());
+    assert!(
+        app.engine
+            .store()
+            .consistency_report()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn manual_messages_are_sent_from_today_and_webhooks_need_the_password(backend: Backend) {
+    let app = spawn(backend).await;
+    let id = app.place("081234567890", "").await;
+    let queued = app.engine.manual_queue(10).await.unwrap();
+    let message = queued.iter().find(|m| m.order_id == id).unwrap();
+    let mut jar = app.sign_in(STAFF).await;
+    let today = app.get(&mut jar, "/").await;
+    // (minijinja escapes `/` in attributes as `&#x2f;`; the browser reads it back.)
+    assert!(
+        today.has(r#"href="https:&#x2f;&#x2f;wa.me&#x2f;6281234567890?text="#),
+        "one tap to WhatsApp"
+    );
+    let page = app
+        .submit(
+            &mut jar,
+            "/",
+            &format!("/messages/{}/sent", message.id),
+            &[("back", "/")],
+        )
+        .await;
+    assert_eq!(page.location(), "/?done=sent");
+    assert!(
+        app.engine
+            .manual_queue(10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.id != message.id)
+    );
+    let sent = app.engine.order_messages(id).await.unwrap();
+    let sent = sent.iter().find(|m| m.id == message.id).unwrap();
+    assert_eq!(sent.sent_by.as_deref(), Some("staff:staff@toko.id"));
+    // The return path goes back to the dashboard's own pages only: never off site (a tab or a
+    // backslash a browser drops), never a 500 for a newline.
+    let order_page = format!("/orders/{id}");
+    for (back, to) in [
+        ("/\t/evil.example", "/?done=sent"),
+        ("/\n/evil.example", "/?done=sent"),
+        ("//evil.example", "/?done=sent"),
+        ("/\\evil.example", "/?done=sent"),
+        ("https://evil.example/", "/?done=sent"),
+        ("/orders/1/../../x", "/?done=sent"),
+        (order_page.as_str(), "ORDER"),
+    ] {
+        let page = app
+            .submit(
+                &mut jar,
+                "/",
+                &format!("/messages/{}/sent", message.id),
+                &[("back", back)],
+            )
+            .await;
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "{back:?}: {}",
+            page.body
+        );
+        let expected = if to == "ORDER" {
+            format!("{order_page}?done=sent")
+        } else {
+            to.to_owned()
+        };
+        assert_eq!(page.location(), expected, "{back:?}");
+    }
+
+    // A webhook URL is a sensitive change: the owner's password again.
+    let mut owner = app.sign_in(OWNER).await;
+    app.clock.advance(SignedDuration::from_mins(11));
+    let url = "https://hooks.example.com/lunas";
+    let page = app
+        .submit(
+            &mut owner,
+            "/settings",
+            "/settings/webhooks",
+            &[("url", url)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.engine.webhooks().await.unwrap().is_empty());
+    let page = app
+        .submit(
+            &mut owner,
+            "/settings",
+            "/settings/webhooks",
+            &[("url", url), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let hooks = app.engine.webhooks().await.unwrap();
+    assert_eq!(hooks.len(), 1);
+    app.clock.advance(SignedDuration::from_mins(11));
+    let delete = [("id", hooks[0].id.as_str())];
+    let page = app
+        .submit(&mut owner, "/settings", "/settings/webhook-delete", &delete)
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut delete = delete.to_vec();
+    delete.push(("password", PASSWORD));
+    let page = app
+        .submit(&mut owner, "/settings", "/settings/webhook-delete", &delete)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(app.engine.webhooks().await.unwrap().is_empty());
+    let audit = app.audit_actions().await;
+    assert!(
+        audit.contains(&"webhook.add".to_owned()) && audit.contains(&"webhook.delete".to_owned())
+    );
+}
+
+lunas_store::on_both_backends!(
+    payments_to_review_are_resolved_from_today,
+    manual_messages_are_sent_from_today_and_webhooks_need_the_password,
+);
