@@ -174,10 +174,12 @@ pub enum LateDecision {
     /// is revived to `paid` with a new hold that becomes a sale at once.
     Revive { amount_paid: Money },
     /// The money cannot buy the order any more (the stock is gone, it falls short, the order was
-    /// cancelled or is already paid): it is kept on the order and flagged for a refund.
+    /// cancelled or is already paid): it is kept on the order and flagged for a refund. An
+    /// expired order becomes `paid_needs_refund` (it holds money now); any other keeps its status.
     NeedsRefund {
         amount_paid: Money,
         why: RefundReason,
+        to: OrderStatus,
     },
 }
 
@@ -237,7 +239,15 @@ pub fn decide_late_payment(
         OrderStatus::Cancelled => RefundReason::Cancelled,
         OrderStatus::Paid | OrderStatus::PaidNeedsRefund => RefundReason::AlreadyPaid,
     };
-    Ok(LateDecision::NeedsRefund { amount_paid, why })
+    let to = match status {
+        OrderStatus::Expired => OrderStatus::PaidNeedsRefund,
+        other => other,
+    };
+    Ok(LateDecision::NeedsRefund {
+        amount_paid,
+        why,
+        to,
+    })
 }
 
 /// An open order as the statement matcher sees it.
@@ -476,20 +486,31 @@ mod tests {
             late(OrderStatus::Expired, 0, 150_237, false),
             Ok(LateDecision::NeedsRefund {
                 amount_paid: money(150_237),
-                why: RefundReason::LateStockGone
+                why: RefundReason::LateStockGone,
+                to: OrderStatus::PaidNeedsRefund
             })
         );
         assert_eq!(
             late(OrderStatus::Expired, 0, 100_000, true),
             Ok(LateDecision::NeedsRefund {
                 amount_paid: money(100_000),
-                why: RefundReason::LateShort
+                why: RefundReason::LateShort,
+                to: OrderStatus::PaidNeedsRefund
             })
         );
         assert!(matches!(
             late(OrderStatus::Paid, 150_237, 150_237, true),
             Ok(LateDecision::NeedsRefund {
                 why: RefundReason::AlreadyPaid,
+                to: OrderStatus::Paid,
+                ..
+            })
+        ));
+        assert!(matches!(
+            late(OrderStatus::Cancelled, 0, 150_237, true),
+            Ok(LateDecision::NeedsRefund {
+                why: RefundReason::Cancelled,
+                to: OrderStatus::Cancelled,
                 ..
             })
         ));

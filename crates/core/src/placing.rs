@@ -1,12 +1,16 @@
 //! Placing an order: the request as the store receives it (lines, the buyer, the messaging it
-//! writes with), what comes back, and the verdicts that refuse it; the verdicts of the later
-//! operations on an order; what a timer tick did.
+//! writes with), `decide_placement` — what the buyer's band and the store's settings make of it
+//! before a row is written —, what comes back, and the verdicts that refuse it; the verdicts of
+//! the later operations on an order; what a timer tick did.
 
 use std::sync::Arc;
 
 use crate::messages::Composer;
+use crate::reliability::{AppliedPolicy, Assessment, BandReason, PolicyRefusal};
+use crate::timers::PlannedTimer;
 use crate::{
-    Actor, CustomerInfo, Order, PaymentMethod, Quantity, Settings, Sku, Timestamp, TransitionError,
+    Actor, CustomerInfo, Money, Order, PayWindow, PaymentMethod, Quantity, Settings, Sku,
+    Timestamp, TransitionError,
 };
 
 /// What the store needs to write messages in the transaction that causes them: the settings they
@@ -19,6 +23,72 @@ pub struct Messaging {
     pub email_available: bool,
     /// Whether this server can send WhatsApp messages through the Cloud API.
     pub whatsapp_available: bool,
+}
+
+/// What placing an order decides before anything is written: the policy of the buyer's band as
+/// it applies to this order, the deadline, the timers that deadline needs, and whether the
+/// amount due carries a unique code. The deposit waits for the total, which only holding the
+/// stock tells (`Placement::policy`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    applied: AppliedPolicy,
+    deposit_percent: Option<u8>,
+    /// When the order must be paid by; `None` for COD.
+    pub pay_by: Option<Timestamp>,
+    /// The release of the hold and the reminders before it.
+    pub timers: Vec<PlannedTimer>,
+    /// A bank transfer gets a unique code when the store uses them.
+    pub unique_code: bool,
+}
+
+impl Placement {
+    /// The policy the order records, with the deposit it asks of `total` (only where there is a
+    /// deadline to pay it by: never of COD).
+    pub fn policy(&self, total: Money) -> AppliedPolicy {
+        AppliedPolicy {
+            deposit: self
+                .deposit_percent
+                .filter(|percent| *percent > 0 && self.pay_by.is_some())
+                .map(|percent| crate::reliability::deposit_amount(total, percent)),
+            ..self.applied.clone()
+        }
+    }
+}
+
+/// Decides an order of `units` units paid by `method` at `placed_at` for a buyer assessed as
+/// `assessment`: refused by the band's policy, or the deadline (the window the caller asked for,
+/// `pay_within`, or the store's for the method, shortened by the policy), its timers, and the
+/// policy as it applies.
+pub fn decide_placement(
+    settings: &Settings,
+    assessment: Assessment,
+    method: PaymentMethod,
+    pay_within: Option<PayWindow>,
+    units: i64,
+    placed_at: Timestamp,
+) -> Result<Placement, PolicyRefusal> {
+    let band_policy = settings.risk.policies.for_band(assessment.band);
+    let window = pay_within.or_else(|| settings.payment_windows.for_method(method));
+    let allowed = crate::reliability::apply(band_policy, method, units, window)?;
+    let applied = AppliedPolicy {
+        band: assessment.band,
+        reason: assessment.explanation,
+        score_percent: (assessment.score.probability * 100.0)
+            .round()
+            .clamp(0.0, 100.0) as u8,
+        pinned: matches!(assessment.reason, BandReason::Pinned { .. }),
+        pay_within: allowed.filter(|_| allowed != window),
+        deposit: None,
+    };
+    let pay_by = settings.pay_by(method, placed_at, allowed);
+    let reminders = crate::timers::reminders_for(settings, method, placed_at, pay_by);
+    Ok(Placement {
+        applied,
+        deposit_percent: band_policy.deposit_percent,
+        pay_by,
+        timers: crate::timers::deadline_timers(settings, method, pay_by, &reminders, 1),
+        unique_code: method == PaymentMethod::BankTransfer && settings.payments.unique_code.enabled,
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -112,4 +182,156 @@ pub struct Totals {
     pub payments_sum: i64,
     pub on_hand_sum: i64,
     pub reserved_sum: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reliability::{Band, BaseRate, Pin, assess};
+    use crate::timers::TimerKind;
+
+    const HOUR: i64 = 3600;
+
+    /// What a case expects of the placement: the deadline in hours after placing, the window the
+    /// policy shortened it to, the deposit asked of a Rp100.000 order, and a unique code.
+    #[derive(Debug, PartialEq)]
+    struct Expect {
+        pay_by_hours: Option<i64>,
+        shortened_to_hours: Option<i64>,
+        deposit: Option<i64>,
+        unique_code: bool,
+    }
+
+    fn check(
+        band: Band,
+        method: PaymentMethod,
+        pay_within_hours: Option<i64>,
+        units: i64,
+        expect: Result<Expect, PolicyRefusal>,
+    ) {
+        let settings = Settings::default();
+        let placed_at: Timestamp = "2026-12-03T03:00:00Z".parse().unwrap();
+        let pin = Pin {
+            band,
+            reason: "uji".into(),
+        };
+        let assessment = assess(
+            Some(&pin),
+            &[],
+            placed_at,
+            BaseRate { paid: 0, unpaid: 0 },
+            &settings.risk,
+            settings.language,
+        );
+        let pay_within = pay_within_hours.map(|h| PayWindow::from_seconds(h * HOUR).unwrap());
+        let got = decide_placement(&settings, assessment, method, pay_within, units, placed_at)
+            .map(|placement| {
+                // The timers follow the deadline: a release when there is one (after the
+                // method's grace), reminders before it, numbered from one.
+                match placement.pay_by {
+                    Some(pay_by) => {
+                        let release = &placement.timers[0];
+                        assert_eq!(release.kind, TimerKind::Expire);
+                        assert_eq!(release.due, settings.payments.expires_at(method, pay_by));
+                        for (n, reminder) in placement.timers[1..].iter().enumerate() {
+                            assert_eq!(reminder.kind, TimerKind::Remind);
+                            assert_eq!(reminder.ordinal, Some(n as i64 + 1));
+                            assert!(reminder.due > placed_at && reminder.due < pay_by);
+                        }
+                    }
+                    None => assert!(placement.timers.is_empty(), "{:?}", placement.timers),
+                }
+                let policy = placement.policy(Money::from_stored(100_000));
+                assert_eq!(policy.band, band);
+                assert!(policy.pinned);
+                Expect {
+                    pay_by_hours: placement
+                        .pay_by
+                        .map(|t| t.duration_since(placed_at).as_secs() / HOUR),
+                    shortened_to_hours: policy.pay_within.map(|w| w.as_duration().as_secs() / HOUR),
+                    deposit: policy.deposit.map(|d| d.minor_units()),
+                    unique_code: placement.unique_code,
+                }
+            });
+        assert_eq!(
+            got, expect,
+            "{band:?} {method:?} {pay_within_hours:?} {units}"
+        );
+    }
+
+    #[test]
+    fn a_placement_follows_the_band_the_method_and_the_window() {
+        use PaymentMethod::*;
+        let plain = |hours, code| Expect {
+            pay_by_hours: hours,
+            shortened_to_hours: None,
+            deposit: None,
+            unique_code: code,
+        };
+        // The store's windows: a day for a bank transfer (with a unique code), none for COD.
+        check(
+            Band::Normal,
+            BankTransfer,
+            None,
+            1,
+            Ok(plain(Some(24), true)),
+        );
+        check(Band::Trusted, Qris, None, 3, Ok(plain(Some(1), false)));
+        check(Band::Normal, Cod, None, 1, Ok(plain(None, false)));
+        // The window the caller asked for.
+        check(
+            Band::Normal,
+            BankTransfer,
+            Some(6),
+            1,
+            Ok(plain(Some(6), true)),
+        );
+        // Watch: the window shortened to two hours and half the total asked first.
+        check(
+            Band::Watch,
+            BankTransfer,
+            None,
+            2,
+            Ok(Expect {
+                pay_by_hours: Some(2),
+                shortened_to_hours: Some(2),
+                deposit: Some(50_000),
+                unique_code: true,
+            }),
+        );
+        check(
+            Band::Watch,
+            BankTransfer,
+            Some(1),
+            2,
+            Ok(Expect {
+                pay_by_hours: Some(1),
+                shortened_to_hours: None,
+                deposit: Some(50_000),
+                unique_code: true,
+            }),
+        );
+        // Watch refuses COD and more than five units; blocked refuses everything.
+        check(
+            Band::Watch,
+            Cod,
+            None,
+            1,
+            Err(PolicyRefusal::MethodNotAllowed { method: Cod }),
+        );
+        check(
+            Band::Watch,
+            BankTransfer,
+            None,
+            6,
+            Err(PolicyRefusal::TooManyUnits { max: 5 }),
+        );
+        check(
+            Band::Blocked,
+            BankTransfer,
+            None,
+            1,
+            Err(PolicyRefusal::Blocked),
+        );
+    }
 }

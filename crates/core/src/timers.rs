@@ -1,5 +1,8 @@
-//! Durable timers: what a timer does when it falls due. Timers are rows (see `store`); their kind
-//! is stored as its `as_str`.
+//! Durable timers: what a timer does when it falls due, and which timers an order's deadline
+//! needs. Timers are rows (see `store`); their kind is stored as its `as_str`.
+
+use crate::reminders::ScheduledReminder;
+use crate::{PaymentMethod, Settings, Timestamp};
 
 /// What a timer does when it falls due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,6 +26,72 @@ impl TimerKind {
     pub fn parse(raw: &str) -> Option<TimerKind> {
         TimerKind::ALL.into_iter().find(|k| k.as_str() == raw)
     }
+}
+
+/// A timer to write: when it is due, what it does, and for a reminder its cadence step and its
+/// number among the order's reminders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlannedTimer {
+    pub due: Timestamp,
+    pub kind: TimerKind,
+    pub step: Option<i64>,
+    pub ordinal: Option<i64>,
+}
+
+impl PlannedTimer {
+    /// The release of a hold (or of a deposit's balance) at `due`.
+    pub fn expire(due: Timestamp) -> PlannedTimer {
+        PlannedTimer {
+            due,
+            kind: TimerKind::Expire,
+            step: None,
+            ordinal: None,
+        }
+    }
+}
+
+/// The reminders of an order paid by `method`, placed at `placed_at` and due by `deadline`,
+/// from the store's cadence and quiet hours (none for COD).
+pub fn reminders_for(
+    settings: &Settings,
+    method: PaymentMethod,
+    placed_at: Timestamp,
+    deadline: Option<Timestamp>,
+) -> Vec<ScheduledReminder> {
+    match settings.reminders.for_method(method) {
+        Some(cadence) => crate::reminders::schedule(
+            cadence,
+            placed_at,
+            deadline,
+            settings.quiet_hours.as_ref(),
+            &settings.time_zone(),
+        ),
+        None => Vec::new(),
+    }
+}
+
+/// An order's timers for the deadline `deadline`: its release (slow methods get their grace
+/// before the hold is released; the buyer is told the deadline) and `reminders`, numbered from
+/// `first_ordinal`.
+pub fn deadline_timers(
+    settings: &Settings,
+    method: PaymentMethod,
+    deadline: Option<Timestamp>,
+    reminders: &[ScheduledReminder],
+    first_ordinal: i64,
+) -> Vec<PlannedTimer> {
+    let expiry = deadline
+        .map(|deadline| PlannedTimer::expire(settings.payments.expires_at(method, deadline)));
+    let reminders = reminders
+        .iter()
+        .enumerate()
+        .map(|(n, reminder)| PlannedTimer {
+            due: reminder.due,
+            kind: TimerKind::Remind,
+            step: Some(reminder.step as i64),
+            ordinal: Some(first_ordinal + n as i64),
+        });
+    expiry.into_iter().chain(reminders).collect()
 }
 
 #[cfg(test)]

@@ -13,10 +13,11 @@ use lunas_core::order::decide_payment;
 use lunas_core::payments::{
     LateDecision, Match, Matcher, OpenOrder, PaymentSource, decide_late_payment,
 };
+use lunas_core::timers::PlannedTimer;
 use lunas_core::{Actor, HoldState, Money, OrderId, OrderStatus, PaymentDecision, Sku};
 
 use crate::repo::{
-    Ended, NewTimer, count_outcome, credit_buyer, end_holds, enqueue, insert_event, insert_timers,
+    Ended, count_outcome, credit_buyer, end_holds, enqueue, insert_event, insert_timers,
     load_order, load_order_with, millis, order_money_for_update, product_for_update, status_of,
     stop_awaiting, timestamp,
 };
@@ -137,7 +138,7 @@ fn apply_payment(
                 params![id.0, amount_paid.minor_units(), millis(balance_by), now],
             )?;
             stop_awaiting(db, id)?;
-            insert_timers(db, id, &[NewTimer::expire(millis(balance_by))])?;
+            insert_timers(db, id, &[PlannedTimer::expire(balance_by)])?;
             credit_buyer(db, id, payment.amount)?;
             let reason = format!("deposit of {} paid", payment.amount.minor_units());
             insert_event(
@@ -305,12 +306,11 @@ fn late_payment(
             )?;
             PaymentEffect::Revived
         }
-        LateDecision::NeedsRefund { amount_paid, why } => {
-            let to = if status == OrderStatus::Expired {
-                OrderStatus::PaidNeedsRefund
-            } else {
-                status
-            };
+        LateDecision::NeedsRefund {
+            amount_paid,
+            why,
+            to,
+        } => {
             db.execute(
                 "UPDATE orders SET status = ?2, amount_paid = ?3, updated_at = ?4 WHERE id = ?1",
                 params![id.0, to.as_str(), amount_paid.minor_units(), now],

@@ -88,9 +88,10 @@ pub(crate) fn extend_deadline(
         "SELECT COUNT(*) FROM messages WHERE order_id = ?1 AND kind = 'reminder'",
         params![id.0],
     )?;
-    let mut ahead = scheduled_reminders(settings, method, placed_at, Some(to));
+    let mut ahead = lunas_core::timers::reminders_for(settings, method, placed_at, Some(to));
     ahead.retain(|reminder| reminder.due > now);
-    let timers = deadline_timers(settings, method, Some(to), &ahead, written + 1);
+    let timers =
+        lunas_core::timers::deadline_timers(settings, method, Some(to), &ahead, written + 1);
     let now_ms = millis(now);
     db.execute(
         "UPDATE orders SET pay_by = ?2, updated_at = ?3 WHERE id = ?1",

@@ -13,7 +13,7 @@ use crate::repo::*;
 use crate::sql::{Db, DbError, DbResult, Dialect, corrupt, params};
 use lunas_core::catalog::Product;
 use lunas_core::placing::{NewOrder, PlaceError, Placed};
-use lunas_core::reliability::{AppliedPolicy, BandReason};
+use lunas_core::timers::PlannedTimer;
 
 pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Placed, PlaceError>> {
     if let Some(key) = &new.idempotency {
@@ -51,50 +51,27 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         settings,
     );
     let units = new.lines.iter().map(|line| line.qty.units()).sum();
-    let window = new
-        .pay_within
-        .or_else(|| settings.payment_windows.for_method(new.payment_method));
-    let allowed = match lunas_core::reliability::apply(
-        settings.risk.policies.for_band(assessment.band),
+    let placement = match lunas_core::placing::decide_placement(
+        settings,
+        assessment,
         new.payment_method,
+        new.pay_within,
         units,
-        window,
+        new.placed_at,
     ) {
-        Ok(allowed) => allowed,
+        Ok(placement) => placement,
         Err(refused) => return Ok(Err(PlaceError::Policy(refused))),
     };
-    let band_policy = settings.risk.policies.for_band(assessment.band);
-    let mut policy = AppliedPolicy {
-        band: assessment.band,
-        reason: assessment.explanation,
-        score_percent: (assessment.score.probability * 100.0)
-            .round()
-            .clamp(0.0, 100.0) as u8,
-        pinned: matches!(assessment.reason, BandReason::Pinned { .. }),
-        pay_within: allowed.filter(|_| allowed != window),
-        deposit: None,
-    };
-    let pay_by_at = settings.pay_by(new.payment_method, new.placed_at, allowed);
-    let reminders = scheduled_reminders(settings, new.payment_method, new.placed_at, pay_by_at);
 
     let now = millis(new.placed_at);
     let (items, tips, total) = match hold_stock(db, &new.lines)? {
         Ok(held) => held,
         Err(refused) => return Ok(Err(refused)),
     };
-    // A deposit is asked only where there is a deadline to pay it by (not of COD).
-    policy.deposit = band_policy
-        .deposit_percent
-        .filter(|percent| *percent > 0 && pay_by_at.is_some())
-        .map(|percent| lunas_core::reliability::deposit_amount(total, percent));
+    let policy = placement.policy(total);
+    let pay_by_at = placement.pay_by;
 
-    // A bank transfer's unique code: an amount due no other order awaiting payment has (the
-    // partial unique index `orders_by_open_amount` holds it; on PostgreSQL a concurrent placement
-    // that took the same amount makes this transaction rerun), so a statement line names this
-    // order. When every code of the range is taken (a thousand open orders of one
-    // total), the order goes without one and its transfer is matched by reference or reviewed.
     let codes = &settings.payments.unique_code;
-    let wants_code = new.payment_method == PaymentMethod::BankTransfer && codes.enabled;
 
     let customer = &new.customer;
     let (customer_id, stored_customer) = db
@@ -124,7 +101,6 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
 
     let status = OrderStatus::AwaitingPayment;
     let pay_by = pay_by_at.map(millis);
-    let timers = deadline_timers(settings, new.payment_method, pay_by_at, &reminders, 1);
     let mut head = NewOrderRow {
         customer_id,
         status,
@@ -145,7 +121,7 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
     // it; when the range is full the order goes without a code, which cannot conflict. (On
     // PostgreSQL a concurrent placement that took the same amount after this transaction began
     // makes it rerun, as any lost race does.)
-    let mut next_amount = match wants_code {
+    let mut next_amount = match placement.unique_code {
         true => lunas_core::payments::random_amount(total, codes, rand::random()),
         false => None,
     };
@@ -155,8 +131,10 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
         head.unique_code = code;
         head.amount_due = next_amount.map_or(total, Money::from_stored);
         let inserted = match db.dialect() {
-            Dialect::Sqlite => insert_order_rows(db, &head, &items, &timers)?.map(|id| (id, None)),
-            Dialect::Postgres => insert_order_rows_at_once(db, &head, &items, &timers)?
+            Dialect::Sqlite => {
+                insert_order_rows(db, &head, &items, &placement.timers)?.map(|id| (id, None))
+            }
+            Dialect::Postgres => insert_order_rows_at_once(db, &head, &items, &placement.timers)?
                 .map(|(id, webhooks)| (id, Some(webhooks))),
         };
         match (inserted, next_amount) {
@@ -308,7 +286,7 @@ fn insert_order_rows(
     db: &mut dyn Db,
     head: &NewOrderRow<'_>,
     items: &[OrderItem],
-    timers: &[NewTimer],
+    timers: &[PlannedTimer],
 ) -> DbResult<Option<OrderId>> {
     let id = db
         .row(
@@ -358,7 +336,7 @@ fn insert_order_rows_at_once(
     db: &mut dyn Db,
     head: &NewOrderRow<'_>,
     items: &[OrderItem],
-    timers: &[NewTimer],
+    timers: &[PlannedTimer],
 ) -> DbResult<Option<(OrderId, Vec<String>)>> {
     let lines = serde_json::Value::Array(
         items
@@ -380,7 +358,7 @@ fn insert_order_rows_at_once(
         timers
             .iter()
             .map(|timer| {
-                serde_json::json!({"due_at": timer.due_at_ms, "kind": timer.kind.as_str(), "step": timer.step, "ordinal": timer.ordinal})
+                serde_json::json!({"due_at": millis(timer.due), "kind": timer.kind.as_str(), "step": timer.step, "ordinal": timer.ordinal})
             })
             .collect(),
     )

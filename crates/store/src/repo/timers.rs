@@ -3,8 +3,8 @@
 
 use lunas_core::messages::MessageKind;
 use lunas_core::order::{ExpiryDecision, decide_expiry};
-use lunas_core::timers::TimerKind;
-use lunas_core::{Actor, HoldState, OrderId, OrderStatus, PaymentMethod, Settings, Timestamp};
+use lunas_core::timers::{PlannedTimer, TimerKind};
+use lunas_core::{Actor, HoldState, OrderId, OrderStatus, PaymentMethod, Timestamp};
 
 use crate::repo::*;
 use crate::sql::{Db, DbResult, Val, corrupt, params};
@@ -15,74 +15,13 @@ const TIMER_RETRY_DELAY_MS: i64 = 60_000;
 /// How long a timer whose order another transaction holds waits before it is tried again.
 const TIMER_BUSY_DELAY_MS: i64 = 1_000;
 
-/// A timer to write: due time, kind, and for reminders the cadence step and ordinal.
-/// A timer to write: when it is due (ms), what it does, and for a reminder its cadence step and
-/// its number among the order's reminders.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct NewTimer {
-    pub due_at_ms: i64,
-    pub kind: TimerKind,
-    pub step: Option<i64>,
-    pub ordinal: Option<i64>,
-}
-
-impl NewTimer {
-    pub(crate) fn expire(due_at_ms: i64) -> NewTimer {
-        NewTimer {
-            due_at_ms,
-            kind: TimerKind::Expire,
-            step: None,
-            ordinal: None,
-        }
-    }
-}
-
-/// The reminders of an order paid by `method`, placed at `placed_at` and due by `deadline`,
-/// from the store's cadence and quiet hours (none for COD).
-pub(crate) fn scheduled_reminders(
-    settings: &Settings,
-    method: PaymentMethod,
-    placed_at: Timestamp,
-    deadline: Option<Timestamp>,
-) -> Vec<lunas_core::reminders::ScheduledReminder> {
-    match settings.reminders.for_method(method) {
-        Some(cadence) => lunas_core::reminders::schedule(
-            cadence,
-            placed_at,
-            deadline,
-            settings.quiet_hours.as_ref(),
-            &settings.time_zone(),
-        ),
-        None => Vec::new(),
-    }
-}
-
-/// An order's timers for the deadline `deadline`: its release (slow methods get their grace
-/// before the hold is released; the buyer is told the deadline) and `reminders`, numbered from
-/// `first_ordinal`.
-pub(crate) fn deadline_timers(
-    settings: &Settings,
-    method: PaymentMethod,
-    deadline: Option<Timestamp>,
-    reminders: &[lunas_core::reminders::ScheduledReminder],
-    first_ordinal: i64,
-) -> Vec<NewTimer> {
-    let expiry = deadline.map(|deadline| {
-        let expires_at = settings.payments.expires_at(method, deadline);
-        NewTimer::expire(millis(expires_at))
-    });
-    let reminders = reminders.iter().enumerate().map(|(n, reminder)| NewTimer {
-        due_at_ms: millis(reminder.due),
-        kind: TimerKind::Remind,
-        step: Some(reminder.step as i64),
-        ordinal: Some(first_ordinal + n as i64),
-    });
-    expiry.into_iter().chain(reminders).collect()
-}
-
 /// Writes an order's timers, up to four rows per statement (one round trip for the usual
 /// expiry plus reminders).
-pub(crate) fn insert_timers(db: &mut dyn Db, order: OrderId, timers: &[NewTimer]) -> DbResult<()> {
+pub(crate) fn insert_timers(
+    db: &mut dyn Db,
+    order: OrderId,
+    timers: &[PlannedTimer],
+) -> DbResult<()> {
     const INSERTS: [&str; 4] = [
         "INSERT INTO timers (due_at, kind, order_id, step, ordinal) VALUES (?1, ?2, ?3, ?4, ?5)",
         "INSERT INTO timers (due_at, kind, order_id, step, ordinal) VALUES (?1, ?2, ?3, ?4, ?5), (?6, ?7, ?8, ?9, ?10)",
@@ -93,7 +32,7 @@ pub(crate) fn insert_timers(db: &mut dyn Db, order: OrderId, timers: &[NewTimer]
         let mut values = Vec::with_capacity(chunk.len() * 5);
         for timer in chunk {
             values.extend([
-                Val::Int(timer.due_at_ms),
+                Val::Int(millis(timer.due)),
                 Val::Text(timer.kind.as_str()),
                 Val::Int(order.0),
                 timer.step.into(),
@@ -344,7 +283,7 @@ fn handle_timer(
             // The deadline moved later (a longer grace since the order was placed): the timer
             // waits for it rather than leaving the order without one.
             if let Some(expires_at) = expires_at {
-                insert_timers(db, id, &[NewTimer::expire(millis(expires_at))])?;
+                insert_timers(db, id, &[PlannedTimer::expire(expires_at)])?;
             }
             Ok(Handled::Fired)
         }

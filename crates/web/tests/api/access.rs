@@ -78,6 +78,4 @@ async fn a_revoked_token_is_refused_at_once_by_every_process(backend: Backend) {
     );
 }
 
-lunas_store::on_both_backends!(
-    a_revoked_token_is_refused_at_once_by_every_process,
-);
+lunas_store::on_both_backends!(a_revoked_token_is_refused_at_once_by_every_process,);

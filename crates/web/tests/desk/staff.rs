@@ -159,6 +159,4 @@ async fn owners_manage_staff_and_pinning_a_band_is_audited(backend: Backend) {
     assert!(page.has("<td>owner@toko.id</td>") && !page.has("staff:owner@toko.id"));
 }
 
-lunas_store::on_both_backends!(
-    owners_manage_staff_and_pinning_a_band_is_audited,
-);
+lunas_store::on_both_backends!(owners_manage_staff_and_pinning_a_band_is_audited,);
