@@ -10,6 +10,7 @@ use lunas_core::Phone;
 use lunas_core::queries::{OrderQuery, Page};
 use lunas_core::reliability::Band;
 use minijinja::{Value, context};
+use serde::Deserialize;
 
 use super::pages::{Query_, engine_err, order_row, phone_path, url_params};
 use super::{Desk, FieldErrors, LIST_LEN, PageError, Posted, done, notice, refusal, ser};
@@ -197,20 +198,29 @@ async fn buyer_refused(
     .await
 }
 
+/// A buyer's notes and tags (comma-separated).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NotesForm {
+    notes: String,
+    tags: String,
+}
+
 pub(crate) async fn buyer_notes(
     Path(phone): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let phone = parse_phone(&desk, &phone)?;
-    let tags: Vec<String> = form
-        .get("tags")
+    let typed: NotesForm = form.parse()?;
+    let tags: Vec<String> = typed
+        .tags
         .split(',')
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
         .collect();
-    let notes = form.get("notes").trim();
+    let notes = typed.notes.trim();
     let result: Result<_, ApiError> = async {
         let (notes, tags) = customers::parse_patch(customers::PatchBody {
             notes: Some((!notes.is_empty()).then(|| notes.to_owned())),
@@ -229,17 +239,25 @@ pub(crate) async fn buyer_notes(
     }
 }
 
+/// A band pinned by staff (empty to unpin) and why.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BandForm {
+    band: String,
+    reason: String,
+}
+
 pub(crate) async fn buyer_band(
     Path(phone): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let phone = parse_phone(&desk, &phone)?;
-    let band = form.get("band");
+    let BandForm { band, reason } = form.parse()?;
     let result: Result<_, ApiError> = async {
         let pin = customers::parse_pin(customers::PinBody {
-            band: (!band.is_empty()).then(|| band.to_owned()),
-            reason: Some(form.get("reason").to_owned()),
+            band: (!band.is_empty()).then_some(band),
+            reason: Some(reason),
         })?;
         Ok(desk
             .state
@@ -280,13 +298,20 @@ pub(crate) async fn buyer_export(
         .into_response())
 }
 
+/// Erasure asks for a ticked confirmation.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConfirmForm {
+    confirm: String,
+}
+
 pub(crate) async fn buyer_erase(
     Path(phone): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let phone = parse_phone(&desk, &phone)?;
-    if form.get("confirm") != "yes" {
+    if form.parse::<ConfirmForm>()?.confirm != "yes" {
         let errors = FieldErrors::from([("confirm", desk.strings().get("err_confirm").to_owned())]);
         return buyer_page(
             &desk,

@@ -11,6 +11,7 @@ use lunas_core::messages::Language;
 use lunas_engine::accounts::{SignIn, SignInRefused};
 use lunas_engine::tokens::same_secret;
 use minijinja::context;
+use serde::Deserialize;
 
 use super::pages::Query_;
 use super::{
@@ -118,6 +119,17 @@ pub(crate) async fn login_page(
     login_form(&state, &headers, language, StatusCode::OK, view).await
 }
 
+/// The sign-in form: its double-submit token, the email, the password and, once a second factor
+/// is on, its code.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SignInForm {
+    csrf: String,
+    email: String,
+    password: String,
+    totp: String,
+}
+
 pub(crate) async fn login(
     State(state): State<AppState>,
     req: Request,
@@ -138,8 +150,9 @@ pub(crate) async fn login(
     // attacker (a cookie planted beside a form of theirs) signs nobody in.
     let secure = over_tls(&state, &headers);
     let expected = cookie_value(&headers, Cookie::Login, secure).unwrap_or_default();
+    let typed: SignInForm = form.parse()?;
     if expected.is_empty()
-        || !same_secret(form.get("csrf"), &expected)
+        || !same_secret(&typed.csrf, &expected)
         || !state
             .engine
             .login_token_valid(&expected)
@@ -152,9 +165,9 @@ pub(crate) async fn login(
     let outcome = state
         .engine
         .sign_in(SignIn {
-            email: form.get("email").to_owned(),
-            password: form.get("password").to_owned(),
-            totp: Some(form.get("totp").to_owned()),
+            email: typed.email,
+            password: typed.password,
+            totp: Some(typed.totp),
             address: client_address(&headers, peer),
         })
         .await

@@ -267,24 +267,30 @@ impl FromRequestParts<AppState> for Desk {
 
 /// A submitted form's fields, in order.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct FormData(Vec<(String, String)>);
+pub(crate) struct FormData {
+    pairs: Vec<(String, String)>,
+    raw: axum::body::Bytes,
+}
 
 impl FormData {
-    /// The first value of `name`, or "" when absent.
-    pub fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
+    /// The form read as `T`, a struct naming the fields a handler takes (each `#[serde(default)]`
+    /// so an absent field reads as empty, and fields the struct does not name — the CSRF token
+    /// — ignored). A form that does not read as `T` (a field sent twice) is a bad form.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, PageError> {
+        serde_urlencoded::from_bytes(&self.raw).map_err(|_| PageError::BadForm)
     }
 
-    pub fn has(&self, name: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == name)
+    /// The CSRF token the form carries, checked before anything else is read.
+    fn csrf(&self) -> &str {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map_or("", |(_, v)| v.as_str())
     }
 
     /// What the user typed, to show again beside the errors.
     pub fn values(&self) -> BTreeMap<&str, &str> {
-        self.0
+        self.pairs
             .iter()
             .filter(|(k, _)| {
                 !matches!(
@@ -306,7 +312,7 @@ async fn read_form(req: Request) -> Result<FormData, PageError> {
         .map_err(|_| PageError::BadForm)?;
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::BadForm)?;
-    Ok(FormData(pairs))
+    Ok(FormData { pairs, raw: bytes })
 }
 
 /// A form posted by a signed-in member, its CSRF token checked.
@@ -327,7 +333,7 @@ impl FromRequest<AppState> for Posted {
             other => other?,
         };
         let form = read_form(Request::from_parts(parts, body)).await?;
-        if !lunas_engine::tokens::same_secret(form.get("csrf"), &desk.session.csrf) {
+        if !lunas_engine::tokens::same_secret(form.csrf(), &desk.session.csrf) {
             return Err(PageError::Stale(desk.language()));
         }
         Ok(Posted { desk, form })
@@ -572,7 +578,13 @@ pub(super) async fn reauthenticate(
     desk: &Desk,
     form: &FormData,
 ) -> Result<Option<(&'static str, String)>, PageError> {
-    let password = form.get("password");
+    /// The password field every sensitive form carries.
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct Password {
+        password: String,
+    }
+    let Password { password } = form.parse()?;
     if password.is_empty() {
         if desk.state.engine.recently_authenticated(&desk.session) {
             return Ok(None);
@@ -585,7 +597,7 @@ pub(super) async fn reauthenticate(
     match desk
         .state
         .engine
-        .reauthenticate(&desk.cookie, desk.member(), password.to_owned())
+        .reauthenticate(&desk.cookie, desk.member(), password)
         .await
     {
         Ok(()) => Ok(None),

@@ -11,6 +11,7 @@ use lunas_core::queries::{OrderQuery, Page};
 use lunas_core::{Honorific, Order, OrderId, OrderStatus, PaymentMethod, Phone};
 use lunas_engine::PlaceOrder;
 use minijinja::{Value, context};
+use serde::Deserialize;
 
 use super::{Desk, FieldErrors, LIST_LEN, PageError, Posted, done, notice, refusal, ser};
 use crate::ApiError;
@@ -34,15 +35,10 @@ fn shorten(text: &str, chars: usize) -> String {
     }
 }
 
-/// A whole number typed in field `name` (thousands may be written with dots or spaces:
-/// `150.237`), or the API error `code` the API would give a number out of place.
-pub(super) fn whole_number(
-    desk: &Desk,
-    form: &super::FormData,
-    name: &str,
-    code: &'static str,
-) -> Result<i64, ApiError> {
-    form.get(name)
+/// A whole number as typed (thousands may be written with dots or spaces: `150.237`), or the
+/// API error `code` the API would give a number out of place.
+pub(super) fn whole_number(desk: &Desk, typed: &str, code: &'static str) -> Result<i64, ApiError> {
+    typed
         .trim()
         .replace(['.', ' '], "")
         .parse::<i64>()
@@ -409,14 +405,23 @@ async fn order_refused(
     .await
 }
 
+/// A payment recorded by hand on an order's page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PayForm {
+    amount: String,
+    reference: String,
+}
+
 pub(crate) async fn pay(Path(id): Path<String>, posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let id = parse_id(&desk, &id)?;
+    let typed: PayForm = form.parse()?;
     let result: Result<_, ApiError> = async {
-        let amount = whole_number(&desk, &form, "amount", "invalid_amount")?;
+        let amount = whole_number(&desk, &typed.amount, "invalid_amount")?;
         let (amount, reference) = api_orders::parse_payment(api_orders::PaymentBody {
             amount,
-            reference: Some(form.get("reference").to_owned()),
+            reference: Some(typed.reference),
         })?;
         Ok(desk
             .state
@@ -431,13 +436,22 @@ pub(crate) async fn pay(Path(id): Path<String>, posted: Posted) -> Result<Respon
     }
 }
 
+/// Cancelling an order: why, and who asked (`buyer` or `seller`).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CancelForm {
+    cancel_reason: String,
+    by: String,
+}
+
 pub(crate) async fn cancel(Path(id): Path<String>, posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let id = parse_id(&desk, &id)?;
+    let typed: CancelForm = form.parse()?;
     let result: Result<_, ApiError> = async {
         let (reason, by) = api_orders::parse_cancel(api_orders::CancelBody {
-            reason: form.get("cancel_reason").to_owned(),
-            by: Some(form.get("by").to_owned()).filter(|b| !b.is_empty()),
+            reason: typed.cancel_reason,
+            by: Some(typed.by).filter(|b| !b.is_empty()),
         })?;
         Ok(desk
             .state
@@ -452,14 +466,23 @@ pub(crate) async fn cancel(Path(id): Path<String>, posted: Posted) -> Result<Res
     }
 }
 
+/// A new deadline, as a `datetime-local` input gives it, and why.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ExtendForm {
+    pay_by: String,
+    reason: String,
+}
+
 pub(crate) async fn extend(Path(id): Path<String>, posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let id = parse_id(&desk, &id)?;
+    let typed: ExtendForm = form.parse()?;
     let result: Result<_, ApiError> = async {
         // A `datetime-local` input gives the store's local time without an offset.
         let tz = desk.tz.clone();
-        let pay_by = form
-            .get("pay_by")
+        let pay_by = typed
+            .pay_by
             .trim()
             .replace(' ', "T")
             .parse::<jiff::civil::DateTime>()
@@ -471,7 +494,7 @@ pub(crate) async fn extend(Path(id): Path<String>, posted: Posted) -> Result<Res
             })?;
         let (to, reason) = api_orders::parse_deadline(api_orders::DeadlineBody {
             pay_by,
-            reason: form.get("reason").to_owned(),
+            reason: typed.reason,
         })?;
         Ok(desk
             .state
@@ -489,8 +512,7 @@ pub(crate) async fn extend(Path(id): Path<String>, posted: Posted) -> Result<Res
 /// Where *Tandai terkirim* returns to: only the two pages that carry that form, Today (`/`) and
 /// an order's page (`/orders/{number}`). Anything else — another host, a path with control
 /// characters or escapes a browser would read differently — returns to Today.
-fn back_to(form: &super::FormData) -> String {
-    let back = form.get("back");
+fn back_to(back: &str) -> String {
     let order_page = back.strip_prefix("/orders/").is_some_and(|number| {
         (1..=18).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_digit())
     });
@@ -501,12 +523,19 @@ fn back_to(form: &super::FormData) -> String {
     }
 }
 
+/// *Tandai terkirim*: the page it was pressed on.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SentForm {
+    back: String,
+}
+
 pub(crate) async fn mark_sent(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
-    let back = back_to(&form);
+    let back = back_to(&form.parse::<SentForm>()?.back);
     match desk.state.engine.mark_message_sent(id, desk.actor()).await {
         Ok(_) => Ok(done(&back, "sent")),
         Err(e) => {
@@ -521,6 +550,15 @@ pub(crate) async fn mark_sent(
     }
 }
 
+/// Resolving a payment to review: the order it pays (`#1042` or `1042`; empty to dismiss it),
+/// and a note.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ResolveForm {
+    order_id: String,
+    note: String,
+}
+
 pub(crate) async fn resolve_review(
     Path(id): Path<String>,
     posted: Posted,
@@ -528,8 +566,9 @@ pub(crate) async fn resolve_review(
     let Posted { desk, form } = posted;
     let id =
         api_payments::parse_review_id(&id).map_err(|_| PageError::NotFound(desk.language()))?;
-    let order = form.get("order_id").trim().trim_start_matches('#');
-    let note = form.get("note").trim();
+    let typed: ResolveForm = form.parse()?;
+    let order = typed.order_id.trim().trim_start_matches('#');
+    let note = typed.note.trim();
     let body = api_payments::ResolveBody {
         order_id: if order.is_empty() {
             None
@@ -613,23 +652,39 @@ pub(crate) async fn new_order(desk: Desk) -> Result<Response, PageError> {
     new_order_page(&desk, StatusCode::OK, FieldErrors::new(), BTreeMap::new()).await
 }
 
+/// The new-order form: the buyer, one line, the method and an optional window.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewOrderForm {
+    phone: String,
+    name: String,
+    email: String,
+    honorific: String,
+    sku: String,
+    qty: String,
+    payment_method: String,
+    pay_within: String,
+}
+
 pub(crate) async fn place_order(posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
+    let typed: NewOrderForm = form.parse()?;
     let result: Result<_, ApiError> = async {
-        let qty = whole_number(&desk, &form, "qty", "invalid_quantity")?;
-        let body: api_orders::PlaceBody = serde_json::from_value(serde_json::json!({
-            "customer": {
-                "phone": form.get("phone"),
-                "name": form.get("name"),
-                "email": form.get("email"),
-                "honorific": form.get("honorific"),
+        let qty = whole_number(&desk, &typed.qty, "invalid_quantity")?;
+        let order = api_orders::parse_place(api_orders::PlaceBody {
+            customer: api_orders::CustomerBody {
+                phone: typed.phone,
+                name: typed.name,
+                email: Some(typed.email),
+                honorific: Some(typed.honorific),
             },
-            "items": [{ "sku": form.get("sku"), "qty": qty }],
-            "payment_method": form.get("payment_method"),
-            "pay_within": form.get("pay_within"),
-        }))
-        .map_err(|e| ApiError::unprocessable("invalid_order", e.to_string()))?;
-        let order = api_orders::parse_place(body)?;
+            items: vec![api_orders::ItemBody {
+                sku: typed.sku,
+                qty,
+            }],
+            payment_method: typed.payment_method,
+            pay_within: Some(typed.pay_within),
+        })?;
         Ok(desk
             .state
             .engine

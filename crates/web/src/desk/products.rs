@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use lunas_core::queries::Page;
 use minijinja::{Value, context};
+use serde::Deserialize;
 
 use super::pages::{Query_, engine_err, url_params, whole_number};
 use super::{Desk, FieldErrors, LIST_LEN, PageError, Posted, done, notice, refusal, ser};
@@ -67,19 +68,31 @@ pub(crate) async fn products(desk: Desk, Query(query): Query_) -> Result<Respons
     .await
 }
 
+/// A product added or updated from the Products page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ProductForm {
+    sku: String,
+    name: String,
+    price: String,
+    stock: String,
+    tips: String,
+}
+
 pub(crate) async fn put_product(posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
+    let typed: ProductForm = form.parse()?;
     let result: Result<_, ApiError> = async {
-        let price = whole_number(&desk, &form, "price", "invalid_price")?;
-        let stock = whole_number(&desk, &form, "stock", "invalid_stock")?;
-        let sku = products::parse_sku(form.get("sku").trim())?;
+        let price = whole_number(&desk, &typed.price, "invalid_price")?;
+        let stock = whole_number(&desk, &typed.stock, "invalid_stock")?;
+        let sku = products::parse_sku(typed.sku.trim())?;
         let input = products::parse_product(
             sku,
             products::PutProduct {
-                name: form.get("name").to_owned(),
+                name: typed.name,
                 price,
                 stock,
-                tips: Some(form.get("tips").to_owned()),
+                tips: Some(typed.tips),
             },
         )?;
         desk.state.engine.put_product(input).await?;

@@ -9,14 +9,16 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lunas_core::messages::Language;
+use lunas_core::messages::MessageKind;
 use lunas_core::{PayWindow, PaymentMethod};
 use minijinja::{Value, context};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::i18n::language_options;
 use super::pages::Query_;
 use super::{
-    Desk, FieldErrors, FormData, PageError, Posted, Strings, done, i18n, notice, reauthenticate,
+    Desk, FieldErrors, PageError, Posted, Strings, done, i18n, notice, reauthenticate,
     refusal, ser,
 };
 use crate::ApiError;
@@ -200,11 +202,100 @@ pub(crate) async fn settings_page(desk: Desk, Query(query): Query_) -> Result<Re
     settings_view(&desk, StatusCode::OK, None, Vec::new(), None, notice).await
 }
 
+/// Every field of the Settings page's sections; each section's form sends its own, the rest read
+/// as empty. Checkboxes are present (`Some`) when ticked.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SettingsForm {
+    store_name: String,
+    store_link: String,
+    language: String,
+    timezone: String,
+    window_bank_transfer: String,
+    window_virtual_account: String,
+    window_ewallet: String,
+    window_qris: String,
+    window_cod: String,
+    cadence_bank_transfer: String,
+    cadence_virtual_account: String,
+    cadence_ewallet: String,
+    cadence_qris: String,
+    cadence_cod: String,
+    max_bank_transfer: String,
+    max_virtual_account: String,
+    max_ewallet: String,
+    max_qris: String,
+    max_cod: String,
+    template: String,
+    quiet_start: String,
+    quiet_end: String,
+    bank_accounts: String,
+    tpl_order_received: String,
+    tpl_payment_received: String,
+    tpl_hold_released: String,
+    tpl_cancelled: String,
+    send_order_received: Option<String>,
+    send_payment_received: Option<String>,
+    send_hold_released: Option<String>,
+    send_cancelled: Option<String>,
+    whatsapp: Option<String>,
+    email: Option<String>,
+    risk: String,
+    /// The Webhooks section: an endpoint to add, or the id of one to remove.
+    url: String,
+    id: String,
+    /// Present when the member asked for a preview instead of saving.
+    preview: Option<String>,
+}
+
+impl SettingsForm {
+    /// The value typed in `field` of `method` (the field named `field_name(field, method)`).
+    fn timed(&self, field: TimedField, method: PaymentMethod) -> &str {
+        use PaymentMethod as M;
+        use TimedField as F;
+        match (field, method) {
+            (F::Window, M::BankTransfer) => &self.window_bank_transfer,
+            (F::Window, M::VirtualAccount) => &self.window_virtual_account,
+            (F::Window, M::Ewallet) => &self.window_ewallet,
+            (F::Window, M::Qris) => &self.window_qris,
+            (F::Window, M::Cod) => &self.window_cod,
+            (F::Cadence, M::BankTransfer) => &self.cadence_bank_transfer,
+            (F::Cadence, M::VirtualAccount) => &self.cadence_virtual_account,
+            (F::Cadence, M::Ewallet) => &self.cadence_ewallet,
+            (F::Cadence, M::Qris) => &self.cadence_qris,
+            (F::Cadence, M::Cod) => &self.cadence_cod,
+            (F::Max, M::BankTransfer) => &self.max_bank_transfer,
+            (F::Max, M::VirtualAccount) => &self.max_virtual_account,
+            (F::Max, M::Ewallet) => &self.max_ewallet,
+            (F::Max, M::Qris) => &self.max_qris,
+            (F::Max, M::Cod) => &self.max_cod,
+        }
+    }
+
+    /// A lifecycle message's template (the field `tpl_<kind>`) and whether it is sent.
+    fn lifecycle(&self, kind: MessageKind) -> Option<(&str, bool)> {
+        match kind {
+            MessageKind::OrderReceived => {
+                Some((&self.tpl_order_received, self.send_order_received.is_some()))
+            }
+            MessageKind::PaymentReceived => Some((
+                &self.tpl_payment_received,
+                self.send_payment_received.is_some(),
+            )),
+            MessageKind::HoldReleased => {
+                Some((&self.tpl_hold_released, self.send_hold_released.is_some()))
+            }
+            MessageKind::Cancelled => Some((&self.tpl_cancelled, self.send_cancelled.is_some())),
+            _ => None,
+        }
+    }
+}
+
 /// A section's form as a settings patch, or the errors of its fields.
 fn section_patch(
     strings: &Strings,
     section: &str,
-    form: &FormData,
+    form: &SettingsForm,
     current: &lunas_core::Settings,
 ) -> Result<serde_json::Value, FieldErrors> {
     let mut errors = FieldErrors::new();
@@ -218,16 +309,16 @@ fn section_patch(
     };
     let patch = match section {
         "general" => json!({
-            "store_name": form.get("store_name").trim(),
-            "store_link": text_or_null(form.get("store_link")),
-            "language": form.get("language"),
-            "timezone": form.get("timezone").trim(),
+            "store_name": form.store_name.trim(),
+            "store_link": text_or_null(&form.store_link),
+            "language": form.language,
+            "timezone": form.timezone.trim(),
         }),
         "deadlines" => {
             let mut windows = serde_json::Map::new();
             for method in TIMED {
                 let name = field_name(TimedField::Window, method);
-                let raw = form.get(name).trim();
+                let raw = form.timed(TimedField::Window, method).trim();
                 match PayWindow::parse(raw) {
                     Ok(_) => {
                         windows.insert(method.as_str().to_owned(), json!(raw));
@@ -246,7 +337,7 @@ fn section_patch(
                 let mut steps = Vec::new();
                 let existing = current.reminders.for_method(method);
                 for (n, line) in form
-                    .get(name)
+                    .timed(TimedField::Cadence, method)
                     .lines()
                     .map(str::trim)
                     .filter(|l| !l.is_empty())
@@ -276,7 +367,7 @@ fn section_patch(
                     steps.push(step);
                 }
                 let max_name = field_name(TimedField::Max, method);
-                let max = match form.get(max_name).trim().parse::<usize>() {
+                let max = match form.timed(TimedField::Max, method).trim().parse::<usize>() {
                     Ok(max) => max,
                     Err(_) => {
                         errors.insert(max_name, strings.get("err_number").to_owned());
@@ -291,11 +382,11 @@ fn section_patch(
             let language = i18n::code(current.language);
             json!({
                 "reminders": cadences,
-                "templates": { language: { "reminder": text_or_null(form.get("template")) } },
+                "templates": { language: { "reminder": text_or_null(&form.template) } },
             })
         }
         "quiet" => {
-            let (start, end) = (form.get("quiet_start").trim(), form.get("quiet_end").trim());
+            let (start, end) = (form.quiet_start.trim(), form.quiet_end.trim());
             match (start.is_empty(), end.is_empty()) {
                 (true, true) => json!({ "quiet_hours": null }),
                 (false, false) if is_hhmm(start) && is_hhmm(end) => {
@@ -310,7 +401,7 @@ fn section_patch(
         "bank" => {
             let mut accounts = Vec::new();
             for line in form
-                .get("bank_accounts")
+                .bank_accounts
                 .lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
@@ -336,16 +427,19 @@ fn section_patch(
             let language = i18n::code(current.language);
             let mut templates = serde_json::Map::new();
             let mut sent = serde_json::Map::new();
-            for (kind, field) in LIFECYCLE {
-                templates.insert(kind.to_owned(), text_or_null(form.get(field)));
-                sent.insert(kind.to_owned(), json!(form.has(&format!("send_{kind}"))));
+            for (kind, _) in LIFECYCLE {
+                let (template, send) = MessageKind::parse(kind)
+                    .and_then(|kind| form.lifecycle(kind))
+                    .expect("the lifecycle list names lifecycle messages");
+                templates.insert(kind.to_owned(), text_or_null(template));
+                sent.insert(kind.to_owned(), json!(send));
             }
             json!({ "templates": { language: templates }, "messages": sent })
         }
         "channels" => json!({
-            "channels": { "whatsapp": form.has("whatsapp"), "email": form.has("email") },
+            "channels": { "whatsapp": form.whatsapp.is_some(), "email": form.email.is_some() },
         }),
-        "risk" => match serde_json::from_str::<serde_json::Value>(form.get("risk")) {
+        "risk" => match serde_json::from_str::<serde_json::Value>(&form.risk) {
             Ok(risk) => json!({ "risk": risk }),
             Err(e) => {
                 errors.insert("risk", format!("{} {e}", strings.get("err_json")));
@@ -424,7 +518,7 @@ pub(crate) async fn preview(Query(query): Query_, posted: Posted) -> Result<Resp
         Some("messages") => "messages",
         _ => "reminders",
     };
-    let body = match section_patch(desk.strings(), section, &form, &settings) {
+    let body = match section_patch(desk.strings(), section, &form.parse()?, &settings) {
         Err(errors) => {
             json!({ "steps": [], "error": errors.values().cloned().collect::<Vec<_>>().join(" ") })
         }
@@ -468,6 +562,7 @@ pub(crate) async fn save_section(
 ) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     desk.require_owner()?;
+    let typed: SettingsForm = form.parse()?;
     let section = SECTIONS
         .iter()
         .copied()
@@ -503,10 +598,7 @@ pub(crate) async fn save_section(
     let engine = &desk.state.engine;
     match section {
         "webhooks" => {
-            return match engine
-                .create_webhook(form.get("url").trim(), desk.actor())
-                .await
-            {
+            return match engine.create_webhook(typed.url.trim(), desk.actor()).await {
                 Ok(_) => Ok(done("/settings#webhooks", "saved")),
                 Err(e) => {
                     let (field, message) = refusal(desk.strings(), ApiError::from(e))?;
@@ -523,7 +615,7 @@ pub(crate) async fn save_section(
             };
         }
         "webhook-delete" => {
-            let id = form.get("id").to_owned();
+            let id = typed.id.clone();
             engine
                 .delete_webhook(id, desk.actor())
                 .await
@@ -533,7 +625,7 @@ pub(crate) async fn save_section(
         _ => {}
     }
     let settings = engine.settings();
-    let patch = match section_patch(desk.strings(), section, &form, &settings) {
+    let patch = match section_patch(desk.strings(), section, &typed, &settings) {
         Ok(patch) => patch,
         Err(errors) => {
             return settings_view(
@@ -548,7 +640,7 @@ pub(crate) async fn save_section(
         }
     };
     if matches!(section, "reminders" | "messages")
-        && (query.contains_key("preview") || form.has("preview"))
+        && (query.contains_key("preview") || typed.preview.is_some())
     {
         let (preview, error) = match preview_section(&desk, section, &patch) {
             Ok(steps) => (steps, None),

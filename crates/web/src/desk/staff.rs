@@ -10,11 +10,46 @@ use lunas_core::accounts::Role;
 use lunas_core::messages::Language;
 use lunas_engine::accounts::{new_totp, totp_setup};
 use minijinja::context;
+use serde::Deserialize;
 
 use super::i18n::language_options;
 use super::pages::Query_;
 use super::{Desk, FieldErrors, PageError, Posted, done, notice, reauthenticate, refusal, ser};
 use crate::ApiError;
+
+/// A new member: email, role and first password.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewMemberForm {
+    email: String,
+    role: String,
+    new_password: String,
+}
+
+/// The API tokens of one name, to revoke.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TokenForm {
+    name: String,
+}
+
+/// A member's account turned off (`yes`) or on again.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DisableForm {
+    disabled: String,
+}
+
+/// The forms of My account: language, password change, second factor.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AccountForm {
+    language: String,
+    password: String,
+    new_password: String,
+    secret: String,
+    code: String,
+}
 
 async fn staff_view(
     desk: &Desk,
@@ -86,16 +121,12 @@ pub(crate) async fn add_staff(posted: Posted) -> Result<Response, PageError> {
     if let Some((field, message)) = reauthenticate(&desk, &form).await? {
         return refuse(field, message).await;
     }
-    let role = Role::parse(form.get("role")).unwrap_or(Role::Staff);
+    let typed: NewMemberForm = form.parse()?;
+    let role = Role::parse(&typed.role).unwrap_or(Role::Staff);
     match desk
         .state
         .engine
-        .add_user(
-            form.get("email"),
-            role,
-            form.get("new_password").to_owned(),
-            desk.actor(),
-        )
+        .add_user(&typed.email, role, typed.new_password, desk.actor())
         .await
     {
         Ok(_) => Ok(done("/staff", "staff_added")),
@@ -130,7 +161,7 @@ pub(crate) async fn revoke_token(posted: Posted) -> Result<Response, PageError> 
     match desk
         .state
         .engine
-        .revoke_api_token(form.get("name"), desk.actor())
+        .revoke_api_token(&form.parse::<TokenForm>()?.name, desk.actor())
         .await
     {
         Ok(0) => Err(PageError::NotFound(desk.language())),
@@ -174,7 +205,11 @@ pub(crate) async fn staff_action(
         "totp-off" => engine.reset_totp(id, desk.actor()).await,
         _ => {
             engine
-                .set_user_disabled(id, form.get("disabled") == "yes", desk.actor())
+                .set_user_disabled(
+                    id,
+                    form.parse::<DisableForm>()?.disabled == "yes",
+                    desk.actor(),
+                )
                 .await
         }
     };
@@ -218,6 +253,7 @@ pub(crate) async fn account_action(
     posted: Posted,
 ) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
+    let typed: AccountForm = form.parse()?;
     let engine = &desk.state.engine;
     let member = desk.member().clone();
     let refuse = |e: lunas_engine::Error, setup| {
@@ -237,7 +273,7 @@ pub(crate) async fn account_action(
     };
     match action.as_str() {
         "language" => {
-            let language = if form.get("language") == "en" {
+            let language = if typed.language == "en" {
                 Language::English
             } else {
                 Language::Indonesian
@@ -250,13 +286,13 @@ pub(crate) async fn account_action(
         }
         "password" => {
             if let Err(e) = engine
-                .reauthenticate(&desk.cookie, &member, form.get("password").to_owned())
+                .reauthenticate(&desk.cookie, &member, typed.password.clone())
                 .await
             {
                 return refuse(e, None).await;
             }
             match engine
-                .change_password(&desk.cookie, &member, form.get("new_password").to_owned())
+                .change_password(&desk.cookie, &member, typed.new_password.clone())
                 .await
             {
                 Ok(()) => Ok(done("/account", "saved")),
@@ -278,9 +314,9 @@ pub(crate) async fn account_action(
             account_view(&desk, StatusCode::OK, FieldErrors::new(), Some(setup), None).await
         }
         "totp-on" => {
-            let secret = form.get("secret").to_owned();
+            let secret = typed.secret.clone();
             match engine
-                .enable_totp(&member, secret.clone(), form.get("code"))
+                .enable_totp(&member, secret.clone(), &typed.code)
                 .await
             {
                 Ok(()) => Ok(done("/account", "totp_on")),
@@ -292,7 +328,7 @@ pub(crate) async fn account_action(
         }
         "totp-off" => {
             if let Err(e) = engine
-                .reauthenticate(&desk.cookie, &member, form.get("password").to_owned())
+                .reauthenticate(&desk.cookie, &member, typed.password.clone())
                 .await
             {
                 return refuse(e, None).await;
