@@ -1,8 +1,59 @@
 //! Messages in the outbox: their status, a stored message, the verdicts of staff actions on one,
 //! what a delivery attempt came to, inbound WhatsApp messages, and webhook endpoints.
 
+use std::fmt;
+
 use crate::messages::{Channel, MessageKind};
 use crate::{OrderId, Phone, Timestamp};
+
+/// A message's id: `msg_`, its creation time in milliseconds as 12 hex digits (so ids sort by
+/// time and new ones append to the index), and 64 random bits as 16 more. It never changes,
+/// across retries and replays, and is what receivers deduplicate by (the email `Message-ID`,
+/// the webhook's `webhook-id`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct MessageId(String);
+
+impl MessageId {
+    /// Longest id `parse` takes: a bound on what a path may make the store look up.
+    const LEN_MAX: usize = 64;
+
+    /// The id of a message created at `created_at_ms` with `random`.
+    pub fn new(created_at_ms: i64, random: [u8; 8]) -> MessageId {
+        let mut id = format!("msg_{:012x}", created_at_ms.max(0));
+        for byte in random {
+            id.push_str(&format!("{byte:02x}"));
+        }
+        MessageId(id)
+    }
+
+    /// An id from outside (a path): `msg_` and lowercase letters and digits, at most 64 in all.
+    /// Anything else names no message.
+    pub fn parse(raw: &str) -> Option<MessageId> {
+        let rest = raw.strip_prefix("msg_")?;
+        (!rest.is_empty()
+            && raw.len() <= MessageId::LEN_MAX
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()))
+        .then(|| MessageId(raw.to_owned()))
+    }
+
+    /// An id read back from storage.
+    pub fn from_stored(raw: String) -> MessageId {
+        MessageId(raw)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,7 +89,7 @@ impl MessageStatus {
 /// A message to a buyer, as kept in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
-    pub id: String,
+    pub id: MessageId,
     /// For WhatsApp: `text` or `template`, once sent.
     pub variant: Option<String>,
     pub order_id: OrderId,
@@ -102,4 +153,30 @@ pub struct WebhookEndpoint {
     /// `whsec_…`; never shown after creation.
     pub secret: String,
     pub created_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_sort_by_time_and_only_well_formed_ones_parse() {
+        let early = MessageId::new(1_764_700_000_000, [0xab; 8]);
+        let late = MessageId::new(1_764_700_000_001, [0x00; 8]);
+        assert_eq!(early.as_str(), "msg_019ae0510f00abababababababab");
+        assert!(early < late);
+        assert_eq!(MessageId::parse(early.as_str()), Some(early));
+        for bad in [
+            "",
+            "msg_",
+            "msg",
+            "MSG_019a",
+            "msg_019A",
+            "msg_01 9a",
+            "msg_019a/../x",
+            &format!("msg_{}", "0".repeat(61)),
+        ] {
+            assert_eq!(MessageId::parse(bad), None, "{bad:?}");
+        }
+    }
 }

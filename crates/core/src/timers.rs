@@ -28,6 +28,17 @@ impl TimerKind {
     }
 }
 
+/// A timer row's id: kept when a timer that failed is put back, so logs follow one timer
+/// across its attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimerId(pub i64);
+
+impl std::fmt::Display for TimerId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// A timer to write: when it is due, what it does, and for a reminder its cadence step and its
 /// number among the order's reminders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -29,7 +29,7 @@ use lunas_core::customers::CustomerNotFound;
 use lunas_core::customers::CustomerProfile;
 use lunas_core::ledger::NewPayment;
 use lunas_core::messages::{Composer, MessageContext, MessageKind, TemplateError};
-use lunas_core::outbox::{Message, MessageOpError, MessageStatus};
+use lunas_core::outbox::{Message, MessageId, MessageOpError, MessageStatus};
 use lunas_core::placing::{
     FiredTimers, IdempotencyKey, Messaging, NewOrder, NewOrderLine, OrderOpError, PlaceError,
     Placed,
@@ -737,14 +737,14 @@ impl Engine {
             .await?)
     }
 
-    pub async fn mark_message_sent(&self, id: String, actor: Actor) -> Result<Message, Error> {
+    pub async fn mark_message_sent(&self, id: MessageId, actor: Actor) -> Result<Message, Error> {
         Ok(self
             .store
             .mark_message_sent(id, actor, self.now())
             .await??)
     }
 
-    pub async fn replay_message(&self, id: String) -> Result<Message, Error> {
+    pub async fn replay_message(&self, id: MessageId) -> Result<Message, Error> {
         Ok(self.store.replay_message(id, self.now()).await??)
     }
 

@@ -44,7 +44,7 @@ use lunas_core::ledger::{
 };
 use lunas_core::messages::Channel;
 use lunas_core::outbox::{
-    Delivery, InboundMessage, Message, MessageOpError, MessageStatus, WebhookEndpoint,
+    Delivery, InboundMessage, Message, MessageId, MessageOpError, MessageStatus, WebhookEndpoint,
 };
 use lunas_core::placing::{
     FiredTimers, Messaging, NewOrder, OrderOpError, PlaceError, Placed, Totals,
@@ -382,7 +382,7 @@ impl Store {
     /// Staff sent a message of the manual WhatsApp queue.
     pub async fn mark_message_sent(
         &self,
-        id: String,
+        id: MessageId,
         actor: Actor,
         now: Timestamp,
     ) -> Result<Result<Message, MessageOpError>, StoreError> {
@@ -393,7 +393,7 @@ impl Store {
     /// Puts a dead message back in the queue.
     pub async fn replay_message(
         &self,
-        id: String,
+        id: MessageId,
         now: Timestamp,
     ) -> Result<Result<Message, MessageOpError>, StoreError> {
         self.write(move |db| repo::replay_message(db, &id, now))
@@ -430,7 +430,7 @@ impl Store {
     /// Records the outcome of a delivery attempt.
     pub async fn record_delivery(
         &self,
-        id: String,
+        id: MessageId,
         outcome: Delivery,
         now: Timestamp,
     ) -> Result<(), StoreError> {

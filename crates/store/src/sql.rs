@@ -66,6 +66,12 @@ impl<'a> From<&'a Option<String>> for Val<'a> {
     }
 }
 
+impl<'a> From<&'a lunas_core::outbox::MessageId> for Val<'a> {
+    fn from(v: &'a lunas_core::outbox::MessageId) -> Self {
+        Val::Text(v.as_str())
+    }
+}
+
 /// `params![a, b]`: a parameter list for `Db` calls.
 macro_rules! params {
     ($($value:expr),* $(,)?) => {

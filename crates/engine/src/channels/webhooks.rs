@@ -219,12 +219,17 @@ impl WebhookChannel {
             }
         }
         let timestamp = now.as_second();
-        let signature = sign(&endpoint.secret, &message.id, timestamp, &message.body)
-            .map_err(DeliveryError::Permanent)?;
+        let signature = sign(
+            &endpoint.secret,
+            message.id.as_str(),
+            timestamp,
+            &message.body,
+        )
+        .map_err(DeliveryError::Permanent)?;
         let request = hyper::Request::post(url.as_str())
             .header("content-type", "application/json")
             .header("user-agent", concat!("lunas/", env!("CARGO_PKG_VERSION")))
-            .header("webhook-id", &message.id)
+            .header("webhook-id", message.id.as_str())
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
             .body(Full::new(Bytes::from(message.body.clone())))

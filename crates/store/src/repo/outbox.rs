@@ -6,7 +6,7 @@ use lunas_core::{Actor, Order, OrderId, PaymentMethod, Sku, Timestamp};
 
 use crate::repo::*;
 use crate::sql::{Db, DbResult, Dialect, Row, corrupt, params};
-use lunas_core::outbox::{Delivery, Message, MessageOpError, MessageStatus};
+use lunas_core::outbox::{Delivery, Message, MessageId, MessageOpError, MessageStatus};
 use lunas_core::placing::Messaging;
 
 /// Writes the lifecycle message `kind` about `order`, if the store has it switched on.
@@ -135,7 +135,7 @@ pub(crate) fn enqueue_with(
 
 /// A message row to write.
 struct MessageRow {
-    id: String,
+    id: MessageId,
     kind: MessageKind,
     channel: Channel,
     recipient: String,
@@ -221,7 +221,7 @@ fn read_message(row: &Row<'_>) -> DbResult<Message> {
     // The wa.me link is derived, not stored: it is the body again, three times longer.
     let link = (channel == Channel::ManualWhatsapp).then(|| wa_me_link(&recipient, &body));
     Ok(Message {
-        id: row.text(0)?,
+        id: MessageId::from_stored(row.text(0)?),
         order_id: OrderId(row.int(1)?),
         kind: MessageKind::parse(&kind).ok_or_else(|| corrupt("message kind", &kind))?,
         channel,
@@ -239,7 +239,7 @@ fn read_message(row: &Row<'_>) -> DbResult<Message> {
     })
 }
 
-fn message_for_update(db: &mut dyn Db, id: &str) -> DbResult<Option<Message>> {
+fn message_for_update(db: &mut dyn Db, id: &MessageId) -> DbResult<Option<Message>> {
     db.row(
         concat!(
             "SELECT ",
@@ -282,7 +282,7 @@ pub(crate) fn messages(
 
 pub(crate) fn mark_message_sent(
     db: &mut dyn Db,
-    id: &str,
+    id: &MessageId,
     actor: &Actor,
     now: Timestamp,
 ) -> DbResult<Result<Message, MessageOpError>> {
@@ -306,7 +306,7 @@ pub(crate) fn mark_message_sent(
 
 pub(crate) fn replay_message(
     db: &mut dyn Db,
-    id: &str,
+    id: &MessageId,
     now: Timestamp,
 ) -> DbResult<Result<Message, MessageOpError>> {
     let Some(message) = message_for_update(db, id)? else {
@@ -372,7 +372,7 @@ pub(crate) fn claim_messages(
 /// changes, so a late report about a message already settled is ignored.
 pub(crate) fn record_delivery(
     db: &mut dyn Db,
-    id: &str,
+    id: &MessageId,
     outcome: &Delivery,
     now: Timestamp,
 ) -> DbResult<()> {
@@ -419,8 +419,8 @@ fn wa_me_link(phone: &str, body: &str) -> String {
 
 /// A message id: `msg_`, the creation time in milliseconds (hex, so ids sort by time and new ones
 /// land at the end of the index), and 64 random bits.
-fn new_message_id(now_ms: i64) -> String {
+fn new_message_id(now_ms: i64) -> MessageId {
     let mut random = [0u8; 8];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
-    format!("msg_{:012x}{}", now_ms.max(0), hex::encode(random))
+    MessageId::new(now_ms, random)
 }

@@ -3,7 +3,7 @@
 
 use lunas_core::messages::MessageKind;
 use lunas_core::order::{ExpiryDecision, decide_expiry};
-use lunas_core::timers::{PlannedTimer, TimerKind};
+use lunas_core::timers::{PlannedTimer, TimerId, TimerKind};
 use lunas_core::{Actor, HoldState, OrderId, OrderStatus, PaymentMethod, Timestamp};
 
 use crate::repo::*;
@@ -68,7 +68,7 @@ pub(crate) fn fire_due_timers(
         params![now_ms, limit as i64],
         |row| {
             Ok(DueTimer {
-                id: row.int(0)?,
+                id: TimerId(row.int(0)?),
                 kind: row.text(1)?,
                 order_id: OrderId(row.int(2)?),
                 step: row.opt_int(3)?,
@@ -101,7 +101,7 @@ pub(crate) fn fire_due_timers(
             Err(e) if isolate => {
                 db.execute("ROLLBACK TO timer", params![])?;
                 db.execute("RELEASE timer", params![])?;
-                tracing::error!(timer_id = timer.id, order_id = timer.order_id.0, error = %e, "timer failed; it will be retried");
+                tracing::error!(timer_id = timer.id.0, order_id = timer.order_id.0, error = %e, "timer failed; it will be retried");
                 put_back(
                     db,
                     &timer,
@@ -135,7 +135,7 @@ fn put_back(db: &mut dyn Db, timer: &DueTimer, due_at: i64, attempts: i64) -> Db
     db.execute(
         "INSERT INTO timers (id, due_at, kind, order_id, step, ordinal, attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
-            timer.id,
+            timer.id.0,
             due_at,
             &timer.kind,
             timer.order_id.0,
@@ -178,7 +178,7 @@ fn reminder_states(
 }
 
 struct DueTimer {
-    id: i64,
+    id: TimerId,
     /// As stored: a damaged kind fails this timer alone (it is put back), not its batch.
     kind: String,
     order_id: OrderId,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
 use lunas_core::messages::MessageKind;
+use lunas_core::outbox::MessageId;
 use lunas_core::{OrderId, Phone};
 use serde::{Deserialize, Serialize};
 
@@ -35,11 +36,17 @@ pub(crate) async fn manual_queue(
     Ok(Json(messages.into_iter().map(Into::into).collect()))
 }
 
+/// A message id from a path; one that is not well formed names no message.
+pub(crate) fn parse_message_id(raw: &str) -> Result<MessageId, ApiError> {
+    MessageId::parse(raw).ok_or_else(|| ApiError::not_found("message"))
+}
+
 pub(crate) async fn mark_sent(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<MessageView>, ApiError> {
+    let id = parse_message_id(&id)?;
     Ok(Json(
         state
             .engine
@@ -53,6 +60,7 @@ pub(crate) async fn replay(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<MessageView>, ApiError> {
+    let id = parse_message_id(&id)?;
     Ok(Json(state.engine.replay_message(id).await?.into()))
 }
 

@@ -1,7 +1,7 @@
 //! Routes of the JSON API.
 
 pub(crate) mod customers;
-mod messages;
+pub(crate) mod messages;
 pub(crate) mod orders;
 pub(crate) mod payments;
 pub(crate) mod products;

@@ -200,7 +200,7 @@ pub(crate) struct MessageView {
 impl From<Message> for MessageView {
     fn from(m: Message) -> MessageView {
         MessageView {
-            id: m.id,
+            id: m.id.to_string(),
             order_id: m.order_id.0,
             channel: m.channel.as_str(),
             kind: m.kind.as_str(),

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::{Desk, FieldErrors, LIST_LEN, PageError, Posted, done, notice, refusal, ser};
 use crate::ApiError;
-use crate::api::{orders as api_orders, payments as api_payments};
+use crate::api::{messages as api_messages, orders as api_orders, payments as api_payments};
 
 pub(crate) type Query_ = Query<BTreeMap<String, String>>;
 
@@ -96,7 +96,7 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
         .iter()
         .map(|m| {
             context! {
-                id => &m.id,
+                id => m.id.as_str(),
                 order_id => m.order_id.0,
                 kind => m.kind.as_str(),
                 body => shorten(&m.body, QUEUE_PREVIEW_CHARS),
@@ -304,7 +304,7 @@ async fn order_page(
                 detail => &message.body,
                 link => if sendable { message.link.clone() } else { None },
                 sendable => sendable,
-                message_id => &message.id,
+                message_id => message.id.as_str(),
             },
         ));
     }
@@ -536,6 +536,8 @@ pub(crate) async fn mark_sent(
 ) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let back = back_to(&form.parse::<SentForm>()?.back);
+    let id =
+        api_messages::parse_message_id(&id).map_err(|_| PageError::NotFound(desk.language()))?;
     match desk.state.engine.mark_message_sent(id, desk.actor()).await {
         Ok(_) => Ok(done(&back, "sent")),
         Err(e) => {

@@ -18,8 +18,7 @@ use serde_json::json;
 use super::i18n::language_options;
 use super::pages::Query_;
 use super::{
-    Desk, FieldErrors, PageError, Posted, Strings, done, i18n, notice, reauthenticate,
-    refusal, ser,
+    Desk, FieldErrors, PageError, Posted, Strings, done, i18n, notice, reauthenticate, refusal, ser,
 };
 use crate::ApiError;
 

@@ -180,6 +180,7 @@ fn order_body(phone: &str, sku: &str, qty: i64) -> Value {
 
 mod access;
 mod buyers;
+mod document;
 mod messages;
 mod orders;
 mod payments;
