@@ -55,6 +55,19 @@ impl Phone {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The number as people read it, grouped the way its country writes it:
+    /// `+62 812-3456-7890`. A stored number libphonenumber no longer reads stays as stored.
+    pub fn international(&self) -> String {
+        phonenumber::parse(None, &self.0)
+            .map(|number| {
+                number
+                    .format()
+                    .mode(phonenumber::Mode::International)
+                    .to_string()
+            })
+            .unwrap_or_else(|_| self.0.clone())
+    }
 }
 
 fn parse_valid(raw: &str) -> Option<Phone> {
@@ -108,5 +121,22 @@ mod tests {
             "12345678901234567890123456789012345678901",
             Err(PhoneError::TooLong),
         );
+    }
+
+    #[test]
+    fn numbers_are_shown_grouped_as_their_country_writes_them() {
+        for (stored, shown) in [
+            ("+6281234567890", "+62 812-3456-7890"),
+            ("+6281277778888", "+62 812-7777-8888"),
+            ("+6221345678", "+62 21 345678"),
+            ("+60123456789", "+60 12-345 6789"),
+            ("not a number", "not a number"),
+        ] {
+            assert_eq!(
+                Phone::from_stored(stored.into()).international(),
+                shown,
+                "{stored}"
+            );
+        }
     }
 }

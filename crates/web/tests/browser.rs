@@ -185,11 +185,28 @@ async fn shoot(client: &Client, app: &App, path: &str, name: &str) {
             )
             .await
             .unwrap();
+        // Nor may a value beside its label be squeezed into a column a few characters wide
+        // (a phone number broken digit by digit).
+        let squeezed = client
+            .execute(
+                "return [...document.querySelectorAll('dd')]
+                    .filter(d => d.getBoundingClientRect().width
+                        < 7 * parseFloat(getComputedStyle(d).fontSize))
+                    .map(d => d.textContent.trim());",
+                vec![],
+            )
+            .await
+            .unwrap();
         if label == "phone" {
             assert_eq!(
                 overflow,
                 serde_json::json!(false),
                 "{path} scrolls sideways at 360 px"
+            );
+            assert_eq!(
+                squeezed,
+                serde_json::json!([]),
+                "{path} squeezes these values at 360 px"
             );
         }
         let png = client.screenshot().await.unwrap();

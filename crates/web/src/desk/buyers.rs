@@ -61,7 +61,7 @@ pub(crate) async fn buyers(desk: Desk, Query(query): Query_) -> Result<Response,
         .map(|(profile, assessment)| {
             context! {
                 name => &profile.info.name,
-                phone => profile.info.phone.as_str(),
+                phone => profile.info.phone.international(),
                 phone_path => phone_path(&profile.info.phone),
                 band => assessment.band.as_str(),
                 score => (assessment.score.probability * 100.0).round() as i64,
@@ -142,7 +142,7 @@ async fn buyer_page(
             notice => notice,
             b => context! {
                 name => &profile.info.name,
-                phone => profile.info.phone.as_str(),
+                phone => profile.info.phone.international(),
                 phone_path => phone_path(&profile.info.phone),
                 email => &profile.info.email,
                 band => assessment.band.as_str(),

@@ -58,7 +58,7 @@ pub(super) fn order_row(desk: &Desk, order: &Order) -> Value {
     context! {
         id => order.id.0,
         name => &order.customer.name,
-        phone => order.customer.phone.as_str(),
+        phone => order.customer.phone.international(),
         status => order.status.as_str(),
         due => order.amount_due.minor_units(),
         deadline => order.pay_by.map(|at| desk.when(at)).unwrap_or_default(),
@@ -314,7 +314,7 @@ async fn order_page(
         id => order.id.0,
         status => order.status.as_str(),
         name => &order.customer.name,
-        phone => order.customer.phone.as_str(),
+        phone => order.customer.phone.international(),
         phone_path => phone_path(&order.customer.phone),
         method => order.payment_method.as_str(),
         total => order.total.minor_units(),
