@@ -183,6 +183,11 @@ impl Engine {
         signature: Option<&str>,
         body: &[u8],
     ) -> Result<ImportReport, Error> {
+        // Unsigned is refused as unsigned whether or not the route is configured, as the
+        // document says: the header is required.
+        if signature.is_none() {
+            return Err(CallbackError::Unauthorized("no Signature header").into());
+        }
         let secret = self
             .gateways
             .mutation_secret
@@ -276,6 +281,9 @@ impl Engine {
         token: Option<&str>,
         body: &[u8],
     ) -> Result<GatewayOutcome, Error> {
+        if token.is_none() {
+            return Err(CallbackError::Unauthorized("no x-callback-token header").into());
+        }
         let config = self
             .gateways
             .xendit

@@ -347,11 +347,23 @@ async fn whatsapp_webhooks_are_verified_and_the_buyers_messages_kept(backend: Ba
         (forged.status.as_u16(), forged.code()),
         (401, "invalid_signature")
     );
+    let unsigned = app
+        .send(
+            Method::POST,
+            "/webhooks/whatsapp",
+            Some(payload.clone()),
+            &[("authorization", "")],
+        )
+        .await;
+    assert_eq!(
+        (unsigned.status.as_u16(), unsigned.code()),
+        (401, "invalid_signature")
+    );
     let phone = lunas_core::Phone::parse("081234567890").unwrap();
     assert_eq!(
         app.store.last_inbound_at(phone.clone()).await.unwrap(),
         None,
-        "a forged delivery records nothing"
+        "a forged or unsigned delivery records nothing"
     );
     let real = app
         .send(

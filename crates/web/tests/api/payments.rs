@@ -313,12 +313,19 @@ async fn gateway_callbacks_are_authenticated_by_their_signature(backend: Backend
         )
         .await;
     assert_eq!(paid.body["order_status"], "paid", "{}", paid.body);
-    // Without a mutation secret configured the route is not there.
+    // Without a mutation secret configured the route is not there for a signed delivery; an
+    // unsigned one is refused as unsigned, as the document's required header says.
+    assert_eq!(
+        app.callback("/callbacks/mutations", "[]".into(), &[("signature", "abc")])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         app.callback("/callbacks/mutations", "[]".into(), &[])
             .await
             .status,
-        StatusCode::NOT_FOUND
+        StatusCode::UNAUTHORIZED
     );
 }
 
