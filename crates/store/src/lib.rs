@@ -17,6 +17,7 @@
 mod accounts;
 mod copy;
 mod desk;
+mod migrations;
 mod model;
 mod payments;
 mod postgres;

@@ -1,24 +1,12 @@
-//! PostgreSQL migrations, kept as SQL files in `migrations/postgres/` beside the SQLite ones and
-//! numbered the same, so a schema version means the same tables on both. The version is kept in
+//! PostgreSQL migrations, rendered from the same `migrations/*.sql` as SQLite's (see
+//! `crate::migrations`), so a schema version means the same tables on both. The version is kept in
 //! `lunas_schema`; migrating takes a transaction-scoped advisory lock, so several lunas processes
 //! starting at once migrate one after the other, and each finds the work done.
 
 use postgres::Client;
 
 use crate::StoreError;
-
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/postgres/0001_orders.sql"),
-    include_str!("../../migrations/postgres/0002_messages.sql"),
-    include_str!("../../migrations/postgres/0003_webhooks.sql"),
-    include_str!("../../migrations/postgres/0004_whatsapp.sql"),
-    include_str!("../../migrations/postgres/0005_reliability.sql"),
-    include_str!("../../migrations/postgres/0006_payments.sql"),
-    include_str!("../../migrations/postgres/0007_accounts.sql"),
-];
-
-/// The newest schema this build knows; the same as SQLite's.
-pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+pub(crate) use crate::migrations::SCHEMA_VERSION;
 
 /// The advisory lock key that serialises migrations ("lunas" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6c_75_6e_61_73;
@@ -53,8 +41,8 @@ pub(crate) fn migrate(
         return Ok(Ok((before, SCHEMA_VERSION)));
     }
     tx.batch_execute("CREATE TABLE IF NOT EXISTS lunas_schema (version BIGINT NOT NULL)")?;
-    for sql in MIGRATIONS.iter().skip(before as usize) {
-        tx.batch_execute(sql)?;
+    for sql in crate::migrations::rendered(crate::sql::Dialect::Postgres).skip(before as usize) {
+        tx.batch_execute(&sql)?;
     }
     tx.execute("DELETE FROM lunas_schema", &[])?;
     tx.execute(

@@ -575,13 +575,8 @@ mod tests {
         let path = dir.path().join("lunas.db");
         {
             let conn = Connection::open(&path).unwrap();
-            for sql in [
-                include_str!("../../migrations/sqlite/0001_orders.sql"),
-                include_str!("../../migrations/sqlite/0002_messages.sql"),
-                include_str!("../../migrations/sqlite/0003_webhooks.sql"),
-                include_str!("../../migrations/sqlite/0004_whatsapp.sql"),
-            ] {
-                conn.execute_batch(sql).unwrap();
+            for sql in crate::migrations::rendered(crate::sql::Dialect::Sqlite).take(4) {
+                conn.execute_batch(&sql).unwrap();
             }
             conn.execute_batch(
                 "PRAGMA user_version = 4;

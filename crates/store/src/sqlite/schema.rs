@@ -1,23 +1,11 @@
-//! SQLite migrations, kept as SQL files in `migrations/sqlite/` and applied in order. The schema
-//! version is SQLite's `user_version`, so a database migrated by a newer lunas is recognised and
-//! refused instead of being misread.
+//! SQLite migrations, rendered from `migrations/*.sql` (see `crate::migrations`) and applied in
+//! order. The schema version is SQLite's `user_version`, so a database migrated by a newer lunas
+//! is recognised and refused instead of being misread.
 
 use rusqlite::Connection;
 
 use crate::StoreError;
-
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/sqlite/0001_orders.sql"),
-    include_str!("../../migrations/sqlite/0002_messages.sql"),
-    include_str!("../../migrations/sqlite/0003_webhooks.sql"),
-    include_str!("../../migrations/sqlite/0004_whatsapp.sql"),
-    include_str!("../../migrations/sqlite/0005_reliability.sql"),
-    include_str!("../../migrations/sqlite/0006_payments.sql"),
-    include_str!("../../migrations/sqlite/0007_accounts.sql"),
-];
-
-/// The newest schema this build knows.
-pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+pub(crate) use crate::migrations::SCHEMA_VERSION;
 
 fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))
@@ -57,8 +45,11 @@ pub(crate) fn migrate_in_transaction(
             known: SCHEMA_VERSION,
         }));
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(before as usize) {
-        conn.execute_batch(sql)?;
+    for (index, sql) in crate::migrations::rendered(crate::sql::Dialect::Sqlite)
+        .enumerate()
+        .skip(before as usize)
+    {
+        conn.execute_batch(&sql)?;
         conn.pragma_update(None, "user_version", index as i64 + 1)?;
     }
     Ok(Ok((before, SCHEMA_VERSION)))

@@ -4,8 +4,8 @@
 -- the statement lines already imported; every verified gateway notification as received; and the
 -- review list of money that needs a human.
 
-ALTER TABLE orders ADD COLUMN amount_due INTEGER;                   -- total ± unique code
-ALTER TABLE orders ADD COLUMN unique_code INTEGER;
+ALTER TABLE orders ADD COLUMN amount_due {int};                   -- total ± unique code
+ALTER TABLE orders ADD COLUMN unique_code {int};
 ALTER TABLE orders ADD COLUMN payment_url TEXT;                     -- a gateway's payment page
 UPDATE orders SET amount_due = total;
 
@@ -23,16 +23,16 @@ CREATE UNIQUE INDEX payments_by_external ON payments (source, external_id) WHERE
 -- Money staff must look at: credits that match no open order or several, money for orders that
 -- ended, overpayments, gateway notifications for unknown orders or with the wrong amount.
 CREATE TABLE payment_reviews (
-    id          INTEGER PRIMARY KEY,
-    created_at  INTEGER NOT NULL,
+    id          {id},
+    created_at  {int} NOT NULL,
     kind        TEXT NOT NULL,
     source      TEXT NOT NULL,
     external_id TEXT,
-    order_id    INTEGER REFERENCES orders (id),
-    amount      INTEGER NOT NULL,
+    order_id    {int} REFERENCES orders (id),
+    amount      {int} NOT NULL,
     detail      TEXT NOT NULL,                  -- JSON
     status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
-    resolved_at INTEGER,
+    resolved_at {int},
     resolved_by TEXT,
     resolution  TEXT
 );
@@ -44,25 +44,25 @@ CREATE UNIQUE INDEX payment_reviews_by_external ON payment_reviews (source, exte
 CREATE TABLE statement_lines (
     fingerprint TEXT PRIMARY KEY,
     source      TEXT NOT NULL,
-    imported_at INTEGER NOT NULL,
+    imported_at {int} NOT NULL,
     line_date   TEXT NOT NULL,
     description TEXT NOT NULL,
-    amount      INTEGER NOT NULL,
-    balance     INTEGER,
+    amount      {int} NOT NULL,
+    balance     {int},
     outcome     TEXT NOT NULL CHECK (outcome IN ('matched', 'review')),
-    order_id    INTEGER REFERENCES orders (id)
+    order_id    {int} REFERENCES orders (id)
 );
 
 -- Every gateway notification whose signature verified, as received, and what lunas did with it.
 CREATE TABLE gateway_notifications (
-    id             INTEGER PRIMARY KEY,
-    received_at    INTEGER NOT NULL,
+    id             {id},
+    received_at    {int} NOT NULL,
     gateway        TEXT NOT NULL,
     transaction_id TEXT NOT NULL,
     order_ref      TEXT NOT NULL,
-    order_id       INTEGER REFERENCES orders (id),
+    order_id       {int} REFERENCES orders (id),
     status         TEXT NOT NULL,
-    amount         INTEGER,
+    amount         {int},
     body           TEXT NOT NULL,
     outcome        TEXT NOT NULL
 );

@@ -5,35 +5,35 @@
 CREATE TABLE products (
     sku        TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
-    price      INTEGER NOT NULL CHECK (price >= 0),
-    on_hand    INTEGER NOT NULL CHECK (on_hand >= 0),
+    price      {int} NOT NULL CHECK (price >= 0),
+    on_hand    {int} NOT NULL CHECK (on_hand >= 0),
     -- Units held by orders awaiting payment. A hold can never exceed what is on hand, so stock
     -- available for sale (on_hand - reserved) never goes below zero, whatever the concurrency.
-    reserved   INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0 AND reserved <= on_hand),
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
+    reserved   {int} NOT NULL DEFAULT 0 CHECK (reserved >= 0 AND reserved <= on_hand),
+    created_at {int} NOT NULL,
+    updated_at {int} NOT NULL
 );
 
 CREATE TABLE customers (
-    id         INTEGER PRIMARY KEY,
+    id         {id},
     phone      TEXT NOT NULL UNIQUE,          -- E.164
     name       TEXT NOT NULL,
     email      TEXT,
     honorific  TEXT,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
+    created_at {int} NOT NULL,
+    updated_at {int} NOT NULL
 );
 
 CREATE TABLE orders (
-    id             INTEGER PRIMARY KEY,
-    customer_id    INTEGER NOT NULL REFERENCES customers (id),
+    id             {id},
+    customer_id    {int} NOT NULL REFERENCES customers (id),
     status         TEXT NOT NULL,
     payment_method TEXT NOT NULL,
-    total          INTEGER NOT NULL CHECK (total > 0),
-    amount_paid    INTEGER NOT NULL DEFAULT 0 CHECK (amount_paid >= 0),
-    pay_by         INTEGER,                    -- NULL for COD
-    placed_at      INTEGER NOT NULL,
-    updated_at     INTEGER NOT NULL
+    total          {int} NOT NULL CHECK (total > 0),
+    amount_paid    {int} NOT NULL DEFAULT 0 CHECK (amount_paid >= 0),
+    pay_by         {int},                    -- NULL for COD
+    placed_at      {int} NOT NULL,
+    updated_at     {int} NOT NULL
 );
 CREATE INDEX orders_by_status ON orders (status, id);
 CREATE INDEX orders_by_customer ON orders (customer_id, id);
@@ -41,30 +41,33 @@ CREATE INDEX orders_by_customer ON orders (customer_id, id);
 -- One row per order line; `hold` says what became of the units it holds:
 -- 'held' (counted in products.reserved), 'released' or 'converted' (sold). It leaves 'held' once.
 CREATE TABLE order_items (
-    order_id   INTEGER NOT NULL REFERENCES orders (id),
-    line       INTEGER NOT NULL,
+    order_id   {int} NOT NULL REFERENCES orders (id),
+    line       {int} NOT NULL,
     sku        TEXT NOT NULL REFERENCES products (sku),
     name       TEXT NOT NULL,
-    unit_price INTEGER NOT NULL CHECK (unit_price >= 0),
-    qty        INTEGER NOT NULL CHECK (qty > 0),
+    unit_price {int} NOT NULL CHECK (unit_price >= 0),
+    qty        {int} NOT NULL CHECK (qty > 0),
     hold       TEXT NOT NULL CHECK (hold IN ('held', 'released', 'converted')),
     PRIMARY KEY (order_id, line)
-) WITHOUT ROWID;
+){without_rowid};
+-- PostgreSQL plans the stock check of a SKU's held lines by it; SQLite reads them through the
+-- table's own key.
+--postgresonly CREATE INDEX order_items_by_sku ON order_items (sku) WHERE hold = 'held';
 
 CREATE TABLE payments (
-    id          INTEGER PRIMARY KEY,
-    order_id    INTEGER NOT NULL REFERENCES orders (id),
-    amount      INTEGER NOT NULL CHECK (amount > 0),
+    id          {id},
+    order_id    {int} NOT NULL REFERENCES orders (id),
+    amount      {int} NOT NULL CHECK (amount > 0),
     reference   TEXT,
-    recorded_at INTEGER NOT NULL,
+    recorded_at {int} NOT NULL,
     actor       TEXT NOT NULL
 );
 CREATE INDEX payments_by_order ON payments (order_id, id);
 
 CREATE TABLE order_events (
-    id          INTEGER PRIMARY KEY,
-    order_id    INTEGER NOT NULL REFERENCES orders (id),
-    at          INTEGER NOT NULL,
+    id          {id},
+    order_id    {int} NOT NULL REFERENCES orders (id),
+    at          {int} NOT NULL,
     actor       TEXT NOT NULL,
     from_status TEXT,
     to_status   TEXT NOT NULL,
@@ -75,31 +78,31 @@ CREATE INDEX order_events_by_order ON order_events (order_id, id);
 -- Durable timers: a row per thing that must happen at a time. The scheduler takes the earliest
 -- due rows by index and handles each in the transaction that re-reads the order's state.
 CREATE TABLE timers (
-    id       INTEGER PRIMARY KEY,
-    due_at   INTEGER NOT NULL,
+    id       {id},
+    due_at   {int} NOT NULL,
     kind     TEXT NOT NULL,
-    order_id INTEGER NOT NULL REFERENCES orders (id),
-    attempts INTEGER NOT NULL DEFAULT 0
+    order_id {int} NOT NULL REFERENCES orders (id),
+    attempts {int} NOT NULL DEFAULT 0
 );
 CREATE INDEX timers_by_due ON timers (due_at, id);
 CREATE INDEX timers_by_order ON timers (order_id);
 
 CREATE TABLE api_tokens (
-    id         INTEGER PRIMARY KEY,
+    id         {id},
     name       TEXT NOT NULL,
     token_hash TEXT NOT NULL UNIQUE,          -- SHA-256 of the token, hex; the token itself is never stored
-    created_at INTEGER NOT NULL
+    created_at {int} NOT NULL
 );
 
 CREATE TABLE idempotency_keys (
     scope        TEXT NOT NULL,                -- the API token's name
     key          TEXT NOT NULL,
     request_hash TEXT NOT NULL,
-    order_id     INTEGER NOT NULL REFERENCES orders (id),
+    order_id     {int} NOT NULL REFERENCES orders (id),
     response     TEXT NOT NULL,                -- the order as first returned, JSON
-    created_at   INTEGER NOT NULL,
+    created_at   {int} NOT NULL,
     PRIMARY KEY (scope, key)
-) WITHOUT ROWID;
+){without_rowid};
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
 
 CREATE TABLE settings (

@@ -4,5 +4,5 @@ CREATE TABLE webhook_endpoints (
     id         TEXT PRIMARY KEY,                 -- wh_<hex>
     url        TEXT NOT NULL,
     secret     TEXT NOT NULL,                    -- whsec_<base64>
-    created_at INTEGER NOT NULL
+    created_at {int} NOT NULL
 );
