@@ -11,6 +11,7 @@ pub mod demo;
 pub mod desk;
 pub mod gateways;
 mod http;
+mod orders;
 pub mod outbox;
 pub mod passwords;
 pub mod payments;
@@ -470,20 +471,22 @@ impl Engine {
         // own transaction; it needs the store's base rate and the number's HMAC from here.
         let phone_hmac = self.phone_hmac(&request.customer.phone).await?;
         let base_rate = self.base_rate().await?;
+        let new = NewOrder {
+            customer: request.customer,
+            lines: request.lines,
+            payment_method: request.payment_method,
+            pay_within: request.pay_within,
+            placed_at,
+            actor: request.actor,
+            idempotency: request.idempotency,
+            messaging: self.messaging(),
+            base_rate,
+            phone_hmac,
+        };
+        let random: u64 = rand::random();
         let placed = match self
             .store
-            .place_order(NewOrder {
-                customer: request.customer,
-                lines: request.lines,
-                payment_method: request.payment_method,
-                pay_within: request.pay_within,
-                placed_at,
-                actor: request.actor,
-                idempotency: request.idempotency,
-                messaging: self.messaging(),
-                base_rate,
-                phone_hmac,
-            })
+            .transact(move |tx| orders::place(tx, &new, random))
             .await?
         {
             Ok(placed) => placed,

@@ -26,10 +26,12 @@ mod sql;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tx;
 mod url;
 
 pub use copy::{CopyError, CopyReport};
 pub use model::OpenOptions;
+pub use tx::{Held, InsertedOrder, OrderHead, Tx, TxError, TxResult};
 pub use url::{DatabaseUrl, PgUrl};
 
 use std::sync::Arc;
@@ -47,9 +49,7 @@ use lunas_core::messages::Channel;
 use lunas_core::outbox::{
     Delivery, InboundMessage, Message, MessageId, MessageOpError, MessageStatus, WebhookEndpoint,
 };
-use lunas_core::placing::{
-    FiredTimers, Messaging, NewOrder, OrderOpError, PlaceError, Placed, Totals,
-};
+use lunas_core::placing::{FiredTimers, Messaging, OrderOpError, Totals};
 use lunas_core::queries::Page;
 use lunas_core::{Actor, Order, OrderId, OrderStatus, Phone, Settings, Sku, Timestamp};
 
@@ -206,11 +206,21 @@ impl Store {
 
     /// Places an order: reserves every line's stock or none, creates the buyer if new, records the
     /// placement event and the expiry timer, all in one transaction.
-    pub async fn place_order(
+    /// Runs `op` in one transaction and commits it; answers once the commit is durable. `op`
+    /// may run more than once — a PostgreSQL transaction that lost a race is run again from the
+    /// start, and on SQLite a group that failed is run again without the operation that failed —
+    /// so it reads and writes only through `tx`. An `Ok(Err(verdict))` must have written
+    /// nothing (on SQLite the writer checks, and rolls back a verdict that wrote anyway).
+    pub async fn transact<T, E>(
         &self,
-        order: NewOrder,
-    ) -> Result<Result<Placed, PlaceError>, StoreError> {
-        self.write(move |db| repo::place_order(db, &order)).await
+        mut op: impl FnMut(&mut Tx<'_>) -> TxResult<Result<T, E>> + Send + 'static,
+    ) -> Result<Result<T, E>, StoreError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.write(move |db| op(&mut Tx::new(db)).map_err(|e| e.0))
+            .await
     }
 
     /// Records a payment; a payment that settles the order writes the "payment received" message.

@@ -35,7 +35,7 @@ mod checks;
 mod holds;
 mod orders;
 mod outbox;
-mod placement;
+pub(crate) mod placement;
 mod privacy;
 mod products;
 mod settings;

@@ -1,80 +1,76 @@
-//! An order's first transaction: idempotency, the buyer's row, the stock reservation, the
-//! unique code, the order and its lines, its timers and its first message.
+//! The rows of an order's first transaction: idempotency keys, the buyer's row, the stock
+//! reservation, and the order with its lines, event, timers and unique code. What to write is
+//! the placing use case's (`lunas_engine`), decided by `lunas_core::placing`.
 
 use std::collections::BTreeMap;
 
-use lunas_core::messages::MessageKind;
+use lunas_core::catalog::Product;
+use lunas_core::placing::{IdempotencyKey, PlaceError};
+use lunas_core::reliability::AppliedPolicy;
+use lunas_core::timers::PlannedTimer;
 use lunas_core::{
-    Actor, HoldState, Honorific, Money, Order, OrderEvent, OrderId, OrderItem, OrderStatus,
-    PaymentMethod, Sku,
+    Actor, CustomerInfo, HoldState, Honorific, Money, Order, OrderId, OrderItem, OrderStatus,
+    PaymentMethod, Sku, Timestamp,
 };
 
 use crate::repo::*;
 use crate::sql::{Db, DbError, DbResult, Dialect, corrupt, params};
-use lunas_core::catalog::Product;
-use lunas_core::placing::{NewOrder, PlaceError, Placed};
-use lunas_core::timers::PlannedTimer;
 
-pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Placed, PlaceError>> {
-    if let Some(key) = &new.idempotency {
-        let seen = db.row(
-            "SELECT request_hash, response FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
-            params![&key.scope, &key.key],
-            |row| Ok((row.text(0)?, row.text(1)?)),
-        )?;
-        if let Some((request_hash, response)) = seen {
-            if request_hash != key.request_hash {
-                return Ok(Err(PlaceError::IdempotencyKeyReused));
-            }
-            let mut order: Order = serde_json::from_str(&response)
-                .map_err(|e| corrupt("idempotent response", &e.to_string()))?;
-            // Remembered before orders had an amount due: it was the total.
-            if order.amount_due == Money::ZERO {
-                order.amount_due = order.total;
-            }
-            return Ok(Ok(Placed {
-                order,
-                replayed: true,
-            }));
-        }
+/// What a client's idempotency key was first used with: the request's hash and the order
+/// placed then.
+pub(crate) fn seen_idempotency_key(
+    db: &mut dyn Db,
+    key: &IdempotencyKey,
+) -> DbResult<Option<(String, Order)>> {
+    let seen = db.row(
+        "SELECT request_hash, response FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
+        params![&key.scope, &key.key],
+        |row| Ok((row.text(0)?, row.text(1)?)),
+    )?;
+    let Some((request_hash, response)) = seen else {
+        return Ok(None);
+    };
+    let mut order: Order = serde_json::from_str(&response)
+        .map_err(|e| corrupt("idempotent response", &e.to_string()))?;
+    // Remembered before orders had an amount due: it was the total.
+    if order.amount_due == Money::ZERO {
+        order.amount_due = order.total;
     }
+    Ok(Some((request_hash, order)))
+}
 
-    // The buyer's band decides what this order may be, read in this transaction so that the
-    // decision and the order are one. `lunas_core` decides; refused, nothing is written.
-    let settings = &new.messaging.settings;
-    let (own, erased) = standings(db, &new.customer.phone, &new.phone_hmac)?;
-    let assessment = lunas_core::customers::judge(
-        own.as_ref(),
-        erased.as_ref(),
-        new.placed_at,
-        new.base_rate,
-        settings,
-    );
-    let units = new.lines.iter().map(|line| line.qty.units()).sum();
-    let placement = match lunas_core::placing::decide_placement(
-        settings,
-        assessment,
-        new.payment_method,
-        new.pay_within,
-        units,
-        new.placed_at,
-    ) {
-        Ok(placement) => placement,
-        Err(refused) => return Ok(Err(PlaceError::Policy(refused))),
-    };
+/// Remembers the order an idempotency key placed, as its response.
+pub(crate) fn remember_idempotency_key(
+    db: &mut dyn Db,
+    key: &IdempotencyKey,
+    order: &Order,
+    now: Timestamp,
+) -> DbResult<()> {
+    let response = serde_json::to_string(order).expect("orders always serialise");
+    db.execute(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            &key.scope,
+            &key.key,
+            &key.request_hash,
+            order.id.0,
+            &response,
+            millis(now)
+        ],
+    )?;
+    Ok(())
+}
 
-    let now = millis(new.placed_at);
-    let (items, tips, total) = match hold_stock(db, &new.lines)? {
-        Ok(held) => held,
-        Err(refused) => return Ok(Err(refused)),
-    };
-    let policy = placement.policy(total);
-    let pay_by_at = placement.pay_by;
-
-    let codes = &settings.payments.unique_code;
-
-    let customer = &new.customer;
-    let (customer_id, stored_customer) = db
+/// Counts an order placed by the buyer of `customer`'s number, creating their row on the first
+/// order; returns the row's id and the buyer as stored (a returning buyer keeps the email and
+/// honorific given before).
+pub(crate) fn upsert_buyer(
+    db: &mut dyn Db,
+    customer: &CustomerInfo,
+    now: Timestamp,
+) -> DbResult<(i64, CustomerInfo)> {
+    Ok(db
         .row(
             "INSERT INTO customers (phone, name, email, honorific, created_at, updated_at,
                                     orders_placed, first_order_at, last_order_at)
@@ -93,48 +89,71 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
                 &customer.name,
                 &customer.email,
                 customer.honorific.map(Honorific::as_str),
-                now
+                millis(now)
             ],
             |row| Ok((row.int(0)?, read_customer(row, 1)?)),
         )?
-        .expect("an upsert returns its row");
+        .expect("an upsert returns its row"))
+}
 
-    let status = OrderStatus::AwaitingPayment;
-    let pay_by = pay_by_at.map(millis);
-    let mut head = NewOrderRow {
-        customer_id,
-        status,
-        payment_method: new.payment_method,
+/// A new order's head, as its use case decided it.
+pub struct OrderHead<'a> {
+    pub customer_id: i64,
+    pub payment_method: PaymentMethod,
+    pub total: Money,
+    pub pay_by: Option<Timestamp>,
+    pub placed_at: Timestamp,
+    pub actor: &'a Actor,
+    pub policy: &'a AppliedPolicy,
+    /// The first amount due to try for a unique code (`None`: the order has none).
+    pub first_amount: Option<i64>,
+}
+
+/// A new order as written: its id, what it expects to be paid and its unique code, and on
+/// PostgreSQL the webhook endpoints read in the same round trip.
+pub struct InsertedOrder {
+    pub id: OrderId,
+    pub amount_due: Money,
+    pub unique_code: Option<i64>,
+    pub webhooks: Option<Vec<String>>,
+}
+
+/// Writes a new order's rows — the order, its lines, the placement event, its timers — with an
+/// amount due no other order awaiting payment has. The partial unique index
+/// `orders_by_open_amount` is the judge: the order is inserted with `head.first_amount` and
+/// `ON CONFLICT DO NOTHING` — no query ahead of the insert — and when that amount is taken
+/// (nothing inserted), with the next free one the index shows after it; when the range is full
+/// the order goes without a code, which cannot conflict. (On PostgreSQL a concurrent placement
+/// that took the same amount after this transaction began makes it rerun, as any lost race does.)
+pub(crate) fn insert_order(
+    db: &mut dyn Db,
+    head: &OrderHead<'_>,
+    codes: &lunas_core::payments::UniqueCodes,
+    items: &[OrderItem],
+    timers: &[PlannedTimer],
+) -> DbResult<InsertedOrder> {
+    let total = head.total;
+    let mut row = NewOrderRow {
+        customer_id: head.customer_id,
+        status: OrderStatus::AwaitingPayment,
+        payment_method: head.payment_method,
         total,
-        pay_by,
-        placed_at: now,
-        actor: &new.actor,
-        policy: Some(serde_json::to_string(&policy).expect("policies serialise")),
-        deposit: policy.deposit.map(|d| d.minor_units()),
+        pay_by: head.pay_by.map(millis),
+        placed_at: millis(head.placed_at),
+        actor: head.actor,
+        policy: Some(serde_json::to_string(head.policy).expect("policies serialise")),
+        deposit: head.policy.deposit.map(|d| d.minor_units()),
         amount_due: total,
         unique_code: None,
     };
-    // A bank transfer's unique code: an amount due that no other order awaiting payment has. The
-    // partial unique index `orders_by_open_amount` is the judge: the order is inserted with a
-    // random code of the range and `ON CONFLICT DO NOTHING` — no query ahead of the insert — and
-    // when that amount is taken (nothing inserted), with the next free one the index shows after
-    // it; when the range is full the order goes without a code, which cannot conflict. (On
-    // PostgreSQL a concurrent placement that took the same amount after this transaction began
-    // makes it rerun, as any lost race does.)
-    let mut next_amount = match placement.unique_code {
-        true => lunas_core::payments::random_amount(total, codes, rand::random()),
-        false => None,
-    };
+    let mut next_amount = head.first_amount;
     let mut tries = 0;
     let (id, webhooks) = loop {
-        let code = next_amount.map(|amount| (amount - total.minor_units()).abs());
-        head.unique_code = code;
-        head.amount_due = next_amount.map_or(total, Money::from_stored);
+        row.unique_code = next_amount.map(|amount| (amount - total.minor_units()).abs());
+        row.amount_due = next_amount.map_or(total, Money::from_stored);
         let inserted = match db.dialect() {
-            Dialect::Sqlite => {
-                insert_order_rows(db, &head, &items, &placement.timers)?.map(|id| (id, None))
-            }
-            Dialect::Postgres => insert_order_rows_at_once(db, &head, &items, &placement.timers)?
+            Dialect::Sqlite => insert_order_rows(db, &row, items, timers)?.map(|id| (id, None)),
+            Dialect::Postgres => insert_order_rows_at_once(db, &row, items, timers)?
                 .map(|(id, webhooks)| (id, Some(webhooks))),
         };
         match (inserted, next_amount) {
@@ -155,59 +174,12 @@ pub(crate) fn place_order(db: &mut dyn Db, new: &NewOrder) -> DbResult<Result<Pl
             }
         }
     };
-    let (amount_due, unique_code) = (head.amount_due, head.unique_code);
-
-    // The customer as stored: a returning buyer keeps the email and honorific given before.
-    let order = Order {
+    Ok(InsertedOrder {
         id,
-        status,
-        customer: stored_customer,
-        items,
-        total,
-        amount_due,
-        unique_code,
-        payment_url: None,
-        amount_paid: Money::ZERO,
-        payment_method: new.payment_method,
-        pay_by: pay_by_at,
-        placed_at: new.placed_at,
-        payments: Vec::new(),
-        events: vec![OrderEvent {
-            at: new.placed_at,
-            actor: new.actor.clone(),
-            from: None,
-            to: status,
-            reason: None,
-        }],
-        deposit: policy.deposit,
-        deposit_forfeited: None,
-        policy: Some(policy),
-    };
-    if let Some(key) = &new.idempotency {
-        let response = serde_json::to_string(&order).expect("orders always serialise");
-        db.execute(
-            "INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![&key.scope, &key.key, &key.request_hash, id.0, &response, now],
-        )?;
-    }
-    // The products' tips were read with their stock above, and on PostgreSQL the webhook
-    // endpoints with the order's rows; no need to read them again.
-    enqueue_with(
-        db,
-        &new.messaging,
-        MessageKind::OrderReceived,
-        None,
-        0,
-        &order,
-        Some(tips),
+        amount_due: row.amount_due,
+        unique_code: row.unique_code,
         webhooks,
-        now,
-    )?;
-    Ok(Ok(Placed {
-        order,
-        replayed: false,
-    }))
+    })
 }
 
 /// Amounts tried for one order's unique code before it goes without one.
@@ -409,11 +381,15 @@ fn insert_order_rows_at_once(
 }
 
 /// An order's lines as held (with their names and prices), the products' tips, and the total.
-type Held = (Vec<OrderItem>, Vec<Option<String>>, Money);
+pub struct Held {
+    pub items: Vec<OrderItem>,
+    pub tips: Vec<Option<String>>,
+    pub total: Money,
+}
 
 /// Holds the stock of an order's lines, or refuses the order having changed nothing. Returns the
 /// lines as ordered (with their names and prices), the products' tips, and the total.
-fn hold_stock(
+pub(crate) fn hold_stock(
     db: &mut dyn Db,
     lines: &[lunas_core::placing::NewOrderLine],
 ) -> DbResult<Result<Held, PlaceError>> {
@@ -452,11 +428,11 @@ fn hold_stock(
             .price
             .checked_mul(qty)
             .expect("price and quantity are bounded");
-        return Ok(Ok((
-            vec![line_item(&product, line)],
-            vec![product.tips.clone()],
+        return Ok(Ok(Held {
+            items: vec![line_item(&product, line)],
+            tips: vec![product.tips.clone()],
             total,
-        )));
+        }));
     }
 
     // Several lines: decide before writing anything. The products are read with their rows
@@ -517,5 +493,5 @@ fn hold_stock(
             )));
         }
     }
-    Ok(Ok((items, tips, total)))
+    Ok(Ok(Held { items, tips, total }))
 }

@@ -1,0 +1,126 @@
+//! Placing an order, as one transaction: the buyer judged by their standing and the band's
+//! policy applied (`lunas_core::placing::decide_placement`), the stock held, the order written
+//! with its deadline, timers and unique code, its first message written beside it. Refused at any
+//! step, nothing is written.
+
+use lunas_core::messages::MessageKind;
+use lunas_core::placing::{NewOrder, PlaceError, Placed, decide_placement};
+use lunas_core::{Money, Order, OrderEvent, OrderStatus};
+use lunas_store::{Held, OrderHead, Tx, TxResult};
+
+/// Places `new` in `tx`. `random` draws the first unique code to try; a transaction that runs
+/// again draws the same.
+pub(crate) fn place(
+    tx: &mut Tx<'_>,
+    new: &NewOrder,
+    random: u64,
+) -> TxResult<Result<Placed, PlaceError>> {
+    if let Some(key) = &new.idempotency
+        && let Some((request_hash, order)) = tx.seen_idempotency_key(key)?
+    {
+        if request_hash != key.request_hash {
+            return Ok(Err(PlaceError::IdempotencyKeyReused));
+        }
+        return Ok(Ok(Placed {
+            order,
+            replayed: true,
+        }));
+    }
+
+    // The buyer's band decides what this order may be, read in this transaction so that the
+    // decision and the order are one.
+    let settings = &new.messaging.settings;
+    let (own, erased) = tx.standings(&new.customer.phone, &new.phone_hmac)?;
+    let assessment = lunas_core::customers::judge(
+        own.as_ref(),
+        erased.as_ref(),
+        new.placed_at,
+        new.base_rate,
+        settings,
+    );
+    let units = new.lines.iter().map(|line| line.qty.units()).sum();
+    let placement = match decide_placement(
+        settings,
+        assessment,
+        new.payment_method,
+        new.pay_within,
+        units,
+        new.placed_at,
+    ) {
+        Ok(placement) => placement,
+        Err(refused) => return Ok(Err(PlaceError::Policy(refused))),
+    };
+    let Held { items, tips, total } = match tx.hold_stock(&new.lines)? {
+        Ok(held) => held,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let policy = placement.policy(total);
+    let (customer_id, customer) = tx.upsert_buyer(&new.customer, new.placed_at)?;
+
+    // A bank transfer's unique code: a random amount of the store's range, so that a statement
+    // line names this order; the store finds a free one when it is taken.
+    let codes = &settings.payments.unique_code;
+    let first_amount = placement
+        .unique_code
+        .then(|| lunas_core::payments::random_amount(total, codes, random))
+        .flatten();
+    let inserted = tx.insert_order(
+        &OrderHead {
+            customer_id,
+            payment_method: new.payment_method,
+            total,
+            pay_by: placement.pay_by,
+            placed_at: new.placed_at,
+            actor: &new.actor,
+            policy: &policy,
+            first_amount,
+        },
+        codes,
+        &items,
+        &placement.timers,
+    )?;
+
+    let status = OrderStatus::AwaitingPayment;
+    let order = Order {
+        id: inserted.id,
+        status,
+        customer,
+        items,
+        total,
+        amount_due: inserted.amount_due,
+        unique_code: inserted.unique_code,
+        payment_url: None,
+        amount_paid: Money::ZERO,
+        payment_method: new.payment_method,
+        pay_by: placement.pay_by,
+        placed_at: new.placed_at,
+        payments: Vec::new(),
+        events: vec![OrderEvent {
+            at: new.placed_at,
+            actor: new.actor.clone(),
+            from: None,
+            to: status,
+            reason: None,
+        }],
+        deposit: policy.deposit,
+        deposit_forfeited: None,
+        policy: Some(policy),
+    };
+    if let Some(key) = &new.idempotency {
+        tx.remember_idempotency_key(key, &order, new.placed_at)?;
+    }
+    // The products' tips were read with their stock, and on PostgreSQL the webhook endpoints
+    // with the order's rows; no need to read them again.
+    tx.enqueue(
+        &new.messaging,
+        MessageKind::OrderReceived,
+        &order,
+        Some(tips),
+        inserted.webhooks,
+        new.placed_at,
+    )?;
+    Ok(Ok(Placed {
+        order,
+        replayed: false,
+    }))
+}
