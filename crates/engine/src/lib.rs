@@ -524,11 +524,11 @@ impl Engine {
         reason: String,
         actor: Actor,
     ) -> Result<Order, Error> {
-        let order = self
+        let (now, messaging) = (self.now(), self.messaging());
+        Ok(self
             .store
-            .extend_deadline(id, to, reason, actor, self.now(), self.messaging())
-            .await??;
-        Ok(order)
+            .transact(move |tx| orders::extend(tx, id, to, &reason, &actor, now, &messaging))
+            .await??)
     }
 
     /// Cancels an order on the seller's side (not held against the buyer).
@@ -550,9 +550,10 @@ impl Engine {
         actor: Actor,
         by: lunas_core::CancelledBy,
     ) -> Result<Order, Error> {
+        let (now, messaging) = (self.now(), self.messaging());
         Ok(self
             .store
-            .cancel_order(id, reason, actor, by, self.now(), self.messaging())
+            .transact(move |tx| orders::cancel(tx, id, &reason, &actor, by, now, &messaging))
             .await??)
     }
 

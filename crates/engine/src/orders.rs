@@ -1,11 +1,18 @@
-//! Placing an order, as one transaction: the buyer judged by their standing and the band's
-//! policy applied (`lunas_core::placing::decide_placement`), the stock held, the order written
-//! with its deadline, timers and unique code, its first message written beside it. Refused at any
-//! step, nothing is written.
+//! The use cases of an order's life before payment, each one transaction through `Tx`:
+//! placing (the buyer judged by their standing and the band's policy applied by
+//! `lunas_core::placing::decide_placement`, the stock held, the order written with its deadline,
+//! timers and unique code, its first message beside it), cancelling and moving the deadline.
+//! Refused at any step, nothing is written.
 
 use lunas_core::messages::MessageKind;
-use lunas_core::placing::{NewOrder, PlaceError, Placed, decide_placement};
-use lunas_core::{Money, Order, OrderEvent, OrderStatus};
+use lunas_core::order::{decide_cancel, decide_extension};
+use lunas_core::placing::{
+    Messaging, NewOrder, OrderOpError, PlaceError, Placed, decide_placement,
+};
+use lunas_core::timers::{deadline_timers, reminders_for};
+use lunas_core::{
+    Actor, CancelledBy, HoldState, Money, Order, OrderEvent, OrderId, OrderStatus, Timestamp,
+};
 use lunas_store::{Held, OrderHead, Tx, TxResult};
 
 /// Places `new` in `tx`. `random` draws the first unique code to try; a transaction that runs
@@ -123,4 +130,66 @@ pub(crate) fn place(
         order,
         replayed: false,
     }))
+}
+
+/// Cancels order `id` on behalf of `by`, if it may still be cancelled: its holds released, its
+/// timers and undelivered reminders gone, counted in the buyer's record, and the buyer told.
+pub(crate) fn cancel(
+    tx: &mut Tx<'_>,
+    id: OrderId,
+    reason: &str,
+    actor: &Actor,
+    by: CancelledBy,
+    now: Timestamp,
+    messaging: &Messaging,
+) -> TxResult<Result<Order, OrderOpError>> {
+    let Some((status, _, _, _)) = tx.order_money_for_update(id)? else {
+        return Ok(Err(OrderOpError::NotFound));
+    };
+    if let Err(e) = decide_cancel(status) {
+        return Ok(Err(e.into()));
+    }
+    tx.mark_cancelled(id, by, now)?;
+    tx.stop_awaiting(id)?;
+    tx.end_holds(id, HoldState::Released)?;
+    tx.count_cancelled(id, by)?;
+    tx.insert_event(
+        id,
+        now,
+        actor,
+        Some(status),
+        OrderStatus::Cancelled,
+        Some(reason),
+    )?;
+    let order = tx.order(id)?.expect("the order was just read");
+    tx.enqueue(messaging, MessageKind::Cancelled, &order, None, None, now)?;
+    Ok(Ok(order))
+}
+
+/// Moves order `id`'s deadline to `to`, if `decide_extension` allows: its release moves, and the
+/// reminders of the cadence still ahead are written again, numbered after those already sent.
+pub(crate) fn extend(
+    tx: &mut Tx<'_>,
+    id: OrderId,
+    to: Timestamp,
+    reason: &str,
+    actor: &Actor,
+    now: Timestamp,
+    messaging: &Messaging,
+) -> TxResult<Result<Order, OrderOpError>> {
+    let Some((status, pay_by, placed_at, method)) = tx.deadline_for_update(id)? else {
+        return Ok(Err(OrderOpError::NotFound));
+    };
+    if let Err(e) = decide_extension(status, pay_by, to, now) {
+        return Ok(Err(OrderOpError::Extend(e)));
+    }
+    let settings = &messaging.settings;
+    let written = tx.reminders_written(id)?;
+    let mut ahead = reminders_for(settings, method, placed_at, Some(to));
+    ahead.retain(|reminder| reminder.due > now);
+    let timers = deadline_timers(settings, method, Some(to), &ahead, written + 1);
+    tx.move_deadline(id, to, &timers, now)?;
+    let why = format!("deadline moved to {to}: {reason}");
+    tx.insert_event(id, now, actor, Some(status), status, Some(&why))?;
+    Ok(Ok(tx.order(id)?.expect("the order was just read")))
 }

@@ -308,32 +308,6 @@ impl Store {
     }
 
     /// Gives an order awaiting payment the later deadline `to` (see `repo::extend_deadline`).
-    pub async fn extend_deadline(
-        &self,
-        id: OrderId,
-        to: Timestamp,
-        reason: String,
-        actor: Actor,
-        now: Timestamp,
-        messaging: Messaging,
-    ) -> Result<Result<Order, OrderOpError>, StoreError> {
-        self.write(move |db| repo::extend_deadline(db, id, to, &reason, &actor, now, &messaging))
-            .await
-    }
-
-    pub async fn cancel_order(
-        &self,
-        id: OrderId,
-        reason: String,
-        actor: Actor,
-        by: lunas_core::CancelledBy,
-        now: Timestamp,
-        messaging: Messaging,
-    ) -> Result<Result<Order, OrderOpError>, StoreError> {
-        self.write(move |db| repo::cancel_order(db, id, &reason, &actor, by, now, &messaging))
-            .await
-    }
-
     pub async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
         self.read(move |db| repo::load_order(db, id)).await
     }

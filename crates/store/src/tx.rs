@@ -8,7 +8,10 @@ use lunas_core::customers::Standing;
 use lunas_core::messages::MessageKind;
 use lunas_core::placing::{IdempotencyKey, Messaging, NewOrderLine, PlaceError};
 use lunas_core::timers::PlannedTimer;
-use lunas_core::{CustomerInfo, Order, OrderItem, Phone, Timestamp};
+use lunas_core::{
+    Actor, CancelledBy, CustomerInfo, HoldState, Money, Order, OrderId, OrderItem, OrderStatus,
+    PaymentMethod, Phone, Timestamp,
+};
 
 use crate::repo;
 pub use crate::repo::placement::{Held, InsertedOrder, OrderHead};
@@ -113,5 +116,88 @@ impl<'a> Tx<'a> {
             webhooks,
             crate::repo::millis(now),
         )?)
+    }
+
+    /// The order's status, what it expects and has been paid, and its deposit, its row locked.
+    pub fn order_money_for_update(
+        &mut self,
+        id: OrderId,
+    ) -> TxResult<Option<(OrderStatus, Money, Money, Option<Money>)>> {
+        Ok(repo::order_money_for_update(self.db, id)?)
+    }
+
+    /// What moving the deadline reads, its row locked: status, deadline, when placed, method.
+    pub fn deadline_for_update(
+        &mut self,
+        id: OrderId,
+    ) -> TxResult<Option<(OrderStatus, Option<Timestamp>, Timestamp, PaymentMethod)>> {
+        Ok(repo::deadline_for_update(self.db, id)?)
+    }
+
+    /// How many reminders the order has had written.
+    pub fn reminders_written(&mut self, id: OrderId) -> TxResult<i64> {
+        Ok(repo::reminders_written(self.db, id)?)
+    }
+
+    /// Moves the order's deadline to `to`, its timers replaced by `timers`.
+    pub fn move_deadline(
+        &mut self,
+        id: OrderId,
+        to: Timestamp,
+        timers: &[PlannedTimer],
+        now: Timestamp,
+    ) -> TxResult<()> {
+        Ok(repo::move_deadline(self.db, id, to, timers, now)?)
+    }
+
+    /// Marks the order cancelled by `by`.
+    pub fn mark_cancelled(&mut self, id: OrderId, by: CancelledBy, now: Timestamp) -> TxResult<()> {
+        Ok(repo::mark_cancelled(self.db, id, by, now)?)
+    }
+
+    /// The order stops awaiting payment: its pending timers go and its undelivered reminders are
+    /// withdrawn.
+    pub fn stop_awaiting(&mut self, id: OrderId) -> TxResult<()> {
+        Ok(repo::stop_awaiting(self.db, id)?)
+    }
+
+    /// Every line still holding stock moves to `to`, and the product counters with it.
+    pub fn end_holds(&mut self, id: OrderId, to: HoldState) -> TxResult<()> {
+        Ok(repo::end_holds(self.db, id, to)?)
+    }
+
+    /// Counts the order's end in its buyer's reliability record.
+    pub fn count_cancelled(&mut self, id: OrderId, by: CancelledBy) -> TxResult<()> {
+        Ok(repo::count_outcome(
+            self.db,
+            id,
+            repo::Ended::CancelledBy(by),
+        )?)
+    }
+
+    /// Records a step of the order's history.
+    pub fn insert_event(
+        &mut self,
+        id: OrderId,
+        at: Timestamp,
+        actor: &Actor,
+        from: Option<OrderStatus>,
+        to: OrderStatus,
+        reason: Option<&str>,
+    ) -> TxResult<()> {
+        Ok(repo::insert_event(
+            self.db,
+            id,
+            crate::repo::millis(at),
+            actor,
+            from,
+            to,
+            reason,
+        )?)
+    }
+
+    /// The order whole, as it is in this transaction.
+    pub fn order(&mut self, id: OrderId) -> TxResult<Option<Order>> {
+        Ok(repo::load_order(self.db, id)?)
     }
 }

@@ -2,8 +2,7 @@
 //! recording its events and the buyer-counter changes its end brings, and pruning old
 //! idempotency keys.
 
-use lunas_core::messages::MessageKind;
-use lunas_core::order::decide_cancel;
+use lunas_core::timers::PlannedTimer;
 use lunas_core::{
     Actor, CancelledBy, CustomerInfo, HoldState, Honorific, Money, Order, OrderEvent, OrderId,
     OrderItem, OrderStatus, PaymentMethod, PaymentRecord, Phone, Quantity, Sku, Timestamp,
@@ -11,60 +10,15 @@ use lunas_core::{
 
 use crate::repo::*;
 use crate::sql::{Db, DbError, DbResult, Row, corrupt, params};
-use lunas_core::placing::{Messaging, OrderOpError};
 use lunas_core::queries::Page;
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn cancel_order(
+/// What extending an order's deadline reads of it, its row locked: status, deadline, when it
+/// was placed and how it is paid.
+pub(crate) fn deadline_for_update(
     db: &mut dyn Db,
     id: OrderId,
-    reason: &str,
-    actor: &Actor,
-    by: CancelledBy,
-    now: Timestamp,
-    messaging: &Messaging,
-) -> DbResult<Result<Order, OrderOpError>> {
-    let Some((status, _, _, _)) = order_money_for_update(db, id)? else {
-        return Ok(Err(OrderOpError::NotFound));
-    };
-    if let Err(e) = decide_cancel(status) {
-        return Ok(Err(e.into()));
-    }
-    let now = millis(now);
-    db.execute(
-        "UPDATE orders SET status = 'cancelled', updated_at = ?2, ended_at = ?2, cancelled_by = ?3 WHERE id = ?1",
-        params![id.0, now, by.as_str()],
-    )?;
-    stop_awaiting(db, id)?;
-    end_holds(db, id, HoldState::Released)?;
-    count_outcome(db, id, Ended::CancelledBy(by))?;
-    insert_event(
-        db,
-        id,
-        now,
-        actor,
-        Some(status),
-        OrderStatus::Cancelled,
-        Some(reason),
-    )?;
-    let order = load_order(db, id)?.expect("the order was just read");
-    enqueue(db, messaging, MessageKind::Cancelled, None, &order, now)?;
-    Ok(Ok(order))
-}
-
-/// Gives an order awaiting payment a later deadline: its release and its reminders are
-/// scheduled again from the new deadline (reminders already written stay; the steps still ahead
-/// are due from now on), and the change is an event of the order.
-pub(crate) fn extend_deadline(
-    db: &mut dyn Db,
-    id: OrderId,
-    to: Timestamp,
-    reason: &str,
-    actor: &Actor,
-    now: Timestamp,
-    messaging: &Messaging,
-) -> DbResult<Result<Order, OrderOpError>> {
-    let Some((status, pay_by, placed_at, method)) = db.row(
+) -> DbResult<Option<(OrderStatus, Option<Timestamp>, Timestamp, PaymentMethod)>> {
+    db.row(
         "SELECT status, pay_by, placed_at, payment_method FROM orders WHERE id = ?1 FOR NO KEY UPDATE",
         params![id.0],
         |row| {
@@ -76,32 +30,45 @@ pub(crate) fn extend_deadline(
                 PaymentMethod::parse(&method).ok_or_else(|| corrupt("payment method", &method))?,
             ))
         },
-    )?
-    else {
-        return Ok(Err(OrderOpError::NotFound));
-    };
-    if let Err(e) = lunas_core::order::decide_extension(status, pay_by, to, now) {
-        return Ok(Err(OrderOpError::Extend(e)));
-    }
-    let settings = &messaging.settings;
-    let written = db.scalar(
+    )
+}
+
+/// How many reminders the order has had written.
+pub(crate) fn reminders_written(db: &mut dyn Db, id: OrderId) -> DbResult<i64> {
+    db.scalar(
         "SELECT COUNT(*) FROM messages WHERE order_id = ?1 AND kind = 'reminder'",
         params![id.0],
-    )?;
-    let mut ahead = lunas_core::timers::reminders_for(settings, method, placed_at, Some(to));
-    ahead.retain(|reminder| reminder.due > now);
-    let timers =
-        lunas_core::timers::deadline_timers(settings, method, Some(to), &ahead, written + 1);
-    let now_ms = millis(now);
+    )
+}
+
+/// Moves the order's deadline to `to` and replaces its timers with `timers`.
+pub(crate) fn move_deadline(
+    db: &mut dyn Db,
+    id: OrderId,
+    to: Timestamp,
+    timers: &[PlannedTimer],
+    now: Timestamp,
+) -> DbResult<()> {
     db.execute(
         "UPDATE orders SET pay_by = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id.0, millis(to), now_ms],
+        params![id.0, millis(to), millis(now)],
     )?;
     db.execute("DELETE FROM timers WHERE order_id = ?1", params![id.0])?;
-    insert_timers(db, id, &timers)?;
-    let why = format!("deadline moved to {to}: {reason}");
-    insert_event(db, id, now_ms, actor, Some(status), status, Some(&why))?;
-    Ok(Ok(load_order(db, id)?.expect("the order was just read")))
+    insert_timers(db, id, timers)
+}
+
+/// Marks the order cancelled by `by`.
+pub(crate) fn mark_cancelled(
+    db: &mut dyn Db,
+    id: OrderId,
+    by: CancelledBy,
+    now: Timestamp,
+) -> DbResult<()> {
+    db.execute(
+        "UPDATE orders SET status = 'cancelled', updated_at = ?2, ended_at = ?2, cancelled_by = ?3 WHERE id = ?1",
+        params![id.0, millis(now), by.as_str()],
+    )?;
+    Ok(())
 }
 
 pub(crate) fn orders(
