@@ -10,7 +10,7 @@ use super::{Desk, LIST_LEN, PageError};
 
 /// Who did it, as a member reads it: a member's email, an API token's name, the server, an
 /// address that failed to sign in.
-fn actor_words(strings: &super::Strings, raw: &str) -> String {
+pub(super) fn actor_words(strings: &super::Strings, raw: &str) -> String {
     match raw.split_once(':') {
         Some(("staff", email)) => email.to_owned(),
         Some(("api", name)) => format!("{} {name}", strings.get("actor_api")),

@@ -271,7 +271,7 @@ async fn order_page(
             context! {
                 when => desk.when(event.at),
                 what => what,
-                detail => format!("{} {}", event.actor.as_str(), event.reason.as_deref().unwrap_or("")),
+                detail => format!("{} {}", super::audit::actor_words(desk.strings(), event.actor.as_str()), event.reason.as_deref().unwrap_or("")),
                 link => None::<String>, sendable => false, message_id => "",
             },
         ));
@@ -282,7 +282,7 @@ async fn order_page(
             context! {
                 when => desk.when(payment.recorded_at),
                 what => format!("{} {}", strings.get("event_payment"), lunas_core::messages::format_rupiah(payment.amount.minor_units())),
-                detail => format!("{} {}", payment.actor.as_str(), payment.reference.as_deref().unwrap_or("")),
+                detail => format!("{} {}", super::audit::actor_words(desk.strings(), payment.actor.as_str()), payment.reference.as_deref().unwrap_or("")),
                 link => None::<String>, sendable => false, message_id => "",
             },
         ));

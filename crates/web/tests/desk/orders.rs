@@ -81,6 +81,10 @@ async fn orders_are_placed_paid_and_extended_from_the_dashboard(backend: Backend
         app.engine.order(third).await.unwrap().unwrap().status,
         OrderStatus::Cancelled
     );
+    // The history says who in words: the member's email, not the stored `staff:` form.
+    let history = app.get(&mut jar, &format!("/orders/{third}")).await;
+    assert!(history.has(STAFF), "{}", history.body);
+    assert!(!history.has(&format!("staff:{STAFF}")), "{}", history.body);
     assert!(
         app.engine
             .store()
