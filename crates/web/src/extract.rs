@@ -9,43 +9,67 @@ use serde::de::DeserializeOwned;
 
 use crate::ApiError;
 
-/// A JSON body, parsed with `serde_json`, plus its raw bytes (for idempotency hashing).
+/// A JSON object body, parsed with `serde_json`, plus its parsed value (for idempotency hashing).
 pub struct ApiJson<T> {
     pub value: T,
     pub canonical: serde_json::Value,
+}
+
+/// Any JSON value as the body, for an endpoint that judges its shape itself (the settings patch).
+pub struct ApiValue(pub serde_json::Value);
+
+/// Reads a JSON body: the content type, if given, must be JSON, and the bytes must parse.
+async fn read_json<S: Send + Sync>(req: Request, state: &S) -> Result<serde_json::Value, ApiError> {
+    if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
+        let is_json = content_type
+            .to_str()
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("application/json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the body must be JSON (Content-Type: application/json)",
+            ));
+        }
+    }
+    let bytes = RawBody::from_request(req, state).await?.0;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })
+}
+
+impl<S: Send + Sync> FromRequest<S> for ApiValue {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ApiValue(read_json(req, state).await?))
+    }
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
-            let is_json = content_type
-                .to_str()
-                .map(|v| {
-                    v.split(';')
-                        .next()
-                        .unwrap_or("")
-                        .trim()
-                        .eq_ignore_ascii_case("application/json")
-                })
-                .unwrap_or(false);
-            if !is_json {
-                return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "the body must be JSON (Content-Type: application/json)",
-                ));
-            }
+        let canonical = read_json(req, state).await?;
+        // Every request body of this API is an object; serde would also read a struct from an
+        // array (`[null, null]` as a patch of nothing), which the document does not allow.
+        if !canonical.is_object() {
+            return Err(ApiError::unprocessable(
+                "invalid_request",
+                "the body must be a JSON object",
+            ));
         }
-        let bytes = RawBody::from_request(req, state).await?.0;
-        let canonical: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("the body is not valid JSON: {e}"),
-            )
-        })?;
         let value = T::deserialize(&canonical).map_err(|e| {
             ApiError::unprocessable("invalid_request", format!("the request does not fit: {e}"))
         })?;

@@ -5,7 +5,7 @@ use axum::extract::{Extension, State};
 use lunas_core::Settings;
 
 use crate::auth::Caller;
-use crate::extract::ApiJson;
+use crate::extract::ApiValue;
 use crate::{ApiError, AppState};
 
 pub(crate) async fn get(State(state): State<AppState>) -> Json<Settings> {
@@ -17,11 +17,8 @@ pub(crate) async fn get(State(state): State<AppState>) -> Json<Settings> {
 pub(crate) async fn put(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    body: ApiJson<serde_json::Value>,
+    ApiValue(patch): ApiValue,
 ) -> Result<Json<Settings>, ApiError> {
-    let settings = state
-        .engine
-        .update_settings(body.value, caller.actor())
-        .await?;
+    let settings = state.engine.update_settings(patch, caller.actor()).await?;
     Ok(Json((*settings).clone()))
 }

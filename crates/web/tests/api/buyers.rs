@@ -86,6 +86,19 @@ async fn buyers_have_a_reliability_record_a_band_and_staff_can_pin_and_note_them
         )
         .await;
     assert_eq!(bad_tag.code(), "invalid_tags");
+    // A patch is an object: an array of nulls is not "change nothing".
+    let not_an_object = app
+        .send(
+            Method::PATCH,
+            "/api/v1/customers/081234567890",
+            Some("[null, null]".into()),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (not_an_object.status.as_u16(), not_an_object.code()),
+        (422, "invalid_request")
+    );
     assert_eq!(
         app.get("/api/v1/customers/081234567890").await.body["tags"],
         json!(["vip", "reseller"]),

@@ -360,6 +360,13 @@ async fn bad_input_gets_a_stable_code_and_writes_nothing(backend: Backend) {
             "malformed_json",
         ),
         (
+            "an array where the order's fields go, in their order",
+            json!([customer, [{"sku": "A", "qty": 1}], "bank_transfer", null]).to_string(),
+            &[],
+            422,
+            "invalid_request",
+        ),
+        (
             "wrong content type",
             with(json!({})),
             &[("content-type", "text/plain")],
