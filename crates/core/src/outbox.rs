@@ -20,11 +20,11 @@ impl MessageId {
 
     /// The id of a message created at `created_at_ms` with `random`.
     pub fn new(created_at_ms: i64, random: [u8; 8]) -> MessageId {
-        let mut id = format!("msg_{:012x}", created_at_ms.max(0));
-        for byte in random {
-            id.push_str(&format!("{byte:02x}"));
-        }
-        MessageId(id)
+        MessageId(format!(
+            "msg_{:012x}{:016x}",
+            created_at_ms.max(0),
+            u64::from_be_bytes(random)
+        ))
     }
 
     /// An id from outside (a path): `msg_` and lowercase letters and digits, at most 64 in all.

@@ -35,11 +35,11 @@ const SECTIONS: [&str; 9] = [
 ];
 
 /// The lifecycle messages the Messages section edits, in the order a buyer meets them.
-const LIFECYCLE: [(&str, &str); 4] = [
-    ("order_received", "tpl_order_received"),
-    ("payment_received", "tpl_payment_received"),
-    ("hold_released", "tpl_hold_released"),
-    ("cancelled", "tpl_cancelled"),
+const LIFECYCLE: [(MessageKind, &str); 4] = [
+    (MessageKind::OrderReceived, "tpl_order_received"),
+    (MessageKind::PaymentReceived, "tpl_payment_received"),
+    (MessageKind::HoldReleased, "tpl_hold_released"),
+    (MessageKind::Cancelled, "tpl_cancelled"),
 ];
 
 /// The payment methods that have a deadline and reminders.
@@ -102,7 +102,7 @@ fn current_values(settings: &lunas_core::Settings) -> BTreeMap<&'static str, Val
     ];
     for ((kind, field), (source, sent)) in LIFECYCLE.iter().zip(lifecycle) {
         messages.insert(field.to_string(), json!(source.clone().unwrap_or_default()));
-        messages.insert(format!("send_{kind}"), json!(sent));
+        messages.insert(format!("send_{}", kind.as_str()), json!(sent));
     }
     let hhmm = |t: jiff::civil::Time| format!("{:02}:{:02}", t.hour(), t.minute());
     let banks: Vec<String> = settings
@@ -184,7 +184,7 @@ async fn settings_view(
             notice => notice,
             sections => ser(SECTIONS),
             methods => TIMED.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
-            lifecycle => LIFECYCLE.iter().map(|(kind, _)| *kind).collect::<Vec<_>>(),
+            lifecycle => LIFECYCLE.iter().map(|(kind, _)| kind.as_str()).collect::<Vec<_>>(),
             v => ser(&values),
             e => ser(&errors),
             languages => ser(language_options(desk.strings())),
@@ -271,7 +271,8 @@ impl SettingsForm {
         }
     }
 
-    /// A lifecycle message's template (the field `tpl_<kind>`) and whether it is sent.
+    /// A lifecycle message's template (the field `tpl_<kind>`) and whether it is sent; `None`
+    /// for reminders, which the Reminders section edits.
     fn lifecycle(&self, kind: MessageKind) -> Option<(&str, bool)> {
         match kind {
             MessageKind::OrderReceived => {
@@ -285,7 +286,7 @@ impl SettingsForm {
                 Some((&self.tpl_hold_released, self.send_hold_released.is_some()))
             }
             MessageKind::Cancelled => Some((&self.tpl_cancelled, self.send_cancelled.is_some())),
-            _ => None,
+            MessageKind::Reminder => None,
         }
     }
 }
@@ -427,11 +428,11 @@ fn section_patch(
             let mut templates = serde_json::Map::new();
             let mut sent = serde_json::Map::new();
             for (kind, _) in LIFECYCLE {
-                let (template, send) = MessageKind::parse(kind)
-                    .and_then(|kind| form.lifecycle(kind))
+                let (template, send) = form
+                    .lifecycle(kind)
                     .expect("the lifecycle list names lifecycle messages");
-                templates.insert(kind.to_owned(), text_or_null(template));
-                sent.insert(kind.to_owned(), json!(send));
+                templates.insert(kind.as_str().to_owned(), text_or_null(template));
+                sent.insert(kind.as_str().to_owned(), json!(send));
             }
             json!({ "templates": { language: templates }, "messages": sent })
         }
