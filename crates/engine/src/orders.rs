@@ -13,7 +13,7 @@ use lunas_core::timers::{deadline_timers, reminders_for};
 use lunas_core::{
     Actor, CancelledBy, HoldState, Money, Order, OrderEvent, OrderId, OrderStatus, Timestamp,
 };
-use lunas_store::{Held, OrderHead, Tx, TxResult};
+use lunas_store::{Held, OrderDeadline, OrderHead, Tx, TxResult};
 
 /// Places `new` in `tx`. `random` draws the first unique code to try; a transaction that runs
 /// again draws the same.
@@ -143,7 +143,7 @@ pub(crate) fn cancel(
     now: Timestamp,
     messaging: &Messaging,
 ) -> TxResult<Result<Order, OrderOpError>> {
-    let Some((status, _, _, _)) = tx.order_money_for_update(id)? else {
+    let Some(status) = tx.status_for_update(id)? else {
         return Ok(Err(OrderOpError::NotFound));
     };
     if let Err(e) = decide_cancel(status) {
@@ -177,7 +177,13 @@ pub(crate) fn extend(
     now: Timestamp,
     messaging: &Messaging,
 ) -> TxResult<Result<Order, OrderOpError>> {
-    let Some((status, pay_by, placed_at, method)) = tx.deadline_for_update(id)? else {
+    let Some(OrderDeadline {
+        status,
+        pay_by,
+        placed_at,
+        method,
+    }) = tx.deadline_for_update(id)?
+    else {
         return Ok(Err(OrderOpError::NotFound));
     };
     if let Err(e) = decide_extension(status, pay_by, to, now) {

@@ -31,7 +31,7 @@ mod url;
 
 pub use copy::{CopyError, CopyReport};
 pub use model::OpenOptions;
-pub use tx::{Held, InsertedOrder, OrderHead, Tx, TxError, TxResult};
+pub use tx::{Held, InsertedOrder, OrderDeadline, OrderHead, Tx, TxError, TxResult};
 pub use url::{DatabaseUrl, PgUrl};
 
 use std::sync::Arc;

@@ -9,11 +9,11 @@ use lunas_core::messages::MessageKind;
 use lunas_core::placing::{IdempotencyKey, Messaging, NewOrderLine, PlaceError};
 use lunas_core::timers::PlannedTimer;
 use lunas_core::{
-    Actor, CancelledBy, CustomerInfo, HoldState, Money, Order, OrderId, OrderItem, OrderStatus,
-    PaymentMethod, Phone, Timestamp,
+    Actor, CancelledBy, CustomerInfo, HoldState, Order, OrderId, OrderItem, OrderStatus, Phone, Timestamp,
 };
 
 use crate::repo;
+pub use crate::repo::orders::OrderDeadline;
 pub use crate::repo::placement::{Held, InsertedOrder, OrderHead};
 use crate::sql::{Db, DbError};
 
@@ -118,19 +118,13 @@ impl<'a> Tx<'a> {
         )?)
     }
 
-    /// The order's status, what it expects and has been paid, and its deposit, its row locked.
-    pub fn order_money_for_update(
-        &mut self,
-        id: OrderId,
-    ) -> TxResult<Option<(OrderStatus, Money, Money, Option<Money>)>> {
-        Ok(repo::order_money_for_update(self.db, id)?)
+    /// The order's status, its row locked.
+    pub fn status_for_update(&mut self, id: OrderId) -> TxResult<Option<OrderStatus>> {
+        Ok(repo::order_money_for_update(self.db, id)?.map(|(status, ..)| status))
     }
 
-    /// What moving the deadline reads, its row locked: status, deadline, when placed, method.
-    pub fn deadline_for_update(
-        &mut self,
-        id: OrderId,
-    ) -> TxResult<Option<(OrderStatus, Option<Timestamp>, Timestamp, PaymentMethod)>> {
+    /// What moving the deadline reads, its row locked.
+    pub fn deadline_for_update(&mut self, id: OrderId) -> TxResult<Option<OrderDeadline>> {
         Ok(repo::deadline_for_update(self.db, id)?)
     }
 

@@ -33,7 +33,7 @@ mod audit;
 mod buyers;
 mod checks;
 mod holds;
-mod orders;
+pub(crate) mod orders;
 mod outbox;
 pub(crate) mod placement;
 mod privacy;

@@ -12,23 +12,28 @@ use crate::repo::*;
 use crate::sql::{Db, DbError, DbResult, Row, corrupt, params};
 use lunas_core::queries::Page;
 
-/// What extending an order's deadline reads of it, its row locked: status, deadline, when it
-/// was placed and how it is paid.
-pub(crate) fn deadline_for_update(
-    db: &mut dyn Db,
-    id: OrderId,
-) -> DbResult<Option<(OrderStatus, Option<Timestamp>, Timestamp, PaymentMethod)>> {
+/// What moving an order's deadline reads of it.
+pub struct OrderDeadline {
+    pub status: OrderStatus,
+    pub pay_by: Option<Timestamp>,
+    pub placed_at: Timestamp,
+    pub method: PaymentMethod,
+}
+
+/// What moving an order's deadline reads of it, its row locked.
+pub(crate) fn deadline_for_update(db: &mut dyn Db, id: OrderId) -> DbResult<Option<OrderDeadline>> {
     db.row(
         "SELECT status, pay_by, placed_at, payment_method FROM orders WHERE id = ?1 FOR NO KEY UPDATE",
         params![id.0],
         |row| {
             let method = row.text(3)?;
-            Ok((
-                status_of(&row.text(0)?)?,
-                row.opt_int(1)?.map(timestamp).transpose()?,
-                timestamp(row.int(2)?)?,
-                PaymentMethod::parse(&method).ok_or_else(|| corrupt("payment method", &method))?,
-            ))
+            Ok(OrderDeadline {
+                status: status_of(&row.text(0)?)?,
+                pay_by: row.opt_int(1)?.map(timestamp).transpose()?,
+                placed_at: timestamp(row.int(2)?)?,
+                method: PaymentMethod::parse(&method)
+                    .ok_or_else(|| corrupt("payment method", &method))?,
+            })
         },
     )
 }
