@@ -23,6 +23,7 @@ pub struct CustomerProfile {
 }
 
 /// A buyer's WhatsApp message as kept (for export).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct InboundRecord {
     pub wa_message_id: String,
@@ -31,6 +32,7 @@ pub struct InboundRecord {
 }
 
 /// One entry of the audit log.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AuditEntry {
     pub at: Timestamp,

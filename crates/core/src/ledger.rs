@@ -68,6 +68,7 @@ pub struct PaymentOutcome {
 }
 
 /// Why money waits for a human.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewKind {
@@ -201,6 +202,7 @@ pub struct StatementCredit {
 }
 
 /// What importing a statement did, line by line.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ImportReport {
     /// Credits recorded as payments of an order.

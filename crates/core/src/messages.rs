@@ -14,7 +14,17 @@ use crate::{Honorific, Order, OrderStatus, PaymentMethod, Settings, Timestamp};
 /// Longest template source accepted, in bytes.
 pub const TEMPLATE_LEN_MAX: usize = 4096;
 
+/// The templates the API document describes: plain text with the common variables in
+/// `{{ … }}`. Templates may do much more (conditions, loops, filters: minijinja's whole
+/// language); a test checks that every template this pattern describes renders.
+pub const TEMPLATE_PATTERN: &str = concat!(
+    r"^([ -z|~\n]|\{\{ (buyer\.greeting|buyer\.name|buyer\.first_name|order\.id|order\.total",
+    r"|order\.amount_due|order\.balance|order\.deadline|order\.items_summary|store\.name",
+    r"|payment\.instructions|reminder_number) \}\})*$"
+);
+
 /// How a message reaches its recipient: each has one string it is stored as.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
@@ -56,6 +66,7 @@ impl std::fmt::Display for Channel {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
@@ -66,6 +77,7 @@ pub enum MessageKind {
     Cancelled,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Language {
     #[default]
@@ -76,6 +88,7 @@ pub enum Language {
 }
 
 /// Template sources per kind; `None` means the built-in default of the store's language.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KindTemplates {
@@ -86,6 +99,7 @@ pub struct KindTemplates {
     pub cancelled: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Templates {
@@ -93,6 +107,7 @@ pub struct Templates {
     pub en: KindTemplates,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BankAccount {
@@ -761,6 +776,21 @@ pub fn sample_order() -> Order {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn every_template_the_document_describes_renders(
+            raw in proptest::string::string_regex(&TEMPLATE_PATTERN[1..TEMPLATE_PATTERN.len() - 1]).unwrap()
+        ) {
+            prop_assume!(raw.len() <= TEMPLATE_LEN_MAX);
+            let settings = Settings::default();
+            let context = MessageContext::new(&sample_order(), &[], &settings, 1);
+            let rendered = Composer::preview(&raw, &context);
+            prop_assert!(rendered.is_ok(), "{raw:?}: {rendered:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -68,6 +68,7 @@ impl Money {
 
 /// The store's currency. Only rupiah is offered today; the type exists so that amounts are never
 /// shown without knowing what they count.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Currency {
     #[default]

@@ -27,6 +27,7 @@ impl std::fmt::Display for OrderId {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
@@ -43,6 +44,7 @@ pub enum OrderStatus {
     Cancelled,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
@@ -54,6 +56,7 @@ pub enum PaymentMethod {
 }
 
 /// What became of the stock an order line holds. A hold moves out of `Held` exactly once.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldState {
@@ -66,6 +69,7 @@ pub enum HoldState {
 }
 
 /// How the seller addresses the buyer in messages; `kak` when nothing was chosen.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Honorific {
@@ -171,6 +175,7 @@ pub struct Order {
 
 /// Who cancelled an order: a buyer's cancellation counts against their reliability, a seller's
 /// (out of stock, a mistake) does not.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum CancelledBy {
@@ -369,6 +374,18 @@ impl Actor {
 }
 
 /// Trims a free-text field and checks its length; `None` when it is empty after trimming.
+/// The one-line texts the API document describes (names, reasons, references): at least one
+/// character that is not a space, and no control character. [`clean_text`] takes every such
+/// string of at most [`TEXT_LEN_MAX`] characters; a test checks it.
+pub const TEXT_PATTERN: &str = concat!(
+    r"^[^\u0000-\u001F\u007F-\u009F]*",
+    r"[^\s\u0000-\u001F\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+    r"[^\u0000-\u001F\u007F-\u009F]*$"
+);
+
+/// Free text over several lines (notes, tips): no control character but the line break.
+pub const NOTE_PATTERN: &str = r"^[^\u0000-\u0009\u000B-\u001F\u007F-\u009F]*$";
+
 pub fn clean_text(raw: &str) -> Result<Option<String>, TextError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -393,6 +410,10 @@ pub enum TextError {
 
 /// A light syntactic check of an email address: one `@` with something on both sides, no spaces,
 /// at most 254 bytes. Delivery (a later issue) parses it fully with the SMTP library.
+/// The addresses the API document describes: visible ASCII, one `@`, a dotted domain. Every one
+/// of at most [`EMAIL_LEN_MAX`] characters is an address [`looks_like_email`] takes.
+pub const EMAIL_PATTERN: &str = r"^[!-?A-~]+@[!-\-/-?A-~]+(\.[!-\-/-?A-~]+)+$";
+
 pub fn looks_like_email(raw: &str) -> bool {
     let raw = raw.trim();
     let Some((local, domain)) = raw.split_once('@') else {
@@ -502,6 +523,49 @@ pub fn decide_expiry(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    fn unanchored(pattern: &str) -> &str {
+        &pattern[1..pattern.len() - 1]
+    }
+
+    proptest! {
+        #[test]
+        fn every_text_the_document_describes_is_taken(
+            raw in proptest::string::string_regex(unanchored(super::TEXT_PATTERN)).unwrap()
+        ) {
+            prop_assume!(raw.chars().count() <= super::TEXT_LEN_MAX);
+            prop_assert!(matches!(super::clean_text(&raw), Ok(Some(_))), "{raw:?}");
+        }
+
+        #[test]
+        fn every_note_the_document_describes_has_no_control_character_but_newlines(
+            raw in proptest::string::string_regex(unanchored(super::NOTE_PATTERN)).unwrap()
+        ) {
+            prop_assert!(!raw.chars().any(|c| c.is_control() && c != '\n'), "{raw:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_email_the_document_describes_is_taken(
+            raw in proptest::string::string_regex(unanchored(super::EMAIL_PATTERN)).unwrap()
+        ) {
+            prop_assume!(raw.len() <= super::EMAIL_LEN_MAX);
+            prop_assert!(super::looks_like_email(&raw), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn the_text_pattern_refuses_what_clean_text_refuses() {
+        let pattern = regex::Regex::new(super::TEXT_PATTERN).unwrap();
+        for raw in ["", "   ", "a\u{7}b", "\u{a0}", "tab\there"] {
+            assert!(!pattern.is_match(raw), "{raw:?}");
+        }
+        for raw in ["Rina", " Bu Rina ", "Transfer dari BCA #1042"] {
+            assert!(pattern.is_match(raw), "{raw:?}");
+        }
+    }
     use super::*;
 
     fn money(amount: i64) -> Money {

@@ -16,6 +16,7 @@ pub const UNIQUE_CODE_MAX: i64 = 99_999;
 
 /// Whether the unique code is added to the total (the buyer pays a little more, the usual way) or
 /// taken off it (the buyer gets a small discount).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CodeDirection {
@@ -26,6 +27,7 @@ pub enum CodeDirection {
 
 /// The unique code of bank transfers: Rp150.000 becomes Rp150.237, so a statement line tells
 /// which order it pays.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UniqueCodes {
@@ -49,6 +51,7 @@ impl Default for UniqueCodes {
 /// Extra time before an unpaid order expires, per method, for methods whose confirmation arrives
 /// late (a statement imported the next morning, a gateway that settles slowly). The deadline the
 /// buyer is told stays `pay_by`; `null` is no grace.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GracePeriods {
@@ -59,6 +62,7 @@ pub struct GracePeriods {
 }
 
 /// The store's payment settings (`payments` in the settings document).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PaymentSettings {
@@ -126,6 +130,7 @@ pub fn random_amount(total: Money, codes: &UniqueCodes, random: u64) -> Option<i
 
 /// Where a payment came from. Staff record payments through the API; the others arrive by
 /// themselves and are never refused: money that cannot be applied goes to the review list.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentSource {

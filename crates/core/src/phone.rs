@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 /// Longest raw input considered; longer strings are rejected before the parser sees them.
 pub const PHONE_INPUT_LEN_MAX: usize = 40;
 
+/// The numbers the API document promises to take: Indonesian mobile numbers, written `+62…` or
+/// `08…`, as libphonenumber's metadata lays them out (`8[1-35-9]` and 9 to 12 digits after the
+/// trunk). The server takes more (spaces, dashes, `62…`, other countries); a test checks that
+/// every string this pattern describes is a number [`Phone::parse`] accepts.
+pub const PHONE_PATTERN: &str = r"^(\+62|0)8[1-35-9][0-9]{7,10}$";
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Phone(String);
@@ -88,6 +94,17 @@ impl std::fmt::Display for Phone {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn every_number_the_document_describes_is_taken(
+            // proptest generates from the pattern without its anchors.
+            raw in proptest::string::string_regex(&PHONE_PATTERN[1..PHONE_PATTERN.len() - 1]).unwrap()
+        ) {
+            prop_assert!(Phone::parse(&raw).is_ok(), "{raw}");
+        }
+    }
 
     fn check(input: &str, expected: Result<&str, PhoneError>) {
         let got = Phone::parse(input);

@@ -32,6 +32,7 @@ pub const EXPLANATION_DAYS: i64 = 90;
 /// How many of a buyer's most recent finished orders the score reads; older ones weigh little.
 pub const HISTORY_LEN: usize = 50;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Band {
@@ -74,6 +75,7 @@ pub struct PastOrder {
 }
 
 /// What lunas counts for every buyer, updated in the transaction of each change.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     pub orders_placed: i64,
@@ -306,6 +308,7 @@ pub fn explain(
 }
 
 /// What a band does to a new order. The default restricts nothing.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
@@ -324,6 +327,7 @@ pub struct Policy {
 }
 
 /// The policy of each band.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policies {
@@ -372,6 +376,7 @@ impl Policies {
 }
 
 /// The store's risk settings: how the score is computed and what each band does.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Risk {
@@ -396,6 +401,7 @@ pub struct Risk {
 }
 
 /// What happens to a paid deposit when the balance deadline passes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ForfeitedDeposit {
@@ -535,6 +541,7 @@ pub fn apply(
 }
 
 /// What the order records of the policy that applied to it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedPolicy {
     pub band: Band,
@@ -548,6 +555,7 @@ pub struct AppliedPolicy {
     pub pay_within: Option<PayWindow>,
     /// The deposit asked, when the policy asks one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub deposit: Option<crate::Money>,
 }
 

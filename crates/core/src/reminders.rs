@@ -14,6 +14,7 @@ use crate::{PayWindow, Timestamp};
 /// Most steps one cadence may have, and the highest `max_count`.
 pub const STEPS_MAX: usize = 10;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Anchor {
@@ -23,6 +24,7 @@ pub enum Anchor {
 
 /// One step: `{"after_order": "2h"}` or `{"before_deadline": "1h"}`, with an optional template
 /// of its own (otherwise the store's reminder template is used).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReminderStep {
     #[serde(flatten)]
@@ -31,20 +33,26 @@ pub struct ReminderStep {
     pub template: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cadence {
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
     pub steps: Vec<ReminderStep>,
+    #[cfg_attr(feature = "openapi", schema(maximum = 10))]
     pub max_count: usize,
 }
 
 /// Local times during which no reminder is sent, e.g. 21:00–08:00 (it may cross midnight).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
     #[serde(with = "hhmm")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
     pub start: Time,
     #[serde(with = "hhmm")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
     pub end: Time,
 }
 

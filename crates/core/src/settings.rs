@@ -12,6 +12,7 @@ const SETTING_TEXT_LEN_MAX: usize = 500;
 /// Most bank accounts shown in payment instructions.
 const BANK_ACCOUNTS_MAX: usize = 10;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -49,6 +50,7 @@ pub struct Settings {
 /// the next morning (14 h in, moved out of quiet hours), and a last notice two hours before the
 /// hold is released; e-wallet and QRIS (1 h): one reminder 15 minutes in and one 10 minutes
 /// before the deadline.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Reminders {
@@ -58,6 +60,7 @@ pub struct Reminders {
     pub qris: Cadence,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LifecycleMessages {
@@ -70,6 +73,7 @@ pub struct LifecycleMessages {
 /// Which automatic channel a message takes: WhatsApp through the Cloud API when the server has it
 /// and `whatsapp` is on; else email when the server has SMTP, `email` is on and the buyer gave an
 /// address; else the manual WhatsApp queue.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Channels {
@@ -100,6 +104,7 @@ pub enum SettingsError {
 /// Defaults: bank transfer and virtual account 24 hours (a buyer who orders in the evening can pay
 /// at the bank or in m-banking the next day); e-wallet and QRIS 1 hour (the buyer pays from the
 /// phone they are ordering on, so a long hold only keeps stock from other buyers).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PaymentWindows {

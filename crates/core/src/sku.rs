@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 /// Longest SKU accepted, in bytes.
 pub const SKU_LEN_MAX: usize = 64;
+/// What [`Sku::parse`] takes, for the API document.
+pub const SKU_PATTERN: &str = "^[A-Za-z0-9._-]{1,64}$";
 
 /// A product code: 1 to 64 characters of ASCII letters, digits, `-`, `_` and `.`, at least one
 /// of them a letter or a digit, so that it can sit in a URL path without escaping (and is never

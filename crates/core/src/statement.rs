@@ -58,6 +58,7 @@ pub struct StatementLine {
     pub fingerprint: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LineError {
     pub line: usize,
@@ -351,6 +352,14 @@ fn read_line(
     Ok(Some((date, description, amount, balance)))
 }
 
+/// The statements the API document describes: the generic layout, with dates of the years lunas
+/// runs in, plain descriptions and whole rupiah amounts. [`parse_statement`] reads every one of
+/// them without a bad line (a test checks it); it reads much more (bank exports, quoting, `;`).
+pub const STATEMENT_PATTERN: &str = concat!(
+    r"^date,description,amount,balance\r?\n",
+    r"(20[2-3][0-9]-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]),[A-Za-z0-9 #/.-]{0,60},-?[1-9][0-9]{0,9},[0-9]{1,12}\r?\n)*$"
+);
+
 /// Reads a statement. The delimiter is `,` unless the header row has more `;` (as some exports
 /// do). Rows before the header (account details, the period) are read only for the period.
 pub fn parse_statement(text: &str) -> Result<Statement, StatementError> {
@@ -479,6 +488,18 @@ fn hex_prefix(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn every_statement_the_document_describes_reads_without_a_bad_line(
+            raw in proptest::string::string_regex(&super::STATEMENT_PATTERN[1..super::STATEMENT_PATTERN.len() - 1]).unwrap()
+        ) {
+            let statement = super::parse_statement(&raw);
+            prop_assert!(statement.as_ref().is_ok_and(|s| s.errors.is_empty()), "{raw:?}: {statement:?}");
+        }
+    }
+
     use super::*;
 
     fn check(text: &str, format: StatementFormat, expected: &[(&str, &str, i64, Option<i64>)]) {

@@ -8,6 +8,31 @@ pub const PAY_WINDOW_SECONDS_MIN: i64 = 1;
 /// Longest window: 30 days. A booking held longer than that is a pre-order, not a hold.
 pub const PAY_WINDOW_SECONDS_MAX: i64 = 30 * 24 * 60 * 60;
 
+/// The durations the API document describes: the short forms sellers type (`30m`, `24h`, `2d`)
+/// and the forms lunas writes back (`1day 2h 30m`, `2days`), from one second to 30 days. Tests
+/// check both ways: every string it describes parses, and every window is written in it.
+pub const PAY_WINDOW_PATTERN: &str = concat!(
+    r"^(30(d|days)",
+    r"|([1-9]|[12][0-9])(d|days?)( ([1-9]|1[0-9]|2[0-3])h)?( [1-5]?[0-9]m)?( [1-5]?[0-9]s)?",
+    r"|([1-9]|[1-9][0-9]|[1-6][0-9]{2}|7[01][0-9])h( [1-5]?[0-9]m)?( [1-5]?[0-9]s)?|720h",
+    r"|[1-9][0-9]{0,3}m( [1-5]?[0-9]s)?|[1-9][0-9]{0,4}s)$"
+);
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for PayWindow {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(PAY_WINDOW_PATTERN))
+            .description(Some("A duration from 1 second to 30 days: `30m`, `24h`, `2d`, `1day 2h`."))
+            .examples(["30m", "24h", "2d"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for PayWindow {}
+
 /// A positive duration between one second and 30 days, written as `"30m"`, `"24h"`, `"5s"`,
 /// `"1h30m"` or `"2d"` (or any form `humantime` reads).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +98,23 @@ impl From<PayWindow> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn every_window_the_document_describes_parses(
+            raw in proptest::string::string_regex(&PAY_WINDOW_PATTERN[1..PAY_WINDOW_PATTERN.len() - 1]).unwrap()
+        ) {
+            prop_assert!(PayWindow::parse(&raw).is_ok(), "{raw}");
+        }
+
+        #[test]
+        fn every_window_is_written_as_the_document_describes(seconds in PAY_WINDOW_SECONDS_MIN..=PAY_WINDOW_SECONDS_MAX) {
+            let written = String::from(PayWindow::from_seconds(seconds).unwrap());
+            let pattern = regex::Regex::new(PAY_WINDOW_PATTERN).unwrap();
+            prop_assert!(pattern.is_match(&written), "{written}");
+        }
+    }
 
     #[test]
     fn windows_parse_from_the_short_forms_sellers_type() {

@@ -14,13 +14,23 @@ use serde::Serialize;
 use crate::extract::RawBody;
 use crate::{ApiError, AppState};
 
-#[derive(Serialize)]
+/// What a notification did.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = CallbackOutcome)]
 pub(crate) struct CallbackView {
     /// `recorded`, `duplicate`, `revived`, `needs_refund`, `no_change` or `review`.
     pub outcome: &'static str,
     pub order_id: Option<i64>,
+    #[schema(value_type = Option<lunas_core::OrderStatus>)]
     pub order_status: Option<&'static str>,
 }
+
+/// A gateway's notification, as the gateway writes it (any JSON object; its fields are read as
+/// each gateway documents them).
+#[derive(utoipa::ToSchema)]
+#[schema(as = GatewayNotification)]
+#[allow(dead_code)] // The document's name for the body the callbacks read raw.
+pub(crate) struct GatewayNotification(serde_json::Map<String, serde_json::Value>);
 
 fn answer(outcome: GatewayOutcome) -> Result<Json<CallbackView>, ApiError> {
     let (outcome, order) = match outcome {
@@ -53,6 +63,21 @@ fn answer(outcome: GatewayOutcome) -> Result<Json<CallbackView>, ApiError> {
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/callbacks/midtrans",
+    operation_id = "midtransNotification",
+    summary = "Midtrans HTTP notification",
+    description = "Authenticated by signature_key = SHA512(order_id + status_code + gross_amount + server key), checked in constant time (401 otherwise; nothing changes). order_id is the lunas order id (optionally with -suffix). settlement and accepted capture pay the order if gross_amount is what is left to pay (else review); pending, deny, cancel, expire change nothing; refunds and challenges go to review. A transaction_id seen before is a duplicate. 404 (kept for review) for an unknown order; 404 when the server has no Midtrans key.",
+    request_body = GatewayNotification,
+    responses(
+        (status = 200, description = "Taken (recorded, a duplicate, no change, or put on the review list).", body = CallbackView),
+        (status = 400, response = crate::api::ErrorResponse),
+        (status = 401, response = crate::api::ErrorResponse),
+        (status = 404, response = crate::api::ErrorResponse),
+        (status = 503, response = crate::api::ErrorResponse),
+    )
+)]
 pub(crate) async fn midtrans(
     State(state): State<AppState>,
     body: RawBody,
@@ -60,6 +85,22 @@ pub(crate) async fn midtrans(
     answer(state.engine.midtrans_notification(&body.0).await?)
 }
 
+#[utoipa::path(
+    post,
+    path = "/callbacks/xendit",
+    operation_id = "xenditCallback",
+    summary = "Xendit invoice or virtual account callback",
+    description = "Authenticated by the x-callback-token header (the server's verification token, compared in constant time). external_id is the lunas order id. Invoice status PAID/SETTLED pays (paid_amount must be what is left), EXPIRED changes nothing; a fixed virtual account payment callback (payment_id, amount) pays.",
+    params(("x-callback-token" = String, Header)),
+    request_body = GatewayNotification,
+    responses(
+        (status = 200, description = "Taken (recorded, a duplicate, no change, or put on the review list).", body = CallbackView),
+        (status = 400, response = crate::api::ErrorResponse),
+        (status = 401, response = crate::api::ErrorResponse),
+        (status = 404, response = crate::api::ErrorResponse),
+        (status = 503, response = crate::api::ErrorResponse),
+    )
+)]
 pub(crate) async fn xendit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -71,6 +112,23 @@ pub(crate) async fn xendit(
     answer(state.engine.xendit_notification(token, &body.0).await?)
 }
 
+#[utoipa::path(
+    post,
+    path = "/callbacks/mutations",
+    operation_id = "mutationDelivery",
+    summary = "Bank mutations from a mutation service",
+    description = "A JSON array of mutations (or {\"mutations\": […]}), each with mutation_id, date, amount, type (CR/DB), description and optionally balance and bank_type, signed with HMAC-SHA256 of the body in the Signature header (hex). Matched like a statement; a mutation seen before is a duplicate. A malformed mutation refuses the delivery (422, with each bad item's number).",
+    params(("Signature" = String, Header)),
+    request_body(content = serde_json::Value, description = "The mutations."),
+    responses(
+        (status = 200, description = "Imported", body = lunas_core::ledger::ImportReport),
+        (status = 400, response = crate::api::ErrorResponse),
+        (status = 401, response = crate::api::ErrorResponse),
+        (status = 404, response = crate::api::ErrorResponse),
+        (status = 422, response = crate::api::ErrorResponse),
+        (status = 503, response = crate::api::ErrorResponse),
+    )
+)]
 pub(crate) async fn mutations(
     State(state): State<AppState>,
     headers: HeaderMap,

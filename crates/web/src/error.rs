@@ -25,18 +25,29 @@ pub struct ApiError {
     pub lines: Option<Vec<lunas_core::statement::LineError>>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// The body of every error answer.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct Body<'a> {
     error: Inner<'a>,
 }
 
-#[derive(Serialize)]
-struct Inner<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorDetail)]
+pub(crate) struct Inner<'a> {
+    /// Stable, snake_case: what programs branch on.
     code: &'a str,
+    /// For people; may change.
     message: &'a str,
+    /// For a file that did not read: each bad line with its number and reason.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<lunas_core::statement::LineError>>)]
     lines: Option<&'a [lunas_core::statement::LineError]>,
 }
+
+/// The error body, as the document describes it.
+pub(crate) type ErrorDoc = Body<'static>;
+pub(crate) type ErrorDetailDoc = Inner<'static>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
@@ -100,8 +111,9 @@ impl From<EngineError> for ApiError {
             EngineError::Place(PlaceError::OutOfStock { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, "out_of_stock", message)
             }
+            // Like `out_of_stock`, the catalogue as it is now refuses a well-formed line.
             EngineError::Place(PlaceError::UnknownSku { .. }) => {
-                ApiError::unprocessable("unknown_sku", message)
+                ApiError::new(StatusCode::CONFLICT, "unknown_sku", message)
             }
             EngineError::Place(PlaceError::ZeroTotal) => {
                 ApiError::unprocessable("zero_total", message)
@@ -114,8 +126,10 @@ impl From<EngineError> for ApiError {
             | EngineError::Order(OrderOpError::Extend(
                 lunas_core::ExtendError::InvalidTransition(_),
             )) => ApiError::new(StatusCode::CONFLICT, "invalid_transition", message),
+            // Not later than the deadline now, or past 30 days from now: the request is well
+            // formed, the order's state and the clock refuse it.
             EngineError::Order(OrderOpError::Extend(_)) => {
-                ApiError::unprocessable("invalid_deadline", message)
+                ApiError::new(StatusCode::CONFLICT, "invalid_deadline", message)
             }
             EngineError::Account(e) => {
                 let code = match e {
@@ -210,8 +224,9 @@ impl From<EngineError> for ApiError {
             EngineError::Callback(CallbackError::Malformed(_)) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "malformed_notification", message)
             }
+            // A well-formed request this server's configuration cannot serve.
             EngineError::PaymentLink(PaymentLinkError::NotConfigured(_)) => {
-                ApiError::unprocessable("gateway_not_configured", message)
+                ApiError::new(StatusCode::CONFLICT, "gateway_not_configured", message)
             }
             EngineError::PaymentLink(PaymentLinkError::NothingToPay) => {
                 ApiError::new(StatusCode::CONFLICT, "nothing_to_pay", message)

@@ -25,6 +25,22 @@ fn configured(state: &AppState) -> Result<&WhatsAppInbound, ApiError> {
         .ok_or_else(|| ApiError::not_found("resource"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/webhooks/whatsapp",
+    operation_id = "whatsappVerify",
+    summary = "WhatsApp webhook subscription handshake",
+    params(
+        ("hub.mode" = Option<String>, Query),
+        ("hub.verify_token" = Option<String>, Query),
+        ("hub.challenge" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "The challenge, echoed.", body = String, content_type = "text/plain"),
+        (status = 403, response = crate::api::ErrorResponse),
+        (status = 404, response = crate::api::ErrorResponse),
+    )
+)]
 pub(crate) async fn verify(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -45,6 +61,21 @@ pub(crate) async fn verify(
     Ok(query.get("hub.challenge").cloned().unwrap_or_default())
 }
 
+#[utoipa::path(
+    post,
+    path = "/webhooks/whatsapp",
+    operation_id = "whatsappReceive",
+    summary = "WhatsApp webhook: buyers' messages",
+    description = "Called by WhatsApp Cloud API; must carry X-Hub-Signature-256 made with the app secret.",
+    params(("X-Hub-Signature-256" = String, Header)),
+    request_body = crate::callbacks::GatewayNotification,
+    responses(
+        (status = 200, description = "Kept."),
+        (status = 400, response = crate::api::ErrorResponse),
+        (status = 401, response = crate::api::ErrorResponse),
+        (status = 404, response = crate::api::ErrorResponse),
+    )
+)]
 pub(crate) async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,

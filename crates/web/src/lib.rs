@@ -29,8 +29,11 @@ use tokio::net::TcpListener;
 /// Largest request body accepted, in bytes. An order of 100 lines is well under 16 KiB.
 pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
 
-/// The OpenAPI 3.1 document of the v1 API, served at `/api/openapi.json`.
-pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+/// The OpenAPI 3.1 document of the v1 API, served at `/api/openapi.json`, generated from the
+/// handlers' request and response types.
+pub fn openapi_json() -> String {
+    serde_json::to_string_pretty(&api::document()).expect("the document serialises")
+}
 
 #[derive(Clone)]
 pub struct AppState {

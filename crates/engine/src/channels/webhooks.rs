@@ -36,6 +36,12 @@ const WEBHOOK_TIMEOUT_SECONDS: u64 = 15;
 /// Longest URL accepted.
 pub const WEBHOOK_URL_LEN_MAX: usize = 2000;
 
+/// The URLs the API document describes: `http(s)://`, a domain name, a port and any path.
+/// [`validate_url`] takes every one of them (a test checks it); it also takes public IP
+/// addresses and names in other scripts.
+pub const WEBHOOK_URL_PATTERN: &str =
+    r"^https?://[a-z][a-z0-9]{0,30}(\.[a-z][a-z0-9]{0,30}){1,3}(:[1-9][0-9]{0,3})?(/[!-~]*)?$";
+
 /// Why a webhook URL was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -265,6 +271,15 @@ impl Deliver for WebhookChannel {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #[test]
+        fn every_url_the_document_describes_is_taken(
+            raw in proptest::string::string_regex(&super::WEBHOOK_URL_PATTERN[1..super::WEBHOOK_URL_PATTERN.len() - 1]).unwrap()
+        ) {
+            proptest::prop_assert!(super::validate_url(&raw, false).is_ok(), "{raw}");
+        }
+    }
+
     use super::*;
 
     #[test]

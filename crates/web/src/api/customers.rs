@@ -10,7 +10,9 @@ use lunas_core::customers::CustomerProfile;
 use lunas_core::order::clean_text;
 use lunas_core::reliability::{Assessment, Band, BandReason, Pin, Record};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::document::{ErrorResponse, Notes, PhoneNumber, Tag, Text};
 use super::views::PageView;
 use crate::auth::Caller;
 use crate::extract::ApiJson;
@@ -18,17 +20,23 @@ use crate::{ApiError, AppState};
 
 /// Most tags on one buyer, and their length.
 const TAGS_MAX: usize = 20;
-const TAG_LEN_MAX: usize = 40;
+pub(crate) const TAG_LEN_MAX: usize = 40;
+/// The tags the document describes; the server also takes letters of other scripts.
+pub(crate) const TAG_PATTERN: &str = "^[0-9A-Za-z_-]{1,40}$";
 /// Longest notes on a buyer, in characters.
-const NOTES_LEN_MAX: usize = 2000;
+pub(crate) const NOTES_LEN_MAX: usize = 2000;
 /// Most buyers one filtered listing looks through (the band is computed, not stored).
 const LIST_SCAN_MAX: usize = 10_000;
 
-#[derive(Serialize)]
+/// A buyer with their reliability record, score, band and its explanation.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Customer)]
 pub(crate) struct CustomerView {
+    /// E.164, or the pseudonym of an erased buyer.
     phone: String,
     name: String,
     email: Option<String>,
+    #[schema(value_type = Option<lunas_core::Honorific>)]
     honorific: Option<&'static str>,
     reminders_enabled: bool,
     notes: Option<String>,
@@ -36,7 +44,9 @@ pub(crate) struct CustomerView {
     reliability: ReliabilityView,
 }
 
-#[derive(Serialize)]
+/// The buyer's record, the score computed from it and the band it puts them in.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Reliability)]
 struct ReliabilityView {
     /// The probability that the buyer's next order is paid.
     score: f64,
@@ -90,10 +100,26 @@ impl CustomerView {
     }
 }
 
-fn parse_phone(raw: &str) -> Result<Phone, ApiError> {
-    Phone::parse(raw).map_err(|e| ApiError::unprocessable("invalid_phone", format!("phone: {e}")))
+/// A buyer's number from a path: one that is not a phone number names no buyer (404), as an
+/// unknown number does; the document's pattern says which numbers are read.
+pub(crate) fn parse_phone(raw: &str) -> Result<Phone, ApiError> {
+    Phone::parse(raw).map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such buyer: {e}"),
+        )
+    })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{phone}",
+    operation_id = "getCustomer",
+    summary = "A buyer with their reliability record, score, band and its explanation",
+    params(("phone" = PhoneNumber, Path)),
+    responses((status = 200, body = CustomerView), (status = 404, response = ErrorResponse), (status = 422, response = ErrorResponse))
+)]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Path(phone): Path<String>,
@@ -104,6 +130,18 @@ pub(crate) async fn get(
     Ok(Json(CustomerView::new(profile, assessment)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers",
+    operation_id = "listCustomers",
+    summary = "Buyers, optionally of one band",
+    params(
+        ("band" = Option<Band>, Query),
+        ("after" = Option<i64>, Query, minimum = 0, description = "`next_after` of the page before."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100),
+    ),
+    responses((status = 200, body = PageView<CustomerView, i64>), (status = 422, response = ErrorResponse))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -144,11 +182,15 @@ pub(crate) async fn list(
     }))
 }
 
-#[derive(Deserialize)]
+/// A band to pin, with the reason for the audit trail.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PinInput)]
 pub(crate) struct PinBody {
     /// The band to pin, or `null` to let the score decide again.
+    #[schema(value_type = Option<Band>)]
     pub(crate) band: Option<String>,
+    #[schema(value_type = Text)]
     pub(crate) reason: Option<String>,
 }
 
@@ -178,6 +220,15 @@ pub(crate) fn parse_pin(body: PinBody) -> Result<Option<Pin>, ApiError> {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers/{phone}/band",
+    operation_id = "pinBand",
+    summary = "Pin a buyer to a band, with a reason (also a number that never ordered: that blocks it in advance); band null unpins",
+    params(("phone" = PhoneNumber, Path)),
+    request_body = PinBody,
+    responses((status = 200, body = CustomerView), (status = 404, response = ErrorResponse))
+)]
 pub(crate) async fn pin(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -195,12 +246,17 @@ pub(crate) async fn pin(
     Ok(Json(CustomerView::new(profile, assessment)))
 }
 
-#[derive(Deserialize)]
+/// New notes and tags; a field left out stays as it is.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CustomerPatch)]
 pub(crate) struct PatchBody {
     /// New notes; `null` clears them; absent leaves them.
     #[serde(default, with = "serde_with_null")]
+    #[schema(value_type = Option<Notes>)]
     pub(crate) notes: Option<Option<String>>,
+    /// The buyer's tags, all of them.
+    #[schema(value_type = Option<Vec<Tag>>, max_items = 20)]
     pub(crate) tags: Option<Vec<String>>,
 }
 
@@ -270,6 +326,15 @@ pub(crate) fn parse_patch(body: PatchBody) -> Result<NotesTags, ApiError> {
     Ok((notes, tags))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/customers/{phone}",
+    operation_id = "patchCustomer",
+    summary = "Replace a buyer's notes (null clears) and/or tags",
+    params(("phone" = PhoneNumber, Path)),
+    request_body = PatchBody,
+    responses((status = 200, body = CustomerView), (status = 404, response = ErrorResponse))
+)]
 pub(crate) async fn patch(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -287,7 +352,9 @@ pub(crate) async fn patch(
     Ok(Json(CustomerView::new(profile, assessment)))
 }
 
-#[derive(Serialize)]
+/// Everything lunas holds about one buyer.
+#[derive(Serialize, ToSchema)]
+#[schema(as = CustomerExport)]
 pub(crate) struct ExportView {
     exported_at: jiff::Timestamp,
     customer: CustomerView,
@@ -319,6 +386,14 @@ pub(crate) async fn export_view(state: &AppState, phone: &Phone) -> Result<Expor
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{phone}/export",
+    operation_id = "exportCustomer",
+    summary = "Everything lunas holds about one buyer (UU PDP access request)",
+    params(("phone" = PhoneNumber, Path)),
+    responses((status = 200, body = ExportView), (status = 404, response = ErrorResponse), (status = 422, response = ErrorResponse))
+)]
 pub(crate) async fn export(
     State(state): State<AppState>,
     Path(phone): Path<String>,
@@ -327,7 +402,9 @@ pub(crate) async fn export(
     Ok(Json(export_view(&state, &phone).await?))
 }
 
-#[derive(Serialize)]
+/// What erasing left.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Erased)]
 pub(crate) struct ErasedView {
     /// The pseudonym the buyer's orders are now kept under.
     pseudonym: String,
@@ -337,6 +414,14 @@ pub(crate) struct ErasedView {
 
 /// Erases a buyer (UU PDP): personal data removed, orders and money kept under a pseudonym, the
 /// reliability record kept under an HMAC of the number. Erasing twice gives the same answer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers/{phone}/erase",
+    operation_id = "eraseCustomer",
+    summary = "Erase a buyer: personal data removed, orders and money kept under a pseudonym, the reliability record kept under an HMAC of the number. Erasing twice gives the same answer.",
+    params(("phone" = PhoneNumber, Path)),
+    responses((status = 200, body = ErasedView), (status = 404, response = ErrorResponse), (status = 422, response = ErrorResponse))
+)]
 pub(crate) async fn erase(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -7,14 +7,25 @@ use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
 use lunas_core::messages::MessageKind;
 use lunas_core::outbox::MessageId;
-use lunas_core::{OrderId, Phone};
+use lunas_core::OrderId;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::document::{ErrorResponse, PhoneNumber};
 use super::views::MessageView;
 use crate::auth::Caller;
 use crate::extract::ApiJson;
 use crate::{ApiError, AppState};
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{id}/messages",
+    operation_id = "orderMessages",
+    summary = "An order's messages",
+    description = "Every message written about the order, oldest first, with its status, attempts and last error.",
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = Vec<MessageView>), (status = 404, response = ErrorResponse))
+)]
 pub(crate) async fn of_order(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -27,6 +38,15 @@ pub(crate) async fn of_order(
     Ok(Json(messages.into_iter().map(Into::into).collect()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/messages/manual-queue",
+    operation_id = "manualQueue",
+    summary = "The manual WhatsApp queue",
+    description = "Messages staff still have to send by hand, oldest first, each with its wa.me link.",
+    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 100)),
+    responses((status = 200, body = Vec<MessageView>), (status = 422, response = ErrorResponse))
+)]
 pub(crate) async fn manual_queue(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -41,6 +61,14 @@ pub(crate) fn parse_message_id(raw: &str) -> Result<MessageId, ApiError> {
     MessageId::parse(raw).ok_or_else(|| ApiError::not_found("message"))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/messages/{id}/sent",
+    operation_id = "markSent",
+    summary = "Mark a manual message sent",
+    params(("id" = String, Path, max_length = 64)),
+    responses((status = 200, body = MessageView), (status = 404, response = ErrorResponse), (status = 409, response = ErrorResponse))
+)]
 pub(crate) async fn mark_sent(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -56,6 +84,15 @@ pub(crate) async fn mark_sent(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/messages/{id}/replay",
+    operation_id = "replayMessage",
+    summary = "Replay a dead message",
+    description = "Puts a dead message back in the queue with its attempts reset; its id stays the same.",
+    params(("id" = String, Path, max_length = 64)),
+    responses((status = 200, body = MessageView), (status = 404, response = ErrorResponse), (status = 409, response = ErrorResponse))
+)]
 pub(crate) async fn replay(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -64,22 +101,41 @@ pub(crate) async fn replay(
     Ok(Json(state.engine.replay_message(id).await?.into()))
 }
 
-#[derive(Deserialize)]
+/// A template to render against a real order.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = PreviewInput)]
 pub(crate) struct PreviewBody {
+    #[schema(value_type = MessageKind)]
     kind: String,
+    #[serde(deserialize_with = "crate::extract::whole_number")]
     order_id: i64,
+    /// The template to try; absent or `null` for the store's own.
+    #[schema(value_type = Option<super::document::TemplateText>)]
     template: Option<String>,
     /// For reminders: the cadence step (0-based) whose own template to use.
-    step: Option<usize>,
+    #[schema(minimum = 0, maximum = 9)]
+    #[serde(default, deserialize_with = "crate::extract::whole_number_or_null")]
+    step: Option<i64>,
 }
 
-#[derive(Serialize)]
+/// A template as rendered.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Preview)]
 pub(crate) struct PreviewView {
+    #[schema(value_type = MessageKind)]
     kind: &'static str,
     order_id: i64,
     body: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/templates/preview",
+    operation_id = "previewTemplate",
+    summary = "Render a template against a real order",
+    request_body = PreviewBody,
+    responses((status = 200, body = PreviewView), (status = 404, response = ErrorResponse))
+)]
 pub(crate) async fn preview(
     State(state): State<AppState>,
     body: ApiJson<PreviewBody>,
@@ -92,9 +148,17 @@ pub(crate) async fn preview(
             format!("kind must be one of {}", known.join(", ")),
         )
     })?;
+    let step = body
+        .step
+        .map(|s| {
+            usize::try_from(s).map_err(|_| {
+                ApiError::unprocessable("invalid_step", "step must be a whole number from 0")
+            })
+        })
+        .transpose()?;
     let text = state
         .engine
-        .preview(kind, body.template, OrderId(body.order_id), body.step)
+        .preview(kind, body.template, OrderId(body.order_id), step)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
     Ok(Json(PreviewView {
@@ -104,25 +168,39 @@ pub(crate) async fn preview(
     }))
 }
 
-#[derive(Deserialize)]
+/// Whether the buyer gets reminders.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = RemindersInput)]
 pub(crate) struct RemindersBody {
     enabled: bool,
 }
 
-#[derive(Serialize)]
+/// Whether a buyer gets reminders.
+#[derive(Serialize, ToSchema)]
+#[schema(as = BuyerReminders)]
 pub(crate) struct RemindersView {
+    /// E.164.
     phone: String,
     reminders_enabled: bool,
 }
 
 /// A buyer who asked not to be reminded: reminders stop, lifecycle messages still go.
+#[utoipa::path(
+    put,
+    path = "/api/v1/customers/{phone}/reminders",
+    operation_id = "putReminders",
+    summary = "Opt a buyer out of reminders (or back in)",
+    description = "Lifecycle messages still go.",
+    params(("phone" = PhoneNumber, Path)),
+    request_body = RemindersBody,
+    responses((status = 200, body = RemindersView), (status = 404, response = ErrorResponse))
+)]
 pub(crate) async fn put_reminders(
     State(state): State<AppState>,
     Path(phone): Path<String>,
     body: ApiJson<RemindersBody>,
 ) -> Result<Json<RemindersView>, ApiError> {
-    let phone = Phone::parse(&phone)
-        .map_err(|e| ApiError::unprocessable("invalid_phone", e.to_string()))?;
+    let phone = super::customers::parse_phone(&phone)?;
     state
         .engine
         .set_no_reminders(phone.clone(), !body.value.enabled)
@@ -133,11 +211,19 @@ pub(crate) async fn put_reminders(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{phone}/reminders",
+    operation_id = "getReminders",
+    summary = "Whether a buyer gets reminders",
+    params(("phone" = PhoneNumber, Path)),
+    responses((status = 200, body = RemindersView), (status = 404, response = ErrorResponse))
+)]
 pub(crate) async fn get_reminders(
     State(state): State<AppState>,
     Path(phone): Path<String>,
 ) -> Result<Json<RemindersView>, ApiError> {
-    let phone = Phone::parse(&phone).map_err(|_| ApiError::not_found("buyer"))?;
+    let phone = super::customers::parse_phone(&phone)?;
     let no_reminders = state
         .engine
         .no_reminders(phone.clone())

@@ -1,6 +1,7 @@
 //! Routes of the JSON API.
 
 pub(crate) mod customers;
+mod document;
 pub(crate) mod messages;
 pub(crate) mod orders;
 pub(crate) mod payments;
@@ -15,7 +16,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Router, middleware};
 
-use crate::{ApiError, AppState, OPENAPI_JSON, auth};
+pub(crate) use document::ErrorResponse;
+pub use document::document;
+
+use crate::{ApiError, AppState, auth};
 
 /// Most rows one list request returns, and the default.
 pub(crate) const PAGE_LEN_MAX: usize = 100;
@@ -69,6 +73,13 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .nest("/api/v1", v1)
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    summary = "Readiness",
+    responses((status = 200, description = "The server is ready."))
+)]
 async fn healthz() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -76,8 +87,18 @@ async fn healthz() -> impl IntoResponse {
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    operation_id = "openapi",
+    summary = "This document",
+    responses((status = 200, description = "The OpenAPI document."))
+)]
 async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        document::DOCUMENT.as_str(),
+    )
 }
 
 pub(crate) async fn not_found() -> ApiError {

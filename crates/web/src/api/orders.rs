@@ -16,7 +16,9 @@ use lunas_core::{
 use lunas_engine::PlaceOrder;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
+use super::document::{Email, ErrorResponse, OptionalText, PhoneNumber, SkuCode, Text};
 use super::products::parse_sku;
 use super::views::{OrderView, PageView};
 use crate::auth::Caller;
@@ -26,38 +28,65 @@ use crate::{ApiError, AppState};
 /// Longest `Idempotency-Key` accepted (Stripe's limit).
 const IDEMPOTENCY_KEY_LEN_MAX: usize = 255;
 
-#[derive(Deserialize)]
+/// An order to place.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = OrderInput)]
 pub(crate) struct PlaceBody {
     pub(crate) customer: CustomerBody,
+    /// The lines; a SKU given twice is one line of both quantities.
+    #[schema(min_items = 1, max_items = 100)]
     pub(crate) items: Vec<ItemBody>,
+    #[schema(value_type = PaymentMethod)]
     pub(crate) payment_method: String,
+    /// How long the buyer has to pay, instead of the store's window for the method. Not for COD.
+    #[schema(value_type = Option<lunas_core::PayWindow>)]
     pub(crate) pay_within: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// The buyer, keyed by phone number.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CustomerInput)]
 pub(crate) struct CustomerBody {
+    #[schema(value_type = PhoneNumber)]
     pub(crate) phone: String,
+    #[schema(value_type = Text)]
     pub(crate) name: String,
+    /// For messages by email, when the store sends them.
+    #[schema(value_type = Option<Email>)]
     pub(crate) email: Option<String>,
+    #[schema(value_type = Option<Honorific>)]
     pub(crate) honorific: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = OrderLineInput)]
 pub(crate) struct ItemBody {
+    #[schema(value_type = SkuCode)]
     pub(crate) sku: String,
+    #[schema(minimum = 1, maximum = 10000)]
+    #[serde(deserialize_with = "crate::extract::whole_number")]
     pub(crate) qty: i64,
 }
 
-#[derive(Deserialize)]
+/// A payment staff received.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = PaymentInput)]
 pub(crate) struct PaymentBody {
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
+    #[serde(deserialize_with = "crate::extract::whole_number")]
     pub(crate) amount: i64,
+    /// The bank's reference or a note.
+    #[schema(value_type = Option<OptionalText>)]
     pub(crate) reference: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CancelInput)]
 pub(crate) struct CancelBody {
+    #[schema(value_type = Text)]
     pub(crate) reason: String,
     /// Who asked: `buyer` (counts in the buyer's reliability record) or `seller` (the default).
+    #[schema(value_type = Option<CancelledBy>)]
     pub(crate) by: Option<String>,
 }
 
@@ -206,6 +235,27 @@ pub(crate) fn parse_place(body: PlaceBody) -> Result<ParsedOrder, ApiError> {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders",
+    operation_id = "placeOrder",
+    summary = "Place an order",
+    description = "Holds the stock of every line or of none, sets the payment deadline from the store's settings (or `pay_within`), and records the placement. Honours `Idempotency-Key`: the same key with the same body returns the first response (with `Idempotent-Replayed: true`) and creates nothing; with a different body it is refused with `idempotency_key_reused`.",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$",
+            description = "Visible ASCII; the same key and body return the first answer."),
+    ),
+    request_body = PlaceBody,
+    responses(
+        (status = 201, description = "The order.", body = OrderView, headers(
+            ("Location" = String, description = "The order's address."),
+            ("Idempotent-Replayed" = String, description = "`true` when this is the first answer again."),
+        )),
+        (status = 403, response = ErrorResponse),
+        (status = 404, response = ErrorResponse),
+        (status = 409, response = ErrorResponse),
+    )
+)]
 pub(crate) async fn place(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -251,6 +301,15 @@ pub(crate) fn parse_order_id(raw: &str) -> Result<OrderId, ApiError> {
         .ok_or_else(|| ApiError::not_found("order"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{id}",
+    operation_id = "getOrder",
+    summary = "Read an order",
+    description = "The order with its items, payments and history of events.",
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = OrderView), (status = 404, response = ErrorResponse))
+)]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -267,6 +326,19 @@ pub(crate) async fn get(
     )))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders",
+    operation_id = "listOrders",
+    summary = "List orders",
+    description = "Newest first, optionally of one status, paged by `after` (the last id seen).",
+    params(
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100),
+        ("status" = Option<OrderStatus>, Query),
+        ("after" = Option<i64>, Query, minimum = 0, description = "The last id of the page before."),
+    ),
+    responses((status = 200, body = PageView<OrderView, i64>), (status = 422, response = ErrorResponse))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -288,8 +360,10 @@ pub(crate) async fn list(
         .get("after")
         .map(|raw| {
             raw.parse::<i64>()
+                .ok()
+                .filter(|after| *after >= 0)
                 .map(OrderId)
-                .map_err(|_| ApiError::unprocessable("invalid_query", "after must be an order id"))
+                .ok_or_else(|| ApiError::unprocessable("invalid_query", "after must be an order id"))
         })
         .transpose()?;
     let orders = state.engine.orders(status, Page { after, limit }).await?;
@@ -322,6 +396,16 @@ pub(crate) fn parse_payment(body: PaymentBody) -> Result<(Money, Option<String>)
     Ok((amount, reference))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/payments",
+    operation_id = "recordPayment",
+    summary = "Record a payment",
+    description = "Adds a payment staff received. A payment of exactly amount_due (the total with a bank transfer's unique code) pays the order: it becomes `paid` and its holds become sales; less keeps it awaiting the rest (reminders go on for the balance); more is recorded as it is and the excess is flagged for refund in the review list. Only orders awaiting payment take staff payments (`invalid_transition` otherwise); money that arrives by itself (statements, gateways) after an order ended follows the late-payment rules instead.",
+    params(("id" = i64, Path, minimum = 1)),
+    request_body = PaymentBody,
+    responses((status = 200, body = OrderView), (status = 404, response = ErrorResponse), (status = 409, response = ErrorResponse))
+)]
 pub(crate) async fn pay(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -361,6 +445,16 @@ pub(crate) fn parse_cancel(body: CancelBody) -> Result<(String, CancelledBy), Ap
     Ok((reason, by))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/cancel",
+    operation_id = "cancelOrder",
+    summary = "Cancel an order",
+    description = "Cancels an order awaiting payment and releases its holds.",
+    params(("id" = i64, Path, minimum = 1)),
+    request_body = CancelBody,
+    responses((status = 200, body = OrderView), (status = 404, response = ErrorResponse), (status = 409, response = ErrorResponse))
+)]
 pub(crate) async fn cancel(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -379,10 +473,14 @@ pub(crate) async fn cancel(
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = DeadlineInput)]
 pub(crate) struct DeadlineBody {
-    /// The new deadline, RFC 3339 (`2026-12-02T17:00:00+07:00`).
+    /// The new deadline, RFC 3339 (`2026-12-02T17:00:00+07:00`): later than the current one, at
+    /// most 30 days from now.
+    #[schema(value_type = String, format = DateTime)]
     pub(crate) pay_by: String,
+    #[schema(value_type = Text)]
     pub(crate) reason: String,
 }
 
@@ -397,6 +495,16 @@ pub(crate) fn parse_deadline(body: DeadlineBody) -> Result<(Timestamp, String), 
 }
 
 /// Gives an order awaiting payment a later deadline (its release and reminders move with it).
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/deadline",
+    operation_id = "extendDeadline",
+    summary = "Give an order a later deadline",
+    description = "Moves the payment deadline of an order awaiting payment later (at most 30 days from now); its release and the reminders still ahead move with it, and the change is an event of the order.",
+    params(("id" = i64, Path, minimum = 1)),
+    request_body = DeadlineBody,
+    responses((status = 200, body = OrderView), (status = 404, response = ErrorResponse), (status = 409, response = ErrorResponse))
+)]
 pub(crate) async fn extend(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -9,7 +9,9 @@ use lunas_core::order::clean_text;
 use lunas_core::queries::Page;
 use lunas_core::{Money, MoneyError, Sku};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
+use super::document::{ErrorResponse, SkuCode, Text, Tips};
 use super::views::{PageView, ProductView};
 use crate::extract::ApiJson;
 use crate::{ApiError, AppState};
@@ -17,16 +19,26 @@ use crate::{ApiError, AppState};
 /// Most units of one product lunas counts; more is a typo.
 pub(crate) const STOCK_MAX: i64 = 1_000_000_000;
 
-#[derive(Deserialize)]
+/// A product's name, price and stock on hand.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = ProductInput)]
 pub(crate) struct PutProduct {
+    #[schema(value_type = Text)]
     pub(crate) name: String,
+    /// In rupiah; 0 for a free gift.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    #[serde(deserialize_with = "crate::extract::whole_number")]
     pub(crate) price: i64,
+    /// Units on hand, not below those held by unpaid orders.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    #[serde(deserialize_with = "crate::extract::whole_number")]
     pub(crate) stock: i64,
+    #[schema(value_type = Option<Tips>)]
     pub(crate) tips: Option<String>,
 }
 
 /// Longest product tip, in characters.
-const TIPS_LEN_MAX: usize = 500;
+pub(crate) const TIPS_LEN_MAX: usize = 500;
 
 pub(crate) fn parse_sku(raw: &str) -> Result<Sku, ApiError> {
     Sku::parse(raw).map_err(|e| ApiError::unprocessable("invalid_sku", e.to_string()))
@@ -70,6 +82,16 @@ pub(crate) fn parse_product(sku: Sku, body: PutProduct) -> Result<ProductInput, 
     })
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/products/{sku}",
+    operation_id = "putProduct",
+    summary = "Create or update a product",
+    description = "Sets name, price and stock on hand. Stock below the units held by unpaid orders is refused with `stock_below_reserved`.",
+    params(("sku" = SkuCode, Path)),
+    request_body = PutProduct,
+    responses((status = 200, body = ProductView), (status = 409, response = ErrorResponse))
+)]
 pub(crate) async fn put(
     State(state): State<AppState>,
     Path(sku): Path<String>,
@@ -83,6 +105,15 @@ pub(crate) async fn put(
     Ok(Json(product.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{sku}",
+    operation_id = "getProduct",
+    summary = "Read a product",
+    description = "Stock on hand, units held by unpaid orders, and units available for sale.",
+    params(("sku" = SkuCode, Path)),
+    responses((status = 200, body = ProductView), (status = 404, response = ErrorResponse))
+)]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Path(sku): Path<String>,
@@ -96,6 +127,18 @@ pub(crate) async fn get(
     Ok(Json(product.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/products",
+    operation_id = "listProducts",
+    summary = "List products",
+    description = "Products ordered by SKU, paged by `after` (the last SKU seen).",
+    params(
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100),
+        ("after" = Option<String>, Query, description = "The last SKU of the page before."),
+    ),
+    responses((status = 200, body = PageView<ProductView, String>), (status = 422, response = ErrorResponse))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,

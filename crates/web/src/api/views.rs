@@ -5,8 +5,11 @@ use lunas_core::catalog::Product;
 use lunas_core::outbox::Message;
 use lunas_core::{Order, Timestamp};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+/// A product: stock on hand, units held by unpaid orders, and units available for sale.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Product)]
 pub(crate) struct ProductView {
     pub sku: String,
     pub name: String,
@@ -14,6 +17,7 @@ pub(crate) struct ProductView {
     pub on_hand: i64,
     pub reserved: i64,
     pub available: i64,
+    /// A tip shown with the product in messages.
     pub tips: Option<String>,
 }
 
@@ -31,10 +35,14 @@ impl From<Product> for ProductView {
     }
 }
 
-#[derive(Serialize)]
+/// An order with its items, payments and history of events.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Order)]
 pub(crate) struct OrderView {
     pub id: i64,
+    #[schema(value_type = lunas_core::OrderStatus)]
     pub status: &'static str,
+    /// ISO 4217, `IDR`.
     pub currency: &'static str,
     pub total: i64,
     /// What the buyer must pay: `total` plus (or minus) the unique code of a bank transfer.
@@ -48,6 +56,7 @@ pub(crate) struct OrderView {
     pub overpaid: i64,
     /// The gateway's payment page made for this order, if any.
     pub payment_url: Option<String>,
+    #[schema(value_type = lunas_core::PaymentMethod)]
     pub payment_method: &'static str,
     pub pay_by: Option<Timestamp>,
     pub placed_at: Timestamp,
@@ -63,41 +72,52 @@ pub(crate) struct OrderView {
     pub policy: Option<lunas_core::reliability::AppliedPolicy>,
 }
 
-#[derive(Serialize)]
+/// The buyer as the order names them.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OrderCustomer)]
 pub(crate) struct CustomerView {
+    /// E.164, such as `+6281234567890`.
     pub phone: String,
     pub name: String,
     pub email: Option<String>,
+    #[schema(value_type = Option<lunas_core::Honorific>)]
     pub honorific: Option<&'static str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = OrderItem)]
 pub(crate) struct ItemView {
     pub sku: String,
     pub name: String,
     pub unit_price: i64,
     pub qty: i64,
     pub subtotal: i64,
+    #[schema(value_type = lunas_core::HoldState)]
     pub hold: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = OrderPayment)]
 pub(crate) struct PaymentView {
     pub amount: i64,
     pub reference: Option<String>,
     pub recorded_at: Timestamp,
     pub actor: String,
-    /// `staff`, `statement`, `mutation`, `midtrans` or `xendit`.
+    #[schema(value_type = lunas_core::payments::PaymentSource)]
     pub source: &'static str,
     /// The gateway's transaction id or the statement line's fingerprint.
     pub external_id: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A step of the order's history.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OrderEvent)]
 pub(crate) struct EventView {
     pub at: Timestamp,
     pub actor: String,
+    #[schema(value_type = Option<lunas_core::OrderStatus>)]
     pub from: Option<&'static str>,
+    #[schema(value_type = lunas_core::OrderStatus)]
     pub to: &'static str,
     pub reason: Option<String>,
 }
@@ -170,18 +190,25 @@ impl OrderView {
 }
 
 /// A page of results with the cursor for the next page, `null` on the last one.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct PageView<T, C> {
     pub items: Vec<T>,
+    /// The `after` of the next page; `null` on the last one.
+    #[schema(nullable)]
     pub next_after: Option<C>,
 }
 
-#[derive(Serialize)]
+/// A message to a buyer, with its delivery.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Message)]
 pub(crate) struct MessageView {
     pub id: String,
     pub order_id: i64,
+    #[schema(value_type = lunas_core::messages::Channel)]
     pub channel: &'static str,
+    #[schema(value_type = lunas_core::messages::MessageKind)]
     pub kind: &'static str,
+    #[schema(value_type = lunas_core::outbox::MessageStatus)]
     pub status: &'static str,
     pub attempts: i64,
     pub last_error: Option<String>,
@@ -220,21 +247,24 @@ impl From<Message> for MessageView {
 }
 
 /// An entry of the payments review list.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Review)]
 pub(crate) struct ReviewView {
     pub id: i64,
     pub created_at: Timestamp,
-    /// `unmatched`, `ambiguous`, `reference_mismatch`, `needs_refund`, `overpaid`,
-    /// `unknown_order`, `amount_mismatch`, `gateway_refund`, `gateway_challenge`,
-    /// `gateway_unconfirmed`.
+    #[schema(value_type = lunas_core::ledger::ReviewKind)]
     pub kind: &'static str,
+    /// Where the money came from: `statement`, `mutation`, `midtrans`, `xendit` or `staff`.
     pub source: &'static str,
     pub external_id: Option<String>,
     pub order_id: Option<i64>,
     pub amount: i64,
     /// Whether staff can assign the money to an order (it is on none yet).
     pub assignable: bool,
+    /// What the source said, as it said it.
     pub detail: serde_json::Value,
+    /// `open` or `resolved`.
+    #[schema(value_type = ReviewStatus)]
     pub status: &'static str,
     pub resolved_at: Option<Timestamp>,
     pub resolved_by: Option<String>,
@@ -263,4 +293,13 @@ impl From<lunas_core::ledger::Review> for ReviewView {
             resolution: r.resolved.map(|x| x.note),
         }
     }
+}
+
+/// Whether a review item still waits for staff.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // Names the two values `ReviewView::status` takes.
+pub(crate) enum ReviewStatus {
+    Open,
+    Resolved,
 }

@@ -6,17 +6,23 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use lunas_core::Timestamp;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::extract::ApiJson;
 use crate::{ApiError, AppState};
 
-#[derive(Deserialize)]
+/// Where to deliver events.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = WebhookInput)]
 pub(crate) struct CreateBody {
+    #[schema(value_type = super::document::WebhookUrl)]
     url: String,
 }
 
-#[derive(Serialize)]
+/// A new endpoint, with its signing secret (shown once).
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookCreated)]
 pub(crate) struct CreatedView {
     id: String,
     url: String,
@@ -25,13 +31,24 @@ pub(crate) struct CreatedView {
     created_at: Timestamp,
 }
 
-#[derive(Serialize)]
+/// A webhook endpoint (without its secret).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Webhook)]
 pub(crate) struct EndpointView {
     id: String,
     url: String,
     created_at: Timestamp,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks",
+    operation_id = "createWebhook",
+    summary = "Register a webhook endpoint",
+    description = "Returns the signing secret (whsec_…) once. Deliveries are signed per Standard Webhooks. URLs must be http(s) and, unless the server allows it, public.",
+    request_body = CreateBody,
+    responses((status = 201, description = "Created", body = CreatedView))
+)]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -52,6 +69,13 @@ pub(crate) async fn create(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks",
+    operation_id = "listWebhooks",
+    summary = "Webhook endpoints (without secrets)",
+    responses((status = 200, body = Vec<EndpointView>))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<EndpointView>>, ApiError> {
@@ -68,6 +92,14 @@ pub(crate) async fn list(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/webhooks/{id}",
+    operation_id = "deleteWebhook",
+    summary = "Remove a webhook endpoint",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Removed."), (status = 404, response = super::document::ErrorResponse))
+)]
 pub(crate) async fn delete(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -60,12 +60,12 @@ async fn a_later_deadline_moves_the_release_and_the_reminders_still_ahead(backen
     for (body, status, code) in [
         (
             json!({"pay_by": "2026-11-22T10:00:00+07:00", "reason": "x"}),
-            422,
+            409,
             "invalid_deadline",
         ),
         (
             json!({"pay_by": "2026-12-30T10:00:00+07:00", "reason": "x"}),
-            422,
+            409,
             "invalid_deadline",
         ),
         (
@@ -440,7 +440,7 @@ async fn bad_input_gets_a_stable_code_and_writes_nothing(backend: Backend) {
             "unknown SKU",
             with(json!({"items": [{"sku": "NOPE", "qty": 1}]})),
             &[],
-            422,
+            409,
             "unknown_sku",
         ),
         (
