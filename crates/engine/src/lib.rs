@@ -11,6 +11,7 @@ pub mod demo;
 pub mod desk;
 pub mod gateways;
 mod http;
+mod ledger;
 mod orders;
 pub mod outbox;
 pub mod passwords;
@@ -509,9 +510,10 @@ impl Engine {
         actor: Actor,
     ) -> Result<Order, Error> {
         let payment = NewPayment::by_staff(amount, reference, actor, self.now());
+        let messaging = self.messaging();
         Ok(self
             .store
-            .record_payment(id, payment, self.messaging())
+            .transact(move |tx| ledger::record_payment(tx, id, &payment, &messaging))
             .await??
             .order)
     }

@@ -14,7 +14,7 @@ use lunas_core::{Actor, Order, OrderId};
 use sha2::Sha256;
 
 use crate::gateways::{self, CallbackError, Gateway};
-use crate::{Engine, Error};
+use crate::{Engine, Error, ledger};
 
 /// Statement lines imported in one transaction.
 pub const IMPORT_CHUNK_LEN: usize = 10_000;
@@ -224,10 +224,14 @@ impl Engine {
         let mut credits = credits.into_iter().peekable();
         while credits.peek().is_some() {
             let chunk: Vec<StatementCredit> = credits.by_ref().take(IMPORT_CHUNK_LEN).collect();
+            let (actor, now, messaging) = (actor.clone(), self.now(), self.messaging());
             let report = self
                 .store
-                .import_credits(source, chunk, actor.clone(), self.now(), self.messaging())
-                .await?;
+                .transact(move |tx| {
+                    ledger::import_credits(tx, source, &chunk, &actor, now, &messaging).map(Ok)
+                })
+                .await?
+                .unwrap_or_else(|never: std::convert::Infallible| match never {});
             total.matched += report.matched;
             total.review += report.review;
             total.duplicates += report.duplicates;
@@ -262,17 +266,33 @@ impl Engine {
                 Ok(confirmed) => confirmed,
                 Err(e) => {
                     tracing::warn!(order_ref = %notification.order_ref, error = %e, "a Midtrans notification could not be confirmed; kept for review");
+                    let why = e.to_string();
                     self.store
-                        .gateway_unconfirmed(notification, e.to_string())
-                        .await?;
+                        .transact(move |tx| {
+                            ledger::gateway_unconfirmed(tx, &notification, &why).map(Ok)
+                        })
+                        .await?
+                        .unwrap_or_else(|never: std::convert::Infallible| match never {});
                     return Err(e.into());
                 }
             };
         }
+        self.apply_notification(notification).await
+    }
+
+    /// Applies a verified (and, where it needs it, confirmed) gateway notification.
+    async fn apply_notification(
+        &self,
+        notification: lunas_core::ledger::GatewayNotification,
+    ) -> Result<GatewayOutcome, Error> {
+        let messaging = self.messaging();
         Ok(self
             .store
-            .gateway_notification(notification, self.messaging())
-            .await?)
+            .transact(move |tx| {
+                ledger::gateway_notification(tx, &notification, &messaging).map(Ok)
+            })
+            .await?
+            .unwrap_or_else(|never: std::convert::Infallible| match never {}))
     }
 
     /// Verifies and applies a Xendit callback (`token` is its `x-callback-token` header).
@@ -290,10 +310,7 @@ impl Engine {
             .as_ref()
             .ok_or(CallbackError::NotConfigured("Xendit"))?;
         let notification = gateways::read_xendit(config, token, body, self.now())?;
-        Ok(self
-            .store
-            .gateway_notification(notification, self.messaging())
-            .await?)
+        self.apply_notification(notification).await
     }
 
     /// Makes a payment page at `gateway` for what the order has left to pay, keeps its address on
@@ -331,9 +348,10 @@ impl Engine {
         action: ResolveAction,
         actor: Actor,
     ) -> Result<Review, Error> {
+        let (now, messaging) = (self.now(), self.messaging());
         Ok(self
             .store
-            .resolve_review(id, action, actor, self.now(), self.messaging())
+            .transact(move |tx| ledger::resolve_review(tx, id, &action, &actor, now, &messaging))
             .await??)
     }
 }

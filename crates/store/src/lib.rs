@@ -19,7 +19,6 @@ mod copy;
 mod desk;
 mod migrations;
 mod model;
-mod payments;
 mod postgres;
 mod repo;
 mod sql;
@@ -31,7 +30,7 @@ mod url;
 
 pub use copy::{CopyError, CopyReport};
 pub use model::OpenOptions;
-pub use tx::{Held, InsertedOrder, OrderDeadline, OrderHead, Tx, TxError, TxResult};
+pub use tx::{Held, InsertedOrder, OrderDeadline, OrderHead, OrderMoney, Tx, TxError, TxResult};
 pub use url::{DatabaseUrl, PgUrl};
 
 use std::sync::Arc;
@@ -41,15 +40,12 @@ use sql::{Db, DbResult};
 use lunas_core::accounts::ApiToken;
 use lunas_core::catalog::{Product, ProductError, ProductInput};
 use lunas_core::customers::{CustomerExport, CustomerNotFound, CustomerProfile};
-use lunas_core::ledger::{
-    GatewayNotification, GatewayOutcome, ImportReport, NewPayment, PaymentOutcome, ResolveAction,
-    Review, ReviewError, StatementCredit,
-};
+use lunas_core::ledger::Review;
 use lunas_core::messages::Channel;
 use lunas_core::outbox::{
     Delivery, InboundMessage, Message, MessageId, MessageOpError, MessageStatus, WebhookEndpoint,
 };
-use lunas_core::placing::{FiredTimers, Messaging, OrderOpError, Totals};
+use lunas_core::placing::{FiredTimers, Messaging, Totals};
 use lunas_core::queries::Page;
 use lunas_core::{Actor, Order, OrderId, OrderStatus, Phone, Settings, Sku, Timestamp};
 
@@ -223,55 +219,6 @@ impl Store {
             .await
     }
 
-    /// Records a payment; a payment that settles the order writes the "payment received" message.
-    /// A payment whose identity (`external_id` at its source) was recorded before changes
-    /// nothing; money that arrives by itself for an order that ended is applied by the
-    /// late-payment rules (see `payments::record_payment`).
-    pub async fn record_payment(
-        &self,
-        id: OrderId,
-        payment: NewPayment,
-        messaging: Messaging,
-    ) -> Result<Result<PaymentOutcome, OrderOpError>, StoreError> {
-        self.write(move |db| payments::record_payment(db, id, &payment, &messaging))
-            .await
-    }
-
-    /// Imports statement (or mutation) lines in one transaction, matching credits to open orders.
-    pub async fn import_credits(
-        &self,
-        source: lunas_core::payments::PaymentSource,
-        credits: Vec<StatementCredit>,
-        actor: Actor,
-        now: Timestamp,
-        messaging: Messaging,
-    ) -> Result<ImportReport, StoreError> {
-        self.write_always(move |db| {
-            payments::import_credits(db, source, &credits, &actor, now, &messaging)
-        })
-        .await
-    }
-
-    /// Applies a gateway notification whose signature verified, and keeps it.
-    pub async fn gateway_notification(
-        &self,
-        notification: GatewayNotification,
-        messaging: Messaging,
-    ) -> Result<GatewayOutcome, StoreError> {
-        self.write_always(move |db| payments::gateway_notification(db, &notification, &messaging))
-            .await
-    }
-
-    /// Keeps a notification its gateway could not confirm (see `payments::gateway_unconfirmed`).
-    pub async fn gateway_unconfirmed(
-        &self,
-        notification: GatewayNotification,
-        why: String,
-    ) -> Result<(), StoreError> {
-        self.write_always(move |db| payments::gateway_unconfirmed(db, &notification, &why))
-            .await
-    }
-
     /// The review list, oldest first after `after` (open items only unless `all`).
     pub async fn reviews(
         &self,
@@ -279,31 +226,18 @@ impl Store {
         after: i64,
         limit: usize,
     ) -> Result<Vec<Review>, StoreError> {
-        self.read(move |db| payments::reviews(db, all, after, limit))
-            .await
-    }
-
-    /// Resolves a review item: assigns its money to an order or closes it with a note.
-    pub async fn resolve_review(
-        &self,
-        id: i64,
-        action: ResolveAction,
-        actor: Actor,
-        now: Timestamp,
-        messaging: Messaging,
-    ) -> Result<Result<Review, ReviewError>, StoreError> {
-        self.write(move |db| payments::resolve_review(db, id, &action, &actor, now, &messaging))
+        self.read(move |db| repo::reviews(db, all, after, limit))
             .await
     }
 
     /// The orders that await payment or a balance, with what they expect.
     pub async fn open_orders(&self) -> Result<Vec<lunas_core::payments::OpenOrder>, StoreError> {
-        self.read(payments::open_orders).await
+        self.read(repo::open_orders).await
     }
 
     /// Keeps the gateway payment page made for an order; false for an unknown order.
     pub async fn set_payment_url(&self, id: OrderId, url: String) -> Result<bool, StoreError> {
-        self.write_always(move |db| payments::set_payment_url(db, id, &url))
+        self.write_always(move |db| repo::set_payment_url(db, id, &url))
             .await
     }
 

@@ -4,16 +4,21 @@
 //! itself, so gathering many of them into one commit (as SQLite's writer already does) is the
 //! store's business alone.
 
+use std::collections::{BTreeMap, HashSet};
+
 use lunas_core::customers::Standing;
+use lunas_core::ledger::{GatewayNotification, NewPayment, Review, ReviewKind, StatementCredit};
+use lunas_core::payments::{OpenOrder, PaymentSource};
 use lunas_core::messages::MessageKind;
 use lunas_core::placing::{IdempotencyKey, Messaging, NewOrderLine, PlaceError};
 use lunas_core::timers::PlannedTimer;
 use lunas_core::{
-    Actor, CancelledBy, CustomerInfo, HoldState, Order, OrderId, OrderItem, OrderStatus, Phone, Timestamp,
+    Actor, CancelledBy, CustomerInfo, HoldState, Money, Order, OrderId, OrderItem, OrderStatus, Phone,
+    Sku, Timestamp,
 };
 
 use crate::repo;
-pub use crate::repo::orders::OrderDeadline;
+pub use crate::repo::orders::{OrderDeadline, OrderMoney};
 pub use crate::repo::placement::{Held, InsertedOrder, OrderHead};
 use crate::sql::{Db, DbError};
 
@@ -193,5 +198,197 @@ impl<'a> Tx<'a> {
     /// The order whole, as it is in this transaction.
     pub fn order(&mut self, id: OrderId) -> TxResult<Option<Order>> {
         Ok(repo::load_order(self.db, id)?)
+    }
+
+    // ---- money: payments, the review list, statements and gateway notifications ----
+
+    /// The order's status, amount due, amount paid and deposit, its row locked.
+    pub fn order_money_for_update(&mut self, id: OrderId) -> TxResult<Option<OrderMoney>> {
+        Ok(repo::order_money_for_update(self.db, id)?)
+    }
+
+    /// The order as the answer to a payment: with its payments and events when `history`.
+    pub fn order_with(&mut self, id: OrderId, history: bool) -> TxResult<Option<Order>> {
+        Ok(repo::load_order_with(self.db, id, history)?)
+    }
+
+    /// Whether a payment with this identity at `source` was recorded.
+    pub fn payment_seen(&mut self, source: PaymentSource, external_id: &str) -> TxResult<bool> {
+        Ok(repo::payment_seen(self.db, source, external_id)?)
+    }
+
+    pub fn insert_payment(&mut self, id: OrderId, payment: &NewPayment) -> TxResult<()> {
+        Ok(repo::insert_payment(self.db, id, payment)?)
+    }
+
+    /// A payment that leaves the order's status as it was.
+    pub fn set_amount_paid(&mut self, id: OrderId, paid: Money, now: Timestamp) -> TxResult<()> {
+        Ok(repo::set_amount_paid(self.db, id, paid, now)?)
+    }
+
+    /// The deposit is paid; the balance is due by `balance_by`.
+    pub fn start_balance(
+        &mut self,
+        id: OrderId,
+        paid: Money,
+        balance_by: Timestamp,
+        now: Timestamp,
+    ) -> TxResult<()> {
+        Ok(repo::start_balance(self.db, id, paid, balance_by, now)?)
+    }
+
+    /// Paid in full while it awaited payment.
+    pub fn mark_paid(&mut self, id: OrderId, paid: Money, now: Timestamp) -> TxResult<()> {
+        Ok(repo::mark_paid(self.db, id, paid, now)?)
+    }
+
+    /// Paid after it had ended, its stock taken again.
+    pub fn mark_revived(&mut self, id: OrderId, paid: Money, now: Timestamp) -> TxResult<()> {
+        Ok(repo::mark_revived(self.db, id, paid, now)?)
+    }
+
+    /// Paid after it had ended, the money to be refunded; the order moves to `to`.
+    pub fn mark_needs_refund(
+        &mut self,
+        id: OrderId,
+        to: OrderStatus,
+        paid: Money,
+        now: Timestamp,
+    ) -> TxResult<()> {
+        Ok(repo::mark_needs_refund(self.db, id, to, paid, now)?)
+    }
+
+    /// Adds the payment to what the buyer has paid (their record).
+    pub fn credit_buyer(&mut self, id: OrderId, amount: Money) -> TxResult<()> {
+        Ok(repo::credit_buyer(self.db, id, amount)?)
+    }
+
+    /// Counts the order as paid in its buyer's record.
+    pub fn count_paid(&mut self, id: OrderId) -> TxResult<()> {
+        Ok(repo::count_outcome(self.db, id, repo::Ended::Paid)?)
+    }
+
+    /// The buyer's record counted the order expired; it is paid after all.
+    pub fn expired_became_paid(&mut self, id: OrderId) -> TxResult<()> {
+        Ok(repo::expired_became_paid(self.db, id)?)
+    }
+
+    /// Adds timers to the order.
+    pub fn insert_timers(&mut self, id: OrderId, timers: &[PlannedTimer]) -> TxResult<()> {
+        Ok(repo::insert_timers(self.db, id, timers)?)
+    }
+
+    /// Units of each SKU the order's lines hold or held, in SKU order.
+    pub fn stock_wanted(&mut self, id: OrderId) -> TxResult<BTreeMap<Sku, i64>> {
+        Ok(repo::stock_wanted(self.db, id)?)
+    }
+
+    /// Whether every product has the units available (rows locked in SKU order).
+    pub fn stock_available(&mut self, wanted: &BTreeMap<Sku, i64>) -> TxResult<bool> {
+        Ok(repo::stock_available(self.db, wanted)?)
+    }
+
+    /// Sells an expired order's units again (checked by `stock_available` in this transaction).
+    pub fn take_stock_again(&mut self, id: OrderId, wanted: &BTreeMap<Sku, i64>) -> TxResult<()> {
+        Ok(repo::take_stock_again(self.db, id, wanted)?)
+    }
+
+    /// Puts money on the review list (once per source, identity and kind).
+    pub fn add_review(
+        &mut self,
+        kind: ReviewKind,
+        payment: &NewPayment,
+        order: Option<OrderId>,
+        detail: &serde_json::Value,
+    ) -> TxResult<()> {
+        Ok(repo::add_review(self.db, kind, payment, order, detail)?)
+    }
+
+    /// The orders that await payment or a balance.
+    pub fn open_orders(&mut self) -> TxResult<Vec<OpenOrder>> {
+        Ok(repo::open_orders(self.db)?)
+    }
+
+    /// Which of `credits` were imported before.
+    pub fn known_fingerprints(&mut self, credits: &[StatementCredit]) -> TxResult<HashSet<String>> {
+        Ok(repo::known_fingerprints(self.db, credits)?)
+    }
+
+    /// Keeps an imported line with its outcome (`matched` or `review`).
+    pub fn insert_statement_line(
+        &mut self,
+        credit: &StatementCredit,
+        source: PaymentSource,
+        now: Timestamp,
+        outcome: &str,
+        order: Option<OrderId>,
+    ) -> TxResult<()> {
+        Ok(repo::insert_statement_line(
+            self.db, credit, source, now, outcome, order,
+        )?)
+    }
+
+    /// A statement line assigned to an order from the review list.
+    pub fn statement_line_matched(&mut self, fingerprint: &str, order: OrderId) -> TxResult<()> {
+        Ok(repo::statement_line_matched(self.db, fingerprint, order)?)
+    }
+
+    pub fn order_exists(&mut self, id: OrderId) -> TxResult<bool> {
+        Ok(repo::order_exists(self.db, id)?)
+    }
+
+    /// An unconfirmed delivery of this transaction is settled by this one.
+    pub fn settle_unconfirmed(&mut self, notification: &GatewayNotification) -> TxResult<()> {
+        Ok(repo::settle_unconfirmed(self.db, notification)?)
+    }
+
+    /// Keeps a notification as received, with what was done with it.
+    pub fn keep_notification(
+        &mut self,
+        notification: &GatewayNotification,
+        order: Option<OrderId>,
+        outcome: &str,
+    ) -> TxResult<()> {
+        Ok(repo::keep_notification(self.db, notification, order, outcome)?)
+    }
+
+    /// A review item, its row locked when `for_update`.
+    pub fn review(&mut self, id: i64, for_update: bool) -> TxResult<Option<Review>> {
+        Ok(repo::review(self.db, id, for_update)?)
+    }
+
+    /// Closes a review item with what staff did.
+    pub fn close_review(
+        &mut self,
+        id: i64,
+        actor: &Actor,
+        note: &str,
+        now: Timestamp,
+    ) -> TxResult<()> {
+        Ok(repo::close_review(self.db, id, actor, note, now)?)
+    }
+
+    /// Writes the message of `kind` about `order` with the store's messaging (no tips known).
+    pub fn enqueue_message(
+        &mut self,
+        messaging: &Messaging,
+        kind: MessageKind,
+        order: &Order,
+        now: Timestamp,
+    ) -> TxResult<()> {
+        Ok(repo::enqueue(
+            self.db,
+            messaging,
+            kind,
+            None,
+            order,
+            crate::repo::millis(now),
+        )?)
+    }
+
+    /// A corrupt state found by a use case: the transaction is rolled back and the store reports
+    /// `what`.
+    pub fn corrupt(what: String) -> TxError {
+        TxError(DbError::Corrupt(what))
     }
 }

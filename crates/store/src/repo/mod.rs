@@ -11,7 +11,8 @@
 //! line referencing the row is inserted.
 //!
 //! One file per aggregate, each holding the SQL of its rows: `products`, `placement` (an order's
-//! first transaction), `orders`, `holds`, `timers`, `outbox`, `buyers` (messaging preferences,
+//! first transaction), `orders`, `payments` (payments, the review list, statement lines, gateway
+//! notifications), `holds`, `timers`, `outbox`, `buyers` (messaging preferences,
 //! reliability records), `privacy` (export and erasure), `webhooks`, `tokens`, `settings`,
 //! `checks`. Operations that span aggregates call across files; the lock order above is kept by
 //! every caller.
@@ -35,6 +36,7 @@ mod checks;
 mod holds;
 pub(crate) mod orders;
 mod outbox;
+mod payments;
 pub(crate) mod placement;
 mod privacy;
 mod products;
@@ -49,6 +51,7 @@ pub(crate) use checks::*;
 pub(crate) use holds::*;
 pub(crate) use orders::*;
 pub(crate) use outbox::*;
+pub(crate) use payments::*;
 pub(crate) use placement::*;
 pub(crate) use privacy::*;
 pub(crate) use products::*;

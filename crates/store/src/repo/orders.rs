@@ -101,7 +101,7 @@ pub(crate) fn orders(
 
 /// An order's status, amount due (the total with its unique code), amount paid and deposit, its
 /// row locked until the transaction ends (on PostgreSQL).
-pub(crate) type OrderMoney = (OrderStatus, Money, Money, Option<Money>);
+pub type OrderMoney = (OrderStatus, Money, Money, Option<Money>);
 
 pub(crate) fn order_money_for_update(db: &mut dyn Db, id: OrderId) -> DbResult<Option<OrderMoney>> {
     db.row(
