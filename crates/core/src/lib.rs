@@ -34,7 +34,7 @@ pub use order::{
     TransitionError,
 };
 pub use phone::{Phone, PhoneError};
-pub use settings::{PaymentWindows, Settings, SettingsError};
+pub use settings::{PaymentWindows, Settings, SettingsError, SettingsPatch};
 pub use sku::{Sku, SkuError};
 pub use time::{PayWindow, PayWindowError};
 

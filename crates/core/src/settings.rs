@@ -330,9 +330,126 @@ impl Settings {
     }
 }
 
+/// A change to the settings, one section at a time, as the dashboard's forms make them: a field
+/// left `None` stays as it is, and the per-method and per-kind entries given replace only
+/// themselves. [`SettingsPatch::to_json`] is the JSON merge patch `PUT /api/v1/settings` takes, so
+/// the dashboard and the API change the settings the same way.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SettingsPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_name: Option<String>,
+    /// `Some(None)` removes the link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_link: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_map")]
+    pub payment_windows: Vec<(PaymentMethod, PayWindow)>,
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_map")]
+    pub reminders: Vec<(PaymentMethod, Cadence)>,
+    /// A template per language and kind; `None` goes back to the built-in one.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "templates_as_map")]
+    pub templates: Vec<(Language, crate::messages::MessageKind, Option<String>)>,
+    /// Which lifecycle messages are sent.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_map")]
+    pub messages: Vec<(crate::messages::MessageKind, bool)>,
+    /// `Some(None)`: no quiet hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quiet_hours: Option<Option<QuietHours>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_accounts: Option<Vec<BankAccount>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Channels>,
+    /// The risk settings as the seller wrote them (a JSON object merged into the current ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<serde_json::Value>,
+}
+
+impl SettingsPatch {
+    /// The JSON merge patch this is.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("a settings patch serialises")
+    }
+}
+
+/// Pairs written as a JSON object, keyed by the first's serialised name.
+fn as_map<K: Serialize, V: Serialize, S: serde::Serializer>(
+    pairs: &[(K, V)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(pairs.len()))?;
+    for (key, value) in pairs {
+        map.serialize_entry(key, value)?;
+    }
+    map.end()
+}
+
+/// Templates written as `{language: {kind: source}}`.
+fn templates_as_map<S: serde::Serializer>(
+    templates: &[(Language, crate::messages::MessageKind, Option<String>)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut by_language: Vec<(Language, Vec<(crate::messages::MessageKind, &Option<String>)>)> =
+        Vec::new();
+    for (language, kind, source) in templates {
+        match by_language.iter_mut().find(|(l, _)| l == language) {
+            Some((_, kinds)) => kinds.push((*kind, source)),
+            None => by_language.push((*language, vec![(*kind, source)])),
+        }
+    }
+    struct Kinds<'a>(&'a [(crate::messages::MessageKind, &'a Option<String>)]);
+    impl Serialize for Kinds<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            as_map(self.0, serializer)
+        }
+    }
+    let nested: Vec<(Language, Kinds<'_>)> = by_language
+        .iter()
+        .map(|(language, kinds)| (*language, Kinds(kinds)))
+        .collect();
+    as_map(&nested, serializer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_patch_is_the_merge_patch_the_api_takes() {
+        use crate::messages::MessageKind;
+        let check = |patch: SettingsPatch, expect: serde_json::Value| {
+            assert_eq!(patch.to_json(), expect);
+        };
+        check(SettingsPatch::default(), serde_json::json!({}));
+        check(
+            SettingsPatch {
+                store_name: Some("Toko Rina".into()),
+                store_link: Some(None),
+                quiet_hours: Some(None),
+                ..SettingsPatch::default()
+            },
+            serde_json::json!({"store_name": "Toko Rina", "store_link": null, "quiet_hours": null}),
+        );
+        check(
+            SettingsPatch {
+                payment_windows: vec![(PaymentMethod::Qris, PayWindow::parse("30m").unwrap())],
+                templates: vec![
+                    (Language::Indonesian, MessageKind::Reminder, None),
+                    (Language::Indonesian, MessageKind::Cancelled, Some("Maaf".into())),
+                ],
+                messages: vec![(MessageKind::Cancelled, false)],
+                ..SettingsPatch::default()
+            },
+            serde_json::json!({
+                "payment_windows": {"qris": "30m"},
+                "templates": {"id": {"reminder": null, "cancelled": "Maaf"}},
+                "messages": {"cancelled": false},
+            }),
+        );
+    }
 
     #[test]
     fn deadline_comes_from_the_method_unless_the_order_overrides_it() {

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use lunas_core::messages::Language;
-use lunas_core::messages::MessageKind;
-use lunas_core::{PayWindow, PaymentMethod};
+use lunas_core::messages::{BankAccount, Language, MessageKind};
+use lunas_core::reminders::{Anchor, Cadence, QuietHours, ReminderStep};
+use lunas_core::settings::Channels;
+use lunas_core::{PayWindow, PaymentMethod, SettingsPatch};
 use minijinja::{Value, context};
 use serde::Deserialize;
 use serde_json::json;
@@ -297,41 +298,35 @@ fn section_patch(
     section: &str,
     form: &SettingsForm,
     current: &lunas_core::Settings,
-) -> Result<serde_json::Value, FieldErrors> {
+) -> Result<SettingsPatch, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let text_or_null = |raw: &str| {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            serde_json::Value::Null
-        } else {
-            json!(raw)
+    let text_or_none = |raw: &str| Some(raw.trim().to_owned()).filter(|t| !t.is_empty());
+    let mut patch = SettingsPatch::default();
+    match section {
+        "general" => {
+            patch.store_name = Some(form.store_name.trim().to_owned());
+            patch.store_link = Some(text_or_none(&form.store_link));
+            match form.language.as_str() {
+                "id" => patch.language = Some(Language::Indonesian),
+                "en" => patch.language = Some(Language::English),
+                _ => {
+                    errors.insert("language", strings.get("err_bad_form").to_owned());
+                }
+            }
+            patch.timezone = Some(form.timezone.trim().to_owned());
         }
-    };
-    let patch = match section {
-        "general" => json!({
-            "store_name": form.store_name.trim(),
-            "store_link": text_or_null(&form.store_link),
-            "language": form.language,
-            "timezone": form.timezone.trim(),
-        }),
         "deadlines" => {
-            let mut windows = serde_json::Map::new();
             for method in TIMED {
-                let name = field_name(TimedField::Window, method);
                 let raw = form.timed(TimedField::Window, method).trim();
                 match PayWindow::parse(raw) {
-                    Ok(_) => {
-                        windows.insert(method.as_str().to_owned(), json!(raw));
-                    }
+                    Ok(window) => patch.payment_windows.push((method, window)),
                     Err(e) => {
-                        errors.insert(name, e.to_string());
+                        errors.insert(field_name(TimedField::Window, method), e.to_string());
                     }
                 }
             }
-            json!({ "payment_windows": windows })
         }
         "reminders" => {
-            let mut cadences = serde_json::Map::new();
             for method in TIMED {
                 let name = field_name(TimedField::Cadence, method);
                 let mut steps = Vec::new();
@@ -346,55 +341,54 @@ fn section_patch(
                     let mut parts = line.split_whitespace();
                     let (anchor, duration) =
                         (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-                    let ok = matches!(anchor, "after_order" | "before_deadline")
-                        && parts.next().is_none()
-                        && PayWindow::parse(duration).is_ok();
-                    if !ok {
-                        errors.insert(
-                            name,
-                            format!("{} ({line})", strings.get("err_cadence_line")),
-                        );
-                        continue;
-                    }
-                    let mut step = json!({ anchor: duration });
+                    let window = PayWindow::parse(duration).ok().filter(|_| parts.next().is_none());
+                    let anchor = match (anchor, window) {
+                        ("after_order", Some(window)) => Anchor::AfterOrder(window),
+                        ("before_deadline", Some(window)) => Anchor::BeforeDeadline(window),
+                        _ => {
+                            errors.insert(
+                                name,
+                                format!("{} ({line})", strings.get("err_cadence_line")),
+                            );
+                            continue;
+                        }
+                    };
                     // A step keeps its own template when it stays where it was.
-                    if let Some(template) = existing
+                    let template = existing
                         .and_then(|c| c.steps.get(n))
-                        .and_then(|s| s.template.clone())
-                    {
-                        step["template"] = json!(template);
-                    }
-                    steps.push(step);
+                        .and_then(|s| s.template.clone());
+                    steps.push(ReminderStep { anchor, template });
                 }
                 let max_name = field_name(TimedField::Max, method);
-                let max = match form.timed(TimedField::Max, method).trim().parse::<usize>() {
+                let max_count = match form.timed(TimedField::Max, method).trim().parse::<usize>() {
                     Ok(max) => max,
                     Err(_) => {
                         errors.insert(max_name, strings.get("err_number").to_owned());
                         0
                     }
                 };
-                cadences.insert(
-                    method.as_str().to_owned(),
-                    json!({ "steps": steps, "max_count": max }),
-                );
+                patch.reminders.push((method, Cadence { steps, max_count }));
             }
-            let language = i18n::code(current.language);
-            json!({
-                "reminders": cadences,
-                "templates": { language: { "reminder": text_or_null(&form.template) } },
-            })
+            patch.templates.push((
+                current.language,
+                MessageKind::Reminder,
+                text_or_none(&form.template),
+            ));
         }
         "quiet" => {
             let (start, end) = (form.quiet_start.trim(), form.quiet_end.trim());
-            match (start.is_empty(), end.is_empty()) {
-                (true, true) => json!({ "quiet_hours": null }),
-                (false, false) if is_hhmm(start) && is_hhmm(end) => {
-                    json!({ "quiet_hours": { "start": &start[..5], "end": &end[..5] } })
+            let time = |raw: &str| {
+                is_hhmm(raw)
+                    .then(|| raw[..5].parse::<jiff::civil::Time>().ok())
+                    .flatten()
+            };
+            match (start.is_empty(), end.is_empty(), time(start), time(end)) {
+                (true, true, ..) => patch.quiet_hours = Some(None),
+                (false, false, Some(start), Some(end)) => {
+                    patch.quiet_hours = Some(Some(QuietHours::new(start, end)));
                 }
                 _ => {
                     errors.insert("quiet_start", strings.get("err_time").to_owned());
-                    json!({})
                 }
             }
         }
@@ -411,7 +405,11 @@ fn section_patch(
                     [bank, number, holder]
                         if !bank.is_empty() && !number.is_empty() && !holder.is_empty() =>
                     {
-                        accounts.push(json!({ "bank": bank, "number": number, "holder": holder }));
+                        accounts.push(BankAccount {
+                            bank: (*bank).to_owned(),
+                            number: (*number).to_owned(),
+                            holder: (*holder).to_owned(),
+                        });
                     }
                     _ => {
                         errors.insert(
@@ -421,33 +419,33 @@ fn section_patch(
                     }
                 }
             }
-            json!({ "bank_accounts": accounts })
+            patch.bank_accounts = Some(accounts);
         }
         "messages" => {
-            let language = i18n::code(current.language);
-            let mut templates = serde_json::Map::new();
-            let mut sent = serde_json::Map::new();
             for (kind, _) in LIFECYCLE {
                 let (template, send) = form
                     .lifecycle(kind)
                     .expect("the lifecycle list names lifecycle messages");
-                templates.insert(kind.as_str().to_owned(), text_or_null(template));
-                sent.insert(kind.as_str().to_owned(), json!(send));
+                patch
+                    .templates
+                    .push((current.language, kind, text_or_none(template)));
+                patch.messages.push((kind, send));
             }
-            json!({ "templates": { language: templates }, "messages": sent })
         }
-        "channels" => json!({
-            "channels": { "whatsapp": form.whatsapp.is_some(), "email": form.email.is_some() },
-        }),
+        "channels" => {
+            patch.channels = Some(Channels {
+                whatsapp: form.whatsapp.is_some(),
+                email: form.email.is_some(),
+            });
+        }
         "risk" => match serde_json::from_str::<serde_json::Value>(&form.risk) {
-            Ok(risk) => json!({ "risk": risk }),
+            Ok(risk) => patch.risk = Some(risk),
             Err(e) => {
                 errors.insert("risk", format!("{} {e}", strings.get("err_json")));
-                json!({})
             }
         },
-        _ => json!({}),
-    };
+        _ => {}
+    }
     if errors.is_empty() {
         Ok(patch)
     } else {
@@ -522,7 +520,7 @@ pub(crate) async fn preview(Query(query): Query_, posted: Posted) -> Result<Resp
         Err(errors) => {
             json!({ "steps": [], "error": errors.values().cloned().collect::<Vec<_>>().join(" ") })
         }
-        Ok(patch) => match preview_section(&desk, section, &patch) {
+        Ok(patch) => match preview_section(&desk, section, &patch.to_json()) {
             Ok(steps) => json!({ "steps": steps, "error": null }),
             Err(error) => json!({ "steps": [], "error": error }),
         },
@@ -642,7 +640,7 @@ pub(crate) async fn save_section(
     if matches!(section, "reminders" | "messages")
         && (query.contains_key("preview") || typed.preview.is_some())
     {
-        let (preview, error) = match preview_section(&desk, section, &patch) {
+        let (preview, error) = match preview_section(&desk, section, &patch.to_json()) {
             Ok(steps) => (steps, None),
             Err(error) => (Vec::new(), Some(error)),
         };
@@ -656,7 +654,7 @@ pub(crate) async fn save_section(
         )
         .await;
     }
-    match engine.update_settings(patch, desk.actor()).await {
+    match engine.update_settings(patch.to_json(), desk.actor()).await {
         Ok(_) => Ok(done(&format!("/settings#{section}"), "saved")),
         Err(e) => {
             let (_, message) = refusal(desk.strings(), ApiError::from(e))?;
