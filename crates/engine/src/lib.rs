@@ -13,6 +13,7 @@ pub mod gateways;
 mod http;
 mod ledger;
 mod orders;
+mod timers;
 pub mod outbox;
 pub mod passwords;
 pub mod payments;
@@ -810,10 +811,7 @@ impl Engine {
                 .store(now_ms, Ordering::Relaxed);
             self.refresh_settings().await?;
         }
-        let timers = self
-            .store
-            .fire_due_timers(now, self.timer_batch_len, self.messaging())
-            .await?;
+        let timers = self.fire_due_timers(now).await?;
         if timers.expired > 0 {
             tracing::info!(
                 expired = timers.expired,

@@ -148,6 +148,52 @@ async fn placing_an_order_holds_its_stock_until_the_deadline(backend: Backend) {
     t.assert_consistent().await;
 }
 
+/// A timer that cannot be handled (its kind is damaged) is pushed back a minute and the batch
+/// runs again one timer at a time, so the other timers of the batch still fire.
+async fn a_timer_that_fails_is_pushed_back_and_the_others_still_fire(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    t.product("GAMIS", 5, 150_000).await;
+    let placed = t
+        .engine
+        .place_order(order(
+            "081234567890",
+            &[("GAMIS", 1)],
+            PaymentMethod::Qris,
+            Some("30m"),
+        ))
+        .await
+        .unwrap();
+    // The damaged timer belongs to another order (a COD one, which has no timers of its own),
+    // and is due first, so it comes first in the batch.
+    let other = t
+        .engine
+        .place_order(order(
+            "081298765432",
+            &[("GAMIS", 1)],
+            PaymentMethod::Cod,
+            None,
+        ))
+        .await
+        .unwrap();
+    let other = other.order.id.0;
+    t.db.sql(&format!(
+        "INSERT INTO timers (id, due_at, kind, order_id) VALUES (999999, 1, 'no-such-kind', {other})"
+    ));
+    t.clock.advance(SignedDuration::from_mins(30));
+    let fired = t.engine.tick().await.unwrap().timers;
+    assert_eq!((fired.expired, fired.failed), (1, 1), "{fired:?}");
+    let expired = t.engine.order(placed.order.id).await.unwrap().unwrap();
+    assert_eq!(expired.status, OrderStatus::Expired);
+    assert_eq!(t.stock("GAMIS").await, (5, 1, 4), "the COD order still holds its unit");
+    let now_ms = lunas_engine::Clock::now(&*t.clock).as_millisecond();
+    assert_eq!(
+        t.db.scalar("SELECT due_at FROM timers WHERE id = 999999"),
+        now_ms + 60_000,
+        "the damaged timer is kept, pushed back a minute"
+    );
+    t.assert_consistent().await;
+}
+
 async fn expired_hold_returns_stock_to_sale_exactly_once(backend: Backend) {
     let t = TestStore::new(backend).await;
     t.product("GAMIS", 5, 150_000).await;
@@ -803,6 +849,7 @@ async fn postgres_three_schedulers_expire_shared_buyers_and_products_without_a_f
 }
 
 lunas_store::on_both_backends!(
+    a_timer_that_fails_is_pushed_back_and_the_others_still_fire,
     a_refused_order_says_why_and_holds_nothing,
     placing_an_order_holds_its_stock_until_the_deadline,
     expired_hold_returns_stock_to_sale_exactly_once,

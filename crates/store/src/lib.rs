@@ -30,7 +30,10 @@ mod url;
 
 pub use copy::{CopyError, CopyReport};
 pub use model::OpenOptions;
-pub use tx::{Held, InsertedOrder, OrderDeadline, OrderHead, OrderMoney, Tx, TxError, TxResult};
+pub use tx::{
+    BatchChanges, DueTimer, ExpiringOrder, Held, InsertedOrder, OrderDeadline, OrderHead,
+    OrderMoney, Tx, TxError, TxResult,
+};
 pub use url::{DatabaseUrl, PgUrl};
 
 use std::sync::Arc;
@@ -45,7 +48,7 @@ use lunas_core::messages::Channel;
 use lunas_core::outbox::{
     Delivery, InboundMessage, Message, MessageId, MessageOpError, MessageStatus, WebhookEndpoint,
 };
-use lunas_core::placing::{FiredTimers, Messaging, Totals};
+use lunas_core::placing::Totals;
 use lunas_core::queries::Page;
 use lunas_core::{Actor, Order, OrderId, OrderStatus, Phone, Settings, Sku, Timestamp};
 
@@ -253,33 +256,6 @@ impl Store {
         page: Page<OrderId>,
     ) -> Result<Vec<Order>, StoreError> {
         self.read(move |db| repo::orders(db, status, &page)).await
-    }
-
-    /// Handles up to `limit` timers due at or before `now`, each exactly once: expiries release
-    /// holds (and cancel the order's pending reminders), reminders write their message.
-    pub async fn fire_due_timers(
-        &self,
-        now: Timestamp,
-        limit: usize,
-        messaging: Messaging,
-    ) -> Result<FiredTimers, StoreError> {
-        // The fast path handles the batch without a savepoint per timer. If any timer fails, the
-        // whole batch is rolled back and handled again with a savepoint each, so the failing one
-        // is pushed back and the others still fire.
-        let fast = {
-            let messaging = messaging.clone();
-            self.write_always(move |db| repo::fire_due_timers(db, now, limit, &messaging, false))
-                .await
-        };
-        match fast {
-            Ok(fired) => Ok(fired),
-            Err(StoreError::Internal(detail)) => {
-                tracing::warn!(%detail, "a timer failed; firing this batch one timer at a time");
-                self.write_always(move |db| repo::fire_due_timers(db, now, limit, &messaging, true))
-                    .await
-            }
-            Err(other) => Err(other),
-        }
     }
 
     /// The messages written about an order, oldest first.

@@ -108,6 +108,35 @@ impl TestDb {
         }
     }
 
+    /// Runs `sql` (one or more statements) in this test database, beside the store: to set up
+    /// what no operation writes, such as a damaged row.
+    pub fn sql(&self, sql: &str) {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => admin_sql(url, sql),
+            DatabaseUrl::Sqlite(path) => {
+                let conn = rusqlite::Connection::open(path).expect("the test database");
+                conn.busy_timeout(std::time::Duration::from_secs(10))
+                    .expect("a busy timeout");
+                conn.execute_batch(sql)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
+        }
+    }
+
+    /// The first column of the first row of `sql`, as an integer, on either backend.
+    pub fn scalar(&self, sql: &str) -> i64 {
+        match &self.url {
+            DatabaseUrl::Postgres(_) => self.pg_scalar(sql),
+            DatabaseUrl::Sqlite(path) => {
+                let conn = rusqlite::Connection::open(path).expect("the test database");
+                conn.busy_timeout(std::time::Duration::from_secs(10))
+                    .expect("a busy timeout");
+                conn.query_row(sql, [], |row| row.get(0))
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+        }
+    }
+
     /// Runs `sql` in this PostgreSQL test schema (panics on SQLite).
     pub fn pg_sql(&self, sql: &str) {
         match &self.url {

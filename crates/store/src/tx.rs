@@ -4,7 +4,7 @@
 //! itself, so gathering many of them into one commit (as SQLite's writer already does) is the
 //! store's business alone.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use lunas_core::customers::Standing;
 use lunas_core::ledger::{GatewayNotification, NewPayment, Review, ReviewKind, StatementCredit};
@@ -19,6 +19,7 @@ use lunas_core::{
 
 use crate::repo;
 pub use crate::repo::orders::{OrderDeadline, OrderMoney};
+pub use crate::repo::{BatchChanges, DueTimer, ExpiringOrder};
 pub use crate::repo::placement::{Held, InsertedOrder, OrderHead};
 use crate::sql::{Db, DbError};
 
@@ -390,5 +391,111 @@ impl<'a> Tx<'a> {
     /// `what`.
     pub fn corrupt(what: String) -> TxError {
         TxError(DbError::Corrupt(what))
+    }
+
+    // ---- timers ----
+
+    /// Takes (and deletes) up to `limit` timers due by `now`, earliest first.
+    pub fn take_due_timers(&mut self, now: Timestamp, limit: usize) -> TxResult<Vec<DueTimer>> {
+        Ok(repo::take_due_timers(self.db, now, limit)?)
+    }
+
+    /// For the reminder timers among `due`: whether each order still wants its reminder.
+    pub fn reminder_states(&mut self, due: &[DueTimer]) -> TxResult<HashMap<i64, bool>> {
+        Ok(repo::reminder_states(self.db, due)?)
+    }
+
+    /// Puts a taken timer back, to fire at `due_at`.
+    pub fn put_back(&mut self, timer: &DueTimer, due_at: Timestamp, attempts: i64) -> TxResult<()> {
+        Ok(repo::put_back(self.db, timer, due_at, attempts)?)
+    }
+
+    /// What an expiry reads of its order, locked; `None` when another transaction holds it.
+    pub fn expiring_order(&mut self, id: OrderId) -> TxResult<Option<ExpiringOrder>> {
+        Ok(repo::expiring_order(self.db, id)?)
+    }
+
+    /// The order expired (and its paid deposit, if any, is `forfeited`).
+    pub fn mark_expired(
+        &mut self,
+        id: OrderId,
+        forfeited: Option<&str>,
+        now: Timestamp,
+    ) -> TxResult<()> {
+        Ok(repo::mark_expired(self.db, id, forfeited, now)?)
+    }
+
+    /// Releases the order's held lines, the products' counters changed later by `apply_batch`.
+    pub fn release_holds_into(&mut self, id: OrderId, batch: &mut BatchChanges) -> TxResult<()> {
+        Ok(repo::end_holds_into(
+            self.db,
+            id,
+            HoldState::Released,
+            &mut batch.stock,
+        )?)
+    }
+
+    /// Applies a batch's counter changes: products in SKU order, then buyers.
+    pub fn apply_batch(&mut self, batch: &BatchChanges) -> TxResult<()> {
+        Ok(batch.apply(self.db)?)
+    }
+
+    /// The order as its message needs it (without payments and events).
+    pub fn order_for_message(&mut self, id: OrderId) -> TxResult<Option<Order>> {
+        Ok(repo::load_order_for_message(self.db, id)?)
+    }
+
+    /// Writes reminder number `ordinal` about `order` (a cadence step's own template when given).
+    pub fn enqueue_reminder(
+        &mut self,
+        messaging: &Messaging,
+        order: &Order,
+        step: Option<(lunas_core::PaymentMethod, usize)>,
+        ordinal: usize,
+        now: Timestamp,
+    ) -> TxResult<()> {
+        Ok(repo::enqueue_with(
+            self.db,
+            messaging,
+            MessageKind::Reminder,
+            step,
+            ordinal,
+            order,
+            None,
+            None,
+            crate::repo::millis(now),
+        )?)
+    }
+
+    /// Opens a savepoint, so that one timer's failure undoes only its own writes.
+    pub fn savepoint(&mut self) -> TxResult<()> {
+        self.db.execute("SAVEPOINT timer", crate::sql::params![])?;
+        Ok(())
+    }
+
+    /// Keeps what was written since the savepoint.
+    pub fn release_savepoint(&mut self) -> TxResult<()> {
+        self.db.execute("RELEASE timer", crate::sql::params![])?;
+        Ok(())
+    }
+
+    /// Undoes what was written since the savepoint.
+    pub fn rollback_to_savepoint(&mut self) -> TxResult<()> {
+        self.db.execute("ROLLBACK TO timer", crate::sql::params![])?;
+        self.db.execute("RELEASE timer", crate::sql::params![])?;
+        Ok(())
+    }
+}
+
+impl TxError {
+    /// A race lost to another transaction: the backend runs the whole transaction again.
+    pub fn is_conflict(&self) -> bool {
+        self.0.is_conflict()
+    }
+}
+
+impl std::fmt::Display for TxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
     }
 }

@@ -24,13 +24,18 @@ pub(crate) type StockChanges = BTreeMap<String, (i64, i64)>;
 /// then buyers by id), so that concurrent batches and payments never wait on each other in a
 /// cycle.
 #[derive(Default)]
-pub(crate) struct BatchChanges {
+pub struct BatchChanges {
     pub(crate) stock: StockChanges,
     pub(crate) expired_by_customer: BTreeMap<i64, i64>,
 }
 
 impl BatchChanges {
-    pub(crate) fn absorb(&mut self, other: BatchChanges) {
+    /// One more of this buyer's orders expired in the batch.
+    pub fn count_expired(&mut self, customer_id: i64) {
+        *self.expired_by_customer.entry(customer_id).or_default() += 1;
+    }
+
+    pub fn absorb(&mut self, other: BatchChanges) {
         for (sku, (reserved, on_hand)) in other.stock {
             let change = self.stock.entry(sku).or_default();
             change.0 += reserved;

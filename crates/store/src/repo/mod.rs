@@ -49,6 +49,7 @@ pub(crate) use audit::*;
 pub(crate) use buyers::*;
 pub(crate) use checks::*;
 pub(crate) use holds::*;
+pub use holds::BatchChanges;
 pub(crate) use orders::*;
 pub(crate) use outbox::*;
 pub(crate) use payments::*;
@@ -57,6 +58,7 @@ pub(crate) use privacy::*;
 pub(crate) use products::*;
 pub(crate) use settings::*;
 pub(crate) use timers::*;
+pub use timers::{DueTimer, ExpiringOrder};
 pub(crate) use tokens::*;
 pub(crate) use webhooks::*;
 

@@ -510,65 +510,6 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_timer_that_fails_is_pushed_back_and_the_others_still_fire() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Arc::new(open(&dir).await);
-        // An unpaid order past its deadline with its expiry timer, and another order with a
-        // damaged timer that comes first.
-        db.write_conn(|conn| {
-            conn.execute_batch(
-                "INSERT INTO products (sku, name, price, on_hand, reserved, created_at, updated_at)
-                     VALUES ('A', 'A', 1000, 5, 1, 0, 0);
-                 INSERT INTO customers (id, phone, name, created_at, updated_at) VALUES (1, '+6281234567890', 'Sari', 0, 0);
-                 INSERT INTO orders (id, customer_id, status, payment_method, total, pay_by, placed_at, updated_at)
-                     VALUES (1, 1, 'awaiting_payment', 'qris', 1000, 1000, 0, 0);
-                 INSERT INTO order_items VALUES (1, 0, 'A', 'A', 1000, 1, 'held');
-                 INSERT INTO orders (id, customer_id, status, payment_method, total, pay_by, placed_at, updated_at)
-                     VALUES (2, 1, 'awaiting_payment', 'cod', 1000, NULL, 0, 0);
-                 INSERT INTO timers (id, due_at, kind, order_id) VALUES (1, 1000, 'no-such-kind', 2);
-                 INSERT INTO timers (id, due_at, kind, order_id) VALUES (2, 1000, 'expire', 1);",
-            )?;
-            Ok(Ok::<_, ()>(()))
-        })
-        .await
-        .unwrap()
-        .unwrap();
-        let settings = lunas_core::Settings::default();
-        let composer = settings.validate().unwrap();
-        let messaging = lunas_core::placing::Messaging {
-            settings: std::sync::Arc::new(settings),
-            composer: std::sync::Arc::new(composer),
-            email_available: false,
-            whatsapp_available: false,
-        };
-        let now = lunas_core::Timestamp::from_millisecond(5000).unwrap();
-        let fired = db
-            .write(move |db| {
-                crate::repo::fire_due_timers(db, now, 100, &messaging, true).map(Ok::<_, ()>)
-            })
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!((fired.fired, fired.expired, fired.failed), (1, 1, 1));
-        let (status, timers, due): (String, i64, i64) = db
-            .read(|db| {
-                Ok(db
-                    .row(
-                        "SELECT (SELECT status FROM orders WHERE id = 1), (SELECT COUNT(*) FROM timers),
-                                (SELECT due_at FROM timers WHERE id = 1)",
-                        crate::sql::params![],
-                        |r| Ok((r.text(0)?, r.int(1)?, r.int(2)?)),
-                    )?
-                    .unwrap())
-            })
-            .await
-            .unwrap();
-        assert_eq!(status, "expired");
-        assert_eq!(timers, 1, "the damaged timer is kept");
-        assert_eq!(due, 5000 + 60_000, "and pushed back a minute");
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_reliability_migration_fills_in_the_records_of_existing_buyers() {
         // A database as lunas left it before buyer reliability (schema 4), with history.
         let dir = tempfile::tempdir().unwrap();
