@@ -21,10 +21,11 @@ pub enum AuditAction {
     TokenRevoke,
     CustomerBand,
     CustomerNotes,
+    CustomerErase,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 17] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::Logout,
@@ -41,6 +42,7 @@ impl AuditAction {
         AuditAction::TokenRevoke,
         AuditAction::CustomerBand,
         AuditAction::CustomerNotes,
+        AuditAction::CustomerErase,
     ];
 
     /// How it is stored (and read back by `parse`).
@@ -62,6 +64,7 @@ impl AuditAction {
             AuditAction::TokenRevoke => "token.revoke",
             AuditAction::CustomerBand => "customer.band",
             AuditAction::CustomerNotes => "customer.notes",
+            AuditAction::CustomerErase => "customer.erase",
         }
     }
 

@@ -87,3 +87,29 @@ pub fn judge(
     history.sort_by_key(|order| std::cmp::Reverse(order.ended_at));
     crate::reliability::assess(pin, &history, now, base, &settings.risk, settings.language)
 }
+
+/// The name an erased buyer's orders are kept under: `erased-` and the first 16 hex digits of the
+/// HMAC of their number, numbered when the same number was erased before (it ordered again after
+/// its first erasure), so that every erased record has a name of its own.
+pub fn pseudonym(phone_hmac: &str, earlier_erasures: i64) -> String {
+    let base = format!("erased-{}", &phone_hmac[..16.min(phone_hmac.len())]);
+    if earlier_erasures == 0 {
+        base
+    } else {
+        format!("{base}-{}", earlier_erasures + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_erased_buyer_gets_a_name_of_their_own() {
+        let check = |hmac: &str, earlier: i64, expect: &str| {
+            assert_eq!(super::pseudonym(hmac, earlier), expect);
+        };
+        check("0123456789abcdef0123", 0, "erased-0123456789abcdef");
+        check("0123456789abcdef0123", 1, "erased-0123456789abcdef-2");
+        check("0123456789abcdef0123", 2, "erased-0123456789abcdef-3");
+        check("abc", 0, "erased-abc");
+    }
+}

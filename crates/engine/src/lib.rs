@@ -10,6 +10,7 @@ pub mod clock;
 pub mod demo;
 pub mod desk;
 pub mod gateways;
+mod customers;
 mod http;
 mod ledger;
 mod orders;
@@ -38,7 +39,7 @@ use lunas_core::placing::{
     Placed,
 };
 use lunas_core::queries::Page;
-use lunas_core::reliability::{Assessment, Band, BaseRate, Pin, PolicyRefusal};
+use lunas_core::reliability::{Assessment, Band, BaseRate, PolicyRefusal};
 use lunas_core::{
     Actor, CustomerInfo, Order, OrderId, OrderStatus, PayWindow, PaymentMethod, Phone, Settings,
     SettingsError, Sku, Timestamp,
@@ -623,21 +624,6 @@ impl Engine {
         Ok(Some((export, assessment)))
     }
 
-    /// Erases a buyer's personal data, keeping orders and money under a pseudonym and the
-    /// reliability record under the HMAC of the number; `None` for a number lunas never knew.
-    /// Erasing again gives the same result.
-    pub async fn erase_customer(
-        &self,
-        phone: &Phone,
-        actor: Actor,
-    ) -> Result<Option<CustomerProfile>, Error> {
-        let hmac = self.phone_hmac(phone).await?;
-        Ok(self
-            .store
-            .erase_customer(phone.clone(), hmac, actor, self.now())
-            .await?)
-    }
-
     /// Buyers in `band` (all when `None`), by id after `after`: at most `limit`, looking at no
     /// more than `scan` buyers (the band is computed, not stored).
     pub async fn customers(
@@ -690,30 +676,6 @@ impl Engine {
             }
         }
         Ok((found, more.then_some(cursor)))
-    }
-
-    /// Pins a buyer's band with a reason (also a number that never ordered: that blocks it in
-    /// advance), or with `None` lets the score decide again.
-    pub async fn pin_band(
-        &self,
-        phone: Phone,
-        pin: Option<Pin>,
-        actor: Actor,
-    ) -> Result<(), Error> {
-        Ok(self.store.pin_band(phone, pin, actor, self.now()).await?)
-    }
-
-    pub async fn set_notes_tags(
-        &self,
-        phone: Phone,
-        notes: Option<Option<String>>,
-        tags: Option<Vec<String>>,
-        actor: Actor,
-    ) -> Result<(), Error> {
-        Ok(self
-            .store
-            .set_notes_tags(phone, notes, tags, actor, self.now())
-            .await??)
     }
 
     pub async fn order(&self, id: OrderId) -> Result<Option<Order>, Error> {

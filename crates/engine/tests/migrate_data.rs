@@ -103,7 +103,7 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
         .unwrap()
         .unwrap();
     // A band staff pinned, with notes and tags (and their audit trail).
-    source
+    engine
         .pin_band(
             sari.clone(),
             Some(lunas_core::reliability::Pin {
@@ -111,20 +111,17 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
                 reason: "pelanggan lama".into(),
             }),
             Actor::api_token("owner"),
-            now,
         )
         .await
         .unwrap();
-    source
+    engine
         .set_notes_tags(
             sari.clone(),
             Some(Some("suka warna hitam".into())),
             Some(vec!["vip".into()]),
             Actor::api_token("owner"),
-            now,
         )
         .await
-        .unwrap()
         .unwrap();
 
     // A staff account, with its second factor on.

@@ -461,41 +461,6 @@ impl Store {
             .await
     }
 
-    /// Pins a buyer's band (`None` unpins), creating the buyer if the number never ordered;
-    /// recorded in the audit log.
-    pub async fn pin_band(
-        &self,
-        phone: Phone,
-        pin: Option<lunas_core::reliability::Pin>,
-        actor: Actor,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.write_always(move |db| repo::pin_band(db, &phone, pin.as_ref(), &actor, now))
-            .await
-    }
-
-    /// Replaces a buyer's notes (`Some(None)` clears them) and/or tags; recorded in the audit log.
-    pub async fn set_notes_tags(
-        &self,
-        phone: Phone,
-        notes: Option<Option<String>>,
-        tags: Option<Vec<String>>,
-        actor: Actor,
-        now: Timestamp,
-    ) -> Result<Result<(), CustomerNotFound>, StoreError> {
-        self.write(move |db| {
-            repo::set_notes_tags(
-                db,
-                &phone,
-                notes.as_ref().map(Option::as_deref),
-                tags.as_deref(),
-                &actor,
-                now,
-            )
-        })
-        .await
-    }
-
     /// The store's paid and unpaid finished orders over all buyers.
     pub async fn base_rate(&self) -> Result<lunas_core::reliability::BaseRate, StoreError> {
         self.read(repo::base_rate).await
@@ -539,18 +504,6 @@ impl Store {
         phone: Phone,
     ) -> Result<Option<CustomerExport>, StoreError> {
         self.read(move |db| repo::customer_export(db, &phone)).await
-    }
-
-    /// Erases a buyer's personal data (see `repo::erase_customer`); `None` for an unknown number.
-    pub async fn erase_customer(
-        &self,
-        phone: Phone,
-        phone_hmac: String,
-        actor: Actor,
-        now: Timestamp,
-    ) -> Result<Option<CustomerProfile>, StoreError> {
-        self.write_always(move |db| repo::erase_customer(db, &phone, &phone_hmac, &actor, now))
-            .await
     }
 
     /// Row counts and money sums, for the operator and for tests.

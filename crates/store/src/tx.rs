@@ -6,7 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use lunas_core::customers::Standing;
+use lunas_core::customers::{CustomerProfile, Standing};
+use lunas_core::reliability::Pin;
 use lunas_core::ledger::{GatewayNotification, NewPayment, Review, ReviewKind, StatementCredit};
 use lunas_core::payments::{OpenOrder, PaymentSource};
 use lunas_core::messages::MessageKind;
@@ -484,6 +485,63 @@ impl<'a> Tx<'a> {
         self.db.execute("ROLLBACK TO timer", crate::sql::params![])?;
         self.db.execute("RELEASE timer", crate::sql::params![])?;
         Ok(())
+    }
+
+    // ---- buyers ----
+
+    /// Pins `phone` to a band (`None` unpins), creating the buyer's row for a number that never
+    /// ordered.
+    pub fn upsert_pin(&mut self, phone: &Phone, pin: Option<&Pin>, now: Timestamp) -> TxResult<()> {
+        Ok(repo::upsert_pin(self.db, phone, pin, now)?)
+    }
+
+    /// The buyer's row id, locked; `None` for a number lunas does not know.
+    pub fn customer_id_for_update(&mut self, phone: &Phone) -> TxResult<Option<i64>> {
+        Ok(repo::customer_id_for_update(self.db, phone)?)
+    }
+
+    pub fn set_notes(&mut self, phone: &Phone, notes: Option<&str>, now: Timestamp) -> TxResult<()> {
+        Ok(repo::set_notes(self.db, phone, notes, now)?)
+    }
+
+    pub fn set_tags(&mut self, phone: &Phone, tags: &[String], now: Timestamp) -> TxResult<()> {
+        Ok(repo::set_tags(self.db, phone, tags, now)?)
+    }
+
+    /// How many times the number with this HMAC was erased before.
+    pub fn erasures_of(&mut self, phone_hmac: &str) -> TxResult<i64> {
+        Ok(repo::erasures_of(self.db, phone_hmac)?)
+    }
+
+    /// Removes the personal data of buyer `id` everywhere, keying what stays by `pseudonym`.
+    pub fn erase_personal_data(
+        &mut self,
+        id: i64,
+        phone: &Phone,
+        pseudonym: &str,
+        phone_hmac: &str,
+        now: Timestamp,
+    ) -> TxResult<()> {
+        Ok(repo::erase_personal_data(
+            self.db, id, phone, pseudonym, phone_hmac, now,
+        )?)
+    }
+
+    /// The record the latest erasure of this number left.
+    pub fn erased_profile(&mut self, phone_hmac: &str) -> TxResult<Option<CustomerProfile>> {
+        Ok(repo::erased_profile(self.db, phone_hmac)?)
+    }
+
+    /// A line of the audit log.
+    pub fn audit(
+        &mut self,
+        actor: &Actor,
+        action: lunas_core::AuditAction,
+        subject: &str,
+        detail: &serde_json::Value,
+        now: Timestamp,
+    ) -> TxResult<()> {
+        Ok(repo::audit_line(self.db, actor.as_str(), action, subject, detail, now)?)
     }
 }
 

@@ -2,7 +2,7 @@
 //! the reliability record — profiles, pins, notes and tags, the base rate, and rebuilding the
 //! counters from the orders.
 
-use lunas_core::{Actor, OrderStatus, Phone, Timestamp};
+use lunas_core::{OrderStatus, Phone, Timestamp};
 
 use crate::repo::*;
 use crate::sql::{Db, DbResult, Row, corrupt, params};
@@ -175,25 +175,12 @@ pub(crate) fn customer_profiles(
     Ok(profiles)
 }
 
-/// A line of the audit log about a buyer.
-fn audit(
-    db: &mut dyn Db,
-    actor: &Actor,
-    action: lunas_core::AuditAction,
-    phone: &Phone,
-    detail: serde_json::Value,
-    now: Timestamp,
-) -> DbResult<()> {
-    crate::repo::audit_line(db, actor.as_str(), action, phone.as_str(), &detail, now)
-}
-
 /// Pins a buyer to a band (or, with `None`, lets the score decide again), creating the buyer's
 /// record when the number never ordered: that is how a number is blocked in advance.
-pub(crate) fn pin_band(
+pub(crate) fn upsert_pin(
     db: &mut dyn Db,
     phone: &Phone,
     pin: Option<&Pin>,
-    actor: &Actor,
     now: Timestamp,
 ) -> DbResult<()> {
     db.execute(
@@ -209,58 +196,45 @@ pub(crate) fn pin_band(
             pin.map(|p| p.reason.as_str())
         ],
     )?;
-    audit(
-        db,
-        actor,
-        lunas_core::AuditAction::CustomerBand,
-        phone,
-        serde_json::json!({
-            "band": pin.map(|p| p.band.as_str()),
-            "reason": pin.map(|p| p.reason.as_str()),
-        }),
-        now,
-    )
+    Ok(())
 }
 
-/// Replaces a buyer's notes and/or tags.
-pub(crate) fn set_notes_tags(
-    db: &mut dyn Db,
-    phone: &Phone,
-    notes: Option<Option<&str>>,
-    tags: Option<&[String]>,
-    actor: &Actor,
-    now: Timestamp,
-) -> DbResult<Result<(), CustomerNotFound>> {
-    let exists = db.row(
+/// The buyer's row id, the row locked; `None` for a number lunas does not know.
+pub(crate) fn customer_id_for_update(db: &mut dyn Db, phone: &Phone) -> DbResult<Option<i64>> {
+    db.row(
         "SELECT id FROM customers WHERE phone = ?1 FOR NO KEY UPDATE",
         params![phone.as_str()],
         |row| row.int(0),
+    )
+}
+
+/// Replaces a buyer's notes (`None` clears them).
+pub(crate) fn set_notes(
+    db: &mut dyn Db,
+    phone: &Phone,
+    notes: Option<&str>,
+    now: Timestamp,
+) -> DbResult<()> {
+    db.execute(
+        "UPDATE customers SET notes = ?2, updated_at = ?3 WHERE phone = ?1",
+        params![phone.as_str(), notes, millis(now)],
     )?;
-    if exists.is_none() {
-        return Ok(Err(CustomerNotFound));
-    }
-    if let Some(notes) = notes {
-        db.execute(
-            "UPDATE customers SET notes = ?2, updated_at = ?3 WHERE phone = ?1",
-            params![phone.as_str(), notes, millis(now)],
-        )?;
-    }
-    let tags_json = tags.map(|tags| serde_json::to_string(tags).expect("tags serialise"));
-    if let Some(tags_json) = &tags_json {
-        db.execute(
-            "UPDATE customers SET tags = ?2, updated_at = ?3 WHERE phone = ?1",
-            params![phone.as_str(), tags_json, millis(now)],
-        )?;
-    }
-    audit(
-        db,
-        actor,
-        lunas_core::AuditAction::CustomerNotes,
-        phone,
-        serde_json::json!({"notes": notes, "tags": tags}),
-        now,
+    Ok(())
+}
+
+/// Replaces a buyer's tags.
+pub(crate) fn set_tags(
+    db: &mut dyn Db,
+    phone: &Phone,
+    tags: &[String],
+    now: Timestamp,
+) -> DbResult<()> {
+    let tags_json = serde_json::to_string(tags).expect("tags serialise");
+    db.execute(
+        "UPDATE customers SET tags = ?2, updated_at = ?3 WHERE phone = ?1",
+        params![phone.as_str(), &tags_json, millis(now)],
     )?;
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// The store's own paid and unpaid finished orders over all buyers: the prior of every score.

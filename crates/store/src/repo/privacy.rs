@@ -1,7 +1,7 @@
 //! Personal data: the store's secrets (the privacy key and the login key), a buyer's export,
 //! and erasure that keeps the counters but not the person.
 
-use lunas_core::{Actor, OrderId, Phone, Timestamp};
+use lunas_core::{OrderId, Phone, Timestamp};
 
 use crate::repo::*;
 use crate::sql::{Db, DbError, DbResult, corrupt, params};
@@ -181,49 +181,37 @@ pub(crate) fn customer_export(
     }))
 }
 
-/// Erases a buyer: name, phone, email, notes, and the text of every message to and from them are
-/// removed or replaced; the orders and money stay, under the pseudonym `erased-<hmac prefix>`, and
-/// the reliability record (with any pinned band) stays keyed by the HMAC of the number. Returns
-/// the erased record; erasing again (by the same number) returns it again; `None` for a number
-/// lunas never knew.
-pub(crate) fn erase_customer(
-    db: &mut dyn Db,
-    phone: &Phone,
-    phone_hmac: &str,
-    actor: &Actor,
-    now: Timestamp,
-) -> DbResult<Option<CustomerProfile>> {
-    let id = db.row(
-        "SELECT id FROM customers WHERE phone = ?1 FOR NO KEY UPDATE",
-        params![phone.as_str()],
-        |row| row.int(0),
-    )?;
-    let Some(id) = id else {
-        return erased_profile(db, phone_hmac);
-    };
-    let pseudonym = format!("erased-{}", &phone_hmac[..16.min(phone_hmac.len())]);
-    // An earlier erasure of the same number left a row with the same pseudonym: number this one.
-    let taken = db.scalar(
+/// How many times this number was erased before (each erasure left its own row).
+pub(crate) fn erasures_of(db: &mut dyn Db, phone_hmac: &str) -> DbResult<i64> {
+    db.scalar(
         "SELECT COUNT(*) FROM customers WHERE phone_hmac = ?1 AND erased_at IS NOT NULL",
         params![phone_hmac],
-    )?;
-    let pseudonym = if taken == 0 {
-        pseudonym
-    } else {
-        format!("{pseudonym}-{}", taken + 1)
-    };
+    )
+}
+
+/// Removes or replaces the personal data of buyer `id` (number `phone`) wherever it is kept:
+/// the buyer's row is keyed by `pseudonym` and the HMAC of the number from now on; the orders and
+/// money stay.
+pub(crate) fn erase_personal_data(
+    db: &mut dyn Db,
+    id: i64,
+    phone: &Phone,
+    pseudonym: &str,
+    phone_hmac: &str,
+    now: Timestamp,
+) -> DbResult<()> {
     let now_ms = millis(now);
     db.execute(
         "UPDATE customers SET phone = ?2, name = '', email = NULL, honorific = NULL, notes = NULL,
              tags = '[]', last_inbound_at = NULL, phone_hmac = ?3, erased_at = ?4, updated_at = ?4
          WHERE id = ?1",
-        params![id, &pseudonym, phone_hmac, now_ms],
+        params![id, pseudonym, phone_hmac, now_ms],
     )?;
     db.execute(
         "UPDATE messages SET body = '', subject = NULL, recipient = ?2, last_error = NULL
          WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)
            AND channel <> 'webhook'",
-        params![id, &pseudonym],
+        params![id, pseudonym],
     )?;
     // Webhook deliveries carry the message and the number in their payload.
     db.execute(
@@ -253,15 +241,11 @@ pub(crate) fn erase_customer(
     )?;
     db.execute(
         "UPDATE inbound_messages SET phone = ?2, body = NULL, raw = '{}' WHERE phone = ?1",
-        params![phone.as_str(), &pseudonym],
+        params![phone.as_str(), pseudonym],
     )?;
     db.execute(
         "UPDATE audit_log SET subject = ?2, detail = '{}' WHERE subject = ?1",
-        params![phone.as_str(), &pseudonym],
+        params![phone.as_str(), pseudonym],
     )?;
-    db.execute(
-        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?1, ?2, 'customer.erase', ?3, '{}')",
-        params![now_ms, actor.as_str(), &pseudonym],
-    )?;
-    erased_profile(db, phone_hmac)
+    Ok(())
 }

@@ -101,4 +101,14 @@ mod tests {
             assert!(!id.is_empty() && !en.is_empty(), "{key} is empty");
         }
     }
+
+    #[test]
+    fn every_audit_action_has_words() {
+        let keys: std::collections::BTreeSet<&str> =
+            crate::desk::words::rows().map(|row| row.0).collect();
+        for action in lunas_core::AuditAction::ALL {
+            let key = format!("audit_{}", action.as_str());
+            assert!(keys.contains(key.as_str()), "{key} has no words");
+        }
+    }
 }

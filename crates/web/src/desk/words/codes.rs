@@ -486,6 +486,11 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
         "Catatan pembeli diubah",
         "Buyer's notes changed",
     ),
+    (
+        "audit_customer.erase",
+        "Data pribadi pembeli dihapus",
+        "Buyer's personal data erased",
+    ),
     ("actor_api", "Token API", "API token"),
     ("actor_gateway", "Gateway", "Gateway"),
     ("actor_address", "Dari alamat", "From address"),
