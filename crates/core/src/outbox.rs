@@ -156,8 +156,80 @@ pub struct WebhookEndpoint {
     pub created_at: Timestamp,
 }
 
+/// Whether staff may mark `message` sent: only a pending message of the manual WhatsApp queue.
+pub fn decide_mark_sent(message: &Message) -> Result<(), MessageOpError> {
+    if message.channel != crate::messages::Channel::ManualWhatsapp {
+        return Err(MessageOpError::NotManual);
+    }
+    if message.status != MessageStatus::Pending {
+        return Err(MessageOpError::NotPending(message.status.as_str()));
+    }
+    Ok(())
+}
+
+/// Whether `message` may be replayed: only a dead one goes back in the queue.
+pub fn decide_replay(message: &Message) -> Result<(), MessageOpError> {
+    if message.status != MessageStatus::Dead {
+        return Err(MessageOpError::NotDead(message.status.as_str()));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn staff_mark_sent_only_pending_manual_messages_and_replay_only_dead_ones() {
+        use crate::messages::Channel;
+        let message = |channel: Channel, status: MessageStatus| Message {
+            id: MessageId::from_stored("msg_1".into()),
+            variant: None,
+            order_id: crate::OrderId(1),
+            kind: crate::messages::MessageKind::Reminder,
+            channel,
+            recipient: "+6281234567890".into(),
+            subject: None,
+            body: "Halo".into(),
+            link: None,
+            status,
+            attempts: 0,
+            last_error: None,
+            created_at: crate::Timestamp::UNIX_EPOCH,
+            sent_at: None,
+            sent_by: None,
+        };
+        let check = |channel,
+                     status,
+                     sent: Result<(), MessageOpError>,
+                     replay: Result<(), MessageOpError>| {
+            let m = message(channel, status);
+            assert_eq!(
+                (decide_mark_sent(&m), decide_replay(&m)),
+                (sent, replay),
+                "{channel:?} {status:?}"
+            );
+        };
+        use MessageStatus::*;
+        check(
+            Channel::ManualWhatsapp,
+            Pending,
+            Ok(()),
+            Err(MessageOpError::NotDead("pending")),
+        );
+        check(
+            Channel::ManualWhatsapp,
+            Sent,
+            Err(MessageOpError::NotPending("sent")),
+            Err(MessageOpError::NotDead("sent")),
+        );
+        check(
+            Channel::Email,
+            Pending,
+            Err(MessageOpError::NotManual),
+            Err(MessageOpError::NotDead("pending")),
+        );
+        check(Channel::Email, Dead, Err(MessageOpError::NotManual), Ok(()));
+    }
     use super::*;
 
     #[test]

@@ -350,7 +350,10 @@ pub struct SettingsPatch {
     #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_map")]
     pub reminders: Vec<(PaymentMethod, Cadence)>,
     /// A template per language and kind; `None` goes back to the built-in one.
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "templates_as_map")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "templates_as_map"
+    )]
     pub templates: Vec<(Language, crate::messages::MessageKind, Option<String>)>,
     /// Which lifecycle messages are sent.
     #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_map")]
@@ -392,8 +395,10 @@ fn templates_as_map<S: serde::Serializer>(
     templates: &[(Language, crate::messages::MessageKind, Option<String>)],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    let mut by_language: Vec<(Language, Vec<(crate::messages::MessageKind, &Option<String>)>)> =
-        Vec::new();
+    let mut by_language: Vec<(
+        Language,
+        Vec<(crate::messages::MessageKind, &Option<String>)>,
+    )> = Vec::new();
     for (language, kind, source) in templates {
         match by_language.iter_mut().find(|(l, _)| l == language) {
             Some((_, kinds)) => kinds.push((*kind, source)),
@@ -438,7 +443,11 @@ mod tests {
                 payment_windows: vec![(PaymentMethod::Qris, PayWindow::parse("30m").unwrap())],
                 templates: vec![
                     (Language::Indonesian, MessageKind::Reminder, None),
-                    (Language::Indonesian, MessageKind::Cancelled, Some("Maaf".into())),
+                    (
+                        Language::Indonesian,
+                        MessageKind::Cancelled,
+                        Some("Maaf".into()),
+                    ),
                 ],
                 messages: vec![(MessageKind::Cancelled, false)],
                 ..SettingsPatch::default()

@@ -24,7 +24,9 @@ impl utoipa::PartialSchema for PayWindow {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .pattern(Some(PAY_WINDOW_PATTERN))
-            .description(Some("A duration from 1 second to 30 days: `30m`, `24h`, `2d`, `1day 2h`."))
+            .description(Some(
+                "A duration from 1 second to 30 days: `30m`, `24h`, `2d`, `1day 2h`.",
+            ))
             .examples(["30m", "24h", "2d"])
             .into()
     }

@@ -22,7 +22,13 @@ fn pin_band(
         "band": pin.map(|p| p.band.as_str()),
         "reason": pin.map(|p| p.reason.as_str()),
     });
-    tx.audit(actor, AuditAction::CustomerBand, phone.as_str(), &detail, now)
+    tx.audit(
+        actor,
+        AuditAction::CustomerBand,
+        phone.as_str(),
+        &detail,
+        now,
+    )
 }
 
 fn set_notes_tags(
@@ -43,7 +49,13 @@ fn set_notes_tags(
         tx.set_tags(phone, tags, now)?;
     }
     let detail = serde_json::json!({"notes": notes, "tags": tags});
-    tx.audit(actor, AuditAction::CustomerNotes, phone.as_str(), &detail, now)?;
+    tx.audit(
+        actor,
+        AuditAction::CustomerNotes,
+        phone.as_str(),
+        &detail,
+        now,
+    )?;
     Ok(Ok(()))
 }
 
@@ -74,7 +86,12 @@ fn erase(
 impl Engine {
     /// Pins a buyer to a band with a reason (`None` lets the score decide again); a number that
     /// never ordered gets a record, so it can be blocked in advance.
-    pub async fn pin_band(&self, phone: Phone, pin: Option<Pin>, actor: Actor) -> Result<(), Error> {
+    pub async fn pin_band(
+        &self,
+        phone: Phone,
+        pin: Option<Pin>,
+        actor: Actor,
+    ) -> Result<(), Error> {
         let now = self.now();
         self.store
             .transact(move |tx| pin_band(tx, &phone, pin.as_ref(), &actor, now).map(Ok))

@@ -154,7 +154,12 @@ impl Reply<'_> {
             .order_with(self.id, self.history)?
             .ok_or_else(|| Tx::corrupt(format!("order {} went during its payment", self.id)))?;
         if matches!(effect, PaymentEffect::Paid | PaymentEffect::Revived) {
-            tx.enqueue_message(self.messaging, MessageKind::PaymentReceived, &order, self.now)?;
+            tx.enqueue_message(
+                self.messaging,
+                MessageKind::PaymentReceived,
+                &order,
+                self.now,
+            )?;
         }
         Ok(PaymentOutcome {
             order,
@@ -201,7 +206,11 @@ fn late_payment(
         None => false,
     };
     let decision = decide_late_payment(status, due, paid, payment.amount, stock_available)
-        .map_err(|e| Tx::corrupt(format!("order {id} is not open, yet its money is not late: {e}")))?;
+        .map_err(|e| {
+            Tx::corrupt(format!(
+                "order {id} is not open, yet its money is not late: {e}"
+            ))
+        })?;
     let now = payment.recorded_at;
     tx.insert_payment(id, payment)?;
     let effect = match decision {

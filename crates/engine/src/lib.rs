@@ -7,19 +7,19 @@
 pub mod accounts;
 pub mod channels;
 pub mod clock;
+mod customers;
 pub mod demo;
 pub mod desk;
 pub mod gateways;
-mod customers;
 mod http;
 mod ledger;
 mod orders;
-mod timers;
 pub mod outbox;
 pub mod passwords;
 pub mod payments;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod timers;
 pub mod tokens;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -706,15 +706,40 @@ impl Engine {
             .await?)
     }
 
+    /// Staff sent a message of the manual WhatsApp queue by hand.
     pub async fn mark_message_sent(&self, id: MessageId, actor: Actor) -> Result<Message, Error> {
+        let now = self.now();
         Ok(self
             .store
-            .mark_message_sent(id, actor, self.now())
+            .transact(move |tx| {
+                let Some(message) = tx.message_for_update(&id)? else {
+                    return Ok(Err(MessageOpError::NotFound));
+                };
+                if let Err(refused) = lunas_core::outbox::decide_mark_sent(&message) {
+                    return Ok(Err(refused));
+                }
+                tx.mark_sent_by(&id, &actor, now)?;
+                Ok(tx.message_for_update(&id)?.ok_or(MessageOpError::NotFound))
+            })
             .await??)
     }
 
+    /// Puts a dead message back in the queue, its attempts reset; its id stays the same.
     pub async fn replay_message(&self, id: MessageId) -> Result<Message, Error> {
-        Ok(self.store.replay_message(id, self.now()).await??)
+        let now = self.now();
+        Ok(self
+            .store
+            .transact(move |tx| {
+                let Some(message) = tx.message_for_update(&id)? else {
+                    return Ok(Err(MessageOpError::NotFound));
+                };
+                if let Err(refused) = lunas_core::outbox::decide_replay(&message) {
+                    return Ok(Err(refused));
+                }
+                tx.requeue(&id, now)?;
+                Ok(tx.message_for_update(&id)?.ok_or(MessageOpError::NotFound))
+            })
+            .await??)
     }
 
     /// Opts a buyer out of reminders (or back in). Lifecycle messages still go.

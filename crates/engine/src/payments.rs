@@ -288,9 +288,7 @@ impl Engine {
         let messaging = self.messaging();
         Ok(self
             .store
-            .transact(move |tx| {
-                ledger::gateway_notification(tx, &notification, &messaging).map(Ok)
-            })
+            .transact(move |tx| ledger::gateway_notification(tx, &notification, &messaging).map(Ok))
             .await?
             .unwrap_or_else(|never: std::convert::Infallible| match never {}))
     }

@@ -118,9 +118,12 @@ fn handle(
         return Ok(Handled::Busy);
     };
     // The hold is released at the deadline plus the method's grace, as the settings say now.
-    let expires_at = order
-        .pay_by
-        .map(|deadline| messaging.settings.payments.expires_at(order.payment_method, deadline));
+    let expires_at = order.pay_by.map(|deadline| {
+        messaging
+            .settings
+            .payments
+            .expires_at(order.payment_method, deadline)
+    });
     match decide_expiry(order.status, expires_at, now) {
         ExpiryDecision::Expire => {
             // A deposit was paid and the balance never came: the store's setting says what

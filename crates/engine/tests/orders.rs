@@ -184,7 +184,11 @@ async fn a_timer_that_fails_is_pushed_back_and_the_others_still_fire(backend: Ba
     assert_eq!((fired.expired, fired.failed), (1, 1), "{fired:?}");
     let expired = t.engine.order(placed.order.id).await.unwrap().unwrap();
     assert_eq!(expired.status, OrderStatus::Expired);
-    assert_eq!(t.stock("GAMIS").await, (5, 1, 4), "the COD order still holds its unit");
+    assert_eq!(
+        t.stock("GAMIS").await,
+        (5, 1, 4),
+        "the COD order still holds its unit"
+    );
     let now_ms = lunas_engine::Clock::now(&*t.clock).as_millisecond();
     assert_eq!(
         t.db.scalar("SELECT due_at FROM timers WHERE id = 999999"),

@@ -46,7 +46,7 @@ use lunas_core::customers::{CustomerExport, CustomerNotFound, CustomerProfile};
 use lunas_core::ledger::Review;
 use lunas_core::messages::Channel;
 use lunas_core::outbox::{
-    Delivery, InboundMessage, Message, MessageId, MessageOpError, MessageStatus, WebhookEndpoint,
+    Delivery, InboundMessage, Message, MessageId, MessageStatus, WebhookEndpoint,
 };
 use lunas_core::placing::Totals;
 use lunas_core::queries::Page;
@@ -271,27 +271,6 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Message>, StoreError> {
         self.read(move |db| repo::messages(db, channel, status, limit))
-            .await
-    }
-
-    /// Staff sent a message of the manual WhatsApp queue.
-    pub async fn mark_message_sent(
-        &self,
-        id: MessageId,
-        actor: Actor,
-        now: Timestamp,
-    ) -> Result<Result<Message, MessageOpError>, StoreError> {
-        self.write(move |db| repo::mark_message_sent(db, &id, &actor, now))
-            .await
-    }
-
-    /// Puts a dead message back in the queue.
-    pub async fn replay_message(
-        &self,
-        id: MessageId,
-        now: Timestamp,
-    ) -> Result<Result<Message, MessageOpError>, StoreError> {
-        self.write(move |db| repo::replay_message(db, &id, now))
             .await
     }
 

@@ -7,21 +7,22 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use lunas_core::customers::{CustomerProfile, Standing};
-use lunas_core::reliability::Pin;
 use lunas_core::ledger::{GatewayNotification, NewPayment, Review, ReviewKind, StatementCredit};
-use lunas_core::payments::{OpenOrder, PaymentSource};
 use lunas_core::messages::MessageKind;
+use lunas_core::outbox::{Message, MessageId};
+use lunas_core::payments::{OpenOrder, PaymentSource};
 use lunas_core::placing::{IdempotencyKey, Messaging, NewOrderLine, PlaceError};
+use lunas_core::reliability::Pin;
 use lunas_core::timers::PlannedTimer;
 use lunas_core::{
-    Actor, CancelledBy, CustomerInfo, HoldState, Money, Order, OrderId, OrderItem, OrderStatus, Phone,
-    Sku, Timestamp,
+    Actor, CancelledBy, CustomerInfo, HoldState, Money, Order, OrderId, OrderItem, OrderStatus,
+    Phone, Sku, Timestamp,
 };
 
 use crate::repo;
 pub use crate::repo::orders::{OrderDeadline, OrderMoney};
-pub use crate::repo::{BatchChanges, DueTimer, ExpiringOrder};
 pub use crate::repo::placement::{Held, InsertedOrder, OrderHead};
+pub use crate::repo::{BatchChanges, DueTimer, ExpiringOrder};
 use crate::sql::{Db, DbError};
 
 /// A failed statement inside a transaction: the transaction is rolled back (and, for a race
@@ -351,7 +352,12 @@ impl<'a> Tx<'a> {
         order: Option<OrderId>,
         outcome: &str,
     ) -> TxResult<()> {
-        Ok(repo::keep_notification(self.db, notification, order, outcome)?)
+        Ok(repo::keep_notification(
+            self.db,
+            notification,
+            order,
+            outcome,
+        )?)
     }
 
     /// A review item, its row locked when `for_update`.
@@ -482,7 +488,8 @@ impl<'a> Tx<'a> {
 
     /// Undoes what was written since the savepoint.
     pub fn rollback_to_savepoint(&mut self) -> TxResult<()> {
-        self.db.execute("ROLLBACK TO timer", crate::sql::params![])?;
+        self.db
+            .execute("ROLLBACK TO timer", crate::sql::params![])?;
         self.db.execute("RELEASE timer", crate::sql::params![])?;
         Ok(())
     }
@@ -500,7 +507,12 @@ impl<'a> Tx<'a> {
         Ok(repo::customer_id_for_update(self.db, phone)?)
     }
 
-    pub fn set_notes(&mut self, phone: &Phone, notes: Option<&str>, now: Timestamp) -> TxResult<()> {
+    pub fn set_notes(
+        &mut self,
+        phone: &Phone,
+        notes: Option<&str>,
+        now: Timestamp,
+    ) -> TxResult<()> {
         Ok(repo::set_notes(self.db, phone, notes, now)?)
     }
 
@@ -541,7 +553,31 @@ impl<'a> Tx<'a> {
         detail: &serde_json::Value,
         now: Timestamp,
     ) -> TxResult<()> {
-        Ok(repo::audit_line(self.db, actor.as_str(), action, subject, detail, now)?)
+        Ok(repo::audit_line(
+            self.db,
+            actor.as_str(),
+            action,
+            subject,
+            detail,
+            now,
+        )?)
+    }
+
+    // ---- messages ----
+
+    /// A message, its row locked.
+    pub fn message_for_update(&mut self, id: &MessageId) -> TxResult<Option<Message>> {
+        Ok(repo::message_for_update(self.db, id)?)
+    }
+
+    /// Staff sent a manual message by hand.
+    pub fn mark_sent_by(&mut self, id: &MessageId, actor: &Actor, now: Timestamp) -> TxResult<()> {
+        Ok(repo::mark_sent_by(self.db, id, actor, now)?)
+    }
+
+    /// A dead message goes back in the queue.
+    pub fn requeue(&mut self, id: &MessageId, now: Timestamp) -> TxResult<()> {
+        Ok(repo::requeue(self.db, id, now)?)
     }
 }
 

@@ -6,7 +6,7 @@ use lunas_core::{Actor, Order, OrderId, PaymentMethod, Sku, Timestamp};
 
 use crate::repo::*;
 use crate::sql::{Db, DbResult, Dialect, Row, corrupt, params};
-use lunas_core::outbox::{Delivery, Message, MessageId, MessageOpError, MessageStatus};
+use lunas_core::outbox::{Delivery, Message, MessageId, MessageStatus};
 use lunas_core::placing::Messaging;
 
 /// Writes the lifecycle message `kind` about `order`, if the store has it switched on.
@@ -239,7 +239,7 @@ fn read_message(row: &Row<'_>) -> DbResult<Message> {
     })
 }
 
-fn message_for_update(db: &mut dyn Db, id: &MessageId) -> DbResult<Option<Message>> {
+pub(crate) fn message_for_update(db: &mut dyn Db, id: &MessageId) -> DbResult<Option<Message>> {
     db.row(
         concat!(
             "SELECT ",
@@ -280,48 +280,27 @@ pub(crate) fn messages(
     )
 }
 
-pub(crate) fn mark_message_sent(
+/// Staff sent a message of the manual queue by hand.
+pub(crate) fn mark_sent_by(
     db: &mut dyn Db,
     id: &MessageId,
     actor: &Actor,
     now: Timestamp,
-) -> DbResult<Result<Message, MessageOpError>> {
-    let Some(message) = message_for_update(db, id)? else {
-        return Ok(Err(MessageOpError::NotFound));
-    };
-    if message.channel != Channel::ManualWhatsapp {
-        return Ok(Err(MessageOpError::NotManual));
-    }
-    if message.status != MessageStatus::Pending {
-        return Ok(Err(MessageOpError::NotPending(message.status.as_str())));
-    }
+) -> DbResult<()> {
     db.execute(
         "UPDATE messages SET status = 'sent', attempts = attempts + 1, sent_at = ?2, sent_by = ?3 WHERE id = ?1",
         params![id, millis(now), actor.as_str()],
     )?;
-    Ok(Ok(
-        message_for_update(db, id)?.expect("the message was just read")
-    ))
+    Ok(())
 }
 
-pub(crate) fn replay_message(
-    db: &mut dyn Db,
-    id: &MessageId,
-    now: Timestamp,
-) -> DbResult<Result<Message, MessageOpError>> {
-    let Some(message) = message_for_update(db, id)? else {
-        return Ok(Err(MessageOpError::NotFound));
-    };
-    if message.status != MessageStatus::Dead {
-        return Ok(Err(MessageOpError::NotDead(message.status.as_str())));
-    }
+/// A dead message goes back in the queue, its attempts reset.
+pub(crate) fn requeue(db: &mut dyn Db, id: &MessageId, now: Timestamp) -> DbResult<()> {
     db.execute(
         "UPDATE messages SET status = 'pending', attempts = 0, next_attempt_at = ?2 WHERE id = ?1",
         params![id, millis(now)],
     )?;
-    Ok(Ok(
-        message_for_update(db, id)?.expect("the message was just read")
-    ))
+    Ok(())
 }
 
 /// Takes up to `limit` messages of `channels` that are due (pending or failed, next attempt

@@ -298,7 +298,10 @@ pub(crate) fn order_exists(db: &mut dyn Db, id: OrderId) -> DbResult<bool> {
 }
 
 /// A delivery the status API could not confirm earlier is settled by a later one.
-pub(crate) fn settle_unconfirmed(db: &mut dyn Db, notification: &GatewayNotification) -> DbResult<()> {
+pub(crate) fn settle_unconfirmed(
+    db: &mut dyn Db,
+    notification: &GatewayNotification,
+) -> DbResult<()> {
     db.execute(
         "UPDATE payment_reviews SET status = 'resolved', resolved_at = ?1, resolved_by = ?2,
                 resolution = 'confirmed by a later delivery'
@@ -410,7 +413,11 @@ pub(crate) fn review(db: &mut dyn Db, id: i64, for_update: bool) -> DbResult<Opt
             " FROM payment_reviews WHERE id = ?1 FOR NO KEY UPDATE"
         )
     } else {
-        concat!("SELECT ", review_columns!(), " FROM payment_reviews WHERE id = ?1")
+        concat!(
+            "SELECT ",
+            review_columns!(),
+            " FROM payment_reviews WHERE id = ?1"
+        )
     };
     db.row(sql, params![id], read_review)
 }

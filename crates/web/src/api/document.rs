@@ -79,7 +79,10 @@ pub fn document() -> serde_json::Value {
     // has no payment deadline to set.
     // A page's cursor is `null` on the last page; the derive loses the `Option` of a generic.
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
-        for (_, page) in schemas.iter_mut().filter(|(name, _)| name.starts_with("PageView_")) {
+        for (_, page) in schemas
+            .iter_mut()
+            .filter(|(name, _)| name.starts_with("PageView_"))
+        {
             let cursor = &mut page["properties"]["next_after"]["type"];
             if let Some(kind) = cursor.as_str() {
                 *cursor = serde_json::json!([kind, "null"]);
@@ -286,7 +289,11 @@ fn not_null_header(parameter: &mut RefOr<Parameter>) {
     if let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut()
         && let SchemaType::Array(types) = &object.schema_type
     {
-        let types: Vec<Type> = types.iter().filter(|t| **t != Type::Null).cloned().collect();
+        let types: Vec<Type> = types
+            .iter()
+            .filter(|t| **t != Type::Null)
+            .cloned()
+            .collect();
         if let [only] = types.as_slice() {
             object.schema_type = SchemaType::Type(only.clone());
         }

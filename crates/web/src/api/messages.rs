@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
+use lunas_core::OrderId;
 use lunas_core::messages::MessageKind;
 use lunas_core::outbox::MessageId;
-use lunas_core::OrderId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

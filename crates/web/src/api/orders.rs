@@ -363,7 +363,9 @@ pub(crate) async fn list(
                 .ok()
                 .filter(|after| *after >= 0)
                 .map(OrderId)
-                .ok_or_else(|| ApiError::unprocessable("invalid_query", "after must be an order id"))
+                .ok_or_else(|| {
+                    ApiError::unprocessable("invalid_query", "after must be an order id")
+                })
         })
         .transpose()?;
     let orders = state.engine.orders(status, Page { after, limit }).await?;

@@ -341,7 +341,9 @@ fn section_patch(
                     let mut parts = line.split_whitespace();
                     let (anchor, duration) =
                         (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-                    let window = PayWindow::parse(duration).ok().filter(|_| parts.next().is_none());
+                    let window = PayWindow::parse(duration)
+                        .ok()
+                        .filter(|_| parts.next().is_none());
                     let anchor = match (anchor, window) {
                         ("after_order", Some(window)) => Anchor::AfterOrder(window),
                         ("before_deadline", Some(window)) => Anchor::BeforeDeadline(window),
