@@ -709,34 +709,41 @@ impl Engine {
     /// Staff sent a message of the manual WhatsApp queue by hand.
     pub async fn mark_message_sent(&self, id: MessageId, actor: Actor) -> Result<Message, Error> {
         let now = self.now();
-        Ok(self
-            .store
-            .transact(move |tx| {
-                let Some(message) = tx.message_for_update(&id)? else {
-                    return Ok(Err(MessageOpError::NotFound));
-                };
-                if let Err(refused) = lunas_core::outbox::decide_mark_sent(&message) {
-                    return Ok(Err(refused));
-                }
-                tx.mark_sent_by(&id, &actor, now)?;
-                Ok(tx.message_for_update(&id)?.ok_or(MessageOpError::NotFound))
-            })
-            .await??)
+        self.change_message(id, lunas_core::outbox::decide_mark_sent, move |tx, id| {
+            tx.mark_sent_by(id, &actor, now)
+        })
+        .await
     }
 
     /// Puts a dead message back in the queue, its attempts reset; its id stays the same.
     pub async fn replay_message(&self, id: MessageId) -> Result<Message, Error> {
         let now = self.now();
+        self.change_message(id, lunas_core::outbox::decide_replay, move |tx, id| {
+            tx.requeue(id, now)
+        })
+        .await
+    }
+
+    /// Reads message `id` locked, asks `decide` whether the change may be made, makes it with
+    /// `write` and answers with the message as it is then; all in one transaction.
+    async fn change_message(
+        &self,
+        id: MessageId,
+        decide: fn(&Message) -> Result<(), MessageOpError>,
+        write: impl Fn(&mut lunas_store::Tx<'_>, &MessageId) -> lunas_store::TxResult<()>
+        + Send
+        + 'static,
+    ) -> Result<Message, Error> {
         Ok(self
             .store
             .transact(move |tx| {
                 let Some(message) = tx.message_for_update(&id)? else {
                     return Ok(Err(MessageOpError::NotFound));
                 };
-                if let Err(refused) = lunas_core::outbox::decide_replay(&message) {
+                if let Err(refused) = decide(&message) {
                     return Ok(Err(refused));
                 }
-                tx.requeue(&id, now)?;
+                write(tx, &id)?;
                 Ok(tx.message_for_update(&id)?.ok_or(MessageOpError::NotFound))
             })
             .await??)
