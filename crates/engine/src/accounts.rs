@@ -11,6 +11,36 @@ use rand::RngCore;
 
 pub use crate::passwords::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES};
 use crate::passwords::{hash_password, verify_password};
+use lunas_store::{Tx, TxResult};
+
+/// Reserves a sign-in attempt against each of `keys` (the account, and for a sign-in the
+/// address), unless one of them is throttled: each key's recent failures, with the attempts
+/// reserved and not yet forgiven, are counted, and the attempt is written down before its
+/// password is hashed. So a burst of concurrent guesses gets no more tries than the limit: each
+/// key is locked for the transaction (in key order) before it is counted. `Ok(ids)` are the
+/// reserved rows (forgiven on success, left as the failure otherwise); `Err(until)` is when a try
+/// is allowed again, and nothing was written.
+fn reserve_sign_in(
+    tx: &mut Tx<'_>,
+    keys: &[(String, u32)],
+    now: Timestamp,
+) -> TxResult<Result<Vec<i64>, Timestamp>> {
+    let mut keys = keys.to_vec();
+    keys.sort();
+    let mut counted = Vec::with_capacity(keys.len());
+    for (key, max) in &keys {
+        tx.lock_throttle_key(key)?;
+        counted.push((tx.sign_in_failures(key, now)?, *max));
+    }
+    if let Err(until) = accounts::throttle_keys(&counted, now) {
+        return Ok(Err(until));
+    }
+    let mut ids = Vec::with_capacity(keys.len());
+    for (key, _) in &keys {
+        ids.extend(tx.reserve_attempt(key, now)?);
+    }
+    Ok(Ok(ids))
+}
 use crate::{Engine, Error};
 
 /// How often, at most, a session's last request is written back (a page view is a read).
@@ -194,15 +224,13 @@ impl Engine {
         let email_key = form.email.trim().to_lowercase();
         let account_key = format!("account:{email_key}");
         let address_key = format!("address:{}", form.address);
+        let keys = vec![
+            (account_key.clone(), accounts::THROTTLE_ACCOUNT_FAILURES_MAX),
+            (address_key.clone(), accounts::THROTTLE_ADDRESS_FAILURES_MAX),
+        ];
         let reserved = match self
             .store
-            .reserve_sign_in(
-                vec![
-                    (account_key.clone(), accounts::THROTTLE_ACCOUNT_FAILURES_MAX),
-                    (address_key.clone(), accounts::THROTTLE_ADDRESS_FAILURES_MAX),
-                ],
-                now,
-            )
+            .transact(move |tx| reserve_sign_in(tx, &keys, now))
             .await?
         {
             Ok(reserved) => reserved,
@@ -388,12 +416,10 @@ impl Engine {
     ) -> Result<(), Error> {
         let now = self.now();
         let account_key = format!("account:{}", member.email.as_str());
+        let keys = vec![(account_key, accounts::THROTTLE_ACCOUNT_FAILURES_MAX)];
         let reserved = self
             .store
-            .reserve_sign_in(
-                vec![(account_key, accounts::THROTTLE_ACCOUNT_FAILURES_MAX)],
-                now,
-            )
+            .transact(move |tx| reserve_sign_in(tx, &keys, now))
             .await?
             .map_err(|until| AccountOpError::Throttled { until })?;
         let credentials = self

@@ -3,8 +3,8 @@
 //! only kept: a session row is found by the SHA-256 of its cookie value.
 
 use lunas_core::accounts::{
-    self, AuditLine, Credentials, Email, EmailTaken, Failures, Role, Session, SignedIn,
-    StaffMember, THROTTLE_WINDOW,
+    AuditLine, Credentials, Email, EmailTaken, Failures, Role, Session, SignedIn, StaffMember,
+    THROTTLE_WINDOW,
 };
 use lunas_core::messages::Language;
 use lunas_core::{Actor, AuditAction, Timestamp};
@@ -37,7 +37,8 @@ fn language_code(language: Language) -> &'static str {
     }
 }
 
-fn failures(db: &mut dyn Db, key: &str, now: Timestamp) -> DbResult<Failures> {
+/// A key's failed (and reserved, not yet forgiven) sign-ins within the throttle window.
+pub(crate) fn failures(db: &mut dyn Db, key: &str, now: Timestamp) -> DbResult<Failures> {
     let since = millis(now - THROTTLE_WINDOW);
     db.row(
         "SELECT COUNT(*), MIN(at) FROM login_failures WHERE key = ?1 AND at > ?2",
@@ -50,6 +51,30 @@ fn failures(db: &mut dyn Db, key: &str, now: Timestamp) -> DbResult<Failures> {
         },
     )
     .map(Option::unwrap_or_default)
+}
+
+/// On PostgreSQL, the key's advisory lock for the rest of the transaction, so that counting its
+/// failures and reserving an attempt are one step for concurrent sign-ins (on SQLite the single
+/// writer already runs them one after another).
+pub(crate) fn lock_throttle_key(db: &mut dyn Db, key: &str) -> DbResult<()> {
+    db.row(
+        db.pick(
+            "SELECT length(?1)",
+            "SELECT CAST(1 AS BIGINT) FROM (SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))) AS locked",
+        ),
+        params![key],
+        |row| row.int(0),
+    )?;
+    Ok(())
+}
+
+/// Writes an attempt down as a failure of `key` until it is forgiven; its row id.
+pub(crate) fn reserve_attempt(db: &mut dyn Db, key: &str, now: Timestamp) -> DbResult<Option<i64>> {
+    db.row(
+        "INSERT INTO login_failures (key, at) VALUES (?1, ?2) RETURNING id",
+        params![key, millis(now)],
+        |row| row.int(0),
+    )
 }
 
 fn forgive(db: &mut dyn Db, ids: &[i64]) -> DbResult<()> {
@@ -125,51 +150,6 @@ impl Store {
 
     pub async fn credentials_of(&self, id: i64) -> Result<Option<Credentials>, StoreError> {
         self.read(move |db| credentials(db, Account::Id(id))).await
-    }
-
-    /// Reserves a sign-in attempt against each of `keys` (the account, and for a sign-in the
-    /// address), unless one of them is throttled: each key's recent failures, with the attempts
-    /// reserved and not yet forgiven, are counted, and the attempt is written down before its
-    /// password is hashed. So a burst of concurrent guesses gets no more tries than the limit:
-    /// on SQLite the single writer runs reservations one after another; on PostgreSQL each
-    /// key's advisory lock (taken in key order) makes the count and the insert one step.
-    /// `Ok(ids)` are the reserved rows (forgiven on success, left as the failure otherwise);
-    /// `Err(until)` is when a try is allowed again, and nothing was written.
-    pub async fn reserve_sign_in(
-        &self,
-        keys: Vec<(String, u32)>,
-        now: Timestamp,
-    ) -> Result<Result<Vec<i64>, Timestamp>, StoreError> {
-        self.write(move |db| {
-            let mut keys = keys.clone();
-            keys.sort();
-            let mut counted = Vec::with_capacity(keys.len());
-            for (key, max) in &keys {
-                db.row(
-                    db.pick(
-                        "SELECT length(?1)",
-                        "SELECT CAST(1 AS BIGINT) FROM (SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))) AS locked",
-                    ),
-                    params![key.as_str()],
-                    |row| row.int(0),
-                )?;
-                counted.push((failures(db, key, now)?, *max));
-            }
-            if let Err(until) = accounts::throttle_keys(&counted, now) {
-                return Ok(Err(until));
-            }
-            let mut ids = Vec::with_capacity(keys.len());
-            for (key, _) in &keys {
-                let id = db.row(
-                    "INSERT INTO login_failures (key, at) VALUES (?1, ?2) RETURNING id",
-                    params![key.as_str(), millis(now)],
-                    |row| row.int(0),
-                )?;
-                ids.extend(id);
-            }
-            Ok(Ok(ids))
-        })
-        .await
     }
 
     /// Forgives reserved attempts that did not fail (a right password waiting for its second

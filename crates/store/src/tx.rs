@@ -579,6 +579,28 @@ impl<'a> Tx<'a> {
     pub fn requeue(&mut self, id: &MessageId, now: Timestamp) -> TxResult<()> {
         Ok(repo::requeue(self.db, id, now)?)
     }
+
+    // ---- sign-ins ----
+
+    /// Makes counting `key`'s failures and reserving an attempt one step (PostgreSQL's advisory
+    /// lock; SQLite's single writer needs none).
+    pub fn lock_throttle_key(&mut self, key: &str) -> TxResult<()> {
+        Ok(crate::accounts::lock_throttle_key(self.db, key)?)
+    }
+
+    /// `key`'s failed and reserved sign-ins within the throttle window.
+    pub fn sign_in_failures(
+        &mut self,
+        key: &str,
+        now: Timestamp,
+    ) -> TxResult<lunas_core::accounts::Failures> {
+        Ok(crate::accounts::failures(self.db, key, now)?)
+    }
+
+    /// Writes an attempt down against `key` (as a failure until forgiven); its row id.
+    pub fn reserve_attempt(&mut self, key: &str, now: Timestamp) -> TxResult<Option<i64>> {
+        Ok(crate::accounts::reserve_attempt(self.db, key, now)?)
+    }
 }
 
 impl TxError {
