@@ -395,10 +395,9 @@ fn templates_as_map<S: serde::Serializer>(
     templates: &[(Language, crate::messages::MessageKind, Option<String>)],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    let mut by_language: Vec<(
-        Language,
-        Vec<(crate::messages::MessageKind, &Option<String>)>,
-    )> = Vec::new();
+    /// One language's templates, by kind.
+    type Sources<'a> = Vec<(crate::messages::MessageKind, &'a Option<String>)>;
+    let mut by_language: Vec<(Language, Sources<'_>)> = Vec::new();
     for (language, kind, source) in templates {
         match by_language.iter_mut().find(|(l, _)| l == language) {
             Some((_, kinds)) => kinds.push((*kind, source)),
