@@ -250,8 +250,8 @@ impl Engine {
         self
     }
 
-    /// Registers a webhook endpoint and returns it with its signing secret, shown only now.
-    /// Adds a webhook endpoint (API or dashboard), in the audit log as `actor`'s.
+    /// Registers a webhook endpoint (from the API or the dashboard), in the audit log as
+    /// `actor`'s, and returns it with its signing secret, shown only now.
     pub async fn create_webhook(
         &self,
         url: &str,
