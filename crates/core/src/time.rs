@@ -45,7 +45,7 @@ pub struct PayWindow {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PayWindowError {
-    #[error("not a duration; write it like \"30m\", \"24h\" or \"5s\"")]
+    #[error("not a duration; write it like \"30 menit\", \"6 jam\", \"1 hari\" (or 30m, 6h, 1d)")]
     Unparseable,
     #[error("must be at least 1 second")]
     TooShort,
@@ -53,8 +53,64 @@ pub enum PayWindowError {
     TooLong,
 }
 
+/// The unit words sellers type, in Indonesian and English, with their length in seconds; a word
+/// comes before any word it begins with (`hours` before `hour`).
+const UNITS: &[(&str, i64)] = &[
+    ("detik", 1),
+    ("dtk", 1),
+    ("menit", 60),
+    ("mnt", 60),
+    ("jam", 3600),
+    ("hari", 86_400),
+    ("minggu", 7 * 86_400),
+    ("seconds", 1),
+    ("second", 1),
+    ("minutes", 60),
+    ("minute", 60),
+    ("hours", 3600),
+    ("hour", 3600),
+    ("days", 86_400),
+    ("day", 86_400),
+    ("weeks", 7 * 86_400),
+    ("week", 7 * 86_400),
+];
+
+/// A duration written in words: `6 jam`, `1 hari 2 jam`, `30 menit`, `6jam`, `2 hours 30
+/// minutes` (`None` when it is not written that way).
+fn parse_indonesian(raw: &str) -> Option<i64> {
+    let lower = raw.to_lowercase();
+    let mut rest = lower.trim();
+    let mut seconds: i64 = 0;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 6 {
+            return None;
+        }
+        let number: i64 = rest[..digits].parse().ok()?;
+        rest = rest[digits..].trim_start();
+        let (unit, length) = UNITS.iter().find(|(unit, _)| rest.starts_with(unit))?;
+        rest = rest[unit.len()..].trim_start();
+        // A separator between parts: a space (already skipped), a comma or "dan".
+        rest = rest
+            .strip_prefix(',')
+            .or_else(|| rest.strip_prefix("dan "))
+            .unwrap_or(rest)
+            .trim_start();
+        seconds = seconds.checked_add(number.checked_mul(*length)?)?;
+        parts += 1;
+    }
+    (parts > 0).then_some(seconds)
+}
+
 impl PayWindow {
+    /// Reads a duration as sellers type it: in Indonesian (`6 jam`, `1 hari`, `30 menit`,
+    /// `1 hari 2 jam`) or in the short forms (`6h`, `1d`, `30m`, `1h 30m`, and whatever else
+    /// `humantime` reads).
     pub fn parse(raw: &str) -> Result<PayWindow, PayWindowError> {
+        if let Some(seconds) = parse_indonesian(raw) {
+            return PayWindow::from_seconds(seconds);
+        }
         let duration =
             humantime::parse_duration(raw.trim()).map_err(|_| PayWindowError::Unparseable)?;
         if duration.subsec_nanos() != 0 && duration.as_secs() == 0 {
@@ -80,6 +136,32 @@ impl PayWindow {
 
     pub fn as_duration(self) -> SignedDuration {
         SignedDuration::from_secs(self.seconds)
+    }
+
+    /// The window as people say it: `1 hari 2 jam`, `30 menit` (Indonesian) or `1 day 2 hours`,
+    /// `30 minutes` (English); [`PayWindow::parse`] reads the Indonesian form back.
+    pub fn words(self, english: bool) -> String {
+        let units: [(i64, &str, &str, &str); 4] = [
+            (86_400, "hari", "day", "days"),
+            (3600, "jam", "hour", "hours"),
+            (60, "menit", "minute", "minutes"),
+            (1, "detik", "second", "seconds"),
+        ];
+        let mut left = self.seconds;
+        let mut parts = Vec::new();
+        for (length, id, one, many) in units {
+            let count = left / length;
+            left %= length;
+            if count > 0 {
+                let unit = match (english, count) {
+                    (false, _) => id,
+                    (true, 1) => one,
+                    (true, _) => many,
+                };
+                parts.push(format!("{count} {unit}"));
+            }
+        }
+        parts.join(" ")
     }
 }
 
@@ -128,6 +210,61 @@ mod tests {
             PayWindow::parse("30days").map(PayWindow::seconds),
             Ok(PAY_WINDOW_SECONDS_MAX)
         );
+    }
+
+    #[test]
+    fn windows_parse_as_indonesian_sellers_say_them() {
+        let check = |raw: &str, expect: Result<i64, PayWindowError>| {
+            assert_eq!(
+                PayWindow::parse(raw).map(PayWindow::seconds),
+                expect,
+                "{raw:?}"
+            );
+        };
+        check("6 jam", Ok(6 * 3600));
+        check("6jam", Ok(6 * 3600));
+        check("6 Jam", Ok(6 * 3600));
+        check("1 hari", Ok(86_400));
+        check("30 menit", Ok(1800));
+        check("1 hari 2 jam", Ok(86_400 + 7200));
+        check("1 jam, 30 menit", Ok(5400));
+        check("1 jam dan 30 menit", Ok(5400));
+        check("2 minggu", Ok(14 * 86_400));
+        check("45 detik", Ok(45));
+        check("31 hari", Err(PayWindowError::TooLong));
+        check("0 jam", Err(PayWindowError::TooShort));
+        check("jam", Err(PayWindowError::Unparseable));
+        check("6 jam lagi", Err(PayWindowError::Unparseable));
+        check("2 hours 30 minutes", Ok(9000));
+        check("1 day", Ok(86_400));
+    }
+
+    proptest! {
+        #[test]
+        fn a_window_reads_back_from_its_indonesian_words(seconds in PAY_WINDOW_SECONDS_MIN..=PAY_WINDOW_SECONDS_MAX) {
+            let window = PayWindow::from_seconds(seconds).unwrap();
+            prop_assert_eq!(PayWindow::parse(&window.words(false)), Ok(window));
+            prop_assert_eq!(PayWindow::parse(&window.words(true)), Ok(window));
+        }
+    }
+
+    #[test]
+    fn windows_are_written_in_words() {
+        let check = |seconds: i64, id: &str, en: &str| {
+            let window = PayWindow::from_seconds(seconds).unwrap();
+            assert_eq!(
+                (window.words(false).as_str(), window.words(true).as_str()),
+                (id, en)
+            );
+        };
+        check(86_400, "1 hari", "1 day");
+        check(
+            86_400 + 7200 + 60,
+            "1 hari 2 jam 1 menit",
+            "1 day 2 hours 1 minute",
+        );
+        check(1800, "30 menit", "30 minutes");
+        check(5, "5 detik", "5 seconds");
     }
 
     #[test]

@@ -51,14 +51,10 @@ const TIMED: [PaymentMethod; 4] = [
     PaymentMethod::Qris,
 ];
 
-/// What the Settings page shows in each section's fields, from the current settings.
-fn current_values(settings: &lunas_core::Settings) -> BTreeMap<&'static str, Value> {
-    let window = |w: PayWindow| {
-        serde_json::to_value(w)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    };
+/// What the Settings page shows in each section's fields, from the current settings, in the
+/// member's language (`english`).
+fn current_values(settings: &lunas_core::Settings, english: bool) -> BTreeMap<&'static str, Value> {
+    let window = |w: PayWindow| w.words(english);
     let mut deadlines = BTreeMap::new();
     let mut reminders = BTreeMap::new();
     for method in TIMED {
@@ -70,14 +66,7 @@ fn current_values(settings: &lunas_core::Settings) -> BTreeMap<&'static str, Val
             let lines: Vec<String> = cadence
                 .steps
                 .iter()
-                .map(|step| match step.anchor {
-                    lunas_core::reminders::Anchor::AfterOrder(d) => {
-                        format!("after_order {}", window(d))
-                    }
-                    lunas_core::reminders::Anchor::BeforeDeadline(d) => {
-                        format!("before_deadline {}", window(d))
-                    }
-                })
+                .map(|step| cadence_line(&step.anchor, english))
                 .collect();
             reminders.insert(format!("cadence_{m}"), lines.join("\n"));
             reminders.insert(format!("max_{m}"), cadence.max_count.to_string());
@@ -161,7 +150,7 @@ async fn settings_view(
     desk.require_owner()?;
     let engine = &desk.state.engine;
     let settings = engine.settings();
-    let mut values = current_values(&settings);
+    let mut values = current_values(&settings, desk.language() == Language::English);
     let preview_for = failed
         .as_ref()
         .map_or("", |(section, _, _)| *section)
@@ -338,16 +327,9 @@ fn section_patch(
                     .filter(|l| !l.is_empty())
                     .enumerate()
                 {
-                    let mut parts = line.split_whitespace();
-                    let (anchor, duration) =
-                        (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-                    let window = PayWindow::parse(duration)
-                        .ok()
-                        .filter(|_| parts.next().is_none());
-                    let anchor = match (anchor, window) {
-                        ("after_order", Some(window)) => Anchor::AfterOrder(window),
-                        ("before_deadline", Some(window)) => Anchor::BeforeDeadline(window),
-                        _ => {
+                    let anchor = match read_cadence_line(line) {
+                        Some(anchor) => anchor,
+                        None => {
                             errors.insert(
                                 name,
                                 format!("{} ({line})", strings.get("err_cadence_line")),
@@ -453,6 +435,62 @@ fn section_patch(
     } else {
         Err(errors)
     }
+}
+
+/// A reminder step as the Settings page writes it: `2 jam setelah pesanan`, `1 jam sebelum batas
+/// bayar` (or `2 hours after the order`, `1 hour before the deadline`).
+fn cadence_line(anchor: &Anchor, english: bool) -> String {
+    let (window, after) = match anchor {
+        Anchor::AfterOrder(w) => (w, true),
+        Anchor::BeforeDeadline(w) => (w, false),
+    };
+    let words = window.words(english);
+    match (english, after) {
+        (false, true) => format!("{words} setelah pesanan"),
+        (false, false) => format!("{words} sebelum batas bayar"),
+        (true, true) => format!("{words} after the order"),
+        (true, false) => format!("{words} before the deadline"),
+    }
+}
+
+/// Reads a reminder step line: what [`cadence_line`] writes in either language, or the short
+/// form of earlier versions (`after_order 2h`, `before_deadline 1h`).
+fn read_cadence_line(line: &str) -> Option<Anchor> {
+    let lower = line.trim().to_lowercase();
+    let short = |prefix: &str| {
+        lower
+            .strip_prefix(prefix)
+            .filter(|rest| rest.starts_with(' '))
+            .and_then(|rest| PayWindow::parse(rest).ok())
+    };
+    if let Some(window) = short("after_order") {
+        return Some(Anchor::AfterOrder(window));
+    }
+    if let Some(window) = short("before_deadline") {
+        return Some(Anchor::BeforeDeadline(window));
+    }
+    const AFTER: [&str; 4] = [
+        " setelah pesanan",
+        " setelah pesan",
+        " after the order",
+        " after order",
+    ];
+    const BEFORE: [&str; 4] = [
+        " sebelum batas bayar",
+        " sebelum batas",
+        " before the deadline",
+        " before deadline",
+    ];
+    let window = |suffixes: &[&str]| {
+        suffixes
+            .iter()
+            .find_map(|suffix| lower.strip_suffix(suffix))
+            .and_then(|duration| PayWindow::parse(duration).ok())
+    };
+    if let Some(window) = window(&AFTER) {
+        return Some(Anchor::AfterOrder(window));
+    }
+    window(&BEFORE).map(Anchor::BeforeDeadline)
 }
 
 fn is_hhmm(raw: &str) -> bool {

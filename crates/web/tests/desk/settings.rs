@@ -298,7 +298,124 @@ async fn wrong_passwords_on_sensitive_forms_count_against_the_account(backend: B
     assert!(app.engine.settings().bank_accounts.is_empty());
 }
 
+/// Windows and reminder steps read as sellers say them ("6 jam", "2 jam setelah pesanan"), and
+/// the page writes them back that way; the short forms of earlier versions still read.
+async fn durations_are_typed_and_shown_as_sellers_say_them(backend: Backend) {
+    let app = spawn(backend).await;
+    let mut owner = app.sign_in(OWNER).await;
+    let page = app.get(&mut owner, "/settings").await;
+    assert!(
+        page.has(r#"value="1 hari""#),
+        "the default 24 h window in words"
+    );
+    assert!(
+        page.has("2 jam setelah pesanan"),
+        "the default first reminder in words"
+    );
+    assert!(!page.has("after_order"), "no code on the page");
+    let csrf = page.csrf();
+    let page = app
+        .post(
+            &mut owner,
+            "/settings/deadlines",
+            &[
+                ("csrf", &csrf),
+                ("window_bank_transfer", "1 hari 6 jam"),
+                ("window_virtual_account", "20 jam"),
+                ("window_ewallet", "30 menit"),
+                ("window_qris", "1h"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let windows = app.engine.settings().payment_windows.clone();
+    assert_eq!(
+        [
+            windows.bank_transfer.seconds(),
+            windows.virtual_account.seconds(),
+            windows.ewallet.seconds(),
+            windows.qris.seconds()
+        ],
+        [30 * 3600, 20 * 3600, 1800, 3600]
+    );
+    let page = app.get(&mut owner, "/settings").await;
+    assert!(page.has(r#"value="1 hari 6 jam""#));
+    let page = app
+        .post(
+            &mut owner,
+            "/settings/reminders",
+            &[
+                ("csrf", &csrf),
+                (
+                    "cadence_bank_transfer",
+                    "1 jam setelah pesanan\n2 jam sebelum batas bayar",
+                ),
+                ("max_bank_transfer", "2"),
+                ("cadence_virtual_account", "after_order 2h"),
+                ("max_virtual_account", "1"),
+                ("cadence_ewallet", "10 menit setelah pesan"),
+                ("max_ewallet", "1"),
+                ("cadence_qris", "15 menit sebelum batas"),
+                ("max_qris", "1"),
+                ("template", ""),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let reminders = app.engine.settings().reminders.clone();
+    use lunas_core::reminders::Anchor;
+    let hours = |h: i64| lunas_core::PayWindow::from_seconds(h * 3600).unwrap();
+    let minutes = |m: i64| lunas_core::PayWindow::from_seconds(m * 60).unwrap();
+    assert_eq!(
+        reminders
+            .bank_transfer
+            .steps
+            .iter()
+            .map(|s| s.anchor.clone())
+            .collect::<Vec<_>>(),
+        [
+            Anchor::AfterOrder(hours(1)),
+            Anchor::BeforeDeadline(hours(2))
+        ]
+    );
+    assert_eq!(
+        reminders.virtual_account.steps[0].anchor,
+        Anchor::AfterOrder(hours(2))
+    );
+    assert_eq!(
+        reminders.ewallet.steps[0].anchor,
+        Anchor::AfterOrder(minutes(10))
+    );
+    assert_eq!(
+        reminders.qris.steps[0].anchor,
+        Anchor::BeforeDeadline(minutes(15))
+    );
+    // A line that does not read is the field's error, and nothing is saved.
+    let page = app
+        .post(
+            &mut owner,
+            "/settings/reminders",
+            &[
+                ("csrf", &csrf),
+                ("cadence_bank_transfer", "besok pagi"),
+                ("max_bank_transfer", "2"),
+                ("cadence_virtual_account", "after_order 2h"),
+                ("max_virtual_account", "1"),
+                ("cadence_ewallet", "10 menit setelah pesan"),
+                ("max_ewallet", "1"),
+                ("cadence_qris", "15 menit sebelum batas"),
+                ("max_qris", "1"),
+                ("template", ""),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.has(r#"id="e-cadence_bank_transfer""#));
+    assert_eq!(app.engine.settings().reminders, reminders);
+}
+
 lunas_store::on_both_backends!(
+    durations_are_typed_and_shown_as_sellers_say_them,
     settings_change_through_the_api_rules_with_a_preview_and_an_audit_line,
     wrong_passwords_on_sensitive_forms_count_against_the_account,
 );

@@ -69,8 +69,8 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
     ),
     (
         "err_cadence_line",
-        "Baris ini tidak terbaca; tulis `after_order 2h` atau `before_deadline 2h`.",
-        "This line does not read; write `after_order 2h` or `before_deadline 2h`.",
+        "Baris ini tidak terbaca; tulis misalnya \"2 jam setelah pesanan\" atau \"1 jam sebelum batas bayar\".",
+        "This line does not read; write for example \"2 hours after the order\" or \"1 hour before the deadline\".",
     ),
     (
         "err_bank_line",

@@ -28,14 +28,14 @@ pub(super) const SETTINGS: &[(&str, &str, &str)] = &[
     ),
     (
         "window_hint",
-        "Contoh: 24h, 2d, 90m",
-        "For example: 24h, 2d, 90m",
+        "Tulis seperti biasa: 24 jam, 2 hari, 90 menit, 1 hari 6 jam.",
+        "Write it as you say it: 24 hours, 2 days, 90 minutes (or 24h, 2d, 90m).",
     ),
     ("cadence", "Jadwal pengingat", "Reminder steps"),
     (
         "cadence_hint",
-        "Satu baris per pengingat: `after_order 2h` (2 jam setelah pesan) atau `before_deadline 2h` (2 jam sebelum batas).",
-        "One line per reminder: `after_order 2h` or `before_deadline 2h`.",
+        "Satu baris per pengingat, misalnya \"2 jam setelah pesanan\" atau \"1 jam sebelum batas bayar\".",
+        "One line per reminder, for example \"2 hours after the order\" or \"1 hour before the deadline\".",
     ),
     ("max_reminders", "Paling banyak", "At most"),
     (
