@@ -83,8 +83,58 @@ impl Currency {
     }
 }
 
+/// Reads an amount of rupiah as sellers type it: `158248`, `158.248`, `Rp158.248`, `Rp 158.248`,
+/// `158.248,00` or `158 248` (dots and spaces group thousands; a comma starts cents, which must be
+/// zero). `None` when it is not an amount written that way.
+pub fn read_rupiah(typed: &str) -> Option<i64> {
+    let mut rest = typed.trim();
+    for prefix in ["Rp.", "Rp", "rp.", "rp", "RP", "IDR"] {
+        if let Some(stripped) = rest.strip_prefix(prefix) {
+            rest = stripped.trim_start();
+            break;
+        }
+    }
+    let (whole, cents) = match rest.split_once(',') {
+        Some((whole, cents)) => (whole, Some(cents)),
+        None => (rest, None),
+    };
+    if cents.is_some_and(|c| c.is_empty() || !c.bytes().all(|b| b == b'0')) {
+        return None;
+    }
+    let digits: String = whole.chars().filter(|c| !matches!(c, '.' | ' ')).collect();
+    let negative = digits.starts_with('-');
+    let body = digits.strip_prefix('-').unwrap_or(&digits);
+    if body.is_empty() || body.len() > 15 || !body.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value: i64 = body.parse().ok()?;
+    Some(if negative { -value } else { value })
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn rupiah_read_as_sellers_type_them() {
+        let check = |typed: &str, expect: Option<i64>| {
+            assert_eq!(super::read_rupiah(typed), expect, "{typed:?}");
+        };
+        check("158248", Some(158_248));
+        check("158.248", Some(158_248));
+        check("Rp158.248", Some(158_248));
+        check("Rp 158.248", Some(158_248));
+        check("Rp. 158.248", Some(158_248));
+        check("158.248,00", Some(158_248));
+        check("158 248", Some(158_248));
+        check("IDR 1.000.000", Some(1_000_000));
+        check("-5.000", Some(-5_000));
+        check("158.248,50", None);
+        check("158,", None);
+        check("seratus", None);
+        check("", None);
+        check("Rp", None);
+        check("12e3", None);
+    }
     use super::*;
 
     #[test]

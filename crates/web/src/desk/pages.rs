@@ -45,6 +45,12 @@ pub(super) fn whole_number(desk: &Desk, typed: &str, code: &'static str) -> Resu
         .map_err(|_| ApiError::unprocessable(code, desk.strings().get("err_number")))
 }
 
+/// An amount of rupiah from a form, as sellers type it (`158.248`, `Rp158.248`, `158.248,00`).
+pub(super) fn rupiah(desk: &Desk, typed: &str, code: &'static str) -> Result<i64, ApiError> {
+    lunas_core::money::read_rupiah(typed)
+        .ok_or_else(|| ApiError::unprocessable(code, desk.strings().get("err_number")))
+}
+
 pub(crate) fn engine_err(e: lunas_engine::Error) -> PageError {
     PageError::from_engine(e)
 }
@@ -418,7 +424,7 @@ pub(crate) async fn pay(Path(id): Path<String>, posted: Posted) -> Result<Respon
     let id = parse_id(&desk, &id)?;
     let typed: PayForm = form.parse()?;
     let result: Result<_, ApiError> = async {
-        let amount = whole_number(&desk, &typed.amount, "invalid_amount")?;
+        let amount = rupiah(&desk, &typed.amount, "invalid_amount")?;
         let (amount, reference) = api_orders::parse_payment(api_orders::PaymentBody {
             amount,
             reference: Some(typed.reference),

@@ -83,7 +83,7 @@ pub(crate) async fn put_product(posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let typed: ProductForm = form.parse()?;
     let result: Result<_, ApiError> = async {
-        let price = whole_number(&desk, &typed.price, "invalid_price")?;
+        let price = super::pages::rupiah(&desk, &typed.price, "invalid_price")?;
         let stock = whole_number(&desk, &typed.stock, "invalid_stock")?;
         let sku = products::parse_sku(typed.sku.trim())?;
         let input = products::parse_product(

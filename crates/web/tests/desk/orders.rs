@@ -13,8 +13,10 @@ async fn orders_are_placed_paid_and_extended_from_the_dashboard(backend: Backend
     assert!(!today.has(&format!(r#"data-order="{later}""#)), "24 h away");
 
     // Paying the exact amount takes it off the release list.
+    // Typed as sellers write amounts: "Rp158.573".
     let order = app.engine.order(soon).await.unwrap().unwrap();
-    let amount = order.amount_due.minor_units().to_string();
+    let amount = lunas_core::messages::format_rupiah(order.amount_due.minor_units());
+    assert!(amount.starts_with("Rp") && amount.contains('.'), "{amount}");
     let page = app
         .submit(
             &mut jar,
