@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod audit;
 pub mod catalog;
 pub mod customers;
+pub mod events;
 pub mod ledger;
 pub mod messages;
 pub mod money;

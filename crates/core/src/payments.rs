@@ -214,6 +214,18 @@ impl RefundReason {
             RefundReason::Overpaid => "overpaid",
         }
     }
+
+    pub const ALL: [RefundReason; 5] = [
+        RefundReason::LateStockGone,
+        RefundReason::LateShort,
+        RefundReason::Cancelled,
+        RefundReason::AlreadyPaid,
+        RefundReason::Overpaid,
+    ];
+
+    pub fn parse(raw: &str) -> Option<RefundReason> {
+        RefundReason::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
 }
 
 /// Decides what money from a source that `arrives_by_itself` does to an order that is not open.

@@ -8,6 +8,7 @@
 //! Lock order is the store's: the order row first, then its timers, then product rows in SKU
 //! order, then the buyer's row.
 
+use lunas_core::events::EventReason;
 use lunas_core::ledger::{
     GatewayNotification, GatewayOutcome, GatewayStatus, ImportReport, NewPayment, PaymentEffect,
     PaymentOutcome, ResolveAction, Review, ReviewError, ReviewKind, StatementCredit,
@@ -90,7 +91,7 @@ fn apply_payment(
         PaymentDecision::Partial { amount_paid } => {
             tx.set_amount_paid(id, amount_paid, now)?;
             tx.credit_buyer(id, payment.amount)?;
-            let reason = format!("partial payment of {}", payment.amount.minor_units());
+            let reason = EventReason::PartialPayment(payment.amount).stored();
             tx.insert_event(id, now, &payment.actor, Some(status), status, Some(&reason))?;
             PaymentEffect::Partial
         }
@@ -102,7 +103,7 @@ fn apply_payment(
             tx.stop_awaiting(id)?;
             tx.insert_timers(id, &[PlannedTimer::expire(balance_by)])?;
             tx.credit_buyer(id, payment.amount)?;
-            let reason = format!("deposit of {} paid", payment.amount.minor_units());
+            let reason = EventReason::DepositPaid(payment.amount).stored();
             tx.insert_event(
                 id,
                 now,
@@ -225,7 +226,7 @@ fn late_payment(
                 &payment.actor,
                 Some(status),
                 OrderStatus::Paid,
-                Some("paid after the deadline; the stock was still there, so the order is revived"),
+                Some(&EventReason::Revived.stored()),
             )?;
             PaymentEffect::Revived
         }
@@ -238,12 +239,12 @@ fn late_payment(
             if status == OrderStatus::Expired {
                 tx.expired_became_paid(id)?;
             }
-            let reason = format!(
-                "payment of {} arrived after the order was {}; to be refunded ({})",
-                payment.amount.minor_units(),
-                status.as_str(),
-                why.as_str()
-            );
+            let reason = EventReason::LateToRefund {
+                amount: payment.amount,
+                was: status,
+                why,
+            }
+            .stored();
             tx.insert_event(id, now, &payment.actor, Some(status), to, Some(&reason))?;
             let detail = serde_json::json!({"why": why.as_str(), "order_status": status.as_str()});
             tx.add_review(ReviewKind::NeedsRefund, payment, Some(id), &detail)?;

@@ -195,7 +195,11 @@ pub(crate) fn extend(
     ahead.retain(|reminder| reminder.due > now);
     let timers = deadline_timers(settings, method, Some(to), &ahead, written + 1);
     tx.move_deadline(id, to, &timers, now)?;
-    let why = format!("deadline moved to {to}: {reason}");
+    let why = lunas_core::events::EventReason::DeadlineMoved {
+        to,
+        why: reason.to_owned(),
+    }
+    .stored();
     tx.insert_event(id, now, actor, Some(status), status, Some(&why))?;
     Ok(Ok(tx.order(id)?.expect("the order was just read")))
 }

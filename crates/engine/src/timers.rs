@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use lunas_core::events::EventReason;
 use lunas_core::messages::MessageKind;
 use lunas_core::order::{ExpiryDecision, decide_expiry};
 use lunas_core::placing::{FiredTimers, Messaging};
@@ -142,11 +143,15 @@ fn handle(
                 &Actor::system(),
                 Some(order.status),
                 OrderStatus::Expired,
-                Some(match forfeited {
-                    None => "payment deadline passed",
-                    Some("kept") => "balance deadline passed; the deposit is kept",
-                    Some(_) => "balance deadline passed; the deposit is to be refunded",
-                }),
+                Some(
+                    &match forfeited {
+                        None => EventReason::DeadlinePassed,
+                        Some(outcome) => EventReason::BalanceDeadlinePassed {
+                            deposit_kept: outcome == "kept",
+                        },
+                    }
+                    .stored(),
+                ),
             )?;
             let order = tx
                 .order_for_message(id)?

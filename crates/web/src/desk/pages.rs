@@ -51,6 +51,54 @@ pub(super) fn rupiah(desk: &Desk, typed: &str, code: &'static str) -> Result<i64
         .ok_or_else(|| ApiError::unprocessable(code, desk.strings().get("err_number")))
 }
 
+/// An order event's reason in the member's language: amounts in rupiah, times in the store's
+/// zone; a reason staff typed stays as typed.
+pub(super) fn reason_words(desk: &Desk, stored: &str) -> String {
+    use lunas_core::events::EventReason as R;
+    use lunas_core::messages::format_rupiah;
+    let strings = desk.strings();
+    match R::parse(stored) {
+        R::PartialPayment(amount) => {
+            format!(
+                "{} {}",
+                strings.get("reason_partial"),
+                format_rupiah(amount.minor_units())
+            )
+        }
+        R::DepositPaid(amount) => {
+            format!(
+                "{} {}",
+                strings.get("reason_deposit"),
+                format_rupiah(amount.minor_units())
+            )
+        }
+        R::DeadlineMoved { to, why } => format!(
+            "{} {}: {why}",
+            strings.get("reason_deadline_moved"),
+            desk.when(to)
+        ),
+        R::DeadlinePassed => strings.get("reason_deadline_passed").to_owned(),
+        R::BalanceDeadlinePassed { deposit_kept: true } => {
+            strings.get("reason_balance_kept").to_owned()
+        }
+        R::BalanceDeadlinePassed {
+            deposit_kept: false,
+        } => strings.get("reason_balance_refund").to_owned(),
+        R::Revived => strings.get("reason_revived").to_owned(),
+        R::LateToRefund { amount, was, why } => format!(
+            "{} {} {}; {} ({})",
+            format_rupiah(amount.minor_units()),
+            strings.get("reason_late_refund"),
+            strings
+                .get(&format!("status_{}", was.as_str()))
+                .to_lowercase(),
+            strings.get("reason_to_refund"),
+            strings.get(&format!("refund_{}", why.as_str())),
+        ),
+        R::Other(text) => text,
+    }
+}
+
 pub(crate) fn engine_err(e: lunas_engine::Error) -> PageError {
     PageError::from_engine(e)
 }
@@ -277,7 +325,7 @@ async fn order_page(
             context! {
                 when => desk.when(event.at),
                 what => what,
-                detail => format!("{} {}", super::audit::actor_words(desk.strings(), event.actor.as_str()), event.reason.as_deref().unwrap_or("")),
+                detail => format!("{} {}", super::audit::actor_words(desk.strings(), event.actor.as_str()), event.reason.as_deref().map(|r| reason_words(desk, r)).unwrap_or_default()),
                 link => None::<String>, sendable => false, message_id => "",
             },
         ));

@@ -66,6 +66,17 @@ async fn orders_are_placed_paid_and_extended_from_the_dashboard(backend: Backend
         app.engine.order(later).await.unwrap().unwrap().status,
         OrderStatus::Expired
     );
+    // Its history says both in Indonesian, the new time in the store's zone (WIB), not as the
+    // API stores it (a new session: a day went by).
+    let mut jar = app.sign_in(STAFF).await;
+    let detail = app.get(&mut jar, &format!("/orders/{later}")).await;
+    assert!(
+        detail.has("Batas bayar diundur ke 3 Des 2026 17.00: gajian tanggal 3"),
+        "{}",
+        detail.body
+    );
+    assert!(detail.has("Batas bayar lewat tanpa pembayaran"));
+    assert!(!detail.has("deadline moved to") && !detail.has("payment deadline passed"));
 
     // Cancelling, by the buyer, from the detail page (a new session: two days went by).
     let mut jar = app.sign_in(STAFF).await;

@@ -557,6 +557,64 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
     ("audit_why_disabled", "akun nonaktif", "account disabled"),
     ("event_placed", "Pesanan dibuat", "Order placed"),
     ("event_to", "Status menjadi", "Status became"),
+    (
+        "reason_partial",
+        "Pembayaran sebagian",
+        "Partial payment of",
+    ),
+    ("reason_deposit", "DP dibayar:", "Deposit paid:"),
+    (
+        "reason_deadline_moved",
+        "Batas bayar diundur ke",
+        "Deadline moved to",
+    ),
+    (
+        "reason_deadline_passed",
+        "Batas bayar lewat tanpa pembayaran",
+        "The payment deadline passed unpaid",
+    ),
+    (
+        "reason_balance_kept",
+        "Batas pelunasan lewat; DP tidak dikembalikan",
+        "The balance deadline passed; the deposit is kept",
+    ),
+    (
+        "reason_balance_refund",
+        "Batas pelunasan lewat; DP akan dikembalikan",
+        "The balance deadline passed; the deposit is to be refunded",
+    ),
+    (
+        "reason_revived",
+        "Dibayar setelah batas dan stok masih ada, jadi pesanan dilanjutkan",
+        "Paid after the deadline while the stock was still there, so the order goes on",
+    ),
+    (
+        "reason_late_refund",
+        "datang setelah pesanan berstatus",
+        "arrived after the order was",
+    ),
+    ("reason_to_refund", "harus dikembalikan", "to be refunded"),
+    (
+        "refund_late_stock_gone",
+        "stok sudah dijual ke pembeli lain",
+        "the stock went to another buyer",
+    ),
+    (
+        "refund_late_short",
+        "kurang dari tagihan",
+        "less than was due",
+    ),
+    (
+        "refund_cancelled",
+        "pesanan sudah dibatalkan",
+        "the order was cancelled",
+    ),
+    (
+        "refund_already_paid",
+        "pesanan sudah lunas",
+        "the order was already paid",
+    ),
+    ("refund_overpaid", "lebih dari tagihan", "more than was due"),
     ("event_payment", "Pembayaran", "Payment"),
     ("event_message", "Pesan", "Message"),
 ];
