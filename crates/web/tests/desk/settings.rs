@@ -298,6 +298,23 @@ async fn wrong_passwords_on_sensitive_forms_count_against_the_account(backend: B
     assert!(app.engine.settings().bank_accounts.is_empty());
 }
 
+/// The Reminders section's form with `bank_transfer` as the bank transfer's steps and the other
+/// methods' steps written each in another of the forms sellers use.
+fn reminder_form<'a>(csrf: &'a str, bank_transfer: &'a str) -> [(&'static str, &'a str); 10] {
+    [
+        ("csrf", csrf),
+        ("cadence_bank_transfer", bank_transfer),
+        ("max_bank_transfer", "2"),
+        ("cadence_virtual_account", "after_order 2h"),
+        ("max_virtual_account", "1"),
+        ("cadence_ewallet", "10 menit setelah pesan"),
+        ("max_ewallet", "1"),
+        ("cadence_qris", "15 menit sebelum batas"),
+        ("max_qris", "1"),
+        ("template", ""),
+    ]
+}
+
 /// Windows and reminder steps read as sellers say them ("6 jam", "2 jam setelah pesanan"), and
 /// the page writes them back that way; the short forms of earlier versions still read.
 async fn durations_are_typed_and_shown_as_sellers_say_them(backend: Backend) {
@@ -344,21 +361,7 @@ async fn durations_are_typed_and_shown_as_sellers_say_them(backend: Backend) {
         .post(
             &mut owner,
             "/settings/reminders",
-            &[
-                ("csrf", &csrf),
-                (
-                    "cadence_bank_transfer",
-                    "1 jam setelah pesanan\n2 jam sebelum batas bayar",
-                ),
-                ("max_bank_transfer", "2"),
-                ("cadence_virtual_account", "after_order 2h"),
-                ("max_virtual_account", "1"),
-                ("cadence_ewallet", "10 menit setelah pesan"),
-                ("max_ewallet", "1"),
-                ("cadence_qris", "15 menit sebelum batas"),
-                ("max_qris", "1"),
-                ("template", ""),
-            ],
+            &reminder_form(&csrf, "1 jam setelah pesanan\n2 jam sebelum batas bayar"),
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
@@ -395,18 +398,7 @@ async fn durations_are_typed_and_shown_as_sellers_say_them(backend: Backend) {
         .post(
             &mut owner,
             "/settings/reminders",
-            &[
-                ("csrf", &csrf),
-                ("cadence_bank_transfer", "besok pagi"),
-                ("max_bank_transfer", "2"),
-                ("cadence_virtual_account", "after_order 2h"),
-                ("max_virtual_account", "1"),
-                ("cadence_ewallet", "10 menit setelah pesan"),
-                ("max_ewallet", "1"),
-                ("cadence_qris", "15 menit sebelum batas"),
-                ("max_qris", "1"),
-                ("template", ""),
-            ],
+            &reminder_form(&csrf, "besok pagi"),
         )
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
