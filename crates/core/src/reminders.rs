@@ -63,35 +63,55 @@ pub struct ScheduledReminder {
     pub due: Timestamp,
 }
 
+/// Why a cadence does not fit its payment window.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CadenceError {
+    #[error("at most {STEPS_MAX} steps")]
+    TooManySteps,
+    #[error("max_count must be at most {STEPS_MAX}")]
+    MaxCountTooHigh,
+    /// Step `step` (1-based) falls at or outside the `window` it serves.
+    #[error("{}", outside_words(*.step, .anchor, *.window))]
+    StepOutsideWindow {
+        step: usize,
+        anchor: Anchor,
+        window: PayWindow,
+    },
+}
+
+fn outside_words(step: usize, anchor: &Anchor, window: PayWindow) -> String {
+    match anchor {
+        Anchor::AfterOrder(d) => format!(
+            "step {step}: {} after the order is at or beyond the {} deadline",
+            String::from(*d),
+            String::from(window)
+        ),
+        Anchor::BeforeDeadline(d) => format!(
+            "step {step}: {} before the deadline is at or before the order itself (window {})",
+            String::from(*d),
+            String::from(window)
+        ),
+    }
+}
+
 impl Cadence {
     /// Checks the cadence against the payment window it will serve: every step must fall strictly
     /// inside the window.
-    pub fn validate(&self, window: PayWindow) -> Result<(), String> {
+    pub fn validate(&self, window: PayWindow) -> Result<(), CadenceError> {
         if self.steps.len() > STEPS_MAX {
-            return Err(format!("at most {STEPS_MAX} steps"));
+            return Err(CadenceError::TooManySteps);
         }
         if self.max_count > STEPS_MAX {
-            return Err(format!("max_count must be at most {STEPS_MAX}"));
+            return Err(CadenceError::MaxCountTooHigh);
         }
         for (i, step) in self.steps.iter().enumerate() {
-            match step.anchor {
-                Anchor::AfterOrder(d) if d.seconds() >= window.seconds() => {
-                    return Err(format!(
-                        "step {}: {} after the order is at or beyond the {} deadline",
-                        i + 1,
-                        String::from(d),
-                        String::from(window)
-                    ));
-                }
-                Anchor::BeforeDeadline(d) if d.seconds() >= window.seconds() => {
-                    return Err(format!(
-                        "step {}: {} before the deadline is at or before the order itself (window {})",
-                        i + 1,
-                        String::from(d),
-                        String::from(window)
-                    ));
-                }
-                _ => {}
+            let (Anchor::AfterOrder(d) | Anchor::BeforeDeadline(d)) = step.anchor;
+            if d.seconds() >= window.seconds() {
+                return Err(CadenceError::StepOutsideWindow {
+                    step: i + 1,
+                    anchor: step.anchor.clone(),
+                    window,
+                });
             }
         }
         Ok(())
@@ -376,7 +396,12 @@ mod tests {
             steps: vec![step(r#"{"after_order": "25h"}"#)],
             max_count: 3,
         };
-        assert!(late.validate(window).unwrap_err().contains("beyond"));
+        assert!(
+            late.validate(window)
+                .unwrap_err()
+                .to_string()
+                .contains("beyond")
+        );
         let early = Cadence {
             steps: vec![step(r#"{"before_deadline": "24h"}"#)],
             max_count: 3,
@@ -385,6 +410,7 @@ mod tests {
             early
                 .validate(window)
                 .unwrap_err()
+                .to_string()
                 .contains("before the order")
         );
         assert!(serde_json::from_str::<ReminderStep>(r#"{"after_order": "0s"}"#).is_err());

@@ -94,6 +94,12 @@ impl Default for Channels {
 pub enum SettingsError {
     #[error("{0}")]
     Invalid(String),
+    /// A payment method's reminder cadence does not fit its payment window.
+    #[error("reminders.{}: {error}", .method.as_str())]
+    Cadence {
+        method: PaymentMethod,
+        error: crate::reminders::CadenceError,
+    },
     #[error(transparent)]
     Template(#[from] TemplateError),
 }
@@ -284,9 +290,9 @@ impl Settings {
                 .payment_windows
                 .for_method(method)
                 .expect("methods with reminders have windows");
-            cadence.validate(window).map_err(|e| {
-                SettingsError::Invalid(format!("reminders.{}: {e}", method.as_str()))
-            })?;
+            cadence
+                .validate(window)
+                .map_err(|error| SettingsError::Cadence { method, error })?;
         }
         let name = self.store_name.trim();
         if name.is_empty() || name.chars().count() > SETTING_TEXT_LEN_MAX {

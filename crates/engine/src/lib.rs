@@ -83,6 +83,12 @@ pub enum Error {
     PayWithinOnCod,
     #[error("invalid settings: {0}")]
     InvalidSettings(String),
+    /// A reminder cadence that does not fit its payment window (said in words by the dashboard).
+    #[error("invalid settings: reminders.{}: {error}", .method.as_str())]
+    CadenceOutsideWindow {
+        method: PaymentMethod,
+        error: lunas_core::reminders::CadenceError,
+    },
     #[error("{0}")]
     InvalidTemplate(#[from] TemplateError),
     #[error(transparent)]
@@ -117,6 +123,9 @@ impl From<SettingsError> for Error {
     fn from(e: SettingsError) -> Error {
         match e {
             SettingsError::Invalid(message) => Error::InvalidSettings(message),
+            SettingsError::Cadence { method, error } => {
+                Error::CadenceOutsideWindow { method, error }
+            }
             SettingsError::Template(e) => Error::InvalidTemplate(e),
         }
     }

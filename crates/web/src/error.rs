@@ -152,7 +152,9 @@ impl From<EngineError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "stock_below_reserved", message)
             }
             EngineError::PayWithinOnCod => ApiError::unprocessable("invalid_pay_within", message),
-            EngineError::InvalidSettings(_) => ApiError::unprocessable("invalid_settings", message),
+            EngineError::InvalidSettings(_) | EngineError::CadenceOutsideWindow { .. } => {
+                ApiError::unprocessable("invalid_settings", message)
+            }
             EngineError::InvalidTemplate(_) => ApiError::unprocessable("invalid_template", message),
             EngineError::Message(MessageOpError::NotFound) => ApiError::not_found("message"),
             EngineError::Message(_) => {

@@ -543,7 +543,40 @@ fn preview_of(desk: &Desk, patch: &serde_json::Value) -> Result<Vec<Value>, Stri
                 .map(|(due, text)| context! { when => desk.when(due), text => text })
                 .collect()
         })
-        .map_err(|e| desk.strings().error(&ApiError::from(e)))
+        .map_err(|e| settings_refusal(desk, e))
+}
+
+/// Why the settings were refused, in the member's words: a reminder step outside its window is
+/// said with the method, the step and the durations in words; anything else as the API says it.
+fn settings_refusal(desk: &Desk, e: lunas_engine::Error) -> String {
+    use lunas_core::reminders::CadenceError;
+    let strings = desk.strings();
+    let english = desk.language() == Language::English;
+    let lunas_engine::Error::CadenceOutsideWindow { method, error } = &e else {
+        return strings.error(&ApiError::from(e));
+    };
+    let method = strings.get(&format!("method_{}", method.as_str()));
+    match error {
+        CadenceError::TooManySteps | CadenceError::MaxCountTooHigh => {
+            format!("{method}: {}", strings.get("err_cadence_too_many"))
+        }
+        CadenceError::StepOutsideWindow {
+            step,
+            anchor,
+            window,
+        } => {
+            let key = match anchor {
+                Anchor::AfterOrder(_) => "err_cadence_after_deadline",
+                Anchor::BeforeDeadline(_) => "err_cadence_before_order",
+            };
+            strings
+                .get(key)
+                .replace("{method}", method)
+                .replace("{step}", &step.to_string())
+                .replace("{when}", &cadence_line(anchor, english))
+                .replace("{window}", &window.words(english))
+        }
+    }
 }
 
 /// The live preview (`?section=reminders`, the default, or `?section=messages`): what the
@@ -697,7 +730,10 @@ pub(crate) async fn save_section(
     match engine.update_settings(patch.to_json(), desk.actor()).await {
         Ok(_) => Ok(done(&format!("/settings#{section}"), "saved")),
         Err(e) => {
-            let (_, message) = refusal(desk.strings(), ApiError::from(e))?;
+            let message = match e {
+                e @ lunas_engine::Error::CadenceOutsideWindow { .. } => settings_refusal(&desk, e),
+                e => refusal(desk.strings(), ApiError::from(e))?.1,
+            };
             let errors = FieldErrors::from([("form", message)]);
             settings_view(
                 &desk,

@@ -331,6 +331,27 @@ async fn durations_are_typed_and_shown_as_sellers_say_them(backend: Backend) {
     );
     assert!(!page.has("after_order"), "no code on the page");
     let csrf = page.csrf();
+    // A window shorter than a reminder step is refused in words, not as the API's sentence.
+    let page = app
+        .post(
+            &mut owner,
+            "/settings/deadlines",
+            &[
+                ("csrf", &csrf),
+                ("window_bank_transfer", "1 hari"),
+                ("window_virtual_account", "6 jam"),
+                ("window_ewallet", "1 jam"),
+                ("window_qris", "1 jam"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.has("Pengingat ke-2 untuk Virtual account (14 jam setelah pesanan) jatuh pada atau setelah batas bayarnya, yaitu 6 jam setelah pesanan."),
+        "{}",
+        page.body
+    );
+    assert!(!page.has("invalid settings"));
     let page = app
         .post(
             &mut owner,

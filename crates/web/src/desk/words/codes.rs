@@ -68,6 +68,21 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
         "Write a date and time, e.g. 2026-12-02 17:00.",
     ),
     (
+        "err_cadence_after_deadline",
+        "Pengingat ke-{step} untuk {method} ({when}) jatuh pada atau setelah batas bayarnya, yaitu {window} setelah pesanan. Majukan pengingatnya atau perpanjang batas bayar.",
+        "Reminder {step} for {method} ({when}) falls at or after its deadline, {window} after the order. Move it earlier or give the method a longer window.",
+    ),
+    (
+        "err_cadence_before_order",
+        "Pengingat ke-{step} untuk {method} ({when}) jatuh sebelum pesanan dibuat, karena batas bayarnya hanya {window}. Pendekkan jaraknya atau perpanjang batas bayar.",
+        "Reminder {step} for {method} ({when}) falls before the order itself, as its window is only {window}. Shorten it or give the method a longer window.",
+    ),
+    (
+        "err_cadence_too_many",
+        "paling banyak 10 pengingat, dan \"Paling banyak\" paling besar 10.",
+        "at most 10 reminders, and \"At most\" at most 10.",
+    ),
+    (
         "err_cadence_line",
         "Baris ini tidak terbaca; tulis misalnya \"2 jam setelah pesanan\" atau \"1 jam sebelum batas bayar\".",
         "This line does not read; write for example \"2 hours after the order\" or \"1 hour before the deadline\".",
