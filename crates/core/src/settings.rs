@@ -351,18 +351,15 @@ pub struct SettingsPatch {
     pub language: Option<Language>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_map")]
+    #[serde(skip)]
     pub payment_windows: Vec<(PaymentMethod, PayWindow)>,
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_map")]
+    #[serde(skip)]
     pub reminders: Vec<(PaymentMethod, Cadence)>,
     /// A template per language and kind; `None` goes back to the built-in one.
-    #[serde(
-        skip_serializing_if = "Vec::is_empty",
-        serialize_with = "templates_as_map"
-    )]
+    #[serde(skip)]
     pub templates: Vec<(Language, crate::messages::MessageKind, Option<String>)>,
     /// Which lifecycle messages are sent.
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_map")]
+    #[serde(skip)]
     pub messages: Vec<(crate::messages::MessageKind, bool)>,
     /// `Some(None)`: no quiet hours.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -377,50 +374,33 @@ pub struct SettingsPatch {
 }
 
 impl SettingsPatch {
-    /// The JSON merge patch this is.
+    /// The JSON merge patch this is: the whole-value fields as they serialise, the per-method
+    /// and per-kind entries each under its own key.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).expect("a settings patch serialises")
-    }
-}
-
-/// Pairs written as a JSON object, keyed by the first's serialised name.
-fn as_map<K: Serialize, V: Serialize, S: serde::Serializer>(
-    pairs: &[(K, V)],
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut map = serializer.serialize_map(Some(pairs.len()))?;
-    for (key, value) in pairs {
-        map.serialize_entry(key, value)?;
-    }
-    map.end()
-}
-
-/// Templates written as `{language: {kind: source}}`.
-fn templates_as_map<S: serde::Serializer>(
-    templates: &[(Language, crate::messages::MessageKind, Option<String>)],
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    /// One language's templates, by kind.
-    type Sources<'a> = Vec<(crate::messages::MessageKind, &'a Option<String>)>;
-    let mut by_language: Vec<(Language, Sources<'_>)> = Vec::new();
-    for (language, kind, source) in templates {
-        match by_language.iter_mut().find(|(l, _)| l == language) {
-            Some((_, kinds)) => kinds.push((*kind, source)),
-            None => by_language.push((*language, vec![(*kind, source)])),
+        fn value(v: impl Serialize) -> serde_json::Value {
+            serde_json::to_value(v).expect("a settings value serialises")
         }
-    }
-    struct Kinds<'a>(&'a [(crate::messages::MessageKind, &'a Option<String>)]);
-    impl Serialize for Kinds<'_> {
-        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            as_map(self.0, serializer)
+        fn key(k: impl Serialize) -> String {
+            value(k)
+                .as_str()
+                .expect("a key serialises as a string")
+                .to_owned()
         }
+        let mut patch = value(self);
+        for (method, window) in &self.payment_windows {
+            patch["payment_windows"][key(method)] = value(window);
+        }
+        for (method, cadence) in &self.reminders {
+            patch["reminders"][key(method)] = value(cadence);
+        }
+        for (language, kind, source) in &self.templates {
+            patch["templates"][key(language)][key(kind)] = value(source);
+        }
+        for (kind, sent) in &self.messages {
+            patch["messages"][key(kind)] = value(sent);
+        }
+        patch
     }
-    let nested: Vec<(Language, Kinds<'_>)> = by_language
-        .iter()
-        .map(|(language, kinds)| (*language, Kinds(kinds)))
-        .collect();
-    as_map(&nested, serializer)
 }
 
 #[cfg(test)]

@@ -93,10 +93,10 @@ impl Engine {
         actor: Actor,
     ) -> Result<(), Error> {
         let now = self.now();
-        self.store
-            .transact(move |tx| pin_band(tx, &phone, pin.as_ref(), &actor, now).map(Ok))
-            .await?
-            .map_err(|never: std::convert::Infallible| match never {})
+        Ok(self
+            .store
+            .transact_always(move |tx| pin_band(tx, &phone, pin.as_ref(), &actor, now))
+            .await?)
     }
 
     /// Replaces a buyer's notes (`Some(None)` clears them) and/or tags.
@@ -126,9 +126,9 @@ impl Engine {
     ) -> Result<Option<CustomerProfile>, Error> {
         let hmac = self.phone_hmac(phone).await?;
         let (phone, now) = (phone.clone(), self.now());
-        self.store
-            .transact(move |tx| erase(tx, &phone, &hmac, &actor, now).map(Ok))
-            .await?
-            .map_err(|never: std::convert::Infallible| match never {})
+        Ok(self
+            .store
+            .transact_always(move |tx| erase(tx, &phone, &hmac, &actor, now))
+            .await?)
     }
 }

@@ -155,12 +155,8 @@ impl Reply<'_> {
             .order_with(self.id, self.history)?
             .ok_or_else(|| Tx::corrupt(format!("order {} went during its payment", self.id)))?;
         if matches!(effect, PaymentEffect::Paid | PaymentEffect::Revived) {
-            tx.enqueue_message(
-                self.messaging,
-                MessageKind::PaymentReceived,
-                &order,
-                self.now,
-            )?;
+            let kind = MessageKind::PaymentReceived;
+            tx.enqueue(self.messaging, kind, &order, None, None, self.now)?;
         }
         Ok(PaymentOutcome {
             order,
@@ -401,6 +397,22 @@ fn notified_payment(
     Ok((order, payment))
 }
 
+/// What a review item of a gateway notification keeps: the order it named, its status, why it
+/// waits (when it was not confirmed) and the notification as received.
+fn review_detail(notification: &GatewayNotification, why: Option<&str>) -> serde_json::Value {
+    let body: serde_json::Value =
+        serde_json::from_str(&notification.body).unwrap_or(serde_json::Value::Null);
+    let mut detail = serde_json::json!({
+        "order_ref": notification.order_ref,
+        "status": notification.raw_status,
+        "notification": body,
+    });
+    if let Some(why) = why {
+        detail["why"] = why.into();
+    }
+    detail
+}
+
 /// Applies a verified gateway notification, keeping it as received.
 pub(crate) fn gateway_notification(
     tx: &mut Tx<'_>,
@@ -413,16 +425,10 @@ pub(crate) fn gateway_notification(
         notification.transaction_id
     );
     let (order, payment) = notified_payment(tx, notification, Some(reference))?;
-    let body: serde_json::Value =
-        serde_json::from_str(&notification.body).unwrap_or(serde_json::Value::Null);
-    let gateway_detail = serde_json::json!({
-        "order_ref": notification.order_ref,
-        "status": notification.raw_status,
-        "notification": body,
-    });
     tx.settle_unconfirmed(notification)?;
+    // Only a notification that goes to review has its body read, not every settlement.
     let review = |tx: &mut Tx<'_>, kind: ReviewKind, order: Option<OrderId>| {
-        tx.add_review(kind, &payment, order, &gateway_detail)
+        tx.add_review(kind, &payment, order, &review_detail(notification, None))
     };
     let outcome = match (order, notification.status) {
         (None, _) => {
@@ -476,14 +482,7 @@ pub(crate) fn gateway_unconfirmed(
     why: &str,
 ) -> TxResult<()> {
     let (order, payment) = notified_payment(tx, notification, None)?;
-    let body: serde_json::Value =
-        serde_json::from_str(&notification.body).unwrap_or(serde_json::Value::Null);
-    let detail = serde_json::json!({
-        "order_ref": notification.order_ref,
-        "status": notification.raw_status,
-        "why": why,
-        "notification": body,
-    });
+    let detail = review_detail(notification, Some(why));
     tx.add_review(ReviewKind::GatewayUnconfirmed, &payment, order, &detail)?;
     tx.keep_notification(notification, order, "unconfirmed")
 }

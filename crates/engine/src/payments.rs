@@ -227,11 +227,10 @@ impl Engine {
             let (actor, now, messaging) = (actor.clone(), self.now(), self.messaging());
             let report = self
                 .store
-                .transact(move |tx| {
-                    ledger::import_credits(tx, source, &chunk, &actor, now, &messaging).map(Ok)
+                .transact_always(move |tx| {
+                    ledger::import_credits(tx, source, &chunk, &actor, now, &messaging)
                 })
-                .await?
-                .unwrap_or_else(|never: std::convert::Infallible| match never {});
+                .await?;
             total.matched += report.matched;
             total.review += report.review;
             total.duplicates += report.duplicates;
@@ -268,11 +267,10 @@ impl Engine {
                     tracing::warn!(order_ref = %notification.order_ref, error = %e, "a Midtrans notification could not be confirmed; kept for review");
                     let why = e.to_string();
                     self.store
-                        .transact(move |tx| {
-                            ledger::gateway_unconfirmed(tx, &notification, &why).map(Ok)
+                        .transact_always(move |tx| {
+                            ledger::gateway_unconfirmed(tx, &notification, &why)
                         })
-                        .await?
-                        .unwrap_or_else(|never: std::convert::Infallible| match never {});
+                        .await?;
                     return Err(e.into());
                 }
             };
@@ -288,9 +286,8 @@ impl Engine {
         let messaging = self.messaging();
         Ok(self
             .store
-            .transact(move |tx| ledger::gateway_notification(tx, &notification, &messaging).map(Ok))
-            .await?
-            .unwrap_or_else(|never: std::convert::Infallible| match never {}))
+            .transact_always(move |tx| ledger::gateway_notification(tx, &notification, &messaging))
+            .await?)
     }
 
     /// Verifies and applies a Xendit callback (`token` is its `x-callback-token` header).

@@ -156,7 +156,14 @@ fn handle(
             let order = tx
                 .order_for_message(id)?
                 .ok_or_else(|| Tx::corrupt(format!("order {id} went as it expired")))?;
-            tx.enqueue_message(messaging, MessageKind::HoldReleased, &order, now)?;
+            tx.enqueue(
+                messaging,
+                MessageKind::HoldReleased,
+                &order,
+                None,
+                None,
+                now,
+            )?;
             Ok(Handled::Expired)
         }
         ExpiryDecision::NotDue => {
@@ -201,17 +208,15 @@ impl crate::Engine {
         let limit = self.timer_batch_len;
         let run = |isolate: bool| {
             let messaging = self.messaging();
-            self.store.transact(move |tx| {
-                fire_due(tx, now, limit, &messaging, isolate).map(Ok::<_, std::convert::Infallible>)
-            })
+            self.store
+                .transact_always(move |tx| fire_due(tx, now, limit, &messaging, isolate))
         };
-        let fired = match run(false).await {
+        match run(false).await {
             Err(lunas_store::StoreError::Internal(detail)) => {
                 tracing::warn!(%detail, "a timer failed; firing this batch one timer at a time");
-                run(true).await?
+                run(true).await
             }
-            other => other?,
-        };
-        Ok(fired.unwrap_or_else(|never| match never {}))
+            other => other,
+        }
     }
 }

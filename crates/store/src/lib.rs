@@ -203,8 +203,6 @@ impl Store {
         self.read(move |db| repo::products(db, &page)).await
     }
 
-    /// Places an order: reserves every line's stock or none, creates the buyer if new, records the
-    /// placement event and the expiry timer, all in one transaction.
     /// Runs `op` in one transaction and commits it; answers once the commit is durable. `op`
     /// may run more than once — a PostgreSQL transaction that lost a race is run again from the
     /// start, and on SQLite a group that failed is run again without the operation that failed —
@@ -219,6 +217,15 @@ impl Store {
         E: Send + 'static,
     {
         self.write(move |db| op(&mut Tx::new(db)).map_err(|e| e.0))
+            .await
+    }
+
+    /// `transact` for a use case that has no verdict of its own: it writes, or fails.
+    pub async fn transact_always<T: Send + 'static>(
+        &self,
+        mut op: impl FnMut(&mut Tx<'_>) -> TxResult<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.write_always(move |db| op(&mut Tx::new(db)).map_err(|e| e.0))
             .await
     }
 

@@ -376,24 +376,6 @@ impl<'a> Tx<'a> {
         Ok(repo::close_review(self.db, id, actor, note, now)?)
     }
 
-    /// Writes the message of `kind` about `order` with the store's messaging (no tips known).
-    pub fn enqueue_message(
-        &mut self,
-        messaging: &Messaging,
-        kind: MessageKind,
-        order: &Order,
-        now: Timestamp,
-    ) -> TxResult<()> {
-        Ok(repo::enqueue(
-            self.db,
-            messaging,
-            kind,
-            None,
-            order,
-            crate::repo::millis(now),
-        )?)
-    }
-
     /// A corrupt state found by a use case: the transaction is rolled back and the store reports
     /// `what`.
     pub fn corrupt(what: String) -> TxError {

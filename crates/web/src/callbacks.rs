@@ -72,10 +72,6 @@ fn answer(outcome: GatewayOutcome) -> Result<Json<CallbackView>, ApiError> {
     request_body = GatewayNotification,
     responses(
         (status = 200, description = "Taken (recorded, a duplicate, no change, or put on the review list).", body = CallbackView),
-        (status = 400, response = crate::api::ErrorResponse),
-        (status = 401, response = crate::api::ErrorResponse),
-        (status = 404, response = crate::api::ErrorResponse),
-        (status = 503, response = crate::api::ErrorResponse),
     )
 )]
 pub(crate) async fn midtrans(
@@ -95,10 +91,6 @@ pub(crate) async fn midtrans(
     request_body = GatewayNotification,
     responses(
         (status = 200, description = "Taken (recorded, a duplicate, no change, or put on the review list).", body = CallbackView),
-        (status = 400, response = crate::api::ErrorResponse),
-        (status = 401, response = crate::api::ErrorResponse),
-        (status = 404, response = crate::api::ErrorResponse),
-        (status = 503, response = crate::api::ErrorResponse),
     )
 )]
 pub(crate) async fn xendit(
@@ -122,11 +114,7 @@ pub(crate) async fn xendit(
     request_body(content = serde_json::Value, description = "The mutations."),
     responses(
         (status = 200, description = "Imported", body = lunas_core::ledger::ImportReport),
-        (status = 400, response = crate::api::ErrorResponse),
-        (status = 401, response = crate::api::ErrorResponse),
-        (status = 404, response = crate::api::ErrorResponse),
         (status = 422, response = crate::api::ErrorResponse),
-        (status = 503, response = crate::api::ErrorResponse),
     )
 )]
 pub(crate) async fn mutations(

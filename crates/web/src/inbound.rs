@@ -71,9 +71,6 @@ pub(crate) async fn verify(
     request_body = crate::callbacks::GatewayNotification,
     responses(
         (status = 200, description = "Kept."),
-        (status = 400, response = crate::api::ErrorResponse),
-        (status = 401, response = crate::api::ErrorResponse),
-        (status = 404, response = crate::api::ErrorResponse),
     )
 )]
 pub(crate) async fn receive(

@@ -9,18 +9,8 @@ use crate::sql::{Db, DbResult, Dialect, Row, corrupt, params};
 use lunas_core::outbox::{Delivery, Message, MessageId, MessageStatus};
 use lunas_core::placing::Messaging;
 
-/// Writes the lifecycle message `kind` about `order`, if the store has it switched on.
-pub(crate) fn enqueue(
-    db: &mut dyn Db,
-    messaging: &Messaging,
-    kind: MessageKind,
-    step: Option<(PaymentMethod, usize)>,
-    order: &Order,
-    now_ms: i64,
-) -> DbResult<()> {
-    enqueue_with(db, messaging, kind, step, 0, order, None, None, now_ms)
-}
-
+/// Writes the message `kind` about `order` (a lifecycle one only if the store has it switched
+/// on): a reminder's `step` picks its own template, and `reminder_number` is its ordinal.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn enqueue_with(
     db: &mut dyn Db,

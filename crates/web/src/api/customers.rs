@@ -118,7 +118,7 @@ pub(crate) fn parse_phone(raw: &str) -> Result<Phone, ApiError> {
     operation_id = "getCustomer",
     summary = "A buyer with their reliability record, score, band and its explanation",
     params(("phone" = PhoneNumber, Path)),
-    responses((status = 200, body = CustomerView), (status = 404, response = ErrorResponse), (status = 422, response = ErrorResponse))
+    responses((status = 200, body = CustomerView), (status = 404, response = ErrorResponse))
 )]
 pub(crate) async fn get(
     State(state): State<AppState>,
@@ -156,16 +156,12 @@ pub(crate) async fn list(
             )
         })?),
     };
-    let after = match query.get("after") {
-        None => 0,
-        Some(raw) => raw
-            .parse::<i64>()
-            .ok()
-            .filter(|after| *after >= 0)
-            .ok_or_else(|| {
-                ApiError::unprocessable("invalid_cursor", "after must be a buyer cursor")
-            })?,
-    };
+    let after = super::cursor(
+        query.get("after"),
+        "invalid_cursor",
+        "after must be a buyer cursor",
+    )?
+    .unwrap_or(0);
     let found = state
         .engine
         .customers(band, after, limit, LIST_SCAN_MAX)
@@ -392,7 +388,7 @@ pub(crate) async fn export_view(state: &AppState, phone: &Phone) -> Result<Expor
     operation_id = "exportCustomer",
     summary = "Everything lunas holds about one buyer (UU PDP access request)",
     params(("phone" = PhoneNumber, Path)),
-    responses((status = 200, body = ExportView), (status = 404, response = ErrorResponse), (status = 422, response = ErrorResponse))
+    responses((status = 200, body = ExportView), (status = 404, response = ErrorResponse))
 )]
 pub(crate) async fn export(
     State(state): State<AppState>,
@@ -420,7 +416,7 @@ pub(crate) struct ErasedView {
     operation_id = "eraseCustomer",
     summary = "Erase a buyer: personal data removed, orders and money kept under a pseudonym, the reliability record kept under an HMAC of the number. Erasing twice gives the same answer.",
     params(("phone" = PhoneNumber, Path)),
-    responses((status = 200, body = ErasedView), (status = 404, response = ErrorResponse), (status = 422, response = ErrorResponse))
+    responses((status = 200, body = ErasedView), (status = 404, response = ErrorResponse))
 )]
 pub(crate) async fn erase(
     State(state): State<AppState>,

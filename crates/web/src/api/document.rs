@@ -273,6 +273,14 @@ impl Modify for Conventions {
                     }
                 }
             }
+            // A POST outside /api/v1 is a delivery from a gateway, a mutation service or
+            // WhatsApp, signed by its sender: not readable, not signed right, not configured here
+            // (or for an unknown order), or a store that cannot be reached.
+            if let Some(delivery) = item.post.as_mut().filter(|_| !api) {
+                for status in ["400", "401", "404", "503"] {
+                    add_error(delivery, status);
+                }
+            }
         }
     }
 }

@@ -113,6 +113,22 @@ pub(crate) async fn method_not_allowed() -> ApiError {
     )
 }
 
+/// Reads an `after` cursor (a row id, 0 or more) from a query string: absent → `None`; anything
+/// else → 422 with `code` and `message`.
+pub(crate) fn cursor(
+    raw: Option<&String>,
+    code: &'static str,
+    message: &'static str,
+) -> Result<Option<i64>, ApiError> {
+    raw.map(|raw| {
+        raw.parse::<i64>()
+            .ok()
+            .filter(|after| *after >= 0)
+            .ok_or_else(|| ApiError::unprocessable(code, message))
+    })
+    .transpose()
+}
+
 /// Reads `limit` from a query string: absent → default; out of range or not a number → 422.
 pub(crate) fn page_len(raw: Option<&String>) -> Result<usize, ApiError> {
     match raw {

@@ -356,18 +356,12 @@ pub(crate) async fn list(
             })
         })
         .transpose()?;
-    let after = query
-        .get("after")
-        .map(|raw| {
-            raw.parse::<i64>()
-                .ok()
-                .filter(|after| *after >= 0)
-                .map(OrderId)
-                .ok_or_else(|| {
-                    ApiError::unprocessable("invalid_query", "after must be an order id")
-                })
-        })
-        .transpose()?;
+    let after = super::cursor(
+        query.get("after"),
+        "invalid_query",
+        "after must be an order id",
+    )?
+    .map(OrderId);
     let orders = state.engine.orders(status, Page { after, limit }).await?;
     let next_after = (orders.len() == limit)
         .then(|| orders.last().map(|o| o.id.0))

@@ -105,16 +105,12 @@ pub(crate) async fn review_list(
 ) -> Result<Json<PageView<ReviewView, i64>>, ApiError> {
     let limit = super::page_len(query.get("limit"))?;
     let all = flag(&query, "all")?;
-    let after = match query.get("after") {
-        None => 0,
-        Some(raw) => raw
-            .parse::<i64>()
-            .ok()
-            .filter(|after| *after >= 0)
-            .ok_or_else(|| {
-                ApiError::unprocessable("invalid_query", "after must be a review item id")
-            })?,
-    };
+    let after = super::cursor(
+        query.get("after"),
+        "invalid_query",
+        "after must be a review item id",
+    )?
+    .unwrap_or(0);
     let items = state.engine.reviews(all, after, limit).await?;
     let next_after = (items.len() == limit)
         .then(|| items.last().map(|r| r.id))
