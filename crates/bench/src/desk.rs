@@ -42,6 +42,8 @@ fn buyer(i: usize, buyers: usize) -> CustomerInfo {
 
 fn request(i: usize, buyers: usize, pay_within: Option<PayWindow>) -> PlaceOrder {
     PlaceOrder {
+        address: None,
+        charges: Default::default(),
         customer: buyer(i, buyers),
         lines: vec![NewOrderLine {
             sku: Sku::parse(&crate::sku(i)).expect("bench SKUs are valid"),

@@ -265,6 +265,8 @@ pub(crate) async fn fresh_store(dir: &std::path::Path) -> anyhow::Result<Store> 
 
 pub(crate) fn place_request(i: usize, pay_within: Option<lunas_core::PayWindow>) -> PlaceOrder {
     PlaceOrder {
+        address: None,
+        charges: Default::default(),
         customer: CustomerInfo {
             phone: Phone::parse(&phone(i)).expect("bench phones are valid"),
             name: format!("Pembeli {}", i % BENCH_BUYERS),

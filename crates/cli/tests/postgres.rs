@@ -132,6 +132,8 @@ async fn overdue_orders(db: &TestDb, count: usize) {
                 for i in (worker..count).step_by(16) {
                     engine
                         .place_order(PlaceOrder {
+                            address: None,
+                            charges: Default::default(),
                             customer: CustomerInfo {
                                 phone: Phone::parse(&format!("0812{:08}", i)).unwrap(),
                                 name: format!("Pembeli {i}"),

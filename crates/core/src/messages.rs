@@ -771,6 +771,9 @@ pub fn sample_order() -> Order {
         deposit: None,
         deposit_forfeited: None,
         policy: None,
+        address: None,
+        shipping_cost: Money::ZERO,
+        discount: Money::ZERO,
     }
 }
 

@@ -171,6 +171,25 @@ pub struct Order {
     /// The buyer's band and the policy that applied when the order was placed.
     #[serde(default)]
     pub policy: Option<crate::reliability::AppliedPolicy>,
+    /// Where the parcel goes, when the order ships.
+    #[serde(default)]
+    pub address: Option<crate::shipping::Address>,
+    /// The shipping cost (`ongkir`), part of `total`.
+    #[serde(default)]
+    pub shipping_cost: Money,
+    /// Taken off `total`.
+    #[serde(default)]
+    pub discount: Money,
+}
+
+impl Order {
+    /// What the items cost: the total without shipping and discount.
+    pub fn items_total(&self) -> Money {
+        Money::from_stored(
+            self.total.minor_units() - self.shipping_cost.minor_units()
+                + self.discount.minor_units(),
+        )
+    }
 }
 
 /// Who cancelled an order: a buyer's cancellation counts against their reliability, a seller's

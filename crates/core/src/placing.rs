@@ -101,6 +101,10 @@ pub struct NewOrderLine {
 pub struct NewOrder {
     pub customer: CustomerInfo,
     pub lines: Vec<NewOrderLine>,
+    /// Where the parcel goes, if the order ships.
+    pub address: Option<crate::shipping::Address>,
+    /// The shipping cost and the discount, added to and taken from the items' total.
+    pub charges: crate::shipping::Charges,
     pub payment_method: PaymentMethod,
     /// The window the caller asked for; `None` for the store's window of the method.
     pub pay_within: Option<crate::PayWindow>,
@@ -141,6 +145,9 @@ pub enum PlaceError {
     UnknownSku { sku: Sku },
     #[error("the order total is zero; lunas takes orders that have something to pay")]
     ZeroTotal,
+    /// The discount is as large as the items and the shipping together, or larger.
+    #[error("discount {} is not below the order's {} of items and shipping", discount.minor_units(), before.minor_units())]
+    DiscountAboveTotal { discount: Money, before: Money },
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyKeyReused,
     /// The buyer's band does not allow this order.

@@ -130,6 +130,8 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
                  lines: &[(&str, i64)],
                  method: PaymentMethod,
                  within: Option<&str>| PlaceOrder {
+        address: None,
+        charges: Default::default(),
         customer: CustomerInfo {
             phone: Phone::parse(buyer.phone).expect("demo phones are valid"),
             name: buyer.name.to_owned(),

@@ -136,6 +136,10 @@ impl From<SettingsError> for Error {
 pub struct PlaceOrder {
     pub customer: CustomerInfo,
     pub lines: Vec<NewOrderLine>,
+    /// Where the parcel goes, if the order ships.
+    pub address: Option<lunas_core::shipping::Address>,
+    /// The shipping cost and the discount.
+    pub charges: lunas_core::shipping::Charges,
     pub payment_method: PaymentMethod,
     pub pay_within: Option<PayWindow>,
     pub actor: Actor,
@@ -486,6 +490,8 @@ impl Engine {
         let new = NewOrder {
             customer: request.customer,
             lines: request.lines,
+            address: request.address,
+            charges: request.charges,
             payment_method: request.payment_method,
             pay_within: request.pay_within,
             placed_at,

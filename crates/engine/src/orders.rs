@@ -57,9 +57,22 @@ pub(crate) fn place(
         Ok(placement) => placement,
         Err(refused) => return Ok(Err(PlaceError::Policy(refused))),
     };
-    let Held { items, tips, total } = match tx.hold_stock(&new.lines)? {
+    let Held {
+        items,
+        tips,
+        total: items_total,
+    } = match tx.hold_stock(&new.lines)? {
         Ok(held) => held,
         Err(refused) => return Ok(Err(refused)),
+    };
+    // The shipping cost and the discount make the total the buyer pays, and its unique code.
+    let Some(total) = new.charges.total(items_total) else {
+        return Ok(Err(PlaceError::DiscountAboveTotal {
+            discount: new.charges.discount,
+            before: Money::from_stored(
+                items_total.minor_units() + new.charges.shipping_cost.minor_units(),
+            ),
+        }));
     };
     let policy = placement.policy(total);
     let (customer_id, customer) = tx.upsert_buyer(&new.customer, new.placed_at)?;
@@ -81,6 +94,8 @@ pub(crate) fn place(
             actor: &new.actor,
             policy: &policy,
             first_amount,
+            address: new.address.as_ref(),
+            charges: new.charges,
         },
         codes,
         &items,
@@ -112,6 +127,9 @@ pub(crate) fn place(
         deposit: policy.deposit,
         deposit_forfeited: None,
         policy: Some(policy),
+        address: new.address.clone(),
+        shipping_cost: new.charges.shipping_cost,
+        discount: new.charges.discount,
     };
     if let Some(key) = &new.idempotency {
         tx.remember_idempotency_key(key, &order, new.placed_at)?;

@@ -80,6 +80,20 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
     let mut keyed = support::order(lunas_core::PaymentMethod::BankTransfer, None, None);
     keyed.lines[0].sku =
         lunas_core::Sku::parse(all_orders(&source).await[0].items[0].sku.as_str()).unwrap();
+    // It ships: an address, ongkir and a discount travel with it.
+    keyed.address = Some(
+        lunas_core::shipping::Address::parse(&lunas_core::shipping::AddressInput {
+            recipient: "Sari Wulandari",
+            phone: "081234567890",
+            street: "Jl. Melati No. 12",
+            city: "Kota Depok",
+            province: "Jawa Barat",
+            postcode: "16415",
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    keyed.charges = lunas_core::shipping::Charges::new(15_000, 5_000).unwrap();
     keyed.idempotency = Some(IdempotencyKey {
         scope: "kasir".into(),
         key: "pesanan-1".into(),

@@ -100,6 +100,8 @@ fn order(
     within: Option<&str>,
 ) -> PlaceOrder {
     PlaceOrder {
+        address: None,
+        charges: Default::default(),
         customer: CustomerInfo {
             phone: Phone::parse(phone).unwrap(),
             name: "Sari".into(),

@@ -47,6 +47,8 @@ async fn shop(backend: Backend) -> Shop {
 
 fn order(phone: &str, method: PaymentMethod, units: i64) -> PlaceOrder {
     PlaceOrder {
+        address: None,
+        charges: Default::default(),
         customer: CustomerInfo {
             phone: Phone::parse(phone).unwrap(),
             name: "Dina".into(),

@@ -121,6 +121,8 @@ async fn run(backend: Backend, stock: [i64; 3], ops: Vec<Op>) {
             } => {
                 let merged = merge(&lines);
                 let request = PlaceOrder {
+                    address: None,
+                    charges: Default::default(),
                     customer: CustomerInfo {
                         phone: Phone::parse("081234567890").unwrap(),
                         name: "Sari".into(),

@@ -33,11 +33,20 @@ const TABLES: &[(&str, &str, &str)] = &[
     (
         "orders",
         "SELECT id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
-                ended_at, cancelled_by, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url
+                ended_at, cancelled_by, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url,
+                shipping_cost, discount
          FROM orders ORDER BY id",
         "INSERT INTO orders (id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
-                ended_at, cancelled_by, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                ended_at, cancelled_by, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url,
+                shipping_cost, discount)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    ),
+    (
+        "order_addresses",
+        "SELECT order_id, recipient, phone, street, kelurahan, kecamatan, city, province, postcode
+         FROM order_addresses ORDER BY order_id",
+        "INSERT INTO order_addresses (order_id, recipient, phone, street, kelurahan, kecamatan, city, province, postcode)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     ),
     (
         "order_items",
@@ -134,6 +143,7 @@ const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM products",
     "SELECT COUNT(*) FROM customers",
     "SELECT COUNT(*) FROM orders",
+    "SELECT COUNT(*) FROM order_addresses",
     "SELECT COUNT(*) FROM order_items",
     "SELECT COUNT(*) FROM payments",
     "SELECT COUNT(*) FROM order_events",

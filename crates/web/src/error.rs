@@ -118,6 +118,10 @@ impl From<EngineError> for ApiError {
             EngineError::Place(PlaceError::ZeroTotal) => {
                 ApiError::unprocessable("zero_total", message)
             }
+            // The prices as they are now make the discount too large for this order.
+            EngineError::Place(PlaceError::DiscountAboveTotal { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "discount_above_total", message)
+            }
             EngineError::Place(PlaceError::IdempotencyKeyReused) => {
                 ApiError::unprocessable("idempotency_key_reused", message)
             }

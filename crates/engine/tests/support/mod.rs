@@ -68,6 +68,8 @@ pub async fn shop(
 /// Bu Sari Wulandari orders one `GAMIS`.
 pub fn order(method: PaymentMethod, within: Option<&str>, email: Option<&str>) -> PlaceOrder {
     PlaceOrder {
+        address: None,
+        charges: Default::default(),
         customer: CustomerInfo {
             phone: Phone::parse("081234567890").unwrap(),
             name: "Sari Wulandari".into(),

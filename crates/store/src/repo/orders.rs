@@ -2,6 +2,7 @@
 //! recording its events and the buyer-counter changes its end brings, and pruning old
 //! idempotency keys.
 
+use lunas_core::shipping::Address;
 use lunas_core::timers::PlannedTimer;
 use lunas_core::{
     Actor, CancelledBy, CustomerInfo, HoldState, Honorific, Money, Order, OrderEvent, OrderId,
@@ -227,9 +228,25 @@ pub(crate) fn load_order_with(
     history: bool,
 ) -> DbResult<Option<Order>> {
     let head = db.row(
-        "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url FROM orders WHERE id = ?1",
+        "SELECT o.customer_id, o.status, o.payment_method, o.total, o.amount_paid, o.pay_by, o.placed_at, o.policy, o.deposit, o.deposit_forfeited, o.amount_due, o.unique_code, o.payment_url,
+                o.shipping_cost, o.discount,
+                a.recipient, a.phone, a.street, a.kelurahan, a.kecamatan, a.city, a.province, a.postcode
+         FROM orders o LEFT JOIN order_addresses a ON a.order_id = o.id WHERE o.id = ?1",
         params![id.0],
         |row| {
+            let address = match row.opt_text(15)? {
+                Some(recipient) => Some(Address {
+                    recipient,
+                    phone: Phone::from_stored(row.text(16)?),
+                    street: row.text(17)?,
+                    kelurahan: row.opt_text(18)?,
+                    kecamatan: row.opt_text(19)?,
+                    city: row.text(20)?,
+                    province: row.text(21)?,
+                    postcode: row.opt_text(22)?,
+                }),
+                None => None,
+            };
             Ok((
                 row.int(0)?,
                 row.text(1)?,
@@ -244,6 +261,7 @@ pub(crate) fn load_order_with(
                 row.opt_int(10)?,
                 row.opt_int(11)?,
                 row.opt_text(12)?,
+                (row.int(13)?, row.int(14)?, address),
             ))
         },
     )?;
@@ -261,6 +279,7 @@ pub(crate) fn load_order_with(
         amount_due,
         unique_code,
         payment_url,
+        (shipping_cost, discount, address),
     )) = head
     else {
         return Ok(None);
@@ -336,6 +355,9 @@ pub(crate) fn load_order_with(
                 serde_json::from_str(&raw).map_err(|e| corrupt("order policy", &e.to_string()))
             })
             .transpose()?,
+        address,
+        shipping_cost: Money::from_stored(shipping_cost),
+        discount: Money::from_stored(discount),
     }))
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use lunas_core::catalog::Product;
 use lunas_core::placing::{IdempotencyKey, PlaceError};
 use lunas_core::reliability::AppliedPolicy;
+use lunas_core::shipping::{Address, Charges};
 use lunas_core::timers::PlannedTimer;
 use lunas_core::{
     Actor, CustomerInfo, HoldState, Honorific, Money, Order, OrderId, OrderItem, OrderStatus,
@@ -107,6 +108,9 @@ pub struct OrderHead<'a> {
     pub policy: &'a AppliedPolicy,
     /// The first amount due to try for a unique code (`None`: the order has none).
     pub first_amount: Option<i64>,
+    pub address: Option<&'a Address>,
+    /// The shipping cost and discount already counted in `total`.
+    pub charges: Charges,
 }
 
 /// A new order as written: its id, what it expects to be paid and its unique code, and on
@@ -145,6 +149,8 @@ pub(crate) fn insert_order(
         deposit: head.policy.deposit.map(|d| d.minor_units()),
         amount_due: total,
         unique_code: None,
+        charges: head.charges,
+        address: head.address,
     };
     let mut next_amount = head.first_amount;
     let mut tries = 0;
@@ -249,6 +255,8 @@ struct NewOrderRow<'a> {
     deposit: Option<i64>,
     amount_due: Money,
     unique_code: Option<i64>,
+    charges: Charges,
+    address: Option<&'a Address>,
 }
 
 /// Writes a new order's rows (the order, its lines, the placement event, its timers) statement
@@ -262,8 +270,8 @@ fn insert_order_rows(
 ) -> DbResult<Option<OrderId>> {
     let id = db
         .row(
-            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code)
-             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING RETURNING id",
+            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO NOTHING RETURNING id",
             params![
                 head.customer_id,
                 head.status.as_str(),
@@ -274,7 +282,9 @@ fn insert_order_rows(
                 &head.policy,
                 head.deposit,
                 head.amount_due.minor_units(),
-                head.unique_code
+                head.unique_code,
+                head.charges.shipping_cost.minor_units(),
+                head.charges.discount.minor_units()
             ],
             |row| row.int(0),
         )?
@@ -292,6 +302,23 @@ fn insert_order_rows(
                 &item.name,
                 item.unit_price.minor_units(),
                 item.qty.units()
+            ],
+        )?;
+    }
+    if let Some(address) = head.address {
+        db.execute(
+            "INSERT INTO order_addresses (order_id, recipient, phone, street, kelurahan, kecamatan, city, province, postcode)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                id.0,
+                &address.recipient,
+                address.phone.as_str(),
+                &address.street,
+                &address.kelurahan,
+                &address.kecamatan,
+                &address.city,
+                &address.province,
+                &address.postcode
             ],
         )?;
     }
@@ -335,12 +362,31 @@ fn insert_order_rows_at_once(
             .collect(),
     )
     .to_string();
+    // Zero or one address, expanded as the lines are.
+    let address = serde_json::Value::Array(
+        head.address
+            .iter()
+            .map(|a| {
+                serde_json::json!({
+                    "recipient": a.recipient, "phone": a.phone.as_str(), "street": a.street,
+                    "kelurahan": a.kelurahan, "kecamatan": a.kecamatan, "city": a.city,
+                    "province": a.province, "postcode": a.postcode,
+                })
+            })
+            .collect(),
+    )
+    .to_string();
     let inserted = db
         .row(
             "WITH o AS (
-                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10, ?11, ?12, ?13)
+                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10, ?11, ?12, ?13, ?14, ?15)
                  ON CONFLICT DO NOTHING RETURNING id),
+             a AS (
+                 INSERT INTO order_addresses (order_id, recipient, phone, street, kelurahan, kecamatan, city, province, postcode)
+                 SELECT o.id, x.recipient, x.phone, x.street, x.kelurahan, x.kecamatan, x.city, x.province, x.postcode
+                 FROM o, jsonb_to_recordset(CAST(CAST(?16 AS TEXT) AS JSONB))
+                     AS x(recipient TEXT, phone TEXT, street TEXT, kelurahan TEXT, kecamatan TEXT, city TEXT, province TEXT, postcode TEXT)),
              i AS (
                  INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold)
                  SELECT o.id, x.line, x.sku, x.name, x.unit_price, x.qty, 'held'
@@ -370,7 +416,10 @@ fn insert_order_rows_at_once(
                 &head.policy,
                 head.deposit,
                 head.amount_due.minor_units(),
-                head.unique_code
+                head.unique_code,
+                head.charges.shipping_cost.minor_units(),
+                head.charges.discount.minor_units(),
+                &address
             ],
             |row| Ok((row.int(0)?, row.text(1)?)),
         )?;

@@ -234,6 +234,11 @@ pub(crate) fn erase_personal_data(
     ] {
         db.execute(sql, params![id])?;
     }
+    // Where their parcels went.
+    db.execute(
+        "DELETE FROM order_addresses WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",
+        params![id],
+    )?;
     // A replayed idempotent request would answer with the buyer's name and number.
     db.execute(
         "DELETE FROM idempotency_keys WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",

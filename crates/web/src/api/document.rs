@@ -158,6 +158,42 @@ text_schema!(
 );
 
 text_schema!(
+    /// A recipient's name, a kelurahan, kecamatan, city or province.
+    AreaText,
+    lunas_core::order::TEXT_PATTERN,
+    lunas_core::shipping::AREA_LEN_MAX,
+    "One line of text, not blank, without control characters.",
+    ["Kota Depok"]
+);
+
+text_schema!(
+    /// An optional kelurahan or kecamatan: blank is the same as absent.
+    OptionalAreaText,
+    r"^[^\u0000-\u001F\u007F-\u009F]*$",
+    lunas_core::shipping::AREA_LEN_MAX,
+    "One line of text without control characters; blank is the same as none.",
+    ["Cilodong"]
+);
+
+text_schema!(
+    /// A street line.
+    Street,
+    lunas_core::order::TEXT_PATTERN,
+    lunas_core::shipping::STREET_LEN_MAX,
+    "House number, street, RT/RW: text without control characters, not blank.",
+    ["Jl. Melati No. 12, RT 03/RW 05"]
+);
+
+text_schema!(
+    /// An Indonesian postcode.
+    Postcode,
+    lunas_core::shipping::POSTCODE_PATTERN,
+    5,
+    "Five digits.",
+    ["16415"]
+);
+
+text_schema!(
     /// An email address.
     Email,
     lunas_core::order::EMAIL_PATTERN,

@@ -9,6 +9,7 @@ use axum::{Extension, Json};
 use lunas_core::order::{ITEMS_PER_ORDER_MAX, clean_text, looks_like_email};
 use lunas_core::placing::{IdempotencyKey, NewOrderLine};
 use lunas_core::queries::Page;
+use lunas_core::shipping::{Address, AddressInput, ChargeError, Charges};
 use lunas_core::{
     CancelledBy, CustomerInfo, Honorific, Money, MoneyError, OrderId, OrderStatus, PayWindow,
     PaymentMethod, Phone, Quantity, Timestamp,
@@ -18,7 +19,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::document::{Email, ErrorResponse, OptionalText, PhoneNumber, SkuCode, Text};
+use super::document::{
+    AreaText, Email, ErrorResponse, OptionalAreaText, OptionalText, PhoneNumber, Postcode, SkuCode,
+    Street, Text,
+};
 use super::products::parse_sku;
 use super::views::{OrderView, PageView};
 use crate::auth::Caller;
@@ -41,6 +45,41 @@ pub(crate) struct PlaceBody {
     /// How long the buyer has to pay, instead of the store's window for the method. Not for COD.
     #[schema(value_type = Option<lunas_core::PayWindow>)]
     pub(crate) pay_within: Option<String>,
+    /// Where the parcel goes, if the order ships.
+    #[serde(default)]
+    pub(crate) address: Option<AddressBody>,
+    /// The shipping cost (`ongkir`) in minor units, added to the total.
+    #[schema(minimum = 0, maximum = 100_000_000_i64)]
+    #[serde(default, deserialize_with = "crate::extract::whole_number_or_null")]
+    pub(crate) shipping_cost: Option<i64>,
+    /// A discount in minor units, taken off the total; it must leave something to pay.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    #[serde(default, deserialize_with = "crate::extract::whole_number_or_null")]
+    pub(crate) discount: Option<i64>,
+}
+
+/// The recipient of the parcel. Personal data: part of the buyer's export, removed by erasure.
+#[derive(Deserialize, ToSchema, Default)]
+#[schema(as = AddressInput)]
+pub(crate) struct AddressBody {
+    #[schema(value_type = AreaText)]
+    pub(crate) recipient: String,
+    #[schema(value_type = PhoneNumber)]
+    pub(crate) phone: String,
+    /// House number, street, RT/RW.
+    #[schema(value_type = Street)]
+    pub(crate) street: String,
+    #[schema(value_type = Option<OptionalAreaText>)]
+    pub(crate) kelurahan: Option<String>,
+    #[schema(value_type = Option<OptionalAreaText>)]
+    pub(crate) kecamatan: Option<String>,
+    /// Kota or kabupaten.
+    #[schema(value_type = AreaText)]
+    pub(crate) city: String,
+    #[schema(value_type = AreaText)]
+    pub(crate) province: String,
+    #[schema(value_type = Option<Postcode>)]
+    pub(crate) postcode: Option<String>,
 }
 
 /// The buyer, keyed by phone number.
@@ -205,13 +244,38 @@ fn idempotency_key(
 pub(crate) struct ParsedOrder {
     pub(crate) customer: CustomerInfo,
     pub(crate) lines: Vec<NewOrderLine>,
+    pub(crate) address: Option<Address>,
+    pub(crate) charges: Charges,
     pub(crate) payment_method: PaymentMethod,
     pub(crate) pay_within: Option<PayWindow>,
+}
+
+/// Parses an address as the API and the dashboard's form give it.
+pub(crate) fn parse_address(body: &AddressBody) -> Result<Address, ApiError> {
+    Address::parse(&AddressInput {
+        recipient: &body.recipient,
+        phone: &body.phone,
+        street: &body.street,
+        kelurahan: body.kelurahan.as_deref().unwrap_or(""),
+        kecamatan: body.kecamatan.as_deref().unwrap_or(""),
+        city: &body.city,
+        province: &body.province,
+        postcode: body.postcode.as_deref().unwrap_or(""),
+    })
+    .map_err(|e| ApiError::unprocessable("invalid_address", e.to_string()))
 }
 
 pub(crate) fn parse_place(body: PlaceBody) -> Result<ParsedOrder, ApiError> {
     let customer = parse_customer(body.customer)?;
     let lines = parse_lines(body.items)?;
+    let address = body.address.as_ref().map(parse_address).transpose()?;
+    let charges = Charges::new(body.shipping_cost.unwrap_or(0), body.discount.unwrap_or(0))
+        .map_err(|e| match e {
+            ChargeError::ShippingCost => {
+                ApiError::unprocessable("invalid_shipping_cost", e.to_string())
+            }
+            ChargeError::Discount => ApiError::unprocessable("invalid_discount", e.to_string()),
+        })?;
     let payment_method = PaymentMethod::parse(&body.payment_method).ok_or_else(|| {
         let known: Vec<&str> = PaymentMethod::ALL.iter().map(|m| m.as_str()).collect();
         ApiError::unprocessable(
@@ -230,6 +294,8 @@ pub(crate) fn parse_place(body: PlaceBody) -> Result<ParsedOrder, ApiError> {
     Ok(ParsedOrder {
         customer,
         lines,
+        address,
+        charges,
         payment_method,
         pay_within,
     })
@@ -269,6 +335,8 @@ pub(crate) async fn place(
         .place_order(PlaceOrder {
             customer: order.customer,
             lines: order.lines,
+            address: order.address,
+            charges: order.charges,
             payment_method: order.payment_method,
             pay_within: order.pay_within,
             actor: caller.actor(),

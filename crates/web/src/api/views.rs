@@ -70,6 +70,14 @@ pub(crate) struct OrderView {
     pub deposit_forfeited: Option<String>,
     /// The buyer's band and the policy that applied when the order was placed.
     pub policy: Option<lunas_core::reliability::AppliedPolicy>,
+    /// What the items cost: `total` without `shipping_cost` and `discount`.
+    pub items_total: i64,
+    /// The shipping cost (`ongkir`), part of `total`.
+    pub shipping_cost: i64,
+    /// Taken off `total`.
+    pub discount: i64,
+    /// Where the parcel goes, `null` when the order does not ship.
+    pub address: Option<lunas_core::shipping::Address>,
 }
 
 /// The buyer as the order names them.
@@ -127,7 +135,12 @@ impl OrderView {
         let total = order.total.minor_units();
         let amount_due = order.amount_due.minor_units();
         let amount_paid = order.amount_paid.minor_units();
+        let items_total = order.items_total().minor_units();
         OrderView {
+            items_total,
+            shipping_cost: order.shipping_cost.minor_units(),
+            discount: order.discount.minor_units(),
+            address: order.address,
             id: order.id.0,
             status: order.status.as_str(),
             currency,

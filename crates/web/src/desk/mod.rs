@@ -10,6 +10,7 @@ mod audit;
 mod buyers;
 mod i18n;
 mod login;
+mod new_order;
 mod pages;
 mod products;
 mod settings;
@@ -288,6 +289,14 @@ impl FormData {
             .map_or("", |(_, v)| v.as_str())
     }
 
+    /// Every value of a field a form repeats (an order's lines), in the order sent.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.pairs
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// What the user typed, to show again beside the errors.
     pub fn values(&self) -> BTreeMap<&str, &str> {
         self.pairs
@@ -463,7 +472,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/orders", get(pages::orders))
         .route(
             "/orders/new",
-            get(pages::new_order).post(pages::place_order),
+            get(new_order::new_order).post(new_order::place_order),
         )
         .route("/orders/{id}", get(pages::order))
         .route("/orders/{id}/pay", post(pages::pay))
@@ -549,7 +558,9 @@ pub(crate) fn field_error(strings: &Strings, e: &ApiError) -> (&'static str, Str
         "invalid_name" => "name",
         "invalid_email" => "email",
         "invalid_honorific" => "honorific",
-        "invalid_sku" | "unknown_sku" => "sku",
+        "invalid_sku" | "unknown_sku" | "empty_order" | "too_many_items" => "sku",
+        "invalid_shipping_cost" => "shipping_cost",
+        "invalid_discount" | "discount_above_total" => "discount",
         "invalid_quantity" | "quantity_limited" => "qty",
         "invalid_payment_method" | "payment_method_not_allowed" => "payment_method",
         "invalid_pay_within" => "pay_within",

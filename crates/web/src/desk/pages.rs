@@ -1,4 +1,5 @@
-//! The pages staff run the shop from: Today and Orders (list, detail, new, actions). Each action parses its form with the API's own parsing
+//! The pages staff run the shop from: Today and Orders (list, detail, actions; the new-order
+//! form is `new_order.rs`). Each action parses its form with the API's own parsing
 //! (`crate::api`) and calls the same engine method, so a rule is written once.
 
 use std::collections::BTreeMap;
@@ -8,8 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::SignedDuration;
 use lunas_core::queries::{OrderQuery, Page};
-use lunas_core::{Honorific, Order, OrderId, OrderStatus, PaymentMethod, Phone};
-use lunas_engine::PlaceOrder;
+use lunas_core::{Order, OrderId, OrderStatus, Phone};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
@@ -372,6 +372,10 @@ async fn order_page(
         phone_path => phone_path(&order.customer.phone),
         method => order.payment_method.as_str(),
         total => order.total.minor_units(),
+        items_total => order.items_total().minor_units(),
+        shipping_cost => order.shipping_cost.minor_units(),
+        discount => order.discount.minor_units(),
+        address => order.address.as_ref().map(|a| a.lines()),
         due => order.amount_due.minor_units(),
         code => order.unique_code,
         paid => order.amount_paid.minor_units(),
@@ -654,119 +658,6 @@ pub(crate) async fn resolve_review(
                 axum::response::Redirect::to(&format!("/?review={id}&error={}#review", e.code))
                     .into_response(),
             )
-        }
-    }
-}
-
-async fn new_order_page(
-    desk: &Desk,
-    status: StatusCode,
-    errors: FieldErrors,
-    values: BTreeMap<&str, &str>,
-) -> Result<Response, PageError> {
-    let products = desk
-        .state
-        .engine
-        .products(Page {
-            after: None,
-            limit: 100,
-        })
-        .await
-        .map_err(engine_err)?;
-    let products: Vec<(String, String)> = products
-        .into_iter()
-        .map(|p| {
-            let label = format!(
-                "{} · {} · {} {}",
-                p.name,
-                lunas_core::messages::format_rupiah(p.price.minor_units()),
-                p.available,
-                desk.strings().get("available").to_lowercase()
-            );
-            (p.sku.as_str().to_owned(), label)
-        })
-        .collect();
-    let strings = desk.strings();
-    let methods: Vec<(&str, &str)> = PaymentMethod::ALL
-        .iter()
-        .map(|m| (m.as_str(), strings.get(&format!("method_{}", m.as_str()))))
-        .collect();
-    let honorifics: Vec<(&str, &str)> = std::iter::once(("", "—"))
-        .chain(Honorific::ALL.iter().map(|h| (h.as_str(), h.as_str())))
-        .collect();
-    let mut values = values;
-    values.entry("qty").or_insert("1");
-    desk.page_with_status(
-        status,
-        "order_new.html",
-        "orders",
-        context! { errors => ser(&errors), values => ser(&values), products => ser(&products), methods => ser(&methods), honorifics => ser(&honorifics) },
-    )
-}
-
-pub(crate) async fn new_order(desk: Desk) -> Result<Response, PageError> {
-    new_order_page(&desk, StatusCode::OK, FieldErrors::new(), BTreeMap::new()).await
-}
-
-/// The new-order form: the buyer, one line, the method and an optional window.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct NewOrderForm {
-    phone: String,
-    name: String,
-    email: String,
-    honorific: String,
-    sku: String,
-    qty: String,
-    payment_method: String,
-    pay_within: String,
-}
-
-pub(crate) async fn place_order(posted: Posted) -> Result<Response, PageError> {
-    let Posted { desk, form } = posted;
-    let typed: NewOrderForm = form.parse()?;
-    let result: Result<_, ApiError> = async {
-        let qty = whole_number(&desk, &typed.qty, "invalid_quantity")?;
-        let order = api_orders::parse_place(api_orders::PlaceBody {
-            customer: api_orders::CustomerBody {
-                phone: typed.phone,
-                name: typed.name,
-                email: Some(typed.email),
-                honorific: Some(typed.honorific),
-            },
-            items: vec![api_orders::ItemBody {
-                sku: typed.sku,
-                qty,
-            }],
-            payment_method: typed.payment_method,
-            pay_within: Some(typed.pay_within),
-        })?;
-        Ok(desk
-            .state
-            .engine
-            .place_order(PlaceOrder {
-                customer: order.customer,
-                lines: order.lines,
-                payment_method: order.payment_method,
-                pay_within: order.pay_within,
-                actor: desk.actor(),
-                idempotency: None,
-            })
-            .await?)
-    }
-    .await;
-    match result {
-        Ok(placed) => Ok(done(&format!("/orders/{}", placed.order.id), "placed")),
-        Err(e) => {
-            let (field, message) = refusal(desk.strings(), e)?;
-            let errors = FieldErrors::from([(field, message)]);
-            new_order_page(
-                &desk,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-                form.values(),
-            )
-            .await
         }
     }
 }

@@ -184,3 +184,4 @@ mod document;
 mod messages;
 mod orders;
 mod payments;
+mod shipping;

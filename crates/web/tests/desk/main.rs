@@ -278,6 +278,7 @@ fn assert_security_headers(page: &Page, path: &str) {
     assert_eq!(h("x-frame-options"), "DENY", "{path}");
 }
 
+mod new_order;
 mod orders;
 mod pages;
 mod settings;

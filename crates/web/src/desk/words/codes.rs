@@ -249,6 +249,51 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
         "Choose an honorific from the list.",
     ),
     (
+        "code_discount_above_total",
+        "Diskon tidak boleh sama dengan atau melebihi harga barang ditambah ongkir.",
+        "The discount may not reach the items and shipping together.",
+    ),
+    (
+        "code_invalid_shipping_cost",
+        "Ongkir harus angka dari 0 sampai Rp100.000.000.",
+        "Shipping must be an amount from 0 to Rp100,000,000.",
+    ),
+    (
+        "code_invalid_discount",
+        "Diskon harus angka 0 atau lebih.",
+        "The discount must be an amount of 0 or more.",
+    ),
+    (
+        "code_invalid_address",
+        "Alamat pengiriman belum lengkap: {detail}",
+        "The shipping address is incomplete: {detail}",
+    ),
+    (
+        "code_empty_order",
+        "Pilih setidaknya satu produk.",
+        "Choose at least one product.",
+    ),
+    (
+        "code_too_many_items",
+        "Satu pesanan paling banyak 100 baris barang.",
+        "An order has at most 100 lines.",
+    ),
+    (
+        "err_too_long",
+        "Paling banyak {max} huruf.",
+        "At most {max} characters.",
+    ),
+    (
+        "err_control",
+        "Ada karakter yang tidak bisa dipakai; ketik ulang.",
+        "Contains characters that cannot be used; type it again.",
+    ),
+    (
+        "err_postcode",
+        "Kode pos terdiri dari 5 angka, misalnya 16415.",
+        "A postcode is 5 digits, e.g. 16415.",
+    ),
+    (
         "code_zero_total",
         "Semua barang gratis; tidak ada yang perlu dibayar.",
         "Every item is free; there is nothing to pay.",
