@@ -3,6 +3,7 @@
 
 mod desk;
 mod expiry;
+mod format_order;
 mod http;
 mod loadgen;
 mod orders;
@@ -54,6 +55,13 @@ pub enum Which {
         /// Seconds of reminders falling due at 1,000 per second.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// Reading pasted format orders against a catalogue, against the 2 ms p99 bound.
+    FormatOrder {
+        #[arg(long, default_value_t = 5000)]
+        products: usize,
+        #[arg(long, default_value_t = 2000)]
+        messages: usize,
     },
     /// Idle memory of `lunas serve`.
     Rss,
@@ -174,6 +182,7 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
         Which::Http { clients, seconds } => http::run(clients, seconds).await,
         Which::Expiry { holds } => expiry::run(holds).await,
         Which::Reminders { pending, seconds } => reminders::run(&pending, seconds).await,
+        Which::FormatOrder { products, messages } => format_order::run(products, messages),
         Which::Rss => rss::run().await,
         Which::SignIns { count, burst } => rss::sign_ins(count, burst).await,
         Which::Reputation {
@@ -209,6 +218,7 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
             http::run(64, 10).await?;
             expiry::run(100_000).await?;
             reminders::run(&[10_000, 100_000, 1_000_000], 10).await?;
+            format_order::run(5000, 2000)?;
             rss::run().await?;
             rss::sign_ins(1000, 100).await?;
             reputation::run(100_000, 1_000_000, 10_000).await?;

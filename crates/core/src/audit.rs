@@ -22,10 +22,11 @@ pub enum AuditAction {
     CustomerBand,
     CustomerNotes,
     CustomerErase,
+    OrderAcceptShort,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 17] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::Logout,
@@ -43,6 +44,7 @@ impl AuditAction {
         AuditAction::CustomerBand,
         AuditAction::CustomerNotes,
         AuditAction::CustomerErase,
+        AuditAction::OrderAcceptShort,
     ];
 
     /// How it is stored (and read back by `parse`).
@@ -65,6 +67,7 @@ impl AuditAction {
             AuditAction::CustomerBand => "customer.band",
             AuditAction::CustomerNotes => "customer.notes",
             AuditAction::CustomerErase => "customer.erase",
+            AuditAction::OrderAcceptShort => "order.accept_short",
         }
     }
 

@@ -26,6 +26,12 @@ pub enum EventReason {
         was: OrderStatus,
         why: RefundReason,
     },
+    /// Paid short by no more than the store lets go (a transfer without its unique code): the
+    /// difference is written off.
+    PaidShort { written_off: Money },
+    /// Staff accepted the order as paid with what had arrived ("terima sebagai lunas"), the rest
+    /// written off, saying `why`.
+    AcceptedShort { written_off: Money, why: String },
     /// Anything else, as written (a reason staff typed).
     Other(String),
 }
@@ -55,6 +61,14 @@ impl EventReason {
                 amount.minor_units(),
                 was.as_str(),
                 why.as_str()
+            ),
+            EventReason::PaidShort { written_off } => format!(
+                "paid in full; {} short, written off",
+                written_off.minor_units()
+            ),
+            EventReason::AcceptedShort { written_off, why } => format!(
+                "accepted as paid; {} written off: {why}",
+                written_off.minor_units()
             ),
             EventReason::Other(text) => text.clone(),
         }
@@ -91,6 +105,21 @@ impl EventReason {
                 let (to, why) = rest.split_once(": ")?;
                 Some(EventReason::DeadlineMoved {
                     to: to.parse().ok()?,
+                    why: why.to_owned(),
+                })
+            })
+            .or_else(|| {
+                let rest = stored.strip_prefix("paid in full; ")?;
+                let short = rest.strip_suffix(" short, written off")?;
+                Some(EventReason::PaidShort {
+                    written_off: amount(short)?,
+                })
+            })
+            .or_else(|| {
+                let rest = stored.strip_prefix("accepted as paid; ")?;
+                let (short, why) = rest.split_once(" written off: ")?;
+                Some(EventReason::AcceptedShort {
+                    written_off: amount(short)?,
                     why: why.to_owned(),
                 })
             })
@@ -157,6 +186,19 @@ mod tests {
                 why: RefundReason::LateStockGone,
             },
             "payment of 150237 arrived after the order was expired; to be refunded (late_stock_gone)",
+        );
+        check(
+            EventReason::PaidShort {
+                written_off: Money::from_stored(673),
+            },
+            "paid in full; 673 short, written off",
+        );
+        check(
+            EventReason::AcceptedShort {
+                written_off: Money::from_stored(2_500),
+                why: "biaya admin bank: dipotong".into(),
+            },
+            "accepted as paid; 2500 written off: biaya admin bank: dipotong",
         );
         check(EventReason::Other("stok habis".into()), "stok habis");
         check(

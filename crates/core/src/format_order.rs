@@ -16,12 +16,14 @@ use serde::Serialize;
 
 use crate::{Money, PaymentMethod, Phone, Sku};
 
-/// Longest text read, in bytes; a longer paste is refused at the edge.
-pub const TEXT_LEN_MAX: usize = 8 * 1024;
-/// Most lines read; a longer paste is refused at the edge.
+/// Longest text read, in characters; a longer paste is refused at the edge.
+pub const TEXT_CHARS_MAX: usize = 8000;
+/// Most lines read as parts of the order; the lines after them go to `unparsed` as they are.
 pub const LINES_MAX: usize = 100;
 /// Most item lines a draft carries.
 pub const ITEMS_MAX: usize = crate::order::ITEMS_PER_ORDER_MAX;
+/// Products compared in full with one line: those sharing its rarest words.
+const CANDIDATES_MAX: usize = 48;
 /// How alike a line and a product name must be (0 to 1) to be taken as that product.
 pub const NAME_SCORE_MIN: f64 = 0.72;
 
@@ -55,6 +57,15 @@ struct Entry {
     sorted: String,
     /// The words, sorted, each once.
     words: Vec<String>,
+}
+
+impl MatchedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchedBy::Sku => "sku",
+            MatchedBy::Name => "name",
+        }
+    }
 }
 
 impl Catalogue {
@@ -112,29 +123,33 @@ impl Catalogue {
         if words.is_empty() {
             return None;
         }
-        // The products sharing a word with the line; a line whose every word is misspelt is
-        // compared with the whole catalogue.
-        let mut candidates: Vec<usize> = words
-            .iter()
-            .filter_map(|w| self.by_word.get(*w))
-            .flatten()
-            .copied()
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        let all: Vec<usize>;
-        let candidates: &[usize] = if candidates.is_empty() {
-            all = (0..self.entries.len()).collect();
-            &all
-        } else {
-            &candidates
-        };
-        let sorted = sorted_words(&name);
+        // The products sharing the rarest words with the line, each word weighed by how few
+        // names have it (a line's "hitam" says less than its "rayon"); only the best of them are
+        // compared in full. A line whose every word is misspelt is compared with the whole
+        // catalogue.
+        let mut weight: HashMap<usize, f64> = HashMap::new();
         let mut phrase_words: Vec<&str> = words.clone();
         phrase_words.sort_unstable();
         phrase_words.dedup();
+        for word in &phrase_words {
+            if let Some(list) = self.by_word.get(*word) {
+                let rarity = (self.entries.len() as f64 / list.len() as f64).ln() + 1.0;
+                for &index in list {
+                    *weight.entry(index).or_default() += rarity;
+                }
+            }
+        }
+        let candidates: Vec<usize> = if weight.is_empty() {
+            (0..self.entries.len()).collect()
+        } else {
+            let mut ranked: Vec<(usize, f64)> = weight.into_iter().collect();
+            ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            ranked.truncate(CANDIDATES_MAX);
+            ranked.into_iter().map(|(index, _)| index).collect()
+        };
+        let sorted = sorted_words(&name);
         let mut best: Option<(usize, f64)> = None;
-        for &index in candidates {
+        for index in candidates {
             let entry = &self.entries[index];
             // The whole line against the whole name, in its order and sorted; and the words
             // both share against each side's whole, so that "kopi gayo" finds "Kopi Arabika
@@ -313,7 +328,13 @@ pub fn read(text: &str, catalogue: &Catalogue) -> Draft {
     let mut pending_variant: Vec<String> = Vec::new();
     let mut raw_items: Vec<(String, Option<i64>)> = Vec::new();
 
-    for raw in text.lines().take(LINES_MAX) {
+    for (number, raw) in text.lines().enumerate() {
+        if number >= LINES_MAX {
+            if !raw.trim().is_empty() {
+                draft.unparsed.push(raw.trim().to_owned());
+            }
+            continue;
+        }
         let line = strip_bullet(raw);
         if line.is_empty() || is_decoration(line) {
             continue;
@@ -729,51 +750,78 @@ fn strip_bullet(line: &str) -> &str {
     line.trim_end_matches(['*', '_', '~']).trim()
 }
 
-/// Headings and greetings: nothing to place.
+/// Headings and greetings: nothing to place. A line is one when every word of it is a word of
+/// greeting or heading ("Halo kak, saya mau order ya", "*FORMAT ORDER*", "Terima kasih kak 🙏").
 fn is_decoration(line: &str) -> bool {
-    let lower = line.to_lowercase();
-    let words = normalise(&lower);
-    words.is_empty()
-        || lower.contains("format order")
-        || lower.contains("format pesanan")
-        || lower.starts_with("terima kasih")
-        || lower.starts_with("terimakasih")
-        || lower.starts_with("makasih")
-        || matches!(
-            words.as_str(),
-            "halo kak"
-                | "hai kak"
-                | "halo"
-                | "hai"
-                | "kak"
-                | "min"
-                | "halo min"
-                | "permisi kak"
-                | "order kak"
-                | "mau order kak"
-                | "mau order"
-                | "saya mau order"
-                | "aku mau order"
-                | "pagi kak"
-                | "siang kak"
-                | "sore kak"
-                | "malam kak"
-                | "selamat pagi"
-                | "selamat siang"
-                | "selamat sore"
-                | "selamat malam"
-                | "ditunggu ya kak"
-                | "ok kak"
-                | "oke kak"
-                | "sudah kak"
-                | "ini kak"
-                | "data pembeli"
-                | "data pemesan"
-                | "data penerima"
-                | "detail order"
-                | "pesanan saya"
-                | "orderan saya"
-        )
+    const WORDS: &[&str] = &[
+        "halo",
+        "hallo",
+        "hai",
+        "hi",
+        "hei",
+        "kak",
+        "kakak",
+        "min",
+        "admin",
+        "sis",
+        "gan",
+        "bund",
+        "bunda",
+        "permisi",
+        "saya",
+        "aku",
+        "mau",
+        "ingin",
+        "order",
+        "orderan",
+        "pesan",
+        "pesanan",
+        "ya",
+        "yaa",
+        "dong",
+        "nih",
+        "ini",
+        "selamat",
+        "pagi",
+        "siang",
+        "sore",
+        "malam",
+        "ok",
+        "oke",
+        "okay",
+        "sudah",
+        "udah",
+        "data",
+        "pembeli",
+        "pemesan",
+        "penerima",
+        "detail",
+        "ditunggu",
+        "terima",
+        "kasih",
+        "terimakasih",
+        "makasih",
+        "thanks",
+        "thank",
+        "you",
+        "format",
+        "berikut",
+        "sebagai",
+        "assalamualaikum",
+        "wr",
+        "wb",
+        "mohon",
+        "diproses",
+        "tolong",
+        "dicek",
+        "kirim",
+    ];
+    let mut words = line
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .peekable();
+    words.peek().is_none() || words.all(|w| WORDS.contains(&w.as_str()))
 }
 
 /// The field and value of a labelled line: a known label, then `:`, `=`, `-` or `.` (or only a

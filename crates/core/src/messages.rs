@@ -317,6 +317,10 @@ pub struct OrderContext {
     /// `Gamis Rayon x1, Kerudung x2`.
     pub items_summary: String,
     pub cancel_reason: String,
+    /// The shipping cost (ongkir) in the total, or empty when there is none.
+    pub shipping_cost: String,
+    /// The discount taken off the total, or empty when there is none.
+    pub discount: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -442,6 +446,8 @@ impl MessageContext {
                 items,
                 items_summary,
                 cancel_reason,
+                shipping_cost: money_or_empty(order.shipping_cost),
+                discount: money_or_empty(order.discount),
             },
             store: StoreContext {
                 name: settings.store_name.clone(),
@@ -512,6 +518,14 @@ fn payment_instructions(order: &Order, settings: &Settings, link: &str) -> Strin
     lines.join("\n")
 }
 
+/// An amount in rupiah, or empty when it is zero (so that `{% if … %}` leaves its line out).
+fn money_or_empty(amount: crate::Money) -> String {
+    match amount.minor_units() {
+        0 => String::new(),
+        units => format_rupiah(units),
+    }
+}
+
 /// The built-in templates, written in the warm, polite register sellers use.
 pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
     match (language, kind) {
@@ -519,6 +533,8 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
             "Halo {{ buyer.greeting }}, terima kasih sudah order di {{ store.name }} 😊\n",
             "Pesanan #{{ order.id }}:\n",
             "{% for item in order.items %}- {{ item.name }} x{{ item.qty }} = {{ item.subtotal }}\n{% endfor %}",
+            "{% if order.shipping_cost %}Ongkir: {{ order.shipping_cost }}\n{% endif %}",
+            "{% if order.discount %}Diskon: -{{ order.discount }}\n{% endif %}",
             "Total: {{ order.total }}\n",
             "{% if order.deadline %}Barangnya kami simpan untuk {{ buyer.honorific }} sampai {{ order.deadline }}, mohon diselesaikan pembayarannya sebelum itu ya.\n{% endif %}",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
@@ -549,6 +565,8 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
             "Hi {{ buyer.greeting }}, thank you for your order at {{ store.name }}!\n",
             "Order #{{ order.id }}:\n",
             "{% for item in order.items %}- {{ item.name }} x{{ item.qty }} = {{ item.subtotal }}\n{% endfor %}",
+            "{% if order.shipping_cost %}Shipping: {{ order.shipping_cost }}\n{% endif %}",
+            "{% if order.discount %}Discount: -{{ order.discount }}\n{% endif %}",
             "Total: {{ order.total }}\n",
             "{% if order.deadline %}We are holding it for you until {{ order.deadline }}; please complete the payment before then.\n{% endif %}",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
@@ -774,6 +792,7 @@ pub fn sample_order() -> Order {
         address: None,
         shipping_cost: Money::ZERO,
         discount: Money::ZERO,
+        written_off: Money::ZERO,
     }
 }
 

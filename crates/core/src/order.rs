@@ -180,6 +180,10 @@ pub struct Order {
     /// Taken off `total`.
     #[serde(default)]
     pub discount: Money,
+    /// What the store let go of `amount_due` when it took the order as paid: a transfer without
+    /// its unique code, or short by what staff accepted.
+    #[serde(default)]
+    pub written_off: Money,
 }
 
 impl Order {
@@ -227,8 +231,12 @@ pub enum PaymentDecision {
     Partial { amount_paid: Money },
     /// The deposit is covered (not the total): the order now awaits the balance.
     DepositPaid { amount_paid: Money },
-    /// The total is covered: the order becomes `paid` and its holds become sales.
-    PaidInFull { amount_paid: Money },
+    /// The total is covered, or all but what the store lets go (`written_off`: a transfer of
+    /// the total without its unique code): the order becomes `paid` and its holds become sales.
+    PaidInFull {
+        amount_paid: Money,
+        written_off: Money,
+    },
 }
 
 /// What a fired expiry timer does.
@@ -450,12 +458,14 @@ pub fn looks_like_email(raw: &str) -> bool {
 /// Decides what a payment of `amount` does to an order in `status` that has `amount_paid` of
 /// `total` (the amount due, unique code included) so far. Payments are accepted while the order awaits payment, even if its deadline has
 /// just passed and the expiry timer has not fired yet: the buyer paid and the stock is still held.
+/// Money short of the total by no more than `tolerance` pays it, the shortfall written off.
 pub fn decide_payment(
     status: OrderStatus,
     total: Money,
     amount_paid: Money,
     amount: Money,
     deposit: Option<Money>,
+    tolerance: Money,
 ) -> Result<PaymentDecision, TransitionError> {
     if !status.is_open() {
         return Err(TransitionError {
@@ -466,13 +476,51 @@ pub fn decide_payment(
     let amount_paid = amount_paid
         .checked_add(amount)
         .expect("amounts are bounded by AMOUNT_MAX, so a sum cannot overflow");
-    if amount_paid >= total {
-        Ok(PaymentDecision::PaidInFull { amount_paid })
+    let short = total.minor_units() - amount_paid.minor_units();
+    if short <= tolerance.minor_units() {
+        Ok(PaymentDecision::PaidInFull {
+            amount_paid,
+            written_off: Money::from_stored(short.max(0)),
+        })
     } else if status == OrderStatus::AwaitingPayment && deposit.is_some_and(|d| amount_paid >= d) {
         Ok(PaymentDecision::DepositPaid { amount_paid })
     } else {
         Ok(PaymentDecision::Partial { amount_paid })
     }
+}
+
+/// Why staff cannot accept an order as paid with what has arrived.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AcceptError {
+    #[error(transparent)]
+    InvalidTransition(#[from] TransitionError),
+    /// Nothing has been paid: accepting it would give the goods away, which is a cancellation
+    /// or a discount, not a payment.
+    #[error("nothing has been paid on this order; record the payment first")]
+    NothingPaid,
+}
+
+/// Decides whether staff may accept an order in `status` that has `amount_paid` of `due` as paid
+/// ("terima sebagai lunas"): an open order that some money has reached. Returns the shortfall
+/// to write off (zero when it was paid in full meanwhile).
+pub fn decide_accept_short(
+    status: OrderStatus,
+    due: Money,
+    amount_paid: Money,
+) -> Result<Money, AcceptError> {
+    if !status.is_open() {
+        return Err(TransitionError {
+            status,
+            action: "accepted as paid",
+        }
+        .into());
+    }
+    if amount_paid == Money::ZERO {
+        return Err(AcceptError::NothingPaid);
+    }
+    Ok(Money::from_stored(
+        (due.minor_units() - amount_paid.minor_units()).max(0),
+    ))
 }
 
 /// Decides whether an order in `status` may be cancelled.
@@ -631,11 +679,13 @@ mod tests {
             money(50_000),
             money(100_000),
             None,
+            Money::ZERO,
         );
         assert_eq!(
             decision,
             Ok(PaymentDecision::PaidInFull {
-                amount_paid: money(150_000)
+                amount_paid: money(150_000),
+                written_off: Money::ZERO,
             })
         );
     }
@@ -648,6 +698,7 @@ mod tests {
             money(0),
             money(100_000),
             None,
+            Money::ZERO,
         );
         assert_eq!(
             decision,
@@ -661,7 +712,14 @@ mod tests {
     fn a_deposit_moves_the_order_to_awaiting_balance_and_the_rest_pays_it() {
         let deposit = Some(money(75_000));
         let pay = |status, paid, amount| {
-            decide_payment(status, money(150_000), money(paid), money(amount), deposit)
+            decide_payment(
+                status,
+                money(150_000),
+                money(paid),
+                money(amount),
+                deposit,
+                Money::ZERO,
+            )
         };
         assert_eq!(
             pay(OrderStatus::AwaitingPayment, 0, 50_000),
@@ -684,13 +742,15 @@ mod tests {
         assert_eq!(
             pay(OrderStatus::AwaitingBalance, 100_000, 50_000),
             Ok(PaymentDecision::PaidInFull {
-                amount_paid: money(150_000)
+                amount_paid: money(150_000),
+                written_off: Money::ZERO,
             })
         );
         assert_eq!(
             pay(OrderStatus::AwaitingPayment, 0, 150_000),
             Ok(PaymentDecision::PaidInFull {
-                amount_paid: money(150_000)
+                amount_paid: money(150_000),
+                written_off: Money::ZERO,
             }),
             "paying everything at once skips the balance"
         );
@@ -703,13 +763,69 @@ mod tests {
     }
 
     #[test]
+    fn money_short_by_no_more_than_the_tolerance_pays_and_the_rest_is_written_off() {
+        // (due, paid before, amount, tolerance) → paid in full with this written off, or partial.
+        let check = |due: i64, before: i64, amount: i64, tolerance: i64, expect: Option<i64>| {
+            let got = decide_payment(
+                OrderStatus::AwaitingPayment,
+                money(due),
+                money(before),
+                money(amount),
+                None,
+                money(tolerance),
+            )
+            .unwrap();
+            let got = match got {
+                PaymentDecision::PaidInFull { written_off, .. } => Some(written_off.minor_units()),
+                _ => None,
+            };
+            assert_eq!(got, expect, "{due} {before} {amount} {tolerance}");
+        };
+        // The total without its unique code of 673.
+        check(150_673, 0, 150_000, 673, Some(673));
+        check(150_673, 0, 150_673, 673, Some(0));
+        check(150_673, 0, 151_000, 673, Some(0));
+        check(150_673, 0, 149_999, 673, None);
+        check(150_673, 0, 150_000, 0, None);
+        check(150_673, 100_000, 50_000, 1_000, Some(673));
+    }
+
+    #[test]
+    fn staff_accept_as_paid_only_an_open_order_that_money_reached() {
+        assert_eq!(
+            decide_accept_short(OrderStatus::AwaitingPayment, money(150_673), money(150_000)),
+            Ok(money(673))
+        );
+        assert_eq!(
+            decide_accept_short(OrderStatus::AwaitingBalance, money(150_000), money(149_000)),
+            Ok(money(1_000))
+        );
+        assert_eq!(
+            decide_accept_short(OrderStatus::AwaitingPayment, money(150_000), money(0)),
+            Err(AcceptError::NothingPaid)
+        );
+        for status in [
+            OrderStatus::Paid,
+            OrderStatus::Expired,
+            OrderStatus::Cancelled,
+        ] {
+            assert!(matches!(
+                decide_accept_short(status, money(150_000), money(100_000)),
+                Err(AcceptError::InvalidTransition(_))
+            ));
+        }
+    }
+
+    #[test]
     fn only_orders_awaiting_payment_can_be_paid_or_cancelled() {
         for status in [
             OrderStatus::Paid,
             OrderStatus::Expired,
             OrderStatus::Cancelled,
         ] {
-            assert!(decide_payment(status, money(1), money(0), money(1), None).is_err());
+            assert!(
+                decide_payment(status, money(1), money(0), money(1), None, Money::ZERO).is_err()
+            );
             assert!(decide_cancel(status).is_err());
         }
         assert!(decide_cancel(OrderStatus::AwaitingPayment).is_ok());

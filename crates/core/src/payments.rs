@@ -68,7 +68,15 @@ pub struct GracePeriods {
 pub struct PaymentSettings {
     pub unique_code: UniqueCodes,
     pub grace: GracePeriods,
+    /// How much short of the amount due still pays an order, in minor units (the difference is
+    /// written off); `null`: as much as the order's unique code, so a transfer of the total
+    /// without its code pays it.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000))]
+    pub short_tolerance: Option<i64>,
 }
+
+/// Most the short-payment tolerance may be (Rp1.000.000).
+pub const SHORT_TOLERANCE_MAX: i64 = 1_000_000;
 
 impl GracePeriods {
     pub fn for_method(&self, method: PaymentMethod) -> Option<PayWindow> {
@@ -83,7 +91,23 @@ impl GracePeriods {
 }
 
 impl PaymentSettings {
+    /// How much short of its amount due an order with `unique_code` may be paid.
+    pub fn tolerance(&self, unique_code: Option<i64>) -> Money {
+        Money::from_stored(
+            self.short_tolerance
+                .unwrap_or_else(|| unique_code.map_or(0, i64::abs)),
+        )
+    }
+
     pub fn validate(&self) -> Result<(), String> {
+        if self
+            .short_tolerance
+            .is_some_and(|t| !(0..=SHORT_TOLERANCE_MAX).contains(&t))
+        {
+            return Err(format!(
+                "payments.short_tolerance must be 0 to {SHORT_TOLERANCE_MAX}, or null for the order's unique code"
+            ));
+        }
         let codes = &self.unique_code;
         if !(1..=UNIQUE_CODE_MAX).contains(&codes.min)
             || !(1..=UNIQUE_CODE_MAX).contains(&codes.max)
@@ -273,6 +297,8 @@ pub struct OpenOrder {
     pub id: OrderId,
     pub status: OrderStatus,
     pub amount_due: Money,
+    /// The total without the unique code (the same as `amount_due` when there is none).
+    pub total: Money,
     pub amount_paid: Money,
     pub deposit: Option<Money>,
 }
@@ -288,6 +314,13 @@ impl OpenOrder {
             .map(|d| d.minor_units() - self.amount_paid.minor_units())
             .filter(|d| *d > 0 && *d != rest);
         std::iter::once(rest).filter(|r| *r > 0).chain(deposit)
+    }
+
+    /// What is left to pay without the unique code, when the order has one: a buyer who forgot
+    /// the code transfers this.
+    pub fn bare_amount(&self) -> Option<i64> {
+        let bare = self.total.minor_units() - self.amount_paid.minor_units();
+        (self.total != self.amount_due && bare > 0).then_some(bare)
     }
 }
 
@@ -309,6 +342,9 @@ pub enum Match {
 #[derive(Debug, Default)]
 pub struct Matcher {
     by_amount: HashMap<i64, Vec<OrderId>>,
+    /// The orders by what is left without their unique code, asked only when no order expects
+    /// the amount exactly.
+    by_bare_amount: HashMap<i64, Vec<OrderId>>,
     orders: HashMap<OrderId, OpenOrder>,
 }
 
@@ -328,6 +364,9 @@ impl Matcher {
         for amount in order.expected_amounts() {
             self.by_amount.entry(amount).or_default().push(order.id);
         }
+        if let Some(bare) = order.bare_amount() {
+            self.by_bare_amount.entry(bare).or_default().push(order.id);
+        }
         self.orders.insert(order.id, order);
     }
 
@@ -343,14 +382,23 @@ impl Matcher {
                 }
             }
         }
+        if let Some(bare) = order.bare_amount()
+            && let Some(ids) = self.by_bare_amount.get_mut(&bare)
+        {
+            ids.retain(|other| *other != id);
+            if ids.is_empty() {
+                self.by_bare_amount.remove(&bare);
+            }
+        }
     }
 
-    /// The open order this credit pays, if one can be told without guessing.
+    /// The open order this credit pays, if one can be told without guessing. An amount no order
+    /// expects exactly is looked up as what is left without a unique code (the buyer forgot the
+    /// code): the payment then pays by the store's short-payment tolerance.
     pub fn find(&self, amount: i64, reference: Option<OrderId>) -> Match {
-        let ids = self
-            .by_amount
-            .get(&amount)
-            .map(Vec::as_slice)
+        let exact = self.by_amount.get(&amount).map(Vec::as_slice);
+        let ids = exact
+            .or_else(|| self.by_bare_amount.get(&amount).map(Vec::as_slice))
             .unwrap_or(&[]);
         match reference {
             Some(named) if ids.contains(&named) => Match::Order(named),
@@ -540,6 +588,7 @@ mod tests {
             id: OrderId(id),
             status: OrderStatus::AwaitingPayment,
             amount_due: money(due),
+            total: money(due - due % 1000),
             amount_paid: Money::ZERO,
             deposit: None,
         };
@@ -554,7 +603,7 @@ mod tests {
             Match::Order(OrderId(3))
         );
         assert_eq!(
-            matcher.find(150_000, Some(OrderId(1))),
+            matcher.find(140_000, Some(OrderId(1))),
             Match::ReferenceMismatch(OrderId(1))
         );
         assert_eq!(matcher.find(5, None), Match::Unmatched);
@@ -563,11 +612,46 @@ mod tests {
     }
 
     #[test]
+    fn a_transfer_without_its_unique_code_finds_its_order_when_no_other_could_be_meant() {
+        let open = |id, due, total| OpenOrder {
+            id: OrderId(id),
+            status: OrderStatus::AwaitingPayment,
+            amount_due: money(due),
+            total: money(total),
+            amount_paid: Money::ZERO,
+            deposit: None,
+        };
+        // 1 and 2 both cost Rp150.000 (codes 237 and 412); 3 costs Rp99.000 (code 15); 4 expects
+        // Rp120.000 exactly, and 5 is Rp120.000 before its code.
+        let mut matcher = Matcher::new([
+            open(1, 150_237, 150_000),
+            open(2, 150_412, 150_000),
+            open(3, 99_015, 99_000),
+            open(4, 120_000, 120_000),
+            open(5, 120_150, 120_000),
+        ]);
+        assert_eq!(matcher.find(99_000, None), Match::Order(OrderId(3)));
+        assert_eq!(
+            matcher.find(150_000, None),
+            Match::Ambiguous(vec![OrderId(1), OrderId(2)])
+        );
+        assert_eq!(
+            matcher.find(150_000, Some(OrderId(2))),
+            Match::Order(OrderId(2))
+        );
+        // An order that expects the amount exactly comes first.
+        assert_eq!(matcher.find(120_000, None), Match::Order(OrderId(4)));
+        matcher.update(None, OrderId(1));
+        assert_eq!(matcher.find(150_000, None), Match::Order(OrderId(2)));
+    }
+
+    #[test]
     fn a_deposit_is_an_expected_amount_until_it_is_paid() {
         let order = OpenOrder {
             id: OrderId(9),
             status: OrderStatus::AwaitingPayment,
             amount_due: money(200_000),
+            total: money(200_000),
             amount_paid: Money::ZERO,
             deposit: Some(money(100_000)),
         };

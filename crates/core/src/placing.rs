@@ -163,6 +163,9 @@ pub enum OrderOpError {
     InvalidTransition(#[from] TransitionError),
     #[error(transparent)]
     Extend(crate::ExtendError),
+    /// Staff cannot accept it as paid with what has arrived.
+    #[error(transparent)]
+    Accept(crate::order::AcceptError),
 }
 
 /// What one pass over due timers did.

@@ -371,6 +371,9 @@ pub struct SettingsPatch {
     /// The risk settings as the seller wrote them (a JSON object merged into the current ones).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<serde_json::Value>,
+    /// `Some(None)`: as much as each order's unique code.
+    #[serde(skip)]
+    pub short_tolerance: Option<Option<i64>>,
 }
 
 impl SettingsPatch {
@@ -398,6 +401,9 @@ impl SettingsPatch {
         }
         for (kind, sent) in &self.messages {
             patch["messages"][key(kind)] = value(sent);
+        }
+        if let Some(tolerance) = self.short_tolerance {
+            patch["payments"]["short_tolerance"] = value(tolerance);
         }
         patch
     }

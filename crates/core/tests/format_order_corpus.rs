@@ -101,23 +101,19 @@ fn found(draft: &Draft) -> BTreeMap<String, String> {
     fields
 }
 
-#[test]
-fn the_corpus_is_read_with_a_field_f1_of_at_least_095() {
-    let corpus: Corpus =
-        toml::from_str(include_str!("fixtures/format_orders.toml")).expect("the corpus reads");
-    assert!(corpus.case.len() >= 60, "{} cases", corpus.case.len());
-    let catalogue = Catalogue::new(
-        corpus
-            .product
-            .iter()
-            .map(|p| (Sku::parse(&p.sku).unwrap(), p.name.clone())),
-    );
+#[derive(serde::Deserialize)]
+struct Holdout {
+    case: Vec<Case>,
+}
+
+/// The field-level F1 of reading `cases`, printed per field kind with every miss.
+fn field_f1(title: &str, cases: &[Case], catalogue: &Catalogue) -> f64 {
     // Per field kind: true positives, false positives, false negatives.
     let mut counts: BTreeMap<String, (u32, u32, u32)> = BTreeMap::new();
     let mut misses = Vec::new();
-    for (n, case) in corpus.case.iter().enumerate() {
+    for (n, case) in cases.iter().enumerate() {
         let want = expected(case);
-        let got = found(&read(&case.text, &catalogue));
+        let got = found(&read(&case.text, catalogue));
         let kind = |field: &str| field.split(' ').next().unwrap().to_owned();
         for (field, value) in &want {
             let entry = counts.entry(kind(field)).or_default();
@@ -150,7 +146,7 @@ fn the_corpus_is_read_with_a_field_f1_of_at_least_095() {
     let total = counts
         .values()
         .fold((0, 0, 0), |a, c| (a.0 + c.0, a.1 + c.1, a.2 + c.2));
-    println!("format-order corpus: {} messages", corpus.case.len());
+    println!("{title}: {} messages", cases.len());
     for (kind, c) in &counts {
         println!(
             "  {kind:<10} F1 {:.3}  (tp {}, fp {}, fn {})",
@@ -164,5 +160,29 @@ fn the_corpus_is_read_with_a_field_f1_of_at_least_095() {
     for miss in &misses {
         println!("  {miss}");
     }
-    assert!(f1(total) >= 0.95, "field F1 {:.3} is below 0.95", f1(total));
+    f1(total)
+}
+
+#[test]
+fn the_corpus_is_read_with_a_field_f1_of_at_least_095() {
+    let corpus: Corpus =
+        toml::from_str(include_str!("fixtures/format_orders.toml")).expect("the corpus reads");
+    let holdout: Holdout = toml::from_str(include_str!("fixtures/format_orders_holdout.toml"))
+        .expect("the held-out messages read");
+    assert!(corpus.case.len() >= 60, "{} cases", corpus.case.len());
+    let catalogue = Catalogue::new(
+        corpus
+            .product
+            .iter()
+            .map(|p| (Sku::parse(&p.sku).unwrap(), p.name.clone())),
+    );
+    let f1 = field_f1("format-order corpus", &corpus.case, &catalogue);
+    // Written after the reader was tuned on the corpus, and not tuned on since: how it does on
+    // shapes it has not seen. Kept as a floor against getting worse, not as a target.
+    let held_out = field_f1("held-out messages", &holdout.case, &catalogue);
+    assert!(f1 >= 0.95, "field F1 {f1:.3} is below 0.95");
+    assert!(
+        held_out >= 0.85,
+        "held-out field F1 {held_out:.3} is below 0.85"
+    );
 }

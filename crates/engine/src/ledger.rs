@@ -1,8 +1,8 @@
 //! The use cases that move money, each one transaction through `Tx`: recording a payment (from
 //! staff, a statement, a mutation service or a gateway) with its identity, so that a repeat
 //! changes nothing; money that arrives after the order ended (revived, or kept to be refunded);
-//! statement lines matched against the open orders; gateway notifications; and resolving the
-//! review list. What a payment does is decided in `lunas_core` (`decide_payment`,
+//! statement lines matched against the open orders; gateway notifications; resolving the
+//! review list; and staff accepting an order as paid with what arrived. What a payment does is decided in `lunas_core` (`decide_payment`,
 //! `decide_late_payment`, `Matcher`); here it is applied.
 //!
 //! Lock order is the store's: the order row first, then its timers, then product rows in SKU
@@ -14,14 +14,16 @@ use lunas_core::ledger::{
     PaymentOutcome, ResolveAction, Review, ReviewError, ReviewKind, StatementCredit,
 };
 use lunas_core::messages::MessageKind;
-use lunas_core::order::decide_payment;
+use lunas_core::order::{decide_accept_short, decide_payment};
 use lunas_core::payments::{
     LateDecision, Match, Matcher, OpenOrder, PaymentSource, decide_late_payment,
 };
 use lunas_core::placing::{Messaging, OrderOpError};
 use lunas_core::timers::PlannedTimer;
-use lunas_core::{Actor, HoldState, Money, OrderId, OrderStatus, PaymentDecision, Timestamp};
-use lunas_store::{Tx, TxResult};
+use lunas_core::{
+    Actor, AuditAction, HoldState, Money, Order, OrderId, OrderStatus, PaymentDecision, Timestamp,
+};
+use lunas_store::{OrderMoney, Tx, TxResult};
 
 /// Records a payment. Staff payments follow the order's state machine (a paid or ended order
 /// refuses them); money that arrives by itself is never refused: a duplicate changes nothing, a
@@ -45,7 +47,14 @@ fn apply_payment(
     messaging: &Messaging,
     history: bool,
 ) -> TxResult<Result<PaymentOutcome, OrderOpError>> {
-    let Some((status, due, paid, deposit)) = tx.order_money_for_update(id)? else {
+    let Some(OrderMoney {
+        status,
+        due,
+        paid,
+        deposit,
+        unique_code,
+    }) = tx.order_money_for_update(id)?
+    else {
         return Ok(Err(OrderOpError::NotFound));
     };
     let now = payment.recorded_at;
@@ -82,7 +91,10 @@ fn apply_payment(
         }
         return late_payment(tx, &reply, (status, due, paid), payment).map(Ok);
     }
-    let decision = match decide_payment(status, due, paid, payment.amount, deposit) {
+    // A transfer of the total without its unique code (or short by no more than the store lets
+    // go) pays the order; what is missing is written off.
+    let tolerance = messaging.settings.payments.tolerance(unique_code);
+    let decision = match decide_payment(status, due, paid, payment.amount, deposit, tolerance) {
         Ok(decision) => decision,
         Err(e) => return Ok(Err(e.into())),
     };
@@ -114,25 +126,96 @@ fn apply_payment(
             )?;
             PaymentEffect::DepositPaid
         }
-        PaymentDecision::PaidInFull { amount_paid } => {
-            tx.mark_paid(id, amount_paid, now)?;
+        PaymentDecision::PaidInFull {
+            amount_paid,
+            written_off,
+        } => {
+            tx.mark_paid(id, amount_paid, written_off, now)?;
             tx.stop_awaiting(id)?;
             tx.end_holds(id, HoldState::Converted)?;
             tx.credit_buyer(id, payment.amount)?;
             tx.count_paid(id)?;
+            let reason = (written_off > Money::ZERO)
+                .then(|| EventReason::PaidShort { written_off }.stored());
             tx.insert_event(
                 id,
                 now,
                 &payment.actor,
                 Some(status),
                 OrderStatus::Paid,
-                None,
+                reason.as_deref(),
             )?;
             PaymentEffect::Paid
         }
     };
     let overpaid = flag_overpayment(tx, id, due, paid, payment)?;
     reply.answer(tx, effect, overpaid).map(Ok)
+}
+
+/// Staff accept order `id` as paid with what has arrived ("terima sebagai lunas"), if
+/// `decide_accept_short` allows: the shortfall is written off, the holds become sales, the buyer
+/// counts as having paid and is told, and the audit log says who did it and why.
+pub(crate) fn accept_short(
+    tx: &mut Tx<'_>,
+    id: OrderId,
+    why: &str,
+    actor: &Actor,
+    now: Timestamp,
+    messaging: &Messaging,
+) -> TxResult<Result<Order, OrderOpError>> {
+    let Some(OrderMoney {
+        status, due, paid, ..
+    }) = tx.order_money_for_update(id)?
+    else {
+        return Ok(Err(OrderOpError::NotFound));
+    };
+    let written_off = match decide_accept_short(status, due, paid) {
+        Ok(written_off) => written_off,
+        Err(refused) => return Ok(Err(OrderOpError::Accept(refused))),
+    };
+    tx.mark_paid(id, paid, written_off, now)?;
+    tx.stop_awaiting(id)?;
+    tx.end_holds(id, HoldState::Converted)?;
+    tx.count_paid(id)?;
+    let reason = EventReason::AcceptedShort {
+        written_off,
+        why: why.to_owned(),
+    }
+    .stored();
+    tx.insert_event(
+        id,
+        now,
+        actor,
+        Some(status),
+        OrderStatus::Paid,
+        Some(&reason),
+    )?;
+    let detail = serde_json::json!({
+        "order_id": id.0,
+        "amount_due": due.minor_units(),
+        "amount_paid": paid.minor_units(),
+        "written_off": written_off.minor_units(),
+        "reason": why,
+    });
+    tx.audit(
+        actor,
+        AuditAction::OrderAcceptShort,
+        &format!("#{}", id.0),
+        &detail,
+        now,
+    )?;
+    let order = tx
+        .order(id)?
+        .ok_or_else(|| Tx::corrupt(format!("order {id} went while it was accepted")))?;
+    tx.enqueue(
+        messaging,
+        MessageKind::PaymentReceived,
+        &order,
+        None,
+        None,
+        now,
+    )?;
+    Ok(Ok(order))
 }
 
 /// How a payment is answered: the order read back and, when the money paid it (or revived it),
@@ -260,6 +343,7 @@ fn open_order_of(order: &lunas_core::Order) -> OpenOrder {
         id: order.id,
         status: order.status,
         amount_due: order.amount_due,
+        total: order.total,
         amount_paid: order.amount_paid,
         deposit: order.deposit,
     }
@@ -314,7 +398,7 @@ pub(crate) fn import_credits(
             // is exactly what it had left: both the reference and the amount say so.
             Match::ReferenceMismatch(named) if matcher.get(named).is_none() => {
                 match tx.order_money_for_update(named)? {
-                    Some((_, due, paid, _))
+                    Some(OrderMoney { due, paid, .. })
                         if due.minor_units() - paid.minor_units() == credit.amount =>
                     {
                         Match::Order(named)

@@ -58,6 +58,13 @@ pub const TIMER_BATCH_LEN_MAX: usize = 1000;
 /// How often, at most, the scheduler re-reads the settings, so that a change saved through another
 /// lunas process on the same database reaches this one.
 const SETTINGS_REFRESH_MS: i64 = 1000;
+/// How long the catalogue a pasted format order is read against is kept before it is read again
+/// (another process may have changed the products; this one forgets it at once when it does).
+const FORMAT_CATALOGUE_TTL_MS: i64 = 5000;
+/// Most products a format order is matched against; the rest of a larger catalogue is not read.
+const FORMAT_CATALOGUE_PRODUCTS_MAX: usize = 50_000;
+/// Products read per query while indexing the catalogue.
+const FORMAT_CATALOGUE_PAGE_LEN: usize = 1000;
 /// How often the store's base rate (the prior of every buyer's score) is recomputed.
 const BASE_RATE_REFRESH_MS: i64 = 60_000;
 /// Longest the scheduler sleeps before looking for due timers again, even when it knows of none:
@@ -166,6 +173,8 @@ pub struct Engine {
     /// The store's paid and unpaid orders over all buyers, and when it was read: it moves slowly,
     /// and reading it per order would scan every buyer.
     base_rate: RwLock<(BaseRate, i64)>,
+    /// The catalogue indexed for reading pasted format orders, and when it was read.
+    format_catalogue: RwLock<Option<(Arc<lunas_core::format_order::Catalogue>, i64)>>,
     /// The key of the phone-number HMACs erased buyers are kept under (from the configuration or
     /// the database), read on first use.
     privacy_key: tokio::sync::OnceCell<Vec<u8>>,
@@ -203,6 +212,7 @@ impl Engine {
             last_prune_ms: AtomicI64::new(i64::MIN),
             last_settings_refresh_ms: AtomicI64::new(i64::MIN),
             base_rate: RwLock::new((base_rate, read_at)),
+            format_catalogue: RwLock::new(None),
             privacy_key: tokio::sync::OnceCell::new(),
             privacy_key_configured: None,
             login_key: tokio::sync::OnceCell::new(),
@@ -465,7 +475,49 @@ impl Engine {
     }
 
     pub async fn put_product(&self, product: ProductInput) -> Result<Product, Error> {
-        Ok(self.store.put_product(product, self.now()).await??)
+        let put = self.store.put_product(product, self.now()).await??;
+        *self.format_catalogue.write().expect("catalogue lock") = None;
+        Ok(put)
+    }
+
+    /// Reads a pasted format order against the catalogue: a draft for staff to check, never an
+    /// order.
+    pub async fn read_format_order(
+        &self,
+        text: &str,
+    ) -> Result<lunas_core::format_order::Draft, Error> {
+        let catalogue = self.format_catalogue().await?;
+        Ok(lunas_core::format_order::read(text, &catalogue))
+    }
+
+    /// The catalogue indexed for format orders: kept for a few seconds, read again after.
+    async fn format_catalogue(&self) -> Result<Arc<lunas_core::format_order::Catalogue>, Error> {
+        let now_ms = self.now().as_millisecond();
+        if let Some((catalogue, read_at)) = &*self.format_catalogue.read().expect("catalogue lock")
+            && now_ms.saturating_sub(*read_at) < FORMAT_CATALOGUE_TTL_MS
+        {
+            return Ok(catalogue.clone());
+        }
+        let mut products = Vec::new();
+        let mut after = None;
+        while products.len() < FORMAT_CATALOGUE_PRODUCTS_MAX {
+            let page = self
+                .store
+                .products(Page {
+                    after: after.clone(),
+                    limit: FORMAT_CATALOGUE_PAGE_LEN,
+                })
+                .await?;
+            let full = page.len() == FORMAT_CATALOGUE_PAGE_LEN;
+            after = page.last().map(|p| p.sku.as_str().to_owned());
+            products.extend(page.into_iter().map(|p| (p.sku, p.name)));
+            if !full {
+                break;
+            }
+        }
+        let catalogue = Arc::new(lunas_core::format_order::Catalogue::new(products));
+        *self.format_catalogue.write().expect("catalogue lock") = Some((catalogue.clone(), now_ms));
+        Ok(catalogue)
     }
 
     pub async fn product(&self, sku: Sku) -> Result<Option<Product>, Error> {
@@ -533,6 +585,21 @@ impl Engine {
             .transact(move |tx| ledger::record_payment(tx, id, &payment, &messaging))
             .await??
             .order)
+    }
+
+    /// Accepts an open order as paid with what has arrived ("terima sebagai lunas"): the
+    /// shortfall is written off, with the reason in its history and the audit log.
+    pub async fn accept_as_paid(
+        &self,
+        id: OrderId,
+        reason: String,
+        actor: Actor,
+    ) -> Result<Order, Error> {
+        let (now, messaging) = (self.now(), self.messaging());
+        Ok(self
+            .store
+            .transact(move |tx| ledger::accept_short(tx, id, &reason, &actor, now, &messaging))
+            .await??)
     }
 
     /// Gives an order awaiting payment a later deadline; its release and reminders move with it.

@@ -130,6 +130,7 @@ pub(crate) fn place(
         address: new.address.clone(),
         shipping_cost: new.charges.shipping_cost,
         discount: new.charges.discount,
+        written_off: Money::ZERO,
     };
     if let Some(key) = &new.idempotency {
         tx.remember_idempotency_key(key, &order, new.placed_at)?;

@@ -24,6 +24,7 @@ const SOURCES: &[&str] = &[
     include_str!("../migrations/0006_payments.sql"),
     include_str!("../migrations/0007_accounts.sql"),
     include_str!("../migrations/0008_shipping.sql"),
+    include_str!("../migrations/0009_written_off.sql"),
 ];
 
 /// The newest schema this build knows, the same for both databases.

@@ -128,7 +128,7 @@ impl<'a> Tx<'a> {
 
     /// The order's status, its row locked.
     pub fn status_for_update(&mut self, id: OrderId) -> TxResult<Option<OrderStatus>> {
-        Ok(repo::order_money_for_update(self.db, id)?.map(|(status, ..)| status))
+        Ok(repo::order_money_for_update(self.db, id)?.map(|money| money.status))
     }
 
     /// What moving the deadline reads, its row locked.
@@ -241,8 +241,14 @@ impl<'a> Tx<'a> {
     }
 
     /// Paid in full while it awaited payment.
-    pub fn mark_paid(&mut self, id: OrderId, paid: Money, now: Timestamp) -> TxResult<()> {
-        Ok(repo::mark_paid(self.db, id, paid, now)?)
+    pub fn mark_paid(
+        &mut self,
+        id: OrderId,
+        paid: Money,
+        written_off: Money,
+        now: Timestamp,
+    ) -> TxResult<()> {
+        Ok(repo::mark_paid(self.db, id, paid, written_off, now)?)
     }
 
     /// Paid after it had ended, its stock taken again.

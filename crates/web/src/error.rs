@@ -130,6 +130,12 @@ impl From<EngineError> for ApiError {
             | EngineError::Order(OrderOpError::Extend(
                 lunas_core::ExtendError::InvalidTransition(_),
             )) => ApiError::new(StatusCode::CONFLICT, "invalid_transition", message),
+            EngineError::Order(OrderOpError::Accept(
+                lunas_core::order::AcceptError::NothingPaid,
+            )) => ApiError::new(StatusCode::CONFLICT, "nothing_paid", message),
+            EngineError::Order(OrderOpError::Accept(
+                lunas_core::order::AcceptError::InvalidTransition(_),
+            )) => ApiError::new(StatusCode::CONFLICT, "invalid_transition", message),
             // Not later than the deadline now, or past 30 days from now: the request is well
             // formed, the order's state and the clock refuse it.
             EngineError::Order(OrderOpError::Extend(_)) => {

@@ -310,14 +310,48 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     );
     shoot(&client, &app, "/", "today").await;
 
-    // Place an order with a one-hour window: it shows among the holds released within 2 hours.
+    // A buyer's format order pasted from WhatsApp fills the new-order form: two lines and ongkir.
     client.goto(&format!("{base}/orders/new")).await.unwrap();
-    fill(&client, "f-phone", "0812 7777 8888").await;
-    fill(&client, "f-name", "Rina Marlina").await;
-    choose(&client, "f-sku", "GAMIS-01").await;
-    fill(&client, "f-qty", "1").await;
-    choose(&client, "f-payment_method", "bank_transfer").await;
-    fill(&client, "f-pay_within", "1h").await;
+    shoot(&client, &app, "/orders/new", "order-new").await;
+    client
+        .find(Locator::Css("details.paste summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(
+        &client,
+        "f-paste",
+        "Halo kak, saya mau order\nNama: Rina Marlina\nNo HP: 0812 7777 8888\n\
+         Alamat: Jl. Melati No. 12, Kec. Cilodong, Kota Depok, Jawa Barat 16415\n\
+         Pesanan:\n- Gamis rayon hitam 1 pcs\n- kerudung voal motif x2\nOngkir: 18.000\nPembayaran: TF",
+    )
+    .await;
+    submit(&client, "fill-from-paste").await;
+    let report = text_of(&client, "#paste-report").await;
+    assert!(report.contains("Formulir terisi"), "{report}");
+    let mut chosen = Vec::new();
+    for select in client
+        .find_all(Locator::Css("select[name=sku]"))
+        .await
+        .unwrap()
+    {
+        chosen.push(select.prop("value").await.unwrap().unwrap_or_default());
+    }
+    assert_eq!(chosen, ["GAMIS-01", "KRD-VOAL-MTF"]);
+    let shipping = client
+        .find(Locator::Id("f-shipping_cost"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(shipping.as_deref(), Some("Rp18.000"));
+    // The running total follows the lines: 150.000 + 2 × 65.000 + 18.000.
+    assert_eq!(text_of(&client, "#running-total").await, "Rp298.000");
+    shoot(&client, &app, "", "order-new-pasted").await;
+    fill(&client, "f-pay_within", "1 jam").await;
     submit(&client, "place-order").await;
     let url = client.current_url().await.unwrap();
     let id: i64 = url
@@ -326,6 +360,19 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         .parse()
         .expect("the new order's page");
     assert!(notice(&client).await.contains("Pesanan dibuat"));
+    let order = app
+        .engine
+        .order(lunas_core::OrderId(id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(order.items.len(), 2);
+    assert_eq!(order.total.minor_units(), 298_000);
+    assert_eq!(
+        order.address.as_ref().map(|a| a.city.as_str()),
+        Some("Kota Depok")
+    );
+    // A one-hour window: it shows among the holds released within 2 hours.
     client.goto(&format!("{base}/")).await.unwrap();
     let row = format!("#releasing tr[data-order='{id}']");
     assert!(
@@ -333,16 +380,10 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         "the order is on the release list"
     );
 
-    // Pay it: the amount field offers exactly what is due (with the unique code).
+    // The amount field offers exactly what is due (with the unique code); the buyer transferred
+    // the total without it, and that pays the order, the code written off.
     client.goto(&format!("{base}/orders/{id}")).await.unwrap();
     shoot(&client, &app, &format!("/orders/{id}"), "order").await;
-    let due = app
-        .engine
-        .order(lunas_core::OrderId(id))
-        .await
-        .unwrap()
-        .unwrap()
-        .amount_due;
     let offered = client
         .find(Locator::Id("f-amount"))
         .await
@@ -350,18 +391,22 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         .prop("value")
         .await
         .unwrap();
-    assert_eq!(offered, Some(due.minor_units().to_string()));
+    assert_eq!(offered, Some(order.amount_due.minor_units().to_string()));
+    fill(&client, "f-amount", "298.000").await;
     submit(&client, "record-payment").await;
     assert!(notice(&client).await.contains("Pembayaran dicatat"));
+    let paid = app
+        .engine
+        .order(lunas_core::OrderId(id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(paid.status, OrderStatus::Paid);
     assert_eq!(
-        app.engine
-            .order(lunas_core::OrderId(id))
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
-        OrderStatus::Paid
+        Some(paid.written_off.minor_units()),
+        order.unique_code.map(i64::abs)
     );
+    shoot(&client, &app, "", "order-paid").await;
     client.goto(&format!("{base}/")).await.unwrap();
     assert!(
         client.find(Locator::Css(&row)).await.is_err(),

@@ -102,19 +102,29 @@ pub(crate) fn orders(
 
 /// An order's status, amount due (the total with its unique code), amount paid and deposit, its
 /// row locked until the transaction ends (on PostgreSQL).
-pub type OrderMoney = (OrderStatus, Money, Money, Option<Money>);
+/// What a payment needs of an order, read with the order locked.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderMoney {
+    pub status: OrderStatus,
+    /// The amount due (the total with its unique code).
+    pub due: Money,
+    pub paid: Money,
+    pub deposit: Option<Money>,
+    pub unique_code: Option<i64>,
+}
 
 pub(crate) fn order_money_for_update(db: &mut dyn Db, id: OrderId) -> DbResult<Option<OrderMoney>> {
     db.row(
-        "SELECT status, COALESCE(amount_due, total), amount_paid, deposit FROM orders WHERE id = ?1 FOR NO KEY UPDATE",
+        "SELECT status, COALESCE(amount_due, total), amount_paid, deposit, unique_code FROM orders WHERE id = ?1 FOR NO KEY UPDATE",
         params![id.0],
         |row| {
-            Ok((
-                status_of(&row.text(0)?)?,
-                Money::from_stored(row.int(1)?),
-                Money::from_stored(row.int(2)?),
-                row.opt_int(3)?.map(Money::from_stored),
-            ))
+            Ok(OrderMoney {
+                status: status_of(&row.text(0)?)?,
+                due: Money::from_stored(row.int(1)?),
+                paid: Money::from_stored(row.int(2)?),
+                deposit: row.opt_int(3)?.map(Money::from_stored),
+                unique_code: row.opt_int(4)?,
+            })
         },
     )
 }
@@ -229,21 +239,21 @@ pub(crate) fn load_order_with(
 ) -> DbResult<Option<Order>> {
     let head = db.row(
         "SELECT o.customer_id, o.status, o.payment_method, o.total, o.amount_paid, o.pay_by, o.placed_at, o.policy, o.deposit, o.deposit_forfeited, o.amount_due, o.unique_code, o.payment_url,
-                o.shipping_cost, o.discount,
+                o.shipping_cost, o.discount, o.written_off,
                 a.recipient, a.phone, a.street, a.kelurahan, a.kecamatan, a.city, a.province, a.postcode
          FROM orders o LEFT JOIN order_addresses a ON a.order_id = o.id WHERE o.id = ?1",
         params![id.0],
         |row| {
-            let address = match row.opt_text(15)? {
+            let address = match row.opt_text(16)? {
                 Some(recipient) => Some(Address {
                     recipient,
-                    phone: Phone::from_stored(row.text(16)?),
-                    street: row.text(17)?,
-                    kelurahan: row.opt_text(18)?,
-                    kecamatan: row.opt_text(19)?,
-                    city: row.text(20)?,
-                    province: row.text(21)?,
-                    postcode: row.opt_text(22)?,
+                    phone: Phone::from_stored(row.text(17)?),
+                    street: row.text(18)?,
+                    kelurahan: row.opt_text(19)?,
+                    kecamatan: row.opt_text(20)?,
+                    city: row.text(21)?,
+                    province: row.text(22)?,
+                    postcode: row.opt_text(23)?,
                 }),
                 None => None,
             };
@@ -261,7 +271,7 @@ pub(crate) fn load_order_with(
                 row.opt_int(10)?,
                 row.opt_int(11)?,
                 row.opt_text(12)?,
-                (row.int(13)?, row.int(14)?, address),
+                (row.int(13)?, row.int(14)?, row.int(15)?, address),
             ))
         },
     )?;
@@ -279,7 +289,7 @@ pub(crate) fn load_order_with(
         amount_due,
         unique_code,
         payment_url,
-        (shipping_cost, discount, address),
+        (shipping_cost, discount, written_off, address),
     )) = head
     else {
         return Ok(None);
@@ -358,6 +368,7 @@ pub(crate) fn load_order_with(
         address,
         shipping_cost: Money::from_stored(shipping_cost),
         discount: Money::from_stored(discount),
+        written_off: Money::from_stored(written_off),
     }))
 }
 

@@ -83,11 +83,12 @@ pub(crate) fn mark_paid(
     db: &mut dyn Db,
     id: OrderId,
     amount_paid: Money,
+    written_off: Money,
     now: Timestamp,
 ) -> DbResult<()> {
     db.execute(
-        "UPDATE orders SET status = 'paid', amount_paid = ?2, updated_at = ?3, ended_at = ?3 WHERE id = ?1",
-        params![id.0, amount_paid.minor_units(), millis(now)],
+        "UPDATE orders SET status = 'paid', amount_paid = ?2, written_off = ?4, updated_at = ?3, ended_at = ?3 WHERE id = ?1",
+        params![id.0, amount_paid.minor_units(), millis(now), written_off.minor_units()],
     )?;
     Ok(())
 }
@@ -210,7 +211,7 @@ pub(crate) fn add_review(
 /// The open orders, as the statement matcher needs them.
 pub(crate) fn open_orders(db: &mut dyn Db) -> DbResult<Vec<OpenOrder>> {
     db.rows(
-        "SELECT id, status, COALESCE(amount_due, total), amount_paid, deposit FROM orders
+        "SELECT id, status, COALESCE(amount_due, total), amount_paid, deposit, total FROM orders
          WHERE status IN ('awaiting_payment', 'awaiting_balance')",
         params![],
         |row| {
@@ -218,6 +219,7 @@ pub(crate) fn open_orders(db: &mut dyn Db) -> DbResult<Vec<OpenOrder>> {
                 id: OrderId(row.int(0)?),
                 status: status_of(&row.text(1)?)?,
                 amount_due: Money::from_stored(row.int(2)?),
+                total: Money::from_stored(row.int(5)?),
                 amount_paid: Money::from_stored(row.int(3)?),
                 deposit: row.opt_int(4)?.map(Money::from_stored),
             })

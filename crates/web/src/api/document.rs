@@ -12,7 +12,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
-use super::{customers, messages, orders, payments, products, settings, webhooks};
+use super::{customers, drafts, messages, orders, payments, products, settings, webhooks};
 use crate::{callbacks, inbound};
 
 #[derive(OpenApi)]
@@ -30,9 +30,11 @@ use crate::{callbacks, inbound};
         products::put,
         orders::list,
         orders::place,
+        drafts::parse,
         orders::get,
         orders::pay,
         orders::cancel,
+        orders::accept_as_paid,
         orders::extend,
         payments::payment_link,
         payments::import_statement,

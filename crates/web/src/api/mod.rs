@@ -2,6 +2,7 @@
 
 pub(crate) mod customers;
 mod document;
+pub(crate) mod drafts;
 pub(crate) mod messages;
 pub(crate) mod orders;
 pub(crate) mod payments;
@@ -31,9 +32,11 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/products", get(products::list))
         .route("/products/{sku}", get(products::get).put(products::put))
         .route("/orders", get(orders::list).post(orders::place))
+        .route("/orders/parse", post(drafts::parse))
         .route("/orders/{id}", get(orders::get))
         .route("/orders/{id}/payments", post(orders::pay))
         .route("/orders/{id}/cancel", post(orders::cancel))
+        .route("/orders/{id}/accept-as-paid", post(orders::accept_as_paid))
         .route("/orders/{id}/deadline", post(orders::extend))
         .route("/orders/{id}/payment-link", post(payments::payment_link))
         .route(

@@ -488,7 +488,44 @@ pub(crate) async fn pay(
     )))
 }
 
-fn parse_reason(raw: &str) -> Result<String, ApiError> {
+/// Why staff take an order as paid with less than was due.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = AcceptInput)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AcceptBody {
+    #[schema(value_type = Text)]
+    pub(crate) reason: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/accept-as-paid",
+    operation_id = "acceptAsPaid",
+    summary = "Accept an order as paid with what arrived",
+    description = "\"Terima sebagai lunas\": an order awaiting payment (or its balance) that some money has reached becomes `paid`; what is missing of `amount_due` is recorded as `written_off`, the reason is in its history and the audit log, and the buyer is told the payment arrived. An order nothing has been paid on is refused with `nothing_paid` (cancel it, or give a discount, instead).",
+    params(("id" = i64, Path, minimum = 1)),
+    request_body = AcceptBody,
+    responses((status = 200, body = OrderView), (status = 404, response = ErrorResponse), (status = 409, response = ErrorResponse))
+)]
+pub(crate) async fn accept_as_paid(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: ApiJson<AcceptBody>,
+) -> Result<Json<OrderView>, ApiError> {
+    let id = parse_order_id(&id)?;
+    let reason = parse_reason(&body.value.reason)?;
+    let order = state
+        .engine
+        .accept_as_paid(id, reason, caller.actor())
+        .await?;
+    Ok(Json(OrderView::new(
+        order,
+        state.engine.settings().currency.code(),
+    )))
+}
+
+pub(crate) fn parse_reason(raw: &str) -> Result<String, ApiError> {
     clean_text(raw)
         .map_err(|e| ApiError::unprocessable("invalid_reason", format!("reason {e}")))?
         .ok_or_else(|| ApiError::unprocessable("invalid_reason", "reason must not be empty"))

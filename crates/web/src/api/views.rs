@@ -78,6 +78,9 @@ pub(crate) struct OrderView {
     pub discount: i64,
     /// Where the parcel goes, `null` when the order does not ship.
     pub address: Option<lunas_core::shipping::Address>,
+    /// What the store let go of `amount_due` when it took the order as paid (a transfer without
+    /// its unique code, or a shortfall staff accepted); 0 if nothing.
+    pub written_off: i64,
 }
 
 /// The buyer as the order names them.
@@ -141,6 +144,7 @@ impl OrderView {
             shipping_cost: order.shipping_cost.minor_units(),
             discount: order.discount.minor_units(),
             address: order.address,
+            written_off: order.written_off.minor_units(),
             id: order.id.0,
             status: order.status.as_str(),
             currency,
@@ -148,7 +152,7 @@ impl OrderView {
             amount_due,
             unique_code: order.unique_code,
             amount_paid,
-            balance: (amount_due - amount_paid).max(0),
+            balance: (amount_due - amount_paid - order.written_off.minor_units()).max(0),
             overpaid: (amount_paid - amount_due).max(0),
             payment_url: order.payment_url,
             payment_method: order.payment_method.as_str(),

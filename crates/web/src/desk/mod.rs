@@ -474,9 +474,11 @@ pub(crate) fn router() -> Router<AppState> {
             "/orders/new",
             get(new_order::new_order).post(new_order::place_order),
         )
+        .route("/orders/new/paste", post(new_order::paste))
         .route("/orders/{id}", get(pages::order))
         .route("/orders/{id}/pay", post(pages::pay))
         .route("/orders/{id}/cancel", post(pages::cancel))
+        .route("/orders/{id}/accept", post(pages::accept))
         .route("/orders/{id}/deadline", post(pages::extend))
         .route("/messages/{id}/sent", post(pages::mark_sent))
         .route("/reviews/{id}/resolve", post(pages::resolve_review))

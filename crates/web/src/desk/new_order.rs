@@ -4,6 +4,9 @@
 //!
 //! It works without JavaScript: "Tambah barang" posts the form back with one more line. The
 //! script (`desk.js`) only adds and removes lines in place and keeps a running total.
+//!
+//! "Tempel format order" reads a buyer's filled template (`POST /api/v1/orders/parse`'s reader)
+//! and shows the form filled from it, with what it could not place, for staff to check and send.
 
 use std::collections::BTreeMap;
 
@@ -327,6 +330,105 @@ pub(crate) async fn place_order(posted: Posted) -> Result<Response, PageError> {
         form.values(),
         lines,
         minijinja::Value::UNDEFINED,
+    )
+    .await
+}
+
+/// The paste box's form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PasteForm {
+    paste: String,
+}
+
+/// Fills the new-order form from a pasted format order. Nothing is placed: the form comes back
+/// filled, with the lines the reader could not place and the products it could not find.
+pub(crate) async fn paste(posted: Posted) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let PasteForm { paste } = form.parse()?;
+    if let Err(e) = crate::api::drafts::check_text(&paste) {
+        let (_, message) = refusal(desk.strings(), e)?;
+        let errors = FieldErrors::from([("paste", message)]);
+        let values = BTreeMap::from([("paste", paste.as_str())]);
+        return new_order_page(
+            &desk,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+            values,
+            Vec::new(),
+            minijinja::Value::UNDEFINED,
+        )
+        .await;
+    }
+    let draft = desk
+        .state
+        .engine
+        .read_format_order(&paste)
+        .await
+        .map_err(engine_err)?;
+    let shipping = draft
+        .shipping_cost
+        .map(|m| lunas_core::messages::format_rupiah(m.minor_units()));
+    let mut filled: Vec<(&str, String)> = vec![("paste", paste.clone())];
+    let mut put = |field: &'static str, value: Option<&str>| {
+        if let Some(value) = value {
+            filled.push((field, value.to_owned()));
+        }
+    };
+    put("name", draft.customer.name.as_deref());
+    put("phone", draft.customer.phone.as_deref());
+    put(
+        "payment_method",
+        draft.payment_method.map(PaymentMethod::as_str),
+    );
+    put("shipping_cost", shipping.as_deref());
+    if let Some(address) = &draft.address {
+        put("street", address.street.as_deref());
+        put("kelurahan", address.kelurahan.as_deref());
+        put("kecamatan", address.kecamatan.as_deref());
+        put("city", address.city.as_deref());
+        put("province", address.province.as_deref());
+        put("postcode", address.postcode.as_deref());
+    }
+    let lines: Vec<TypedLine> = draft
+        .items
+        .iter()
+        .map(|item| TypedLine {
+            sku: item
+                .sku
+                .as_ref()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            qty: item.qty.to_string(),
+        })
+        .collect();
+    let missing: Vec<String> = draft
+        .items
+        .iter()
+        .filter(|item| item.sku.is_none())
+        .map(|item| item.text.clone())
+        .collect();
+    let strings = desk.strings();
+    let nothing = draft.items.is_empty()
+        && draft.customer.name.is_none()
+        && draft.customer.phone.is_none()
+        && draft.address.is_none();
+    let report = context! {
+        percent => (draft.confidence * 100.0).round() as i64,
+        unparsed => &draft.unparsed,
+        missing => missing,
+        note => &draft.note,
+        nothing => nothing,
+        summary => strings.get(if nothing { "paste_nothing" } else { "paste_filled" }),
+    };
+    let values: BTreeMap<&str, &str> = filled.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    new_order_page(
+        &desk,
+        StatusCode::OK,
+        FieldErrors::new(),
+        values,
+        lines,
+        report,
     )
     .await
 }

@@ -95,6 +95,16 @@ pub(super) fn reason_words(desk: &Desk, stored: &str) -> String {
             strings.get("reason_to_refund"),
             strings.get(&format!("refund_{}", why.as_str())),
         ),
+        R::PaidShort { written_off } => format!(
+            "{} {}",
+            strings.get("reason_paid_short"),
+            format_rupiah(written_off.minor_units())
+        ),
+        R::AcceptedShort { written_off, why } => format!(
+            "{} {}: {why}",
+            strings.get("reason_accepted_short"),
+            format_rupiah(written_off.minor_units())
+        ),
         R::Other(text) => text,
     }
 }
@@ -373,6 +383,9 @@ async fn order_page(
         method => order.payment_method.as_str(),
         total => order.total.minor_units(),
         items_total => order.items_total().minor_units(),
+        written_off => order.written_off.minor_units(),
+        short => (order.amount_due.minor_units() - order.amount_paid.minor_units()).max(0),
+        acceptable => order.status.is_open() && order.amount_paid > lunas_core::Money::ZERO,
         shipping_cost => order.shipping_cost.minor_units(),
         discount => order.discount.minor_units(),
         address => order.address.as_ref().map(|a| a.lines()),
@@ -521,6 +534,33 @@ pub(crate) async fn cancel(Path(id): Path<String>, posted: Posted) -> Result<Res
     match result {
         Ok(_) => Ok(done(&format!("/orders/{id}"), "cancelled")),
         Err(e) => order_refused(&desk, id, &form, e, &[("reason", "cancel_reason")]).await,
+    }
+}
+
+/// Accepting an order as paid with what arrived: why.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AcceptForm {
+    accept_reason: String,
+}
+
+/// "Terima sebagai lunas": the order is paid with what arrived, the rest written off.
+pub(crate) async fn accept(Path(id): Path<String>, posted: Posted) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let id = parse_id(&desk, &id)?;
+    let typed: AcceptForm = form.parse()?;
+    let result: Result<_, ApiError> = async {
+        let reason = api_orders::parse_reason(&typed.accept_reason)?;
+        Ok(desk
+            .state
+            .engine
+            .accept_as_paid(id, reason, desk.actor())
+            .await?)
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(done(&format!("/orders/{id}"), "accepted")),
+        Err(e) => order_refused(&desk, id, &form, e, &[("reason", "accept_reason")]).await,
     }
 }
 

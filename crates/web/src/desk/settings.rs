@@ -62,6 +62,12 @@ fn current_values(settings: &lunas_core::Settings, english: bool) -> BTreeMap<&'
         if let Some(w) = settings.payment_windows.for_method(method) {
             deadlines.insert(format!("window_{m}"), window(w));
         }
+        if let Some(tolerance) = settings.payments.short_tolerance {
+            deadlines.insert(
+                "short_tolerance".into(),
+                lunas_core::messages::format_rupiah(tolerance),
+            );
+        }
         if let Some(cadence) = settings.reminders.for_method(method) {
             let lines: Vec<String> = cadence
                 .steps
@@ -205,6 +211,7 @@ struct SettingsForm {
     window_ewallet: String,
     window_qris: String,
     window_cod: String,
+    short_tolerance: String,
     cadence_bank_transfer: String,
     cadence_virtual_account: String,
     cadence_ewallet: String,
@@ -313,6 +320,21 @@ fn section_patch(
                         errors.insert(field_name(TimedField::Window, method), e.to_string());
                     }
                 }
+            }
+            // Blank: as much as each order's unique code.
+            match form.short_tolerance.trim() {
+                "" => patch.short_tolerance = Some(None),
+                typed => match lunas_core::money::read_rupiah(typed)
+                    .filter(|t| (0..=lunas_core::payments::SHORT_TOLERANCE_MAX).contains(t))
+                {
+                    Some(tolerance) => patch.short_tolerance = Some(Some(tolerance)),
+                    None => {
+                        errors.insert(
+                            "short_tolerance",
+                            strings.get("err_short_tolerance").to_owned(),
+                        );
+                    }
+                },
             }
         }
         "reminders" => {

@@ -181,7 +181,9 @@ fn order_body(phone: &str, sku: &str, qty: i64) -> Value {
 mod access;
 mod buyers;
 mod document;
+mod drafts;
 mod messages;
 mod orders;
 mod payments;
 mod shipping;
+mod short;

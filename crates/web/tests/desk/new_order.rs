@@ -173,7 +173,86 @@ async fn bad_shipping_input_is_said_beside_its_field_and_nothing_is_placed(backe
     assert_eq!(product.reserved, 0);
 }
 
+async fn a_pasted_format_order_fills_the_form_for_staff_to_check(backend: Backend) {
+    let app = spawn(backend).await;
+    add_kerudung(&app).await;
+    let mut jar = app.sign_in(STAFF).await;
+    let text = "Halo kak, saya mau order\n\
+        Nama: Dewi Anggraini\n\
+        No HP/WA: 0857-1234-5678\n\
+        Alamat: Perum Griya Asri Blok C2 No 7, Kel. Sukajadi, Kec. Sukarame, Kota Bandar Lampung, Lampung 35131\n\
+        Pesanan:\n\
+        - Gamis rayon 1 pcs\n\
+        - kerudung voal x2\n\
+        - payung lipat 1 pcs\n\
+        Ongkir: 18.000\n\
+        Pembayaran: TF\n\
+        p.s. kirim sore";
+    let page = app
+        .submit(
+            &mut jar,
+            "/orders/new",
+            "/orders/new/paste",
+            &[("paste", text)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for filled in [
+        r#"value="Dewi Anggraini""#,
+        r#"value="+6285712345678""#,
+        r#"value="Kota Bandar Lampung""#,
+        r#"value="Sukajadi""#,
+        r#"value="35131""#,
+        r#"value="Rp18.000""#,
+        r#"value="GAMIS-01" data-price="150000" selected"#,
+        r#"value="KERUDUNG-01" data-price="45000" selected"#,
+        r#"value="bank_transfer" selected"#,
+        "Formulir terisi dari teks",
+        "tidak ditemukan di katalog",
+        "payung lipat",
+        "p.s. kirim sore",
+    ] {
+        assert!(page.has(filled), "{filled}: {}", page.body);
+    }
+    assert_eq!(
+        page.body.matches("data-line>").count(),
+        3,
+        "three lines, one to choose"
+    );
+    // Nothing was placed: staff send the form when it is right.
+    assert_eq!(
+        app.engine.order(lunas_core::OrderId(1)).await.unwrap(),
+        None
+    );
+
+    let page = app
+        .submit(
+            &mut jar,
+            "/orders/new",
+            "/orders/new/paste",
+            &[("paste", "asdf\nqwerty uiop")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.has("Tidak ada yang bisa dibaca sebagai pesanan"),
+        "{}",
+        page.body
+    );
+    let page = app
+        .submit(
+            &mut jar,
+            "/orders/new",
+            "/orders/new/paste",
+            &[("paste", "  ")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.has("Tempel teks dari pembeli"), "{}", page.body);
+}
+
 lunas_store::on_both_backends!(
+    a_pasted_format_order_fills_the_form_for_staff_to_check,
     a_two_line_order_with_an_address_and_ongkir_is_placed_from_the_form,
     bad_shipping_input_is_said_beside_its_field_and_nothing_is_placed,
 );

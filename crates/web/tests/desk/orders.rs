@@ -233,7 +233,105 @@ async fn bad_input_is_shown_beside_its_field_and_what_was_typed_stays(backend: B
     assert_eq!(order.events.len(), 1);
 }
 
+async fn a_short_payment_is_accepted_as_paid_from_the_order_page(backend: Backend) {
+    let app = spawn(backend).await;
+    let mut owner = app.sign_in(OWNER).await;
+    // The owner sets no tolerance: every rupiah must be paid (the field reads rupiah).
+    let mut pairs: Vec<(&str, &str)> = lunas_core::PaymentMethod::ALL
+        .iter()
+        .filter(|m| **m != lunas_core::PaymentMethod::Cod)
+        .map(|m| match m {
+            lunas_core::PaymentMethod::BankTransfer => ("window_bank_transfer", "24 jam"),
+            lunas_core::PaymentMethod::VirtualAccount => ("window_virtual_account", "24 jam"),
+            lunas_core::PaymentMethod::Ewallet => ("window_ewallet", "1 jam"),
+            _ => ("window_qris", "1 jam"),
+        })
+        .collect();
+    pairs.push(("short_tolerance", "abc"));
+    let page = app
+        .submit(&mut owner, "/settings", "/settings/deadlines", &pairs)
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    assert!(
+        page.has("Tulis jumlah rupiah dari 0 sampai Rp1.000.000"),
+        "{}",
+        page.body
+    );
+    pairs.pop();
+    pairs.push(("short_tolerance", "0"));
+    let page = app
+        .submit(&mut owner, "/settings", "/settings/deadlines", &pairs)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(app.engine.settings().payments.short_tolerance, Some(0));
+
+    let id = app.place("081234567890", "").await;
+    let mut jar = app.sign_in(STAFF).await;
+    let path = format!("/orders/{id}");
+    // Nothing has arrived: there is nothing to accept yet.
+    let page = app.get(&mut jar, &path).await;
+    assert!(!page.has(r#"id="accept""#));
+    let page = app
+        .submit(
+            &mut jar,
+            &path,
+            &format!("{path}/pay"),
+            &[("amount", "150.000")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let order = app.engine.order(id).await.unwrap().unwrap();
+    assert_eq!(order.status, OrderStatus::AwaitingPayment, "no tolerance");
+    let short = order.amount_due.minor_units() - 150_000;
+
+    let page = app.get(&mut jar, &path).await;
+    assert!(page.has("Terima sebagai lunas"), "{}", page.body);
+    let page = app
+        .submit(
+            &mut jar,
+            &path,
+            &format!("{path}/accept"),
+            &[("accept_reason", " ")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.has(r#"id="e-accept_reason""#), "{}", page.body);
+    let page = app
+        .submit(
+            &mut jar,
+            &path,
+            &format!("{path}/accept"),
+            &[("accept_reason", "lupa kode unik")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let order = app.engine.order(id).await.unwrap().unwrap();
+    assert_eq!(order.status, OrderStatus::Paid);
+    assert_eq!(order.written_off.minor_units(), short);
+    let detail = app.get(&mut jar, page.location()).await;
+    assert!(detail.has("Pesanan diterima sebagai lunas"));
+    assert!(detail.has(r#"id="written-off""#), "{}", detail.body);
+    assert!(
+        detail.has(&format!(
+            "Diterima sebagai lunas; kekurangan yang dihapuskan {}: lupa kode unik",
+            lunas_core::messages::format_rupiah(short)
+        )),
+        "{}",
+        detail.body
+    );
+    assert!(
+        !detail.has("accepted as paid;"),
+        "no stored English on the page"
+    );
+}
+
 lunas_store::on_both_backends!(
+    a_short_payment_is_accepted_as_paid_from_the_order_page,
     orders_are_placed_paid_and_extended_from_the_dashboard,
     bad_input_is_shown_beside_its_field_and_what_was_typed_stays,
 );

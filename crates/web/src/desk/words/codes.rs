@@ -269,6 +269,16 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
         "The shipping address is incomplete: {detail}",
     ),
     (
+        "code_invalid_text",
+        "Tempel teks dari pembeli terlebih dahulu.",
+        "Paste the buyer's text first.",
+    ),
+    (
+        "code_text_too_long",
+        "Teks terlalu panjang: paling banyak 8.000 huruf.",
+        "The text is too long: at most 8,000 characters.",
+    ),
+    (
         "code_empty_order",
         "Pilih setidaknya satu produk.",
         "Choose at least one product.",
@@ -370,6 +380,11 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
     ),
     ("notice_placed", "Pesanan dibuat.", "Order placed."),
     ("notice_paid", "Pembayaran dicatat.", "Payment recorded."),
+    (
+        "notice_accepted",
+        "Pesanan diterima sebagai lunas.",
+        "Order accepted as paid.",
+    ),
     (
         "notice_cancelled",
         "Pesanan dibatalkan.",
@@ -551,6 +566,11 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
         "Data pribadi pembeli dihapus",
         "Buyer's personal data erased",
     ),
+    (
+        "audit_order.accept_short",
+        "Pesanan diterima sebagai lunas dengan kekurangan dihapuskan",
+        "Order accepted as paid, the shortfall written off",
+    ),
     ("actor_api", "Token API", "API token"),
     ("actor_gateway", "Gateway", "Gateway"),
     ("actor_address", "Dari alamat", "From address"),
@@ -642,6 +662,21 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
         "reason_balance_refund",
         "Batas pelunasan lewat; DP akan dikembalikan",
         "The balance deadline passed; the deposit is to be refunded",
+    ),
+    (
+        "reason_paid_short",
+        "Lunas; kekurangan yang dihapuskan",
+        "Paid; written off short",
+    ),
+    (
+        "reason_accepted_short",
+        "Diterima sebagai lunas; kekurangan yang dihapuskan",
+        "Accepted as paid; written off",
+    ),
+    (
+        "code_nothing_paid",
+        "Belum ada pembayaran yang masuk untuk pesanan ini. Catat pembayarannya dulu.",
+        "Nothing has been paid on this order yet. Record the payment first.",
     ),
     (
         "reason_revived",

@@ -1,5 +1,20 @@
 /// The Settings, Staff and My account pages.
 pub(super) const SETTINGS: &[(&str, &str, &str)] = &[
+    (
+        "short_tolerance",
+        "Kurang bayar yang tetap dianggap lunas",
+        "Short payment still taken as paid",
+    ),
+    (
+        "short_tolerance_hint",
+        "Bila pembeli mentransfer sedikit kurang (misalnya lupa kode unik), pesanan tetap lunas dan selisihnya dicatat sebagai dihapuskan. Kosongkan untuk memakai besar kode unik pesanan; isi 0 bila setiap rupiah harus dibayar.",
+        "When a buyer transfers a little less (forgetting the unique code, say), the order is still paid and the difference is recorded as written off. Leave empty for the size of the order's unique code; 0 when every rupiah must be paid.",
+    ),
+    (
+        "err_short_tolerance",
+        "Tulis jumlah rupiah dari 0 sampai Rp1.000.000, atau kosongkan.",
+        "Write an amount from 0 to Rp1,000,000, or leave it empty.",
+    ),
     ("sections", "Bagian", "Sections"),
     ("section_general", "Toko", "Store"),
     ("section_deadlines", "Batas bayar", "Pay windows"),
