@@ -10,6 +10,7 @@ pub mod audit;
 pub mod catalog;
 pub mod customers;
 pub mod events;
+pub mod export;
 pub mod format_order;
 pub mod ledger;
 pub mod messages;

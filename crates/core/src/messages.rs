@@ -75,6 +75,8 @@ pub enum MessageKind {
     PaymentReceived,
     HoldReleased,
     Cancelled,
+    /// Staff gave the order a later deadline: the buyer is told the new time.
+    DeadlineMoved,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -97,6 +99,7 @@ pub struct KindTemplates {
     pub payment_received: Option<String>,
     pub hold_released: Option<String>,
     pub cancelled: Option<String>,
+    pub deadline_moved: Option<String>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -124,12 +127,13 @@ pub struct TemplateError {
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 5] = [
+    pub const ALL: [MessageKind; 6] = [
         MessageKind::Reminder,
         MessageKind::OrderReceived,
         MessageKind::PaymentReceived,
         MessageKind::HoldReleased,
         MessageKind::Cancelled,
+        MessageKind::DeadlineMoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -139,6 +143,7 @@ impl MessageKind {
             MessageKind::PaymentReceived => "payment_received",
             MessageKind::HoldReleased => "hold_released",
             MessageKind::Cancelled => "cancelled",
+            MessageKind::DeadlineMoved => "deadline_moved",
         }
     }
 
@@ -155,6 +160,7 @@ impl KindTemplates {
             MessageKind::PaymentReceived => self.payment_received.as_ref(),
             MessageKind::HoldReleased => self.hold_released.as_ref(),
             MessageKind::Cancelled => self.cancelled.as_ref(),
+            MessageKind::DeadlineMoved => self.deadline_moved.as_ref(),
         }
     }
 }
@@ -590,6 +596,18 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
             "Hi {{ buyer.greeting }}, order #{{ order.id }} has been cancelled{% if order.cancel_reason %} ({{ order.cancel_reason }}){% endif %}. ",
             "We hope to see you again at {{ store.name }}."
         ),
+        (Language::Indonesian, MessageKind::DeadlineMoved) => concat!(
+            "Halo {{ buyer.greeting }}, batas pembayaran pesanan #{{ order.id }} sudah kami perpanjang sampai {{ order.deadline }} ya. ",
+            "Barangnya tetap kami simpan untuk {{ buyer.honorific }} sampai waktu itu.\n",
+            "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
+            "Terima kasih 🙏"
+        ),
+        (Language::English, MessageKind::DeadlineMoved) => concat!(
+            "Hi {{ buyer.greeting }}, we have extended the payment deadline of order #{{ order.id }} to {{ order.deadline }}. ",
+            "We are holding it for you until then.\n",
+            "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
+            "Thank you!"
+        ),
     }
 }
 
@@ -601,11 +619,15 @@ pub fn subject(kind: MessageKind, order: crate::OrderId, language: Language) -> 
         (Language::Indonesian, MessageKind::PaymentReceived) => "Pembayaran diterima untuk pesanan",
         (Language::Indonesian, MessageKind::HoldReleased) => "Booking dilepas untuk pesanan",
         (Language::Indonesian, MessageKind::Cancelled) => "Pesanan dibatalkan",
+        (Language::Indonesian, MessageKind::DeadlineMoved) => {
+            "Batas bayar diperpanjang untuk pesanan"
+        }
         (Language::English, MessageKind::OrderReceived) => "Order received",
         (Language::English, MessageKind::Reminder) => "Payment reminder for order",
         (Language::English, MessageKind::PaymentReceived) => "Payment received for order",
         (Language::English, MessageKind::HoldReleased) => "Booking released for order",
         (Language::English, MessageKind::Cancelled) => "Order cancelled",
+        (Language::English, MessageKind::DeadlineMoved) => "Payment deadline extended for order",
     };
     format!("{text} #{order}")
 }

@@ -63,6 +63,11 @@ pub enum MessageStatus {
     Sent,
     Failed,
     Dead,
+    /// Its reason passed before it went out (a reminder or a "pesanan diterima" for an order
+    /// that is now paid, cancelled or expired): it left the queue by itself.
+    Superseded,
+    /// Staff chose not to send this manual message.
+    Skipped,
 }
 
 impl MessageStatus {
@@ -72,6 +77,8 @@ impl MessageStatus {
             MessageStatus::Sent => "sent",
             MessageStatus::Failed => "failed",
             MessageStatus::Dead => "dead",
+            MessageStatus::Superseded => "superseded",
+            MessageStatus::Skipped => "skipped",
         }
     }
 
@@ -81,6 +88,8 @@ impl MessageStatus {
             MessageStatus::Sent,
             MessageStatus::Failed,
             MessageStatus::Dead,
+            MessageStatus::Superseded,
+            MessageStatus::Skipped,
         ]
         .into_iter()
         .find(|s| s.as_str() == raw)
@@ -165,6 +174,11 @@ pub fn decide_mark_sent(message: &Message) -> Result<(), MessageOpError> {
         return Err(MessageOpError::NotPending(message.status.as_str()));
     }
     Ok(())
+}
+
+/// Whether staff may skip `message`: a manual WhatsApp message still waiting to be sent.
+pub fn decide_skip(message: &Message) -> Result<(), MessageOpError> {
+    decide_mark_sent(message)
 }
 
 /// Whether `message` may be replayed: only a dead one goes back in the queue.

@@ -68,6 +68,7 @@ pub struct LifecycleMessages {
     pub payment_received: bool,
     pub hold_released: bool,
     pub cancelled: bool,
+    pub deadline_moved: bool,
 }
 
 /// Which automatic channel a message takes: WhatsApp through the Cloud API when the server has it
@@ -208,6 +209,7 @@ impl Default for LifecycleMessages {
             payment_received: true,
             hold_released: true,
             cancelled: true,
+            deadline_moved: true,
         }
     }
 }
@@ -221,6 +223,7 @@ impl LifecycleMessages {
             MessageKind::PaymentReceived => self.payment_received,
             MessageKind::HoldReleased => self.hold_released,
             MessageKind::Cancelled => self.cancelled,
+            MessageKind::DeadlineMoved => self.deadline_moved,
         }
     }
 }

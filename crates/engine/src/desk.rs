@@ -4,7 +4,7 @@
 use jiff::SignedDuration;
 use lunas_core::ledger::Review;
 use lunas_core::outbox::Message;
-use lunas_core::queries::{DeskCounts, OrderQuery, Page, Releasing};
+use lunas_core::queries::{DeskCounts, OrderQuery, Page, Releasing, Sales};
 use lunas_core::{Order, Timestamp};
 
 use crate::{Engine, Error};
@@ -14,6 +14,8 @@ use crate::{Engine, Error};
 pub struct Today {
     pub now: Timestamp,
     pub counts: DeskCounts,
+    /// The day's and the month's sales so far, in the store's time zone.
+    pub sales: Sales,
     /// Orders whose hold is released within the window asked for, soonest first.
     pub releasing: Vec<Releasing>,
     /// Orders with a reminder due within the window asked for, soonest first.
@@ -37,8 +39,11 @@ impl Engine {
     ) -> Result<Today, Error> {
         let now = self.now();
         let store = &self.store;
-        let (counts, releasing, reminders, queue, reviews, recent) = tokio::try_join!(
+        let (day, month) =
+            lunas_core::queries::day_and_month_start(now, &self.settings().time_zone());
+        let (counts, sales, releasing, reminders, queue, reviews, recent) = tokio::try_join!(
             async { Ok::<_, Error>(store.desk_counts().await?) },
+            async { Ok(store.sales(day, month).await?) },
             async { Ok(store.releasing_before(now + releasing_within, len).await?) },
             async { Ok(store.reminders_before(now + reminders_within, len).await?) },
             self.manual_queue(len),
@@ -58,12 +63,24 @@ impl Engine {
         Ok(Today {
             now,
             counts,
+            sales,
             releasing,
             reminders,
             queue,
             reviews,
             recent,
         })
+    }
+
+    /// The orders placed from `from` up to `to`, oldest first, for an export; refused when there
+    /// are more than one export holds.
+    pub async fn export_orders(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Order>, Error> {
+        let max = lunas_core::export::EXPORT_ORDERS_MAX;
+        let orders = self.store.orders_placed_between(from, to, max + 1).await?;
+        if orders.len() > max {
+            return Err(Error::ExportTooLarge { max });
+        }
+        Ok(orders)
     }
 
     /// Orders matching a search (a number, a phone number or part of a name), newest first.

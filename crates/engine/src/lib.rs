@@ -88,6 +88,9 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error("COD orders have no payment deadline, so pay_within does not apply")]
     PayWithinOnCod,
+    /// More orders than one export holds were placed in the range asked for.
+    #[error("more than {max} orders were placed in this range; export a shorter one")]
+    ExportTooLarge { max: usize },
     #[error("invalid settings: {0}")]
     InvalidSettings(String),
     /// A reminder cadence that does not fit its payment window (said in words by the dashboard).
@@ -793,6 +796,16 @@ impl Engine {
         let now = self.now();
         self.change_message(id, lunas_core::outbox::decide_mark_sent, move |tx, id| {
             tx.mark_sent_by(id, &actor, now)
+        })
+        .await
+    }
+
+    /// Staff chose not to send a message of the manual WhatsApp queue: it leaves the queue,
+    /// recorded as skipped by them.
+    pub async fn skip_message(&self, id: MessageId, actor: Actor) -> Result<Message, Error> {
+        let now = self.now();
+        self.change_message(id, lunas_core::outbox::decide_skip, move |tx, id| {
+            tx.mark_skipped_by(id, &actor, now)
         })
         .await
     }

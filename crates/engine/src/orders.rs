@@ -185,8 +185,10 @@ pub(crate) fn cancel(
     Ok(Ok(order))
 }
 
-/// Moves order `id`'s deadline to `to`, if `decide_extension` allows: its release moves, and the
-/// reminders of the cadence still ahead are written again, numbered after those already sent.
+/// Moves order `id`'s deadline to `to`, if `decide_extension` allows: its release moves, the
+/// reminders of the cadence still ahead are written again, numbered after those already sent,
+/// the manual messages still waiting (which name the old deadline) leave the queue, and the
+/// buyer is told the new deadline.
 pub(crate) fn extend(
     tx: &mut Tx<'_>,
     id: OrderId,
@@ -214,11 +216,22 @@ pub(crate) fn extend(
     ahead.retain(|reminder| reminder.due > now);
     let timers = deadline_timers(settings, method, Some(to), &ahead, written + 1);
     tx.move_deadline(id, to, &timers, now)?;
+    // What still waits in the manual queue names the old deadline; the buyer is told the new one.
+    tx.supersede_manual_waiting(id)?;
     let why = lunas_core::events::EventReason::DeadlineMoved {
         to,
         why: reason.to_owned(),
     }
     .stored();
     tx.insert_event(id, now, actor, Some(status), status, Some(&why))?;
-    Ok(Ok(tx.order(id)?.expect("the order was just read")))
+    let order = tx.order(id)?.expect("the order was just read");
+    tx.enqueue(
+        messaging,
+        MessageKind::DeadlineMoved,
+        &order,
+        None,
+        None,
+        now,
+    )?;
+    Ok(Ok(order))
 }

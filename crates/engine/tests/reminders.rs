@@ -129,7 +129,7 @@ async fn an_unpaid_order_gets_exactly_the_configured_reminders_in_order_then_the
         reminder.body
     );
     // Never sent by staff before the deadline: withdrawn when the hold was released.
-    assert_eq!(reminder.status, MessageStatus::Dead);
+    assert_eq!(reminder.status, MessageStatus::Superseded);
     assert_eq!(reminder.recipient, "+6281234567890");
     assert!(
         reminder
@@ -316,16 +316,32 @@ async fn a_reminder_not_yet_delivered_is_withdrawn_when_the_order_is_paid(backen
         .unwrap();
     let queue = shop.engine.manual_queue(10).await.unwrap();
     assert!(
-        queue.iter().all(|m| m.kind != MessageKind::Reminder),
-        "the reminder left the queue"
+        queue
+            .iter()
+            .all(|m| m.order_id != id || m.kind == MessageKind::PaymentReceived),
+        "the reminder and the unsent 'pesanan diterima' left the queue: {queue:?}"
     );
+    let received = shop
+        .messages(id)
+        .await
+        .into_iter()
+        .find(|m| m.kind == MessageKind::OrderReceived)
+        .unwrap();
+    assert_eq!(received.status, MessageStatus::Superseded);
+    // Nor can staff bring it back: a superseded message is not dead.
+    assert!(matches!(
+        shop.engine.replay_message(received.id.clone()).await,
+        Err(lunas_engine::Error::Message(
+            lunas_core::outbox::MessageOpError::NotDead("superseded")
+        ))
+    ));
     let reminder = shop
         .messages(id)
         .await
         .into_iter()
         .find(|m| m.kind == MessageKind::Reminder)
         .unwrap();
-    assert_eq!(reminder.status, MessageStatus::Dead);
+    assert_eq!(reminder.status, MessageStatus::Superseded);
     assert!(
         reminder
             .last_error
@@ -334,7 +350,68 @@ async fn a_reminder_not_yet_delivered_is_withdrawn_when_the_order_is_paid(backen
     );
 }
 
+async fn staff_skip_a_message_and_a_later_deadline_replaces_what_waits_with_the_new_time(
+    backend: Backend,
+) {
+    let shop = shop(backend, |_| {}).await;
+    let first = shop.place(order(PaymentMethod::BankTransfer, None)).await;
+    let second = shop.place(order(PaymentMethod::BankTransfer, None)).await;
+    // Skipping: the message leaves the queue unsent, with who skipped it; only once.
+    let received = shop.messages(first).await[0].clone();
+    let skipped = shop
+        .engine
+        .skip_message(received.id.clone(), Actor::api_token("kasir"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (skipped.status, skipped.sent_by.as_deref()),
+        (MessageStatus::Skipped, Some("api:kasir"))
+    );
+    assert!(matches!(
+        shop.engine
+            .skip_message(received.id.clone(), Actor::api_token("kasir"))
+            .await,
+        Err(lunas_engine::Error::Message(
+            lunas_core::outbox::MessageOpError::NotPending("skipped")
+        ))
+    ));
+    assert!(
+        shop.engine
+            .manual_queue(10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.order_id != first)
+    );
+
+    // A later deadline: the waiting "pesanan diterima" (with the old time) leaves the queue and
+    // the buyer is told the new time.
+    let to: jiff::Timestamp = "2026-11-25T10:00:00Z".parse().unwrap();
+    shop.engine
+        .extend_deadline(second, to, "gajian".into(), Actor::api_token("kasir"))
+        .await
+        .unwrap();
+    let messages = shop.messages(second).await;
+    let kinds: Vec<(MessageKind, MessageStatus)> =
+        messages.iter().map(|m| (m.kind, m.status)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (MessageKind::OrderReceived, MessageStatus::Superseded),
+            (MessageKind::DeadlineMoved, MessageStatus::Pending)
+        ]
+    );
+    assert!(
+        messages[1]
+            .body
+            .contains("Rabu, 25 November 2026 pukul 17.00 WIB"),
+        "{}",
+        messages[1].body
+    );
+}
+
 lunas_store::on_both_backends!(
+    staff_skip_a_message_and_a_later_deadline_replaces_what_waits_with_the_new_time,
     an_unpaid_order_gets_exactly_the_configured_reminders_in_order_then_the_release_notice,
     paying_after_the_first_reminder_cancels_the_rest,
     a_partial_payment_keeps_the_reminders_going_for_the_balance,

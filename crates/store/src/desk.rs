@@ -3,7 +3,7 @@
 //! answered from an index (timers by due time, orders by status or by buyer), so a page costs
 //! the same in a store of a hundred orders and of a hundred thousand.
 
-use lunas_core::queries::{DeskCounts, OrderQuery, Releasing};
+use lunas_core::queries::{DeskCounts, OrderQuery, Releasing, Sales, SalesPeriod};
 use lunas_core::{Money, Order, OrderId, OrderStatus, Phone, Timestamp};
 
 use crate::repo::{load_order, millis, status_of, timestamp};
@@ -48,6 +48,65 @@ impl Store {
                 reviews_open,
                 manual_queue,
             })
+        })
+        .await
+    }
+
+    /// The sales of the day and of the month: orders placed, paid and released since each start,
+    /// and what the paid ones brought in. Each count is a range of an index (`orders_by_placed`,
+    /// `orders_by_ended`).
+    pub async fn sales(&self, day: Timestamp, month: Timestamp) -> Result<Sales, StoreError> {
+        self.read(move |db| {
+            let mut period = |from: Timestamp| -> DbResult<SalesPeriod> {
+                let from = millis(from);
+                let placed = db.scalar(
+                    "SELECT COUNT(*) FROM orders WHERE placed_at >= ?1",
+                    params![from],
+                )?;
+                let (paid, omzet, released) = db
+                    .row(
+                        // (PostgreSQL sums BIGINT as NUMERIC: each sum is cast back.)
+                        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                                CAST(COALESCE(SUM(CASE WHEN status = 'paid' THEN amount_paid ELSE 0 END), 0) AS BIGINT),
+                                CAST(COALESCE(SUM(CASE WHEN status = 'expired' THEN 1 ELSE 0 END), 0) AS BIGINT)
+                         FROM orders WHERE ended_at >= ?1",
+                        params![from],
+                        |row| Ok((row.int(0)?, row.int(1)?, row.int(2)?)),
+                    )?
+                    .unwrap_or((0, 0, 0));
+                Ok(SalesPeriod {
+                    placed,
+                    paid,
+                    released,
+                    omzet: Money::from_stored(omzet),
+                })
+            };
+            Ok(Sales {
+                today: period(day)?,
+                month: period(month)?,
+            })
+        })
+        .await
+    }
+
+    /// The orders placed from `from` up to (not including) `to`, oldest first, at most `limit`,
+    /// without their payments and events.
+    pub async fn orders_placed_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        self.read(move |db| {
+            let ids = db.rows(
+                "SELECT id FROM orders WHERE placed_at >= ?1 AND placed_at < ?2
+                 ORDER BY placed_at, id LIMIT ?3",
+                params![millis(from), millis(to), limit as i64],
+                |row| row.int(0),
+            )?;
+            ids.into_iter()
+                .filter_map(|id| crate::repo::load_order_for_message(db, OrderId(id)).transpose())
+                .collect()
         })
         .await
     }

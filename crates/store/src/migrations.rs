@@ -25,6 +25,8 @@ const SOURCES: &[&str] = &[
     include_str!("../migrations/0007_accounts.sql"),
     include_str!("../migrations/0008_shipping.sql"),
     include_str!("../migrations/0009_written_off.sql"),
+    include_str!("../migrations/0010_message_outcomes.sql"),
+    include_str!("../migrations/0011_sales_indexes.sql"),
 ];
 
 /// The newest schema this build knows, the same for both databases.

@@ -563,6 +563,21 @@ impl<'a> Tx<'a> {
         Ok(repo::mark_sent_by(self.db, id, actor, now)?)
     }
 
+    /// The manual messages of an order still waiting that name its old deadline leave the queue.
+    pub fn supersede_manual_waiting(&mut self, id: OrderId) -> TxResult<()> {
+        Ok(repo::supersede_manual_waiting(self.db, id)?)
+    }
+
+    /// Staff skipped a manual message.
+    pub fn mark_skipped_by(
+        &mut self,
+        id: &MessageId,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> TxResult<()> {
+        Ok(repo::mark_skipped_by(self.db, id, actor, now)?)
+    }
+
     /// A dead message goes back in the queue.
     pub fn requeue(&mut self, id: &MessageId, now: Timestamp) -> TxResult<()> {
         Ok(repo::requeue(self.db, id, now)?)

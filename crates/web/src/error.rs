@@ -162,6 +162,9 @@ impl From<EngineError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "stock_below_reserved", message)
             }
             EngineError::PayWithinOnCod => ApiError::unprocessable("invalid_pay_within", message),
+            EngineError::ExportTooLarge { .. } => {
+                ApiError::unprocessable("range_too_large", message)
+            }
             EngineError::InvalidSettings(_) | EngineError::CadenceOutsideWindow { .. } => {
                 ApiError::unprocessable("invalid_settings", message)
             }

@@ -254,11 +254,6 @@ async fn notice(client: &Client) -> String {
         .unwrap()
 }
 
-async fn choose(client: &Client, id: &str, value: &str) {
-    let select = client.find(Locator::Id(id)).await.unwrap();
-    select.select_by_value(value).await.unwrap();
-}
-
 async fn fill(client: &Client, id: &str, text: &str) {
     let field = client.find(Locator::Id(id)).await.unwrap();
     field.clear().await.unwrap();
@@ -448,6 +443,7 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     assert_eq!((cadence.steps.len(), cadence.max_count), (2, 2));
 
     for (path, name) in [
+        ("/queue", "queue"),
         ("/orders", "orders"),
         ("/buyers", "buyers"),
         ("/products", "products"),

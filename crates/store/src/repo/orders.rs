@@ -134,10 +134,27 @@ pub(crate) fn order_money_for_update(db: &mut dyn Db, id: OrderId) -> DbResult<O
 /// reason), so none goes out afterwards — not even one that waited for a channel that was down.
 pub(crate) fn stop_awaiting(db: &mut dyn Db, id: OrderId) -> DbResult<()> {
     db.execute("DELETE FROM timers WHERE order_id = ?1", params![id.0])?;
+    // Reminders on every channel, and a "pesanan diterima" still waiting in the manual WhatsApp
+    // queue: their reason has passed. (An email or webhook of the placement still goes out: it
+    // reports what happened.)
     db.execute(
-        "UPDATE messages SET status = 'dead', next_attempt_at = NULL,
+        "UPDATE messages SET status = 'superseded', next_attempt_at = NULL,
              last_error = 'withdrawn: the order no longer awaits payment'
-         WHERE order_id = ?1 AND kind = 'reminder' AND status IN ('pending', 'failed')",
+         WHERE order_id = ?1 AND status IN ('pending', 'failed')
+           AND (kind = 'reminder' OR (kind = 'order_received' AND channel = 'manual_whatsapp'))",
+        params![id.0],
+    )?;
+    Ok(())
+}
+
+/// The manual WhatsApp messages of order `id` still waiting to be sent that were written for its
+/// old deadline ("pesanan diterima", reminders) leave the queue as superseded.
+pub(crate) fn supersede_manual_waiting(db: &mut dyn Db, id: OrderId) -> DbResult<()> {
+    db.execute(
+        "UPDATE messages SET status = 'superseded', next_attempt_at = NULL,
+             last_error = 'superseded: the deadline was moved'
+         WHERE order_id = ?1 AND status = 'pending' AND channel = 'manual_whatsapp'
+           AND kind IN ('order_received', 'reminder')",
         params![id.0],
     )?;
     Ok(())

@@ -284,6 +284,20 @@ pub(crate) fn mark_sent_by(
     Ok(())
 }
 
+/// Staff chose not to send a manual message: it leaves the queue, with who skipped it.
+pub(crate) fn mark_skipped_by(
+    db: &mut dyn Db,
+    id: &MessageId,
+    actor: &Actor,
+    now: Timestamp,
+) -> DbResult<()> {
+    db.execute(
+        "UPDATE messages SET status = 'skipped', sent_at = ?2, sent_by = ?3, next_attempt_at = NULL WHERE id = ?1",
+        params![id, millis(now), actor.as_str()],
+    )?;
+    Ok(())
+}
+
 /// A dead message goes back in the queue, its attempts reset.
 pub(crate) fn requeue(db: &mut dyn Db, id: &MessageId, now: Timestamp) -> DbResult<()> {
     db.execute(

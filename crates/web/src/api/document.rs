@@ -12,7 +12,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
-use super::{customers, drafts, messages, orders, payments, products, settings, webhooks};
+use super::{customers, drafts, exports, messages, orders, payments, products, settings, webhooks};
 use crate::{callbacks, inbound};
 
 #[derive(OpenApi)]
@@ -31,6 +31,7 @@ use crate::{callbacks, inbound};
         orders::list,
         orders::place,
         drafts::parse,
+        exports::orders_csv,
         orders::get,
         orders::pay,
         orders::cancel,
@@ -43,6 +44,7 @@ use crate::{callbacks, inbound};
         messages::of_order,
         messages::manual_queue,
         messages::mark_sent,
+        messages::skip,
         messages::replay,
         messages::preview,
         messages::get_reminders,

@@ -86,6 +86,26 @@ pub(crate) async fn mark_sent(
 
 #[utoipa::path(
     post,
+    path = "/api/v1/messages/{id}/skip",
+    operation_id = "skipMessage",
+    summary = "Skip a manual message",
+    description = "Takes a pending message off the manual WhatsApp queue without sending it (the buyer was told another way, or it is no longer wanted); it is kept as `skipped`, with who skipped it in `sent_by`.",
+    params(("id" = String, Path, max_length = 64)),
+    responses((status = 200, body = MessageView), (status = 404, response = ErrorResponse), (status = 409, response = ErrorResponse))
+)]
+pub(crate) async fn skip(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<MessageView>, ApiError> {
+    let id = parse_message_id(&id)?;
+    Ok(Json(
+        state.engine.skip_message(id, caller.actor()).await?.into(),
+    ))
+}
+
+#[utoipa::path(
+    post,
     path = "/api/v1/messages/{id}/replay",
     operation_id = "replayMessage",
     summary = "Replay a dead message",

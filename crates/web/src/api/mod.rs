@@ -3,6 +3,7 @@
 pub(crate) mod customers;
 mod document;
 pub(crate) mod drafts;
+pub(crate) mod exports;
 pub(crate) mod messages;
 pub(crate) mod orders;
 pub(crate) mod payments;
@@ -33,6 +34,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/products/{sku}", get(products::get).put(products::put))
         .route("/orders", get(orders::list).post(orders::place))
         .route("/orders/parse", post(drafts::parse))
+        .route("/orders.csv", get(exports::orders_csv))
         .route("/orders/{id}", get(orders::get))
         .route("/orders/{id}/payments", post(orders::pay))
         .route("/orders/{id}/cancel", post(orders::cancel))
@@ -49,6 +51,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/orders/{id}/messages", get(messages::of_order))
         .route("/messages/manual-queue", get(messages::manual_queue))
         .route("/messages/{id}/sent", post(messages::mark_sent))
+        .route("/messages/{id}/skip", post(messages::skip))
         .route("/messages/{id}/replay", post(messages::replay))
         .route("/templates/preview", post(messages::preview))
         .route("/webhooks", get(webhooks::list).post(webhooks::create))

@@ -8,6 +8,7 @@
 
 mod audit;
 mod buyers;
+mod exports;
 mod i18n;
 mod login;
 mod new_order;
@@ -112,9 +113,11 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "login.html",
     "error.html",
     "today.html",
+    "queue.html",
     "orders.html",
     "order.html",
     "order_new.html",
+    "orders_export.html",
     "buyers.html",
     "buyer.html",
     "products.html",
@@ -475,12 +478,16 @@ pub(crate) fn router() -> Router<AppState> {
             get(new_order::new_order).post(new_order::place_order),
         )
         .route("/orders/new/paste", post(new_order::paste))
+        .route("/orders/export", get(exports::export_page))
+        .route("/orders/export.csv", get(exports::export_csv))
         .route("/orders/{id}", get(pages::order))
         .route("/orders/{id}/pay", post(pages::pay))
         .route("/orders/{id}/cancel", post(pages::cancel))
         .route("/orders/{id}/accept", post(pages::accept))
         .route("/orders/{id}/deadline", post(pages::extend))
         .route("/messages/{id}/sent", post(pages::mark_sent))
+        .route("/messages/{id}/skip", post(pages::skip))
+        .route("/queue", get(pages::queue))
         .route("/reviews/{id}/resolve", post(pages::resolve_review))
         .route("/buyers", get(buyers::buyers))
         .route("/buyers/{phone}", get(buyers::buyer))

@@ -25,6 +25,11 @@ const TODAY_LEN: usize = 20;
 const RELEASING_WITHIN: SignedDuration = SignedDuration::from_hours(2);
 const DAY: SignedDuration = SignedDuration::from_hours(24);
 
+/// Messages of the manual WhatsApp queue Today shows; the rest are on the queue's own page.
+const QUEUE_ON_TODAY: usize = 5;
+/// Messages the queue's page shows, oldest first.
+const QUEUE_PAGE_LEN: usize = 100;
+
 /// How much of a queued message Today shows (the WhatsApp link carries all of it).
 const QUEUE_PREVIEW_CHARS: usize = 160;
 
@@ -135,6 +140,7 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
     let lunas_engine::desk::Today {
         now,
         counts,
+        sales,
         releasing,
         reminders,
         queue,
@@ -158,16 +164,8 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
     };
     let queue: Vec<Value> = queue
         .iter()
-        .map(|m| {
-            context! {
-                id => m.id.as_str(),
-                order_id => m.order_id.0,
-                kind => m.kind.as_str(),
-                body => shorten(&m.body, QUEUE_PREVIEW_CHARS),
-                link => &m.link,
-                when => desk.when(m.created_at),
-            }
-        })
+        .take(QUEUE_ON_TODAY)
+        .map(|m| queue_card(&desk, m))
         .collect();
     let reviews: Vec<Value> = reviews
         .iter()
@@ -209,6 +207,10 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
         context! {
             notice => notice(desk.strings(), &query),
             counts => counts,
+            sales => [("today", sales.today), ("month", sales.month)].map(|(name, p)| context! {
+                name => name, placed => p.placed, paid => p.paid, released => p.released,
+                omzet => p.omzet.minor_units(),
+            }),
             reviews_open => reviews_open,
             queue_open => queue_open,
             releasing => due_rows(releasing),
@@ -216,6 +218,44 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
             queue => queue,
             reviews => reviews,
             new_orders => new_orders,
+        },
+    )
+}
+
+/// A message of the manual WhatsApp queue as its card shows it.
+fn queue_card(desk: &Desk, m: &lunas_core::outbox::Message) -> Value {
+    context! {
+        id => m.id.as_str(),
+        order_id => m.order_id.0,
+        kind => m.kind.as_str(),
+        body => shorten(&m.body, QUEUE_PREVIEW_CHARS),
+        link => &m.link,
+        when => desk.when(m.created_at),
+    }
+}
+
+/// The manual WhatsApp queue whole (its first hundred), oldest first.
+pub(crate) async fn queue(desk: Desk, Query(query): Query_) -> Result<Response, PageError> {
+    let engine = &desk.state.engine;
+    let messages = engine
+        .manual_queue(QUEUE_PAGE_LEN)
+        .await
+        .map_err(engine_err)?;
+    let open = engine
+        .today(RELEASING_WITHIN, DAY, 0)
+        .await
+        .map_err(engine_err)?
+        .counts
+        .manual_queue;
+    let cards: Vec<Value> = messages.iter().map(|m| queue_card(&desk, m)).collect();
+    desk.page(
+        "queue.html",
+        "today",
+        context! {
+            notice => notice(desk.strings(), &query),
+            queue => cards,
+            queue_open => open,
+            shown_max => QUEUE_PAGE_LEN,
         },
     )
 }
@@ -614,7 +654,7 @@ fn back_to(back: &str) -> String {
     let order_page = back.strip_prefix("/orders/").is_some_and(|number| {
         (1..=18).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_digit())
     });
-    if back == "/" || order_page {
+    if back == "/" || back == "/queue" || order_page {
         back.to_owned()
     } else {
         "/".to_owned()
@@ -628,24 +668,47 @@ struct SentForm {
     back: String,
 }
 
-pub(crate) async fn mark_sent(
+pub(crate) async fn mark_sent(path: Path<String>, posted: Posted) -> Result<Response, PageError> {
+    queue_action(path, posted, QueueAction::Sent).await
+}
+
+/// *Lewati*: the message leaves the queue unsent.
+pub(crate) async fn skip(path: Path<String>, posted: Posted) -> Result<Response, PageError> {
+    queue_action(path, posted, QueueAction::Skipped).await
+}
+
+/// What staff did with a message of the manual WhatsApp queue.
+#[derive(Clone, Copy)]
+enum QueueAction {
+    Sent,
+    Skipped,
+}
+
+async fn queue_action(
     Path(id): Path<String>,
     posted: Posted,
+    action: QueueAction,
 ) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let back = back_to(&form.parse::<SentForm>()?.back);
     let id =
         api_messages::parse_message_id(&id).map_err(|_| PageError::NotFound(desk.language()))?;
-    match desk.state.engine.mark_message_sent(id, desk.actor()).await {
-        Ok(_) => Ok(done(&back, "sent")),
+    let engine = &desk.state.engine;
+    let (result, notice) = match action {
+        QueueAction::Sent => (engine.mark_message_sent(id, desk.actor()).await, "sent"),
+        QueueAction::Skipped => (engine.skip_message(id, desk.actor()).await, "skipped"),
+    };
+    match result {
+        Ok(_) => Ok(done(&back, notice)),
         Err(e) => {
             let e = ApiError::from(e);
             if e.status == StatusCode::NOT_FOUND {
                 return Err(PageError::NotFound(desk.language()));
             }
-            // Already sent (by someone else, a moment ago): nothing more to do.
+            // Already sent or skipped (by someone else, a moment ago, or its order was paid):
+            // it has left the queue, which is what was wanted.
             refusal(desk.strings(), e)?;
-            Ok(done(&back, "sent"))
+            Ok(done(&back, notice))
         }
     }
 }

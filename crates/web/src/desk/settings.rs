@@ -36,8 +36,9 @@ const SECTIONS: [&str; 9] = [
 ];
 
 /// The lifecycle messages the Messages section edits, in the order a buyer meets them.
-const LIFECYCLE: [(MessageKind, &str); 4] = [
+const LIFECYCLE: [(MessageKind, &str); 5] = [
     (MessageKind::OrderReceived, "tpl_order_received"),
+    (MessageKind::DeadlineMoved, "tpl_deadline_moved"),
     (MessageKind::PaymentReceived, "tpl_payment_received"),
     (MessageKind::HoldReleased, "tpl_hold_released"),
     (MessageKind::Cancelled, "tpl_cancelled"),
@@ -230,10 +231,12 @@ struct SettingsForm {
     tpl_payment_received: String,
     tpl_hold_released: String,
     tpl_cancelled: String,
+    tpl_deadline_moved: String,
     send_order_received: Option<String>,
     send_payment_received: Option<String>,
     send_hold_released: Option<String>,
     send_cancelled: Option<String>,
+    send_deadline_moved: Option<String>,
     whatsapp: Option<String>,
     email: Option<String>,
     risk: String,
@@ -283,6 +286,9 @@ impl SettingsForm {
                 Some((&self.tpl_hold_released, self.send_hold_released.is_some()))
             }
             MessageKind::Cancelled => Some((&self.tpl_cancelled, self.send_cancelled.is_some())),
+            MessageKind::DeadlineMoved => {
+                Some((&self.tpl_deadline_moved, self.send_deadline_moved.is_some()))
+            }
             MessageKind::Reminder => None,
         }
     }

@@ -182,6 +182,7 @@ mod access;
 mod buyers;
 mod document;
 mod drafts;
+mod exports;
 mod messages;
 mod orders;
 mod payments;

@@ -250,6 +250,8 @@ impl App {
 
 const PAGES: &[&str] = &[
     "/",
+    "/queue",
+    "/orders/export",
     "/orders",
     "/orders/new",
     "/buyers",

@@ -176,7 +176,128 @@ async fn manual_messages_are_sent_from_today_and_webhooks_need_the_password(back
     );
 }
 
+async fn today_shows_the_next_few_of_the_queue_and_staff_skip_from_the_whole_queue(
+    backend: Backend,
+) {
+    let app = spawn(backend).await;
+    // Seven orders, seven "pesanan diterima" waiting to be sent by hand (stock 5 + restock).
+    app.engine
+        .put_product(lunas_core::catalog::ProductInput {
+            sku: Sku::parse("GAMIS-01").unwrap(),
+            name: "Gamis Rayon".into(),
+            price: Money::price(150_000).unwrap(),
+            stock: 20,
+            tips: None,
+        })
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for n in 0..7 {
+        ids.push(app.place(&format!("08123456780{n}"), "").await);
+    }
+    let mut jar = app.sign_in(STAFF).await;
+    let today = app.get(&mut jar, "/").await;
+    assert_eq!(
+        today.body.matches("data-message=").count(),
+        5,
+        "the next five"
+    );
+    assert!(today.has(r#"id="queue-all""#) && today.has("Lihat seluruh antrean (7)"));
+    let queue = app.get(&mut jar, "/queue").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert_eq!(queue.body.matches("data-message=").count(), 7);
+    let waiting = app.engine.manual_queue(10).await.unwrap();
+    let page = app
+        .submit(
+            &mut jar,
+            "/queue",
+            &format!("/messages/{}/skip", waiting[0].id),
+            &[("back", "/queue")],
+        )
+        .await;
+    assert_eq!(page.location(), "/queue?done=skipped");
+    let queue = app.get(&mut jar, page.location()).await;
+    assert!(queue.has("Pesan dilewati"));
+    assert_eq!(queue.body.matches("data-message=").count(), 6);
+    // Paying an order takes its "pesanan diterima" off the queue by itself.
+    let paid = waiting[1].order_id;
+    let due = app.engine.order(paid).await.unwrap().unwrap().amount_due;
+    app.engine
+        .record_payment(paid, due, None, Actor::system())
+        .await
+        .unwrap();
+    let left = app.engine.manual_queue(10).await.unwrap();
+    assert!(
+        left.iter()
+            .all(|m| m.order_id != paid
+                || m.kind != lunas_core::messages::MessageKind::OrderReceived)
+    );
+    // The order's page says what became of each.
+    let order = app
+        .get(&mut jar, &format!("/orders/{}", waiting[0].order_id))
+        .await;
+    assert!(order.has("dilewati"), "{}", order.body);
+    let order = app.get(&mut jar, &format!("/orders/{paid}")).await;
+    assert!(order.has("tidak perlu dikirim lagi"), "{}", order.body);
+}
+
+async fn today_shows_the_sales_and_orders_download_as_a_spreadsheet(backend: Backend) {
+    let app = spawn(backend).await;
+    let paid = app.place("081234567890", "").await;
+    app.place("081298765432", "").await;
+    let due = app.engine.order(paid).await.unwrap().unwrap().amount_due;
+    app.engine
+        .record_payment(paid, due, None, Actor::system())
+        .await
+        .unwrap();
+    let mut jar = app.sign_in(STAFF).await;
+    let today = app.get(&mut jar, "/").await;
+    let omzet = lunas_core::messages::format_rupiah(due.minor_units());
+    for (period, text) in [("today", &omzet), ("month", &omzet)] {
+        let card = today
+            .body
+            .split(&format!(r#"data-sales="{period}""#))
+            .nth(1)
+            .and_then(|rest| rest.split("</div>").next())
+            .expect("a sales card");
+        assert!(card.contains(text.as_str()), "{period}: {card}");
+        assert!(card.contains("<strong>2</strong> pesanan masuk"), "{card}");
+        assert!(card.contains("<strong>1</strong> lunas"), "{card}");
+    }
+
+    let page = app.get(&mut jar, "/orders/export").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.has(r#"value="2026-12-01""#),
+        "this month by default: {}",
+        page.body
+    );
+    let file = app
+        .get(&mut jar, "/orders/export.csv?from=2026-12-01&to=2026-12-01")
+        .await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(
+        file.body
+            .starts_with("no_pesanan,dipesan,status,nama_pembeli"),
+        "{}",
+        file.body
+    );
+    assert_eq!(file.body.lines().count(), 3);
+    assert!(
+        file.body.contains(",'+6281234567890,"),
+        "numbers stay text: {}",
+        file.body
+    );
+    let refused = app
+        .get(&mut jar, "/orders/export.csv?from=2026-12-02&to=2026-12-01")
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.has("tanggal akhir tidak boleh sebelum tanggal awal"));
+}
+
 lunas_store::on_both_backends!(
+    today_shows_the_sales_and_orders_download_as_a_spreadsheet,
+    today_shows_the_next_few_of_the_queue_and_staff_skip_from_the_whole_queue,
     payments_to_review_are_resolved_from_today,
     manual_messages_are_sent_from_today_and_webhooks_need_the_password,
 );

@@ -279,6 +279,16 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
         "The text is too long: at most 8,000 characters.",
     ),
     (
+        "code_invalid_range",
+        "Tulis tanggal seperti 2026-12-01; tanggal akhir tidak boleh sebelum tanggal awal.",
+        "Write dates like 2026-12-01; the last date may not be before the first.",
+    ),
+    (
+        "code_range_too_large",
+        "Terlalu banyak pesanan dalam rentang ini (lebih dari 50.000). Unduh per bulan.",
+        "Too many orders in this range (over 50,000). Download a month at a time.",
+    ),
+    (
         "code_empty_order",
         "Pilih setidaknya satu produk.",
         "Choose at least one product.",
@@ -362,6 +372,12 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
     ("msg_sent", "terkirim", "sent"),
     ("msg_failed", "gagal, dicoba lagi", "failed, will retry"),
     ("msg_dead", "tidak terkirim", "not delivered"),
+    (
+        "msg_superseded",
+        "tidak perlu dikirim lagi",
+        "no longer needed",
+    ),
+    ("msg_skipped", "dilewati", "skipped"),
     ("send_this", "Kirim pesan ini", "Send this message"),
     (
         "message_text",
@@ -396,6 +412,11 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
         "Deadline extended.",
     ),
     ("notice_sent", "Ditandai terkirim.", "Marked sent."),
+    (
+        "notice_skipped",
+        "Pesan dilewati; tidak akan dikirim.",
+        "Message skipped; it will not be sent.",
+    ),
     ("notice_resolved", "Selesai dicek.", "Resolved."),
     ("notice_saved", "Tersimpan.", "Saved."),
     (
@@ -467,6 +488,11 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
     ),
     ("kind_hold_released", "Stok dilepas", "Hold released"),
     ("kind_cancelled", "Dibatalkan", "Cancelled"),
+    (
+        "kind_deadline_moved",
+        "Batas bayar diperpanjang",
+        "Deadline extended",
+    ),
     (
         "review_unmatched",
         "Tidak cocok dengan pesanan mana pun",

@@ -1,0 +1,34 @@
+-- Two more ends of a message: 'superseded' (its reason passed before it went out: a reminder or
+-- a "pesanan diterima" for an order now paid, cancelled or expired) and 'skipped' (staff chose
+-- not to send a manual WhatsApp message). Neither is delivered or replayed.
+--
+-- PostgreSQL changes the CHECK in place; SQLite cannot, so the table is built again with its
+-- rows (rowid kept) and indexes.
+--postgresonly ALTER TABLE messages DROP CONSTRAINT messages_status_check;
+--postgresonly ALTER TABLE messages ADD CONSTRAINT messages_status_check
+--postgresonly     CHECK (status IN ('pending', 'sent', 'failed', 'dead', 'superseded', 'skipped'));
+--sqliteonly CREATE TABLE messages_new (
+--sqliteonly     id              TEXT PRIMARY KEY,
+--sqliteonly     order_id        INTEGER NOT NULL REFERENCES orders (id),
+--sqliteonly     kind            TEXT NOT NULL,
+--sqliteonly     channel         TEXT NOT NULL,
+--sqliteonly     recipient       TEXT NOT NULL,
+--sqliteonly     subject         TEXT,
+--sqliteonly     body            TEXT NOT NULL,
+--sqliteonly     status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'dead', 'superseded', 'skipped')),
+--sqliteonly     attempts        INTEGER NOT NULL DEFAULT 0,
+--sqliteonly     last_error      TEXT,
+--sqliteonly     next_attempt_at INTEGER,
+--sqliteonly     created_at      INTEGER NOT NULL,
+--sqliteonly     sent_at         INTEGER,
+--sqliteonly     sent_by         TEXT,
+--sqliteonly     variant         TEXT
+--sqliteonly );
+--sqliteonly INSERT INTO messages_new (rowid, id, order_id, kind, channel, recipient, subject, body, status, attempts,
+--sqliteonly                           last_error, next_attempt_at, created_at, sent_at, sent_by, variant)
+--sqliteonly     SELECT rowid, id, order_id, kind, channel, recipient, subject, body, status, attempts,
+--sqliteonly            last_error, next_attempt_at, created_at, sent_at, sent_by, variant FROM messages;
+--sqliteonly DROP TABLE messages;
+--sqliteonly ALTER TABLE messages_new RENAME TO messages;
+--sqliteonly CREATE INDEX messages_by_order ON messages (order_id, created_at);
+--sqliteonly CREATE INDEX messages_by_channel_status ON messages (channel, status, created_at);
