@@ -14,6 +14,7 @@ mod login;
 mod new_order;
 mod pages;
 mod products;
+mod risk;
 mod settings;
 mod staff;
 mod words;

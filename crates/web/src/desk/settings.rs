@@ -134,12 +134,7 @@ fn current_values(settings: &lunas_core::Settings, english: bool) -> BTreeMap<&'
                 "whatsapp": settings.channels.whatsapp, "email": settings.channels.email,
             })),
         ),
-        (
-            "risk",
-            ser(json!({
-                "risk": serde_json::to_string_pretty(&settings.risk).unwrap_or_default(),
-            })),
-        ),
+        ("risk", ser(super::risk::values(&settings.risk, english))),
         ("webhooks", ser(json!({}))),
     ])
 }
@@ -181,6 +176,8 @@ async fn settings_view(
             notice => notice,
             sections => ser(SECTIONS),
             methods => TIMED.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+            all_methods => PaymentMethod::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+            bands => lunas_core::reliability::Band::ALL.iter().map(|b| b.as_str()).collect::<Vec<_>>(),
             lifecycle => LIFECYCLE.iter().map(|(kind, _)| kind.as_str()).collect::<Vec<_>>(),
             v => ser(&values),
             e => ser(&errors),
@@ -239,7 +236,6 @@ struct SettingsForm {
     send_deadline_moved: Option<String>,
     whatsapp: Option<String>,
     email: Option<String>,
-    risk: String,
     /// The Webhooks section: an endpoint to add, or the id of one to remove.
     url: String,
     id: String,
@@ -450,12 +446,6 @@ fn section_patch(
                 email: form.email.is_some(),
             });
         }
-        "risk" => match serde_json::from_str::<serde_json::Value>(&form.risk) {
-            Ok(risk) => patch.risk = Some(risk),
-            Err(e) => {
-                errors.insert("risk", format!("{} {e}", strings.get("err_json")));
-            }
-        },
         _ => {}
     }
     if errors.is_empty() {
@@ -724,7 +714,18 @@ pub(crate) async fn save_section(
         _ => {}
     }
     let settings = engine.settings();
-    let patch = match section_patch(desk.strings(), section, &typed, &settings) {
+    let patch = if section == "risk" {
+        // The risk policy's fields are named from the bands and methods (`risk.rs`).
+        super::risk::read(desk.strings(), &form.values(), &settings.risk).map(|risk| {
+            SettingsPatch {
+                risk: Some(serde_json::to_value(risk).expect("risk settings serialise")),
+                ..SettingsPatch::default()
+            }
+        })
+    } else {
+        section_patch(desk.strings(), section, &typed, &settings)
+    };
+    let patch = match patch {
         Ok(patch) => patch,
         Err(errors) => {
             return settings_view(

@@ -141,7 +141,7 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
         .await;
     let json: serde_json::Value = serde_json::from_str(&preview.body).unwrap();
     let shown = json["steps"].as_array().unwrap();
-    assert_eq!(shown.len(), 4, "{json}");
+    assert_eq!(shown.len(), 5, "{json}");
     assert_eq!(shown[0]["when"], "Pesanan diterima");
     assert_eq!(
         shown[0]["text"],
@@ -231,10 +231,15 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
         .post(
             &mut owner,
             "/settings/risk",
-            &[("csrf", &csrf), ("risk", "{ bukan json")],
+            &[("csrf", &csrf), ("trusted_min_score_percent", "150")],
         )
         .await;
-    assert!(page.has(r#"id="e-risk""#));
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.has(r#"id="e-trusted_min_score_percent""#),
+        "{}",
+        page.body
+    );
     assert_eq!(app.engine.settings().timezone, "Asia/Makassar");
 }
 
@@ -427,7 +432,106 @@ async fn durations_are_typed_and_shown_as_sellers_say_them(backend: Backend) {
     assert_eq!(app.engine.settings().reminders, reminders);
 }
 
+async fn the_risk_policy_is_set_with_fields_per_band(backend: Backend) {
+    let app = spawn(backend).await;
+    let mut owner = app.sign_in(OWNER).await;
+    let page = app.get(&mut owner, "/settings").await;
+    assert!(
+        !page.has("JSON") && !page.has("docs/"),
+        "no developer syntax on the page"
+    );
+    // The defaults as fields: watched buyers get two hours, five units, half as a deposit, no COD.
+    for shown in [
+        r#"name="band_watch_window" type="text"
+    value="2 jam""#,
+        r#"name="band_watch_max_units" type="number"
+    value="5""#,
+        r#"name="band_watch_deposit" type="number"
+    value="50""#,
+        r#"name="band_blocked_refuse" value="on" checked"#,
+    ] {
+        assert!(page.has(shown), "{shown}: {}", page.body);
+    }
+    assert!(!page.has(r#"name="band_watch_method_cod" value="on" checked"#));
+
+    // Watched buyers: one hour, bank transfer or QRIS only, 30 % deposit; new buyers trusted sooner.
+    let mut pairs: Vec<(&str, &str)> = vec![
+        ("trusted_min_score_percent", "85"),
+        ("trusted_min_paid", "2"),
+        ("watch_below_score_percent", "50"),
+        ("watch_after_unpaid_in_a_row", "2"),
+        ("half_life_days", "180"),
+        ("balance_window", "2 hari"),
+        ("forfeited_deposit", "refund"),
+        ("band_watch_method_bank_transfer", "on"),
+        ("band_watch_method_qris", "on"),
+        ("band_watch_window", "1 jam"),
+        ("band_watch_max_units", "3"),
+        ("band_watch_deposit", "30"),
+        ("band_blocked_refuse", "on"),
+    ];
+    for method in lunas_core::PaymentMethod::ALL {
+        for band in ["trusted", "normal"] {
+            pairs.push((
+                Box::leak(format!("band_{band}_method_{}", method.as_str()).into_boxed_str()),
+                "on",
+            ));
+        }
+    }
+    let page = app
+        .submit(&mut owner, "/settings", "/settings/risk", &pairs)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let risk = app.engine.settings().risk.clone();
+    assert_eq!(
+        (risk.trusted_min_score_percent, risk.trusted_min_paid),
+        (85, 2)
+    );
+    let watch = &risk.policies.watch;
+    assert_eq!(
+        watch.allowed_methods,
+        Some(vec![
+            lunas_core::PaymentMethod::BankTransfer,
+            lunas_core::PaymentMethod::Qris
+        ])
+    );
+    assert_eq!(
+        watch.pay_within_max.map(|w| w.as_duration().as_secs()),
+        Some(3600)
+    );
+    assert_eq!(
+        (watch.max_units, watch.deposit_percent),
+        (Some(3), Some(30))
+    );
+    assert_eq!(
+        risk.policies.normal.allowed_methods, None,
+        "every method: no restriction"
+    );
+    assert!(risk.policies.blocked.refuse);
+    assert_eq!(
+        risk.forfeited_deposit,
+        lunas_core::reliability::ForfeitedDeposit::Refund
+    );
+
+    // Wrong values are said beside their fields, in words, and nothing changes.
+    let mut bad = pairs.clone();
+    bad.retain(|(n, _)| !n.starts_with("band_watch_method_") && *n != "band_watch_window");
+    bad.push(("band_watch_window", "sebentar"));
+    let page = app
+        .submit(&mut owner, "/settings", "/settings/risk", &bad)
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.has("Pilih setidaknya satu cara bayar"),
+        "{}",
+        page.body
+    );
+    assert!(page.has(r#"id="e-band_watch_window""#), "{}", page.body);
+    assert_eq!(app.engine.settings().risk, risk);
+}
+
 lunas_store::on_both_backends!(
+    the_risk_policy_is_set_with_fields_per_band,
     durations_are_typed_and_shown_as_sellers_say_them,
     settings_change_through_the_api_rules_with_a_preview_and_an_audit_line,
     wrong_passwords_on_sensitive_forms_count_against_the_account,

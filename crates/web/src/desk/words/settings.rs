@@ -97,11 +97,166 @@ pub(super) const SETTINGS: &[(&str, &str, &str)] = &[
         "Selain itu, pesan masuk antrean WhatsApp manual.",
         "Otherwise messages go to the manual WhatsApp queue.",
     ),
-    ("risk_policy", "Kebijakan (JSON)", "Policy (JSON)"),
     (
         "risk_hint",
-        "Skor, golongan dan kebijakan tiap golongan; lihat docs/reliability.md.",
-        "Score, bands and each band's policy; see docs/reliability.md.",
+        "Setiap pembeli punya skor keandalan dari riwayat pesanannya (berapa yang dibayar, berapa yang dibiarkan). Dari skor itu pembeli masuk golongan: terpercaya, biasa, diawasi, atau diblokir. Di sini Anda atur kapan pembeli masuk golongan mana, dan apa yang boleh untuk pesanan tiap golongan.",
+        "Every buyer has a reliability score from their order history (how many they paid, how many they left). The score puts them in a band: trusted, normal, watched or blocked. Here you set when a buyer is in which band, and what each band's orders may be.",
+    ),
+    (
+        "risk_bands_title",
+        "Kapan pembeli masuk golongan",
+        "When a buyer is in a band",
+    ),
+    (
+        "risk_trusted_score",
+        "Skor minimal untuk terpercaya (%)",
+        "Lowest score to be trusted (%)",
+    ),
+    (
+        "risk_trusted_score_hint",
+        "Misalnya 90: pembeli yang membayar sekitar 9 dari 10 pesanannya.",
+        "E.g. 90: a buyer who pays about 9 orders in 10.",
+    ),
+    (
+        "risk_trusted_paid",
+        "Pesanan lunas minimal untuk terpercaya",
+        "Fewest paid orders to be trusted",
+    ),
+    (
+        "risk_trusted_paid_hint",
+        "Pembeli baru belum bisa terpercaya sebelum membayar sebanyak ini.",
+        "A new buyer cannot be trusted before paying this many.",
+    ),
+    (
+        "risk_watch_score",
+        "Skor di bawah ini diawasi (%)",
+        "Watched below this score (%)",
+    ),
+    (
+        "risk_watch_score_hint",
+        "Misalnya 50: pembeli yang membiarkan separuh pesanannya.",
+        "E.g. 50: a buyer who leaves half their orders unpaid.",
+    ),
+    (
+        "risk_watch_unpaid",
+        "Diawasi setelah sekian pesanan berturut-turut tidak dibayar",
+        "Watched after this many unpaid orders in a row",
+    ),
+    (
+        "risk_watch_unpaid_hint",
+        "0 bila aturan ini tidak dipakai.",
+        "0 to not use this rule.",
+    ),
+    (
+        "risk_half_life",
+        "Umur riwayat (hari)",
+        "History half-life (days)",
+    ),
+    (
+        "risk_half_life_hint",
+        "Pesanan setua ini dihitung setengah; yang lama makin tidak berpengaruh.",
+        "An order this old counts half; older ones count less and less.",
+    ),
+    (
+        "risk_band_trusted",
+        "Aturan untuk pembeli terpercaya",
+        "Rules for trusted buyers",
+    ),
+    (
+        "risk_band_normal",
+        "Aturan untuk pembeli biasa",
+        "Rules for normal buyers",
+    ),
+    (
+        "risk_band_watch",
+        "Aturan untuk pembeli yang diawasi",
+        "Rules for watched buyers",
+    ),
+    (
+        "risk_band_blocked",
+        "Aturan untuk pembeli yang diblokir",
+        "Rules for blocked buyers",
+    ),
+    (
+        "risk_refuse",
+        "Tolak semua pesanannya",
+        "Refuse all their orders",
+    ),
+    (
+        "risk_methods",
+        "Cara bayar yang boleh",
+        "Payment methods allowed",
+    ),
+    (
+        "risk_window",
+        "Batas bayar paling lama",
+        "Longest time to pay",
+    ),
+    (
+        "risk_window_hint",
+        "Misalnya 2 jam. Kosongkan untuk memakai batas bayar toko.",
+        "E.g. 2 hours. Leave empty for the store's own.",
+    ),
+    (
+        "risk_max_units",
+        "Jumlah barang paling banyak per pesanan",
+        "Most units per order",
+    ),
+    (
+        "risk_optional_hint",
+        "Kosongkan bila tidak dibatasi.",
+        "Leave empty for no limit.",
+    ),
+    (
+        "risk_deposit",
+        "Uang muka (DP) yang diminta (%)",
+        "Deposit asked (%)",
+    ),
+    (
+        "risk_deposit_hint",
+        "Misalnya 50: separuh total dibayar dulu sebelum batas bayar, sisanya menyusul. Kosongkan bila tanpa DP. Tidak berlaku untuk COD.",
+        "E.g. 50: half the total is paid by the deadline, the rest after. Leave empty for none. Not for COD.",
+    ),
+    ("risk_deposit_title", "Uang muka (DP)", "Deposits"),
+    (
+        "risk_balance_window",
+        "Waktu melunasi setelah DP",
+        "Time to pay the rest after a deposit",
+    ),
+    (
+        "risk_balance_window_hint",
+        "Misalnya 3 hari.",
+        "E.g. 3 days.",
+    ),
+    (
+        "risk_forfeited",
+        "Bila sisa tidak dilunasi",
+        "When the rest is never paid",
+    ),
+    (
+        "risk_forfeit_keep",
+        "DP hangus (tetap milik toko)",
+        "The deposit is kept",
+    ),
+    (
+        "risk_forfeit_refund",
+        "DP dikembalikan ke pembeli",
+        "The deposit is refunded",
+    ),
+    (
+        "err_range",
+        "Tulis angka dari {low} sampai {high}.",
+        "Write a number from {low} to {high}.",
+    ),
+    (
+        "err_window",
+        "Tulis lamanya seperti 2 jam, 1 hari, atau 30 menit.",
+        "Write a duration such as 2 hours, 1 day or 30 minutes.",
+    ),
+    (
+        "err_no_method",
+        "Pilih setidaknya satu cara bayar, atau centang tolak semua pesanannya.",
+        "Choose at least one method, or tick refuse all their orders.",
     ),
     (
         "webhook_url",
