@@ -176,7 +176,7 @@ async fn shoot(client: &Client, app: &App, path: &str, name: &str) {
             .unwrap()
             .as_u64()
             .unwrap_or(900) as u32;
-        client.set_window_size(width, tall.min(6000)).await.unwrap();
+        client.set_window_size(width, tall.min(12000)).await.unwrap();
         // At 360 px nothing may be wider than the screen.
         let overflow = client
             .execute(
@@ -444,6 +444,7 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
 
     for (path, name) in [
         ("/queue", "queue"),
+        ("/orders/export", "orders-export"),
         ("/orders", "orders"),
         ("/buyers", "buyers"),
         ("/products", "products"),

@@ -60,8 +60,8 @@ pub(super) const SETTINGS: &[(&str, &str, &str)] = &[
     ),
     (
         "template_hint",
-        "Bisa memakai {{ buyer.greeting }}, {{ order.id }}, {{ order.balance }}, {{ order.deadline }}, {{ payment.instructions }} (lihat docs/messages.md).",
-        "You can use {{ buyer.greeting }}, {{ order.id }}, {{ order.balance }}, {{ order.deadline }}, {{ payment.instructions }} (see docs/messages.md).",
+        "Tulis teks Anda sendiri; bagian dalam kurung kurawal diisi otomatis: {{ buyer.greeting }} sapaan dan nama pembeli (Kak Sari), {{ order.id }} nomor pesanan, {{ order.balance }} yang masih harus dibayar, {{ order.deadline }} batas bayar, {{ payment.instructions }} cara dan rekening pembayaran, {{ order.shipping_cost }} ongkir. Tekan Pratinjau untuk melihat hasilnya.",
+        "Write your own text; the parts in curly braces are filled in: {{ buyer.greeting }} the buyer's greeting and name (Kak Sari), {{ order.id }} the order number, {{ order.balance }} what is left to pay, {{ order.deadline }} the deadline, {{ payment.instructions }} how and where to pay, {{ order.shipping_cost }} the shipping cost. Press Preview to see the result.",
     ),
     ("preview", "Pratinjau", "Preview"),
     (
