@@ -176,7 +176,10 @@ async fn shoot(client: &Client, app: &App, path: &str, name: &str) {
             .unwrap()
             .as_u64()
             .unwrap_or(900) as u32;
-        client.set_window_size(width, tall.min(12000)).await.unwrap();
+        client
+            .set_window_size(width, tall.min(12000))
+            .await
+            .unwrap();
         // At 360 px nothing may be wider than the screen.
         let overflow = client
             .execute(
