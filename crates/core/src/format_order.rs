@@ -24,6 +24,8 @@ pub const LINES_MAX: usize = 100;
 pub const ITEMS_MAX: usize = crate::order::ITEMS_PER_ORDER_MAX;
 /// Products compared in full with one line: those sharing its rarest words.
 const CANDIDATES_MAX: usize = 48;
+/// Largest catalogue a line that shares no word with any product is compared with whole.
+const FULL_SCAN_PRODUCTS_MAX: usize = 1000;
 /// How alike a line and a product name must be (0 to 1) to be taken as that product.
 pub const NAME_SCORE_MIN: f64 = 0.72;
 
@@ -125,8 +127,7 @@ impl Catalogue {
         }
         // The products sharing the rarest words with the line, each word weighed by how few
         // names have it (a line's "hitam" says less than its "rayon"); only the best of them are
-        // compared in full. A line whose every word is misspelt is compared with the whole
-        // catalogue.
+        // compared in full.
         let mut weight: HashMap<usize, f64> = HashMap::new();
         let mut phrase_words: Vec<&str> = words.clone();
         phrase_words.sort_unstable();
@@ -140,6 +141,11 @@ impl Catalogue {
             }
         }
         let candidates: Vec<usize> = if weight.is_empty() {
+            // Every word misspelt: the whole catalogue, while it is small enough that a paste of
+            // a hundred such lines stays cheap; a larger one leaves the line for staff to choose.
+            if self.entries.len() > FULL_SCAN_PRODUCTS_MAX {
+                return None;
+            }
             (0..self.entries.len()).collect()
         } else {
             let mut ranked: Vec<(usize, f64)> = weight.into_iter().collect();

@@ -709,6 +709,44 @@ impl Engine {
         Ok(Some((export, assessment)))
     }
 
+    /// Buyers whose name holds `text` or whose number holds its digits (`0812` is read as the
+    /// `812` after +62), newest first, with their standing.
+    pub async fn search_customers(
+        &self,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<(CustomerProfile, Assessment)>, Error> {
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        // A number written the local way starts with 0 where the stored one has +62.
+        let digits = match digits.strip_prefix('0') {
+            Some(rest) => rest.to_owned(),
+            None => digits,
+        };
+        let digits = if digits.len() >= 3 {
+            digits
+        } else {
+            String::new()
+        };
+        let found = self
+            .store
+            .search_customer_profiles(text.trim().to_owned(), digits, limit)
+            .await?;
+        let (base, settings, now) = (self.base_rate().await?, self.settings(), self.now());
+        Ok(found
+            .into_iter()
+            .map(|profile| {
+                let assessment = lunas_core::customers::judge(
+                    Some(&profile.standing()),
+                    None,
+                    now,
+                    base,
+                    &settings,
+                );
+                (profile, assessment)
+            })
+            .collect())
+    }
+
     /// Buyers in `band` (all when `None`), by id after `after`: at most `limit`, looking at no
     /// more than `scan` buyers (the band is computed, not stored).
     pub async fn customers(

@@ -447,6 +447,17 @@ impl Store {
             .await
     }
 
+    /// Buyers found by part of their name or number (see `repo::search_customer_profiles`).
+    pub async fn search_customer_profiles(
+        &self,
+        text: String,
+        digits: String,
+        limit: usize,
+    ) -> Result<Vec<CustomerProfile>, StoreError> {
+        self.read(move |db| repo::search_customer_profiles(db, &text, &digits, limit))
+            .await
+    }
+
     /// The store's paid and unpaid finished orders over all buyers.
     pub async fn base_rate(&self) -> Result<lunas_core::reliability::BaseRate, StoreError> {
         self.read(repo::base_rate).await

@@ -175,6 +175,46 @@ pub(crate) fn customer_profiles(
     Ok(profiles)
 }
 
+/// Buyers whose name holds `text` (any case) or whose number holds `digits`, newest first, at
+/// most `limit`; erased buyers are not found.
+pub(crate) fn search_customer_profiles(
+    db: &mut dyn Db,
+    text: &str,
+    digits: &str,
+    limit: usize,
+) -> DbResult<Vec<CustomerProfile>> {
+    let like = |raw: &str| {
+        format!(
+            "%{}%",
+            raw.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    };
+    // An empty pattern matches nothing: `digits` is empty when the search holds none.
+    let digits = if digits.is_empty() {
+        String::new()
+    } else {
+        like(digits)
+    };
+    let mut profiles = db.rows(
+        concat!(
+            "SELECT ",
+            profile_columns!(),
+            " FROM customers
+             WHERE erased_at IS NULL
+               AND (LOWER(name) LIKE ?1 ESCAPE '\\' OR phone LIKE ?2 ESCAPE '\\')
+             ORDER BY id DESC LIMIT ?3"
+        ),
+        params![&like(&text.to_lowercase()), &digits, limit as i64],
+        read_profile,
+    )?;
+    for profile in &mut profiles {
+        profile.history = history(db, profile.id)?;
+    }
+    Ok(profiles)
+}
+
 /// Pins a buyer to a band (or, with `None`, lets the score decide again), creating the buyer's
 /// record when the number never ordered: that is how a number is blocked in advance.
 pub(crate) fn upsert_pin(

@@ -24,32 +24,40 @@ const BAND_SCAN: usize = 1000;
 pub(crate) async fn buyers(desk: Desk, Query(query): Query_) -> Result<Response, PageError> {
     let band_raw = query.get("band").map(String::as_str).unwrap_or("");
     let band = Band::parse(band_raw);
+    // One box finds a buyer: a whole number opens their page; part of a number or of a name
+    // lists who matches.
     let phone_raw = query.get("phone").map(String::as_str).unwrap_or("").trim();
-    let mut errors = FieldErrors::new();
-    if !phone_raw.is_empty() {
-        match Phone::parse(phone_raw) {
-            Ok(phone) => {
-                return Ok(axum::response::Redirect::to(&format!(
-                    "/buyers/{}",
-                    phone_path(&phone)
-                ))
-                .into_response());
-            }
-            Err(_) => {
-                errors.insert("phone", desk.strings().get("code_invalid_phone").to_owned());
-            }
-        }
+    let phone_raw: &str = &phone_raw
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>();
+    let errors = FieldErrors::new();
+    if let Ok(phone) = Phone::parse(phone_raw) {
+        return Ok(
+            axum::response::Redirect::to(&format!("/buyers/{}", phone_path(&phone)))
+                .into_response(),
+        );
     }
     let after = query
         .get("after")
         .and_then(|a| a.parse::<i64>().ok())
         .unwrap_or(0);
-    let (found, cursor) = desk
-        .state
-        .engine
-        .customers_scan(band, after, LIST_LEN, BAND_SCAN)
-        .await
-        .map_err(engine_err)?;
+    let engine = &desk.state.engine;
+    let (found, cursor) = if phone_raw.is_empty() {
+        engine
+            .customers_scan(band, after, LIST_LEN, BAND_SCAN)
+            .await
+            .map_err(engine_err)?
+    } else {
+        let found = engine
+            .search_customers(phone_raw, LIST_LEN)
+            .await
+            .map_err(engine_err)?
+            .into_iter()
+            .filter(|(_, assessment)| band.is_none_or(|band| band == assessment.band))
+            .collect();
+        (found, None)
+    };
     let next = cursor.map(|cursor| {
         format!(
             "/buyers?{}&after={cursor}",
@@ -80,7 +88,7 @@ pub(crate) async fn buyers(desk: Desk, Query(query): Query_) -> Result<Response,
         status,
         "buyers.html",
         "buyers",
-        context! { buyers => rows, bands => ser(&bands), band => band.map(Band::as_str).unwrap_or(""), phone => phone_raw, next => next, errors => ser(&errors) },
+        context! { buyers => rows, bands => ser(&bands), band => band.map(Band::as_str).unwrap_or(""), phone => phone_raw, searched => !phone_raw.is_empty(), next => next, errors => ser(&errors) },
     )
 }
 

@@ -330,7 +330,34 @@ async fn a_short_payment_is_accepted_as_paid_from_the_order_page(backend: Backen
     );
 }
 
+async fn buyers_are_found_by_part_of_a_name_or_a_number(backend: Backend) {
+    let app = spawn(backend).await;
+    app.place("081234567890", "").await;
+    app.place("081298765432", "").await;
+    let mut jar = app.sign_in(STAFF).await;
+    let rows = |page: &Page| page.body.matches("<tr><td><a href=\"/buyers/").count();
+    for (q, found) in [
+        ("wulan", 2),
+        ("WULAN", 2),
+        ("9876", 1),
+        ("0812987", 1),
+        ("+62 812", 2),
+        ("tidak ada", 0),
+        ("%_", 0),
+    ] {
+        let query = serde_urlencoded::to_string([("phone", q)]).unwrap();
+        let page = app.get(&mut jar, &format!("/buyers?{query}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{q}");
+        assert_eq!(rows(&page), found, "{q}: {}", page.body);
+    }
+    // A whole number opens the buyer's page.
+    let page = app.get(&mut jar, "/buyers?phone=0812-3456-7890").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location(), "/buyers/6281234567890");
+}
+
 lunas_store::on_both_backends!(
+    buyers_are_found_by_part_of_a_name_or_a_number,
     a_short_payment_is_accepted_as_paid_from_the_order_page,
     orders_are_placed_paid_and_extended_from_the_dashboard,
     bad_input_is_shown_beside_its_field_and_what_was_typed_stays,

@@ -298,7 +298,11 @@ pub(super) const PAGES: &[(&str, &str, &str)] = &[
     ("by_buyer", "Pembeli", "Buyer"),
     ("timeline", "Riwayat", "Timeline"),
     ("band", "Golongan", "Band"),
-    ("find_phone", "Cari nomor HP", "Find a phone number"),
+    (
+        "find_phone",
+        "Cari nama atau nomor HP",
+        "Find a name or phone number",
+    ),
     ("score", "Skor", "Score"),
     ("record", "Catatan bayar", "Record"),
     ("paid_of_placed", "dibayar", "paid"),
