@@ -115,9 +115,10 @@ impl From<Draft> for DraftView {
     }
 }
 
-/// Checks a pasted text's length, the same for the API and the dashboard.
+/// Checks a pasted text's length, the same for the API and the dashboard. (Blank text is a
+/// draft of nothing, with its message; only an empty string is refused.)
 pub(crate) fn check_text(text: &str) -> Result<(), ApiError> {
-    if text.trim().is_empty() {
+    if text.is_empty() {
         return Err(ApiError::unprocessable(
             "invalid_text",
             "text must not be empty",

@@ -90,8 +90,8 @@ pub(crate) fn csv_download(
     summary = "Export orders as CSV",
     description = "The orders placed in the range, oldest first, one row each: number, time placed, status, buyer, method, items, items total, ongkir, discount, total, unique code, amount due, paid, written off, deadline, city, province, postcode. Times are in the store's time zone; text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`) starts with `'`. At most 50,000 orders; a longer range is `422 range_too_large`.",
     params(
-        ("from" = Option<String>, Query, description = "A date (`2026-12-01`, the whole day in the store's time zone) or an RFC 3339 time; default: the start of this month."),
-        ("to" = Option<String>, Query, description = "A date (included whole) or an RFC 3339 time (excluded); default: now."),
+        ("from" = Option<String>, Query, format = Date, description = "A date (`2026-12-01`, the whole day in the store's time zone; an RFC 3339 time is read too); default: the start of this month."),
+        ("to" = Option<String>, Query, format = Date, description = "A date, included whole (an RFC 3339 time is read too, and excluded); not before `from`; default: now."),
     ),
     responses(
         (status = 200, description = "The orders as CSV.", content_type = "text/csv", body = String),

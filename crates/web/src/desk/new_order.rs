@@ -346,7 +346,15 @@ struct PasteForm {
 pub(crate) async fn paste(posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let PasteForm { paste } = form.parse()?;
-    if let Err(e) = crate::api::drafts::check_text(&paste) {
+    // The dashboard also refuses a blank box: staff pressed the button before pasting.
+    let checked = match paste.trim() {
+        "" => Err(ApiError::unprocessable(
+            "invalid_text",
+            "text must not be empty",
+        )),
+        _ => crate::api::drafts::check_text(&paste),
+    };
+    if let Err(e) = checked {
         let (_, message) = refusal(desk.strings(), e)?;
         let errors = FieldErrors::from([("paste", message)]);
         let values = BTreeMap::from([("paste", paste.as_str())]);
