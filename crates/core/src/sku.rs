@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 /// Longest SKU accepted, in bytes.
 pub const SKU_LEN_MAX: usize = 64;
-/// What [`Sku::parse`] takes, for the API document.
-pub const SKU_PATTERN: &str = "^[A-Za-z0-9._-]{1,64}$";
+/// SKUs for the API document: those starting with a letter or a digit, which [`Sku::parse`] all
+/// takes. (It also takes `.5` or `-x`, but a pattern that said so would also describe `.`.)
+pub const SKU_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
 
 /// A product code: 1 to 64 characters of ASCII letters, digits, `-`, `_` and `.`, at least one
 /// of them a letter or a digit, so that it can sit in a URL path without escaping (and is never
@@ -82,5 +83,22 @@ mod tests {
             );
         }
         assert!(Sku::parse(".5").is_ok());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_sku_the_document_describes_is_taken(
+            raw in proptest::string::string_regex(&SKU_PATTERN[1..SKU_PATTERN.len() - 1]).unwrap()
+        ) {
+            proptest::prop_assert!(Sku::parse(&raw).is_ok(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn the_document_never_describes_a_sku_without_a_letter_or_digit() {
+        let pattern = regex::Regex::new(SKU_PATTERN).unwrap();
+        for path_like in [".", "..", "-", "_.-"] {
+            assert!(!pattern.is_match(path_like), "{path_like}");
+        }
     }
 }
