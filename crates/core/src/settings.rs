@@ -8,9 +8,9 @@ use crate::reminders::{Cadence, QuietHours, ReminderStep};
 use crate::{Currency, PayWindow, PaymentMethod, Timestamp};
 
 /// Longest store name or link, in characters.
-const SETTING_TEXT_LEN_MAX: usize = 500;
+pub const SETTING_TEXT_LEN_MAX: usize = 500;
 /// Most bank accounts shown in payment instructions.
-const BANK_ACCOUNTS_MAX: usize = 10;
+pub const BANK_ACCOUNTS_MAX: usize = 10;
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,11 +308,7 @@ impl Settings {
             ("payment_link", &self.payment_link),
         ] {
             if let Some(link) = link {
-                let web = link.starts_with("https://") || link.starts_with("http://");
-                if !web
-                    || link.len() > SETTING_TEXT_LEN_MAX
-                    || link.chars().any(char::is_whitespace)
-                {
+                if !is_web_link(link) {
                     return Err(SettingsError::Invalid(format!(
                         "{field} must be an http(s) address"
                     )));
@@ -337,6 +333,13 @@ impl Settings {
         }
         Ok(Composer::new(self)?)
     }
+}
+
+/// Whether `link` is a web address a buyer can open: `http(s)://`, no spaces, not too long.
+pub fn is_web_link(link: &str) -> bool {
+    (link.starts_with("https://") || link.starts_with("http://"))
+        && link.len() <= SETTING_TEXT_LEN_MAX
+        && !link.chars().any(char::is_whitespace)
 }
 
 /// A change to the settings, one section at a time, as the dashboard's forms make them: a field

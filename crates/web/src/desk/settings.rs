@@ -302,6 +302,27 @@ fn section_patch(
     let mut patch = SettingsPatch::default();
     match section {
         "general" => {
+            // Said here in the member's language rather than as the settings' English refusal.
+            use lunas_core::settings::{SETTING_TEXT_LEN_MAX, is_web_link};
+            let name = form.store_name.trim();
+            if name.is_empty() {
+                errors.insert("store_name", strings.get("err_required").to_owned());
+            } else if name.chars().count() > SETTING_TEXT_LEN_MAX {
+                errors.insert(
+                    "store_name",
+                    strings
+                        .get("err_too_long")
+                        .replace("{max}", &SETTING_TEXT_LEN_MAX.to_string()),
+                );
+            }
+            if let Some(link) = text_or_none(&form.store_link)
+                && !is_web_link(&link)
+            {
+                errors.insert("store_link", strings.get("err_web_link").to_owned());
+            }
+            if jiff::tz::TimeZone::get(form.timezone.trim()).is_err() {
+                errors.insert("timezone", strings.get("err_timezone").to_owned());
+            }
             patch.store_name = Some(form.store_name.trim().to_owned());
             patch.store_link = Some(text_or_none(&form.store_link));
             match form.language.as_str() {
@@ -426,6 +447,25 @@ fn section_patch(
                         );
                     }
                 }
+            }
+            let max = lunas_core::settings::BANK_ACCOUNTS_MAX;
+            if accounts.len() > max {
+                errors.insert(
+                    "bank_accounts",
+                    strings
+                        .get("err_bank_count")
+                        .replace("{max}", &max.to_string()),
+                );
+            }
+            if accounts.iter().any(|a| {
+                [&a.bank, &a.number, &a.holder]
+                    .iter()
+                    .any(|f| f.chars().count() > 100)
+            }) {
+                errors.insert(
+                    "bank_accounts",
+                    strings.get("err_too_long").replace("{max}", "100"),
+                );
             }
             patch.bank_accounts = Some(accounts);
         }

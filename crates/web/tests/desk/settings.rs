@@ -223,10 +223,19 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
                 ("store_name", "Toko Sari"),
                 ("language", "id"),
                 ("timezone", "Mars/Olympus"),
+                ("store_link", "toko sari.id"),
             ],
         )
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Each refusal beside its field, in words, not the settings' English sentence.
+    assert!(page.has(r#"id="e-timezone""#) && page.has("Pilih zona waktu dari daftar"));
+    assert!(page.has(r#"id="e-store_link""#) && page.has("Tulis alamat web lengkap"));
+    assert!(
+        !page.has("unknown time zone") && !page.has("http(s)"),
+        "{}",
+        page.body
+    );
     let page = app
         .post(
             &mut owner,

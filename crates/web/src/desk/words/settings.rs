@@ -244,6 +244,21 @@ pub(super) const SETTINGS: &[(&str, &str, &str)] = &[
         "The deposit is refunded",
     ),
     (
+        "err_web_link",
+        "Tulis alamat web lengkap yang diawali https://, tanpa spasi.",
+        "Write a whole web address starting with https://, without spaces.",
+    ),
+    (
+        "err_timezone",
+        "Pilih zona waktu dari daftar, misalnya Asia/Jakarta (WIB), Asia/Makassar (WITA), atau Asia/Jayapura (WIT).",
+        "Choose a time zone from the list, e.g. Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT).",
+    ),
+    (
+        "err_bank_count",
+        "Paling banyak {max} rekening.",
+        "At most {max} accounts.",
+    ),
+    (
         "err_range",
         "Tulis angka dari {low} sampai {high}.",
         "Write a number from {low} to {high}.",
