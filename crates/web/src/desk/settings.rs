@@ -102,11 +102,14 @@ fn current_values(settings: &lunas_core::Settings, english: bool) -> BTreeMap<&'
         messages.insert(format!("send_{}", kind.as_str()), json!(sent));
     }
     let hhmm = |t: jiff::civil::Time| format!("{:02}:{:02}", t.hour(), t.minute());
-    let banks: Vec<String> = settings
-        .bank_accounts
-        .iter()
-        .map(|a| format!("{} | {} | {}", a.bank, a.number, a.holder))
-        .collect();
+    // The accounts as rows of fields, with two empty rows to add one (at most the store's limit).
+    let mut banks: BTreeMap<String, String> = BTreeMap::new();
+    for (n, account) in settings.bank_accounts.iter().enumerate() {
+        banks.insert(format!("bank_{n}_name"), account.bank.clone());
+        banks.insert(format!("bank_{n}_number"), account.number.clone());
+        banks.insert(format!("bank_{n}_holder"), account.holder.clone());
+    }
+    let bank_rows = (settings.bank_accounts.len() + 2).min(lunas_core::settings::BANK_ACCOUNTS_MAX);
     BTreeMap::from([
         (
             "general",
@@ -127,7 +130,8 @@ fn current_values(settings: &lunas_core::Settings, english: bool) -> BTreeMap<&'
                 "quiet_end": settings.quiet_hours.map(|q| hhmm(q.end)).unwrap_or_default(),
             })),
         ),
-        ("bank", ser(json!({ "bank_accounts": banks.join("\n") }))),
+        ("bank", ser(&banks)),
+        ("bank_rows", ser((0..bank_rows).collect::<Vec<_>>())),
         (
             "channels",
             ser(json!({
@@ -288,6 +292,56 @@ impl SettingsForm {
             MessageKind::Reminder => None,
         }
     }
+}
+
+/// The bank accounts as the Settings page's rows give them (`bank_<n>_name`, `_number`,
+/// `_holder`): a row left empty is skipped, a row half filled is refused. `None` when the form has
+/// no rows (the one-line-per-account text of earlier versions, which `section_patch` reads).
+fn bank_rows(
+    strings: &Strings,
+    typed: &BTreeMap<&str, &str>,
+) -> Option<Result<Vec<BankAccount>, FieldErrors>> {
+    let max = lunas_core::settings::BANK_ACCOUNTS_MAX;
+    if !typed.contains_key("bank_0_name") {
+        return None;
+    }
+    let mut accounts = Vec::new();
+    let mut errors = FieldErrors::new();
+    for n in 0..max {
+        let get = |what: &str| {
+            typed
+                .get(format!("bank_{n}_{what}").as_str())
+                .map_or("", |v| v.trim())
+        };
+        let (bank, number, holder) = (get("name"), get("number"), get("holder"));
+        match (bank.is_empty(), number.is_empty(), holder.is_empty()) {
+            (true, true, true) => {}
+            (false, false, false) => {
+                if [bank, number, holder]
+                    .iter()
+                    .any(|f| f.chars().count() > 100)
+                {
+                    errors.insert(
+                        "bank_accounts",
+                        strings.get("err_too_long").replace("{max}", "100"),
+                    );
+                }
+                accounts.push(BankAccount {
+                    bank: bank.to_owned(),
+                    number: number.to_owned(),
+                    holder: holder.to_owned(),
+                });
+            }
+            _ => {
+                errors.insert("bank_accounts", strings.get("err_bank_row").to_owned());
+            }
+        }
+    }
+    Some(if errors.is_empty() {
+        Ok(accounts)
+    } else {
+        Err(errors)
+    })
 }
 
 /// A section's form as a settings patch, or the errors of its fields.
@@ -754,7 +808,14 @@ pub(crate) async fn save_section(
         _ => {}
     }
     let settings = engine.settings();
-    let patch = if section == "risk" {
+    let patch = if section == "bank"
+        && let Some(rows) = bank_rows(desk.strings(), &form.values())
+    {
+        rows.map(|accounts| SettingsPatch {
+            bank_accounts: Some(accounts),
+            ..SettingsPatch::default()
+        })
+    } else if section == "risk" {
         // The risk policy's fields are named from the bands and methods (`risk.rs`).
         super::risk::read(desk.strings(), &form.values(), &settings.risk).map(|risk| {
             SettingsPatch {

@@ -539,7 +539,51 @@ async fn the_risk_policy_is_set_with_fields_per_band(backend: Backend) {
     assert_eq!(app.engine.settings().risk, risk);
 }
 
+async fn bank_accounts_are_rows_of_fields(backend: Backend) {
+    let app = spawn(backend).await;
+    let mut owner = app.sign_in(OWNER).await;
+    let page = app.get(&mut owner, "/settings").await;
+    // No accounts yet: two empty rows to fill.
+    assert!(page.has(r#"name="bank_1_holder""#) && !page.has(r#"name="bank_2_holder""#));
+    assert!(!page.has(" | "), "no pipe syntax to learn");
+    let rows = [
+        ("bank_0_name", "BCA"),
+        ("bank_0_number", "1234567890"),
+        ("bank_0_holder", "Sari Wulandari"),
+        ("bank_1_name", "BRI"),
+        ("bank_1_number", ""),
+        ("bank_1_holder", ""),
+        ("password", PASSWORD),
+    ];
+    let page = app
+        .submit(&mut owner, "/settings", "/settings/bank", &rows)
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.has("Isi bank, nomor rekening, dan atas nama"),
+        "{}",
+        page.body
+    );
+    assert!(app.engine.settings().bank_accounts.is_empty());
+    let mut rows = rows.to_vec();
+    rows.retain(|(n, _)| !n.starts_with("bank_1_"));
+    let page = app
+        .submit(&mut owner, "/settings", "/settings/bank", &rows)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let accounts = app.engine.settings().bank_accounts.clone();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(
+        (accounts[0].bank.as_str(), accounts[0].holder.as_str()),
+        ("BCA", "Sari Wulandari")
+    );
+    // Shown back as a row, with two empty ones after it.
+    let page = app.get(&mut owner, "/settings").await;
+    assert!(page.has(r#"value="1234567890""#) && page.has(r#"name="bank_2_holder""#));
+}
+
 lunas_store::on_both_backends!(
+    bank_accounts_are_rows_of_fields,
     the_risk_policy_is_set_with_fields_per_band,
     durations_are_typed_and_shown_as_sellers_say_them,
     settings_change_through_the_api_rules_with_a_preview_and_an_audit_line,

@@ -79,8 +79,17 @@ pub(super) const SETTINGS: &[(&str, &str, &str)] = &[
     ("bank_accounts", "Rekening", "Accounts"),
     (
         "bank_hint",
-        "Satu baris per rekening: BCA | 1234567890 | Sari Wulandari",
-        "One line per account: BCA | 1234567890 | Sari Wulandari",
+        "Rekening yang disebut dalam pesan cara bayar. Kosongkan satu baris untuk menghapus rekening itu.",
+        "The accounts named in the payment instructions. Empty a row to remove that account.",
+    ),
+    ("bank_account", "Rekening", "Account"),
+    ("bank_name", "Bank", "Bank"),
+    ("bank_number", "Nomor rekening", "Account number"),
+    ("bank_holder", "Atas nama", "Account holder"),
+    (
+        "err_bank_row",
+        "Isi bank, nomor rekening, dan atas nama; atau kosongkan ketiganya.",
+        "Fill in the bank, the number and the holder; or leave all three empty.",
     ),
     (
         "channel_whatsapp",
