@@ -307,12 +307,12 @@ impl Settings {
             ("store_link", &self.store_link),
             ("payment_link", &self.payment_link),
         ] {
-            if let Some(link) = link {
-                if !is_web_link(link) {
-                    return Err(SettingsError::Invalid(format!(
-                        "{field} must be an http(s) address"
-                    )));
-                }
+            if let Some(link) = link
+                && !is_web_link(link)
+            {
+                return Err(SettingsError::Invalid(format!(
+                    "{field} must be an http(s) address"
+                )));
             }
         }
         if self.bank_accounts.len() > BANK_ACCOUNTS_MAX {
