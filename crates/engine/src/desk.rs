@@ -83,6 +83,11 @@ impl Engine {
         Ok(orders)
     }
 
+    /// The orders in each status and what waits for staff (the review list, the manual queue).
+    pub async fn desk_counts(&self) -> Result<DeskCounts, Error> {
+        Ok(self.store.desk_counts().await?)
+    }
+
     /// Orders matching a search (a number, a phone number or part of a name), newest first.
     pub async fn search_orders(&self, query: OrderQuery) -> Result<Vec<Order>, Error> {
         Ok(self.store.search_orders(query).await?)

@@ -76,10 +76,7 @@ pub(crate) struct DraftItemView {
 
 impl From<Draft> for DraftView {
     fn from(draft: Draft) -> DraftView {
-        let nothing = draft.items.is_empty()
-            && draft.customer.name.is_none()
-            && draft.customer.phone.is_none()
-            && draft.address.is_none();
+        let nothing = draft.found_nothing();
         DraftView {
             customer: DraftCustomerView {
                 name: draft.customer.name,

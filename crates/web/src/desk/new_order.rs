@@ -417,10 +417,7 @@ pub(crate) async fn paste(posted: Posted) -> Result<Response, PageError> {
         .map(|item| item.text.clone())
         .collect();
     let strings = desk.strings();
-    let nothing = draft.items.is_empty()
-        && draft.customer.name.is_none()
-        && draft.customer.phone.is_none()
-        && draft.address.is_none();
+    let nothing = draft.found_nothing();
     let report = context! {
         percent => (draft.confidence * 100.0).round() as i64,
         unparsed => &draft.unparsed,

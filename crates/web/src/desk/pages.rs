@@ -241,12 +241,7 @@ pub(crate) async fn queue(desk: Desk, Query(query): Query_) -> Result<Response, 
         .manual_queue(QUEUE_PAGE_LEN)
         .await
         .map_err(engine_err)?;
-    let open = engine
-        .today(RELEASING_WITHIN, DAY, 0)
-        .await
-        .map_err(engine_err)?
-        .counts
-        .manual_queue;
+    let open = engine.desk_counts().await.map_err(engine_err)?.manual_queue;
     let cards: Vec<Value> = messages.iter().map(|m| queue_card(&desk, m)).collect();
     desk.page(
         "queue.html",

@@ -296,59 +296,73 @@ impl SettingsForm {
 
 /// The bank accounts as the Settings page's rows give them (`bank_<n>_name`, `_number`,
 /// `_holder`): a row left empty is skipped, a row half filled is refused. `None` when the form has
-/// no rows (the one-line-per-account text of earlier versions, which `section_patch` reads).
+/// no rows (the one-line-per-account text of earlier versions, which is read instead).
 fn bank_rows(
     strings: &Strings,
-    typed: &BTreeMap<&str, &str>,
-) -> Option<Result<Vec<BankAccount>, FieldErrors>> {
-    let max = lunas_core::settings::BANK_ACCOUNTS_MAX;
-    if !typed.contains_key("bank_0_name") {
+    named: &BTreeMap<&str, &str>,
+    errors: &mut FieldErrors,
+) -> Option<Vec<BankAccount>> {
+    if !named.contains_key("bank_0_name") {
         return None;
     }
     let mut accounts = Vec::new();
-    let mut errors = FieldErrors::new();
-    for n in 0..max {
+    for n in 0..lunas_core::settings::BANK_ACCOUNTS_MAX {
         let get = |what: &str| {
-            typed
+            named
                 .get(format!("bank_{n}_{what}").as_str())
                 .map_or("", |v| v.trim())
         };
         let (bank, number, holder) = (get("name"), get("number"), get("holder"));
         match (bank.is_empty(), number.is_empty(), holder.is_empty()) {
             (true, true, true) => {}
-            (false, false, false) => {
-                if [bank, number, holder]
-                    .iter()
-                    .any(|f| f.chars().count() > 100)
-                {
-                    errors.insert(
-                        "bank_accounts",
-                        strings.get("err_too_long").replace("{max}", "100"),
-                    );
-                }
-                accounts.push(BankAccount {
-                    bank: bank.to_owned(),
-                    number: number.to_owned(),
-                    holder: holder.to_owned(),
-                });
-            }
+            (false, false, false) => accounts.push(BankAccount {
+                bank: bank.to_owned(),
+                number: number.to_owned(),
+                holder: holder.to_owned(),
+            }),
             _ => {
                 errors.insert("bank_accounts", strings.get("err_bank_row").to_owned());
             }
         }
     }
-    Some(if errors.is_empty() {
-        Ok(accounts)
-    } else {
-        Err(errors)
-    })
+    Some(accounts)
 }
 
-/// A section's form as a settings patch, or the errors of its fields.
+/// The bank accounts as one line each (`BCA | 1234567890 | Sari`), as earlier versions of the
+/// page sent them.
+fn bank_lines(strings: &Strings, text: &str, errors: &mut FieldErrors) -> Vec<BankAccount> {
+    let mut accounts = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        match parts.as_slice() {
+            [bank, number, holder]
+                if !bank.is_empty() && !number.is_empty() && !holder.is_empty() =>
+            {
+                accounts.push(BankAccount {
+                    bank: (*bank).to_owned(),
+                    number: (*number).to_owned(),
+                    holder: (*holder).to_owned(),
+                });
+            }
+            _ => {
+                errors.insert(
+                    "bank_accounts",
+                    format!("{} ({line})", strings.get("err_bank_line")),
+                );
+            }
+        }
+    }
+    accounts
+}
+
+/// A section's form as a settings patch, or the errors of its fields. `form` names the page's
+/// fixed fields; `named` is the whole form, for the fields named from enums and rows (the risk
+/// policy's per band, the bank accounts' per row).
 fn section_patch(
     strings: &Strings,
     section: &str,
     form: &SettingsForm,
+    named: &BTreeMap<&str, &str>,
     current: &lunas_core::Settings,
 ) -> Result<SettingsPatch, FieldErrors> {
     let mut errors = FieldErrors::new();
@@ -476,32 +490,10 @@ fn section_patch(
             }
         }
         "bank" => {
-            let mut accounts = Vec::new();
-            for line in form
-                .bank_accounts
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-            {
-                let parts: Vec<&str> = line.split('|').map(str::trim).collect();
-                match parts.as_slice() {
-                    [bank, number, holder]
-                        if !bank.is_empty() && !number.is_empty() && !holder.is_empty() =>
-                    {
-                        accounts.push(BankAccount {
-                            bank: (*bank).to_owned(),
-                            number: (*number).to_owned(),
-                            holder: (*holder).to_owned(),
-                        });
-                    }
-                    _ => {
-                        errors.insert(
-                            "bank_accounts",
-                            format!("{} ({line})", strings.get("err_bank_line")),
-                        );
-                    }
-                }
-            }
+            let accounts = match bank_rows(strings, named, &mut errors) {
+                Some(accounts) => accounts,
+                None => bank_lines(strings, &form.bank_accounts, &mut errors),
+            };
             let max = lunas_core::settings::BANK_ACCOUNTS_MAX;
             if accounts.len() > max {
                 errors.insert(
@@ -534,6 +526,12 @@ fn section_patch(
                 patch.messages.push((kind, send));
             }
         }
+        "risk" => match super::risk::read(strings, named, &current.risk) {
+            Ok(risk) => {
+                patch.risk = Some(serde_json::to_value(risk).expect("risk settings serialise"))
+            }
+            Err(risk_errors) => errors.extend(risk_errors),
+        },
         "channels" => {
             patch.channels = Some(Channels {
                 whatsapp: form.whatsapp.is_some(),
@@ -701,7 +699,13 @@ pub(crate) async fn preview(Query(query): Query_, posted: Posted) -> Result<Resp
         Some("messages") => "messages",
         _ => "reminders",
     };
-    let body = match section_patch(desk.strings(), section, &form.parse()?, &settings) {
+    let body = match section_patch(
+        desk.strings(),
+        section,
+        &form.parse()?,
+        &form.values(),
+        &settings,
+    ) {
         Err(errors) => {
             json!({ "steps": [], "error": errors.values().cloned().collect::<Vec<_>>().join(" ") })
         }
@@ -808,24 +812,7 @@ pub(crate) async fn save_section(
         _ => {}
     }
     let settings = engine.settings();
-    let patch = if section == "bank"
-        && let Some(rows) = bank_rows(desk.strings(), &form.values())
-    {
-        rows.map(|accounts| SettingsPatch {
-            bank_accounts: Some(accounts),
-            ..SettingsPatch::default()
-        })
-    } else if section == "risk" {
-        // The risk policy's fields are named from the bands and methods (`risk.rs`).
-        super::risk::read(desk.strings(), &form.values(), &settings.risk).map(|risk| {
-            SettingsPatch {
-                risk: Some(serde_json::to_value(risk).expect("risk settings serialise")),
-                ..SettingsPatch::default()
-            }
-        })
-    } else {
-        section_patch(desk.strings(), section, &typed, &settings)
-    };
+    let patch = section_patch(desk.strings(), section, &typed, &form.values(), &settings);
     let patch = match patch {
         Ok(patch) => patch,
         Err(errors) => {

@@ -1,0 +1,75 @@
+//! The catalogue: products read and written, and the catalogue indexed for reading pasted
+//! format orders (kept for a few seconds, and dropped at once when this process changes a
+//! product).
+
+use std::sync::Arc;
+
+use lunas_core::Sku;
+use lunas_core::catalog::{Product, ProductInput};
+use lunas_core::queries::Page;
+
+use crate::{Engine, Error};
+
+/// How long the catalogue a pasted format order is read against is kept before it is read again
+/// (another process may have changed the products; this one forgets it at once when it does).
+const FORMAT_CATALOGUE_TTL_MS: i64 = 5000;
+/// Most products a format order is matched against; the rest of a larger catalogue is not read.
+const FORMAT_CATALOGUE_PRODUCTS_MAX: usize = 50_000;
+/// Products read per query while indexing the catalogue.
+const FORMAT_CATALOGUE_PAGE_LEN: usize = 1000;
+
+impl Engine {
+    pub async fn put_product(&self, product: ProductInput) -> Result<Product, Error> {
+        let put = self.store.put_product(product, self.now()).await??;
+        *self.format_catalogue.write().expect("catalogue lock") = None;
+        Ok(put)
+    }
+
+    /// Reads a pasted format order against the catalogue: a draft for staff to check, never an
+    /// order.
+    pub async fn read_format_order(
+        &self,
+        text: &str,
+    ) -> Result<lunas_core::format_order::Draft, Error> {
+        let catalogue = self.format_catalogue().await?;
+        Ok(lunas_core::format_order::read(text, &catalogue))
+    }
+
+    /// The catalogue indexed for format orders: kept for a few seconds, read again after.
+    async fn format_catalogue(&self) -> Result<Arc<lunas_core::format_order::Catalogue>, Error> {
+        let now_ms = self.now().as_millisecond();
+        if let Some((catalogue, read_at)) = &*self.format_catalogue.read().expect("catalogue lock")
+            && now_ms.saturating_sub(*read_at) < FORMAT_CATALOGUE_TTL_MS
+        {
+            return Ok(catalogue.clone());
+        }
+        let mut products = Vec::new();
+        let mut after = None;
+        while products.len() < FORMAT_CATALOGUE_PRODUCTS_MAX {
+            let page = self
+                .store
+                .products(Page {
+                    after: after.clone(),
+                    limit: FORMAT_CATALOGUE_PAGE_LEN,
+                })
+                .await?;
+            let full = page.len() == FORMAT_CATALOGUE_PAGE_LEN;
+            after = page.last().map(|p| p.sku.as_str().to_owned());
+            products.extend(page.into_iter().map(|p| (p.sku, p.name)));
+            if !full {
+                break;
+            }
+        }
+        let catalogue = Arc::new(lunas_core::format_order::Catalogue::new(products));
+        *self.format_catalogue.write().expect("catalogue lock") = Some((catalogue.clone(), now_ms));
+        Ok(catalogue)
+    }
+
+    pub async fn product(&self, sku: Sku) -> Result<Option<Product>, Error> {
+        Ok(self.store.product(sku).await?)
+    }
+
+    pub async fn products(&self, page: Page<String>) -> Result<Vec<Product>, Error> {
+        Ok(self.store.products(page).await?)
+    }
+}
