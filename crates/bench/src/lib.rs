@@ -265,6 +265,7 @@ pub(crate) async fn fresh_store(dir: &std::path::Path) -> anyhow::Result<Store> 
                     price: Money::price(50_000 + i as i64 * 1000)?,
                     stock: 1_000_000_000,
                     tips: None,
+                    variant: None,
                 },
                 now,
             )

@@ -37,6 +37,7 @@ async fn engine(
                     price: lunas_core::Money::price(100_000 + i as i64 * 20_000)?,
                     stock: 1_000_000_000,
                     tips: None,
+                    variant: None,
                 },
                 jiff::Timestamp::now(),
             )

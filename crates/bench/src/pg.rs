@@ -88,6 +88,7 @@ async fn seed_products(store: &Store, stock: i64) -> anyhow::Result<()> {
                     price: Money::price(50_000 + i as i64 * 1000)?,
                     stock,
                     tips: None,
+                    variant: None,
                 },
                 now,
             )

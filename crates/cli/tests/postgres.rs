@@ -122,6 +122,7 @@ async fn overdue_orders(db: &TestDb, count: usize) {
             price: Money::price(150_000).unwrap(),
             stock: count as i64,
             tips: None,
+            variant: None,
         })
         .await
         .unwrap();

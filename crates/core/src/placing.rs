@@ -143,6 +143,9 @@ pub enum PlaceError {
     },
     #[error("no product with SKU {sku}")]
     UnknownSku { sku: Sku },
+    /// The product has variants; the order must name one of them.
+    #[error("{sku} is sold by its variants; order a variant's SKU")]
+    VariantRequired { sku: Sku },
     #[error("the order total is zero; lunas takes orders that have something to pay")]
     ZeroTotal,
     /// The discount is as large as the items and the shipping together, or larger.

@@ -34,6 +34,16 @@ const PRODUCTS: &[(&str, &str, i64, i64)] = &[
     ("SERUM-NIA-20", "Serum Niacinamide 10% 20 ml", 79_000, 30),
 ];
 
+/// A product sold in sizes and colours, and its variants: SKU, label, stock, and a price when it
+/// is the variant's own.
+const GROUPED: (&str, &str, i64) = ("KAOS-OVS", "Kaos Oversize Katun Combed 24s", 89_000);
+const VARIANTS: &[(&str, &str, i64, Option<i64>)] = &[
+    ("KAOS-OVS-HTM-M", "Hitam / M", 10, None),
+    ("KAOS-OVS-HTM-L", "Hitam / L", 6, None),
+    ("KAOS-OVS-HTM-XXL", "Hitam / XXL", 4, Some(95_000)),
+    ("KAOS-OVS-PTH-L", "Putih / L", 0, None),
+];
+
 fn tip(sku: &str) -> Option<&'static str> {
     match sku {
         "GAMIS-RAYON-HTM" => {
@@ -122,6 +132,35 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
                 price: Money::price(*price).expect("demo prices are valid"),
                 stock: *stock,
                 tips: tip(sku).map(str::to_owned),
+                variant: None,
+            })
+            .await?;
+    }
+    let (group_sku, group_name, group_price) = GROUPED;
+    let group_sku = Sku::parse(group_sku).expect("demo SKUs are valid");
+    engine
+        .put_product(ProductInput {
+            sku: group_sku.clone(),
+            name: group_name.to_owned(),
+            price: Money::price(group_price).expect("demo prices are valid"),
+            stock: 0,
+            tips: None,
+            variant: None,
+        })
+        .await?;
+    for (sku, label, stock, price) in VARIANTS {
+        engine
+            .put_product(ProductInput {
+                sku: Sku::parse(sku).expect("demo SKUs are valid"),
+                name: String::new(),
+                price: Money::price(price.unwrap_or(0)).expect("demo prices are valid"),
+                stock: *stock,
+                tips: None,
+                variant: Some(lunas_core::catalog::VariantInput {
+                    parent: group_sku.clone(),
+                    label: (*label).to_owned(),
+                    own_price: price.is_some(),
+                }),
             })
             .await?;
     }
@@ -277,7 +316,7 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
     clock.set(real_now);
     while engine.tick().await?.more {}
     Ok(Some(Seeded {
-        products: PRODUCTS.len(),
+        products: PRODUCTS.len() + 1,
         orders: 8,
     }))
 }

@@ -55,7 +55,12 @@ impl Engine {
                 .await?;
             let full = page.len() == FORMAT_CATALOGUE_PAGE_LEN;
             after = page.last().map(|p| p.sku.as_str().to_owned());
-            products.extend(page.into_iter().map(|p| (p.sku, p.name)));
+            // A product with variants is sold through them: a name matches the variant.
+            products.extend(
+                page.into_iter()
+                    .filter(|p| !p.is_group())
+                    .map(|p| (p.sku, p.name)),
+            );
             if !full {
                 break;
             }
@@ -71,5 +76,18 @@ impl Engine {
 
     pub async fn products(&self, page: Page<String>) -> Result<Vec<Product>, Error> {
         Ok(self.store.products(page).await?)
+    }
+
+    /// Products that are not variants, by SKU, each with its variants: the catalogue as the
+    /// seller sees it.
+    pub async fn product_groups(
+        &self,
+        page: Page<String>,
+    ) -> Result<Vec<(Product, Vec<Product>)>, Error> {
+        Ok(self.store.product_groups(page).await?)
+    }
+
+    pub async fn variants_of(&self, parent: Sku) -> Result<Vec<Product>, Error> {
+        Ok(self.store.variants_of(parent).await?)
     }
 }

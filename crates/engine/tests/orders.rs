@@ -72,6 +72,7 @@ impl TestStore {
                 price: Money::price(price).unwrap(),
                 stock,
                 tips: None,
+                variant: None,
             })
             .await
             .unwrap();
@@ -654,6 +655,7 @@ async fn the_scheduler_fires_a_due_timer_by_itself(backend: Backend) {
             price: Money::price(1000).unwrap(),
             stock: 1,
             tips: None,
+            variant: None,
         })
         .await
         .unwrap();

@@ -227,6 +227,7 @@ async fn concurrent_transfers_of_one_total_never_share_an_amount_due(backend: Ba
             price: Money::price(150_000).unwrap(),
             stock: 100,
             tips: None,
+            variant: None,
         })
         .await
         .unwrap();
@@ -687,6 +688,7 @@ async fn a_late_payment_revives_the_order_while_the_stock_lasts_and_is_flagged_f
             price: Money::price(150_000).unwrap(),
             stock: 0,
             tips: None,
+            variant: None,
         })
         .await
         .unwrap();

@@ -34,6 +34,7 @@ async fn shop(backend: Backend) -> Shop {
             price: Money::price(150_000).unwrap(),
             stock: 1000,
             tips: None,
+            variant: None,
         })
         .await
         .unwrap();
@@ -572,6 +573,7 @@ async fn records_kept_over_thousands_of_random_orders_equal_a_rebuild(backend: B
             price: Money::price(150_000).unwrap(),
             stock: 1_000_000,
             tips: None,
+            variant: None,
         })
         .await
         .unwrap();

@@ -106,6 +106,7 @@ async fn run(backend: Backend, stock: [i64; 3], ops: Vec<Op>) {
                 price: Money::price(PRICE).unwrap(),
                 stock: stock[i],
                 tips: None,
+                variant: None,
             })
             .await
             .unwrap();

@@ -14,8 +14,11 @@ use crate::{Store, StoreError};
 const TABLES: &[(&str, &str, &str)] = &[
     (
         "products",
-        "SELECT sku, name, price, on_hand, reserved, tips, created_at, updated_at FROM products ORDER BY sku",
-        "INSERT INTO products (sku, name, price, on_hand, reserved, tips, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        // Products before their variants (which name them as parent).
+        "SELECT sku, name, price, on_hand, reserved, tips, created_at, updated_at, parent, variant, inherits_price, variants
+         FROM products ORDER BY parent IS NOT NULL, sku",
+        "INSERT INTO products (sku, name, price, on_hand, reserved, tips, created_at, updated_at, parent, variant, inherits_price, variants)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     ),
     (
         "customers",

@@ -203,6 +203,19 @@ impl Store {
         self.read(move |db| repo::products(db, &page)).await
     }
 
+    /// Products that are not variants, by SKU, each with its variants.
+    pub async fn product_groups(
+        &self,
+        page: Page<String>,
+    ) -> Result<Vec<(Product, Vec<Product>)>, StoreError> {
+        self.read(move |db| repo::product_groups(db, &page)).await
+    }
+
+    /// A product's variants, by SKU.
+    pub async fn variants_of(&self, parent: Sku) -> Result<Vec<Product>, StoreError> {
+        self.read(move |db| repo::variants_of(db, &parent)).await
+    }
+
     /// Runs `op` in one transaction and commits it; answers once the commit is durable. `op`
     /// may run more than once — a PostgreSQL transaction that lost a race is run again from the
     /// start, and on SQLite a group that failed is run again without the operation that failed —

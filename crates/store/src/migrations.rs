@@ -27,6 +27,7 @@ const SOURCES: &[&str] = &[
     include_str!("../migrations/0009_written_off.sql"),
     include_str!("../migrations/0010_message_outcomes.sql"),
     include_str!("../migrations/0011_sales_indexes.sql"),
+    include_str!("../migrations/0012_variants.sql"),
 ];
 
 /// The newest schema this build knows, the same for both databases.

@@ -115,6 +115,10 @@ impl From<EngineError> for ApiError {
             EngineError::Place(PlaceError::UnknownSku { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, "unknown_sku", message)
             }
+            // The product is a group; the order must name one of its variants.
+            EngineError::Place(PlaceError::VariantRequired { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "variant_required", message)
+            }
             EngineError::Place(PlaceError::ZeroTotal) => {
                 ApiError::unprocessable("zero_total", message)
             }
@@ -160,6 +164,19 @@ impl From<EngineError> for ApiError {
             }
             EngineError::Product(ProductError::StockBelowReserved { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, "stock_below_reserved", message)
+            }
+            // The catalogue as it is now refuses the parent a well-formed variant names.
+            EngineError::Product(ProductError::UnknownParent { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "unknown_parent", message)
+            }
+            EngineError::Product(ProductError::ParentIsVariant { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "parent_is_variant", message)
+            }
+            EngineError::Product(ProductError::SkuTaken { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "sku_taken", message)
+            }
+            EngineError::Product(ProductError::VariantTaken { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "variant_taken", message)
             }
             EngineError::PayWithinOnCod => ApiError::unprocessable("invalid_pay_within", message),
             EngineError::ExportTooLarge { .. } => {

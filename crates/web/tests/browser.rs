@@ -132,6 +132,7 @@ async fn spawn() -> App {
             price: Money::price(150_000).unwrap(),
             stock: 5,
             tips: Some("Bahan adem, tidak menerawang".into()),
+            variant: None,
         })
         .await
         .unwrap();

@@ -54,6 +54,7 @@ pub async fn shop(
             price: Money::price(150_000).unwrap(),
             stock: 10,
             tips: Some("Cuci dengan air dingin.".into()),
+            variant: None,
         })
         .await
         .unwrap();

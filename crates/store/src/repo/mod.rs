@@ -4,7 +4,8 @@
 //! operation has written nothing.
 //!
 //! Lock order, so that concurrent transactions on PostgreSQL do not deadlock: an order row, then
-//! its timers, then product rows (in SKU order when several), then the buyer's row. The timer path takes its timers
+//! its timers, then product rows (in SKU order when several; a product before its variants when
+//! a product is written), then the buyer's row. The timer path takes its timers
 //! first and never waits for an order row (`SKIP LOCKED`): an order another transaction holds is
 //! left for the next tick. Rows are locked `FOR NO KEY UPDATE` (no key ever changes), which does
 //! not block the key-share locks that foreign-key checks take when a timer, an event or an order
@@ -27,6 +28,13 @@ macro_rules! profile_columns {
         "id, phone, name, email, honorific, orders_placed, orders_paid, orders_expired,
          orders_cancelled_by_buyer, orders_cancelled_by_seller, cod_refused, returns, amount_paid,
          first_order_at, last_order_at, band_pin, band_reason, notes, tags, no_reminders"
+    };
+}
+
+/// The columns `read_product` reads, in its order.
+macro_rules! product_columns {
+    () => {
+        "sku, name, price, on_hand, reserved, tips, parent, variant, inherits_price, variants"
     };
 }
 

@@ -454,15 +454,21 @@ pub(crate) fn hold_stock(
         // (one statement); when it changes nothing, a read says why.
         let qty = line.qty.units();
         let held = db.row(
-            "UPDATE products SET reserved = reserved + ?1
-             WHERE sku = ?2 AND on_hand - reserved >= ?1 AND price > 0
-             RETURNING sku, name, price, on_hand, reserved, tips",
+            concat!(
+                "UPDATE products SET reserved = reserved + ?1
+                 WHERE sku = ?2 AND on_hand - reserved >= ?1 AND price > 0 AND variants = 0
+                 RETURNING ",
+                product_columns!()
+            ),
             params![qty, line.sku.as_str()],
             read_product,
         )?;
         let Some(product) = held else {
             return Ok(Err(match product_row(db, &line.sku)? {
                 None => PlaceError::UnknownSku {
+                    sku: line.sku.clone(),
+                },
+                Some(product) if product.is_group() => PlaceError::VariantRequired {
                     sku: line.sku.clone(),
                 },
                 Some(product) if product.available < qty => PlaceError::OutOfStock {
@@ -506,6 +512,11 @@ pub(crate) fn hold_stock(
                 sku: line.sku.clone(),
             }));
         };
+        if product.is_group() {
+            return Ok(Err(PlaceError::VariantRequired {
+                sku: line.sku.clone(),
+            }));
+        }
         let wanted = wanted.entry(&line.sku).or_insert(0);
         *wanted += qty;
         if product.available < *wanted {

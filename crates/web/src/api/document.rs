@@ -234,6 +234,15 @@ text_schema!(
 );
 
 text_schema!(
+    /// A variant's label.
+    VariantLabel,
+    lunas_core::order::TEXT_PATTERN,
+    lunas_core::catalog::VARIANT_LEN_MAX,
+    "What sets the variant apart: one line of text, not blank.",
+    ["Hitam / L"]
+);
+
+text_schema!(
     /// A tag on a buyer.
     Tag,
     customers::TAG_PATTERN,

@@ -19,6 +19,25 @@ pub(crate) struct ProductView {
     pub available: i64,
     /// A tip shown with the product in messages.
     pub tips: Option<String>,
+    /// The product this one is a variant of, or null.
+    pub parent: Option<String>,
+    /// The variant's label (`Hitam / L`), or null for a product that is not a variant.
+    pub variant: Option<String>,
+    /// Whether the price is the variant's own (false: it follows its product's).
+    pub own_price: bool,
+    /// How many variants the product has; a product with variants is ordered by their SKUs.
+    pub variant_count: i64,
+}
+
+/// A product with its variants.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ProductDetail)]
+pub(crate) struct ProductDetailView {
+    #[serde(flatten)]
+    pub product: ProductView,
+    /// The product's variants by SKU; absent when the product is itself a variant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variants: Option<Vec<ProductView>>,
 }
 
 impl From<Product> for ProductView {
@@ -31,6 +50,10 @@ impl From<Product> for ProductView {
             reserved: p.reserved,
             available: p.available,
             tips: p.tips,
+            parent: p.parent.map(|s| s.as_str().to_owned()),
+            variant: p.variant,
+            own_price: p.own_price,
+            variant_count: p.variants,
         }
     }
 }

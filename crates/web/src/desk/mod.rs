@@ -122,6 +122,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "buyers.html",
     "buyer.html",
     "products.html",
+    "product.html",
     "settings.html",
     "staff.html",
     "account.html",
@@ -500,6 +501,11 @@ pub(crate) fn router() -> Router<AppState> {
             "/products",
             get(products::products).post(products::put_product),
         )
+        .route(
+            "/products/{sku}",
+            get(products::product).post(products::edit_product),
+        )
+        .route("/products/{sku}/variants", post(products::add_variant))
         .route("/settings", get(settings::settings_page))
         .route("/settings/preview", post(settings::preview))
         .route("/settings/{section}", post(settings::save_section))
@@ -568,7 +574,9 @@ pub(crate) fn field_error(strings: &Strings, e: &ApiError) -> (&'static str, Str
         "invalid_name" => "name",
         "invalid_email" => "email",
         "invalid_honorific" => "honorific",
-        "invalid_sku" | "unknown_sku" | "empty_order" | "too_many_items" => "sku",
+        "invalid_sku" | "unknown_sku" | "empty_order" | "too_many_items" | "variant_required"
+        | "sku_taken" | "invalid_parent" => "sku",
+        "invalid_variant" | "variant_taken" | "unknown_parent" | "parent_is_variant" => "variant",
         "invalid_shipping_cost" => "shipping_cost",
         "invalid_discount" | "discount_above_total" => "discount",
         "invalid_quantity" | "quantity_limited" => "qty",

@@ -98,8 +98,10 @@ pub(super) async fn new_order_page(
         .map_err(engine_err)?;
     let strings = desk.strings();
     let available = strings.get("available").to_lowercase();
+    // A product with variants is ordered by its variants (each listed with its own name).
     let products: Vec<_> = products
         .into_iter()
+        .filter(|p| !p.is_group())
         .map(|p| {
             let label = format!(
                 "{} · {} · {} {}",

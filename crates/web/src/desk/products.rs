@@ -1,10 +1,15 @@
-//! The Products page: the catalogue with its stock counters, and adding or updating a product.
+//! The Products page: the catalogue as sellers see it (each product with its variants and their
+//! stock counters), adding a product, and one product's page to edit it from its row and give
+//! it variants.
 
 use std::collections::BTreeMap;
 
-use axum::extract::Query;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
+use lunas_core::Sku;
+use lunas_core::catalog::Product;
+use lunas_core::messages::format_rupiah;
 use lunas_core::queries::Page;
 use minijinja::{Value, context};
 use serde::Deserialize;
@@ -13,6 +18,25 @@ use super::pages::{Query_, engine_err, url_params, whole_number};
 use super::{Desk, FieldErrors, LIST_LEN, PageError, Posted, done, notice, refusal, ser};
 use crate::ApiError;
 use crate::api::products;
+
+/// A product as a row of the list or the product page shows it.
+fn row(p: &Product) -> Value {
+    context! {
+        sku => p.sku.as_str(), name => &p.name, price => p.price.minor_units(),
+        on_hand => p.on_hand, reserved => p.reserved, available => p.available, tips => &p.tips,
+        variant => &p.variant, own_price => p.own_price, group => p.is_group(),
+    }
+}
+
+/// A product with its variants: the units of the group are its variants'.
+fn group(product: &Product, variants: &[Product]) -> Value {
+    let sum = |f: fn(&Product) -> i64| variants.iter().map(f).sum::<i64>();
+    context! {
+        product => row(product),
+        variants => variants.iter().map(row).collect::<Vec<_>>(),
+        on_hand => sum(|v| v.on_hand), reserved => sum(|v| v.reserved), available => sum(|v| v.available),
+    }
+}
 
 async fn products_page(
     desk: &Desk,
@@ -25,7 +49,7 @@ async fn products_page(
     let found = desk
         .state
         .engine
-        .products(Page {
+        .product_groups(Page {
             after,
             limit: LIST_LEN,
         })
@@ -33,25 +57,17 @@ async fn products_page(
         .map_err(engine_err)?;
     let next = (found.len() == LIST_LEN)
         .then(|| {
-            found
-                .last()
-                .map(|p| format!("/products?{}", url_params(&[("after", p.sku.as_str())])))
+            found.last().map(|(p, _)| {
+                format!("/products?{}", url_params(&[("after", p.sku.as_str())]))
+            })
         })
         .flatten();
-    let rows: Vec<Value> = found
-        .iter()
-        .map(|p| {
-            context! {
-                sku => p.sku.as_str(), name => &p.name, price => p.price.minor_units(),
-                on_hand => p.on_hand, reserved => p.reserved, available => p.available, tips => &p.tips,
-            }
-        })
-        .collect();
+    let groups: Vec<Value> = found.iter().map(|(p, vs)| group(p, vs)).collect();
     desk.page_with_status(
         status,
         "products.html",
         "products",
-        context! { notice => notice, products => rows, next => next, errors => ser(&errors), values => ser(&values) },
+        context! { notice => notice, groups => groups, next => next, errors => ser(&errors), values => ser(&values) },
     )
 }
 
@@ -68,39 +84,52 @@ pub(crate) async fn products(desk: Desk, Query(query): Query_) -> Result<Respons
     .await
 }
 
-/// A product added or updated from the Products page.
+/// A product added from the Products page, edited on its own page, or a variant added there.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ProductForm {
     sku: String,
     name: String,
+    variant: String,
     price: String,
     stock: String,
     tips: String,
 }
 
+/// What the form says, read as the API reads a product: `parent` makes it a variant, whose
+/// price may be left empty to follow its product's.
+async fn put_from_form(
+    desk: &Desk,
+    sku: &str,
+    typed: ProductForm,
+    parent: Option<&Sku>,
+) -> Result<Product, ApiError> {
+    let price = match (typed.price.trim(), parent) {
+        ("", Some(_)) => None,
+        (price, _) => Some(super::pages::rupiah(desk, price, "invalid_price")?),
+    };
+    let stock = whole_number(desk, &typed.stock, "invalid_stock")?;
+    let sku = products::parse_sku(sku.trim())?;
+    let input = products::parse_product(
+        sku,
+        products::PutProduct {
+            name: Some(typed.name),
+            price,
+            stock,
+            tips: Some(typed.tips),
+            parent: parent.map(|p| p.as_str().to_owned()),
+            variant: parent.map(|_| typed.variant),
+        },
+    )?;
+    Ok(desk.state.engine.put_product(input).await?)
+}
+
 pub(crate) async fn put_product(posted: Posted) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
     let typed: ProductForm = form.parse()?;
-    let result: Result<_, ApiError> = async {
-        let price = super::pages::rupiah(&desk, &typed.price, "invalid_price")?;
-        let stock = whole_number(&desk, &typed.stock, "invalid_stock")?;
-        let sku = products::parse_sku(typed.sku.trim())?;
-        let input = products::parse_product(
-            sku,
-            products::PutProduct {
-                name: typed.name,
-                price,
-                stock,
-                tips: Some(typed.tips),
-            },
-        )?;
-        desk.state.engine.put_product(input).await?;
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => Ok(done("/products", "saved")),
+    let sku = typed.sku.clone();
+    match put_from_form(&desk, &sku, typed, None).await {
+        Ok(product) => Ok(done(&format!("/products/{}", product.sku), "saved")),
         Err(e) => {
             let (field, message) = refusal(desk.strings(), e)?;
             products_page(
@@ -112,6 +141,131 @@ pub(crate) async fn put_product(posted: Posted) -> Result<Response, PageError> {
                 None,
             )
             .await
+        }
+    }
+}
+
+/// Which of the product page's two forms a refusal belongs to.
+#[derive(Clone, Copy, PartialEq)]
+enum ProductPageForm {
+    Edit,
+    AddVariant,
+}
+
+async fn product_page(
+    desk: &Desk,
+    sku: &str,
+    status: StatusCode,
+    refused: Option<(ProductPageForm, FieldErrors, BTreeMap<&str, &str>)>,
+    notice: Option<&str>,
+) -> Result<Response, PageError> {
+    let not_found = || PageError::NotFound(desk.language());
+    let sku = Sku::parse(sku).map_err(|_| not_found())?;
+    let engine = &desk.state.engine;
+    let product = engine
+        .product(sku.clone())
+        .await
+        .map_err(engine_err)?
+        .ok_or_else(not_found)?;
+    let parent = match &product.parent {
+        Some(parent) => engine.product(parent.clone()).await.map_err(engine_err)?,
+        None => None,
+    };
+    let variants = match product.parent {
+        None if product.is_group() => engine.variants_of(sku).await.map_err(engine_err)?,
+        _ => Vec::new(),
+    };
+    // The edit form starts from what is stored; a refused form keeps what was typed.
+    let stored_price = match product.own_price {
+        true => format_rupiah(product.price.minor_units()).replacen("Rp", "", 1),
+        false => String::new(),
+    };
+    let stored_stock = product.on_hand.to_string();
+    let stored: BTreeMap<&str, &str> = BTreeMap::from([
+        ("name", product.name.as_str()),
+        ("variant", product.variant.as_deref().unwrap_or("")),
+        ("price", stored_price.as_str()),
+        ("stock", stored_stock.as_str()),
+        ("tips", product.tips.as_deref().unwrap_or("")),
+    ]);
+    let (edit_errors, edit_values, add_errors, add_values) = match refused {
+        Some((ProductPageForm::Edit, errors, values)) => {
+            (errors, values, FieldErrors::new(), BTreeMap::new())
+        }
+        Some((ProductPageForm::AddVariant, errors, values)) => {
+            (FieldErrors::new(), stored, errors, values)
+        }
+        None => (FieldErrors::new(), stored, FieldErrors::new(), BTreeMap::new()),
+    };
+    desk.page_with_status(
+        status,
+        "product.html",
+        "products",
+        context! {
+            notice => notice,
+            p => row(&product),
+            parent => parent.as_ref().map(row),
+            group => group(&product, &variants),
+            edit_errors => ser(&edit_errors), edit_values => ser(&edit_values),
+            add_errors => ser(&add_errors), add_values => ser(&add_values),
+            sku_prefix => format!("{}-", product.sku),
+        },
+    )
+}
+
+pub(crate) async fn product(
+    desk: Desk,
+    Path(sku): Path<String>,
+    Query(query): Query_,
+) -> Result<Response, PageError> {
+    let notice = notice(desk.strings(), &query);
+    product_page(&desk, &sku, StatusCode::OK, None, notice).await
+}
+
+/// Saves the product page's edit form; a variant stays a variant of its product.
+pub(crate) async fn edit_product(
+    Path(sku): Path<String>,
+    posted: Posted,
+) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let typed: ProductForm = form.parse()?;
+    let stored = Sku::parse(&sku).ok();
+    let stored = match stored {
+        Some(sku) => desk.state.engine.product(sku).await.map_err(engine_err)?,
+        None => None,
+    };
+    let Some(stored) = stored else {
+        return Err(PageError::NotFound(desk.language()));
+    };
+    match put_from_form(&desk, &sku, typed, stored.parent.as_ref()).await {
+        Ok(_) => Ok(done(&format!("/products/{sku}"), "saved")),
+        Err(e) => {
+            let (field, message) = refusal(desk.strings(), e)?;
+            let errors = FieldErrors::from([(field, message)]);
+            let refused = Some((ProductPageForm::Edit, errors, form.values()));
+            product_page(&desk, &sku, StatusCode::UNPROCESSABLE_ENTITY, refused, None).await
+        }
+    }
+}
+
+/// Adds a variant to the product of the page.
+pub(crate) async fn add_variant(
+    Path(sku): Path<String>,
+    posted: Posted,
+) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let typed: ProductForm = form.parse()?;
+    let Ok(parent) = Sku::parse(&sku) else {
+        return Err(PageError::NotFound(desk.language()));
+    };
+    let variant_sku = typed.sku.clone();
+    match put_from_form(&desk, &variant_sku, typed, Some(&parent)).await {
+        Ok(_) => Ok(done(&format!("/products/{sku}#variants"), "variant_added")),
+        Err(e) => {
+            let (field, message) = refusal(desk.strings(), e)?;
+            let errors = FieldErrors::from([(field, message)]);
+            let refused = Some((ProductPageForm::AddVariant, errors, form.values()));
+            product_page(&desk, &sku, StatusCode::UNPROCESSABLE_ENTITY, refused, None).await
         }
     }
 }

@@ -188,3 +188,4 @@ mod orders;
 mod payments;
 mod shipping;
 mod short;
+mod variants;

@@ -174,7 +174,7 @@ async fn products_read_back_with_what_is_held_and_available(backend: Backend) {
     assert_eq!(put.status, StatusCode::OK);
     assert_eq!(
         put.body,
-        json!({"sku": "GAMIS-01", "name": "Produk GAMIS-01", "price": 189000, "on_hand": 5, "reserved": 0, "available": 5, "tips": null})
+        json!({"sku": "GAMIS-01", "name": "Produk GAMIS-01", "price": 189000, "on_hand": 5, "reserved": 0, "available": 5, "tips": null, "parent": null, "variant": null, "own_price": true, "variant_count": 0})
     );
     assert_eq!(
         app.place("081234567890", "GAMIS-01", 2).await.status,

@@ -63,6 +63,19 @@ impl Page {
 }
 
 async fn spawn(backend: Backend) -> App {
+    spawn_with(backend, Seed::OneProduct).await
+}
+
+/// What a test's store starts with besides its two staff accounts.
+#[derive(PartialEq)]
+enum Seed {
+    /// One product, `GAMIS-01`.
+    OneProduct,
+    /// The demo store: products with variants, buyers, orders in every state.
+    Demo,
+}
+
+async fn spawn_with(backend: Backend, seed: Seed) -> App {
     let db = TestDb::new(backend);
     let store = db.open().await;
     let clock = Arc::new(ManualClock::new("2026-12-01T03:00:00Z".parse().unwrap()));
@@ -73,16 +86,25 @@ async fn spawn(backend: Backend) -> App {
             .await
             .unwrap();
     }
-    engine
-        .put_product(lunas_core::catalog::ProductInput {
-            sku: Sku::parse("GAMIS-01").unwrap(),
-            name: "Gamis Rayon".into(),
-            price: Money::price(150_000).unwrap(),
-            stock: 5,
-            tips: None,
-        })
-        .await
-        .unwrap();
+    match seed {
+        Seed::OneProduct => {
+            engine
+                .put_product(lunas_core::catalog::ProductInput {
+                    sku: Sku::parse("GAMIS-01").unwrap(),
+                    name: "Gamis Rayon".into(),
+                    price: Money::price(150_000).unwrap(),
+                    stock: 5,
+                    tips: None,
+                    variant: None,
+                })
+                .await
+                .unwrap();
+        }
+        Seed::Demo => {
+            let seeded = lunas_engine::demo::seed(engine.store(), engine.now()).await;
+            assert!(seeded.unwrap().is_some(), "the demo seeds an empty store");
+        }
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -283,6 +305,7 @@ fn assert_security_headers(page: &Page, path: &str) {
 mod new_order;
 mod orders;
 mod pages;
+mod products;
 mod settings;
 mod sign_in;
 mod staff;

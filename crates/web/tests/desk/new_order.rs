@@ -10,6 +10,7 @@ async fn add_kerudung(app: &App) {
             price: Money::price(45_000).unwrap(),
             stock: 10,
             tips: None,
+            variant: None,
         })
         .await
         .unwrap();

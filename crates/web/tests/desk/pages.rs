@@ -3,10 +3,7 @@ use super::*;
 /// Every page of a store with orders in every state, in both languages: it renders (no key
 /// missing in a language, no 500) and weighs under 100 KB.
 async fn every_page_renders_in_both_languages_under_100_kb(backend: Backend) {
-    let app = spawn(backend).await;
-    lunas_engine::demo::seed(app.engine.store(), app.engine.now())
-        .await
-        .unwrap();
+    let app = spawn_with(backend, Seed::Demo).await;
     let mut owner = app.sign_in(OWNER).await;
     for language in ["en", "id"] {
         let page = app
@@ -29,6 +26,7 @@ async fn every_page_renders_in_both_languages_under_100_kb(backend: Backend) {
             )
             .await
             .unwrap();
+        assert!(orders.len() >= 8, "the demo's orders are visited");
         let mut paths: Vec<String> = PAGES.iter().map(|p| p.to_string()).collect();
         for order in &orders {
             paths.push(format!("/orders/{}", order.id));
@@ -36,6 +34,9 @@ async fn every_page_renders_in_both_languages_under_100_kb(backend: Backend) {
                 "/buyers/{}",
                 order.customer.phone.as_str().trim_start_matches('+')
             ));
+        }
+        for sku in ["KAOS-OVS", "KAOS-OVS-HTM-XXL", "KOPI-GAYO-250"] {
+            paths.push(format!("/products/{sku}"));
         }
         for status in OrderStatus::ALL {
             paths.push(format!("/orders?status={}", status.as_str()));
@@ -83,6 +84,9 @@ async fn junk_never_answers_500(backend: Backend) {
         "/buyers?band=x&after=-5",
         "/audit?before=x",
         "/products?after=%20",
+        "/products/NOPE",
+        "/products/bukan%20sku",
+        "/products/..",
         "/nothing/here",
     ] {
         let page = app.get(&mut owner, path).await;
@@ -104,6 +108,10 @@ async fn junk_never_answers_500(backend: Backend) {
         "/staff/x/disable",
         "/account/nothing",
         "/products",
+        "/products/NOPE",
+        "/products/..",
+        "/products/NOPE/variants",
+        "/products/KAOS-OVS-HTM-L/variants",
         "/orders/new",
         "/settings/preview",
     ] {

@@ -188,6 +188,7 @@ async fn today_shows_the_next_few_of_the_queue_and_staff_skip_from_the_whole_que
             price: Money::price(150_000).unwrap(),
             stock: 20,
             tips: None,
+            variant: None,
         })
         .await
         .unwrap();

@@ -109,6 +109,41 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
         "No such product.",
     ),
     (
+        "code_variant_required",
+        "Produk ini dijual per varian. Pilih variannya (warna, ukuran).",
+        "This product is sold by its variants. Choose the variant (colour, size).",
+    ),
+    (
+        "code_sku_taken",
+        "SKU ini sudah dipakai produk lain. Pakai SKU lain.",
+        "This SKU belongs to another product. Use another SKU.",
+    ),
+    (
+        "code_variant_taken",
+        "Produk ini sudah punya varian dengan nama itu.",
+        "This product already has a variant by that name.",
+    ),
+    (
+        "code_invalid_variant",
+        "Tulis variannya dalam satu baris, paling banyak 60 huruf, misalnya Hitam / L.",
+        "Write the variant on one line, at most 60 characters, such as Black / L.",
+    ),
+    (
+        "code_unknown_parent",
+        "Produk induknya tidak ada.",
+        "The product this variant belongs to does not exist.",
+    ),
+    (
+        "code_parent_is_variant",
+        "Varian tidak bisa punya varian lagi.",
+        "A variant cannot have variants of its own.",
+    ),
+    (
+        "code_invalid_parent",
+        "SKU varian harus berbeda dari SKU produknya.",
+        "A variant's SKU must differ from its product's.",
+    ),
+    (
         "code_customer_blocked",
         "Pesanan ini tidak dapat dibuat.",
         "This order cannot be placed.",
@@ -205,13 +240,13 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
     ),
     (
         "code_invalid_price",
-        "Harga harus Rp0 atau lebih.",
-        "The price must be Rp0 or more.",
+        "Harga harus angka rupiah, Rp0 atau lebih, misalnya 75.000.",
+        "The price must be an amount of Rp0 or more, such as 75.000.",
     ),
     (
         "code_invalid_stock",
-        "Stok harus 0 atau lebih.",
-        "Stock must be 0 or more.",
+        "Stok harus angka 0 atau lebih.",
+        "Stock must be a number, 0 or more.",
     ),
     (
         "code_stock_below_reserved",
@@ -419,6 +454,11 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
     ),
     ("notice_resolved", "Selesai dicek.", "Resolved."),
     ("notice_saved", "Tersimpan.", "Saved."),
+    (
+        "notice_variant_added",
+        "Varian ditambahkan.",
+        "Variant added.",
+    ),
     (
         "notice_erased",
         "Data pribadi pembeli dihapus.",
