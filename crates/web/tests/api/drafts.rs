@@ -63,6 +63,36 @@ async fn a_pasted_format_order_is_read_as_a_draft_against_the_catalogue(backend:
         .await;
     assert_eq!(reply.body["items"][0]["sku"], "MADU-500", "{}", reply.body);
     assert_eq!(reply.body["items"][0]["qty"], 3);
+
+    // A product sold in sizes: the buyer's words match the variant, never the product itself.
+    for (sku, body) in [
+        ("KAOS-OVS", json!({"name": "Kaos Oversize Katun", "price": 89_000, "stock": 0})),
+        ("KAOS-OVS-HTM-L", json!({"parent": "KAOS-OVS", "variant": "Hitam / L", "stock": 4})),
+        ("KAOS-OVS-PTH-M", json!({"parent": "KAOS-OVS", "variant": "Putih / M", "stock": 4})),
+    ] {
+        let put = app
+            .send(Method::PUT, &format!("/api/v1/products/{sku}"), Some(body.to_string()), &[])
+            .await;
+        assert_eq!(put.status, StatusCode::OK, "{}", put.body);
+    }
+    let reply = app
+        .post(
+            "/api/v1/orders/parse",
+            json!({"text": "Order: kaos oversize katun putih M 2pcs\nkaos oversize hitam L x1"}),
+        )
+        .await;
+    let skus: Vec<_> = reply.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| (item["sku"].clone(), item["qty"].clone()))
+        .collect();
+    assert_eq!(
+        skus,
+        [(json!("KAOS-OVS-PTH-M"), json!(2)), (json!("KAOS-OVS-HTM-L"), json!(1))],
+        "{}",
+        reply.body
+    );
 }
 
 async fn a_paste_with_nothing_recognisable_is_all_unparsed_and_places_nothing(backend: Backend) {

@@ -188,7 +188,63 @@ async fn colliding_or_malformed_variants_are_refused_and_change_nothing(backend:
     assert_eq!(app.get("/api/v1/products/KAOS").await.body["variant_count"], 1);
 }
 
+/// A product renamed while its variants are written and ordered, all at once: every request is
+/// answered (no deadlock between the product's row and its variants'), and the names agree.
+async fn a_group_written_from_many_connections_at_once_stays_consistent(backend: Backend) {
+    let app = Arc::new(spawn_app(backend).await);
+    app.put(
+        "/api/v1/products/KAOS",
+        json!({"name": "Kaos 0", "price": 10_000, "stock": 0}),
+    )
+    .await;
+    for size in ["S", "M", "L", "XL"] {
+        app.put(
+            &format!("/api/v1/products/KAOS-{size}"),
+            json!({"parent": "KAOS", "variant": size, "stock": 1000}),
+        )
+        .await;
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let app = app.clone();
+        tasks.spawn(async move {
+            let size = ["S", "M", "L", "XL"][i % 4];
+            let reply = match i % 3 {
+                0 => {
+                    app.put(
+                        "/api/v1/products/KAOS",
+                        json!({"name": format!("Kaos {i}"), "price": 10_000 + i, "stock": 0}),
+                    )
+                    .await
+                }
+                1 => {
+                    app.put(
+                        &format!("/api/v1/products/KAOS-{size}"),
+                        json!({"parent": "KAOS", "variant": size, "stock": 1000 + i}),
+                    )
+                    .await
+                }
+                _ => app.place(&format!("08123456{i:04}"), &format!("KAOS-{size}"), 1).await,
+            };
+            assert!(reply.status.is_success(), "{i}: {} {}", reply.status, reply.body);
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let group = app.get("/api/v1/products/KAOS").await.body;
+    for variant in group["variants"].as_array().unwrap() {
+        assert_eq!(
+            variant["name"],
+            format!("{} ({})", group["name"].as_str().unwrap(), variant["variant"].as_str().unwrap())
+        );
+        assert_eq!(variant["price"], group["price"]);
+    }
+    assert_eq!(group["variant_count"], 4);
+}
+
 lunas_store::on_both_backends!(
+    a_group_written_from_many_connections_at_once_stays_consistent,
     a_product_lists_its_variants_which_take_its_name_and_price,
     colliding_or_malformed_variants_are_refused_and_change_nothing,
 );
