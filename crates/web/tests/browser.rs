@@ -201,6 +201,16 @@ async fn shoot(client: &Client, app: &App, path: &str, name: &str) {
             )
             .await
             .unwrap();
+        // Every id once: a label finds its field, a message its input.
+        let twice = client
+            .execute(
+                "return [...document.querySelectorAll('[id]')].map(e => e.id)
+                    .filter((id, i, all) => all.indexOf(id) !== i);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(twice, serde_json::json!([]), "{path} repeats these ids");
         if label == "phone" {
             assert_eq!(
                 overflow,
@@ -445,6 +455,34 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     assert!(notice(&client).await.contains("Tersimpan"));
     let cadence = &app.engine.settings().reminders.bank_transfer;
     assert_eq!((cadence.steps.len(), cadence.max_count), (2, 2));
+
+    // A size added to the demo's t-shirt from its page, the price left to follow the product's.
+    client
+        .goto(&format!("{base}/products/KAOS-OVS"))
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("details summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(&client, "f-v-variant", "Putih / XL").await;
+    fill(&client, "f-v-sku", "KAOS-OVS-PTH-XL").await;
+    fill(&client, "f-v-stock", "7").await;
+    submit(&client, "add-variant").await;
+    assert!(notice(&client).await.contains("Varian ditambahkan"));
+    let added = app
+        .engine
+        .product(lunas_core::Sku::parse("KAOS-OVS-PTH-XL").unwrap())
+        .await
+        .unwrap()
+        .expect("the variant was added");
+    assert_eq!(added.name, "Kaos Oversize Katun Combed 24s (Putih / XL)");
+    assert_eq!((added.on_hand, added.own_price), (7, false));
+    shoot(&client, &app, "", "product-group").await;
+    shoot(&client, &app, "/products/KAOS-OVS-HTM-XXL", "product-variant").await;
 
     for (path, name) in [
         ("/queue", "queue"),

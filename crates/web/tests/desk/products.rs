@@ -153,7 +153,7 @@ async fn refused_variants_are_explained_beside_their_fields(backend: Backend) {
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{pairs:?}");
         assert!(refused.has(words), "{pairs:?}: {}", refused.body);
         assert!(
-            refused.has(&format!(r#"id="e-{field}""#)),
+            refused.has(&format!(r#"id="e-v-{field}""#)),
             "{pairs:?}: the message is beside {field}"
         );
         assert!(refused.has("<details class=\"card\" open>"), "the form stays open");

@@ -375,6 +375,7 @@ pub(super) const PAGES: &[(&str, &str, &str)] = &[
     ("new_product", "Tambah produk", "Add a product"),
     ("edit", "Ubah", "Edit"),
     ("edit_product", "Ubah produk", "Edit the product"),
+    ("edit_variant", "Ubah varian", "Edit the variant"),
     ("all_products", "← Semua produk", "← All products"),
     ("variants", "Varian", "Variants"),
     ("variant", "Varian", "Variant"),
