@@ -268,6 +268,27 @@ async fn notice(client: &Client) -> String {
         .unwrap()
 }
 
+/// The bank transfer's reminders set as two rows: an hour after the order, three hours before
+/// the deadline; the third row emptied.
+async fn two_reminders(client: &Client) {
+    fill(client, "f-step_bank_transfer_0_when", "1 jam").await;
+    choose(client, "f-step_bank_transfer_0_from", "pesanan").await;
+    fill(client, "f-step_bank_transfer_1_when", "3 jam").await;
+    choose(client, "f-step_bank_transfer_1_from", "batas_bayar").await;
+    fill(client, "f-step_bank_transfer_2_when", "").await;
+    fill(client, "f-max_bank_transfer", "2").await;
+}
+
+async fn choose(client: &Client, id: &str, value: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
 async fn fill(client: &Client, id: &str, text: &str) {
     let field = client.find(Locator::Id(id)).await.unwrap();
     field.clear().await.unwrap();
@@ -424,13 +445,7 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
 
     // Change the bank-transfer cadence: the live preview follows the typing, then save.
     client.goto(&format!("{base}/settings")).await.unwrap();
-    fill(
-        &client,
-        "f-cadence_bank_transfer",
-        "after_order 1h\nbefore_deadline 3h",
-    )
-    .await;
-    fill(&client, "f-max_bank_transfer", "2").await;
+    two_reminders(&client).await;
     client
         .wait()
         .at_most(Duration::from_secs(10))
@@ -444,13 +459,7 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     assert!(!preview.contains("{{"), "{preview}");
     shoot(&client, &app, "/settings", "settings").await;
     client.goto(&format!("{base}/settings")).await.unwrap();
-    fill(
-        &client,
-        "f-cadence_bank_transfer",
-        "after_order 1h\nbefore_deadline 3h",
-    )
-    .await;
-    fill(&client, "f-max_bank_transfer", "2").await;
+    two_reminders(&client).await;
     submit(&client, "save-reminders").await;
     assert!(notice(&client).await.contains("Tersimpan"));
     let cadence = &app.engine.settings().reminders.bank_transfer;

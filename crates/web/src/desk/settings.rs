@@ -58,6 +58,7 @@ fn current_values(settings: &lunas_core::Settings, english: bool) -> BTreeMap<&'
     let window = |w: PayWindow| w.words(english);
     let mut deadlines = BTreeMap::new();
     let mut reminders = BTreeMap::new();
+    let mut step_rows = BTreeMap::new();
     for method in TIMED {
         let m = method.as_str();
         if let Some(w) = settings.payment_windows.for_method(method) {
@@ -70,14 +71,26 @@ fn current_values(settings: &lunas_core::Settings, english: bool) -> BTreeMap<&'
             );
         }
         if let Some(cadence) = settings.reminders.for_method(method) {
-            let lines: Vec<String> = cadence
-                .steps
-                .iter()
-                .map(|step| cadence_line(&step.anchor, english))
-                .collect();
-            reminders.insert(format!("cadence_{m}"), lines.join("\n"));
+            // Each step a row: when, and from what it counts.
+            for (n, step) in cadence.steps.iter().enumerate() {
+                let (window, from) = match &step.anchor {
+                    Anchor::AfterOrder(w) => (w, AFTER_ORDER),
+                    Anchor::BeforeDeadline(w) => (w, BEFORE_DEADLINE),
+                };
+                reminders.insert(format!("step_{m}_{n}_when"), window.words(english));
+                reminders.insert(format!("step_{m}_{n}_from"), from.to_owned());
+            }
             reminders.insert(format!("max_{m}"), cadence.max_count.to_string());
         }
+        // Two empty rows to add a step, within the most a cadence may have.
+        let steps = settings
+            .reminders
+            .for_method(method)
+            .map_or(0, |c| c.steps.len());
+        step_rows.insert(
+            m,
+            (0..(steps + 2).min(lunas_core::reminders::STEPS_MAX)).collect::<Vec<_>>(),
+        );
     }
     let templates = match settings.language {
         Language::Indonesian => &settings.templates.id,
@@ -122,6 +135,7 @@ fn current_values(settings: &lunas_core::Settings, english: bool) -> BTreeMap<&'
         ),
         ("deadlines", ser(&deadlines)),
         ("reminders", ser(&reminders)),
+        ("step_rows", ser(&step_rows)),
         ("messages", ser(&messages)),
         (
             "quiet",
@@ -294,6 +308,54 @@ impl SettingsForm {
     }
 }
 
+/// What a reminder step counts from, as the Settings page's rows name it.
+const AFTER_ORDER: &str = "pesanan";
+const BEFORE_DEADLINE: &str = "batas_bayar";
+
+/// A method's reminder steps as the Settings page's rows give them (`step_<method>_<n>_when`, a
+/// duration as sellers say it, and `_from`, what it counts from): a row without a time is
+/// skipped, one whose time does not read is refused, naming the row. `None` when the form has no
+/// rows (the one-line-per-step text of earlier versions, which is read instead).
+fn step_rows(
+    strings: &Strings,
+    method: PaymentMethod,
+    named: &BTreeMap<&str, &str>,
+    errors: &mut FieldErrors,
+) -> Option<Vec<Anchor>> {
+    let m = method.as_str();
+    if !named.contains_key(format!("step_{m}_0_when").as_str()) {
+        return None;
+    }
+    let mut anchors = Vec::new();
+    // Rows beyond the most a cadence may have are read too, so that the settings refuse them.
+    for n in 0..=lunas_core::reminders::STEPS_MAX {
+        let get = |what: &str| {
+            named
+                .get(format!("step_{m}_{n}_{what}").as_str())
+                .map_or("", |v| v.trim())
+        };
+        let when = get("when");
+        if when.is_empty() {
+            continue;
+        }
+        let Ok(window) = PayWindow::parse(when) else {
+            errors.insert(
+                field_name(TimedField::Cadence, method),
+                strings
+                    .get("err_step_when")
+                    .replace("{n}", &(n + 1).to_string())
+                    .replace("{typed}", when),
+            );
+            continue;
+        };
+        anchors.push(match get("from") {
+            BEFORE_DEADLINE => Anchor::BeforeDeadline(window),
+            _ => Anchor::AfterOrder(window),
+        });
+    }
+    Some(anchors)
+}
+
 /// The bank accounts as the Settings page's rows give them (`bank_<n>_name`, `_number`,
 /// `_holder`): a row left empty is skipped, a row half filled is refused. `None` when the form has
 /// no rows (the one-line-per-account text of earlier versions, which is read instead).
@@ -433,23 +495,27 @@ fn section_patch(
                 let name = field_name(TimedField::Cadence, method);
                 let mut steps = Vec::new();
                 let existing = current.reminders.for_method(method);
-                for (n, line) in form
-                    .timed(TimedField::Cadence, method)
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .enumerate()
-                {
-                    let anchor = match read_cadence_line(line) {
-                        Some(anchor) => anchor,
-                        None => {
-                            errors.insert(
-                                name,
-                                format!("{} ({line})", strings.get("err_cadence_line")),
-                            );
-                            continue;
-                        }
-                    };
+                let anchors = match step_rows(strings, method, named, &mut errors) {
+                    Some(anchors) => anchors,
+                    // The one-line-per-step text of earlier versions.
+                    None => form
+                        .timed(TimedField::Cadence, method)
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .filter_map(|line| {
+                            let anchor = read_cadence_line(line);
+                            if anchor.is_none() {
+                                errors.insert(
+                                    name,
+                                    format!("{} ({line})", strings.get("err_cadence_line")),
+                                );
+                            }
+                            anchor
+                        })
+                        .collect(),
+                };
+                for (n, anchor) in anchors.into_iter().enumerate() {
                     // A step keeps its own template when it stays where it was.
                     let template = existing
                         .and_then(|c| c.steps.get(n))

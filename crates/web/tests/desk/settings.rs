@@ -6,16 +6,18 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
     let csrf = app.get(&mut owner, "/settings").await.csrf();
     let cadence = [
         ("csrf", csrf.as_str()),
-        (
-            "cadence_bank_transfer",
-            "after_order 1h\nbefore_deadline 3h",
-        ),
+        ("step_bank_transfer_0_when", "70 menit"),
+        ("step_bank_transfer_0_from", "pesanan"),
+        ("step_bank_transfer_1_when", "3 jam"),
+        ("step_bank_transfer_1_from", "batas_bayar"),
+        ("step_bank_transfer_2_when", ""),
+        ("step_bank_transfer_2_from", "pesanan"),
         ("max_bank_transfer", "2"),
-        ("cadence_virtual_account", "after_order 2h"),
+        ("step_virtual_account_0_when", "2 jam"),
         ("max_virtual_account", "1"),
-        ("cadence_ewallet", "after_order 15m"),
+        ("step_ewallet_0_when", "15 menit"),
         ("max_ewallet", "1"),
-        ("cadence_qris", "after_order 15m"),
+        ("step_qris_0_when", "15 menit"),
         ("max_qris", "1"),
         (
             "template",
@@ -38,7 +40,7 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
     );
     // The preview of a template that does not compile says so, and saves nothing.
     let mut broken = cadence.to_vec();
-    broken[9] = ("template", "Halo {{ buyer.greeting ");
+    broken[14] = ("template", "Halo {{ buyer.greeting ");
     let preview = app.post(&mut owner, "/settings/preview", &broken).await;
     let json: serde_json::Value = serde_json::from_str(&preview.body).unwrap();
     assert!(
@@ -47,7 +49,7 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
     );
     let page = app.post(&mut owner, "/settings/reminders", &broken).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.has("after_order 1h"), "what was typed stays");
+    assert!(page.has(r#"value="70 menit""#), "what was typed stays");
 
     let page = app.post(&mut owner, "/settings/reminders", &cadence).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
@@ -61,7 +63,7 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
 
     // A cadence step past the deadline is refused by the same check as the API's.
     let mut late = cadence.to_vec();
-    late[1] = ("cadence_bank_transfer", "after_order 30h");
+    late[1] = ("step_bank_transfer_0_when", "30 jam");
     let page = app.post(&mut owner, "/settings/reminders", &late).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.has("form-error"));
@@ -340,9 +342,11 @@ async fn durations_are_typed_and_shown_as_sellers_say_them(backend: Backend) {
         "the default 24 h window in words"
     );
     assert!(
-        page.has("2 jam setelah pesanan"),
-        "the default first reminder in words"
+        page.has(r#"name="step_bank_transfer_0_when" value="2 jam""#),
+        "the default first reminder in words: {}",
+        page.body
     );
+    assert!(page.has(r#"<option value="pesanan" selected>setelah pesanan</option>"#));
     assert!(!page.has("after_order"), "no code on the page");
     let csrf = page.csrf();
     // A window shorter than a reminder step is refused in words, not as the API's sentence.
@@ -439,6 +443,60 @@ async fn durations_are_typed_and_shown_as_sellers_say_them(backend: Backend) {
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.has(r#"id="e-cadence_bank_transfer""#));
     assert_eq!(app.engine.settings().reminders, reminders);
+
+    // As rows of fields: a row whose time does not read is named, and nothing is saved.
+    let rows = |second: &'static str| {
+        let mut form = reminder_form(&csrf, "").to_vec();
+        form.retain(|(name, _)| *name != "cadence_bank_transfer");
+        form.extend([
+            ("step_bank_transfer_0_when", "45 menit"),
+            ("step_bank_transfer_0_from", "pesanan"),
+            ("step_bank_transfer_1_when", second),
+            ("step_bank_transfer_1_from", "batas_bayar"),
+            ("step_bank_transfer_2_when", ""),
+            ("step_bank_transfer_2_from", "pesanan"),
+        ]);
+        form
+    };
+    let page = app
+        .post(&mut owner, "/settings/reminders", &rows("besok pagi"))
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.has("Pengingat 2: &quot;besok pagi&quot; tidak terbaca sebagai waktu."),
+        "{}",
+        page.body
+    );
+    assert_eq!(app.engine.settings().reminders, reminders);
+    let page = app
+        .post(&mut owner, "/settings/reminders", &rows("90 menit"))
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let steps: Vec<_> = app
+        .engine
+        .settings()
+        .reminders
+        .bank_transfer
+        .steps
+        .iter()
+        .map(|s| s.anchor.clone())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            Anchor::AfterOrder(minutes(45)),
+            Anchor::BeforeDeadline(minutes(90))
+        ]
+    );
+    // Emptying a row's time removes that reminder.
+    let mut one = rows("");
+    one.retain(|(name, _)| !name.starts_with("step_bank_transfer_1"));
+    let page = app.post(&mut owner, "/settings/reminders", &one).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(app.engine.settings().reminders.bank_transfer.steps.len(), 1);
+    let page = app.get(&mut owner, "/settings").await;
+    assert!(page.has(r#"name="step_bank_transfer_0_when" value="45 menit""#));
+    assert!(page.has(r#"name="step_bank_transfer_2_when" value="""#), "two empty rows to add one");
 }
 
 async fn the_risk_policy_is_set_with_fields_per_band(backend: Backend) {

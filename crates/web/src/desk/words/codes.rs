@@ -83,6 +83,11 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
         "at most 10 reminders, and \"At most\" at most 10.",
     ),
     (
+        "err_step_when",
+        "Pengingat {n}: \"{typed}\" tidak terbaca sebagai waktu. Tulis misalnya 2 jam, 30 menit atau 1 hari.",
+        "Reminder {n}: \"{typed}\" does not read as a time. Write for example 2 hours, 30 minutes or 1 day.",
+    ),
+    (
         "err_cadence_line",
         "Baris ini tidak terbaca; tulis misalnya \"2 jam setelah pesanan\" atau \"1 jam sebelum batas bayar\".",
         "This line does not read; write for example \"2 hours after the order\" or \"1 hour before the deadline\".",

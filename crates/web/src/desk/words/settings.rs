@@ -49,9 +49,14 @@ pub(super) const SETTINGS: &[(&str, &str, &str)] = &[
     ("cadence", "Jadwal pengingat", "Reminder steps"),
     (
         "cadence_hint",
-        "Satu baris per pengingat, misalnya \"2 jam setelah pesanan\" atau \"1 jam sebelum batas bayar\".",
-        "One line per reminder, for example \"2 hours after the order\" or \"1 hour before the deadline\".",
+        "Satu baris per pengingat: kapan dikirim, dihitung dari saat pesanan masuk atau mundur dari batas bayar. Kosongkan waktunya untuk menghapus pengingat.",
+        "One row per reminder: when it goes out, counted from the order or back from the deadline. Empty its time to remove a reminder.",
     ),
+    ("step_placeholder", "2 jam", "2 hours"),
+    ("step_when", "Pengingat {n}: kapan", "Reminder {n}: when"),
+    ("step_from", "Pengingat {n}: dihitung dari", "Reminder {n}: counted from"),
+    ("step_after_order", "setelah pesanan", "after the order"),
+    ("step_before_deadline", "sebelum batas bayar", "before the deadline"),
     ("max_reminders", "Paling banyak", "At most"),
     (
         "reminder_template",
