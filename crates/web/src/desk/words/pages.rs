@@ -265,8 +265,8 @@ pub(super) const PAGES: &[(&str, &str, &str)] = &[
     ("amount", "Jumlah (Rp)", "Amount (Rp)"),
     (
         "amount_hint",
-        "Angka saja, tanpa titik: 150237",
-        "Digits only: 150237",
+        "Dalam rupiah, tulis seperti biasa: 150.237",
+        "In rupiah, as usual: 150.237",
     ),
     ("reference", "Referensi (opsional)", "Reference (optional)"),
     (
