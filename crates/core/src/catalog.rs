@@ -93,7 +93,11 @@ pub enum ProductError {
     SkuTaken { sku: Sku, what: String },
     /// The parent already has a variant with this label.
     #[error("{parent} already has the variant \"{label}\" (SKU {sku})")]
-    VariantTaken { parent: Sku, label: String, sku: Sku },
+    VariantTaken {
+        parent: Sku,
+        label: String,
+        sku: Sku,
+    },
 }
 
 #[cfg(test)]
@@ -109,6 +113,9 @@ mod tests {
 
     #[test]
     fn a_variant_is_named_after_its_product() {
-        assert_eq!(variant_name("Kaos Polos", "Hitam / L"), "Kaos Polos (Hitam / L)");
+        assert_eq!(
+            variant_name("Kaos Polos", "Hitam / L"),
+            "Kaos Polos (Hitam / L)"
+        );
     }
 }

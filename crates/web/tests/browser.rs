@@ -491,7 +491,13 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     assert_eq!(added.name, "Kaos Oversize Katun Combed 24s (Putih / XL)");
     assert_eq!((added.on_hand, added.own_price), (7, false));
     shoot(&client, &app, "", "product-group").await;
-    shoot(&client, &app, "/products/KAOS-OVS-HTM-XXL", "product-variant").await;
+    shoot(
+        &client,
+        &app,
+        "/products/KAOS-OVS-HTM-XXL",
+        "product-variant",
+    )
+    .await;
 
     for (path, name) in [
         ("/queue", "queue"),

@@ -118,7 +118,9 @@ fn put_variant(
     {
         let what = match &existing.parent {
             Some(other) => format!("a variant of {other}"),
-            None if existing.is_group() => format!("the product \"{}\", which has variants", existing.name),
+            None if existing.is_group() => {
+                format!("the product \"{}\", which has variants", existing.name)
+            }
             None => format!("the product \"{}\"", existing.name),
         };
         return Ok(Err(ProductError::SkuTaken {
@@ -268,7 +270,11 @@ pub(crate) fn read_product(row: &Row<'_>) -> DbResult<Product> {
 
 pub(crate) fn product_row(db: &mut dyn Db, sku: &Sku) -> DbResult<Option<Product>> {
     db.row(
-        concat!("SELECT ", product_columns!(), " FROM products WHERE sku = ?1"),
+        concat!(
+            "SELECT ",
+            product_columns!(),
+            " FROM products WHERE sku = ?1"
+        ),
         params![sku.as_str()],
         read_product,
     )

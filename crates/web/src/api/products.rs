@@ -108,10 +108,14 @@ fn parse_variant_label(raw: &str) -> Result<String, ApiError> {
     let refused = || {
         ApiError::unprocessable(
             "invalid_variant",
-            format!("variant must be one line of at most {VARIANT_LEN_MAX} characters, such as \"Hitam / L\""),
+            format!(
+                "variant must be one line of at most {VARIANT_LEN_MAX} characters, such as \"Hitam / L\""
+            ),
         )
     };
-    let label = clean_text(raw).map_err(|_| refused())?.ok_or_else(refused)?;
+    let label = clean_text(raw)
+        .map_err(|_| refused())?
+        .ok_or_else(refused)?;
     if label.chars().count() > VARIANT_LEN_MAX {
         return Err(refused());
     }
@@ -121,9 +125,8 @@ fn parse_variant_label(raw: &str) -> Result<String, ApiError> {
 pub(crate) fn parse_product(sku: Sku, body: PutProduct) -> Result<ProductInput, ApiError> {
     let variant = match (body.parent, body.variant) {
         (Some(parent), label) => {
-            let parent = Sku::parse(&parent).map_err(|e| {
-                ApiError::unprocessable("invalid_parent", format!("parent: {e}"))
-            })?;
+            let parent = Sku::parse(&parent)
+                .map_err(|e| ApiError::unprocessable("invalid_parent", format!("parent: {e}")))?;
             if parent == sku {
                 return Err(ApiError::unprocessable(
                     "invalid_parent",

@@ -57,9 +57,9 @@ async fn products_page(
         .map_err(engine_err)?;
     let next = (found.len() == LIST_LEN)
         .then(|| {
-            found.last().map(|(p, _)| {
-                format!("/products?{}", url_params(&[("after", p.sku.as_str())]))
-            })
+            found
+                .last()
+                .map(|(p, _)| format!("/products?{}", url_params(&[("after", p.sku.as_str())])))
         })
         .flatten();
     let groups: Vec<Value> = found.iter().map(|(p, vs)| group(p, vs)).collect();
@@ -195,7 +195,12 @@ async fn product_page(
         Some((ProductPageForm::AddVariant, errors, values)) => {
             (FieldErrors::new(), stored, errors, values)
         }
-        None => (FieldErrors::new(), stored, FieldErrors::new(), BTreeMap::new()),
+        None => (
+            FieldErrors::new(),
+            stored,
+            FieldErrors::new(),
+            BTreeMap::new(),
+        ),
     };
     desk.page_with_status(
         status,

@@ -66,12 +66,26 @@ async fn a_pasted_format_order_is_read_as_a_draft_against_the_catalogue(backend:
 
     // A product sold in sizes: the buyer's words match the variant, never the product itself.
     for (sku, body) in [
-        ("KAOS-OVS", json!({"name": "Kaos Oversize Katun", "price": 89_000, "stock": 0})),
-        ("KAOS-OVS-HTM-L", json!({"parent": "KAOS-OVS", "variant": "Hitam / L", "stock": 4})),
-        ("KAOS-OVS-PTH-M", json!({"parent": "KAOS-OVS", "variant": "Putih / M", "stock": 4})),
+        (
+            "KAOS-OVS",
+            json!({"name": "Kaos Oversize Katun", "price": 89_000, "stock": 0}),
+        ),
+        (
+            "KAOS-OVS-HTM-L",
+            json!({"parent": "KAOS-OVS", "variant": "Hitam / L", "stock": 4}),
+        ),
+        (
+            "KAOS-OVS-PTH-M",
+            json!({"parent": "KAOS-OVS", "variant": "Putih / M", "stock": 4}),
+        ),
     ] {
         let put = app
-            .send(Method::PUT, &format!("/api/v1/products/{sku}"), Some(body.to_string()), &[])
+            .send(
+                Method::PUT,
+                &format!("/api/v1/products/{sku}"),
+                Some(body.to_string()),
+                &[],
+            )
             .await;
         assert_eq!(put.status, StatusCode::OK, "{}", put.body);
     }
@@ -89,7 +103,10 @@ async fn a_pasted_format_order_is_read_as_a_draft_against_the_catalogue(backend:
         .collect();
     assert_eq!(
         skus,
-        [(json!("KAOS-OVS-PTH-M"), json!(2)), (json!("KAOS-OVS-HTM-L"), json!(1))],
+        [
+            (json!("KAOS-OVS-PTH-M"), json!(2)),
+            (json!("KAOS-OVS-HTM-L"), json!(1))
+        ],
         "{}",
         reply.body
     );

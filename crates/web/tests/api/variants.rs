@@ -51,7 +51,10 @@ async fn a_product_lists_its_variants_which_take_its_name_and_price(backend: Bac
     let names: Vec<_> = variants.iter().map(|v| v["name"].clone()).collect();
     assert_eq!(
         names,
-        [json!("Kaos Katun (Hitam / L)"), json!("Kaos Katun (Hitam / XL)")]
+        [
+            json!("Kaos Katun (Hitam / L)"),
+            json!("Kaos Katun (Hitam / XL)")
+        ]
     );
     let prices: Vec<_> = variants.iter().map(|v| v["price"].clone()).collect();
     assert_eq!(prices, [json!(70_000), json!(80_000)], "an own price stays");
@@ -60,7 +63,10 @@ async fn a_product_lists_its_variants_which_take_its_name_and_price(backend: Bac
     assert!(variant.body.get("variants").is_none(), "{}", variant.body);
     // A plain product lists none.
     app.put_product("TOPI", 3, 50_000).await;
-    assert_eq!(app.get("/api/v1/products/TOPI").await.body["variants"], json!([]));
+    assert_eq!(
+        app.get("/api/v1/products/TOPI").await.body["variants"],
+        json!([])
+    );
 
     // Orders name the variant, which holds its own stock; the product itself is not sold.
     let placed = app.place("081234567890", "KAOS-HITAM-L", 2).await;
@@ -156,7 +162,12 @@ async fn colliding_or_malformed_variants_are_refused_and_change_nothing(backend:
             "invalid_parent",
         ),
         // Labels: missing, blank, too long, without a parent.
-        ("X-5", json!({"parent": "KAOS", "stock": 1}), 422, "invalid_variant"),
+        (
+            "X-5",
+            json!({"parent": "KAOS", "stock": 1}),
+            422,
+            "invalid_variant",
+        ),
         (
             "X-6",
             json!({"parent": "KAOS", "variant": "  ", "stock": 1}),
@@ -169,10 +180,20 @@ async fn colliding_or_malformed_variants_are_refused_and_change_nothing(backend:
             422,
             "invalid_variant",
         ),
-        ("X-8", json!({"variant": "A", "name": "A", "price": 1, "stock": 1}), 422, "invalid_variant"),
+        (
+            "X-8",
+            json!({"variant": "A", "name": "A", "price": 1, "stock": 1}),
+            422,
+            "invalid_variant",
+        ),
         // A product without its name or price.
         ("X-9", json!({"price": 1, "stock": 1}), 422, "invalid_name"),
-        ("X-10", json!({"name": "A", "stock": 1}), 422, "invalid_price"),
+        (
+            "X-10",
+            json!({"name": "A", "stock": 1}),
+            422,
+            "invalid_price",
+        ),
         (
             "X-11",
             json!({"parent": "KAOS", "variant": "A", "stock": -1}),
@@ -180,12 +201,22 @@ async fn colliding_or_malformed_variants_are_refused_and_change_nothing(backend:
             "invalid_stock",
         ),
     ] {
-        let reply = app.put(&format!("/api/v1/products/{sku}"), body.clone()).await;
-        assert_eq!(reply.status.as_u16(), status, "{sku} {body}: {}", reply.body);
+        let reply = app
+            .put(&format!("/api/v1/products/{sku}"), body.clone())
+            .await;
+        assert_eq!(
+            reply.status.as_u16(),
+            status,
+            "{sku} {body}: {}",
+            reply.body
+        );
         assert_eq!(reply.body["error"]["code"], code, "{sku} {body}");
     }
     assert_eq!(app.get("/api/v1/products?limit=100").await.body, before);
-    assert_eq!(app.get("/api/v1/products/KAOS").await.body["variant_count"], 1);
+    assert_eq!(
+        app.get("/api/v1/products/KAOS").await.body["variant_count"],
+        1
+    );
 }
 
 /// A product renamed while its variants are written and ordered, all at once: every request is
@@ -224,9 +255,17 @@ async fn a_group_written_from_many_connections_at_once_stays_consistent(backend:
                     )
                     .await
                 }
-                _ => app.place(&format!("08123456{i:04}"), &format!("KAOS-{size}"), 1).await,
+                _ => {
+                    app.place(&format!("08123456{i:04}"), &format!("KAOS-{size}"), 1)
+                        .await
+                }
             };
-            assert!(reply.status.is_success(), "{i}: {} {}", reply.status, reply.body);
+            assert!(
+                reply.status.is_success(),
+                "{i}: {} {}",
+                reply.status,
+                reply.body
+            );
         });
     }
     while let Some(done) = tasks.join_next().await {
@@ -236,7 +275,11 @@ async fn a_group_written_from_many_connections_at_once_stays_consistent(backend:
     for variant in group["variants"].as_array().unwrap() {
         assert_eq!(
             variant["name"],
-            format!("{} ({})", group["name"].as_str().unwrap(), variant["variant"].as_str().unwrap())
+            format!(
+                "{} ({})",
+                group["name"].as_str().unwrap(),
+                variant["variant"].as_str().unwrap()
+            )
         );
         assert_eq!(variant["price"], group["price"]);
     }

@@ -23,7 +23,10 @@ async fn a_seller_adds_a_product_gives_it_variants_and_edits_one(backend: Backen
     assert_eq!(added.location(), "/products/KAOS?done=saved");
     let page = app.get(&mut staff, "/products/KAOS").await;
     assert!(page.has("Belum ada varian."), "{}", page.body);
-    assert!(page.has(r#"value="Kaos Polos""#), "the edit form starts from the product");
+    assert!(
+        page.has(r#"value="Kaos Polos""#),
+        "the edit form starts from the product"
+    );
     assert!(page.has(r#"value="75.000""#), "{}", page.body);
 
     for (label, sku, stock, price) in [
@@ -35,44 +38,88 @@ async fn a_seller_adds_a_product_gives_it_variants_and_edits_one(backend: Backen
                 &mut staff,
                 "/products/KAOS",
                 "/products/KAOS/variants",
-                &[("variant", label), ("sku", sku), ("stock", stock), ("price", price)],
+                &[
+                    ("variant", label),
+                    ("sku", sku),
+                    ("stock", stock),
+                    ("price", price),
+                ],
             )
             .await;
         assert_eq!(variant.status, StatusCode::SEE_OTHER, "{}", variant.body);
-        assert_eq!(variant.location(), "/products/KAOS?done=variant_added#variants");
+        assert_eq!(
+            variant.location(),
+            "/products/KAOS?done=variant_added#variants"
+        );
     }
-    let black_l = app.engine.product(sku("KAOS-HITAM-L")).await.unwrap().unwrap();
+    let black_l = app
+        .engine
+        .product(sku("KAOS-HITAM-L"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(black_l.name, "Kaos Polos (Hitam / L)");
     assert_eq!(black_l.price.minor_units(), 75_000);
     assert!(!black_l.own_price);
-    let black_xl = app.engine.product(sku("KAOS-HITAM-XL")).await.unwrap().unwrap();
+    let black_xl = app
+        .engine
+        .product(sku("KAOS-HITAM-XL"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(black_xl.price.minor_units(), 80_000);
 
     // The list shows the product with its variants under it, their units summed on the product.
     let list = app.get(&mut staff, "/products").await;
-    let group = list.body.find(r#"data-sku="KAOS""#).expect("the product's row");
-    let l = list.body.find(r#"data-sku="KAOS-HITAM-L""#).expect("a variant's row");
-    let xl = list.body.find(r#"data-sku="KAOS-HITAM-XL""#).expect("a variant's row");
+    let group = list
+        .body
+        .find(r#"data-sku="KAOS""#)
+        .expect("the product's row");
+    let l = list
+        .body
+        .find(r#"data-sku="KAOS-HITAM-L""#)
+        .expect("a variant's row");
+    let xl = list
+        .body
+        .find(r#"data-sku="KAOS-HITAM-XL""#)
+        .expect("a variant's row");
     assert!(group < l && l < xl, "variants follow their product");
     assert!(list.has("2 varian"), "{}", list.body);
-    assert!(list.has(r#"<td class="num" data-label="Tersedia">7</td>"#), "{}", list.body);
+    assert!(
+        list.has(r#"<td class="num" data-label="Tersedia">7</td>"#),
+        "{}",
+        list.body
+    );
 
     // Edited from its row: the variant's page has its label, no name, and an empty price that
     // follows the product's.
     let page = app.get(&mut staff, "/products/KAOS-HITAM-L").await;
     assert!(page.has("Varian dari"), "{}", page.body);
     assert!(page.has(r#"value="Hitam &#x2f; L""#), "{}", page.body);
-    assert!(!page.has(r#"name="name""#), "a variant is named after its product");
+    assert!(
+        !page.has(r#"name="name""#),
+        "a variant is named after its product"
+    );
     let edited = app
         .submit(
             &mut staff,
             "/products/KAOS-HITAM-L",
             "/products/KAOS-HITAM-L",
-            &[("variant", "Hitam / L"), ("price", ""), ("stock", "9"), ("tips", "")],
+            &[
+                ("variant", "Hitam / L"),
+                ("price", ""),
+                ("stock", "9"),
+                ("tips", ""),
+            ],
         )
         .await;
     assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
-    let black_l = app.engine.product(sku("KAOS-HITAM-L")).await.unwrap().unwrap();
+    let black_l = app
+        .engine
+        .product(sku("KAOS-HITAM-L"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((black_l.on_hand, black_l.own_price), (9, false));
 
     // Renaming the product renames its variants.
@@ -81,17 +128,31 @@ async fn a_seller_adds_a_product_gives_it_variants_and_edits_one(backend: Backen
             &mut staff,
             "/products/KAOS",
             "/products/KAOS",
-            &[("name", "Kaos Katun"), ("price", "70.000"), ("stock", "0"), ("tips", "")],
+            &[
+                ("name", "Kaos Katun"),
+                ("price", "70.000"),
+                ("stock", "0"),
+                ("tips", ""),
+            ],
         )
         .await;
     assert_eq!(renamed.status, StatusCode::SEE_OTHER, "{}", renamed.body);
-    let black_l = app.engine.product(sku("KAOS-HITAM-L")).await.unwrap().unwrap();
+    let black_l = app
+        .engine
+        .product(sku("KAOS-HITAM-L"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(black_l.name, "Kaos Katun (Hitam / L)");
     assert_eq!(black_l.price.minor_units(), 70_000);
 
     // The new-order form offers the variants, not the product they belong to.
     let new_order = app.get(&mut staff, "/orders/new").await;
-    assert!(new_order.has(r#"value="KAOS-HITAM-L""#), "{}", new_order.body);
+    assert!(
+        new_order.has(r#"value="KAOS-HITAM-L""#),
+        "{}",
+        new_order.body
+    );
     assert!(!new_order.has(r#"value="KAOS""#));
 }
 
@@ -102,65 +163,133 @@ async fn refused_variants_are_explained_beside_their_fields(backend: Backend) {
         &mut staff,
         "/products",
         "/products",
-        &[("sku", "KAOS"), ("name", "Kaos Polos"), ("price", "75000"), ("stock", "0")],
+        &[
+            ("sku", "KAOS"),
+            ("name", "Kaos Polos"),
+            ("price", "75000"),
+            ("stock", "0"),
+        ],
     )
     .await;
     app.submit(
         &mut staff,
         "/products/KAOS",
         "/products/KAOS/variants",
-        &[("variant", "Hitam / L"), ("sku", "KAOS-HITAM-L"), ("stock", "5")],
+        &[
+            ("variant", "Hitam / L"),
+            ("sku", "KAOS-HITAM-L"),
+            ("stock", "5"),
+        ],
     )
     .await;
     app.submit(
         &mut staff,
         "/products",
         "/products",
-        &[("sku", "TOPI"), ("name", "Topi"), ("price", "50000"), ("stock", "3")],
+        &[
+            ("sku", "TOPI"),
+            ("name", "Topi"),
+            ("price", "50000"),
+            ("stock", "3"),
+        ],
     )
     .await;
-    let before = app.engine.products(lunas_core::queries::Page { after: None, limit: 100 }).await.unwrap();
+    let before = app
+        .engine
+        .products(lunas_core::queries::Page {
+            after: None,
+            limit: 100,
+        })
+        .await
+        .unwrap();
     for (pairs, field, words) in [
         (
-            [("variant", "hitam / l"), ("sku", "KAOS-2"), ("stock", "1"), ("price", "")],
+            [
+                ("variant", "hitam / l"),
+                ("sku", "KAOS-2"),
+                ("stock", "1"),
+                ("price", ""),
+            ],
             "variant",
             "Produk ini sudah punya varian dengan nama itu.",
         ),
         (
-            [("variant", "Putih / L"), ("sku", "TOPI"), ("stock", "1"), ("price", "")],
+            [
+                ("variant", "Putih / L"),
+                ("sku", "TOPI"),
+                ("stock", "1"),
+                ("price", ""),
+            ],
             "sku",
             "SKU ini sudah dipakai produk lain. Pakai SKU lain.",
         ),
         (
-            [("variant", "Putih / L"), ("sku", "KAOS"), ("stock", "1"), ("price", "")],
+            [
+                ("variant", "Putih / L"),
+                ("sku", "KAOS"),
+                ("stock", "1"),
+                ("price", ""),
+            ],
             "sku",
             "SKU varian harus berbeda dari SKU produknya.",
         ),
         (
-            [("variant", ""), ("sku", "KAOS-3"), ("stock", "1"), ("price", "")],
+            [
+                ("variant", ""),
+                ("sku", "KAOS-3"),
+                ("stock", "1"),
+                ("price", ""),
+            ],
             "variant",
             "Tulis variannya dalam satu baris",
         ),
         (
-            [("variant", "Putih / L"), ("sku", "KAOS-4"), ("stock", "1"), ("price", "dua puluh")],
+            [
+                ("variant", "Putih / L"),
+                ("sku", "KAOS-4"),
+                ("stock", "1"),
+                ("price", "dua puluh"),
+            ],
             "price",
             "Harga harus angka rupiah",
         ),
     ] {
         let refused = app
-            .submit(&mut staff, "/products/KAOS", "/products/KAOS/variants", &pairs)
+            .submit(
+                &mut staff,
+                "/products/KAOS",
+                "/products/KAOS/variants",
+                &pairs,
+            )
             .await;
-        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{pairs:?}");
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{pairs:?}"
+        );
         assert!(refused.has(words), "{pairs:?}: {}", refused.body);
         assert!(
             refused.has(&format!(r#"id="e-v-{field}""#)),
             "{pairs:?}: the message is beside {field}"
         );
-        assert!(refused.has("<details class=\"card\" open>"), "the form stays open");
+        assert!(
+            refused.has("<details class=\"card\" open>"),
+            "the form stays open"
+        );
         let typed = pairs[0].1.replace('/', "&#x2f;");
-        assert!(refused.has(&format!(r#"value="{typed}""#)), "what was typed is kept");
+        assert!(
+            refused.has(&format!(r#"value="{typed}""#)),
+            "what was typed is kept"
+        );
     }
-    let after = app.engine.products(lunas_core::queries::Page { after: None, limit: 100 }).await.unwrap();
+    let after = app
+        .engine
+        .products(lunas_core::queries::Page {
+            after: None,
+            limit: 100,
+        })
+        .await
+        .unwrap();
     assert_eq!(before, after, "nothing was written");
     // A product that has variants is not ordered itself.
     let group = app.get(&mut staff, "/products/KAOS").await;

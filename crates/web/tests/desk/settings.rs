@@ -496,7 +496,10 @@ async fn durations_are_typed_and_shown_as_sellers_say_them(backend: Backend) {
     assert_eq!(app.engine.settings().reminders.bank_transfer.steps.len(), 1);
     let page = app.get(&mut owner, "/settings").await;
     assert!(page.has(r#"name="step_bank_transfer_0_when" value="45 menit""#));
-    assert!(page.has(r#"name="step_bank_transfer_2_when" value="""#), "two empty rows to add one");
+    assert!(
+        page.has(r#"name="step_bank_transfer_2_when" value="""#),
+        "two empty rows to add one"
+    );
 }
 
 async fn the_risk_policy_is_set_with_fields_per_band(backend: Backend) {

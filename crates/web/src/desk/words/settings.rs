@@ -54,9 +54,17 @@ pub(super) const SETTINGS: &[(&str, &str, &str)] = &[
     ),
     ("step_placeholder", "2 jam", "2 hours"),
     ("step_when", "Pengingat {n}: kapan", "Reminder {n}: when"),
-    ("step_from", "Pengingat {n}: dihitung dari", "Reminder {n}: counted from"),
+    (
+        "step_from",
+        "Pengingat {n}: dihitung dari",
+        "Reminder {n}: counted from",
+    ),
     ("step_after_order", "setelah pesanan", "after the order"),
-    ("step_before_deadline", "sebelum batas bayar", "before the deadline"),
+    (
+        "step_before_deadline",
+        "sebelum batas bayar",
+        "before the deadline",
+    ),
     ("max_reminders", "Paling banyak", "At most"),
     (
         "reminder_template",
