@@ -56,6 +56,7 @@ fn render_speed() -> anyhow::Result<()> {
         &sample_order(),
         &[Some("Cuci dengan air dingin.".into())],
         &settings,
+        lunas_core::messages::SAMPLE_BASE,
         1,
     );
     let count = 200_000;

@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// Address to listen on. Default 127.0.0.1:8080.
     #[arg(long, env = "LUNAS_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Where buyers reach lunas (`https://toko.example`): the start of every order page's link
+    /// in messages and in the order JSON's `public_url`. Default: `http://` and the listen address.
+    #[arg(long, env = "LUNAS_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// SMTP server for email to buyers: smtp://host:port, smtp://…?tls=required (STARTTLS),
     /// smtps://host:465, with optional user:password@.
     #[arg(long, env = "LUNAS_SMTP_URL", hide_env_values = true)]
@@ -142,6 +146,7 @@ struct FileConfig {
     timer_batch: Option<usize>,
     privacy_key: Option<String>,
     listen: Option<SocketAddr>,
+    public_url: Option<String>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
     webhooks_allow_private: Option<bool>,
@@ -181,6 +186,8 @@ pub struct Config {
     pub timer_batch: usize,
     pub privacy_key: Option<String>,
     pub listen: SocketAddr,
+    /// Where buyers reach lunas, without a trailing `/`.
+    pub public_url: String,
     pub smtp: Option<Smtp>,
     pub webhooks_allow_private: bool,
     pub secure_cookies: bool,
@@ -202,6 +209,29 @@ impl std::fmt::Debug for Config {
             .field("smtp_from", &self.smtp.as_ref().map(|s| &s.from))
             .finish_non_exhaustive()
     }
+}
+
+/// `public_url` as links are built from it: an absolute `http` or `https` URL with a host and
+/// nothing after its path, without the trailing `/`.
+fn public_base(raw: &str) -> anyhow::Result<String> {
+    let refused = || {
+        anyhow::anyhow!(
+            "public_url must be an absolute http or https address such as https://toko.example, without ? or #"
+        )
+    };
+    let trimmed = raw.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or_else(refused)?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty()
+        || rest.contains(['?', '#', ' ', '@'])
+        || rest.chars().any(|c| c.is_control())
+    {
+        return Err(refused());
+    }
+    Ok(trimmed.to_owned())
 }
 
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -277,6 +307,10 @@ impl Config {
             .listen
             .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid address"));
+        let public_url = match args.public_url.clone().or(file.public_url) {
+            Some(url) => public_base(&url)?,
+            None => format!("http://{listen}"),
+        };
         let smtp = match (
             args.smtp_url.clone().or(file.smtp_url),
             args.smtp_from.clone().or(file.smtp_from),
@@ -445,6 +479,7 @@ impl Config {
             timer_batch,
             privacy_key,
             listen,
+            public_url,
             smtp,
             webhooks_allow_private,
             secure_cookies,
@@ -471,6 +506,7 @@ mod tests {
             timer_batch: None,
             privacy_key: None,
             listen: None,
+            public_url: None,
             smtp_url: None,
             smtp_from: None,
             webhooks_allow_private: false,

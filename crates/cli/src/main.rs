@@ -488,6 +488,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .with_email(email.is_some())
             .with_webhooks_allow_private(config.webhooks_allow_private)
             .with_whatsapp(whatsapp.is_some())
+            .with_public_base(&config.public_url)
             .with_timer_batch(config.timer_batch)
             .with_privacy_key(config.privacy_key.clone())
             .with_gateways(config.gateways.clone()),

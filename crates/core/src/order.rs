@@ -184,6 +184,9 @@ pub struct Order {
     /// its unique code, or short by what staff accepted.
     #[serde(default)]
     pub written_off: Money,
+    /// The token of the buyer's own order page (`/o/{token}`): random, at least 128 bits.
+    #[serde(default)]
+    pub public_token: Option<String>,
 }
 
 impl Order {

@@ -76,6 +76,42 @@ impl Phone {
     }
 }
 
+impl Phone {
+    /// The number as a public page may show it: grouped as people read it, with all but the
+    /// first group after the country code and the last four digits hidden
+    /// (`+62 812-••••-7890`).
+    pub fn masked(&self) -> String {
+        let grouped = self.international();
+        let digits = grouped.chars().filter(char::is_ascii_digit).count();
+        // The country code and the first group stay, as do the last four digits.
+        let first_group_end = grouped
+            .char_indices()
+            .filter(|(_, c)| *c == ' ' || *c == '-')
+            .nth(1)
+            .map_or(0, |(i, _)| i);
+        let mut seen = 0;
+        grouped
+            .char_indices()
+            .map(|(i, c)| {
+                if !c.is_ascii_digit() {
+                    return c;
+                }
+                seen += 1;
+                if i < first_group_end || seen > digits.saturating_sub(4) {
+                    c
+                } else {
+                    '•'
+                }
+            })
+            .collect()
+    }
+
+    /// The digits `wa.me` links take: the E.164 form without its `+`.
+    pub fn wa_digits(&self) -> &str {
+        self.0.trim_start_matches('+')
+    }
+}
+
 fn parse_valid(raw: &str) -> Option<Phone> {
     let number = phonenumber::parse(Some(phonenumber::country::Id::ID), raw).ok()?;
     if !phonenumber::is_valid(&number) {
@@ -112,6 +148,18 @@ mod tests {
             got.as_ref().map(Phone::as_str).map_err(Clone::clone),
             expected,
             "input {input:?}"
+        );
+    }
+
+    #[test]
+    fn a_masked_number_shows_its_start_and_its_last_four_digits_only() {
+        let masked = |raw: &str| Phone::parse(raw).unwrap().masked();
+        assert_eq!(masked("081234567890"), "+62 812-••••-7890");
+        assert_eq!(masked("0878-1234-5678"), "+62 878-••••-5678");
+        assert!(!masked("081234567890").contains("3456"));
+        assert_eq!(
+            Phone::parse("0812-3456-7890").unwrap().wa_digits(),
+            "6281234567890"
         );
     }
 

@@ -23,6 +23,8 @@ pub struct Messaging {
     pub email_available: bool,
     /// Whether this server can send WhatsApp messages through the Cloud API.
     pub whatsapp_available: bool,
+    /// Where buyers reach this server (`LUNAS_PUBLIC_URL`): their order pages' links start here.
+    pub public_base: Arc<str>,
 }
 
 /// What placing an order decides before anything is written: the policy of the buyer's band as
@@ -116,6 +118,8 @@ pub struct NewOrder {
     pub base_rate: crate::reliability::BaseRate,
     /// HMAC of the buyer's number, to find the record an erasure left behind.
     pub phone_hmac: String,
+    /// The token of the order's page, drawn before the transaction (a rerun keeps it).
+    pub public_token: String,
 }
 
 /// A client's idempotency key, scoped to the caller, with a hash of the request it came with.

@@ -26,6 +26,8 @@ pub struct Settings {
     pub store_name: String,
     /// Where a buyer can order again (shown when a booking is released).
     pub store_link: Option<String>,
+    /// The shop's WhatsApp number: buyers' order pages link to a chat with it (E.164).
+    pub store_whatsapp: Option<String>,
     /// No reminders go out in these local hours; `null` for none.
     pub quiet_hours: Option<QuietHours>,
     /// The reminder cadence per payment method. COD has none: the buyer pays the courier.
@@ -130,6 +132,7 @@ impl Default for Settings {
             language: Language::Indonesian,
             store_name: "Toko Kami".to_owned(),
             store_link: None,
+            store_whatsapp: None,
             quiet_hours: Some(QuietHours::new(
                 jiff::civil::time(21, 0, 0, 0),
                 jiff::civil::time(8, 0, 0, 0),
@@ -315,6 +318,13 @@ impl Settings {
                 )));
             }
         }
+        if let Some(number) = &self.store_whatsapp
+            && crate::Phone::parse(number).is_err()
+        {
+            return Err(SettingsError::Invalid(
+                "store_whatsapp must be a phone number such as +6281234567890".into(),
+            ));
+        }
         if self.bank_accounts.len() > BANK_ACCOUNTS_MAX {
             return Err(SettingsError::Invalid(format!(
                 "at most {BANK_ACCOUNTS_MAX} bank accounts"
@@ -353,6 +363,9 @@ pub struct SettingsPatch {
     /// `Some(None)` removes the link.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store_link: Option<Option<String>>,
+    /// `Some(None)` removes the number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_whatsapp: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
     #[serde(skip_serializing_if = "Option::is_none")]

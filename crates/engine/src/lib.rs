@@ -15,6 +15,7 @@ mod http;
 mod ledger;
 mod orders;
 pub mod outbox;
+mod pages;
 pub mod passwords;
 pub mod payments;
 mod products;
@@ -203,6 +204,7 @@ impl Engine {
                 composer: Arc::new(composer),
                 email_available: false,
                 whatsapp_available: false,
+                public_base: Arc::from(pages::PUBLIC_BASE_DEFAULT),
             }),
             wake: Notify::new(),
             next_wake_ms: AtomicI64::new(i64::MIN),
@@ -395,6 +397,7 @@ impl Engine {
             return Ok(Vec::new());
         };
         let tips = vec![None; order.items.len()];
+        let base = self.messaging().public_base;
         lunas_core::reminders::schedule(
             cadence,
             order.placed_at,
@@ -405,7 +408,7 @@ impl Engine {
         .into_iter()
         .enumerate()
         .map(|(n, reminder)| {
-            let context = MessageContext::new(&order, &tips, &settings, n + 1);
+            let context = MessageContext::new(&order, &tips, &settings, &base, n + 1);
             let text = composer.render(
                 MessageKind::Reminder,
                 Some((method, reminder.step)),
@@ -429,7 +432,8 @@ impl Engine {
         order.placed_at = self.now();
         order.pay_by = settings.pay_by(order.payment_method, order.placed_at, None);
         let tips = vec![None; order.items.len()];
-        let context = MessageContext::new(&order, &tips, &settings, 0);
+        let base = self.messaging().public_base;
+        let context = MessageContext::new(&order, &tips, &settings, &base, 0);
         MessageKind::ALL
             .into_iter()
             .filter(|kind| *kind != MessageKind::Reminder)
@@ -495,6 +499,7 @@ impl Engine {
             messaging: self.messaging(),
             base_rate,
             phone_hmac,
+            public_token: pages::new_token(),
         };
         let random: u64 = rand::random();
         let placed = match self
@@ -853,6 +858,7 @@ impl Engine {
             &order,
             &tips,
             &messaging.settings,
+            &messaging.public_base,
             step.map_or(0, |s| s + 1),
         );
         let text = match source {

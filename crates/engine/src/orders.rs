@@ -96,6 +96,7 @@ pub(crate) fn place(
             first_amount,
             address: new.address.as_ref(),
             charges: new.charges,
+            public_token: &new.public_token,
         },
         codes,
         &items,
@@ -131,6 +132,7 @@ pub(crate) fn place(
         shipping_cost: new.charges.shipping_cost,
         discount: new.charges.discount,
         written_off: Money::ZERO,
+        public_token: Some(new.public_token.clone()),
     };
     if let Some(key) = &new.idempotency {
         tx.remember_idempotency_key(key, &order, new.placed_at)?;

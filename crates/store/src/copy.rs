@@ -37,12 +37,12 @@ const TABLES: &[(&str, &str, &str)] = &[
         "orders",
         "SELECT id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
                 ended_at, cancelled_by, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url,
-                shipping_cost, discount, written_off
+                shipping_cost, discount, written_off, public_token
          FROM orders ORDER BY id",
         "INSERT INTO orders (id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
                 ended_at, cancelled_by, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url,
-                shipping_cost, discount, written_off)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                shipping_cost, discount, written_off, public_token)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     ),
     (
         "order_addresses",

@@ -269,6 +269,12 @@ impl Store {
         self.read(move |db| repo::load_order(db, id)).await
     }
 
+    /// The order whose page `token` opens.
+    pub async fn order_id_by_token(&self, token: String) -> Result<Option<OrderId>, StoreError> {
+        self.read(move |db| repo::order_id_by_token(db, &token))
+            .await
+    }
+
     /// Orders newest first, optionally of one status; `page.after` is the last id already seen.
     pub async fn orders(
         &self,

@@ -28,6 +28,7 @@ const SOURCES: &[&str] = &[
     include_str!("../migrations/0010_message_outcomes.sql"),
     include_str!("../migrations/0011_sales_indexes.sql"),
     include_str!("../migrations/0012_variants.sql"),
+    include_str!("../migrations/0013_order_pages.sql"),
 ];
 
 /// The newest schema this build knows, the same for both databases.

@@ -12,6 +12,7 @@ mod desk;
 mod error;
 mod extract;
 mod inbound;
+mod public;
 mod server;
 
 pub use error::ApiError;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     whatsapp_inbound: Option<Arc<WhatsAppInbound>>,
     desk: Arc<desk::DeskState>,
+    /// The request budget of each address on the buyer's pages.
+    public: Arc<public::Limiter>,
     /// Whether the dashboard's cookies are `Secure` whatever the request says (served over TLS).
     secure_cookies: bool,
 }
@@ -50,6 +53,7 @@ impl AppState {
             engine,
             whatsapp_inbound: None,
             desk: desk::new_state(),
+            public: Arc::new(public::Limiter::new(public::PER_MINUTE)),
             secure_cookies: false,
         }
     }
@@ -80,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/callbacks/mutations", post(callbacks::mutations))
         .merge(api::router(state.clone()))
         .merge(desk::router())
+        .merge(public::router())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))

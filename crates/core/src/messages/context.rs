@@ -51,6 +51,9 @@ pub struct OrderContext {
     pub shipping_cost: String,
     /// The discount taken off the total, or empty when there is none.
     pub discount: String,
+    /// The buyer's own page of the order (what to pay, time left, proof of transfer), or empty
+    /// for an order without one.
+    pub link: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,6 +97,7 @@ impl MessageContext {
         order: &Order,
         tips: &[Option<String>],
         settings: &Settings,
+        public_base: &str,
         reminder_number: usize,
     ) -> MessageContext {
         let language = settings.language;
@@ -178,6 +182,7 @@ impl MessageContext {
                 cancel_reason,
                 shipping_cost: money_or_empty(order.shipping_cost),
                 discount: money_or_empty(order.discount),
+                link: order_link(public_base, order).unwrap_or_default(),
             },
             store: StoreContext {
                 name: settings.store_name.clone(),
@@ -249,10 +254,16 @@ fn payment_instructions(order: &Order, settings: &Settings, link: &str) -> Strin
 }
 
 /// An amount in rupiah, or empty when it is zero (so that `{% if … %}` leaves its line out).
+/// The absolute link to `order`'s page under `public_base` (`https://toko.example`), if the
+/// order has a page.
+pub fn order_link(public_base: &str, order: &Order) -> Option<String> {
+    let token = order.public_token.as_deref()?;
+    Some(format!("{}/o/{token}", public_base.trim_end_matches('/')))
+}
+
 fn money_or_empty(amount: crate::Money) -> String {
     match amount.minor_units() {
         0 => String::new(),
         units => format_rupiah(units),
     }
 }
-

@@ -22,7 +22,7 @@ pub const TEMPLATE_LEN_MAX: usize = 4096;
 /// language); a test checks that every template this pattern describes renders.
 pub const TEMPLATE_PATTERN: &str = concat!(
     r"^([ -z|~\n]|\{\{ (buyer\.greeting|buyer\.name|buyer\.first_name|order\.id|order\.total",
-    r"|order\.amount_due|order\.balance|order\.deadline|order\.items_summary|store\.name",
+    r"|order\.amount_due|order\.balance|order\.deadline|order\.items_summary|order\.link|store\.name",
     r"|payment\.instructions|reminder_number) \}\})*$"
 );
 
@@ -297,6 +297,7 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
             "Total: {{ order.total }}\n",
             "{% if order.deadline %}Barangnya kami simpan untuk {{ buyer.honorific }} sampai {{ order.deadline }}, mohon diselesaikan pembayarannya sebelum itu ya.\n{% endif %}",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
+            "{% if order.link %}Lihat pesanan & cara bayar: {{ order.link }}\n{% endif %}",
             "Kalau ada pertanyaan, balas saja pesan ini ya {{ buyer.honorific }}. Terima kasih 🙏"
         ),
         (Language::Indonesian, MessageKind::Reminder) => concat!(
@@ -304,12 +305,13 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
             "Mau mengingatkan pesanan #{{ order.id }} ({{ order.items_summary }}) sebesar {{ order.balance }} masih menunggu pembayaran. ",
             "Barangnya masih kami simpan untuk {{ buyer.honorific }} sampai {{ order.deadline }}.\n",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
+            "{% if order.link %}Lihat pesanan & cara bayar: {{ order.link }}\n{% endif %}",
             "{% if tip %}Tips: {{ tip }}\n{% endif %}",
             "Kalau ada kendala, kabari kami saja ya {{ buyer.honorific }}. Terima kasih!"
         ),
         (Language::Indonesian, MessageKind::PaymentReceived) => concat!(
             "Terima kasih {{ buyer.greeting }}! Pembayaran pesanan #{{ order.id }} sebesar {{ order.amount_paid }} sudah kami terima. ",
-            "Pesanan segera kami proses ya 😊"
+            "Pesanan segera kami proses ya 😊{% if order.link %}\nPantau pesanan di {{ order.link }}{% endif %}"
         ),
         (Language::Indonesian, MessageKind::HoldReleased) => concat!(
             "Halo {{ buyer.greeting }}, karena sampai {{ order.deadline }} pembayaran pesanan #{{ order.id }} belum kami terima, ",
@@ -329,17 +331,19 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
             "Total: {{ order.total }}\n",
             "{% if order.deadline %}We are holding it for you until {{ order.deadline }}; please complete the payment before then.\n{% endif %}",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
+            "{% if order.link %}Your order and how to pay: {{ order.link }}\n{% endif %}",
             "Any questions? Just reply to this message."
         ),
         (Language::English, MessageKind::Reminder) => concat!(
             "Hi {{ buyer.greeting }}, a friendly reminder: order #{{ order.id }} ({{ order.items_summary }}) of {{ order.balance }} is still waiting for payment. ",
             "We are holding it for you until {{ order.deadline }}.\n",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
+            "{% if order.link %}Your order and how to pay: {{ order.link }}\n{% endif %}",
             "{% if tip %}Tip: {{ tip }}\n{% endif %}",
             "If anything is in the way, just let us know. Thank you!"
         ),
         (Language::English, MessageKind::PaymentReceived) => {
-            "Thank you {{ buyer.greeting }}! We received {{ order.amount_paid }} for order #{{ order.id }} and will process it right away."
+            "Thank you {{ buyer.greeting }}! We received {{ order.amount_paid }} for order #{{ order.id }} and will process it right away.{% if order.link %}\nFollow your order at {{ order.link }}{% endif %}"
         }
         (Language::English, MessageKind::HoldReleased) => concat!(
             "Hi {{ buyer.greeting }}, we did not receive the payment for order #{{ order.id }} by {{ order.deadline }}, so the booking has been released. ",
@@ -353,12 +357,14 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
             "Halo {{ buyer.greeting }}, batas pembayaran pesanan #{{ order.id }} sudah kami perpanjang sampai {{ order.deadline }} ya. ",
             "Barangnya tetap kami simpan untuk {{ buyer.honorific }} sampai waktu itu.\n",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
+            "{% if order.link %}Lihat pesanan & cara bayar: {{ order.link }}\n{% endif %}",
             "Terima kasih 🙏"
         ),
         (Language::English, MessageKind::DeadlineMoved) => concat!(
             "Hi {{ buyer.greeting }}, we have extended the payment deadline of order #{{ order.id }} to {{ order.deadline }}. ",
             "We are holding it for you until then.\n",
             "{% if payment.instructions %}{{ payment.instructions }}\n{% endif %}",
+            "{% if order.link %}Your order and how to pay: {{ order.link }}\n{% endif %}",
             "Thank you!"
         ),
     }
@@ -436,6 +442,7 @@ impl Composer {
             &sample_order(),
             &[Some("Cuci dengan air dingin agar warnanya awet.".into())],
             settings,
+            SAMPLE_BASE,
             1,
         );
         for name in names {
@@ -568,8 +575,12 @@ pub fn sample_order() -> Order {
         shipping_cost: Money::ZERO,
         discount: Money::ZERO,
         written_off: Money::ZERO,
+        public_token: Some("5f0c2a9e7d3b41c8a6e19b0d4f7a2c31".into()),
     }
 }
+
+/// Where the sample order's page is, in previews and in the check of every template.
+pub const SAMPLE_BASE: &str = "https://toko.example";
 
 #[cfg(test)]
 mod tests {
@@ -582,7 +593,7 @@ mod tests {
         ) {
             prop_assume!(raw.len() <= TEMPLATE_LEN_MAX);
             let settings = Settings::default();
-            let context = MessageContext::new(&sample_order(), &[], &settings, 1);
+            let context = MessageContext::new(&sample_order(), &[], &settings, SAMPLE_BASE, 1);
             let rendered = Composer::preview(&raw, &context);
             prop_assert!(rendered.is_ok(), "{raw:?}: {rendered:?}");
         }
@@ -650,6 +661,7 @@ mod tests {
             &sample_order(),
             &[Some("Cuci dengan air dingin.".into())],
             &settings,
+            SAMPLE_BASE,
             1,
         );
         let text = composer
@@ -683,7 +695,7 @@ mod tests {
             let mut settings = settings();
             settings.language = language;
             let composer = Composer::new(&settings).unwrap();
-            let context = MessageContext::new(&sample_order(), &[], &settings, 1);
+            let context = MessageContext::new(&sample_order(), &[], &settings, SAMPLE_BASE, 1);
             for kind in MessageKind::ALL {
                 let text = composer.render(kind, None, &context).unwrap();
                 assert!(text.contains("1042"), "{kind:?} {language:?}: {text}");
@@ -716,7 +728,7 @@ mod tests {
         settings.reminders.bank_transfer.steps[0].template =
             Some("Kak {{ buyer.first_name }}, yuk diselesaikan 🙏".into());
         let composer = Composer::new(&settings).unwrap();
-        let context = MessageContext::new(&sample_order(), &[], &settings, 1);
+        let context = MessageContext::new(&sample_order(), &[], &settings, SAMPLE_BASE, 1);
         let first = composer
             .render(
                 MessageKind::Reminder,

@@ -256,7 +256,7 @@ pub(crate) fn load_order_with(
 ) -> DbResult<Option<Order>> {
     let head = db.row(
         "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url,
-                shipping_cost, discount, written_off
+                shipping_cost, discount, written_off, public_token
          FROM orders WHERE id = ?1",
         params![id.0],
         |row| {
@@ -275,6 +275,7 @@ pub(crate) fn load_order_with(
                 row.opt_int(11)?,
                 row.opt_text(12)?,
                 (row.int(13)?, row.int(14)?, row.int(15)?),
+                row.opt_text(16)?,
             ))
         },
     )?;
@@ -293,6 +294,7 @@ pub(crate) fn load_order_with(
         unique_code,
         payment_url,
         (shipping_cost, discount, written_off),
+        public_token,
     )) = head
     else {
         return Ok(None);
@@ -391,7 +393,17 @@ pub(crate) fn load_order_with(
         shipping_cost: Money::from_stored(shipping_cost),
         discount: Money::from_stored(discount),
         written_off: Money::from_stored(written_off),
+        public_token,
     }))
+}
+
+/// The order whose page `token` opens.
+pub(crate) fn order_id_by_token(db: &mut dyn Db, token: &str) -> DbResult<Option<OrderId>> {
+    db.row(
+        "SELECT id FROM orders WHERE public_token = ?1",
+        params![token],
+        |row| Ok(OrderId(row.int(0)?)),
+    )
 }
 
 pub(crate) fn prune_idempotency_keys(

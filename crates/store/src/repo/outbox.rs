@@ -33,7 +33,13 @@ pub(crate) fn enqueue_with(
             product_tips(db, &skus)?
         }
     };
-    let context = MessageContext::new(order, &tips, &messaging.settings, reminder_number);
+    let context = MessageContext::new(
+        order,
+        &tips,
+        &messaging.settings,
+        &messaging.public_base,
+        reminder_number,
+    );
     // Templates are checked when saved, so rendering does not fail; if it ever did, the message is
     // kept as dead with the reason rather than lost or allowed to block the order.
     let (body, status, error) = match messaging.composer.render(kind, step, &context) {

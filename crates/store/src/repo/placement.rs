@@ -111,6 +111,8 @@ pub struct OrderHead<'a> {
     pub address: Option<&'a Address>,
     /// The shipping cost and discount already counted in `total`.
     pub charges: Charges,
+    /// The token of the order's page.
+    pub public_token: &'a str,
 }
 
 /// A new order as written: its id, what it expects to be paid and its unique code, and on
@@ -151,6 +153,7 @@ pub(crate) fn insert_order(
         unique_code: None,
         charges: head.charges,
         address: head.address,
+        public_token: head.public_token,
     };
     let mut next_amount = head.first_amount;
     let mut tries = 0;
@@ -257,6 +260,7 @@ struct NewOrderRow<'a> {
     unique_code: Option<i64>,
     charges: Charges,
     address: Option<&'a Address>,
+    public_token: &'a str,
 }
 
 /// Writes a new order's rows (the order, its lines, the placement event, its timers) statement
@@ -270,8 +274,8 @@ fn insert_order_rows(
 ) -> DbResult<Option<OrderId>> {
     let id = db
         .row(
-            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount)
-             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO NOTHING RETURNING id",
+            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount, public_token)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT DO NOTHING RETURNING id",
             params![
                 head.customer_id,
                 head.status.as_str(),
@@ -284,7 +288,8 @@ fn insert_order_rows(
                 head.amount_due.minor_units(),
                 head.unique_code,
                 head.charges.shipping_cost.minor_units(),
-                head.charges.discount.minor_units()
+                head.charges.discount.minor_units(),
+                head.public_token
             ],
             |row| row.int(0),
         )?
@@ -379,8 +384,8 @@ fn insert_order_rows_at_once(
     let inserted = db
         .row(
             "WITH o AS (
-                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10, ?11, ?12, ?13, ?14, ?15)
+                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount, public_token)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10, ?11, ?12, ?13, ?14, ?15, ?17)
                  ON CONFLICT DO NOTHING RETURNING id),
              a AS (
                  INSERT INTO order_addresses (order_id, recipient, phone, street, kelurahan, kecamatan, city, province, postcode)
@@ -419,7 +424,8 @@ fn insert_order_rows_at_once(
                 head.unique_code,
                 head.charges.shipping_cost.minor_units(),
                 head.charges.discount.minor_units(),
-                &address
+                &address,
+                head.public_token
             ],
             |row| Ok((row.int(0)?, row.text(1)?)),
         )?;

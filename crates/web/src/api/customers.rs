@@ -367,14 +367,13 @@ pub(crate) async fn export_view(state: &AppState, phone: &Phone) -> Result<Expor
         .export_customer(phone)
         .await?
         .ok_or_else(|| ApiError::not_found("buyer"))?;
-    let currency = state.engine.settings().currency.code();
     Ok(ExportView {
         exported_at: state.engine.now(),
         customer: CustomerView::new(export.profile, assessment),
         orders: export
             .orders
             .into_iter()
-            .map(|order| super::views::OrderView::new(order, currency))
+            .map(|order| super::views::OrderView::new(order, &state.engine))
             .collect(),
         messages: export.messages.into_iter().map(Into::into).collect(),
         whatsapp_messages: export.inbound,

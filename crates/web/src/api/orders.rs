@@ -343,11 +343,10 @@ pub(crate) async fn place(
             idempotency,
         })
         .await?;
-    let currency = state.engine.settings().currency.code();
     let location = format!("/api/v1/orders/{}", placed.order.id);
     let mut response = (
         StatusCode::CREATED,
-        Json(OrderView::new(placed.order, currency)),
+        Json(OrderView::new(placed.order, &state.engine)),
     )
         .into_response();
     let headers = response.headers_mut();
@@ -388,10 +387,7 @@ pub(crate) async fn get(
         .order(id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
-    Ok(Json(OrderView::new(
-        order,
-        state.engine.settings().currency.code(),
-    )))
+    Ok(Json(OrderView::new(order, &state.engine)))
 }
 
 #[utoipa::path(
@@ -434,11 +430,10 @@ pub(crate) async fn list(
     let next_after = (orders.len() == limit)
         .then(|| orders.last().map(|o| o.id.0))
         .flatten();
-    let currency = state.engine.settings().currency.code();
     Ok(Json(PageView {
         items: orders
             .into_iter()
-            .map(|o| OrderView::new(o, currency))
+            .map(|o| OrderView::new(o, &state.engine))
             .collect(),
         next_after,
     }))
@@ -482,10 +477,7 @@ pub(crate) async fn pay(
         .engine
         .record_payment(id, amount, reference, caller.actor())
         .await?;
-    Ok(Json(OrderView::new(
-        order,
-        state.engine.settings().currency.code(),
-    )))
+    Ok(Json(OrderView::new(order, &state.engine)))
 }
 
 /// Why staff take an order as paid with less than was due.
@@ -519,10 +511,7 @@ pub(crate) async fn accept_as_paid(
         .engine
         .accept_as_paid(id, reason, caller.actor())
         .await?;
-    Ok(Json(OrderView::new(
-        order,
-        state.engine.settings().currency.code(),
-    )))
+    Ok(Json(OrderView::new(order, &state.engine)))
 }
 
 pub(crate) fn parse_reason(raw: &str) -> Result<String, ApiError> {
@@ -568,10 +557,7 @@ pub(crate) async fn cancel(
         .engine
         .cancel_order_by(id, reason, caller.actor(), by)
         .await?;
-    Ok(Json(OrderView::new(
-        order,
-        state.engine.settings().currency.code(),
-    )))
+    Ok(Json(OrderView::new(order, &state.engine)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -618,8 +604,5 @@ pub(crate) async fn extend(
         .engine
         .extend_deadline(id, pay_by, reason, caller.actor())
         .await?;
-    Ok(Json(OrderView::new(
-        order,
-        state.engine.settings().currency.code(),
-    )))
+    Ok(Json(OrderView::new(order, &state.engine)))
 }

@@ -253,8 +253,5 @@ pub(crate) async fn payment_link(
         ApiError::unprocessable("invalid_gateway", "gateway must be midtrans or xendit")
     })?;
     let order = state.engine.create_payment_link(id, gateway).await?;
-    Ok(Json(OrderView::new(
-        order,
-        state.engine.settings().currency.code(),
-    )))
+    Ok(Json(OrderView::new(order, &state.engine)))
 }

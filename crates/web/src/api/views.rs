@@ -63,6 +63,9 @@ impl From<Product> for ProductView {
 #[schema(as = Order)]
 pub(crate) struct OrderView {
     pub id: i64,
+    /// The buyer's own page of the order (no sign-in; its link is the key): what to pay, time
+    /// left, how to pay. Absolute, from `LUNAS_PUBLIC_URL`.
+    pub public_url: Option<String>,
     #[schema(value_type = lunas_core::OrderStatus)]
     pub status: &'static str,
     /// ISO 4217, `IDR`.
@@ -157,12 +160,15 @@ pub(crate) struct EventView {
 }
 
 impl OrderView {
-    pub fn new(order: Order, currency: &'static str) -> OrderView {
+    pub fn new(order: Order, engine: &lunas_engine::Engine) -> OrderView {
+        let currency = engine.settings().currency.code();
+        let public_url = engine.public_url(&order);
         let total = order.total.minor_units();
         let amount_due = order.amount_due.minor_units();
         let amount_paid = order.amount_paid.minor_units();
         let items_total = order.items_total().minor_units();
         OrderView {
+            public_url,
             items_total,
             shipping_cost: order.shipping_cost.minor_units(),
             discount: order.discount.minor_units(),

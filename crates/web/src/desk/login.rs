@@ -23,6 +23,15 @@ use crate::AppState;
 /// The client's address for the sign-in throttle: the peer, or, when the peer is a proxy on
 /// this machine, the last address it added to `X-Forwarded-For`.
 fn client_address(req_headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+    client_ip(req_headers, peer).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+}
+
+/// The client's address: the peer, or, when the peer is a proxy on this machine (or unknown),
+/// the last address it added to `X-Forwarded-For`.
+pub(crate) fn client_ip(
+    req_headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Option<std::net::IpAddr> {
     let peer_ip = peer.map(|p| p.ip());
     if peer_ip.is_none_or(|ip| ip.is_loopback())
         && let Some(forwarded) = req_headers
@@ -32,9 +41,9 @@ fn client_address(req_headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
             .map(str::trim)
             .and_then(|v| v.parse::<std::net::IpAddr>().ok())
     {
-        return forwarded.to_string();
+        return Some(forwarded);
     }
-    peer_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    peer_ip
 }
 
 fn login_language(query: &BTreeMap<String, String>) -> Language {

@@ -9,7 +9,7 @@
 mod audit;
 mod buyers;
 mod exports;
-mod i18n;
+pub(crate) mod i18n;
 mod login;
 mod new_order;
 mod pages;
@@ -37,6 +37,7 @@ use minijinja::{Environment, Value};
 use crate::{ApiError, AppState};
 
 pub(crate) use i18n::Strings;
+pub(crate) use login::client_ip;
 
 /// The dashboard's cookies: the session, and the sign-in form's double-submit token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +128,9 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "staff.html",
     "account.html",
     "audit.html",
+    "public_base.html",
+    "public_order.html",
+    "public_message.html",
 ];
 
 impl Templates {
@@ -144,7 +148,7 @@ impl Templates {
         Templates { env }
     }
 
-    fn render(&self, name: &str, context: Value) -> Result<String, PageError> {
+    pub(crate) fn render(&self, name: &str, context: Value) -> Result<String, PageError> {
         self.env
             .get_template(name)
             .and_then(|t| t.render(context))

@@ -129,6 +129,9 @@ fn current_values(settings: &lunas_core::Settings, english: bool) -> BTreeMap<&'
             ser(json!({
                 "store_name": settings.store_name,
                 "store_link": settings.store_link.clone().unwrap_or_default(),
+                "store_whatsapp": settings.store_whatsapp.as_deref()
+                    .map(|n| lunas_core::Phone::from_stored(n.to_owned()).international())
+                    .unwrap_or_default(),
                 "language": i18n::code(settings.language),
                 "timezone": settings.timezone,
             })),
@@ -220,6 +223,7 @@ pub(crate) async fn settings_page(desk: Desk, Query(query): Query_) -> Result<Re
 struct SettingsForm {
     store_name: String,
     store_link: String,
+    store_whatsapp: String,
     language: String,
     timezone: String,
     window_bank_transfer: String,
@@ -453,8 +457,22 @@ fn section_patch(
             if jiff::tz::TimeZone::get(form.timezone.trim()).is_err() {
                 errors.insert("timezone", strings.get("err_timezone").to_owned());
             }
+            let whatsapp = match text_or_none(&form.store_whatsapp) {
+                None => None,
+                Some(raw) => match lunas_core::Phone::parse(&raw) {
+                    Ok(phone) => Some(phone.as_str().to_owned()),
+                    Err(_) => {
+                        errors.insert(
+                            "store_whatsapp",
+                            strings.get("code_invalid_phone").to_owned(),
+                        );
+                        None
+                    }
+                },
+            };
             patch.store_name = Some(form.store_name.trim().to_owned());
             patch.store_link = Some(text_or_none(&form.store_link));
+            patch.store_whatsapp = Some(whatsapp);
             match form.language.as_str() {
                 "id" => patch.language = Some(Language::Indonesian),
                 "en" => patch.language = Some(Language::English),

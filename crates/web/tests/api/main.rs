@@ -70,7 +70,8 @@ async fn spawn_app_with(backend: Backend, gateway_base: &str) -> TestApp {
         Engine::new(store.clone(), clock.clone())
             .await
             .unwrap()
-            .with_gateways(gateways),
+            .with_gateways(gateways)
+            .with_public_base("https://toko.example/"),
     );
     let token = lunas_engine::tokens::create(&store, "test", jiff::Timestamp::now())
         .await
@@ -184,6 +185,7 @@ mod document;
 mod drafts;
 mod exports;
 mod messages;
+mod order_pages;
 mod orders;
 mod payments;
 mod shipping;

@@ -31,6 +31,16 @@ pub(super) const SETTINGS: &[(&str, &str, &str)] = &[
         "Store link (optional)",
     ),
     (
+        "store_whatsapp",
+        "Nomor WhatsApp toko (opsional)",
+        "The shop's WhatsApp number (optional)",
+    ),
+    (
+        "store_whatsapp_hint",
+        "Halaman pesanan pembeli punya tombol untuk chat ke nomor ini, dengan nomor pesanannya sudah terisi.",
+        "Buyers' order pages have a button to chat with this number, the order number already filled in.",
+    ),
+    (
         "buyer_language",
         "Bahasa pesan ke pembeli",
         "Language of messages to buyers",

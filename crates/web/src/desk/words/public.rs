@@ -1,0 +1,112 @@
+/// The buyer's pages: an order's own page, and the page of a link that opens nothing.
+pub(super) const PUBLIC: &[(&str, &str, &str)] = &[
+    ("pub_order", "Pesanan", "Order"),
+    ("pub_other_language", "English", "Bahasa Indonesia"),
+    ("pub_other_language_code", "en", "id"),
+    (
+        "pub_says_awaiting_payment",
+        "Barangnya sudah kami simpan untuk Anda. Selesaikan pembayaran sebelum batas waktu agar tidak dilepas ke pembeli lain.",
+        "We are holding your items. Please pay before the deadline so they are not released to another buyer.",
+    ),
+    (
+        "pub_says_awaiting_balance",
+        "Uang muka sudah kami terima. Lunasi sisanya sebelum batas waktu.",
+        "We received your deposit. Please pay the rest before the deadline.",
+    ),
+    (
+        "pub_says_paid",
+        "Pembayaran sudah kami terima. Terima kasih! Pesanan sedang kami proses.",
+        "We received your payment. Thank you! Your order is being prepared.",
+    ),
+    (
+        "pub_says_paid_needs_refund",
+        "Pembayaran masuk setelah pesanan dilepas. Penjual akan menghubungi Anda untuk pengembalian dana.",
+        "Your payment arrived after the order was released. The seller will contact you about a refund.",
+    ),
+    (
+        "pub_says_expired",
+        "Batas waktu bayar sudah lewat, jadi barangnya sudah kami lepas. Hubungi penjual bila masih berminat.",
+        "The payment deadline passed, so the items were released. Contact the seller if you still want them.",
+    ),
+    (
+        "pub_says_cancelled",
+        "Pesanan ini dibatalkan.",
+        "This order was cancelled.",
+    ),
+    ("pub_time_left", "Sisa waktu bayar", "Time left to pay"),
+    ("pub_deadline", "Bayar sebelum", "Pay before"),
+    ("pub_time_over", "waktu habis", "time is up"),
+    ("pub_day", "hari", "days"),
+    ("pub_hour", "jam", "hours"),
+    ("pub_minute", "menit", "minutes"),
+    ("pub_items", "Barang", "Items"),
+    ("pub_paid_so_far", "Sudah dibayar", "Paid so far"),
+    ("pub_to_pay", "Yang harus dibayar", "To pay"),
+    ("pub_how_to_pay", "Cara bayar", "How to pay"),
+    (
+        "pub_transfer_exactly",
+        "Transfer tepat {amount} ke salah satu rekening berikut:",
+        "Transfer exactly {amount} to one of these accounts:",
+    ),
+    (
+        "pub_unique_code",
+        "Jumlah itu sudah termasuk kode unik pesanan Anda ({code}), agar pembayaran langsung kami kenali. Mohon transfer persis, jangan dibulatkan.",
+        "That amount includes your order's unique code ({code}), so that we recognise your payment at once. Please transfer it exactly, without rounding.",
+    ),
+    ("pub_bank", "Bank", "Bank"),
+    ("pub_account_number", "Nomor rekening", "Account number"),
+    ("pub_account_holder", "Atas nama", "Account holder"),
+    ("pub_copy", "Salin", "Copy"),
+    ("pub_copied", "Tersalin", "Copied"),
+    ("pub_pay_now", "Bayar sekarang", "Pay now"),
+    (
+        "pub_pay_link_note",
+        "Tombol ini membuka halaman pembayaran resmi.",
+        "This button opens the official payment page.",
+    ),
+    (
+        "pub_cod",
+        "Bayar tunai ke kurir saat paket tiba.",
+        "Pay the courier in cash when the parcel arrives.",
+    ),
+    (
+        "pub_no_accounts",
+        "Penjual akan mengirimkan cara bayarnya. Tanyakan lewat WhatsApp bila belum.",
+        "The seller will send you how to pay. Ask on WhatsApp if you have not received it.",
+    ),
+    (
+        "pub_chat_seller",
+        "Chat penjual di WhatsApp",
+        "Chat with the seller on WhatsApp",
+    ),
+    (
+        "pub_chat_text",
+        "Halo {store}, saya mau tanya tentang pesanan #{id}.",
+        "Hello {store}, I have a question about order #{id}.",
+    ),
+    (
+        "pub_private_note",
+        "Halaman ini khusus untuk Anda: jangan bagikan tautannya.",
+        "This page is for you only: do not share its link.",
+    ),
+    (
+        "pub_not_found_title",
+        "Pesanan tidak ditemukan",
+        "Order not found",
+    ),
+    (
+        "pub_not_found",
+        "Tautan ini tidak kami kenali. Periksa lagi tautan dari pesan penjual, atau tanyakan langsung ke penjualnya.",
+        "We do not recognise this link. Check the link in the seller's message again, or ask the seller.",
+    ),
+    (
+        "pub_slow_down_title",
+        "Terlalu banyak permintaan",
+        "Too many requests",
+    ),
+    (
+        "pub_slow_down",
+        "Terlalu banyak permintaan dari jaringan Anda. Tunggu sebentar, lalu muat ulang halaman ini.",
+        "Too many requests from your network. Wait a moment, then reload this page.",
+    ),
+];

@@ -1,0 +1,297 @@
+//! The buyer's side of the shop: pages anyone with the link may open, so every one of them is
+//! treated as public and hostile. An order's page is found by its random token alone (128 bits
+//! or more; an unknown and a malformed token get the same page after the same single lookup);
+//! personal data on it is masked; every address has a request budget per minute; the pages
+//! need no script and carry the same security headers as the dashboard, and are not indexed.
+
+mod limit;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use jiff::tz::TimeZone;
+use lunas_core::messages::{Language, format_deadline, format_rupiah};
+use lunas_core::{Order, OrderStatus, PaymentMethod, Phone, Timestamp};
+use minijinja::{Value, context};
+
+use crate::AppState;
+use crate::desk::i18n::{Strings, code};
+use crate::desk::{PageError, client_ip, ser};
+
+pub(crate) use limit::{Limiter, PER_MINUTE};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/o/{token}", get(order_page))
+        .route("/assets/public.js", get(script))
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/public.js"),
+    )
+}
+
+/// The page's language: `?lang=` when it names one, else the store's message language (the one
+/// the buyer's messages came in).
+fn language(query: &BTreeMap<String, String>, store: Language) -> Language {
+    match query.get("lang").map(String::as_str) {
+        Some("en") => Language::English,
+        Some("id") => Language::Indonesian,
+        _ => store,
+    }
+}
+
+/// A buyer's page: the shared layout, the words of `language`, and `context`.
+fn page(
+    state: &AppState,
+    status: StatusCode,
+    language: Language,
+    name: &str,
+    context: Value,
+) -> Response {
+    let strings = Strings::of(language);
+    let settings = state.engine.settings();
+    let common = context! {
+        t => strings.value(),
+        lang => code(language),
+        store_name => &settings.store_name,
+    };
+    match state.desk.render(name, context! { ..context, ..common }) {
+        Ok(html) => {
+            let mut response = (status, Html(html)).into_response();
+            response.headers_mut().insert(
+                "x-robots-tag",
+                HeaderValue::from_static("noindex, nofollow"),
+            );
+            response
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A page that says one thing: a link that opens nothing, or a budget spent.
+fn message(
+    state: &AppState,
+    status: StatusCode,
+    language: Language,
+    title: &str,
+    text: &str,
+) -> Response {
+    let strings = Strings::of(language);
+    page(
+        state,
+        status,
+        language,
+        "public_message.html",
+        context! { title => strings.get(title), text => strings.get(text) },
+    )
+}
+
+async fn order_page(
+    State(state): State<AppState>,
+    token: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> Result<Response, PageError> {
+    // A path that does not even decode is looked up like any unknown token.
+    let token = token.map(|Path(token)| token).unwrap_or_default();
+    let query: BTreeMap<String, String> = req
+        .uri()
+        .query()
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let settings = state.engine.settings();
+    let language = language(&query, settings.language);
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let address = client_ip(req.headers(), peer);
+    let now = state.engine.now();
+    if let Some(address) = address
+        && !state.public.allow(address, now.as_millisecond())
+    {
+        let mut response = message(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            language,
+            "pub_slow_down_title",
+            "pub_slow_down",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return Ok(response);
+    }
+    let Some(order) = state
+        .engine
+        .order_by_token(&token)
+        .await
+        .map_err(PageError::from_engine)?
+    else {
+        return Ok(message(
+            &state,
+            StatusCode::NOT_FOUND,
+            language,
+            "pub_not_found_title",
+            "pub_not_found",
+        ));
+    };
+    let tz = settings.time_zone();
+    let context = order_context(&order, &settings, language, &tz, now, &token);
+    Ok(page(
+        &state,
+        StatusCode::OK,
+        language,
+        "public_order.html",
+        context,
+    ))
+}
+
+/// Time left as people say it: `1 hari 4 jam`, `4 jam 12 menit`, `12 menit`.
+fn time_left(seconds: i64, strings: &Strings) -> String {
+    let (days, hours, minutes) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3600,
+        seconds % 3600 / 60,
+    );
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(format!("{days} {}", strings.get("pub_day")));
+    }
+    if hours > 0 {
+        parts.push(format!("{hours} {}", strings.get("pub_hour")));
+    }
+    if days == 0 {
+        parts.push(format!("{minutes} {}", strings.get("pub_minute")));
+    }
+    parts.join(" ")
+}
+
+fn order_context(
+    order: &Order,
+    settings: &lunas_core::Settings,
+    language: Language,
+    tz: &TimeZone,
+    now: Timestamp,
+    token: &str,
+) -> Value {
+    let strings = Strings::of(language);
+    let open = matches!(
+        order.status,
+        OrderStatus::AwaitingPayment | OrderStatus::AwaitingBalance
+    );
+    let balance = (order.amount_due.minor_units() - order.amount_paid.minor_units()).max(0);
+    let deadline = order.pay_by.filter(|_| open);
+    let seconds_left = deadline.map(|d| (d.as_second() - now.as_second()).max(0));
+    let items: Vec<Value> = order
+        .items
+        .iter()
+        .map(|i| {
+            context! {
+                name => &i.name, qty => i.qty.units(),
+                subtotal => i.unit_price.minor_units() * i.qty.units(),
+            }
+        })
+        .collect();
+    // How to pay: the store's accounts for a transfer, the gateway's page for the rest.
+    let pay_link = order
+        .payment_url
+        .clone()
+        .or_else(|| settings.payment_link.clone())
+        .filter(|_| order.payment_method != PaymentMethod::BankTransfer);
+    let accounts: Vec<Value> = match order.payment_method {
+        PaymentMethod::BankTransfer => settings
+            .bank_accounts
+            .iter()
+            .map(|a| {
+                context! {
+                    bank => &a.bank, number => &a.number, holder => &a.holder,
+                    digits => a.number.chars().filter(char::is_ascii_digit).collect::<String>(),
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let address = order.address.as_ref().map(|a| {
+        // The recipient's first name and the area; the street and the number stay private.
+        let first = a.recipient.split_whitespace().next().unwrap_or("");
+        let area: Vec<&str> = [
+            a.kecamatan.as_deref(),
+            Some(a.city.as_str()),
+            Some(a.province.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        context! {
+            recipient => first, phone => a.phone.masked(), area => area.join(", "),
+            postcode => &a.postcode,
+        }
+    });
+    let chat = settings
+        .store_whatsapp
+        .as_deref()
+        .and_then(|n| Phone::parse(n).ok())
+        .map(|phone| {
+            let text = strings
+                .get("pub_chat_text")
+                .replace("{store}", &settings.store_name)
+                .replace("{id}", &order.id.0.to_string());
+            format!(
+                "https://wa.me/{}?text={}",
+                phone.wa_digits(),
+                url_encode(&text)
+            )
+        });
+    let other = match language {
+        Language::Indonesian => "en",
+        Language::English => "id",
+    };
+    context! {
+        id => order.id.0,
+        status => order.status.as_str(),
+        open => open,
+        says => strings.get(&format!("pub_says_{}", order.status.as_str())),
+        items => items,
+        items_total => order.items_total().minor_units(),
+        shipping_cost => order.shipping_cost.minor_units(),
+        discount => order.discount.minor_units(),
+        total => order.total.minor_units(),
+        amount_due => order.amount_due.minor_units(),
+        amount_paid => order.amount_paid.minor_units(),
+        balance => balance,
+        unique_code => order.unique_code.filter(|_| open),
+        transfer_exactly => strings.get("pub_transfer_exactly").replace("{amount}", &format_rupiah(balance)),
+        unique_code_note => order.unique_code.map(|c| strings.get("pub_unique_code").replace("{code}", &c.to_string())),
+        method => order.payment_method.as_str(),
+        accounts => accounts,
+        pay_link => pay_link,
+        deadline => deadline.map(|d| format_deadline(d, tz, language)),
+        deadline_iso => deadline.map(|d| d.to_string()),
+        time_left => seconds_left.map(|s| if s == 0 { strings.get("pub_time_over").to_owned() } else { time_left(s, strings) }),
+        buyer => order.customer.name.split_whitespace().next().unwrap_or(""),
+        phone => order.customer.phone.masked(),
+        address => address,
+        chat => chat,
+        other_language => format!("/o/{token}?lang={other}"),
+        status_words => ser(strings.get(&format!("status_{}", order.status.as_str()))),
+    }
+}
+
+/// Percent-encodes `text` for a URL's query (`wa.me`'s `text`).
+fn url_encode(text: &str) -> String {
+    serde_urlencoded::to_string([("t", text)])
+        .map(|s| s[2..].to_owned())
+        .unwrap_or_default()
+}
