@@ -328,7 +328,94 @@ pub(crate) async fn run(orders: usize, buyers: usize, requests: usize) -> anyhow
             "NOT met"
         },
     );
+    buyer_pages(&client, addr, &engine, &store, requests.max(1000)).await?;
     server.stop().await?;
     store.close().await;
+    Ok(())
+}
+
+/// Bound of the buyer's order page: p95 server time at a steady 200 requests a second.
+const BUYER_PAGE_P95_MS_MAX: f64 = 20.0;
+const BUYER_PAGE_RATE: u64 = 200;
+
+/// The buyer's order page (`/o/{token}`), asked at a steady 200 requests a second (each sent on
+/// its schedule whether or not the last has been answered), for pages of orders across the
+/// store. Each request comes from its own address (`X-Forwarded-For`, which a loopback peer may
+/// set), as buyers do, so the per-address budget does not refuse the bench.
+async fn buyer_pages(
+    client: &hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        Full<Bytes>,
+    >,
+    addr: std::net::SocketAddr,
+    engine: &Arc<Engine>,
+    store: &lunas_store::Store,
+    requests: usize,
+) -> anyhow::Result<()> {
+    // Pages of orders spread over the store: every hundredth order of the newest 10,000.
+    let mut paths = Vec::new();
+    let mut after = None;
+    while paths.len() < 100 {
+        let page = store
+            .orders(None, lunas_core::queries::Page { after, limit: 100 })
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        paths.extend(
+            page.iter()
+                .take(1)
+                .filter_map(|o| engine.public_url(o))
+                .filter_map(|url| url.split_once("/o/").map(|(_, t)| format!("/o/{t}"))),
+        );
+    }
+    anyhow::ensure!(!paths.is_empty(), "no order pages");
+    let mut tasks = Vec::with_capacity(requests);
+    let mut interval = tokio::time::interval(std::time::Duration::from_micros(
+        1_000_000 / BUYER_PAGE_RATE,
+    ));
+    let started = Instant::now();
+    for n in 0..requests {
+        interval.tick().await;
+        let client = client.clone();
+        let path = paths[n % paths.len()].clone();
+        let from = format!("10.{}.{}.{}", n / 65_536 % 256, n / 256 % 256, n % 256);
+        tasks.push(tokio::spawn(async move {
+            let request = hyper::Request::get(format!("http://{addr}{path}"))
+                .header("x-forwarded-for", from)
+                .body(Full::new(Bytes::new()))?;
+            let sent = Instant::now();
+            let response = client.request(request).await?;
+            let status = response.status();
+            let body = response.into_body().collect().await?.to_bytes();
+            anyhow::ensure!(status == 200, "{path}: {status}");
+            Ok::<_, anyhow::Error>((sent.elapsed().as_secs_f64() * 1000.0, body.len()))
+        }));
+    }
+    let mut times = Vec::with_capacity(requests);
+    let mut bytes = 0;
+    for task in tasks {
+        let (took, len) = task.await??;
+        times.push(took);
+        bytes = len;
+    }
+    let rate = requests as f64 / started.elapsed().as_secs_f64();
+    // The first tenth warms caches and is not counted.
+    let mut times = times.split_off(requests / 10);
+    times.sort_by(f64::total_cmp);
+    let at = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+    let p95 = at(0.95);
+    println!(
+        "buyer's order page /o/{{token}}: {requests} requests at {rate:.0}/s over {} orders' pages: p50 {:.2} ms, p95 {p95:.2} ms, max {:.2} ms, {:.1} KB; p95 against {BUYER_PAGE_P95_MS_MAX} ms: ratio {:.2} ({})",
+        paths.len(),
+        at(0.5),
+        times.last().copied().unwrap_or(0.0),
+        bytes as f64 / 1024.0,
+        p95 / BUYER_PAGE_P95_MS_MAX,
+        if p95 < BUYER_PAGE_P95_MS_MAX {
+            "met"
+        } else {
+            "NOT met"
+        },
+    );
     Ok(())
 }

@@ -535,6 +535,29 @@ mod tests {
     }
 
     #[test]
+    fn the_public_url_is_an_absolute_web_address_without_a_trailing_slash() {
+        assert_eq!(
+            public_base("https://toko.example/").unwrap(),
+            "https://toko.example"
+        );
+        assert_eq!(
+            public_base(" http://10.0.0.5:8080/lunas ").unwrap(),
+            "http://10.0.0.5:8080/lunas"
+        );
+        for bad in [
+            "toko.example",
+            "ftp://toko.example",
+            "https://",
+            "https://toko.example/?a=1",
+            "https://toko.example/#x",
+            "https://user@toko.example",
+            "javascript:alert(1)",
+        ] {
+            assert!(public_base(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn flags_win_over_the_file_and_the_file_over_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lunas.toml");

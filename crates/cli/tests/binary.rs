@@ -291,7 +291,11 @@ fn serve_demo_seeds_a_store_with_orders_in_every_state() {
         None,
     );
     let page: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(page["items"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        11,
+        "six products, one in four sizes"
+    );
     // Bu Sari's transfer came in on an imported statement; a transfer nobody can place waits
     // for staff.
     let (_, body) = http(port, "GET", "/api/v1/orders/1", Some(&token), None);

@@ -12,8 +12,10 @@
   }
   document.querySelectorAll("[data-countdown]").forEach(function (el) {
     var end = Date.parse(el.dataset.countdown);
-    if (isNaN(end)) return;
-    function tick() { el.textContent = words(el, Math.floor((end - Date.now()) / 1000)); }
+    // Counted on the server's clock, not the phone's: the page says when it was made.
+    var skew = Date.parse(el.dataset.now) - Date.now();
+    if (isNaN(end) || isNaN(skew)) return;
+    function tick() { el.textContent = words(el, Math.floor((end - Date.now() - skew) / 1000)); }
     tick();
     setInterval(tick, 15000);
   });

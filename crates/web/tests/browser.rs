@@ -171,8 +171,13 @@ async fn shoot(client: &Client, app: &App, path: &str, name: &str) {
     for (width, height, label) in [(360, 780, "phone"), (1280, 900, "desktop")] {
         client.set_window_size(width, height).await.unwrap();
         // The whole page, not just the window: make the window as tall as the document.
+        // The window's own frame is counted in its size, so it is added.
         let tall = client
-            .execute("return Math.max(document.body.scrollHeight, 400);", vec![])
+            .execute(
+                "return Math.max(document.documentElement.scrollHeight, 400)
+                    + (window.outerHeight - window.innerHeight);",
+                vec![],
+            )
             .await
             .unwrap()
             .as_u64()
@@ -212,10 +217,21 @@ async fn shoot(client: &Client, app: &App, path: &str, name: &str) {
             .unwrap();
         assert_eq!(twice, serde_json::json!([]), "{path} repeats these ids");
         if label == "phone" {
+            // What sticks out, to say in the failure.
+            let wide = client
+                .execute(
+                    "return [...document.querySelectorAll('body *')]
+                        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                        .slice(0, 5)
+                        .map(e => e.tagName + '.' + e.className + ': ' + e.textContent.trim().slice(0, 60));",
+                    vec![],
+                )
+                .await
+                .unwrap();
             assert_eq!(
                 overflow,
                 serde_json::json!(false),
-                "{path} scrolls sideways at 360 px"
+                "{path} scrolls sideways at 360 px: {wide}"
             );
             assert_eq!(
                 squeezed,
@@ -496,6 +512,60 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         &app,
         "/products/KAOS-OVS-HTM-XXL",
         "product-variant",
+    )
+    .await;
+
+    // A buyer opens their order's page from the message: no sign-in, the time left counting
+    // down, the account number to copy, the number masked.
+    let open = app
+        .engine
+        .orders(
+            Some(OrderStatus::AwaitingPayment),
+            lunas_core::queries::Page {
+                after: None,
+                limit: 100,
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.payment_method == lunas_core::PaymentMethod::BankTransfer)
+        .expect("the demo has a transfer awaiting payment");
+    let mut settings = (*app.engine.settings()).clone();
+    settings.bank_accounts = vec![lunas_core::messages::BankAccount {
+        bank: "BCA".into(),
+        number: "0231 5567 89".into(),
+        holder: "Muri Handayani".into(),
+    }];
+    settings.store_whatsapp = Some("+6281311112222".into());
+    app.engine.put_settings(settings).await.unwrap();
+    let url = app
+        .engine
+        .public_url(&open)
+        .expect("every order has a page");
+    let path = url
+        .split_once("/o/")
+        .map(|(_, t)| format!("/o/{t}"))
+        .unwrap();
+    shoot(&client, &app, &path, "buyer-order").await;
+    let left = text_of(&client, "[data-countdown]").await;
+    assert!(left.contains("jam") || left.contains("menit"), "{left}");
+    let copy = client
+        .find(Locator::Css("button[data-copy]"))
+        .await
+        .unwrap();
+    assert!(
+        copy.is_displayed().await.unwrap(),
+        "the copy button shows when it can copy"
+    );
+    let page = text_of(&client, "main").await;
+    assert!(page.contains("••••"), "{page}");
+    shoot(&client, &app, &format!("{path}?lang=en"), "buyer-order-en").await;
+    shoot(
+        &client,
+        &app,
+        "/o/00000000000000000000000000000000",
+        "buyer-order-missing",
     )
     .await;
 

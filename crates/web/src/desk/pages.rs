@@ -415,6 +415,7 @@ async fn order_page(
         name => &order.customer.name,
         phone => order.customer.phone.international(),
         phone_path => phone_path(&order.customer.phone),
+        public_url => desk.state.engine.public_url(&order),
         method => order.payment_method.as_str(),
         total => order.total.minor_units(),
         items_total => order.items_total().minor_units(),

@@ -279,6 +279,7 @@ fn order_context(
         pay_link => pay_link,
         deadline => deadline.map(|d| format_deadline(d, tz, language)),
         deadline_iso => deadline.map(|d| d.to_string()),
+        now_iso => now.to_string(),
         time_left => seconds_left.map(|s| if s == 0 { strings.get("pub_time_over").to_owned() } else { time_left(s, strings) }),
         buyer => order.customer.name.split_whitespace().next().unwrap_or(""),
         phone => order.customer.phone.masked(),

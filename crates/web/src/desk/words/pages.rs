@@ -218,6 +218,17 @@ pub(super) const PAGES: &[(&str, &str, &str)] = &[
     ("items_total", "Harga barang", "Items"),
     ("running_total", "Perkiraan total", "Estimated total"),
     ("ship_to", "Kirim ke", "Ship to"),
+    ("buyer_page", "Halaman pembeli", "Buyer's page"),
+    (
+        "buyer_page_open",
+        "Buka halaman pesanan pembeli",
+        "Open the buyer's order page",
+    ),
+    (
+        "buyer_page_hint",
+        "Tautannya sudah ada di pesan untuk pembeli. Bagikan hanya ke pembeli ini.",
+        "Its link is in the messages to the buyer. Share it with this buyer only.",
+    ),
     ("paste_title", "Tempel format order", "Paste a format order"),
     (
         "paste_hint",
