@@ -244,13 +244,23 @@ pub(crate) async fn edit_product(
     };
     match put_from_form(&desk, &sku, typed, stored.parent.as_ref()).await {
         Ok(_) => Ok(done(&format!("/products/{sku}"), "saved")),
-        Err(e) => {
-            let (field, message) = refusal(desk.strings(), e)?;
-            let errors = FieldErrors::from([(field, message)]);
-            let refused = Some((ProductPageForm::Edit, errors, form.values()));
-            product_page(&desk, &sku, StatusCode::UNPROCESSABLE_ENTITY, refused, None).await
-        }
+        Err(e) => refused(&desk, &sku, ProductPageForm::Edit, &form, e).await,
     }
+}
+
+/// The product page again, with the refusal beside the field of the form that was sent and
+/// what was typed kept.
+async fn refused(
+    desk: &Desk,
+    sku: &str,
+    which: ProductPageForm,
+    form: &super::FormData,
+    e: ApiError,
+) -> Result<Response, PageError> {
+    let (field, message) = refusal(desk.strings(), e)?;
+    let errors = FieldErrors::from([(field, message)]);
+    let refused = Some((which, errors, form.values()));
+    product_page(desk, sku, StatusCode::UNPROCESSABLE_ENTITY, refused, None).await
 }
 
 /// Adds a variant to the product of the page.
@@ -266,11 +276,6 @@ pub(crate) async fn add_variant(
     let variant_sku = typed.sku.clone();
     match put_from_form(&desk, &variant_sku, typed, Some(&parent)).await {
         Ok(_) => Ok(done(&format!("/products/{sku}#variants"), "variant_added")),
-        Err(e) => {
-            let (field, message) = refusal(desk.strings(), e)?;
-            let errors = FieldErrors::from([(field, message)]);
-            let refused = Some((ProductPageForm::AddVariant, errors, form.values()));
-            product_page(&desk, &sku, StatusCode::UNPROCESSABLE_ENTITY, refused, None).await
-        }
+        Err(e) => refused(&desk, &sku, ProductPageForm::AddVariant, &form, e).await,
     }
 }

@@ -52,21 +52,11 @@ async fn a_seller_adds_a_product_gives_it_variants_and_edits_one(backend: Backen
             "/products/KAOS?done=variant_added#variants"
         );
     }
-    let black_l = app
-        .engine
-        .product(sku("KAOS-HITAM-L"))
-        .await
-        .unwrap()
-        .unwrap();
+    let black_l = stored(&app, "KAOS-HITAM-L").await;
     assert_eq!(black_l.name, "Kaos Polos (Hitam / L)");
     assert_eq!(black_l.price.minor_units(), 75_000);
     assert!(!black_l.own_price);
-    let black_xl = app
-        .engine
-        .product(sku("KAOS-HITAM-XL"))
-        .await
-        .unwrap()
-        .unwrap();
+    let black_xl = stored(&app, "KAOS-HITAM-XL").await;
     assert_eq!(black_xl.price.minor_units(), 80_000);
 
     // The list shows the product with its variants under it, their units summed on the product.
@@ -114,12 +104,7 @@ async fn a_seller_adds_a_product_gives_it_variants_and_edits_one(backend: Backen
         )
         .await;
     assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
-    let black_l = app
-        .engine
-        .product(sku("KAOS-HITAM-L"))
-        .await
-        .unwrap()
-        .unwrap();
+    let black_l = stored(&app, "KAOS-HITAM-L").await;
     assert_eq!((black_l.on_hand, black_l.own_price), (9, false));
 
     // Renaming the product renames its variants.
@@ -137,12 +122,7 @@ async fn a_seller_adds_a_product_gives_it_variants_and_edits_one(backend: Backen
         )
         .await;
     assert_eq!(renamed.status, StatusCode::SEE_OTHER, "{}", renamed.body);
-    let black_l = app
-        .engine
-        .product(sku("KAOS-HITAM-L"))
-        .await
-        .unwrap()
-        .unwrap();
+    let black_l = stored(&app, "KAOS-HITAM-L").await;
     assert_eq!(black_l.name, "Kaos Katun (Hitam / L)");
     assert_eq!(black_l.price.minor_units(), 70_000);
 
@@ -296,8 +276,14 @@ async fn refused_variants_are_explained_beside_their_fields(backend: Backend) {
     assert!(group.has("Produk ini dijual per varian"), "{}", group.body);
 }
 
-fn sku(raw: &str) -> lunas_core::Sku {
-    lunas_core::Sku::parse(raw).unwrap()
+/// The product `raw` as stored.
+async fn stored(app: &App, raw: &str) -> lunas_core::catalog::Product {
+    let sku = lunas_core::Sku::parse(raw).unwrap();
+    app.engine
+        .product(sku)
+        .await
+        .unwrap()
+        .expect("the product is stored")
 }
 
 lunas_store::on_both_backends!(
