@@ -499,7 +499,7 @@ impl Engine {
             messaging: self.messaging(),
             base_rate,
             phone_hmac,
-            public_token: pages::new_token(),
+            public_token: pages::new_token(placed_at),
         };
         let random: u64 = rand::random();
         let placed = match self
