@@ -234,6 +234,15 @@ text_schema!(
 );
 
 text_schema!(
+    /// The product a variant belongs to.
+    ParentSku,
+    lunas_core::sku::SKU_PATTERN,
+    lunas_core::sku::SKU_LEN_MAX,
+    "The SKU of the product this variant belongs to: letters, digits, `.`, `_` and `-`.",
+    ["KAOS-POLOS"]
+);
+
+text_schema!(
     /// A variant's label.
     VariantLabel,
     lunas_core::order::TEXT_PATTERN,

@@ -11,7 +11,7 @@ use lunas_core::{Money, MoneyError, Sku};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::document::{ErrorResponse, SkuCode, Text, Tips, VariantLabel};
+use super::document::{ErrorResponse, ParentSku, SkuCode, Text, Tips, VariantLabel};
 use super::views::{PageView, ProductDetailView, ProductView};
 use crate::extract::ApiJson;
 use crate::{ApiError, AppState};
@@ -71,7 +71,7 @@ pub(crate) struct ProductBodyDoc {
 #[schema(as = VariantInput)]
 pub(crate) struct VariantBodyDoc {
     /// The SKU of the product this is a variant of (a product that is not itself a variant).
-    #[schema(value_type = SkuCode)]
+    #[schema(value_type = ParentSku)]
     parent: String,
     /// What sets this variant apart, as buyers read it: `Hitam / L`.
     #[schema(value_type = VariantLabel)]
@@ -127,12 +127,8 @@ pub(crate) fn parse_product(sku: Sku, body: PutProduct) -> Result<ProductInput, 
         (Some(parent), label) => {
             let parent = Sku::parse(&parent)
                 .map_err(|e| ApiError::unprocessable("invalid_parent", format!("parent: {e}")))?;
-            if parent == sku {
-                return Err(ApiError::unprocessable(
-                    "invalid_parent",
-                    "a product is not a variant of itself; parent is the SKU of another product",
-                ));
-            }
+            // A SKU naming itself as parent is refused by the catalogue (`unknown_parent` or
+            // `sku_taken`): whether it is depends on what is stored, as for any parent.
             let label = parse_variant_label(label.as_deref().unwrap_or(""))?;
             Some(VariantInput {
                 parent,

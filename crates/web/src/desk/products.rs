@@ -110,6 +110,13 @@ async fn put_from_form(
     };
     let stock = whole_number(desk, &typed.stock, "invalid_stock")?;
     let sku = products::parse_sku(sku.trim())?;
+    if parent == Some(&sku) {
+        // Said here in words: the catalogue would call the SKU taken.
+        return Err(ApiError::unprocessable(
+            "invalid_parent",
+            "a variant's SKU must differ from its product's",
+        ));
+    }
     let input = products::parse_product(
         sku,
         products::PutProduct {

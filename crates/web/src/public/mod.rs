@@ -296,3 +296,31 @@ fn url_encode(text: &str) -> String {
         .map(|s| s[2..].to_owned())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_is_said_in_both_languages() {
+        for language in [Language::Indonesian, Language::English] {
+            let strings = Strings::of(language);
+            for status in OrderStatus::ALL {
+                for key in [
+                    format!("pub_says_{}", status.as_str()),
+                    format!("status_{}", status.as_str()),
+                ] {
+                    assert_ne!(strings.get(&key), "?", "{key} in {language:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn time_left_is_said_as_people_say_it() {
+        let strings = Strings::of(Language::Indonesian);
+        assert_eq!(time_left(90_000, strings), "1 hari 1 jam");
+        assert_eq!(time_left(3_720, strings), "1 jam 2 menit");
+        assert_eq!(time_left(59, strings), "0 menit");
+    }
+}

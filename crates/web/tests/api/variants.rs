@@ -152,8 +152,14 @@ async fn colliding_or_malformed_variants_are_refused_and_change_nothing(backend:
         (
             "X-3",
             json!({"parent": "X-3", "variant": "A", "stock": 1}),
-            422,
-            "invalid_parent",
+            409,
+            "unknown_parent",
+        ),
+        (
+            "TOPI",
+            json!({"parent": "TOPI", "variant": "A", "stock": 1}),
+            409,
+            "sku_taken",
         ),
         (
             "X-4",
