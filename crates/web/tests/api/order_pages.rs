@@ -75,6 +75,7 @@ async fn every_order_has_a_page_its_messages_link_to(backend: Backend) {
         !html.contains("3456-7890") && !html.contains("81234567890"),
         "the number is masked"
     );
+    assert!(html.len() < 100 * 1024, "{} bytes", html.len());
     assert_eq!(page.headers["x-robots-tag"], "noindex, nofollow");
     assert!(
         page.headers["content-security-policy"]
