@@ -51,7 +51,7 @@ pub struct OrderContext {
     pub shipping_cost: String,
     /// The discount taken off the total, or empty when there is none.
     pub discount: String,
-    /// The buyer's own page of the order (what to pay, time left, proof of transfer), or empty
+    /// The buyer's own page of the order (what to pay and how, time left), or empty
     /// for an order without one.
     pub link: String,
 }
