@@ -206,6 +206,34 @@ async fn shoot(client: &Client, app: &App, path: &str, name: &str) {
             )
             .await
             .unwrap();
+        // No phone number or amount of rupiah broken over two lines ("+62 812-7777-" / "8888").
+        let broken = client
+            .execute(
+                "const found = [];
+                 const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+                 const number = /\\+62 \\d{3}-[\\d•]{3,4}-\\d{3,4}|Rp\\d{1,3}(\\.\\d{3})+/g;
+                 while (walker.nextNode()) {
+                   const node = walker.currentNode;
+                   for (const m of node.data.matchAll(number)) {
+                     const range = document.createRange();
+                     range.setStart(node, m.index);
+                     range.setEnd(node, m.index + m[0].length);
+                     const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+                     if (tops.size > 1) found.push(m[0]);
+                   }
+                 }
+                 return found.slice(0, 5);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if label == "phone" {
+            assert_eq!(
+                broken,
+                serde_json::json!([]),
+                "{path} breaks these numbers at 360 px"
+            );
+        }
         // Every id once: a label finds its field, a message its input.
         let twice = client
             .execute(

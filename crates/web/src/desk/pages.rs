@@ -424,7 +424,12 @@ async fn order_page(
         acceptable => order.status.is_open() && order.amount_paid > lunas_core::Money::ZERO,
         shipping_cost => order.shipping_cost.minor_units(),
         discount => order.discount.minor_units(),
-        address => order.address.as_ref().map(|a| a.lines()),
+        // The recipient's number kept on one line; the rest as the label prints it.
+        address => order.address.as_ref().map(|a| context! {
+            recipient => &a.recipient,
+            phone => a.phone.international(),
+            lines => a.lines().into_iter().skip(1).collect::<Vec<_>>(),
+        }),
         due => order.amount_due.minor_units(),
         code => order.unique_code,
         paid => order.amount_paid.minor_units(),
