@@ -22,23 +22,14 @@ use minijinja::{Value, context};
 
 use crate::AppState;
 use crate::desk::i18n::{Strings, code};
-use crate::desk::{PageError, client_ip, ser};
+use crate::desk::{JS, PageError, asset, client_ip, ser};
 
 pub(crate) use limit::{Limiter, PER_MINUTE};
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/o/{token}", get(order_page))
-        .route("/assets/public.js", get(script))
-}
-
-async fn script() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../assets/public.js"),
+    Router::new().route("/o/{token}", get(order_page)).route(
+        "/assets/public.js",
+        get(|| async { asset(JS, include_str!("../../assets/public.js")) }),
     )
 }
 
