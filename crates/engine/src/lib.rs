@@ -680,13 +680,7 @@ impl Engine {
         Ok(found
             .into_iter()
             .map(|profile| {
-                let assessment = lunas_core::customers::judge(
-                    Some(&profile.standing()),
-                    None,
-                    now,
-                    base,
-                    &settings,
-                );
+                let assessment = assess(&profile, now, base, &settings);
                 (profile, assessment)
             })
             .collect())
@@ -731,13 +725,7 @@ impl Engine {
                 }
                 scanned += 1;
                 cursor = profile.id;
-                let assessment = lunas_core::customers::judge(
-                    Some(&profile.standing()),
-                    None,
-                    now,
-                    base,
-                    &settings,
-                );
+                let assessment = assess(&profile, now, base, &settings);
                 if band.is_none_or(|band| band == assessment.band) {
                     found.push((profile, assessment));
                 }
@@ -962,4 +950,15 @@ fn merge_settings(target: &mut serde_json::Value, patch: serde_json::Value) {
         }
         (target, patch) => *target = patch,
     }
+}
+
+/// A listed buyer's band and policy as of `now`, judged from their own record (a list shows no
+/// erased buyer's).
+fn assess(
+    profile: &CustomerProfile,
+    now: lunas_core::Timestamp,
+    base: lunas_core::reliability::BaseRate,
+    settings: &lunas_core::Settings,
+) -> Assessment {
+    lunas_core::customers::judge(Some(&profile.standing()), None, now, base, settings)
 }

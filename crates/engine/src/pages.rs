@@ -58,9 +58,6 @@ impl Engine {
     /// timing tells anything.
     pub async fn order_by_token(&self, token: &str) -> Result<Option<Order>, Error> {
         let token: String = token.chars().take(TOKEN_LEN_MAX).collect();
-        let Some(id) = self.store.order_id_by_token(token).await? else {
-            return Ok(None);
-        };
-        Ok(self.store.order(id).await?)
+        Ok(self.store.order_by_token(token).await?)
     }
 }

@@ -269,10 +269,13 @@ impl Store {
         self.read(move |db| repo::load_order(db, id)).await
     }
 
-    /// The order whose page `token` opens.
-    pub async fn order_id_by_token(&self, token: String) -> Result<Option<OrderId>, StoreError> {
-        self.read(move |db| repo::order_id_by_token(db, &token))
-            .await
+    /// The order whose page `token` opens, read in one transaction.
+    pub async fn order_by_token(&self, token: String) -> Result<Option<Order>, StoreError> {
+        self.read(move |db| match repo::order_id_by_token(db, &token)? {
+            Some(id) => repo::load_order(db, id),
+            None => Ok(None),
+        })
+        .await
     }
 
     /// Orders newest first, optionally of one status; `page.after` is the last id already seen.

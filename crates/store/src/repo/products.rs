@@ -1,6 +1,8 @@
 //! Products: creating and updating them (and their variants) with their stock counters, reading
 //! and listing.
 
+use std::collections::HashMap;
+
 use lunas_core::{Money, Sku, Timestamp};
 
 use crate::repo::*;
@@ -215,7 +217,8 @@ pub(crate) fn product_groups(
     let Some(last) = heads.last() else {
         return Ok(Vec::new());
     };
-    let mut variants = db.rows(
+    let mut by_parent: HashMap<Sku, Vec<Product>> = HashMap::new();
+    for variant in db.rows(
         concat!(
             "SELECT ",
             product_columns!(),
@@ -223,15 +226,15 @@ pub(crate) fn product_groups(
         ),
         params![after, last.sku.as_str()],
         read_product,
-    )?;
+    )? {
+        let parent = variant.parent.clone().expect("selected by its parent");
+        by_parent.entry(parent).or_default().push(variant);
+    }
     Ok(heads
         .into_iter()
         .map(|head| {
-            let (mine, rest) = variants
-                .drain(..)
-                .partition(|v| v.parent.as_ref() == Some(&head.sku));
-            variants = rest;
-            (head, mine)
+            let variants = by_parent.remove(&head.sku).unwrap_or_default();
+            (head, variants)
         })
         .collect())
 }
