@@ -93,10 +93,13 @@ pub enum ReviewKind {
     /// A notification that would record money, which the gateway's status API could not confirm
     /// (it did not answer); the gateway delivers it again, and a confirmed delivery closes this.
     GatewayUnconfirmed,
+    /// A buyer sent a proof of transfer from the order page: staff check the bank and confirm it
+    /// (assign it to its order, which records the payment) or reject it (close it with a note).
+    ProofOfTransfer,
 }
 
 impl ReviewKind {
-    pub const ALL: [ReviewKind; 10] = [
+    pub const ALL: [ReviewKind; 11] = [
         ReviewKind::Unmatched,
         ReviewKind::Ambiguous,
         ReviewKind::ReferenceMismatch,
@@ -107,6 +110,7 @@ impl ReviewKind {
         ReviewKind::GatewayRefund,
         ReviewKind::GatewayChallenge,
         ReviewKind::GatewayUnconfirmed,
+        ReviewKind::ProofOfTransfer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +125,7 @@ impl ReviewKind {
             ReviewKind::GatewayRefund => "gateway_refund",
             ReviewKind::GatewayChallenge => "gateway_challenge",
             ReviewKind::GatewayUnconfirmed => "gateway_unconfirmed",
+            ReviewKind::ProofOfTransfer => "proof_of_transfer",
         }
     }
 
@@ -139,6 +144,7 @@ impl ReviewKind {
                 | ReviewKind::UnknownOrder
                 | ReviewKind::AmountMismatch
                 | ReviewKind::GatewayUnconfirmed
+                | ReviewKind::ProofOfTransfer
         )
     }
 }

@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod payments;
 pub mod phone;
 pub mod placing;
+pub mod proofs;
 pub mod queries;
 pub mod reliability;
 pub mod reminders;

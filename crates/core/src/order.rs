@@ -187,6 +187,9 @@ pub struct Order {
     /// The token of the buyer's own order page (`/o/{token}`): random, at least 128 bits.
     #[serde(default)]
     pub public_token: Option<String>,
+    /// The buyer's proofs of transfer, if any were sent.
+    #[serde(default)]
+    pub proof: Option<crate::proofs::OrderProof>,
 }
 
 impl Order {

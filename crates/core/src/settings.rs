@@ -46,6 +46,40 @@ pub struct Settings {
     pub risk: crate::reliability::Risk,
     /// Unique codes of bank transfers and the grace slow methods get before an order expires.
     pub payments: crate::payments::PaymentSettings,
+    /// The buyer's side: the catalogue buyers order from, proofs of transfer, the waitlist.
+    pub shop: ShopSettings,
+}
+
+/// Most open orders per phone the shop's limit may be set to.
+pub const OPEN_ORDERS_PER_PHONE_MAX: u32 = 20;
+
+/// The buyer's side of the store.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShopSettings {
+    /// Whether the catalogue at `/shop` is open to buyers (off by default: the seller opens it).
+    pub enabled: bool,
+    /// Most unpaid orders one phone number may have open from the catalogue (1 to 20).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 20))]
+    pub open_orders_per_phone: u32,
+    /// How long a proof of transfer waiting for staff pauses the order's reminders and keeps its
+    /// hold (default 6 hours).
+    pub proof_pause: PayWindow,
+    /// How long a waitlist offer holds its unit for the buyer it was offered to (default 30
+    /// minutes).
+    pub waitlist_offer: PayWindow,
+}
+
+impl Default for ShopSettings {
+    fn default() -> Self {
+        ShopSettings {
+            enabled: false,
+            open_orders_per_phone: 2,
+            proof_pause: PayWindow::from_seconds(6 * 3600).expect("6 hours is a window"),
+            waitlist_offer: PayWindow::from_seconds(30 * 60).expect("30 minutes is a window"),
+        }
+    }
 }
 
 /// Defaults: bank transfer and virtual account (24 h): a gentle reminder two hours in, a check-in
@@ -145,6 +179,7 @@ impl Default for Settings {
             payment_link: None,
             risk: crate::reliability::Risk::default(),
             payments: crate::payments::PaymentSettings::default(),
+            shop: ShopSettings::default(),
         }
     }
 }
@@ -325,6 +360,11 @@ impl Settings {
                 "store_whatsapp must be a phone number such as +6281234567890".into(),
             ));
         }
+        if !(1..=OPEN_ORDERS_PER_PHONE_MAX).contains(&self.shop.open_orders_per_phone) {
+            return Err(SettingsError::Invalid(format!(
+                "shop.open_orders_per_phone must be 1 to {OPEN_ORDERS_PER_PHONE_MAX}"
+            )));
+        }
         if self.bank_accounts.len() > BANK_ACCOUNTS_MAX {
             return Err(SettingsError::Invalid(format!(
                 "at most {BANK_ACCOUNTS_MAX} bank accounts"
@@ -393,6 +433,9 @@ pub struct SettingsPatch {
     /// `Some(None)`: as much as each order's unique code.
     #[serde(skip)]
     pub short_tolerance: Option<Option<i64>>,
+    /// The buyer's side, whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shop: Option<ShopSettings>,
 }
 
 impl SettingsPatch {

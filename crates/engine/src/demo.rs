@@ -296,7 +296,7 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
     pay(aisyah.order.id, 100_000, "DP via BRI").await?;
     // An hour ago Kak Rina came back for two serums; half an hour ago Pak Agus ordered coffee COD.
     clock.set(real_now - SignedDuration::from_hours(1));
-    engine
+    let serums = engine
         .place_order(place(
             &RINA,
             &[("SERUM-NIA-20", 2)],
@@ -304,6 +304,12 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
             None,
         ))
         .await?;
+    // Ten minutes ago she sent a screenshot of her transfer from the order's page: it waits on
+    // the review list, and her reminders pause.
+    clock.set(real_now - SignedDuration::from_mins(10));
+    if let Some(token) = &serums.order.public_token {
+        engine.submit_proof(token, receipt_picture()).await?;
+    }
     clock.set(real_now - SignedDuration::from_mins(30));
     engine
         .place_order(place(
@@ -319,6 +325,27 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
         products: PRODUCTS.len() + 1,
         orders: 8,
     }))
+}
+
+/// A phone's screenshot of a transfer, drawn: a bank's green bar, the amount's line, the
+/// details' lines.
+fn receipt_picture() -> Vec<u8> {
+    let (green, grey, dark) = (
+        image::Rgb([0, 104, 74]),
+        image::Rgb([214, 218, 222]),
+        image::Rgb([60, 64, 67]),
+    );
+    let picture = image::RgbImage::from_fn(180, 320, |x, y| match y {
+        0..=39 => green,
+        70..=85 if (30..150).contains(&x) => dark,
+        110..=117 | 130..=137 | 150..=157 | 170..=177 if (20..160).contains(&x) => grey,
+        _ => image::Rgb([255, 255, 255]),
+    });
+    let mut png = Vec::new();
+    picture
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("a picture in memory encodes");
+    png
 }
 
 /// Seeds the demo data into a store that may have been opened by the caller; a thin helper for the

@@ -204,9 +204,10 @@ pub(crate) fn accept_short(
         &detail,
         now,
     )?;
-    let order = tx
+    let mut order = tx
         .order(id)?
         .ok_or_else(|| Tx::corrupt(format!("order {id} went while it was accepted")))?;
+    crate::proofs::settle_if_waiting(tx, &mut order, now)?;
     tx.enqueue(
         messaging,
         MessageKind::PaymentReceived,
@@ -234,12 +235,13 @@ impl Reply<'_> {
         effect: PaymentEffect,
         overpaid: Option<Money>,
     ) -> TxResult<PaymentOutcome> {
-        let order = tx
+        let mut order = tx
             .order_with(self.id, self.history)?
             .ok_or_else(|| Tx::corrupt(format!("order {} went during its payment", self.id)))?;
         if matches!(effect, PaymentEffect::Paid | PaymentEffect::Revived) {
             let kind = MessageKind::PaymentReceived;
             tx.enqueue(self.messaging, kind, &order, None, None, self.now)?;
+            crate::proofs::settle_if_waiting(tx, &mut order, self.now)?;
         }
         Ok(PaymentOutcome {
             order,
@@ -587,10 +589,19 @@ pub(crate) fn resolve_review(
     if review.resolved.is_some() {
         return Ok(Err(ReviewError::Resolved));
     }
+    let proof = review.kind == ReviewKind::ProofOfTransfer;
     let note = match action {
-        ResolveAction::Close(note) => note.clone(),
+        ResolveAction::Close(note) => {
+            if let (true, Some(order)) = (proof, review.order_id) {
+                // Closed before the proof's own row is, so it is not counted as still waiting.
+                tx.close_review(id, actor, note, now)?;
+                tx.proof_resolved(order, false)?;
+            }
+            note.clone()
+        }
         ResolveAction::Assign(order) => {
-            if !review.kind.money_unapplied() {
+            if !review.kind.money_unapplied() || (proof && review.order_id != Some(*order)) {
+                // A proof confirms the order it was sent for, no other.
                 return Ok(Err(ReviewError::NotAssignable));
             }
             let Ok(amount) = Money::payment(review.amount) else {
@@ -610,8 +621,10 @@ pub(crate) fn resolve_review(
                 ),
                 exact_amount: false,
             };
-            if let Err(e) = record_payment(tx, *order, &payment, messaging)? {
-                return Ok(Err(e.into()));
+            match record_payment(tx, *order, &payment, messaging)? {
+                Ok(_) if proof => tx.proof_resolved(*order, true)?,
+                Ok(_) => {}
+                Err(e) => return Ok(Err(e.into())),
             }
             if let Some(fingerprint) = &review.external_id {
                 tx.statement_line_matched(fingerprint, *order)?;

@@ -19,6 +19,7 @@ mod pages;
 pub mod passwords;
 pub mod payments;
 mod products;
+pub mod proofs;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod timers;
@@ -122,6 +123,9 @@ pub enum Error {
     PaymentLink(#[from] gateways::PaymentLinkError),
     #[error(transparent)]
     Account(#[from] accounts::AccountOpError),
+    /// A proof of transfer that was not taken.
+    #[error(transparent)]
+    Proof(#[from] proofs::ProofError),
 }
 
 impl From<SettingsError> for Error {

@@ -133,6 +133,7 @@ pub(crate) fn place(
         discount: new.charges.discount,
         written_off: Money::ZERO,
         public_token: Some(new.public_token.clone()),
+        proof: None,
     };
     if let Some(key) = &new.idempotency {
         tx.remember_idempotency_key(key, &order, new.placed_at)?;

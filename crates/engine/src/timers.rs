@@ -35,7 +35,10 @@ pub(crate) fn fire_due(
     isolate: bool,
 ) -> TxResult<FiredTimers> {
     let due = tx.take_due_timers(now, limit)?;
-    let reminded = tx.reminder_states(&due)?;
+    // A proof of transfer sent within the store's pause and still waiting for staff pauses the
+    // order's reminders: the buyer is not chased for money they say they sent.
+    let pause = messaging.settings.shop.proof_pause.as_duration();
+    let reminded = tx.reminder_states(&due, now - pause)?;
     let mut fired = FiredTimers::default();
     let mut batch = BatchChanges::default();
     for timer in due {
@@ -118,12 +121,17 @@ fn handle(
     let Some(order) = tx.expiring_order(id)? else {
         return Ok(Handled::Busy);
     };
-    // The hold is released at the deadline plus the method's grace, as the settings say now.
+    // The hold is released at the deadline plus the method's grace, as the settings say now, or
+    // when the pause of a proof of transfer still waiting for staff ends, whichever is later.
+    let proof_until = order
+        .proof_waiting_since
+        .map(|at| at + messaging.settings.shop.proof_pause.as_duration());
     let expires_at = order.pay_by.map(|deadline| {
-        messaging
+        let expires_at = messaging
             .settings
             .payments
-            .expires_at(order.payment_method, deadline)
+            .expires_at(order.payment_method, deadline);
+        proof_until.map_or(expires_at, |until| until.max(expires_at))
     });
     match decide_expiry(order.status, expires_at, now) {
         ExpiryDecision::Expire => {

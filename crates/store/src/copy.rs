@@ -37,12 +37,12 @@ const TABLES: &[(&str, &str, &str)] = &[
         "orders",
         "SELECT id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
                 ended_at, cancelled_by, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url,
-                shipping_cost, discount, written_off, public_token
+                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs
          FROM orders ORDER BY id",
         "INSERT INTO orders (id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
                 ended_at, cancelled_by, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url,
-                shipping_cost, discount, written_off, public_token)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
     ),
     (
         "order_addresses",
@@ -119,6 +119,12 @@ const TABLES: &[(&str, &str, &str)] = &[
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     ),
     (
+        "payment_proofs",
+        "SELECT id, order_id, created_at, content_type, bytes, sha256, body FROM payment_proofs ORDER BY id",
+        "INSERT INTO payment_proofs (id, order_id, created_at, content_type, bytes, sha256, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    ),
+    (
         "statement_lines",
         "SELECT fingerprint, source, imported_at, line_date, description, amount, balance, outcome, order_id
          FROM statement_lines ORDER BY fingerprint",
@@ -160,6 +166,7 @@ const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM audit_log",
     "SELECT COUNT(*) FROM inbound_messages",
     "SELECT COUNT(*) FROM payment_reviews",
+    "SELECT COUNT(*) FROM payment_proofs",
     "SELECT COUNT(*) FROM statement_lines",
     "SELECT COUNT(*) FROM gateway_notifications",
     "SELECT COUNT(*) FROM users",
@@ -177,6 +184,7 @@ const PG_IDENTITIES: &[&str] = &[
     "SELECT setval(pg_get_serial_sequence('audit_log', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM audit_log), false)",
     "SELECT setval(pg_get_serial_sequence('inbound_messages', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM inbound_messages), false)",
     "SELECT setval(pg_get_serial_sequence('payment_reviews', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM payment_reviews), false)",
+    "SELECT setval(pg_get_serial_sequence('payment_proofs', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM payment_proofs), false)",
     "SELECT setval(pg_get_serial_sequence('gateway_notifications', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM gateway_notifications), false)",
     "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM users), false)",
 ];
@@ -188,6 +196,7 @@ enum Owned {
     Int(i64),
     Text(String),
     Bool(bool),
+    Bytes(Vec<u8>),
 }
 
 impl Owned {
@@ -197,6 +206,7 @@ impl Owned {
             Owned::Int(v) => Val::Int(*v),
             Owned::Text(v) => Val::Text(v),
             Owned::Bool(v) => Val::Bool(*v),
+            Owned::Bytes(v) => Val::Bytes(v),
         }
     }
 }
@@ -212,6 +222,7 @@ fn read_value(row: &Row<'_>, i: usize) -> DbResult<Owned> {
                     String::from_utf8(v.to_vec())
                         .map_err(|e| DbError::Corrupt(format!("text that is not UTF-8: {e}")))?,
                 ),
+                ValueRef::Blob(v) => Owned::Bytes(v.to_vec()),
                 other => {
                     return Err(DbError::Corrupt(format!(
                         "unexpected value type {:?} in column {i}",
@@ -232,6 +243,9 @@ fn read_value(row: &Row<'_>, i: usize) -> DbResult<Owned> {
             } else if ty == Type::BOOL {
                 row.try_get::<_, Option<bool>>(i)?
                     .map_or(Owned::Null, Owned::Bool)
+            } else if ty == Type::BYTEA {
+                row.try_get::<_, Option<Vec<u8>>>(i)?
+                    .map_or(Owned::Null, Owned::Bytes)
             } else {
                 row.try_get::<_, Option<String>>(i)?
                     .map_or(Owned::Null, Owned::Text)
@@ -272,6 +286,8 @@ type Batch = (usize, Vec<Vec<Owned>>);
 /// The table index that says the reader got to the end.
 const DONE: usize = usize::MAX;
 const BATCH_ROWS: usize = 500;
+/// Bytes of files a batch carries at most (past one file).
+const BATCH_BYTES: usize = 8 << 20;
 
 async fn counts(store: &Store) -> Result<Vec<i64>, StoreError> {
     store
@@ -315,17 +331,26 @@ fn read_all(db: &mut dyn Db, sender: &std::sync::mpsc::SyncSender<Batch>) -> DbR
     for (index, (_, select, insert)) in TABLES.iter().enumerate() {
         let columns = insert.matches('?').count();
         let mut batch = Vec::with_capacity(BATCH_ROWS);
+        let mut batch_bytes = 0;
         let mut gone = false;
         db.each_row(select, params![], &mut |row| {
             if gone {
                 return Ok(());
             }
-            batch.push(
-                (0..columns)
-                    .map(|i| read_value(row, i))
-                    .collect::<DbResult<_>>()?,
-            );
-            if batch.len() == BATCH_ROWS {
+            let values: Vec<Owned> = (0..columns)
+                .map(|i| read_value(row, i))
+                .collect::<DbResult<_>>()?;
+            batch_bytes += values
+                .iter()
+                .map(|v| match v {
+                    Owned::Bytes(b) => b.len(),
+                    _ => 0,
+                })
+                .sum::<usize>();
+            batch.push(values);
+            // Files (proofs of transfer, up to 5 MB each) go in batches of a few megabytes.
+            if batch.len() == BATCH_ROWS || batch_bytes >= BATCH_BYTES {
+                batch_bytes = 0;
                 // The writer stopped (it refused or failed): its answer is the one that counts.
                 gone = sender
                     .send((

@@ -32,7 +32,7 @@ pub use copy::{CopyError, CopyReport};
 pub use model::OpenOptions;
 pub use tx::{
     BatchChanges, DueTimer, ExpiringOrder, Held, InsertedOrder, OrderDeadline, OrderHead,
-    OrderMoney, Tx, TxError, TxResult,
+    OrderMoney, ProofTarget, StoredProof, Tx, TxError, TxResult,
 };
 pub use url::{DatabaseUrl, PgUrl};
 
@@ -267,6 +267,20 @@ impl Store {
     /// Gives an order awaiting payment the later deadline `to` (see `repo::extend_deadline`).
     pub async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
         self.read(move |db| repo::load_order(db, id)).await
+    }
+
+    /// A buyer's proof of transfer, with its file.
+    pub async fn proof(&self, id: i64) -> Result<Option<StoredProof>, StoreError> {
+        self.read(move |db| repo::proof(db, id)).await
+    }
+
+    /// An order's proofs of transfer, oldest first, without their files: id, when, content type,
+    /// size in bytes.
+    pub async fn proofs_of(
+        &self,
+        order: OrderId,
+    ) -> Result<Vec<(i64, Timestamp, String, i64)>, StoreError> {
+        self.read(move |db| repo::proofs_of(db, order)).await
     }
 
     /// The order whose page `token` opens, read in one transaction.

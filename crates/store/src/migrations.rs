@@ -7,6 +7,7 @@
 //! | `{int}` | `INTEGER` | `BIGINT` |
 //! | `{bool}`, `{false}` | `INTEGER`, `0` | `BOOLEAN`, `FALSE` |
 //! | `{without_rowid}` | ` WITHOUT ROWID` | nothing |
+//! | `{blob}` | `BLOB` | `BYTEA` |
 //! | a line `--sqliteonly …` / `--postgresonly …` | the line, or nothing | nothing, or the line |
 //!
 //! Migrations are numbered by their place in `SOURCES`; both backends record the number of the
@@ -29,6 +30,7 @@ const SOURCES: &[&str] = &[
     include_str!("../migrations/0011_sales_indexes.sql"),
     include_str!("../migrations/0012_variants.sql"),
     include_str!("../migrations/0013_order_pages.sql"),
+    include_str!("../migrations/0014_proofs.sql"),
 ];
 
 /// The newest schema this build knows, the same for both databases.
@@ -40,13 +42,14 @@ pub(crate) fn rendered(dialect: Dialect) -> impl Iterator<Item = String> {
 }
 
 fn render(source: &str, dialect: Dialect) -> String {
-    let words: [(&str, &str); 5] = match dialect {
+    let words: [(&str, &str); 6] = match dialect {
         Dialect::Sqlite => [
             ("{id}", "INTEGER PRIMARY KEY"),
             ("{int}", "INTEGER"),
             ("{bool}", "INTEGER"),
             ("{false}", "0"),
             ("{without_rowid}", " WITHOUT ROWID"),
+            ("{blob}", "BLOB"),
         ],
         Dialect::Postgres => [
             (
@@ -57,6 +60,7 @@ fn render(source: &str, dialect: Dialect) -> String {
             ("{bool}", "BOOLEAN"),
             ("{false}", "FALSE"),
             ("{without_rowid}", ""),
+            ("{blob}", "BYTEA"),
         ],
     };
     let (mine, theirs) = match dialect {

@@ -7,8 +7,8 @@
 //! already serialises every writing transaction, drops the lock clauses (`FOR [NO KEY] UPDATE
 //! [SKIP LOCKED]`).
 //!
-//! Values cross as `Val` (parameters) and `Row` (results): integers, text, booleans and NULL are
-//! all the schema uses. Integer columns are `INTEGER` on SQLite and `BIGINT` on PostgreSQL.
+//! Values cross as `Val` (parameters) and `Row` (results): integers, text, booleans, bytes (the
+//! proofs' files) and NULL are all the schema uses. Integer columns are `INTEGER` on SQLite and `BIGINT` on PostgreSQL.
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -22,6 +22,13 @@ pub(crate) enum Val<'a> {
     Int(i64),
     Text(&'a str),
     Bool(bool),
+    Bytes(&'a [u8]),
+}
+
+impl<'a> From<&'a [u8]> for Val<'a> {
+    fn from(v: &'a [u8]) -> Self {
+        Val::Bytes(v)
+    }
 }
 
 impl From<i64> for Val<'_> {
@@ -88,6 +95,7 @@ impl rusqlite::ToSql for Val<'_> {
             Val::Int(v) => ValueRef::Integer(v),
             Val::Text(v) => ValueRef::Text(v.as_bytes()),
             Val::Bool(v) => ValueRef::Integer(i64::from(v)),
+            Val::Bytes(v) => ValueRef::Blob(v),
         }))
     }
 }
@@ -106,6 +114,7 @@ impl ToSql for Val<'_> {
             Val::Text(v) => v.to_sql(ty, out),
             Val::Bool(v) if *ty == Type::INT8 => i64::from(v).to_sql(ty, out),
             Val::Bool(v) => v.to_sql(ty, out),
+            Val::Bytes(v) => v.to_sql(ty, out),
         }
     }
 
@@ -147,6 +156,15 @@ impl Row<'_> {
     }
 
     pub(crate) fn boolean(&self, i: usize) -> DbResult<bool> {
+        self.get(i)
+    }
+
+    /// A boolean that may be NULL (a comparison with a NULL column).
+    pub(crate) fn opt_bool(&self, i: usize) -> DbResult<Option<bool>> {
+        self.get(i)
+    }
+
+    pub(crate) fn bytes(&self, i: usize) -> DbResult<Vec<u8>> {
         self.get(i)
     }
 

@@ -22,6 +22,7 @@ use lunas_core::{
 use crate::repo;
 pub use crate::repo::orders::{OrderDeadline, OrderMoney};
 pub use crate::repo::placement::{Held, InsertedOrder, OrderHead};
+pub use crate::repo::proofs::{ProofTarget, StoredProof};
 pub use crate::repo::{BatchChanges, DueTimer, ExpiringOrder};
 use crate::sql::{Db, DbError};
 
@@ -395,9 +396,41 @@ impl<'a> Tx<'a> {
         Ok(repo::take_due_timers(self.db, now, limit)?)
     }
 
-    /// For the reminder timers among `due`: whether each order still wants its reminder.
-    pub fn reminder_states(&mut self, due: &[DueTimer]) -> TxResult<HashMap<i64, bool>> {
-        Ok(repo::reminder_states(self.db, due)?)
+    /// For the reminder timers among `due`: whether each order still wants its reminder (a
+    /// proof of transfer sent after `proof_since` and still waiting for staff pauses them).
+    pub fn reminder_states(
+        &mut self,
+        due: &[DueTimer],
+        proof_since: Timestamp,
+    ) -> TxResult<HashMap<i64, bool>> {
+        Ok(repo::reminder_states(self.db, due, proof_since)?)
+    }
+
+    /// The order a proof of transfer is for, its row locked.
+    pub fn proof_target(&mut self, id: OrderId) -> TxResult<Option<ProofTarget>> {
+        Ok(repo::proof_target(self.db, id)?)
+    }
+
+    /// Keeps a proof's file; the order's latest proof is this one, sent at `at`.
+    pub fn insert_proof(
+        &mut self,
+        order: OrderId,
+        at: Timestamp,
+        format: lunas_core::proofs::ProofFormat,
+        sha256: &str,
+        body: &[u8],
+    ) -> TxResult<i64> {
+        Ok(repo::insert_proof(self.db, order, at, format, sha256, body)?)
+    }
+
+    /// Staff confirmed or rejected a proof of the order.
+    pub fn proof_resolved(&mut self, order: OrderId, confirmed: bool) -> TxResult<()> {
+        Ok(repo::proof_resolved(self.db, order, confirmed)?)
+    }
+
+    /// The order was paid: proofs of it that waited are closed.
+    pub fn settle_proofs(&mut self, order: OrderId, now: Timestamp) -> TxResult<()> {
+        Ok(repo::settle_proofs(self.db, order, now)?)
     }
 
     /// Puts a taken timer back, to fire at `due_at`.

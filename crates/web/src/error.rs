@@ -178,6 +178,16 @@ impl From<EngineError> for ApiError {
             EngineError::Product(ProductError::VariantTaken { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, "variant_taken", message)
             }
+            EngineError::Proof(e) => {
+                use lunas_engine::proofs::ProofError;
+                let status = match e {
+                    ProofError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                    ProofError::NotAccepted => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    ProofError::Empty | ProofError::Unreadable => StatusCode::UNPROCESSABLE_ENTITY,
+                    ProofError::Refused(_) => StatusCode::CONFLICT,
+                };
+                ApiError::new(status, e.code(), message)
+            }
             EngineError::PayWithinOnCod => ApiError::unprocessable("invalid_pay_within", message),
             EngineError::ExportTooLarge { .. } => {
                 ApiError::unprocessable("range_too_large", message)

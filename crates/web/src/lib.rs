@@ -43,6 +43,8 @@ pub struct AppState {
     desk: Arc<desk::DeskState>,
     /// The request budget of each address on the buyer's pages.
     public: Arc<public::Limiter>,
+    /// The budget of uploads (proofs of transfer) of each address.
+    uploads: Arc<public::Limiter>,
     /// Whether the dashboard's cookies are `Secure` whatever the request says (served over TLS).
     secure_cookies: bool,
 }
@@ -54,6 +56,7 @@ impl AppState {
             whatsapp_inbound: None,
             desk: desk::new_state(),
             public: Arc::new(public::Limiter::new(public::PER_MINUTE)),
+            uploads: Arc::new(public::Limiter::new(public::UPLOADS_PER_MINUTE)),
             secure_cookies: false,
         }
     }

@@ -13,7 +13,7 @@
 //!
 //! One file per aggregate, each holding the SQL of its rows: `products`, `placement` (an order's
 //! first transaction), `orders`, `payments` (payments, the review list, statement lines, gateway
-//! notifications), `holds`, `timers`, `outbox`, `buyers` (messaging preferences,
+//! notifications), `proofs` (buyers' proofs of transfer), `holds`, `timers`, `outbox`, `buyers` (messaging preferences,
 //! reliability records), `privacy` (export and erasure), `webhooks`, `tokens`, `settings`,
 //! `checks`. Operations that span aggregates call across files; the lock order above is kept by
 //! every caller.
@@ -47,6 +47,7 @@ mod outbox;
 mod payments;
 pub(crate) mod placement;
 mod privacy;
+pub(crate) mod proofs;
 mod products;
 mod settings;
 mod timers;
@@ -63,6 +64,7 @@ pub(crate) use outbox::*;
 pub(crate) use payments::*;
 pub(crate) use placement::*;
 pub(crate) use privacy::*;
+pub(crate) use proofs::*;
 pub(crate) use products::*;
 pub(crate) use settings::*;
 pub(crate) use timers::*;

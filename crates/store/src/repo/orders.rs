@@ -256,7 +256,7 @@ pub(crate) fn load_order_with(
 ) -> DbResult<Option<Order>> {
     let head = db.row(
         "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url,
-                shipping_cost, discount, written_off, public_token
+                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs
          FROM orders WHERE id = ?1",
         params![id.0],
         |row| {
@@ -276,6 +276,7 @@ pub(crate) fn load_order_with(
                 row.opt_text(12)?,
                 (row.int(13)?, row.int(14)?, row.int(15)?),
                 row.opt_text(16)?,
+                (row.opt_text(17)?, row.opt_int(18)?, row.int(19)?),
             ))
         },
     )?;
@@ -295,10 +296,12 @@ pub(crate) fn load_order_with(
         payment_url,
         (shipping_cost, discount, written_off),
         public_token,
+        proof,
     )) = head
     else {
         return Ok(None);
     };
+    let proof = super::proofs::read_order_proof(proof)?;
     // Read apart from the order's row: a LEFT JOIN here made SQLite prepare the statement anew
     // for every order read (measured in `lunas-bench statement`).
     let address = db.row(
@@ -394,6 +397,7 @@ pub(crate) fn load_order_with(
         discount: Money::from_stored(discount),
         written_off: Money::from_stored(written_off),
         public_token,
+        proof,
     }))
 }
 

@@ -102,11 +102,13 @@ pub(crate) fn put_back(
 }
 
 /// For the reminder timers of a batch, in one query: whether each one's order still awaits
-/// payment from a buyer who has not opted out. Reminders that are no longer needed then cost
-/// nothing more.
+/// payment from a buyer who has not opted out and has sent no proof of transfer that still waits
+/// for staff since `proof_since` (the store's pause before now). Reminders that are no longer
+/// needed then cost nothing more.
 pub(crate) fn reminder_states(
     db: &mut dyn Db,
     due: &[DueTimer],
+    proof_since: Timestamp,
 ) -> DbResult<std::collections::HashMap<i64, bool>> {
     let ids: std::collections::BTreeSet<i64> = due
         .iter()
@@ -118,14 +120,18 @@ pub(crate) fn reminder_states(
     }
     let list = db.id_list(ids);
     let sql = db.pick(
-        "SELECT o.id, o.status, c.no_reminders FROM orders o JOIN customers c ON c.id = o.customer_id
+        "SELECT o.id, o.status, c.no_reminders, o.proof_status = 'submitted' AND o.proof_at > ?2
+         FROM orders o JOIN customers c ON c.id = o.customer_id
          WHERE o.id IN (SELECT value FROM json_each(?1))",
-        "SELECT o.id, o.status, c.no_reminders FROM orders o JOIN customers c ON c.id = o.customer_id
+        "SELECT o.id, o.status, c.no_reminders, o.proof_status = 'submitted' AND o.proof_at > ?2
+         FROM orders o JOIN customers c ON c.id = o.customer_id
          WHERE o.id = ANY(CAST(CAST(?1 AS TEXT) AS BIGINT[]))",
     );
-    let rows = db.rows(sql, params![&list], |row| {
-        let wanted =
-            status_of(&row.text(1)?)? == OrderStatus::AwaitingPayment && !row.boolean(2)?;
+    let rows = db.rows(sql, params![&list, millis(proof_since)], |row| {
+        let paused = row.opt_bool(3)?.unwrap_or(false);
+        let wanted = status_of(&row.text(1)?)? == OrderStatus::AwaitingPayment
+            && !row.boolean(2)?
+            && !paused;
         Ok((row.int(0)?, wanted))
     })?;
     Ok(rows.into_iter().collect())
@@ -138,15 +144,26 @@ pub struct ExpiringOrder {
     pub pay_by: Option<Timestamp>,
     pub customer_id: i64,
     pub payment_method: PaymentMethod,
+    /// When the proof of transfer that waits for staff was sent, if one waits.
+    pub proof_waiting_since: Option<Timestamp>,
 }
 
 pub(crate) fn expiring_order(db: &mut dyn Db, id: OrderId) -> DbResult<Option<ExpiringOrder>> {
     let row = db.row(
-        "SELECT status, pay_by, customer_id, payment_method FROM orders WHERE id = ?1 FOR NO KEY UPDATE SKIP LOCKED",
+        "SELECT status, pay_by, customer_id, payment_method, CASE WHEN proof_status = 'submitted' THEN proof_at END
+         FROM orders WHERE id = ?1 FOR NO KEY UPDATE SKIP LOCKED",
         params![id.0],
-        |row| Ok((row.text(0)?, row.opt_int(1)?, row.int(2)?, row.text(3)?)),
+        |row| {
+            Ok((
+                row.text(0)?,
+                row.opt_int(1)?,
+                row.int(2)?,
+                row.text(3)?,
+                row.opt_int(4)?,
+            ))
+        },
     )?;
-    let Some((status, pay_by, customer_id, method)) = row else {
+    let Some((status, pay_by, customer_id, method, proof_at)) = row else {
         return Ok(None);
     };
     Ok(Some(ExpiringOrder {
@@ -155,6 +172,7 @@ pub(crate) fn expiring_order(db: &mut dyn Db, id: OrderId) -> DbResult<Option<Ex
         customer_id,
         payment_method: PaymentMethod::parse(&method)
             .ok_or_else(|| corrupt("payment method", &method))?,
+        proof_waiting_since: proof_at.map(timestamp).transpose()?,
     }))
 }
 

@@ -107,6 +107,10 @@ pub(crate) struct OrderView {
     /// What the store let go of `amount_due` when it took the order as paid (a transfer without
     /// its unique code, or a shortfall staff accepted); 0 if nothing.
     pub written_off: i64,
+    /// The buyer's proofs of transfer sent from the order page: where the latest stands
+    /// (`submitted`, waiting for staff on the review list; `confirmed`; `rejected`), when it was
+    /// sent, and how many were sent. `null` when none was.
+    pub proof: Option<lunas_core::proofs::OrderProof>,
 }
 
 /// The buyer as the order names them.
@@ -174,6 +178,7 @@ impl OrderView {
             discount: order.discount.minor_units(),
             address: order.address,
             written_off: order.written_off.minor_units(),
+            proof: order.proof,
             id: order.id.0,
             status: order.status.as_str(),
             currency,

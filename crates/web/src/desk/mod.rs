@@ -14,6 +14,7 @@ mod login;
 mod new_order;
 mod pages;
 mod products;
+mod proofs;
 mod risk;
 mod settings;
 mod staff;
@@ -73,13 +74,16 @@ pub(crate) const LIST_LEN: usize = 50;
 pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+    // A response that set its own (stricter) policy keeps it: a proof of transfer's file.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -495,6 +499,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/messages/{id}/skip", post(pages::skip))
         .route("/queue", get(pages::queue))
         .route("/reviews/{id}/resolve", post(pages::resolve_review))
+        .route("/proofs/{id}", get(proofs::proof_file))
         .route("/buyers", get(buyers::buyers))
         .route("/buyers/{phone}", get(buyers::buyer))
         .route("/buyers/{phone}/notes", post(buyers::buyer_notes))

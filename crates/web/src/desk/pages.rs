@@ -175,8 +175,15 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
                 .get("description")
                 .and_then(|d| d.as_str())
                 .map(str::to_owned);
+            let proof = r
+                .detail
+                .get("proof_id")
+                .and_then(|p| p.as_i64())
+                .filter(|_| r.kind == lunas_core::ledger::ReviewKind::ProofOfTransfer);
+            let pdf = r.detail.get("content_type").and_then(|c| c.as_str()) == Some("application/pdf");
             context! {
                 id => r.id,
+                proof => proof.map(|p| context! { href => format!("/proofs/{p}"), pdf => pdf }),
                 kind => r.kind.as_str(),
                 amount => r.amount,
                 order_id => r.order_id.map(|o| o.0),
@@ -371,7 +378,7 @@ async fn order_page(
                 when => desk.when(event.at),
                 what => what,
                 detail => format!("{} {}", super::audit::actor_words(desk.strings(), event.actor.as_str()), event.reason.as_deref().map(|r| reason_words(desk, r)).unwrap_or_default()),
-                link => None::<String>, sendable => false, message_id => "",
+                link => None::<String>, proof => None::<String>, sendable => false, message_id => "",
             },
         ));
     }
@@ -382,6 +389,18 @@ async fn order_page(
                 when => desk.when(payment.recorded_at),
                 what => format!("{} {}", strings.get("event_payment"), lunas_core::messages::format_rupiah(payment.amount.minor_units())),
                 detail => format!("{} {}", super::audit::actor_words(desk.strings(), payment.actor.as_str()), payment.reference.as_deref().unwrap_or("")),
+                link => None::<String>, proof => None::<String>, sendable => false, message_id => "",
+            },
+        ));
+    }
+    for (proof, at, content_type, bytes) in engine.proofs_of(id).await.map_err(engine_err)? {
+        timeline.push((
+            at,
+            context! {
+                when => desk.when(at),
+                what => strings.get("event_proof"),
+                detail => format!("{} · {} KB", if content_type == "application/pdf" { "PDF" } else { strings.get("proof_picture") }, (bytes + 1023) / 1024),
+                proof => format!("/proofs/{proof}"),
                 link => None::<String>, sendable => false, message_id => "",
             },
         ));
@@ -402,6 +421,7 @@ async fn order_page(
                 ),
                 detail => &message.body,
                 link => if sendable { message.link.clone() } else { None },
+                proof => None::<String>,
                 sendable => sendable,
                 message_id => message.id.as_str(),
             },

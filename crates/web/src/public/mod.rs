@@ -5,6 +5,7 @@
 //! need no script and carry the same security headers as the dashboard, and are not indexed.
 
 mod limit;
+mod proof;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -14,9 +15,11 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use jiff::tz::TimeZone;
 use lunas_core::messages::{Language, format_deadline, format_rupiah};
+use lunas_core::proofs::{ProofRefusal, decide_proof};
 use lunas_core::{Order, OrderStatus, PaymentMethod, Phone, Timestamp};
 use minijinja::{Value, context};
 
@@ -25,11 +28,66 @@ use crate::desk::i18n::{Strings, code};
 use crate::desk::{JS, PageError, asset, client_ip, ser};
 
 pub(crate) use limit::{Limiter, PER_MINUTE};
+pub(crate) use proof::UPLOADS_PER_MINUTE;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/o/{token}", get(order_page)).route(
-        "/assets/public.js",
-        get(|| async { asset(JS, include_str!("../../assets/public.js")) }),
+    Router::new()
+        .route("/o/{token}", get(order_page))
+        .route(
+            "/o/{token}/proof",
+            post(proof::upload).layer(DefaultBodyLimit::max(proof::BODY_BYTES_MAX)),
+        )
+        .route(
+            "/assets/public.js",
+            get(|| async { asset(JS, include_str!("../../assets/public.js")) }),
+        )
+}
+
+/// The query of a buyer's page, read leniently: a query that does not read is no query.
+fn query_of(req: &Request) -> BTreeMap<String, String> {
+    req.uri()
+        .query()
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default()
+}
+
+/// Counts a request of the caller's address against `limiter`; when the budget is spent, the
+/// page that says so (429, with `Retry-After`).
+fn over_budget(
+    state: &AppState,
+    limiter: &Limiter,
+    req: &Request,
+    language: Language,
+) -> Option<Response> {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let address = client_ip(req.headers(), peer)?;
+    if limiter.allow(address, state.engine.now().as_millisecond()) {
+        return None;
+    }
+    let mut response = message(
+        state,
+        StatusCode::TOO_MANY_REQUESTS,
+        language,
+        "pub_slow_down_title",
+        "pub_slow_down",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    Some(response)
+}
+
+/// The page of a link that opens nothing: the same for an unknown and a malformed token.
+fn not_found(state: &AppState, language: Language) -> Response {
+    message(
+        state,
+        StatusCode::NOT_FOUND,
+        language,
+        "pub_not_found_title",
+        "pub_not_found",
     )
 }
 
@@ -96,33 +154,10 @@ async fn order_page(
 ) -> Result<Response, PageError> {
     // A path that does not even decode is looked up like any unknown token.
     let token = token.map(|Path(token)| token).unwrap_or_default();
-    let query: BTreeMap<String, String> = req
-        .uri()
-        .query()
-        .and_then(|q| serde_urlencoded::from_str(q).ok())
-        .unwrap_or_default();
-    let settings = state.engine.settings();
-    let language = language(&query, settings.language);
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
-    let address = client_ip(req.headers(), peer);
-    let now = state.engine.now();
-    if let Some(address) = address
-        && !state.public.allow(address, now.as_millisecond())
-    {
-        let mut response = message(
-            &state,
-            StatusCode::TOO_MANY_REQUESTS,
-            language,
-            "pub_slow_down_title",
-            "pub_slow_down",
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-        return Ok(response);
+    let query = query_of(&req);
+    let language = language(&query, state.engine.settings().language);
+    if let Some(refused) = over_budget(&state, &state.public, &req, language) {
+        return Ok(refused);
     }
     let Some(order) = state
         .engine
@@ -130,23 +165,38 @@ async fn order_page(
         .await
         .map_err(PageError::from_engine)?
     else {
-        return Ok(message(
-            &state,
-            StatusCode::NOT_FOUND,
-            language,
-            "pub_not_found_title",
-            "pub_not_found",
-        ));
+        return Ok(not_found(&state, language));
     };
+    let notice = (query.get("proof").map(String::as_str) == Some("sent")).then_some("pub_proof_sent");
+    Ok(show_order(&state, &order, language, &token, StatusCode::OK, notice, None))
+}
+
+/// The order's page, with a notice (`pub_*` words) or an upload's refusal (its code) when there
+/// is one.
+fn show_order(
+    state: &AppState,
+    order: &Order,
+    language: Language,
+    token: &str,
+    status: StatusCode,
+    notice: Option<&str>,
+    refusal: Option<&str>,
+) -> Response {
+    let settings = state.engine.settings();
+    let strings = Strings::of(language);
     let tz = settings.time_zone();
-    let context = order_context(&order, &settings, language, &tz, now, &token);
-    Ok(page(
-        &state,
-        StatusCode::OK,
+    let context = order_context(order, &settings, language, &tz, state.engine.now(), token);
+    let extra = context! {
+        notice => notice.map(|key| strings.get(key)),
+        proof_error => refusal.map(|code| strings.get(&format!("pub_proof_{code}"))),
+    };
+    page(
+        state,
+        status,
         language,
         "public_order.html",
-        context,
-    ))
+        context! { ..extra, ..context },
+    )
 }
 
 /// Time left as people say it: `1 hari 4 jam`, `4 jam 12 menit`, `12 menit`.
@@ -249,6 +299,18 @@ fn order_context(
         Language::Indonesian => "en",
         Language::English => "id",
     };
+    // The proof of transfer: where the latest stands, and whether the order takes another.
+    let proof_status = order.proof.map(|p| p.status.as_str());
+    let waiting = order
+        .proof
+        .is_some_and(|p| p.status == lunas_core::proofs::ProofStatus::Submitted);
+    let sent = order.proof.map_or(0, |p| p.count);
+    let takes_proof = decide_proof(order.status, order.payment_method, sent);
+    let status_key = if open && waiting {
+        "pub_status_proof_waiting".to_owned()
+    } else {
+        format!("status_{}", order.status.as_str())
+    };
     context! {
         id => order.id.0,
         status => order.status.as_str(),
@@ -277,7 +339,13 @@ fn order_context(
         address => address,
         chat => chat,
         other_language => format!("/o/{token}?lang={other}"),
-        status_words => ser(strings.get(&format!("status_{}", order.status.as_str()))),
+        status_words => ser(strings.get(&status_key)),
+        proof_status => proof_status.filter(|_| open),
+        proof_when => order.proof.map(|p| format_deadline(p.submitted_at, tz, language)),
+        takes_proof => takes_proof.is_ok(),
+        proofs_spent => takes_proof == Err(ProofRefusal::TooMany),
+        proof_action => format!("/o/{token}/proof?lang={}", code(language)),
+        proof_max_mb => lunas_core::proofs::PROOF_BYTES_MAX >> 20,
     }
 }
 

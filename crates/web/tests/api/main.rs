@@ -109,6 +109,18 @@ impl TestApp {
         body: Option<String>,
         headers: &[(&str, &str)],
     ) -> Reply {
+        self.send_bytes(method, path, body.map(String::into_bytes), headers)
+            .await
+    }
+
+    /// `send` with a body of any bytes (a file in a multipart form).
+    async fn send_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut request = Request::builder()
             .method(method)
             .uri(format!("http://{}{path}", self.addr));
@@ -186,6 +198,7 @@ mod drafts;
 mod exports;
 mod messages;
 mod order_pages;
+mod proofs;
 mod orders;
 mod payments;
 mod shipping;

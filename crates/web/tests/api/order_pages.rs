@@ -3,7 +3,7 @@
 use super::*;
 
 impl Reply {
-    fn html(&self) -> &str {
+    pub(super) fn html(&self) -> &str {
         self.body
             .as_str()
             .unwrap_or_else(|| panic!("not HTML: {}", self.body))
@@ -11,7 +11,7 @@ impl Reply {
 }
 
 /// The path of an order's page from its JSON, checking the link is ours and unguessable.
-fn page_path(order: &Value) -> String {
+pub(super) fn page_path(order: &Value) -> String {
     let url = order["public_url"].as_str().expect("public_url");
     let token = url
         .strip_prefix("https://toko.example/o/")

@@ -171,7 +171,8 @@ impl App {
         Page {
             status,
             headers,
-            body: String::from_utf8(body.to_vec()).unwrap(),
+            // A proof's picture is not text; pages are.
+            body: String::from_utf8_lossy(&body).into_owned(),
         }
     }
 

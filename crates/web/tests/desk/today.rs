@@ -66,6 +66,61 @@ async fn payments_to_review_are_resolved_from_today(backend: Backend) {
     );
 }
 
+async fn proofs_of_transfer_are_seen_and_confirmed_from_today(backend: Backend) {
+    let app = spawn(backend).await;
+    let id = app.place("081234567890", "").await;
+    let order = app.engine.order(id).await.unwrap().unwrap();
+    let token = order.public_token.clone().unwrap();
+    let picture = image::RgbImage::from_pixel(30, 20, image::Rgb([10, 120, 40]));
+    let mut png = Vec::new();
+    picture
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    app.engine.submit_proof(&token, png).await.unwrap();
+    let review = &app.engine.reviews(false, 0, 10).await.unwrap()[0];
+    let proof = review.detail["proof_id"].as_i64().unwrap();
+    let file = format!("/proofs/{proof}");
+
+    // Not to anyone without a session.
+    let mut nobody = Jar::default();
+    let refused = app.get(&mut nobody, &file).await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert!(refused.location().starts_with("/login"));
+
+    let mut jar = app.sign_in(STAFF).await;
+    let today = app.get(&mut jar, "/").await;
+    assert!(today.has("Bukti transfer dari pembeli"));
+    assert!(today.has(&format!("src=\"&#x2f;proofs&#x2f;{proof}\"")), "{}", today.body);
+    assert!(today.has("Konfirmasi lunas") && today.has("Tolak"));
+    let shown = app.get(&mut jar, &file).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert_eq!(shown.headers["content-type"], "image/png");
+    assert_eq!(shown.headers["cache-control"], "private, no-store");
+    assert!(
+        shown.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+    let order_page = app.get(&mut jar, &format!("/orders/{}", id.0)).await;
+    assert!(order_page.has(&format!("href=\"&#x2f;proofs&#x2f;{proof}\"")), "{}", order_page.body);
+    assert_eq!(app.get(&mut jar, "/proofs/999999").await.status, StatusCode::NOT_FOUND);
+
+    // Confirmed: the order is paid with what the buyer was asked for.
+    let page = app
+        .submit(
+            &mut jar,
+            "/",
+            &format!("/reviews/{}/resolve", review.id),
+            &[("order_id", &id.0.to_string())],
+        )
+        .await;
+    assert_eq!(page.location(), "/?done=resolved");
+    let order = app.engine.order(id).await.unwrap().unwrap();
+    assert_eq!(order.status, lunas_core::OrderStatus::Paid);
+    assert_eq!(order.amount_paid, order.amount_due);
+}
+
 async fn manual_messages_are_sent_from_today_and_webhooks_need_the_password(backend: Backend) {
     let app = spawn(backend).await;
     let id = app.place("081234567890", "").await;
@@ -300,5 +355,6 @@ lunas_store::on_both_backends!(
     today_shows_the_sales_and_orders_download_as_a_spreadsheet,
     today_shows_the_next_few_of_the_queue_and_staff_skip_from_the_whole_queue,
     payments_to_review_are_resolved_from_today,
+    proofs_of_transfer_are_seen_and_confirmed_from_today,
     manual_messages_are_sent_from_today_and_webhooks_need_the_password,
 );

@@ -109,4 +109,83 @@ pub(super) const PUBLIC: &[(&str, &str, &str)] = &[
         "Terlalu banyak permintaan dari jaringan Anda. Tunggu sebentar, lalu muat ulang halaman ini.",
         "Too many requests from your network. Wait a moment, then reload this page.",
     ),
+    ("pub_status_proof_waiting", "Menunggu konfirmasi", "Awaiting confirmation"),
+    ("pub_proof_title", "Sudah transfer?", "Already paid?"),
+    (
+        "pub_proof_label",
+        "Foto atau tangkapan layar bukti transfer",
+        "A photo or screenshot of the transfer",
+    ),
+    (
+        "pub_proof_hint",
+        "JPG, PNG, WebP atau PDF, paling besar {mb} MB. Penjual memeriksanya di rekening, lalu pesanan Anda dikonfirmasi.",
+        "JPG, PNG, WebP or PDF, at most {mb} MB. The seller checks it against the account, then confirms your order.",
+    ),
+    ("pub_proof_button", "Saya sudah bayar — kirim bukti", "I have paid — send proof"),
+    ("pub_proof_again", "Kirim bukti lain", "Send another proof"),
+    (
+        "pub_proof_sent",
+        "Terima kasih! Bukti transfer Anda sudah kami terima dan sedang diperiksa penjual.",
+        "Thank you! We received your proof of transfer; the seller is checking it.",
+    ),
+    (
+        "pub_proof_waiting",
+        "Bukti transfer terkirim {when}. Penjual sedang memeriksanya; selama itu pengingat bayar kami hentikan dan barang tetap kami simpan.",
+        "Proof of transfer sent {when}. The seller is checking it; meanwhile we stop the payment reminders and keep your items.",
+    ),
+    (
+        "pub_proof_rejected",
+        "Bukti transfer sebelumnya belum bisa dikonfirmasi penjual. Periksa jumlah dan rekening tujuannya, lalu kirim lagi atau chat penjual.",
+        "The seller could not confirm your earlier proof. Check the amount and the account, then send it again or chat with the seller.",
+    ),
+    (
+        "pub_proofs_spent",
+        "Bukti untuk pesanan ini sudah cukup banyak terkirim. Chat penjual bila ada yang perlu dijelaskan.",
+        "Enough proofs were sent for this order. Chat with the seller if anything needs explaining.",
+    ),
+    (
+        "pub_proof_file_too_large",
+        "Berkasnya terlalu besar. Kirim foto atau tangkapan layar paling besar 5 MB.",
+        "The file is too large. Send a photo or screenshot of at most 5 MB.",
+    ),
+    (
+        "pub_proof_file_empty",
+        "Berkasnya kosong. Pilih foto bukti transfer lalu kirim lagi.",
+        "The file is empty. Choose the photo of the transfer and send it again.",
+    ),
+    (
+        "pub_proof_file_missing",
+        "Belum ada berkas yang dipilih. Pilih foto bukti transfer lalu kirim.",
+        "No file was chosen. Choose the photo of the transfer, then send it.",
+    ),
+    (
+        "pub_proof_file_type_not_accepted",
+        "Jenis berkas ini tidak bisa kami terima. Kirim foto (JPG, PNG, WebP) atau PDF.",
+        "We cannot take this kind of file. Send a photo (JPG, PNG, WebP) or a PDF.",
+    ),
+    (
+        "pub_proof_file_unreadable",
+        "Gambarnya tidak bisa dibuka. Coba ambil tangkapan layar baru lalu kirim lagi.",
+        "The picture could not be opened. Take a new screenshot and send it again.",
+    ),
+    (
+        "pub_proof_already_paid",
+        "Pesanan ini sudah lunas, jadi bukti tidak perlu dikirim lagi.",
+        "This order is paid, so no proof is needed.",
+    ),
+    (
+        "pub_proof_order_closed",
+        "Pesanan ini tidak lagi menunggu pembayaran. Bila Anda sudah transfer, chat penjual.",
+        "This order no longer awaits payment. If you have transferred, chat with the seller.",
+    ),
+    (
+        "pub_proof_cod_order",
+        "Pesanan bayar di tempat dibayar ke kurir; bukti transfer tidak diperlukan.",
+        "A cash-on-delivery order is paid to the courier; no proof is needed.",
+    ),
+    (
+        "pub_proof_too_many_proofs",
+        "Bukti untuk pesanan ini sudah cukup banyak terkirim. Chat penjual bila ada yang perlu dijelaskan.",
+        "Enough proofs were sent for this order. Chat with the seller if anything needs explaining.",
+    ),
 ];
