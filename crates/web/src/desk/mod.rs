@@ -17,6 +17,7 @@ mod products;
 mod proofs;
 mod risk;
 mod settings;
+mod shop_settings;
 mod staff;
 mod words;
 

@@ -23,8 +23,9 @@ use super::{
 };
 use crate::ApiError;
 
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "general",
+    "shop",
     "deadlines",
     "reminders",
     "messages",
@@ -156,6 +157,10 @@ fn current_values(settings: &lunas_core::Settings, english: bool) -> BTreeMap<&'
             })),
         ),
         ("risk", ser(super::risk::values(&settings.risk, english))),
+        (
+            "shop",
+            ser(super::shop_settings::values(&settings.shop, english)),
+        ),
         ("webhooks", ser(json!({}))),
     ])
 }
@@ -615,6 +620,10 @@ fn section_patch(
                 patch.risk = Some(serde_json::to_value(risk).expect("risk settings serialise"))
             }
             Err(risk_errors) => errors.extend(risk_errors),
+        },
+        "shop" => match super::shop_settings::read(strings, named) {
+            Ok(shop) => patch.shop = Some(shop),
+            Err(shop_errors) => errors.extend(shop_errors),
         },
         "channels" => {
             patch.channels = Some(Channels {

@@ -643,7 +643,41 @@ async fn bank_accounts_are_rows_of_fields(backend: Backend) {
     assert!(page.has(r#"value="1234567890""#) && page.has(r#"name="bank_2_holder""#));
 }
 
+async fn the_shop_section_opens_the_catalogue_with_durations_in_words(backend: Backend) {
+    let app = spawn(backend).await;
+    let mut owner = app.sign_in(OWNER).await;
+    let page = app.get(&mut owner, "/settings").await;
+    assert!(page.has("Toko online &amp; halaman pembeli") && page.has(r#"value="6 jam""#));
+    let fields = [
+        ("shop_enabled", "on"),
+        ("open_orders_per_phone", "25"),
+        ("proof_pause", "setengah hari"),
+        ("waitlist_offer", "45 menit"),
+    ];
+    let page = app
+        .submit(&mut owner, "/settings", "/settings/shop", &fields)
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.has("Isi angka 1 sampai 20") && page.has("6 jam"), "{}", page.body);
+    assert!(!app.engine.settings().shop.enabled, "nothing changed");
+    let mut fields = fields.to_vec();
+    fields[1].1 = "3";
+    fields[2].1 = "4 jam";
+    let page = app
+        .submit(&mut owner, "/settings", "/settings/shop", &fields)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let shop = app.engine.settings().shop;
+    assert!(shop.enabled);
+    assert_eq!(shop.open_orders_per_phone, 3);
+    assert_eq!(shop.proof_pause.seconds(), 4 * 3600);
+    assert_eq!(shop.waitlist_offer.seconds(), 45 * 60);
+    let page = app.get(&mut owner, "/settings").await;
+    assert!(page.has(r#"value="4 jam""#) && page.has(r#"value="45 menit""#));
+}
+
 lunas_store::on_both_backends!(
+    the_shop_section_opens_the_catalogue_with_durations_in_words,
     bank_accounts_are_rows_of_fields,
     the_risk_policy_is_set_with_fields_per_band,
     durations_are_typed_and_shown_as_sellers_say_them,

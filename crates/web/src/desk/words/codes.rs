@@ -52,6 +52,7 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
     ),
     ("err_required", "Wajib diisi.", "Required."),
     ("err_number", "Harus berupa angka.", "Must be a number."),
+    ("err_between", "Isi angka {min} sampai {max}.", "Enter a number from {min} to {max}."),
     (
         "err_confirm",
         "Centang kotak ini untuk melanjutkan.",

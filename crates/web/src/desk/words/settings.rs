@@ -23,6 +23,43 @@ pub(super) const SETTINGS: &[(&str, &str, &str)] = &[
     ("section_bank", "Rekening bank", "Bank accounts"),
     ("section_channels", "Saluran pesan", "Channels"),
     ("section_risk", "Kebijakan risiko", "Risk policy"),
+    ("section_shop", "Toko online & halaman pembeli", "Online shop & buyer pages"),
+    ("shop_enabled", "Buka katalog toko online (/shop)", "Open the online catalogue (/shop)"),
+    (
+        "shop_enabled_hint",
+        "Pembeli memilih barang, mengisi data, dan pesanannya langsung tercatat dengan batas bayar. Tautannya bisa dipasang di bio Instagram.",
+        "Buyers pick items, fill in their details, and the order is recorded at once with a deadline. Put its link in your Instagram bio.",
+    ),
+    (
+        "open_orders_per_phone",
+        "Pesanan belum dibayar per nomor",
+        "Unpaid orders per number",
+    ),
+    (
+        "open_orders_per_phone_hint",
+        "Paling banyak sekian pesanan yang belum dibayar boleh dibuat satu nomor dari toko online (1 sampai 20), supaya stok tidak ditahan iseng.",
+        "At most this many unpaid orders one number may place from the online shop (1 to 20), so stock is not held for fun.",
+    ),
+    (
+        "proof_pause",
+        "Jeda setelah bukti transfer",
+        "Pause after a proof of transfer",
+    ),
+    (
+        "proof_pause_hint",
+        "Setelah pembeli mengirim bukti transfer, pengingat bayar berhenti dan barang tetap disimpan selama ini sambil Anda memeriksa, misalnya 6 jam.",
+        "After a buyer sends a proof of transfer, reminders stop and the items stay held this long while you check, e.g. 6 hours.",
+    ),
+    (
+        "waitlist_offer",
+        "Waktu klaim daftar tunggu",
+        "Waitlist claim time",
+    ),
+    (
+        "waitlist_offer_hint",
+        "Saat stok kembali, pembeli pertama di daftar tunggu mendapat tautan untuk mengambilnya; barang disimpan untuknya selama ini, misalnya 30 menit.",
+        "When stock comes back, the first buyer on the waitlist gets a link to claim it; the unit is kept for them this long, e.g. 30 minutes.",
+    ),
     ("section_webhooks", "Webhook", "Webhooks"),
     ("store_name", "Nama toko", "Store name"),
     (
