@@ -53,6 +53,7 @@ fn request(i: usize, buyers: usize, pay_within: Option<PayWindow>) -> PlaceOrder
         pay_within,
         actor: Actor::from_stored("bench".into()),
         idempotency: None,
+        note: None,
     }
 }
 

@@ -292,6 +292,7 @@ pub(crate) fn place_request(i: usize, pay_within: Option<lunas_core::PayWindow>)
         pay_within,
         actor: Actor::from_stored("bench".into()),
         idempotency: None,
+        note: None,
     }
 }
 

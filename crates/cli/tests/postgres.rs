@@ -149,6 +149,7 @@ async fn overdue_orders(db: &TestDb, count: usize) {
                             pay_within: Some(PayWindow::parse("1h").unwrap()),
                             actor: Actor::api_token("test"),
                             idempotency: None,
+                            note: None,
                         })
                         .await
                         .unwrap();

@@ -53,6 +53,8 @@ pub struct Product {
     pub own_price: bool,
     /// How many variants this product has; one that has any is sold only through them.
     pub variants: i64,
+    /// The version of the product's photo (it changes with every upload), `None` without one.
+    pub photo_version: Option<i64>,
 }
 
 impl Product {
@@ -80,6 +82,9 @@ pub fn same_variant(a: &str, b: &str) -> bool {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProductError {
+    /// No product has this SKU.
+    #[error("no product {sku}")]
+    NotFound { sku: Sku },
     #[error("stock {stock} is below the {reserved} units held by unpaid orders")]
     StockBelowReserved { stock: i64, reserved: i64 },
     /// The variant names a parent that is not in the catalogue.

@@ -190,6 +190,9 @@ pub struct Order {
     /// The buyer's proofs of transfer, if any were sent.
     #[serde(default)]
     pub proof: Option<crate::proofs::OrderProof>,
+    /// What the buyer wrote for the seller when ordering from the shop.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 impl Order {

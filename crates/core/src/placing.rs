@@ -120,6 +120,8 @@ pub struct NewOrder {
     pub phone_hmac: String,
     /// The token of the order's page, drawn before the transaction (a rerun keeps it).
     pub public_token: String,
+    /// What the buyer wrote for the seller.
+    pub note: Option<String>,
 }
 
 /// A client's idempotency key, scoped to the caller, with a hash of the request it came with.

@@ -188,6 +188,7 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
         pay_within: within.map(|w| PayWindow::parse(w).expect("demo windows are valid")),
         actor: actor.clone(),
         idempotency: None,
+        note: None,
     };
     let pay = |id: OrderId, amount: i64, reference: &str| {
         let engine = &engine;

@@ -19,6 +19,7 @@ mod pages;
 pub mod passwords;
 pub mod payments;
 mod products;
+pub mod pictures;
 pub mod proofs;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -125,7 +126,7 @@ pub enum Error {
     Account(#[from] accounts::AccountOpError),
     /// A proof of transfer that was not taken.
     #[error(transparent)]
-    Proof(#[from] proofs::ProofError),
+    File(#[from] proofs::FileError),
 }
 
 impl From<SettingsError> for Error {
@@ -153,6 +154,8 @@ pub struct PlaceOrder {
     pub pay_within: Option<PayWindow>,
     pub actor: Actor,
     pub idempotency: Option<IdempotencyKey>,
+    /// What the buyer wrote for the seller (the shop's checkout).
+    pub note: Option<String>,
 }
 
 /// What one scheduler step did; `more` says timers were left due and the next step should not wait.
@@ -504,6 +507,7 @@ impl Engine {
             base_rate,
             phone_hmac,
             public_token: pages::new_token(placed_at),
+            note: request.note,
         };
         let random: u64 = rand::random();
         let placed = match self

@@ -97,6 +97,7 @@ pub(crate) fn place(
             address: new.address.as_ref(),
             charges: new.charges,
             public_token: &new.public_token,
+            note: new.note.as_deref(),
         },
         codes,
         &items,
@@ -134,6 +135,7 @@ pub(crate) fn place(
         written_off: Money::ZERO,
         public_token: Some(new.public_token.clone()),
         proof: None,
+        note: new.note.clone(),
     };
     if let Some(key) = &new.idempotency {
         tx.remember_idempotency_key(key, &order, new.placed_at)?;

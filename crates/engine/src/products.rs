@@ -90,4 +90,28 @@ impl Engine {
     pub async fn variants_of(&self, parent: Sku) -> Result<Vec<Product>, Error> {
         Ok(self.store.variants_of(parent).await?)
     }
+
+    /// Replaces a product's photo with a seller's upload, kept in the catalogue's sizes (decoded
+    /// and encoded off the async threads); answers the photo's new version.
+    pub async fn put_product_photo(&self, sku: Sku, bytes: Vec<u8>) -> Result<i64, Error> {
+        let sizes = tokio::task::spawn_blocking(move || crate::pictures::product_photo(&bytes))
+            .await
+            .map_err(|e| Error::Store(lunas_store::StoreError::Internal(e.to_string())))??;
+        let version = self.store.put_product_photos(sku.clone(), sizes).await?;
+        version.ok_or_else(|| {
+            Error::Product(lunas_core::catalog::ProductError::NotFound { sku })
+        })
+    }
+
+    /// One size of a product's photo (`s`, `m` or `l`): its content type and bytes.
+    pub async fn product_photo(
+        &self,
+        sku: &str,
+        size: &str,
+    ) -> Result<Option<(String, Vec<u8>)>, Error> {
+        let Some((size, _)) = crate::pictures::PHOTO_SIZES.iter().find(|(s, _)| *s == size) else {
+            return Ok(None);
+        };
+        Ok(self.store.product_photo(sku.to_owned(), size).await?)
+    }
 }

@@ -2,9 +2,7 @@
 //! image decoded within bounds and encoded again, which leaves its metadata behind; a PDF kept
 //! as sent), then kept with a review item for staff, in one transaction with the order locked.
 
-use std::io::Cursor;
-
-use image::{ImageDecoder, ImageFormat, ImageReader, Limits};
+use image::ImageFormat;
 use lunas_core::ledger::{NewPayment, ReviewKind};
 use lunas_core::payments::PaymentSource;
 use lunas_core::proofs::{PROOF_BYTES_MAX, ProofFormat, ProofRefusal, ProofStatus, decide_proof};
@@ -14,17 +12,13 @@ use sha2::{Digest, Sha256};
 
 use crate::{Engine, Error};
 
-/// Longest side an image is kept at; larger photos are scaled down (a bank's screen stays
-/// readable).
+/// Longest side a proof's picture is kept at; larger photos are scaled down (a bank's screen
+/// stays readable).
 const SIDE_MAX: u32 = 2400;
-/// Largest picture decoded, in pixels per side and bytes of memory: a small file that claims to
-/// be a huge picture (a decompression bomb) is refused before it is decoded.
-const DECODE_SIDE_MAX: u32 = 12_000;
-const DECODE_ALLOC_MAX: u64 = 256 << 20;
 
 /// Why a sent file was not taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum ProofError {
+pub enum FileError {
     #[error("the file is larger than 5 MB")]
     TooLarge,
     #[error("the file is empty")]
@@ -37,15 +31,15 @@ pub enum ProofError {
     Refused(#[from] ProofRefusal),
 }
 
-impl ProofError {
+impl FileError {
     /// The stable code of the refusal.
     pub fn code(self) -> &'static str {
         match self {
-            ProofError::TooLarge => "file_too_large",
-            ProofError::Empty => "file_empty",
-            ProofError::NotAccepted => "file_type_not_accepted",
-            ProofError::Unreadable => "file_unreadable",
-            ProofError::Refused(refusal) => refusal.code(),
+            FileError::TooLarge => "file_too_large",
+            FileError::Empty => "file_empty",
+            FileError::NotAccepted => "file_type_not_accepted",
+            FileError::Unreadable => "file_unreadable",
+            FileError::Refused(refusal) => refusal.code(),
         }
     }
 }
@@ -61,53 +55,27 @@ pub struct CleanFile {
 /// become PNG (lossless), each decoded and encoded again without its metadata (a photo's place and
 /// camera), turned upright by its orientation tag first and scaled down past `SIDE_MAX`.
 /// CPU-bound: run it off the async threads.
-pub fn clean_file(bytes: &[u8]) -> Result<CleanFile, ProofError> {
+pub fn clean_file(bytes: &[u8]) -> Result<CleanFile, FileError> {
     if bytes.is_empty() {
-        return Err(ProofError::Empty);
+        return Err(FileError::Empty);
     }
     if bytes.len() > PROOF_BYTES_MAX {
-        return Err(ProofError::TooLarge);
+        return Err(FileError::TooLarge);
     }
-    let format = ProofFormat::sniff(bytes).ok_or(ProofError::NotAccepted)?;
-    let decode_as = match format {
-        ProofFormat::Pdf => {
-            return Ok(CleanFile {
-                format,
-                body: bytes.to_vec(),
-            });
-        }
-        ProofFormat::Jpeg => ImageFormat::Jpeg,
-        ProofFormat::Png => ImageFormat::Png,
-        ProofFormat::Webp => ImageFormat::WebP,
-    };
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(DECODE_SIDE_MAX);
-    limits.max_image_height = Some(DECODE_SIDE_MAX);
-    limits.max_alloc = Some(DECODE_ALLOC_MAX);
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), decode_as);
-    reader.limits(limits);
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|_| ProofError::Unreadable)?;
-    let orientation = decoder.orientation().map_err(|_| ProofError::Unreadable)?;
-    let mut picture =
-        image::DynamicImage::from_decoder(decoder).map_err(|_| ProofError::Unreadable)?;
-    picture.apply_orientation(orientation);
-    if picture.width().max(picture.height()) > SIDE_MAX {
-        picture = picture.resize(SIDE_MAX, SIDE_MAX, image::imageops::FilterType::Triangle);
+    let format = ProofFormat::sniff(bytes).ok_or(FileError::NotAccepted)?;
+    if format == ProofFormat::Pdf {
+        return Ok(CleanFile {
+            format,
+            body: bytes.to_vec(),
+        });
     }
+    let picture = crate::pictures::decode(bytes, format)?;
+    let picture = crate::pictures::fit(picture, SIDE_MAX);
     let (format, encode_as) = match format {
         ProofFormat::Jpeg => (ProofFormat::Jpeg, ImageFormat::Jpeg),
         _ => (ProofFormat::Png, ImageFormat::Png),
     };
-    if encode_as == ImageFormat::Jpeg {
-        // JPEG has no alpha channel.
-        picture = image::DynamicImage::ImageRgb8(picture.to_rgb8());
-    }
-    let mut body = Vec::new();
-    picture
-        .write_to(&mut Cursor::new(&mut body), encode_as)
-        .map_err(|_| ProofError::Unreadable)?;
+    let body = crate::pictures::encode(picture, encode_as)?;
     Ok(CleanFile { format, body })
 }
 
@@ -173,7 +141,7 @@ impl Engine {
             .await?
             .ok_or(lunas_core::placing::OrderOpError::NotFound)?;
         let sent = order.proof.map_or(0, |p| p.count);
-        decide_proof(order.status, order.payment_method, sent).map_err(ProofError::from)?;
+        decide_proof(order.status, order.payment_method, sent).map_err(FileError::from)?;
         let file = tokio::task::spawn_blocking(move || clean_file(&bytes))
             .await
             .map_err(|e| Error::Store(lunas_store::StoreError::Internal(e.to_string())))??;
@@ -182,7 +150,7 @@ impl Engine {
         self.store
             .transact(move |tx| submit(tx, id, &file, &sha256, now))
             .await?
-            .map_err(ProofError::from)?;
+            .map_err(FileError::from)?;
         Ok(self
             .store
             .order(id)
@@ -207,6 +175,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Cursor;
 
     fn png(width: u32, height: u32) -> Vec<u8> {
         let picture = image::RgbImage::from_fn(width, height, |x, y| {
@@ -254,19 +223,19 @@ mod tests {
 
     #[test]
     fn other_files_and_broken_pictures_are_refused() {
-        assert_eq!(clean_file(b""), Err(ProofError::Empty));
+        assert_eq!(clean_file(b""), Err(FileError::Empty));
         assert_eq!(
             clean_file(b"<html><script>"),
-            Err(ProofError::NotAccepted)
+            Err(FileError::NotAccepted)
         );
-        assert_eq!(clean_file(b"GIF89a...."), Err(ProofError::NotAccepted));
+        assert_eq!(clean_file(b"GIF89a...."), Err(FileError::NotAccepted));
         assert_eq!(
             clean_file(b"\x89PNG\r\n\x1a\nnot really"),
-            Err(ProofError::Unreadable)
+            Err(FileError::Unreadable)
         );
         assert_eq!(
             clean_file(&vec![0xFF; PROOF_BYTES_MAX + 1]),
-            Err(ProofError::TooLarge)
+            Err(FileError::TooLarge)
         );
         let pdf = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n";
         assert_eq!(clean_file(pdf).unwrap().body, pdf.to_vec());
@@ -281,7 +250,7 @@ mod tests {
         header.extend_from_slice(&[8, 2, 0, 0, 0]);
         let crc = crc32(&header[12..]);
         header.extend_from_slice(&crc.to_be_bytes());
-        assert_eq!(clean_file(&header), Err(ProofError::Unreadable));
+        assert_eq!(clean_file(&header), Err(FileError::Unreadable));
     }
 
     fn crc32(bytes: &[u8]) -> u32 {

@@ -120,6 +120,7 @@ fn order(
         pay_within: within.map(|w| PayWindow::parse(w).unwrap()),
         actor: Actor::api_token("test"),
         idempotency: None,
+        note: None,
     }
 }
 

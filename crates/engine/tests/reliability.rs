@@ -64,6 +64,7 @@ fn order(phone: &str, method: PaymentMethod, units: i64) -> PlaceOrder {
         pay_within: None,
         actor: Actor::api_token("test"),
         idempotency: None,
+        note: None,
     }
 }
 

@@ -145,6 +145,7 @@ async fn run(backend: Backend, stock: [i64; 3], ops: Vec<Op>) {
                     pay_within: (!cod).then(|| PayWindow::from_seconds(within_secs).unwrap()),
                     actor: actor.clone(),
                     idempotency: None,
+                    note: None,
                 };
                 let fits = merged
                     .iter()

@@ -15,10 +15,15 @@ const TABLES: &[(&str, &str, &str)] = &[
     (
         "products",
         // Products before their variants (which name them as parent).
-        "SELECT sku, name, price, on_hand, reserved, tips, created_at, updated_at, parent, variant, inherits_price, variants
+        "SELECT sku, name, price, on_hand, reserved, tips, created_at, updated_at, parent, variant, inherits_price, variants, photo_version
          FROM products ORDER BY parent IS NOT NULL, sku",
-        "INSERT INTO products (sku, name, price, on_hand, reserved, tips, created_at, updated_at, parent, variant, inherits_price, variants)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO products (sku, name, price, on_hand, reserved, tips, created_at, updated_at, parent, variant, inherits_price, variants, photo_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    ),
+    (
+        "product_photos",
+        "SELECT sku, size, content_type, body FROM product_photos ORDER BY sku, size",
+        "INSERT INTO product_photos (sku, size, content_type, body) VALUES (?1, ?2, ?3, ?4)",
     ),
     (
         "customers",
@@ -37,12 +42,12 @@ const TABLES: &[(&str, &str, &str)] = &[
         "orders",
         "SELECT id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
                 ended_at, cancelled_by, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url,
-                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs
+                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs, note
          FROM orders ORDER BY id",
         "INSERT INTO orders (id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
                 ended_at, cancelled_by, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url,
-                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
     ),
     (
         "order_addresses",
@@ -150,6 +155,7 @@ const TABLES: &[(&str, &str, &str)] = &[
 /// copied: staff sign in again on the new database.)
 const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM products",
+    "SELECT COUNT(*) FROM product_photos",
     "SELECT COUNT(*) FROM customers",
     "SELECT COUNT(*) FROM orders",
     "SELECT COUNT(*) FROM order_addresses",

@@ -269,6 +269,31 @@ impl Store {
         self.read(move |db| repo::load_order(db, id)).await
     }
 
+    /// Replaces a product's photo with these sizes (name, JPEG bytes); the photo's new version,
+    /// or `None` for an unknown product.
+    pub async fn put_product_photos(
+        &self,
+        sku: Sku,
+        sizes: Vec<(&'static str, Vec<u8>)>,
+    ) -> Result<Option<i64>, StoreError> {
+        // The closure may run again (a transaction that lost a race): it borrows the sizes.
+        let written = self
+            .write(move |db| {
+                repo::put_photos(db, &sku, &sizes).map(Ok::<_, std::convert::Infallible>)
+            })
+            .await?;
+        Ok(written.unwrap_or_else(|never| match never {}))
+    }
+
+    /// One size of a product's photo: its content type and bytes.
+    pub async fn product_photo(
+        &self,
+        sku: String,
+        size: &'static str,
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.read(move |db| repo::photo(db, &sku, size)).await
+    }
+
     /// A buyer's proof of transfer, with its file.
     pub async fn proof(&self, id: i64) -> Result<Option<StoredProof>, StoreError> {
         self.read(move |db| repo::proof(db, id)).await

@@ -162,6 +162,7 @@ impl From<EngineError> for ApiError {
                 };
                 ApiError::new(status, code, message)
             }
+            EngineError::Product(ProductError::NotFound { .. }) => ApiError::not_found("product"),
             EngineError::Product(ProductError::StockBelowReserved { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, "stock_below_reserved", message)
             }
@@ -178,13 +179,13 @@ impl From<EngineError> for ApiError {
             EngineError::Product(ProductError::VariantTaken { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, "variant_taken", message)
             }
-            EngineError::Proof(e) => {
-                use lunas_engine::proofs::ProofError;
+            EngineError::File(e) => {
+                use lunas_engine::proofs::FileError;
                 let status = match e {
-                    ProofError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-                    ProofError::NotAccepted => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    ProofError::Empty | ProofError::Unreadable => StatusCode::UNPROCESSABLE_ENTITY,
-                    ProofError::Refused(_) => StatusCode::CONFLICT,
+                    FileError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                    FileError::NotAccepted => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    FileError::Empty | FileError::Unreadable => StatusCode::UNPROCESSABLE_ENTITY,
+                    FileError::Refused(_) => StatusCode::CONFLICT,
                 };
                 ApiError::new(status, e.code(), message)
             }

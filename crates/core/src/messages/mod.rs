@@ -577,6 +577,7 @@ pub fn sample_order() -> Order {
         written_off: Money::ZERO,
         public_token: Some("5f0c2a9e7d3b41c8a6e19b0d4f7a2c31".into()),
         proof: None,
+        note: None,
     }
 }
 

@@ -85,6 +85,7 @@ pub fn order(method: PaymentMethod, within: Option<&str>, email: Option<&str>) -
         pay_within: within.map(|w| PayWindow::parse(w).unwrap()),
         actor: Actor::api_token("test"),
         idempotency: None,
+        note: None,
     }
 }
 

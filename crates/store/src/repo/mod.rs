@@ -34,7 +34,7 @@ macro_rules! profile_columns {
 /// The columns `read_product` reads, in its order.
 macro_rules! product_columns {
     () => {
-        "sku, name, price, on_hand, reserved, tips, parent, variant, inherits_price, variants"
+        "sku, name, price, on_hand, reserved, tips, parent, variant, inherits_price, variants, photo_version"
     };
 }
 
@@ -44,6 +44,7 @@ mod checks;
 mod holds;
 pub(crate) mod orders;
 mod outbox;
+mod photos;
 mod payments;
 pub(crate) mod placement;
 mod privacy;
@@ -61,6 +62,7 @@ pub use holds::BatchChanges;
 pub(crate) use holds::*;
 pub(crate) use orders::*;
 pub(crate) use outbox::*;
+pub(crate) use photos::*;
 pub(crate) use payments::*;
 pub(crate) use placement::*;
 pub(crate) use privacy::*;

@@ -256,7 +256,7 @@ pub(crate) fn load_order_with(
 ) -> DbResult<Option<Order>> {
     let head = db.row(
         "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url,
-                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs
+                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs, note
          FROM orders WHERE id = ?1",
         params![id.0],
         |row| {
@@ -277,6 +277,7 @@ pub(crate) fn load_order_with(
                 (row.int(13)?, row.int(14)?, row.int(15)?),
                 row.opt_text(16)?,
                 (row.opt_text(17)?, row.opt_int(18)?, row.int(19)?),
+                row.opt_text(20)?,
             ))
         },
     )?;
@@ -297,6 +298,7 @@ pub(crate) fn load_order_with(
         (shipping_cost, discount, written_off),
         public_token,
         proof,
+        note,
     )) = head
     else {
         return Ok(None);
@@ -398,6 +400,7 @@ pub(crate) fn load_order_with(
         written_off: Money::from_stored(written_off),
         public_token,
         proof,
+        note,
     }))
 }
 

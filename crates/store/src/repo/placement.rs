@@ -113,6 +113,8 @@ pub struct OrderHead<'a> {
     pub charges: Charges,
     /// The token of the order's page.
     pub public_token: &'a str,
+    /// What the buyer wrote for the seller.
+    pub note: Option<&'a str>,
 }
 
 /// A new order as written: its id, what it expects to be paid and its unique code, and on
@@ -154,6 +156,7 @@ pub(crate) fn insert_order(
         charges: head.charges,
         address: head.address,
         public_token: head.public_token,
+        note: head.note,
     };
     let mut next_amount = head.first_amount;
     let mut tries = 0;
@@ -261,6 +264,7 @@ struct NewOrderRow<'a> {
     charges: Charges,
     address: Option<&'a Address>,
     public_token: &'a str,
+    note: Option<&'a str>,
 }
 
 /// Writes a new order's rows (the order, its lines, the placement event, its timers) statement
@@ -274,8 +278,8 @@ fn insert_order_rows(
 ) -> DbResult<Option<OrderId>> {
     let id = db
         .row(
-            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount, public_token)
-             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT DO NOTHING RETURNING id",
+            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount, public_token, note)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT DO NOTHING RETURNING id",
             params![
                 head.customer_id,
                 head.status.as_str(),
@@ -289,7 +293,8 @@ fn insert_order_rows(
                 head.unique_code,
                 head.charges.shipping_cost.minor_units(),
                 head.charges.discount.minor_units(),
-                head.public_token
+                head.public_token,
+                head.note
             ],
             |row| row.int(0),
         )?
@@ -384,8 +389,8 @@ fn insert_order_rows_at_once(
     let inserted = db
         .row(
             "WITH o AS (
-                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount, public_token)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10, ?11, ?12, ?13, ?14, ?15, ?17)
+                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount, public_token, note)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10, ?11, ?12, ?13, ?14, ?15, ?17, ?18)
                  ON CONFLICT DO NOTHING RETURNING id),
              a AS (
                  INSERT INTO order_addresses (order_id, recipient, phone, street, kelurahan, kecamatan, city, province, postcode)
@@ -425,7 +430,8 @@ fn insert_order_rows_at_once(
                 head.charges.shipping_cost.minor_units(),
                 head.charges.discount.minor_units(),
                 &address,
-                head.public_token
+                head.public_token,
+                head.note
             ],
             |row| Ok((row.int(0)?, row.text(1)?)),
         )?;

@@ -234,6 +234,11 @@ pub(crate) fn erase_personal_data(
     ] {
         db.execute(sql, params![id])?;
     }
+    // What they wrote at checkout.
+    db.execute(
+        "UPDATE orders SET note = NULL WHERE customer_id = ?1",
+        params![id],
+    )?;
     // The proofs of transfer they sent (a bank's screen shows their name and account).
     db.execute(
         "DELETE FROM payment_proofs WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",

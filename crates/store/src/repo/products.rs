@@ -268,6 +268,7 @@ pub(crate) fn read_product(row: &Row<'_>) -> DbResult<Product> {
         variant: row.opt_text(7)?,
         own_price: !row.boolean(8)?,
         variants: row.int(9)?,
+        photo_version: row.opt_int(10)?,
     })
 }
 

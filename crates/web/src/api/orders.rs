@@ -341,6 +341,7 @@ pub(crate) async fn place(
             pay_within: order.pay_within,
             actor: caller.actor(),
             idempotency,
+            note: None,
         })
         .await?;
     let location = format!("/api/v1/orders/{}", placed.order.id);

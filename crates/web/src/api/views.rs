@@ -111,6 +111,8 @@ pub(crate) struct OrderView {
     /// (`submitted`, waiting for staff on the review list; `confirmed`; `rejected`), when it was
     /// sent, and how many were sent. `null` when none was.
     pub proof: Option<lunas_core::proofs::OrderProof>,
+    /// What the buyer wrote for the seller at the shop's checkout.
+    pub note: Option<String>,
 }
 
 /// The buyer as the order names them.
@@ -179,6 +181,7 @@ impl OrderView {
             address: order.address,
             written_off: order.written_off.minor_units(),
             proof: order.proof,
+            note: order.note,
             id: order.id.0,
             status: order.status.as_str(),
             currency,

@@ -289,6 +289,7 @@ async fn place(desk: &Desk, typed: NewOrderForm, lines: &[TypedLine]) -> Result<
             pay_within: order.pay_within,
             actor: desk.actor(),
             idempotency: None,
+            note: None,
         })
         .await
         .map_err(ApiError::from)?;

@@ -435,6 +435,7 @@ async fn order_page(
         name => &order.customer.name,
         phone => order.customer.phone.international(),
         phone_path => phone_path(&order.customer.phone),
+        note => &order.note,
         public_url => desk.state.engine.public_url(&order),
         method => order.payment_method.as_str(),
         total => order.total.minor_units(),

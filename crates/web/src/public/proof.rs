@@ -11,7 +11,7 @@ use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lunas_core::proofs::PROOF_BYTES_MAX;
-use lunas_engine::proofs::ProofError;
+use lunas_engine::proofs::FileError;
 
 use super::{language, not_found, over_budget, query_of, show_order};
 use crate::desk::PageError;
@@ -102,11 +102,11 @@ pub(crate) async fn upload(
             code(language)
         ))
         .into_response()),
-        Err(lunas_engine::Error::Proof(e)) => {
-            let status = ApiError::from(lunas_engine::Error::Proof(e)).status;
+        Err(lunas_engine::Error::File(e)) => {
+            let status = ApiError::from(lunas_engine::Error::File(e)).status;
             let order = match e {
                 // The order changed meanwhile (paid, or another proof came first): show it now.
-                ProofError::Refused(_) => state
+                FileError::Refused(_) => state
                     .engine
                     .order_by_token(&token)
                     .await

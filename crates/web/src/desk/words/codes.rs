@@ -799,6 +799,7 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
     ),
     ("refund_overpaid", "lebih dari tagihan", "more than was due"),
     ("event_payment", "Pembayaran", "Payment"),
+    ("buyer_note", "Catatan pembeli", "Buyer's note"),
     ("event_proof", "Bukti transfer dari pembeli", "Proof of transfer from the buyer"),
     ("event_message", "Pesan", "Message"),
 ];
