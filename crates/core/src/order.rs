@@ -391,6 +391,11 @@ impl Actor {
         Actor("system".to_owned())
     }
 
+    /// A buyer ordering from the shop's catalogue.
+    pub fn shop() -> Actor {
+        Actor("shop".to_owned())
+    }
+
     pub fn api_token(token_name: &str) -> Actor {
         Actor(format!("api:{token_name}"))
     }

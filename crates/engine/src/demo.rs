@@ -123,6 +123,8 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
         number: "0231 5567 89".to_owned(),
         holder: "Muri Handayani".to_owned(),
     }];
+    // The catalogue is open, so a newcomer can order from /shop as a buyer would.
+    settings.shop.enabled = true;
     engine.put_settings(settings).await?;
     for (sku, name, price, stock) in PRODUCTS {
         engine
@@ -163,6 +165,11 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
                 }),
             })
             .await?;
+    }
+    // A few products have a photo (drawn: a cloth's colour with a fold of light).
+    for (n, sku) in ["GAMIS-RAYON-HTM", "KRD-VOAL-MTF", "KAOS-OVS"].iter().enumerate() {
+        let sku = Sku::parse(sku).expect("demo SKUs are valid");
+        engine.put_product_photo(sku, product_picture(n)).await?;
     }
     let actor = Actor::from_stored("demo".to_owned());
     let place = |buyer: &Buyer,
@@ -326,6 +333,21 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
         products: PRODUCTS.len() + 1,
         orders: 8,
     }))
+}
+
+/// A product's photo, drawn: a cloth of the `n`th colour with a band of light across it.
+fn product_picture(n: usize) -> Vec<u8> {
+    let colours = [[40, 40, 48], [176, 120, 150], [70, 110, 160]];
+    let [r, g, b] = colours[n % colours.len()];
+    let picture = image::RgbImage::from_fn(480, 480, |x, y| {
+        let light = 40u8.saturating_sub(((x + y) as i32 - 480).unsigned_abs().min(40) as u8);
+        image::Rgb([r + light, g + light, b + light])
+    });
+    let mut jpeg = Vec::new();
+    picture
+        .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .expect("a picture in memory encodes");
+    jpeg
 }
 
 /// A phone's screenshot of a transfer, drawn: a bank's green bar, the amount's line, the

@@ -126,7 +126,7 @@ pub enum Error {
     Account(#[from] accounts::AccountOpError),
     /// A proof of transfer that was not taken.
     #[error(transparent)]
-    File(#[from] proofs::FileError),
+    File(#[from] pictures::FileError),
 }
 
 impl From<SettingsError> for Error {

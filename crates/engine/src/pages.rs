@@ -53,6 +53,11 @@ impl Engine {
         lunas_core::messages::order_link(&base, order)
     }
 
+    /// How many orders of the buyer with this number still await payment (the shop's cap).
+    pub async fn open_orders_of(&self, phone: &lunas_core::Phone) -> Result<i64, Error> {
+        Ok(self.store.open_orders_of(phone.clone()).await?)
+    }
+
     /// The order whose page `token` opens. Whatever the token looks like, the answer takes one
     /// lookup: a malformed token is looked up as an unknown one, so neither its shape nor its
     /// timing tells anything.

@@ -7,9 +7,35 @@
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
-use lunas_core::proofs::ProofFormat;
+use lunas_core::proofs::{ProofFormat, ProofRefusal};
 
-use crate::proofs::FileError;
+/// Why a sent file was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    #[error("the file is larger than 5 MB")]
+    TooLarge,
+    #[error("the file is empty")]
+    Empty,
+    #[error("only JPEG, PNG or WebP pictures and PDF documents are taken")]
+    NotAccepted,
+    #[error("the picture could not be read")]
+    Unreadable,
+    #[error(transparent)]
+    Refused(#[from] ProofRefusal),
+}
+
+impl FileError {
+    /// The stable code of the refusal.
+    pub fn code(self) -> &'static str {
+        match self {
+            FileError::TooLarge => "file_too_large",
+            FileError::Empty => "file_empty",
+            FileError::NotAccepted => "file_type_not_accepted",
+            FileError::Unreadable => "file_unreadable",
+            FileError::Refused(refusal) => refusal.code(),
+        }
+    }
+}
 
 /// Largest picture decoded, in pixels per side and bytes of memory.
 const DECODE_SIDE_MAX: u32 = 12_000;

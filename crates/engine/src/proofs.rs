@@ -6,6 +6,8 @@ use image::ImageFormat;
 use lunas_core::ledger::{NewPayment, ReviewKind};
 use lunas_core::payments::PaymentSource;
 use lunas_core::proofs::{PROOF_BYTES_MAX, ProofFormat, ProofRefusal, ProofStatus, decide_proof};
+
+use crate::pictures::FileError;
 use lunas_core::{Actor, Money, Order, OrderId, Timestamp};
 use lunas_store::{StoredProof, Tx, TxResult};
 use sha2::{Digest, Sha256};
@@ -15,34 +17,6 @@ use crate::{Engine, Error};
 /// Longest side a proof's picture is kept at; larger photos are scaled down (a bank's screen
 /// stays readable).
 const SIDE_MAX: u32 = 2400;
-
-/// Why a sent file was not taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum FileError {
-    #[error("the file is larger than 5 MB")]
-    TooLarge,
-    #[error("the file is empty")]
-    Empty,
-    #[error("only JPEG, PNG or WebP pictures and PDF documents are taken")]
-    NotAccepted,
-    #[error("the picture could not be read")]
-    Unreadable,
-    #[error(transparent)]
-    Refused(#[from] ProofRefusal),
-}
-
-impl FileError {
-    /// The stable code of the refusal.
-    pub fn code(self) -> &'static str {
-        match self {
-            FileError::TooLarge => "file_too_large",
-            FileError::Empty => "file_empty",
-            FileError::NotAccepted => "file_type_not_accepted",
-            FileError::Unreadable => "file_unreadable",
-            FileError::Refused(refusal) => refusal.code(),
-        }
-    }
-}
 
 /// A file made ready to keep: what it is and its bytes (an image encoded anew).
 #[derive(Debug, Clone, PartialEq, Eq)]

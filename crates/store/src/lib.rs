@@ -294,6 +294,12 @@ impl Store {
         self.read(move |db| repo::photo(db, &sku, size)).await
     }
 
+    /// How many orders of the buyer with this number still await payment.
+    pub async fn open_orders_of(&self, phone: Phone) -> Result<i64, StoreError> {
+        self.read(move |db| repo::open_orders_of(db, phone.as_str()))
+            .await
+    }
+
     /// A buyer's proof of transfer, with its file.
     pub async fn proof(&self, id: i64) -> Result<Option<StoredProof>, StoreError> {
         self.read(move |db| repo::proof(db, id)).await

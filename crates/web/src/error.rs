@@ -180,7 +180,7 @@ impl From<EngineError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "variant_taken", message)
             }
             EngineError::File(e) => {
-                use lunas_engine::proofs::FileError;
+                use lunas_engine::pictures::FileError;
                 let status = match e {
                     FileError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
                     FileError::NotAccepted => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -30,6 +30,9 @@ use tokio::net::TcpListener;
 /// Largest request body accepted, in bytes. An order of 100 lines is well under 16 KiB.
 pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
 
+/// Largest body of an upload (a proof of transfer, a product photo): the file and its form.
+pub(crate) const UPLOAD_BODY_BYTES_MAX: usize = lunas_core::proofs::PROOF_BYTES_MAX + 64 * 1024;
+
 /// The OpenAPI 3.1 document of the v1 API, served at `/api/openapi.json`, generated from the
 /// handlers' request and response types.
 pub fn openapi_json() -> String {

@@ -404,6 +404,15 @@ pub(crate) fn load_order_with(
     }))
 }
 
+/// How many orders of the buyer with this number still await payment.
+pub(crate) fn open_orders_of(db: &mut dyn Db, phone: &str) -> DbResult<i64> {
+    db.scalar(
+        "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id
+         WHERE c.phone = ?1 AND o.status IN ('awaiting_payment', 'awaiting_balance')",
+        params![phone],
+    )
+}
+
 /// The order whose page `token` opens.
 pub(crate) fn order_id_by_token(db: &mut dyn Db, token: &str) -> DbResult<Option<OrderId>> {
     db.row(

@@ -19,6 +19,7 @@ pub(super) fn actor_words(strings: &super::Strings, raw: &str) -> String {
         Some(("cli", _)) => strings.get("actor_cli").to_owned(),
         _ if raw == "cli" => strings.get("actor_cli").to_owned(),
         _ if raw == "system" => strings.get("actor_system").to_owned(),
+        _ if raw == "shop" => strings.get("actor_shop").to_owned(),
         _ => raw.to_owned(),
     }
 }

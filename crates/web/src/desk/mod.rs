@@ -13,6 +13,7 @@ pub(crate) mod i18n;
 mod login;
 mod new_order;
 mod pages;
+mod photos;
 mod products;
 mod proofs;
 mod risk;
@@ -25,7 +26,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -136,6 +137,9 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "public_base.html",
     "public_order.html",
     "public_message.html",
+    "shop.html",
+    "shop_product.html",
+    "shop_cart.html",
 ];
 
 impl Templates {
@@ -516,6 +520,12 @@ pub(crate) fn router() -> Router<AppState> {
             get(products::product).post(products::edit_product),
         )
         .route("/products/{sku}/variants", post(products::add_variant))
+        .route(
+            "/products/{sku}/photo",
+            get(photos::show)
+                .post(photos::upload)
+                .layer(DefaultBodyLimit::max(crate::UPLOAD_BODY_BYTES_MAX)),
+        )
         .route("/settings", get(settings::settings_page))
         .route("/settings/preview", post(settings::preview))
         .route("/settings/{section}", post(settings::save_section))

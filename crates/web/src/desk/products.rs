@@ -165,6 +165,7 @@ async fn product_page(
     status: StatusCode,
     refused: Option<(ProductPageForm, FieldErrors, BTreeMap<&str, &str>)>,
     notice: Option<&str>,
+    photo_error: Option<&str>,
 ) -> Result<Response, PageError> {
     let not_found = || PageError::NotFound(desk.language());
     let sku = Sku::parse(sku).map_err(|_| not_found())?;
@@ -221,6 +222,8 @@ async fn product_page(
             edit_errors => ser(&edit_errors), edit_values => ser(&edit_values),
             add_errors => ser(&add_errors), add_values => ser(&add_values),
             sku_prefix => format!("{}-", product.sku),
+            photo => product.photo_version.map(|v| format!("/products/{}/photo?v={v}", product.sku)),
+            photo_error => photo_error.map(|code| desk.strings().get(&format!("photo_err_{code}"))),
         },
     )
 }
@@ -231,7 +234,12 @@ pub(crate) async fn product(
     Query(query): Query_,
 ) -> Result<Response, PageError> {
     let notice = notice(desk.strings(), &query);
-    product_page(&desk, &sku, StatusCode::OK, None, notice).await
+    // Only the codes an upload sends are shown, never words from the address.
+    let photo_error = query
+        .get("photo_error")
+        .and_then(|code| super::photos::PHOTO_ERRORS.iter().find(|c| **c == code.as_str()))
+        .copied();
+    product_page(&desk, &sku, StatusCode::OK, None, notice, photo_error).await
 }
 
 /// Saves the product page's edit form; a variant stays a variant of its product.
@@ -267,7 +275,7 @@ async fn refused(
     let (field, message) = refusal(desk.strings(), e)?;
     let errors = FieldErrors::from([(field, message)]);
     let refused = Some((which, errors, form.values()));
-    product_page(desk, sku, StatusCode::UNPROCESSABLE_ENTITY, refused, None).await
+    product_page(desk, sku, StatusCode::UNPROCESSABLE_ENTITY, refused, None, None).await
 }
 
 /// Adds a variant to the product of the page.

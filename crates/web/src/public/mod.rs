@@ -4,8 +4,10 @@
 //! personal data on it is masked; every address has a request budget per minute; the pages
 //! need no script and carry the same security headers as the dashboard, and are not indexed.
 
+mod cart;
 mod limit;
 mod proof;
+mod shop;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -35,8 +37,13 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/o/{token}", get(order_page))
         .route(
             "/o/{token}/proof",
-            post(proof::upload).layer(DefaultBodyLimit::max(proof::BODY_BYTES_MAX)),
+            post(proof::upload).layer(DefaultBodyLimit::max(crate::UPLOAD_BODY_BYTES_MAX)),
         )
+        .route("/shop", get(shop::catalogue))
+        .route("/shop/cart", get(shop::cart).post(shop::cart_change))
+        .route("/shop/checkout", post(shop::checkout))
+        .route("/shop/photos/{sku}/{size}", get(shop::photo_file))
+        .route("/shop/{sku}", get(shop::product))
         .route(
             "/assets/public.js",
             get(|| async { asset(JS, include_str!("../../assets/public.js")) }),

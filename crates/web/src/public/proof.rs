@@ -11,15 +11,12 @@ use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lunas_core::proofs::PROOF_BYTES_MAX;
-use lunas_engine::proofs::FileError;
+use lunas_engine::pictures::FileError;
 
 use super::{language, not_found, over_budget, query_of, show_order};
 use crate::desk::PageError;
 use crate::desk::i18n::code;
 use crate::{ApiError, AppState};
-
-/// Largest request body of an upload: the file and the form's framing.
-pub(crate) const BODY_BYTES_MAX: usize = PROOF_BYTES_MAX + 64 * 1024;
 
 /// Uploads one address may send in a minute.
 pub(crate) const UPLOADS_PER_MINUTE: u32 = 5;

@@ -202,5 +202,6 @@ mod proofs;
 mod orders;
 mod payments;
 mod shipping;
+mod shop;
 mod short;
 mod variants;

@@ -138,6 +138,19 @@ impl App {
         body: Option<String>,
         headers: &[(&str, &str)],
     ) -> Page {
+        self.send_bytes(jar, method, path, body.map(String::into_bytes), headers)
+            .await
+    }
+
+    /// `send` with a body of any bytes (a multipart form with a file).
+    async fn send_bytes(
+        &self,
+        jar: &mut Jar,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Page {
         let mut request = Request::builder()
             .method(method)
             .uri(format!("http://{}{path}", self.addr));
@@ -148,7 +161,7 @@ impl App {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        if body.is_some() {
+        if body.is_some() && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
             request = request.header("content-type", "application/x-www-form-urlencoded");
         }
         let request = request

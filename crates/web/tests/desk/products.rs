@@ -277,6 +277,66 @@ async fn refused_variants_are_explained_beside_their_fields(backend: Backend) {
 }
 
 /// The product `raw` as stored.
+/// A multipart form as the product page's photo form sends it: the CSRF token, then the file.
+fn photo_form(csrf: &str, file: &[u8]) -> Vec<u8> {
+    let boundary = "----lunasphoto";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"foto.png\"\r\nContent-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}
+
+async fn a_product_photo_is_uploaded_and_shown_in_the_catalogue(backend: Backend) {
+    let app = spawn(backend).await;
+    let mut jar = app.sign_in(STAFF).await;
+    let page = app.get(&mut jar, "/products/GAMIS-01").await;
+    assert!(page.has("Belum ada foto") && page.has("multipart/form-data"));
+    let csrf = page.csrf();
+    let picture = image::RgbImage::from_pixel(900, 600, image::Rgb([120, 40, 60]));
+    let mut png = Vec::new();
+    picture
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let multipart = [("content-type", "multipart/form-data; boundary=----lunasphoto")];
+    // Not a picture: said on the product's page, nothing kept.
+    let refused = app
+        .send_bytes(&mut jar, Method::POST, "/products/GAMIS-01/photo", Some(photo_form(&csrf, b"%PDF-1.4 not a photo")), &multipart)
+        .await;
+    assert_eq!(refused.location(), "/products/GAMIS-01?photo_error=file_type_not_accepted#photo");
+    let shown = app.get(&mut jar, refused.location()).await;
+    assert!(shown.has("bukan foto JPG, PNG atau WebP"));
+    assert!(app.engine.product(lunas_core::Sku::parse("GAMIS-01").unwrap()).await.unwrap().unwrap().photo_version.is_none());
+    // Without the session's token, nothing is read.
+    let forged = app
+        .send_bytes(&mut jar, Method::POST, "/products/GAMIS-01/photo", Some(photo_form(&"0".repeat(64), &png)), &multipart)
+        .await;
+    assert_ne!(forged.status, StatusCode::SEE_OTHER);
+
+    let saved = app
+        .send_bytes(&mut jar, Method::POST, "/products/GAMIS-01/photo", Some(photo_form(&csrf, &png)), &multipart)
+        .await;
+    assert_eq!(saved.location(), "/products/GAMIS-01?done=photo_saved");
+    let page = app.get(&mut jar, "/products/GAMIS-01").await;
+    assert!(page.has("src=\"&#x2f;products&#x2f;GAMIS-01&#x2f;photo?v=1\""), "{}", page.body);
+    let photo = app.get(&mut jar, "/products/GAMIS-01/photo?v=1").await;
+    assert_eq!(photo.headers["content-type"], "image/jpeg");
+    // The catalogue shows it, once the shop is open.
+    let mut settings = (*app.engine.settings()).clone();
+    settings.shop.enabled = true;
+    app.engine.put_settings(settings).await.unwrap();
+    let mut buyer = Jar::default();
+    let shop = app.get(&mut buyer, "/shop").await;
+    assert!(shop.has("&#x2f;shop&#x2f;photos&#x2f;GAMIS-01&#x2f;s?v=1"), "{}", shop.body);
+    assert!(shop.has("loading=\"lazy\""));
+    let small = app.get(&mut buyer, "/shop/photos/GAMIS-01/s?v=1").await;
+    assert_eq!(small.status, StatusCode::OK);
+    assert_eq!(small.headers["content-type"], "image/jpeg");
+    assert_eq!(app.get(&mut buyer, "/shop/photos/GAMIS-01/xl").await.status, StatusCode::NOT_FOUND);
+}
+
 async fn stored(app: &App, raw: &str) -> lunas_core::catalog::Product {
     let sku = lunas_core::Sku::parse(raw).unwrap();
     app.engine
@@ -287,6 +347,7 @@ async fn stored(app: &App, raw: &str) -> lunas_core::catalog::Product {
 }
 
 lunas_store::on_both_backends!(
+    a_product_photo_is_uploaded_and_shown_in_the_catalogue,
     a_seller_adds_a_product_gives_it_variants_and_edits_one,
     refused_variants_are_explained_beside_their_fields,
 );
