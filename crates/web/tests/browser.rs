@@ -566,6 +566,7 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         holder: "Muri Handayani".into(),
     }];
     settings.store_whatsapp = Some("+6281311112222".into());
+    settings.shop.enabled = true;
     app.engine.put_settings(settings).await.unwrap();
     let url = app
         .engine
@@ -596,6 +597,76 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         "buyer-order-missing",
     )
     .await;
+
+    // A buyer on a phone orders from the catalogue, then sends the proof of the transfer.
+    shoot(&client, &app, "/shop", "shop").await;
+    shoot(&client, &app, "/shop/KAOS-OVS", "shop-product").await;
+    client.set_window_size(360, 780).await.unwrap();
+    client
+        .find(Locator::Css("label[for='v-1']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(&client, "f-qty", "2").await;
+    client
+        .find(Locator::Css("form[action='/shop/cart'] button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(path_of(&client.current_url().await.unwrap()), "/shop/cart");
+    let cart = text_of(&client, "main").await;
+    assert!(cart.contains("Hitam / L") && cart.contains("Rp178.000"), "{cart}");
+    shoot(&client, &app, "", "shop-cart").await;
+    client.set_window_size(360, 780).await.unwrap();
+    for (id, text) in [
+        ("f-name", "Nur Aini"),
+        ("f-phone", "0813 5555 0101"),
+        ("f-street", "Jl. Kenanga No. 4 RT 02/RW 01, Kel. Sukajadi"),
+        ("f-city", "Kota Bandung"),
+        ("f-province", "Jawa Barat"),
+        ("f-postcode", "40162"),
+        ("f-note", "Kirim sore ya kak"),
+    ] {
+        fill(&client, id, text).await;
+    }
+    client
+        .find(Locator::Css("form[action='/shop/checkout'] button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let landed = client.current_url().await.unwrap();
+    assert!(landed.path().starts_with("/o/"), "{landed}");
+    assert!(text_of(&client, "main").await.contains("Sisa waktu bayar"));
+    let receipt = std::env::temp_dir().join(format!("lunas-bukti-{}.png", std::process::id()));
+    let picture = image::RgbImage::from_fn(300, 600, |_, y| {
+        if y < 60 { image::Rgb([0, 104, 74]) } else { image::Rgb([250, 250, 250]) }
+    });
+    picture.save(&receipt).unwrap();
+    client
+        .find(Locator::Id("proof-file"))
+        .await
+        .unwrap()
+        .send_keys(receipt.to_str().unwrap())
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#proof button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let _ = std::fs::remove_file(&receipt);
+    let sent = text_of(&client, "main").await;
+    assert!(sent.contains("Bukti transfer Anda sudah kami terima"), "{sent}");
+    assert!(sent.contains("Menunggu konfirmasi"), "{sent}");
+    shoot(&client, &app, "", "buyer-order-proof").await;
 
     for (path, name) in [
         ("/queue", "queue"),
