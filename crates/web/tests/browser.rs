@@ -360,6 +360,14 @@ async fn sign_in(client: &Client, app: &App, email: &str, password: &str) {
     submit(client, "sign-in").await;
 }
 
+async fn order_of(app: &App, id: i64) -> lunas_core::Order {
+    app.engine
+        .order(lunas_core::OrderId(id))
+        .await
+        .unwrap()
+        .expect("the order exists")
+}
+
 fn path_of(url: &url::Url) -> String {
     url.path().to_owned()
 }
@@ -434,12 +442,7 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         .parse()
         .expect("the new order's page");
     assert!(notice(&client).await.contains("Pesanan dibuat"));
-    let order = app
-        .engine
-        .order(lunas_core::OrderId(id))
-        .await
-        .unwrap()
-        .unwrap();
+    let order = order_of(&app, id).await;
     assert_eq!(order.items.len(), 2);
     assert_eq!(order.total.minor_units(), 298_000);
     assert_eq!(
@@ -469,12 +472,7 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     fill(&client, "f-amount", "298.000").await;
     submit(&client, "record-payment").await;
     assert!(notice(&client).await.contains("Pembayaran dicatat"));
-    let paid = app
-        .engine
-        .order(lunas_core::OrderId(id))
-        .await
-        .unwrap()
-        .unwrap();
+    let paid = order_of(&app, id).await;
     assert_eq!(paid.status, OrderStatus::Paid);
     assert_eq!(
         Some(paid.written_off.minor_units()),
@@ -618,6 +616,10 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(path_of(&client.current_url().await.unwrap()), "/shop/cart");
+    // In English on request, and it stays so from page to page.
+    shoot(&client, &app, "/shop?lang=en", "shop-en").await;
+    assert!(text_of(&client, "main").await.contains("Catalogue"));
+    client.goto(&format!("{base}/shop/cart")).await.unwrap();
     let cart = text_of(&client, "main").await;
     assert!(cart.contains("Hitam / L") && cart.contains("Rp178.000"), "{cart}");
     shoot(&client, &app, "", "shop-cart").await;
@@ -667,6 +669,27 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     assert!(sent.contains("Bukti transfer Anda sudah kami terima"), "{sent}");
     assert!(sent.contains("Menunggu konfirmasi"), "{sent}");
     shoot(&client, &app, "", "buyer-order-proof").await;
+    let heading = text_of(&client, "h1").await;
+    let id: i64 = heading
+        .split('#')
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no order number in {heading}"));
+    // The seller sees the picture on Today and confirms it: the order is paid.
+    client.goto(&format!("{base}/")).await.unwrap();
+    client
+        .find(Locator::XPath(&format!(
+            "//input[@name='order_id' and @value='{id}']/../button[@type='submit']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let order = order_of(&app, id).await;
+    assert_eq!(order.status, OrderStatus::Paid);
+    assert_eq!(order.amount_paid, order.amount_due);
 
     for (path, name) in [
         ("/queue", "queue"),

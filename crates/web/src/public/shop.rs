@@ -44,15 +44,30 @@ const METHODS: [PaymentMethod; 5] = [
     PaymentMethod::Cod,
 ];
 
+/// How a shop request counts against its address's budgets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Budget {
+    /// A photo: not counted (a page of the catalogue shows 48 of them, and browsers keep them).
+    None,
+    /// A page or the cart: the address's page budget.
+    Page,
+    /// The checkout: the page budget and the stricter budget of forms.
+    Form,
+}
+
 /// A request to a shop page: its language, with the budget counted and the shop open; or the
 /// page that refuses it.
-fn admit(state: &AppState, req: &Request, form: bool) -> Result<Language, Response> {
+fn admit(state: &AppState, req: &Request, budget: Budget) -> Result<Language, Response> {
     let query = query_of(req);
     let language = language(&query, state.engine.settings().language);
-    if let Some(refused) = over_budget(state, &state.public, req, language) {
+    if budget != Budget::None
+        && let Some(refused) = over_budget(state, &state.public, req, language)
+    {
         return Err(refused);
     }
-    if form && let Some(refused) = over_budget(state, &state.uploads, req, language) {
+    if budget == Budget::Form
+        && let Some(refused) = over_budget(state, &state.uploads, req, language)
+    {
         return Err(refused);
     }
     if !state.engine.settings().shop.enabled {
@@ -94,7 +109,7 @@ fn card(product: &Product, variants: &[Product]) -> Value {
 }
 
 pub(crate) async fn catalogue(State(state): State<AppState>, req: Request) -> Response {
-    let language = match admit(&state, &req, false) {
+    let language = match admit(&state, &req, Budget::Page) {
         Ok(language) => language,
         Err(refused) => return refused,
     };
@@ -132,7 +147,7 @@ pub(crate) async fn product(
     sku: Result<Path<String>, PathRejection>,
     req: Request,
 ) -> Response {
-    let language = match admit(&state, &req, false) {
+    let language = match admit(&state, &req, Budget::Page) {
         Ok(language) => language,
         Err(refused) => return refused,
     };
@@ -213,7 +228,7 @@ pub(crate) async fn photo_file(
     path: Result<Path<(String, String)>, PathRejection>,
     req: Request,
 ) -> Response {
-    if let Err(refused) = admit(&state, &req, false) {
+    if let Err(refused) = admit(&state, &req, Budget::None) {
         return refused;
     }
     let Ok(Path((sku, size))) = path else {
@@ -246,9 +261,10 @@ struct CartForm {
 }
 
 pub(crate) async fn cart_change(State(state): State<AppState>, req: Request) -> Response {
-    if let Err(refused) = admit(&state, &req, false) {
-        return refused;
-    }
+    let language = match admit(&state, &req, Budget::Page) {
+        Ok(language) => language,
+        Err(refused) => return refused,
+    };
     let secure = state.secure_cookies;
     let mut cart = Cart::read(req.headers());
     let body = axum::body::to_bytes(req.into_body(), 16 * 1024)
@@ -265,7 +281,8 @@ pub(crate) async fn cart_change(State(state): State<AppState>, req: Request) -> 
             cart.set(sku, qty);
         }
     }
-    let mut response = Redirect::to("/shop/cart").into_response();
+    let mut response =
+        Redirect::to(&format!("/shop/cart?lang={}", super::code(language))).into_response();
     response
         .headers_mut()
         .insert(header::SET_COOKIE, cart.cookie(secure));
@@ -359,7 +376,7 @@ async fn cart_page(
 }
 
 pub(crate) async fn cart(State(state): State<AppState>, req: Request) -> Response {
-    let language = match admit(&state, &req, false) {
+    let language = match admit(&state, &req, Budget::Page) {
         Ok(language) => language,
         Err(refused) => return refused,
     };
@@ -452,7 +469,7 @@ fn read_checkout(
 }
 
 pub(crate) async fn checkout(State(state): State<AppState>, req: Request) -> Response {
-    let language = match admit(&state, &req, true) {
+    let language = match admit(&state, &req, Budget::Form) {
         Ok(language) => language,
         Err(refused) => return refused,
     };
@@ -466,7 +483,7 @@ pub(crate) async fn checkout(State(state): State<AppState>, req: Request) -> Res
     if !form.website.is_empty() {
         // A bot: nothing is placed, and nothing tells it so.
         tracing::info!("shop checkout with the hidden field filled; ignored");
-        return Redirect::to("/shop").into_response();
+        return Redirect::to(&format!("/shop?lang={}", super::code(language))).into_response();
     }
     let refuse = |status: StatusCode, errors, refusal: Option<String>| {
         let (state, cart, form) = (&state, &cart, &form);
@@ -489,10 +506,18 @@ pub(crate) async fn checkout(State(state): State<AppState>, req: Request) -> Res
         Err(e) => return PageError::from_engine(e).into_response(),
     }
     let form_id = Some(form.form_id.as_str()).filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+    // The request is the form and the cart it was sent with: the same form with another cart
+    // is another request.
+    let mut request = Sha256::new();
+    request.update(&body);
+    for (sku, qty) in &cart.lines {
+        request.update(format!("\n{}={qty}", sku.as_str()));
+    }
+    let request_hash = hex::encode(request.finalize());
     let idempotency = form_id.map(|id| IdempotencyKey {
         scope: "shop".to_owned(),
         key: id.to_owned(),
-        request_hash: hex::encode(Sha256::digest(&body)),
+        request_hash,
     });
     let lines = cart
         .lines
@@ -546,8 +571,15 @@ pub(crate) async fn checkout(State(state): State<AppState>, req: Request) -> Res
             refuse(StatusCode::FORBIDDEN, BTreeMap::new(), not_here()).await
         }
         Err(lunas_engine::Error::Place(PlaceError::IdempotencyKeyReused)) => {
-            let said = strings.get("shop_changed").to_owned();
-            refuse(StatusCode::CONFLICT, BTreeMap::new(), Some(said)).await
+            // This form placed an order already, with another cart: the page comes back with a
+            // new form, so the next press places this cart.
+            let said = Some(strings.get("shop_changed").to_owned());
+            let fresh = CheckoutForm {
+                form_id: String::new(),
+                ..form.clone()
+            };
+            let status = StatusCode::CONFLICT;
+            cart_page(&state, language, &cart, status, &fresh, BTreeMap::new(), said).await
         }
         Err(e) => PageError::from_engine(e).into_response(),
     }

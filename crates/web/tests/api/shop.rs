@@ -102,7 +102,7 @@ async fn a_buyer_orders_from_the_catalogue_and_lands_on_the_order_page(backend: 
         .post(&app, "/shop/cart", &[("sku", "GAMIS-01"), ("qty", "2")])
         .await;
     assert_eq!(added.status, StatusCode::SEE_OTHER);
-    assert_eq!(added.headers["location"], "/shop/cart");
+    assert_eq!(added.headers["location"], "/shop/cart?lang=id");
     assert!(buyer.cart.contains("GAMIS-01=2"), "{}", buyer.cart);
     let cart = buyer.get(&app, "/shop/cart").await;
     assert!(cart.html().contains("Rp300.000"));
@@ -148,6 +148,25 @@ async fn a_buyer_orders_from_the_catalogue_and_lands_on_the_order_page(backend: 
     assert_eq!(again.headers["location"].to_str().unwrap(), location);
     let orders = app.get("/api/v1/orders").await;
     assert_eq!(orders.body["items"].as_array().unwrap().len(), 1);
+    // The same form with another cart (the back button): the page comes back with a new form,
+    // which then places the new cart.
+    buyer
+        .post(&app, "/shop/cart", &[("sku", "GAMIS-01"), ("qty", "1")])
+        .await;
+    let changed = buyer
+        .post(&app, "/shop/checkout", &checkout_form(&id, "0812 3456 7890"))
+        .await;
+    assert_eq!(changed.status, StatusCode::CONFLICT);
+    assert!(changed.html().contains("Katalog baru saja berubah"));
+    let fresh = form_id(&changed);
+    assert_ne!(fresh, id);
+    app.clock.advance(SignedDuration::from_secs(60));
+    let placed = buyer
+        .post(&app, "/shop/checkout", &checkout_form(&fresh, "0812 3456 7890"))
+        .await;
+    assert_eq!(placed.status, StatusCode::SEE_OTHER, "{}", placed.body);
+    let orders = app.get("/api/v1/orders").await;
+    assert_eq!(orders.body["items"].as_array().unwrap().len(), 2);
 }
 
 async fn the_checkout_refuses_without_writing(backend: Backend) {
@@ -178,7 +197,7 @@ async fn the_checkout_refuses_without_writing(backend: Backend) {
     bot[1].1 = "https://spam.example";
     let trapped = buyer.post(&app, "/shop/checkout", &bot).await;
     assert_eq!(trapped.status, StatusCode::SEE_OTHER);
-    assert_eq!(trapped.headers["location"], "/shop");
+    assert_eq!(trapped.headers["location"], "/shop?lang=id");
     assert_eq!(app.get("/api/v1/orders").await.body["items"], json!([]));
 
     // Two unpaid orders per number; the third is refused in words that say nothing of the
@@ -240,7 +259,55 @@ async fn a_closed_shop_shows_nothing_of_the_catalogue(backend: Backend) {
     assert_eq!(checkout.status, StatusCode::NOT_FOUND);
 }
 
+async fn two_hundred_checkouts_at_once_for_five_units_make_five_orders(backend: Backend) {
+    let app = open_shop(backend).await;
+    let mut settings = (*app.engine.settings()).clone();
+    settings.shop.open_orders_per_phone = 1;
+    app.engine.put_settings(settings).await.unwrap();
+    let app = std::sync::Arc::new(app);
+    let mut buyers = Vec::new();
+    for n in 0..200u32 {
+        let app = app.clone();
+        buyers.push(tokio::spawn(async move {
+            let phone = format!("0813{:08}", 10_000_000 + n);
+            let from = format!("198.51.{}.{}", n / 250, n % 250 + 1);
+            let mut form = checkout_form("", &phone);
+            form.remove(0);
+            let body = serde_urlencoded::to_string(&form).unwrap();
+            app.send(
+                Method::POST,
+                "/shop/checkout",
+                Some(body),
+                &[
+                    ("authorization", ""),
+                    ("cookie", "lunas_cart=GAMIS-01=1"),
+                    ("content-type", "application/x-www-form-urlencoded"),
+                    ("x-forwarded-for", &from),
+                ],
+            )
+            .await
+            .status
+        }));
+    }
+    let mut placed = 0;
+    let mut sold_out = 0;
+    for buyer in buyers {
+        match buyer.await.unwrap() {
+            StatusCode::SEE_OTHER => placed += 1,
+            StatusCode::CONFLICT => sold_out += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!((placed, sold_out), (5, 195));
+    let product = app.get("/api/v1/products/GAMIS-01").await;
+    assert_eq!(product.body["available"], 0);
+    assert_eq!(product.body["reserved"], 5);
+    let orders = app.get("/api/v1/orders").await;
+    assert_eq!(orders.body["items"].as_array().unwrap().len(), 5);
+}
+
 lunas_store::on_both_backends!(
+    two_hundred_checkouts_at_once_for_five_units_make_five_orders,
     a_buyer_orders_from_the_catalogue_and_lands_on_the_order_page,
     the_checkout_refuses_without_writing,
     a_closed_shop_shows_nothing_of_the_catalogue,
