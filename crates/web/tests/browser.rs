@@ -273,17 +273,16 @@ async fn shoot(client: &Client, app: &App, path: &str, name: &str) {
     client.set_window_size(1280, 900).await.unwrap();
 }
 
-/// Clicks the submit button `id` and returns once the next page has replaced this one (the old
-/// page's root is gone and the new one has loaded). Bounded: a page that never comes fails.
+/// Clicks the submit button `id` and returns once the next page has replaced this one.
 async fn submit(client: &Client, id: &str) {
+    press(client, Locator::Id(id)).await;
+}
+
+/// Clicks the button `button` finds and returns once the next page has replaced this one (the
+/// old page's root is gone and the new one has loaded). Bounded: a page that never comes fails.
+async fn press(client: &Client, button: Locator<'_>) {
     let old = client.find(Locator::Css("html")).await.unwrap();
-    client
-        .find(Locator::Id(id))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    client.find(button).await.unwrap().click().await.unwrap();
     for _ in 0..1000 {
         if old.tag_name().await.is_err() {
             let state = client
@@ -296,7 +295,7 @@ async fn submit(client: &Client, id: &str) {
         }
         tokio::task::yield_now().await;
     }
-    panic!("no page came after clicking #{id}");
+    panic!("no page came after clicking {button:?}");
 }
 
 /// The notice a change shows once its page has loaded.
@@ -608,13 +607,7 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         .await
         .unwrap();
     fill(&client, "f-qty", "2").await;
-    client
-        .find(Locator::Css("form[action='/shop/cart'] button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    press(&client, Locator::Css("form[action^='/shop/cart'] button[type='submit']")).await;
     assert_eq!(path_of(&client.current_url().await.unwrap()), "/shop/cart");
     // In English on request, and it stays so from page to page.
     shoot(&client, &app, "/shop?lang=en", "shop-en").await;
@@ -635,13 +628,7 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     ] {
         fill(&client, id, text).await;
     }
-    client
-        .find(Locator::Css("form[action='/shop/checkout'] button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    press(&client, Locator::Css("form[action^='/shop/checkout'] button[type='submit']")).await;
     let landed = client.current_url().await.unwrap();
     assert!(landed.path().starts_with("/o/"), "{landed}");
     assert!(text_of(&client, "main").await.contains("Sisa waktu bayar"));
@@ -657,13 +644,7 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         .send_keys(receipt.to_str().unwrap())
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#proof button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    press(&client, Locator::Css("#proof button[type='submit']")).await;
     let _ = std::fs::remove_file(&receipt);
     let sent = text_of(&client, "main").await;
     assert!(sent.contains("Bukti transfer Anda sudah kami terima"), "{sent}");
@@ -678,15 +659,8 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         .unwrap_or_else(|| panic!("no order number in {heading}"));
     // The seller sees the picture on Today and confirms it: the order is paid.
     client.goto(&format!("{base}/")).await.unwrap();
-    client
-        .find(Locator::XPath(&format!(
-            "//input[@name='order_id' and @value='{id}']/../button[@type='submit']"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    let confirm = format!("//input[@name='order_id' and @value='{id}']/../button[@type='submit']");
+    press(&client, Locator::XPath(&confirm)).await;
     let order = order_of(&app, id).await;
     assert_eq!(order.status, OrderStatus::Paid);
     assert_eq!(order.amount_paid, order.amount_due);
