@@ -47,6 +47,11 @@ impl Engine {
         self
     }
 
+    /// The absolute link to the shop's catalogue (`…/shop`), for the seller to share.
+    pub fn shop_url(&self) -> String {
+        format!("{}/shop", self.messaging().public_base)
+    }
+
     /// The absolute link to `order`'s page, if it has one.
     pub fn public_url(&self, order: &Order) -> Option<String> {
         let base = self.messaging().public_base;

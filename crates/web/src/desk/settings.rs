@@ -201,6 +201,7 @@ async fn settings_view(
         context! {
             notice => notice,
             sections => ser(SECTIONS),
+            shop_url => engine.shop_url(),
             methods => TIMED.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
             all_methods => PaymentMethod::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
             bands => lunas_core::reliability::Band::ALL.iter().map(|b| b.as_str()).collect::<Vec<_>>(),

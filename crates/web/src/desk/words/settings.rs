@@ -24,11 +24,11 @@ pub(super) const SETTINGS: &[(&str, &str, &str)] = &[
     ("section_channels", "Saluran pesan", "Channels"),
     ("section_risk", "Kebijakan risiko", "Risk policy"),
     ("section_shop", "Toko online & halaman pembeli", "Online shop & buyer pages"),
-    ("shop_enabled", "Buka katalog toko online (/shop)", "Open the online catalogue (/shop)"),
+    ("shop_enabled", "Buka katalog toko online", "Open the online catalogue"),
     (
         "shop_enabled_hint",
-        "Pembeli memilih barang, mengisi data, dan pesanannya langsung tercatat dengan batas bayar. Tautannya bisa dipasang di bio Instagram.",
-        "Buyers pick items, fill in their details, and the order is recorded at once with a deadline. Put its link in your Instagram bio.",
+        "Pembeli memilih barang, mengisi data, dan pesanannya langsung tercatat dengan batas bayar. Tautannya, {url}, bisa dipasang di bio Instagram.",
+        "Buyers pick items, fill in their details, and the order is recorded at once with a deadline. Put its link, {url}, in your Instagram bio.",
     ),
     (
         "open_orders_per_phone",
