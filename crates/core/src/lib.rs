@@ -30,6 +30,7 @@ pub mod sku;
 pub mod statement;
 pub mod time;
 pub mod timers;
+pub mod waitlist;
 
 pub use audit::AuditAction;
 pub use money::{Currency, Money, MoneyError};

@@ -171,6 +171,16 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
         let sku = Sku::parse(sku).expect("demo SKUs are valid");
         engine.put_product_photo(sku, product_picture(n)).await?;
     }
+    // The white tee in L is sold out; two buyers asked to be told when it is back.
+    for (phone, name) in [("+6281377770001", "Nadia"), ("+6281377770002", "Yoga")] {
+        engine
+            .join_waitlist(
+                Sku::parse("KAOS-OVS-PTH-L").expect("demo SKUs are valid"),
+                Phone::parse(phone).expect("demo phones are valid"),
+                Some(name.to_owned()),
+            )
+            .await?;
+    }
     let actor = Actor::from_stored("demo".to_owned());
     let place = |buyer: &Buyer,
                  lines: &[(&str, i64)],

@@ -124,6 +124,9 @@ pub enum Error {
     PaymentLink(#[from] gateways::PaymentLinkError),
     #[error(transparent)]
     Account(#[from] accounts::AccountOpError),
+    /// A number that cannot join a product's waitlist.
+    #[error(transparent)]
+    Waitlist(#[from] lunas_core::waitlist::WaitlistError),
     /// A proof of transfer that was not taken.
     #[error(transparent)]
     File(#[from] pictures::FileError),

@@ -71,3 +71,25 @@ impl Engine {
         Ok(self.store.order_by_token(token).await?)
     }
 }
+
+impl Engine {
+    /// Puts a number in line for a sold-out product (or variant): `decide_join` says whether the
+    /// product takes waiting buyers; a number already in line keeps its place.
+    pub async fn join_waitlist(
+        &self,
+        sku: lunas_core::Sku,
+        phone: lunas_core::Phone,
+        name: Option<String>,
+    ) -> Result<lunas_core::waitlist::WaitlistEntry, Error> {
+        let now = self.now();
+        Ok(self.store.join_waitlist(sku, phone, name, now).await??)
+    }
+
+    /// A product's waitlist: those in line in their order, then past entries, newest first.
+    pub async fn waitlist(
+        &self,
+        sku: lunas_core::Sku,
+    ) -> Result<Vec<lunas_core::waitlist::WaitlistEntry>, Error> {
+        Ok(self.store.waitlist(sku).await?)
+    }
+}

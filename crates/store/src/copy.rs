@@ -21,6 +21,11 @@ const TABLES: &[(&str, &str, &str)] = &[
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     ),
     (
+        "waitlist",
+        "SELECT id, sku, phone, name, created_at, status, updated_at FROM waitlist ORDER BY id",
+        "INSERT INTO waitlist (id, sku, phone, name, created_at, status, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    ),
+    (
         "product_photos",
         "SELECT sku, size, content_type, body FROM product_photos ORDER BY sku, size",
         "INSERT INTO product_photos (sku, size, content_type, body) VALUES (?1, ?2, ?3, ?4)",
@@ -155,6 +160,7 @@ const TABLES: &[(&str, &str, &str)] = &[
 /// copied: staff sign in again on the new database.)
 const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM products",
+    "SELECT COUNT(*) FROM waitlist",
     "SELECT COUNT(*) FROM product_photos",
     "SELECT COUNT(*) FROM customers",
     "SELECT COUNT(*) FROM orders",
@@ -190,6 +196,7 @@ const PG_IDENTITIES: &[&str] = &[
     "SELECT setval(pg_get_serial_sequence('audit_log', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM audit_log), false)",
     "SELECT setval(pg_get_serial_sequence('inbound_messages', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM inbound_messages), false)",
     "SELECT setval(pg_get_serial_sequence('payment_reviews', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM payment_reviews), false)",
+    "SELECT setval(pg_get_serial_sequence('waitlist', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM waitlist), false)",
     "SELECT setval(pg_get_serial_sequence('payment_proofs', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM payment_proofs), false)",
     "SELECT setval(pg_get_serial_sequence('gateway_notifications', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM gateway_notifications), false)",
     "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM users), false)",

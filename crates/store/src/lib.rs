@@ -300,6 +300,27 @@ impl Store {
             .await
     }
 
+    /// Puts a number in line for a sold-out product; a number already in line keeps its place.
+    pub async fn join_waitlist(
+        &self,
+        sku: Sku,
+        phone: Phone,
+        name: Option<String>,
+        now: Timestamp,
+    ) -> Result<Result<lunas_core::waitlist::WaitlistEntry, lunas_core::waitlist::WaitlistError>, StoreError>
+    {
+        self.write(move |db| repo::join_waitlist(db, &sku, &phone, name.as_deref(), now))
+            .await
+    }
+
+    /// A product's waitlist: those in line in their order, then past entries.
+    pub async fn waitlist(
+        &self,
+        sku: Sku,
+    ) -> Result<Vec<lunas_core::waitlist::WaitlistEntry>, StoreError> {
+        self.read(move |db| repo::waitlist_of(db, sku.as_str())).await
+    }
+
     /// A buyer's proof of transfer, with its file.
     pub async fn proof(&self, id: i64) -> Result<Option<StoredProof>, StoreError> {
         self.read(move |db| repo::proof(db, id)).await

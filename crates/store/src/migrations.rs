@@ -32,6 +32,7 @@ const SOURCES: &[&str] = &[
     include_str!("../migrations/0013_order_pages.sql"),
     include_str!("../migrations/0014_proofs.sql"),
     include_str!("../migrations/0015_shop.sql"),
+    include_str!("../migrations/0016_waitlist.sql"),
 ];
 
 /// The newest schema this build knows, the same for both databases.

@@ -179,6 +179,18 @@ impl From<EngineError> for ApiError {
             EngineError::Product(ProductError::VariantTaken { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, "variant_taken", message)
             }
+            EngineError::Waitlist(e) => {
+                use lunas_core::waitlist::WaitlistError;
+                match e {
+                    WaitlistError::UnknownProduct => ApiError::not_found("product"),
+                    WaitlistError::VariantRequired => {
+                        ApiError::new(StatusCode::CONFLICT, "variant_required", message)
+                    }
+                    WaitlistError::InStock { .. } => {
+                        ApiError::new(StatusCode::CONFLICT, "in_stock", message)
+                    }
+                }
+            }
             EngineError::File(e) => {
                 use lunas_engine::pictures::FileError;
                 let status = match e {

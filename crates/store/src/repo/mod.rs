@@ -13,7 +13,7 @@
 //!
 //! One file per aggregate, each holding the SQL of its rows: `products`, `placement` (an order's
 //! first transaction), `orders`, `payments` (payments, the review list, statement lines, gateway
-//! notifications), `proofs` (buyers' proofs of transfer), `holds`, `timers`, `outbox`, `buyers` (messaging preferences,
+//! notifications), `proofs` (buyers' proofs of transfer), `photos` (product photos by size), `waitlist`, `holds`, `timers`, `outbox`, `buyers` (messaging preferences,
 //! reliability records), `privacy` (export and erasure), `webhooks`, `tokens`, `settings`,
 //! `checks`. Operations that span aggregates call across files; the lock order above is kept by
 //! every caller.
@@ -53,6 +53,7 @@ mod products;
 mod settings;
 mod timers;
 mod tokens;
+mod waitlist;
 mod webhooks;
 
 pub(crate) use audit::*;
@@ -72,6 +73,7 @@ pub(crate) use settings::*;
 pub(crate) use timers::*;
 pub use timers::{DueTimer, ExpiringOrder};
 pub(crate) use tokens::*;
+pub(crate) use waitlist::*;
 pub(crate) use webhooks::*;
 
 pub(crate) fn millis(t: Timestamp) -> i64 {

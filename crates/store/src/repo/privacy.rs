@@ -234,6 +234,11 @@ pub(crate) fn erase_personal_data(
     ] {
         db.execute(sql, params![id])?;
     }
+    // The waitlists they joined.
+    db.execute(
+        "DELETE FROM waitlist WHERE phone = ?1",
+        params![phone.as_str()],
+    )?;
     // What they wrote at checkout.
     db.execute(
         "UPDATE orders SET note = NULL WHERE customer_id = ?1",

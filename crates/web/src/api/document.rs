@@ -12,7 +12,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
-use super::{customers, drafts, exports, messages, orders, payments, products, settings, webhooks};
+use super::{
+    customers, drafts, exports, messages, orders, payments, products, settings, waitlist, webhooks,
+};
 use crate::{callbacks, inbound};
 
 #[derive(OpenApi)]
@@ -28,6 +30,8 @@ use crate::{callbacks, inbound};
         products::list,
         products::get,
         products::put,
+        waitlist::join,
+        waitlist::list,
         orders::list,
         orders::place,
         drafts::parse,

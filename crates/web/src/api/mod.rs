@@ -8,6 +8,7 @@ pub(crate) mod messages;
 pub(crate) mod orders;
 pub(crate) mod payments;
 pub(crate) mod products;
+pub(crate) mod waitlist;
 mod settings;
 mod views;
 mod webhooks;
@@ -32,6 +33,10 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
     let v1 = Router::new()
         .route("/products", get(products::list))
         .route("/products/{sku}", get(products::get).put(products::put))
+        .route(
+            "/products/{sku}/waitlist",
+            get(waitlist::list).post(waitlist::join),
+        )
         .route("/orders", get(orders::list).post(orders::place))
         .route("/orders/parse", post(drafts::parse))
         .route("/orders.csv", get(exports::orders_csv))

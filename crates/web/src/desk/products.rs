@@ -183,6 +183,24 @@ async fn product_page(
         None if product.is_group() => engine.variants_of(sku).await.map_err(engine_err)?,
         _ => Vec::new(),
     };
+    // Who waits for it (a product sold by itself; a product with variants has its lines on them).
+    let waitlist: Vec<Value> = if product.is_group() {
+        Vec::new()
+    } else {
+        engine
+            .waitlist(product.sku.clone())
+            .await
+            .map_err(engine_err)?
+            .into_iter()
+            .map(|e| {
+                context! {
+                    position => e.position, name => e.name, phone => e.phone.international(),
+                    chat => format!("https://wa.me/{}", e.phone.wa_digits()),
+                    status => e.status.as_str(), joined => desk.when(e.joined_at),
+                }
+            })
+            .collect()
+    };
     // The edit form starts from what is stored; a refused form keeps what was typed.
     let stored_price = match product.own_price {
         true => format_rupiah(product.price.minor_units()).replacen("Rp", "", 1),
@@ -222,6 +240,7 @@ async fn product_page(
             edit_errors => ser(&edit_errors), edit_values => ser(&edit_values),
             add_errors => ser(&add_errors), add_values => ser(&add_values),
             sku_prefix => format!("{}-", product.sku),
+            waitlist => waitlist,
             photo => product.photo_version.map(|v| format!("/products/{}/photo?v={v}", product.sku)),
             photo_error => photo_error.map(|code| desk.strings().get(&format!("photo_err_{code}"))),
         },

@@ -44,6 +44,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/shop/checkout", post(shop::checkout))
         .route("/shop/photos/{sku}/{size}", get(shop::photo_file))
         .route("/shop/{sku}", get(shop::product))
+        .route("/shop/{sku}/waitlist", post(shop::join_waitlist))
         .route(
             "/assets/public.js",
             get(|| async { asset(JS, include_str!("../../assets/public.js")) }),

@@ -151,6 +151,29 @@ pub(crate) async fn product(
         Ok(language) => language,
         Err(refused) => return refused,
     };
+    let sku = sku.ok().map(|Path(s)| s).unwrap_or_default();
+    product_page(&state, language, &sku, StatusCode::OK, Waitlisting::default()).await
+}
+
+/// What the product page says of its waitlist form: what was typed and why it was refused, or
+/// that the number is in line.
+#[derive(Default)]
+struct Waitlisting {
+    phone: String,
+    name: String,
+    error: Option<&'static str>,
+    joined: bool,
+}
+
+/// A product's page (a variant's address shows its product with the variant chosen).
+async fn product_page(
+    state: &AppState,
+    language: Language,
+    sku: &str,
+    status: StatusCode,
+    waitlisting: Waitlisting,
+) -> Response {
+    let state = state.clone();
     let missing = || {
         message(
             &state,
@@ -160,7 +183,7 @@ pub(crate) async fn product(
             "shop_no_product",
         )
     };
-    let Some(sku) = sku.ok().and_then(|Path(s)| Sku::parse(&s).ok()) else {
+    let Ok(sku) = Sku::parse(sku) else {
         return missing();
     };
     let engine = &state.engine;
@@ -207,12 +230,17 @@ pub(crate) async fn product(
     } else {
         variants.iter().map(|v| v.available).max().unwrap_or(0)
     };
+    let strings = Strings::of(language);
     page(
         &state,
-        StatusCode::OK,
+        status,
         language,
         "shop_product.html",
         context! {
+            waitlist => context! {
+                phone => waitlisting.phone, name => waitlisting.name, joined => waitlisting.joined,
+                error => waitlisting.error.map(|key| strings.get(key)),
+            },
             sku => product.sku.as_str(), name => &product.name,
             price => product.price.minor_units(), available => available > 0,
             most => available.clamp(1, super::cart::QTY_MAX),
@@ -580,6 +608,75 @@ pub(crate) async fn checkout(State(state): State<AppState>, req: Request) -> Res
             };
             let status = StatusCode::CONFLICT;
             cart_page(&state, language, &cart, status, &fresh, BTreeMap::new(), said).await
+        }
+        Err(e) => PageError::from_engine(e).into_response(),
+    }
+}
+
+/// "Kabari saya": a buyer leaves a number to be told when a sold-out product is on sale again.
+/// The page says the same whether the number was in line already or not.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WaitlistForm {
+    phone: String,
+    name: String,
+    /// A sold-out variant of the page's product.
+    variant: String,
+    website: String,
+}
+
+pub(crate) async fn join_waitlist(
+    State(state): State<AppState>,
+    sku: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> Response {
+    let language = match admit(&state, &req, Budget::Form) {
+        Ok(language) => language,
+        Err(refused) => return refused,
+    };
+    let sku = sku.ok().map(|Path(s)| s).unwrap_or_default();
+    let body = axum::body::to_bytes(req.into_body(), 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let form: WaitlistForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let joined = Waitlisting {
+        joined: true,
+        ..Waitlisting::default()
+    };
+    if !form.website.is_empty() {
+        // A bot: told what a person is told, and nothing is kept.
+        return product_page(&state, language, &sku, StatusCode::OK, joined).await;
+    }
+    let refused = |error: &'static str| Waitlisting {
+        phone: form.phone.clone(),
+        name: form.name.clone(),
+        error: Some(error),
+        joined: false,
+    };
+    let Ok(phone) = Phone::parse(form.phone.trim()) else {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return product_page(&state, language, &sku, status, refused("shop_err_phone")).await;
+    };
+    let name = form.name.trim();
+    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return product_page(&state, language, &sku, status, refused("shop_err_name")).await;
+    }
+    let name = (!name.is_empty()).then(|| name.to_owned());
+    let waits_for = if form.variant.trim().is_empty() {
+        sku.as_str()
+    } else {
+        form.variant.trim()
+    };
+    let Ok(parsed) = Sku::parse(waits_for) else {
+        return product_page(&state, language, &sku, StatusCode::NOT_FOUND, joined).await;
+    };
+    match state.engine.join_waitlist(parsed, phone, name).await {
+        Ok(_) => product_page(&state, language, &sku, StatusCode::OK, joined).await,
+        // Back on sale meanwhile, or a product with variants: the page shows what to do now.
+        Err(lunas_engine::Error::Waitlist(_)) => {
+            let status = StatusCode::CONFLICT;
+            product_page(&state, language, &sku, status, Waitlisting::default()).await
         }
         Err(e) => PageError::from_engine(e).into_response(),
     }

@@ -205,3 +205,4 @@ mod shipping;
 mod shop;
 mod short;
 mod variants;
+mod waitlist;

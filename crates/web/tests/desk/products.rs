@@ -337,6 +337,17 @@ async fn a_product_photo_is_uploaded_and_shown_in_the_catalogue(backend: Backend
     assert_eq!(app.get(&mut buyer, "/shop/photos/GAMIS-01/xl").await.status, StatusCode::NOT_FOUND);
 }
 
+async fn the_product_page_shows_who_waits_for_it(backend: Backend) {
+    let app = spawn_with(backend, Seed::Demo).await;
+    let mut jar = app.sign_in(STAFF).await;
+    let page = app.get(&mut jar, "/products/KAOS-OVS-PTH-L").await;
+    assert!(page.has("Daftar tunggu") && page.has("Nadia") && page.has("Yoga"), "{}", page.body);
+    assert!(page.has("+62 813-7777-0001"));
+    assert!(page.has("https:&#x2f;&#x2f;wa.me&#x2f;6281377770001"));
+    let other = app.get(&mut jar, "/products/GAMIS-RAYON-HTM").await;
+    assert!(other.has("Belum ada yang menunggu"));
+}
+
 async fn stored(app: &App, raw: &str) -> lunas_core::catalog::Product {
     let sku = lunas_core::Sku::parse(raw).unwrap();
     app.engine
@@ -347,6 +358,7 @@ async fn stored(app: &App, raw: &str) -> lunas_core::catalog::Product {
 }
 
 lunas_store::on_both_backends!(
+    the_product_page_shows_who_waits_for_it,
     a_product_photo_is_uploaded_and_shown_in_the_catalogue,
     a_seller_adds_a_product_gives_it_variants_and_edits_one,
     refused_variants_are_explained_beside_their_fields,

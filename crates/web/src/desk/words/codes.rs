@@ -466,6 +466,18 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
         "Photo saved; the catalogue shows it now.",
     ),
     ("photo", "Foto produk", "Product photo"),
+    ("waitlist", "Daftar tunggu", "Waitlist"),
+    ("waitlist_position", "Urutan", "Place"),
+    ("waitlist_joined", "Mendaftar", "Joined"),
+    (
+        "waitlist_none",
+        "Belum ada yang menunggu. Saat barang ini habis, pembeli bisa meninggalkan nomornya di katalog.",
+        "Nobody is waiting. When this item is sold out, buyers can leave their number in the catalogue.",
+    ),
+    ("wait_waiting", "Menunggu", "Waiting"),
+    ("wait_offered", "Ditawari", "Offered"),
+    ("wait_claimed", "Mengambil", "Claimed"),
+    ("wait_lapsed", "Terlewat", "Lapsed"),
     ("photo_none", "Belum ada foto.", "No photo yet."),
     ("photo_file", "Pilih foto", "Choose a photo"),
     (

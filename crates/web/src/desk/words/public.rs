@@ -267,4 +267,18 @@ pub(super) const PUBLIC: &[(&str, &str, &str)] = &[
         "Pesanan dengan nomor ini belum bisa dibuat lewat toko online. Silakan hubungi penjual lewat WhatsApp.",
         "An order with this number cannot be placed through the online shop. Please contact the seller on WhatsApp.",
     ),
+    ("shop_waitlist_title", "Kabari saya saat tersedia", "Tell me when it is back"),
+    (
+        "shop_waitlist_intro",
+        "Tinggalkan nomor WhatsApp Anda. Saat stoknya kembali, pembeli di daftar tunggu dikabari lebih dulu, sesuai urutan.",
+        "Leave your WhatsApp number. When it is back in stock, the buyers on the waitlist hear first, in turn.",
+    ),
+    ("shop_waitlist_name", "Nama (boleh kosong)", "Name (optional)"),
+    ("shop_waitlist_variant", "Varian yang ditunggu", "The variant you wait for"),
+    ("shop_waitlist_button", "Kabari saya", "Tell me"),
+    (
+        "shop_waitlist_joined",
+        "Terima kasih! Nomor Anda sudah masuk daftar tunggu barang ini. Penjual akan mengabari Anda lewat WhatsApp saat barangnya tersedia lagi.",
+        "Thank you! Your number is on this item's waitlist. The seller will tell you on WhatsApp when it is available again.",
+    ),
 ];
