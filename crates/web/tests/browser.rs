@@ -539,6 +539,8 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         "product-variant",
     )
     .await;
+    shoot(&client, &app, "/products/KAOS-OVS-PTH-L", "product-waitlist").await;
+    assert!(text_of(&client, "#waitlist").await.contains("Nadia"));
 
     // A buyer opens their order's page from the message: no sign-in, the time left counting
     // down, the account number to copy, the number masked.
