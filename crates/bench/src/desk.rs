@@ -369,8 +369,19 @@ async fn buyer_pages(
         );
     }
     anyhow::ensure!(!paths.is_empty(), "no order pages");
-    let label = format!("buyer's order page /o/{{token}} over {} orders' pages", paths.len());
-    steady(client, addr, &paths, requests, &label, BUYER_PAGE_P95_MS_MAX).await
+    let label = format!(
+        "buyer's order page /o/{{token}} over {} orders' pages",
+        paths.len()
+    );
+    steady(
+        client,
+        addr,
+        &paths,
+        requests,
+        &label,
+        BUYER_PAGE_P95_MS_MAX,
+    )
+    .await
 }
 
 /// Bound of the shop's pages: p95 server time at a steady 200 requests a second.
@@ -396,22 +407,32 @@ async fn shop_pages(
     let photo = {
         let picture = image::RgbImage::from_pixel(640, 640, image::Rgb([90, 60, 120]));
         let mut jpeg = Vec::new();
-        picture.write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)?;
+        picture.write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )?;
         jpeg
     };
-    let product = |sku: String, name: String, stock: i64, variant: Option<VariantInput>| ProductInput {
-        sku: lunas_core::Sku::parse(&sku).expect("bench SKUs are valid"),
-        name,
-        price: lunas_core::Money::price(50_000 + (sku.len() as i64 % 7) * 5_000).expect("a price"),
-        stock,
-        tips: None,
-        variant,
-    };
+    let product =
+        |sku: String, name: String, stock: i64, variant: Option<VariantInput>| ProductInput {
+            sku: lunas_core::Sku::parse(&sku).expect("bench SKUs are valid"),
+            name,
+            price: lunas_core::Money::price(50_000 + (sku.len() as i64 % 7) * 5_000)
+                .expect("a price"),
+            stock,
+            tips: None,
+            variant,
+        };
     for n in 0..SHOP_PLAIN + SHOP_GROUPS {
         let sku = format!("SHOP-{n:04}");
         let stock = if n % 9 == 0 { 0 } else { 20 };
         engine
-            .put_product(product(sku.clone(), format!("Produk Toko Nomor {n}"), stock, None))
+            .put_product(product(
+                sku.clone(),
+                format!("Produk Toko Nomor {n}"),
+                stock,
+                None,
+            ))
             .await?;
         if n >= SHOP_PLAIN {
             for v in 0..SHOP_VARIANTS {
@@ -442,14 +463,33 @@ async fn shop_pages(
         (middle, "a page in the middle"),
     ] {
         let label = format!("shop {what} {path}");
-        steady(client, addr, &[path], requests, &label, SHOP_PAGE_P95_MS_MAX).await?;
+        steady(
+            client,
+            addr,
+            &[path],
+            requests,
+            &label,
+            SHOP_PAGE_P95_MS_MAX,
+        )
+        .await?;
     }
     let products: Vec<String> = (0..SHOP_PLAIN + SHOP_GROUPS)
         .step_by(5)
         .map(|n| format!("/shop/SHOP-{n:04}"))
         .collect();
-    let label = format!("shop product pages /shop/{{sku}} over {} products", products.len());
-    steady(client, addr, &products, requests, &label, SHOP_PAGE_P95_MS_MAX).await
+    let label = format!(
+        "shop product pages /shop/{{sku}} over {} products",
+        products.len()
+    );
+    steady(
+        client,
+        addr,
+        &products,
+        requests,
+        &label,
+        SHOP_PAGE_P95_MS_MAX,
+    )
+    .await
 }
 
 /// Asks `paths` in turn at a steady 200 requests a second (each sent on its schedule whether or

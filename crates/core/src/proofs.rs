@@ -183,7 +183,13 @@ mod tests {
             Some(ProofFormat::Webp)
         );
         assert_eq!(ProofFormat::sniff(b"%PDF-1.7\n"), Some(ProofFormat::Pdf));
-        for other in [&b"GIF89a"[..], b"<html>", b"RIFF\0\0\0\0WAVE", b"", b"\xFF\xD8"] {
+        for other in [
+            &b"GIF89a"[..],
+            b"<html>",
+            b"RIFF\0\0\0\0WAVE",
+            b"",
+            b"\xFF\xD8",
+        ] {
             assert_eq!(ProofFormat::sniff(other), None, "{other:?}");
         }
         for format in [ProofFormat::Jpeg, ProofFormat::Pdf] {

@@ -167,7 +167,10 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
             .await?;
     }
     // A few products have a photo (drawn: a cloth's colour with a fold of light).
-    for (n, sku) in ["GAMIS-RAYON-HTM", "KRD-VOAL-MTF", "KAOS-OVS"].iter().enumerate() {
+    for (n, sku) in ["GAMIS-RAYON-HTM", "KRD-VOAL-MTF", "KAOS-OVS"]
+        .iter()
+        .enumerate()
+    {
         let sku = Sku::parse(sku).expect("demo SKUs are valid");
         engine.put_product_photo(sku, product_picture(n)).await?;
     }
@@ -355,7 +358,10 @@ fn product_picture(n: usize) -> Vec<u8> {
     });
     let mut jpeg = Vec::new();
     picture
-        .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
         .expect("a picture in memory encodes");
     jpeg
 }

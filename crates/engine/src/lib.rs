@@ -18,8 +18,8 @@ pub mod outbox;
 mod pages;
 pub mod passwords;
 pub mod payments;
-mod products;
 pub mod pictures;
+mod products;
 pub mod proofs;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -13,22 +13,6 @@ pub(crate) const PUBLIC_BASE_DEFAULT: &str = "http://127.0.0.1:8080";
 /// Longest token looked up; anything longer is not one of ours and is answered as unknown.
 const TOKEN_LEN_MAX: usize = 64;
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn tokens_sort_by_time_and_carry_128_random_bits() {
-        let at = |s: i64| lunas_core::Timestamp::from_second(s).unwrap();
-        let (a, b) = (
-            super::new_token(at(1_780_000_000)),
-            super::new_token(at(1_780_000_001)),
-        );
-        assert_eq!((a.len(), b.len()), (40, 40));
-        assert!(a < b, "a later order's token sorts after");
-        assert_ne!(a[8..], super::new_token(at(1_780_000_000))[8..]);
-        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
-    }
-}
-
 /// A new order page's token, in hex: the placement's second (8 digits), then 128 random bits.
 /// The time in front makes tokens of new orders sort after the ones before, so the index of
 /// tokens grows at its end, as an id's does, instead of taking a write at a random page for every
@@ -91,5 +75,21 @@ impl Engine {
         sku: lunas_core::Sku,
     ) -> Result<Vec<lunas_core::waitlist::WaitlistEntry>, Error> {
         Ok(self.store.waitlist(sku).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tokens_sort_by_time_and_carry_128_random_bits() {
+        let at = |s: i64| lunas_core::Timestamp::from_second(s).unwrap();
+        let (a, b) = (
+            super::new_token(at(1_780_000_000)),
+            super::new_token(at(1_780_000_001)),
+        );
+        assert_eq!((a.len(), b.len()), (40, 40));
+        assert!(a < b, "a later order's token sorts after");
+        assert_ne!(a[8..], super::new_token(at(1_780_000_000))[8..]);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
     }
 }

@@ -98,9 +98,9 @@ impl Engine {
             .await
             .map_err(|e| Error::Store(lunas_store::StoreError::Internal(e.to_string())))??;
         let version = self.store.put_product_photos(sku.clone(), sizes).await?;
-        version.ok_or_else(|| {
-            Error::Product(lunas_core::catalog::ProductError::NotFound { sku })
-        })
+        version.ok_or(Error::Product(
+            lunas_core::catalog::ProductError::NotFound { sku },
+        ))
     }
 
     /// One size of a product's photo (`s`, `m` or `l`): its content type and bytes.
@@ -109,7 +109,10 @@ impl Engine {
         sku: &str,
         size: &str,
     ) -> Result<Option<(String, Vec<u8>)>, Error> {
-        let Some((size, _)) = crate::pictures::PHOTO_SIZES.iter().find(|(s, _)| *s == size) else {
+        let Some((size, _)) = crate::pictures::PHOTO_SIZES
+            .iter()
+            .find(|(s, _)| *s == size)
+        else {
             return Ok(None);
         };
         Ok(self.store.product_photo(sku.to_owned(), size).await?)

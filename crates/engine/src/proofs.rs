@@ -198,10 +198,7 @@ mod tests {
     #[test]
     fn other_files_and_broken_pictures_are_refused() {
         assert_eq!(clean_file(b""), Err(FileError::Empty));
-        assert_eq!(
-            clean_file(b"<html><script>"),
-            Err(FileError::NotAccepted)
-        );
+        assert_eq!(clean_file(b"<html><script>"), Err(FileError::NotAccepted));
         assert_eq!(clean_file(b"GIF89a...."), Err(FileError::NotAccepted));
         assert_eq!(
             clean_file(b"\x89PNG\r\n\x1a\nnot really"),

@@ -307,8 +307,10 @@ impl Store {
         phone: Phone,
         name: Option<String>,
         now: Timestamp,
-    ) -> Result<Result<lunas_core::waitlist::WaitlistEntry, lunas_core::waitlist::WaitlistError>, StoreError>
-    {
+    ) -> Result<
+        Result<lunas_core::waitlist::WaitlistEntry, lunas_core::waitlist::WaitlistError>,
+        StoreError,
+    > {
         self.write(move |db| repo::join_waitlist(db, &sku, &phone, name.as_deref(), now))
             .await
     }
@@ -318,7 +320,8 @@ impl Store {
         &self,
         sku: Sku,
     ) -> Result<Vec<lunas_core::waitlist::WaitlistEntry>, StoreError> {
-        self.read(move |db| repo::waitlist_of(db, sku.as_str())).await
+        self.read(move |db| repo::waitlist_of(db, sku.as_str()))
+            .await
     }
 
     /// A buyer's proof of transfer, with its file.

@@ -420,7 +420,9 @@ impl<'a> Tx<'a> {
         sha256: &str,
         body: &[u8],
     ) -> TxResult<i64> {
-        Ok(repo::insert_proof(self.db, order, at, format, sha256, body)?)
+        Ok(repo::insert_proof(
+            self.db, order, at, format, sha256, body,
+        )?)
     }
 
     /// Staff confirmed or rejected a proof of the order.

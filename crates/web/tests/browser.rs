@@ -539,7 +539,13 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         "product-variant",
     )
     .await;
-    shoot(&client, &app, "/products/KAOS-OVS-PTH-L", "product-waitlist").await;
+    shoot(
+        &client,
+        &app,
+        "/products/KAOS-OVS-PTH-L",
+        "product-waitlist",
+    )
+    .await;
     assert!(text_of(&client, "#waitlist").await.contains("Nadia"));
 
     // A buyer opens their order's page from the message: no sign-in, the time left counting
@@ -609,14 +615,21 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         .await
         .unwrap();
     fill(&client, "f-qty", "2").await;
-    press(&client, Locator::Css("form[action^='/shop/cart'] button[type='submit']")).await;
+    press(
+        &client,
+        Locator::Css("form[action^='/shop/cart'] button[type='submit']"),
+    )
+    .await;
     assert_eq!(path_of(&client.current_url().await.unwrap()), "/shop/cart");
     // In English on request, and it stays so from page to page.
     shoot(&client, &app, "/shop?lang=en", "shop-en").await;
     assert!(text_of(&client, "main").await.contains("Catalogue"));
     client.goto(&format!("{base}/shop/cart")).await.unwrap();
     let cart = text_of(&client, "main").await;
-    assert!(cart.contains("Hitam / L") && cart.contains("Rp178.000"), "{cart}");
+    assert!(
+        cart.contains("Hitam / L") && cart.contains("Rp178.000"),
+        "{cart}"
+    );
     shoot(&client, &app, "", "shop-cart").await;
     client.set_window_size(360, 780).await.unwrap();
     for (id, text) in [
@@ -630,13 +643,21 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     ] {
         fill(&client, id, text).await;
     }
-    press(&client, Locator::Css("form[action^='/shop/checkout'] button[type='submit']")).await;
+    press(
+        &client,
+        Locator::Css("form[action^='/shop/checkout'] button[type='submit']"),
+    )
+    .await;
     let landed = client.current_url().await.unwrap();
     assert!(landed.path().starts_with("/o/"), "{landed}");
     assert!(text_of(&client, "main").await.contains("Sisa waktu bayar"));
     let receipt = std::env::temp_dir().join(format!("lunas-bukti-{}.png", std::process::id()));
     let picture = image::RgbImage::from_fn(300, 600, |_, y| {
-        if y < 60 { image::Rgb([0, 104, 74]) } else { image::Rgb([250, 250, 250]) }
+        if y < 60 {
+            image::Rgb([0, 104, 74])
+        } else {
+            image::Rgb([250, 250, 250])
+        }
     });
     picture.save(&receipt).unwrap();
     client
@@ -649,7 +670,10 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     press(&client, Locator::Css("#proof button[type='submit']")).await;
     let _ = std::fs::remove_file(&receipt);
     let sent = text_of(&client, "main").await;
-    assert!(sent.contains("Bukti transfer Anda sudah kami terima"), "{sent}");
+    assert!(
+        sent.contains("Bukti transfer Anda sudah kami terima"),
+        "{sent}"
+    );
     assert!(sent.contains("Menunggu konfirmasi"), "{sent}");
     shoot(&client, &app, "", "buyer-order-proof").await;
     let heading = text_of(&client, "h1").await;

@@ -151,11 +151,7 @@ pub(crate) fn settle_proofs(db: &mut dyn Db, order: OrderId, now: Timestamp) -> 
         "UPDATE payment_reviews SET status = 'resolved', resolved_at = ?2, resolved_by = 'system',
              resolution = 'the order was paid'
          WHERE order_id = ?1 AND status = 'open' AND kind = ?3",
-        params![
-            order.0,
-            millis(now),
-            ReviewKind::ProofOfTransfer.as_str()
-        ],
+        params![order.0, millis(now), ReviewKind::ProofOfTransfer.as_str()],
     )?;
     db.execute(
         "UPDATE orders SET proof_status = 'confirmed' WHERE id = ?1",

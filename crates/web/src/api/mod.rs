@@ -8,9 +8,9 @@ pub(crate) mod messages;
 pub(crate) mod orders;
 pub(crate) mod payments;
 pub(crate) mod products;
-pub(crate) mod waitlist;
 mod settings;
 mod views;
+pub(crate) mod waitlist;
 mod webhooks;
 
 use axum::extract::DefaultBodyLimit;

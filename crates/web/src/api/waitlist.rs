@@ -75,8 +75,12 @@ pub(crate) async fn join(
         .map_err(|e| ApiError::unprocessable("invalid_phone", format!("phone: {e}")))?;
     let name = match body.value.name.as_deref() {
         None => None,
-        Some(raw) => lunas_core::order::clean_text(raw)
-            .map_err(|e| ApiError::unprocessable("invalid_name", format!("name {e}")))?,
+        // Given, a name is text (`null` or leaving it out is none).
+        Some(raw) => Some(
+            lunas_core::order::clean_text(raw)
+                .map_err(|e| ApiError::unprocessable("invalid_name", format!("name {e}")))?
+                .ok_or_else(|| ApiError::unprocessable("invalid_name", "name must not be empty"))?,
+        ),
     };
     let entry = state.engine.join_waitlist(sku, phone, name).await?;
     Ok((StatusCode::CREATED, Json(entry.into())))

@@ -180,7 +180,8 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
                 .get("proof_id")
                 .and_then(|p| p.as_i64())
                 .filter(|_| r.kind == lunas_core::ledger::ReviewKind::ProofOfTransfer);
-            let pdf = r.detail.get("content_type").and_then(|c| c.as_str()) == Some("application/pdf");
+            let pdf =
+                r.detail.get("content_type").and_then(|c| c.as_str()) == Some("application/pdf");
             context! {
                 id => r.id,
                 proof => proof.map(|p| context! { href => format!("/proofs/{p}"), pdf => pdf }),

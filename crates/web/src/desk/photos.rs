@@ -26,7 +26,11 @@ pub(crate) async fn upload(
 ) -> Result<Response, PageError> {
     let sku = Sku::parse(&sku).map_err(|_| PageError::NotFound(desk.language()))?;
     let back = |code: &str| {
-        Redirect::to(&format!("/products/{}?photo_error={code}#photo", sku.as_str())).into_response()
+        Redirect::to(&format!(
+            "/products/{}?photo_error={code}#photo",
+            sku.as_str()
+        ))
+        .into_response()
     };
     let mut csrf_ok = false;
     let mut file = None;
@@ -65,7 +69,12 @@ pub(crate) async fn upload(
     let Some(bytes) = file else {
         return Ok(back("file_empty"));
     };
-    match desk.state.engine.put_product_photo(sku.clone(), bytes).await {
+    match desk
+        .state
+        .engine
+        .put_product_photo(sku.clone(), bytes)
+        .await
+    {
         Ok(_) => Ok(done(&format!("/products/{}", sku.as_str()), "photo_saved")),
         Err(lunas_engine::Error::File(e)) => Ok(back(e.code())),
         Err(e) => Err(PageError::from_engine(e)),
@@ -84,6 +93,9 @@ pub(crate) async fn show(desk: Desk, Path(sku): Path<String>) -> Result<Response
     let mut response = photo.1.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=60"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=60"),
+    );
     Ok(response)
 }

@@ -256,7 +256,11 @@ pub(crate) async fn product(
     // Only the codes an upload sends are shown, never words from the address.
     let photo_error = query
         .get("photo_error")
-        .and_then(|code| super::photos::PHOTO_ERRORS.iter().find(|c| **c == code.as_str()))
+        .and_then(|code| {
+            super::photos::PHOTO_ERRORS
+                .iter()
+                .find(|c| **c == code.as_str())
+        })
         .copied();
     product_page(&desk, &sku, StatusCode::OK, None, notice, photo_error).await
 }
@@ -294,7 +298,15 @@ async fn refused(
     let (field, message) = refusal(desk.strings(), e)?;
     let errors = FieldErrors::from([(field, message)]);
     let refused = Some((which, errors, form.values()));
-    product_page(desk, sku, StatusCode::UNPROCESSABLE_ENTITY, refused, None, None).await
+    product_page(
+        desk,
+        sku,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        refused,
+        None,
+        None,
+    )
+    .await
 }
 
 /// Adds a variant to the product of the page.

@@ -11,7 +11,11 @@ use super::{Desk, PageError};
 
 pub(crate) async fn proof_file(desk: Desk, Path(id): Path<String>) -> Result<Response, PageError> {
     let not_found = || PageError::NotFound(desk.language());
-    let id = id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(not_found)?;
+    let id = id
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(not_found)?;
     let proof = desk
         .state
         .engine
@@ -21,7 +25,10 @@ pub(crate) async fn proof_file(desk: Desk, Path(id): Path<String>) -> Result<Res
         .ok_or_else(not_found)?;
     let disposition = match proof.format {
         // A PDF is downloaded, not shown in the dashboard's origin.
-        ProofFormat::Pdf => format!("attachment; filename=\"bukti-transfer-{}-{id}.pdf\"", proof.order_id.0),
+        ProofFormat::Pdf => format!(
+            "attachment; filename=\"bukti-transfer-{}-{id}.pdf\"",
+            proof.order_id.0
+        ),
         _ => "inline".to_owned(),
     };
     let mut response = proof.body.into_response();
@@ -34,7 +41,10 @@ pub(crate) async fn proof_file(desk: Desk, Path(id): Path<String>) -> Result<Res
         header::CONTENT_DISPOSITION,
         HeaderValue::from_str(&disposition).expect("the disposition is ASCII"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; img-src 'self'; sandbox"),

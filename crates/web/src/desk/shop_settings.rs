@@ -81,8 +81,7 @@ mod tests {
         };
         let shown = values(&shop, false);
         assert_eq!(shown["proof_pause"], "6 jam");
-        let mut named: BTreeMap<&str, &str> =
-            shown.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut named: BTreeMap<&str, &str> = shown.iter().map(|(k, v)| (*k, v.as_str())).collect();
         assert_eq!(read(strings, &named), Ok(shop));
         named.remove("shop_enabled");
         assert!(!read(strings, &named).unwrap().enabled, "an unticked box");

@@ -95,7 +95,13 @@ mod tests {
         cart.set(Sku::parse("GAMIS-01").unwrap(), 2);
         cart.set(Sku::parse("KAOS.L").unwrap(), 500);
         let cookie = cart.cookie(false);
-        let value = cookie.to_str().unwrap().split(';').next().unwrap().to_owned();
+        let value = cookie
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
         assert_eq!(value, "lunas_cart=GAMIS-01=2&KAOS.L=99");
         assert_eq!(Cart::read(&headers(&format!("a=b; {value}"))), cart);
         // Whatever a cookie says, only SKUs with quantities come out.

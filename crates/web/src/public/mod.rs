@@ -13,11 +13,11 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use jiff::tz::TimeZone;
 use lunas_core::messages::{Language, format_deadline, format_rupiah};
@@ -175,8 +175,17 @@ async fn order_page(
     else {
         return Ok(not_found(&state, language));
     };
-    let notice = (query.get("proof").map(String::as_str) == Some("sent")).then_some("pub_proof_sent");
-    Ok(show_order(&state, &order, language, &token, StatusCode::OK, notice, None))
+    let notice =
+        (query.get("proof").map(String::as_str) == Some("sent")).then_some("pub_proof_sent");
+    Ok(show_order(
+        &state,
+        &order,
+        language,
+        &token,
+        StatusCode::OK,
+        notice,
+        None,
+    ))
 }
 
 /// The order's page, with a notice (`pub_*` words) or an upload's refusal (its code) when there

@@ -88,17 +88,17 @@ pub(crate) async fn upload(
         Err(_) => return refused(StatusCode::BAD_REQUEST, "file_missing"),
         Ok(form) => match read_file(form).await {
             Ok(bytes) => bytes,
-            Err(Unread::TooLarge) => return refused(StatusCode::PAYLOAD_TOO_LARGE, "file_too_large"),
+            Err(Unread::TooLarge) => {
+                return refused(StatusCode::PAYLOAD_TOO_LARGE, "file_too_large");
+            }
             Err(Unread::NoFile) => return refused(StatusCode::BAD_REQUEST, "file_missing"),
         },
     };
     match state.engine.submit_proof(&token, bytes).await {
         // Back to the page (a path of ours, with the token that just found the order).
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/o/{token}?lang={}&proof=sent",
-            code(language)
-        ))
-        .into_response()),
+        Ok(_) => Ok(
+            Redirect::to(&format!("/o/{token}?lang={}&proof=sent", code(language))).into_response(),
+        ),
         Err(lunas_engine::Error::File(e)) => {
             let status = ApiError::from(lunas_engine::Error::File(e)).status;
             let order = match e {

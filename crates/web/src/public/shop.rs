@@ -56,7 +56,8 @@ enum Budget {
 }
 
 /// A request to a shop page: its language, with the budget counted and the shop open; or the
-/// page that refuses it.
+/// page that refuses it (a response is large, and this is called once a request).
+#[allow(clippy::result_large_err)]
 fn admit(state: &AppState, req: &Request, budget: Budget) -> Result<Language, Response> {
     let query = query_of(req);
     let language = language(&query, state.engine.settings().language);
@@ -152,7 +153,14 @@ pub(crate) async fn product(
         Err(refused) => return refused,
     };
     let sku = sku.ok().map(|Path(s)| s).unwrap_or_default();
-    product_page(&state, language, &sku, StatusCode::OK, Waitlisting::default()).await
+    product_page(
+        &state,
+        language,
+        &sku,
+        StatusCode::OK,
+        Waitlisting::default(),
+    )
+    .await
 }
 
 /// What the product page says of its waitlist form: what was typed and why it was refused, or
@@ -421,12 +429,15 @@ pub(crate) async fn cart(State(state): State<AppState>, req: Request) -> Respons
     .await
 }
 
-/// The checkout's fields checked: the buyer, where the parcel goes, how they pay, their note.
+/// The checkout's fields as the order takes them: the buyer, where the parcel goes, how they
+/// pay, their note.
+type Checkout = (CustomerInfo, Address, PaymentMethod, Option<String>);
+
+/// The checkout's fields checked, or each refused field with its words.
 fn read_checkout(
     strings: &Strings,
     form: &CheckoutForm,
-) -> Result<(CustomerInfo, Address, PaymentMethod, Option<String>), BTreeMap<&'static str, String>>
-{
+) -> Result<Checkout, BTreeMap<&'static str, String>> {
     let mut errors = BTreeMap::new();
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
@@ -442,7 +453,9 @@ fn read_checkout(
     }
     let note = form.note.trim();
     if note.chars().count() > NOTE_LEN_MAX
-        || note.chars().any(|c| c.is_control() && c != '\n' && c != '\r')
+        || note
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r')
     {
         errors.insert("note", strings.get("shop_err_note").to_owned());
     }
@@ -519,7 +532,12 @@ pub(crate) async fn checkout(State(state): State<AppState>, req: Request) -> Res
     };
     if cart.lines.is_empty() {
         let said = strings.get("shop_cart_empty").to_owned();
-        return refuse(StatusCode::UNPROCESSABLE_ENTITY, BTreeMap::new(), Some(said)).await;
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            BTreeMap::new(),
+            Some(said),
+        )
+        .await;
     }
     let (customer, address, method, note) = match read_checkout(strings, &form) {
         Ok(read) => read,
@@ -529,11 +547,14 @@ pub(crate) async fn checkout(State(state): State<AppState>, req: Request) -> Res
     let not_here = || Some(strings.get("shop_refused").to_owned());
     let cap = i64::from(state.engine.settings().shop.open_orders_per_phone);
     match state.engine.open_orders_of(&customer.phone).await {
-        Ok(open) if open >= cap => return refuse(StatusCode::FORBIDDEN, BTreeMap::new(), not_here()).await,
+        Ok(open) if open >= cap => {
+            return refuse(StatusCode::FORBIDDEN, BTreeMap::new(), not_here()).await;
+        }
         Ok(_) => {}
         Err(e) => return PageError::from_engine(e).into_response(),
     }
-    let form_id = Some(form.form_id.as_str()).filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+    let form_id = Some(form.form_id.as_str())
+        .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()));
     // The request is the form and the cart it was sent with: the same form with another cart
     // is another request.
     let mut request = Sha256::new();
@@ -580,9 +601,7 @@ pub(crate) async fn checkout(State(state): State<AppState>, req: Request) -> Res
                 .insert(header::SET_COOKIE, cart.cookie(secure));
             response
         }
-        Err(lunas_engine::Error::Place(PlaceError::OutOfStock {
-            sku, available, ..
-        })) => {
+        Err(lunas_engine::Error::Place(PlaceError::OutOfStock { sku, available, .. })) => {
             let said = strings
                 .get("shop_out_of_stock")
                 .replace("{sku}", sku.as_str())
@@ -590,7 +609,9 @@ pub(crate) async fn checkout(State(state): State<AppState>, req: Request) -> Res
             refuse(StatusCode::CONFLICT, BTreeMap::new(), Some(said)).await
         }
         Err(lunas_engine::Error::Place(
-            PlaceError::UnknownSku { .. } | PlaceError::VariantRequired { .. } | PlaceError::ZeroTotal,
+            PlaceError::UnknownSku { .. }
+            | PlaceError::VariantRequired { .. }
+            | PlaceError::ZeroTotal,
         )) => {
             let said = strings.get("shop_changed").to_owned();
             refuse(StatusCode::CONFLICT, BTreeMap::new(), Some(said)).await
@@ -607,7 +628,16 @@ pub(crate) async fn checkout(State(state): State<AppState>, req: Request) -> Res
                 ..form.clone()
             };
             let status = StatusCode::CONFLICT;
-            cart_page(&state, language, &cart, status, &fresh, BTreeMap::new(), said).await
+            cart_page(
+                &state,
+                language,
+                &cart,
+                status,
+                &fresh,
+                BTreeMap::new(),
+                said,
+            )
+            .await
         }
         Err(e) => PageError::from_engine(e).into_response(),
     }

@@ -68,9 +68,15 @@ async fn a_buyer_sends_proof_and_staff_confirm_it(backend: Backend) {
 
     let sent = app.send_proof(&path, &png()).await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
-    assert_eq!(sent.headers["location"], format!("{path}?lang=id&proof=sent"));
+    assert_eq!(
+        sent.headers["location"],
+        format!("{path}?lang=id&proof=sent")
+    );
     let page = app.get(&format!("{path}?proof=sent")).await;
-    assert!(page.html().contains("Bukti transfer Anda sudah kami terima"));
+    assert!(
+        page.html()
+            .contains("Bukti transfer Anda sudah kami terima")
+    );
     assert!(page.html().contains("Menunggu konfirmasi"));
 
     let order = app.get(&format!("/api/v1/orders/{id}")).await;
@@ -96,7 +102,11 @@ async fn a_buyer_sends_proof_and_staff_confirm_it(backend: Backend) {
         .iter()
         .map(|m| m["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["order_received"], "no reminder while the proof waits");
+    assert_eq!(
+        kinds,
+        ["order_received"],
+        "no reminder while the proof waits"
+    );
 
     // Staff see the money in the bank and confirm: the order is paid.
     let review_id = review["id"].as_i64().unwrap();
@@ -114,7 +124,10 @@ async fn a_buyer_sends_proof_and_staff_confirm_it(backend: Backend) {
     assert!(app.open_reviews().await.is_empty());
     let page = app.get(&path).await;
     assert!(page.html().contains("Pembayaran sudah kami terima"));
-    assert!(!page.html().contains("multipart/form-data"), "no more proofs");
+    assert!(
+        !page.html().contains("multipart/form-data"),
+        "no more proofs"
+    );
 }
 
 async fn refused_files_change_nothing(backend: Backend) {
@@ -128,16 +141,39 @@ async fn refused_files_change_nothing(backend: Backend) {
     let broken = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRbroken".to_vec();
     let huge = vec![0xFF; lunas_core::proofs::PROOF_BYTES_MAX + 1];
     for (file, status, says) in [
-        (&gif, StatusCode::UNSUPPORTED_MEDIA_TYPE, "Jenis berkas ini tidak bisa kami terima"),
-        (&html, StatusCode::UNSUPPORTED_MEDIA_TYPE, "Jenis berkas ini tidak bisa kami terima"),
-        (&broken, StatusCode::UNPROCESSABLE_ENTITY, "Gambarnya tidak bisa dibuka"),
-        (&huge, StatusCode::PAYLOAD_TOO_LARGE, "Berkasnya terlalu besar"),
-        (&Vec::new(), StatusCode::UNPROCESSABLE_ENTITY, "Berkasnya kosong"),
+        (
+            &gif,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Jenis berkas ini tidak bisa kami terima",
+        ),
+        (
+            &html,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Jenis berkas ini tidak bisa kami terima",
+        ),
+        (
+            &broken,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Gambarnya tidak bisa dibuka",
+        ),
+        (
+            &huge,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Berkasnya terlalu besar",
+        ),
+        (
+            &Vec::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Berkasnya kosong",
+        ),
     ] {
         let reply = app.send_proof(&path, file).await;
         assert_eq!(reply.status, status, "{says}");
         assert!(reply.html().contains(says), "{says}: {}", reply.html());
-        assert!(reply.html().contains(&format!("Pesanan #{id}")), "the page again");
+        assert!(
+            reply.html().contains(&format!("Pesanan #{id}")),
+            "the page again"
+        );
     }
     // Five uploads a minute from one address, refused ones too (each costs a decode).
     let over = app.send_proof(&path, &png()).await;
@@ -154,12 +190,17 @@ async fn refused_files_change_nothing(backend: Backend) {
             Method::POST,
             &format!("{path}/proof"),
             Some(b"file=abc".to_vec()),
-            &[("content-type", "application/x-www-form-urlencoded"), ("authorization", "")],
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("authorization", ""),
+            ],
         )
         .await;
     assert_eq!(not_a_form.status, StatusCode::BAD_REQUEST);
     // An unknown order's link answers like its page.
-    let unknown = app.send_proof("/o/6fc578a5513c11446355dfea8e2af05b", &png()).await;
+    let unknown = app
+        .send_proof("/o/6fc578a5513c11446355dfea8e2af05b", &png())
+        .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert!(unknown.html().contains("Pesanan tidak ditemukan"));
 
@@ -187,7 +228,12 @@ async fn refused_files_change_nothing(backend: Backend) {
         )
         .await;
     let cod_path = page_path(&cod.body);
-    assert!(!app.get(&cod_path).await.html().contains("multipart/form-data"));
+    assert!(
+        !app.get(&cod_path)
+            .await
+            .html()
+            .contains("multipart/form-data")
+    );
     let refused = app.send_proof(&cod_path, &png()).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert!(refused.html().contains("dibayar ke kurir"));
@@ -202,11 +248,17 @@ async fn a_waiting_proof_keeps_the_hold_and_a_rejected_one_does_not(backend: Bac
     // Sent an hour before the deadline: the hold is kept six hours from then.
     app.clock.advance(SignedDuration::from_hours(23));
     app.engine.tick().await.unwrap();
-    assert_eq!(app.send_proof(&path, &png()).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.send_proof(&path, &png()).await.status,
+        StatusCode::SEE_OTHER
+    );
     app.clock.advance(SignedDuration::from_hours(2));
     app.engine.tick().await.unwrap();
     let order = app.get(&format!("/api/v1/orders/{id}")).await;
-    assert_eq!(order.body["status"], "awaiting_payment", "past the deadline, held");
+    assert_eq!(
+        order.body["status"], "awaiting_payment",
+        "past the deadline, held"
+    );
     // Staff reject it: the page says so and the order takes another.
     let review = app.open_reviews().await[0]["id"].as_i64().unwrap();
     let rejected = app
@@ -222,7 +274,10 @@ async fn a_waiting_proof_keeps_the_hold_and_a_rejected_one_does_not(backend: Bac
     assert!(page.html().contains("belum bisa dikonfirmasi penjual"));
     assert!(page.html().contains("Kirim bukti lain"));
     // A proof confirms only its own order.
-    assert_eq!(app.send_proof(&path, &png()).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.send_proof(&path, &png()).await.status,
+        StatusCode::SEE_OTHER
+    );
     let review = app.open_reviews().await[0]["id"].as_i64().unwrap();
     let elsewhere = app
         .post(
@@ -244,7 +299,10 @@ async fn a_payment_from_the_bank_closes_the_waiting_proof(backend: Backend) {
     let placed = app.place("081234567890", "GAMIS-01", 1).await;
     let id = placed.body["id"].as_i64().unwrap();
     let path = page_path(&placed.body);
-    assert_eq!(app.send_proof(&path, &png()).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.send_proof(&path, &png()).await.status,
+        StatusCode::SEE_OTHER
+    );
     let paid = app
         .post(
             &format!("/api/v1/orders/{id}/payments"),
@@ -253,7 +311,10 @@ async fn a_payment_from_the_bank_closes_the_waiting_proof(backend: Backend) {
         .await;
     assert_eq!(paid.body["status"], "paid");
     assert_eq!(paid.body["proof"]["status"], "confirmed");
-    assert!(app.open_reviews().await.is_empty(), "nothing left for staff");
+    assert!(
+        app.open_reviews().await.is_empty(),
+        "nothing left for staff"
+    );
 }
 
 lunas_store::on_both_backends!(

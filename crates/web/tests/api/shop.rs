@@ -24,7 +24,12 @@ impl Browser {
 
     async fn get(&mut self, app: &TestApp, path: &str) -> Reply {
         let reply = app
-            .send(Method::GET, path, None, &[("authorization", ""), ("cookie", &self.cart)])
+            .send(
+                Method::GET,
+                path,
+                None,
+                &[("authorization", ""), ("cookie", &self.cart)],
+            )
             .await;
         self.keep(&reply);
         reply
@@ -90,7 +95,10 @@ async fn a_buyer_orders_from_the_catalogue_and_lands_on_the_order_page(backend: 
     assert_eq!(list.status, StatusCode::OK);
     let html = list.html();
     assert!(html.contains("Katalog") && html.contains("GAMIS-01"));
-    assert!(html.contains("Tersedia") && html.contains("Habis"), "{html}");
+    assert!(
+        html.contains("Tersedia") && html.contains("Habis"),
+        "{html}"
+    );
     assert!(html.len() < 100 * 1024);
     let product = buyer.get(&app, "/shop/GAMIS-01").await;
     assert!(product.html().contains("Masukkan keranjang"));
@@ -115,15 +123,25 @@ async fn a_buyer_orders_from_the_catalogue_and_lands_on_the_order_page(backend: 
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.html().contains("Nomor ini tidak bisa kami baca"));
     assert!(refused.html().contains("Isi kota atau kabupaten"));
-    assert!(refused.html().contains("Jl. Melati No. 12"), "what was typed is kept");
+    assert!(
+        refused.html().contains("Jl. Melati No. 12"),
+        "what was typed is kept"
+    );
     assert_eq!(app.get("/api/v1/orders").await.body["items"], json!([]));
 
     let placed = buyer
-        .post(&app, "/shop/checkout", &checkout_form(&id, "0812 3456 7890"))
+        .post(
+            &app,
+            "/shop/checkout",
+            &checkout_form(&id, "0812 3456 7890"),
+        )
         .await;
     assert_eq!(placed.status, StatusCode::SEE_OTHER, "{}", placed.body);
     let location = placed.headers["location"].to_str().unwrap().to_owned();
-    assert!(location.starts_with("/o/") && location.ends_with("?lang=id"), "{location}");
+    assert!(
+        location.starts_with("/o/") && location.ends_with("?lang=id"),
+        "{location}"
+    );
     assert!(buyer.cart.is_empty(), "the cart is emptied");
     let page = buyer.get(&app, &location).await;
     assert!(page.html().contains("Sisa waktu bayar"));
@@ -143,7 +161,11 @@ async fn a_buyer_orders_from_the_catalogue_and_lands_on_the_order_page(backend: 
         .post(&app, "/shop/cart", &[("sku", "GAMIS-01"), ("qty", "2")])
         .await;
     let again = buyer
-        .post(&app, "/shop/checkout", &checkout_form(&id, "0812 3456 7890"))
+        .post(
+            &app,
+            "/shop/checkout",
+            &checkout_form(&id, "0812 3456 7890"),
+        )
         .await;
     assert_eq!(again.headers["location"].to_str().unwrap(), location);
     let orders = app.get("/api/v1/orders").await;
@@ -154,7 +176,11 @@ async fn a_buyer_orders_from_the_catalogue_and_lands_on_the_order_page(backend: 
         .post(&app, "/shop/cart", &[("sku", "GAMIS-01"), ("qty", "1")])
         .await;
     let changed = buyer
-        .post(&app, "/shop/checkout", &checkout_form(&id, "0812 3456 7890"))
+        .post(
+            &app,
+            "/shop/checkout",
+            &checkout_form(&id, "0812 3456 7890"),
+        )
         .await;
     assert_eq!(changed.status, StatusCode::CONFLICT);
     assert!(changed.html().contains("Katalog baru saja berubah"));
@@ -162,7 +188,11 @@ async fn a_buyer_orders_from_the_catalogue_and_lands_on_the_order_page(backend: 
     assert_ne!(fresh, id);
     app.clock.advance(SignedDuration::from_secs(60));
     let placed = buyer
-        .post(&app, "/shop/checkout", &checkout_form(&fresh, "0812 3456 7890"))
+        .post(
+            &app,
+            "/shop/checkout",
+            &checkout_form(&fresh, "0812 3456 7890"),
+        )
         .await;
     assert_eq!(placed.status, StatusCode::SEE_OTHER, "{}", placed.body);
     let orders = app.get("/api/v1/orders").await;
@@ -186,7 +216,9 @@ async fn the_checkout_refuses_without_writing(backend: Backend) {
     assert!(refused.html().contains("tinggal 5"));
     // A product with variants, or one that is not sold, does not go in the cart.
     for sku in ["NOPE-1", "<script>"] {
-        buyer.post(&app, "/shop/cart", &[("sku", sku), ("qty", "1")]).await;
+        buyer
+            .post(&app, "/shop/cart", &[("sku", sku), ("qty", "1")])
+            .await;
     }
     assert!(!buyer.cart.contains("NOPE") && !buyer.cart.contains("script"));
     // A bot fills the hidden field: nothing is placed, and it is not told.
@@ -206,7 +238,11 @@ async fn the_checkout_refuses_without_writing(backend: Backend) {
     for n in 0..2 {
         let cart = buyer.get(&app, "/shop/cart").await;
         let placed = buyer
-            .post(&app, "/shop/checkout", &checkout_form(&form_id(&cart), "081234567890"))
+            .post(
+                &app,
+                "/shop/checkout",
+                &checkout_form(&form_id(&cart), "081234567890"),
+            )
             .await;
         assert_eq!(placed.status, StatusCode::SEE_OTHER, "order {n}");
         buyer
@@ -216,7 +252,11 @@ async fn the_checkout_refuses_without_writing(backend: Backend) {
     app.clock.advance(SignedDuration::from_secs(60));
     let cart = buyer.get(&app, "/shop/cart").await;
     let capped = buyer
-        .post(&app, "/shop/checkout", &checkout_form(&form_id(&cart), "081234567890"))
+        .post(
+            &app,
+            "/shop/checkout",
+            &checkout_form(&form_id(&cart), "081234567890"),
+        )
         .await;
     assert_eq!(capped.status, StatusCode::FORBIDDEN);
     let capped_words = "belum bisa dibuat lewat toko online";
@@ -232,19 +272,34 @@ async fn the_checkout_refuses_without_writing(backend: Backend) {
         .await;
     assert!(pinned.status.is_success(), "{}", pinned.body);
     let refused = buyer
-        .post(&app, "/shop/checkout", &checkout_form(&form_id(&cart), "081298765432"))
+        .post(
+            &app,
+            "/shop/checkout",
+            &checkout_form(&form_id(&cart), "081298765432"),
+        )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.html().contains(capped_words));
     let orders = app.get("/api/v1/orders").await;
-    assert_eq!(orders.body["items"].as_array().unwrap().len(), 3, "two from the shop, one by API");
+    assert_eq!(
+        orders.body["items"].as_array().unwrap().len(),
+        3,
+        "two from the shop, one by API"
+    );
 }
 
 async fn a_closed_shop_shows_nothing_of_the_catalogue(backend: Backend) {
     let app = spawn_app(backend).await;
     app.put_product("GAMIS-01", 5, 150_000).await;
-    for path in ["/shop", "/shop/GAMIS-01", "/shop/cart", "/shop/photos/GAMIS-01/s"] {
-        let page = app.send(Method::GET, path, None, &[("authorization", "")]).await;
+    for path in [
+        "/shop",
+        "/shop/GAMIS-01",
+        "/shop/cart",
+        "/shop/photos/GAMIS-01/s",
+    ] {
+        let page = app
+            .send(Method::GET, path, None, &[("authorization", "")])
+            .await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
         assert!(!page.html().contains("GAMIS"), "{path}");
     }
@@ -253,7 +308,10 @@ async fn a_closed_shop_shows_nothing_of_the_catalogue(backend: Backend) {
             Method::POST,
             "/shop/checkout",
             Some("name=x".into()),
-            &[("authorization", ""), ("content-type", "application/x-www-form-urlencoded")],
+            &[
+                ("authorization", ""),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
         )
         .await;
     assert_eq!(checkout.status, StatusCode::NOT_FOUND);

@@ -7,7 +7,11 @@ async fn buyers_wait_in_line_for_a_sold_out_product(backend: Backend) {
     let app = spawn_app(backend).await;
     app.put_product("GAMIS-01", 0, 150_000).await;
     app.put_product("ADA-01", 3, 50_000).await;
-    for (phone, name) in [("081234567890", Some("Sari")), ("081298765432", None), ("081311112222", Some("Rina"))] {
+    for (phone, name) in [
+        ("081234567890", Some("Sari")),
+        ("081298765432", None),
+        ("081311112222", Some("Rina")),
+    ] {
         let mut body = json!({"phone": phone});
         if let Some(name) = name {
             body["name"] = json!(name);
@@ -18,7 +22,10 @@ async fn buyers_wait_in_line_for_a_sold_out_product(backend: Backend) {
     }
     // A number already in line keeps its place.
     let again = app
-        .post("/api/v1/products/GAMIS-01/waitlist", json!({"phone": "+6281298765432"}))
+        .post(
+            "/api/v1/products/GAMIS-01/waitlist",
+            json!({"phone": "+6281298765432"}),
+        )
         .await;
     assert_eq!(again.status, StatusCode::CREATED);
     assert_eq!(again.body["position"], 2);
@@ -28,7 +35,13 @@ async fn buyers_wait_in_line_for_a_sold_out_product(backend: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["phone"].as_str().unwrap(), e["position"].as_i64().unwrap(), e["status"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["phone"].as_str().unwrap(),
+                e["position"].as_i64().unwrap(),
+                e["status"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         line,
@@ -42,10 +55,36 @@ async fn buyers_wait_in_line_for_a_sold_out_product(backend: Backend) {
 
     // Refusals, nothing written.
     for (path, body, status, code) in [
-        ("/api/v1/products/ADA-01/waitlist", json!({"phone": "081234567890"}), StatusCode::CONFLICT, "in_stock"),
-        ("/api/v1/products/NOPE-1/waitlist", json!({"phone": "081234567890"}), StatusCode::NOT_FOUND, "not_found"),
-        ("/api/v1/products/GAMIS-01/waitlist", json!({"phone": "12"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_phone"),
-        ("/api/v1/products/GAMIS-01/waitlist", json!({"phone": "081234567890", "x": 1}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+        (
+            "/api/v1/products/ADA-01/waitlist",
+            json!({"phone": "081234567890"}),
+            StatusCode::CONFLICT,
+            "in_stock",
+        ),
+        (
+            "/api/v1/products/NOPE-1/waitlist",
+            json!({"phone": "081234567890"}),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/products/GAMIS-01/waitlist",
+            json!({"phone": "12"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_phone",
+        ),
+        (
+            "/api/v1/products/GAMIS-01/waitlist",
+            json!({"phone": "081234567890", "name": " "}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_name",
+        ),
+        (
+            "/api/v1/products/GAMIS-01/waitlist",
+            json!({"phone": "081234567890", "x": 1}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
     ] {
         let refused = app.post(path, body).await;
         assert_eq!(refused.status, status, "{path}: {}", refused.body);
@@ -53,8 +92,14 @@ async fn buyers_wait_in_line_for_a_sold_out_product(backend: Backend) {
             assert_eq!(refused.code(), code, "{path}");
         }
     }
-    assert_eq!(app.get("/api/v1/products/ADA-01/waitlist").await.body, json!([]));
-    assert_eq!(app.get("/api/v1/products/NOPE-1/waitlist").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/api/v1/products/ADA-01/waitlist").await.body,
+        json!([])
+    );
+    assert_eq!(
+        app.get("/api/v1/products/NOPE-1/waitlist").await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // Erasing a buyer takes them off every line.
     app.place("081311112222", "ADA-01", 1).await;
@@ -73,7 +118,12 @@ async fn a_buyer_asks_to_be_told_from_the_shop(backend: Backend) {
     settings.shop.enabled = true;
     app.engine.put_settings(settings).await.unwrap();
     let page = app
-        .send(Method::GET, "/shop/GAMIS-01", None, &[("authorization", "")])
+        .send(
+            Method::GET,
+            "/shop/GAMIS-01",
+            None,
+            &[("authorization", "")],
+        )
         .await;
     assert!(page.html().contains("Kabari saya"));
     let send = |form: &'static str| {
@@ -83,7 +133,10 @@ async fn a_buyer_asks_to_be_told_from_the_shop(backend: Backend) {
                 Method::POST,
                 "/shop/GAMIS-01/waitlist",
                 Some(form.to_owned()),
-                &[("authorization", ""), ("content-type", "application/x-www-form-urlencoded")],
+                &[
+                    ("authorization", ""),
+                    ("content-type", "application/x-www-form-urlencoded"),
+                ],
             )
             .await
         }

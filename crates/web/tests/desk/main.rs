@@ -161,7 +161,11 @@ impl App {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        if body.is_some() && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+        if body.is_some()
+            && !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        {
             request = request.header("content-type", "application/x-www-form-urlencoded");
         }
         let request = request

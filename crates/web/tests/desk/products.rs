@@ -300,27 +300,63 @@ async fn a_product_photo_is_uploaded_and_shown_in_the_catalogue(backend: Backend
     picture
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .unwrap();
-    let multipart = [("content-type", "multipart/form-data; boundary=----lunasphoto")];
+    let multipart = [(
+        "content-type",
+        "multipart/form-data; boundary=----lunasphoto",
+    )];
     // Not a picture: said on the product's page, nothing kept.
     let refused = app
-        .send_bytes(&mut jar, Method::POST, "/products/GAMIS-01/photo", Some(photo_form(&csrf, b"%PDF-1.4 not a photo")), &multipart)
+        .send_bytes(
+            &mut jar,
+            Method::POST,
+            "/products/GAMIS-01/photo",
+            Some(photo_form(&csrf, b"%PDF-1.4 not a photo")),
+            &multipart,
+        )
         .await;
-    assert_eq!(refused.location(), "/products/GAMIS-01?photo_error=file_type_not_accepted#photo");
+    assert_eq!(
+        refused.location(),
+        "/products/GAMIS-01?photo_error=file_type_not_accepted#photo"
+    );
     let shown = app.get(&mut jar, refused.location()).await;
     assert!(shown.has("bukan foto JPG, PNG atau WebP"));
-    assert!(app.engine.product(lunas_core::Sku::parse("GAMIS-01").unwrap()).await.unwrap().unwrap().photo_version.is_none());
+    assert!(
+        app.engine
+            .product(lunas_core::Sku::parse("GAMIS-01").unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .photo_version
+            .is_none()
+    );
     // Without the session's token, nothing is read.
     let forged = app
-        .send_bytes(&mut jar, Method::POST, "/products/GAMIS-01/photo", Some(photo_form(&"0".repeat(64), &png)), &multipart)
+        .send_bytes(
+            &mut jar,
+            Method::POST,
+            "/products/GAMIS-01/photo",
+            Some(photo_form(&"0".repeat(64), &png)),
+            &multipart,
+        )
         .await;
     assert_ne!(forged.status, StatusCode::SEE_OTHER);
 
     let saved = app
-        .send_bytes(&mut jar, Method::POST, "/products/GAMIS-01/photo", Some(photo_form(&csrf, &png)), &multipart)
+        .send_bytes(
+            &mut jar,
+            Method::POST,
+            "/products/GAMIS-01/photo",
+            Some(photo_form(&csrf, &png)),
+            &multipart,
+        )
         .await;
     assert_eq!(saved.location(), "/products/GAMIS-01?done=photo_saved");
     let page = app.get(&mut jar, "/products/GAMIS-01").await;
-    assert!(page.has("src=\"&#x2f;products&#x2f;GAMIS-01&#x2f;photo?v=1\""), "{}", page.body);
+    assert!(
+        page.has("src=\"&#x2f;products&#x2f;GAMIS-01&#x2f;photo?v=1\""),
+        "{}",
+        page.body
+    );
     let photo = app.get(&mut jar, "/products/GAMIS-01/photo?v=1").await;
     assert_eq!(photo.headers["content-type"], "image/jpeg");
     // The catalogue shows it, once the shop is open.
@@ -329,19 +365,30 @@ async fn a_product_photo_is_uploaded_and_shown_in_the_catalogue(backend: Backend
     app.engine.put_settings(settings).await.unwrap();
     let mut buyer = Jar::default();
     let shop = app.get(&mut buyer, "/shop").await;
-    assert!(shop.has("&#x2f;shop&#x2f;photos&#x2f;GAMIS-01&#x2f;s?v=1"), "{}", shop.body);
+    assert!(
+        shop.has("&#x2f;shop&#x2f;photos&#x2f;GAMIS-01&#x2f;s?v=1"),
+        "{}",
+        shop.body
+    );
     assert!(shop.has("loading=\"lazy\""));
     let small = app.get(&mut buyer, "/shop/photos/GAMIS-01/s?v=1").await;
     assert_eq!(small.status, StatusCode::OK);
     assert_eq!(small.headers["content-type"], "image/jpeg");
-    assert_eq!(app.get(&mut buyer, "/shop/photos/GAMIS-01/xl").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&mut buyer, "/shop/photos/GAMIS-01/xl").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn the_product_page_shows_who_waits_for_it(backend: Backend) {
     let app = spawn_with(backend, Seed::Demo).await;
     let mut jar = app.sign_in(STAFF).await;
     let page = app.get(&mut jar, "/products/KAOS-OVS-PTH-L").await;
-    assert!(page.has("Daftar tunggu") && page.has("Nadia") && page.has("Yoga"), "{}", page.body);
+    assert!(
+        page.has("Daftar tunggu") && page.has("Nadia") && page.has("Yoga"),
+        "{}",
+        page.body
+    );
     assert!(page.has("+62 813-7777-0001"));
     assert!(page.has("https:&#x2f;&#x2f;wa.me&#x2f;6281377770001"));
     let other = app.get(&mut jar, "/products/GAMIS-RAYON-HTM").await;

@@ -658,7 +658,11 @@ async fn the_shop_section_opens_the_catalogue_with_durations_in_words(backend: B
         .submit(&mut owner, "/settings", "/settings/shop", &fields)
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.has("Isi angka 1 sampai 20") && page.has("6 jam"), "{}", page.body);
+    assert!(
+        page.has("Isi angka 1 sampai 20") && page.has("6 jam"),
+        "{}",
+        page.body
+    );
     assert!(!app.engine.settings().shop.enabled, "nothing changed");
     let mut fields = fields.to_vec();
     fields[1].1 = "3";

@@ -90,7 +90,11 @@ async fn proofs_of_transfer_are_seen_and_confirmed_from_today(backend: Backend) 
     let mut jar = app.sign_in(STAFF).await;
     let today = app.get(&mut jar, "/").await;
     assert!(today.has("Bukti transfer dari pembeli"));
-    assert!(today.has(&format!("src=\"&#x2f;proofs&#x2f;{proof}\"")), "{}", today.body);
+    assert!(
+        today.has(&format!("src=\"&#x2f;proofs&#x2f;{proof}\"")),
+        "{}",
+        today.body
+    );
     assert!(today.has("Konfirmasi lunas") && today.has("Tolak"));
     let shown = app.get(&mut jar, &file).await;
     assert_eq!(shown.status, StatusCode::OK);
@@ -103,8 +107,15 @@ async fn proofs_of_transfer_are_seen_and_confirmed_from_today(backend: Backend) 
             .contains("sandbox")
     );
     let order_page = app.get(&mut jar, &format!("/orders/{}", id.0)).await;
-    assert!(order_page.has(&format!("href=\"&#x2f;proofs&#x2f;{proof}\"")), "{}", order_page.body);
-    assert_eq!(app.get(&mut jar, "/proofs/999999").await.status, StatusCode::NOT_FOUND);
+    assert!(
+        order_page.has(&format!("href=\"&#x2f;proofs&#x2f;{proof}\"")),
+        "{}",
+        order_page.body
+    );
+    assert_eq!(
+        app.get(&mut jar, "/proofs/999999").await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // Confirmed: the order is paid with what the buyer was asked for.
     let page = app

@@ -52,7 +52,11 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
     ),
     ("err_required", "Wajib diisi.", "Required."),
     ("err_number", "Harus berupa angka.", "Must be a number."),
-    ("err_between", "Isi angka {min} sampai {max}.", "Enter a number from {min} to {max}."),
+    (
+        "err_between",
+        "Isi angka {min} sampai {max}.",
+        "Enter a number from {min} to {max}.",
+    ),
     (
         "err_confirm",
         "Centang kotak ini untuk melanjutkan.",
@@ -486,10 +490,26 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
         "JPG, PNG or WebP, at most 5 MB. The photo is kept in three sizes for the catalogue; variants use their product's photo.",
     ),
     ("photo_upload", "Unggah foto", "Upload the photo"),
-    ("photo_err_file_too_large", "Fotonya lebih dari 5 MB; kecilkan dulu lalu unggah lagi.", "The photo is over 5 MB; make it smaller and upload it again."),
-    ("photo_err_file_type_not_accepted", "Berkas ini bukan foto JPG, PNG atau WebP.", "This file is not a JPG, PNG or WebP photo."),
-    ("photo_err_file_unreadable", "Fotonya tidak bisa dibuka; coba simpan ulang lalu unggah lagi.", "The photo could not be opened; save it again and upload it."),
-    ("photo_err_file_empty", "Pilih fotonya dulu.", "Choose the photo first."),
+    (
+        "photo_err_file_too_large",
+        "Fotonya lebih dari 5 MB; kecilkan dulu lalu unggah lagi.",
+        "The photo is over 5 MB; make it smaller and upload it again.",
+    ),
+    (
+        "photo_err_file_type_not_accepted",
+        "Berkas ini bukan foto JPG, PNG atau WebP.",
+        "This file is not a JPG, PNG or WebP photo.",
+    ),
+    (
+        "photo_err_file_unreadable",
+        "Fotonya tidak bisa dibuka; coba simpan ulang lalu unggah lagi.",
+        "The photo could not be opened; save it again and upload it.",
+    ),
+    (
+        "photo_err_file_empty",
+        "Pilih fotonya dulu.",
+        "Choose the photo first.",
+    ),
     (
         "notice_variant_added",
         "Varian ditambahkan.",
@@ -616,8 +636,16 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
         "Bukti transfer dari pembeli",
         "Proof of transfer from the buyer",
     ),
-    ("proof_open", "Lihat bukti transfer", "Open the proof of transfer"),
-    ("proof_alt", "Bukti transfer pesanan", "Proof of transfer of order"),
+    (
+        "proof_open",
+        "Lihat bukti transfer",
+        "Open the proof of transfer",
+    ),
+    (
+        "proof_alt",
+        "Bukti transfer pesanan",
+        "Proof of transfer of order",
+    ),
     ("proof_picture", "Gambar", "Picture"),
     (
         "proof_check",
@@ -694,7 +722,11 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
     ("actor_address", "Dari alamat", "From address"),
     ("actor_cli", "Perintah di server", "A command on the server"),
     ("actor_system", "Sistem", "System"),
-    ("actor_shop", "Pembeli lewat toko online", "A buyer through the online shop"),
+    (
+        "actor_shop",
+        "Pembeli lewat toko online",
+        "A buyer through the online shop",
+    ),
     ("yes", "ya", "yes"),
     ("no", "tidak", "no"),
     ("audit_setting_currency", "Mata uang", "Currency"),
@@ -831,6 +863,10 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
     ("refund_overpaid", "lebih dari tagihan", "more than was due"),
     ("event_payment", "Pembayaran", "Payment"),
     ("buyer_note", "Catatan pembeli", "Buyer's note"),
-    ("event_proof", "Bukti transfer dari pembeli", "Proof of transfer from the buyer"),
+    (
+        "event_proof",
+        "Bukti transfer dari pembeli",
+        "Proof of transfer from the buyer",
+    ),
     ("event_message", "Pesan", "Message"),
 ];

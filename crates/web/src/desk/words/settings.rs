@@ -23,8 +23,16 @@ pub(super) const SETTINGS: &[(&str, &str, &str)] = &[
     ("section_bank", "Rekening bank", "Bank accounts"),
     ("section_channels", "Saluran pesan", "Channels"),
     ("section_risk", "Kebijakan risiko", "Risk policy"),
-    ("section_shop", "Toko online & halaman pembeli", "Online shop & buyer pages"),
-    ("shop_enabled", "Buka katalog toko online", "Open the online catalogue"),
+    (
+        "section_shop",
+        "Toko online & halaman pembeli",
+        "Online shop & buyer pages",
+    ),
+    (
+        "shop_enabled",
+        "Buka katalog toko online",
+        "Open the online catalogue",
+    ),
     (
         "shop_enabled_hint",
         "Pembeli memilih barang, mengisi data, dan pesanannya langsung tercatat dengan batas bayar. Tautannya, {url}, bisa dipasang di bio Instagram.",
