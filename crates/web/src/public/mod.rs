@@ -1,8 +1,11 @@
 //! The buyer's side of the shop: pages anyone with the link may open, so every one of them is
 //! treated as public and hostile. An order's page is found by its random token alone (128 bits
 //! or more; an unknown and a malformed token get the same page after the same single lookup);
-//! personal data on it is masked; every address has a request budget per minute; the pages
-//! need no script and carry the same security headers as the dashboard, and are not indexed.
+//! personal data on it is masked; every address has a request budget per minute (and a stricter
+//! one for uploads and forms); the pages need no script and carry the same security headers as
+//! the dashboard, and are not indexed. Beside the order's page: its proof of transfer
+//! (`proof.rs`) and the shop's catalogue with its cart, checkout and waitlist (`shop.rs`,
+//! `cart.rs`).
 
 mod cart;
 mod limit;
