@@ -102,7 +102,8 @@ pub struct Message {
     pub id: MessageId,
     /// For WhatsApp: `text` or `template`, once sent.
     pub variant: Option<String>,
-    pub order_id: OrderId,
+    /// The order the message is about; `None` for an offer to a buyer on a waitlist.
+    pub order_id: Option<OrderId>,
     pub kind: MessageKind,
     pub channel: Channel,
     pub recipient: String,
@@ -198,7 +199,7 @@ mod tests {
         let message = |channel: Channel, status: MessageStatus| Message {
             id: MessageId::from_stored("msg_1".into()),
             variant: None,
-            order_id: crate::OrderId(1),
+            order_id: Some(crate::OrderId(1)),
             kind: crate::messages::MessageKind::Reminder,
             channel,
             recipient: "+6281234567890".into(),

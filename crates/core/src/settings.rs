@@ -262,6 +262,7 @@ impl LifecycleMessages {
             MessageKind::HoldReleased => self.hold_released,
             MessageKind::Cancelled => self.cancelled,
             MessageKind::DeadlineMoved => self.deadline_moved,
+            MessageKind::WaitlistOffer => true,
         }
     }
 }

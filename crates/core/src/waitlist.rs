@@ -54,6 +54,47 @@ pub struct WaitlistEntry {
     pub joined_at: Timestamp,
 }
 
+/// What the offer's message says: the buyer, the store, the product, until when the unit is held
+/// and where to claim it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferContext {
+    pub buyer: OfferBuyer,
+    pub store: OfferStore,
+    pub product: OfferProduct,
+    pub offer: OfferTerms,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferBuyer {
+    /// "Kak Sari", or "Kak" without a name.
+    pub greeting: String,
+    /// How the message says "you": "Kakak" / "you".
+    pub you: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferStore {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferProduct {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferTerms {
+    /// Until when the unit is held, in the store's words and time zone.
+    pub until: String,
+    /// The claim link.
+    pub link: String,
+}
+
+/// The claim link of an offer: `{public_base}/o/claim/{token}`.
+pub fn claim_link(public_base: &str, token: &str) -> String {
+    format!("{public_base}/o/claim/{token}")
+}
+
 /// Why a number cannot join a product's waitlist.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WaitlistError {

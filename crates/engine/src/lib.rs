@@ -13,6 +13,7 @@ pub mod desk;
 pub mod gateways;
 mod http;
 mod ledger;
+mod offers;
 mod orders;
 pub mod outbox;
 mod pages;
@@ -25,6 +26,7 @@ pub mod proofs;
 pub mod testing;
 mod timers;
 pub mod tokens;
+pub mod waitlist;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 
@@ -127,6 +129,9 @@ pub enum Error {
     /// A number that cannot join a product's waitlist.
     #[error(transparent)]
     Waitlist(#[from] lunas_core::waitlist::WaitlistError),
+    /// A claim of a waitlist offer that placed nothing.
+    #[error(transparent)]
+    Claim(#[from] waitlist::ClaimError),
     /// A proof of transfer that was not taken.
     #[error(transparent)]
     File(#[from] pictures::FileError),
@@ -522,11 +527,7 @@ impl Engine {
             Err(PlaceError::Policy(refused)) => return Err(Error::Policy(refused)),
             Err(other) => return Err(Error::Place(other)),
         };
-        if let Some(due) = placed.order.pay_by
-            && due.as_millisecond() < self.next_wake_ms.load(Ordering::Acquire)
-        {
-            self.wake.notify_one();
-        }
+        self.wake_for(&placed.order);
         Ok(placed)
     }
 
@@ -596,10 +597,20 @@ impl Engine {
         by: lunas_core::CancelledBy,
     ) -> Result<Order, Error> {
         let (now, messaging) = (self.now(), self.messaging());
+        let seed: u128 = rand::random();
         Ok(self
             .store
-            .transact(move |tx| orders::cancel(tx, id, &reason, &actor, by, now, &messaging))
+            .transact(move |tx| orders::cancel(tx, id, &reason, &actor, by, now, &messaging, seed))
             .await??)
+    }
+
+    /// Wakes the scheduler when `order`'s deadline is earlier than its plan.
+    fn wake_for(&self, order: &Order) {
+        if let Some(due) = order.pay_by
+            && due.as_millisecond() < self.next_wake_ms.load(Ordering::Acquire)
+        {
+            self.wake.notify_one();
+        }
     }
 
     /// The store's base rate, read again when older than `BASE_RATE_REFRESH_MS`.
@@ -884,6 +895,14 @@ impl Engine {
             self.refresh_settings().await?;
         }
         let timers = self.fire_due_timers(now).await?;
+        // Offers to the waitlist that passed unclaimed move to the next buyer in line.
+        let lapsed = self.lapse_offers(now).await?;
+        if lapsed > 0 {
+            tracing::info!(
+                lapsed,
+                "waitlist offers passed unclaimed; offered to the next in line"
+            );
+        }
         if timers.expired > 0 {
             tracing::info!(
                 expired = timers.expired,

@@ -166,6 +166,7 @@ pub(crate) fn cancel(
     by: CancelledBy,
     now: Timestamp,
     messaging: &Messaging,
+    seed: u128,
 ) -> TxResult<Result<Order, OrderOpError>> {
     let Some(status) = tx.status_for_update(id)? else {
         return Ok(Err(OrderOpError::NotFound));
@@ -187,6 +188,9 @@ pub(crate) fn cancel(
     )?;
     let order = tx.order(id)?.expect("the order was just read");
     tx.enqueue(messaging, MessageKind::Cancelled, &order, None, None, now)?;
+    // The released units go to the buyers waiting for them first.
+    let skus: Vec<_> = order.items.iter().map(|i| i.sku.clone()).collect();
+    crate::offers::offer_released(tx, &skus, now, messaging, seed)?;
     Ok(Ok(order))
 }
 

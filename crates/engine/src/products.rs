@@ -19,8 +19,31 @@ const FORMAT_CATALOGUE_PRODUCTS_MAX: usize = 50_000;
 const FORMAT_CATALOGUE_PAGE_LEN: usize = 1000;
 
 impl Engine {
+    /// Creates or changes a product; units it puts back on sale (more stock) go first to the
+    /// buyers waiting for it, in the same transaction.
     pub async fn put_product(&self, product: ProductInput) -> Result<Product, Error> {
-        let put = self.store.put_product(product, self.now()).await??;
+        let (now, messaging) = (self.now(), self.messaging());
+        let seed: u128 = rand::random();
+        let put = self
+            .store
+            .transact(move |tx| {
+                let put = tx.put_product(&product, now)?;
+                if let Ok(put) = &put
+                    && put.available > 0
+                {
+                    let sku = std::slice::from_ref(&put.sku);
+                    if crate::offers::offer_released(tx, sku, now, &messaging, seed)? > 0 {
+                        // Read again: the units offered are held now.
+                        return Ok(tx.product(&put.sku)?.ok_or(
+                            lunas_core::catalog::ProductError::NotFound {
+                                sku: put.sku.clone(),
+                            },
+                        ));
+                    }
+                }
+                Ok(put)
+            })
+            .await??;
         *self.format_catalogue.write().expect("catalogue lock") = None;
         Ok(put)
     }

@@ -33,6 +33,7 @@ pub(crate) fn fire_due(
     limit: usize,
     messaging: &Messaging,
     isolate: bool,
+    seed: u128,
 ) -> TxResult<FiredTimers> {
     let due = tx.take_due_timers(now, limit)?;
     // A proof of transfer sent within the store's pause and still waiting for staff pauses the
@@ -80,6 +81,10 @@ pub(crate) fn fire_due(
         }
     }
     tx.apply_batch(&batch)?;
+    // The units released go to the buyers waiting for them first.
+    if fired.expired > 0 {
+        crate::offers::offer_released(tx, &batch.skus(), now, messaging, seed)?;
+    }
     Ok(fired)
 }
 
@@ -214,10 +219,11 @@ impl crate::Engine {
         now: Timestamp,
     ) -> Result<FiredTimers, lunas_store::StoreError> {
         let limit = self.timer_batch_len;
+        let seed: u128 = rand::random();
         let run = |isolate: bool| {
             let messaging = self.messaging();
             self.store
-                .transact_always(move |tx| fire_due(tx, now, limit, &messaging, isolate))
+                .transact_always(move |tx| fire_due(tx, now, limit, &messaging, isolate, seed))
         };
         match run(false).await {
             Err(lunas_store::StoreError::Internal(detail)) => {

@@ -318,7 +318,7 @@ async fn a_reminder_not_yet_delivered_is_withdrawn_when_the_order_is_paid(backen
     assert!(
         queue
             .iter()
-            .all(|m| m.order_id != id || m.kind == MessageKind::PaymentReceived),
+            .all(|m| m.order_id != Some(id) || m.kind == MessageKind::PaymentReceived),
         "the reminder and the unsent 'pesanan diterima' left the queue: {queue:?}"
     );
     let received = shop
@@ -381,7 +381,7 @@ async fn staff_skip_a_message_and_a_later_deadline_replaces_what_waits_with_the_
             .await
             .unwrap()
             .iter()
-            .all(|m| m.order_id != first)
+            .all(|m| m.order_id != Some(first))
     );
 
     // A later deadline: the waiting "pesanan diterima" (with the old time) leaves the queue and

@@ -21,11 +21,6 @@ const TABLES: &[(&str, &str, &str)] = &[
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     ),
     (
-        "waitlist",
-        "SELECT id, sku, phone, name, created_at, status, updated_at FROM waitlist ORDER BY id",
-        "INSERT INTO waitlist (id, sku, phone, name, created_at, status, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    ),
-    (
         "product_photos",
         "SELECT sku, size, content_type, body FROM product_photos ORDER BY sku, size",
         "INSERT INTO product_photos (sku, size, content_type, body) VALUES (?1, ?2, ?3, ?4)",
@@ -97,9 +92,15 @@ const TABLES: &[(&str, &str, &str)] = &[
         "INSERT INTO settings (name, value) VALUES (?1, ?2)",
     ),
     (
+        "waitlist",
+        "SELECT id, sku, phone, name, created_at, status, updated_at, offer_until, claim_token, order_id FROM waitlist ORDER BY id",
+        "INSERT INTO waitlist (id, sku, phone, name, created_at, status, updated_at, offer_until, claim_token, order_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    ),
+    (
         "messages",
-        "SELECT rowid, id, order_id, kind, channel, recipient, subject, body, status, attempts, last_error, next_attempt_at, created_at, sent_at, sent_by, variant FROM messages ORDER BY rowid",
-        "INSERT INTO messages (rowid, id, order_id, kind, channel, recipient, subject, body, status, attempts, last_error, next_attempt_at, created_at, sent_at, sent_by, variant) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        "SELECT rowid, id, order_id, kind, channel, recipient, subject, body, status, attempts, last_error, next_attempt_at, created_at, sent_at, sent_by, variant, waitlist_id FROM messages ORDER BY rowid",
+        "INSERT INTO messages (rowid, id, order_id, kind, channel, recipient, subject, body, status, attempts, last_error, next_attempt_at, created_at, sent_at, sent_by, variant, waitlist_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     ),
     (
         "webhook_endpoints",
@@ -160,7 +161,6 @@ const TABLES: &[(&str, &str, &str)] = &[
 /// copied: staff sign in again on the new database.)
 const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM products",
-    "SELECT COUNT(*) FROM waitlist",
     "SELECT COUNT(*) FROM product_photos",
     "SELECT COUNT(*) FROM customers",
     "SELECT COUNT(*) FROM orders",
@@ -172,6 +172,7 @@ const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM api_tokens",
     "SELECT COUNT(*) FROM idempotency_keys",
     "SELECT COUNT(*) FROM settings",
+    "SELECT COUNT(*) FROM waitlist",
     "SELECT COUNT(*) FROM messages",
     "SELECT COUNT(*) FROM webhook_endpoints",
     "SELECT COUNT(*) FROM secrets",

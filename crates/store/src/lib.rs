@@ -31,8 +31,8 @@ mod url;
 pub use copy::{CopyError, CopyReport};
 pub use model::OpenOptions;
 pub use tx::{
-    BatchChanges, DueTimer, ExpiringOrder, Held, InsertedOrder, OrderDeadline, OrderHead,
-    OrderMoney, ProofTarget, StoredProof, Tx, TxError, TxResult,
+    BatchChanges, DueTimer, ExpiringOrder, Held, InsertedOrder, NextInLine, OfferRow,
+    OrderDeadline, OrderHead, OrderMoney, ProofTarget, StoredProof, Tx, TxError, TxResult,
 };
 pub use url::{DatabaseUrl, PgUrl};
 
@@ -312,6 +312,12 @@ impl Store {
         StoreError,
     > {
         self.write(move |db| repo::join_waitlist(db, &sku, &phone, name.as_deref(), now))
+            .await
+    }
+
+    /// The offer whose claim link carries `token` (not locked), for its page.
+    pub async fn offer_by_token(&self, token: String) -> Result<Option<OfferRow>, StoreError> {
+        self.read(move |db| repo::offer_by_token(db, &token, false))
             .await
     }
 

@@ -33,6 +33,7 @@ const SOURCES: &[&str] = &[
     include_str!("../migrations/0014_proofs.sql"),
     include_str!("../migrations/0015_shop.sql"),
     include_str!("../migrations/0016_waitlist.sql"),
+    include_str!("../migrations/0017_offers.sql"),
 ];
 
 /// The newest schema this build knows, the same for both databases.

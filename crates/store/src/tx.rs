@@ -23,6 +23,7 @@ use crate::repo;
 pub use crate::repo::orders::{OrderDeadline, OrderMoney};
 pub use crate::repo::placement::{Held, InsertedOrder, OrderHead};
 pub use crate::repo::proofs::{ProofTarget, StoredProof};
+pub use crate::repo::waitlist::{NextInLine, OfferRow};
 pub use crate::repo::{BatchChanges, DueTimer, ExpiringOrder};
 use crate::sql::{Db, DbError};
 
@@ -404,6 +405,75 @@ impl<'a> Tx<'a> {
         proof_since: Timestamp,
     ) -> TxResult<HashMap<i64, bool>> {
         Ok(repo::reminder_states(self.db, due, proof_since)?)
+    }
+
+    /// Creates or changes a product (see `Store::put_product`).
+    pub fn put_product(
+        &mut self,
+        input: &lunas_core::catalog::ProductInput,
+        now: Timestamp,
+    ) -> TxResult<Result<lunas_core::catalog::Product, lunas_core::catalog::ProductError>> {
+        Ok(repo::put_product(self.db, input, now)?)
+    }
+
+    /// A product as it is now in this transaction.
+    pub fn product(&mut self, sku: &Sku) -> TxResult<Option<lunas_core::catalog::Product>> {
+        Ok(repo::product_row(self.db, sku)?)
+    }
+
+    /// The buyers to offer `sku`'s available units to, first in line first (the product locked).
+    pub fn next_in_line(&mut self, sku: &Sku) -> TxResult<Vec<NextInLine>> {
+        Ok(repo::next_in_line(self.db, sku)?)
+    }
+
+    /// Offers a unit to a waitlist entry: the unit held, the entry offered, its message written
+    /// (`message`: recipient, body) to the manual WhatsApp queue.
+    pub fn make_offer(
+        &mut self,
+        id: i64,
+        sku: &Sku,
+        until: Timestamp,
+        token: &str,
+        message: (&str, &str),
+        now: Timestamp,
+    ) -> TxResult<()> {
+        Ok(repo::make_offer(
+            self.db, id, sku, until, token, message, now,
+        )?)
+    }
+
+    /// Offers that passed unclaimed, their rows locked: entry id and SKU.
+    pub fn lapsed_offers(&mut self, now: Timestamp, limit: usize) -> TxResult<Vec<(i64, Sku)>> {
+        Ok(repo::lapsed_offers(self.db, now, limit)?)
+    }
+
+    /// An offer ends, lapsed or claimed: its unit is no longer held for it.
+    pub fn end_offer(
+        &mut self,
+        id: i64,
+        sku: &Sku,
+        outcome: lunas_core::waitlist::WaitStatus,
+        order: Option<OrderId>,
+        now: Timestamp,
+    ) -> TxResult<()> {
+        Ok(repo::end_offer(
+            self.db,
+            id,
+            sku,
+            outcome,
+            order.map(|o| o.0),
+            now,
+        )?)
+    }
+
+    /// The order a claimed offer placed.
+    pub fn offer_claimed_by(&mut self, id: i64, order: OrderId) -> TxResult<()> {
+        Ok(repo::offer_claimed_by(self.db, id, order.0)?)
+    }
+
+    /// The offer whose claim link carries `token`, locked.
+    pub fn offer_by_token(&mut self, token: &str) -> TxResult<Option<OfferRow>> {
+        Ok(repo::offer_by_token(self.db, token, true)?)
     }
 
     /// The order a proof of transfer is for, its row locked.

@@ -179,6 +179,17 @@ impl From<EngineError> for ApiError {
             EngineError::Product(ProductError::VariantTaken { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, "variant_taken", message)
             }
+            EngineError::Claim(e) => {
+                use lunas_engine::waitlist::ClaimError;
+                match e {
+                    ClaimError::NotFound => ApiError::not_found("offer"),
+                    ClaimError::Over => ApiError::new(StatusCode::CONFLICT, "offer_over", message),
+                    ClaimError::Refused(PlaceError::Policy(refused)) => {
+                        EngineError::Policy(refused).into()
+                    }
+                    ClaimError::Refused(refused) => EngineError::Place(refused).into(),
+                }
+            }
             EngineError::Waitlist(e) => {
                 use lunas_core::waitlist::WaitlistError;
                 match e {

@@ -80,6 +80,9 @@ pub enum MessageKind {
     Cancelled,
     /// Staff gave the order a later deadline: the buyer is told the new time.
     DeadlineMoved,
+    /// A unit of a product a buyer waited for is held for them: the claim link and until when.
+    /// Not an order's message, and not among the templates a seller edits (`ALL`).
+    WaitlistOffer,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -147,11 +150,15 @@ impl MessageKind {
             MessageKind::HoldReleased => "hold_released",
             MessageKind::Cancelled => "cancelled",
             MessageKind::DeadlineMoved => "deadline_moved",
+            MessageKind::WaitlistOffer => "waitlist_offer",
         }
     }
 
     pub fn parse(raw: &str) -> Option<MessageKind> {
-        MessageKind::ALL.into_iter().find(|k| k.as_str() == raw)
+        MessageKind::ALL
+            .into_iter()
+            .chain([MessageKind::WaitlistOffer])
+            .find(|k| k.as_str() == raw)
     }
 }
 
@@ -164,6 +171,7 @@ impl KindTemplates {
             MessageKind::HoldReleased => self.hold_released.as_ref(),
             MessageKind::Cancelled => self.cancelled.as_ref(),
             MessageKind::DeadlineMoved => self.deadline_moved.as_ref(),
+            MessageKind::WaitlistOffer => None,
         }
     }
 }
@@ -367,6 +375,18 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
             "{% if order.link %}Your order and how to pay: {{ order.link }}\n{% endif %}",
             "Thank you!"
         ),
+        (Language::Indonesian, MessageKind::WaitlistOffer) => concat!(
+            "Halo {{ buyer.greeting }}, kabar baik dari {{ store.name }}! {{ product.name }} yang {{ buyer.you }} tunggu tersedia lagi. ",
+            "Satu sudah kami simpan untuk {{ buyer.you }} sampai {{ offer.until }}.\n",
+            "Ambil di sini: {{ offer.link }}\n",
+            "Kalau tidak diambil sampai waktu itu, kami tawarkan ke pembeli berikutnya. Terima kasih 🙏"
+        ),
+        (Language::English, MessageKind::WaitlistOffer) => concat!(
+            "Hi {{ buyer.greeting }}, good news from {{ store.name }}! {{ product.name }}, which you were waiting for, is back. ",
+            "We are holding one for you until {{ offer.until }}.\n",
+            "Claim it here: {{ offer.link }}\n",
+            "If it is not claimed by then, it goes to the next buyer in line. Thank you!"
+        ),
     }
 }
 
@@ -387,6 +407,8 @@ pub fn subject(kind: MessageKind, order: crate::OrderId, language: Language) -> 
         (Language::English, MessageKind::HoldReleased) => "Booking released for order",
         (Language::English, MessageKind::Cancelled) => "Order cancelled",
         (Language::English, MessageKind::DeadlineMoved) => "Payment deadline extended for order",
+        (Language::Indonesian, MessageKind::WaitlistOffer) => "Barang yang Anda tunggu tersedia",
+        (Language::English, MessageKind::WaitlistOffer) => "The item you waited for is back",
     };
     format!("{text} #{order}")
 }
@@ -473,6 +495,20 @@ impl Composer {
 
     fn render_named(&self, name: &str, context: &MessageContext) -> Result<String, TemplateError> {
         render_in(&self.env, name, context)
+    }
+
+    /// The message offering a buyer on a waitlist the unit held for them.
+    pub fn render_offer(
+        &self,
+        offer: &crate::waitlist::OfferContext,
+    ) -> Result<String, TemplateError> {
+        let source = default_template(MessageKind::WaitlistOffer, self.language);
+        self.env
+            .render_str(source, minijinja::value::Serde(offer))
+            .map_err(|e| TemplateError {
+                name: MessageKind::WaitlistOffer.as_str().to_owned(),
+                detail: e.to_string(),
+            })
     }
 
     /// Renders an arbitrary template source against `context`, for previews of unsaved templates.

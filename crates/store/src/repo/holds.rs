@@ -35,6 +35,15 @@ impl BatchChanges {
         *self.expired_by_customer.entry(customer_id).or_default() += 1;
     }
 
+    /// The SKUs whose stock the batch changed, in order.
+    pub fn skus(&self) -> Vec<lunas_core::Sku> {
+        self.stock
+            .keys()
+            .cloned()
+            .map(lunas_core::Sku::from_stored)
+            .collect()
+    }
+
     pub fn absorb(&mut self, other: BatchChanges) {
         for (sku, (reserved, on_hand)) in other.stock {
             let change = self.stock.entry(sku).or_default();

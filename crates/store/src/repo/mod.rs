@@ -53,7 +53,7 @@ pub(crate) mod proofs;
 mod settings;
 mod timers;
 mod tokens;
-mod waitlist;
+pub(crate) mod waitlist;
 mod webhooks;
 
 pub(crate) use audit::*;

@@ -218,7 +218,7 @@ fn read_message(row: &Row<'_>) -> DbResult<Message> {
     let link = (channel == Channel::ManualWhatsapp).then(|| wa_me_link(&recipient, &body));
     Ok(Message {
         id: MessageId::from_stored(row.text(0)?),
-        order_id: OrderId(row.int(1)?),
+        order_id: row.opt_int(1)?.map(OrderId),
         kind: MessageKind::parse(&kind).ok_or_else(|| corrupt("message kind", &kind))?,
         channel,
         recipient,
@@ -408,7 +408,7 @@ fn wa_me_link(phone: &str, body: &str) -> String {
 
 /// A message id: `msg_`, the creation time in milliseconds (hex, so ids sort by time and new ones
 /// land at the end of the index), and 64 random bits.
-fn new_message_id(now_ms: i64) -> MessageId {
+pub(crate) fn new_message_id(now_ms: i64) -> MessageId {
     let mut random = [0u8; 8];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
     MessageId::new(now_ms, random)

@@ -257,7 +257,8 @@ pub(crate) struct PageView<T, C> {
 #[schema(as = Message)]
 pub(crate) struct MessageView {
     pub id: String,
-    pub order_id: i64,
+    /// The order the message is about; `null` for an offer to a buyer on a waitlist.
+    pub order_id: Option<i64>,
     #[schema(value_type = lunas_core::messages::Channel)]
     pub channel: &'static str,
     #[schema(value_type = lunas_core::messages::MessageKind)]
@@ -282,7 +283,7 @@ impl From<Message> for MessageView {
     fn from(m: Message) -> MessageView {
         MessageView {
             id: m.id.to_string(),
-            order_id: m.order_id.0,
+            order_id: m.order_id.map(|o| o.0),
             channel: m.channel.as_str(),
             kind: m.kind.as_str(),
             status: m.status.as_str(),

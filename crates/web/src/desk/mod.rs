@@ -137,6 +137,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "public_base.html",
     "public_order.html",
     "public_message.html",
+    "public_claim.html",
     "shop.html",
     "shop_product.html",
     "shop_cart.html",

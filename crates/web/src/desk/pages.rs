@@ -234,7 +234,7 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
 fn queue_card(desk: &Desk, m: &lunas_core::outbox::Message) -> Value {
     context! {
         id => m.id.as_str(),
-        order_id => m.order_id.0,
+        order_id => m.order_id.map(|o| o.0),
         kind => m.kind.as_str(),
         body => shorten(&m.body, QUEUE_PREVIEW_CHARS),
         link => &m.link,

@@ -313,7 +313,7 @@ impl SettingsForm {
             MessageKind::DeadlineMoved => {
                 Some((&self.tpl_deadline_moved, self.send_deadline_moved.is_some()))
             }
-            MessageKind::Reminder => None,
+            MessageKind::Reminder | MessageKind::WaitlistOffer => None,
         }
     }
 }

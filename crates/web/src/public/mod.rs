@@ -8,6 +8,7 @@
 //! `cart.rs`).
 
 mod cart;
+mod claim;
 mod limit;
 mod proof;
 mod shop;
@@ -38,6 +39,7 @@ pub(crate) use proof::UPLOADS_PER_MINUTE;
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/o/{token}", get(order_page))
+        .route("/o/claim/{token}", get(claim::show).post(claim::claim))
         .route(
             "/o/{token}/proof",
             post(proof::upload).layer(DefaultBodyLimit::max(crate::UPLOAD_BODY_BYTES_MAX)),

@@ -36,7 +36,7 @@ pub(crate) const PAGE_LEN: usize = 48;
 /// Longest note a buyer may write.
 const NOTE_LEN_MAX: usize = 500;
 /// The methods a buyer may choose at checkout, in the order shown.
-const METHODS: [PaymentMethod; 5] = [
+pub(crate) const METHODS: [PaymentMethod; 5] = [
     PaymentMethod::BankTransfer,
     PaymentMethod::Qris,
     PaymentMethod::Ewallet,

@@ -590,6 +590,11 @@ pub(super) const CODES: &[(&str, &str, &str)] = &[
         "Deadline extended",
     ),
     (
+        "kind_waitlist_offer",
+        "Tawaran daftar tunggu",
+        "Waitlist offer",
+    ),
+    (
         "review_unmatched",
         "Tidak cocok dengan pesanan mana pun",
         "Matches no order",

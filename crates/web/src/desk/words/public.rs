@@ -357,4 +357,36 @@ pub(super) const PUBLIC: &[(&str, &str, &str)] = &[
         "Terima kasih! Nomor Anda sudah masuk daftar tunggu barang ini. Penjual akan mengabari Anda lewat WhatsApp saat barangnya tersedia lagi.",
         "Thank you! Your number is on this item's waitlist. The seller will tell you on WhatsApp when it is available again.",
     ),
+    (
+        "claim_title",
+        "Barang yang Anda tunggu tersedia",
+        "The item you waited for is back",
+    ),
+    (
+        "claim_held",
+        "Satu sudah kami simpan untuk Anda sampai {until}. Ambil sekarang, lalu bayar seperti pesanan biasa.",
+        "We are holding one for you until {until}. Claim it now, then pay as for any order.",
+    ),
+    ("claim_for", "Untuk nomor", "For the number"),
+    (
+        "claim_hint",
+        "Pesanan dibuat untuk satu barang ini; halaman pesanan berikutnya menunjukkan cara bayar dan batas waktunya.",
+        "An order is made for this one item; the order's page that follows shows how to pay and by when.",
+    ),
+    ("claim_button", "Ambil sekarang", "Claim it now"),
+    (
+        "claim_over_title",
+        "Penawaran sudah lewat",
+        "The offer is over",
+    ),
+    (
+        "claim_over",
+        "Waktu penawaran ini sudah habis atau barangnya sudah diambil, jadi kami tawarkan ke pembeli berikutnya. Hubungi penjual bila masih berminat.",
+        "This offer's time ran out or it was claimed, so it went to the next buyer. Contact the seller if you are still interested.",
+    ),
+    (
+        "claim_refused_title",
+        "Pesanan belum bisa dibuat",
+        "The order cannot be placed",
+    ),
 ];
