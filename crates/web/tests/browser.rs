@@ -547,6 +547,45 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     )
     .await;
     assert!(text_of(&client, "#waitlist").await.contains("Nadia"));
+    // A white tee in L comes back: the first in line is offered it, and claims it on a phone.
+    app.engine
+        .put_product(lunas_core::catalog::ProductInput {
+            sku: Sku::parse("KAOS-OVS-PTH-L").unwrap(),
+            name: String::new(),
+            price: Money::price(0).unwrap(),
+            stock: 1,
+            tips: None,
+            variant: Some(lunas_core::catalog::VariantInput {
+                parent: Sku::parse("KAOS-OVS").unwrap(),
+                label: "Putih / L".into(),
+                own_price: false,
+            }),
+        })
+        .await
+        .unwrap();
+    let offer = app
+        .engine
+        .manual_queue(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.kind == lunas_core::messages::MessageKind::WaitlistOffer)
+        .expect("the offer is on the manual queue");
+    let at = offer.body.find("/o/claim/").expect("a claim link");
+    let claim = offer.body[at..at + "/o/claim/".len() + 32].to_owned();
+    shoot(&client, &app, &claim, "buyer-claim").await;
+    client.set_window_size(360, 780).await.unwrap();
+    press(
+        &client,
+        Locator::Css("form[action^='/o/claim/'] button[type='submit']"),
+    )
+    .await;
+    let landed = client.current_url().await.unwrap();
+    assert!(
+        landed.path().starts_with("/o/") && !landed.path().starts_with("/o/claim/"),
+        "{landed}"
+    );
+    shoot(&client, &app, "/queue", "queue-offer").await;
 
     // A buyer opens their order's page from the message: no sign-in, the time left counting
     // down, the account number to copy, the number masked.
@@ -583,7 +622,10 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         .unwrap();
     shoot(&client, &app, &path, "buyer-order").await;
     let left = text_of(&client, "[data-countdown]").await;
-    assert!(left.contains("jam") || left.contains("menit"), "{left}");
+    assert!(
+        left.contains("hari") || left.contains("jam") || left.contains("menit"),
+        "{left}"
+    );
     let copy = client
         .find(Locator::Css("button[data-copy]"))
         .await
