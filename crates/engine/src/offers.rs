@@ -1,7 +1,8 @@
 //! Offers to the waitlist, each in the transaction of its cause: units that come back on sale (an
 //! order expired or was cancelled, staff raised the stock) go first to the buyers in line, one
-//! each, held for them for the store's offer window (`shop.waitlist_offer`), with a message on
-//! the manual WhatsApp queue carrying the claim link.
+//! each, held for them for the store's offer window (`shop.waitlist_offer`), with a message
+//! carrying the claim link (WhatsApp when the store sends it automatically, else the manual
+//! WhatsApp queue).
 
 use lunas_core::messages::{Language, format_deadline};
 use lunas_core::placing::Messaging;
@@ -34,6 +35,13 @@ pub(crate) fn offer_released(
     let settings = &messaging.settings;
     let until = now + settings.shop.waitlist_offer.as_duration();
     let tz = settings.time_zone();
+    // WhatsApp through the Cloud API when the server has it and the store wants it (its channel
+    // keeps the 24-hour rule and falls back to the manual queue); else the manual queue.
+    let channel = if messaging.whatsapp_available && settings.channels.whatsapp {
+        lunas_core::messages::Channel::Whatsapp
+    } else {
+        lunas_core::messages::Channel::ManualWhatsapp
+    };
     let mut offered = 0;
     for sku in &skus {
         for next in tx.next_in_line(sku)? {
@@ -65,14 +73,8 @@ pub(crate) fn offer_released(
                 .composer
                 .render_offer(&context)
                 .map_err(|e| Tx::corrupt(format!("the offer's message: {e}")))?;
-            tx.make_offer(
-                next.id,
-                sku,
-                until,
-                &token,
-                (next.phone.as_str(), &body),
-                now,
-            )?;
+            let message = (next.phone.as_str(), body.as_str());
+            tx.make_offer(next.id, sku, until, &token, channel, message, now)?;
             offered += 1;
         }
     }

@@ -197,6 +197,42 @@ async fn within_24_hours_of_the_buyers_message_free_text_goes_out(backend: Backe
     assert_eq!(shop.graph.calls.lock().unwrap()[1].2["type"], "template");
 }
 
+async fn a_waitlist_offer_goes_out_on_whatsapp_like_an_orders_message(backend: Backend) {
+    let shop = shop(backend, Some("lunas_pemberitahuan")).await;
+    let now = lunas_engine::Clock::now(&*shop.clock);
+    let sku = lunas_core::Sku::parse("TUNGGU-1").unwrap();
+    let product = |stock| lunas_core::catalog::ProductInput {
+        sku: sku.clone(),
+        name: "Tas Rajut".into(),
+        price: lunas_core::Money::price(99_000).unwrap(),
+        stock,
+        tips: None,
+        variant: None,
+    };
+    shop.engine.put_product(product(0)).await.unwrap();
+    let phone = lunas_core::Phone::parse("+6281234567890").unwrap();
+    shop.engine
+        .join_waitlist(sku.clone(), phone, Some("Sari".into()))
+        .await
+        .unwrap();
+    let payload = inbound("6281234567890", now - SignedDuration::from_hours(1));
+    shop.engine
+        .record_whatsapp_inbound(&payload, &payload.to_string())
+        .await
+        .unwrap();
+    // The bag is back: the offer goes out through the Cloud API. The number has no buyer's record
+    // yet (it never ordered), so its window is not known and the approved template carries it.
+    shop.engine.put_product(product(1)).await.unwrap();
+    assert_eq!(shop.outbox.tick().await.unwrap().sent, 1);
+    let body = shop.graph.calls.lock().unwrap()[0].2.clone();
+    assert_eq!(body["type"], "template");
+    let text = body["template"]["components"][0]["parameters"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert!(text.contains("Tas Rajut") && text.contains("/o/claim/"), "{text}");
+    assert!(shop.engine.manual_queue(10).await.unwrap().is_empty());
+}
+
 async fn without_an_approved_template_the_message_falls_back_to_the_manual_queue(backend: Backend) {
     let shop = shop(backend, None).await;
     let id = shop.engine.place_order(order()).await.unwrap().order.id;
@@ -245,6 +281,7 @@ async fn graph_errors_are_retried_or_dead_by_their_kind(backend: Backend) {
 }
 
 lunas_store::on_both_backends!(
+    a_waitlist_offer_goes_out_on_whatsapp_like_an_orders_message,
     outside_the_24_hour_window_an_approved_template_goes_out,
     within_24_hours_of_the_buyers_message_free_text_goes_out,
     without_an_approved_template_the_message_falls_back_to_the_manual_queue,

@@ -427,18 +427,20 @@ impl<'a> Tx<'a> {
     }
 
     /// Offers a unit to a waitlist entry: the unit held, the entry offered, its message written
-    /// (`message`: recipient, body) to the manual WhatsApp queue.
+    /// on `channel` (`message`: recipient, body).
+    #[allow(clippy::too_many_arguments)]
     pub fn make_offer(
         &mut self,
         id: i64,
         sku: &Sku,
         until: Timestamp,
         token: &str,
+        channel: lunas_core::messages::Channel,
         message: (&str, &str),
         now: Timestamp,
     ) -> TxResult<()> {
         Ok(repo::make_offer(
-            self.db, id, sku, until, token, message, now,
+            self.db, id, sku, until, token, channel, message, now,
         )?)
     }
 

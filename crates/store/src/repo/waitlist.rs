@@ -119,14 +119,16 @@ pub(crate) fn next_in_line(db: &mut dyn Db, sku: &Sku) -> DbResult<Vec<NextInLin
 }
 
 /// Offers a unit of `sku` to the entry `id`: the unit is held (`reserved + 1`), the entry is
-/// offered until `until` with its claim token, and the message is written (to the manual
-/// WhatsApp queue).
+/// offered until `until` with its claim token, and the message is written on `channel`
+/// (WhatsApp through the Cloud API, or the manual WhatsApp queue).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn make_offer(
     db: &mut dyn Db,
     id: i64,
     sku: &Sku,
     until: Timestamp,
     token: &str,
+    channel: lunas_core::messages::Channel,
     message: (&str, &str),
     now: Timestamp,
 ) -> DbResult<()> {
@@ -143,8 +145,8 @@ pub(crate) fn make_offer(
     let message_id = super::outbox::new_message_id(millis(now));
     db.execute(
         "INSERT INTO messages (id, order_id, waitlist_id, kind, channel, recipient, body, status, created_at)
-         VALUES (?1, NULL, ?2, 'waitlist_offer', 'manual_whatsapp', ?3, ?4, 'pending', ?5)",
-        params![&message_id, id, recipient, body, millis(now)],
+         VALUES (?1, NULL, ?2, 'waitlist_offer', ?6, ?3, ?4, 'pending', ?5)",
+        params![&message_id, id, recipient, body, millis(now), channel.as_str()],
     )?;
     Ok(())
 }
