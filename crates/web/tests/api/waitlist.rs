@@ -240,6 +240,10 @@ async fn a_released_unit_goes_to_the_line_first_and_lapses_to_the_next(backend: 
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.html().contains("Ambil sekarang") && page.html().contains("+62 813-••••-0001"));
+    let english = app
+        .send(Method::GET, &format!("{}?lang=en", links[0]), None, &[("authorization", "")])
+        .await;
+    assert!(english.html().contains("Claim it now") && english.html().contains("Bahasa Indonesia"));
 
     // Half an hour later, unclaimed: it lapses and the unit goes to the second.
     app.clock.advance(SignedDuration::from_mins(31));
