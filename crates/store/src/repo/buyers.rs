@@ -58,8 +58,14 @@ pub(crate) fn record_inbound(db: &mut dyn Db, inbound: &InboundMessage) -> DbRes
 }
 
 pub(crate) fn last_inbound_at(db: &mut dyn Db, phone: &Phone) -> DbResult<Option<Timestamp>> {
+    // A number that never ordered has no buyer's record but may have written (a buyer on a
+    // waitlist): its messages as received say when.
     db.row(
-        "SELECT last_inbound_at FROM customers WHERE phone = ?1",
+        "SELECT MAX(at) FROM (
+             SELECT last_inbound_at AS at FROM customers WHERE phone = ?1
+             UNION ALL
+             SELECT MAX(received_at) AS at FROM inbound_messages WHERE phone = ?1
+         ) AS known",
         params![phone.as_str()],
         |row| row.opt_int(0),
     )?
