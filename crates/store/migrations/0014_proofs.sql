@@ -2,8 +2,7 @@
 -- its checks (images re-encoded without their metadata), and where the order's latest proof
 -- stands, which pauses its reminders and keeps its hold while staff look. `proof_status` is
 -- 'submitted', 'confirmed' or 'rejected' (read back through `ProofStatus::parse`); it has no CHECK
--- because SQLite evaluated one on every write of an order row, a quarter of what placing an order
--- cost more (BENCHMARKS.md).
+-- because one made every placement measurably dearer on SQLite (BENCHMARKS.md).
 ALTER TABLE orders ADD COLUMN proof_status TEXT;
 ALTER TABLE orders ADD COLUMN proof_at {int};
 ALTER TABLE orders ADD COLUMN proofs {int} NOT NULL DEFAULT 0;
