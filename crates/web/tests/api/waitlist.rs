@@ -227,6 +227,7 @@ async fn a_released_unit_goes_to_the_line_first_and_lapses_to_the_next(backend: 
         "{text}"
     );
     assert!(text.contains("https://toko.example/o/claim/"), "{text}");
+    assert!(app.store.consistency_report().await.unwrap().is_empty(), "an offer's unit is held");
     let someone_else = app.place("081200000009", "GAMIS-01", 1).await;
     assert_eq!(
         someone_else.code(),
@@ -308,6 +309,7 @@ async fn a_released_unit_goes_to_the_line_first_and_lapses_to_the_next(backend: 
     let line = app.get("/api/v1/products/GAMIS-01/waitlist").await;
     assert_eq!(line.body[0]["phone"], c);
     assert_eq!(line.body[0]["status"], "waiting");
+    assert!(app.store.consistency_report().await.unwrap().is_empty());
     // Claimed once: the link says so.
     let again = app
         .send(
