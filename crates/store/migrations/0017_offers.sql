@@ -37,3 +37,4 @@ CREATE INDEX waitlist_offers_due ON waitlist (offer_until) WHERE status = 'offer
 --sqliteonly CREATE INDEX messages_by_order ON messages (order_id, created_at);
 --sqliteonly CREATE INDEX messages_by_channel_status ON messages (channel, status, created_at);
 --postgresonly ALTER TABLE messages ADD CONSTRAINT messages_belong CHECK (order_id IS NOT NULL OR waitlist_id IS NOT NULL);
+CREATE INDEX messages_by_waitlist ON messages (waitlist_id) WHERE waitlist_id IS NOT NULL;

@@ -166,8 +166,9 @@ pub(crate) fn lapsed_offers(
     )
 }
 
-/// An offer ends: its unit is no longer held for it (`reserved - 1`), and the entry is `lapsed`
-/// or `claimed` (with the order the claim placed).
+/// An offer ends: its unit is no longer held for it (`reserved - 1`), the entry is `lapsed` or
+/// `claimed` (with the order the claim placed), and its message, if not sent yet, is withdrawn
+/// (staff must not send an offer that is over).
 pub(crate) fn end_offer(
     db: &mut dyn Db,
     id: i64,
@@ -183,6 +184,12 @@ pub(crate) fn end_offer(
     db.execute(
         "UPDATE waitlist SET status = ?2, order_id = ?3, updated_at = ?4 WHERE id = ?1",
         params![id, outcome.as_str(), order, millis(now)],
+    )?;
+    db.execute(
+        "UPDATE messages SET status = 'superseded', next_attempt_at = NULL,
+             last_error = 'withdrawn: the offer ended'
+         WHERE waitlist_id = ?1 AND status IN ('pending', 'failed')",
+        params![id],
     )?;
     Ok(())
 }

@@ -258,6 +258,7 @@ async fn a_released_unit_goes_to_the_line_first_and_lapses_to_the_next(backend: 
         .map(|e| (e["phone"].as_str().unwrap(), e["status"].as_str().unwrap()))
         .collect();
     assert_eq!(states, [(b, "offered"), (c, "waiting"), (a, "lapsed")]);
+    assert!(offers_to(&app, a).await.is_empty(), "a lapsed offer leaves the queue");
     let lapsed = app
         .send(
             Method::POST,
@@ -310,6 +311,7 @@ async fn a_released_unit_goes_to_the_line_first_and_lapses_to_the_next(backend: 
     assert_eq!(line.body[0]["phone"], c);
     assert_eq!(line.body[0]["status"], "waiting");
     assert!(app.store.consistency_report().await.unwrap().is_empty());
+    assert!(offers_to(&app, b).await.is_empty(), "a claimed offer leaves the queue");
     // Claimed once: the link says so.
     let again = app
         .send(
