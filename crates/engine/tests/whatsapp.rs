@@ -228,7 +228,10 @@ async fn a_waitlist_offer_goes_out_on_whatsapp_like_an_orders_message(backend: B
     let body = shop.graph.calls.lock().unwrap()[0].2.clone();
     assert_eq!(body["type"], "text");
     let text = body["text"]["body"].as_str().unwrap();
-    assert!(text.contains("Tas Rajut") && text.contains("/o/claim/"), "{text}");
+    assert!(
+        text.contains("Tas Rajut") && text.contains("/o/claim/"),
+        "{text}"
+    );
     assert!(shop.engine.manual_queue(10).await.unwrap().is_empty());
 }
 

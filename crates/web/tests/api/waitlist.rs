@@ -227,7 +227,10 @@ async fn a_released_unit_goes_to_the_line_first_and_lapses_to_the_next(backend: 
         "{text}"
     );
     assert!(text.contains("https://toko.example/o/claim/"), "{text}");
-    assert!(app.store.consistency_report().await.unwrap().is_empty(), "an offer's unit is held");
+    assert!(
+        app.store.consistency_report().await.unwrap().is_empty(),
+        "an offer's unit is held"
+    );
     let someone_else = app.place("081200000009", "GAMIS-01", 1).await;
     assert_eq!(
         someone_else.code(),
@@ -242,7 +245,12 @@ async fn a_released_unit_goes_to_the_line_first_and_lapses_to_the_next(backend: 
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.html().contains("Ambil sekarang") && page.html().contains("+62 813-••••-0001"));
     let english = app
-        .send(Method::GET, &format!("{}?lang=en", links[0]), None, &[("authorization", "")])
+        .send(
+            Method::GET,
+            &format!("{}?lang=en", links[0]),
+            None,
+            &[("authorization", "")],
+        )
         .await;
     assert!(english.html().contains("Claim it now") && english.html().contains("Bahasa Indonesia"));
 
@@ -258,7 +266,10 @@ async fn a_released_unit_goes_to_the_line_first_and_lapses_to_the_next(backend: 
         .map(|e| (e["phone"].as_str().unwrap(), e["status"].as_str().unwrap()))
         .collect();
     assert_eq!(states, [(b, "offered"), (c, "waiting"), (a, "lapsed")]);
-    assert!(offers_to(&app, a).await.is_empty(), "a lapsed offer leaves the queue");
+    assert!(
+        offers_to(&app, a).await.is_empty(),
+        "a lapsed offer leaves the queue"
+    );
     let lapsed = app
         .send(
             Method::POST,
@@ -311,7 +322,10 @@ async fn a_released_unit_goes_to_the_line_first_and_lapses_to_the_next(backend: 
     assert_eq!(line.body[0]["phone"], c);
     assert_eq!(line.body[0]["status"], "waiting");
     assert!(app.store.consistency_report().await.unwrap().is_empty());
-    assert!(offers_to(&app, b).await.is_empty(), "a claimed offer leaves the queue");
+    assert!(
+        offers_to(&app, b).await.is_empty(),
+        "a claimed offer leaves the queue"
+    );
     // Claimed once: the link says so.
     let again = app
         .send(
