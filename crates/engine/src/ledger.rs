@@ -591,14 +591,7 @@ pub(crate) fn resolve_review(
     }
     let proof = review.kind == ReviewKind::ProofOfTransfer;
     let note = match action {
-        ResolveAction::Close(note) => {
-            if let (true, Some(order)) = (proof, review.order_id) {
-                // Closed before the proof's own row is, so it is not counted as still waiting.
-                tx.close_review(id, actor, note, now)?;
-                tx.proof_resolved(order, false)?;
-            }
-            note.clone()
-        }
+        ResolveAction::Close(note) => note.clone(),
         ResolveAction::Assign(order) => {
             if !review.kind.money_unapplied() || (proof && review.order_id != Some(*order)) {
                 // A proof confirms the order it was sent for, no other.
@@ -621,10 +614,8 @@ pub(crate) fn resolve_review(
                 ),
                 exact_amount: false,
             };
-            match record_payment(tx, *order, &payment, messaging)? {
-                Ok(_) if proof => tx.proof_resolved(*order, true)?,
-                Ok(_) => {}
-                Err(e) => return Ok(Err(e.into())),
+            if let Err(e) = record_payment(tx, *order, &payment, messaging)? {
+                return Ok(Err(e.into()));
             }
             if let Some(fingerprint) = &review.external_id {
                 tx.statement_line_matched(fingerprint, *order)?;
@@ -633,6 +624,12 @@ pub(crate) fn resolve_review(
         }
     };
     tx.close_review(id, actor, &note, now)?;
+    // A proof is confirmed by its money, or rejected unless another proof of the order still
+    // waits (this one, closed above, no longer counts).
+    if let (true, Some(order)) = (proof, review.order_id) {
+        let confirmed = matches!(action, ResolveAction::Assign(_));
+        tx.proof_resolved(order, confirmed)?;
+    }
     let review = tx
         .review(id, false)?
         .ok_or_else(|| Tx::corrupt(format!("review item {id} went as it was resolved")))?;

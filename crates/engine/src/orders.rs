@@ -157,7 +157,10 @@ pub(crate) fn place(
 }
 
 /// Cancels order `id` on behalf of `by`, if it may still be cancelled: its holds released, its
-/// timers and undelivered reminders gone, counted in the buyer's record, and the buyer told.
+/// timers and undelivered reminders gone, counted in the buyer's record, and the buyer told; the
+/// released units are offered to the waitlist (claim tokens from `seed`, drawn before the
+/// transaction so that a rerun makes the same).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn cancel(
     tx: &mut Tx<'_>,
     id: OrderId,

@@ -11,7 +11,7 @@ use crate::{Engine, Error};
 pub(crate) const PUBLIC_BASE_DEFAULT: &str = "http://127.0.0.1:8080";
 
 /// Longest token looked up; anything longer is not one of ours and is answered as unknown.
-const TOKEN_LEN_MAX: usize = 64;
+pub(crate) const TOKEN_LEN_MAX: usize = 64;
 
 /// A new order page's token, in hex: the placement's second (8 digits), then 128 random bits.
 /// The time in front makes tokens of new orders sort after the ones before, so the index of

@@ -72,14 +72,14 @@ fn claim(
 impl Engine {
     /// The offer a claim link names, for its page.
     pub async fn offer(&self, token: &str) -> Result<Option<OfferRow>, Error> {
-        let token: String = token.chars().take(64).collect();
+        let token: String = token.chars().take(crate::pages::TOKEN_LEN_MAX).collect();
         Ok(self.store.offer_by_token(token).await?)
     }
 
     /// Claims the offer a claim link names for its buyer: their order of one unit, paid by
     /// `method`, with the store's deadline; the unit the offer held becomes the order's hold.
     pub async fn claim_offer(&self, token: &str, method: PaymentMethod) -> Result<Order, Error> {
-        let token: String = token.chars().take(64).collect();
+        let token: String = token.chars().take(crate::pages::TOKEN_LEN_MAX).collect();
         let offer = self
             .store
             .offer_by_token(token.clone())
@@ -124,6 +124,10 @@ impl Engine {
         &self,
         now: Timestamp,
     ) -> Result<usize, lunas_store::StoreError> {
+        // Every tick asks; a read answers the usual "none" without a write transaction.
+        if !self.store.has_lapsed_offers(now).await? {
+            return Ok(0);
+        }
         let messaging = self.messaging();
         let seed: u128 = rand::random();
         self.store

@@ -315,6 +315,11 @@ impl Store {
             .await
     }
 
+    /// Whether an offer to the waitlist passed unclaimed by `now`.
+    pub async fn has_lapsed_offers(&self, now: Timestamp) -> Result<bool, StoreError> {
+        self.read(move |db| repo::has_lapsed_offers(db, now)).await
+    }
+
     /// The offer whose claim link carries `token` (not locked), for its page.
     pub async fn offer_by_token(&self, token: String) -> Result<Option<OfferRow>, StoreError> {
         self.read(move |db| repo::offer_by_token(db, &token, false))

@@ -151,6 +151,16 @@ pub(crate) fn make_offer(
     Ok(())
 }
 
+/// Whether any offer passed unclaimed by `now` (the index of offers due answers).
+pub(crate) fn has_lapsed_offers(db: &mut dyn Db, now: Timestamp) -> DbResult<bool> {
+    let found = db.row(
+        "SELECT 1 FROM waitlist WHERE status = 'offered' AND offer_until <= ?1 LIMIT 1",
+        params![millis(now)],
+        |row| row.int(0),
+    )?;
+    Ok(found.is_some())
+}
+
 /// Offers that passed unclaimed by `now`, at most `limit`, their rows locked (offers another
 /// transaction holds are left for the next sweep): entry id and SKU.
 pub(crate) fn lapsed_offers(

@@ -15,7 +15,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::shop::METHODS;
-use super::{language, message, not_found, over_budget, page, query_of};
+use super::{Budget, admit, message, not_found, page};
 use crate::AppState;
 use crate::desk::PageError;
 use crate::desk::i18n::{Strings, code};
@@ -83,10 +83,10 @@ pub(crate) async fn show(
     req: Request,
 ) -> Response {
     let token = token.map(|Path(t)| t).unwrap_or_default();
-    let language = language(&query_of(&req), state.engine.settings().language);
-    if let Some(refused) = over_budget(&state, &state.public, &req, language) {
-        return refused;
-    }
+    let language = match admit(&state, &req, Budget::Page) {
+        Ok(language) => language,
+        Err(refused) => return refused,
+    };
     claim_page(&state, language, &token, StatusCode::OK).await
 }
 
@@ -102,12 +102,10 @@ pub(crate) async fn claim(
     req: Request,
 ) -> Response {
     let token = token.map(|Path(t)| t).unwrap_or_default();
-    let language = language(&query_of(&req), state.engine.settings().language);
-    for limiter in [&state.public, &state.uploads] {
-        if let Some(refused) = over_budget(&state, limiter, &req, language) {
-            return refused;
-        }
-    }
+    let language = match admit(&state, &req, Budget::Form) {
+        Ok(language) => language,
+        Err(refused) => return refused,
+    };
     let body = axum::body::to_bytes(req.into_body(), 16 * 1024)
         .await
         .unwrap_or_default();

@@ -64,6 +64,37 @@ fn query_of(req: &Request) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// How a request to a buyer's page counts against its address's budgets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Budget {
+    /// Not counted: a product photo (a page of the catalogue shows 48, and browsers keep them).
+    None,
+    /// A page: the address's page budget.
+    Page,
+    /// A form that writes or does costly work (an upload, a checkout, a claim): the page budget
+    /// and the stricter budget of forms.
+    Form,
+}
+
+/// A request to a buyer's page: its language (`?lang=`, else the store's), with the address's
+/// budgets counted; or the page that refuses it (a response is large, and this runs once a
+/// request).
+#[allow(clippy::result_large_err)]
+fn admit(state: &AppState, req: &Request, budget: Budget) -> Result<Language, Response> {
+    let language = language(&query_of(req), state.engine.settings().language);
+    let limiters: &[&Limiter] = match budget {
+        Budget::None => &[],
+        Budget::Page => &[&state.public],
+        Budget::Form => &[&state.public, &state.uploads],
+    };
+    for limiter in limiters {
+        if let Some(refused) = over_budget(state, limiter, req, language) {
+            return Err(refused);
+        }
+    }
+    Ok(language)
+}
+
 /// Counts a request of the caller's address against `limiter`; when the budget is spent, the
 /// page that says so (429, with `Retry-After`).
 fn over_budget(
@@ -167,11 +198,11 @@ async fn order_page(
 ) -> Result<Response, PageError> {
     // A path that does not even decode is looked up like any unknown token.
     let token = token.map(|Path(token)| token).unwrap_or_default();
+    let language = match admit(&state, &req, Budget::Page) {
+        Ok(language) => language,
+        Err(refused) => return Ok(refused),
+    };
     let query = query_of(&req);
-    let language = language(&query, state.engine.settings().language);
-    if let Some(refused) = over_budget(&state, &state.public, &req, language) {
-        return Ok(refused);
-    }
     let Some(order) = state
         .engine
         .order_by_token(&token)

@@ -3,8 +3,6 @@
 //! further, checked by its content and kept by the engine; the buyer lands back on the page with
 //! a notice, or sees it again with what was wrong. Nothing is written for a refused file.
 
-use std::collections::BTreeMap;
-
 use axum::extract::multipart::MultipartError;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
@@ -13,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use lunas_core::proofs::PROOF_BYTES_MAX;
 use lunas_engine::pictures::FileError;
 
-use super::{language, not_found, over_budget, query_of, show_order};
+use super::{Budget, admit, not_found, show_order};
 use crate::desk::PageError;
 use crate::desk::i18n::code;
 use crate::{ApiError, AppState};
@@ -58,13 +56,10 @@ pub(crate) async fn upload(
     req: Request,
 ) -> Result<Response, PageError> {
     let token = token.map(|Path(token)| token).unwrap_or_default();
-    let query: BTreeMap<String, String> = query_of(&req);
-    let language = language(&query, state.engine.settings().language);
-    for limiter in [&state.public, &state.uploads] {
-        if let Some(refused) = over_budget(&state, limiter, &req, language) {
-            return Ok(refused);
-        }
-    }
+    let language = match admit(&state, &req, Budget::Form) {
+        Ok(language) => language,
+        Err(refused) => return Ok(refused),
+    };
     let Some(order) = state
         .engine
         .order_by_token(&token)

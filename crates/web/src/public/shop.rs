@@ -26,7 +26,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::cart::Cart;
-use super::{language, message, over_budget, page, query_of};
+use super::{Budget, message, page, query_of};
 use crate::AppState;
 use crate::desk::PageError;
 use crate::desk::i18n::Strings;
@@ -44,33 +44,10 @@ pub(crate) const METHODS: [PaymentMethod; 5] = [
     PaymentMethod::Cod,
 ];
 
-/// How a shop request counts against its address's budgets.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Budget {
-    /// A photo: not counted (a page of the catalogue shows 48 of them, and browsers keep them).
-    None,
-    /// A page or the cart: the address's page budget.
-    Page,
-    /// The checkout: the page budget and the stricter budget of forms.
-    Form,
-}
-
-/// A request to a shop page: its language, with the budget counted and the shop open; or the
-/// page that refuses it (a response is large, and this is called once a request).
+/// A request to a shop page: `public::admit`, and the shop open; or the page that refuses it.
 #[allow(clippy::result_large_err)]
 fn admit(state: &AppState, req: &Request, budget: Budget) -> Result<Language, Response> {
-    let query = query_of(req);
-    let language = language(&query, state.engine.settings().language);
-    if budget != Budget::None
-        && let Some(refused) = over_budget(state, &state.public, req, language)
-    {
-        return Err(refused);
-    }
-    if budget == Budget::Form
-        && let Some(refused) = over_budget(state, &state.uploads, req, language)
-    {
-        return Err(refused);
-    }
+    let language = super::admit(state, req, budget)?;
     if !state.engine.settings().shop.enabled {
         return Err(message(
             state,

@@ -158,6 +158,20 @@ async fn a_buyer_asks_to_be_told_from_the_shop(backend: Backend) {
     assert_eq!(list.body[0]["phone"], "+6281234567890");
 }
 
+/// A buyer's claim of the offer at `link`, paid by `method`, as the claim page's form sends it.
+async fn claim(app: &TestApp, link: &str, method: &str) -> Reply {
+    app.send(
+        Method::POST,
+        link,
+        Some(format!("payment_method={method}")),
+        &[
+            ("authorization", ""),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+    )
+    .await
+}
+
 /// The claim links the manual queue holds for `phone`, oldest first.
 async fn offers_to(app: &TestApp, phone: &str) -> Vec<String> {
     let queue = app.get("/api/v1/messages/manual-queue").await;
@@ -270,33 +284,13 @@ async fn a_released_unit_goes_to_the_line_first_and_lapses_to_the_next(backend: 
         offers_to(&app, a).await.is_empty(),
         "a lapsed offer leaves the queue"
     );
-    let lapsed = app
-        .send(
-            Method::POST,
-            &links[0],
-            Some("payment_method=bank_transfer".into()),
-            &[
-                ("authorization", ""),
-                ("content-type", "application/x-www-form-urlencoded"),
-            ],
-        )
-        .await;
+    let lapsed = claim(&app, &links[0], "bank_transfer").await;
     assert_eq!(lapsed.status, StatusCode::CONFLICT);
     assert!(lapsed.html().contains("Penawaran sudah lewat"));
 
     // The second claims it: an order of that unit, on the order's page.
     let link = offers_to(&app, b).await.pop().unwrap();
-    let claimed = app
-        .send(
-            Method::POST,
-            &link,
-            Some("payment_method=qris".into()),
-            &[
-                ("authorization", ""),
-                ("content-type", "application/x-www-form-urlencoded"),
-            ],
-        )
-        .await;
+    let claimed = claim(&app, &link, "qris").await;
     assert_eq!(claimed.status, StatusCode::SEE_OTHER, "{}", claimed.body);
     let landed = claimed.headers["location"].to_str().unwrap().to_owned();
     assert!(landed.starts_with("/o/"), "{landed}");
@@ -327,17 +321,7 @@ async fn a_released_unit_goes_to_the_line_first_and_lapses_to_the_next(backend: 
         "a claimed offer leaves the queue"
     );
     // Claimed once: the link says so.
-    let again = app
-        .send(
-            Method::POST,
-            &link,
-            Some("payment_method=qris".into()),
-            &[
-                ("authorization", ""),
-                ("content-type", "application/x-www-form-urlencoded"),
-            ],
-        )
-        .await;
+    let again = claim(&app, &link, "qris").await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     let unknown = app
         .send(
