@@ -110,6 +110,21 @@ pub struct ServeArgs {
     /// (HMAC-SHA256 in the Signature header; a secret).
     #[arg(long, env = "LUNAS_MUTATION_WEBHOOK_SECRET", hide_env_values = true)]
     pub mutation_webhook_secret: Option<String>,
+    /// The header Biteship's webhook carries its signature in. Default x-biteship-signature.
+    #[arg(long, env = "LUNAS_BITESHIP_SIGNATURE_HEADER")]
+    pub biteship_signature_header: Option<String>,
+    /// The signature key set in Biteship's webhook settings; /callbacks/biteship is off without
+    /// it (a secret).
+    #[arg(long, env = "LUNAS_BITESHIP_SIGNATURE_KEY", hide_env_values = true)]
+    pub biteship_signature_key: Option<String>,
+    /// The KiriminAja API key its callbacks carry as a bearer token; /callbacks/kiriminaja is
+    /// off without it (a secret).
+    #[arg(long, env = "LUNAS_KIRIMINAJA_API_KEY", hide_env_values = true)]
+    pub kiriminaja_api_key: Option<String>,
+    /// The secret senders of lunas's own courier format carry as a bearer token;
+    /// /callbacks/courier is off without it (a secret).
+    #[arg(long, env = "LUNAS_COURIER_WEBHOOK_SECRET", hide_env_values = true)]
+    pub courier_webhook_secret: Option<String>,
     /// Mark the dashboard's cookies `Secure` on every response: lunas is reached over HTTPS
     /// (a proxy that sets `X-Forwarded-Proto: https` gets them anyway).
     #[arg(long, env = "LUNAS_SECURE_COOKIES")]
@@ -170,6 +185,10 @@ struct FileConfig {
     xendit_secret_key: Option<String>,
     xendit_api_base: Option<String>,
     mutation_webhook_secret: Option<String>,
+    biteship_signature_header: Option<String>,
+    biteship_signature_key: Option<String>,
+    kiriminaja_api_key: Option<String>,
+    courier_webhook_secret: Option<String>,
 }
 
 /// Where the database is and how to use it.
@@ -473,6 +492,32 @@ impl Config {
                 file.mutation_webhook_secret,
                 "mutation_webhook_secret",
             )?,
+            couriers: lunas_engine::couriers::Couriers {
+                biteship: secret(
+                    &args.biteship_signature_key,
+                    file.biteship_signature_key,
+                    "biteship_signature_key",
+                )?
+                .map(|key| {
+                    let header = args
+                        .biteship_signature_header
+                        .clone()
+                        .or(file.biteship_signature_header)
+                        .unwrap_or_else(|| "x-biteship-signature".to_owned())
+                        .to_ascii_lowercase();
+                    (header, key)
+                }),
+                kiriminaja_key: secret(
+                    &args.kiriminaja_api_key,
+                    file.kiriminaja_api_key,
+                    "kiriminaja_api_key",
+                )?,
+                generic_secret: secret(
+                    &args.courier_webhook_secret,
+                    file.courier_webhook_secret,
+                    "courier_webhook_secret",
+                )?,
+            },
         };
         Ok(Config {
             database,
@@ -530,6 +575,10 @@ mod tests {
             xendit_secret_key: None,
             xendit_api_base: None,
             mutation_webhook_secret: None,
+            biteship_signature_header: None,
+            biteship_signature_key: None,
+            kiriminaja_api_key: None,
+            courier_webhook_secret: None,
             demo: false,
         }
     }

@@ -518,6 +518,18 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             config.gateways.mutation_secret.is_some(),
             "/callbacks/mutations",
         ),
+        (
+            config.gateways.couriers.biteship.is_some(),
+            "/callbacks/biteship",
+        ),
+        (
+            config.gateways.couriers.kiriminaja_key.is_some(),
+            "/callbacks/kiriminaja",
+        ),
+        (
+            config.gateways.couriers.generic_secret.is_some(),
+            "/callbacks/courier",
+        ),
     ] {
         if configured {
             tracing::info!(route, "receiving payment notifications");

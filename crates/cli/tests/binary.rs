@@ -49,7 +49,7 @@ fn migrate_token_create_and_serve_work_together() {
         "{}",
         String::from_utf8_lossy(&migrated.stderr)
     );
-    assert!(String::from_utf8_lossy(&migrated.stdout).contains("schema version 0 → 17"));
+    assert!(String::from_utf8_lossy(&migrated.stdout).contains("schema version 0 → 18"));
 
     let created = Command::new(LUNAS)
         .args(["token", "create", "--db", &db_url(&dir), "--name", "toko"])
@@ -268,7 +268,14 @@ fn serve_demo_seeds_a_store_with_orders_in_every_state() {
     let (_server, lines) = serve(&dir, port, true);
     let token = lines[0].trim().rsplit(' ').next().unwrap().to_owned();
     assert!(token.starts_with("lunas_"), "{lines:?}");
-    for status in ["awaiting_payment", "paid", "expired", "cancelled"] {
+    for status in [
+        "awaiting_payment",
+        "awaiting_confirmation",
+        "paid",
+        "delivered",
+        "expired",
+        "cancelled",
+    ] {
         let (code, body) = http(
             port,
             "GET",
@@ -300,8 +307,11 @@ fn serve_demo_seeds_a_store_with_orders_in_every_state() {
     // for staff.
     let (_, body) = http(port, "GET", "/api/v1/orders/1", Some(&token), None);
     let sari: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(sari["status"], "paid");
+    assert_eq!(sari["status"], "delivered");
     assert_eq!(sari["payments"][0]["source"], "statement");
+    // Her parcel went with JNE, the courier said it arrived, and she asked for a return.
+    assert_eq!(sari["shipment"]["waybill"], "CGK0126473819");
+    assert_eq!(sari["return_request"]["status"], "requested");
     let (_, body) = http(port, "GET", "/api/v1/payments/review", Some(&token), None);
     let review: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(review["items"][0]["kind"], "unmatched", "{review}");

@@ -42,6 +42,21 @@ pub enum OrderStatus {
     PaidNeedsRefund,
     Expired,
     Cancelled,
+    /// A COD order waiting for its buyer to confirm it ("Ya, kirim") within the store's window.
+    /// Stock stays held.
+    AwaitingConfirmation,
+    /// A COD order its buyer confirmed: it may be packed; the money comes at the door.
+    Confirmed,
+    /// Packed and waiting for the courier.
+    Packed,
+    /// With the courier, under a waybill.
+    Shipped,
+    /// Delivered; the return window runs.
+    Delivered,
+    /// The return window closed: the sale is final.
+    Completed,
+    /// The parcel came back to the seller: refused at the door (COD) or undeliverable.
+    ReturnedToSender,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -193,6 +208,12 @@ pub struct Order {
     /// What the buyer wrote for the seller when ordering from the shop.
     #[serde(default)]
     pub note: Option<String>,
+    /// The parcel after the payment: courier, waybill, the steps' times.
+    #[serde(default)]
+    pub shipment: crate::fulfilment::Shipment,
+    /// The latest return request, if the buyer asked for one.
+    #[serde(default)]
+    pub return_request: Option<crate::returns::ReturnSummary>,
 }
 
 impl Order {
@@ -260,13 +281,20 @@ pub enum ExpiryDecision {
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 6] = [
+    pub const ALL: [OrderStatus; 13] = [
         OrderStatus::AwaitingPayment,
         OrderStatus::AwaitingBalance,
         OrderStatus::Paid,
         OrderStatus::PaidNeedsRefund,
         OrderStatus::Expired,
         OrderStatus::Cancelled,
+        OrderStatus::AwaitingConfirmation,
+        OrderStatus::Confirmed,
+        OrderStatus::Packed,
+        OrderStatus::Shipped,
+        OrderStatus::Delivered,
+        OrderStatus::Completed,
+        OrderStatus::ReturnedToSender,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -277,6 +305,13 @@ impl OrderStatus {
             OrderStatus::PaidNeedsRefund => "paid_needs_refund",
             OrderStatus::Expired => "expired",
             OrderStatus::Cancelled => "cancelled",
+            OrderStatus::AwaitingConfirmation => "awaiting_confirmation",
+            OrderStatus::Confirmed => "confirmed",
+            OrderStatus::Packed => "packed",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Completed => "completed",
+            OrderStatus::ReturnedToSender => "returned_to_sender",
         }
     }
 
@@ -284,10 +319,31 @@ impl OrderStatus {
         OrderStatus::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 
-    /// Whether the order still holds stock that is neither sold nor released.
+    /// Whether the order still holds stock that is neither sold nor released: while it waits
+    /// for money, and a COD order until it is packed.
     pub fn holds_stock(self) -> bool {
         self.is_open()
+            || matches!(
+                self,
+                OrderStatus::AwaitingConfirmation | OrderStatus::Confirmed
+            )
     }
+
+    /// Whether the order is a sale: paid (or, for COD, packed for the buyer who confirmed it)
+    /// and not come back. The statuses the day's sales and a buyer's paid orders count.
+    pub fn is_sold(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Paid
+                | OrderStatus::Packed
+                | OrderStatus::Shipped
+                | OrderStatus::Delivered
+                | OrderStatus::Completed
+        )
+    }
+
+    /// The statuses of `is_sold`, as SQL's `IN` list.
+    pub const SOLD_SQL: &'static str = "('paid', 'packed', 'shipped', 'delivered', 'completed')";
 
     /// Whether the order still waits for money (all of it, or the balance after a deposit).
     pub fn is_open(self) -> bool {
@@ -537,9 +593,10 @@ pub fn decide_accept_short(
     ))
 }
 
-/// Decides whether an order in `status` may be cancelled.
+/// Decides whether an order in `status` may be cancelled: while it waits for money, and a COD
+/// order until it is packed.
 pub fn decide_cancel(status: OrderStatus) -> Result<(), TransitionError> {
-    if !status.is_open() {
+    if !status.holds_stock() {
         return Err(TransitionError {
             status,
             action: "cancelled",

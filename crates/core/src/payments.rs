@@ -277,8 +277,16 @@ pub fn decide_late_payment(
             return Ok(LateDecision::Revive { amount_paid });
         }
         OrderStatus::Expired => RefundReason::LateStockGone,
-        OrderStatus::Cancelled => RefundReason::Cancelled,
-        OrderStatus::Paid | OrderStatus::PaidNeedsRefund => RefundReason::AlreadyPaid,
+        OrderStatus::Cancelled | OrderStatus::ReturnedToSender => RefundReason::Cancelled,
+        // Money for an order on its way (or a COD order, paid at the door): kept, to refund.
+        OrderStatus::Paid
+        | OrderStatus::PaidNeedsRefund
+        | OrderStatus::AwaitingConfirmation
+        | OrderStatus::Confirmed
+        | OrderStatus::Packed
+        | OrderStatus::Shipped
+        | OrderStatus::Delivered
+        | OrderStatus::Completed => RefundReason::AlreadyPaid,
     };
     let to = match status {
         OrderStatus::Expired => OrderStatus::PaidNeedsRefund,

@@ -41,6 +41,10 @@ pub struct Placement {
     pub timers: Vec<PlannedTimer>,
     /// A bank transfer gets a unique code when the store uses them.
     pub unique_code: bool,
+    /// The status the order starts in: awaiting payment, or a COD order's buyer's confirmation.
+    pub status: crate::OrderStatus,
+    /// By when a COD buyer must confirm the order.
+    pub confirm_by: Option<Timestamp>,
 }
 
 impl Placement {
@@ -60,7 +64,9 @@ impl Placement {
 /// Decides an order of `units` units paid by `method` at `placed_at` for a buyer assessed as
 /// `assessment`: refused by the band's policy, or the deadline (the window the caller asked for,
 /// `pay_within`, or the store's for the method, shortened by the policy), its timers, and the
-/// policy as it applies.
+/// policy as it applies. A COD order waits for its buyer's confirmation instead of a payment,
+/// and is refused to a buyer with `cod_refusals` parcels refused at the door in the store's
+/// period, as many as its rule allows.
 pub fn decide_placement(
     settings: &Settings,
     assessment: Assessment,
@@ -68,7 +74,14 @@ pub fn decide_placement(
     pay_within: Option<PayWindow>,
     units: i64,
     placed_at: Timestamp,
+    cod_refusals: i64,
 ) -> Result<Placement, PolicyRefusal> {
+    if method == PaymentMethod::Cod && !settings.fulfilment.cod_allowed(cod_refusals) {
+        return Err(PolicyRefusal::CodRefusals {
+            refusals: cod_refusals,
+            days: settings.fulfilment.cod_refusal_days,
+        });
+    }
     let band_policy = settings.risk.policies.for_band(assessment.band);
     let window = pay_within.or_else(|| settings.payment_windows.for_method(method));
     let allowed = crate::reliability::apply(band_policy, method, units, window)?;
@@ -84,12 +97,22 @@ pub fn decide_placement(
     };
     let pay_by = settings.pay_by(method, placed_at, allowed);
     let reminders = crate::timers::reminders_for(settings, method, placed_at, pay_by);
+    let mut timers = crate::timers::deadline_timers(settings, method, pay_by, &reminders, 1);
+    let confirm_by = (method == PaymentMethod::Cod)
+        .then(|| placed_at + settings.fulfilment.cod_confirm_within.as_duration());
+    timers.extend(confirm_by.map(|by| PlannedTimer::at(crate::timers::TimerKind::ConfirmCod, by)));
     Ok(Placement {
         applied,
         deposit_percent: band_policy.deposit_percent,
         pay_by,
-        timers: crate::timers::deadline_timers(settings, method, pay_by, &reminders, 1),
+        timers,
         unique_code: method == PaymentMethod::BankTransfer && settings.payments.unique_code.enabled,
+        status: if confirm_by.is_some() {
+            crate::OrderStatus::AwaitingConfirmation
+        } else {
+            crate::OrderStatus::AwaitingPayment
+        },
+        confirm_by,
     })
 }
 
@@ -175,6 +198,26 @@ pub enum OrderOpError {
     /// Staff cannot accept it as paid with what has arrived.
     #[error(transparent)]
     Accept(crate::order::AcceptError),
+    /// A step after payment the order cannot take.
+    #[error(transparent)]
+    Step(#[from] crate::fulfilment::StepError),
+    /// The waybill is another order's.
+    #[error("waybill {waybill} belongs to order {order}")]
+    WaybillTaken {
+        waybill: String,
+        order: crate::OrderId,
+    },
+    /// Shipping needs the courier and the waybill.
+    #[error("shipping needs the courier and the waybill")]
+    WaybillRequired,
+    /// A return that cannot be asked for.
+    #[error(transparent)]
+    Return(#[from] crate::returns::ReturnRefusal),
+    /// A step the return request cannot take.
+    #[error(transparent)]
+    ReturnStep(#[from] crate::returns::ReturnStepError),
+    #[error("no such return")]
+    ReturnNotFound,
 }
 
 /// What one pass over due timers did.
@@ -184,6 +227,8 @@ pub struct FiredTimers {
     pub fired: usize,
     /// Orders that expired because of them.
     pub expired: usize,
+    /// COD orders cancelled because their buyers never confirmed them.
+    pub unconfirmed: usize,
     /// Timers that failed and were pushed back to try again later.
     pub failed: usize,
     /// Timers left for the next tick because another transaction held their order.
@@ -243,35 +288,44 @@ mod tests {
             settings.language,
         );
         let pay_within = pay_within_hours.map(|h| PayWindow::from_seconds(h * HOUR).unwrap());
-        let got = decide_placement(&settings, assessment, method, pay_within, units, placed_at)
-            .map(|placement| {
-                // The timers follow the deadline: a release when there is one (after the
-                // method's grace), reminders before it, numbered from one.
-                match placement.pay_by {
-                    Some(pay_by) => {
-                        let release = &placement.timers[0];
-                        assert_eq!(release.kind, TimerKind::Expire);
-                        assert_eq!(release.due, settings.payments.expires_at(method, pay_by));
-                        for (n, reminder) in placement.timers[1..].iter().enumerate() {
-                            assert_eq!(reminder.kind, TimerKind::Remind);
-                            assert_eq!(reminder.ordinal, Some(n as i64 + 1));
-                            assert!(reminder.due > placed_at && reminder.due < pay_by);
-                        }
+        let got = decide_placement(
+            &settings, assessment, method, pay_within, units, placed_at, 0,
+        )
+        .map(|placement| {
+            // The timers follow the deadline: a release when there is one (after the
+            // method's grace), reminders before it, numbered from one.
+            match placement.pay_by {
+                Some(pay_by) => {
+                    let release = &placement.timers[0];
+                    assert_eq!(release.kind, TimerKind::Expire);
+                    assert_eq!(release.due, settings.payments.expires_at(method, pay_by));
+                    for (n, reminder) in placement.timers[1..].iter().enumerate() {
+                        assert_eq!(reminder.kind, TimerKind::Remind);
+                        assert_eq!(reminder.ordinal, Some(n as i64 + 1));
+                        assert!(reminder.due > placed_at && reminder.due < pay_by);
                     }
-                    None => assert!(placement.timers.is_empty(), "{:?}", placement.timers),
                 }
-                let policy = placement.policy(Money::from_stored(100_000));
-                assert_eq!(policy.band, band);
-                assert!(policy.pinned);
-                Expect {
-                    pay_by_hours: placement
-                        .pay_by
-                        .map(|t| t.duration_since(placed_at).as_secs() / HOUR),
-                    shortened_to_hours: policy.pay_within.map(|w| w.as_duration().as_secs() / HOUR),
-                    deposit: policy.deposit.map(|d| d.minor_units()),
-                    unique_code: placement.unique_code,
-                }
-            });
+                None => assert!(
+                    placement
+                        .timers
+                        .iter()
+                        .all(|t| t.kind == TimerKind::ConfirmCod),
+                    "{:?}",
+                    placement.timers
+                ),
+            }
+            let policy = placement.policy(Money::from_stored(100_000));
+            assert_eq!(policy.band, band);
+            assert!(policy.pinned);
+            Expect {
+                pay_by_hours: placement
+                    .pay_by
+                    .map(|t| t.duration_since(placed_at).as_secs() / HOUR),
+                shortened_to_hours: policy.pay_within.map(|w| w.as_duration().as_secs() / HOUR),
+                deposit: policy.deposit.map(|d| d.minor_units()),
+                unique_code: placement.unique_code,
+            }
+        });
         assert_eq!(
             got, expect,
             "{band:?} {method:?} {pay_within_hours:?} {units}"

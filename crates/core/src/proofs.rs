@@ -152,8 +152,18 @@ pub fn decide_proof(
 ) -> Result<(), ProofRefusal> {
     match status {
         OrderStatus::AwaitingPayment | OrderStatus::AwaitingBalance => {}
-        OrderStatus::Paid | OrderStatus::PaidNeedsRefund => return Err(ProofRefusal::AlreadyPaid),
-        OrderStatus::Expired | OrderStatus::Cancelled => return Err(ProofRefusal::Closed),
+        OrderStatus::AwaitingConfirmation | OrderStatus::Confirmed => {
+            return Err(ProofRefusal::CashOnDelivery);
+        }
+        OrderStatus::Paid
+        | OrderStatus::PaidNeedsRefund
+        | OrderStatus::Packed
+        | OrderStatus::Shipped
+        | OrderStatus::Delivered
+        | OrderStatus::Completed => return Err(ProofRefusal::AlreadyPaid),
+        OrderStatus::Expired | OrderStatus::Cancelled | OrderStatus::ReturnedToSender => {
+            return Err(ProofRefusal::Closed);
+        }
     }
     if method == PaymentMethod::Cod {
         return Err(ProofRefusal::CashOnDelivery);

@@ -511,6 +511,9 @@ pub enum PolicyRefusal {
     MethodNotAllowed { method: PaymentMethod },
     #[error("this order may hold at most {max} units")]
     TooManyUnits { max: i64 },
+    /// The buyer refused COD parcels at the door as often as the store's rule allows.
+    #[error("COD is not available: {refusals} COD parcels were refused in the last {days} days")]
+    CodRefusals { refusals: i64, days: u32 },
 }
 
 /// Checks a new order against a policy; returns the payment window it gets (`window` shortened

@@ -48,6 +48,10 @@ pub struct Settings {
     pub payments: crate::payments::PaymentSettings,
     /// The buyer's side: the catalogue buyers order from, proofs of transfer, the waitlist.
     pub shop: ShopSettings,
+    /// After the payment: COD confirmation and the COD refusal rule.
+    pub fulfilment: crate::fulfilment::FulfilmentSettings,
+    /// The return policy.
+    pub returns: crate::returns::ReturnPolicy,
 }
 
 /// Most open orders per phone the shop's limit may be set to.
@@ -105,6 +109,11 @@ pub struct LifecycleMessages {
     pub hold_released: bool,
     pub cancelled: bool,
     pub deadline_moved: bool,
+    pub cod_confirm: bool,
+    pub packed: bool,
+    pub shipped: bool,
+    pub delivered: bool,
+    pub return_update: bool,
 }
 
 /// Which automatic channel a message takes: WhatsApp through the Cloud API when the server has it
@@ -180,6 +189,8 @@ impl Default for Settings {
             risk: crate::reliability::Risk::default(),
             payments: crate::payments::PaymentSettings::default(),
             shop: ShopSettings::default(),
+            fulfilment: crate::fulfilment::FulfilmentSettings::default(),
+            returns: crate::returns::ReturnPolicy::default(),
         }
     }
 }
@@ -248,6 +259,11 @@ impl Default for LifecycleMessages {
             hold_released: true,
             cancelled: true,
             deadline_moved: true,
+            cod_confirm: true,
+            packed: true,
+            shipped: true,
+            delivered: true,
+            return_update: true,
         }
     }
 }
@@ -262,6 +278,11 @@ impl LifecycleMessages {
             MessageKind::HoldReleased => self.hold_released,
             MessageKind::Cancelled => self.cancelled,
             MessageKind::DeadlineMoved => self.deadline_moved,
+            MessageKind::CodConfirm => self.cod_confirm,
+            MessageKind::Packed => self.packed,
+            MessageKind::Shipped => self.shipped,
+            MessageKind::Delivered => self.delivered,
+            MessageKind::ReturnUpdate => self.return_update,
             MessageKind::WaitlistOffer => true,
         }
     }
@@ -324,6 +345,8 @@ impl Settings {
     pub fn validate(&self) -> Result<Composer, SettingsError> {
         self.risk.validate().map_err(SettingsError::Invalid)?;
         self.payments.validate().map_err(SettingsError::Invalid)?;
+        self.fulfilment.validate().map_err(SettingsError::Invalid)?;
+        self.returns.validate().map_err(SettingsError::Invalid)?;
         jiff::tz::TimeZone::get(&self.timezone).map_err(|_| {
             SettingsError::Invalid(format!("unknown time zone {:?}", self.timezone))
         })?;

@@ -11,15 +11,26 @@ pub enum TimerKind {
     Expire,
     /// A payment reminder, written only if the order still awaits payment.
     Remind,
+    /// The end of a COD buyer's time to confirm: an order still unconfirmed is cancelled.
+    ConfirmCod,
+    /// The end of a delivered order's return window: the order is completed.
+    Complete,
 }
 
 impl TimerKind {
-    pub const ALL: [TimerKind; 2] = [TimerKind::Expire, TimerKind::Remind];
+    pub const ALL: [TimerKind; 4] = [
+        TimerKind::Expire,
+        TimerKind::Remind,
+        TimerKind::ConfirmCod,
+        TimerKind::Complete,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             TimerKind::Expire => "expire",
             TimerKind::Remind => "remind",
+            TimerKind::ConfirmCod => "confirm_cod",
+            TimerKind::Complete => "complete",
         }
     }
 
@@ -50,6 +61,16 @@ pub struct PlannedTimer {
 }
 
 impl PlannedTimer {
+    /// A timer of `kind` at `due` that is not a reminder.
+    pub fn at(kind: TimerKind, due: Timestamp) -> PlannedTimer {
+        PlannedTimer {
+            due,
+            kind,
+            step: None,
+            ordinal: None,
+        }
+    }
+
     /// The release of a hold (or of a deposit's balance) at `due`.
     pub fn expire(due: Timestamp) -> PlannedTimer {
         PlannedTimer {

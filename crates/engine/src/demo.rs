@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use jiff::SignedDuration;
 use lunas_core::catalog::ProductInput;
+use lunas_core::fulfilment::Step;
 use lunas_core::placing::NewOrderLine;
 use lunas_core::{
     Actor, CustomerInfo, Honorific, Money, OrderId, PayWindow, PaymentMethod, Phone, Quantity, Sku,
@@ -291,6 +292,48 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
         .await?;
     clock.advance(SignedDuration::from_mins(4));
     pay(agus.order.id, 135_000, "QRIS 88120034").await?;
+    // Bu Sari's parcel is packed and handed to JNE; the courier's webhook says it arrived, and
+    // she asks for a return with a photo. A courier event for a waybill nobody typed in yet is
+    // kept for staff.
+    let ship = crate::fulfilment::ShipInfo {
+        courier: Some("JNE".to_owned()),
+        service: Some("REG".to_owned()),
+        waybill: Some("CGK0126473819".to_owned()),
+        cost: Money::price(18_000).ok(),
+    };
+    let sari_id = sari.order.id;
+    engine
+        .step_order(sari_id, Step::Pack, Default::default(), None, actor.clone())
+        .await?;
+    engine
+        .step_order(sari_id, Step::Ship, ship, None, actor.clone())
+        .await?;
+    clock.advance(SignedDuration::from_hours(3));
+    let courier_event =
+        |key: &str, waybill: &str, status: &str, step| crate::fulfilment::CourierEvent {
+            source: "biteship",
+            key: key.to_owned(),
+            waybill: waybill.to_owned(),
+            status: status.to_owned(),
+            step,
+            courier: Some("jne".to_owned()),
+            happened_at: None,
+        };
+    engine
+        .courier_events(vec![
+            courier_event("demo-1", "CGK0126473819", "delivered", Some(Step::Deliver)),
+            courier_event("demo-2", "SPX009918273", "picked", Some(Step::Ship)),
+        ])
+        .await?;
+    clock.advance(SignedDuration::from_hours(1));
+    engine
+        .request_return(
+            sari_id,
+            "Kerudungnya ada noda di bagian ujung".to_owned(),
+            vec![product_picture(1)],
+            Actor::from_stored("buyer".to_owned()),
+        )
+        .await?;
     // In the same live sale Mas Dimas books again and vanishes again: two unpaid orders in a
     // row put him in `watch`, so his next order may not be COD and needs a deposit.
     engine

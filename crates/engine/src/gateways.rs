@@ -38,6 +38,20 @@ pub struct Gateways {
     pub xendit: Option<XenditConfig>,
     /// The secret a bank-mutation service signs its deliveries with.
     pub mutation_secret: Option<String>,
+    /// The couriers' webhook secrets.
+    pub couriers: Couriers,
+}
+
+/// The couriers' secrets this server is configured with.
+#[derive(Clone, Default)]
+pub struct Couriers {
+    /// Biteship: the header it sends (`x-biteship-signature` by default) and the key it must
+    /// carry.
+    pub biteship: Option<(String, String)>,
+    /// KiriminAja: the API key its callbacks carry as `Authorization: Bearer <key>`.
+    pub kiriminaja_key: Option<String>,
+    /// The generic format: the secret its senders carry as `Authorization: Bearer <secret>`.
+    pub generic_secret: Option<String>,
 }
 
 #[derive(Clone)]

@@ -7,9 +7,11 @@
 pub mod accounts;
 pub mod channels;
 pub mod clock;
+pub mod couriers;
 mod customers;
 pub mod demo;
 pub mod desk;
+pub mod fulfilment;
 pub mod gateways;
 mod http;
 mod ledger;
@@ -22,6 +24,7 @@ pub mod payments;
 pub mod pictures;
 mod products;
 pub mod proofs;
+pub mod returns;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod timers;

@@ -46,6 +46,13 @@ pub(crate) fn place(
         settings,
     );
     let units = new.lines.iter().map(|line| line.qty.units()).sum();
+    // COD parcels this number refused at the door lately: read only for a COD order.
+    let cod_refusals = if new.payment_method == lunas_core::PaymentMethod::Cod {
+        let since = settings.fulfilment.refusals_since(new.placed_at);
+        tx.cod_refusals_since(&new.customer.phone, since)?
+    } else {
+        0
+    };
     let placement = match decide_placement(
         settings,
         assessment,
@@ -53,6 +60,7 @@ pub(crate) fn place(
         new.pay_within,
         units,
         new.placed_at,
+        cod_refusals,
     ) {
         Ok(placement) => placement,
         Err(refused) => return Ok(Err(PlaceError::Policy(refused))),
@@ -98,13 +106,15 @@ pub(crate) fn place(
             charges: new.charges,
             public_token: &new.public_token,
             note: new.note.as_deref(),
+            status: placement.status,
+            confirm_by: placement.confirm_by,
         },
         codes,
         &items,
         &placement.timers,
     )?;
 
-    let status = OrderStatus::AwaitingPayment;
+    let status = placement.status;
     let order = Order {
         id: inserted.id,
         status,
@@ -136,15 +146,26 @@ pub(crate) fn place(
         public_token: Some(new.public_token.clone()),
         proof: None,
         note: new.note.clone(),
+        shipment: lunas_core::fulfilment::Shipment {
+            confirm_by: placement.confirm_by,
+            ..Default::default()
+        },
+        return_request: None,
     };
     if let Some(key) = &new.idempotency {
         tx.remember_idempotency_key(key, &order, new.placed_at)?;
     }
     // The products' tips were read with their stock, and on PostgreSQL the webhook endpoints
     // with the order's rows; no need to read them again.
+    // A COD order's first message asks its buyer to confirm it.
+    let first = if status == OrderStatus::AwaitingConfirmation {
+        MessageKind::CodConfirm
+    } else {
+        MessageKind::OrderReceived
+    };
     tx.enqueue(
         &new.messaging,
-        MessageKind::OrderReceived,
+        first,
         &order,
         Some(tips),
         inserted.webhooks,

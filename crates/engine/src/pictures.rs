@@ -22,6 +22,9 @@ pub enum FileError {
     Unreadable,
     #[error(transparent)]
     Refused(#[from] ProofRefusal),
+    /// More photos than a return request carries.
+    #[error("at most 3 photos")]
+    TooMany,
 }
 
 impl FileError {
@@ -33,6 +36,7 @@ impl FileError {
             FileError::NotAccepted => "file_type_not_accepted",
             FileError::Unreadable => "file_unreadable",
             FileError::Refused(refusal) => refusal.code(),
+            FileError::TooMany => "too_many_files",
         }
     }
 }

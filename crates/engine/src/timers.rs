@@ -78,11 +78,15 @@ pub(crate) fn fire_due(
                 fired.fired += 1;
                 fired.expired += 1;
             }
+            Handled::Unconfirmed => {
+                fired.fired += 1;
+                fired.unconfirmed += 1;
+            }
         }
     }
     tx.apply_batch(&batch)?;
     // The units released go to the buyers waiting for them first.
-    if fired.expired > 0 {
+    if fired.expired + fired.unconfirmed > 0 {
         crate::offers::offer_released(tx, &batch.skus(), now, messaging, seed)?;
     }
     Ok(fired)
@@ -94,6 +98,8 @@ enum Handled {
     Fired,
     /// The order expired.
     Expired,
+    /// A COD order its buyer never confirmed was cancelled.
+    Unconfirmed,
     /// Another transaction holds the order (paying or cancelling it): the timer goes back, due
     /// a second later, when that transaction has decided.
     Busy,
@@ -115,6 +121,23 @@ fn handle(
                 send_reminder(tx, timer, now, messaging)?;
             }
             return Ok(Handled::Fired);
+        }
+        Some(TimerKind::ConfirmCod) => {
+            return Ok(
+                match crate::fulfilment::cod_deadline(tx, id, now, messaging, changes)? {
+                    None => Handled::Busy,
+                    Some(true) => Handled::Unconfirmed,
+                    Some(false) => Handled::Fired,
+                },
+            );
+        }
+        Some(TimerKind::Complete) => {
+            return Ok(
+                match crate::fulfilment::window_closed(tx, id, now, messaging)? {
+                    None => Handled::Busy,
+                    Some(()) => Handled::Fired,
+                },
+            );
         }
         None => {
             return Err(Tx::corrupt(format!(

@@ -244,7 +244,8 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
         source.customer_profiles(0, 1000).await.unwrap(),
         "buyers with their records, pins, notes, tags and histories"
     );
-    assert!(target.consistency_report().await.unwrap().is_empty());
+    let problems = target.consistency_report().await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
 
     // The store goes on on PostgreSQL: the idempotency key still replays, new ids follow the
     // copied ones, and the copied timers fire.
@@ -275,7 +276,8 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
             .iter()
             .all(|o| o.status != OrderStatus::AwaitingPayment || o.pay_by.is_none())
     );
-    assert!(target.consistency_report().await.unwrap().is_empty());
+    let problems = target.consistency_report().await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
 
     // A second copy into the now non-empty target is refused and changes nothing.
     let before = target.totals().await.unwrap();

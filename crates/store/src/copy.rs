@@ -42,12 +42,15 @@ const TABLES: &[(&str, &str, &str)] = &[
         "orders",
         "SELECT id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
                 ended_at, cancelled_by, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url,
-                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs, note
+                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs, note,
+                confirm_by, courier, courier_service, waybill, ship_cost, return_cost, packed_at, shipped_at, delivered_at, completed_at
          FROM orders ORDER BY id",
         "INSERT INTO orders (id, customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at,
                 ended_at, cancelled_by, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url,
-                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs, note,
+                confirm_by, courier, courier_service, waybill, ship_cost, return_cost, packed_at, shipped_at, delivered_at, completed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25,
+                 ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)",
     ),
     (
         "order_addresses",
@@ -150,6 +153,27 @@ const TABLES: &[(&str, &str, &str)] = &[
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     ),
     (
+        "courier_events",
+        "SELECT id, source, event_key, waybill, status, step, courier, happened_at, received_at, order_id, outcome
+         FROM courier_events ORDER BY id",
+        "INSERT INTO courier_events (id, source, event_key, waybill, status, step, courier, happened_at, received_at, order_id, outcome)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    ),
+    (
+        "returns",
+        "SELECT id, order_id, status, reason, requested_by, requested_at, note, resellable, refund_amount, refund_method,
+                refund_reference, updated_at
+         FROM returns ORDER BY id",
+        "INSERT INTO returns (id, order_id, status, reason, requested_by, requested_at, note, resellable, refund_amount, refund_method,
+                refund_reference, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    ),
+    (
+        "return_photos",
+        "SELECT id, return_id, content_type, bytes, body FROM return_photos ORDER BY id",
+        "INSERT INTO return_photos (id, return_id, content_type, bytes, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+    ),
+    (
         "users",
         "SELECT id, email, role, password_hash, totp_secret, totp_step, language, disabled, created_at FROM users ORDER BY id",
         "INSERT INTO users (id, email, role, password_hash, totp_secret, totp_step, language, disabled, created_at)
@@ -182,6 +206,9 @@ const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM payment_proofs",
     "SELECT COUNT(*) FROM statement_lines",
     "SELECT COUNT(*) FROM gateway_notifications",
+    "SELECT COUNT(*) FROM courier_events",
+    "SELECT COUNT(*) FROM returns",
+    "SELECT COUNT(*) FROM return_photos",
     "SELECT COUNT(*) FROM users",
 ];
 
@@ -200,6 +227,9 @@ const PG_IDENTITIES: &[&str] = &[
     "SELECT setval(pg_get_serial_sequence('waitlist', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM waitlist), false)",
     "SELECT setval(pg_get_serial_sequence('payment_proofs', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM payment_proofs), false)",
     "SELECT setval(pg_get_serial_sequence('gateway_notifications', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM gateway_notifications), false)",
+    "SELECT setval(pg_get_serial_sequence('courier_events', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM courier_events), false)",
+    "SELECT setval(pg_get_serial_sequence('returns', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM returns), false)",
+    "SELECT setval(pg_get_serial_sequence('return_photos', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM return_photos), false)",
     "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM users), false)",
 ];
 

@@ -66,8 +66,9 @@ impl Store {
                 let (paid, omzet, released) = db
                     .row(
                         // (PostgreSQL sums BIGINT as NUMERIC: each sum is cast back.)
-                        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END), 0) AS BIGINT),
-                                CAST(COALESCE(SUM(CASE WHEN status = 'paid' THEN amount_paid ELSE 0 END), 0) AS BIGINT),
+                        // A sale is paid, or on its way after: packed, shipped, delivered, completed.
+                        "SELECT CAST(COALESCE(SUM(CASE WHEN status IN ('paid', 'packed', 'shipped', 'delivered', 'completed') THEN 1 ELSE 0 END), 0) AS BIGINT),
+                                CAST(COALESCE(SUM(CASE WHEN status IN ('paid', 'packed', 'shipped', 'delivered', 'completed') THEN amount_paid ELSE 0 END), 0) AS BIGINT),
                                 CAST(COALESCE(SUM(CASE WHEN status = 'expired' THEN 1 ELSE 0 END), 0) AS BIGINT)
                          FROM orders WHERE ended_at >= ?1",
                         params![from],

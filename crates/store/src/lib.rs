@@ -31,8 +31,9 @@ mod url;
 pub use copy::{CopyError, CopyReport};
 pub use model::OpenOptions;
 pub use tx::{
-    BatchChanges, DueTimer, ExpiringOrder, Held, InsertedOrder, NextInLine, OfferRow,
-    OrderDeadline, OrderHead, OrderMoney, ProofTarget, StoredProof, Tx, TxError, TxResult,
+    BatchChanges, CourierEventRow, DueTimer, ExpiringOrder, FulfilmentRow, Held, InsertedOrder,
+    KeptCourierEvent, NextInLine, OfferRow, OrderDeadline, OrderHead, OrderMoney, ProofTarget,
+    ReturnChange, ReturnRow, StoredProof, Tx, TxError, TxResult,
 };
 pub use url::{DatabaseUrl, PgUrl};
 
@@ -292,6 +293,39 @@ impl Store {
         size: &'static str,
     ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         self.read(move |db| repo::photo(db, &sku, size)).await
+    }
+
+    /// The courier events kept for staff (unknown waybills, ended orders), newest first.
+    pub async fn kept_courier_events(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<KeptCourierEvent>, StoreError> {
+        self.read(move |db| repo::kept_courier_events(db, limit))
+            .await
+    }
+
+    /// The return requests still being handled, oldest first.
+    pub async fn open_returns(&self, limit: usize) -> Result<Vec<ReturnRow>, StoreError> {
+        self.read(move |db| repo::open_returns(db, limit)).await
+    }
+
+    /// The `n`th photo (from 0) of return request `id`: its content type and bytes.
+    pub async fn return_photo(
+        &self,
+        id: i64,
+        n: i64,
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.read(move |db| repo::return_photo(db, id, n)).await
+    }
+
+    /// The orders this number placed since `since` and the COD parcels it refused ever.
+    pub async fn buyer_signals(
+        &self,
+        phone: Phone,
+        since: Timestamp,
+    ) -> Result<(i64, i64), StoreError> {
+        self.read(move |db| repo::buyer_signals(db, phone.as_str(), since))
+            .await
     }
 
     /// How many orders of the buyer with this number still await payment.

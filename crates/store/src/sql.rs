@@ -55,6 +55,12 @@ impl<'a> From<&'a String> for Val<'a> {
     }
 }
 
+impl From<Option<bool>> for Val<'_> {
+    fn from(v: Option<bool>) -> Self {
+        v.map_or(Val::Null, Val::Bool)
+    }
+}
+
 impl From<Option<i64>> for Val<'_> {
     fn from(v: Option<i64>) -> Self {
         v.map_or(Val::Null, Val::Int)

@@ -127,3 +127,153 @@ pub(crate) async fn mutations(
         state.engine.import_mutations(signature, &body.0).await?,
     ))
 }
+
+/// What a courier's delivery did.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = CourierCallbackOutcome)]
+pub(crate) struct CourierView {
+    /// Events whose step the order took.
+    pub applied: usize,
+    /// Repeats, late events and events that mean no step: nothing changed.
+    pub unchanged: usize,
+    /// Events for waybills no order has: kept, and applied when an order ships under one.
+    pub kept_for_review: usize,
+    /// Events for orders that had ended: kept for staff.
+    pub order_ended: usize,
+}
+
+/// A courier's event, as the courier writes it (any JSON object; the fields read are in the
+/// operation's description).
+#[derive(utoipa::ToSchema)]
+#[schema(as = CourierNotification)]
+#[allow(dead_code)] // The document's name for the body the callbacks read raw.
+pub(crate) struct CourierNotification(serde_json::Map<String, serde_json::Value>);
+
+/// The answer to a courier's delivery: 200 with what it did; one event alone for a waybill no
+/// order has is 404 `unknown_waybill`, for an ended order 409 `order_ended` (both kept).
+fn courier_answer(
+    outcomes: Vec<lunas_engine::fulfilment::CourierOutcome>,
+) -> Result<Json<CourierView>, ApiError> {
+    use lunas_engine::fulfilment::CourierOutcome as O;
+    if let [single] = outcomes.as_slice() {
+        match single {
+            O::UnknownWaybill => {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_waybill",
+                    "no order has this waybill; the event is kept and applies when one ships under it",
+                ));
+            }
+            O::OrderEnded(id) => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "order_ended",
+                    format!("order {id} cannot take this event; it is kept for staff"),
+                ));
+            }
+            O::Applied(_) | O::Unchanged(_) => {}
+        }
+    }
+    let count = |f: fn(&O) -> bool| outcomes.iter().filter(|o| f(o)).count();
+    Ok(Json(CourierView {
+        applied: count(|o| matches!(o, O::Applied(_))),
+        unchanged: count(|o| matches!(o, O::Unchanged(_))),
+        kept_for_review: count(|o| matches!(o, O::UnknownWaybill)),
+        order_ended: count(|o| matches!(o, O::OrderEnded(_))),
+    }))
+}
+
+async fn courier(
+    state: &AppState,
+    source: lunas_engine::couriers::CourierSource,
+    secret: Option<&str>,
+    body: &[u8],
+) -> Result<Json<CourierView>, ApiError> {
+    // A courier's dashboard tests the address with an empty POST: taken, nothing changes.
+    if lunas_engine::couriers::is_test_delivery(body) {
+        return courier_answer(Vec::new());
+    }
+    courier_answer(state.engine.courier_callback(source, secret, body).await?)
+}
+
+#[utoipa::path(
+    post,
+    path = "/callbacks/biteship",
+    operation_id = "biteshipWebhook",
+    summary = "Biteship order webhook",
+    description = "Biteship's `order.status` and `order.waybill_id` events: `courier_waybill_id` names the order (by the waybill staff entered when shipping), `status` the step — `picked`, `dropping_off` ship it, `delivered` delivers it, `returned` returns it to sender; others change nothing. Authenticated by the header named by LUNAS_BITESHIP_SIGNATURE_HEADER (default `x-biteship-signature`) carrying LUNAS_BITESHIP_SIGNATURE_KEY, compared in constant time (401 otherwise). An event is applied once (by order, event, status and time); a late one never moves an order back. An empty test POST answers 200 and changes nothing. 404 `unknown_waybill` (kept, applied when an order ships under the waybill); 409 `order_ended` (kept).",
+    request_body = CourierNotification,
+    responses((status = 200, description = "Taken.", body = CourierView))
+)]
+pub(crate) async fn biteship(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: RawBody,
+) -> Result<Json<CourierView>, ApiError> {
+    let header = state
+        .engine
+        .biteship_header()
+        .unwrap_or("x-biteship-signature");
+    let secret = headers.get(header).and_then(|v| v.to_str().ok());
+    courier(
+        &state,
+        lunas_engine::couriers::CourierSource::Biteship,
+        secret,
+        &body.0,
+    )
+    .await
+}
+
+#[utoipa::path(
+    post,
+    path = "/callbacks/kiriminaja",
+    operation_id = "kiriminajaCallback",
+    summary = "KiriminAja package callback",
+    description = "`{\"method\": …, \"data\": [{\"awb\": …}, …]}`: `shipped_packages` ships each package's order (found by `awb`), `finished_packages` delivers it, `returned_packages` returns it to sender; `processed_packages` and `canceled_packages` change nothing. Authenticated by `Authorization: Bearer <LUNAS_KIRIMINAJA_API_KEY>`, compared in constant time (401 otherwise). Each package's event is applied once. An empty test POST answers 200 and changes nothing.",
+    params(("Authorization" = String, Header, description = "`Bearer <key>`")),
+    request_body = CourierNotification,
+    responses((status = 200, description = "Taken.", body = CourierView))
+)]
+pub(crate) async fn kiriminaja(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: RawBody,
+) -> Result<Json<CourierView>, ApiError> {
+    let authorization = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    courier(
+        &state,
+        lunas_engine::couriers::CourierSource::KiriminAja,
+        lunas_engine::couriers::bearer(authorization),
+        &body.0,
+    )
+    .await
+}
+
+#[utoipa::path(
+    post,
+    path = "/callbacks/courier",
+    operation_id = "courierEvent",
+    summary = "A courier event in lunas's own format",
+    description = "One event `{\"event_id\", \"waybill\", \"status\", \"courier\"?, \"at\"?}` or `{\"events\": [ … ]}` (at most 500). `status` is `picked_up`, `in_transit` (ship), `delivered`, `returned` (to sender), `cancelled` or `other` (no step). `event_id` is the event's identity: the same one again changes nothing. Authenticated by `Authorization: Bearer <LUNAS_COURIER_WEBHOOK_SECRET>`, compared in constant time. 404 `unknown_waybill` and 409 `order_ended` for a single event (kept for staff).",
+    params(("Authorization" = String, Header, description = "`Bearer <secret>`")),
+    request_body = CourierNotification,
+    responses((status = 200, description = "Taken.", body = CourierView))
+)]
+pub(crate) async fn generic_courier(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: RawBody,
+) -> Result<Json<CourierView>, ApiError> {
+    let authorization = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    courier(
+        &state,
+        lunas_engine::couriers::CourierSource::Generic,
+        lunas_engine::couriers::bearer(authorization),
+        &body.0,
+    )
+    .await
+}

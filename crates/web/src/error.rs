@@ -140,6 +140,29 @@ impl From<EngineError> for ApiError {
             EngineError::Order(OrderOpError::Accept(
                 lunas_core::order::AcceptError::InvalidTransition(_),
             )) => ApiError::new(StatusCode::CONFLICT, "invalid_transition", message),
+            EngineError::Order(OrderOpError::Step(e)) => {
+                use lunas_core::fulfilment::StepError;
+                let code = match e {
+                    StepError::InvalidTransition(_) => "invalid_transition",
+                    StepError::NotPaid { .. } => "not_paid",
+                    StepError::NotConfirmed => "cod_not_confirmed",
+                    StepError::NotCod => "not_cod",
+                };
+                ApiError::new(StatusCode::CONFLICT, code, message)
+            }
+            EngineError::Order(OrderOpError::WaybillTaken { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "waybill_taken", message)
+            }
+            EngineError::Order(OrderOpError::WaybillRequired) => {
+                ApiError::unprocessable("waybill_required", message)
+            }
+            EngineError::Order(OrderOpError::Return(e)) => {
+                ApiError::new(StatusCode::CONFLICT, e.code(), message)
+            }
+            EngineError::Order(OrderOpError::ReturnStep(_)) => {
+                ApiError::new(StatusCode::CONFLICT, "invalid_return_transition", message)
+            }
+            EngineError::Order(OrderOpError::ReturnNotFound) => ApiError::not_found("return"),
             // Not later than the deadline now, or past 30 days from now: the request is well
             // formed, the order's state and the clock refuse it.
             EngineError::Order(OrderOpError::Extend(_)) => {
@@ -207,7 +230,9 @@ impl From<EngineError> for ApiError {
                 let status = match e {
                     FileError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
                     FileError::NotAccepted => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    FileError::Empty | FileError::Unreadable => StatusCode::UNPROCESSABLE_ENTITY,
+                    FileError::Empty | FileError::Unreadable | FileError::TooMany => {
+                        StatusCode::UNPROCESSABLE_ENTITY
+                    }
                     FileError::Refused(_) => StatusCode::CONFLICT,
                 };
                 ApiError::new(status, e.code(), message)
@@ -241,6 +266,9 @@ impl From<EngineError> for ApiError {
                     }
                     PolicyRefusal::TooManyUnits { .. } => {
                         ApiError::unprocessable("quantity_limited", message)
+                    }
+                    PolicyRefusal::CodRefusals { .. } => {
+                        ApiError::unprocessable("cod_not_allowed", message)
                     }
                 }
             }

@@ -54,6 +54,18 @@ pub struct OrderContext {
     /// The buyer's own page of the order (what to pay and how, time left), or empty
     /// for an order without one.
     pub link: String,
+    /// The courier and its service (`JNE REG`), or empty before shipping.
+    pub courier: String,
+    /// The waybill (*nomor resi*), or empty before shipping.
+    pub waybill: String,
+    /// The courier's own tracking page, or empty.
+    pub tracking_link: String,
+    /// By when a COD buyer must confirm, or empty.
+    pub confirm_by: String,
+    /// Where the latest return request stands, in one sentence, or empty.
+    pub return_update: String,
+    /// Whether the buyer pays the courier (COD).
+    pub cod: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -183,6 +195,27 @@ impl MessageContext {
                 shipping_cost: money_or_empty(order.shipping_cost),
                 discount: money_or_empty(order.discount),
                 link: order_link(public_base, order).unwrap_or_default(),
+                courier: [
+                    order.shipment.courier.as_deref(),
+                    order.shipment.service.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" "),
+                waybill: order.shipment.waybill.clone().unwrap_or_default(),
+                tracking_link: order.shipment.tracking_url().unwrap_or_default(),
+                confirm_by: order
+                    .shipment
+                    .confirm_by
+                    .map(|d| format_deadline(d, &tz, language))
+                    .unwrap_or_default(),
+                return_update: order
+                    .return_request
+                    .as_ref()
+                    .map(|r| return_update(r, language))
+                    .unwrap_or_default(),
+                cod: order.payment_method == PaymentMethod::Cod,
             },
             store: StoreContext {
                 name: settings.store_name.clone(),
@@ -259,6 +292,47 @@ fn payment_instructions(order: &Order, settings: &Settings, link: &str) -> Strin
 pub fn order_link(public_base: &str, order: &Order) -> Option<String> {
     let token = order.public_token.as_deref()?;
     Some(format!("{}/o/{token}", public_base.trim_end_matches('/')))
+}
+
+/// Where a return request stands, as the buyer is told.
+fn return_update(request: &crate::returns::ReturnSummary, language: Language) -> String {
+    use crate::returns::ReturnStatus as S;
+    let id = language == Language::Indonesian;
+    let base = match (request.status, id) {
+        (S::Requested, true) => {
+            "pengajuan retur sudah kami terima dan sedang kami periksa.".to_owned()
+        }
+        (S::Requested, false) => {
+            "we received your return request and are looking at it.".to_owned()
+        }
+        (S::Approved, true) => {
+            "retur disetujui. Silakan kirim barangnya kembali ke kami.".to_owned()
+        }
+        (S::Approved, false) => {
+            "your return is approved. Please send the item back to us.".to_owned()
+        }
+        (S::Rejected, true) => "mohon maaf, retur tidak dapat kami terima.".to_owned(),
+        (S::Rejected, false) => "we are sorry, the return cannot be accepted.".to_owned(),
+        (S::Received, true) => "barang retur sudah kami terima.".to_owned(),
+        (S::Received, false) => "we received the returned item.".to_owned(),
+        (S::Refunded, true) => match request.refund {
+            Some(amount) => format!(
+                "dana {} sudah kami kembalikan.",
+                format_rupiah(amount.minor_units())
+            ),
+            None => "dana sudah kami kembalikan.".to_owned(),
+        },
+        (S::Refunded, false) => match request.refund {
+            Some(amount) => format!("we refunded {}.", format_rupiah(amount.minor_units())),
+            None => "we refunded your payment.".to_owned(),
+        },
+        (S::Exchanged, true) => "barang pengganti sudah kami kirim.".to_owned(),
+        (S::Exchanged, false) => "we sent the replacement.".to_owned(),
+    };
+    match &request.note {
+        Some(note) => format!("{base} {note}"),
+        None => base,
+    }
 }
 
 fn money_or_empty(amount: crate::Money) -> String {

@@ -23,6 +23,7 @@ pub const TEMPLATE_LEN_MAX: usize = 4096;
 pub const TEMPLATE_PATTERN: &str = concat!(
     r"^([ -z|~\n]|\{\{ (buyer\.greeting|buyer\.name|buyer\.first_name|order\.id|order\.total",
     r"|order\.amount_due|order\.balance|order\.deadline|order\.items_summary|order\.link|store\.name",
+    r"|order\.courier|order\.waybill|order\.tracking_link|order\.confirm_by|order\.return_update",
     r"|payment\.instructions|reminder_number) \}\})*$"
 );
 
@@ -80,6 +81,16 @@ pub enum MessageKind {
     Cancelled,
     /// Staff gave the order a later deadline: the buyer is told the new time.
     DeadlineMoved,
+    /// A COD order asks its buyer to confirm it ("Ya, kirim") before it is packed.
+    CodConfirm,
+    /// The parcel is packed.
+    Packed,
+    /// The parcel left with the courier: the waybill and the tracking link.
+    Shipped,
+    /// The courier delivered it; returns are open for the policy's window.
+    Delivered,
+    /// A return request moved: asked, approved, rejected, received, refunded or exchanged.
+    ReturnUpdate,
     /// A unit of a product a buyer waited for is held for them: the claim link and until when.
     /// Not an order's message, and not among the templates a seller edits (`ALL`).
     WaitlistOffer,
@@ -106,6 +117,11 @@ pub struct KindTemplates {
     pub hold_released: Option<String>,
     pub cancelled: Option<String>,
     pub deadline_moved: Option<String>,
+    pub cod_confirm: Option<String>,
+    pub packed: Option<String>,
+    pub shipped: Option<String>,
+    pub delivered: Option<String>,
+    pub return_update: Option<String>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -133,13 +149,18 @@ pub struct TemplateError {
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 6] = [
+    pub const ALL: [MessageKind; 11] = [
         MessageKind::Reminder,
         MessageKind::OrderReceived,
         MessageKind::PaymentReceived,
         MessageKind::HoldReleased,
         MessageKind::Cancelled,
         MessageKind::DeadlineMoved,
+        MessageKind::CodConfirm,
+        MessageKind::Packed,
+        MessageKind::Shipped,
+        MessageKind::Delivered,
+        MessageKind::ReturnUpdate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -150,6 +171,11 @@ impl MessageKind {
             MessageKind::HoldReleased => "hold_released",
             MessageKind::Cancelled => "cancelled",
             MessageKind::DeadlineMoved => "deadline_moved",
+            MessageKind::CodConfirm => "cod_confirm",
+            MessageKind::Packed => "packed",
+            MessageKind::Shipped => "shipped",
+            MessageKind::Delivered => "delivered",
+            MessageKind::ReturnUpdate => "return_update",
             MessageKind::WaitlistOffer => "waitlist_offer",
         }
     }
@@ -163,7 +189,8 @@ impl MessageKind {
 }
 
 impl KindTemplates {
-    fn get(&self, kind: MessageKind) -> Option<&String> {
+    /// The seller's template of `kind`, if they wrote one.
+    pub fn get(&self, kind: MessageKind) -> Option<&String> {
         match kind {
             MessageKind::Reminder => self.reminder.as_ref(),
             MessageKind::OrderReceived => self.order_received.as_ref(),
@@ -171,6 +198,11 @@ impl KindTemplates {
             MessageKind::HoldReleased => self.hold_released.as_ref(),
             MessageKind::Cancelled => self.cancelled.as_ref(),
             MessageKind::DeadlineMoved => self.deadline_moved.as_ref(),
+            MessageKind::CodConfirm => self.cod_confirm.as_ref(),
+            MessageKind::Packed => self.packed.as_ref(),
+            MessageKind::Shipped => self.shipped.as_ref(),
+            MessageKind::Delivered => self.delivered.as_ref(),
+            MessageKind::ReturnUpdate => self.return_update.as_ref(),
             MessageKind::WaitlistOffer => None,
         }
     }
@@ -375,6 +407,68 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
             "{% if order.link %}Your order and how to pay: {{ order.link }}\n{% endif %}",
             "Thank you!"
         ),
+        (Language::Indonesian, MessageKind::CodConfirm) => concat!(
+            "Halo {{ buyer.greeting }}, terima kasih sudah order di {{ store.name }} 😊\n",
+            "Pesanan #{{ order.id }} (bayar di tempat/COD):\n",
+            "{% for item in order.items %}- {{ item.name }} x{{ item.qty }} = {{ item.subtotal }}\n{% endfor %}",
+            "{% if order.shipping_cost %}Ongkir: {{ order.shipping_cost }}\n{% endif %}",
+            "Total dibayar ke kurir: {{ order.total }}\n",
+            "Sebelum kami kemas, mohon konfirmasi dulu ya {{ buyer.honorific }}: pesanan ini benar dan siap diterima di alamat tujuan? ",
+            "{% if order.link %}Tekan \"Ya, kirim\" di {{ order.link }} {% endif %}atau balas YA",
+            "{% if order.confirm_by %} sebelum {{ order.confirm_by }}; tanpa konfirmasi pesanan kami batalkan{% endif %}. Terima kasih 🙏"
+        ),
+        (Language::English, MessageKind::CodConfirm) => concat!(
+            "Hi {{ buyer.greeting }}, thank you for your order at {{ store.name }}!\n",
+            "Order #{{ order.id }} (cash on delivery):\n",
+            "{% for item in order.items %}- {{ item.name }} x{{ item.qty }} = {{ item.subtotal }}\n{% endfor %}",
+            "{% if order.shipping_cost %}Shipping: {{ order.shipping_cost }}\n{% endif %}",
+            "To pay the courier: {{ order.total }}\n",
+            "Before we pack it, please confirm the order is right and you will be there to receive it: ",
+            "{% if order.link %}press \"Yes, send it\" at {{ order.link }} {% endif %}or reply YES",
+            "{% if order.confirm_by %} by {{ order.confirm_by }}; unconfirmed orders are cancelled{% endif %}. Thank you!"
+        ),
+        (Language::Indonesian, MessageKind::Packed) => concat!(
+            "Halo {{ buyer.greeting }}, pesanan #{{ order.id }} ({{ order.items_summary }}) sudah kami kemas dan siap dikirim ya 📦",
+            "{% if order.link %}\nPantau pesanan di {{ order.link }}{% endif %}"
+        ),
+        (Language::English, MessageKind::Packed) => concat!(
+            "Hi {{ buyer.greeting }}, order #{{ order.id }} ({{ order.items_summary }}) is packed and ready to ship.",
+            "{% if order.link %}\nFollow it at {{ order.link }}{% endif %}"
+        ),
+        (Language::Indonesian, MessageKind::Shipped) => concat!(
+            "Halo {{ buyer.greeting }}, pesanan #{{ order.id }} sudah dikirim{% if order.courier %} lewat {{ order.courier }}{% endif %} 🚚\n",
+            "{% if order.waybill %}No. resi: {{ order.waybill }}\n{% endif %}",
+            "{% if order.tracking_link %}Lacak paket: {{ order.tracking_link }}\n{% endif %}",
+            "{% if order.link %}Pantau pesanan: {{ order.link }}\n{% endif %}",
+            "{% if order.cod %}Mohon siapkan {{ order.total }} untuk kurir ya {{ buyer.honorific }}.\n{% endif %}",
+            "Terima kasih 🙏"
+        ),
+        (Language::English, MessageKind::Shipped) => concat!(
+            "Hi {{ buyer.greeting }}, order #{{ order.id }} is on its way{% if order.courier %} with {{ order.courier }}{% endif %}.\n",
+            "{% if order.waybill %}Waybill: {{ order.waybill }}\n{% endif %}",
+            "{% if order.tracking_link %}Track it: {{ order.tracking_link }}\n{% endif %}",
+            "{% if order.link %}Your order: {{ order.link }}\n{% endif %}",
+            "{% if order.cod %}Please have {{ order.total }} ready for the courier.\n{% endif %}",
+            "Thank you!"
+        ),
+        (Language::Indonesian, MessageKind::Delivered) => concat!(
+            "Halo {{ buyer.greeting }}, pesanan #{{ order.id }} sudah sampai ya 🎉 Semoga suka!\n",
+            "Kalau ada yang tidak sesuai, {{ buyer.honorific }} bisa ajukan retur{% if order.link %} di {{ order.link }}{% endif %}. ",
+            "Ditunggu order berikutnya di {{ store.name }} 🙏"
+        ),
+        (Language::English, MessageKind::Delivered) => concat!(
+            "Hi {{ buyer.greeting }}, order #{{ order.id }} has been delivered. We hope you like it!\n",
+            "If anything is wrong, you can ask for a return{% if order.link %} at {{ order.link }}{% endif %}. ",
+            "See you again at {{ store.name }}."
+        ),
+        (Language::Indonesian, MessageKind::ReturnUpdate) => concat!(
+            "Halo {{ buyer.greeting }}, kabar retur pesanan #{{ order.id }}: {{ order.return_update }}",
+            "{% if order.link %}\nDetailnya di {{ order.link }}{% endif %}"
+        ),
+        (Language::English, MessageKind::ReturnUpdate) => concat!(
+            "Hi {{ buyer.greeting }}, about the return of order #{{ order.id }}: {{ order.return_update }}",
+            "{% if order.link %}\nDetails at {{ order.link }}{% endif %}"
+        ),
         (Language::Indonesian, MessageKind::WaitlistOffer) => concat!(
             "Halo {{ buyer.greeting }}, kabar baik dari {{ store.name }}! {{ product.name }} yang {{ buyer.you }} tunggu tersedia lagi. ",
             "Satu sudah kami simpan untuk {{ buyer.you }} sampai {{ offer.until }}.\n",
@@ -407,6 +501,16 @@ pub fn subject(kind: MessageKind, order: crate::OrderId, language: Language) -> 
         (Language::English, MessageKind::HoldReleased) => "Booking released for order",
         (Language::English, MessageKind::Cancelled) => "Order cancelled",
         (Language::English, MessageKind::DeadlineMoved) => "Payment deadline extended for order",
+        (Language::Indonesian, MessageKind::CodConfirm) => "Mohon konfirmasi pesanan COD",
+        (Language::Indonesian, MessageKind::Packed) => "Pesanan sudah dikemas",
+        (Language::Indonesian, MessageKind::Shipped) => "Pesanan sudah dikirim",
+        (Language::Indonesian, MessageKind::Delivered) => "Pesanan sudah sampai",
+        (Language::Indonesian, MessageKind::ReturnUpdate) => "Kabar retur pesanan",
+        (Language::English, MessageKind::CodConfirm) => "Please confirm your COD order",
+        (Language::English, MessageKind::Packed) => "Packed: order",
+        (Language::English, MessageKind::Shipped) => "Shipped: order",
+        (Language::English, MessageKind::Delivered) => "Delivered: order",
+        (Language::English, MessageKind::ReturnUpdate) => "About the return of order",
         (Language::Indonesian, MessageKind::WaitlistOffer) => "Barang yang Anda tunggu tersedia",
         (Language::English, MessageKind::WaitlistOffer) => "The item you waited for is back",
     };
@@ -614,6 +718,14 @@ pub fn sample_order() -> Order {
         public_token: Some("5f0c2a9e7d3b41c8a6e19b0d4f7a2c31".into()),
         proof: None,
         note: None,
+        shipment: crate::fulfilment::Shipment {
+            confirm_by: Some(placed + jiff::SignedDuration::from_hours(24)),
+            courier: Some("JNE".into()),
+            service: Some("REG".into()),
+            waybill: Some("CGK1234567890".into()),
+            ..Default::default()
+        },
+        return_request: None,
     }
 }
 

@@ -323,17 +323,24 @@ pub(crate) fn rebuild_reputation(db: &mut dyn Db) -> DbResult<usize> {
     db.execute(
         "UPDATE customers SET orders_placed = 0, orders_paid = 0, orders_expired = 0,
              orders_cancelled_by_buyer = 0, orders_cancelled_by_seller = 0, amount_paid = 0,
-             first_order_at = NULL, last_order_at = NULL",
+             cod_refused = 0, returns = 0, first_order_at = NULL, last_order_at = NULL",
         params![],
     )?;
     db.execute(
         "UPDATE customers SET
              orders_placed = agg.placed, orders_paid = agg.paid, orders_expired = agg.expired,
              orders_cancelled_by_buyer = agg.by_buyer, orders_cancelled_by_seller = agg.by_seller,
+             cod_refused = agg.refused, returns = agg.returned,
              first_order_at = agg.first_at, last_order_at = agg.last_at
          FROM (SELECT customer_id,
                       COUNT(*) AS placed,
-                      SUM(CASE WHEN status IN ('paid', 'paid_needs_refund') THEN 1 ELSE 0 END) AS paid,
+                      -- Paid: prepaid orders from their payment on, COD ones once paid at the door.
+                      SUM(CASE WHEN status IN ('paid', 'paid_needs_refund', 'delivered', 'completed')
+                                 OR (payment_method <> 'cod' AND status IN ('packed', 'shipped', 'returned_to_sender'))
+                               THEN 1 ELSE 0 END) AS paid,
+                      SUM(CASE WHEN status = 'returned_to_sender' AND payment_method = 'cod' THEN 1 ELSE 0 END) AS refused,
+                      (SELECT COUNT(*) FROM returns r JOIN orders ro ON ro.id = r.order_id
+                        WHERE ro.customer_id = orders.customer_id AND r.status IN ('received', 'refunded', 'exchanged')) AS returned,
                       SUM(CASE WHEN status = 'expired' THEN 1 ELSE 0 END) AS expired,
                       SUM(CASE WHEN status = 'cancelled' AND cancelled_by = 'buyer' THEN 1 ELSE 0 END) AS by_buyer,
                       SUM(CASE WHEN status = 'cancelled' AND cancelled_by = 'seller' THEN 1 ELSE 0 END) AS by_seller,

@@ -22,9 +22,11 @@ pub(crate) fn consistency_report(db: &mut dyn Db) -> DbResult<Vec<String>> {
     }
     for (id, status, hold) in db.rows(
         "SELECT o.id, o.status, i.hold FROM orders o JOIN order_items i ON i.order_id = o.id
-         WHERE (o.status IN ('awaiting_payment', 'awaiting_balance') AND i.hold != 'held')
-            OR (o.status = 'paid' AND i.hold != 'converted')
-            OR (o.status IN ('expired', 'cancelled', 'paid_needs_refund') AND i.hold != 'released')",
+         WHERE (o.status IN ('awaiting_payment', 'awaiting_balance', 'awaiting_confirmation', 'confirmed') AND i.hold != 'held')
+            OR (o.status IN ('paid', 'packed', 'shipped', 'delivered', 'completed') AND i.hold != 'converted'
+                -- A return received as resellable put its units back on sale.
+                AND NOT (i.hold = 'released' AND EXISTS (SELECT 1 FROM returns r WHERE r.order_id = o.id AND r.resellable)))
+            OR (o.status IN ('expired', 'cancelled', 'paid_needs_refund', 'returned_to_sender') AND i.hold != 'released')",
         params![],
         |r| Ok((r.int(0)?, r.text(1)?, r.text(2)?)),
     )? {
@@ -47,6 +49,18 @@ pub(crate) fn consistency_report(db: &mut dyn Db) -> DbResult<Vec<String>> {
     )? {
         problems.push(format!(
             "order {id} awaits payment with a deadline but has no expiry timer"
+        ));
+    }
+    for id in db.rows(
+        // (A delivered order whose return is being handled is completed when the return ends.)
+        "SELECT o.id FROM orders o WHERE o.status IN ('awaiting_confirmation', 'delivered')
+         AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.order_id = o.id AND t.kind IN ('confirm_cod', 'complete'))
+         AND NOT EXISTS (SELECT 1 FROM returns r WHERE r.order_id = o.id AND r.status IN ('requested', 'approved', 'received'))",
+        params![],
+        |r| r.int(0),
+    )? {
+        problems.push(format!(
+            "order {id} waits for its COD confirmation or its return window but has no timer"
         ));
     }
     Ok(problems)

@@ -27,12 +27,19 @@ pub(crate) type StockChanges = BTreeMap<String, (i64, i64)>;
 pub struct BatchChanges {
     pub(crate) stock: StockChanges,
     pub(crate) expired_by_customer: BTreeMap<i64, i64>,
+    /// COD orders their buyers never confirmed, counted as cancelled by the buyer.
+    pub(crate) unconfirmed_by_customer: BTreeMap<i64, i64>,
 }
 
 impl BatchChanges {
     /// One more of this buyer's orders expired in the batch.
     pub fn count_expired(&mut self, customer_id: i64) {
         *self.expired_by_customer.entry(customer_id).or_default() += 1;
+    }
+
+    /// One more of this buyer's COD orders went unconfirmed in the batch.
+    pub fn count_unconfirmed(&mut self, customer_id: i64) {
+        *self.unconfirmed_by_customer.entry(customer_id).or_default() += 1;
     }
 
     /// The SKUs whose stock the batch changed, in order.
@@ -53,6 +60,9 @@ impl BatchChanges {
         for (customer, expired) in other.expired_by_customer {
             *self.expired_by_customer.entry(customer).or_default() += expired;
         }
+        for (customer, n) in other.unconfirmed_by_customer {
+            *self.unconfirmed_by_customer.entry(customer).or_default() += n;
+        }
     }
 
     pub(crate) fn apply(&self, db: &mut dyn Db) -> DbResult<()> {
@@ -61,6 +71,12 @@ impl BatchChanges {
             db.execute(
                 "UPDATE customers SET orders_expired = orders_expired + ?2 WHERE id = ?1",
                 params![*customer, *expired],
+            )?;
+        }
+        for (customer, n) in &self.unconfirmed_by_customer {
+            db.execute(
+                "UPDATE customers SET orders_cancelled_by_buyer = orders_cancelled_by_buyer + ?2 WHERE id = ?1",
+                params![*customer, *n],
             )?;
         }
         Ok(())

@@ -2,6 +2,7 @@
 //! recording its events and the buyer-counter changes its end brings, and pruning old
 //! idempotency keys.
 
+use lunas_core::fulfilment::Shipment;
 use lunas_core::shipping::Address;
 use lunas_core::timers::PlannedTimer;
 use lunas_core::{
@@ -141,7 +142,7 @@ pub(crate) fn stop_awaiting(db: &mut dyn Db, id: OrderId) -> DbResult<()> {
         "UPDATE messages SET status = 'superseded', next_attempt_at = NULL,
              last_error = 'withdrawn: the order no longer awaits payment'
          WHERE order_id = ?1 AND status IN ('pending', 'failed')
-           AND (kind = 'reminder' OR (kind = 'order_received' AND channel = 'manual_whatsapp'))",
+           AND (kind = 'reminder' OR (kind IN ('order_received', 'cod_confirm') AND channel = 'manual_whatsapp'))",
         params![id.0],
     )?;
     Ok(())
@@ -256,7 +257,8 @@ pub(crate) fn load_order_with(
 ) -> DbResult<Option<Order>> {
     let head = db.row(
         "SELECT customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, policy, deposit, deposit_forfeited, amount_due, unique_code, payment_url,
-                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs, note
+                shipping_cost, discount, written_off, public_token, proof_status, proof_at, proofs, note,
+                confirm_by, courier, courier_service, waybill, ship_cost, return_cost, packed_at, shipped_at, delivered_at, completed_at
          FROM orders WHERE id = ?1",
         params![id.0],
         |row| {
@@ -278,6 +280,7 @@ pub(crate) fn load_order_with(
                 row.opt_text(16)?,
                 (row.opt_text(17)?, row.opt_int(18)?, row.int(19)?),
                 row.opt_text(20)?,
+                read_shipment(row, 21)?,
             ))
         },
     )?;
@@ -299,9 +302,17 @@ pub(crate) fn load_order_with(
         public_token,
         proof,
         note,
+        shipment,
     )) = head
     else {
         return Ok(None);
+    };
+    let status = status_of(&status)?;
+    // Only a delivered order can have a return asked for.
+    let return_request = if matches!(status, OrderStatus::Delivered | OrderStatus::Completed) {
+        super::returns::latest_return(db, id)?
+    } else {
+        None
     };
     let proof = super::proofs::read_order_proof(proof)?;
     // Read apart from the order's row: a LEFT JOIN here made SQLite prepare the statement anew
@@ -373,7 +384,7 @@ pub(crate) fn load_order_with(
     };
     Ok(Some(Order {
         id,
-        status: status_of(&status)?,
+        status,
         customer: load_customer(db, customer_id)?,
         items,
         total: Money::from_stored(total),
@@ -401,14 +412,34 @@ pub(crate) fn load_order_with(
         public_token,
         proof,
         note,
+        shipment,
+        return_request,
     }))
 }
 
-/// How many orders of the buyer with this number still await payment.
+/// Reads an order's shipment from the ten columns confirm_by, courier, courier_service, waybill,
+/// ship_cost, return_cost, packed_at, shipped_at, delivered_at, completed_at starting at `first`.
+fn read_shipment(row: &Row<'_>, first: usize) -> DbResult<Shipment> {
+    let at = |n: usize| row.opt_int(first + n)?.map(timestamp).transpose();
+    Ok(Shipment {
+        confirm_by: at(0)?,
+        courier: row.opt_text(first + 1)?,
+        service: row.opt_text(first + 2)?,
+        waybill: row.opt_text(first + 3)?,
+        cost: row.opt_int(first + 4)?.map(Money::from_stored),
+        return_cost: row.opt_int(first + 5)?.map(Money::from_stored),
+        packed_at: at(6)?,
+        shipped_at: at(7)?,
+        delivered_at: at(8)?,
+        completed_at: at(9)?,
+    })
+}
+
+/// How many orders of the buyer with this number still await payment (or, COD, confirmation).
 pub(crate) fn open_orders_of(db: &mut dyn Db, phone: &str) -> DbResult<i64> {
     db.scalar(
         "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id
-         WHERE c.phone = ?1 AND o.status IN ('awaiting_payment', 'awaiting_balance')",
+         WHERE c.phone = ?1 AND o.status IN ('awaiting_payment', 'awaiting_balance', 'awaiting_confirmation')",
         params![phone],
     )
 }

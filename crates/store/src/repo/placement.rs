@@ -115,6 +115,10 @@ pub struct OrderHead<'a> {
     pub public_token: &'a str,
     /// What the buyer wrote for the seller.
     pub note: Option<&'a str>,
+    /// Awaiting payment, or a COD order's buyer's confirmation.
+    pub status: OrderStatus,
+    /// By when a COD buyer must confirm.
+    pub confirm_by: Option<Timestamp>,
 }
 
 /// A new order as written: its id, what it expects to be paid and its unique code, and on
@@ -143,7 +147,8 @@ pub(crate) fn insert_order(
     let total = head.total;
     let mut row = NewOrderRow {
         customer_id: head.customer_id,
-        status: OrderStatus::AwaitingPayment,
+        status: head.status,
+        confirm_by: head.confirm_by.map(millis),
         payment_method: head.payment_method,
         total,
         pay_by: head.pay_by.map(millis),
@@ -265,6 +270,7 @@ struct NewOrderRow<'a> {
     address: Option<&'a Address>,
     public_token: &'a str,
     note: Option<&'a str>,
+    confirm_by: Option<i64>,
 }
 
 /// Writes a new order's rows (the order, its lines, the placement event, its timers) statement
@@ -278,8 +284,8 @@ fn insert_order_rows(
 ) -> DbResult<Option<OrderId>> {
     let id = db
         .row(
-            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount, public_token, note)
-             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT DO NOTHING RETURNING id",
+            "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount, public_token, note, confirm_by)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING RETURNING id",
             params![
                 head.customer_id,
                 head.status.as_str(),
@@ -294,7 +300,8 @@ fn insert_order_rows(
                 head.charges.shipping_cost.minor_units(),
                 head.charges.discount.minor_units(),
                 head.public_token,
-                head.note
+                head.note,
+                head.confirm_by
             ],
             |row| row.int(0),
         )?
@@ -389,8 +396,8 @@ fn insert_order_rows_at_once(
     let inserted = db
         .row(
             "WITH o AS (
-                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount, public_token, note)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10, ?11, ?12, ?13, ?14, ?15, ?17, ?18)
+                 INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount, public_token, note, confirm_by)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?10, ?11, ?12, ?13, ?14, ?15, ?17, ?18, ?19)
                  ON CONFLICT DO NOTHING RETURNING id),
              a AS (
                  INSERT INTO order_addresses (order_id, recipient, phone, street, kelurahan, kecamatan, city, province, postcode)
@@ -431,7 +438,8 @@ fn insert_order_rows_at_once(
                 head.charges.discount.minor_units(),
                 &address,
                 head.public_token,
-                head.note
+                head.note,
+                head.confirm_by
             ],
             |row| Ok((row.int(0)?, row.text(1)?)),
         )?;

@@ -13,7 +13,8 @@ use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
 use super::{
-    customers, drafts, exports, messages, orders, payments, products, settings, waitlist, webhooks,
+    customers, drafts, exports, fulfilment, messages, orders, payments, products, settings,
+    waitlist, webhooks,
 };
 use crate::{callbacks, inbound};
 
@@ -41,6 +42,15 @@ use crate::{callbacks, inbound};
         orders::cancel,
         orders::accept_as_paid,
         orders::extend,
+        fulfilment::pack,
+        fulfilment::ship,
+        fulfilment::deliver,
+        fulfilment::confirm_cod,
+        fulfilment::returned_to_sender,
+        fulfilment::request_return,
+        fulfilment::list_returns,
+        fulfilment::step_return,
+        fulfilment::kept_events,
         payments::payment_link,
         payments::import_statement,
         payments::review_list,
@@ -69,6 +79,9 @@ use crate::{callbacks, inbound};
         callbacks::midtrans,
         callbacks::xendit,
         callbacks::mutations,
+        callbacks::biteship,
+        callbacks::kiriminaja,
+        callbacks::generic_courier,
     ),
     components(schemas(crate::error::ErrorDetailDoc), responses(ErrorResponse)),
     modifiers(&Conventions),
@@ -154,6 +167,15 @@ text_schema!(
     lunas_core::order::TEXT_LEN_MAX,
     "One line of text, not blank, without control characters.",
     ["Rina Wulandari"]
+);
+
+text_schema!(
+    /// A courier's name, service or waybill.
+    ShipmentText,
+    lunas_core::order::TEXT_PATTERN,
+    lunas_core::fulfilment::SHIPMENT_TEXT_MAX,
+    "One line of text, not blank, without control characters.",
+    ["CGK0126473819"]
 );
 
 text_schema!(

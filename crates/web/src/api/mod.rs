@@ -4,6 +4,7 @@ pub(crate) mod customers;
 mod document;
 pub(crate) mod drafts;
 pub(crate) mod exports;
+pub(crate) mod fulfilment;
 pub(crate) mod messages;
 pub(crate) mod orders;
 pub(crate) mod payments;
@@ -45,6 +46,18 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/orders/{id}/cancel", post(orders::cancel))
         .route("/orders/{id}/accept-as-paid", post(orders::accept_as_paid))
         .route("/orders/{id}/deadline", post(orders::extend))
+        .route("/orders/{id}/pack", post(fulfilment::pack))
+        .route("/orders/{id}/ship", post(fulfilment::ship))
+        .route("/orders/{id}/deliver", post(fulfilment::deliver))
+        .route("/orders/{id}/confirm-cod", post(fulfilment::confirm_cod))
+        .route(
+            "/orders/{id}/returned-to-sender",
+            post(fulfilment::returned_to_sender),
+        )
+        .route("/orders/{id}/returns", post(fulfilment::request_return))
+        .route("/returns", get(fulfilment::list_returns))
+        .route("/returns/{id}/{step}", post(fulfilment::step_return))
+        .route("/courier-events", get(fulfilment::kept_events))
         .route("/orders/{id}/payment-link", post(payments::payment_link))
         .route(
             "/statements",

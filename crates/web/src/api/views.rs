@@ -113,6 +113,13 @@ pub(crate) struct OrderView {
     pub proof: Option<lunas_core::proofs::OrderProof>,
     /// What the buyer wrote for the seller at the shop's checkout.
     pub note: Option<String>,
+    /// The parcel after the payment: by when a COD buyer must confirm, the courier, service and
+    /// waybill, what shipping and a return to sender cost, and when each step happened.
+    pub shipment: lunas_core::fulfilment::Shipment,
+    /// The courier's own tracking page for the waybill, for the couriers lunas knows.
+    pub tracking_url: Option<String>,
+    /// The latest return request, `null` when none was made.
+    pub return_request: Option<lunas_core::returns::ReturnSummary>,
 }
 
 /// The buyer as the order names them.
@@ -182,6 +189,9 @@ impl OrderView {
             written_off: order.written_off.minor_units(),
             proof: order.proof,
             note: order.note,
+            tracking_url: order.shipment.tracking_url(),
+            shipment: order.shipment,
+            return_request: order.return_request,
             id: order.id.0,
             status: order.status.as_str(),
             currency,

@@ -37,12 +37,17 @@ const SECTIONS: [&str; 10] = [
 ];
 
 /// The lifecycle messages the Messages section edits, in the order a buyer meets them.
-const LIFECYCLE: [(MessageKind, &str); 5] = [
+const LIFECYCLE: [(MessageKind, &str); 10] = [
     (MessageKind::OrderReceived, "tpl_order_received"),
+    (MessageKind::CodConfirm, "tpl_cod_confirm"),
     (MessageKind::DeadlineMoved, "tpl_deadline_moved"),
     (MessageKind::PaymentReceived, "tpl_payment_received"),
     (MessageKind::HoldReleased, "tpl_hold_released"),
     (MessageKind::Cancelled, "tpl_cancelled"),
+    (MessageKind::Packed, "tpl_packed"),
+    (MessageKind::Shipped, "tpl_shipped"),
+    (MessageKind::Delivered, "tpl_delivered"),
+    (MessageKind::ReturnUpdate, "tpl_return_update"),
 ];
 
 /// The payment methods that have a deadline and reminders.
@@ -102,18 +107,17 @@ fn current_values(settings: &lunas_core::Settings, english: bool) -> BTreeMap<&'
         templates.reminder.clone().unwrap_or_default(),
     );
     let mut messages = BTreeMap::new();
-    let lifecycle = [
-        (&templates.order_received, settings.messages.order_received),
-        (
-            &templates.payment_received,
-            settings.messages.payment_received,
-        ),
-        (&templates.hold_released, settings.messages.hold_released),
-        (&templates.cancelled, settings.messages.cancelled),
-    ];
-    for ((kind, field), (source, sent)) in LIFECYCLE.iter().zip(lifecycle) {
-        messages.insert(field.to_string(), json!(source.clone().unwrap_or_default()));
-        messages.insert(format!("send_{}", kind.as_str()), json!(sent));
+    // Each kind's own template and switch (a list zipped by position once showed one message's
+    // template under another's name).
+    for (kind, field) in LIFECYCLE {
+        messages.insert(
+            field.to_string(),
+            json!(templates.get(kind).cloned().unwrap_or_default()),
+        );
+        messages.insert(
+            format!("send_{}", kind.as_str()),
+            json!(settings.messages.enabled(kind)),
+        );
     }
     let hhmm = |t: jiff::civil::Time| format!("{:02}:{:02}", t.hour(), t.minute());
     // The accounts as rows of fields, with two empty rows to add one (at most the store's limit).
@@ -257,11 +261,21 @@ struct SettingsForm {
     tpl_hold_released: String,
     tpl_cancelled: String,
     tpl_deadline_moved: String,
+    tpl_cod_confirm: String,
+    tpl_packed: String,
+    tpl_shipped: String,
+    tpl_delivered: String,
+    tpl_return_update: String,
     send_order_received: Option<String>,
     send_payment_received: Option<String>,
     send_hold_released: Option<String>,
     send_cancelled: Option<String>,
     send_deadline_moved: Option<String>,
+    send_cod_confirm: Option<String>,
+    send_packed: Option<String>,
+    send_shipped: Option<String>,
+    send_delivered: Option<String>,
+    send_return_update: Option<String>,
     whatsapp: Option<String>,
     email: Option<String>,
     /// The Webhooks section: an endpoint to add, or the id of one to remove.
@@ -312,6 +326,15 @@ impl SettingsForm {
             MessageKind::Cancelled => Some((&self.tpl_cancelled, self.send_cancelled.is_some())),
             MessageKind::DeadlineMoved => {
                 Some((&self.tpl_deadline_moved, self.send_deadline_moved.is_some()))
+            }
+            MessageKind::CodConfirm => {
+                Some((&self.tpl_cod_confirm, self.send_cod_confirm.is_some()))
+            }
+            MessageKind::Packed => Some((&self.tpl_packed, self.send_packed.is_some())),
+            MessageKind::Shipped => Some((&self.tpl_shipped, self.send_shipped.is_some())),
+            MessageKind::Delivered => Some((&self.tpl_delivered, self.send_delivered.is_some())),
+            MessageKind::ReturnUpdate => {
+                Some((&self.tpl_return_update, self.send_return_update.is_some()))
             }
             MessageKind::Reminder | MessageKind::WaitlistOffer => None,
         }

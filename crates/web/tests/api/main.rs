@@ -40,6 +40,9 @@ impl Reply {
 
 /// The Midtrans server key and Xendit callback token the test server is configured with.
 const MIDTRANS_KEY: &str = "SB-Mid-server-api-uji";
+const BITESHIP_KEY: &str = "biteship-uji-rahasia";
+const KIRIMINAJA_KEY: &str = "kiriminaja-uji-rahasia";
+const COURIER_SECRET: &str = "kurir-uji-rahasia";
 const XENDIT_TOKEN: &str = "xnd-api-uji";
 
 async fn spawn_app(backend: Backend) -> TestApp {
@@ -65,6 +68,11 @@ async fn spawn_app_with(backend: Backend, gateway_base: &str) -> TestApp {
             api_base: gateway_base.into(),
         }),
         mutation_secret: None,
+        couriers: lunas_engine::couriers::Couriers {
+            biteship: Some(("x-biteship-signature".into(), BITESHIP_KEY.into())),
+            kiriminaja_key: Some(KIRIMINAJA_KEY.into()),
+            generic_secret: Some(COURIER_SECRET.into()),
+        },
     };
     let engine = Arc::new(
         Engine::new(store.clone(), clock.clone())

@@ -20,9 +20,13 @@ use lunas_core::{
 };
 
 use crate::repo;
+
+mod after_payment;
+pub use crate::repo::fulfilment::{CourierEventRow, FulfilmentRow, KeptCourierEvent};
 pub use crate::repo::orders::{OrderDeadline, OrderMoney};
 pub use crate::repo::placement::{Held, InsertedOrder, OrderHead};
 pub use crate::repo::proofs::{ProofTarget, StoredProof};
+pub use crate::repo::returns::{ReturnChange, ReturnRow};
 pub use crate::repo::waitlist::{NextInLine, OfferRow};
 pub use crate::repo::{BatchChanges, DueTimer, ExpiringOrder};
 use crate::sql::{Db, DbError};
