@@ -204,6 +204,7 @@ mod buyers;
 mod document;
 mod drafts;
 mod exports;
+mod fulfilment;
 mod messages;
 mod order_pages;
 mod orders;
