@@ -32,6 +32,18 @@ pub enum EventReason {
     /// Staff accepted the order as paid with what had arrived ("terima sebagai lunas"), the rest
     /// written off, saying `why`.
     AcceptedShort { written_off: Money, why: String },
+    /// The parcel left under this waybill (with its courier, as `CGK01 (JNE)`).
+    Shipped(String),
+    /// A COD buyer did not confirm in time; the order was cancelled.
+    CodUnconfirmed,
+    /// A return was asked for, for this reason.
+    ReturnRequested(String),
+    /// A return request took a step.
+    Return(crate::returns::ReturnStatus),
+    /// The return window closed: the order is completed.
+    ReturnWindowClosed,
+    /// The return ended after the window had closed: the order is completed.
+    ReturnClosed,
     /// Anything else, as written (a reason staff typed).
     Other(String),
 }
@@ -40,6 +52,9 @@ const REVIVED: &str = "paid after the deadline; the stock was still there, so th
 const DEADLINE_PASSED: &str = "payment deadline passed";
 const BALANCE_KEPT: &str = "balance deadline passed; the deposit is kept";
 const BALANCE_REFUNDED: &str = "balance deadline passed; the deposit is to be refunded";
+const COD_UNCONFIRMED: &str = "COD order not confirmed by the buyer in time";
+const WINDOW_CLOSED: &str = "return window closed";
+const RETURN_CLOSED: &str = "return closed";
 
 impl EventReason {
     /// The sentence stored in the order's history (and shown by the API).
@@ -70,6 +85,12 @@ impl EventReason {
                 "accepted as paid; {} written off: {why}",
                 written_off.minor_units()
             ),
+            EventReason::Shipped(waybill) => format!("waybill {waybill}"),
+            EventReason::CodUnconfirmed => COD_UNCONFIRMED.to_owned(),
+            EventReason::ReturnRequested(why) => format!("return requested: {why}"),
+            EventReason::Return(status) => format!("return {}", status.as_str()),
+            EventReason::ReturnWindowClosed => WINDOW_CLOSED.to_owned(),
+            EventReason::ReturnClosed => RETURN_CLOSED.to_owned(),
             EventReason::Other(text) => text.clone(),
         }
     }
@@ -84,6 +105,9 @@ impl EventReason {
                 deposit_kept: false,
             }),
             REVIVED => Some(EventReason::Revived),
+            COD_UNCONFIRMED => Some(EventReason::CodUnconfirmed),
+            WINDOW_CLOSED => Some(EventReason::ReturnWindowClosed),
+            RETURN_CLOSED => Some(EventReason::ReturnClosed),
             _ => None,
         };
         let parsed = parsed
@@ -134,6 +158,23 @@ impl EventReason {
                     why: RefundReason::parse(why)?,
                 })
             });
+        let parsed = parsed
+            .or_else(|| {
+                stored
+                    .strip_prefix("waybill ")
+                    .map(|w| EventReason::Shipped(w.to_owned()))
+            })
+            .or_else(|| {
+                stored
+                    .strip_prefix("return requested: ")
+                    .map(|why| EventReason::ReturnRequested(why.to_owned()))
+            })
+            .or_else(|| {
+                stored
+                    .strip_prefix("return ")
+                    .and_then(crate::returns::ReturnStatus::parse)
+                    .map(EventReason::Return)
+            });
         parsed.unwrap_or_else(|| EventReason::Other(stored.to_owned()))
     }
 }
@@ -165,6 +206,24 @@ mod tests {
             "deadline moved to 2026-12-06T13:00:00Z: gajian tanggal 25: katanya",
         );
         check(EventReason::DeadlinePassed, "payment deadline passed");
+        check(
+            EventReason::Shipped("CGK01 (JNE)".into()),
+            "waybill CGK01 (JNE)",
+        );
+        check(
+            EventReason::CodUnconfirmed,
+            "COD order not confirmed by the buyer in time",
+        );
+        check(
+            EventReason::ReturnRequested("noda: di ujung".into()),
+            "return requested: noda: di ujung",
+        );
+        check(
+            EventReason::Return(crate::returns::ReturnStatus::Approved),
+            "return approved",
+        );
+        check(EventReason::ReturnWindowClosed, "return window closed");
+        check(EventReason::ReturnClosed, "return closed");
         check(
             EventReason::BalanceDeadlinePassed { deposit_kept: true },
             "balance deadline passed; the deposit is kept",

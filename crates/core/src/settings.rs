@@ -460,6 +460,12 @@ pub struct SettingsPatch {
     /// The buyer's side, whole.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shop: Option<ShopSettings>,
+    /// After the payment (COD's confirmation and refusal rule), whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fulfilment: Option<crate::fulfilment::FulfilmentSettings>,
+    /// The return policy, whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub returns: Option<crate::returns::ReturnPolicy>,
 }
 
 impl SettingsPatch {

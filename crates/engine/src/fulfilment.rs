@@ -5,6 +5,7 @@
 //! A courier's event is kept once and applied through the same step; one for a waybill no order
 //! has yet is kept and applied when an order is shipped under it.
 
+use lunas_core::events::EventReason;
 use lunas_core::fulfilment::{Shipment, Step, StepDecision, decide_step};
 use lunas_core::ledger::NewPayment;
 use lunas_core::messages::MessageKind;
@@ -99,13 +100,16 @@ pub(crate) fn take_step(
                     ..Shipment::default()
                 },
             )?;
-            reason = Some(format!(
-                "waybill {waybill}{}",
-                ship.courier
-                    .as_deref()
-                    .map(|c| format!(" ({c})"))
-                    .unwrap_or_default()
-            ));
+            reason = Some(
+                EventReason::Shipped(format!(
+                    "{waybill}{}",
+                    ship.courier
+                        .as_deref()
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default()
+                ))
+                .stored(),
+            );
         }
         Step::Deliver => {
             if row.method == PaymentMethod::Cod && row.amount_paid < row.amount_due {
@@ -329,7 +333,7 @@ pub(crate) fn cod_deadline(
         &Actor::system(),
         Some(row.status),
         OrderStatus::Cancelled,
-        Some(COD_UNCONFIRMED),
+        Some(&EventReason::CodUnconfirmed.stored()),
     )?;
     let order = tx
         .order_for_message(id)?
@@ -337,9 +341,6 @@ pub(crate) fn cod_deadline(
     tx.enqueue(messaging, MessageKind::Cancelled, &order, None, None, now)?;
     Ok(Some(true))
 }
-
-/// Why an unconfirmed COD order was cancelled, as its history says.
-pub const COD_UNCONFIRMED: &str = "COD order not confirmed by the buyer in time";
 
 /// The return window of delivered order `id` closed: it is completed, unless a return is being
 /// handled (which completes it when it ends). `None` when another transaction holds the order.
@@ -370,7 +371,7 @@ pub(crate) fn window_closed(
         &Actor::system(),
         Some(row.status),
         OrderStatus::Completed,
-        Some("return window closed"),
+        Some(&EventReason::ReturnWindowClosed.stored()),
     )?;
     Ok(Some(()))
 }

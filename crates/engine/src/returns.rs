@@ -5,6 +5,7 @@
 //! then refunded (money out, with its method and reference) or exchanged. The buyer hears of
 //! each step; a request that ends after the return window closed completes the order.
 
+use lunas_core::events::EventReason;
 use lunas_core::fulfilment::Step;
 use lunas_core::messages::MessageKind;
 use lunas_core::placing::{Messaging, OrderOpError};
@@ -51,7 +52,7 @@ pub(crate) fn request(
         by,
         Some(row.status),
         row.status,
-        Some(&format!("return requested: {reason}")),
+        Some(&EventReason::ReturnRequested(reason.to_owned()).stored()),
     )?;
     let order = tx.order(id)?.expect("the order was just read");
     tx.enqueue(
@@ -136,7 +137,7 @@ pub(crate) fn step(
         actor,
         Some(row.status),
         row.status,
-        Some(&format!("return {}", to.as_str())),
+        Some(&EventReason::Return(to).stored()),
     )?;
     if step == ReturnStep::Receive {
         tx.count_return(order_id)?;
@@ -161,7 +162,7 @@ pub(crate) fn step(
             actor,
             Some(row.status),
             OrderStatus::Completed,
-            Some("return closed"),
+            Some(&EventReason::ReturnClosed.stored()),
         )?;
     }
     let order = tx.order(order_id)?.expect("the order was just read");

@@ -4,6 +4,10 @@
 // Text is put in with textContent, never as HTML.
 "use strict";
 document.addEventListener("DOMContentLoaded", function () {
+  // The print page's button: the browser's print dialog (Ctrl+P works without it).
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
   document.querySelectorAll("form[data-preview]").forEach(function (form) {
     var out = document.getElementById(form.dataset.previewTarget);
     if (!out) return;

@@ -733,6 +733,82 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     assert_eq!(order.status, OrderStatus::Paid);
     assert_eq!(order.amount_paid, order.amount_due);
 
+    // The next morning: the packing page lists it; the seller ticks it, prints its label, pastes
+    // its waybill; the buyer follows the parcel on the order's page.
+    client.goto(&format!("{base}/packing")).await.unwrap();
+    client
+        .find(Locator::Id(&format!("pk-{id}")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    submit(&client, "pack-selected").await;
+    assert!(notice(&client).await.contains("ditandai sudah dikemas"));
+    assert_eq!(order_of(&app, id).await.status, OrderStatus::Packed);
+    shoot(&client, &app, "", "packing").await;
+    shoot(
+        &client,
+        &app,
+        &format!("/packing/print?kind=labels&id={id}"),
+        "packing-labels",
+    )
+    .await;
+    shoot(&client, &app, "/packing/print?kind=slips", "packing-slips").await;
+    client.goto(&format!("{base}/packing")).await.unwrap();
+    fill(&client, "f-courier", "JNE").await;
+    fill(&client, "f-lines", &format!("{id},CGK0999000111")).await;
+    submit(&client, "ship-pasted").await;
+    assert!(notice(&client).await.contains("dikirim"));
+    let shipped = order_of(&app, id).await;
+    assert_eq!(shipped.status, OrderStatus::Shipped);
+    assert_eq!(shipped.shipment.waybill.as_deref(), Some("CGK0999000111"));
+    shoot(&client, &app, &format!("/orders/{id}"), "order-shipped").await;
+    let buyer_page = path_of(&landed);
+    shoot(&client, &app, &buyer_page, "buyer-tracking").await;
+    let tracking = text_of(&client, "main").await;
+    assert!(
+        tracking.contains("CGK0999000111") && tracking.contains("Dikirim"),
+        "{tracking}"
+    );
+    assert!(
+        client
+            .find(Locator::Css("a[href^='https://www.jne.co.id/']"))
+            .await
+            .is_ok(),
+        "the courier's own tracking page"
+    );
+    // A COD buyer confirms from the order's page.
+    let cod = app
+        .engine
+        .orders(
+            Some(OrderStatus::AwaitingConfirmation),
+            lunas_core::queries::Page {
+                after: None,
+                limit: 1,
+            },
+        )
+        .await
+        .unwrap()
+        .pop()
+        .expect("the demo has a COD order waiting");
+    let cod_path = app
+        .engine
+        .public_url(&cod)
+        .and_then(|url| url.split_once("/o/").map(|(_, t)| format!("/o/{t}")))
+        .unwrap();
+    shoot(&client, &app, &cod_path, "buyer-cod").await;
+    press(&client, Locator::Css("#cod button[value='yes']")).await;
+    assert!(
+        text_of(&client, "main")
+            .await
+            .contains("sudah dikonfirmasi")
+    );
+    assert_eq!(
+        order_of(&app, cod.id.0).await.status,
+        OrderStatus::Confirmed
+    );
+
     for (path, name) in [
         ("/queue", "queue"),
         ("/orders/export", "orders-export"),
@@ -741,6 +817,7 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         ("/products", "products"),
         ("/audit", "audit"),
         ("/staff", "staff"),
+        ("/orders/1", "order-return"),
     ] {
         shoot(&client, &app, path, name).await;
     }

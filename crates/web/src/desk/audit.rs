@@ -17,9 +17,11 @@ pub(super) fn actor_words(strings: &super::Strings, raw: &str) -> String {
         Some(("gateway", source)) => format!("{} {source}", strings.get("actor_gateway")),
         Some(("address", address)) => format!("{} {address}", strings.get("actor_address")),
         Some(("cli", _)) => strings.get("actor_cli").to_owned(),
+        Some(("courier", source)) => format!("{} ({source})", strings.get("actor_courier")),
         _ if raw == "cli" => strings.get("actor_cli").to_owned(),
         _ if raw == "system" => strings.get("actor_system").to_owned(),
         _ if raw == "shop" => strings.get("actor_shop").to_owned(),
+        _ if raw == "buyer" => strings.get("actor_buyer").to_owned(),
         _ => raw.to_owned(),
     }
 }

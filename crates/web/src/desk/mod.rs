@@ -9,6 +9,7 @@
 mod audit;
 mod buyers;
 mod exports;
+mod fulfilment;
 pub(crate) mod i18n;
 mod login;
 mod new_order;
@@ -18,6 +19,7 @@ mod products;
 mod proofs;
 mod risk;
 mod settings;
+mod shipping_settings;
 mod shop_settings;
 mod staff;
 mod words;
@@ -141,6 +143,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "shop.html",
     "shop_product.html",
     "shop_cart.html",
+    "packing.html",
+    "packing_print.html",
 ];
 
 impl Templates {
@@ -505,6 +509,13 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/messages/{id}/skip", post(pages::skip))
         .route("/queue", get(pages::queue))
         .route("/reviews/{id}/resolve", post(pages::resolve_review))
+        .route("/orders/{id}/step/{step}", post(fulfilment::step))
+        .route("/returns/{id}/photos/{n}", get(fulfilment::return_photo))
+        .route("/returns/{id}/{step}", post(fulfilment::return_step))
+        .route("/packing", get(fulfilment::packing))
+        .route("/packing/pack", post(fulfilment::bulk_pack))
+        .route("/packing/ship", post(fulfilment::bulk_ship))
+        .route("/packing/print", get(fulfilment::print))
         .route("/proofs/{id}", get(proofs::proof_file))
         .route("/buyers", get(buyers::buyers))
         .route("/buyers/{phone}", get(buyers::buyer))
@@ -539,6 +550,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/assets/desk.css",
             get(|| async { asset(CSS, include_str!("../../assets/desk.css")) }),
+        )
+        .route(
+            "/assets/print.css",
+            get(|| async { asset(CSS, include_str!("../../assets/print.css")) }),
         )
         .route(
             "/assets/desk.js",

@@ -110,6 +110,16 @@ pub(super) fn reason_words(desk: &Desk, stored: &str) -> String {
             strings.get("reason_accepted_short"),
             format_rupiah(written_off.minor_units())
         ),
+        R::Shipped(waybill) => format!("{} {waybill}", strings.get("reason_shipped")),
+        R::CodUnconfirmed => strings.get("reason_cod_unconfirmed").to_owned(),
+        R::ReturnRequested(why) => format!("{}: {why}", strings.get("reason_return_requested")),
+        R::Return(status) => format!(
+            "{}: {}",
+            strings.get("return_title"),
+            strings.get(&format!("return_{}", status.as_str()))
+        ),
+        R::ReturnWindowClosed => strings.get("reason_window_closed").to_owned(),
+        R::ReturnClosed => strings.get("reason_return_closed").to_owned(),
         R::Other(text) => text,
     }
 }
@@ -204,6 +214,7 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
         .map(|o| order_row(&desk, o))
         .collect();
     let (reviews_open, queue_open) = (counts.reviews_open, counts.manual_queue);
+    let after = super::fulfilment::today_counts(&desk, &counts.by_status).await?;
     let counts: Vec<Value> = counts
         .by_status
         .iter()
@@ -226,6 +237,7 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
             queue => queue,
             reviews => reviews,
             new_orders => new_orders,
+            after => after,
         },
     )
 }
@@ -367,6 +379,8 @@ async fn order_page(
     for event in &order.events {
         let what = match event.from {
             None => strings.get("event_placed").to_owned(),
+            // A note on the order that left its status as it was (a return's step).
+            Some(from) if from == event.to => strings.get("event_update").to_owned(),
             Some(_) => format!(
                 "{} {}",
                 strings.get("event_to"),
@@ -429,6 +443,8 @@ async fn order_page(
         ));
     }
     timeline.sort_by_key(|(at, _)| *at);
+    let after =
+        super::fulfilment::order_after(desk, &order, values.get("after_error").copied()).await?;
     let settings = engine.settings();
     let view = context! {
         id => order.id.0,
@@ -488,6 +504,7 @@ async fn order_page(
             values => ser(&values),
             cancel_by => ser(strings_by),
             tz => settings.timezone.clone(),
+            after => after,
         },
     )
 }
@@ -499,12 +516,18 @@ pub(crate) async fn order(
 ) -> Result<Response, PageError> {
     let id = parse_id(&desk, &id)?;
     let notice = notice(desk.strings(), &query);
+    // A refused step after the payment comes back as `?error=` (its code).
+    let values: BTreeMap<&str, &str> = query
+        .get("error")
+        .map(|code| ("after_error", code.as_str()))
+        .into_iter()
+        .collect();
     order_page(
         &desk,
         id,
         StatusCode::OK,
         FieldErrors::new(),
-        BTreeMap::new(),
+        values,
         notice,
     )
     .await

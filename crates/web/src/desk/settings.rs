@@ -23,9 +23,10 @@ use super::{
 };
 use crate::ApiError;
 
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
     "general",
     "shop",
+    "shipping",
     "deadlines",
     "reminders",
     "messages",
@@ -164,6 +165,14 @@ fn current_values(settings: &lunas_core::Settings, english: bool) -> BTreeMap<&'
         (
             "shop",
             ser(super::shop_settings::values(&settings.shop, english)),
+        ),
+        (
+            "shipping",
+            ser(super::shipping_settings::values(
+                &settings.fulfilment,
+                &settings.returns,
+                english,
+            )),
         ),
         ("webhooks", ser(json!({}))),
     ])
@@ -648,6 +657,13 @@ fn section_patch(
         "shop" => match super::shop_settings::read(strings, named) {
             Ok(shop) => patch.shop = Some(shop),
             Err(shop_errors) => errors.extend(shop_errors),
+        },
+        "shipping" => match super::shipping_settings::read(strings, named) {
+            Ok((fulfilment, returns)) => {
+                patch.fulfilment = Some(fulfilment);
+                patch.returns = Some(returns);
+            }
+            Err(shipping_errors) => errors.extend(shipping_errors),
         },
         "channels" => {
             patch.channels = Some(Channels {

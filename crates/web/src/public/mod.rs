@@ -12,6 +12,7 @@ mod claim;
 mod limit;
 mod proof;
 mod shop;
+mod tracking;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -43,6 +44,12 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/o/{token}/proof",
             post(proof::upload).layer(DefaultBodyLimit::max(crate::UPLOAD_BODY_BYTES_MAX)),
+        )
+        .route("/o/{token}/cod", post(tracking::cod_answer))
+        .route(
+            "/o/{token}/return",
+            post(tracking::return_request)
+                .layer(DefaultBodyLimit::max(tracking::RETURN_BODY_BYTES_MAX)),
         )
         .route("/shop", get(shop::catalogue))
         .route("/shop/cart", get(shop::cart).post(shop::cart_change))
@@ -211,44 +218,66 @@ async fn order_page(
     else {
         return Ok(not_found(&state, language));
     };
-    let notice =
-        (query.get("proof").map(String::as_str) == Some("sent")).then_some("pub_proof_sent");
+    // What the buyer just did, said once at the top (a path of ours set these).
+    let notice = [
+        ("proof", "sent", "pub_proof_sent"),
+        ("cod", "confirmed", "trk_cod_thanks"),
+        ("cod", "cancelled", "trk_cod_cancelled"),
+        ("return", "sent", "trk_return_sent"),
+    ]
+    .into_iter()
+    .find(|(key, value, _)| query.get(*key).map(String::as_str) == Some(*value))
+    .map(|(_, _, words)| words);
     Ok(show_order(
         &state,
         &order,
         language,
         &token,
         StatusCode::OK,
-        notice,
-        None,
+        Shown {
+            notice,
+            ..Shown::default()
+        },
     ))
 }
 
-/// The order's page, with a notice (`pub_*` words) or an upload's refusal (its code) when there
-/// is one.
+/// What the order's page says beside the order: a notice, or a form's refusal with what was
+/// typed (`pub_*` and `trk_*` words, and the refusals' codes).
+#[derive(Default)]
+pub(crate) struct Shown<'a> {
+    pub notice: Option<&'a str>,
+    pub proof_error: Option<&'a str>,
+    pub return_error: Option<&'a str>,
+    pub return_reason: Option<String>,
+}
+
+/// The order's page, with what `shown` says.
 fn show_order(
     state: &AppState,
     order: &Order,
     language: Language,
     token: &str,
     status: StatusCode,
-    notice: Option<&str>,
-    refusal: Option<&str>,
+    shown: Shown<'_>,
 ) -> Response {
     let settings = state.engine.settings();
     let strings = Strings::of(language);
     let tz = settings.time_zone();
-    let context = order_context(order, &settings, language, &tz, state.engine.now(), token);
+    let now = state.engine.now();
+    let context = order_context(order, &settings, language, &tz, now, token);
+    let tracking = tracking::tracking_context(order, &settings, language, &tz, now, token);
     let extra = context! {
-        notice => notice.map(|key| strings.get(key)),
-        proof_error => refusal.map(|code| strings.get(&format!("pub_proof_{code}"))),
+        notice => shown.notice.map(|key| strings.get(key)),
+        proof_error => shown.proof_error.map(|code| strings.get(&format!("pub_proof_{code}"))),
+        return_error => shown.return_error.map(|code| strings.get(&format!("trk_error_{code}"))),
+        return_reason => shown.return_reason,
     };
     page(
         state,
         status,
         language,
         "public_order.html",
-        context! { ..extra, ..context },
+        context! { ..extra, ..tracking, ..context },
     )
 }
 

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use lunas_core::proofs::PROOF_BYTES_MAX;
 use lunas_engine::pictures::FileError;
 
-use super::{Budget, admit, not_found, show_order};
+use super::{Budget, Shown, admit, not_found, show_order};
 use crate::desk::PageError;
 use crate::desk::i18n::code;
 use crate::{ApiError, AppState};
@@ -75,8 +75,10 @@ pub(crate) async fn upload(
             language,
             &token,
             status,
-            None,
-            Some(code),
+            Shown {
+                proof_error: Some(code),
+                ..Shown::default()
+            },
         ))
     };
     let bytes = match Multipart::from_request(req, &state).await {
@@ -112,8 +114,10 @@ pub(crate) async fn upload(
                 language,
                 &token,
                 status,
-                None,
-                Some(e.code()),
+                Shown {
+                    proof_error: Some(e.code()),
+                    ..Shown::default()
+                },
             ))
         }
         Err(e) => Err(PageError::from_engine(e)),

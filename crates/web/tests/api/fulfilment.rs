@@ -44,7 +44,9 @@ async fn an_order_is_packed_and_shipped_through_the_api(backend: Backend) {
     let app = spawn_app(backend).await;
     app.put_product("GAMIS-01", 5, 150_000).await;
     let id = app.paid_order("081234567890", "GAMIS-01").await;
-    let packed = app.post(&format!("/api/v1/orders/{id}/pack"), json!({})).await;
+    let packed = app
+        .post(&format!("/api/v1/orders/{id}/pack"), json!({}))
+        .await;
     assert_eq!(packed.status, StatusCode::OK, "{}", packed.body);
     assert_eq!(packed.body["status"], "packed");
     assert!(packed.body["shipment"]["packed_at"].is_string());
@@ -112,7 +114,10 @@ async fn biteship_events_apply_once_in_order_and_only_when_signed(backend: Backe
         .courier_post(
             "/callbacks/biteship",
             &delivered,
-            &[("x-biteship-signature", "biteship-uji-rahasiX"), ("authorization", "")],
+            &[
+                ("x-biteship-signature", "biteship-uji-rahasiX"),
+                ("authorization", ""),
+            ],
         )
         .await;
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
@@ -125,7 +130,11 @@ async fn biteship_events_apply_once_in_order_and_only_when_signed(backend: Backe
     // Delivered, a hundred times.
     for n in 0..100 {
         let reply = app
-            .courier_post("/callbacks/biteship", &delivered, &[SIGNED, ("authorization", "")])
+            .courier_post(
+                "/callbacks/biteship",
+                &delivered,
+                &[SIGNED, ("authorization", "")],
+            )
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         let applied = if n == 0 { 1 } else { 0 };
@@ -185,11 +194,19 @@ async fn kiriminaja_and_the_generic_format_take_bearer_secrets(backend: Backend)
         .to_string();
     let bearer = format!("Bearer {KIRIMINAJA_KEY}");
     let wrong = app
-        .courier_post("/callbacks/kiriminaja", &body, &[("authorization", "Bearer nope")])
+        .courier_post(
+            "/callbacks/kiriminaja",
+            &body,
+            &[("authorization", "Bearer nope")],
+        )
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     let taken = app
-        .courier_post("/callbacks/kiriminaja", &body, &[("authorization", &bearer)])
+        .courier_post(
+            "/callbacks/kiriminaja",
+            &body,
+            &[("authorization", &bearer)],
+        )
         .await;
     assert_eq!(taken.status, StatusCode::OK, "{}", taken.body);
     assert_eq!(
@@ -215,7 +232,10 @@ async fn kiriminaja_and_the_generic_format_take_bearer_secrets(backend: Backend)
         )
         .await;
     assert_eq!(returned.status, StatusCode::CONFLICT, "{}", returned.body);
-    assert_eq!(returned.body["error"]["code"], "order_ended", "delivered cannot come back");
+    assert_eq!(
+        returned.body["error"]["code"], "order_ended",
+        "delivered cannot come back"
+    );
     let bad = app
         .courier_post(
             "/callbacks/courier",
@@ -233,7 +253,11 @@ async fn a_cod_order_is_confirmed_shipped_and_refused(backend: Backend) {
     body["payment_method"] = json!("cod");
     body["address"] = json!({"recipient": "Agus", "phone": "081234567890", "street": "Jl. Kenanga No. 4 RT 2 RW 3", "city": "Kota Bandung", "province": "Jawa Barat", "postcode": "40115"});
     let placed = app.post("/api/v1/orders", body).await;
-    assert_eq!(placed.body["status"], "awaiting_confirmation", "{}", placed.body);
+    assert_eq!(
+        placed.body["status"], "awaiting_confirmation",
+        "{}",
+        placed.body
+    );
     assert!(placed.body["shipment"]["confirm_by"].is_string());
     let id = placed.body["id"].as_i64().unwrap();
     let early = app
@@ -261,7 +285,11 @@ async fn a_cod_order_is_confirmed_shipped_and_refused(backend: Backend) {
     assert_eq!(back.body["status"], "returned_to_sender", "{}", back.body);
     assert_eq!(back.body["shipment"]["return_cost"], 12000);
     let buyer = app.get("/api/v1/customers/+6281234567890").await;
-    assert_eq!(buyer.body["reliability"]["cod_refused"], 1, "{}", buyer.body);
+    assert_eq!(
+        buyer.body["reliability"]["cod_refused"], 1,
+        "{}",
+        buyer.body
+    );
     let product = app.get("/api/v1/products/KOPI").await;
     assert_eq!(product.body["available"], 5, "back on sale");
 }
@@ -271,7 +299,10 @@ async fn returns_follow_the_policy(backend: Backend) {
     app.put_product("GAMIS-01", 5, 150_000).await;
     let id = app.paid_order("081234567890", "GAMIS-01").await;
     let early = app
-        .post(&format!("/api/v1/orders/{id}/returns"), json!({"reason": "rusak"}))
+        .post(
+            &format!("/api/v1/orders/{id}/returns"),
+            json!({"reason": "rusak"}),
+        )
         .await;
     assert_eq!(
         (early.status, early.body["error"]["code"].as_str()),
@@ -295,9 +326,15 @@ async fn returns_follow_the_policy(backend: Backend) {
     let list = app.get("/api/v1/returns").await;
     assert_eq!(list.body[0]["order_id"], id);
     let out_of_turn = app
-        .post(&format!("/api/v1/returns/{rid}/refund"), json!({"amount": 1, "method": "BCA"}))
+        .post(
+            &format!("/api/v1/returns/{rid}/refund"),
+            json!({"amount": 1, "method": "BCA"}),
+        )
         .await;
-    assert_eq!(out_of_turn.body["error"]["code"], "invalid_return_transition");
+    assert_eq!(
+        out_of_turn.body["error"]["code"],
+        "invalid_return_transition"
+    );
     app.post(&format!("/api/v1/returns/{rid}/approve"), json!({}))
         .await;
     let no_flag = app
@@ -323,7 +360,10 @@ async fn returns_follow_the_policy(backend: Backend) {
     // Outside the window: refused, and the order completes on its timer.
     app.clock.advance(SignedDuration::from_hours(49));
     let late = app
-        .post(&format!("/api/v1/orders/{id}/returns"), json!({"reason": "lagi"}))
+        .post(
+            &format!("/api/v1/orders/{id}/returns"),
+            json!({"reason": "lagi"}),
+        )
         .await;
     assert_eq!(late.body["error"]["code"], "outside_return_window");
     app.engine.tick().await.unwrap();
