@@ -343,6 +343,8 @@ async fn cancelling_releases_the_hold_and_later_actions_are_invalid_transitions(
     t.assert_consistent().await;
 }
 
+/// A COD order has no payment deadline: once its buyer confirmed it, it holds its stock until
+/// it is packed or cancelled (the confirmation's own window is in `tests/fulfilment.rs`).
 async fn cod_orders_have_no_deadline_and_hold_until_cancelled(backend: Backend) {
     let t = TestStore::new(backend).await;
     t.product("SAMBAL", 4, 45_000).await;
@@ -357,6 +359,17 @@ async fn cod_orders_have_no_deadline_and_hold_until_cancelled(backend: Backend) 
         .await
         .unwrap();
     assert_eq!(placed.order.pay_by, None);
+    assert_eq!(placed.order.status, OrderStatus::AwaitingConfirmation);
+    t.engine
+        .step_order(
+            placed.order.id,
+            lunas_core::fulfilment::Step::ConfirmCod,
+            Default::default(),
+            None,
+            Actor::api_token("test"),
+        )
+        .await
+        .unwrap();
     t.clock.advance(SignedDuration::from_hours(24 * 30));
     t.engine.tick().await.unwrap();
     assert_eq!(
@@ -366,8 +379,9 @@ async fn cod_orders_have_no_deadline_and_hold_until_cancelled(backend: Backend) 
             .unwrap()
             .unwrap()
             .status,
-        OrderStatus::AwaitingPayment
+        OrderStatus::Confirmed
     );
+    assert_eq!(t.stock("SAMBAL").await, (4, 1, 3));
     let rejected = t
         .engine
         .place_order(order(

@@ -11,6 +11,10 @@ use lunas_core::{
     Actor, CancelledBy, CustomerInfo, Honorific, Money, PayWindow, PaymentMethod, Phone, Quantity,
     Sku,
 };
+use lunas_core::fulfilment::Step;
+use lunas_core::returns::ReturnStep;
+use lunas_engine::fulfilment::ShipInfo;
+use lunas_engine::returns::ReturnDetails;
 use lunas_engine::{Engine, Error, ManualClock, PlaceOrder};
 use lunas_store::Store;
 use lunas_store::testing::{Backend, TestDb};
@@ -562,7 +566,8 @@ async fn a_watch_buyer_pays_a_deposit_then_the_balance_or_forfeits_the_deposit(b
 }
 
 /// Thousands of random orders over a few dozen buyers — paid, partly paid, run off, cancelled by
-/// either side, with deposits and pins along the way: the records kept step by step are exactly
+/// either side, COD paid at the door, refused or never confirmed, delivered and returned, with
+/// deposits and pins along the way: the records kept step by step are exactly
 /// what `reputation rebuild` derives from the orders.
 async fn records_kept_over_thousands_of_random_orders_equal_a_rebuild(backend: Backend) {
     use rand::{Rng, SeedableRng};
@@ -606,8 +611,76 @@ async fn records_kept_over_thousands_of_random_orders_equal_a_rebuild(backend: B
         };
         let id = placed.order.id;
         let total = placed.order.amount_due.minor_units();
+        let step = |step: Step, waybill: Option<String>| {
+            let engine = &shop.engine;
+            async move {
+                let ship = ShipInfo {
+                    courier: waybill.as_ref().map(|_| "JNE".to_owned()),
+                    waybill,
+                    ..ShipInfo::default()
+                };
+                engine.step_order(id, step, ship, None, staff()).await.unwrap();
+            }
+        };
+        if method == PaymentMethod::Cod {
+            // Confirmed and paid at the door, refused at the door, cancelled, or never
+            // confirmed (its timer cancels it).
+            match rng.random_range(0..5) {
+                0 | 1 => {
+                    step(Step::ConfirmCod, None).await;
+                    step(Step::Ship, Some(format!("W{n}"))).await;
+                    step(Step::Deliver, None).await;
+                }
+                2 => {
+                    step(Step::ConfirmCod, None).await;
+                    step(Step::Ship, Some(format!("W{n}"))).await;
+                    step(Step::ReturnToSender, None).await;
+                }
+                3 => {
+                    let by = [CancelledBy::Buyer, CancelledBy::Seller][rng.random_range(0..2)];
+                    shop.engine
+                        .cancel_order_by(id, "uji".into(), staff(), by)
+                        .await
+                        .unwrap();
+                }
+                _ => {}
+            }
+            continue;
+        }
         match rng.random_range(0..6) {
-            0 | 1 => {
+            0 => {
+                // Paid, delivered, and returned: the return counts in the record.
+                shop.engine
+                    .record_payment(id, Money::payment(total).unwrap(), None, staff())
+                    .await
+                    .unwrap();
+                step(Step::Ship, Some(format!("W{n}"))).await;
+                step(Step::Deliver, None).await;
+                let order = shop
+                    .engine
+                    .request_return(id, "rusak".into(), vec![], staff())
+                    .await
+                    .unwrap();
+                let request = order.return_request.unwrap().id;
+                for (return_step, resellable) in [
+                    (ReturnStep::Approve, None),
+                    (ReturnStep::Receive, Some(rng.random_bool(0.5))),
+                ] {
+                    shop.engine
+                        .return_step(
+                            request,
+                            return_step,
+                            ReturnDetails {
+                                resellable,
+                                ..ReturnDetails::default()
+                            },
+                            staff(),
+                        )
+                        .await
+                        .unwrap();
+                }
+            }
+            1 => {
                 shop.engine
                     .record_payment(id, Money::payment(total).unwrap(), None, staff())
                     .await
