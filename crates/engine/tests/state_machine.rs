@@ -61,6 +61,8 @@ struct ModelOrder {
     total: i64,
     paid: i64,
     pay_by: Option<Timestamp>,
+    /// A COD order's time to be confirmed by its buyer.
+    confirm_by: Option<Timestamp>,
 }
 
 #[derive(Debug, Default)]
@@ -159,9 +161,18 @@ async fn run(backend: Backend, stock: [i64; 3], ops: Vec<Op>) {
                         let pay_by = (!cod)
                             .then(|| clock.now_for_test() + SignedDuration::from_secs(within_secs));
                         assert_eq!(placed.order.pay_by, pay_by);
+                        let confirm_by =
+                            cod.then(|| clock.now_for_test() + SignedDuration::from_hours(24));
+                        assert_eq!(placed.order.shipment.confirm_by, confirm_by);
                         model.orders.push(ModelOrder {
                             id: placed.order.id,
-                            status: OrderStatus::AwaitingPayment,
+                            confirm_by,
+                            // A COD order waits for its buyer's confirmation instead of money.
+                            status: if cod {
+                                OrderStatus::AwaitingConfirmation
+                            } else {
+                                OrderStatus::AwaitingPayment
+                            },
                             total: merged.iter().map(|(_, q)| q * PRICE).sum(),
                             lines: merged,
                             paid: 0,
@@ -219,8 +230,11 @@ async fn run(backend: Backend, stock: [i64; 3], ops: Vec<Op>) {
                 let result = engine
                     .cancel_order_by(m.id, "berubah pikiran".into(), actor.clone(), by)
                     .await;
-                if m.status == OrderStatus::AwaitingPayment {
-                    result.expect("cancel of an order awaiting payment");
+                if matches!(
+                    m.status,
+                    OrderStatus::AwaitingPayment | OrderStatus::AwaitingConfirmation
+                ) {
+                    result.expect("cancel of an order awaiting payment or confirmation");
                     m.status = OrderStatus::Cancelled;
                     for (sku, qty) in &m.lines {
                         model.reserved[*sku] -= qty;
@@ -243,6 +257,14 @@ async fn run(backend: Backend, stock: [i64; 3], ops: Vec<Op>) {
                 } {}
                 let mut expected = 0;
                 for m in model.orders.iter_mut() {
+                    if m.status == OrderStatus::AwaitingConfirmation
+                        && m.confirm_by.is_some_and(|d| d <= now)
+                    {
+                        m.status = OrderStatus::Cancelled;
+                        for (sku, qty) in &m.lines {
+                            model.reserved[*sku] -= qty;
+                        }
+                    }
                     if m.status == OrderStatus::AwaitingPayment
                         && m.pay_by.is_some_and(|d| d <= now)
                     {
@@ -290,7 +312,10 @@ async fn run(backend: Backend, stock: [i64; 3], ops: Vec<Op>) {
                 .iter()
                 .filter(|e| e.from != Some(e.to))
                 .count();
-            let expected = if m.status == OrderStatus::AwaitingPayment {
+            let expected = if matches!(
+                m.status,
+                OrderStatus::AwaitingPayment | OrderStatus::AwaitingConfirmation
+            ) {
                 1
             } else {
                 2
