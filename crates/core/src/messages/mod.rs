@@ -725,7 +725,15 @@ pub fn sample_order() -> Order {
             waybill: Some("CGK1234567890".into()),
             ..Default::default()
         },
-        return_request: None,
+        return_request: Some(crate::returns::ReturnSummary {
+            id: 7,
+            status: crate::returns::ReturnStatus::Approved,
+            reason: "Ukuran tidak sesuai".into(),
+            requested_at: placed + jiff::SignedDuration::from_hours(72),
+            note: Some("Kirim ke alamat toko ya.".into()),
+            refund: None,
+            photos: 1,
+        }),
     }
 }
 

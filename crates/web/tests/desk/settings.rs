@@ -143,7 +143,7 @@ async fn settings_change_through_the_api_rules_with_a_preview_and_an_audit_line(
         .await;
     let json: serde_json::Value = serde_json::from_str(&preview.body).unwrap();
     let shown = json["steps"].as_array().unwrap();
-    assert_eq!(shown.len(), 5, "{json}");
+    assert_eq!(shown.len(), 10, "every lifecycle message: {json}");
     assert_eq!(shown[0]["when"], "Pesanan diterima");
     assert_eq!(
         shown[0]["text"],
