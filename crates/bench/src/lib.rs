@@ -1,6 +1,7 @@
 //! Benchmark programs behind `lunas-bench …`. Machines here are noisy, so every figure is measured
 //! beside its peer or bound in the same run and printed as a ratio.
 
+mod couriers;
 mod desk;
 mod expiry;
 mod format_order;
@@ -147,6 +148,29 @@ pub enum Which {
         #[arg(long, default_value_t = 200)]
         requests: usize,
     },
+    /// Couriers' webhook events through HTTP on SQLite, applied and sent again, against
+    /// 10,000 events a second.
+    Couriers {
+        #[arg(long, default_value_t = 40_000)]
+        events: usize,
+        /// Events a delivery carries.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// Concurrent senders.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+    },
+    /// The same on PostgreSQL, against 2,000 events a second.
+    PgCouriers {
+        #[arg(long, default_value = pg::DEFAULT_PG)]
+        pg: String,
+        #[arg(long, default_value_t = 10_000)]
+        events: usize,
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+    },
     /// All of the above with their defaults.
     All,
 }
@@ -213,6 +237,17 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
             buyers,
             requests,
         } => desk::run(orders, buyers, requests).await,
+        Which::Couriers {
+            events,
+            batch,
+            clients,
+        } => couriers::sqlite(events, batch, clients).await,
+        Which::PgCouriers {
+            pg,
+            events,
+            batch,
+            clients,
+        } => couriers::postgres(&pg, events, batch, clients).await,
         Which::All => {
             orders::run(100_000, 256).await?;
             http::run(64, 10).await?;
@@ -225,6 +260,8 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
             payments::statement(100_000).await?;
             payments::callbacks(200, 30).await?;
             desk::run(100_000, 10_000, 200).await?;
+            couriers::sqlite(40_000, 100, 8).await?;
+            couriers::postgres(pg::DEFAULT_PG, 10_000, 100, 8).await?;
             pg::orders(pg::DEFAULT_PG, 64, 30_000, 16, 64, 20).await?;
             pg::timers(
                 pg::DEFAULT_PG,

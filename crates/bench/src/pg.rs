@@ -22,14 +22,14 @@ const TIMERS_VS_LOOP_MIN: f64 = 0.8;
 const PENDING_1M_VS_10K_MIN: f64 = 0.65;
 
 /// A database of its own for one benchmark run, dropped when done.
-struct BenchDb {
+pub(crate) struct BenchDb {
     admin: PgUrl,
     name: String,
-    url: PgUrl,
+    pub(crate) url: PgUrl,
 }
 
 impl BenchDb {
-    async fn create(admin: &str) -> anyhow::Result<BenchDb> {
+    pub(crate) async fn create(admin: &str) -> anyhow::Result<BenchDb> {
         let DatabaseUrl::Postgres(admin) = DatabaseUrl::parse(admin)? else {
             anyhow::bail!("--pg must be a postgres:// URL");
         };
@@ -44,7 +44,7 @@ impl BenchDb {
         Ok(BenchDb { admin, name, url })
     }
 
-    async fn drop_it(self) -> anyhow::Result<()> {
+    pub(crate) async fn drop_it(self) -> anyhow::Result<()> {
         sql(
             &self.admin,
             &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
@@ -77,7 +77,7 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "OK" } else { "BELOW BOUND" }
 }
 
-async fn seed_products(store: &Store, stock: i64) -> anyhow::Result<()> {
+pub(crate) async fn seed_products(store: &Store, stock: i64) -> anyhow::Result<()> {
     let now = jiff::Timestamp::now();
     for i in 0..crate::BENCH_SKUS {
         store

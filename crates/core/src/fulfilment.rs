@@ -196,6 +196,26 @@ pub fn cod_unconfirmed(status: OrderStatus, confirm_by: Option<Timestamp>, now: 
     status == OrderStatus::AwaitingConfirmation && confirm_by.is_some_and(|by| by <= now)
 }
 
+/// Whether a buyer's WhatsApp reply confirms a COD order: a short "ya" ("YA", "iya kak", "Ya,
+/// kirim", "ok kirim min") and nothing else — a reply that asks for a change ("ya tapi ganti
+/// alamat") is left to staff.
+pub fn is_yes(reply: &str) -> bool {
+    const YES: [&str; 12] = [
+        "ya", "yaa", "iya", "iyaa", "y", "yes", "ok", "oke", "okey", "okay", "siap", "lanjut",
+    ];
+    const ALSO: [&str; 11] = [
+        "kirim", "kak", "ka", "kk", "min", "gan", "sis", "aja", "saja", "dikirim", "silakan",
+    ];
+    let lowered = reply.to_lowercase();
+    let words: Vec<&str> = lowered
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.first().is_some_and(|w| YES.contains(w))
+        && words.len() <= 4
+        && words.iter().all(|w| YES.contains(w) || ALSO.contains(w))
+}
+
 /// Where the parcel is: the courier, its service, the waybill and the steps' times.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -474,6 +494,30 @@ mod tests {
             Some("https://www.jne.co.id/tracking-package?resi=JX%2012%2F3")
         );
         assert_eq!(tracking_url("kurir tetangga", "1"), None);
+    }
+
+    #[test]
+    fn a_short_yes_confirms_and_anything_more_is_left_to_staff() {
+        for yes in [
+            "YA",
+            "ya kak",
+            "Ya, kirim",
+            "iya kirim aja min",
+            "OK kirim 🙏",
+            "Siap kak",
+        ] {
+            assert!(is_yes(yes), "{yes}");
+        }
+        for not in [
+            "",
+            "ya tapi ganti alamat",
+            "tidak",
+            "batal kak",
+            "kapan dikirim?",
+            "yang merah",
+        ] {
+            assert!(!is_yes(not), "{not}");
+        }
     }
 
     #[test]

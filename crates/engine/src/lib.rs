@@ -14,6 +14,7 @@ pub mod desk;
 pub mod fulfilment;
 pub mod gateways;
 mod http;
+mod inbound;
 mod ledger;
 mod offers;
 mod orders;
@@ -55,7 +56,7 @@ use lunas_core::{
 };
 use lunas_store::Store;
 
-use crate::channels::{webhooks, whatsapp};
+use crate::channels::webhooks;
 /// A storage failure (the database unavailable, a conflict that kept failing, damaged data), as
 /// the engine's callers see it inside [`Error::Store`].
 pub use lunas_store::StoreError;
@@ -269,19 +270,6 @@ impl Engine {
             .expect("settings lock")
             .whatsapp_available = available;
         self
-    }
-
-    /// Keeps the buyers' messages of a WhatsApp webhook payload; returns how many were new.
-    pub async fn record_whatsapp_inbound(
-        &self,
-        payload: &serde_json::Value,
-        raw: &str,
-    ) -> Result<usize, Error> {
-        let mut new = 0;
-        for inbound in whatsapp::parse_inbound(payload, raw, self.now()) {
-            new += usize::from(self.store.record_inbound(inbound).await?);
-        }
-        Ok(new)
     }
 
     /// Lets webhook URLs point at loopback and private networks (for tests and closed setups).

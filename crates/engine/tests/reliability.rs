@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use jiff::SignedDuration;
 use lunas_core::catalog::ProductInput;
+use lunas_core::fulfilment::Step;
 use lunas_core::placing::NewOrderLine;
 use lunas_core::reliability::{Band, BandReason, Pin, PolicyRefusal};
+use lunas_core::returns::ReturnStep;
 use lunas_core::{
     Actor, CancelledBy, CustomerInfo, Honorific, Money, PayWindow, PaymentMethod, Phone, Quantity,
     Sku,
 };
-use lunas_core::fulfilment::Step;
-use lunas_core::returns::ReturnStep;
 use lunas_engine::fulfilment::ShipInfo;
 use lunas_engine::returns::ReturnDetails;
 use lunas_engine::{Engine, Error, ManualClock, PlaceOrder};
@@ -619,7 +619,10 @@ async fn records_kept_over_thousands_of_random_orders_equal_a_rebuild(backend: B
                     waybill,
                     ..ShipInfo::default()
                 };
-                engine.step_order(id, step, ship, None, staff()).await.unwrap();
+                engine
+                    .step_order(id, step, ship, None, staff())
+                    .await
+                    .unwrap();
             }
         };
         if method == PaymentMethod::Cod {

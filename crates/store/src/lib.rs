@@ -304,6 +304,15 @@ impl Store {
             .await
     }
 
+    /// The newest COD order of this number waiting for its buyer's confirmation.
+    pub async fn awaiting_confirmation_of(
+        &self,
+        phone: Phone,
+    ) -> Result<Option<OrderId>, StoreError> {
+        self.read(move |db| repo::awaiting_confirmation_of(db, phone.as_str()))
+            .await
+    }
+
     /// The return requests still being handled, oldest first.
     pub async fn open_returns(&self, limit: usize) -> Result<Vec<ReturnRow>, StoreError> {
         self.read(move |db| repo::open_returns(db, limit)).await

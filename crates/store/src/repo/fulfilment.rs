@@ -155,6 +155,16 @@ pub(crate) fn count_refused(db: &mut dyn Db, id: OrderId) -> DbResult<()> {
     Ok(())
 }
 
+/// The newest COD order of the buyer with this number that waits for their confirmation.
+pub(crate) fn awaiting_confirmation_of(db: &mut dyn Db, phone: &str) -> DbResult<Option<OrderId>> {
+    db.row(
+        "SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id
+         WHERE c.phone = ?1 AND o.status = 'awaiting_confirmation' ORDER BY o.id DESC LIMIT 1",
+        params![phone],
+        |row| Ok(OrderId(row.int(0)?)),
+    )
+}
+
 /// The COD parcels the buyer with this number refused at the door since `since`.
 pub(crate) fn cod_refusals_since(db: &mut dyn Db, phone: &str, since: Timestamp) -> DbResult<i64> {
     db.scalar(

@@ -294,6 +294,60 @@ async fn a_cod_order_is_confirmed_shipped_and_refused(backend: Backend) {
     assert_eq!(product.body["available"], 5, "back on sale");
 }
 
+/// A buyer's WhatsApp reply: a reply that says more than "ya" is left to staff; a short "YA"
+/// confirms their COD order; the same message delivered again does nothing more.
+async fn a_whatsapp_ya_confirms_a_cod_order(backend: Backend) {
+    use hmac::Mac;
+    let app = spawn_app(backend).await;
+    app.put_product("KOPI", 5, 80_000).await;
+    let mut body = order_body("081234567890", "KOPI", 1);
+    body["payment_method"] = json!("cod");
+    let placed = app.post("/api/v1/orders", body).await;
+    let id = placed.body["id"].as_i64().unwrap();
+    let reply = |wamid: &str, text: &str| {
+        let payload = json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {"messages": [
+            {"from": "6281234567890", "id": wamid, "timestamp": "1795000000", "type": "text", "text": {"body": text}}
+        ]}}]}]})
+        .to_string();
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"app-rahasia").unwrap();
+        mac.update(payload.as_bytes());
+        (
+            payload,
+            format!("sha256={}", hex::encode(mac.finalize().into_bytes())),
+        )
+    };
+    let (payload, signature) = reply("wamid.Q1", "ya tapi ganti alamat kak");
+    let sent = app
+        .send(
+            Method::POST,
+            "/webhooks/whatsapp",
+            Some(payload),
+            &[("authorization", ""), ("x-hub-signature-256", &signature)],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK);
+    assert_eq!(app.status_of(id).await, "awaiting_confirmation");
+    let (payload, signature) = reply("wamid.Q2", "YA kak 🙏");
+    for _ in 0..2 {
+        app.send(
+            Method::POST,
+            "/webhooks/whatsapp",
+            Some(payload.clone()),
+            &[("authorization", ""), ("x-hub-signature-256", &signature)],
+        )
+        .await;
+    }
+    let order = app.get(&format!("/api/v1/orders/{id}")).await;
+    assert_eq!(order.body["status"], "confirmed");
+    let by_buyer = order.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["to"] == "confirmed" && e["actor"] == "buyer")
+        .count();
+    assert_eq!(by_buyer, 1);
+}
+
 async fn returns_follow_the_policy(backend: Backend) {
     let app = spawn_app(backend).await;
     app.put_product("GAMIS-01", 5, 150_000).await;
@@ -376,4 +430,5 @@ lunas_store::on_both_backends!(
     kiriminaja_and_the_generic_format_take_bearer_secrets,
     a_cod_order_is_confirmed_shipped_and_refused,
     returns_follow_the_policy,
+    a_whatsapp_ya_confirms_a_cod_order,
 );
