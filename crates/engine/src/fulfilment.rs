@@ -26,7 +26,9 @@ pub struct ShipInfo {
     pub cost: Option<Money>,
 }
 
-/// What a step did: the order as it is now, and whether it moved.
+/// What a step did: the order as it is now, and whether it moved. Inside the transaction the
+/// order is read without its payments and events (what its message needs); `Engine::step_order`
+/// answers with the whole order, read after the commit.
 #[derive(Debug, Clone)]
 pub struct Stepped {
     pub order: Order,
@@ -54,7 +56,7 @@ pub(crate) fn take_step(
     let to = match decide_step(row.status, row.method, step) {
         Ok(StepDecision::Move(to)) => to,
         Ok(StepDecision::Already) => {
-            let order = tx.order(id)?.expect("the order was just read");
+            let order = tx.order_for_message(id)?.expect("the order was just read");
             return Ok(Ok(Stepped {
                 order,
                 moved: false,
@@ -160,7 +162,7 @@ pub(crate) fn take_step(
         let skus = tx.restock_sold_lines(id)?;
         crate::offers::offer_released(tx, &skus, now, messaging, seed)?;
     }
-    let order = tx.order(id)?.expect("the order was just read");
+    let order = tx.order_for_message(id)?.expect("the order was just read");
     let message = match step {
         Step::Pack => Some(MessageKind::Packed),
         Step::Ship => Some(MessageKind::Shipped),
@@ -214,7 +216,7 @@ fn apply_kept_events(
         };
         tx.set_event_outcome(event, id, outcome)?;
     }
-    let order = tx.order(id)?.expect("the order was just read");
+    let order = tx.order_for_message(id)?.expect("the order was just read");
     Ok(Ok(Stepped { order, moved: true }))
 }
 
@@ -256,10 +258,7 @@ pub(crate) fn apply_courier_event(
     messaging: &Messaging,
     seed: u128,
 ) -> TxResult<CourierOutcome> {
-    if tx.courier_event_seen(event.source, &event.key)? {
-        let order = tx.order_by_waybill(&event.waybill)?;
-        return Ok(CourierOutcome::Unchanged(order));
-    }
+    let order = tx.order_by_waybill(&event.waybill)?;
     let kept = CourierEventRow {
         source: event.source.to_owned(),
         event_key: event.key.clone(),
@@ -269,8 +268,17 @@ pub(crate) fn apply_courier_event(
         courier: event.courier.clone(),
         happened_at: event.happened_at,
     };
-    let Some(id) = tx.order_by_waybill(&event.waybill)? else {
-        tx.insert_courier_event(&kept, None, "unknown_waybill", now)?;
+    // Kept first, as applied: an event seen before is not kept again and changes nothing (one
+    // statement decides both); what it did is corrected below when it did something else.
+    let provisional = if order.is_some() {
+        "applied"
+    } else {
+        "unknown_waybill"
+    };
+    let Some(kept_id) = tx.insert_courier_event(&kept, order, provisional, now)? else {
+        return Ok(CourierOutcome::Unchanged(order));
+    };
+    let Some(id) = order else {
         return Ok(CourierOutcome::UnknownWaybill);
     };
     let outcome = match event.step {
@@ -297,13 +305,12 @@ pub(crate) fn apply_courier_event(
             }
         }
     };
-    let word = match outcome {
-        CourierOutcome::Applied(_) => "applied",
-        CourierOutcome::Unchanged(_) => "unchanged",
-        CourierOutcome::UnknownWaybill => "unknown_waybill",
-        CourierOutcome::OrderEnded(_) => "order_ended",
-    };
-    tx.insert_courier_event(&kept, Some(id), word, now)?;
+    match outcome {
+        CourierOutcome::Applied(_) => {}
+        CourierOutcome::Unchanged(_) => tx.set_event_outcome(kept_id, id, "unchanged")?,
+        CourierOutcome::OrderEnded(_) => tx.set_event_outcome(kept_id, id, "order_ended")?,
+        CourierOutcome::UnknownWaybill => unreachable!("the order was found"),
+    }
     Ok(outcome)
 }
 
@@ -388,7 +395,7 @@ impl Engine {
     ) -> Result<Stepped, Error> {
         let (now, messaging) = (self.now(), self.messaging());
         let seed: u128 = rand::random();
-        Ok(self
+        let stepped = self
             .store
             .transact(move |tx| {
                 take_step(
@@ -403,7 +410,10 @@ impl Engine {
                     seed,
                 )
             })
-            .await??)
+            .await??;
+        // The answer is the whole order, with its history, as committed.
+        let order = self.store.order(id).await?.unwrap_or(stepped.order);
+        Ok(Stepped { order, ..stepped })
     }
 
     /// Takes `step` on many orders, each in its own transaction (a bad one does not hold back

@@ -478,6 +478,20 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         order.unique_code.map(i64::abs)
     );
     shoot(&client, &app, "", "order-paid").await;
+    // Packed and shipped from the order's own page.
+    submit(&client, "step-pack").await;
+    assert!(notice(&client).await.contains("dikemas"));
+    fill(&client, "f-courier", "SiCepat").await;
+    fill(&client, "f-waybill", "SCP0042").await;
+    fill(&client, "f-cost", "18.000").await;
+    submit(&client, "step-ship").await;
+    assert!(notice(&client).await.contains("Resi disimpan"));
+    let shipped = order_of(&app, id).await;
+    assert_eq!(shipped.status, OrderStatus::Shipped);
+    assert_eq!(
+        shipped.shipment.cost.map(|c| c.minor_units()),
+        Some(18_000)
+    );
     client.goto(&format!("{base}/")).await.unwrap();
     assert!(
         client.find(Locator::Css(&row)).await.is_err(),

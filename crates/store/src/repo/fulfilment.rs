@@ -206,17 +206,18 @@ pub struct CourierEventRow {
     pub happened_at: Option<Timestamp>,
 }
 
-/// Keeps a courier's event once: `false` when its identity was seen before (nothing written).
+/// Keeps a courier's event once: its row's id, or `None` when its identity was seen before
+/// (nothing written).
 pub(crate) fn insert_courier_event(
     db: &mut dyn Db,
     event: &CourierEventRow,
     order: Option<OrderId>,
     outcome: &str,
     now: Timestamp,
-) -> DbResult<bool> {
-    let inserted = db.execute(
+) -> DbResult<Option<i64>> {
+    db.row(
         "INSERT INTO courier_events (source, event_key, waybill, status, step, courier, happened_at, received_at, order_id, outcome)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING RETURNING id",
         params![
             event.source.as_str(),
             event.event_key.as_str(),
@@ -229,19 +230,8 @@ pub(crate) fn insert_courier_event(
             order.map(|o| o.0),
             outcome
         ],
-    )?;
-    Ok(inserted == 1)
-}
-
-/// Whether an event with this identity was kept.
-pub(crate) fn courier_event_seen(db: &mut dyn Db, source: &str, key: &str) -> DbResult<bool> {
-    Ok(db
-        .row(
-            "SELECT 1 FROM courier_events WHERE source = ?1 AND event_key = ?2",
-            params![source, key],
-            |row| row.int(0),
-        )?
-        .is_some())
+        |row| row.int(0),
+    )
 }
 
 /// The events kept for `waybill` before any order had it, oldest first: (id, step, courier).

@@ -68,22 +68,17 @@ impl Tx<'_> {
         Ok(repo::cod_refusals_since(self.db, phone.as_str(), since)?)
     }
 
-    /// Keeps a courier's event once; `false` when it was kept before.
+    /// Keeps a courier's event once: its row's id, or `None` when it was kept before.
     pub fn insert_courier_event(
         &mut self,
         event: &CourierEventRow,
         order: Option<OrderId>,
         outcome: &str,
         now: Timestamp,
-    ) -> TxResult<bool> {
+    ) -> TxResult<Option<i64>> {
         Ok(repo::insert_courier_event(
             self.db, event, order, outcome, now,
         )?)
-    }
-
-    /// Whether a courier's event with this identity was kept.
-    pub fn courier_event_seen(&mut self, source: &str, key: &str) -> TxResult<bool> {
-        Ok(repo::courier_event_seen(self.db, source, key)?)
     }
 
     /// The events kept for `waybill` before an order had it: (id, step, courier).

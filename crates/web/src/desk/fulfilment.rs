@@ -101,10 +101,19 @@ pub(super) async fn order_after(
         .iter()
         .map(|(name, step)| (*name, can(order, *step)))
         .collect();
+    let cod_cancel = matches!(
+        order.status,
+        OrderStatus::AwaitingConfirmation | OrderStatus::Confirmed
+    );
+    // Shown once there is something to do or to see after the payment.
+    let shown = steps.values().any(|can| *can)
+        || cod_cancel
+        || !s.is_empty()
+        || order.return_request.is_some();
     Ok(context! {
         can => steps,
-        cod_cancel => matches!(order.status, OrderStatus::AwaitingConfirmation | OrderStatus::Confirmed),
-        shown => order.status.holds_stock() && !order.status.is_open() || !s.is_empty() || order.return_request.is_some(),
+        cod_cancel => cod_cancel,
+        shown => shown,
         courier => &s.courier,
         service => &s.service,
         waybill => &s.waybill,
