@@ -13,7 +13,7 @@ use lunas_core::payments::PaymentSource;
 use lunas_core::placing::{Messaging, OrderOpError};
 use lunas_core::timers::{PlannedTimer, TimerKind};
 use lunas_core::{Actor, HoldState, Money, Order, OrderId, OrderStatus, PaymentMethod, Timestamp};
-use lunas_store::{CourierEventRow, Tx, TxResult};
+use lunas_store::{CourierEventRow, FulfilmentRow, Tx, TxResult};
 
 use crate::{Engine, Error};
 
@@ -53,6 +53,34 @@ pub(crate) fn take_step(
     let Some(row) = tx.fulfilment_for_update(id)? else {
         return Ok(Err(OrderOpError::NotFound));
     };
+    step_locked(
+        tx,
+        id,
+        row,
+        step,
+        ship,
+        return_cost,
+        actor,
+        now,
+        messaging,
+        seed,
+    )
+}
+
+/// `take_step` on an order whose row this transaction locked and read (`row`).
+#[allow(clippy::too_many_arguments)]
+fn step_locked(
+    tx: &mut Tx<'_>,
+    id: OrderId,
+    row: FulfilmentRow,
+    step: Step,
+    ship: &ShipInfo,
+    return_cost: Option<Money>,
+    actor: &Actor,
+    now: Timestamp,
+    messaging: &Messaging,
+    seed: u128,
+) -> TxResult<Result<Stepped, OrderOpError>> {
     let to = match decide_step(row.status, row.method, step) {
         Ok(StepDecision::Move(to)) => to,
         Ok(StepDecision::Already) => {
@@ -258,7 +286,9 @@ pub(crate) fn apply_courier_event(
     messaging: &Messaging,
     seed: u128,
 ) -> TxResult<CourierOutcome> {
-    let order = tx.order_by_waybill(&event.waybill)?;
+    // The order shipped under the waybill, its row locked and read once for the step.
+    let found = tx.fulfilment_by_waybill(&event.waybill)?;
+    let order = found.as_ref().map(|(id, _)| *id);
     let kept = CourierEventRow {
         source: event.source.to_owned(),
         event_key: event.key.clone(),
@@ -278,16 +308,17 @@ pub(crate) fn apply_courier_event(
     let Some(kept_id) = tx.insert_courier_event(&kept, order, provisional, now)? else {
         return Ok(CourierOutcome::Unchanged(order));
     };
-    let Some(id) = order else {
+    let Some((id, row)) = found else {
         return Ok(CourierOutcome::UnknownWaybill);
     };
     let outcome = match event.step {
         None => CourierOutcome::Unchanged(Some(id)),
         Some(step) => {
             let actor = Actor::from_stored(format!("courier:{}", event.source));
-            match take_step(
+            match step_locked(
                 tx,
                 id,
+                row,
                 step,
                 &ShipInfo {
                     courier: event.courier.clone(),

@@ -488,10 +488,7 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     assert!(notice(&client).await.contains("Resi disimpan"));
     let shipped = order_of(&app, id).await;
     assert_eq!(shipped.status, OrderStatus::Shipped);
-    assert_eq!(
-        shipped.shipment.cost.map(|c| c.minor_units()),
-        Some(18_000)
-    );
+    assert_eq!(shipped.shipment.cost.map(|c| c.minor_units()), Some(18_000));
     client.goto(&format!("{base}/")).await.unwrap();
     assert!(
         client.find(Locator::Css(&row)).await.is_err(),

@@ -521,6 +521,8 @@ pub fn subject(kind: MessageKind, order: crate::OrderId, language: Language) -> 
 pub struct Composer {
     env: Environment<'static>,
     language: Language,
+    /// The templates that use `tip`: only their messages read the products' tips.
+    uses_tip: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for Composer {
@@ -563,7 +565,19 @@ impl Composer {
                 }
             }
         }
-        let composer = Composer { env, language };
+        let uses_tip = names
+            .iter()
+            .filter(|name| {
+                env.get_template(name)
+                    .is_ok_and(|t| t.undeclared_variables(false).contains("tip"))
+            })
+            .cloned()
+            .collect();
+        let composer = Composer {
+            env,
+            language,
+            uses_tip,
+        };
         let sample = MessageContext::new(
             &sample_order(),
             &[Some("Cuci dengan air dingin agar warnanya awet.".into())],
@@ -579,6 +593,22 @@ impl Composer {
 
     pub fn language(&self) -> Language {
         self.language
+    }
+
+    /// Whether the template a message of `kind` renders with uses `tip` (the products' tips need
+    /// reading only then).
+    pub fn needs_tips(
+        &self,
+        kind: MessageKind,
+        reminder_step: Option<(PaymentMethod, usize)>,
+    ) -> bool {
+        if let (MessageKind::Reminder, Some((method, step))) = (kind, reminder_step) {
+            let name = step_template_name(method, step);
+            if self.env.get_template(&name).is_ok() {
+                return self.uses_tip.contains(&name);
+            }
+        }
+        self.uses_tip.contains(kind.as_str())
     }
 
     /// Renders a message of `kind`; a reminder uses its step's own template when it has one.
@@ -758,6 +788,14 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn only_templates_that_use_tip_need_the_tips() {
+        let composer = Composer::new(&Settings::default()).unwrap();
+        assert!(composer.needs_tips(MessageKind::Reminder, None));
+        assert!(!composer.needs_tips(MessageKind::Delivered, None));
+        assert!(!composer.needs_tips(MessageKind::HoldReleased, None));
+    }
 
     #[test]
     fn every_channel_reads_back_from_what_it_is_stored_as() {

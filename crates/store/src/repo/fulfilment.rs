@@ -33,6 +33,19 @@ pub(crate) fn fulfilment_for_update(
     )
 }
 
+/// `fulfilment_for_update` of the order shipped under `waybill`, with its id.
+pub(crate) fn fulfilment_by_waybill(
+    db: &mut dyn Db,
+    waybill: &str,
+) -> DbResult<Option<(OrderId, FulfilmentRow)>> {
+    db.row(
+        "SELECT status, payment_method, waybill, delivered_at, confirm_by, COALESCE(amount_due, total), amount_paid, customer_id, id
+         FROM orders WHERE waybill = ?1 FOR NO KEY UPDATE",
+        params![waybill],
+        |row| Ok((OrderId(row.int(8)?), read_fulfilment(row)?)),
+    )
+}
+
 /// `fulfilment_for_update` for a timer: `None` when another transaction holds the order (`SKIP
 /// LOCKED`), so that the timer path never waits for an order row.
 pub(crate) fn fulfilment_for_timer(

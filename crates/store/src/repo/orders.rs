@@ -308,12 +308,14 @@ pub(crate) fn load_order_with(
         return Ok(None);
     };
     let status = status_of(&status)?;
-    // Only a delivered order can have a return asked for.
-    let return_request = if matches!(status, OrderStatus::Delivered | OrderStatus::Completed) {
-        super::returns::latest_return(db, id)?
-    } else {
-        None
-    };
+    // Only a delivered order can have a return asked for; a message of a step reads the order
+    // without its history, and a return's own message reads it whole.
+    let return_request =
+        if history && matches!(status, OrderStatus::Delivered | OrderStatus::Completed) {
+            super::returns::latest_return(db, id)?
+        } else {
+            None
+        };
     let proof = super::proofs::read_order_proof(proof)?;
     // Read apart from the order's row: a LEFT JOIN here made SQLite prepare the statement anew
     // for every order read (measured in `lunas-bench statement`).

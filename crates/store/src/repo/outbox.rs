@@ -28,10 +28,12 @@ pub(crate) fn enqueue_with(
     }
     let tips = match known_tips {
         Some(tips) => tips,
-        None => {
+        // Read only for a template that uses them.
+        None if messaging.composer.needs_tips(kind, step) => {
             let skus: Vec<Sku> = order.items.iter().map(|item| item.sku.clone()).collect();
             product_tips(db, &skus)?
         }
+        None => vec![None; order.items.len()],
     };
     let context = MessageContext::new(
         order,

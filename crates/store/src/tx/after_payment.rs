@@ -15,6 +15,14 @@ impl Tx<'_> {
         Ok(repo::fulfilment_for_update(self.db, id)?)
     }
 
+    /// What a step reads of the order shipped under `waybill`, with its id, its row locked.
+    pub fn fulfilment_by_waybill(
+        &mut self,
+        waybill: &str,
+    ) -> TxResult<Option<(OrderId, FulfilmentRow)>> {
+        Ok(repo::fulfilment_by_waybill(self.db, waybill)?)
+    }
+
     /// What a timer reads of its order; `None` when another transaction holds it.
     pub fn fulfilment_for_timer(&mut self, id: OrderId) -> TxResult<Option<FulfilmentRow>> {
         Ok(repo::fulfilment_for_timer(self.db, id)?)
