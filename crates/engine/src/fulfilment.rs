@@ -99,6 +99,28 @@ fn step_locked(
             tx.stop_awaiting(id)?;
         }
         Step::Pack => {
+            // A label printed with its waybill (booked at an aggregator) names the parcel now:
+            // the courier's pickup event then ships it.
+            if let Some(waybill) = ship.waybill.clone() {
+                if let Some(other) = tx.order_by_waybill(&waybill)?
+                    && other != id
+                {
+                    return Ok(Err(OrderOpError::WaybillTaken {
+                        waybill,
+                        order: other,
+                    }));
+                }
+                tx.set_shipment(
+                    id,
+                    &Shipment {
+                        courier: ship.courier.clone(),
+                        service: ship.service.clone(),
+                        waybill: Some(waybill),
+                        cost: ship.cost,
+                        ..Shipment::default()
+                    },
+                )?;
+            }
             if row.method == PaymentMethod::Cod {
                 // The units leave the shelf for the buyer who confirmed them.
                 tx.end_holds(id, HoldState::Converted)?;

@@ -96,21 +96,55 @@ async fn take(
     Ok(Json(OrderView::new(stepped.order, &state.engine)))
 }
 
+/// A parcel's label, when it is printed with its waybill (booked at an aggregator).
+#[derive(Deserialize, ToSchema)]
+#[schema(as = PackInput)]
+pub(crate) struct PackBody {
+    #[schema(value_type = Option<ShipmentText>)]
+    pub(crate) courier: Option<String>,
+    #[schema(value_type = Option<ShipmentText>)]
+    pub(crate) service: Option<String>,
+    /// The waybill on the label: one order's only. The courier's pickup event then ships the
+    /// order.
+    #[schema(value_type = Option<ShipmentText>)]
+    pub(crate) waybill: Option<String>,
+}
+
 #[utoipa::path(
     post,
     path = "/api/v1/orders/{id}/pack",
     operation_id = "packOrder",
     summary = "Mark an order packed",
-    description = "A paid order (or a COD order its buyer confirmed) is packed: the buyer is told. A COD order's units leave the shelf now. Again on a packed order, or later, changes nothing. Refused with `not_paid` for an unpaid order, `cod_not_confirmed` before a COD buyer confirmed, `invalid_transition` for an ended one.",
+    description = "A paid order (or a COD order its buyer confirmed) is packed: the buyer is told. A COD order's units leave the shelf now. The body is optional: a label printed with its waybill names the parcel now (`waybill_taken` when another order has it), and the courier's pickup event then ships the order. Again on a packed order, or later, changes nothing. Refused with `not_paid` for an unpaid order, `cod_not_confirmed` before a COD buyer confirmed, `invalid_transition` for an ended one.",
     params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = OrderView), (status = 404, response = ErrorResponse), (status = 409, response = ErrorResponse))
+    request_body(content = Option<PackBody>, description = "Optional: the label's courier and waybill."),
+    responses((status = 200, body = OrderView), (status = 404, response = ErrorResponse), (status = 409, response = ErrorResponse), (status = 422, response = ErrorResponse))
 )]
 pub(crate) async fn pack(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    body: crate::extract::RawBody,
 ) -> Result<Json<OrderView>, ApiError> {
-    take(&state, &caller, &id, Step::Pack, ShipInfo::default(), None).await
+    let ship = if body.0.iter().all(u8::is_ascii_whitespace) {
+        ShipInfo::default()
+    } else {
+        let label: PackBody = serde_json::from_slice(&body.0).map_err(|e| {
+            ApiError::unprocessable("invalid_request", format!("the body does not read: {e}"))
+        })?;
+        let text = |field: &str, raw: Option<String>| {
+            raw.filter(|r| !r.trim().is_empty())
+                .map(|r| shipment_text(field, &r))
+                .transpose()
+        };
+        ShipInfo {
+            courier: text("courier", label.courier)?,
+            service: text("service", label.service)?,
+            waybill: text("waybill", label.waybill)?,
+            cost: None,
+        }
+    };
+    take(&state, &caller, &id, Step::Pack, ship, None).await
 }
 
 #[utoipa::path(

@@ -44,8 +44,13 @@ async fn an_order_is_packed_and_shipped_through_the_api(backend: Backend) {
     let app = spawn_app(backend).await;
     app.put_product("GAMIS-01", 5, 150_000).await;
     let id = app.paid_order("081234567890", "GAMIS-01").await;
+    let bad_label = app
+        .post(&format!("/api/v1/orders/{id}/pack"), json!({"waybill": 5}))
+        .await;
+    assert_eq!(bad_label.body["error"]["code"], "invalid_request");
+    // No body at all: packed.
     let packed = app
-        .post(&format!("/api/v1/orders/{id}/pack"), json!({}))
+        .send(Method::POST, &format!("/api/v1/orders/{id}/pack"), None, &[])
         .await;
     assert_eq!(packed.status, StatusCode::OK, "{}", packed.body);
     assert_eq!(packed.body["status"], "packed");
