@@ -280,6 +280,8 @@ pub(crate) async fn run(orders: usize, buyers: usize, requests: usize) -> anyhow
         format!("/orders?q=%23{}", order / 2),
         format!("/orders/{order}"),
         "/orders/new".to_owned(),
+        "/packing".to_owned(),
+        "/packing/print?kind=labels".to_owned(),
         "/buyers".to_owned(),
         "/buyers?band=trusted".to_owned(),
         "/buyers?band=watch".to_owned(),

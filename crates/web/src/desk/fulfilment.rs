@@ -101,6 +101,17 @@ pub(super) async fn order_after(
         .iter()
         .map(|(name, step)| (*name, can(order, *step)))
         .collect();
+    let can_return = lunas_core::returns::decide_return_request(
+        order.status,
+        s.delivered_at,
+        order
+            .return_request
+            .as_ref()
+            .is_some_and(|r| r.status.is_open()),
+        &desk.state.engine.settings().returns,
+        desk.state.engine.now(),
+    )
+    .is_ok();
     let cod_cancel = matches!(
         order.status,
         OrderStatus::AwaitingConfirmation | OrderStatus::Confirmed
@@ -112,6 +123,7 @@ pub(super) async fn order_after(
         || order.return_request.is_some();
     Ok(context! {
         can => steps,
+        can_return => can_return,
         cod_cancel => cod_cancel,
         shown => shown,
         courier => &s.courier,
@@ -196,6 +208,35 @@ pub(crate) async fn step(
             &format!("/orders/{id}#after"),
             &format!("step_{}", step.as_str()),
         )),
+        Err(e) if e.status.is_server_error() => Err(PageError::Internal),
+        Err(e) => Ok(see_other(&format!("/orders/{id}?error={}#after", e.code))),
+    }
+}
+
+/// `POST /orders/{id}/return`: staff ask for a return for a buyer who asked by chat.
+pub(crate) async fn request_return(
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let id = id
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(OrderId)
+        .ok_or(PageError::NotFound(desk.language()))?;
+    let typed: ReturnForm = form.parse()?;
+    let result: Result<_, ApiError> = async {
+        let reason = crate::api::orders::parse_reason(&typed.note)?;
+        Ok(desk
+            .state
+            .engine
+            .request_return(id, reason, Vec::new(), desk.actor())
+            .await?)
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(done(&format!("/orders/{id}#after"), "return_step")),
         Err(e) if e.status.is_server_error() => Err(PageError::Internal),
         Err(e) => Ok(see_other(&format!("/orders/{id}?error={}#after", e.code))),
     }

@@ -510,6 +510,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/queue", get(pages::queue))
         .route("/reviews/{id}/resolve", post(pages::resolve_review))
         .route("/orders/{id}/step/{step}", post(fulfilment::step))
+        .route("/orders/{id}/return", post(fulfilment::request_return))
         .route("/returns/{id}/photos/{n}", get(fulfilment::return_photo))
         .route("/returns/{id}/{step}", post(fulfilment::return_step))
         .route("/packing", get(fulfilment::packing))

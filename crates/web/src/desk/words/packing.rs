@@ -421,4 +421,11 @@ pub(super) const PACKING: &[(&str, &str, &str)] = &[
     ("event_update", "Pembaruan:", "Update:"),
     ("actor_courier", "kurir", "courier"),
     ("actor_buyer", "pembeli", "the buyer"),
+    ("return_open_title", "Ajukan retur untuk pembeli", "Ask for a return for the buyer"),
+    (
+        "return_open_hint",
+        "Pembeli minta retur lewat chat? Tulis alasannya di sini. Pembeli juga bisa mengajukan sendiri (dengan foto) di halaman pesanannya.",
+        "Did the buyer ask by chat? Write why here. Buyers can also ask themselves, with photos, on their order's page.",
+    ),
+    ("return_open_button", "Ajukan retur", "Ask for a return"),
 ];
