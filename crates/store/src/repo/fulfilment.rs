@@ -247,11 +247,11 @@ pub(crate) fn insert_courier_event(
     )
 }
 
-/// The events kept for `waybill` before any order had it, oldest first: (id, step, courier).
-pub(crate) fn kept_events_for(
-    db: &mut dyn Db,
-    waybill: &str,
-) -> DbResult<Vec<(i64, Option<String>, Option<String>)>> {
+/// An event kept for a waybill no order had: its row's id, its step and its courier.
+pub type KeptForWaybill = (i64, Option<String>, Option<String>);
+
+/// The events kept for `waybill` before any order had it, oldest first.
+pub(crate) fn kept_events_for(db: &mut dyn Db, waybill: &str) -> DbResult<Vec<KeptForWaybill>> {
     db.rows(
         "SELECT id, step, courier FROM courier_events WHERE waybill = ?1 AND outcome = 'unknown_waybill' ORDER BY id",
         params![waybill],

@@ -93,7 +93,7 @@ impl Tx<'_> {
     pub fn kept_events_for(
         &mut self,
         waybill: &str,
-    ) -> TxResult<Vec<(i64, Option<String>, Option<String>)>> {
+    ) -> TxResult<Vec<crate::repo::fulfilment::KeptForWaybill>> {
         Ok(repo::kept_events_for(self.db, waybill)?)
     }
 

@@ -50,7 +50,12 @@ async fn an_order_is_packed_and_shipped_through_the_api(backend: Backend) {
     assert_eq!(bad_label.body["error"]["code"], "invalid_request");
     // No body at all: packed.
     let packed = app
-        .send(Method::POST, &format!("/api/v1/orders/{id}/pack"), None, &[])
+        .send(
+            Method::POST,
+            &format!("/api/v1/orders/{id}/pack"),
+            None,
+            &[],
+        )
         .await;
     assert_eq!(packed.status, StatusCode::OK, "{}", packed.body);
     assert_eq!(packed.body["status"], "packed");

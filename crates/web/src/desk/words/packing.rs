@@ -421,7 +421,11 @@ pub(super) const PACKING: &[(&str, &str, &str)] = &[
     ("event_update", "Pembaruan:", "Update:"),
     ("actor_courier", "kurir", "courier"),
     ("actor_buyer", "pembeli", "the buyer"),
-    ("return_open_title", "Ajukan retur untuk pembeli", "Ask for a return for the buyer"),
+    (
+        "return_open_title",
+        "Ajukan retur untuk pembeli",
+        "Ask for a return for the buyer",
+    ),
     (
         "return_open_hint",
         "Pembeli minta retur lewat chat? Tulis alasannya di sini. Pembeli juga bisa mengajukan sendiri (dengan foto) di halaman pesanannya.",
