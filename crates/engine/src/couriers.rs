@@ -226,12 +226,12 @@ pub fn read_generic(body: &Value) -> Result<Vec<CourierEvent>, CallbackError> {
         .collect()
 }
 
-/// Whether a delivery is a courier dashboard's test: an empty body or an empty object.
+/// Whether a delivery is a courier dashboard's test: no body, `{}` or `null`.
 pub fn is_test_delivery(body: &[u8]) -> bool {
     let trimmed = body.trim_ascii();
     trimmed.is_empty()
         || serde_json::from_slice::<Value>(trimmed)
-            .is_ok_and(|v| v == Value::Object(Default::default()))
+            .is_ok_and(|v| v.is_null() || v == Value::Object(Default::default()))
 }
 
 impl Engine {
@@ -331,6 +331,7 @@ mod tests {
         assert!(read_generic(&bad).is_err());
         assert!(is_test_delivery(b""));
         assert!(is_test_delivery(b" {} "));
+        assert!(is_test_delivery(b"null"));
         assert!(!is_test_delivery(b"{\"a\":1}"));
     }
 

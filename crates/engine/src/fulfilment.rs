@@ -101,25 +101,10 @@ fn step_locked(
         Step::Pack => {
             // A label printed with its waybill (booked at an aggregator) names the parcel now:
             // the courier's pickup event then ships it.
-            if let Some(waybill) = ship.waybill.clone() {
-                if let Some(other) = tx.order_by_waybill(&waybill)?
-                    && other != id
-                {
-                    return Ok(Err(OrderOpError::WaybillTaken {
-                        waybill,
-                        order: other,
-                    }));
-                }
-                tx.set_shipment(
-                    id,
-                    &Shipment {
-                        courier: ship.courier.clone(),
-                        service: ship.service.clone(),
-                        waybill: Some(waybill),
-                        cost: ship.cost,
-                        ..Shipment::default()
-                    },
-                )?;
+            if let Some(waybill) = ship.waybill.clone()
+                && let Err(taken) = label(tx, id, waybill, ship)?
+            {
+                return Ok(Err(taken));
             }
             if row.method == PaymentMethod::Cod {
                 // The units leave the shelf for the buyer who confirmed them.
@@ -131,27 +116,12 @@ fn step_locked(
             let Some(waybill) = waybill else {
                 return Ok(Err(OrderOpError::WaybillRequired));
             };
-            if let Some(other) = tx.order_by_waybill(&waybill)?
-                && other != id
-            {
-                return Ok(Err(OrderOpError::WaybillTaken {
-                    waybill,
-                    order: other,
-                }));
+            if let Err(taken) = label(tx, id, waybill.clone(), ship)? {
+                return Ok(Err(taken));
             }
             if row.method == PaymentMethod::Cod {
                 tx.end_holds(id, HoldState::Converted)?;
             }
-            tx.set_shipment(
-                id,
-                &Shipment {
-                    courier: ship.courier.clone(),
-                    service: ship.service.clone(),
-                    waybill: Some(waybill.clone()),
-                    cost: ship.cost,
-                    ..Shipment::default()
-                },
-            )?;
             reason = Some(
                 EventReason::Shipped(format!(
                     "{waybill}{}",
@@ -228,6 +198,35 @@ fn step_locked(
         return apply_kept_events(tx, id, &waybill, now, messaging, seed);
     }
     Ok(Ok(Stepped { order, moved: true }))
+}
+
+/// Writes the parcel's courier, service, `waybill` and cost on order `id`, unless another order
+/// has the waybill (then nothing is written).
+fn label(
+    tx: &mut Tx<'_>,
+    id: OrderId,
+    waybill: String,
+    ship: &ShipInfo,
+) -> TxResult<Result<(), OrderOpError>> {
+    if let Some(other) = tx.order_by_waybill(&waybill)?
+        && other != id
+    {
+        return Ok(Err(OrderOpError::WaybillTaken {
+            waybill,
+            order: other,
+        }));
+    }
+    tx.set_shipment(
+        id,
+        &Shipment {
+            courier: ship.courier.clone(),
+            service: ship.service.clone(),
+            waybill: Some(waybill),
+            cost: ship.cost,
+            ..Shipment::default()
+        },
+    )?;
+    Ok(Ok(()))
 }
 
 /// Applies the courier's events that came for `waybill` before order `id` was shipped under it.

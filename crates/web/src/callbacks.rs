@@ -202,7 +202,7 @@ async fn courier(
     operation_id = "biteshipWebhook",
     summary = "Biteship order webhook",
     description = "Biteship's `order.status` and `order.waybill_id` events: `courier_waybill_id` names the order (by the waybill staff entered when shipping), `status` the step — `picked`, `dropping_off` ship it, `delivered` delivers it, `returned` returns it to sender; others change nothing. Authenticated by the header named by LUNAS_BITESHIP_SIGNATURE_HEADER (default `x-biteship-signature`) carrying LUNAS_BITESHIP_SIGNATURE_KEY, compared in constant time (401 otherwise). An event is applied once (by order, event, status and time); a late one never moves an order back. An empty test POST answers 200 and changes nothing. 404 `unknown_waybill` (kept, applied when an order ships under the waybill); 409 `order_ended` (kept).",
-    request_body = CourierNotification,
+    request_body(content = Option<CourierNotification>, description = "The event; none for a dashboard's test.", content_type = "application/json"),
     responses((status = 200, description = "Taken.", body = CourierView))
 )]
 pub(crate) async fn biteship(
@@ -231,7 +231,7 @@ pub(crate) async fn biteship(
     summary = "KiriminAja package callback",
     description = "`{\"method\": …, \"data\": [{\"awb\": …}, …]}`: `shipped_packages` ships each package's order (found by `awb`), `finished_packages` delivers it, `returned_packages` returns it to sender; `processed_packages` and `canceled_packages` change nothing. Authenticated by `Authorization: Bearer <LUNAS_KIRIMINAJA_API_KEY>`, compared in constant time (401 otherwise). Each package's event is applied once. An empty test POST answers 200 and changes nothing.",
     params(("Authorization" = String, Header, description = "`Bearer <key>`")),
-    request_body = CourierNotification,
+    request_body(content = Option<CourierNotification>, description = "The packages; none for a dashboard's test.", content_type = "application/json"),
     responses((status = 200, description = "Taken.", body = CourierView))
 )]
 pub(crate) async fn kiriminaja(
@@ -258,7 +258,7 @@ pub(crate) async fn kiriminaja(
     summary = "A courier event in lunas's own format",
     description = "One event `{\"event_id\", \"waybill\", \"status\", \"courier\"?, \"at\"?}` or `{\"events\": [ … ]}` (at most 500). `status` is `picked_up`, `in_transit` (ship), `delivered`, `returned` (to sender), `cancelled` or `other` (no step). `event_id` is the event's identity: the same one again changes nothing. Authenticated by `Authorization: Bearer <LUNAS_COURIER_WEBHOOK_SECRET>`, compared in constant time. 404 `unknown_waybill` and 409 `order_ended` for a single event (kept for staff).",
     params(("Authorization" = String, Header, description = "`Bearer <secret>`")),
-    request_body = CourierNotification,
+    request_body(content = Option<CourierNotification>, description = "The events; none for a test.", content_type = "application/json"),
     responses((status = 200, description = "Taken.", body = CourierView))
 )]
 pub(crate) async fn generic_courier(

@@ -35,6 +35,7 @@ pub(crate) struct ShipBody {
     pub(crate) waybill: String,
     /// What the seller paid the courier.
     #[schema(minimum = 0, maximum = 1_000_000_000)]
+    #[serde(default, deserialize_with = "crate::extract::whole_number_or_null")]
     pub(crate) cost: Option<i64>,
 }
 
@@ -44,6 +45,7 @@ pub(crate) struct ShipBody {
 pub(crate) struct ReturnedBody {
     /// The return shipping the seller paid, recorded against the order.
     #[schema(minimum = 0, maximum = 1_000_000_000)]
+    #[serde(default, deserialize_with = "crate::extract::whole_number_or_null")]
     pub(crate) return_cost: Option<i64>,
 }
 
@@ -117,7 +119,7 @@ pub(crate) struct PackBody {
     summary = "Mark an order packed",
     description = "A paid order (or a COD order its buyer confirmed) is packed: the buyer is told. A COD order's units leave the shelf now. The body is optional: a label printed with its waybill names the parcel now (`waybill_taken` when another order has it), and the courier's pickup event then ships the order. Again on a packed order, or later, changes nothing. Refused with `not_paid` for an unpaid order, `cod_not_confirmed` before a COD buyer confirmed, `invalid_transition` for an ended one.",
     params(("id" = i64, Path, minimum = 1)),
-    request_body(content = Option<PackBody>, description = "Optional: the label's courier and waybill."),
+    request_body(content = Option<PackBody>, description = "Optional: the label's courier and waybill.", content_type = "application/json"),
     responses((status = 200, body = OrderView), (status = 404, response = ErrorResponse), (status = 409, response = ErrorResponse), (status = 422, response = ErrorResponse))
 )]
 pub(crate) async fn pack(
@@ -126,11 +128,29 @@ pub(crate) async fn pack(
     Path(id): Path<String>,
     body: crate::extract::RawBody,
 ) -> Result<Json<OrderView>, ApiError> {
-    let ship = if body.0.iter().all(u8::is_ascii_whitespace) {
+    let value: serde_json::Value = if body.0.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&body.0).map_err(|e| {
+            ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("the body is not valid JSON: {e}"),
+            )
+        })?
+    };
+    // No body (or `null`) packs without a label.
+    let ship = if value.is_null() {
         ShipInfo::default()
     } else {
-        let label: PackBody = serde_json::from_slice(&body.0).map_err(|e| {
-            ApiError::unprocessable("invalid_request", format!("the body does not read: {e}"))
+        if !value.is_object() {
+            return Err(ApiError::unprocessable(
+                "invalid_request",
+                "the body must be a JSON object",
+            ));
+        }
+        let label = PackBody::deserialize(&value).map_err(|e| {
+            ApiError::unprocessable("invalid_request", format!("the request does not fit: {e}"))
         })?;
         let text = |field: &str, raw: Option<String>| {
             raw.filter(|r| !r.trim().is_empty())
@@ -292,6 +312,7 @@ pub(crate) struct ReturnStepBody {
     pub(crate) resellable: Option<bool>,
     /// `refund`: the money paid back (required).
     #[schema(minimum = 1, maximum = 1_000_000_000)]
+    #[serde(default, deserialize_with = "crate::extract::whole_number_or_null")]
     pub(crate) amount: Option<i64>,
     /// `refund`: how it was paid back (required): `transfer BCA`, `e-wallet`.
     #[schema(value_type = Option<Text>)]
@@ -310,42 +331,42 @@ fn optional_text(field: &str, raw: Option<&str>) -> Result<Option<String>, ApiEr
     .map(Option::flatten)
 }
 
-/// Reads a return step's body for `step`.
+/// Reads a return step's body for `step`: every field given is checked, whatever the step; the
+/// step says which it needs.
 pub(crate) fn parse_return_step(
     step: ReturnStep,
     body: ReturnStepBody,
 ) -> Result<ReturnDetails, ApiError> {
     let note = optional_text("note", body.note.as_deref())?;
-    let resellable = match (step, body.resellable) {
-        (ReturnStep::Receive, None) => {
-            return Err(ApiError::unprocessable(
-                "resellable_required",
-                "receive needs resellable: true or false",
-            ));
-        }
-        (_, resellable) => resellable,
-    };
+    let method = optional_text("method", body.method.as_deref())?;
+    let reference = optional_text("reference", body.reference.as_deref())?;
+    let amount = body
+        .amount
+        .map(|a| {
+            Money::payment(a)
+                .map_err(|_| ApiError::unprocessable("invalid_amount", "amount must be above 0"))
+        })
+        .transpose()?;
+    if step == ReturnStep::Receive && body.resellable.is_none() {
+        return Err(ApiError::unprocessable(
+            "resellable_required",
+            "receive needs resellable: true or false",
+        ));
+    }
     let refund = if step == ReturnStep::Refund {
-        let amount = body
-            .amount
-            .and_then(|a| Money::payment(a).ok())
-            .ok_or_else(|| {
-                ApiError::unprocessable("invalid_amount", "refund needs an amount above 0")
-            })?;
-        let method = optional_text("method", body.method.as_deref())?.ok_or_else(|| {
+        let amount = amount.ok_or_else(|| {
+            ApiError::unprocessable("invalid_amount", "refund needs an amount above 0")
+        })?;
+        let method = method.ok_or_else(|| {
             ApiError::unprocessable("invalid_text", "refund needs the method it was paid by")
         })?;
-        Some((
-            amount,
-            method,
-            optional_text("reference", body.reference.as_deref())?,
-        ))
+        Some((amount, method, reference))
     } else {
         None
     };
     Ok(ReturnDetails {
         note,
-        resellable,
+        resellable: body.resellable,
         refund,
     })
 }
