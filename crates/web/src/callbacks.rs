@@ -230,7 +230,7 @@ pub(crate) async fn biteship(
     operation_id = "kiriminajaCallback",
     summary = "KiriminAja package callback",
     description = "`{\"method\": …, \"data\": [{\"awb\": …}, …]}`: `shipped_packages` ships each package's order (found by `awb`), `finished_packages` delivers it, `returned_packages` returns it to sender; `processed_packages` and `canceled_packages` change nothing. Authenticated by `Authorization: Bearer <LUNAS_KIRIMINAJA_API_KEY>`, compared in constant time (401 otherwise). Each package's event is applied once. An empty test POST answers 200 and changes nothing.",
-    params(("Authorization" = String, Header, description = "`Bearer <key>`")),
+    params(("Authorization" = Option<String>, Header, description = "`Bearer <key>`: needed for every delivery but an empty test")),
     request_body(content = Option<CourierNotification>, description = "The packages; none for a dashboard's test.", content_type = "application/json"),
     responses((status = 200, description = "Taken.", body = CourierView))
 )]
@@ -257,7 +257,7 @@ pub(crate) async fn kiriminaja(
     operation_id = "courierEvent",
     summary = "A courier event in lunas's own format",
     description = "One event `{\"event_id\", \"waybill\", \"status\", \"courier\"?, \"at\"?}` or `{\"events\": [ … ]}` (at most 500). `status` is `picked_up`, `in_transit` (ship), `delivered`, `returned` (to sender), `cancelled` or `other` (no step). `event_id` is the event's identity: the same one again changes nothing. Authenticated by `Authorization: Bearer <LUNAS_COURIER_WEBHOOK_SECRET>`, compared in constant time. 404 `unknown_waybill` and 409 `order_ended` for a single event (kept for staff).",
-    params(("Authorization" = String, Header, description = "`Bearer <secret>`")),
+    params(("Authorization" = Option<String>, Header, description = "`Bearer <secret>`: needed for every delivery but an empty test")),
     request_body(content = Option<CourierNotification>, description = "The events; none for a test.", content_type = "application/json"),
     responses((status = 200, description = "Taken.", body = CourierView))
 )]
