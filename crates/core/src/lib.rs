@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod catalog;
+pub mod clv;
 pub mod customers;
 pub mod events;
 pub mod export;
