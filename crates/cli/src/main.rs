@@ -1,6 +1,7 @@
 //! The `lunas` binary: configuration, wiring and subcommands. Everything a test of the engine
 //! could reach lives in the library crates; this file only connects them.
 
+mod analytics;
 mod config;
 
 use std::sync::Arc;
@@ -44,6 +45,11 @@ enum Command {
         /// The database to copy into: created and migrated if needed, and it must be empty.
         #[arg(long, hide_env_values = true)]
         to: String,
+    },
+    /// Who comes back: customer-base models fitted to purchase histories.
+    Analytics {
+        #[command(subcommand)]
+        command: analytics::AnalyticsCommand,
     },
     /// Buyers' reliability records.
     Reputation {
@@ -175,6 +181,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::MigrateData { from, to } => migrate_data(&from, &to).await,
+        Command::Analytics { command } => analytics::run(command),
         Command::Reputation {
             command: ReputationCommand::Rebuild { common },
         } => {

@@ -596,3 +596,74 @@ fn serve_sends_email_to_buyers_through_the_configured_smtp_server() {
     let messages: serde_json::Value = serde_json::from_str(&messages).unwrap();
     assert_eq!(messages[0]["channel"], "email");
 }
+
+/// `lunas analytics fit` on the CDNOW sample (core's fixture, written as the documented CSV)
+/// prints the published BG/NBD and Gamma-Gamma estimates; a file with bad rows is refused whole.
+#[test]
+fn analytics_fit_prints_the_published_cdnow_estimates() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/tests/fixtures/cdnow/CDNOW_sample.txt"
+    ))
+    .unwrap();
+    let mut csv = String::from("customer,date,amount\n");
+    for line in sample.lines().filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let d = f[2];
+        csv.push_str(&format!(
+            "{},{}-{}-{},{}\n",
+            f[1],
+            &d[..4],
+            &d[4..6],
+            &d[6..],
+            f[4]
+        ));
+    }
+    let path = dir.path().join("cdnow.csv");
+    std::fs::write(&path, &csv).unwrap();
+    let out = Command::new(LUNAS)
+        .args(["analytics", "fit", "--csv"])
+        .arg(&path)
+        .args(["--calibration-end", "1997-09-30"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let near = |v: &serde_json::Value, published: f64, tolerance: f64| {
+        (v.as_f64().unwrap() - published).abs() <= tolerance
+    };
+    assert!(near(&fit["bgnbd"]["r"], 0.243, 0.0005), "{fit}");
+    assert!(near(&fit["bgnbd"]["alpha"], 4.414, 0.0005), "{fit}");
+    assert!(near(&fit["bgnbd"]["a"], 0.793, 0.0005), "{fit}");
+    assert!(near(&fit["bgnbd"]["b"], 2.426, 0.0005), "{fit}");
+    assert!(
+        near(&fit["bgnbd"]["log_likelihood"], -9582.4, 0.05),
+        "{fit}"
+    );
+    assert!(near(&fit["gamma_gamma"]["p"], 6.25, 0.005), "{fit}");
+    assert!(near(&fit["gamma_gamma"]["q"], 3.74, 0.005), "{fit}");
+    assert!(near(&fit["gamma_gamma"]["v"], 15.44, 0.005), "{fit}");
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "customer,date,amount\n1,1997-01-01,10\n2,01/02/1997,5\n3,1997-01-03,-4\n",
+    )
+    .unwrap();
+    let refused = Command::new(LUNAS)
+        .args(["analytics", "fit", "--csv"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("line 3") && said.contains("line 4") && said.contains("2 row(s)"),
+        "{said}"
+    );
+}
