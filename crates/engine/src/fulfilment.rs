@@ -153,7 +153,7 @@ fn step_locked(
                 )?;
                 tx.set_amount_paid(id, row.amount_due, now)?;
                 tx.credit_buyer(id, left)?;
-                tx.count_paid_at_door(id)?;
+                tx.count_paid(id)?;
             }
             let closes = messaging.settings.returns.closes_at(now);
             tx.insert_timers(id, &[PlannedTimer::at(TimerKind::Complete, closes)])?;
@@ -382,7 +382,7 @@ pub(crate) fn cod_deadline(
     if !lunas_core::fulfilment::cod_unconfirmed(row.status, row.confirm_by, now) {
         return Ok(Some(false));
     }
-    tx.mark_cancelled_by(id, lunas_core::CancelledBy::Buyer, now)?;
+    tx.mark_cancelled(id, lunas_core::CancelledBy::Buyer, now)?;
     tx.stop_awaiting(id)?;
     tx.release_holds_into(id, changes)?;
     changes.count_unconfirmed(row.customer_id);

@@ -19,8 +19,8 @@ pub struct ApiJson<T> {
 /// Any JSON value as the body, for an endpoint that judges its shape itself (the settings patch).
 pub struct ApiValue(pub serde_json::Value);
 
-/// Reads a JSON body: the content type, if given, must be JSON, and the bytes must parse.
-async fn read_json<S: Send + Sync>(req: Request, state: &S) -> Result<serde_json::Value, ApiError> {
+/// Reads a body that should be JSON: the content type, if given, must be JSON.
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
         let is_json = content_type
             .to_str()
@@ -40,14 +40,23 @@ async fn read_json<S: Send + Sync>(req: Request, state: &S) -> Result<serde_json
             ));
         }
     }
-    let bytes = RawBody::from_request(req, state).await?.0;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    Ok(RawBody::from_request(req, state).await?.0)
+}
+
+/// The bytes of a JSON body parsed.
+fn parse(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "malformed_json",
             format!("the body is not valid JSON: {e}"),
         )
     })
+}
+
+/// Reads a JSON body: the content type, if given, must be JSON, and the bytes must parse.
+async fn read_json<S: Send + Sync>(req: Request, state: &S) -> Result<serde_json::Value, ApiError> {
+    parse(&read_body(req, state).await?)
 }
 
 impl<S: Send + Sync> FromRequest<S> for ApiValue {
@@ -63,18 +72,44 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let canonical = read_json(req, state).await?;
-        // Every request body of this API is an object; serde would also read a struct from an
-        // array (`[null, null]` as a patch of nothing), which the document does not allow.
-        if !canonical.is_object() {
-            return Err(ApiError::unprocessable(
-                "invalid_request",
-                "the body must be a JSON object",
-            ));
-        }
-        let value = T::deserialize(&canonical).map_err(|e| {
-            ApiError::unprocessable("invalid_request", format!("the request does not fit: {e}"))
-        })?;
+        let value = fit(&canonical)?;
         Ok(ApiJson { value, canonical })
+    }
+}
+
+/// Reads `canonical` as `T`. Every request body of this API is an object; serde would also read
+/// a struct from an array (`[null, null]` as a patch of nothing), which the document does not
+/// allow.
+fn fit<T: DeserializeOwned>(canonical: &serde_json::Value) -> Result<T, ApiError> {
+    if !canonical.is_object() {
+        return Err(ApiError::unprocessable(
+            "invalid_request",
+            "the body must be a JSON object",
+        ));
+    }
+    T::deserialize(canonical).map_err(|e| {
+        ApiError::unprocessable("invalid_request", format!("the request does not fit: {e}"))
+    })
+}
+
+/// A JSON body that may be left out: none (or `null`) is `None`; anything else is read as
+/// `ApiJson` reads it.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        let canonical = parse(&bytes)?;
+        Ok(OptionalJson(
+            (!canonical.is_null())
+                .then(|| fit(&canonical))
+                .transpose()?,
+        ))
     }
 }
 

@@ -8,6 +8,13 @@ use lunas_core::{Money, OrderId, OrderStatus, PaymentMethod, Timestamp};
 use crate::repo::*;
 use crate::sql::{Db, DbResult, corrupt, params};
 
+/// The columns `read_fulfilment` reads, in its order.
+macro_rules! fulfilment_columns {
+    () => {
+        "status, payment_method, waybill, delivered_at, confirm_by, COALESCE(amount_due, total), amount_paid, customer_id"
+    };
+}
+
 /// What a step reads of an order, its row locked.
 #[derive(Debug, Clone)]
 pub struct FulfilmentRow {
@@ -26,8 +33,11 @@ pub(crate) fn fulfilment_for_update(
     id: OrderId,
 ) -> DbResult<Option<FulfilmentRow>> {
     db.row(
-        "SELECT status, payment_method, waybill, delivered_at, confirm_by, COALESCE(amount_due, total), amount_paid, customer_id
-         FROM orders WHERE id = ?1 FOR NO KEY UPDATE",
+        concat!(
+            "SELECT ",
+            fulfilment_columns!(),
+            " FROM orders WHERE id = ?1 FOR NO KEY UPDATE"
+        ),
         params![id.0],
         read_fulfilment,
     )
@@ -39,8 +49,11 @@ pub(crate) fn fulfilment_by_waybill(
     waybill: &str,
 ) -> DbResult<Option<(OrderId, FulfilmentRow)>> {
     db.row(
-        "SELECT status, payment_method, waybill, delivered_at, confirm_by, COALESCE(amount_due, total), amount_paid, customer_id, id
-         FROM orders WHERE waybill = ?1 FOR NO KEY UPDATE",
+        concat!(
+            "SELECT ",
+            fulfilment_columns!(),
+            ", id FROM orders WHERE waybill = ?1 FOR NO KEY UPDATE"
+        ),
         params![waybill],
         |row| Ok((OrderId(row.int(8)?), read_fulfilment(row)?)),
     )
@@ -53,8 +66,11 @@ pub(crate) fn fulfilment_for_timer(
     id: OrderId,
 ) -> DbResult<Option<FulfilmentRow>> {
     db.row(
-        "SELECT status, payment_method, waybill, delivered_at, confirm_by, COALESCE(amount_due, total), amount_paid, customer_id
-         FROM orders WHERE id = ?1 FOR NO KEY UPDATE SKIP LOCKED",
+        concat!(
+            "SELECT ",
+            fulfilment_columns!(),
+            " FROM orders WHERE id = ?1 FOR NO KEY UPDATE SKIP LOCKED"
+        ),
         params![id.0],
         read_fulfilment,
     )

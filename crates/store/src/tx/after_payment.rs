@@ -28,16 +28,6 @@ impl Tx<'_> {
         Ok(repo::fulfilment_for_timer(self.db, id)?)
     }
 
-    /// Marks the order cancelled by `by` (a COD order its buyer never confirmed).
-    pub fn mark_cancelled_by(
-        &mut self,
-        id: OrderId,
-        by: lunas_core::CancelledBy,
-        now: Timestamp,
-    ) -> TxResult<()> {
-        Ok(repo::mark_cancelled(self.db, id, by, now)?)
-    }
-
     /// Moves the order to `to`, stamping the step's time.
     pub fn mark_step(&mut self, id: OrderId, to: OrderStatus, now: Timestamp) -> TxResult<()> {
         Ok(repo::mark_step(self.db, id, to, now)?)
@@ -64,11 +54,6 @@ impl Tx<'_> {
     /// One more COD parcel refused at the door in the buyer's record.
     pub fn count_refused(&mut self, id: OrderId) -> TxResult<()> {
         Ok(repo::count_refused(self.db, id)?)
-    }
-
-    /// One more paid order in the buyer's record (a COD parcel paid at the door).
-    pub fn count_paid_at_door(&mut self, id: OrderId) -> TxResult<()> {
-        Ok(repo::count_outcome(self.db, id, repo::Ended::Paid)?)
     }
 
     /// The COD parcels this number refused at the door since `since`.

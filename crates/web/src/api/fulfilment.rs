@@ -126,42 +126,23 @@ pub(crate) async fn pack(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    body: crate::extract::RawBody,
+    body: crate::extract::OptionalJson<PackBody>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let value: serde_json::Value = if body.0.iter().all(u8::is_ascii_whitespace) {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_slice(&body.0).map_err(|e| {
-            ApiError::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("the body is not valid JSON: {e}"),
-            )
-        })?
-    };
     // No body (or `null`) packs without a label.
-    let ship = if value.is_null() {
-        ShipInfo::default()
-    } else {
-        if !value.is_object() {
-            return Err(ApiError::unprocessable(
-                "invalid_request",
-                "the body must be a JSON object",
-            ));
-        }
-        let label = PackBody::deserialize(&value).map_err(|e| {
-            ApiError::unprocessable("invalid_request", format!("the request does not fit: {e}"))
-        })?;
-        let text = |field: &str, raw: Option<String>| {
-            raw.filter(|r| !r.trim().is_empty())
-                .map(|r| shipment_text(field, &r))
-                .transpose()
-        };
-        ShipInfo {
-            courier: text("courier", label.courier)?,
-            service: text("service", label.service)?,
-            waybill: text("waybill", label.waybill)?,
-            cost: None,
+    let ship = match body.0 {
+        None => ShipInfo::default(),
+        Some(label) => {
+            let text = |field: &str, raw: Option<String>| {
+                raw.filter(|r| !r.trim().is_empty())
+                    .map(|r| shipment_text(field, &r))
+                    .transpose()
+            };
+            ShipInfo {
+                courier: text("courier", label.courier)?,
+                service: text("service", label.service)?,
+                waybill: text("waybill", label.waybill)?,
+                cost: None,
+            }
         }
     };
     take(&state, &caller, &id, Step::Pack, ship, None).await

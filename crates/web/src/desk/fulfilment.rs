@@ -18,7 +18,7 @@ use lunas_engine::fulfilment::ShipInfo;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::pages::{engine_err, rupiah};
+use super::pages::{engine_err, parse_id, rupiah};
 use super::{Desk, PageError, Posted, done};
 use crate::ApiError;
 use crate::api::fulfilment::{ReturnStepBody, ShipBody, parse_return_step, parse_ship};
@@ -168,17 +168,11 @@ pub(crate) async fn step(
     posted: Posted,
 ) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
-    let not_found = || PageError::NotFound(desk.language());
-    let id = id
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(OrderId)
-        .ok_or_else(not_found)?;
+    let id = parse_id(&desk, &id)?;
     let (_, step) = *STEPS
         .iter()
         .find(|(n, _)| *n == name)
-        .ok_or_else(not_found)?;
+        .ok_or(PageError::NotFound(desk.language()))?;
     let typed: StepForm = form.parse()?;
     let result: Result<_, ApiError> = async {
         let ship = if step == Step::Ship {
@@ -219,12 +213,7 @@ pub(crate) async fn request_return(
     posted: Posted,
 ) -> Result<Response, PageError> {
     let Posted { desk, form } = posted;
-    let id = id
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(OrderId)
-        .ok_or(PageError::NotFound(desk.language()))?;
+    let id = parse_id(&desk, &id)?;
     let typed: ReturnForm = form.parse()?;
     let result: Result<_, ApiError> = async {
         let reason = crate::api::orders::parse_reason(&typed.note)?;

@@ -354,7 +354,7 @@ pub(super) fn url_params(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-fn parse_id(desk: &Desk, raw: &str) -> Result<OrderId, PageError> {
+pub(super) fn parse_id(desk: &Desk, raw: &str) -> Result<OrderId, PageError> {
     api_orders::parse_order_id(raw).map_err(|_| PageError::NotFound(desk.language()))
 }
 

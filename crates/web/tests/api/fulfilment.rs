@@ -358,6 +358,71 @@ async fn a_whatsapp_ya_confirms_a_cod_order(backend: Backend) {
     assert_eq!(by_buyer, 1);
 }
 
+/// The buyer's return form (`POST {public_url}/return`, multipart: `reason` and `photo` files):
+/// refused before delivery and for an oversized photo, writing nothing; taken with a photo.
+async fn a_buyer_asks_for_a_return_with_a_photo_from_the_order_page(backend: Backend) {
+    const BOUNDARY: &str = "----lunasretur42";
+    fn form(reason: &str, photo: &[u8]) -> Vec<u8> {
+        let mut body = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"reason\"\r\n\r\n{reason}\r\n\
+             --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"retur.png\"\r\nContent-Type: image/png\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(photo);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        body
+    }
+    let app = spawn_app(backend).await;
+    app.put_product("GAMIS-01", 5, 150_000).await;
+    let id = app.paid_order("081234567890", "GAMIS-01").await;
+    let order = app.get(&format!("/api/v1/orders/{id}")).await;
+    let path = super::order_pages::page_path(&order.body);
+    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    let send = |body: Vec<u8>| {
+        let (path, content_type) = (path.clone(), content_type.clone());
+        let app = &app;
+        async move {
+            app.send_bytes(
+                Method::POST,
+                &format!("{path}/return"),
+                Some(body),
+                &[("content-type", &content_type), ("authorization", "")],
+            )
+            .await
+        }
+    };
+    let early = send(form("Jahitan lepas", &super::proofs::png())).await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    assert!(early.html().contains("setelah paket sampai"));
+    app.post(
+        &format!("/api/v1/orders/{id}/ship"),
+        json!({"courier": "JNE", "waybill": "RB-1"}),
+    )
+    .await;
+    app.post(&format!("/api/v1/orders/{id}/deliver"), json!({}))
+        .await;
+    let page = app.get(&path).await;
+    assert!(page.html().contains("Ajukan retur") && page.html().contains("RB-1"));
+    let huge = send(form("Jahitan lepas", &vec![0u8; 5 * 1024 * 1024 + 1])).await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let order = app.get(&format!("/api/v1/orders/{id}")).await;
+    assert!(
+        order.body["return_request"].is_null(),
+        "nothing was written"
+    );
+    let sent = send(form("Jahitan lepas di lengan", &super::proofs::png())).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let order = app.get(&format!("/api/v1/orders/{id}")).await;
+    assert_eq!(order.body["return_request"]["status"], "requested");
+    assert_eq!(order.body["return_request"]["photos"], 1);
+    assert_eq!(
+        order.body["return_request"]["reason"],
+        "Jahitan lepas di lengan"
+    );
+    let page = app.get(&format!("{path}?return=sent")).await;
+    assert!(page.html().contains("Pengajuan retur sudah kami terima"));
+}
+
 async fn returns_follow_the_policy(backend: Backend) {
     let app = spawn_app(backend).await;
     app.put_product("GAMIS-01", 5, 150_000).await;
@@ -441,4 +506,5 @@ lunas_store::on_both_backends!(
     a_cod_order_is_confirmed_shipped_and_refused,
     returns_follow_the_policy,
     a_whatsapp_ya_confirms_a_cod_order,
+    a_buyer_asks_for_a_return_with_a_photo_from_the_order_page,
 );

@@ -7,7 +7,7 @@ use super::*;
 const BOUNDARY: &str = "----lunasproof7MA4YWxkTrZu0gW";
 
 /// A small PNG picture, as a phone's screenshot would be.
-fn png() -> Vec<u8> {
+pub(super) fn png() -> Vec<u8> {
     let picture = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8, y as u8, 90]));
     let mut body = Vec::new();
     picture
