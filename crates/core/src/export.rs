@@ -69,6 +69,17 @@ pub fn safe_cell(text: &str) -> String {
     }
 }
 
+/// Rows as CSV, every cell made safe for a spreadsheet (the first row is the header).
+pub fn csv_rows(rows: &[Vec<String>]) -> String {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        out.write_record(row.iter().map(|cell| safe_cell(cell)))
+            .expect("writing to memory cannot fail");
+    }
+    String::from_utf8(out.into_inner().expect("writing to memory cannot fail"))
+        .expect("every cell is UTF-8")
+}
+
 /// `orders` as CSV with a header row, times in `tz` (`2026-12-06 14:05`).
 pub fn orders_csv(orders: &[Order], tz: &jiff::tz::TimeZone, language: Language) -> String {
     let mut out = csv::Writer::from_writer(Vec::with_capacity(orders.len() * 200 + 256));

@@ -6,6 +6,7 @@
 //! so code further in never handles an unchecked value.
 
 pub mod accounts;
+pub mod analytics;
 pub mod audit;
 pub mod catalog;
 pub mod clv;

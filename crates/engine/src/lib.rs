@@ -5,6 +5,7 @@
 //! steppable `tick()` that the scheduler loop calls and tests call directly.
 
 pub mod accounts;
+pub mod analytics;
 pub mod channels;
 pub mod clock;
 pub mod couriers;
@@ -205,6 +206,8 @@ pub struct Engine {
     gateways: gateways::Gateways,
     /// The client that makes payment pages at the gateways, built on first use.
     gateway_client: std::sync::OnceLock<gateways::GatewayClient>,
+    /// The history analytics reads, kept current by the orders that changed.
+    analytics: analytics::Cache,
 }
 
 impl Engine {
@@ -238,6 +241,7 @@ impl Engine {
             webhooks_allow_private: false,
             gateways: gateways::Gateways::default(),
             gateway_client: std::sync::OnceLock::new(),
+            analytics: analytics::Cache::default(),
         })
     }
 

@@ -15,6 +15,7 @@
 //! (see `postgres`).
 
 mod accounts;
+mod analytics;
 mod copy;
 mod desk;
 mod migrations;
@@ -28,6 +29,7 @@ pub mod testing;
 mod tx;
 mod url;
 
+pub use analytics::FactsRead;
 pub use copy::{CopyError, CopyReport};
 pub use model::OpenOptions;
 pub use tx::{

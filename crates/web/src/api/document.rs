@@ -13,8 +13,8 @@ use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
 use super::{
-    customers, drafts, exports, fulfilment, messages, orders, payments, products, settings,
-    waitlist, webhooks,
+    analytics, customers, drafts, exports, fulfilment, messages, orders, payments, products,
+    settings, waitlist, webhooks,
 };
 use crate::{callbacks, inbound};
 
@@ -66,6 +66,7 @@ use crate::{callbacks, inbound};
         webhooks::list,
         webhooks::create,
         webhooks::delete,
+        analytics::summary,
         customers::list,
         customers::get,
         customers::patch,

@@ -1,5 +1,6 @@
 //! Routes of the JSON API.
 
+pub(crate) mod analytics;
 pub(crate) mod customers;
 mod document;
 pub(crate) mod drafts;
@@ -74,6 +75,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/templates/preview", post(messages::preview))
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/webhooks/{id}", axum::routing::delete(webhooks::delete))
+        .route("/analytics/summary", get(analytics::summary))
         .route("/customers", get(customers::list))
         .route(
             "/customers/{phone}",

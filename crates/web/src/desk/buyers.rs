@@ -120,6 +120,14 @@ async fn buyer_page(
         })
         .await
         .map_err(engine_err)?;
+    let base = engine.customer_base().await.map_err(engine_err)?;
+    let outlook = base.as_ref().and_then(|base| base.of(profile.id)).map(|o| {
+        context! {
+            p_alive => super::charts::percent(o.p_alive),
+            expected_purchases => format!("{:.1}", o.expected_purchases).replace('.', ","),
+            expected_value => o.expected_value.map(|v| lunas_core::messages::format_rupiah(v.round() as i64)),
+        }
+    });
     let pin_reason = match &assessment.reason {
         lunas_core::reliability::BandReason::Pinned { reason } => Some(reason.clone()),
         _ => None,
@@ -163,6 +171,8 @@ async fn buyer_page(
             errors => ser(&errors),
             values => ser(&values),
             band_options => band_options,
+            outlook => outlook,
+            outlook_fitted => base.is_some(),
         },
     )
 }

@@ -6,8 +6,10 @@
 //! CSRF token in a hidden input, checked before anything else is read. The sign-in form itself
 //! is protected by a double-submit token (a cookie and a hidden input that must match).
 
+mod analytics;
 mod audit;
 mod buyers;
+mod charts;
 mod exports;
 mod fulfilment;
 pub(crate) mod i18n;
@@ -145,6 +147,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "shop_cart.html",
     "packing.html",
     "packing_print.html",
+    "analytics.html",
 ];
 
 impl Templates {
@@ -513,6 +516,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/orders/{id}/return", post(fulfilment::request_return))
         .route("/returns/{id}/photos/{n}", get(fulfilment::return_photo))
         .route("/returns/{id}/{step}", post(fulfilment::return_step))
+        .route("/analytics", get(analytics::analytics_page))
+        .route("/analytics.csv", get(analytics::analytics_csv))
         .route("/packing", get(fulfilment::packing))
         .route("/packing/pack", post(fulfilment::bulk_pack))
         .route("/packing/ship", post(fulfilment::bulk_ship))

@@ -200,6 +200,7 @@ fn order_body(phone: &str, sku: &str, qty: i64) -> Value {
 }
 
 mod access;
+mod analytics;
 mod buyers;
 mod document;
 mod drafts;

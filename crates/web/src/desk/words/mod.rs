@@ -1,7 +1,8 @@
-//! The dashboard's words as `(key, Indonesian, English)` rows, in six tables by where they
+//! The dashboard's words as `(key, Indonesian, English)` rows, in seven tables by where they
 //! appear: the pages staff work in, the settings and account pages, the words for codes,
-//! errors, statuses and the audit log, the buyer's pages, and what comes after the payment (the buyer's side and staff's). `i18n` reads them as one.
+//! errors, statuses and the audit log, the buyer's pages, and what comes after the payment (the buyer's side and staff's), and analytics. `i18n` reads them as one.
 
+mod analytics;
 mod codes;
 mod fulfilment;
 mod packing;
@@ -10,13 +11,14 @@ mod public;
 mod settings;
 
 /// Every table, in the order they are read.
-pub(super) const TABLES: [&[(&str, &str, &str)]; 6] = [
+pub(super) const TABLES: [&[(&str, &str, &str)]; 7] = [
     pages::PAGES,
     settings::SETTINGS,
     codes::CODES,
     public::PUBLIC,
     fulfilment::FULFILMENT,
     packing::PACKING,
+    analytics::ANALYTICS,
 ];
 
 /// Every row of every table.
