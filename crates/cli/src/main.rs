@@ -3,6 +3,7 @@
 
 mod analytics;
 mod config;
+mod import_orders;
 
 use std::sync::Arc;
 
@@ -56,7 +57,7 @@ enum Command {
         #[command(subcommand)]
         command: ReputationCommand,
     },
-    /// Import money that arrived: bank statements.
+    /// Import money that arrived (bank statements) and order history (marketplace exports).
     Import {
         #[command(subcommand)]
         command: ImportCommand,
@@ -98,6 +99,23 @@ enum ImportCommand {
         /// single bad line imports nothing.
         #[arg(long)]
         skip_bad_lines: bool,
+    },
+    /// Import order history: a Shopee Seller Centre export (xlsx), a TikTok Shop / Tokopedia
+    /// export (CSV) or lunas's own CSV columns (docs/analytics.md). The orders join the store as
+    /// if they had happened in lunas (buyers' records included); masked phone numbers become
+    /// anonymous buyers; an order imported before is not imported again. A file with a bad row
+    /// imports nothing unless --skip-bad.
+    Orders {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The export file (.xlsx or .csv).
+        file: std::path::PathBuf,
+        /// Read and check everything, report what would be created, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the orders that read even when some rows do not (they are listed).
+        #[arg(long)]
+        skip_bad: bool,
     },
 }
 
@@ -216,6 +234,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     skip_bad_lines,
                 },
         } => import_statement(&common, &file, skip_bad_lines).await,
+        Command::Import {
+            command:
+                ImportCommand::Orders {
+                    common,
+                    file,
+                    dry_run,
+                    skip_bad,
+                },
+        } => import_orders::run(&common, &file, dry_run, skip_bad).await,
         Command::Token { command } => token(command).await,
         Command::User {
             command:

@@ -49,7 +49,7 @@ fn migrate_token_create_and_serve_work_together() {
         "{}",
         String::from_utf8_lossy(&migrated.stderr)
     );
-    assert!(String::from_utf8_lossy(&migrated.stdout).contains("schema version 0 → 18"));
+    assert!(String::from_utf8_lossy(&migrated.stdout).contains("schema version 0 → 19"));
 
     let created = Command::new(LUNAS)
         .args(["token", "create", "--db", &db_url(&dir), "--name", "toko"])
@@ -664,6 +664,80 @@ fn analytics_fit_prints_the_published_cdnow_estimates() {
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(
         said.contains("line 3") && said.contains("line 4") && said.contains("2 row(s)"),
+        "{said}"
+    );
+}
+
+/// `lunas import orders` on a Shopee Seller Centre workbook: a dry run writes nothing, the import
+/// creates the finished orders (masked numbers as anonymous buyers, the open one left out), a
+/// second import creates nothing, and a CSV of another shop's columns is refused with why.
+#[test]
+fn import_orders_reads_a_shopee_workbook_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_url(&dir);
+    let workbook = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/shopee_orders.xlsx"
+    );
+    let run = |extra: &[&str]| {
+        let out = Command::new(LUNAS)
+            .args(["import", "orders", "--db", &db, workbook])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, dry, err) = run(&["--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(
+        dry.contains(
+            "Shopee Seller Centre export, 5 rows: 3 orders (dry run: nothing written); 3 created"
+        ),
+        "{dry}"
+    );
+    assert!(
+        dry.contains("3 new buyers, 2 new products; 1 left out"),
+        "{dry}"
+    );
+    let (ok, done, err) = run(&[]);
+    assert!(ok, "{err}");
+    assert!(done.contains("3 created, 0 already imported"), "{done}");
+    let (ok, again, err) = run(&[]);
+    assert!(ok, "{err}");
+    assert!(again.contains("0 created, 3 already imported"), "{again}");
+
+    let other = dir.path().join("invoices.csv");
+    std::fs::write(&other, "Invoice,Tanggal,Pembeli\nINV/1,2024-01-01,Sari\n").unwrap();
+    let refused = Command::new(LUNAS)
+        .args(["import", "orders", "--db", &db])
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("the header is not one lunas knows"), "{said}");
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "order_id,placed_at,status,phone,name,product,qty,unit_price\nB-1,2024-02-01 10:00,paid,081234567890,Sari,Gamis Rayon Hitam,1,150000\nB-2,2099-01-01 10:00,paid,081234567890,Sari,Gamis Rayon Hitam,1,-1\n",
+    )
+    .unwrap();
+    let refused = Command::new(LUNAS)
+        .args(["import", "orders", "--db", &db])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains(":3: ")
+            && said.contains("future_time")
+            && said.contains("nothing was imported"),
         "{said}"
     );
 }

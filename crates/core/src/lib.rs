@@ -15,6 +15,7 @@ pub mod events;
 pub mod export;
 pub mod format_order;
 pub mod fulfilment;
+pub mod import;
 pub mod ledger;
 pub mod messages;
 pub mod money;

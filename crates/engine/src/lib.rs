@@ -15,6 +15,7 @@ pub mod desk;
 pub mod fulfilment;
 pub mod gateways;
 mod http;
+pub mod imports;
 mod inbound;
 mod ledger;
 mod offers;
@@ -105,6 +106,9 @@ pub enum Error {
     },
     #[error("{0}")]
     InvalidTemplate(#[from] TemplateError),
+    /// An order history file lunas cannot read at all.
+    #[error("{0}")]
+    ImportFile(#[from] lunas_core::import::FileError),
     #[error(transparent)]
     Message(#[from] MessageOpError),
     #[error(transparent)]

@@ -174,6 +174,11 @@ const TABLES: &[(&str, &str, &str)] = &[
         "INSERT INTO return_photos (id, return_id, content_type, bytes, body) VALUES (?1, ?2, ?3, ?4, ?5)",
     ),
     (
+        "imported_orders",
+        "SELECT source, external_id, order_id, imported_at FROM imported_orders ORDER BY source, external_id",
+        "INSERT INTO imported_orders (source, external_id, order_id, imported_at) VALUES (?1, ?2, ?3, ?4)",
+    ),
+    (
         "users",
         "SELECT id, email, role, password_hash, totp_secret, totp_step, language, disabled, created_at FROM users ORDER BY id",
         "INSERT INTO users (id, email, role, password_hash, totp_secret, totp_step, language, disabled, created_at)
@@ -209,6 +214,7 @@ const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM courier_events",
     "SELECT COUNT(*) FROM returns",
     "SELECT COUNT(*) FROM return_photos",
+    "SELECT COUNT(*) FROM imported_orders",
     "SELECT COUNT(*) FROM users",
 ];
 

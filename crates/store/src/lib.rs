@@ -18,6 +18,7 @@ mod accounts;
 mod analytics;
 mod copy;
 mod desk;
+mod imports;
 mod migrations;
 mod model;
 mod postgres;
@@ -31,6 +32,7 @@ mod url;
 
 pub use analytics::FactsRead;
 pub use copy::{CopyError, CopyReport};
+pub use imports::ImportReport;
 pub use model::OpenOptions;
 pub use tx::{
     BatchChanges, CourierEventRow, DueTimer, ExpiringOrder, FulfilmentRow, Held, InsertedOrder,

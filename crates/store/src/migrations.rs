@@ -35,6 +35,7 @@ const SOURCES: &[&str] = &[
     include_str!("../migrations/0016_waitlist.sql"),
     include_str!("../migrations/0017_offers.sql"),
     include_str!("../migrations/0018_fulfilment.sql"),
+    include_str!("../migrations/0019_imports.sql"),
 ];
 
 /// The newest schema this build knows, the same for both databases.

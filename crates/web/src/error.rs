@@ -245,6 +245,7 @@ impl From<EngineError> for ApiError {
                 ApiError::unprocessable("invalid_settings", message)
             }
             EngineError::InvalidTemplate(_) => ApiError::unprocessable("invalid_template", message),
+            EngineError::ImportFile(_) => ApiError::unprocessable("invalid_import_file", message),
             EngineError::Message(MessageOpError::NotFound) => ApiError::not_found("message"),
             EngineError::Message(_) => {
                 ApiError::new(StatusCode::CONFLICT, "invalid_message_state", message)

@@ -197,6 +197,11 @@ pub(super) const ANALYTICS: &[(&str, &str, &str)] = &[
         "Pilihan saringan tidak dikenal; pilih dari daftar.",
         "Unknown filter; choose from the list.",
     ),
+    (
+        "code_invalid_import_file",
+        "Berkas ini tidak bisa dibaca sebagai riwayat pesanan.",
+        "This file cannot be read as an order history.",
+    ),
     ("an_outlook", "Perkiraan ke depan", "Outlook"),
     (
         "an_p_alive",
