@@ -1,6 +1,7 @@
 //! Benchmark programs behind `lunas-bench …`. Machines here are noisy, so every figure is measured
 //! beside its peer or bound in the same run and printed as a ratio.
 
+mod analytics;
 mod clv;
 mod couriers;
 mod desk;
@@ -174,6 +175,15 @@ pub enum Which {
     },
     /// The BG/NBD fit on the CDNOW sample against lifetimes' BetaGeoFitter (10× its speed).
     Clv,
+    /// Every metric of the Analitik page over 1,000,000 orders (1 s bound), and the facts read
+    /// from a SQLite store of imported orders, first whole and then refreshed.
+    Analytics {
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: usize,
+        /// Orders imported into the SQLite store the facts are read from.
+        #[arg(long, default_value_t = 100_000)]
+        stored: usize,
+    },
     /// All of the above with their defaults.
     All,
 }
@@ -252,6 +262,7 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
             clients,
         } => couriers::postgres(&pg, events, batch, clients).await,
         Which::Clv => clv::run(),
+        Which::Analytics { orders, stored } => analytics::run(orders, stored).await,
         Which::All => {
             orders::run(100_000, 256).await?;
             http::run(64, 10).await?;
@@ -266,6 +277,7 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
             desk::run(100_000, 10_000, 200).await?;
             couriers::sqlite(40_000, 100, 8).await?;
             clv::run()?;
+            analytics::run(1_000_000, 100_000).await?;
             couriers::postgres(pg::DEFAULT_PG, 10_000, 100, 8).await?;
             pg::orders(pg::DEFAULT_PG, 64, 30_000, 16, 64, 20).await?;
             pg::timers(

@@ -144,6 +144,9 @@ pub struct ImportedOrder {
     pub method: PaymentMethod,
     pub lines: Vec<ImportedLine>,
     pub total: Money,
+    /// The shipping the order paid, when the file says: a refused COD parcel costs the seller
+    /// this much each way.
+    pub shipping: Option<Money>,
 }
 
 /// A row refused, with its line in the file and a stable code.
@@ -365,6 +368,7 @@ struct Names {
     name: &'static [&'static str],
     by: &'static [&'static str],
     ended: &'static [&'static str],
+    shipping: &'static [&'static str],
 }
 
 impl Format {
@@ -385,6 +389,7 @@ impl Format {
                 name: &["name"],
                 by: &["cancelled_by"],
                 ended: &["ended_at"],
+                shipping: &["shipping_cost"],
             },
             Format::Shopee => Names {
                 id: &["No. Pesanan"],
@@ -401,6 +406,7 @@ impl Format {
                 name: &["Username (Pembeli)", "Nama Penerima"],
                 by: &["Alasan Pembatalan", "Dibatalkan oleh"],
                 ended: &["Waktu Pesanan Selesai"],
+                shipping: &["Ongkos Kirim Dibayar oleh Pembeli", "Perkiraan Ongkos Kirim"],
             },
             Format::Tiktok => Names {
                 id: &["Order ID"],
@@ -417,6 +423,7 @@ impl Format {
                 name: &["Buyer Username", "Recipient"],
                 by: &["Cancel By", "Cancelation/Return Type"],
                 ended: &["Delivered Time", "Cancelled Time"],
+                shipping: &["Shipping Fee After Discount", "Original Shipping Fee"],
             },
         }
     }
@@ -697,6 +704,14 @@ fn read_order(
                 format!("order {id}: the total is zero or out of range"),
             )
         })?;
+    let shipping_raw = c.get(first, n.shipping);
+    let shipping = match parse_amount(shipping_raw) {
+        None if shipping_raw.is_empty() => None,
+        Some(s) if s >= 0 => Money::price(s).ok(),
+        _ => {
+            return Err(bad(line, "invalid_amount", format!("order {id}: shipping {shipping_raw:?} is not an amount")));
+        }
+    };
     Ok(Some(ImportedOrder {
         external_id: id.to_owned(),
         line,
@@ -713,6 +728,7 @@ fn read_order(
         method,
         lines,
         total,
+        shipping,
     }))
 }
 
@@ -737,4 +753,9 @@ pub fn anonymous_key(format: Format, identity: &str) -> String {
         format.actor().trim_start_matches("import:"),
         identity.trim().to_lowercase()
     )
+}
+
+/// The source named in an anonymous buyer's key (`shopee`, `tiktok`, `csv`), if it is one.
+pub fn anonymous_source(stored_phone: &str) -> Option<&str> {
+    stored_phone.strip_prefix("anon:")?.split(':').next()
 }

@@ -60,6 +60,8 @@ pub struct BuyerOutlook {
     /// Purchases on distinct days after the first, and the average paid.
     pub repeat_purchases: u32,
     pub average_spend: f64,
+    /// Weeks since the last purchase.
+    pub weeks_since_last: f64,
 }
 
 impl CustomerBase {
@@ -78,6 +80,7 @@ impl CustomerBase {
             expected_value: expected_spend.map(|s| s * expected_purchases),
             repeat_purchases: history.x as u32,
             average_spend: history.monetary,
+            weeks_since_last: (history.t - history.t_x).max(0.0),
         }
     }
 

@@ -172,11 +172,18 @@ fn write_order(
     let delivered = (cod && paid).then_some(ended);
     let completed = paid.then_some(ended);
     let total = order.total.minor_units();
+    // The file's total stands; shipping and a discount are written so that they add up to it
+    // where they can (a marketplace's fees can leave it above the lines and shipping).
+    let shipping = order.shipping.map(|s| s.minor_units()).unwrap_or(0);
+    let items: i64 = order.lines.iter().map(|l| l.unit_price.minor_units() * l.qty).sum();
+    let discount = (items + shipping - total).max(0);
+    let returned = status == lunas_core::OrderStatus::ReturnedToSender;
     let id = db
         .row(
             "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, placed_at, updated_at,
-                                 ended_at, cancelled_by, amount_due, delivered_at, completed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?4, ?10, ?11) RETURNING id",
+                                 ended_at, cancelled_by, amount_due, delivered_at, completed_at,
+                                 shipping_cost, discount, ship_cost, return_cost)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?4, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id",
             params![
                 customer,
                 status.as_str(),
@@ -188,7 +195,11 @@ fn write_order(
                 ended,
                 cancelled_by,
                 delivered,
-                completed
+                completed,
+                shipping,
+                discount,
+                order.shipping.map(|_| shipping),
+                (returned && order.shipping.is_some()).then_some(shipping)
             ],
             |row| row.int(0),
         )?

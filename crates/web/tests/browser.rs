@@ -886,6 +886,46 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     );
     assert_eq!(app.engine.store().totals().await.unwrap(), before);
 
+    // Analitik: the demo's year of imported history in figures and charts, narrowed to COD.
+    client
+        .goto(&format!("{base}/analytics?from=2025-12-02&to=2026-12-01"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&client, "h1").await, "Analitik");
+    let rate = text_of(&client, "#hit-and-run strong").await;
+    assert!(rate.ends_with('%'), "{rate}");
+    assert!(
+        client.find(Locator::Css("#chart-series svg polyline")).await.is_ok(),
+        "the series is drawn"
+    );
+    assert!(
+        text_of(&client, "#fading").await.contains("Mulai menghilang"),
+        "the buyers slipping away are listed"
+    );
+    shoot(&client, &app, "", "analytics").await;
+    choose(&client, "analytics-method", "cod").await;
+    submit(&client, "analytics-show").await;
+    assert!(client.current_url().await.unwrap().as_str().contains("method=cod"));
+    assert!(text_of(&client, "#breakdowns").await.contains("COD"));
+    shoot(&client, &app, "", "analytics-cod").await;
+    client
+        .goto(&format!("{base}/analytics?from=2026-12-05&to=2026-12-01"))
+        .await
+        .unwrap();
+    assert!(text_of(&client, "#analytics-error").await.contains("2026-12-01"));
+    // A loyal buyer of the history has an outlook on their page.
+    let href = client
+        .find(Locator::Css("#fading tbody a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    client.goto(&format!("{base}{href}")).await.unwrap();
+    assert!(text_of(&client, "#outlook").await.contains("Kemungkinan masih membeli"));
+    shoot(&client, &app, "", "buyer-outlook").await;
+
     // Sign out.
     client.goto(&format!("{base}/")).await.unwrap();
     submit(&client, "sign-out").await;

@@ -48,16 +48,17 @@ fn method_word(strings: &Strings, key: &str) -> String {
     strings.get(&format!("method_{key}")).to_owned()
 }
 
-/// A month `2026-11` or a day `2026-11-05` as the page writes it: `Nov 2026`, `5 Nov`.
+/// A date `2026-11-05` as the page writes it: by `month` (`Nov 2026`), by `day` (`5 Nov`) or
+/// whole (`5 Nov 2026`).
 fn short_date(strings: &Strings, iso: &str, unit: &str) -> String {
     let Ok(date) = iso.parse::<jiff::civil::Date>() else {
         return iso.to_owned();
     };
     let month = strings.get(&format!("month_short_{}", date.month()));
-    if unit == "month" {
-        format!("{month} {}", date.year())
-    } else {
-        format!("{} {month}", date.day())
+    match unit {
+        "month" => format!("{month} {}", date.year()),
+        "day" => format!("{} {month}", date.day()),
+        _ => format!("{} {month} {}", date.day(), date.year()),
     }
 }
 
@@ -140,6 +141,7 @@ pub(crate) async fn analytics_page(
         .await
         .map_err(engine_err)?;
     let fading = fading(&desk).await?;
+    let products = product_names(&desk, &summary).await?;
     let strings = desk.strings();
     let quick: Vec<Value> = [(7, "an_last_7"), (30, "an_last_30"), (90, "an_last_90"), (365, "an_last_365")]
         .into_iter()
@@ -186,7 +188,7 @@ pub(crate) async fn analytics_page(
             channels => channels,
             methods => methods,
             bands => bands,
-            s => page_figures(strings, &summary),
+            s => page_figures(strings, &summary, &products),
             charts => page_charts(strings, &summary),
             csv => same_filter(&filter),
             tables => TABLES,
@@ -196,11 +198,15 @@ pub(crate) async fn analytics_page(
 }
 
 /// The figures and tables of the page, in words and local number formats.
-fn page_figures(strings: &Strings, s: &Summary) -> Value {
+fn page_figures(
+    strings: &Strings,
+    s: &Summary,
+    products: &std::collections::HashMap<String, String>,
+) -> Value {
     let kinds = &s.hit_and_run_by_kind;
     context! {
-        from => short_date(strings, &s.from, "day"),
-        to => short_date(strings, &s.to, "day"),
+        from => short_date(strings, &s.from, "whole"),
+        to => short_date(strings, &s.to, "whole"),
         placed => thousands(s.placed as i64),
         paid => thousands(s.paid as i64),
         paid_rate => percent(s.paid_rate),
@@ -235,7 +241,10 @@ fn page_figures(strings: &Strings, s: &Summary) -> Value {
         by_source => breakdown_rows(&s.by_source, |k| source_word(strings, k)),
         by_method => breakdown_rows(&s.by_method, |k| method_word(strings, k)),
         by_band => breakdown_rows(&s.by_band, |k| band_word(strings, k)),
-        by_product => breakdown_rows(&s.by_product, str::to_owned),
+        by_product => breakdown_rows(&s.by_product, |sku| match products.get(sku) {
+            Some(name) => format!("{name} ({sku})"),
+            None => sku.to_owned(),
+        }),
         cohorts_any => s.cohorts.iter().any(|c| c.buyers > 0),
     }
 }
@@ -306,6 +315,26 @@ fn page_charts(strings: &Strings, s: &Summary) -> Value {
     }
 }
 
+/// The catalogue's names of the products the breakdown lists (a product deleted since keeps its
+/// SKU only).
+async fn product_names(
+    desk: &Desk,
+    summary: &Summary,
+) -> Result<std::collections::HashMap<String, String>, PageError> {
+    let mut names = std::collections::HashMap::new();
+    for row in &summary.by_product {
+        let Ok(sku) = lunas_core::Sku::parse(&row.key) else {
+            continue;
+        };
+        if let Some(product) = desk.state.engine.product(sku).await.map_err(engine_err)? {
+            if !product.name.trim().is_empty() {
+                names.insert(row.key.clone(), product.name);
+            }
+        }
+    }
+    Ok(names)
+}
+
 /// Valuable repeat buyers whose chance of still buying fell below a half, most spent first.
 async fn fading(desk: &Desk) -> Result<Value, PageError> {
     let engine = &desk.state.engine;
@@ -321,12 +350,18 @@ async fn fading(desk: &Desk) -> Result<Value, PageError> {
         .iter()
         .filter_map(|(id, outlook)| {
             let (_, name, phone) = names.iter().find(|(n, _, _)| n == id)?;
+            // A marketplace's masked number is no number: the buyer has no page of their own.
+            let anonymous = lunas_core::import::anonymous_source(phone.as_str());
             Some(context! {
                 name => name,
-                phone => phone.international(),
-                href => format!("/buyers/{}", phone_path(phone)),
+                phone => match anonymous {
+                    Some(source) => format!("{} ({source})", desk.strings().get("an_masked_number")),
+                    None => phone.international(),
+                },
+                href => anonymous.is_none().then(|| format!("/buyers/{}", phone_path(phone))),
                 p_alive => percent(outlook.p_alive),
                 purchases => outlook.repeat_purchases + 1,
+                last => format!("{} {}", (outlook.weeks_since_last * 7.0).round() as i64, desk.strings().get("an_days_ago")),
                 average => lunas_core::messages::format_rupiah(outlook.average_spend.round() as i64),
             })
         })

@@ -8,13 +8,18 @@
 use std::fmt::Write;
 
 /// Width and height of a line chart's drawing, in its own units.
-const W: f64 = 640.0;
-const H: f64 = 240.0;
+/// (Small, so that the text stays readable when a phone scales the drawing down to 330 px; the
+/// stylesheet caps how far a wide screen scales it up.)
+const W: f64 = 440.0;
+const H: f64 = 200.0;
 /// Room for the axis labels.
-const LEFT: f64 = 56.0;
-const BOTTOM: f64 = 28.0;
-const TOP: f64 = 12.0;
-const RIGHT: f64 = 12.0;
+const LEFT: f64 = 46.0;
+const BOTTOM: f64 = 24.0;
+const TOP: f64 = 10.0;
+const RIGHT: f64 = 10.0;
+/// Text sizes, in the drawing's units.
+const TEXT: f64 = 14.0;
+const SMALL: f64 = 13.0;
 
 /// The colours of the series, in order (they read apart for the common colour blindnesses).
 pub(crate) const COLOURS: [&str; 4] = ["#1d4ed8", "#15803d", "#b91c1c", "#a16207"];
@@ -100,14 +105,14 @@ pub(crate) fn lines(title: &str, x_labels: &[String], lines: &[Line<'_>]) -> Str
     let _ = write!(
         svg,
         r#"<svg class="chart" viewBox="0 0 {W} {}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>"#,
-        H + 24.0,
+        H + 8.0 + 20.0 * lines.len() as f64,
         t = escape(title)
     );
     for k in 0..=4 {
         let v = top * k as f64 / 4.0;
         let _ = write!(
             svg,
-            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#d4d4d8" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" font-size="12" fill="#3f3f46">{}</text>"##,
+            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#d4d4d8" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" font-size="{SMALL}" fill="#3f3f46">{}</text>"##,
             W - RIGHT,
             LEFT - 6.0,
             y(v) + 4.0,
@@ -115,14 +120,22 @@ pub(crate) fn lines(title: &str, x_labels: &[String], lines: &[Line<'_>]) -> Str
             y = y(v),
         );
     }
-    let every = n.div_ceil(6);
+    // At most four x labels, the first and last inside the drawing.
+    let every = n.div_ceil(4);
     for (i, label) in x_labels.iter().enumerate() {
         if i % every == 0 {
+            let anchor = if i == 0 && n > 1 {
+                "start"
+            } else if i + 1 == n && n > 1 {
+                "end"
+            } else {
+                "middle"
+            };
             let _ = write!(
                 svg,
-                r##"<text x="{:.1}" y="{}" text-anchor="middle" font-size="12" fill="#3f3f46">{}</text>"##,
+                r##"<text x="{:.1}" y="{}" text-anchor="{anchor}" font-size="{SMALL}" fill="#3f3f46">{}</text>"##,
                 x(i),
-                H - 8.0,
+                H - 6.0,
                 escape(label)
             );
         }
@@ -149,13 +162,13 @@ pub(crate) fn lines(title: &str, x_labels: &[String], lines: &[Line<'_>]) -> Str
                 points.join(" ")
             );
         }
-        let lx = LEFT + 150.0 * k as f64;
+        // The legend, one entry a line under the drawing.
+        let ly = H + 16.0 + 20.0 * k as f64;
         let _ = write!(
             svg,
-            r##"<rect x="{lx}" y="{}" width="14" height="4" fill="{colour}"/><text x="{}" y="{}" font-size="13" fill="#18181b">{}</text>"##,
-            H + 12.0,
-            lx + 20.0,
-            H + 18.0,
+            r##"<rect x="{LEFT}" y="{}" width="16" height="5" fill="{colour}"/><text x="{}" y="{ly}" font-size="{TEXT}" fill="#18181b">{}</text>"##,
+            ly - 6.0,
+            LEFT + 22.0,
             escape(line.name)
         );
     }
@@ -165,11 +178,11 @@ pub(crate) fn lines(title: &str, x_labels: &[String], lines: &[Line<'_>]) -> Str
 
 /// Horizontal bars, one per row, each with its label and its value written.
 pub(crate) fn bars(title: &str, rows: &[(String, f64, String)]) -> String {
-    let row_h = 30.0;
-    let label_w = 150.0;
+    let row_h = 26.0;
+    let label_w = 120.0;
     let height = row_h * rows.len().max(1) as f64 + 8.0;
     let max = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(1e-9);
-    let bar_w = W - label_w - 90.0;
+    let bar_w = W - label_w - 60.0;
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -181,15 +194,15 @@ pub(crate) fn bars(title: &str, rows: &[(String, f64, String)]) -> String {
         let w = (bar_w * value / max).max(if *value > 0.0 { 2.0 } else { 0.0 });
         let _ = write!(
             svg,
-            r##"<text x="{}" y="{}" text-anchor="end" font-size="14" fill="#18181b">{}</text><rect x="{label_w}" y="{}" width="{w:.1}" height="{}" rx="3" fill="{}"/><text x="{:.1}" y="{}" font-size="14" fill="#18181b">{}</text>"##,
+            r##"<text x="{}" y="{}" text-anchor="end" font-size="{TEXT}" fill="#18181b">{}</text><rect x="{label_w}" y="{}" width="{w:.1}" height="{}" rx="3" fill="{}"/><text x="{:.1}" y="{}" font-size="{TEXT}" fill="#18181b">{}</text>"##,
             label_w - 8.0,
-            top + 19.0,
+            top + 17.0,
             escape(label),
             top + 4.0,
-            row_h - 10.0,
+            row_h - 8.0,
             COLOURS[0],
             label_w + w + 6.0,
-            top + 19.0,
+            top + 17.0,
             escape(shown)
         );
     }
@@ -206,13 +219,15 @@ pub(crate) fn heat_map(
 ) -> String {
     let columns = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(1);
     let label_w = 110.0;
-    let cell_w = ((W - label_w) / columns as f64).floor();
+    // Wider than the other charts: it is scrolled sideways on a phone, not scaled down.
+    let width = 660.0;
+    let cell_w = ((width - label_w) / columns as f64).floor();
     let cell_h = 24.0;
     let height = cell_h * (rows.len() + 1) as f64 + 4.0;
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg class="chart" viewBox="0 0 {W} {height}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>"#,
+        r#"<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>"#,
         t = escape(title)
     );
     for m in 0..columns {
