@@ -26,7 +26,7 @@ impl Rng {
 
 /// A store's year: `orders` orders of `orders / 4` buyers, one or two lines each, reminders on
 /// the unpaid and the slow.
-fn generate(orders: usize) -> (Vec<OrderRow>, Vec<ItemRow>, Vec<(i64, i64)>) {
+fn generate(orders: usize) -> (Vec<OrderRow>, Vec<ItemRow>, Vec<(i64, i64, bool)>) {
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
     let start = jiff::civil::date(2025, 12, 1)
         .to_zoned(jiff::tz::TimeZone::UTC)
@@ -61,6 +61,7 @@ fn generate(orders: usize) -> (Vec<OrderRow>, Vec<ItemRow>, Vec<(i64, i64)>) {
             placed_at,
             ended_at: (!open).then_some(placed_at + after),
             delivered_at: (!open).then_some(placed_at + after),
+            pay_by: (method != PaymentMethod::Cod).then_some(placed_at + 24 * 3_600_000),
             total: 50_000 + rng.below(300) as i64 * 1_000,
             ship_cost: 12_000,
             return_cost: 12_000,
@@ -74,9 +75,9 @@ fn generate(orders: usize) -> (Vec<OrderRow>, Vec<ItemRow>, Vec<(i64, i64)>) {
             });
         }
         if after > 3 * 3_600_000 || open {
-            reminders.push((id, placed_at + 3 * 3_600_000));
+            reminders.push((id, placed_at + 3 * 3_600_000, true));
             if rng.below(2) == 0 {
-                reminders.push((id, placed_at + 12 * 3_600_000));
+                reminders.push((id, placed_at + 12 * 3_600_000, true));
             }
         }
     }
@@ -178,7 +179,11 @@ async fn stored_store(orders: usize) -> anyhow::Result<()> {
             "1".to_owned(),
             "75000".to_owned(),
             "bank_transfer".to_owned(),
-            if paid { format!("{day} 12:00") } else { String::new() },
+            if paid {
+                format!("{day} 12:00")
+            } else {
+                String::new()
+            },
         ]);
     }
     println!("analytics: the facts read from SQLite, {orders} imported orders");
@@ -220,7 +225,10 @@ async fn stored_store(orders: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     let after = engine.analytics_summary(year()).await?;
     let warm = started.elapsed();
-    anyhow::ensure!(after.placed == first.placed + 100, "the refresh saw the new orders");
+    anyhow::ensure!(
+        after.placed == first.placed + 100,
+        "the refresh saw the new orders"
+    );
     println!(
         "  first summary (every row read): {:.0} ms; after 100 new orders (changed rows read): {:.0} ms ({:.1}× the bound)",
         cold.as_secs_f64() * 1e3,

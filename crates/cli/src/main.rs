@@ -4,6 +4,7 @@
 mod analytics;
 mod config;
 mod import_orders;
+mod simulate;
 
 use std::sync::Arc;
 
@@ -51,6 +52,26 @@ enum Command {
     Analytics {
         #[command(subcommand)]
         command: analytics::AnalyticsCommand,
+    },
+    /// What if the store had run another policy: the finished orders of a period (default the
+    /// last 90 days) replayed under a policy file — a partial settings document in TOML or JSON
+    /// (payment_windows, reminders, quiet_hours, risk.policies; docs/analytics.md) — beside what
+    /// happened: orders paid, hit-and-run, stock-hours held unpaid, paid orders lost, messages.
+    Simulate {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The policy to try.
+        #[arg(long)]
+        policy: std::path::PathBuf,
+        /// First day of the period, YYYY-MM-DD (default: 89 days before --to).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day of the period, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        to: Option<String>,
+        /// Print the comparison as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Buyers' reliability records.
     Reputation {
@@ -243,6 +264,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     skip_bad,
                 },
         } => import_orders::run(&common, &file, dry_run, skip_bad).await,
+        Command::Simulate {
+            common,
+            policy,
+            from,
+            to,
+            json,
+        } => simulate::run(&common, &policy, from.as_deref(), to.as_deref(), json).await,
         Command::Token { command } => token(command).await,
         Command::User {
             command:

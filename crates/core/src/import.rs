@@ -406,7 +406,10 @@ impl Format {
                 name: &["Username (Pembeli)", "Nama Penerima"],
                 by: &["Alasan Pembatalan", "Dibatalkan oleh"],
                 ended: &["Waktu Pesanan Selesai"],
-                shipping: &["Ongkos Kirim Dibayar oleh Pembeli", "Perkiraan Ongkos Kirim"],
+                shipping: &[
+                    "Ongkos Kirim Dibayar oleh Pembeli",
+                    "Perkiraan Ongkos Kirim",
+                ],
             },
             Format::Tiktok => Names {
                 id: &["Order ID"],
@@ -709,7 +712,11 @@ fn read_order(
         None if shipping_raw.is_empty() => None,
         Some(s) if s >= 0 => Money::price(s).ok(),
         _ => {
-            return Err(bad(line, "invalid_amount", format!("order {id}: shipping {shipping_raw:?} is not an amount")));
+            return Err(bad(
+                line,
+                "invalid_amount",
+                format!("order {id}: shipping {shipping_raw:?} is not an amount"),
+            ));
         }
     };
     Ok(Some(ImportedOrder {

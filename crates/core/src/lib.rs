@@ -31,6 +31,7 @@ pub mod reminders;
 pub mod returns;
 pub mod settings;
 pub mod shipping;
+pub mod simulate;
 pub mod sku;
 pub mod statement;
 pub mod time;

@@ -72,6 +72,7 @@ fn rows(orders: &[O]) -> (Vec<OrderRow>, Vec<ItemRow>) {
             delivered_at: (x.method == PaymentMethod::Cod)
                 .then(|| x.ended_after.map(|d| x.placed + d))
                 .flatten(),
+            pay_by: (x.method != PaymentMethod::Cod).then_some(x.placed + 24 * HOUR),
             total: x.total,
             ship_cost: if x.method == PaymentMethod::Cod {
                 10_000
@@ -169,10 +170,11 @@ fn hand_built() -> Facts {
     ];
     let (rows, items) = rows(&orders);
     let reminders = vec![
-        (1, at(0, 10) + 20 * MINUTE), // paid 10 minutes later: converted
-        (2, at(1, 11)),               // never paid
-        (2, at(1, 22)),               // step 2, never paid
-        (8, at(4, 13)),               // paid 2 hours later: converted
+        (1, at(0, 10) + 20 * MINUTE, true), // paid 10 minutes later: converted
+        (2, at(1, 11), true),               // never paid
+        (2, at(1, 22), true),               // step 2, never paid
+        (8, at(4, 13), true),               // paid 2 hours later: converted
+        (9, at(5, 8), false),               // left in the manual queue: not counted
     ];
     let mut facts = Facts::default();
     facts.upsert(rows, items, reminders, &utc());

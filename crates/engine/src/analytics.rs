@@ -159,6 +159,25 @@ impl Engine {
         .map_err(|e| joined("analytics summary", e))
     }
 
+    /// The period's finished orders replayed under the store's settings with `policy` (a partial
+    /// settings document: payment windows, reminders, quiet hours, the bands' policies) merged
+    /// in, beside what happened. The merged settings are checked whole, as saving would.
+    pub async fn simulate(
+        &self,
+        policy: &serde_json::Value,
+        filter: Filter,
+    ) -> Result<lunas_core::simulate::Simulation, Error> {
+        let settings = self.merged_settings(policy)?;
+        settings.validate()?;
+        let facts = self.fresh_facts().await?;
+        tokio::task::spawn_blocking(move || {
+            let loaded = facts.read().expect("analytics lock");
+            lunas_core::simulate::simulate(&loaded.facts, &filter, &settings)
+        })
+        .await
+        .map_err(|e| joined("simulation", e))
+    }
+
     /// Today's date in the store's time zone.
     pub fn local_today(&self) -> jiff::civil::Date {
         self.now().to_zoned(self.settings().time_zone()).date()

@@ -9,9 +9,17 @@ use lunas_core::Timestamp;
 
 /// The products of the history: SKU, name, price (the demo's own catalogue).
 const SOLD: &[(&str, &str, i64)] = &[
-    ("GAMIS-RAYON-HTM", "Gamis Syar'i Rayon Premium - Hitam", 189_000),
+    (
+        "GAMIS-RAYON-HTM",
+        "Gamis Syar'i Rayon Premium - Hitam",
+        189_000,
+    ),
     ("KRD-VOAL-MTF", "Kerudung Segi Empat Voal Motif", 65_000),
-    ("BATIK-PRIA-L", "Kemeja Batik Pria Lengan Panjang (L)", 145_000),
+    (
+        "BATIK-PRIA-L",
+        "Kemeja Batik Pria Lengan Panjang (L)",
+        145_000,
+    ),
     ("SAMBAL-ROA-200", "Sambal Roa Khas Manado 200 g", 45_000),
     ("KOPI-GAYO-250", "Kopi Arabika Gayo 250 g", 85_000),
     ("SERUM-NIA-20", "Serum Niacinamide 10% 20 ml", 79_000),
@@ -22,8 +30,16 @@ const FIRST_NAMES: &[&str] = &[
     "Andi", "Rizky", "Fajar", "Yusuf", "Hendra", "Bayu", "Eko", "Wahyu", "Dian",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Lestari", "Rahayu", "Saputra", "Wijaya", "Hidayat", "Kurniawan", "Susanti", "Pratiwi",
-    "Nugroho", "Permata",
+    "Lestari",
+    "Rahayu",
+    "Saputra",
+    "Wijaya",
+    "Hidayat",
+    "Kurniawan",
+    "Susanti",
+    "Pratiwi",
+    "Nugroho",
+    "Permata",
 ];
 
 struct Rng(u64);
@@ -51,19 +67,49 @@ pub(crate) fn tables(until: Timestamp) -> [Vec<Vec<String>>; 2] {
     let tz = jiff::tz::TimeZone::get("Asia/Jakarta").unwrap_or(jiff::tz::TimeZone::UTC);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let shopee_header = [
-        "No. Pesanan", "Status Pesanan", "Alasan Pembatalan", "Waktu Pesanan Dibuat",
-        "Waktu Pembayaran Dilakukan", "Metode Pembayaran", "Nama Produk", "Nomor Referensi SKU",
-        "Harga Setelah Diskon", "Jumlah", "Total Pembayaran", "Username (Pembeli)", "No. Telepon",
+        "No. Pesanan",
+        "Status Pesanan",
+        "Alasan Pembatalan",
+        "Waktu Pesanan Dibuat",
+        "Waktu Pembayaran Dilakukan",
+        "Metode Pembayaran",
+        "Nama Produk",
+        "Nomor Referensi SKU",
+        "Harga Setelah Diskon",
+        "Jumlah",
+        "Total Pembayaran",
+        "Username (Pembeli)",
+        "No. Telepon",
         "Ongkos Kirim Dibayar oleh Pembeli",
     ];
     let lunas_header = [
-        "order_id", "placed_at", "status", "phone", "name", "sku", "product", "qty", "unit_price",
-        "payment_method", "paid_at", "ended_at", "shipping_cost",
+        "order_id",
+        "placed_at",
+        "status",
+        "phone",
+        "name",
+        "sku",
+        "product",
+        "qty",
+        "unit_price",
+        "payment_method",
+        "paid_at",
+        "ended_at",
+        "shipping_cost",
     ];
-    let row = |cells: &[&str]| cells.iter().map(|c| (*c).to_owned()).collect::<Vec<String>>();
+    let row = |cells: &[&str]| {
+        cells
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect::<Vec<String>>()
+    };
     let mut shopee = vec![row(&shopee_header)];
     let mut lunas = vec![row(&lunas_header)];
-    let when = |at: Timestamp| at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string();
+    let when = |at: Timestamp| {
+        at.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    };
     let mut number = 0u64;
     for buyer in 0..160u64 {
         let name = format!(
@@ -96,8 +142,8 @@ pub(crate) fn tables(until: Timestamp) -> [Vec<Vec<String>>; 2] {
                 _ => "cod",
             };
             let paid = rng.chance(pays);
-            let pay_minutes = [4, 15, 40, 90, 200, 420, 900, 1_400][rng.below(8) as usize]
-                + rng.below(30) as i64;
+            let pay_minutes =
+                [4, 15, 40, 90, 200, 420, 900, 1_400][rng.below(8) as usize] + rng.below(30) as i64;
             let paid_at = paid.then(|| at + SignedDuration::from_mins(pay_minutes));
             let status = match (paid, method, rng.below(10)) {
                 (true, _, _) => "paid",
@@ -113,7 +159,10 @@ pub(crate) fn tables(until: Timestamp) -> [Vec<Vec<String>>; 2] {
                     "paid" => ("Selesai", ""),
                     "cod_refused" => ("Pengembalian Dana/Barang", ""),
                     "cancelled_by_buyer" => ("Batal", "Dibatalkan oleh Pembeli"),
-                    _ => ("Batal", "Dibatalkan otomatis oleh sistem. Pembeli belum bayar"),
+                    _ => (
+                        "Batal",
+                        "Dibatalkan otomatis oleh sistem. Pembeli belum bayar",
+                    ),
                 };
                 let shopee_method = match method {
                     "ewallet" => "ShopeePay",
@@ -135,7 +184,11 @@ pub(crate) fn tables(until: Timestamp) -> [Vec<Vec<String>>; 2] {
                     total.to_string(),
                     format!("{}{buyer}", name.to_lowercase().replace(' ', "_")),
                     // Shopee masks most buyers' numbers.
-                    if rng.chance(70) { masked } else { phone.clone() },
+                    if rng.chance(70) {
+                        masked
+                    } else {
+                        phone.clone()
+                    },
                     shipping.to_string(),
                 ]);
             } else {
@@ -158,7 +211,7 @@ pub(crate) fn tables(until: Timestamp) -> [Vec<Vec<String>>; 2] {
             if gap_days == 0 {
                 break;
             }
-            at += SignedDuration::from_hours(24 * (gap_days / 2 + rng.below(gap_days) ) as i64)
+            at += SignedDuration::from_hours(24 * (gap_days / 2 + rng.below(gap_days)) as i64)
                 + SignedDuration::from_mins(rng.below(600) as i64);
         }
     }

@@ -10,6 +10,7 @@ use lunas_core::analytics::{Filter, Source, date_day};
 use lunas_core::catalog::ProductInput;
 use lunas_core::placing::NewOrderLine;
 use lunas_core::{Actor, CustomerInfo, Money, PaymentMethod, Phone, Quantity, Sku, Timestamp};
+use lunas_engine::clock::Clock;
 use lunas_engine::{Engine, ManualClock, PlaceOrder};
 use lunas_store::Store;
 use lunas_store::testing::{Backend, TestDb};
@@ -327,7 +328,142 @@ async fn facts_kept_current_equal_facts_read_at_once(backend: Backend) {
     assert!(kept.reminders.steps.is_empty() || kept.reminders.steps[0].sent > 0);
 }
 
+/// The simulator with the store's own policy reproduces what happened (within 5%: a hold is
+/// released by the tick after its deadline, not at it), and another policy moves the figures the
+/// way its model says.
+async fn the_simulator_reproduces_the_stores_own_policy(backend: Backend) {
+    let db = TestDb::new(backend);
+    let store: Store = db.open().await;
+    let clock = Arc::new(ManualClock::new(now()));
+    let engine = Engine::new(store.clone(), clock.clone()).await.unwrap();
+    put_product(&engine).await;
+    let actor = Actor::from_stored("test".into());
+    // Forty orders over ten days; buyers pay after 10 minutes to 20 hours, or never.
+    let mut pending: Vec<(Timestamp, lunas_core::Order)> = Vec::new();
+    for n in 0..40u64 {
+        let placed = engine
+            .place_order(order(1_000 + n, PaymentMethod::BankTransfer))
+            .await
+            .unwrap()
+            .order;
+        if n % 4 != 3 {
+            let after = SignedDuration::from_mins((10 + (n * 97) % 1_190) as i64);
+            pending.push((clock.now() + after, placed));
+        }
+        // Six hours on, an hour at a time, paying whoever is due and ticking.
+        for _ in 0..6 {
+            clock.advance(SignedDuration::from_hours(1));
+            let due: Vec<_> = pending
+                .iter()
+                .filter(|(at, _)| *at <= clock.now())
+                .cloned()
+                .collect();
+            pending.retain(|(at, _)| *at > clock.now());
+            for (_, o) in due {
+                let _ = engine
+                    .record_payment(o.id, o.amount_due, None, actor.clone())
+                    .await;
+            }
+            while engine.tick().await.unwrap().more {}
+        }
+    }
+    for _ in 0..48 {
+        clock.advance(SignedDuration::from_hours(1));
+        let due: Vec<_> = pending
+            .iter()
+            .filter(|(at, _)| *at <= clock.now())
+            .cloned()
+            .collect();
+        pending.retain(|(at, _)| *at > clock.now());
+        for (_, o) in due {
+            let _ = engine
+                .record_payment(o.id, o.amount_due, None, actor.clone())
+                .await;
+        }
+        while engine.tick().await.unwrap().more {}
+    }
+    let filter = Filter {
+        from: date_day(jiff::civil::date(2026, 12, 1)),
+        to: date_day(jiff::civil::date(2026, 12, 31)),
+        ..year_2025()
+    };
+    let own = engine
+        .simulate(&serde_json::json!({}), filter.clone())
+        .await
+        .unwrap();
+    assert_eq!(own.orders, 40);
+    assert_eq!(own.simulated.paid, own.actual.paid, "{own:?}");
+    assert_eq!(own.simulated.hit_and_run, own.actual.hit_and_run);
+    assert!(own.actual.hit_and_run >= 10.0, "{own:?}");
+    let near = |a: f64, b: f64| (a - b).abs() <= 0.05 * b.max(1.0);
+    assert!(
+        near(
+            own.simulated.stock_hours_unpaid,
+            own.actual.stock_hours_unpaid
+        ),
+        "{own:?}"
+    );
+    assert!(
+        near(own.simulated.messages as f64, own.actual.messages as f64),
+        "{own:?}"
+    );
+    assert_eq!((own.simulated.paid_lost, own.beyond_the_data), (0.0, 0));
+
+    // Two hours to pay (and one reminder after 30 minutes): the slow payers are lost, and the
+    // stock is held far less.
+    let short = engine
+        .simulate(
+            &serde_json::json!({
+                "payment_windows": {"bank_transfer": "2 jam"},
+                "reminders": {"bank_transfer": {"steps": [{"after_order": "30 menit"}], "max_count": 1}}
+            }),
+            filter.clone(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        short.simulated.paid_lost > 0.0 && short.simulated.paid < own.actual.paid,
+        "{short:?}"
+    );
+    assert!(
+        short.simulated.stock_hours_unpaid < own.actual.stock_hours_unpaid / 3.0,
+        "{short:?}"
+    );
+    // Three days: the history never let an order run that long, so it cannot say.
+    let long = engine
+        .simulate(
+            &serde_json::json!({"payment_windows": {"bank_transfer": "3 hari"}}),
+            filter.clone(),
+        )
+        .await
+        .unwrap();
+    assert!(long.beyond_the_data > 0, "{long:?}");
+    // A policy that refuses the watch band; a policy that is not one.
+    let refuse = engine
+        .simulate(
+            &serde_json::json!({"risk": {"policies": {"normal": {"refuse": true}}}}),
+            filter.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        refuse.simulated.refused,
+        40 - own.simulated.refused,
+        "{refuse:?}"
+    );
+    assert!(
+        engine
+            .simulate(
+                &serde_json::json!({"payment_windows": {"bank_transfer": "sebentar"}}),
+                filter
+            )
+            .await
+            .is_err()
+    );
+}
+
 lunas_store::on_both_backends!(
     an_imported_history_round_trips,
-    facts_kept_current_equal_facts_read_at_once
+    facts_kept_current_equal_facts_read_at_once,
+    the_simulator_reproduces_the_stores_own_policy
 );

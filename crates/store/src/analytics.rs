@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use lunas_core::analytics::{ItemRow, OrderRow, Source};
+use lunas_core::analytics::{ItemRow, OrderRow, ReminderRow, Source};
 use lunas_core::reliability::Band;
 use lunas_core::{CancelledBy, PaymentMethod};
 
@@ -16,20 +16,20 @@ use crate::{Store, StoreError};
 /// its transaction commits, so a lower id can become visible after a higher one was read.
 const CURSOR_LOOKBACK: i64 = 2_000;
 
-/// Orders' facts, their lines and reminders `(order id, sent at)`, current to `cursor` (the
-/// highest order event id read).
+/// Orders' facts, their lines and reminders, current to `cursor` (the highest order event id
+/// read).
 #[derive(Debug, Default)]
 pub struct FactsRead {
     pub rows: Vec<OrderRow>,
     pub items: Vec<ItemRow>,
-    pub reminders: Vec<(i64, i64)>,
+    pub reminders: Vec<ReminderRow>,
     pub cursor: i64,
 }
 
 macro_rules! order_columns {
     () => {
         "SELECT id, customer_id, status, payment_method, cancelled_by, policy, placed_at, ended_at,
-                delivered_at, total, COALESCE(ship_cost, 0), COALESCE(return_cost, 0)
+                delivered_at, total, COALESCE(ship_cost, 0), COALESCE(return_cost, 0), pay_by
          FROM orders"
     };
 }
@@ -40,8 +40,8 @@ macro_rules! item_columns {
 }
 macro_rules! reminder_columns {
     () => {
-        "SELECT order_id, COALESCE(sent_at, created_at) FROM messages
-         WHERE kind = 'reminder' AND status = 'sent' AND order_id IS NOT NULL"
+        "SELECT order_id, COALESCE(sent_at, created_at), status = 'sent' FROM messages
+         WHERE kind = 'reminder' AND order_id IS NOT NULL"
     };
 }
 macro_rules! placement_columns {
@@ -80,6 +80,7 @@ fn read_order(row: &Row<'_>, sources: &HashMap<i64, Source>) -> DbResult<OrderRo
         total: row.int(9)?,
         ship_cost: row.int(10)?,
         return_cost: row.int(11)?,
+        pay_by: row.opt_int(12)?,
     })
 }
 
@@ -90,6 +91,10 @@ fn read_item(row: &Row<'_>) -> DbResult<ItemRow> {
         qty: row.int(2)?,
         amount: row.int(3)?,
     })
+}
+
+fn read_reminder(row: &Row<'_>) -> DbResult<ReminderRow> {
+    Ok((row.int(0)?, row.int(1)?, row.boolean(2)?))
 }
 
 fn read_source(row: &Row<'_>) -> DbResult<(i64, Source)> {
@@ -121,9 +126,7 @@ impl Store {
                 params![],
                 read_item,
             )?;
-            let reminders = db.rows(reminder_columns!(), params![], |row| {
-                Ok((row.int(0)?, row.int(1)?))
-            })?;
+            let reminders = db.rows(reminder_columns!(), params![], read_reminder)?;
             Ok(FactsRead {
                 rows,
                 items,
@@ -202,7 +205,7 @@ impl Store {
                     " AND order_id = ANY(CAST(CAST(?1 AS TEXT) AS BIGINT[]))"
                 ),
             );
-            let reminders = db.rows(sql, params![&list], |row| Ok((row.int(0)?, row.int(1)?)))?;
+            let reminders = db.rows(sql, params![&list], read_reminder)?;
             Ok(FactsRead {
                 rows,
                 items,

@@ -175,7 +175,11 @@ fn write_order(
     // The file's total stands; shipping and a discount are written so that they add up to it
     // where they can (a marketplace's fees can leave it above the lines and shipping).
     let shipping = order.shipping.map(|s| s.minor_units()).unwrap_or(0);
-    let items: i64 = order.lines.iter().map(|l| l.unit_price.minor_units() * l.qty).sum();
+    let items: i64 = order
+        .lines
+        .iter()
+        .map(|l| l.unit_price.minor_units() * l.qty)
+        .sum();
     let discount = (items + shipping - total).max(0);
     let returned = status == lunas_core::OrderStatus::ReturnedToSender;
     let id = db

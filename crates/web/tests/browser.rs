@@ -895,24 +895,40 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     let rate = text_of(&client, "#hit-and-run strong").await;
     assert!(rate.ends_with('%'), "{rate}");
     assert!(
-        client.find(Locator::Css("#chart-series svg polyline")).await.is_ok(),
+        client
+            .find(Locator::Css("#chart-series svg polyline"))
+            .await
+            .is_ok(),
         "the series is drawn"
     );
     assert!(
-        text_of(&client, "#fading").await.contains("Mulai menghilang"),
+        text_of(&client, "#fading")
+            .await
+            .contains("Mulai menghilang"),
         "the buyers slipping away are listed"
     );
     shoot(&client, &app, "", "analytics").await;
     choose(&client, "analytics-method", "cod").await;
     submit(&client, "analytics-show").await;
-    assert!(client.current_url().await.unwrap().as_str().contains("method=cod"));
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("method=cod")
+    );
     assert!(text_of(&client, "#breakdowns").await.contains("COD"));
     shoot(&client, &app, "", "analytics-cod").await;
     client
         .goto(&format!("{base}/analytics?from=2026-12-05&to=2026-12-01"))
         .await
         .unwrap();
-    assert!(text_of(&client, "#analytics-error").await.contains("2026-12-01"));
+    assert!(
+        text_of(&client, "#analytics-error")
+            .await
+            .contains("2026-12-01")
+    );
     // A loyal buyer of the history has an outlook on their page.
     let href = client
         .find(Locator::Css("#fading tbody a"))
@@ -923,7 +939,11 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         .unwrap()
         .unwrap();
     client.goto(&format!("{base}{href}")).await.unwrap();
-    assert!(text_of(&client, "#outlook").await.contains("Kemungkinan masih membeli"));
+    assert!(
+        text_of(&client, "#outlook")
+            .await
+            .contains("Kemungkinan masih membeli")
+    );
     shoot(&client, &app, "", "buyer-outlook").await;
 
     // Sign out.

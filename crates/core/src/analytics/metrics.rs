@@ -482,7 +482,7 @@ impl Facts {
             if position == orders.len() || orders[position].id != reminder.order_id {
                 continue;
             }
-            if !selected[position] {
+            if !selected[position] || !reminder.sent {
                 continue;
             }
             let step = usize::from(reminder.step.max(1)) - 1;

@@ -162,6 +162,8 @@ pub struct OrderRow {
     /// When it left `awaiting_payment` (paid or released).
     pub ended_at: Option<i64>,
     pub delivered_at: Option<i64>,
+    /// Its payment deadline (none for COD).
+    pub pay_by: Option<i64>,
     pub total: i64,
     /// What the courier charged to ship it and to bring it back (a refused COD parcel's cost).
     pub ship_cost: i64,
@@ -190,6 +192,8 @@ pub struct OrderFact {
     pub placed_at: i64,
     /// When it was paid (a COD order: delivered) or released; `None` while open.
     pub ended_at: Option<i64>,
+    /// Its payment deadline (none for COD).
+    pub pay_by: Option<i64>,
     /// The local day of its placement, days since 1970-01-01 in the store's time zone.
     pub day: i32,
     /// The local day of its payment, when it was paid.
@@ -209,13 +213,18 @@ pub struct ItemFact {
     pub amount: i64,
 }
 
-/// A reminder sent for an order: its step (1 for the first) and when.
+/// A reminder written for an order: its step (1 for the first), when, and whether it went out
+/// (a reminder in the manual WhatsApp queue, or skipped, did not).
 #[derive(Debug, Clone, Copy)]
 pub struct ReminderFact {
     pub order_id: i64,
     pub step: u8,
     pub at: i64,
+    pub sent: bool,
 }
+
+/// A reminder as read from storage: its order, when, and whether it went out.
+pub type ReminderRow = (i64, i64, bool);
 
 /// The store's orders as analytics reads them, ordered by id.
 #[derive(Debug, Clone, Default)]
@@ -297,12 +306,12 @@ impl Facts {
     }
 
     /// Puts orders (new or changed) with their lines and reminders into the facts, replacing
-    /// whatever was known of them. `reminders` are `(order id, sent at)`.
+    /// whatever was known of them.
     pub fn upsert(
         &mut self,
         rows: Vec<OrderRow>,
         items: Vec<ItemRow>,
-        reminders: Vec<(i64, i64)>,
+        reminders: Vec<ReminderRow>,
         tz: &jiff::tz::TimeZone,
     ) {
         if rows.is_empty() {
@@ -342,14 +351,19 @@ impl Facts {
         reminders.sort_unstable();
         let mut step = 0u8;
         let mut last = None;
-        for (order_id, at) in reminders {
+        for (order_id, at, sent) in reminders {
             step = if last == Some(order_id) {
                 step.saturating_add(1)
             } else {
                 1
             };
             last = Some(order_id);
-            self.reminders.push(ReminderFact { order_id, step, at });
+            self.reminders.push(ReminderFact {
+                order_id,
+                step,
+                at,
+                sent,
+            });
         }
         for row in rows {
             let next = self.buyer_ids.len() as u32;
@@ -380,6 +394,7 @@ impl Facts {
                 source: row.source,
                 placed_at: row.placed_at,
                 ended_at,
+                pay_by: row.pay_by,
                 day: local_day(row.placed_at, tz),
                 paid_day,
                 total: row.total,
