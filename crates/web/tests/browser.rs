@@ -929,7 +929,41 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
             .await
             .contains("2026-12-01")
     );
+    // What if the demo's year had run with two hours to pay? The simulation says, nothing saved.
+    client
+        .goto(&format!(
+            "{base}/analytics/simulate?from=2025-12-02&to=2026-12-01"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&client, "h1").await, "Simulasi kebijakan");
+    shoot(&client, &app, "", "simulate").await;
+    for method in ["bank_transfer", "virtual_account", "ewallet", "qris"] {
+        fill(&client, &format!("sim-win_{method}"), "2 jam").await;
+    }
+    fill(&client, "sim-reminders", "30 menit setelah pesanan").await;
+    submit(&client, "simulate-run").await;
+    let result = text_of(&client, "#simulate-result").await;
+    assert!(result.contains("Pesanan lunas yang hilang"), "{result}");
+    shoot(&client, &app, "", "simulate-result").await;
+    fill(&client, "sim-win_qris", "sebentar").await;
+    submit(&client, "simulate-run").await;
+    assert!(client.find(Locator::Id("simulate-error")).await.is_ok());
+    assert_eq!(
+        app.engine
+            .settings()
+            .payment_windows
+            .bank_transfer
+            .seconds(),
+        24 * 3600,
+        "a simulation saves nothing"
+    );
+
     // A loyal buyer of the history has an outlook on their page.
+    client
+        .goto(&format!("{base}/analytics?from=2025-12-02&to=2026-12-01"))
+        .await
+        .unwrap();
     let href = client
         .find(Locator::Css("#fading tbody a"))
         .await

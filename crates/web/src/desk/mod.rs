@@ -23,6 +23,7 @@ mod risk;
 mod settings;
 mod shipping_settings;
 mod shop_settings;
+mod simulate;
 mod staff;
 mod words;
 
@@ -148,6 +149,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "packing.html",
     "packing_print.html",
     "analytics.html",
+    "simulate.html",
 ];
 
 impl Templates {
@@ -518,6 +520,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/returns/{id}/{step}", post(fulfilment::return_step))
         .route("/analytics", get(analytics::analytics_page))
         .route("/analytics.csv", get(analytics::analytics_csv))
+        .route("/analytics/simulate", get(simulate::simulate_page))
         .route("/packing", get(fulfilment::packing))
         .route("/packing/pack", post(fulfilment::bulk_pack))
         .route("/packing/ship", post(fulfilment::bulk_ship))

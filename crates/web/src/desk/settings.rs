@@ -682,7 +682,7 @@ fn section_patch(
 
 /// A reminder step as the Settings page writes it: `2 jam setelah pesanan`, `1 jam sebelum batas
 /// bayar` (or `2 hours after the order`, `1 hour before the deadline`).
-fn cadence_line(anchor: &Anchor, english: bool) -> String {
+pub(super) fn cadence_line(anchor: &Anchor, english: bool) -> String {
     let (window, after) = match anchor {
         Anchor::AfterOrder(w) => (w, true),
         Anchor::BeforeDeadline(w) => (w, false),
@@ -698,7 +698,7 @@ fn cadence_line(anchor: &Anchor, english: bool) -> String {
 
 /// Reads a reminder step line: what [`cadence_line`] writes in either language, or the short
 /// form of earlier versions (`after_order 2h`, `before_deadline 1h`).
-fn read_cadence_line(line: &str) -> Option<Anchor> {
+pub(super) fn read_cadence_line(line: &str) -> Option<Anchor> {
     let lower = line.trim().to_lowercase();
     let short = |prefix: &str| {
         lower
