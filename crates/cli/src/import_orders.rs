@@ -3,8 +3,10 @@
 //! store as if the orders had happened in lunas. A file with a bad row imports nothing, unless
 //! `--skip-bad`; `--dry-run` reports what would be created.
 
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, bail};
 use lunas_engine::{Engine, SystemClock};
@@ -112,6 +114,53 @@ fn excel_time(serial: f64) -> String {
         .unwrap_or_default()
 }
 
+/// Shows that a long step is alive: on a terminal a spinner with the seconds elapsed, redrawn in
+/// place and wiped when the step ends; in a pipe nothing (the lines before and the summary after
+/// are the record).
+struct Spinner {
+    done: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Spinner {
+    fn start(what: &'static str) -> Spinner {
+        let done = Arc::new(AtomicBool::new(false));
+        let thread = std::io::stderr().is_terminal().then(|| {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                let frames = ['|', '/', '-', '\\'];
+                let mut n = 0;
+                while !done.load(Ordering::Relaxed) {
+                    let mut err = std::io::stderr().lock();
+                    let _ = write!(
+                        err,
+                        "\r{} {what} {:.0} s",
+                        frames[n % frames.len()],
+                        started.elapsed().as_secs_f64()
+                    );
+                    let _ = err.flush();
+                    drop(err);
+                    n += 1;
+                    std::thread::park_timeout(std::time::Duration::from_millis(120));
+                }
+                let _ = write!(std::io::stderr(), "\r\x1b[K");
+            })
+        });
+        Spinner { done, thread }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}
+
 pub(crate) async fn run(
     common: &crate::CommonArgs,
     file: &Path,
@@ -120,14 +169,19 @@ pub(crate) async fn run(
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     eprintln!("reading {}…", file.display());
-    let table = table(file)?;
+    let spinner = Spinner::start("reading");
+    let table = table(file);
+    drop(spinner);
+    let table = table?;
     let rows = table.len().saturating_sub(1);
     eprintln!("{rows} rows read; checking and importing…");
     let database = crate::config::Config::for_command(common)?;
     let url = lunas_store::DatabaseUrl::parse(&database.url)?;
     let store = crate::open(&url, database.options).await?;
     let engine = Engine::new(store.clone(), Arc::new(SystemClock)).await?;
+    let spinner = Spinner::start(if dry_run { "checking" } else { "importing" });
     let result = engine.import_orders(table, dry_run, skip_bad).await;
+    drop(spinner);
     store.close().await;
     let outcome = result.map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     for error in outcome.errors.iter().take(ERRORS_SHOWN) {

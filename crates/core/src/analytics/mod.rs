@@ -478,6 +478,18 @@ mod tests {
         }
     }
 
+    /// What a million orders cost in memory (docs/analytics.md says it).
+    #[test]
+    fn a_fact_stays_small() {
+        assert!(
+            std::mem::size_of::<OrderFact>() <= 112,
+            "{}",
+            std::mem::size_of::<OrderFact>()
+        );
+        assert!(std::mem::size_of::<ItemFact>() <= 32);
+        assert!(std::mem::size_of::<ReminderFact>() <= 24);
+    }
+
     #[test]
     fn sources_are_read_from_the_placing_actor() {
         assert_eq!(Source::of_actor("shop"), Source::Shop);
