@@ -262,14 +262,16 @@ impl From<EngineError> for ApiError {
                         "customer_blocked",
                         "this order cannot be placed",
                     ),
+                    // A well-formed order the buyer's standing refuses as it is now, like
+                    // `out_of_stock`: a conflict with the store's state, not a bad request.
                     PolicyRefusal::MethodNotAllowed { .. } => {
-                        ApiError::unprocessable("payment_method_not_allowed", message)
+                        ApiError::new(StatusCode::CONFLICT, "payment_method_not_allowed", message)
                     }
                     PolicyRefusal::TooManyUnits { .. } => {
-                        ApiError::unprocessable("quantity_limited", message)
+                        ApiError::new(StatusCode::CONFLICT, "quantity_limited", message)
                     }
                     PolicyRefusal::CodRefusals { .. } => {
-                        ApiError::unprocessable("cod_not_allowed", message)
+                        ApiError::new(StatusCode::CONFLICT, "cod_not_allowed", message)
                     }
                 }
             }

@@ -132,10 +132,9 @@ pub(crate) async fn pack(
     let ship = match body.0 {
         None => ShipInfo::default(),
         Some(label) => {
+            // A field given must say something; leave it out (or `null`) for none.
             let text = |field: &str, raw: Option<String>| {
-                raw.filter(|r| !r.trim().is_empty())
-                    .map(|r| shipment_text(field, &r))
-                    .transpose()
+                raw.map(|r| shipment_text(field, &r)).transpose()
             };
             ShipInfo {
                 courier: text("courier", label.courier)?,
@@ -164,6 +163,11 @@ pub(crate) async fn ship(
     Path(id): Path<String>,
     body: ApiJson<ShipBody>,
 ) -> Result<Json<OrderView>, ApiError> {
+    // `parse_ship` is shared with the dashboard's form, where an empty service means none; a
+    // service given through the API must say something (leave it out, or `null`, for none).
+    if let Some(service) = &body.value.service {
+        shipment_text("service", service)?;
+    }
     let ship = parse_ship(body.value)?;
     take(&state, &caller, &id, Step::Ship, ship, None).await
 }

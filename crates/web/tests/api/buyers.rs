@@ -153,10 +153,13 @@ async fn a_buyer_in_watch_cannot_choose_cod(backend: Backend) {
     let mut body = order_body("081234567890", "GAMIS", 1);
     body["payment_method"] = json!("cod");
     let refused = app.post("/api/v1/orders", body).await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.status, StatusCode::CONFLICT);
     assert_eq!(refused.code(), "payment_method_not_allowed");
     let too_many = app.place("081234567890", "GAMIS", 6).await;
-    assert_eq!(too_many.code(), "quantity_limited");
+    assert_eq!(
+        (too_many.status, too_many.code()),
+        (StatusCode::CONFLICT, "quantity_limited")
+    );
     let placed = app.place("081234567890", "GAMIS", 1).await;
     assert_eq!(placed.status, StatusCode::CREATED);
     assert_eq!(placed.body["policy"]["band"], "watch");

@@ -499,7 +499,45 @@ async fn returns_follow_the_policy(backend: Backend) {
     assert_eq!(app.status_of(id).await, "completed");
 }
 
+/// A courier, service or waybill given through the API must say something (the dashboard's form,
+/// where an empty field means none, is another path); leaving one out is how to give none.
+async fn blank_shipment_fields_are_refused_and_change_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.put_product("GAMIS", 10, 150_000).await;
+    let id = app.paid_order("081234567890", "GAMIS").await;
+    let pack = app
+        .post(
+            &format!("/api/v1/orders/{id}/pack"),
+            json!({"courier": null, "service": null, "waybill": ""}),
+        )
+        .await;
+    assert_eq!(
+        (pack.status, pack.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_shipment")
+    );
+    assert_eq!(app.status_of(id).await, "paid");
+    let ship = app
+        .post(
+            &format!("/api/v1/orders/{id}/ship"),
+            json!({"courier": "JNE", "service": " ", "waybill": "CGK0000000001"}),
+        )
+        .await;
+    assert_eq!(
+        (ship.status, ship.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_shipment")
+    );
+    assert_eq!(app.status_of(id).await, "paid");
+    let shipped = app
+        .post(
+            &format!("/api/v1/orders/{id}/ship"),
+            json!({"courier": "JNE", "waybill": "CGK0000000001"}),
+        )
+        .await;
+    assert_eq!(shipped.status, StatusCode::OK, "{:?}", shipped.body);
+}
+
 lunas_store::on_both_backends!(
+    blank_shipment_fields_are_refused_and_change_nothing,
     an_order_is_packed_and_shipped_through_the_api,
     biteship_events_apply_once_in_order_and_only_when_signed,
     kiriminaja_and_the_generic_format_take_bearer_secrets,
