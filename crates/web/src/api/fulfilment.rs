@@ -58,11 +58,21 @@ fn shipment_text(field: &str, raw: &str) -> Result<String, ApiError> {
     })
 }
 
+/// The most a courier's charge for one parcel may be (the document's `maximum` for `cost` and
+/// `return_cost` says the same).
+const COURIER_COST_MAX: i64 = 1_000_000_000;
+
 fn cost(field: &str, raw: Option<i64>) -> Result<Option<Money>, ApiError> {
     raw.map(|units| {
-        Money::price(units).map_err(|_| {
-            ApiError::unprocessable("invalid_amount", format!("{field} must be 0 or more"))
-        })
+        Money::price(units)
+            .ok()
+            .filter(|_| units <= COURIER_COST_MAX)
+            .ok_or_else(|| {
+                ApiError::unprocessable(
+                    "invalid_amount",
+                    format!("{field} must be from 0 to {COURIER_COST_MAX}"),
+                )
+            })
     })
     .transpose()
 }
