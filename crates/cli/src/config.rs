@@ -125,6 +125,10 @@ pub struct ServeArgs {
     /// /callbacks/courier is off without it (a secret).
     #[arg(long, env = "LUNAS_COURIER_WEBHOOK_SECRET", hide_env_values = true)]
     pub courier_webhook_secret: Option<String>,
+    /// The secret (`whsec_…`, Standard Webhooks) senders of buyers' messages to
+    /// /webhooks/messages sign with; the route is off without it (a secret).
+    #[arg(long, env = "LUNAS_MESSAGES_WEBHOOK_SECRET", hide_env_values = true)]
+    pub messages_webhook_secret: Option<String>,
     /// Mark the dashboard's cookies `Secure` on every response: lunas is reached over HTTPS
     /// (a proxy that sets `X-Forwarded-Proto: https` gets them anyway).
     #[arg(long, env = "LUNAS_SECURE_COOKIES")]
@@ -189,6 +193,7 @@ struct FileConfig {
     biteship_signature_key: Option<String>,
     kiriminaja_api_key: Option<String>,
     courier_webhook_secret: Option<String>,
+    messages_webhook_secret: Option<String>,
 }
 
 /// Where the database is and how to use it.
@@ -518,6 +523,11 @@ impl Config {
                     "courier_webhook_secret",
                 )?,
             },
+            messages_secret: secret(
+                &args.messages_webhook_secret,
+                file.messages_webhook_secret,
+                "messages_webhook_secret",
+            )?,
         };
         Ok(Config {
             database,
@@ -579,6 +589,7 @@ mod tests {
             biteship_signature_key: None,
             kiriminaja_api_key: None,
             courier_webhook_secret: None,
+            messages_webhook_secret: None,
             demo: false,
         }
     }

@@ -10,6 +10,7 @@ pub mod analytics;
 pub mod audit;
 pub mod catalog;
 pub mod clv;
+pub mod conversations;
 pub mod customers;
 pub mod events;
 pub mod export;

@@ -151,7 +151,10 @@ pub enum Delivery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundMessage {
     pub phone: Phone,
+    /// The message's identity at its source (WhatsApp's `wamid…`; `msg:` and the sender's id for
+    /// lunas's own webhook): a message delivered again is kept once.
     pub wa_message_id: String,
+    pub kind: crate::conversations::InboundKind,
     pub body: Option<String>,
     pub received_at: Timestamp,
     pub raw: String,

@@ -40,6 +40,9 @@ pub struct Gateways {
     pub mutation_secret: Option<String>,
     /// The couriers' webhook secrets.
     pub couriers: Couriers,
+    /// The secret (`whsec_…`) senders of lunas's own messages webhook sign with (Standard
+    /// Webhooks).
+    pub messages_secret: Option<String>,
 }
 
 /// The couriers' secrets this server is configured with.

@@ -1,7 +1,9 @@
 //! Buyers' WhatsApp messages from the Cloud API's webhook, each kept once; a short "ya" from a
 //! buyer whose COD order waits for a confirmation confirms it.
 
+use lunas_core::conversations::{ConversationMessage, ConversationSummary, read_generic};
 use lunas_core::fulfilment::Step;
+use lunas_core::outbox::InboundMessage;
 use lunas_core::{Actor, Phone};
 
 use crate::channels::whatsapp;
@@ -26,6 +28,86 @@ impl Engine {
         Ok(new)
     }
 
+    /// Keeps the buyers' messages of a delivery of lunas's own messages webhook, signed the
+    /// Standard Webhooks way (`webhook-id`, `webhook-timestamp` within five minutes of now,
+    /// `webhook-signature`: `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`, several
+    /// separated by spaces); returns how many were new. Each message is kept once by its id.
+    pub async fn receive_messages(
+        &self,
+        headers: [Option<&str>; 3],
+        body: &[u8],
+    ) -> Result<usize, Error> {
+        use crate::gateways::CallbackError;
+        let [id, timestamp, signature] = headers;
+        let (Some(id), Some(timestamp), Some(signature)) = (id, timestamp, signature) else {
+            return Err(CallbackError::Unauthorized(
+                "webhook-id, webhook-timestamp and webhook-signature are required",
+            )
+            .into());
+        };
+        let secret = self
+            .gateways
+            .messages_secret
+            .as_deref()
+            .ok_or(CallbackError::NotConfigured("the messages webhook"))?;
+        let sent_at = timestamp
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| CallbackError::Unauthorized("webhook-timestamp is not a number"))?;
+        if (self.now().as_second() - sent_at).abs() > 5 * 60 {
+            return Err(CallbackError::Unauthorized(
+                "webhook-timestamp is more than five minutes away from now",
+            )
+            .into());
+        }
+        let text = std::str::from_utf8(body)
+            .map_err(|_| CallbackError::Malformed("the body is not UTF-8".into()))?;
+        let expected = crate::channels::webhooks::sign(secret, id, sent_at, text)
+            .map_err(|_| CallbackError::NotConfigured("the messages webhook (a bad secret)"))?;
+        let matches = signature
+            .split_whitespace()
+            .any(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()));
+        if !matches {
+            return Err(CallbackError::Unauthorized("the webhook-signature does not match").into());
+        }
+        let payload: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| CallbackError::Malformed(format!("the body is not JSON: {e}")))?;
+        let messages = read_generic(&payload).map_err(CallbackError::Malformed)?;
+        let now = self.now();
+        let mut new = 0;
+        for message in messages {
+            let inbound = InboundMessage {
+                phone: message.from,
+                wa_message_id: format!("msg:{}", message.id),
+                kind: message.kind,
+                body: message.text,
+                received_at: message.at.unwrap_or(now),
+                raw: text.to_owned(),
+            };
+            if self.store.record_inbound(inbound).await? {
+                new += 1;
+            }
+        }
+        Ok(new)
+    }
+
+    /// The numbers buyers wrote from, newest first.
+    pub async fn conversations(
+        &self,
+        before: Option<lunas_core::Timestamp>,
+        limit: usize,
+    ) -> Result<Vec<ConversationSummary>, Error> {
+        Ok(self
+            .store
+            .conversations(before.map(|t| t.as_millisecond()), limit)
+            .await?)
+    }
+
+    /// One number's conversation, oldest first.
+    pub async fn conversation(&self, phone: Phone) -> Result<Vec<ConversationMessage>, Error> {
+        Ok(self.store.conversation(phone).await?)
+    }
+
     /// A buyer's WhatsApp reply, kept once: a short "ya" confirms their newest COD order waiting
     /// for a confirmation (a reply that says more is left to staff).
     async fn cod_reply(&self, phone: Phone, body: Option<&str>) -> Result<(), Error> {
@@ -45,4 +127,9 @@ impl Engine {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Whether two byte strings are equal, in time that depends only on their lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }

@@ -105,6 +105,7 @@ async fn a_populated_sqlite_store_moves_to_postgres_field_by_field() {
         .record_inbound(InboundMessage {
             phone: sari.clone(),
             wa_message_id: "wamid.1".into(),
+            kind: lunas_core::conversations::InboundKind::Image,
             body: Some("Kak, sudah saya transfer ya".into()),
             received_at: now,
             raw: "{}".into(),

@@ -33,6 +33,7 @@ fn gateways(engine: Engine, status_api_base: &str) -> Engine {
             api_base: "http://127.0.0.1:9".into(),
         }),
         mutation_secret: Some("mutasi-rahasia".into()),
+        messages_secret: None,
         couriers: Default::default(),
     })
 }

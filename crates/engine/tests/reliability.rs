@@ -337,6 +337,7 @@ async fn a_buyer_is_exported_whole_and_erased_leaving_only_a_pseudonymous_record
         .record_inbound(lunas_core::outbox::InboundMessage {
             phone: phone.clone(),
             wa_message_id: "wamid.sari.1".into(),
+            kind: lunas_core::conversations::InboundKind::Text,
             body: Some("Kak, ini Sari Wulandari, sudah transfer".into()),
             received_at: shop.engine.now(),
             raw: r#"{"from":"6281234567890","text":"Sari Wulandari"}"#.into(),

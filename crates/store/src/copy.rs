@@ -122,8 +122,8 @@ const TABLES: &[(&str, &str, &str)] = &[
     ),
     (
         "inbound_messages",
-        "SELECT id, phone, wa_message_id, body, received_at, raw FROM inbound_messages ORDER BY id",
-        "INSERT INTO inbound_messages (id, phone, wa_message_id, body, received_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "SELECT id, phone, wa_message_id, body, received_at, raw, kind FROM inbound_messages ORDER BY id",
+        "INSERT INTO inbound_messages (id, phone, wa_message_id, body, received_at, raw, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     ),
     (
         "payment_reviews",

@@ -16,6 +16,7 @@
 
 mod accounts;
 mod analytics;
+mod conversations;
 mod copy;
 mod desk;
 mod imports;
@@ -31,6 +32,7 @@ mod tx;
 mod url;
 
 pub use analytics::FactsRead;
+pub use conversations::CONVERSATION_MESSAGES_MAX;
 pub use copy::{CopyError, CopyReport};
 pub use imports::ImportReport;
 pub use model::OpenOptions;

@@ -36,6 +36,7 @@ const SOURCES: &[&str] = &[
     include_str!("../migrations/0017_offers.sql"),
     include_str!("../migrations/0018_fulfilment.sql"),
     include_str!("../migrations/0019_imports.sql"),
+    include_str!("../migrations/0020_conversations.sql"),
 ];
 
 /// The newest schema this build knows, the same for both databases.

@@ -114,3 +114,71 @@ pub(crate) async fn receive(
     state.engine.record_whatsapp_inbound(&payload, &raw).await?;
     Ok(StatusCode::OK)
 }
+
+/// What a delivery of the messages webhook did.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = MessagesReceived)]
+pub(crate) struct Received {
+    /// Messages new to lunas (the rest had come before).
+    pub kept: usize,
+}
+
+/// A buyer's message in lunas's own format (one, or `{"messages": [ … ]}`).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = GenericInboundMessage)]
+#[allow(dead_code)]
+pub(crate) struct GenericInbound {
+    /// The sender's identity of the message: the same one again is kept once.
+    #[schema(min_length = 1, max_length = 200)]
+    id: String,
+    /// The buyer's number.
+    #[schema(value_type = String, example = "+6281234567890")]
+    from: String,
+    /// What they wrote (cut at 4,096 characters).
+    text: Option<String>,
+    /// When they wrote it (RFC 3339); default: when it arrives.
+    #[schema(format = DateTime)]
+    at: Option<String>,
+    /// `text` (default), `button`, `choice`, `image`, `video`, `audio`, `document`, `sticker`,
+    /// `location`, `contacts`, `reaction`, `unknown`.
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/webhooks/messages",
+    operation_id = "messagesReceive",
+    summary = "Buyers' messages in lunas's own format",
+    description = "For a chat tool or a gateway other than WhatsApp's Cloud API: one message `{\"id\", \"from\", \"text\"?, \"at\"?, \"type\"?}` or `{\"messages\": [ … ]}` (at most 100), signed as Standard Webhooks signs (`webhook-id`, `webhook-timestamp` within five minutes, `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>` with the `whsec_` secret of `LUNAS_MESSAGES_WEBHOOK_SECRET`). Each message is kept once by its `id`; a delivery with a message that does not read (an id, a number, a time or a type) keeps nothing and is `400 malformed_notification`; a bad signature is `401 invalid_signature` and keeps nothing; without the secret configured the route is `404`.",
+    params(
+        ("webhook-id" = String, Header),
+        ("webhook-timestamp" = String, Header, description = "Seconds since the epoch."),
+        ("webhook-signature" = String, Header, description = "`v1,<base64>`, several separated by spaces."),
+    ),
+    request_body(content = GenericInbound, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Kept.", body = Received),
+        (status = 400, response = super::api::ErrorResponse),
+        (status = 401, response = super::api::ErrorResponse),
+    )
+)]
+pub(crate) async fn messages(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: RawBody,
+) -> Result<axum::Json<Received>, ApiError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let kept = state
+        .engine
+        .receive_messages(
+            [
+                header("webhook-id"),
+                header("webhook-timestamp"),
+                header("webhook-signature"),
+            ],
+            &body.0,
+        )
+        .await?;
+    Ok(axum::Json(Received { kept }))
+}

@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
             "/webhooks/whatsapp",
             get(inbound::verify).post(inbound::receive),
         )
+        .route("/webhooks/messages", post(inbound::messages))
         .route("/callbacks/midtrans", post(callbacks::midtrans))
         .route("/callbacks/xendit", post(callbacks::xendit))
         .route("/callbacks/mutations", post(callbacks::mutations))

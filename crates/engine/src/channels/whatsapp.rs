@@ -180,9 +180,12 @@ pub fn verify_signature(app_secret: &str, body: &[u8], header: Option<&str>) -> 
     mac.verify_slice(&signature).is_ok()
 }
 
-/// The buyers' messages in a WhatsApp webhook payload (`entry[].changes[].value.messages[]`).
-/// Entries that are not messages (delivery statuses) are skipped; a message without a readable
-/// `timestamp` is dated `received_at` (the engine's clock).
+/// The buyers' messages in a WhatsApp webhook payload (`entry[].changes[].value.messages[]`), of
+/// every kind (`conversations::whatsapp_message` says what each says). Entries that are not
+/// messages (delivery statuses) are skipped; a message without a readable `timestamp` is dated
+/// `received_at` (the engine's clock). A sender whose number does not read is kept under the
+/// digits it came with, so nothing a buyer sends is lost; a message without an id (nothing to
+/// keep it once by) is left out.
 pub fn parse_inbound(
     payload: &serde_json::Value,
     raw: &str,
@@ -207,18 +210,28 @@ pub fn parse_inbound(
             let (Some(from), Some(id)) = (message["from"].as_str(), message["id"].as_str()) else {
                 continue;
             };
-            let Ok(phone) = Phone::parse(&format!("+{from}")) else {
+            if id.is_empty() || id.len() > 200 {
                 continue;
-            };
+            }
+            let phone = Phone::parse(&format!("+{from}")).unwrap_or_else(|_| {
+                let kept: String = from
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .take(32)
+                    .collect();
+                Phone::from_stored(format!("+{kept}"))
+            });
             let at = message["timestamp"]
                 .as_str()
                 .and_then(|t| t.parse::<i64>().ok())
                 .and_then(|s| Timestamp::from_second(s).ok())
                 .unwrap_or(received_at);
+            let (kind, body) = lunas_core::conversations::whatsapp_message(message);
             found.push(InboundMessage {
                 phone,
                 wa_message_id: id.to_owned(),
-                body: message["text"]["body"].as_str().map(str::to_owned),
+                kind,
+                body,
                 received_at: at,
                 raw: raw.to_owned(),
             });

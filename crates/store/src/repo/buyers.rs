@@ -39,14 +39,15 @@ pub(crate) fn no_reminders(db: &mut dyn Db, phone: &Phone) -> DbResult<Option<bo
 pub(crate) fn record_inbound(db: &mut dyn Db, inbound: &InboundMessage) -> DbResult<bool> {
     let at = millis(inbound.received_at);
     let inserted = db.execute(
-        "INSERT INTO inbound_messages (phone, wa_message_id, body, received_at, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (wa_message_id) DO NOTHING",
+        "INSERT INTO inbound_messages (phone, wa_message_id, body, received_at, raw, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (wa_message_id) DO NOTHING",
         params![
             inbound.phone.as_str(),
             &inbound.wa_message_id,
             &inbound.body,
             at,
-            &inbound.raw
+            &inbound.raw,
+            inbound.kind.as_str()
         ],
     )?;
     db.execute(

@@ -13,8 +13,8 @@ use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
 use super::{
-    analytics, customers, drafts, exports, fulfilment, messages, orders, payments, products,
-    settings, waitlist, webhooks,
+    analytics, conversations, customers, drafts, exports, fulfilment, messages, orders, payments,
+    products, settings, waitlist, webhooks,
 };
 use crate::{callbacks, inbound};
 
@@ -67,6 +67,8 @@ use crate::{callbacks, inbound};
         webhooks::create,
         webhooks::delete,
         analytics::summary,
+        conversations::list,
+        conversations::get,
         customers::list,
         customers::get,
         customers::patch,
@@ -77,6 +79,7 @@ use crate::{callbacks, inbound};
         settings::put,
         inbound::verify,
         inbound::receive,
+        inbound::messages,
         callbacks::midtrans,
         callbacks::xendit,
         callbacks::mutations,

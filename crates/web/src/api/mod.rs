@@ -1,6 +1,7 @@
 //! Routes of the JSON API.
 
 pub(crate) mod analytics;
+pub(crate) mod conversations;
 pub(crate) mod customers;
 mod document;
 pub(crate) mod drafts;
@@ -76,6 +77,8 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route("/analytics/summary", get(analytics::summary))
+        .route("/conversations", get(conversations::list))
+        .route("/conversations/{phone}", get(conversations::get))
         .route("/customers", get(customers::list))
         .route(
             "/customers/{phone}",

@@ -13,6 +13,9 @@ use lunas_store::Store;
 use lunas_store::testing::{Backend, TestDb};
 use serde_json::{Value, json};
 
+/// The Standard Webhooks secret of the messages webhook (the specification's example key).
+const MESSAGES_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
 struct TestApp {
     addr: SocketAddr,
     token: String,
@@ -73,6 +76,7 @@ async fn spawn_app_with(backend: Backend, gateway_base: &str) -> TestApp {
             kiriminaja_key: Some(KIRIMINAJA_KEY.into()),
             generic_secret: Some(COURIER_SECRET.into()),
         },
+        messages_secret: Some(MESSAGES_SECRET.into()),
     };
     let engine = Arc::new(
         Engine::new(store.clone(), clock.clone())
@@ -202,6 +206,7 @@ fn order_body(phone: &str, sku: &str, qty: i64) -> Value {
 mod access;
 mod analytics;
 mod buyers;
+mod conversations;
 mod document;
 mod drafts;
 mod exports;

@@ -1,0 +1,159 @@
+//! `GET /api/v1/conversations` and `GET /api/v1/conversations/{phone}`: the numbers buyers wrote
+//! from, and one number's messages in both directions, oldest first.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use lunas_core::Phone;
+use lunas_core::conversations::{AnsweredBy, Direction};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::document::ErrorResponse;
+use super::{PAGE_LEN_DEFAULT, PAGE_LEN_MAX};
+use crate::{ApiError, AppState};
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ConversationListItem)]
+pub(crate) struct SummaryView {
+    /// The buyer's number, E.164.
+    phone: String,
+    /// The buyer's name, when the number has ordered.
+    name: Option<String>,
+    /// The latest message from this number.
+    #[schema(format = DateTime)]
+    last_at: String,
+    last_text: Option<String>,
+    last_kind: &'static str,
+    /// Messages from this number.
+    inbound: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ConversationList)]
+pub(crate) struct ListView {
+    items: Vec<SummaryView>,
+    /// Pass as `before` for the next page; absent on the last.
+    next_before: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ConversationMessageView)]
+pub(crate) struct MessageView {
+    direction: Direction,
+    #[schema(format = DateTime)]
+    at: String,
+    text: Option<String>,
+    /// A buyer's message's kind (`text`, `image`, `choice`…); a message to them, its kind
+    /// (`reminder`, `order_placed`…).
+    kind: String,
+    /// Who answered, for a reply to the buyer: `staff` or `bot`; null otherwise.
+    answered_by: Option<AnsweredBy>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = Conversation)]
+pub(crate) struct ConversationView {
+    phone: String,
+    messages: Vec<MessageView>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/conversations",
+    operation_id = "listConversations",
+    summary = "The numbers buyers wrote from",
+    description = "By their latest message, newest first, with the buyer's name when the number has ordered.",
+    params(
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Default 50."),
+        ("before" = Option<String>, Query, format = DateTime, description = "Only conversations whose latest message is before this time (the previous page's `next_before`)."),
+    ),
+    responses(
+        (status = 200, description = "The conversations.", body = ListView),
+        (status = 422, response = ErrorResponse),
+    )
+)]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Result<Json<ListView>, ApiError> {
+    let limit = match query
+        .get("limit")
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+    {
+        None => PAGE_LEN_DEFAULT,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=PAGE_LEN_MAX).contains(l))
+            .ok_or_else(|| {
+                ApiError::unprocessable(
+                    "invalid_query",
+                    format!("limit must be 1 to {PAGE_LEN_MAX}"),
+                )
+            })?,
+    };
+    let before = match query
+        .get("before")
+        .map(|b| b.trim())
+        .filter(|b| !b.is_empty())
+    {
+        None => None,
+        Some(raw) => Some(raw.parse::<lunas_core::Timestamp>().map_err(|_| {
+            ApiError::unprocessable("invalid_query", "before must be an RFC 3339 time")
+        })?),
+    };
+    let found = state.engine.conversations(before, limit).await?;
+    let next_before = (found.len() == limit)
+        .then(|| found.last().map(|c| c.last_at.to_string()))
+        .flatten();
+    Ok(Json(ListView {
+        items: found
+            .into_iter()
+            .map(|c| SummaryView {
+                phone: c.phone.as_str().to_owned(),
+                name: c.name,
+                last_at: c.last_at.to_string(),
+                last_text: c.last_text,
+                last_kind: c.last_kind.as_str(),
+                inbound: c.inbound,
+            })
+            .collect(),
+        next_before,
+    }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/conversations/{phone}",
+    operation_id = "getConversation",
+    summary = "One number's conversation",
+    description = "The messages the buyer sent (every kind, each once however often it was delivered) and those lunas sent them over WhatsApp (by the channel, or marked sent from the manual queue), oldest first; the newest 500. A number nobody wrote from answers an empty list.",
+    params(("phone" = String, Path, description = "The buyer's number in any common form (`0812…`, `+62812…`).")),
+    responses(
+        (status = 200, description = "The conversation.", body = ConversationView),
+        (status = 404, response = ErrorResponse),
+    )
+)]
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Path(phone): Path<String>,
+) -> Result<Json<ConversationView>, ApiError> {
+    let phone = Phone::parse(&phone).map_err(|_| ApiError::not_found("conversation"))?;
+    let messages = state.engine.conversation(phone.clone()).await?;
+    Ok(Json(ConversationView {
+        phone: phone.as_str().to_owned(),
+        messages: messages
+            .into_iter()
+            .map(|m| MessageView {
+                direction: m.direction,
+                at: m.at.to_string(),
+                text: m.text,
+                kind: m.kind,
+                answered_by: m.answered_by,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,254 @@
+//! Conversations: WhatsApp's messages of every kind and lunas's own messages webhook, each kept
+//! once however often it is delivered, read back with what lunas sent; signatures computed by
+//! Python's `hmac`, so the server is checked against an implementation that is not its own.
+
+use super::*;
+
+/// `python3 -c <script> <args…>`'s output, trimmed (the standard library only: `hmac`).
+fn python(script: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// WhatsApp's `X-Hub-Signature-256` of `body` under the app secret.
+fn hub_signature(secret: &str, body: &str) -> String {
+    python(
+        "import hmac, hashlib, sys; print('sha256=' + hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).hexdigest())",
+        &[secret, body],
+    )
+}
+
+/// Standard Webhooks' `webhook-signature` of `body` sent as `id` at `timestamp`.
+fn standard_signature(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
+    python(
+        "import hmac, hashlib, base64, sys\n\
+         key = base64.b64decode(sys.argv[1].removeprefix('whsec_'))\n\
+         signed = f'{sys.argv[2]}.{sys.argv[3]}.{sys.argv[4]}'.encode()\n\
+         print('v1,' + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode())",
+        &[secret, id, &timestamp.to_string(), body],
+    )
+}
+
+async fn whatsapp_messages_of_every_kind_appear_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let payload = json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {
+        "messages": [
+            {"from": "6281234567890", "id": "wamid.A", "timestamp": "1795000000", "type": "text", "text": {"body": "ready kak?"}},
+            {"from": "6281234567890", "id": "wamid.B", "timestamp": "1795000060", "type": "interactive",
+             "interactive": {"type": "list_reply", "list_reply": {"id": "r1", "title": "Size L", "description": "Hitam"}}},
+            {"from": "6281234567890", "id": "wamid.C", "timestamp": "1795000120", "type": "image", "image": {"id": "m", "caption": "yg ini msh ada?"}},
+            {"from": "6281234567890", "id": "wamid.D", "timestamp": "1795000180", "type": "order", "order": {}},
+            {"from": "12", "id": "wamid.E", "timestamp": "1795000240", "type": "text", "text": {"body": "halo"}}
+        ],
+        "statuses": [{"id": "wamid.OUT", "status": "read", "timestamp": "1795000200", "recipient_id": "6281234567890"}]
+    }}]}]})
+    .to_string();
+    let signature = hub_signature("app-rahasia", &payload);
+    for _ in 0..3 {
+        let sent = app
+            .send(
+                Method::POST,
+                "/webhooks/whatsapp",
+                Some(payload.clone()),
+                &[("authorization", ""), ("x-hub-signature-256", &signature)],
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::OK, "{:?}", sent.body);
+    }
+    let conversation = app.get("/api/v1/conversations/0812-3456-7890").await;
+    assert_eq!(conversation.status, StatusCode::OK);
+    let messages = conversation.body["messages"].as_array().unwrap();
+    let seen: Vec<(&str, &str, Option<&str>)> = messages
+        .iter()
+        .map(|m| {
+            (
+                m["direction"].as_str().unwrap(),
+                m["kind"].as_str().unwrap(),
+                m["text"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("in", "text", Some("ready kak?")),
+            ("in", "choice", Some("Size L — Hitam")),
+            ("in", "image", Some("yg ini msh ada?")),
+            ("in", "unknown", None),
+        ]
+    );
+    assert_eq!(messages[0]["at"], "2026-11-18T11:06:40Z");
+    assert!(messages.iter().all(|m| m["answered_by"].is_null()));
+    // The number that does not read is kept too, under the digits it came with.
+    let list = app.get("/api/v1/conversations").await;
+    let phones: Vec<&str> = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["phone"].as_str().unwrap())
+        .collect();
+    assert_eq!(phones, vec!["+12", "+6281234567890"], "newest first");
+    assert_eq!(list.body["items"][1]["inbound"], 4);
+    // A bad signature keeps nothing.
+    let forged = payload
+        .replace("ready kak?", "gratis kak?")
+        .replace("wamid.A", "wamid.Z");
+    let refused = app
+        .send(
+            Method::POST,
+            "/webhooks/whatsapp",
+            Some(forged),
+            &[("authorization", ""), ("x-hub-signature-256", &signature)],
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::UNAUTHORIZED, "invalid_signature")
+    );
+    assert_eq!(
+        app.get("/api/v1/conversations").await.body["items"][1]["inbound"],
+        4
+    );
+}
+
+async fn the_messages_webhook_keeps_each_message_once_and_shows_replies(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let now = app.engine.now().as_second();
+    let deliver = |id: &str, at: i64, body: &str, signature: Option<String>| {
+        let signature =
+            signature.unwrap_or_else(|| standard_signature(MESSAGES_SECRET, id, at, body));
+        let (id, at, body) = (id.to_owned(), at.to_string(), body.to_owned());
+        let app = &app;
+        async move {
+            app.send(
+                Method::POST,
+                "/webhooks/messages",
+                Some(body),
+                &[
+                    ("authorization", ""),
+                    ("webhook-id", &id),
+                    ("webhook-timestamp", &at),
+                    ("webhook-signature", &signature),
+                ],
+            )
+            .await
+        }
+    };
+    let body = json!({"messages": [
+        {"id": "m-1", "from": "0812 3456 7890", "text": "bisa cod gak"},
+        {"id": "m-2", "from": "0812 3456 7890", "type": "image"}
+    ]})
+    .to_string();
+    let first = deliver("msg_1", now, &body, None).await;
+    assert_eq!(
+        (first.status, first.body["kept"].as_u64()),
+        (StatusCode::OK, Some(2)),
+        "{:?}",
+        first.body
+    );
+    let again = deliver("msg_1", now, &body, None).await;
+    assert_eq!(again.body["kept"], 0, "delivered again: kept once");
+
+    for (response, status, code) in [
+        (
+            deliver("msg_2", now, &body, Some("v1,AAAA".into())).await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+        ),
+        (
+            deliver("msg_3", now - 3_600, &body, None).await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+        ),
+        (
+            deliver(
+                "msg_4",
+                now,
+                &json!({"id": "m-9", "from": "12", "text": "x"}).to_string(),
+                None,
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+            "malformed_notification",
+        ),
+        (
+            deliver("msg_5", now, "not json", None).await,
+            StatusCode::BAD_REQUEST,
+            "malformed_notification",
+        ),
+    ] {
+        assert_eq!(
+            (response.status, response.code()),
+            (status, code),
+            "{:?}",
+            response.body
+        );
+    }
+    let unsigned = app
+        .send(
+            Method::POST,
+            "/webhooks/messages",
+            Some(body.clone()),
+            &[("authorization", "")],
+        )
+        .await;
+    assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
+
+    // The buyer orders; staff send the order's first message from the manual queue: it joins
+    // the conversation as a message out, after the buyer's.
+    app.put_product("A", 5, 150_000).await;
+    app.clock.advance(SignedDuration::from_mins(5));
+    let id = app.place("081234567890", "A", 1).await.body["id"]
+        .as_i64()
+        .unwrap();
+    let order_messages = app.get(&format!("/api/v1/orders/{id}/messages")).await;
+    let message_id = order_messages.body[0]["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/api/v1/messages/{message_id}/sent"), json!({}))
+        .await;
+    let conversation = app.get("/api/v1/conversations/+6281234567890").await;
+    let seen: Vec<(&str, &str)> = conversation.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["direction"].as_str().unwrap(),
+                m["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![("in", "text"), ("in", "image"), ("out", "order_received")]
+    );
+    assert_eq!(
+        conversation.body["messages"][2]["answered_by"],
+        serde_json::Value::Null
+    );
+    // A number nobody wrote from has an empty conversation; a path that is no number, none.
+    let empty = app.get("/api/v1/conversations/081299998888").await;
+    assert_eq!(empty.body["messages"], json!([]));
+    assert_eq!(
+        app.get("/api/v1/conversations/bukan-nomor").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/api/v1/conversations?limit=0").await.code(),
+        "invalid_query"
+    );
+}
+
+lunas_store::on_both_backends!(
+    whatsapp_messages_of_every_kind_appear_once,
+    the_messages_webhook_keeps_each_message_once_and_shows_replies,
+);
