@@ -8,7 +8,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use lunas_core::fulfilment::Step;
 use lunas_core::{Actor, OrderId, OrderStatus};
@@ -63,8 +62,8 @@ async fn shipped_orders(
 }
 
 /// The deliveries: `batch` "delivered" events each, for waybills `BENCH0…`.
-fn deliveries(count: usize, batch: usize) -> Vec<Bytes> {
-    (0..count)
+fn deliveries(count: usize, batch: usize) -> Arc<Vec<crate::Post>> {
+    let posts = (0..count)
         .collect::<Vec<_>>()
         .chunks(batch)
         .map(|chunk| {
@@ -79,59 +78,36 @@ fn deliveries(count: usize, batch: usize) -> Vec<Bytes> {
                     })
                 })
                 .collect();
-            Bytes::from(serde_json::json!({ "events": events }).to_string())
+            crate::Post {
+                path: "/callbacks/courier",
+                headers: vec![("authorization", format!("Bearer {SECRET}"))],
+                body: Bytes::from(serde_json::json!({ "events": events }).to_string()),
+            }
         })
-        .collect()
+        .collect();
+    Arc::new(posts)
 }
 
 /// Sends every delivery from `clients` concurrent senders; returns the seconds it took and the
 /// events applied and unchanged, as lunas answered.
 async fn send(
     addr: std::net::SocketAddr,
-    bodies: &[Bytes],
+    bodies: &Arc<Vec<crate::Post>>,
     clients: usize,
 ) -> anyhow::Result<(f64, u64, u64)> {
-    let client: hyper_util::client::legacy::Client<_, Full<Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build_http();
-    let bodies = Arc::new(bodies.to_vec());
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let (client, bodies, next) = (client.clone(), bodies.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            let (mut applied, mut unchanged) = (0u64, 0u64);
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(body) = bodies.get(i) else {
-                    return Ok::<_, anyhow::Error>((applied, unchanged));
-                };
-                let request = hyper::Request::post(format!("http://{addr}/callbacks/courier"))
-                    .header("content-type", "application/json")
-                    .header("authorization", format!("Bearer {SECRET}"))
-                    .body(Full::new(body.clone()))?;
-                let response = client.request(request).await?;
-                let status = response.status();
-                let body = response.into_body().collect().await?.to_bytes();
-                anyhow::ensure!(
-                    status == hyper::StatusCode::OK,
-                    "{status}: {}",
-                    String::from_utf8_lossy(&body)
-                );
-                let answer: serde_json::Value = serde_json::from_slice(&body)?;
-                applied += answer["applied"].as_u64().unwrap_or(0);
-                unchanged += answer["unchanged"].as_u64().unwrap_or(0);
-            }
-        }));
-    }
-    let (mut applied, mut unchanged) = (0, 0);
-    for task in tasks {
-        let (a, u) = task.await??;
-        applied += a;
-        unchanged += u;
-    }
-    Ok((started.elapsed().as_secs_f64(), applied, unchanged))
+    crate::post_all(addr, bodies.clone(), clients, |status, body| {
+        anyhow::ensure!(
+            status == hyper::StatusCode::OK,
+            "{status}: {}",
+            String::from_utf8_lossy(body)
+        );
+        let answer: serde_json::Value = serde_json::from_slice(body)?;
+        Ok((
+            answer["applied"].as_u64().unwrap_or(0),
+            answer["unchanged"].as_u64().unwrap_or(0),
+        ))
+    })
+    .await
 }
 
 async fn measure(

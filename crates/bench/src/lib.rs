@@ -8,6 +8,7 @@ mod desk;
 mod expiry;
 mod format_order;
 mod http;
+mod inbound;
 mod loadgen;
 mod orders;
 mod payments;
@@ -184,6 +185,14 @@ pub enum Which {
         #[arg(long, default_value_t = 100_000)]
         stored: usize,
     },
+    /// Buyers' messages through the WhatsApp and lunas's own webhooks, against 2,000 a second
+    /// on SQLite.
+    Inbound {
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+    },
     /// All of the above with their defaults.
     All,
 }
@@ -263,6 +272,7 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
         } => couriers::postgres(&pg, events, batch, clients).await,
         Which::Clv => clv::run(),
         Which::Analytics { orders, stored } => analytics::run(orders, stored).await,
+        Which::Inbound { messages, clients } => inbound::run(messages, clients).await,
         Which::All => {
             orders::run(100_000, 256).await?;
             http::run(64, 10).await?;
@@ -278,6 +288,7 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
             couriers::sqlite(40_000, 100, 8).await?;
             clv::run()?;
             analytics::run(1_000_000, 100_000).await?;
+            inbound::run(20_000, 16).await?;
             couriers::postgres(pg::DEFAULT_PG, 10_000, 100, 8).await?;
             pg::orders(pg::DEFAULT_PG, 64, 30_000, 16, 64, 20).await?;
             pg::timers(
@@ -388,16 +399,17 @@ pub(crate) struct LocalServer {
 
 impl LocalServer {
     pub async fn start(engine: Arc<Engine>) -> anyhow::Result<LocalServer> {
+        LocalServer::start_with(lunas_web::AppState::new(engine)).await
+    }
+
+    /// `start` with a configured application state (inbound webhooks, say).
+    pub async fn start_with(state: lunas_web::AppState) -> anyhow::Result<LocalServer> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(lunas_web::serve(
-            listener,
-            lunas_web::AppState::new(engine),
-            async {
-                let _ = stopped.await;
-            },
-        ));
+        let task = tokio::spawn(lunas_web::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
         Ok(LocalServer { addr, stop, task })
     }
 
@@ -407,6 +419,61 @@ impl LocalServer {
         self.task.await??;
         Ok(())
     }
+}
+
+/// One request a load test sends: its path, headers and body.
+pub(crate) struct Post {
+    pub path: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: hyper::body::Bytes,
+}
+
+/// Sends every request from `clients` concurrent senders over keep-alive connections, each
+/// response checked by `check` (its status and body; it answers two counts, summed); returns the
+/// seconds it took and the two sums.
+pub(crate) async fn post_all(
+    addr: std::net::SocketAddr,
+    requests: Arc<Vec<Post>>,
+    clients: usize,
+    check: fn(hyper::StatusCode, &[u8]) -> anyhow::Result<(u64, u64)>,
+) -> anyhow::Result<(f64, u64, u64)> {
+    use http_body_util::{BodyExt, Full};
+    let client: hyper_util::client::legacy::Client<_, Full<hyper::body::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (client, requests, next) = (client.clone(), requests.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut sums = (0u64, 0u64);
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(post) = requests.get(i) else {
+                    return Ok::<_, anyhow::Error>(sums);
+                };
+                let mut request = hyper::Request::post(format!("http://{addr}{}", post.path))
+                    .header("content-type", "application/json");
+                for (name, value) in &post.headers {
+                    request = request.header(*name, value);
+                }
+                let response = client
+                    .request(request.body(Full::new(post.body.clone()))?)
+                    .await?;
+                let status = response.status();
+                let body = response.into_body().collect().await?.to_bytes();
+                let (a, b) = check(status, &body)?;
+                sums = (sums.0 + a, sums.1 + b);
+            }
+        }));
+    }
+    let mut sums = (0, 0);
+    for task in tasks {
+        let (a, b) = task.await??;
+        sums = (sums.0 + a, sums.1 + b);
+    }
+    Ok((started.elapsed().as_secs_f64(), sums.0, sums.1))
 }
 
 pub(crate) fn machine() -> String {

@@ -247,6 +247,9 @@ pub struct ConversationSummary {
     pub last_text: Option<String>,
     pub last_kind: InboundKind,
     pub inbound: i64,
+    /// The first of the buyer's messages since lunas last wrote to them (over WhatsApp), if any:
+    /// they are waiting for an answer since then.
+    pub waiting_since: Option<Timestamp>,
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod analytics;
 pub mod audit;
+pub mod business_hours;
 pub mod catalog;
 pub mod clv;
 pub mod conversations;

@@ -52,6 +52,8 @@ pub struct Settings {
     pub fulfilment: crate::fulfilment::FulfilmentSettings,
     /// The return policy.
     pub returns: crate::returns::ReturnPolicy,
+    /// When the shop answers buyers: response times are counted in these hours.
+    pub business_hours: crate::business_hours::BusinessHours,
 }
 
 /// Most open orders per phone the shop's limit may be set to.
@@ -191,6 +193,7 @@ impl Default for Settings {
             shop: ShopSettings::default(),
             fulfilment: crate::fulfilment::FulfilmentSettings::default(),
             returns: crate::returns::ReturnPolicy::default(),
+            business_hours: crate::business_hours::BusinessHours::default(),
         }
     }
 }
@@ -347,6 +350,9 @@ impl Settings {
         self.payments.validate().map_err(SettingsError::Invalid)?;
         self.fulfilment.validate().map_err(SettingsError::Invalid)?;
         self.returns.validate().map_err(SettingsError::Invalid)?;
+        self.business_hours
+            .validate()
+            .map_err(|e| SettingsError::Invalid(format!("business_hours: {e}")))?;
         jiff::tz::TimeZone::get(&self.timezone).map_err(|_| {
             SettingsError::Invalid(format!("unknown time zone {:?}", self.timezone))
         })?;

@@ -25,7 +25,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<ConversationSummary>, StoreError> {
         self.read(move |db| {
-            db.rows(
+            let mut found = db.rows(
                 "SELECT i.phone, c.name, i.received_at, i.body, i.kind, last.n
                  FROM (SELECT phone, MAX(id) AS id, COUNT(*) AS n FROM inbound_messages
                        WHERE phone LIKE '+%' GROUP BY phone) AS last
@@ -43,9 +43,34 @@ impl Store {
                         last_text: row.opt_text(3)?,
                         last_kind: kind_of(&row.text(4)?),
                         inbound: row.int(5)?,
+                        waiting_since: None,
                     })
                 },
-            )
+            )?;
+            // Waiting: the buyer's first message after lunas last wrote to them.
+            for summary in &mut found {
+                let phone = summary.phone.as_str();
+                let last_out = db.scalar(
+                    "SELECT COALESCE(MAX(COALESCE(sent_at, created_at)), 0) FROM messages
+                     WHERE recipient = ?1 AND channel IN (?2, ?3) AND status = 'sent'",
+                    params![
+                        phone,
+                        Channel::Whatsapp.as_str(),
+                        Channel::ManualWhatsapp.as_str()
+                    ],
+                )?;
+                summary.waiting_since = db
+                    .row(
+                        "SELECT MIN(received_at) FROM inbound_messages
+                         WHERE phone = ?1 AND received_at > ?2",
+                        params![phone, last_out],
+                        |row| row.opt_int(0),
+                    )?
+                    .flatten()
+                    .map(timestamp)
+                    .transpose()?;
+            }
+            Ok(found)
         })
         .await
     }

@@ -28,6 +28,13 @@ pub(crate) struct SummaryView {
     last_kind: &'static str,
     /// Messages from this number.
     inbound: i64,
+    /// The buyer's first message since lunas last wrote to them over WhatsApp: waiting for an
+    /// answer since then; null when answered.
+    #[schema(format = DateTime)]
+    waiting_since: Option<String>,
+    /// How long they have waited, in minutes of the shop's business hours
+    /// (`business_hours` in the settings: nights, closed days and holidays not counted).
+    waiting_business_minutes: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -64,7 +71,7 @@ pub(crate) struct ConversationView {
     path = "/api/v1/conversations",
     operation_id = "listConversations",
     summary = "The numbers buyers wrote from",
-    description = "By their latest message, newest first, with the buyer's name when the number has ordered.",
+    description = "By their latest message, newest first, with the buyer's name when the number has ordered, and, for a buyer waiting for an answer, since when and for how many minutes of the shop's business hours.",
     params(
         ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Default 50."),
         ("before" = Option<String>, Query, format = DateTime, description = "Only conversations whose latest message is before this time (the previous page's `next_before`)."),
@@ -106,6 +113,8 @@ pub(crate) async fn list(
         })?),
     };
     let found = state.engine.conversations(before, limit).await?;
+    let settings = state.engine.settings();
+    let (now, tz) = (state.engine.now(), settings.time_zone());
     let next_before = (found.len() == limit)
         .then(|| found.last().map(|c| c.last_at.to_string()))
         .flatten();
@@ -119,6 +128,10 @@ pub(crate) async fn list(
                 last_text: c.last_text,
                 last_kind: c.last_kind.as_str(),
                 inbound: c.inbound,
+                waiting_since: c.waiting_since.map(|t| t.to_string()),
+                waiting_business_minutes: c
+                    .waiting_since
+                    .map(|since| settings.business_hours.between(since, now, &tz).as_mins()),
             })
             .collect(),
         next_before,

@@ -204,10 +204,16 @@ async fn the_messages_webhook_keeps_each_message_once_and_shows_replies(backend:
         .await;
     assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
 
+    // They wrote on Sunday at 10:00 in Jakarta; on Monday at 10:00 they have waited two hours of
+    // business time (the shop opens at 08:00 and is closed on Sundays).
+    app.clock.advance(SignedDuration::from_hours(24));
+    let waiting = app.get("/api/v1/conversations").await;
+    let item = &waiting.body["items"][0];
+    assert_eq!(item["waiting_since"], "2026-11-22T03:00:00Z", "{item}");
+    assert_eq!(item["waiting_business_minutes"], 120);
     // The buyer orders; staff send the order's first message from the manual queue: it joins
-    // the conversation as a message out, after the buyer's.
+    // the conversation as a message out, after the buyer's, and answers them.
     app.put_product("A", 5, 150_000).await;
-    app.clock.advance(SignedDuration::from_mins(5));
     let id = app.place("081234567890", "A", 1).await.body["id"]
         .as_i64()
         .unwrap();
