@@ -85,11 +85,8 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Json<ListView>, ApiError> {
-    let limit = match query
-        .get("limit")
-        .map(|l| l.trim())
-        .filter(|l| !l.is_empty())
-    {
+    // A parameter given must read: an empty one is not "absent".
+    let limit = match query.get("limit").map(|l| l.trim()) {
         None => PAGE_LEN_DEFAULT,
         Some(raw) => raw
             .parse::<usize>()
@@ -102,11 +99,7 @@ pub(crate) async fn list(
                 )
             })?,
     };
-    let before = match query
-        .get("before")
-        .map(|b| b.trim())
-        .filter(|b| !b.is_empty())
-    {
+    let before = match query.get("before").map(|b| b.trim()) {
         None => None,
         Some(raw) => Some(raw.parse::<lunas_core::Timestamp>().map_err(|_| {
             ApiError::unprocessable("invalid_query", "before must be an RFC 3339 time")

@@ -248,10 +248,14 @@ async fn the_messages_webhook_keeps_each_message_once_and_shows_replies(backend:
         app.get("/api/v1/conversations/bukan-nomor").await.status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        app.get("/api/v1/conversations?limit=0").await.code(),
-        "invalid_query"
-    );
+    for query in ["limit=0", "limit=", "before=", "before=kemarin"] {
+        let reply = app.get(&format!("/api/v1/conversations?{query}")).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_query"),
+            "{query}"
+        );
+    }
 }
 
 lunas_store::on_both_backends!(
