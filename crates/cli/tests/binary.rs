@@ -740,4 +740,69 @@ fn import_orders_reads_a_shopee_workbook_once() {
             && said.contains("nothing was imported"),
         "{said}"
     );
+
+    // A file past 100 MB is refused before it is read (a sparse file: no disk is written).
+    let huge = dir.path().join("huge.csv");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(200 * 1024 * 1024)
+        .unwrap();
+    let refused = Command::new(LUNAS)
+        .args(["import", "orders", "--db", &db])
+        .arg(&huge)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("200 MB") && said.contains("at most 100 MB"),
+        "{said}"
+    );
+
+    // What if the imported orders had had two hours to pay? `lunas simulate` says.
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[payment_windows]\nbank_transfer = \"2 jam\"\newallet = \"2 jam\"\n\n\
+         [reminders.bank_transfer]\nsteps = [{ after_order = \"30 menit\" }]\nmax_count = 1\n\n\
+         [reminders.ewallet]\nsteps = [{ after_order = \"30 menit\" }]\nmax_count = 1\n",
+    )
+    .unwrap();
+    let simulated = Command::new(LUNAS)
+        .args([
+            "simulate",
+            "--db",
+            &db,
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-31",
+            "--policy",
+        ])
+        .arg(&policy)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&simulated.stdout);
+    assert!(
+        simulated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&simulated.stderr)
+    );
+    assert!(said.contains("3 finished orders"), "{said}");
+    assert!(
+        said.contains("orders paid") && said.contains("stock-hours held by never-paid orders"),
+        "{said}"
+    );
+    std::fs::write(&policy, "[payment_windows]\nbank_transfer = \"sebentar\"\n").unwrap();
+    let refused = Command::new(LUNAS)
+        .args(["simulate", "--db", &db, "--policy"])
+        .arg(&policy)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("policy.toml") && said.contains("not a duration"),
+        "{said}"
+    );
 }

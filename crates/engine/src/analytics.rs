@@ -40,7 +40,7 @@ pub struct CustomerBase {
     pub bgnbd: BgNbd,
     pub log_likelihood: f64,
     pub gamma_gamma: Option<GammaGamma>,
-    /// The buyers with a paid order: storage id and history, in weeks up to the fit's day.
+    /// The buyers with a paid order: storage id and history, in weeks up to the fit's day; by id.
     pub buyers: Vec<(i64, BuyerHistory)>,
     pub repeat_buyers: usize,
     pub fitted_on: jiff::civil::Date,
@@ -87,9 +87,9 @@ impl CustomerBase {
     /// A buyer's outlook, if they have a paid order.
     pub fn of(&self, customer_id: i64) -> Option<BuyerOutlook> {
         self.buyers
-            .iter()
-            .find(|(id, _)| *id == customer_id)
-            .map(|(_, history)| self.outlook(history))
+            .binary_search_by_key(&customer_id, |(id, _)| *id)
+            .ok()
+            .map(|at| self.outlook(&self.buyers[at].1))
     }
 
     /// Valuable buyers slipping away: repeat buyers whose chance of still buying fell below
@@ -241,10 +241,12 @@ pub fn fit(facts: &Facts, today: jiff::civil::Date) -> Option<CustomerBase> {
         })
         .filter(|p| p.date <= today)
         .collect();
-    let buyers: Vec<(i64, BuyerHistory)> = summarise(&purchases, today)
+    let mut buyers: Vec<(i64, BuyerHistory)> = summarise(&purchases, today)
         .into_iter()
         .filter_map(|(id, s)| Some((id.parse().ok()?, s)))
         .collect();
+    // By id, so that a buyer's page finds theirs by binary search.
+    buyers.sort_unstable_by_key(|(id, _)| *id);
     let histories: Vec<BuyerHistory> = buyers.iter().map(|(_, s)| *s).collect();
     let repeat_buyers = histories.iter().filter(|s| s.x > 0.0).count();
     if repeat_buyers < FIT_REPEAT_BUYERS_MIN {

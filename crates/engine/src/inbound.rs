@@ -66,7 +66,7 @@ impl Engine {
             .map_err(|_| CallbackError::NotConfigured("the messages webhook (a bad secret)"))?;
         let matches = signature
             .split_whitespace()
-            .any(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()));
+            .any(|given| crate::tokens::same_secret(given, &expected));
         if !matches {
             return Err(CallbackError::Unauthorized("the webhook-signature does not match").into());
         }
@@ -127,9 +127,4 @@ impl Engine {
             Err(e) => Err(e),
         }
     }
-}
-
-/// Whether two byte strings are equal, in time that depends only on their lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }

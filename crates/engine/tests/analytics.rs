@@ -328,6 +328,23 @@ async fn facts_kept_current_equal_facts_read_at_once(backend: Backend) {
     assert!(kept.reminders.steps.is_empty() || kept.reminders.steps[0].sent > 0);
 }
 
+/// An hour on: the buyers whose time to pay has come pay, and the scheduler runs.
+async fn next_hour(
+    engine: &Engine,
+    clock: &ManualClock,
+    pending: &mut Vec<(Timestamp, lunas_core::Order)>,
+) {
+    clock.advance(SignedDuration::from_hours(1));
+    let (due, waiting): (Vec<_>, Vec<_>) =
+        pending.drain(..).partition(|(at, _)| *at <= clock.now());
+    *pending = waiting;
+    for (_, o) in due {
+        let actor = Actor::from_stored("test".into());
+        let _ = engine.record_payment(o.id, o.amount_due, None, actor).await;
+    }
+    while engine.tick().await.unwrap().more {}
+}
+
 /// The simulator with the store's own policy reproduces what happened (within 5%: a hold is
 /// released by the tick after its deadline, not at it), and another policy moves the figures the
 /// way its model says.
@@ -337,7 +354,6 @@ async fn the_simulator_reproduces_the_stores_own_policy(backend: Backend) {
     let clock = Arc::new(ManualClock::new(now()));
     let engine = Engine::new(store.clone(), clock.clone()).await.unwrap();
     put_product(&engine).await;
-    let actor = Actor::from_stored("test".into());
     // Forty orders over ten days; buyers pay after 10 minutes to 20 hours, or never.
     let mut pending: Vec<(Timestamp, lunas_core::Order)> = Vec::new();
     for n in 0..40u64 {
@@ -352,35 +368,11 @@ async fn the_simulator_reproduces_the_stores_own_policy(backend: Backend) {
         }
         // Six hours on, an hour at a time, paying whoever is due and ticking.
         for _ in 0..6 {
-            clock.advance(SignedDuration::from_hours(1));
-            let due: Vec<_> = pending
-                .iter()
-                .filter(|(at, _)| *at <= clock.now())
-                .cloned()
-                .collect();
-            pending.retain(|(at, _)| *at > clock.now());
-            for (_, o) in due {
-                let _ = engine
-                    .record_payment(o.id, o.amount_due, None, actor.clone())
-                    .await;
-            }
-            while engine.tick().await.unwrap().more {}
+            next_hour(&engine, &clock, &mut pending).await;
         }
     }
     for _ in 0..48 {
-        clock.advance(SignedDuration::from_hours(1));
-        let due: Vec<_> = pending
-            .iter()
-            .filter(|(at, _)| *at <= clock.now())
-            .cloned()
-            .collect();
-        pending.retain(|(at, _)| *at > clock.now());
-        for (_, o) in due {
-            let _ = engine
-                .record_payment(o.id, o.amount_due, None, actor.clone())
-                .await;
-        }
-        while engine.tick().await.unwrap().more {}
+        next_hour(&engine, &clock, &mut pending).await;
     }
     let filter = Filter {
         from: date_day(jiff::civil::date(2026, 12, 1)),

@@ -97,8 +97,18 @@ fn read_reminder(row: &Row<'_>) -> DbResult<ReminderRow> {
     Ok((row.int(0)?, row.int(1)?, row.boolean(2)?))
 }
 
-fn read_source(row: &Row<'_>) -> DbResult<(i64, Source)> {
-    Ok((row.int(0)?, Source::of_actor(&row.text(1)?)))
+/// Each order's channel, read from its placement event's actor (`placement_columns!`).
+fn sources(
+    db: &mut dyn Db,
+    sql: &'static str,
+    params: &[crate::sql::Val<'_>],
+) -> DbResult<HashMap<i64, Source>> {
+    let mut sources = HashMap::new();
+    db.each_row(sql, params, &mut |row| {
+        sources.insert(row.int(0)?, Source::of_actor(&row.text(1)?));
+        Ok(())
+    })?;
+    Ok(sources)
 }
 
 fn cursor(db: &mut dyn Db) -> DbResult<i64> {
@@ -110,12 +120,7 @@ impl Store {
     pub async fn analytics_all(&self) -> Result<FactsRead, StoreError> {
         self.read(|db| {
             let cursor = cursor(db)?;
-            let mut sources = HashMap::new();
-            db.each_row(placement_columns!(), params![], &mut |row| {
-                let (id, source) = read_source(row)?;
-                sources.insert(id, source);
-                Ok(())
-            })?;
+            let sources = sources(db, placement_columns!(), params![])?;
             let rows = db.rows(
                 concat!(order_columns!(), " ORDER BY id"),
                 params![],
@@ -163,7 +168,6 @@ impl Store {
                 });
             }
             let list = db.id_list(ids);
-            let mut sources = HashMap::new();
             let sql = db.pick(
                 concat!(placement_columns!(), " AND order_id IN ", "(SELECT value FROM json_each(?1))"),
                 concat!(
@@ -171,11 +175,7 @@ impl Store {
                     " AND order_id = ANY(CAST(CAST(?1 AS TEXT) AS BIGINT[]))"
                 ),
             );
-            db.each_row(sql, params![&list], &mut |row| {
-                let (id, source) = read_source(row)?;
-                sources.insert(id, source);
-                Ok(())
-            })?;
+            let sources = sources(db, sql, params![&list])?;
             let sql = db.pick(
                 concat!(order_columns!(), " WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id"),
                 concat!(

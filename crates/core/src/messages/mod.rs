@@ -210,7 +210,24 @@ impl KindTemplates {
 
 /// Formats rupiah the Indonesian way: `Rp150.000`.
 pub fn format_rupiah(amount: i64) -> String {
-    let digits = amount.unsigned_abs().to_string();
+    format!(
+        "{}Rp{}",
+        if amount < 0 { "-" } else { "" },
+        group_thousands(amount.unsigned_abs())
+    )
+}
+
+/// A whole number the Indonesian way, `.` between thousands: `1.234.567` (`-45.000`).
+pub fn format_number(n: i64) -> String {
+    format!(
+        "{}{}",
+        if n < 0 { "-" } else { "" },
+        group_thousands(n.unsigned_abs())
+    )
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -218,7 +235,7 @@ pub fn format_rupiah(amount: i64) -> String {
         }
         grouped.push(c);
     }
-    format!("{}Rp{grouped}", if amount < 0 { "-" } else { "" })
+    grouped
 }
 
 const HARI: [&str; 7] = [

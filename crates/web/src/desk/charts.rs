@@ -41,15 +41,7 @@ pub(crate) fn escape(text: &str) -> String {
 
 /// A whole number with `.` between thousands: 1.234.567.
 pub(crate) fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
+    lunas_core::messages::format_number(n)
 }
 
 /// A share 0..1 as a percentage with a decimal comma: 12,5%.
