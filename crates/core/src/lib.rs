@@ -15,6 +15,7 @@ pub mod conversations;
 pub mod customers;
 pub mod events;
 pub mod export;
+pub mod faq;
 pub mod format_order;
 pub mod fulfilment;
 pub mod import;
