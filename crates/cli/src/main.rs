@@ -518,9 +518,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     };
     let store = open(&url, config.database.options.clone()).await?;
     let whatsapp = match config.whatsapp.clone() {
-        Some(whatsapp) => {
-            Some(WhatsAppChannel::new(whatsapp, store.clone()).map_err(|e| anyhow::anyhow!(e))?)
-        }
+        Some(whatsapp) => Some(Arc::new(
+            WhatsAppChannel::new(whatsapp, store.clone()).map_err(|e| anyhow::anyhow!(e))?,
+        )),
         None => None,
     };
     let mut demo_seeded = false;
@@ -544,9 +544,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         }
     }
     let clock: Arc<dyn lunas_engine::Clock> = Arc::new(SystemClock);
+    let mut engine = Engine::new(store.clone(), clock.clone()).await?;
+    if let Some(whatsapp) = &whatsapp {
+        engine = engine.with_whatsapp_replies(whatsapp.clone());
+    }
     let engine = Arc::new(
-        Engine::new(store.clone(), clock.clone())
-            .await?
+        engine
             .with_email(email.is_some())
             .with_webhooks_allow_private(config.webhooks_allow_private)
             .with_whatsapp(whatsapp.is_some())

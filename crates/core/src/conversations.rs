@@ -223,9 +223,113 @@ pub enum AnsweredBy {
     Bot,
 }
 
+/// How a reply reached the buyer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyChannel {
+    /// Sent through the WhatsApp Cloud API.
+    Whatsapp,
+    /// Staff opened a `wa.me` link with the text and sent it from their phone.
+    Link,
+    /// Staff wrote down a reply they gave elsewhere.
+    Logged,
+}
+
+impl ReplyChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyChannel::Whatsapp => "whatsapp",
+            ReplyChannel::Link => "link",
+            ReplyChannel::Logged => "logged",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<ReplyChannel> {
+        [
+            ReplyChannel::Whatsapp,
+            ReplyChannel::Link,
+            ReplyChannel::Logged,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == raw)
+    }
+}
+
+/// A reply to a buyer outside an order's messages: staff's from the dashboard, or the FAQ bot's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub phone: crate::Phone,
+    pub body: String,
+    pub answered_by: AnsweredBy,
+    /// Who: `user:<id>` for staff, `bot` for the FAQ bot.
+    pub actor: String,
+    /// The FAQ entry the answer came from.
+    pub faq_id: Option<String>,
+    pub channel: ReplyChannel,
+    /// Why sending failed (`None`: it went out).
+    pub error: Option<String>,
+    pub at: Timestamp,
+}
+
+/// Longest reply staff may write.
+pub const REPLY_CHARS_MAX: usize = 4_096;
+
+/// What the FAQ matcher made of a buyer's message, and what became of it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaqState {
+    /// The bot answered.
+    Sent,
+    /// The answer waits for staff to send it.
+    Suggested,
+    /// Staff sent the suggested answer.
+    Accepted,
+    /// Staff set the suggestion aside.
+    Dismissed,
+    /// Staff named another entry; the message became one of its questions.
+    Corrected,
+}
+
+impl FaqState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaqState::Sent => "sent",
+            FaqState::Suggested => "suggested",
+            FaqState::Accepted => "accepted",
+            FaqState::Dismissed => "dismissed",
+            FaqState::Corrected => "corrected",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<FaqState> {
+        [
+            FaqState::Sent,
+            FaqState::Suggested,
+            FaqState::Accepted,
+            FaqState::Dismissed,
+            FaqState::Corrected,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == raw)
+    }
+}
+
+/// The FAQ matcher's note on a buyer's message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaqNote {
+    pub faq_id: String,
+    /// Confidence in thousandths.
+    pub score_milli: i64,
+    pub state: FaqState,
+}
+
 /// One message of a conversation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversationMessage {
+    /// The buyer's message's id (`None` for what went out).
+    pub inbound_id: Option<i64>,
+    /// For a buyer's message: what the FAQ matcher made of it.
+    pub faq: Option<FaqNote>,
     pub direction: Direction,
     pub at: Timestamp,
     pub text: Option<String>,
@@ -247,9 +351,100 @@ pub struct ConversationSummary {
     pub last_text: Option<String>,
     pub last_kind: InboundKind,
     pub inbound: i64,
-    /// The first of the buyer's messages since lunas last wrote to them (over WhatsApp), if any:
-    /// they are waiting for an answer since then.
+    /// The first of the buyer's messages since lunas last wrote to them (over WhatsApp, or a
+    /// reply from the dashboard), if any: they are waiting for an answer since then.
     pub waiting_since: Option<Timestamp>,
+    /// The buyer's newest order placed after their first message, if any: the inquiry became
+    /// an order.
+    pub order_id: Option<i64>,
+}
+
+/// Where an inquiry stands.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InquiryState {
+    /// Still talking.
+    Open,
+    /// It became an order.
+    Ordered,
+    /// No order, and the buyer has been quiet for the shop's `ghosted_after_days`.
+    Ghosted,
+}
+
+impl ConversationSummary {
+    pub fn state(&self, now: Timestamp, ghosted_after_days: u32) -> InquiryState {
+        if self.order_id.is_some() {
+            InquiryState::Ordered
+        } else if now.duration_since(self.last_at)
+            >= jiff::SignedDuration::from_hours(24 * i64::from(ghosted_after_days))
+        {
+            InquiryState::Ghosted
+        } else {
+            InquiryState::Open
+        }
+    }
+}
+
+/// How the shop handles conversations.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConversationSettings {
+    /// What the FAQ bot does with a match above the threshold: `off`, `suggest` (staff send it
+    /// with one tap) or `send` (it answers by itself through WhatsApp; suggests where WhatsApp
+    /// is not connected).
+    pub faq_mode: FaqMode,
+    /// The confidence in percent (10 to 100) from which a match is answered or suggested.
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 100))]
+    pub faq_threshold_percent: u32,
+    /// Minutes of business time a buyer may wait for an answer before Today raises an alert
+    /// (1 to 1,440).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
+    pub waiting_alert_minutes: u32,
+    /// Days of silence after which an inquiry with no order counts as ghosted (1 to 90).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 90))]
+    pub ghosted_after_days: u32,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaqMode {
+    Off,
+    Suggest,
+    Send,
+}
+
+impl Default for ConversationSettings {
+    fn default() -> Self {
+        ConversationSettings {
+            faq_mode: FaqMode::Suggest,
+            faq_threshold_percent: (crate::faq::DEFAULT_THRESHOLD * 100.0) as u32,
+            waiting_alert_minutes: 15,
+            ghosted_after_days: 3,
+        }
+    }
+}
+
+impl ConversationSettings {
+    /// The threshold as a confidence in 0..1.
+    pub fn threshold(&self) -> f64 {
+        f64::from(self.faq_threshold_percent) / 100.0
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if !(10..=100).contains(&self.faq_threshold_percent) {
+            return Err("conversations.faq_threshold_percent must be 10 to 100".into());
+        }
+        if !(1..=1_440).contains(&self.waiting_alert_minutes) {
+            return Err("conversations.waiting_alert_minutes must be 1 to 1440".into());
+        }
+        if !(1..=90).contains(&self.ghosted_after_days) {
+            return Err("conversations.ghosted_after_days must be 1 to 90".into());
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ pub struct Settings {
     pub returns: crate::returns::ReturnPolicy,
     /// When the shop answers buyers: response times are counted in these hours.
     pub business_hours: crate::business_hours::BusinessHours,
+    /// The FAQ bot, the waiting alert and when an inquiry counts as ghosted.
+    pub conversations: crate::conversations::ConversationSettings,
 }
 
 /// Most open orders per phone the shop's limit may be set to.
@@ -194,6 +196,7 @@ impl Default for Settings {
             fulfilment: crate::fulfilment::FulfilmentSettings::default(),
             returns: crate::returns::ReturnPolicy::default(),
             business_hours: crate::business_hours::BusinessHours::default(),
+            conversations: crate::conversations::ConversationSettings::default(),
         }
     }
 }
@@ -350,6 +353,9 @@ impl Settings {
         self.payments.validate().map_err(SettingsError::Invalid)?;
         self.fulfilment.validate().map_err(SettingsError::Invalid)?;
         self.returns.validate().map_err(SettingsError::Invalid)?;
+        self.conversations
+            .validate()
+            .map_err(SettingsError::Invalid)?;
         self.business_hours
             .validate()
             .map_err(|e| SettingsError::Invalid(format!("business_hours: {e}")))?;

@@ -19,10 +19,12 @@ impl Engine {
     ) -> Result<usize, Error> {
         let mut new = 0;
         for inbound in whatsapp::parse_inbound(payload, raw, self.now()) {
-            let reply = (inbound.phone.clone(), inbound.body.clone());
+            let kept = inbound.clone();
             if self.store.record_inbound(inbound).await? {
                 new += 1;
-                self.cod_reply(reply.0, reply.1.as_deref()).await?;
+                self.cod_reply(kept.phone.clone(), kept.body.as_deref())
+                    .await?;
+                self.after_inbound(kept).await;
             }
         }
         Ok(new)
@@ -84,8 +86,10 @@ impl Engine {
                 received_at: message.at.unwrap_or(now),
                 raw: text.to_owned(),
             };
+            let kept = inbound.clone();
             if self.store.record_inbound(inbound).await? {
                 new += 1;
+                self.after_inbound(kept).await;
             }
         }
         Ok(new)
@@ -106,6 +110,28 @@ impl Engine {
     /// One number's conversation, oldest first.
     pub async fn conversation(&self, phone: Phone) -> Result<Vec<ConversationMessage>, Error> {
         Ok(self.store.conversation(phone).await?)
+    }
+
+    /// A new message kept: the FAQ bot reads a text or a tapped choice. The message is kept
+    /// whatever the bot does; a failure of the bot is logged, never refuses the delivery.
+    async fn after_inbound(&self, inbound: InboundMessage) {
+        use lunas_core::conversations::InboundKind;
+        let Some(text) = inbound.body.as_deref() else {
+            return;
+        };
+        if !matches!(
+            inbound.kind,
+            InboundKind::Text | InboundKind::Image | InboundKind::Choice | InboundKind::Button
+        ) || lunas_core::fulfilment::is_yes(text)
+        {
+            return;
+        }
+        if let Err(e) = self
+            .answer_inbound(inbound.phone, &inbound.wa_message_id, text)
+            .await
+        {
+            tracing::warn!(error = %e, "the FAQ bot could not read a buyer's message");
+        }
     }
 
     /// A buyer's WhatsApp reply, kept once: a short "ya" confirms their newest COD order waiting

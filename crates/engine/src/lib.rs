@@ -13,11 +13,13 @@ mod customers;
 pub mod demo;
 mod demo_history;
 pub mod desk;
+pub mod faq;
 pub mod fulfilment;
 pub mod gateways;
 mod http;
 pub mod imports;
 mod inbound;
+mod integrations;
 mod ledger;
 mod offers;
 mod orders;
@@ -110,6 +112,8 @@ pub enum Error {
     /// An order history file lunas cannot read at all.
     #[error("{0}")]
     ImportFile(#[from] lunas_core::import::FileError),
+    #[error(transparent)]
+    Faq(#[from] lunas_core::faq::FaqError),
     #[error(transparent)]
     Message(#[from] MessageOpError),
     #[error(transparent)]
@@ -213,6 +217,8 @@ pub struct Engine {
     gateway_client: std::sync::OnceLock<gateways::GatewayClient>,
     /// The history analytics reads, kept current by the orders that changed.
     analytics: analytics::Cache,
+    /// The FAQ entries indexed, and the WhatsApp sender of replies.
+    faq: faq::Book,
 }
 
 impl Engine {
@@ -247,6 +253,7 @@ impl Engine {
             gateways: gateways::Gateways::default(),
             gateway_client: std::sync::OnceLock::new(),
             analytics: analytics::Cache::default(),
+            faq: faq::Book::default(),
         })
     }
 
@@ -285,49 +292,6 @@ impl Engine {
     pub fn with_webhooks_allow_private(mut self, allow: bool) -> Engine {
         self.webhooks_allow_private = allow;
         self
-    }
-
-    /// Registers a webhook endpoint (from the API or the dashboard), in the audit log as
-    /// `actor`'s, and returns it with its signing secret, shown only now.
-    pub async fn create_webhook(
-        &self,
-        url: &str,
-        actor: Actor,
-    ) -> Result<lunas_core::outbox::WebhookEndpoint, Error> {
-        let url = webhooks::validate_url(url, self.webhooks_allow_private)?;
-        let endpoint = lunas_core::outbox::WebhookEndpoint {
-            id: format!("wh_{}", tokens::random_hex(8)),
-            url: url.to_string(),
-            secret: webhooks::new_secret(),
-            created_at: self.now(),
-        };
-        self.store.create_webhook(endpoint.clone(), actor).await?;
-        Ok(endpoint)
-    }
-
-    pub async fn webhooks(&self) -> Result<Vec<lunas_core::outbox::WebhookEndpoint>, Error> {
-        Ok(self.store.webhooks().await?)
-    }
-
-    /// Deletes a webhook endpoint, in the audit log as `actor`'s; whether it existed.
-    pub async fn delete_webhook(&self, id: String, actor: Actor) -> Result<bool, Error> {
-        Ok(self.store.delete_webhook(id, actor, self.now()).await?)
-    }
-
-    /// The API tokens, by name (the owner's Staff page).
-    pub async fn api_tokens(&self) -> Result<Vec<lunas_core::accounts::ApiToken>, Error> {
-        Ok(tokens::list(&self.store).await?)
-    }
-
-    /// Revokes every token named `name`, at once in every process; how many there were.
-    pub async fn revoke_api_token(&self, name: &str, actor: Actor) -> Result<u64, Error> {
-        Ok(tokens::revoke(&self.store, name, actor, self.now()).await?)
-    }
-
-    /// The name of the API token `token`, if it is one (read from the database each time, so a
-    /// revoked token is refused at once).
-    pub async fn api_token_name(&self, token: &str) -> Result<Option<String>, Error> {
-        Ok(self.store.api_token_name(tokens::hash_token(token)).await?)
     }
 
     /// The store underneath, for tests that set up or inspect rows no use case reaches. The

@@ -59,7 +59,9 @@ impl Engine {
     }
 
     /// The catalogue indexed for format orders: kept for a few seconds, read again after.
-    async fn format_catalogue(&self) -> Result<Arc<lunas_core::format_order::Catalogue>, Error> {
+    pub(crate) async fn format_catalogue(
+        &self,
+    ) -> Result<Arc<lunas_core::format_order::Catalogue>, Error> {
         let now_ms = self.now().as_millisecond();
         if let Some((catalogue, read_at)) = &*self.format_catalogue.read().expect("catalogue lock")
             && now_ms.saturating_sub(*read_at) < FORMAT_CATALOGUE_TTL_MS

@@ -95,7 +95,7 @@ async fn shop(backend: Backend, template: Option<&str>) -> Shop {
         template: template.map(str::to_owned),
         template_language: "id".into(),
     };
-    let channel = WhatsAppChannel::new(config, shop.store.clone()).unwrap();
+    let channel = std::sync::Arc::new(WhatsAppChannel::new(config, shop.store.clone()).unwrap());
     let outbox = Outbox::new(shop.store.clone(), shop.clock.clone()).with_channel(channel);
     Shop {
         shop,

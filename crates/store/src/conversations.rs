@@ -2,12 +2,16 @@
 //! messages in both directions — what they sent (every kind, kept once) and what lunas sent them
 //! over WhatsApp (by a channel, or marked sent from the manual queue).
 
-use lunas_core::Phone;
-use lunas_core::conversations::{ConversationMessage, ConversationSummary, Direction, InboundKind};
+use lunas_core::conversations::{
+    AnsweredBy, ConversationMessage, ConversationSummary, Direction, FaqNote, FaqState,
+    InboundKind, Reply,
+};
+use lunas_core::faq::FaqEntry;
 use lunas_core::messages::Channel;
+use lunas_core::{Phone, Timestamp};
 
-use crate::repo::timestamp;
-use crate::sql::{DbResult, params};
+use crate::repo::{millis, timestamp};
+use crate::sql::{Db, DbResult, params};
 use crate::{Store, StoreError};
 
 /// The orders of the buyer whose number is `?1`: what lunas sent a number is found through its
@@ -53,6 +57,7 @@ impl Store {
                         last_kind: kind_of(&row.text(4)?),
                         inbound: row.int(5)?,
                         waiting_since: None,
+                        order_id: None,
                     })
                 },
             )?;
@@ -72,16 +77,32 @@ impl Store {
                         Channel::ManualWhatsapp.as_str()
                     ],
                 )?;
+                let last_reply = db.scalar(
+                    "SELECT COALESCE(MAX(created_at), 0) FROM replies
+                     WHERE phone = ?1 AND error IS NULL",
+                    params![phone],
+                )?;
                 summary.waiting_since = db
                     .row(
                         "SELECT MIN(received_at) FROM inbound_messages
                          WHERE phone = ?1 AND received_at > ?2",
-                        params![phone, last_out],
+                        params![phone, last_out.max(last_reply)],
                         |row| row.opt_int(0),
                     )?
                     .flatten()
                     .map(timestamp)
                     .transpose()?;
+                summary.order_id = db
+                    .row(
+                        concat!(
+                            "SELECT MAX(o.id) FROM orders o JOIN customers c ON c.id = o.customer_id
+                             WHERE c.phone = ?1 AND o.created_at >=
+                               (SELECT MIN(received_at) FROM inbound_messages WHERE phone = ?1)"
+                        ),
+                        params![phone],
+                        |row| row.opt_int(0),
+                    )?
+                    .flatten();
             }
             Ok(found)
         })
@@ -92,14 +113,26 @@ impl Store {
     pub async fn conversation(&self, phone: Phone) -> Result<Vec<ConversationMessage>, StoreError> {
         self.read(move |db| {
             let mut messages = db.rows(
-                "SELECT received_at, body, kind, id FROM inbound_messages WHERE phone = ?1
+                "SELECT received_at, body, kind, id, faq_id, faq_score, faq_state
+                 FROM inbound_messages WHERE phone = ?1
                  ORDER BY received_at DESC, id DESC LIMIT ?2",
                 params![phone.as_str(), CONVERSATION_MESSAGES_MAX],
                 |row| {
+                    let faq = match (row.opt_text(4)?, row.opt_text(6)?) {
+                        (Some(faq_id), Some(state)) => Some(FaqNote {
+                            faq_id,
+                            score_milli: row.opt_int(5)?.unwrap_or(0),
+                            state: FaqState::parse(&state)
+                                .ok_or_else(|| crate::sql::corrupt("faq_state", &state))?,
+                        }),
+                        _ => None,
+                    };
                     Ok((
                         row.int(0)?,
                         row.int(3)?,
                         ConversationMessage {
+                            inbound_id: Some(row.int(3)?),
+                            faq,
                             direction: Direction::In,
                             at: timestamp(row.int(0)?)?,
                             text: row.opt_text(1)?,
@@ -109,6 +142,32 @@ impl Store {
                     ))
                 },
             )?;
+            messages.extend(db.rows(
+                "SELECT created_at, body, answered_by, id, channel FROM replies
+                 WHERE phone = ?1 AND error IS NULL
+                 ORDER BY created_at DESC, id DESC LIMIT ?2",
+                params![phone.as_str(), CONVERSATION_MESSAGES_MAX],
+                |row| {
+                    let by = row.text(2)?;
+                    Ok((
+                        row.int(0)?,
+                        row.int(3)?,
+                        ConversationMessage {
+                            inbound_id: None,
+                            faq: None,
+                            direction: Direction::Out,
+                            at: timestamp(row.int(0)?)?,
+                            text: Some(row.text(1)?),
+                            kind: format!("reply_{}", row.text(4)?),
+                            answered_by: Some(if by == "bot" {
+                                AnsweredBy::Bot
+                            } else {
+                                AnsweredBy::Staff
+                            }),
+                        },
+                    ))
+                },
+            )?);
             messages.extend(db.rows(
                 concat!(
                     "SELECT COALESCE(sent_at, created_at), body, kind, rowid FROM messages
@@ -128,6 +187,8 @@ impl Store {
                         row.int(0)?,
                         row.int(3)?,
                         ConversationMessage {
+                            inbound_id: None,
+                            faq: None,
                             direction: Direction::Out,
                             at: timestamp(row.int(0)?)?,
                             text: row.opt_text(1)?,
@@ -146,4 +207,180 @@ impl Store {
         })
         .await
     }
+}
+
+impl Store {
+    /// The shop's FAQ entries, by id.
+    pub async fn faq_entries(&self) -> Result<Vec<FaqEntry>, StoreError> {
+        self.read(|db| {
+            db.rows(
+                "SELECT id, questions, answer, sku FROM faq_entries ORDER BY id",
+                params![],
+                |row| {
+                    let questions = row.text(1)?;
+                    Ok(FaqEntry {
+                        id: row.text(0)?,
+                        questions: serde_json::from_str(&questions).map_err(|_| {
+                            crate::sql::corrupt("faq_entries.questions", &questions)
+                        })?,
+                        answer: row.text(2)?,
+                        sku: row.opt_text(3)?,
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    /// Keeps an entry (checked by the caller), replacing one of the same id; returns whether
+    /// it is new.
+    pub async fn put_faq(&self, entry: FaqEntry, now: Timestamp) -> Result<bool, StoreError> {
+        self.write_always(move |db| put_faq(db, &entry, now)).await
+    }
+
+    /// Forgets an entry; returns whether there was one.
+    pub async fn delete_faq(&self, id: String) -> Result<bool, StoreError> {
+        self.write_always(move |db| {
+            Ok(db.execute("DELETE FROM faq_entries WHERE id = ?1", params![&id])? == 1)
+        })
+        .await
+    }
+
+    /// Notes what the FAQ matcher made of a buyer's message (by its id at the source).
+    pub async fn note_faq_match(
+        &self,
+        source_id: String,
+        faq_id: String,
+        score_milli: i64,
+        state: FaqState,
+    ) -> Result<(), StoreError> {
+        self.write_always(move |db| {
+            db.execute(
+                "UPDATE inbound_messages SET faq_id = ?2, faq_score = ?3, faq_state = ?4
+                 WHERE wa_message_id = ?1",
+                params![&source_id, &faq_id, score_milli, state.as_str()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A buyer's message by id, with the FAQ note: (phone, text, note).
+    pub async fn inbound_message(
+        &self,
+        id: i64,
+    ) -> Result<Option<(Phone, Option<String>, Option<FaqNote>)>, StoreError> {
+        self.read(move |db| {
+            db.row(
+                "SELECT phone, body, faq_id, faq_score, faq_state FROM inbound_messages WHERE id = ?1",
+                params![id],
+                |row| {
+                    let note = match (row.opt_text(2)?, row.opt_text(4)?) {
+                        (Some(faq_id), Some(state)) => FaqState::parse(&state).map(|state| FaqNote {
+                            faq_id,
+                            score_milli: 0,
+                            state,
+                        }),
+                        _ => None,
+                    };
+                    Ok((Phone::from_stored(row.text(0)?), row.opt_text(1)?, note))
+                },
+            )
+        })
+        .await
+    }
+
+    /// Moves a suggestion on: staff sent it, set it aside, or corrected it to `faq_id` — in the
+    /// last case the message becomes one of that entry's questions in the same transaction.
+    /// Returns whether the message was in `from`.
+    pub async fn settle_faq(
+        &self,
+        inbound_id: i64,
+        from: Vec<FaqState>,
+        to: FaqState,
+        corrected: Option<FaqEntry>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.write_always(move |db| {
+            let state: Option<Option<String>> = db.row(
+                "SELECT faq_state FROM inbound_messages WHERE id = ?1",
+                params![inbound_id],
+                |row| row.opt_text(0),
+            )?;
+            let Some(state) = state else {
+                return Ok(false);
+            };
+            let now_state = state.as_deref().and_then(FaqState::parse);
+            let allowed = match now_state {
+                Some(s) => from.contains(&s),
+                None => to == FaqState::Corrected,
+            };
+            if !allowed {
+                return Ok(false);
+            }
+            let faq_id = corrected.as_ref().map(|e| e.id.clone());
+            db.execute(
+                "UPDATE inbound_messages SET faq_state = ?2, faq_id = COALESCE(?3, faq_id)
+                 WHERE id = ?1",
+                params![inbound_id, to.as_str(), faq_id.as_deref()],
+            )?;
+            if let Some(entry) = &corrected {
+                put_faq(db, entry, now)?;
+            }
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Keeps a reply to a buyer.
+    pub async fn add_reply(&self, reply: Reply) -> Result<i64, StoreError> {
+        self.write_always(move |db| {
+            db.execute(
+                "INSERT INTO replies (phone, body, answered_by, actor, faq_id, channel, status, error, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    reply.phone.as_str(),
+                    &reply.body,
+                    match reply.answered_by {
+                        AnsweredBy::Staff => "staff",
+                        AnsweredBy::Bot => "bot",
+                    },
+                    &reply.actor,
+                    reply.faq_id.as_deref(),
+                    reply.channel.as_str(),
+                    if reply.error.is_some() { "failed" } else { "sent" },
+                    reply.error.as_deref(),
+                    millis(reply.at)
+                ],
+            )?;
+            db.scalar(
+                "SELECT MAX(id) FROM replies WHERE phone = ?1",
+                params![reply.phone.as_str()],
+            )
+        })
+        .await
+    }
+}
+
+fn put_faq(db: &mut dyn Db, entry: &FaqEntry, now: Timestamp) -> DbResult<bool> {
+    let questions = serde_json::to_string(&entry.questions).expect("strings serialise");
+    let updated = db.execute(
+        "UPDATE faq_entries SET questions = ?2, answer = ?3, sku = ?4, updated_at = ?5 WHERE id = ?1",
+        params![&entry.id, &questions, &entry.answer, entry.sku.as_deref(), millis(now)],
+    )?;
+    if updated == 1 {
+        return Ok(false);
+    }
+    db.execute(
+        "INSERT INTO faq_entries (id, questions, answer, sku, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![
+            &entry.id,
+            &questions,
+            &entry.answer,
+            entry.sku.as_deref(),
+            millis(now)
+        ],
+    )?;
+    Ok(true)
 }

@@ -122,8 +122,8 @@ const TABLES: &[(&str, &str, &str)] = &[
     ),
     (
         "inbound_messages",
-        "SELECT id, phone, wa_message_id, body, received_at, raw, kind FROM inbound_messages ORDER BY id",
-        "INSERT INTO inbound_messages (id, phone, wa_message_id, body, received_at, raw, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "SELECT id, phone, wa_message_id, body, received_at, raw, kind, faq_id, faq_score, faq_state FROM inbound_messages ORDER BY id",
+        "INSERT INTO inbound_messages (id, phone, wa_message_id, body, received_at, raw, kind, faq_id, faq_score, faq_state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     ),
     (
         "payment_reviews",
@@ -179,6 +179,17 @@ const TABLES: &[(&str, &str, &str)] = &[
         "INSERT INTO imported_orders (source, external_id, order_id, imported_at) VALUES (?1, ?2, ?3, ?4)",
     ),
     (
+        "faq_entries",
+        "SELECT id, questions, answer, sku, created_at, updated_at FROM faq_entries ORDER BY id",
+        "INSERT INTO faq_entries (id, questions, answer, sku, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    ),
+    (
+        "replies",
+        "SELECT id, phone, body, answered_by, actor, faq_id, channel, status, error, created_at FROM replies ORDER BY id",
+        "INSERT INTO replies (id, phone, body, answered_by, actor, faq_id, channel, status, error, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    ),
+    (
         "users",
         "SELECT id, email, role, password_hash, totp_secret, totp_step, language, disabled, created_at FROM users ORDER BY id",
         "INSERT INTO users (id, email, role, password_hash, totp_secret, totp_step, language, disabled, created_at)
@@ -215,6 +226,8 @@ const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM returns",
     "SELECT COUNT(*) FROM return_photos",
     "SELECT COUNT(*) FROM imported_orders",
+    "SELECT COUNT(*) FROM faq_entries",
+    "SELECT COUNT(*) FROM replies",
     "SELECT COUNT(*) FROM users",
 ];
 
@@ -236,6 +249,7 @@ const PG_IDENTITIES: &[&str] = &[
     "SELECT setval(pg_get_serial_sequence('courier_events', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM courier_events), false)",
     "SELECT setval(pg_get_serial_sequence('returns', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM returns), false)",
     "SELECT setval(pg_get_serial_sequence('return_photos', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM return_photos), false)",
+    "SELECT setval(pg_get_serial_sequence('replies', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM replies), false)",
     "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM users), false)",
 ];
 

@@ -37,6 +37,7 @@ const SOURCES: &[&str] = &[
     include_str!("../migrations/0018_fulfilment.sql"),
     include_str!("../migrations/0019_imports.sql"),
     include_str!("../migrations/0020_conversations.sql"),
+    include_str!("../migrations/0021_faq_replies.sql"),
 ];
 
 /// The newest schema this build knows, the same for both databases.

@@ -108,6 +108,19 @@ impl From<EngineError> for ApiError {
         let message = e.to_string();
         match e {
             EngineError::Store(e) => e.into(),
+            EngineError::Faq(e) => {
+                use lunas_core::faq::FaqError;
+                let status = match &e {
+                    FaqError::NotFound => return ApiError::not_found("FAQ entry"),
+                    FaqError::UnknownSku(_)
+                    | FaqError::TooMany
+                    | FaqError::NothingToSettle
+                    | FaqError::NeedsProduct => StatusCode::CONFLICT,
+                    FaqError::NotSent(_) => StatusCode::BAD_GATEWAY,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                ApiError::new(status, e.code(), message)
+            }
             EngineError::Place(PlaceError::OutOfStock { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, "out_of_stock", message)
             }

@@ -52,6 +52,40 @@ pub enum FaqError {
     BadAnswer,
     #[error("the answer uses {0}, which is not one of {{nama}}, {{harga}}, {{stok}}")]
     UnknownPlaceholder(String),
+    #[error("no product has the SKU {0:?}")]
+    UnknownSku(String),
+    #[error("a shop keeps at most {ENTRIES_MAX} FAQ entries")]
+    TooMany,
+    #[error("no such FAQ entry or message")]
+    NotFound,
+    #[error("a reply is 1 to {} characters", crate::conversations::REPLY_CHARS_MAX)]
+    BadReply,
+    #[error("WhatsApp did not take the reply: {0}")]
+    NotSent(String),
+    #[error("the message has no suggestion waiting")]
+    NothingToSettle,
+    #[error("the answer names a product and the message names none")]
+    NeedsProduct,
+}
+
+impl FaqError {
+    /// The stable code of the error in the API and on the dashboard.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FaqError::BadId
+            | FaqError::BadQuestions
+            | FaqError::EmptyQuestion(_)
+            | FaqError::BadAnswer
+            | FaqError::UnknownPlaceholder(_) => "invalid_faq",
+            FaqError::UnknownSku(_) => "unknown_sku",
+            FaqError::TooMany => "too_many_faq_entries",
+            FaqError::NotFound => "not_found",
+            FaqError::BadReply => "invalid_reply",
+            FaqError::NotSent(_) => "reply_not_sent",
+            FaqError::NothingToSettle => "nothing_to_settle",
+            FaqError::NeedsProduct => "needs_product",
+        }
+    }
 }
 
 impl FaqEntry {

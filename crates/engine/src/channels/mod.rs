@@ -22,6 +22,14 @@ pub enum DeliveryError {
     Permanent(String),
 }
 
+impl std::fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeliveryError::Transient(why) | DeliveryError::Permanent(why) => f.write_str(why),
+        }
+    }
+}
+
 /// What a channel did with a message it took.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handed {

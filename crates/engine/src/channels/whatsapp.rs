@@ -81,7 +81,33 @@ impl WhatsAppChannel {
     }
 
     pub async fn send(&self, message: &Message, now: Timestamp) -> Result<Handed, DeliveryError> {
-        let phone = Phone::from_stored(message.recipient.clone());
+        self.send_body(&message.recipient, &message.body, message.id.as_str(), now)
+            .await
+    }
+
+    /// A reply in a conversation: a text inside the 24-hour window, the approved template
+    /// outside it; an error when neither can go.
+    pub async fn send_text(
+        &self,
+        phone: &Phone,
+        body: &str,
+        now: Timestamp,
+    ) -> Result<(), DeliveryError> {
+        let id = format!("reply_{}", crate::tokens::random_hex(8));
+        match self.send_body(phone.as_str(), body, &id, now).await? {
+            Handed::Sent { .. } => Ok(()),
+            Handed::ToManual(why) => Err(DeliveryError::Permanent(why)),
+        }
+    }
+
+    async fn send_body(
+        &self,
+        recipient: &str,
+        body: &str,
+        callback: &str,
+        now: Timestamp,
+    ) -> Result<Handed, DeliveryError> {
+        let phone = Phone::from_stored(recipient.to_owned());
         let last = self
             .store
             .last_inbound_at(phone)
@@ -90,24 +116,20 @@ impl WhatsAppChannel {
         let in_window = last.is_some_and(|at| {
             now.duration_since(at) < SignedDuration::from_hours(SERVICE_WINDOW_HOURS)
         });
-        let to = message.recipient.trim_start_matches('+');
+        let to = recipient.trim_start_matches('+');
         let (variant, payload) = if in_window {
             let payload = serde_json::json!({
                 "messaging_product": "whatsapp",
                 "recipient_type": "individual",
                 "to": to,
                 "type": "text",
-                "text": {"preview_url": false, "body": message.body},
-                "biz_opaque_callback_data": message.id,
+                "text": {"preview_url": false, "body": body},
+                "biz_opaque_callback_data": callback,
             });
             ("text", payload)
         } else if let Some(template) = &self.config.template {
             // Template parameters may not hold line breaks or tabs.
-            let flat: String = message
-                .body
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
             let flat: String = flat.chars().take(TEMPLATE_PARAMETER_LEN_MAX).collect();
             let payload = serde_json::json!({
                 "messaging_product": "whatsapp",
@@ -118,7 +140,7 @@ impl WhatsAppChannel {
                     "language": {"code": self.config.template_language},
                     "components": [{"type": "body", "parameters": [{"type": "text", "text": flat}]}],
                 },
-                "biz_opaque_callback_data": message.id,
+                "biz_opaque_callback_data": callback,
             });
             ("template", payload)
         } else {
@@ -154,7 +176,7 @@ impl WhatsAppChannel {
     }
 }
 
-impl Deliver for WhatsAppChannel {
+impl Deliver for std::sync::Arc<WhatsAppChannel> {
     fn channel(&self) -> Channel {
         Channel::Whatsapp
     }

@@ -35,6 +35,11 @@ pub(crate) struct SummaryView {
     /// How long they have waited, in minutes of the shop's business hours
     /// (`business_hours` in the settings: nights, closed days and holidays not counted).
     waiting_business_minutes: Option<i64>,
+    /// `open`, `ordered` (an order was placed after their first message) or `ghosted` (no
+    /// order, quiet for the settings' `conversations.ghosted_after_days`).
+    state: lunas_core::conversations::InquiryState,
+    /// The order the inquiry became.
+    order_id: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -57,6 +62,10 @@ pub(crate) struct MessageView {
     kind: String,
     /// Who answered, for a reply to the buyer: `staff` or `bot`; null otherwise.
     answered_by: Option<AnsweredBy>,
+    /// For a buyer's message the FAQ bot matched: the entry, and what became of it (`sent`,
+    /// `suggested`, `accepted`, `dismissed`, `corrected`).
+    faq_id: Option<String>,
+    faq_state: Option<lunas_core::conversations::FaqState>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -115,6 +124,7 @@ pub(crate) async fn list(
         items: found
             .into_iter()
             .map(|c| SummaryView {
+                state: c.state(now, settings.conversations.ghosted_after_days),
                 phone: c.phone.as_str().to_owned(),
                 name: c.name,
                 last_at: c.last_at.to_string(),
@@ -125,6 +135,7 @@ pub(crate) async fn list(
                 waiting_business_minutes: c
                     .waiting_since
                     .map(|since| settings.business_hours.between(since, now, &tz).as_mins()),
+                order_id: c.order_id,
             })
             .collect(),
         next_before,
@@ -159,6 +170,8 @@ pub(crate) async fn get(
                 text: m.text,
                 kind: m.kind,
                 answered_by: m.answered_by,
+                faq_id: m.faq.as_ref().map(|f| f.faq_id.clone()),
+                faq_state: m.faq.map(|f| f.state),
             })
             .collect(),
     }))

@@ -13,8 +13,8 @@ use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
 use super::{
-    analytics, conversations, customers, drafts, exports, fulfilment, messages, orders, payments,
-    products, settings, waitlist, webhooks,
+    analytics, conversations, customers, drafts, exports, faq, fulfilment, messages, orders,
+    payments, products, settings, waitlist, webhooks,
 };
 use crate::{callbacks, inbound};
 
@@ -69,6 +69,10 @@ use crate::{callbacks, inbound};
         analytics::summary,
         conversations::list,
         conversations::get,
+        faq::list,
+        faq::put,
+        faq::delete,
+        faq::match_text,
         customers::list,
         customers::get,
         customers::patch,

@@ -6,6 +6,7 @@ pub(crate) mod customers;
 mod document;
 pub(crate) mod drafts;
 pub(crate) mod exports;
+pub(crate) mod faq;
 pub(crate) mod fulfilment;
 pub(crate) mod messages;
 pub(crate) mod orders;
@@ -79,6 +80,12 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/analytics/summary", get(analytics::summary))
         .route("/conversations", get(conversations::list))
         .route("/conversations/{phone}", get(conversations::get))
+        .route("/faq", get(faq::list))
+        .route("/faq/match", post(faq::match_text))
+        .route(
+            "/faq/{id}",
+            axum::routing::put(faq::put).delete(faq::delete),
+        )
         .route("/customers", get(customers::list))
         .route(
             "/customers/{phone}",
