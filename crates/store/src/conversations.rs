@@ -96,7 +96,7 @@ impl Store {
                     .row(
                         concat!(
                             "SELECT MAX(o.id) FROM orders o JOIN customers c ON c.id = o.customer_id
-                             WHERE c.phone = ?1 AND o.created_at >=
+                             WHERE c.phone = ?1 AND o.placed_at >=
                                (SELECT MIN(received_at) FROM inbound_messages WHERE phone = ?1)"
                         ),
                         params![phone],

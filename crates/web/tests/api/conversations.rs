@@ -258,7 +258,243 @@ async fn the_messages_webhook_keeps_each_message_once_and_shows_replies(backend:
     }
 }
 
+async fn put_faq(app: &TestApp, id: &str, body: Value) -> Reply {
+    app.send(
+        Method::PUT,
+        &format!("/api/v1/faq/{id}"),
+        Some(body.to_string()),
+        &[],
+    )
+    .await
+}
+
+async fn the_faq_is_kept_matched_and_refuses_what_does_not_read(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let created = put_faq(
+        &app,
+        "cod",
+        json!({"questions": ["bisa cod?", "bisa bayar di tempat?", " bisa cod? "], "answer": "Bisa COD kak"}),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    assert_eq!(
+        created.body["questions"],
+        json!(["bisa cod?", "bisa bayar di tempat?"])
+    );
+    assert!(
+        app.put_product("FLANEL-L", 7, 149_000)
+            .await
+            .status
+            .is_success()
+    );
+    let stock = put_faq(
+        &app,
+        "stok",
+        json!({"questions": ["ready kak?", "stok masih ada?"], "answer": "{nama} ready {stok} pcs, {harga}", "sku": "FLANEL-L"}),
+    )
+    .await;
+    assert_eq!(stock.status, StatusCode::CREATED, "{:?}", stock.body);
+    let replaced = put_faq(
+        &app,
+        "cod",
+        json!({"questions": ["bisa cod?", "cod bisa?"], "answer": "Bisa COD kak 😊"}),
+    )
+    .await;
+    assert_eq!(replaced.status, StatusCode::OK);
+    let listed = app.get("/api/v1/faq").await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 2);
+
+    let matched = app
+        .post("/api/v1/faq/match", json!({"text": "bisa cod gak kak"}))
+        .await;
+    assert_eq!(matched.status, StatusCode::OK);
+    assert_eq!(matched.body["faq_id"], "cod");
+    assert_eq!(matched.body["answer"], "Bisa COD kak 😊");
+    assert!(matched.body["score"].as_f64().unwrap() >= 0.5);
+    let product = app
+        .post("/api/v1/faq/match", json!({"text": "msh ready kak??"}))
+        .await;
+    assert_eq!(product.body["faq_id"], "stok");
+    assert_eq!(
+        product.body["answer"],
+        "Produk FLANEL-L ready 7 pcs, Rp149.000"
+    );
+    let nothing = app
+        .post(
+            "/api/v1/faq/match",
+            json!({"text": "kak aku udah transfer ya"}),
+        )
+        .await;
+    assert_eq!(nothing.status, StatusCode::OK);
+    assert_eq!(nothing.body["faq_id"], Value::Null);
+    assert_eq!(nothing.body["answer"], Value::Null);
+
+    for (id, body, status, code) in [
+        (
+            "a%20b",
+            json!({"questions": ["x"], "answer": "y"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_faq",
+        ),
+        (
+            "x",
+            json!({"questions": [], "answer": "y"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_faq",
+        ),
+        (
+            "x",
+            json!({"questions": ["halo kak"], "answer": "y"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_faq",
+        ),
+        (
+            "x",
+            json!({"questions": ["cod?"], "answer": "harga {price}"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_faq",
+        ),
+        (
+            "x",
+            json!({"questions": ["cod?"], "answer": "ok", "sku": "NOPE"}),
+            StatusCode::CONFLICT,
+            "unknown_sku",
+        ),
+    ] {
+        let refused = put_faq(&app, id, body.clone()).await;
+        assert_eq!((refused.status, refused.code()), (status, code), "{body}");
+    }
+    assert_eq!(
+        app.get("/api/v1/faq").await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let long = app
+        .post("/api/v1/faq/match", json!({"text": "a".repeat(5000)}))
+        .await;
+    assert_eq!(
+        (long.status, long.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_text")
+    );
+    let gone = app.send(Method::DELETE, "/api/v1/faq/cod", None, &[]).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    let again = app.send(Method::DELETE, "/api/v1/faq/cod", None, &[]).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+
+async fn a_buyers_question_gets_a_suggestion_and_a_correction_teaches_the_faq(backend: Backend) {
+    let app = spawn_app(backend).await;
+    put_faq(
+        &app,
+        "cod",
+        json!({"questions": ["bisa cod?"], "answer": "Bisa COD kak"}),
+    )
+    .await;
+    put_faq(
+        &app,
+        "ongkir",
+        json!({"questions": ["ongkir ke kota saya berapa?"], "answer": "Kirim alamatnya kak"}),
+    )
+    .await;
+    let payload = json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {
+        "messages": [
+            {"from": "6281234567890", "id": "wamid.Q1", "timestamp": "1795312800", "type": "text", "text": {"body": "bisa cod gak kak"}},
+            {"from": "6281234567890", "id": "wamid.Q2", "timestamp": "1795312860", "type": "text", "text": {"body": "biaya antar ke bdg?"}}
+        ]
+    }}]}]})
+    .to_string();
+    let signature = hub_signature("app-rahasia", &payload);
+    for _ in 0..2 {
+        let sent = app
+            .send(
+                Method::POST,
+                "/webhooks/whatsapp",
+                Some(payload.clone()),
+                &[("authorization", ""), ("x-hub-signature-256", &signature)],
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::OK);
+    }
+    let conversation = app.get("/api/v1/conversations/+6281234567890").await;
+    let messages = conversation.body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(
+        (
+            messages[0]["faq_id"].as_str(),
+            messages[0]["faq_state"].as_str()
+        ),
+        (Some("cod"), Some("suggested"))
+    );
+    // "biaya antar" is not how the ongkir entry is asked: it waits for a person.
+    assert_eq!(messages[1]["faq_state"], Value::Null);
+    let listed = app.get("/api/v1/conversations").await;
+    assert_eq!(listed.body["items"][0]["state"], "open");
+    assert!(listed.body["items"][0]["waiting_since"].is_string());
+
+    // Staff say the second is the ongkir question: it becomes one of its questions.
+    let id = app
+        .store
+        .conversation(lunas_core::Phone::parse("+6281234567890").unwrap())
+        .await
+        .unwrap()[1]
+        .inbound_id
+        .unwrap();
+    app.engine.correct_match(id, "ongkir").await.unwrap();
+    let faq = app.get("/api/v1/faq").await;
+    let ongkir = faq.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "ongkir")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        ongkir["questions"],
+        json!(["ongkir ke kota saya berapa?", "biaya antar ke bdg?"])
+    );
+    let matched = app
+        .post(
+            "/api/v1/faq/match",
+            json!({"text": "biaya antar ke medan brp"}),
+        )
+        .await;
+    assert_eq!(matched.body["faq_id"], "ongkir", "{:?}", matched.body);
+    // Sending the suggestion answers the buyer (a wa.me link here: WhatsApp is not connected).
+    let replied = app
+        .engine
+        .accept_suggestion(id, lunas_core::Actor::from_stored("user:1".into()))
+        .await
+        .unwrap();
+    assert!(
+        matches!(replied, lunas_engine::faq::Replied::OpenLink(ref url) if url.starts_with("https://wa.me/6281234567890?text=Kirim")),
+        "{replied:?}"
+    );
+    let after = app.get("/api/v1/conversations/+6281234567890").await;
+    let messages = after.body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 3);
+    assert_eq!(
+        (
+            messages[2]["direction"].as_str(),
+            messages[2]["answered_by"].as_str()
+        ),
+        (Some("out"), Some("bot"))
+    );
+    assert_eq!(messages[1]["faq_state"], "accepted");
+    let listed = app.get("/api/v1/conversations").await;
+    assert_eq!(listed.body["items"][0]["waiting_since"], Value::Null);
+    assert!(
+        app.engine
+            .accept_suggestion(id, lunas_core::Actor::from_stored("user:1".into()))
+            .await
+            .is_err()
+    );
+}
+
 lunas_store::on_both_backends!(
     whatsapp_messages_of_every_kind_appear_once,
     the_messages_webhook_keeps_each_message_once_and_shows_replies,
+    the_faq_is_kept_matched_and_refuses_what_does_not_read,
+    a_buyers_question_gets_a_suggestion_and_a_correction_teaches_the_faq,
 );
