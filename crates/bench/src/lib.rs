@@ -6,6 +6,7 @@ mod clv;
 mod couriers;
 mod desk;
 mod expiry;
+mod faq;
 mod format_order;
 mod http;
 mod inbound;
@@ -193,6 +194,13 @@ pub enum Which {
         #[arg(long, default_value_t = 16)]
         clients: usize,
     },
+    /// A buyer's message matched against 1,000 FAQ entries (p99 under 1 ms).
+    Faq {
+        #[arg(long, default_value_t = 1_000)]
+        entries: usize,
+        #[arg(long, default_value_t = 200_000)]
+        messages: usize,
+    },
     /// All of the above with their defaults.
     All,
 }
@@ -273,6 +281,7 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
         Which::Clv => clv::run(),
         Which::Analytics { orders, stored } => analytics::run(orders, stored).await,
         Which::Inbound { messages, clients } => inbound::run(messages, clients).await,
+        Which::Faq { entries, messages } => faq::run(entries, messages),
         Which::All => {
             orders::run(100_000, 256).await?;
             http::run(64, 10).await?;
@@ -289,6 +298,7 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
             clv::run()?;
             analytics::run(1_000_000, 100_000).await?;
             inbound::run(20_000, 16).await?;
+            faq::run(1_000, 200_000)?;
             couriers::postgres(pg::DEFAULT_PG, 10_000, 100, 8).await?;
             pg::orders(pg::DEFAULT_PG, 64, 30_000, 16, 64, 20).await?;
             pg::timers(

@@ -4,6 +4,9 @@
 
 use lunas_core::faq::{DEFAULT_THRESHOLD, FaqEntry, Index};
 
+/// A question's wanted entry, the matcher's best entry and confidence, and the text.
+type Found<'a> = (Option<&'a str>, Option<(String, f64)>, &'a str);
+
 #[derive(serde::Deserialize)]
 struct Entries {
     entry: Vec<FaqEntry>,
@@ -45,7 +48,7 @@ fn precision_at_the_threshold_is_at_least_nine_in_ten() {
         );
     }
     let index = Index::new(&entries);
-    let found: Vec<(Option<&str>, Option<(String, f64)>, &str)> = questions
+    let found: Vec<Found> = questions
         .iter()
         .map(|(id, text)| {
             let best = index
@@ -81,7 +84,7 @@ fn precision_at_the_threshold_is_at_least_nine_in_ten() {
     assert!(recall >= 0.5, "recall {recall:.3}");
 }
 
-fn tally(found: &[(Option<&str>, Option<(String, f64)>, &str)], threshold: f64) -> (usize, usize) {
+fn tally(found: &[Found], threshold: f64) -> (usize, usize) {
     let mut answered = 0;
     let mut right = 0;
     for (want, got, _) in found {

@@ -94,11 +94,9 @@ impl Store {
                     .transpose()?;
                 summary.order_id = db
                     .row(
-                        concat!(
-                            "SELECT MAX(o.id) FROM orders o JOIN customers c ON c.id = o.customer_id
-                             WHERE c.phone = ?1 AND o.placed_at >=
-                               (SELECT MIN(received_at) FROM inbound_messages WHERE phone = ?1)"
-                        ),
+                        "SELECT MAX(o.id) FROM orders o JOIN customers c ON c.id = o.customer_id
+                         WHERE c.phone = ?1 AND o.placed_at >=
+                           (SELECT MIN(received_at) FROM inbound_messages WHERE phone = ?1)",
                         params![phone],
                         |row| row.opt_int(0),
                     )?
