@@ -478,6 +478,12 @@ pub struct SettingsPatch {
     /// The return policy, whole.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub returns: Option<crate::returns::ReturnPolicy>,
+    /// The FAQ bot, the waiting alert and when an inquiry is gone quiet, whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversations: Option<crate::conversations::ConversationSettings>,
+    /// The opening hours, whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<crate::business_hours::BusinessHours>,
 }
 
 impl SettingsPatch {

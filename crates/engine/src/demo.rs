@@ -390,6 +390,7 @@ pub async fn seed(store: &Store, real_now: Timestamp) -> Result<Option<Seeded>, 
     for table in crate::demo_history::tables(start) {
         engine.import_orders(table, false, false).await?;
     }
+    crate::demo_conversations::seed(&engine, real_now).await?;
     Ok(Some(Seeded {
         products: PRODUCTS.len() + 1,
         orders: 8,

@@ -26,6 +26,8 @@ pub(crate) struct Book {
 struct Indexed {
     entries: Vec<FaqEntry>,
     index: Index,
+    /// The terms of the products' names: a product named in a message is what it is about.
+    product_terms: std::collections::HashSet<String>,
 }
 
 /// What the matcher answers a text.
@@ -96,7 +98,10 @@ impl Engine {
     /// text names).
     pub async fn match_faq(&self, text: &str) -> Result<FaqAnswer, Error> {
         let book = self.faq_book().await?;
-        let Some(found) = book.index.best(text) else {
+        let Some(found) = book
+            .index
+            .best_with(text, |t| book.product_terms.contains(t))
+        else {
             return Ok(FaqAnswer {
                 faq_id: None,
                 score: 0.0,
@@ -117,6 +122,16 @@ impl Engine {
             answer,
             best_id: Some(entry.id.clone()),
         })
+    }
+
+    /// What entry `faq_id` answers a buyer's message `text` (its product's facts filled in);
+    /// `None` when it cannot be said.
+    pub async fn answer_for(&self, faq_id: &str, text: &str) -> Result<Option<String>, Error> {
+        let book = self.faq_book().await?;
+        match book.entries.iter().find(|e| e.id == faq_id) {
+            Some(entry) => self.render(entry, text).await,
+            None => Ok(None),
+        }
     }
 
     /// The entry's answer with its product's facts: the entry's own product, else the one the
@@ -372,7 +387,17 @@ impl Engine {
         }
         let entries = self.store.faq_entries().await?;
         let index = Index::new(&entries);
-        let book = Arc::new(Indexed { entries, index });
+        let product_terms = self
+            .format_catalogue()
+            .await?
+            .names()
+            .flat_map(faq::words::terms)
+            .collect();
+        let book = Arc::new(Indexed {
+            entries,
+            index,
+            product_terms,
+        });
         *self.faq.cache.write().expect("faq lock") = Some((book.clone(), now_ms));
         Ok(book)
     }

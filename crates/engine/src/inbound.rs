@@ -107,6 +107,29 @@ impl Engine {
             .await?)
     }
 
+    /// The buyers waiting for an answer, longest wait first, each with their wait in minutes of
+    /// the shop's business hours (among the `scan` newest conversations).
+    pub async fn waiting_buyers(
+        &self,
+        scan: usize,
+    ) -> Result<Vec<(ConversationSummary, i64)>, Error> {
+        let settings = self.settings();
+        let (now, tz) = (self.now(), settings.time_zone());
+        let mut waiting: Vec<(ConversationSummary, i64)> = self
+            .store
+            .conversations(None, scan)
+            .await?
+            .into_iter()
+            .filter_map(|c| {
+                let since = c.waiting_since?;
+                let minutes = settings.business_hours.between(since, now, &tz).as_mins();
+                Some((c, minutes))
+            })
+            .collect();
+        waiting.sort_by_key(|(c, _)| c.waiting_since);
+        Ok(waiting)
+    }
+
     /// One number's conversation, oldest first.
     pub async fn conversation(&self, phone: Phone) -> Result<Vec<ConversationMessage>, Error> {
         Ok(self.store.conversation(phone).await?)
@@ -114,7 +137,7 @@ impl Engine {
 
     /// A new message kept: the FAQ bot reads a text or a tapped choice. The message is kept
     /// whatever the bot does; a failure of the bot is logged, never refuses the delivery.
-    async fn after_inbound(&self, inbound: InboundMessage) {
+    pub(crate) async fn after_inbound(&self, inbound: InboundMessage) {
         use lunas_core::conversations::InboundKind;
         let Some(text) = inbound.body.as_deref() else {
             return;

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod couriers;
 mod customers;
 pub mod demo;
+mod demo_conversations;
 mod demo_history;
 pub mod desk;
 pub mod faq;

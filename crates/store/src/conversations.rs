@@ -82,6 +82,15 @@ impl Store {
                      WHERE phone = ?1 AND error IS NULL",
                     params![phone],
                 )?;
+                // An order placed after their messages answers them too.
+                let last_order = db.scalar(
+                    concat!(
+                        "SELECT COALESCE(MAX(placed_at), 0) FROM orders WHERE id IN ",
+                        orders_of_phone!()
+                    ),
+                    params![phone],
+                )?;
+                let last_reply = last_reply.max(last_order);
                 summary.waiting_since = db
                     .row(
                         "SELECT MIN(received_at) FROM inbound_messages

@@ -980,6 +980,113 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
     );
     shoot(&client, &app, "", "buyer-outlook").await;
 
+    // Conversations: who waits is on Today, the bot's suggestions beside the buyer's words, a
+    // correction teaches the FAQ, a reply given elsewhere is recorded.
+    client.goto(&format!("{base}/")).await.unwrap();
+    let waiting = text_of(&client, "#waiting").await;
+    assert!(waiting.contains("menunggu terlalu lama"), "{waiting}");
+    shoot(&client, &app, "", "today-waiting").await;
+    client.goto(&format!("{base}/conversations")).await.unwrap();
+    assert_eq!(text_of(&client, "h1").await, "Percakapan");
+    assert!(
+        text_of(&client, ".conversations")
+            .await
+            .contains("Jadi pesan")
+    );
+    shoot(&client, &app, "", "conversations").await;
+    client
+        .goto(&format!("{base}/conversations/6281399990001"))
+        .await
+        .unwrap();
+    let thread = text_of(&client, ".thread").await;
+    assert!(thread.contains("Saran jawaban FAQ"), "{thread}");
+    assert!(
+        thread.contains("Bisa COD kak"),
+        "the COD question is answered: {thread}"
+    );
+    shoot(&client, &app, "", "conversation").await;
+    let first = client
+        .find(Locator::Css(".thread .correct select"))
+        .await
+        .unwrap()
+        .attr("id")
+        .await
+        .unwrap()
+        .unwrap();
+    let inbound = first.trim_start_matches("c-").to_owned();
+    client
+        .find(Locator::Css(".thread .correct summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    choose(&client, &first, "lama-kirim").await;
+    submit(&client, &format!("correct-{inbound}")).await;
+    assert!(notice(&client).await.contains("FAQ belajar"));
+    let faq = app.engine.faq_entries().await.unwrap();
+    let learned = faq.iter().find(|e| e.id == "lama-kirim").unwrap();
+    assert!(
+        learned
+            .questions
+            .iter()
+            .any(|q| q.contains("gamis syari rayon hitam ready")),
+        "{learned:?}"
+    );
+    fill(
+        &client,
+        "f-text",
+        "Siap kak, sudah saya jawab lewat telepon",
+    )
+    .await;
+    submit(&client, "reply-log").await;
+    assert!(notice(&client).await.contains("Jawaban dicatat"));
+    assert!(
+        text_of(&client, ".thread")
+            .await
+            .contains("sudah saya jawab lewat telepon")
+    );
+    client.goto(&format!("{base}/faq")).await.unwrap();
+    fill(&client, "f-try", "bisa cod ga kak").await;
+    submit(&client, "faq-try").await;
+    assert!(
+        text_of(&client, "#faq-tried")
+            .await
+            .contains("Bisa COD kak")
+    );
+    fill(&client, "f-questions", "halo kak").await;
+    fill(&client, "f-answer", "Halo juga").await;
+    submit(&client, "faq-add").await;
+    assert!(
+        text_of(&client, "#new")
+            .await
+            .contains("hanya berisi sapaan")
+    );
+    fill(&client, "f-questions", "bisa kirim hari minggu?").await;
+    submit(&client, "faq-add").await;
+    assert!(notice(&client).await.contains("Tersimpan"));
+    shoot(&client, &app, "", "faq").await;
+    client
+        .goto(&format!("{base}/settings#conversations"))
+        .await
+        .unwrap();
+    fill(&client, "f-waiting_alert", "60").await;
+    fill(&client, "f-holidays", "2026-12-25").await;
+    press(&client, Locator::Css("#conversations button[type=submit]")).await;
+    assert!(notice(&client).await.contains("Tersimpan"));
+    // The section alone, to be looked at (the whole page is taller than a screenshot takes).
+    client
+        .execute(
+            "document.querySelectorAll('main section.card:not(#conversations)').forEach(e => e.remove());",
+            vec![],
+        )
+        .await
+        .unwrap();
+    shoot(&client, &app, "", "settings-conversations").await;
+    let settings = app.engine.settings();
+    assert_eq!(settings.conversations.waiting_alert_minutes, 60);
+    assert_eq!(settings.business_hours.holidays.len(), 1);
+
     // Sign out.
     client.goto(&format!("{base}/")).await.unwrap();
     submit(&client, "sign-out").await;

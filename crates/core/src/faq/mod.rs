@@ -278,6 +278,13 @@ impl Index {
 
     /// The best entry for a text, or `None` when no question shares a word with it.
     pub fn best(&self, text: &str) -> Option<Match> {
+        self.best_with(text, |_| false)
+    }
+
+    /// `best`, where a word of the text that no question uses and `neutral` names (a word of a
+    /// product's name: "gamis rayon hitam ready?" asks what "ready kak?" asks) weighs nothing
+    /// instead of counting against the match.
+    pub fn best_with(&self, text: &str, neutral: impl Fn(&str) -> bool) -> Option<Match> {
         let mut query: Vec<Option<u32>> = Vec::new();
         let mut seen: Vec<&str> = Vec::new();
         let said = words::terms(text);
@@ -286,7 +293,11 @@ impl Index {
                 continue;
             }
             seen.push(term);
-            query.push(self.terms.get(term).copied());
+            let known = self.terms.get(term).copied();
+            if known.is_none() && neutral(term) {
+                continue;
+            }
+            query.push(known);
         }
         let query_weight: f64 = query
             .iter()
@@ -365,6 +376,17 @@ mod tests {
         assert_eq!(index.best("ongkir ke bdg brp").unwrap().entry, 2);
         assert_eq!(index.best("msh ada stoknya?").unwrap().entry, 1);
         assert!(index.best("hehe").is_none());
+        // A product's name in the message is what it is about, not something else it asks.
+        let about = index.best("gamis rayon hitam ready?").unwrap();
+        let product_words = ["gamis", "rayon", "hitam"];
+        let neutral = index
+            .best_with("gamis rayon hitam ready?", |t| product_words.contains(&t))
+            .unwrap();
+        assert_eq!(neutral.entry, 1);
+        assert!(
+            neutral.score > 0.9 && about.score < 0.5,
+            "{about:?} {neutral:?}"
+        );
     }
 
     #[test]

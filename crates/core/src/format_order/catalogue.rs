@@ -91,6 +91,11 @@ impl Catalogue {
         self.entries.is_empty()
     }
 
+    /// The products' names (lower case, letters and digits).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| e.name.as_str())
+    }
+
     /// The product `phrase` names: by its SKU, or by the closest name at or above
     /// [`NAME_SCORE_MIN`]; with how alike they are.
     pub fn find(&self, phrase: &str) -> Option<(&Sku, MatchedBy, f64)> {

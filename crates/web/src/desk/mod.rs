@@ -9,7 +9,10 @@
 mod analytics;
 mod audit;
 mod buyers;
+mod cadence_lines;
 mod charts;
+mod conversation_settings;
+mod conversations;
 mod exports;
 mod fulfilment;
 pub(crate) mod i18n;
@@ -150,6 +153,9 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "packing_print.html",
     "analytics.html",
     "simulate.html",
+    "conversations.html",
+    "conversation.html",
+    "faq.html",
 ];
 
 impl Templates {
@@ -526,6 +532,19 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/packing/ship", post(fulfilment::bulk_ship))
         .route("/packing/print", get(fulfilment::print))
         .route("/proofs/{id}", get(proofs::proof_file))
+        .route("/conversations", get(conversations::conversations))
+        .route("/conversations/{phone}", get(conversations::conversation))
+        .route("/conversations/{phone}/reply", post(conversations::reply))
+        .route(
+            "/conversations/{phone}/messages/{id}/{action}",
+            post(conversations::suggestion),
+        )
+        .route(
+            "/faq",
+            get(conversations::faq).post(conversations::add_entry),
+        )
+        .route("/faq/{id}", post(conversations::edit_entry))
+        .route("/faq/{id}/delete", post(conversations::delete_entry))
         .route("/buyers", get(buyers::buyers))
         .route("/buyers/{phone}", get(buyers::buyer))
         .route("/buyers/{phone}/notes", post(buyers::buyer_notes))

@@ -33,7 +33,7 @@ const QUEUE_PAGE_LEN: usize = 100;
 /// How much of a queued message Today shows (the WhatsApp link carries all of it).
 const QUEUE_PREVIEW_CHARS: usize = 160;
 
-fn shorten(text: &str, chars: usize) -> String {
+pub(super) fn shorten(text: &str, chars: usize) -> String {
     match text.char_indices().nth(chars) {
         Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
         None => text.to_owned(),
@@ -213,6 +213,7 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
         .filter(|o| o.placed_at > now - DAY)
         .map(|o| order_row(&desk, o))
         .collect();
+    let waiting = super::conversations::waiting_rows(&desk).await?;
     let (reviews_open, queue_open) = (counts.reviews_open, counts.manual_queue);
     let after = super::fulfilment::today_counts(&desk, &counts.by_status).await?;
     let counts: Vec<Value> = counts
@@ -238,6 +239,7 @@ pub(crate) async fn today(desk: Desk, Query(query): Query_) -> Result<Response, 
             reviews => reviews,
             new_orders => new_orders,
             after => after,
+            waiting => waiting,
         },
     )
 }

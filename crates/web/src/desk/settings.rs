@@ -16,6 +16,7 @@ use minijinja::{Value, context};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::cadence_lines::{cadence_line, read_cadence_line};
 use super::i18n::language_options;
 use super::pages::Query_;
 use super::{
@@ -23,7 +24,7 @@ use super::{
 };
 use crate::ApiError;
 
-const SECTIONS: [&str; 11] = [
+const SECTIONS: [&str; 12] = [
     "general",
     "shop",
     "shipping",
@@ -34,6 +35,7 @@ const SECTIONS: [&str; 11] = [
     "bank",
     "channels",
     "risk",
+    "conversations",
     "webhooks",
 ];
 
@@ -173,6 +175,10 @@ fn current_values(settings: &lunas_core::Settings, english: bool) -> BTreeMap<&'
                 &settings.returns,
                 english,
             )),
+        ),
+        (
+            "conversations",
+            ser(super::conversation_settings::values(settings)),
         ),
         ("webhooks", ser(json!({}))),
     ])
@@ -665,6 +671,13 @@ fn section_patch(
             }
             Err(shipping_errors) => errors.extend(shipping_errors),
         },
+        "conversations" => match super::conversation_settings::read(strings, named) {
+            Ok((conversations, hours)) => {
+                patch.conversations = Some(conversations);
+                patch.business_hours = Some(hours);
+            }
+            Err(more) => errors.extend(more),
+        },
         "channels" => {
             patch.channels = Some(Channels {
                 whatsapp: form.whatsapp.is_some(),
@@ -678,62 +691,6 @@ fn section_patch(
     } else {
         Err(errors)
     }
-}
-
-/// A reminder step as the Settings page writes it: `2 jam setelah pesanan`, `1 jam sebelum batas
-/// bayar` (or `2 hours after the order`, `1 hour before the deadline`).
-pub(super) fn cadence_line(anchor: &Anchor, english: bool) -> String {
-    let (window, after) = match anchor {
-        Anchor::AfterOrder(w) => (w, true),
-        Anchor::BeforeDeadline(w) => (w, false),
-    };
-    let words = window.words(english);
-    match (english, after) {
-        (false, true) => format!("{words} setelah pesanan"),
-        (false, false) => format!("{words} sebelum batas bayar"),
-        (true, true) => format!("{words} after the order"),
-        (true, false) => format!("{words} before the deadline"),
-    }
-}
-
-/// Reads a reminder step line: what [`cadence_line`] writes in either language, or the short
-/// form of earlier versions (`after_order 2h`, `before_deadline 1h`).
-pub(super) fn read_cadence_line(line: &str) -> Option<Anchor> {
-    let lower = line.trim().to_lowercase();
-    let short = |prefix: &str| {
-        lower
-            .strip_prefix(prefix)
-            .filter(|rest| rest.starts_with(' '))
-            .and_then(|rest| PayWindow::parse(rest).ok())
-    };
-    if let Some(window) = short("after_order") {
-        return Some(Anchor::AfterOrder(window));
-    }
-    if let Some(window) = short("before_deadline") {
-        return Some(Anchor::BeforeDeadline(window));
-    }
-    const AFTER: [&str; 4] = [
-        " setelah pesanan",
-        " setelah pesan",
-        " after the order",
-        " after order",
-    ];
-    const BEFORE: [&str; 4] = [
-        " sebelum batas bayar",
-        " sebelum batas",
-        " before the deadline",
-        " before deadline",
-    ];
-    let window = |suffixes: &[&str]| {
-        suffixes
-            .iter()
-            .find_map(|suffix| lower.strip_suffix(suffix))
-            .and_then(|duration| PayWindow::parse(duration).ok())
-    };
-    if let Some(window) = window(&AFTER) {
-        return Some(Anchor::AfterOrder(window));
-    }
-    window(&BEFORE).map(Anchor::BeforeDeadline)
 }
 
 fn is_hhmm(raw: &str) -> bool {

@@ -12,10 +12,10 @@ use lunas_core::reminders::Anchor;
 use lunas_core::simulate::{Side, Simulation};
 use minijinja::{Value, context};
 
+use super::cadence_lines::{cadence_line, read_cadence_line};
 use super::charts::thousands;
 use super::i18n::Strings;
 use super::pages::Query_;
-use super::settings::{cadence_line, read_cadence_line};
 use super::{Desk, PageError, refusal};
 use crate::ApiError;
 use crate::api::analytics::parse_filter;
