@@ -271,7 +271,7 @@ pub struct Reply {
 }
 
 /// Longest reply staff may write.
-pub const REPLY_CHARS_MAX: usize = 4_096;
+pub use crate::faq::REPLY_CHARS_MAX;
 
 /// What the FAQ matcher made of a buyer's message, and what became of it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -29,6 +29,8 @@ pub const ENTRIES_MAX: usize = 5_000;
 pub const QUESTIONS_MAX: usize = 50;
 pub const QUESTION_CHARS_MAX: usize = 300;
 pub const ANSWER_CHARS_MAX: usize = 1_000;
+/// Longest reply staff may write in a conversation.
+pub const REPLY_CHARS_MAX: usize = 4_096;
 
 /// The confidence below which a message waits for a person (the shop may raise or lower it):
 /// at 0.5 nine in ten of the answers of the held-out test set are right.
@@ -58,7 +60,7 @@ pub enum FaqError {
     TooMany,
     #[error("no such FAQ entry or message")]
     NotFound,
-    #[error("a reply is 1 to {} characters", crate::conversations::REPLY_CHARS_MAX)]
+    #[error("a reply is 1 to {REPLY_CHARS_MAX} characters")]
     BadReply,
     #[error("WhatsApp did not take the reply: {0}")]
     NotSent(String),
