@@ -22,6 +22,7 @@ pub(crate) struct EntryBody {
     questions: Vec<String>,
     /// 1 to 1,000 characters; `{nama}`, `{harga}` and `{stok}` are filled from the product (the
     /// entry's, or the one the buyer's message names).
+    #[schema(min_length = 1, max_length = 1000)]
     answer: String,
     /// The product the entry is about.
     sku: Option<String>,
@@ -95,7 +96,7 @@ pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<ListView>
     operation_id = "putFaq",
     summary = "Keep an FAQ entry",
     description = "Creates the entry or replaces the one of this id. Questions are trimmed and repeated ones dropped; a question with no words to match (only a greeting) is refused, as is an answer with a placeholder other than `{nama}`, `{harga}`, `{stok}` (`invalid_faq`) and a SKU no product has (`unknown_sku`).",
-    params(("id" = String, Path, description = "1 to 64 letters, digits, `-` or `_`.")),
+    params(("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", description = "1 to 64 letters, digits, `-` or `_`.")),
     request_body = EntryBody,
     responses(
         (status = 200, description = "Replaced.", body = EntryView),
