@@ -127,6 +127,83 @@ pub fn whatsapp_message(message: &serde_json::Value) -> (InboundKind, Option<Str
     }
 }
 
+/// What WhatsApp says became of a message lunas sent.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// WhatsApp took it.
+    Sent,
+    /// It reached the buyer's phone.
+    Delivered,
+    /// The buyer opened it.
+    Read,
+    /// WhatsApp could not deliver it.
+    Failed,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Sent => "sent",
+            Delivery::Delivered => "delivered",
+            Delivery::Read => "read",
+            Delivery::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Delivery> {
+        [
+            Delivery::Sent,
+            Delivery::Delivered,
+            Delivery::Read,
+            Delivery::Failed,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == raw)
+    }
+}
+
+/// One of a WhatsApp webhook's `statuses[]`: which message of lunas's (the
+/// `biz_opaque_callback_data` it was sent with), what became of it, and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryStatus {
+    pub message_id: String,
+    pub delivery: Delivery,
+    pub at: Option<Timestamp>,
+}
+
+/// The statuses of a WhatsApp webhook payload that name a message of lunas's; others (a status
+/// of a message sent from the phone app, an unknown status) are left out.
+pub fn whatsapp_statuses(payload: &serde_json::Value) -> Vec<DeliveryStatus> {
+    let list = |v: &serde_json::Value| v.as_array().cloned().unwrap_or_default();
+    let mut found = Vec::new();
+    for entry in list(&payload["entry"]) {
+        for change in list(&entry["changes"]) {
+            for status in list(&change["value"]["statuses"]) {
+                let (Some(id), Some(delivery)) = (
+                    status["biz_opaque_callback_data"]
+                        .as_str()
+                        .filter(|id| id.starts_with("msg_") && id.len() <= 64),
+                    status["status"].as_str().and_then(Delivery::parse),
+                ) else {
+                    continue;
+                };
+                let at = status["timestamp"]
+                    .as_str()
+                    .and_then(|t| t.parse::<i64>().ok())
+                    .and_then(|s| Timestamp::from_second(s).ok());
+                found.push(DeliveryStatus {
+                    message_id: id.to_owned(),
+                    delivery,
+                    at,
+                });
+            }
+        }
+    }
+    found
+}
+
 /// A buyer's message delivered to lunas's own webhook (`POST /webhooks/messages`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenericMessage {
@@ -339,6 +416,8 @@ pub struct ConversationMessage {
     /// For a message to the buyer that answers them: who answered. `None` for what lunas sends
     /// by itself (a reminder, an order's news).
     pub answered_by: Option<AnsweredBy>,
+    /// For a message to the buyer sent through WhatsApp: what WhatsApp last said of it.
+    pub delivery: Option<Delivery>,
 }
 
 /// A buyer's conversation in a list: who, and the latest message.
@@ -568,6 +647,25 @@ mod tests {
             let error = read_generic(&body).unwrap_err();
             assert!(error.contains(said), "{body}: {error}");
         }
+    }
+
+    #[test]
+    fn statuses_name_lunas_messages() {
+        let payload = json!({"entry": [{"changes": [{"value": {"statuses": [
+            {"id": "wamid.X", "status": "read", "timestamp": "1795000000", "biz_opaque_callback_data": "msg_0195abc"},
+            {"id": "wamid.Y", "status": "delivered", "timestamp": "1795000000"},
+            {"id": "wamid.Z", "status": "deleted", "biz_opaque_callback_data": "msg_1"},
+            {"id": "wamid.W", "status": "failed", "biz_opaque_callback_data": "msg_2", "errors": [{"code": 131047}]}
+        ]}}]}]});
+        let found = whatsapp_statuses(&payload);
+        assert_eq!(found.len(), 2);
+        assert_eq!(
+            (found[0].message_id.as_str(), found[0].delivery),
+            ("msg_0195abc", Delivery::Read)
+        );
+        assert!(found[0].at.is_some());
+        assert_eq!((found[1].delivery, found[1].at), (Delivery::Failed, None));
+        assert!(whatsapp_statuses(&json!({"entry": 5})).is_empty());
     }
 
     #[test]

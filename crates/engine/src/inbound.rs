@@ -27,6 +27,10 @@ impl Engine {
                 self.after_inbound(kept).await;
             }
         }
+        let statuses = lunas_core::conversations::whatsapp_statuses(payload);
+        if !statuses.is_empty() {
+            self.store.note_deliveries(statuses).await?;
+        }
         Ok(new)
     }
 

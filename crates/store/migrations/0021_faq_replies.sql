@@ -33,3 +33,8 @@ CREATE INDEX replies_by_phone ON replies (phone, created_at);
 ALTER TABLE inbound_messages ADD COLUMN faq_id TEXT;
 ALTER TABLE inbound_messages ADD COLUMN faq_score {int};                -- confidence × 1000
 ALTER TABLE inbound_messages ADD COLUMN faq_state TEXT;
+
+-- What WhatsApp said of a message lunas sent (its `statuses[]`): sent, delivered, read or failed,
+-- and when; a status only moves forward (a late "delivered" does not undo "read").
+ALTER TABLE messages ADD COLUMN delivery TEXT;
+ALTER TABLE messages ADD COLUMN delivery_at {int};

@@ -3,8 +3,8 @@
 //! over WhatsApp (by a channel, or marked sent from the manual queue).
 
 use lunas_core::conversations::{
-    AnsweredBy, ConversationMessage, ConversationSummary, Direction, FaqNote, FaqState,
-    InboundKind, Reply,
+    AnsweredBy, ConversationMessage, ConversationSummary, Delivery, DeliveryStatus, Direction,
+    FaqNote, FaqState, InboundKind, Reply,
 };
 use lunas_core::faq::FaqEntry;
 use lunas_core::messages::Channel;
@@ -145,6 +145,7 @@ impl Store {
                             text: row.opt_text(1)?,
                             kind: row.text(2)?,
                             answered_by: None,
+                            delivery: None,
                         },
                     ))
                 },
@@ -171,13 +172,14 @@ impl Store {
                             } else {
                                 AnsweredBy::Staff
                             }),
+                            delivery: None,
                         },
                     ))
                 },
             )?);
             messages.extend(db.rows(
                 concat!(
-                    "SELECT COALESCE(sent_at, created_at), body, kind, rowid FROM messages
+                    "SELECT COALESCE(sent_at, created_at), body, kind, rowid, delivery FROM messages
                      WHERE order_id IN ",
                     orders_of_phone!(),
                     " AND recipient = ?1 AND channel IN (?2, ?3) AND status = 'sent'
@@ -201,6 +203,7 @@ impl Store {
                             text: row.opt_text(1)?,
                             kind: row.text(2)?,
                             answered_by: None,
+                            delivery: row.opt_text(4)?.as_deref().and_then(Delivery::parse),
                         },
                     ))
                 },
@@ -335,6 +338,34 @@ impl Store {
                 put_faq(db, entry, now)?;
             }
             Ok(true)
+        })
+        .await
+    }
+
+    /// Notes what WhatsApp said of messages lunas sent, each only forward (sent, delivered,
+    /// read; failed from any); returns how many changed.
+    pub async fn note_deliveries(
+        &self,
+        statuses: Vec<DeliveryStatus>,
+    ) -> Result<usize, StoreError> {
+        self.write_always(move |db| {
+            let mut changed = 0;
+            for status in &statuses {
+                let rank = |d: Delivery| d as i64;
+                changed += db.execute(
+                    "UPDATE messages SET delivery = ?2, delivery_at = ?3
+                     WHERE id = ?1 AND (delivery IS NULL OR ?4 = 3 OR
+                       (delivery <> 'failed' AND ?4 > CASE delivery WHEN 'sent' THEN 0
+                          WHEN 'delivered' THEN 1 WHEN 'read' THEN 2 ELSE 3 END))",
+                    params![
+                        status.message_id.as_str(),
+                        status.delivery.as_str(),
+                        status.at.map(millis),
+                        rank(status.delivery)
+                    ],
+                )? as usize;
+            }
+            Ok(changed)
         })
         .await
     }

@@ -102,8 +102,8 @@ const TABLES: &[(&str, &str, &str)] = &[
     ),
     (
         "messages",
-        "SELECT rowid, id, order_id, kind, channel, recipient, subject, body, status, attempts, last_error, next_attempt_at, created_at, sent_at, sent_by, variant, waitlist_id FROM messages ORDER BY rowid",
-        "INSERT INTO messages (rowid, id, order_id, kind, channel, recipient, subject, body, status, attempts, last_error, next_attempt_at, created_at, sent_at, sent_by, variant, waitlist_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        "SELECT rowid, id, order_id, kind, channel, recipient, subject, body, status, attempts, last_error, next_attempt_at, created_at, sent_at, sent_by, variant, waitlist_id, delivery, delivery_at FROM messages ORDER BY rowid",
+        "INSERT INTO messages (rowid, id, order_id, kind, channel, recipient, subject, body, status, attempts, last_error, next_attempt_at, created_at, sent_at, sent_by, variant, waitlist_id, delivery, delivery_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
     ),
     (
         "webhook_endpoints",

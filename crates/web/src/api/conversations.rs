@@ -66,6 +66,9 @@ pub(crate) struct MessageView {
     /// `suggested`, `accepted`, `dismissed`, `corrected`).
     faq_id: Option<String>,
     faq_state: Option<lunas_core::conversations::FaqState>,
+    /// For a message to the buyer sent through WhatsApp: what WhatsApp last said of it (`sent`,
+    /// `delivered`, `read`, `failed`).
+    delivery: Option<lunas_core::conversations::Delivery>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -172,6 +175,7 @@ pub(crate) async fn get(
                 answered_by: m.answered_by,
                 faq_id: m.faq.as_ref().map(|f| f.faq_id.clone()),
                 faq_state: m.faq.map(|f| f.state),
+                delivery: m.delivery,
             })
             .collect(),
     }))

@@ -194,6 +194,7 @@ async fn conversation_page(
             when => desk.when(m.at),
             by => m.answered_by.map(|b| match b { AnsweredBy::Staff => "staff", AnsweredBy::Bot => "bot" }),
             inbound_id => m.inbound_id,
+            delivery => m.delivery.map(|d| d.as_str()),
             suggestion => suggestion,
         });
     }

@@ -241,6 +241,26 @@ async fn the_messages_webhook_keeps_each_message_once_and_shows_replies(backend:
         conversation.body["messages"][2]["answered_by"],
         serde_json::Value::Null
     );
+    // WhatsApp says what became of it: read, then a late "delivered" that changes nothing.
+    for status in ["read", "delivered"] {
+        let payload = json!({"entry": [{"changes": [{"value": {"statuses": [
+            {"id": "wamid.OUT1", "status": status, "timestamp": "1795000300",
+             "recipient_id": "6281234567890", "biz_opaque_callback_data": message_id}
+        ]}}]}]})
+        .to_string();
+        let signature = hub_signature("app-rahasia", &payload);
+        let sent = app
+            .send(
+                Method::POST,
+                "/webhooks/whatsapp",
+                Some(payload),
+                &[("authorization", ""), ("x-hub-signature-256", &signature)],
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::OK);
+    }
+    let conversation = app.get("/api/v1/conversations/+6281234567890").await;
+    assert_eq!(conversation.body["messages"][2]["delivery"], "read");
     // A number nobody wrote from has an empty conversation; a path that is no number, none.
     let empty = app.get("/api/v1/conversations/081299998888").await;
     assert_eq!(empty.body["messages"], json!([]));

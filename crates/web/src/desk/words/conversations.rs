@@ -67,6 +67,14 @@ pub(super) const CONVERSATIONS: &[(&str, &str, &str)] = &[
     ),
     ("conv_suggested", "Saran jawaban FAQ", "FAQ suggestion"),
     ("conv_sure", "yakin", "sure"),
+    ("conv_delivery_sent", "terkirim", "sent"),
+    (
+        "conv_delivery_delivered",
+        "sampai di HP pembeli",
+        "on the buyer's phone",
+    ),
+    ("conv_delivery_read", "sudah dibaca", "read"),
+    ("conv_delivery_failed", "gagal terkirim", "not delivered"),
     (
         "conv_send_suggestion",
         "Kirim jawaban ini",
