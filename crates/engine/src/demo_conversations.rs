@@ -1,6 +1,7 @@
 //! The demo's conversations: the shop's FAQ as a seller would first write it, and buyers who
 //! wrote in the last hours — one whose questions the bot suggests answers to, one staff answered,
-//! one who has waited since the morning, and one who ordered after asking.
+//! one who has waited since the morning, one who ordered after asking, and one who sent a format
+//! order by chat.
 
 use jiff::{SignedDuration, Timestamp};
 use lunas_core::conversations::{InboundKind, ReplyChannel};
@@ -82,6 +83,11 @@ const MESSAGES: &[(&str, i64, &str)] = &[
         "+6281311112222",
         51 * 60,
         "kak kemeja batik pria L masih ada?",
+    ),
+    (
+        "+6281399990004",
+        25,
+        "Nama: Dewi Lestari\nAlamat: Jl. Melati No. 5, Cimahi\nPesanan: Kerudung Segi Empat Voal Motif 2 pcs\nBayar: transfer",
     ),
 ];
 

@@ -153,6 +153,12 @@ impl Engine {
         {
             return;
         }
+        // A format order waits for staff to confirm it; the FAQ does not answer it.
+        match self.chat_order(text).await {
+            Ok(Some(_)) => return,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "a buyer's message could not be read as an order"),
+        }
         if let Err(e) = self
             .answer_inbound(inbound.phone, &inbound.wa_message_id, text)
             .await

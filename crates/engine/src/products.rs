@@ -58,6 +58,21 @@ impl Engine {
         Ok(lunas_core::format_order::read(text, &catalogue))
     }
 
+    /// A buyer's chat message read as a format order, when it is one: at least two lines, a
+    /// product of the catalogue, and a name or an address. The draft waits for staff to confirm.
+    pub async fn chat_order(
+        &self,
+        text: &str,
+    ) -> Result<Option<lunas_core::format_order::Draft>, Error> {
+        if text.trim().lines().filter(|l| !l.trim().is_empty()).count() < 2 {
+            return Ok(None);
+        }
+        let draft = self.read_format_order(text).await?;
+        let has_item = draft.items.iter().any(|i| i.sku.is_some());
+        let has_buyer = draft.customer.name.is_some() || draft.address.is_some();
+        Ok((has_item && has_buyer).then_some(draft))
+    }
+
     /// The catalogue indexed for format orders: kept for a few seconds, read again after.
     pub(crate) async fn format_catalogue(
         &self,

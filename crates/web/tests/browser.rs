@@ -1046,6 +1046,31 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
             .await
             .contains("sudah saya jawab lewat telepon")
     );
+    // A format order sent by chat fills the new-order form for staff to check.
+    client
+        .goto(&format!("{base}/conversations/6281399990004"))
+        .await
+        .unwrap();
+    assert!(
+        text_of(&client, ".chat-order")
+            .await
+            .contains("Kerudung Segi Empat Voal Motif")
+    );
+    shoot(&client, &app, "", "conversation-chat-order").await;
+    press(&client, Locator::Css(".chat-order-open")).await;
+    assert_eq!(
+        path_of(&client.current_url().await.unwrap()),
+        "/orders/new/paste"
+    );
+    let name = client
+        .find(Locator::Id("f-name"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(name, "Dewi Lestari");
     client.goto(&format!("{base}/faq")).await.unwrap();
     fill(&client, "f-try", "bisa cod ga kak").await;
     submit(&client, "faq-try").await;

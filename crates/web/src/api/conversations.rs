@@ -69,6 +69,9 @@ pub(crate) struct MessageView {
     /// For a message to the buyer sent through WhatsApp: what WhatsApp last said of it (`sent`,
     /// `delivered`, `read`, `failed`).
     delivery: Option<lunas_core::conversations::Delivery>,
+    /// A buyer's message that reads as a format order (a product of the catalogue and a name or
+    /// an address): a draft for staff to confirm (`POST /api/v1/orders/parse` reads it whole).
+    format_order: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -163,11 +166,21 @@ pub(crate) async fn get(
 ) -> Result<Json<ConversationView>, ApiError> {
     let phone = Phone::parse(&phone).map_err(|_| ApiError::not_found("conversation"))?;
     let messages = state.engine.conversation(phone.clone()).await?;
+    let mut orders = Vec::with_capacity(messages.len());
+    for m in &messages {
+        let order = match (&m.text, m.direction) {
+            (Some(text), Direction::In) => state.engine.chat_order(text).await?.is_some(),
+            _ => false,
+        };
+        orders.push(order);
+    }
     Ok(Json(ConversationView {
         phone: phone.as_str().to_owned(),
         messages: messages
             .into_iter()
-            .map(|m| MessageView {
+            .zip(orders)
+            .map(|(m, format_order)| MessageView {
+                format_order,
                 direction: m.direction,
                 at: m.at.to_string(),
                 text: m.text,

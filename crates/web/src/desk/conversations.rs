@@ -187,7 +187,28 @@ async fn conversation_page(
             }
             _ => None,
         };
+        // A format order sent by chat: a draft for staff to confirm on the new-order form (with
+        // the buyer's number when the message does not say it).
+        let order = match (&m.text, m.direction) {
+            (Some(text), Direction::In) => engine
+                .chat_order(text)
+                .await
+                .map_err(engine_err)?
+                .map(|draft| {
+                    let paste = match draft.customer.phone {
+                        Some(_) => text.clone(),
+                        None => format!("{text}\nHP: {}", phone.international()),
+                    };
+                    context! {
+                        paste => paste,
+                        name => draft.customer.name,
+                        items => draft.items.iter().filter(|i| i.sku.is_some()).map(|i| format!("{} × {}", i.qty, i.text)).collect::<Vec<_>>(),
+                    }
+                }),
+            _ => None,
+        };
         rows.push(context! {
+            order => order,
             out => m.direction == Direction::Out,
             text => &m.text,
             kind => &m.kind,

@@ -512,7 +512,71 @@ async fn a_buyers_question_gets_a_suggestion_and_a_correction_teaches_the_faq(ba
     );
 }
 
+async fn a_format_order_by_chat_is_a_draft_and_not_a_question(backend: Backend) {
+    let app = spawn_app(backend).await;
+    assert!(
+        app.put_product("KRD-1", 9, 65_000)
+            .await
+            .status
+            .is_success()
+    );
+    put_faq(
+        &app,
+        "ready",
+        json!({"questions": ["ready kak?"], "answer": "Ready kak"}),
+    )
+    .await;
+    let body = json!({"id": "fo-1", "from": "081399990004",
+        "text": "Nama: Dewi Lestari\nAlamat: Jl. Melati No. 5, Cimahi\nPesanan: Produk KRD-1 2 pcs\nready kak?"})
+    .to_string();
+    let now = app.engine.now().as_second();
+    let signature = standard_signature(MESSAGES_SECRET, "d-1", now, &body);
+    let sent = app
+        .send(
+            Method::POST,
+            "/webhooks/messages",
+            Some(body),
+            &[
+                ("authorization", ""),
+                ("webhook-id", "d-1"),
+                ("webhook-timestamp", &now.to_string()),
+                ("webhook-signature", &signature),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{:?}", sent.body);
+    let conversation = app.get("/api/v1/conversations/081399990004").await;
+    let message = &conversation.body["messages"][0];
+    assert_eq!(message["format_order"], true, "{message}");
+    assert_eq!(
+        message["faq_state"],
+        Value::Null,
+        "the FAQ leaves an order alone"
+    );
+    // One line is no order, however much it names a product.
+    let body = json!({"id": "fo-2", "from": "081399990004", "text": "Produk KRD-1 ready kak?"})
+        .to_string();
+    let signature = standard_signature(MESSAGES_SECRET, "d-2", now, &body);
+    app.send(
+        Method::POST,
+        "/webhooks/messages",
+        Some(body),
+        &[
+            ("authorization", ""),
+            ("webhook-id", "d-2"),
+            ("webhook-timestamp", &now.to_string()),
+            ("webhook-signature", &signature),
+        ],
+    )
+    .await;
+    let conversation = app.get("/api/v1/conversations/081399990004").await;
+    let message = &conversation.body["messages"][1];
+    assert_eq!(message["format_order"], false);
+    assert_eq!(message["faq_state"], "suggested");
+}
+
 lunas_store::on_both_backends!(
+    a_format_order_by_chat_is_a_draft_and_not_a_question,
     whatsapp_messages_of_every_kind_appear_once,
     the_messages_webhook_keeps_each_message_once_and_shows_replies,
     the_faq_is_kept_matched_and_refuses_what_does_not_read,

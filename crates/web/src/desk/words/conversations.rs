@@ -67,6 +67,21 @@ pub(super) const CONVERSATIONS: &[(&str, &str, &str)] = &[
     ),
     ("conv_suggested", "Saran jawaban FAQ", "FAQ suggestion"),
     ("conv_sure", "yakin", "sure"),
+    (
+        "conv_chat_order",
+        "Format order dari chat",
+        "A format order by chat",
+    ),
+    (
+        "conv_chat_order_open",
+        "Periksa dan buat pesanan",
+        "Check and place the order",
+    ),
+    (
+        "conv_chat_order_hint",
+        "Formulir pesanan baru terisi dari pesan ini; pesanan baru dibuat setelah Anda memeriksa dan menyimpannya.",
+        "The new-order form is filled from this message; the order is placed once you check and save it.",
+    ),
     ("conv_delivery_sent", "terkirim", "sent"),
     (
         "conv_delivery_delivered",
