@@ -34,6 +34,7 @@ pub mod reminders;
 pub mod returns;
 pub mod settings;
 pub mod shipping;
+pub mod signals;
 pub mod simulate;
 pub mod sku;
 pub mod statement;

@@ -134,6 +134,28 @@ impl Engine {
         Ok(waiting)
     }
 
+    /// What a number's messages say next to what it bought (tire-kicker signals), over its
+    /// newest 1,000 messages.
+    pub async fn chat_signals(
+        &self,
+        phone: &Phone,
+    ) -> Result<lunas_core::signals::ChatSignals, Error> {
+        let messages = self.store.inbound_texts(phone.clone(), 1_000).await?;
+        let (profile, _) = self.assess(phone).await?;
+        let (placed, paid) = profile.map_or((0, 0), |p| {
+            (
+                i64::from(p.record.orders_placed),
+                i64::from(p.record.orders_paid),
+            )
+        });
+        Ok(lunas_core::signals::chat_signals(
+            &messages,
+            &self.settings().time_zone(),
+            placed,
+            paid,
+        ))
+    }
+
     /// One number's conversation, oldest first.
     pub async fn conversation(&self, phone: Phone) -> Result<Vec<ConversationMessage>, Error> {
         Ok(self.store.conversation(phone).await?)

@@ -370,6 +370,23 @@ impl Store {
         .await
     }
 
+    /// When a number wrote and what (its newest `limit` messages).
+    pub async fn inbound_texts(
+        &self,
+        phone: Phone,
+        limit: usize,
+    ) -> Result<Vec<(Timestamp, Option<String>)>, StoreError> {
+        self.read(move |db| {
+            db.rows(
+                "SELECT received_at, body FROM inbound_messages WHERE phone = ?1
+                 ORDER BY received_at DESC LIMIT ?2",
+                params![phone.as_str(), limit as i64],
+                |row| Ok((timestamp(row.int(0)?)?, row.opt_text(1)?)),
+            )
+        })
+        .await
+    }
+
     /// Keeps a reply to a buyer.
     pub async fn add_reply(&self, reply: Reply) -> Result<i64, StoreError> {
         self.write_always(move |db| {

@@ -998,6 +998,11 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
         .goto(&format!("{base}/conversations/6281399990001"))
         .await
         .unwrap();
+    assert!(
+        text_of(&client, "#signals")
+            .await
+            .contains("2 pesan di 1 hari")
+    );
     let thread = text_of(&client, ".thread").await;
     assert!(thread.contains("Saran jawaban FAQ"), "{thread}");
     assert!(

@@ -78,6 +78,9 @@ pub(crate) struct MessageView {
 #[schema(as = Conversation)]
 pub(crate) struct ConversationView {
     phone: String,
+    /// What the number's messages say next to what it bought: a `tire_kicker` never paid and
+    /// asked a lot (15 messages), on many days (3), or haggled often (3 times).
+    signals: lunas_core::signals::ChatSignals,
     messages: Vec<MessageView>,
 }
 
@@ -174,7 +177,9 @@ pub(crate) async fn get(
         };
         orders.push(order);
     }
+    let signals = state.engine.chat_signals(&phone).await?;
     Ok(Json(ConversationView {
+        signals,
         phone: phone.as_str().to_owned(),
         messages: messages
             .into_iter()

@@ -128,6 +128,8 @@ async fn buyer_page(
             expected_value => o.expected_value.map(|v| lunas_core::messages::format_rupiah(v.round() as i64)),
         }
     });
+    let signals = engine.chat_signals(phone).await.map_err(engine_err)?;
+    let signals = super::conversations::signals_words(desk, &signals);
     let pin_reason = match &assessment.reason {
         lunas_core::reliability::BandReason::Pinned { reason } => Some(reason.clone()),
         _ => None,
@@ -173,6 +175,7 @@ async fn buyer_page(
             band_options => band_options,
             outlook => outlook,
             outlook_fitted => base.is_some(),
+            signals => signals,
         },
     )
 }

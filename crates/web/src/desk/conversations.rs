@@ -225,6 +225,7 @@ async fn conversation_page(
         .map_err(engine_err)?
         .0
         .map(|p| p.info.name);
+    let signals = engine.chat_signals(phone).await.map_err(engine_err)?;
     let faq_options: Vec<(String, String)> = entries
         .iter()
         .map(|e| {
@@ -248,8 +249,22 @@ async fn conversation_page(
             prefill => prefill.unwrap_or_default(),
             through_whatsapp => engine.replies_through_whatsapp(),
             faq_options => faq_options,
+            signals => signals_words(desk, &signals),
         },
     )
+}
+
+/// A number's tire-kicker signals in one sentence, and whether they add up to one.
+pub(crate) fn signals_words(desk: &Desk, s: &lunas_core::signals::ChatSignals) -> Value {
+    let strings = desk.strings();
+    let text = strings
+        .get("conv_signals")
+        .replace("{messages}", &s.messages.to_string())
+        .replace("{days}", &s.days.to_string())
+        .replace("{haggles}", &s.haggles.to_string())
+        .replace("{placed}", &s.orders_placed.to_string())
+        .replace("{paid}", &s.orders_paid.to_string());
+    context! { text => text, tire_kicker => s.tire_kicker, any => s.messages > 0 }
 }
 
 /// `GET /conversations/{phone}`.

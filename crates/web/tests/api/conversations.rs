@@ -440,6 +440,16 @@ async fn a_buyers_question_gets_a_suggestion_and_a_correction_teaches_the_faq(ba
     let conversation = app.get("/api/v1/conversations/+6281234567890").await;
     let messages = conversation.body["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 2, "{messages:?}");
+    let signals = &conversation.body["signals"];
+    assert_eq!(
+        (
+            signals["messages"].as_u64(),
+            signals["haggles"].as_u64(),
+            signals["orders_paid"].as_i64()
+        ),
+        (Some(2), Some(0), Some(0))
+    );
+    assert_eq!(signals["tire_kicker"], false);
     assert_eq!(
         (
             messages[0]["faq_id"].as_str(),

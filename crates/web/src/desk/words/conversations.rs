@@ -68,6 +68,17 @@ pub(super) const CONVERSATIONS: &[(&str, &str, &str)] = &[
     ("conv_suggested", "Saran jawaban FAQ", "FAQ suggestion"),
     ("conv_sure", "yakin", "sure"),
     (
+        "conv_signals",
+        "{messages} pesan di {days} hari, {haggles} kali menawar; {placed} pesanan, {paid} dibayar.",
+        "{messages} messages on {days} days, {haggles} haggles; {placed} orders, {paid} paid.",
+    ),
+    (
+        "conv_tire_kicker",
+        "Sering bertanya, belum pernah membayar.",
+        "Asks a lot, never paid.",
+    ),
+    ("conv_open", "Lihat percakapan", "Open the conversation"),
+    (
         "conv_chat_order",
         "Format order dari chat",
         "A format order by chat",
