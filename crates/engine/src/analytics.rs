@@ -159,6 +159,34 @@ impl Engine {
         .map_err(|e| joined("analytics summary", e))
     }
 
+    /// The conversations of the local days `from..=to`: who asked and ordered, how long they
+    /// waited in business hours, what the FAQ bot did.
+    pub async fn conversation_metrics(
+        &self,
+        from: i32,
+        to: i32,
+    ) -> Result<lunas_core::analytics::conversations::ConversationMetrics, Error> {
+        let settings = self.settings();
+        let tz = settings.time_zone();
+        let start = |day: i32| -> i64 {
+            lunas_core::analytics::day_date(day)
+                .to_zoned(tz.clone())
+                .map(|z| z.timestamp().as_millisecond())
+                .unwrap_or(0)
+        };
+        let (inbound, outs, orders) = self
+            .store
+            .conversation_facts(start(from), start(to + 1))
+            .await?;
+        Ok(lunas_core::analytics::conversations::conversation_metrics(
+            &inbound,
+            &outs,
+            &orders,
+            &settings.business_hours,
+            &tz,
+        ))
+    }
+
     /// The period's finished orders replayed under the store's settings with `policy` (a partial
     /// settings document: payment windows, reminders, quiet hours, the bands' policies) merged
     /// in, beside what happened. The merged settings are checked whole, as saving would.

@@ -10,6 +10,8 @@ use lunas_core::faq::FaqEntry;
 use lunas_core::messages::Channel;
 use lunas_core::{Phone, Timestamp};
 
+use std::collections::HashMap;
+
 use crate::repo::{millis, timestamp};
 use crate::sql::{Db, DbResult, params};
 use crate::{Store, StoreError};
@@ -366,6 +368,74 @@ impl Store {
                 )? as usize;
             }
             Ok(changed)
+        })
+        .await
+    }
+
+    /// The facts conversation analytics reads: buyers' messages received in `[from, to)` (ms),
+    /// and from `from` on, what the shop sent each number (replies, and messages of their orders
+    /// sent over WhatsApp) and the orders each placed.
+    #[allow(clippy::type_complexity)]
+    pub async fn conversation_facts(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<
+        (
+            Vec<lunas_core::analytics::conversations::InboundFact>,
+            HashMap<String, Vec<Timestamp>>,
+            HashMap<String, Vec<Timestamp>>,
+        ),
+        StoreError,
+    > {
+        self.read(move |db| {
+            let inbound = db.rows(
+                "SELECT phone, received_at, body IS NOT NULL, faq_state FROM inbound_messages
+                 WHERE received_at >= ?1 AND received_at < ?2 AND phone LIKE '+%'",
+                params![from, to],
+                |row| {
+                    Ok(lunas_core::analytics::conversations::InboundFact {
+                        phone: row.text(0)?,
+                        at: timestamp(row.int(1)?)?,
+                        has_text: row.boolean(2)?,
+                        faq: row.opt_text(3)?.as_deref().and_then(FaqState::parse),
+                    })
+                },
+            )?;
+            let mut outs: HashMap<String, Vec<Timestamp>> = HashMap::new();
+            let mut orders: HashMap<String, Vec<Timestamp>> = HashMap::new();
+            if inbound.is_empty() {
+                return Ok((inbound, outs, orders));
+            }
+            for (phone, at) in db.rows(
+                "SELECT phone, created_at FROM replies WHERE created_at >= ?1 AND error IS NULL",
+                params![from],
+                |row| Ok((row.text(0)?, timestamp(row.int(1)?)?)),
+            )? {
+                outs.entry(phone).or_default().push(at);
+            }
+            for (phone, at) in db.rows(
+                "SELECT c.phone, COALESCE(m.sent_at, m.created_at) FROM messages m
+                 JOIN orders o ON o.id = m.order_id JOIN customers c ON c.id = o.customer_id
+                 WHERE m.channel IN (?2, ?3) AND m.status = 'sent' AND m.created_at >= ?1",
+                params![
+                    from,
+                    Channel::Whatsapp.as_str(),
+                    Channel::ManualWhatsapp.as_str()
+                ],
+                |row| Ok((row.text(0)?, timestamp(row.int(1)?)?)),
+            )? {
+                outs.entry(phone).or_default().push(at);
+            }
+            for (phone, at) in db.rows(
+                "SELECT c.phone, o.placed_at FROM orders o JOIN customers c ON c.id = o.customer_id
+                 WHERE o.placed_at >= ?1",
+                params![from],
+                |row| Ok((row.text(0)?, timestamp(row.int(1)?)?)),
+            )? {
+                orders.entry(phone).or_default().push(at);
+            }
+            Ok((inbound, outs, orders))
         })
         .await
     }

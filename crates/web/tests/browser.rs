@@ -907,6 +907,11 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
             .contains("Mulai menghilang"),
         "the buyers slipping away are listed"
     );
+    assert!(
+        text_of(&client, "#conversations")
+            .await
+            .contains("Yang bertanya")
+    );
     shoot(&client, &app, "", "analytics").await;
     choose(&client, "analytics-method", "cod").await;
     submit(&client, "analytics-show").await;

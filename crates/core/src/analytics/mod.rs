@@ -16,6 +16,7 @@
 //! - everything else is still **open** (awaiting payment, a deposit's balance, a COD
 //!   confirmation, or a COD parcel on its way).
 
+pub mod conversations;
 mod metrics;
 
 pub use metrics::*;

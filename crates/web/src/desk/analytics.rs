@@ -141,6 +141,10 @@ pub(crate) async fn analytics_page(
         .await
         .map_err(engine_err)?;
     let fading = fading(&desk).await?;
+    let chat = engine
+        .conversation_metrics(filter.from, filter.to)
+        .await
+        .map_err(engine_err)?;
     let products = product_names(&desk, &summary).await?;
     let strings = desk.strings();
     let quick: Vec<Value> = [(7, "an_last_7"), (30, "an_last_30"), (90, "an_last_90"), (365, "an_last_365")]
@@ -193,6 +197,7 @@ pub(crate) async fn analytics_page(
             csv => same_filter(&filter),
             tables => TABLES,
             fading => fading,
+            chat => conversation_figures(strings, &chat),
         },
     )
 }
@@ -312,6 +317,53 @@ fn page_charts(strings: &Strings, s: &Summary) -> Value {
         series => Value::from_safe_string(series),
         time_to_pay => Value::from_safe_string(time_to_pay),
         cohorts => Value::from_safe_string(cohorts),
+    }
+}
+
+/// The conversations of the period in words, with the chart of first answers.
+fn conversation_figures(
+    strings: &Strings,
+    m: &lunas_core::analytics::conversations::ConversationMetrics,
+) -> Value {
+    let share = |part: usize, whole: usize| {
+        (whole > 0)
+            .then(|| charts::percent(part as f64 / whole as f64))
+            .unwrap_or_else(|| "–".to_owned())
+    };
+    let labels = [
+        "an_chat_b0",
+        "an_chat_b1",
+        "an_chat_b2",
+        "an_chat_b3",
+        "an_chat_b4",
+    ];
+    let mut rows: Vec<(String, f64, String)> = labels
+        .iter()
+        .zip(m.first_response.buckets)
+        .map(|(key, n)| (strings.get(key).to_owned(), n as f64, thousands(n as i64)))
+        .collect();
+    rows.push((
+        strings.get("an_chat_unanswered").to_owned(),
+        m.first_response.unanswered as f64,
+        thousands(m.first_response.unanswered as i64),
+    ));
+    let chart = charts::bars(strings.get("an_chat_chart"), &rows);
+    context! {
+        any => m.messages > 0,
+        inquiries => thousands(m.inquiries as i64),
+        ordered => thousands(m.ordered as i64),
+        ordered_rate => share(m.ordered, m.inquiries),
+        first_median => minutes_words(strings, m.first_response.median_minutes),
+        first_p90 => minutes_words(strings, m.first_response.p90_minutes),
+        every_median => minutes_words(strings, m.every_response.median_minutes),
+        unanswered => thousands(m.first_response.unanswered as i64),
+        bot_rate => share(m.bot_answered, m.texts),
+        bot_answered => thousands(m.bot_answered as i64),
+        texts => thousands(m.texts as i64),
+        override_rate => share(m.bot_overridden, m.bot_matched),
+        overridden => thousands(m.bot_overridden as i64),
+        matched => thousands(m.bot_matched as i64),
+        chart => Value::from_safe_string(chart),
     }
 }
 

@@ -520,6 +520,21 @@ async fn a_buyers_question_gets_a_suggestion_and_a_correction_teaches_the_faq(ba
             .await
             .is_err()
     );
+    // Analitik counts the conversation: one number asked, the bot's answer was sent, its first
+    // message waited for an answer that came (the bot's, sent by staff).
+    let tz = app.engine.settings().time_zone();
+    let today = lunas_core::analytics::local_day(app.engine.now().as_millisecond(), &tz);
+    let chat = app
+        .engine
+        .conversation_metrics(today - 1, today)
+        .await
+        .unwrap();
+    assert_eq!((chat.inquiries, chat.messages, chat.ordered), (1, 2, 0));
+    assert_eq!((chat.bot_matched, chat.bot_answered), (2, 1));
+    assert_eq!(
+        chat.first_response.answered + chat.first_response.unanswered,
+        1
+    );
 }
 
 async fn a_format_order_by_chat_is_a_draft_and_not_a_question(backend: Backend) {

@@ -2,6 +2,47 @@
 /// slipping away, and a buyer's outlook on their page.
 pub(super) const ANALYTICS: &[(&str, &str, &str)] = &[
     ("nav_analytics", "Analitik", "Analytics"),
+    ("an_chat_title", "Percakapan", "Conversations"),
+    ("an_chat_inquiries", "Yang bertanya", "Who asked"),
+    ("an_chat_numbers", "nomor", "numbers"),
+    ("an_chat_ordered", "Jadi pesan", "Went on to order"),
+    (
+        "an_chat_first",
+        "Jawaban pertama (tengah)",
+        "First answer (median)",
+    ),
+    (
+        "an_chat_every",
+        "Setiap jawaban (tengah)",
+        "Every answer (median)",
+    ),
+    ("an_chat_unanswered_short", "belum dijawab", "unanswered"),
+    ("an_chat_bot", "Dijawab FAQ", "Answered by the FAQ"),
+    ("an_chat_override", "Dikoreksi staf", "Overridden by staff"),
+    ("an_chat_of", "dari", "of"),
+    ("an_chat_texts", "pesan", "messages"),
+    ("an_chat_matches", "jawaban FAQ", "FAQ matches"),
+    (
+        "an_chat_hint",
+        "Waktu tunggu dihitung dalam jam buka toko. Jadi pesan: nomor yang membuat pesanan setelah pesan pertamanya di periode ini.",
+        "Waits count the shop's opening hours. Went on to order: numbers that placed an order after their first message of the period.",
+    ),
+    (
+        "an_chat_chart",
+        "Jawaban pertama dalam jam buka",
+        "First answers, in business time",
+    ),
+    ("an_chat_b0", "< 5 menit", "< 5 minutes"),
+    ("an_chat_b1", "5–15 menit", "5–15 minutes"),
+    ("an_chat_b2", "15–60 menit", "15–60 minutes"),
+    ("an_chat_b3", "1–4 jam", "1–4 hours"),
+    ("an_chat_b4", "> 4 jam", "> 4 hours"),
+    ("an_chat_unanswered", "Belum dijawab", "Unanswered"),
+    (
+        "an_chat_none",
+        "Belum ada pesan pembeli di periode ini.",
+        "No buyers' messages in this period.",
+    ),
     ("an_title", "Analitik", "Analytics"),
     (
         "an_intro",
