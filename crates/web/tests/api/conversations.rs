@@ -600,7 +600,117 @@ async fn a_format_order_by_chat_is_a_draft_and_not_a_question(backend: Backend) 
     assert_eq!(message["faq_state"], "suggested");
 }
 
+/// The subscription handshake as data: Meta's GET with `hub.mode`, `hub.verify_token` and
+/// `hub.challenge`; only a subscribe with the configured token gets its challenge back.
+async fn the_handshake_answers_only_the_right_token(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cases = [
+        (
+            "hub.mode=subscribe&hub.verify_token=vt-rahasia&hub.challenge=1158201444",
+            200,
+            "1158201444",
+        ),
+        (
+            "hub.mode=subscribe&hub.verify_token=vt-rahasia&hub.challenge=abc%20def",
+            200,
+            "abc def",
+        ),
+        (
+            "hub.mode=subscribe&hub.verify_token=VT-RAHASIA&hub.challenge=1",
+            403,
+            "",
+        ),
+        (
+            "hub.mode=subscribe&hub.verify_token=vt-rahasia%20&hub.challenge=1",
+            403,
+            "",
+        ),
+        (
+            "hub.mode=unsubscribe&hub.verify_token=vt-rahasia&hub.challenge=1",
+            403,
+            "",
+        ),
+        ("hub.verify_token=vt-rahasia&hub.challenge=1", 403, ""),
+        ("hub.mode=subscribe&hub.challenge=1", 403, ""),
+    ];
+    for (query, status, echoed) in cases {
+        let reply = app
+            .send(
+                Method::GET,
+                &format!("/webhooks/whatsapp?{query}"),
+                None,
+                &[("authorization", "")],
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), status, "{query}");
+        if status == 200 {
+            let body = match &reply.body {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            assert_eq!(body, echoed, "{query}");
+        } else {
+            assert_eq!(reply.code(), "invalid_verify_token", "{query}");
+        }
+    }
+    // Signatures computed by Python's hmac over bodies of every shape: each is taken once, and
+    // one flipped character of the body or of the signature is refused with nothing kept.
+    let bodies = [
+        json!({"entry": [{"changes": [{"value": {"messages": [{"from": "6281200000001", "id": "wamid.V1", "type": "text", "text": {"body": "ready kak? 🙏"}}]}}]}]}).to_string(),
+        json!({"entry": [{"changes": [{"value": {"messages": [{"from": "6281200000002", "id": "wamid.V2", "type": "text", "text": {"body": "ongkir\nke bdg\tbrp"}}]}}]}]}).to_string(),
+        json!({"entry": []}).to_string(),
+    ];
+    for body in &bodies {
+        let signature = hub_signature("app-rahasia", body);
+        let mut flipped = signature.clone();
+        let last = flipped.pop().unwrap();
+        flipped.push(if last == '0' { '1' } else { '0' });
+        let tampered = format!("{body} ");
+        for (sent_body, sent_signature, want) in [
+            (&tampered, &signature, 401),
+            (body, &flipped, 401),
+            (body, &signature, 200),
+        ] {
+            let reply = app
+                .send(
+                    Method::POST,
+                    "/webhooks/whatsapp",
+                    Some(sent_body.clone()),
+                    &[
+                        ("authorization", ""),
+                        ("x-hub-signature-256", sent_signature),
+                    ],
+                )
+                .await;
+            assert_eq!(reply.status.as_u16(), want, "{sent_body}");
+        }
+    }
+    let first = app.get("/api/v1/conversations/+6281200000001").await;
+    assert_eq!(first.body["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(first.body["messages"][0]["text"], "ready kak? 🙏");
+    let second = app.get("/api/v1/conversations/+6281200000002").await;
+    assert_eq!(second.body["messages"][0]["text"], "ongkir\nke bdg\tbrp");
+    // Not JSON, correctly signed: refused as malformed, never a 5xx.
+    let garbage = "{\"entry\": [";
+    let reply = app
+        .send(
+            Method::POST,
+            "/webhooks/whatsapp",
+            Some(garbage.to_owned()),
+            &[
+                ("authorization", ""),
+                (
+                    "x-hub-signature-256",
+                    &hub_signature("app-rahasia", garbage),
+                ),
+            ],
+        )
+        .await;
+    assert!(reply.status.is_client_error(), "{:?}", reply.status);
+}
+
 lunas_store::on_both_backends!(
+    the_handshake_answers_only_the_right_token,
     a_format_order_by_chat_is_a_draft_and_not_a_question,
     whatsapp_messages_of_every_kind_appear_once,
     the_messages_webhook_keeps_each_message_once_and_shows_replies,
