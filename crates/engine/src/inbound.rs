@@ -99,6 +99,27 @@ impl Engine {
         Ok(new)
     }
 
+    /// A buyer's message staff received elsewhere (a call, another app) and write down: kept like
+    /// one that came by webhook (the FAQ bot reads it), under an id of its own.
+    pub async fn log_inbound(&self, phone: Phone, text: &str) -> Result<(), Error> {
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > lunas_core::conversations::TEXT_CHARS_MAX {
+            return Err(lunas_core::faq::FaqError::BadReply.into());
+        }
+        let inbound = InboundMessage {
+            phone,
+            wa_message_id: format!("hand:{}", crate::tokens::random_hex(16)),
+            kind: lunas_core::conversations::InboundKind::Text,
+            body: Some(text.to_owned()),
+            received_at: self.now(),
+            raw: String::new(),
+        };
+        if self.store.record_inbound(inbound.clone()).await? {
+            self.after_inbound(inbound).await;
+        }
+        Ok(())
+    }
+
     /// The numbers buyers wrote from, newest first.
     pub async fn conversations(
         &self,

@@ -999,6 +999,25 @@ async fn a_seller_runs_the_shop_from_a_real_browser() {
             .contains("Jadi pesan")
     );
     shoot(&client, &app, "", "conversations").await;
+    // A message that came by phone call is written down; the FAQ reads it.
+    client
+        .find(Locator::Css("#log summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(&client, "f-log_phone", "bukan nomor").await;
+    fill(&client, "f-log_text", "bisa cod kak?").await;
+    submit(&client, "log-save").await;
+    assert!(!text_of(&client, "#log .error").await.is_empty());
+    fill(&client, "f-log_phone", "0813 5555 0101").await;
+    submit(&client, "log-save").await;
+    assert_eq!(
+        path_of(&client.current_url().await.unwrap()),
+        "/conversations/6281355550101"
+    );
+    assert!(text_of(&client, ".thread").await.contains("Bisa COD kak"));
     client
         .goto(&format!("{base}/conversations/6281399990001"))
         .await

@@ -135,6 +135,8 @@ pub(crate) async fn conversations(desk: Desk, Query(query): Query_) -> Result<Re
             waiting_only => waiting_only,
             next => next,
             alert_minutes => settings.conversations.waiting_alert_minutes,
+            errors => ser(&FieldErrors::new()),
+            values => ser(&std::collections::BTreeMap::<&str, &str>::new()),
         },
     )
 }
@@ -331,6 +333,76 @@ pub(crate) async fn reply(
             .await
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LogForm {
+    #[serde(rename = "log_phone")]
+    phone: String,
+    #[serde(rename = "log_text")]
+    text: String,
+}
+
+/// `POST /conversations/log`: a buyer's message staff received elsewhere, written down.
+pub(crate) async fn log(posted: Posted) -> Result<Response, PageError> {
+    let Posted { desk, form } = posted;
+    let typed: LogForm = form.parse()?;
+    let strings = desk.strings();
+    let phone = match Phone::parse(&typed.phone) {
+        Ok(phone) => phone,
+        Err(_) => {
+            let errors =
+                FieldErrors::from([("log_phone", strings.get("code_invalid_phone").to_owned())]);
+            return list_with_errors(&desk, errors, &typed).await;
+        }
+    };
+    match desk
+        .state
+        .engine
+        .log_inbound(phone.clone(), &typed.text)
+        .await
+    {
+        Ok(()) => Ok(done(
+            &format!("/conversations/{}", phone_path(&phone)),
+            "saved",
+        )),
+        Err(lunas_engine::Error::Faq(_)) => {
+            let errors =
+                FieldErrors::from([("log_text", strings.get("conv_log_text_error").to_owned())]);
+            list_with_errors(&desk, errors, &typed).await
+        }
+        Err(e) => Err(engine_err(e)),
+    }
+}
+
+async fn list_with_errors(
+    desk: &Desk,
+    errors: FieldErrors,
+    typed: &LogForm,
+) -> Result<Response, PageError> {
+    let values = std::collections::BTreeMap::from([
+        ("log_phone", typed.phone.as_str()),
+        ("log_text", typed.text.as_str()),
+    ]);
+    let engine = &desk.state.engine;
+    let found = engine
+        .conversations(None, LIST_LEN)
+        .await
+        .map_err(engine_err)?;
+    let rows: Vec<Value> = found.iter().map(|c| summary_row(desk, c, None)).collect();
+    desk.page_with_status(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "conversations.html",
+        "conversations",
+        context! {
+            rows => rows,
+            waiting_only => false,
+            next => Option::<String>::None,
+            errors => ser(&errors),
+            values => ser(&values),
+        },
+    )
 }
 
 #[derive(Deserialize, Default)]

@@ -533,6 +533,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/packing/print", get(fulfilment::print))
         .route("/proofs/{id}", get(proofs::proof_file))
         .route("/conversations", get(conversations::conversations))
+        .route("/conversations/log", post(conversations::log))
         .route("/conversations/{phone}", get(conversations::conversation))
         .route("/conversations/{phone}/reply", post(conversations::reply))
         .route(

@@ -68,6 +68,22 @@ pub(super) const CONVERSATIONS: &[(&str, &str, &str)] = &[
     ("conv_suggested", "Saran jawaban FAQ", "FAQ suggestion"),
     ("conv_sure", "yakin", "sure"),
     (
+        "conv_log_title",
+        "Catat pesan pembeli",
+        "Write down a buyer's message",
+    ),
+    (
+        "conv_log_hint",
+        "Untuk pesan yang masuk lewat telepon atau aplikasi lain: dicatat di percakapan pembeli, dan FAQ ikut membacanya.",
+        "For a message that came by phone call or another app: it joins the buyer's conversation, and the FAQ reads it too.",
+    ),
+    ("conv_log_text", "Pesan pembeli", "The buyer's message"),
+    (
+        "conv_log_text_error",
+        "Tulis pesannya (paling banyak 4.096 huruf).",
+        "Write the message (at most 4,096 characters).",
+    ),
+    (
         "conv_signals",
         "{messages} pesan di {days} hari, {haggles} kali menawar; {placed} pesanan, {paid} dibayar.",
         "{messages} messages on {days} days, {haggles} haggles; {placed} orders, {paid} paid.",
