@@ -193,6 +193,9 @@ pub enum Which {
         messages: usize,
         #[arg(long, default_value_t = 16)]
         clients: usize,
+        /// Without FAQ entries (the bot finds nothing to match).
+        #[arg(long)]
+        no_faq: bool,
     },
     /// A buyer's message matched against 1,000 FAQ entries (p99 under 1 ms).
     Faq {
@@ -280,7 +283,11 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
         } => couriers::postgres(&pg, events, batch, clients).await,
         Which::Clv => clv::run(),
         Which::Analytics { orders, stored } => analytics::run(orders, stored).await,
-        Which::Inbound { messages, clients } => inbound::run(messages, clients).await,
+        Which::Inbound {
+            messages,
+            clients,
+            no_faq,
+        } => inbound::run(messages, clients, !no_faq).await,
         Which::Faq { entries, messages } => faq::run(entries, messages),
         Which::All => {
             orders::run(100_000, 256).await?;
@@ -297,7 +304,7 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
             couriers::sqlite(40_000, 100, 8).await?;
             clv::run()?;
             analytics::run(1_000_000, 100_000).await?;
-            inbound::run(20_000, 16).await?;
+            inbound::run(20_000, 16, true).await?;
             faq::run(1_000, 200_000)?;
             couriers::postgres(pg::DEFAULT_PG, 10_000, 100, 8).await?;
             pg::orders(pg::DEFAULT_PG, 64, 30_000, 16, 64, 20).await?;
