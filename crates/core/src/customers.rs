@@ -72,6 +72,7 @@ impl CustomerProfile {
 pub fn judge(
     own: Option<&Standing>,
     erased: Option<&Standing>,
+    chat: Option<&crate::signals::ChatCounts>,
     now: Timestamp,
     base: crate::reliability::BaseRate,
     settings: &Settings,
@@ -85,7 +86,15 @@ pub fn judge(
         .flat_map(|p| p.history.iter().copied())
         .collect();
     history.sort_by_key(|order| std::cmp::Reverse(order.ended_at));
-    crate::reliability::assess(pin, &history, now, base, &settings.risk, settings.language)
+    crate::reliability::assess(
+        pin,
+        &history,
+        chat,
+        now,
+        base,
+        &settings.risk,
+        settings.language,
+    )
 }
 
 /// The name an erased buyer's orders are kept under: `erased-` and the first 16 hex digits of the

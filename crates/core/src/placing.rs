@@ -282,6 +282,7 @@ mod tests {
         let assessment = assess(
             Some(&pin),
             &[],
+            None,
             placed_at,
             BaseRate { paid: 0, unpaid: 0 },
             &settings.risk,

@@ -172,6 +172,9 @@ pub enum BandReason {
     Pinned { reason: String },
     /// The most recent finished orders were all unpaid, this many in a row.
     UnpaidInARow { count: usize },
+    /// Never paid, and asked a lot, on many days or haggled often in chat (when the risk policy
+    /// reads it).
+    TireKicker { messages: usize, haggles: usize },
     /// The score is below the `watch` threshold.
     LowScore,
     /// The score and the paid orders reach the `trusted` thresholds.
@@ -200,6 +203,7 @@ pub struct Assessment {
 pub fn assess(
     pin: Option<&Pin>,
     history: &[PastOrder],
+    chat: Option<&crate::signals::ChatCounts>,
     now: Timestamp,
     base: BaseRate,
     risk: &Risk,
@@ -228,6 +232,14 @@ pub fn assess(
             Band::Watch,
             BandReason::UnpaidInARow {
                 count: unpaid_in_a_row,
+            },
+        )
+    } else if let Some(chat) = chat.filter(|c| risk.watch_tire_kickers && c.tire_kicker(paid)) {
+        (
+            Band::Watch,
+            BandReason::TireKicker {
+                messages: chat.messages,
+                haggles: chat.haggles,
             },
         )
     } else if score.probability * 100.0 < f64::from(risk.watch_below_score_percent) {
@@ -269,6 +281,15 @@ pub fn explain(
                 format!("The last {count} orders in a row were not paid")
             } else {
                 format!("{count} pesanan terakhir berturut-turut tidak dibayar")
+            }
+        }
+        BandReason::TireKicker { messages, haggles } => {
+            if english {
+                format!("Asks a lot and never paid: {messages} messages, {haggles} haggles")
+            } else {
+                format!(
+                    "Sering bertanya tanpa pernah membayar: {messages} pesan, {haggles} kali menawar"
+                )
             }
         }
         _ => {
@@ -393,6 +414,9 @@ pub struct Risk {
     pub watch_below_score_percent: u8,
     /// Unpaid finished orders in a row that put a buyer in `watch` (0: never by this rule).
     pub watch_after_unpaid_in_a_row: u32,
+    /// Whether a tire kicker — never paid, and asked a lot (15 messages), on many days (3) or
+    /// haggled often (3 times) in chat — is in `watch`. Off by default.
+    pub watch_tire_kickers: bool,
     pub policies: Policies,
     /// How long the buyer has to pay the balance once the deposit is paid.
     pub balance_window: PayWindow,
@@ -440,6 +464,7 @@ impl Default for Risk {
             trusted_min_paid: 3,
             watch_below_score_percent: 50,
             watch_after_unpaid_in_a_row: 2,
+            watch_tire_kickers: false,
             policies: Policies::default(),
             balance_window: PayWindow::from_seconds(3 * 86_400).expect("3 days is a window"),
             forfeited_deposit: ForfeitedDeposit::Keep,
@@ -632,7 +657,7 @@ mod tests {
             ended_at: at(days, now),
             outcome: Outcome::Paid,
         };
-        let new = assess(None, &[], now, base, &risk, Language::Indonesian);
+        let new = assess(None, &[], None, now, base, &risk, Language::Indonesian);
         assert_eq!(
             (new.band, new.reason.clone()),
             (Band::Normal, BandReason::Usual)
@@ -646,6 +671,7 @@ mod tests {
         let prank = assess(
             None,
             &[unpaid(1), unpaid(3)],
+            None,
             now,
             base,
             &risk,
@@ -660,7 +686,7 @@ mod tests {
 
         let mut loyal: Vec<PastOrder> = (2..22).map(paid).collect();
         loyal.insert(0, unpaid(1));
-        let loyal = assess(None, &loyal, now, base, &risk, Language::Indonesian);
+        let loyal = assess(None, &loyal, None, now, base, &risk, Language::Indonesian);
         assert_eq!(loyal.band, Band::Trusted, "{loyal:?}");
         assert_eq!(
             loyal.explanation,
@@ -670,6 +696,7 @@ mod tests {
         let good = assess(
             None,
             &[paid(3), paid(40)],
+            None,
             now,
             base,
             &risk,
@@ -686,6 +713,7 @@ mod tests {
                 reason: "pesanan palsu".into(),
             }),
             &[],
+            None,
             now,
             base,
             &risk,
@@ -693,6 +721,60 @@ mod tests {
         );
         assert_eq!(pinned.band, Band::Blocked);
         assert_eq!(pinned.explanation, "Set by staff: pesanan palsu");
+
+        // A tire kicker is in `watch` only when the policy reads it, and never once they paid.
+        let asks = crate::signals::ChatCounts {
+            messages: 20,
+            days: 4,
+            haggles: 5,
+        };
+        let off = assess(
+            None,
+            &[],
+            Some(&asks),
+            now,
+            base,
+            &risk,
+            Language::Indonesian,
+        );
+        assert_eq!(off.band, Band::Normal);
+        let reading = Risk {
+            watch_tire_kickers: true,
+            ..risk.clone()
+        };
+        let kicker = assess(
+            None,
+            &[],
+            Some(&asks),
+            now,
+            base,
+            &reading,
+            Language::Indonesian,
+        );
+        assert_eq!(
+            (kicker.band, kicker.reason.clone()),
+            (
+                Band::Watch,
+                BandReason::TireKicker {
+                    messages: 20,
+                    haggles: 5
+                }
+            )
+        );
+        assert_eq!(
+            kicker.explanation,
+            "Sering bertanya tanpa pernah membayar: 20 pesan, 5 kali menawar"
+        );
+        let buyer = assess(
+            None,
+            &[paid(3)],
+            Some(&asks),
+            now,
+            base,
+            &reading,
+            Language::Indonesian,
+        );
+        assert_ne!(buyer.band, Band::Watch, "they paid once");
     }
 
     #[test]

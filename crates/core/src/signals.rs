@@ -30,6 +30,25 @@ pub fn haggles(text: &str) -> bool {
     })
 }
 
+/// A number's messages as counted when they arrive (what the risk policy reads while an order
+/// is placed, without reading the messages).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChatCounts {
+    pub messages: usize,
+    pub days: usize,
+    pub haggles: usize,
+}
+
+impl ChatCounts {
+    /// Whether a buyer with `paid` paid orders and these messages is a tire kicker.
+    pub fn tire_kicker(&self, paid: usize) -> bool {
+        paid == 0
+            && (self.messages >= MESSAGES_MIN
+                || self.days >= DAYS_MIN
+                || self.haggles >= HAGGLES_MIN)
+    }
+}
+
 /// What a number's messages and orders say.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -63,8 +82,12 @@ pub fn chat_signals(
         .iter()
         .filter(|(_, text)| text.as_deref().is_some_and(haggles))
         .count();
-    let tire_kicker = orders_paid == 0
-        && (messages.len() >= MESSAGES_MIN || days.len() >= DAYS_MIN || haggles >= HAGGLES_MIN);
+    let tire_kicker = ChatCounts {
+        messages: messages.len(),
+        days: days.len(),
+        haggles,
+    }
+    .tire_kicker(orders_paid.max(0) as usize);
     ChatSignals {
         messages: messages.len(),
         days: days.len(),

@@ -186,6 +186,21 @@ impl Engine {
     /// whatever the bot does; a failure of the bot is logged, never refuses the delivery.
     pub(crate) async fn after_inbound(&self, inbound: InboundMessage) {
         use lunas_core::conversations::InboundKind;
+        let haggle = inbound
+            .body
+            .as_deref()
+            .is_some_and(lunas_core::signals::haggles);
+        let day = lunas_core::analytics::local_day(
+            inbound.received_at.as_millisecond(),
+            &self.settings().time_zone(),
+        );
+        if let Err(e) = self
+            .store
+            .count_chat(inbound.phone.clone(), haggle, i64::from(day))
+            .await
+        {
+            tracing::warn!(error = %e, "a buyer's message could not be counted");
+        }
         let Some(text) = inbound.body.as_deref() else {
             return;
         };

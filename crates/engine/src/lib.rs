@@ -619,9 +619,11 @@ impl Engine {
         let hmac = self.phone_hmac(phone).await?;
         let (profile, erased) = self.store.customer_and_erased(phone.clone(), hmac).await?;
         let base = self.base_rate().await?;
+        let chat = self.store.chat_counts(phone.clone()).await?;
         let assessment = lunas_core::customers::judge(
             profile.as_ref().map(CustomerProfile::standing).as_ref(),
             erased.as_ref().map(CustomerProfile::standing).as_ref(),
+            chat.as_ref(),
             self.now(),
             base,
             &self.settings(),
@@ -664,13 +666,16 @@ impl Engine {
             .search_customer_profiles(text.trim().to_owned(), digits, limit)
             .await?;
         let (base, settings, now) = (self.base_rate().await?, self.settings(), self.now());
-        Ok(found
-            .into_iter()
-            .map(|profile| {
-                let assessment = assess(&profile, now, base, &settings);
-                (profile, assessment)
-            })
-            .collect())
+        let mut assessed = Vec::with_capacity(found.len());
+        for profile in found {
+            let chat = match settings.risk.watch_tire_kickers {
+                true => self.store.chat_counts(profile.info.phone.clone()).await?,
+                false => None,
+            };
+            let assessment = assess(&profile, chat.as_ref(), now, base, &settings);
+            assessed.push((profile, assessment));
+        }
+        Ok(assessed)
     }
 
     /// Buyers in `band` (all when `None`), by id after `after`: at most `limit`, looking at no
@@ -703,6 +708,10 @@ impl Engine {
         let mut more = true;
         while more && found.len() < limit && scanned < scan {
             let asked = 100.min(scan - scanned);
+            let chats = match settings.risk.watch_tire_kickers {
+                true => self.store.chat_counts_after(cursor, asked).await?,
+                false => Default::default(),
+            };
             let page = self.store.customer_profiles(cursor, asked).await?;
             more = page.len() == asked;
             for profile in page {
@@ -712,7 +721,8 @@ impl Engine {
                 }
                 scanned += 1;
                 cursor = profile.id;
-                let assessment = assess(&profile, now, base, &settings);
+                let chat = chats.get(profile.info.phone.as_str());
+                let assessment = assess(&profile, chat, now, base, &settings);
                 if band.is_none_or(|band| band == assessment.band) {
                     found.push((profile, assessment));
                 }
@@ -951,9 +961,10 @@ fn merge_settings(target: &mut serde_json::Value, patch: serde_json::Value) {
 /// erased buyer's).
 fn assess(
     profile: &CustomerProfile,
+    chat: Option<&lunas_core::signals::ChatCounts>,
     now: lunas_core::Timestamp,
     base: lunas_core::reliability::BaseRate,
     settings: &lunas_core::Settings,
 ) -> Assessment {
-    lunas_core::customers::judge(Some(&profile.standing()), None, now, base, settings)
+    lunas_core::customers::judge(Some(&profile.standing()), None, chat, now, base, settings)
 }

@@ -38,9 +38,16 @@ pub(crate) fn place(
     // decision and the order are one.
     let settings = &new.messaging.settings;
     let (own, erased) = tx.standings(&new.customer.phone, &new.phone_hmac)?;
+    // What the number said in chat: read only when the policy reads it.
+    let chat = if settings.risk.watch_tire_kickers {
+        tx.chat_counts(&new.customer.phone)?
+    } else {
+        None
+    };
     let assessment = lunas_core::customers::judge(
         own.as_ref(),
         erased.as_ref(),
+        chat.as_ref(),
         new.placed_at,
         new.base_rate,
         settings,

@@ -38,3 +38,18 @@ ALTER TABLE inbound_messages ADD COLUMN faq_state TEXT;
 -- and when; a status only moves forward (a late "delivered" does not undo "read").
 ALTER TABLE messages ADD COLUMN delivery TEXT;
 ALTER TABLE messages ADD COLUMN delivery_at {int};
+
+-- A number's messages as counted when they arrive (tire-kicker signals the risk policy may read
+-- while an order is placed): messages, the local days it wrote on, how often it haggled. Numbers
+-- that wrote before are counted here by their messages and UTC+7 days (haggles from now on).
+CREATE TABLE chat_signals (
+    phone    TEXT PRIMARY KEY,
+    messages {int} NOT NULL,
+    days     {int} NOT NULL,
+    haggles  {int} NOT NULL,
+    last_day {int} NOT NULL                    -- the local day (days since 1970-01-01) last counted
+){without_rowid};
+INSERT INTO chat_signals (phone, messages, days, haggles, last_day)
+SELECT phone, COUNT(*), COUNT(DISTINCT (received_at + 25200000) / 86400000), 0,
+       MAX((received_at + 25200000) / 86400000)
+FROM inbound_messages WHERE phone LIKE '+%' GROUP BY phone;

@@ -457,6 +457,60 @@ impl Store {
         .await
     }
 
+    /// A number's counted messages, if it wrote.
+    pub async fn chat_counts(
+        &self,
+        phone: Phone,
+    ) -> Result<Option<lunas_core::signals::ChatCounts>, StoreError> {
+        self.read(move |db| chat_counts(db, &phone)).await
+    }
+
+    /// The counted messages of the buyers a page of `customer_profiles(after, limit)` lists, by
+    /// number (one read for the page).
+    pub async fn chat_counts_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<HashMap<String, lunas_core::signals::ChatCounts>, StoreError> {
+        self.read(move |db| {
+            let rows = db.rows(
+                "SELECT s.phone, s.messages, s.days, s.haggles FROM chat_signals s
+                 WHERE s.phone IN (SELECT phone FROM customers WHERE id > ?1 ORDER BY id LIMIT ?2)",
+                params![after, limit as i64],
+                |row| {
+                    Ok((
+                        row.text(0)?,
+                        lunas_core::signals::ChatCounts {
+                            messages: row.int(1)?.max(0) as usize,
+                            days: row.int(2)?.max(0) as usize,
+                            haggles: row.int(3)?.max(0) as usize,
+                        },
+                    ))
+                },
+            )?;
+            Ok(rows.into_iter().collect())
+        })
+        .await
+    }
+
+    /// Counts a new message of `phone` (written on local day `day`, haggling or not).
+    pub async fn count_chat(&self, phone: Phone, haggle: bool, day: i64) -> Result<(), StoreError> {
+        self.write_always(move |db| {
+            db.execute(
+                "INSERT INTO chat_signals (phone, messages, days, haggles, last_day)
+                 VALUES (?1, 1, 1, ?2, ?3)
+                 ON CONFLICT (phone) DO UPDATE SET
+                   messages = chat_signals.messages + 1,
+                   haggles = chat_signals.haggles + ?2,
+                   days = chat_signals.days + CASE WHEN chat_signals.last_day < ?3 THEN 1 ELSE 0 END,
+                   last_day = CASE WHEN chat_signals.last_day < ?3 THEN ?3 ELSE chat_signals.last_day END",
+                params![phone.as_str(), i64::from(haggle), day],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Keeps a reply to a buyer.
     pub async fn add_reply(&self, reply: Reply) -> Result<i64, StoreError> {
         self.write_always(move |db| {
@@ -508,4 +562,22 @@ fn put_faq(db: &mut dyn Db, entry: &FaqEntry, now: Timestamp) -> DbResult<bool> 
         ],
     )?;
     Ok(true)
+}
+
+/// A number's counted messages, if it wrote.
+pub(crate) fn chat_counts(
+    db: &mut dyn Db,
+    phone: &Phone,
+) -> DbResult<Option<lunas_core::signals::ChatCounts>> {
+    db.row(
+        "SELECT messages, days, haggles FROM chat_signals WHERE phone = ?1",
+        params![phone.as_str()],
+        |row| {
+            Ok(lunas_core::signals::ChatCounts {
+                messages: row.int(0)?.max(0) as usize,
+                days: row.int(1)?.max(0) as usize,
+                haggles: row.int(2)?.max(0) as usize,
+            })
+        },
+    )
 }

@@ -190,6 +190,11 @@ const TABLES: &[(&str, &str, &str)] = &[
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     ),
     (
+        "chat_signals",
+        "SELECT phone, messages, days, haggles, last_day FROM chat_signals ORDER BY phone",
+        "INSERT INTO chat_signals (phone, messages, days, haggles, last_day) VALUES (?1, ?2, ?3, ?4, ?5)",
+    ),
+    (
         "users",
         "SELECT id, email, role, password_hash, totp_secret, totp_step, language, disabled, created_at FROM users ORDER BY id",
         "INSERT INTO users (id, email, role, password_hash, totp_secret, totp_step, language, disabled, created_at)
@@ -228,6 +233,7 @@ const COUNTS: &[&str] = &[
     "SELECT COUNT(*) FROM imported_orders",
     "SELECT COUNT(*) FROM faq_entries",
     "SELECT COUNT(*) FROM replies",
+    "SELECT COUNT(*) FROM chat_signals",
     "SELECT COUNT(*) FROM users",
 ];
 

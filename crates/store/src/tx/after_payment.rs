@@ -56,6 +56,14 @@ impl Tx<'_> {
         Ok(repo::count_refused(self.db, id)?)
     }
 
+    /// A number's messages as counted when they arrived (tire-kicker signals), if it wrote.
+    pub fn chat_counts(
+        &mut self,
+        phone: &Phone,
+    ) -> TxResult<Option<lunas_core::signals::ChatCounts>> {
+        Ok(crate::conversations::chat_counts(self.db, phone)?)
+    }
+
     /// The COD parcels this number refused at the door since `since`.
     pub fn cod_refusals_since(&mut self, phone: &Phone, since: Timestamp) -> TxResult<i64> {
         Ok(repo::cod_refusals_since(self.db, phone.as_str(), since)?)

@@ -53,7 +53,7 @@ struct ReliabilityView {
     band: Band,
     /// Whether staff pinned the band.
     pinned: bool,
-    /// Why: `pinned`, `unpaid_in_a_row`, `low_score`, `high_score` or `usual`.
+    /// Why: `pinned`, `unpaid_in_a_row`, `tire_kicker`, `low_score`, `high_score` or `usual`.
     reason: &'static str,
     pin_reason: Option<String>,
     explanation: String,
@@ -70,6 +70,7 @@ impl CustomerView {
         let (reason, pin_reason) = match assessment.reason {
             BandReason::Pinned { reason } => ("pinned", Some(reason)),
             BandReason::UnpaidInARow { .. } => ("unpaid_in_a_row", None),
+            BandReason::TireKicker { .. } => ("tire_kicker", None),
             BandReason::LowScore => ("low_score", None),
             BandReason::HighScore => ("high_score", None),
             BandReason::Usual => ("usual", None),

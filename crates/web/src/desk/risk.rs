@@ -55,6 +55,9 @@ pub(super) fn values(risk: &Risk, english: bool) -> BTreeMap<String, String> {
     for (name, _, _) in NUMBERS {
         values.insert(name.to_owned(), number_of(risk, name).to_string());
     }
+    if risk.watch_tire_kickers {
+        values.insert("watch_tire_kickers".into(), "on".into());
+    }
     values.insert("balance_window".into(), risk.balance_window.words(english));
     values.insert(
         "forfeited_deposit".into(),
@@ -124,6 +127,7 @@ pub(super) fn read(
             errors.insert("balance_window", strings.get("err_window").to_owned());
         }
     }
+    risk.watch_tire_kickers = typed.contains_key("watch_tire_kickers");
     risk.forfeited_deposit = match text("forfeited_deposit") {
         "refund" => ForfeitedDeposit::Refund,
         _ => ForfeitedDeposit::Keep,

@@ -709,7 +709,75 @@ async fn the_handshake_answers_only_the_right_token(backend: Backend) {
     assert!(reply.status.is_client_error(), "{:?}", reply.status);
 }
 
+/// A number that only haggles in chat is a tire kicker; the risk policy reads it when told to.
+async fn the_risk_policy_may_read_tire_kickers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    assert!(app.put_product("A", 9, 100_000).await.status.is_success());
+    let now = app.engine.now().as_second();
+    for (n, text) in ["bisa kurang kak?", "nego dong", "harga pas ya?"]
+        .iter()
+        .enumerate()
+    {
+        let body =
+            json!({"id": format!("h-{n}"), "from": "081399990077", "text": text}).to_string();
+        let id = format!("d-h-{n}");
+        let signature = standard_signature(MESSAGES_SECRET, &id, now, &body);
+        let sent = app
+            .send(
+                Method::POST,
+                "/webhooks/messages",
+                Some(body),
+                &[
+                    ("authorization", ""),
+                    ("webhook-id", &id),
+                    ("webhook-timestamp", &now.to_string()),
+                    ("webhook-signature", &signature),
+                ],
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::OK);
+    }
+    let conversation = app.get("/api/v1/conversations/081399990077").await;
+    assert_eq!(conversation.body["signals"]["haggles"], 3);
+    assert_eq!(conversation.body["signals"]["tire_kicker"], true);
+    let cod = |phone: &str| {
+        json!({"customer": {"phone": phone, "name": "Tono", "honorific": "pak"},
+               "items": [{"sku": "A", "qty": 1}], "payment_method": "cod",
+               "address": {"recipient": "Tono", "phone": phone, "street": "Jl. Kenanga No. 4 RT 2 RW 3", "city": "Kota Bandung", "province": "Jawa Barat", "postcode": "40115"}})
+    };
+    // Off by default: the haggler orders like anyone.
+    let placed = app.post("/api/v1/orders", cod("081399990077")).await;
+    assert!(placed.status.is_success(), "{:?}", placed.body);
+    let put = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings",
+            Some(json!({"risk": {"watch_tire_kickers": true}}).to_string()),
+            &[],
+        )
+        .await;
+    assert!(put.status.is_success(), "{:?}", put.body);
+    let refused = app.post("/api/v1/orders", cod("081399990077")).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::CONFLICT, "payment_method_not_allowed"),
+        "{:?}",
+        refused.body
+    );
+    let customer = app.get("/api/v1/customers/081399990077").await;
+    assert_eq!(customer.body["reliability"]["band"], "watch", "{:?}", customer.body);
+    assert_eq!(customer.body["reliability"]["reason"], "tire_kicker");
+    // A number that never wrote is not affected.
+    assert!(
+        app.post("/api/v1/orders", cod("081399990078"))
+            .await
+            .status
+            .is_success()
+    );
+}
+
 lunas_store::on_both_backends!(
+    the_risk_policy_may_read_tire_kickers,
     the_handshake_answers_only_the_right_token,
     a_format_order_by_chat_is_a_draft_and_not_a_question,
     whatsapp_messages_of_every_kind_appear_once,

@@ -68,6 +68,16 @@ pub(super) const CONVERSATIONS: &[(&str, &str, &str)] = &[
     ("conv_suggested", "Saran jawaban FAQ", "FAQ suggestion"),
     ("conv_sure", "yakin", "sure"),
     (
+        "risk_watch_tire_kickers",
+        "Pembeli yang sering bertanya tanpa pernah membayar masuk kelompok Waspada",
+        "Buyers who ask a lot and never paid are put in Watch",
+    ),
+    (
+        "risk_watch_tire_kickers_hint",
+        "Belum pernah membayar, dan 15 pesan, 3 hari berbeda, atau 3 kali menawar di chat.",
+        "Never paid, and 15 messages, 3 different days, or 3 haggles in chat.",
+    ),
+    (
         "conv_log_title",
         "Catat pesan pembeli",
         "Write down a buyer's message",
