@@ -707,6 +707,22 @@ async fn the_handshake_answers_only_the_right_token(backend: Backend) {
         )
         .await;
     assert!(reply.status.is_client_error(), "{:?}", reply.status);
+    // Larger than a request may be (64 KiB): refused before it is read, nothing kept.
+    let huge = json!({"entry": [{"changes": [{"value": {"messages": [{"from": "6281200000003", "id": "wamid.BIG", "type": "text", "text": {"body": "a".repeat(70_000)}}]}}]}]}).to_string();
+    let reply = app
+        .send(
+            Method::POST,
+            "/webhooks/whatsapp",
+            Some(huge.clone()),
+            &[
+                ("authorization", ""),
+                ("x-hub-signature-256", &hub_signature("app-rahasia", &huge)),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let none = app.get("/api/v1/conversations/+6281200000003").await;
+    assert_eq!(none.body["messages"], json!([]));
 }
 
 /// A number that only haggles in chat is a tire kicker; the risk policy reads it when told to.
@@ -765,7 +781,11 @@ async fn the_risk_policy_may_read_tire_kickers(backend: Backend) {
         refused.body
     );
     let customer = app.get("/api/v1/customers/081399990077").await;
-    assert_eq!(customer.body["reliability"]["band"], "watch", "{:?}", customer.body);
+    assert_eq!(
+        customer.body["reliability"]["band"], "watch",
+        "{:?}",
+        customer.body
+    );
     assert_eq!(customer.body["reliability"]["reason"], "tire_kicker");
     // A number that never wrote is not affected.
     assert!(
