@@ -31,6 +31,17 @@ pub struct InboundRecord {
     pub received_at: Timestamp,
 }
 
+/// A reply the shop gave a buyer in a conversation (for export).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReplyRecord {
+    pub body: String,
+    /// `staff` or `bot`.
+    pub answered_by: String,
+    pub channel: String,
+    pub at: Timestamp,
+}
+
 /// One entry of the audit log.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -48,6 +59,7 @@ pub struct CustomerExport {
     pub orders: Vec<Order>,
     pub messages: Vec<Message>,
     pub inbound: Vec<InboundRecord>,
+    pub replies: Vec<ReplyRecord>,
     pub audit: Vec<AuditEntry>,
 }
 

@@ -158,6 +158,18 @@ pub(crate) fn customer_export(
             })
         },
     )?;
+    let replies = db.rows(
+        "SELECT body, answered_by, channel, created_at FROM replies WHERE phone = ?1 ORDER BY created_at, id",
+        params![phone.as_str()],
+        |row| {
+            Ok(lunas_core::customers::ReplyRecord {
+                body: row.text(0)?,
+                answered_by: row.text(1)?,
+                channel: row.text(2)?,
+                at: timestamp(row.int(3)?)?,
+            })
+        },
+    )?;
     let audit = db.rows(
         "SELECT at, actor, action, detail FROM audit_log WHERE subject = ?1 ORDER BY id",
         params![phone.as_str()],
@@ -177,6 +189,7 @@ pub(crate) fn customer_export(
         orders,
         messages,
         inbound,
+        replies,
         audit,
     }))
 }
@@ -262,6 +275,15 @@ pub(crate) fn erase_personal_data(
     db.execute(
         "UPDATE inbound_messages SET phone = ?2, body = NULL, raw = '{}' WHERE phone = ?1",
         params![phone.as_str(), pseudonym],
+    )?;
+    // What the shop answered them, and how much they wrote.
+    db.execute(
+        "UPDATE replies SET phone = ?2, body = '' WHERE phone = ?1",
+        params![phone.as_str(), pseudonym],
+    )?;
+    db.execute(
+        "DELETE FROM chat_signals WHERE phone = ?1",
+        params![phone.as_str()],
     )?;
     db.execute(
         "UPDATE audit_log SET subject = ?2, detail = '{}' WHERE subject = ?1",

@@ -358,6 +358,8 @@ pub(crate) struct ExportView {
     orders: Vec<super::views::OrderView>,
     messages: Vec<super::views::MessageView>,
     whatsapp_messages: Vec<lunas_core::customers::InboundRecord>,
+    /// What the shop answered them in conversations (staff or the FAQ bot).
+    replies: Vec<lunas_core::customers::ReplyRecord>,
     audit: Vec<lunas_core::customers::AuditEntry>,
 }
 
@@ -378,6 +380,7 @@ pub(crate) async fn export_view(state: &AppState, phone: &Phone) -> Result<Expor
             .collect(),
         messages: export.messages.into_iter().map(Into::into).collect(),
         whatsapp_messages: export.inbound,
+        replies: export.replies,
         audit: export.audit,
     })
 }

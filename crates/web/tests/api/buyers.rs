@@ -223,6 +223,22 @@ async fn a_buyer_can_be_exported_and_erased(backend: Backend) {
         app.place("081234567890", "GAMIS", 1).await.status,
         StatusCode::CREATED
     );
+    // They wrote, and staff answered: both are theirs to export and to have erased.
+    let phone = lunas_core::Phone::parse("081234567890").unwrap();
+    app.engine
+        .log_inbound(phone.clone(), "kak alamat saya di Jl. Kenanga 4 ya")
+        .await
+        .unwrap();
+    app.engine
+        .reply(
+            phone.clone(),
+            "Siap kak, dicatat",
+            lunas_core::conversations::ReplyChannel::Logged,
+            None,
+            lunas_core::Actor::from_stored("user:1".into()),
+        )
+        .await
+        .unwrap();
     let export = app.get("/api/v1/customers/081234567890/export").await;
     assert_eq!(export.status, StatusCode::OK, "{}", export.body);
     assert_eq!(export.body["customer"]["name"], "Sari Wulandari");
@@ -232,6 +248,12 @@ async fn a_buyer_can_be_exported_and_erased(backend: Backend) {
         1
     );
     assert!(!export.body["messages"].as_array().unwrap().is_empty());
+    assert_eq!(
+        export.body["whatsapp_messages"][0]["body"],
+        "kak alamat saya di Jl. Kenanga 4 ya"
+    );
+    assert_eq!(export.body["replies"][0]["body"], "Siap kak, dicatat");
+    assert_eq!(export.body["replies"][0]["answered_by"], "staff");
 
     let erased = app
         .post("/api/v1/customers/081234567890/erase", json!({}))
@@ -252,6 +274,21 @@ async fn a_buyer_can_be_exported_and_erased(backend: Backend) {
             .await
             .status,
         StatusCode::NOT_FOUND
+    );
+    let conversation = app.get("/api/v1/conversations/081234567890").await;
+    assert_eq!(
+        conversation.body["messages"],
+        json!([]),
+        "nothing left under the number"
+    );
+    assert_eq!(conversation.body["signals"]["messages"], 0);
+    assert!(
+        app.engine
+            .store()
+            .chat_counts(phone)
+            .await
+            .unwrap()
+            .is_none()
     );
     let order = app.get("/api/v1/orders/1").await;
     assert_eq!(order.body["customer"]["phone"], pseudonym.as_str());
