@@ -157,6 +157,49 @@ async fn generate(
     Ok(())
 }
 
+/// Buyers' conversations of the last day: a thousand numbers (or a tenth of the buyers) wrote
+/// three messages each, and staff answered every other one, so Today and Percakapan have
+/// waiting buyers to find among answered ones.
+async fn conversations(
+    engine: &Engine,
+    store: &lunas_store::Store,
+    buyers: usize,
+) -> anyhow::Result<usize> {
+    let wrote = (buyers / 10).clamp(1, 1_000);
+    let now = engine.now();
+    for n in 0..wrote {
+        let phone = buyer(n, buyers).phone;
+        for (m, text) in ["ready kak?", "bisa cod gak", "ongkir ke bdg brp"]
+            .iter()
+            .enumerate()
+        {
+            store
+                .record_inbound(lunas_core::outbox::InboundMessage {
+                    phone: phone.clone(),
+                    wa_message_id: format!("bench:{n}:{m}"),
+                    kind: lunas_core::conversations::InboundKind::Text,
+                    body: Some((*text).to_owned()),
+                    received_at: now
+                        - SignedDuration::from_mins(((wrote - n) * 3 + m) as i64 % 600),
+                    raw: String::new(),
+                })
+                .await?;
+        }
+        if n % 2 == 0 {
+            engine
+                .reply(
+                    phone,
+                    "Ready kak, silakan order",
+                    lunas_core::conversations::ReplyChannel::Logged,
+                    None,
+                    Actor::from_stored("bench".into()),
+                )
+                .await?;
+        }
+    }
+    Ok(wrote)
+}
+
 struct Timing {
     path: String,
     p50: f64,
@@ -233,6 +276,9 @@ pub(crate) async fn run(orders: usize, buyers: usize, requests: usize) -> anyhow
         totals.manual_queue
     );
 
+    let wrote = conversations(&engine, &store, buyers).await?;
+    println!("{wrote} buyers wrote in the last day (three messages each), half of them answered");
+
     engine
         .add_user(
             "owner@bench.lunas.id",
@@ -287,6 +333,13 @@ pub(crate) async fn run(orders: usize, buyers: usize, requests: usize) -> anyhow
         "/buyers?band=watch".to_owned(),
         "/buyers?band=blocked".to_owned(),
         format!("/buyers/{phone}"),
+        "/conversations".to_owned(),
+        "/conversations?waiting=1".to_owned(),
+        format!(
+            "/conversations/{}",
+            buyer(1, buyers).phone.as_str().trim_start_matches('+')
+        ),
+        "/faq".to_owned(),
         "/products".to_owned(),
         "/settings".to_owned(),
         "/staff".to_owned(),

@@ -25,6 +25,45 @@ macro_rules! orders_of_phone {
     };
 }
 
+/// The numbers buyers wrote from, by their latest message (`?1` before, `?2` at most), each
+/// with its name, latest message and count; whether it waits (its first message after the shop
+/// last wrote: a reply, a message of its orders sent over WhatsApp — `?3`, `?4` —, or an order
+/// placed) and the newest order placed after its first message. The page is chosen first, so
+/// the per-number reads are made for its rows only, in one statement. `$max` is the dialect's
+/// greatest-of function (SQLite's `MAX`, PostgreSQL's `GREATEST`).
+macro_rules! conversations_sql {
+    ($max:literal) => {
+        concat!(
+            "SELECT p.phone, p.name, p.received_at, p.body, p.kind, p.n,
+               (SELECT MIN(w.received_at) FROM inbound_messages w
+                WHERE w.phone = p.phone AND w.received_at > ",
+            $max,
+            "(
+                  COALESCE((SELECT MAX(r.created_at) FROM replies r
+                            WHERE r.phone = p.phone AND r.error IS NULL), 0),
+                  COALESCE((SELECT MAX(COALESCE(m.sent_at, m.created_at)) FROM messages m
+                            JOIN orders o ON o.id = m.order_id
+                            WHERE o.customer_id = p.customer_id AND m.recipient = p.phone
+                              AND m.channel IN (?3, ?4) AND m.status = 'sent'), 0),
+                  COALESCE((SELECT MAX(o.placed_at) FROM orders o
+                            WHERE o.customer_id = p.customer_id), 0))),
+               (SELECT MAX(o.id) FROM orders o WHERE o.customer_id = p.customer_id
+                  AND o.placed_at >= (SELECT MIN(f.received_at) FROM inbound_messages f
+                                      WHERE f.phone = p.phone))
+             FROM (SELECT i.phone, c.name, c.id AS customer_id, i.received_at, i.body, i.kind,
+                          last.n, i.id
+                   FROM (SELECT phone, MAX(id) AS id, COUNT(*) AS n FROM inbound_messages
+                         WHERE phone LIKE '+%' GROUP BY phone) AS last
+                   JOIN inbound_messages i ON i.id = last.id
+                   LEFT JOIN customers c ON c.phone = i.phone
+                   WHERE i.received_at < ?1
+                   ORDER BY i.received_at DESC, i.id DESC
+                   LIMIT ?2) AS p
+             ORDER BY p.received_at DESC, p.id DESC"
+        )
+    };
+}
+
 /// Most messages one conversation answers with (the newest).
 pub const CONVERSATION_MESSAGES_MAX: i64 = 500;
 
@@ -40,16 +79,15 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<ConversationSummary>, StoreError> {
         self.read(move |db| {
-            let mut found = db.rows(
-                "SELECT i.phone, c.name, i.received_at, i.body, i.kind, last.n
-                 FROM (SELECT phone, MAX(id) AS id, COUNT(*) AS n FROM inbound_messages
-                       WHERE phone LIKE '+%' GROUP BY phone) AS last
-                 JOIN inbound_messages i ON i.id = last.id
-                 LEFT JOIN customers c ON c.phone = i.phone
-                 WHERE i.received_at < ?1
-                 ORDER BY i.received_at DESC, i.id DESC
-                 LIMIT ?2",
-                params![before.unwrap_or(i64::MAX), limit as i64],
+            let sql = db.pick(conversations_sql!("MAX"), conversations_sql!("GREATEST"));
+            db.rows(
+                sql,
+                params![
+                    before.unwrap_or(i64::MAX),
+                    limit as i64,
+                    Channel::Whatsapp.as_str(),
+                    Channel::ManualWhatsapp.as_str()
+                ],
                 |row| -> DbResult<ConversationSummary> {
                     Ok(ConversationSummary {
                         phone: Phone::from_stored(row.text(0)?),
@@ -58,62 +96,11 @@ impl Store {
                         last_text: row.opt_text(3)?,
                         last_kind: kind_of(&row.text(4)?),
                         inbound: row.int(5)?,
-                        waiting_since: None,
-                        order_id: None,
+                        waiting_since: row.opt_int(6)?.map(timestamp).transpose()?,
+                        order_id: row.opt_int(7)?,
                     })
                 },
-            )?;
-            // Waiting: the buyer's first message after lunas last wrote to them.
-            for summary in &mut found {
-                let phone = summary.phone.as_str();
-                let last_out = db.scalar(
-                    concat!(
-                        "SELECT COALESCE(MAX(COALESCE(sent_at, created_at)), 0) FROM messages
-                         WHERE order_id IN ",
-                        orders_of_phone!(),
-                        " AND recipient = ?1 AND channel IN (?2, ?3) AND status = 'sent'"
-                    ),
-                    params![
-                        phone,
-                        Channel::Whatsapp.as_str(),
-                        Channel::ManualWhatsapp.as_str()
-                    ],
-                )?;
-                let last_reply = db.scalar(
-                    "SELECT COALESCE(MAX(created_at), 0) FROM replies
-                     WHERE phone = ?1 AND error IS NULL",
-                    params![phone],
-                )?;
-                // An order placed after their messages answers them too.
-                let last_order = db.scalar(
-                    concat!(
-                        "SELECT COALESCE(MAX(placed_at), 0) FROM orders WHERE id IN ",
-                        orders_of_phone!()
-                    ),
-                    params![phone],
-                )?;
-                let last_reply = last_reply.max(last_order);
-                summary.waiting_since = db
-                    .row(
-                        "SELECT MIN(received_at) FROM inbound_messages
-                         WHERE phone = ?1 AND received_at > ?2",
-                        params![phone, last_out.max(last_reply)],
-                        |row| row.opt_int(0),
-                    )?
-                    .flatten()
-                    .map(timestamp)
-                    .transpose()?;
-                summary.order_id = db
-                    .row(
-                        "SELECT MAX(o.id) FROM orders o JOIN customers c ON c.id = o.customer_id
-                         WHERE c.phone = ?1 AND o.placed_at >=
-                           (SELECT MIN(received_at) FROM inbound_messages WHERE phone = ?1)",
-                        params![phone],
-                        |row| row.opt_int(0),
-                    )?
-                    .flatten();
-            }
-            Ok(found)
+            )
         })
         .await
     }
