@@ -163,12 +163,8 @@ impl Engine {
     ) -> Result<lunas_core::signals::ChatSignals, Error> {
         let messages = self.store.inbound_texts(phone.clone(), 1_000).await?;
         let (profile, _) = self.assess(phone).await?;
-        let (placed, paid) = profile.map_or((0, 0), |p| {
-            (
-                i64::from(p.record.orders_placed),
-                i64::from(p.record.orders_paid),
-            )
-        });
+        let (placed, paid) =
+            profile.map_or((0, 0), |p| (p.record.orders_placed, p.record.orders_paid));
         Ok(lunas_core::signals::chat_signals(
             &messages,
             &self.settings().time_zone(),

@@ -135,8 +135,8 @@ pub(crate) async fn conversations(desk: Desk, Query(query): Query_) -> Result<Re
             waiting_only => waiting_only,
             next => next,
             alert_minutes => settings.conversations.waiting_alert_minutes,
-            errors => ser(&FieldErrors::new()),
-            values => ser(&std::collections::BTreeMap::<&str, &str>::new()),
+            errors => ser(FieldErrors::new()),
+            values => ser(std::collections::BTreeMap::<&str, &str>::new()),
         },
     )
 }
@@ -496,7 +496,7 @@ async fn faq_page(
             notice => notice,
             entries => entry_rows(&entries),
             errors => ser(&errors),
-            values => ser(&values.unwrap_or_default()),
+            values => ser(values.unwrap_or_default()),
             tried => tried,
             mode => match settings.conversations.faq_mode {
                 lunas_core::conversations::FaqMode::Off => "off",
