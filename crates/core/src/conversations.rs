@@ -300,6 +300,15 @@ pub enum AnsweredBy {
     Bot,
 }
 
+impl AnsweredBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnsweredBy::Staff => "staff",
+            AnsweredBy::Bot => "bot",
+        }
+    }
+}
+
 /// How a reply reached the buyer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplyChannel {

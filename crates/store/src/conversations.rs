@@ -145,7 +145,7 @@ impl Store {
                  ORDER BY created_at DESC, id DESC LIMIT ?2",
                 params![phone.as_str(), CONVERSATION_MESSAGES_MAX],
                 |row| {
-                    let by = row.text(2)?;
+                    let bot = row.text(2)? == AnsweredBy::Bot.as_str();
                     Ok((
                         row.int(0)?,
                         row.int(3)?,
@@ -156,7 +156,7 @@ impl Store {
                             at: timestamp(row.int(0)?)?,
                             text: Some(row.text(1)?),
                             kind: format!("reply_{}", row.text(4)?),
-                            answered_by: Some(if by == "bot" {
+                            answered_by: Some(if bot {
                                 AnsweredBy::Bot
                             } else {
                                 AnsweredBy::Staff
@@ -507,10 +507,7 @@ impl Store {
                 params![
                     reply.phone.as_str(),
                     &reply.body,
-                    match reply.answered_by {
-                        AnsweredBy::Staff => "staff",
-                        AnsweredBy::Bot => "bot",
-                    },
+                    reply.answered_by.as_str(),
                     &reply.actor,
                     reply.faq_id.as_deref(),
                     reply.channel.as_str(),

@@ -458,6 +458,7 @@ const ROOTS: &str = include_str!("roots.txt");
 
 struct Language {
     stemmer: Stemmer<'static>,
+    roots: &'static Dictionary,
     slang: HashMap<&'static str, &'static str>,
     cities: std::collections::HashSet<&'static str>,
     sizes: std::collections::HashSet<&'static str>,
@@ -470,6 +471,7 @@ fn language() -> &'static Language {
         let dictionary = DICTIONARY.get_or_init(|| Dictionary::custom(&root_words()));
         Language {
             stemmer: Stemmer::new(dictionary),
+            roots: dictionary,
             slang: SLANG.iter().copied().collect(),
             cities: CITIES.iter().copied().collect(),
             sizes: SIZES.iter().copied().collect(),
@@ -500,7 +502,7 @@ pub fn stem(word: &str) -> String {
     if stemmed == word && word.len() > 5 && word.ends_with("in") {
         let without = &word[..word.len() - 2];
         let root = language.stemmer.stem_word(without).into_owned();
-        if root != without || root_words().contains(&without) {
+        if root != without || language.roots.find(without) {
             return root;
         }
     }

@@ -54,13 +54,6 @@ pub(super) fn values(settings: &lunas_core::Settings) -> BTreeMap<String, String
     values
 }
 
-fn between(strings: &Strings, min: u32, max: u32) -> String {
-    strings
-        .get("err_between")
-        .replace("{min}", &min.to_string())
-        .replace("{max}", &max.to_string())
-}
-
 /// The section's form read, or the errors of its fields.
 pub(super) fn read(
     strings: &Strings,
@@ -69,14 +62,7 @@ pub(super) fn read(
     let mut errors = FieldErrors::new();
     let typed = |name: &str| named.get(name).map_or("", |v| v.trim());
     let mut number = |name: &'static str, min: u32, max: u32| {
-        let n = typed(name)
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (min..=max).contains(n));
-        if n.is_none() {
-            errors.insert(name, between(strings, min, max));
-        }
-        n.unwrap_or(min)
+        super::form_number(strings, named, &mut errors, name, (min, max)).unwrap_or(min)
     };
     let settings = ConversationSettings {
         faq_mode: match typed("faq_mode") {

@@ -215,7 +215,7 @@ async fn conversation_page(
             text => &m.text,
             kind => &m.kind,
             when => desk.when(m.at),
-            by => m.answered_by.map(|b| match b { AnsweredBy::Staff => "staff", AnsweredBy::Bot => "bot" }),
+            by => m.answered_by.map(AnsweredBy::as_str),
             inbound_id => m.inbound_id,
             delivery => m.delivery.map(|d| d.as_str()),
             suggestion => suggestion,

@@ -632,6 +632,31 @@ pub(crate) fn refusal(strings: &Strings, e: ApiError) -> Result<(&'static str, S
     }
 }
 
+/// A whole number typed into a settings form's field `name`, within `min..=max`; `None`, with the
+/// field's error noted, when it is not.
+pub(crate) fn form_number(
+    strings: &Strings,
+    named: &BTreeMap<&str, &str>,
+    errors: &mut FieldErrors,
+    name: &'static str,
+    (min, max): (u32, u32),
+) -> Option<u32> {
+    let n = named
+        .get(name)
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|n| (min..=max).contains(n));
+    if n.is_none() {
+        errors.insert(
+            name,
+            strings
+                .get("err_between")
+                .replace("{min}", &min.to_string())
+                .replace("{max}", &max.to_string()),
+        );
+    }
+    n
+}
+
 /// A field error from the API's parsing: the error's code says which field it belongs to.
 pub(crate) fn field_error(strings: &Strings, e: &ApiError) -> (&'static str, String) {
     let field = match e.code {

@@ -56,21 +56,8 @@ pub(super) fn read(
 ) -> Result<(FulfilmentSettings, ReturnPolicy), FieldErrors> {
     let mut errors = FieldErrors::new();
     let typed = |name: &str| named.get(name).map_or("", |v| v.trim());
-    let between = |min: u32, max: u32| {
-        strings
-            .get("err_between")
-            .replace("{min}", &min.to_string())
-            .replace("{max}", &max.to_string())
-    };
     let mut number = |name: &'static str, min: u32, max: u32| {
-        let n = typed(name)
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (min..=max).contains(n));
-        if n.is_none() {
-            errors.insert(name, between(min, max));
-        }
-        n
+        super::form_number(strings, named, &mut errors, name, (min, max))
     };
     let refusals = number("cod_refusals_max", 0, 20);
     let days = number("cod_refusal_days", 1, 365);
