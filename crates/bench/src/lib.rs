@@ -7,7 +7,9 @@ mod couriers;
 mod desk;
 mod expiry;
 mod faq;
+mod flash_sale;
 mod format_order;
+mod guard;
 mod http;
 mod inbound;
 mod loadgen;
@@ -45,6 +47,9 @@ pub enum Which {
         /// Seconds of load on each side.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// The bench's 1,000 returning buyers instead of a new buyer per order.
+        #[arg(long)]
+        returning_buyers: bool,
     },
     /// 100,000 holds falling due at the same instant, against the 10 s bound.
     Expiry {
@@ -204,8 +209,64 @@ pub enum Which {
         #[arg(long, default_value_t = 200_000)]
         messages: usize,
     },
+    /// A flash sale through HTTP: new buyers, each ordering one unit of one SKU within one
+    /// second, for a handful of units, on one `lunas serve` on SQLite (exactly `units` orders,
+    /// everyone else `out_of_stock`, p99 under 50 ms).
+    FlashSale {
+        #[command(flatten)]
+        sale: SaleArgs,
+    },
+    /// The same on PostgreSQL, with several `lunas serve` processes on one database.
+    PgFlashSale {
+        #[arg(long, default_value = pg::DEFAULT_PG)]
+        pg: String,
+        #[arg(long, default_value_t = 3)]
+        processes: usize,
+        #[command(flatten)]
+        sale: SaleArgs,
+    },
+    /// The CI guard: short runs of `orders` and `http`, failing when a ratio falls more than a
+    /// quarter below its `guard <name> <ratio>` line in BENCHMARKS.md.
+    Guard {
+        /// The file the figures are recorded in.
+        #[arg(long, default_value = "BENCHMARKS.md")]
+        record: std::path::PathBuf,
+        #[arg(long, default_value_t = 20_000)]
+        orders: usize,
+        /// Seconds of load on each side of `http`.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
     /// All of the above with their defaults.
     All,
+}
+
+/// The shape of a flash sale.
+#[derive(clap::Args, Clone, Debug)]
+pub struct SaleArgs {
+    /// Buyers, each a new number ordering one unit.
+    #[arg(long, default_value_t = 10_000)]
+    buyers: usize,
+    /// Units in stock.
+    #[arg(long, default_value_t = 100)]
+    units: i64,
+    /// Seconds the orders arrive over.
+    #[arg(long, default_value_t = 1.0)]
+    seconds: f64,
+    /// Keep-alive connections to each process.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+}
+
+impl SaleArgs {
+    fn sale(&self) -> flash_sale::Sale {
+        flash_sale::Sale {
+            buyers: self.buyers,
+            units: self.units,
+            seconds: self.seconds,
+            connections: self.connections,
+        }
+    }
 }
 
 /// The `lunas` binary given with `--lunas`, for the benchmarks that start server processes.
@@ -235,8 +296,14 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
         Which::Orders {
             orders,
             concurrency,
-        } => orders::run(orders, concurrency).await,
-        Which::Http { clients, seconds } => http::run(clients, seconds).await,
+        } => orders::run(orders, concurrency).await.map(drop),
+        Which::Http {
+            clients,
+            seconds,
+            returning_buyers,
+        } => http::run(clients, seconds, returning_buyers)
+            .await
+            .map(drop),
         Which::Expiry { holds } => expiry::run(holds).await,
         Which::Reminders { pending, seconds } => reminders::run(&pending, seconds).await,
         Which::FormatOrder { products, messages } => format_order::run(products, messages),
@@ -289,9 +356,20 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
             no_faq,
         } => inbound::run(messages, clients, !no_faq).await,
         Which::Faq { entries, messages } => faq::run(entries, messages),
+        Which::Guard {
+            record,
+            orders,
+            seconds,
+        } => guard::run(&record, orders, seconds).await,
+        Which::FlashSale { sale } => flash_sale::sqlite(sale.sale()).await,
+        Which::PgFlashSale {
+            pg,
+            processes,
+            sale,
+        } => flash_sale::postgres(&pg, processes, sale.sale()).await,
         Which::All => {
             orders::run(100_000, 256).await?;
-            http::run(64, 10).await?;
+            http::run(64, 10, false).await?;
             expiry::run(100_000).await?;
             reminders::run(&[10_000, 100_000, 1_000_000], 10).await?;
             format_order::run(5000, 2000)?;
@@ -306,6 +384,14 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
             analytics::run(1_000_000, 100_000).await?;
             inbound::run(20_000, 16, true).await?;
             faq::run(1_000, 200_000)?;
+            let sale = || flash_sale::Sale {
+                buyers: 10_000,
+                units: 100,
+                seconds: 1.0,
+                connections: 64,
+            };
+            flash_sale::sqlite(sale()).await?;
+            flash_sale::postgres(pg::DEFAULT_PG, 3, sale()).await?;
             couriers::postgres(pg::DEFAULT_PG, 10_000, 100, 8).await?;
             pg::orders(pg::DEFAULT_PG, 64, 30_000, 16, 64, 20).await?;
             pg::timers(

@@ -15,7 +15,8 @@ pub(crate) struct Load {
     pub addr: SocketAddr,
     pub path: &'static str,
     pub token: Option<String>,
-    pub bodies: Arc<Vec<Bytes>>,
+    /// The body of the `i`th request (each request has its own number, from 0).
+    pub body: Arc<dyn Fn(usize) -> Bytes + Send + Sync>,
     pub clients: usize,
     pub duration: Duration,
     pub expect_status: u16,
@@ -83,7 +84,7 @@ async fn client_loop(
     let (mut ok, mut failed, mut latencies) = (0usize, 0usize, Vec::with_capacity(16_384));
     let mut i = client;
     while Instant::now() < deadline {
-        let body = load.bodies[i % load.bodies.len()].clone();
+        let body = (load.body)(i);
         i += load.clients;
         let mut request = Request::post(load.path)
             .header("host", "bench")

@@ -517,6 +517,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         None => None,
     };
     let store = open(&url, config.database.options.clone()).await?;
+    tokio::task::spawn_blocking(lunas_core::Phone::warm_up).await?;
     let whatsapp = match config.whatsapp.clone() {
         Some(whatsapp) => Some(Arc::new(
             WhatsAppChannel::new(whatsapp, store.clone()).map_err(|e| anyhow::anyhow!(e))?,
