@@ -559,6 +559,15 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .with_privacy_key(config.privacy_key.clone())
             .with_gateways(config.gateways.clone()),
     );
+    // On PostgreSQL, hear of stock freed by any process, so that a sold-out SKU's buyers are
+    // refused without a transaction each (a flash sale's thousands of refusals).
+    if matches!(url, DatabaseUrl::Postgres(_)) {
+        if engine.watch_sold_out().await {
+            tracing::info!("listening for freed stock: sold-out SKUs are refused from memory");
+        } else {
+            tracing::warn!("could not listen for freed stock; every refusal goes to the database");
+        }
+    }
     if demo_seeded {
         let password = lunas_engine::accounts::random_password();
         engine

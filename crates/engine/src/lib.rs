@@ -51,8 +51,7 @@ use lunas_core::ledger::NewPayment;
 use lunas_core::messages::{Composer, MessageContext, MessageKind, TemplateError};
 use lunas_core::outbox::{Message, MessageId, MessageOpError, MessageStatus};
 use lunas_core::placing::{
-    FiredTimers, IdempotencyKey, Messaging, NewOrder, NewOrderLine, OrderOpError, PlaceError,
-    Placed,
+    FiredTimers, IdempotencyKey, Messaging, NewOrderLine, OrderOpError, PlaceError,
 };
 use lunas_core::queries::Page;
 use lunas_core::reliability::{Assessment, Band, BaseRate, PolicyRefusal};
@@ -453,47 +452,6 @@ impl Engine {
             }
         }
         Ok(())
-    }
-
-    /// Places an order with its payment deadline from the store's settings (or `pay_within`),
-    /// holding its stock in the same transaction.
-    pub async fn place_order(&self, request: PlaceOrder) -> Result<Placed, Error> {
-        if request.payment_method == PaymentMethod::Cod && request.pay_within.is_some() {
-            return Err(Error::PayWithinOnCod);
-        }
-        let placed_at = self.now();
-        // The store judges the buyer (band and policy, decided by `lunas_core`) in the placement's
-        // own transaction; it needs the store's base rate and the number's HMAC from here.
-        let phone_hmac = self.phone_hmac(&request.customer.phone).await?;
-        let base_rate = self.base_rate().await?;
-        let new = NewOrder {
-            customer: request.customer,
-            lines: request.lines,
-            address: request.address,
-            charges: request.charges,
-            payment_method: request.payment_method,
-            pay_within: request.pay_within,
-            placed_at,
-            actor: request.actor,
-            idempotency: request.idempotency,
-            messaging: self.messaging(),
-            base_rate,
-            phone_hmac,
-            public_token: pages::new_token(placed_at),
-            note: request.note,
-        };
-        let random: u64 = rand::random();
-        let placed = match self
-            .store
-            .transact(move |tx| orders::place(tx, &new, random))
-            .await?
-        {
-            Ok(placed) => placed,
-            Err(PlaceError::Policy(refused)) => return Err(Error::Policy(refused)),
-            Err(other) => return Err(Error::Place(other)),
-        };
-        self.wake_for(&placed.order);
-        Ok(placed)
     }
 
     pub async fn record_payment(

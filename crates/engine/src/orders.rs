@@ -15,6 +15,8 @@ use lunas_core::{
 };
 use lunas_store::{Held, OrderDeadline, OrderHead, Tx, TxResult};
 
+use crate::{Error, PlaceOrder, pages};
+
 /// Places `new` in `tx`. `random` draws the first unique code to try; a transaction that runs
 /// again draws the same.
 pub(crate) fn place(
@@ -274,4 +276,85 @@ pub(crate) fn extend(
         now,
     )?;
     Ok(Ok(order))
+}
+
+impl crate::Engine {
+    /// Places an order with its payment deadline from the store's settings (or `pay_within`),
+    /// holding its stock in the same transaction.
+    pub async fn place_order(&self, request: PlaceOrder) -> Result<Placed, Error> {
+        if request.payment_method == lunas_core::PaymentMethod::Cod && request.pay_within.is_some()
+        {
+            return Err(Error::PayWithinOnCod);
+        }
+        // A flash sale's refusals: a SKU this process found sold out, and no process has freed
+        // stock of since, is refused without a transaction (PostgreSQL, once `watch_sold_out`
+        // listens). Never for a request with an idempotency key, whose replay must find its order.
+        let sold_out_mark = match request.idempotency {
+            None => self.store.sold_out_mark(),
+            Some(_) => None,
+        };
+        if sold_out_mark.is_some()
+            && let Some(line) = request
+                .lines
+                .iter()
+                .find(|line| self.store.is_sold_out(&line.sku))
+        {
+            return Err(Error::Place(PlaceError::OutOfStock {
+                sku: line.sku.clone(),
+                requested: line.qty.units(),
+                available: 0,
+            }));
+        }
+        let single_line = request.lines.len() == 1;
+        let placed_at = self.now();
+        // The store judges the buyer (band and policy, decided by `lunas_core`) in the placement's
+        // own transaction; it needs the store's base rate and the number's HMAC from here.
+        let phone_hmac = self.phone_hmac(&request.customer.phone).await?;
+        let base_rate = self.base_rate().await?;
+        let new = NewOrder {
+            customer: request.customer,
+            lines: request.lines,
+            address: request.address,
+            charges: request.charges,
+            payment_method: request.payment_method,
+            pay_within: request.pay_within,
+            placed_at,
+            actor: request.actor,
+            idempotency: request.idempotency,
+            messaging: self.messaging(),
+            base_rate,
+            phone_hmac,
+            public_token: pages::new_token(placed_at),
+            note: request.note,
+        };
+        let random: u64 = rand::random();
+        let placed = match self
+            .store
+            .transact(move |tx| place(tx, &new, random))
+            .await?
+        {
+            Ok(placed) => placed,
+            Err(PlaceError::Policy(refused)) => return Err(Error::Policy(refused)),
+            Err(other) => {
+                // Nothing left at all (an order of one line, so `available` is the product's).
+                if let (Some(mark), true, PlaceError::OutOfStock { sku, available, .. }) =
+                    (sold_out_mark, single_line, &other)
+                    && *available <= 0
+                {
+                    self.store.note_sold_out(sku, mark);
+                }
+                return Err(Error::Place(other));
+            }
+        };
+        self.wake_for(&placed.order);
+        Ok(placed)
+    }
+
+    /// On PostgreSQL, starts hearing of stock freed by any process, so that buyers of a SKU this
+    /// process found sold out are refused without a transaction until stock of it is freed (a
+    /// flash sale's thousands of refusals); `lunas serve` calls it. `false` on SQLite, where the
+    /// writer answers refusals itself, or when the connection for it could not be made.
+    pub async fn watch_sold_out(&self) -> bool {
+        self.store.watch_sold_out().await
+    }
 }

@@ -871,8 +871,71 @@ async fn postgres_three_schedulers_expire_shared_buyers_and_products_without_a_f
     t.assert_consistent().await;
 }
 
+/// A flash sale on PostgreSQL: once this process found a SKU sold out, its next buyers are
+/// refused from memory, without a transaction — until any process frees stock of it, which the
+/// schema's trigger announces. On SQLite nothing is remembered: every refusal reads the database.
+async fn a_sold_out_sku_is_refused_from_memory_until_any_process_frees_stock(backend: Backend) {
+    const SKU: &str = "LIVE-SALE-21";
+    let t = TestStore::new(backend).await;
+    t.product(SKU, 1, 10_000).await;
+    let sku = Sku::parse(SKU).unwrap();
+    let postgres = backend == Backend::Postgres;
+    assert_eq!(t.engine.watch_sold_out().await, postgres);
+    let place = |phone: &'static str| {
+        t.engine
+            .place_order(order(phone, &[(SKU, 1)], PaymentMethod::BankTransfer, None))
+    };
+    let sold_out = |result: &Result<lunas_core::placing::Placed, Error>| {
+        matches!(
+            result,
+            Err(Error::Place(PlaceError::OutOfStock { available: 0, .. }))
+        )
+    };
+    let first = place("081234567801").await.unwrap();
+    // The database says so, and the store remembers it on PostgreSQL.
+    assert!(sold_out(&place("081234567802").await));
+    assert_eq!(t.store.is_sold_out(&sku), postgres);
+
+    // A unit added behind lunas's back without the announcement: only memory still refuses.
+    if postgres {
+        t.db.sql("ALTER TABLE products DISABLE TRIGGER products_stock_freed");
+    }
+    t.db.sql(&format!(
+        "UPDATE products SET on_hand = on_hand + 1 WHERE sku = '{SKU}'"
+    ));
+    if !postgres {
+        place("081234567803").await.unwrap();
+        return;
+    }
+    t.db.sql("ALTER TABLE products ENABLE TRIGGER products_stock_freed");
+    assert!(sold_out(&place("081234567803").await));
+
+    // Another process cancels the first order: its hold is freed and announced, and this
+    // process forgets the SKU (waited for with a bound, not for a fixed time).
+    let other = Engine::new(t.db.open().await, t.clock.clone())
+        .await
+        .unwrap();
+    other
+        .cancel_order(first.order.id, "salah pesan".into(), Actor::system())
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while t.store.is_sold_out(&sku) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the announcement never arrived"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // Two units are free now (the cancelled hold and the one added).
+    place("081234567804").await.unwrap();
+    place("081234567805").await.unwrap();
+    assert!(sold_out(&place("081234567806").await));
+}
+
 lunas_store::on_both_backends!(
     a_timer_that_fails_is_pushed_back_and_the_others_still_fire,
+    a_sold_out_sku_is_refused_from_memory_until_any_process_frees_stock,
     a_refused_order_says_why_and_holds_nothing,
     placing_an_order_holds_its_stock_until_the_deadline,
     expired_hold_returns_stock_to_sale_exactly_once,

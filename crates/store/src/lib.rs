@@ -130,6 +130,41 @@ impl Store {
 
     /// Waits for queued writes, then closes the connections. Later calls on clones fail as
     /// unavailable.
+    /// On PostgreSQL, starts hearing of stock freed by any process (once per store), so that a
+    /// placement refused because its SKU is sold out lets the next ones be refused without a
+    /// transaction (see `postgres::sold_out`); `false` on SQLite (one process: its writer answers
+    /// refusals itself) or when the connection for it could not be made.
+    pub async fn watch_sold_out(&self) -> bool {
+        match &*self.backend {
+            Backend::Sqlite(_) => false,
+            Backend::Postgres(db) => db.watch_sold_out().await,
+        }
+    }
+
+    /// Where the news of freed stock stands, taken before a placement's transaction and passed to
+    /// `note_sold_out` after it; `None` when refusals are not remembered.
+    pub fn sold_out_mark(&self) -> Option<u64> {
+        match &*self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(db) => db.sold_out().mark(),
+        }
+    }
+
+    /// Whether `sku` is known to be sold out (no process freed stock of it since it was found so).
+    pub fn is_sold_out(&self, sku: &lunas_core::Sku) -> bool {
+        match &*self.backend {
+            Backend::Sqlite(_) => false,
+            Backend::Postgres(db) => db.sold_out().is_sold_out(sku.as_str()),
+        }
+    }
+
+    /// Remembers `sku` as sold out, found so by a transaction begun at `mark`.
+    pub fn note_sold_out(&self, sku: &lunas_core::Sku, mark: u64) {
+        if let Backend::Postgres(db) = &*self.backend {
+            db.sold_out().note(sku.as_str(), mark);
+        }
+    }
+
     pub async fn close(&self) {
         match &*self.backend {
             Backend::Sqlite(db) => db.close().await,
@@ -182,14 +217,15 @@ impl Store {
     /// `read` for one lookup by a unique key, which every request makes (an API token). On
     /// SQLite it runs on the calling thread: a point read from the page cache takes a few
     /// microseconds, less than handing it to a blocking thread and back (measured: the handoff
-    /// cost about a third of `bench http`'s throughput). On PostgreSQL it is a `read`.
+    /// cost about a third of `bench http`'s throughput). On PostgreSQL it is one statement
+    /// without a transaction around it (one round trip, not three). `f` runs one statement.
     async fn read_point<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut dyn Db) -> DbResult<T> + Send + 'static,
     ) -> Result<T, StoreError> {
         match &*self.backend {
             Backend::Sqlite(db) => db.read_inline(f),
-            Backend::Postgres(db) => db.read(f).await,
+            Backend::Postgres(db) => db.read_point(f).await,
         }
     }
 

@@ -38,6 +38,7 @@ const SOURCES: &[&str] = &[
     include_str!("../migrations/0019_imports.sql"),
     include_str!("../migrations/0020_conversations.sql"),
     include_str!("../migrations/0021_faq_replies.sql"),
+    include_str!("../migrations/0022_stock_notices.sql"),
 ];
 
 /// The newest schema this build knows, the same for both databases.

@@ -375,14 +375,16 @@ fn sqlite_dialect(sql: &'static str) -> &'static str {
     })
 }
 
-/// PostgreSQL inside a transaction of a pooled connection, with the connection's prepared
-/// statements (prepared once per connection, by the text of the statement).
-pub(crate) struct PgDb<'c, 't> {
-    pub(crate) tx: &'c mut postgres::Transaction<'t>,
+/// PostgreSQL on a pooled connection — inside a transaction (`C` is a `postgres::Transaction`),
+/// or, for a read of one statement, on the connection itself, which runs the statement as a
+/// transaction of its own — with the connection's prepared statements (prepared once per
+/// connection, by the text of the statement).
+pub(crate) struct PgDb<'c, C: postgres::GenericClient> {
+    pub(crate) tx: &'c mut C,
     pub(crate) statements: &'c mut HashMap<(usize, usize), postgres::Statement>,
 }
 
-impl PgDb<'_, '_> {
+impl<C: postgres::GenericClient> PgDb<'_, C> {
     fn statement(&mut self, sql: &'static str) -> DbResult<postgres::Statement> {
         let key = statement_key(sql);
         if let Some(statement) = self.statements.get(&key) {
@@ -398,7 +400,7 @@ fn pg_params<'a>(params: &'a [Val<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
     params.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
 }
 
-impl Db for PgDb<'_, '_> {
+impl<C: postgres::GenericClient> Db for PgDb<'_, C> {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }

@@ -8,6 +8,7 @@
 //! blocking thread for the length of one transaction.
 
 mod schema;
+mod sold_out;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,6 +34,8 @@ pub(crate) struct Postgres {
     closed: AtomicBool,
     /// The schema version the database had when it was opened, before any migration.
     version_at_open: i64,
+    /// SKUs this process knows to be sold out, once `watch_sold_out` started listening.
+    sold_out: Arc<sold_out::SoldOut>,
 }
 
 /// A connection and the statements prepared on it.
@@ -67,6 +70,7 @@ impl Postgres {
             idle: Mutex::new(vec![conn]),
             closed: AtomicBool::new(false),
             version_at_open,
+            sold_out: Arc::default(),
         })
     }
 
@@ -78,7 +82,21 @@ impl Postgres {
         Ok((self.version_at_open, after))
     }
 
+    /// Starts hearing of freed stock, so that refusals of sold-out SKUs can be answered from
+    /// memory (`sold_out`); `false` if the connection for it could not be made.
+    pub(crate) async fn watch_sold_out(&self) -> bool {
+        let (sold_out, url) = (self.sold_out.clone(), self.url.clone());
+        tokio::task::spawn_blocking(move || sold_out.start(&url))
+            .await
+            .unwrap_or(false)
+    }
+
+    pub(crate) fn sold_out(&self) -> &sold_out::SoldOut {
+        &self.sold_out
+    }
+
     pub(crate) async fn close(&self) {
+        self.sold_out.close();
         self.closed.store(true, Ordering::SeqCst);
         // Wait for the transactions under way, then drop every connection.
         let all = self.options.pool_size.max(1) as u32;
@@ -127,6 +145,23 @@ impl Postgres {
             .map(|done| match done {
                 Ok(value) => value,
                 Err(never) => match never {},
+            })
+        })
+        .await
+    }
+
+    /// `read` for one statement (a lookup by a unique key, which every request makes: an API
+    /// token), run without a transaction around it: one round trip instead of three (`BEGIN`,
+    /// the statement, `COMMIT`), since a statement alone is a transaction and sees one snapshot.
+    pub(crate) async fn read_point<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Db) -> DbResult<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run(move |conn| {
+            let PgConn { client, statements } = conn;
+            f(&mut PgDb {
+                tx: client,
+                statements,
             })
         })
         .await

@@ -1,0 +1,15 @@
+-- Flash sales (issue 21): a lunas process that saw a SKU sold out answers its next buyers from
+-- memory until any process frees stock of it. On PostgreSQL, where several processes share one
+-- database, a product whose available stock grows (a hold released, a restock, a new product) is
+-- announced on the channel `lunas_stock` with its SKU, delivered when the transaction commits.
+-- SQLite has no such memory (one process, whose writer answers refusals quickly).
+--postgresonly CREATE FUNCTION lunas_stock_freed() RETURNS trigger LANGUAGE plpgsql AS $$
+--postgresonly BEGIN
+--postgresonly     PERFORM pg_notify('lunas_stock', NEW.sku);
+--postgresonly     RETURN NULL;
+--postgresonly END $$;
+--postgresonly CREATE TRIGGER products_stock_freed AFTER UPDATE OF on_hand, reserved ON products
+--postgresonly     FOR EACH ROW WHEN (NEW.on_hand - NEW.reserved > OLD.on_hand - OLD.reserved)
+--postgresonly     EXECUTE FUNCTION lunas_stock_freed();
+--postgresonly CREATE TRIGGER products_stock_added AFTER INSERT ON products
+--postgresonly     FOR EACH ROW EXECUTE FUNCTION lunas_stock_freed();
