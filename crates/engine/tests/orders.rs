@@ -585,6 +585,50 @@ async fn concurrent_orders_for_the_last_units_never_oversell(backend: Backend) {
     t.assert_consistent().await;
 }
 
+/// The same race as a flash sale runs it on PostgreSQL: two processes remembering sold-out SKUs
+/// and taking turns per SKU, sixty buyers at once for seven units — exactly seven orders.
+async fn a_flash_sale_across_two_processes_sells_exactly_its_stock(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    t.product("LIVE", 7, 10_000).await;
+    let other = Arc::new(
+        Engine::new(t.db.open().await, t.clock.clone())
+            .await
+            .unwrap(),
+    );
+    let postgres = backend == Backend::Postgres;
+    assert_eq!(t.engine.watch_sold_out().await, postgres);
+    assert_eq!(other.watch_sold_out().await, postgres);
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let engine = if i % 2 == 0 {
+            t.engine.clone()
+        } else {
+            other.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            engine
+                .place_order(order(
+                    &format!("+62813{:08}", 10_000_000 + i),
+                    &[("LIVE", 1)],
+                    PaymentMethod::BankTransfer,
+                    None,
+                ))
+                .await
+        }));
+    }
+    let mut ok = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(Error::Place(PlaceError::OutOfStock { .. })) => {}
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert_eq!(ok, 7);
+    assert_eq!(t.stock("LIVE").await, (7, 7, 0));
+    t.assert_consistent().await;
+}
+
 async fn a_payment_racing_the_deadline_ends_paid_or_expired_never_both_never_neither(
     backend: Backend,
 ) {
@@ -936,6 +980,7 @@ async fn a_sold_out_sku_is_refused_from_memory_until_any_process_frees_stock(bac
 lunas_store::on_both_backends!(
     a_timer_that_fails_is_pushed_back_and_the_others_still_fire,
     a_sold_out_sku_is_refused_from_memory_until_any_process_frees_stock,
+    a_flash_sale_across_two_processes_sells_exactly_its_stock,
     a_refused_order_says_why_and_holds_nothing,
     placing_an_order_holds_its_stock_until_the_deadline,
     expired_hold_returns_stock_to_sale_exactly_once,
