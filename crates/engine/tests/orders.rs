@@ -558,14 +558,22 @@ async fn idempotency_key_replays_the_first_order_even_under_concurrency(backend:
 async fn concurrent_orders_for_the_last_units_never_oversell(backend: Backend) {
     let t = TestStore::new(backend).await;
     t.product("LAST", 7, 10_000).await;
+    assert_eq!(race(&[t.engine.clone()], 50, "LAST").await, 7);
+    assert_eq!(t.stock("LAST").await, (7, 7, 0));
+    t.assert_consistent().await;
+}
+
+/// `buyers` new buyers order one `sku` each, all at once, through `engines` in turn; returns how
+/// many orders were placed (every other buyer must be told `out_of_stock`).
+async fn race(engines: &[Arc<Engine>], buyers: usize, sku: &'static str) -> usize {
     let mut tasks = Vec::new();
-    for i in 0..50 {
-        let engine = t.engine.clone();
+    for i in 0..buyers {
+        let engine = engines[i % engines.len()].clone();
         tasks.push(tokio::spawn(async move {
             engine
                 .place_order(order(
                     &format!("+62812{:08}", 10_000_000 + i),
-                    &[("LAST", 1)],
+                    &[(sku, 1)],
                     PaymentMethod::Qris,
                     None,
                 ))
@@ -580,9 +588,7 @@ async fn concurrent_orders_for_the_last_units_never_oversell(backend: Backend) {
             Err(e) => panic!("unexpected {e}"),
         }
     }
-    assert_eq!(ok, 7);
-    assert_eq!(t.stock("LAST").await, (7, 7, 0));
-    t.assert_consistent().await;
+    ok
 }
 
 /// The same race as a flash sale runs it on PostgreSQL: two processes remembering sold-out SKUs
@@ -598,33 +604,7 @@ async fn a_flash_sale_across_two_processes_sells_exactly_its_stock(backend: Back
     let postgres = backend == Backend::Postgres;
     assert_eq!(t.engine.watch_sold_out().await, postgres);
     assert_eq!(other.watch_sold_out().await, postgres);
-    let mut tasks = Vec::new();
-    for i in 0..60 {
-        let engine = if i % 2 == 0 {
-            t.engine.clone()
-        } else {
-            other.clone()
-        };
-        tasks.push(tokio::spawn(async move {
-            engine
-                .place_order(order(
-                    &format!("+62813{:08}", 10_000_000 + i),
-                    &[("LIVE", 1)],
-                    PaymentMethod::BankTransfer,
-                    None,
-                ))
-                .await
-        }));
-    }
-    let mut ok = 0;
-    for task in tasks {
-        match task.await.unwrap() {
-            Ok(_) => ok += 1,
-            Err(Error::Place(PlaceError::OutOfStock { .. })) => {}
-            Err(e) => panic!("unexpected {e}"),
-        }
-    }
-    assert_eq!(ok, 7);
+    assert_eq!(race(&[t.engine.clone(), other], 60, "LIVE").await, 7);
     assert_eq!(t.stock("LIVE").await, (7, 7, 0));
     t.assert_consistent().await;
 }
