@@ -11,10 +11,9 @@
 //! default), each over its own pool of keep-alive connections.
 
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -163,43 +162,11 @@ async fn run(url: &DatabaseUrl, processes: usize, sale: &Sale) -> anyhow::Result
 
 /// `lunas serve` on `url` on a free loopback port, once it answers `/healthz`.
 async fn serve(url: &DatabaseUrl) -> anyhow::Result<(tokio::process::Child, SocketAddr)> {
-    let addr: SocketAddr = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.local_addr()?
-    };
     let db = match url {
         DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
         DatabaseUrl::Postgres(url) => url.expose().to_owned(),
     };
-    let child = tokio::process::Command::new(crate::lunas_binary()?)
-        .args(["serve", "--db", &db, "--listen", &addr.to_string()])
-        .env("LUNAS_LOG", "error")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let started = Instant::now();
-    loop {
-        if healthy(addr).await {
-            return Ok((child, addr));
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(30),
-            "lunas serve did not become ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn healthy(addr: SocketAddr) -> bool {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
-        return false;
-    };
-    let request = "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
-    let mut answer = String::new();
-    stream.write_all(request.as_bytes()).await.is_ok()
-        && stream.read_to_string(&mut answer).await.is_ok()
-        && answer.starts_with("HTTP/1.1 200")
+    crate::serve_process(&db, "error").await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

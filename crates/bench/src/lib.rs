@@ -407,6 +407,46 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
     }
 }
 
+/// `lunas serve --db db` as a process of its own on a free loopback port (`LUNAS_LOG=log`, its
+/// standard output dropped), once it answers `/healthz`.
+pub(crate) async fn serve_process(
+    db: &str,
+    log: &str,
+) -> anyhow::Result<(tokio::process::Child, std::net::SocketAddr)> {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let child = tokio::process::Command::new(lunas_binary()?)
+        .args(["serve", "--db", db, "--listen", &addr.to_string()])
+        .env("LUNAS_LOG", log)
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let started = std::time::Instant::now();
+    let health = "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+    loop {
+        if let Ok(answer) = exchange(addr, health).await
+            && answer.starts_with("HTTP/1.1 200")
+        {
+            return Ok((child, addr));
+        }
+        anyhow::ensure!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "lunas serve did not become ready"
+        );
+        // Polling a starting process: nothing to be notified by.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Sends one request on a connection of its own and reads the whole answer.
+pub(crate) async fn exchange(addr: std::net::SocketAddr, request: &str) -> std::io::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await?;
+    Ok(answer)
+}
+
 /// SKUs and buyers the benchmarks spread their orders over.
 pub(crate) const BENCH_SKUS: usize = 100;
 pub(crate) const BENCH_BUYERS: usize = 1000;

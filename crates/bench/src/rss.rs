@@ -13,44 +13,13 @@ const SIGN_IN_RSS_MIB_MAX: f64 = 128.0;
 /// `lunas serve` on a fresh SQLite database on a free loopback port, once it answers
 /// `/healthz`.
 async fn start_serve(dir: &std::path::Path) -> anyhow::Result<(tokio::process::Child, u16)> {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.local_addr()?.port()
-    };
-    let child = tokio::process::Command::new(crate::lunas_binary()?)
-        .args(["serve", "--db"])
-        .arg(format!("sqlite://{}", dir.join("rss.db").display()))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("LUNAS_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()?;
-    let started = Instant::now();
-    loop {
-        if let Ok(answer) = exchange(
-            port,
-            "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
-        )
-        .await
-            && answer.starts_with("HTTP/1.1 200")
-        {
-            return Ok((child, port));
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(30),
-            "lunas serve did not become ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let db = format!("sqlite://{}", dir.join("rss.db").display());
+    let (child, addr) = crate::serve_process(&db, "warn").await?;
+    Ok((child, addr.port()))
 }
 
-/// Sends one request on a connection of its own and reads the whole answer.
 async fn exchange(port: u16, request: &str) -> std::io::Result<String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-    stream.write_all(request.as_bytes()).await?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await?;
-    Ok(answer)
+    crate::exchange(std::net::SocketAddr::from(([127, 0, 0, 1], port)), request).await
 }
 
 /// A figure of `/proc/{pid}/status` (`VmRSS`, `VmHWM` in KiB; `Threads`).

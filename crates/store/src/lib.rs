@@ -158,6 +158,23 @@ impl Store {
         }
     }
 
+    /// For tests: waits until `sku` is no longer remembered sold out (the announcement of freed
+    /// stock arrived), at most `timeout`; whether it is not. Always `true` on SQLite.
+    #[cfg(feature = "testing")]
+    pub async fn wait_sold_out_forgotten(
+        &self,
+        sku: &lunas_core::Sku,
+        timeout: std::time::Duration,
+    ) -> bool {
+        match &*self.backend {
+            Backend::Sqlite(_) => true,
+            Backend::Postgres(db) => {
+                db.wait_sold_out_forgotten(sku.as_str().to_owned(), timeout)
+                    .await
+            }
+        }
+    }
+
     /// Remembers `sku` as sold out, found so by a transaction begun at `mark`.
     pub fn note_sold_out(&self, sku: &lunas_core::Sku, mark: u64) {
         if let Backend::Postgres(db) = &*self.backend {

@@ -95,6 +95,15 @@ impl Postgres {
         &self.sold_out
     }
 
+    /// Waits (on a blocking thread) until `sku` is forgotten, at most `timeout`.
+    #[cfg(feature = "testing")]
+    pub(crate) async fn wait_sold_out_forgotten(&self, sku: String, timeout: Duration) -> bool {
+        let sold_out = self.sold_out.clone();
+        tokio::task::spawn_blocking(move || sold_out.wait_forgotten(&sku, timeout))
+            .await
+            .unwrap_or(false)
+    }
+
     pub(crate) async fn close(&self) {
         self.sold_out.close();
         self.closed.store(true, Ordering::SeqCst);

@@ -45,6 +45,7 @@ struct State {
 pub(crate) struct SoldOut {
     state: Mutex<State>,
     started: AtomicBool,
+    /// Signalled whenever the state changes (listening starts or stops, a SKU is forgotten).
     ready: Condvar,
     closed: AtomicBool,
 }
@@ -109,10 +110,20 @@ impl SoldOut {
             }
             None => state.skus.clear(),
         }
-        if state.listening != listening {
-            state.listening = listening;
-            self.ready.notify_all();
-        }
+        state.listening = listening;
+        self.ready.notify_all();
+    }
+
+    /// Waits until `sku` is no longer remembered sold out, at most `timeout`; whether it was
+    /// forgotten while listening (a lost connection, which forgets everything, answers `false`).
+    #[cfg(feature = "testing")]
+    pub(crate) fn wait_forgotten(&self, sku: &str, timeout: Duration) -> bool {
+        let state = self.state.lock().expect("sold-out lock");
+        let (state, _) = self
+            .ready
+            .wait_timeout_while(state, timeout, |s| s.listening && s.skus.contains_key(sku))
+            .expect("sold-out lock");
+        state.listening && !state.skus.contains_key(sku)
     }
 
     fn listen(&self, url: &PgUrl) {

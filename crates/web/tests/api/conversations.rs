@@ -29,6 +29,17 @@ fn hub_signature(secret: &str, body: &str) -> String {
 }
 
 /// Standard Webhooks' `webhook-signature` of `body` sent as `id` at `timestamp`.
+/// Delivers `body` to the WhatsApp webhook with `signature` (`sha256=…`, as Meta signs it).
+async fn post_whatsapp(app: &TestApp, body: &str, signature: &str) -> Reply {
+    app.send(
+        Method::POST,
+        "/webhooks/whatsapp",
+        Some(body.to_owned()),
+        &[("authorization", ""), ("x-hub-signature-256", signature)],
+    )
+    .await
+}
+
 fn standard_signature(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
     python(
         "import hmac, hashlib, base64, sys\n\
@@ -55,14 +66,7 @@ async fn whatsapp_messages_of_every_kind_appear_once(backend: Backend) {
     .to_string();
     let signature = hub_signature("app-rahasia", &payload);
     for _ in 0..3 {
-        let sent = app
-            .send(
-                Method::POST,
-                "/webhooks/whatsapp",
-                Some(payload.clone()),
-                &[("authorization", ""), ("x-hub-signature-256", &signature)],
-            )
-            .await;
+        let sent = post_whatsapp(&app, &payload, &signature).await;
         assert_eq!(sent.status, StatusCode::OK, "{:?}", sent.body);
     }
     let conversation = app.get("/api/v1/conversations/0812-3456-7890").await;
@@ -103,14 +107,7 @@ async fn whatsapp_messages_of_every_kind_appear_once(backend: Backend) {
     let forged = payload
         .replace("ready kak?", "gratis kak?")
         .replace("wamid.A", "wamid.Z");
-    let refused = app
-        .send(
-            Method::POST,
-            "/webhooks/whatsapp",
-            Some(forged),
-            &[("authorization", ""), ("x-hub-signature-256", &signature)],
-        )
-        .await;
+    let refused = post_whatsapp(&app, &forged, &signature).await;
     assert_eq!(
         (refused.status, refused.code()),
         (StatusCode::UNAUTHORIZED, "invalid_signature")
@@ -249,14 +246,7 @@ async fn the_messages_webhook_keeps_each_message_once_and_shows_replies(backend:
         ]}}]}]})
         .to_string();
         let signature = hub_signature("app-rahasia", &payload);
-        let sent = app
-            .send(
-                Method::POST,
-                "/webhooks/whatsapp",
-                Some(payload),
-                &[("authorization", ""), ("x-hub-signature-256", &signature)],
-            )
-            .await;
+        let sent = post_whatsapp(&app, &payload, &signature).await;
         assert_eq!(sent.status, StatusCode::OK);
     }
     let conversation = app.get("/api/v1/conversations/+6281234567890").await;
@@ -427,14 +417,7 @@ async fn a_buyers_question_gets_a_suggestion_and_a_correction_teaches_the_faq(ba
     .to_string();
     let signature = hub_signature("app-rahasia", &payload);
     for _ in 0..2 {
-        let sent = app
-            .send(
-                Method::POST,
-                "/webhooks/whatsapp",
-                Some(payload.clone()),
-                &[("authorization", ""), ("x-hub-signature-256", &signature)],
-            )
-            .await;
+        let sent = post_whatsapp(&app, &payload, &signature).await;
         assert_eq!(sent.status, StatusCode::OK);
     }
     let conversation = app.get("/api/v1/conversations/+6281234567890").await;
@@ -671,17 +654,7 @@ async fn the_handshake_answers_only_the_right_token(backend: Backend) {
             (body, &flipped, 401),
             (body, &signature, 200),
         ] {
-            let reply = app
-                .send(
-                    Method::POST,
-                    "/webhooks/whatsapp",
-                    Some(sent_body.clone()),
-                    &[
-                        ("authorization", ""),
-                        ("x-hub-signature-256", sent_signature),
-                    ],
-                )
-                .await;
+            let reply = post_whatsapp(&app, &sent_body, sent_signature).await;
             assert_eq!(reply.status.as_u16(), want, "{sent_body}");
         }
     }
@@ -692,34 +665,11 @@ async fn the_handshake_answers_only_the_right_token(backend: Backend) {
     assert_eq!(second.body["messages"][0]["text"], "ongkir\nke bdg\tbrp");
     // Not JSON, correctly signed: refused as malformed, never a 5xx.
     let garbage = "{\"entry\": [";
-    let reply = app
-        .send(
-            Method::POST,
-            "/webhooks/whatsapp",
-            Some(garbage.to_owned()),
-            &[
-                ("authorization", ""),
-                (
-                    "x-hub-signature-256",
-                    &hub_signature("app-rahasia", garbage),
-                ),
-            ],
-        )
-        .await;
+    let reply = post_whatsapp(&app, &garbage, &hub_signature("app-rahasia", garbage)).await;
     assert!(reply.status.is_client_error(), "{:?}", reply.status);
     // Larger than a request may be (64 KiB): refused before it is read, nothing kept.
     let huge = json!({"entry": [{"changes": [{"value": {"messages": [{"from": "6281200000003", "id": "wamid.BIG", "type": "text", "text": {"body": "a".repeat(70_000)}}]}}]}]}).to_string();
-    let reply = app
-        .send(
-            Method::POST,
-            "/webhooks/whatsapp",
-            Some(huge.clone()),
-            &[
-                ("authorization", ""),
-                ("x-hub-signature-256", &hub_signature("app-rahasia", &huge)),
-            ],
-        )
-        .await;
+    let reply = post_whatsapp(&app, &huge, &hub_signature("app-rahasia", &huge)).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     let none = app.get("/api/v1/conversations/+6281200000003").await;
     assert_eq!(none.body["messages"], json!([]));
