@@ -23,7 +23,8 @@ use lunas_core::timers::PlannedTimer;
 use lunas_core::{
     Actor, AuditAction, HoldState, Money, Order, OrderId, OrderStatus, PaymentDecision, Timestamp,
 };
-use lunas_store::{OrderMoney, Tx, TxResult};
+use lunas_store::{BatchChanges, OrderMoney, Tx, TxResult};
+use std::collections::HashSet;
 
 /// Records a payment. Staff payments follow the order's state machine (a paid or ended order
 /// refuses them); money that arrives by itself is never refused: a duplicate changes nothing, a
@@ -376,6 +377,10 @@ pub(crate) fn import_credits(
     let mut known = tx.known_fingerprints(credits)?;
     let mut matcher = Matcher::new(tx.open_orders()?);
     let mut report = ImportReport::default();
+    // Lines that pay exactly what an open order has left: decided here in the statement's order,
+    // written after the loop in the orders' order (see `settle`).
+    let mut settling: Vec<Settling> = Vec::new();
+    let mut settled: HashSet<OrderId> = HashSet::new();
     for credit in credits {
         if known.contains(&credit.fingerprint) {
             report.duplicates += 1;
@@ -396,6 +401,10 @@ pub(crate) fn import_credits(
             exact_amount: false,
         };
         let found = match matcher.find(credit.amount, credit.reference) {
+            // Paid in full by an earlier line of this chunk: nothing is left to pay.
+            Match::ReferenceMismatch(named) if settled.contains(&named) => {
+                Match::ReferenceMismatch(named)
+            }
             // A named order that is not open (it expired, say) is paid late only when the amount
             // is exactly what it had left: both the reference and the amount say so.
             Match::ReferenceMismatch(named) if matcher.get(named).is_none() => {
@@ -410,26 +419,42 @@ pub(crate) fn import_credits(
             }
             other => other,
         };
-        let (outcome, order) = match found {
-            Match::Order(id) => match apply_payment(tx, id, &payment, messaging, false)? {
+        let exact = match found {
+            Match::Order(id) => pays_exactly(matcher.get(id), credit.amount),
+            _ => None,
+        };
+        let (outcome, order) = match (found, exact) {
+            (Match::Order(id), Some(open)) => {
+                matcher.update(None, id);
+                settled.insert(id);
+                settling.push(Settling {
+                    id,
+                    status: open.status,
+                    due: open.amount_due,
+                    paid_before: open.amount_paid,
+                    payment,
+                });
+                ("matched", Some(id))
+            }
+            (Match::Order(id), None) => match apply_payment(tx, id, &payment, messaging, false)? {
                 Ok(applied) => {
                     matcher.update(Some(open_order_of(&applied.order)), id);
                     ("matched", Some(id))
                 }
                 Err(e) => return Err(Tx::corrupt(format!("a matched order refused: {e}"))),
             },
-            Match::Ambiguous(candidates) => {
+            (Match::Ambiguous(candidates), _) => {
                 let ids: Vec<i64> = candidates.iter().map(|c| c.0).collect();
                 review_line(tx, ReviewKind::Ambiguous, &payment, credit, None, &ids)?;
                 ("review", None)
             }
-            Match::ReferenceMismatch(named) => {
+            (Match::ReferenceMismatch(named), _) => {
                 let order = tx.order_exists(named)?.then_some(named);
                 let kind = ReviewKind::ReferenceMismatch;
                 review_line(tx, kind, &payment, credit, order, &[named.0])?;
                 ("review", None)
             }
-            Match::Unmatched => {
+            (Match::Unmatched, _) => {
                 review_line(tx, ReviewKind::Unmatched, &payment, credit, None, &[])?;
                 ("review", None)
             }
@@ -440,7 +465,71 @@ pub(crate) fn import_credits(
         }
         tx.insert_statement_line(credit, source, now, outcome, order)?;
     }
+    settle(tx, settling, now, messaging)?;
     Ok(report)
+}
+
+/// A statement line that pays exactly what an open order has left, as the matcher knew the order.
+struct Settling {
+    id: OrderId,
+    status: OrderStatus,
+    due: Money,
+    paid_before: Money,
+    payment: NewPayment,
+}
+
+/// The open order `open`, when `amount` is exactly what it has left: the line pays it in full
+/// with nothing written off and nothing over.
+fn pays_exactly(open: Option<&OpenOrder>, amount: i64) -> Option<OpenOrder> {
+    open.filter(|o| {
+        o.status.is_open() && o.amount_due.minor_units() - o.amount_paid.minor_units() == amount
+    })
+    .cloned()
+}
+
+/// Pays the orders of `settling` in full, in order-id order: each order's rows (its row, timers,
+/// lines, messages) are written together and the B-trees are walked forwards instead of at
+/// random, which is what a 100,000-line statement spends its time on (BENCHMARKS.md, issue 21).
+/// What the orders share (products, buyers' records) is changed once at the end, in key order,
+/// as an expiry batch does. An order that is not as the matcher read it any more (another
+/// process paid or cancelled it on PostgreSQL) takes the ordinary path, which reads it locked.
+fn settle(
+    tx: &mut Tx<'_>,
+    mut settling: Vec<Settling>,
+    now: Timestamp,
+    messaging: &Messaging,
+) -> TxResult<()> {
+    settling.sort_by_key(|s| s.id);
+    let mut batch = BatchChanges::default();
+    for s in &settling {
+        let (id, payment) = (s.id, &s.payment);
+        let Some(customer) = tx.mark_paid_from(id, s.status, s.paid_before, s.due, now)? else {
+            if let Err(e) = apply_payment(tx, id, payment, messaging, false)? {
+                return Err(Tx::corrupt(format!("a matched order refused: {e}")));
+            }
+            continue;
+        };
+        tx.insert_payment(id, payment)?;
+        tx.stop_awaiting(id)?;
+        tx.convert_holds_into(id, &mut batch)?;
+        batch.count_paid(customer, payment.amount);
+        tx.insert_event(
+            id,
+            now,
+            &payment.actor,
+            Some(s.status),
+            OrderStatus::Paid,
+            None,
+        )?;
+        let reply = Reply {
+            id,
+            history: false,
+            messaging,
+            now,
+        };
+        reply.answer(tx, PaymentEffect::Paid, None)?;
+    }
+    tx.apply_batch(&batch)
 }
 
 fn review_line(

@@ -329,6 +329,79 @@ async fn a_statement_pays_exact_amounts_and_sends_colliding_ones_to_review(backe
     consistent(&shop).await;
 }
 
+/// A statement's exact payments are written after its lines are decided, in the orders' order:
+/// each order is still paid once, with its payment, event, message, holds and buyer's record,
+/// beside lines that take the ordinary path (a late payment) or go to review.
+async fn a_statement_paying_many_orders_pays_each_once_beside_late_and_unmatched_lines(
+    backend: Backend,
+) {
+    let shop = payments_shop(backend, |_| {}).await;
+    let late = place(&shop, PaymentMethod::Qris).await;
+    shop.clock.advance(SignedDuration::from_hours(2));
+    while shop.engine.tick().await.unwrap().more {}
+    assert_eq!(order_of(&shop, late.id).await.status, OrderStatus::Expired);
+    let a = place(&shop, PaymentMethod::BankTransfer).await;
+    let b = place(&shop, PaymentMethod::BankTransfer).await;
+    let c = place(&shop, PaymentMethod::BankTransfer).await;
+    let part = Money::payment(50_000).unwrap();
+    shop.engine
+        .record_payment(b.id, part, None, staff())
+        .await
+        .unwrap();
+    let due = |o: &lunas_core::Order| o.amount_due.minor_units();
+    let report = statement(
+        &shop,
+        &[
+            (&format!("TRSF CR #{} SARI", c.id), due(&c)),
+            ("TRSF CR SARI SISA", due(&b) - 50_000),
+            // The same transfer again under another description: c has nothing left to pay.
+            (&format!("TRSF CR #{} SARI LAGI", c.id), due(&c)),
+            (&format!("TRSF CR #{} TELAT", late.id), due(&late)),
+            ("SETORAN TUNAI", due(&a)),
+            ("TRSF CR ANDI", 12_345),
+        ],
+    )
+    .await;
+    assert_eq!((report.matched, report.review), (4, 2));
+    for (order, payments) in [(&a, 1), (&b, 2), (&c, 1), (&late, 1)] {
+        let paid = order_of(&shop, order.id).await;
+        assert_eq!(paid.status, OrderStatus::Paid, "#{}", order.id);
+        assert_eq!(paid.amount_paid, order.amount_due, "#{}", order.id);
+        assert_eq!(paid.payments.len(), payments, "#{}", order.id);
+        assert_eq!(paid.items[0].hold, HoldState::Converted, "#{}", order.id);
+        assert_eq!(
+            paid.events.last().map(|e| e.to),
+            Some(OrderStatus::Paid),
+            "#{}",
+            order.id
+        );
+        assert_eq!(
+            count(&shop, order.id, MessageKind::PaymentReceived).await,
+            1,
+            "#{}",
+            order.id
+        );
+    }
+    let mut kinds: Vec<ReviewKind> = open_reviews(&shop).await.iter().map(|r| r.kind).collect();
+    kinds.sort_by_key(|k| k.as_str());
+    assert_eq!(
+        kinds,
+        [ReviewKind::ReferenceMismatch, ReviewKind::Unmatched]
+    );
+    let records = shop.store.reliability_records().await.unwrap();
+    let (_, buyer) = records
+        .iter()
+        .find(|(phone, _)| phone == a.customer.phone.as_str())
+        .unwrap();
+    assert_eq!(buyer.orders_paid, 4);
+    let money: i64 = [&a, &b, &c, &late].iter().map(|o| due(o)).sum();
+    assert_eq!(
+        buyer.amount_paid, money,
+        "the staff payment and the statement's"
+    );
+    consistent(&shop).await;
+}
+
 async fn importing_the_same_statement_twice_records_nothing_twice(backend: Backend) {
     let shop = payments_shop(backend, |_| {}).await;
     let placed = place(&shop, PaymentMethod::BankTransfer).await;
@@ -912,6 +985,7 @@ lunas_store::on_both_backends!(
     a_bank_transfer_carries_a_unique_code_freed_when_the_order_stops_awaiting_payment,
     a_statement_pays_exact_amounts_and_sends_colliding_ones_to_review,
     importing_the_same_statement_twice_records_nothing_twice,
+    a_statement_paying_many_orders_pays_each_once_beside_late_and_unmatched_lines,
     a_statement_with_bad_lines_imports_nothing_unless_asked,
     a_settlement_delivered_ten_times_concurrently_records_one_payment_and_one_message,
     a_pending_after_a_settlement_never_moves_the_order_back,

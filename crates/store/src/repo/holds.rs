@@ -29,6 +29,8 @@ pub struct BatchChanges {
     pub(crate) expired_by_customer: BTreeMap<i64, i64>,
     /// COD orders their buyers never confirmed, counted as cancelled by the buyer.
     pub(crate) unconfirmed_by_customer: BTreeMap<i64, i64>,
+    /// Orders paid in full, and the money that paid them, by buyer.
+    pub(crate) paid_by_customer: BTreeMap<i64, (i64, i64)>,
 }
 
 impl BatchChanges {
@@ -40,6 +42,13 @@ impl BatchChanges {
     /// One more of this buyer's COD orders went unconfirmed in the batch.
     pub fn count_unconfirmed(&mut self, customer_id: i64) {
         *self.unconfirmed_by_customer.entry(customer_id).or_default() += 1;
+    }
+
+    /// One more of this buyer's orders paid in full in the batch, by a payment of `amount`.
+    pub fn count_paid(&mut self, customer_id: i64, amount: lunas_core::Money) {
+        let paid = self.paid_by_customer.entry(customer_id).or_default();
+        paid.0 += 1;
+        paid.1 += amount.minor_units();
     }
 
     /// The SKUs whose stock the batch changed, in order.
@@ -63,6 +72,11 @@ impl BatchChanges {
         for (customer, n) in other.unconfirmed_by_customer {
             *self.unconfirmed_by_customer.entry(customer).or_default() += n;
         }
+        for (customer, (orders, amount)) in other.paid_by_customer {
+            let paid = self.paid_by_customer.entry(customer).or_default();
+            paid.0 += orders;
+            paid.1 += amount;
+        }
     }
 
     pub(crate) fn apply(&self, db: &mut dyn Db) -> DbResult<()> {
@@ -77,6 +91,12 @@ impl BatchChanges {
             db.execute(
                 "UPDATE customers SET orders_cancelled_by_buyer = orders_cancelled_by_buyer + ?2 WHERE id = ?1",
                 params![*customer, *n],
+            )?;
+        }
+        for (customer, (orders, amount)) in &self.paid_by_customer {
+            db.execute(
+                "UPDATE customers SET orders_paid = orders_paid + ?2, amount_paid = amount_paid + ?3 WHERE id = ?1",
+                params![*customer, *orders, *amount],
             )?;
         }
         Ok(())

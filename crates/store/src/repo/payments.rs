@@ -93,6 +93,29 @@ pub(crate) fn mark_paid(
     Ok(())
 }
 
+/// `mark_paid` for a payment of exactly what was left, guarded by what the payer read of the
+/// order (`status`, paid before, due): the buyer's id, or `None` when the order changed since.
+pub(crate) fn mark_paid_from(
+    db: &mut dyn Db,
+    id: OrderId,
+    (status, paid_before, due): (OrderStatus, Money, Money),
+    now: Timestamp,
+) -> DbResult<Option<i64>> {
+    db.row(
+        "UPDATE orders SET status = 'paid', amount_paid = ?2, written_off = 0, updated_at = ?3, ended_at = ?3
+         WHERE id = ?1 AND status = ?4 AND amount_paid = ?5 AND COALESCE(amount_due, total) = ?2
+         RETURNING customer_id",
+        params![
+            id.0,
+            due.minor_units(),
+            millis(now),
+            status.as_str(),
+            paid_before.minor_units()
+        ],
+        |row| row.int(0),
+    )
+}
+
 /// An order that had ended is paid after all (its stock was taken again), a forfeited deposit
 /// no longer forfeited.
 pub(crate) fn mark_revived(

@@ -257,6 +257,24 @@ impl<'a> Tx<'a> {
         Ok(repo::mark_paid(self.db, id, paid, written_off, now)?)
     }
 
+    /// Paid in full by a payment of exactly what was left, if the order is still `status` with
+    /// `paid_before` of `due` paid; the buyer's id, or `None` when it changed since it was read.
+    pub fn mark_paid_from(
+        &mut self,
+        id: OrderId,
+        status: OrderStatus,
+        paid_before: Money,
+        due: Money,
+        now: Timestamp,
+    ) -> TxResult<Option<i64>> {
+        Ok(repo::mark_paid_from(
+            self.db,
+            id,
+            (status, paid_before, due),
+            now,
+        )?)
+    }
+
     /// Paid after it had ended, its stock taken again.
     pub fn mark_revived(&mut self, id: OrderId, paid: Money, now: Timestamp) -> TxResult<()> {
         Ok(repo::mark_revived(self.db, id, paid, now)?)
@@ -537,6 +555,17 @@ impl<'a> Tx<'a> {
             self.db,
             id,
             HoldState::Released,
+            &mut batch.stock,
+        )?)
+    }
+
+    /// Turns the order's held lines into sales, the products' counters changed later by
+    /// `apply_batch`.
+    pub fn convert_holds_into(&mut self, id: OrderId, batch: &mut BatchChanges) -> TxResult<()> {
+        Ok(repo::end_holds_into(
+            self.db,
+            id,
+            HoldState::Converted,
             &mut batch.stock,
         )?)
     }
