@@ -216,9 +216,12 @@ fn full_peer(
                 .prepare_cached(
                     "UPDATE products SET reserved = reserved + ?1
                      WHERE sku = ?2 AND on_hand - reserved >= ?1 AND price > 0 AND variants = 0
+                       AND price * ?1 + ?3 > ?4
                      RETURNING name, price",
                 )?
-                .query_row(params![1, crate::sku(i)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                .query_row(params![1, crate::sku(i), 0, 0], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
             let token = format!("{:08x}{:032x}", now / 1000, rand::random::<u128>());
             let amount_due = 1_000_000 + i as i64;
             let order: i64 = tx

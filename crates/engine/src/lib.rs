@@ -219,8 +219,8 @@ pub struct Engine {
     analytics: analytics::Cache,
     /// The FAQ entries indexed, and the WhatsApp sender of replies.
     faq: faq::Book,
-    /// One placement at a time per SKU in this process, on PostgreSQL (see `orders::Turns`).
-    placing: orders::Turns,
+    /// One-line placements of one SKU placed together, on PostgreSQL (see `orders::Batches`).
+    placing: orders::Batches,
 }
 
 impl Engine {
@@ -254,7 +254,7 @@ impl Engine {
             webhooks_allow_private: false,
             gateways: gateways::Gateways::default(),
             gateway_client: std::sync::OnceLock::new(),
-            placing: orders::Turns::default(),
+            placing: orders::Batches::default(),
             analytics: analytics::Cache::default(),
             faq: faq::Book::default(),
         })

@@ -78,19 +78,16 @@ pub(crate) fn place(
         items,
         tips,
         total: items_total,
-    } = match tx.hold_stock(&new.lines)? {
+    } = match tx.hold_stock(&new.lines, new.charges)? {
         Ok(held) => held,
         Err(refused) => return Ok(Err(refused)),
     };
-    // The shipping cost and the discount make the total the buyer pays, and its unique code.
-    let Some(total) = new.charges.total(items_total) else {
-        return Ok(Err(PlaceError::DiscountAboveTotal {
-            discount: new.charges.discount,
-            before: Money::from_stored(
-                items_total.minor_units() + new.charges.shipping_cost.minor_units(),
-            ),
-        }));
-    };
+    // The shipping cost and the discount make the total the buyer pays, and its unique code
+    // (a discount that leaves nothing to pay was refused before the stock was held).
+    let total = new
+        .charges
+        .total(items_total)
+        .ok_or_else(|| Tx::corrupt("a discount above the total passed the hold".to_owned()))?;
     let policy = placement.policy(total);
     let (customer_id, customer) = tx.upsert_buyer(&new.customer, new.placed_at)?;
 
@@ -293,34 +290,15 @@ impl crate::Engine {
             None => self.store.sold_out_mark(),
             Some(_) => None,
         };
-        let sold_out = |lines: &[NewOrderLine]| -> Option<PlaceError> {
-            let line = lines
-                .iter()
-                .find(|line| self.store.is_sold_out(&line.sku))?;
-            Some(PlaceError::OutOfStock {
-                sku: line.sku.clone(),
-                requested: line.qty.units(),
-                available: 0,
-            })
-        };
         if sold_out_mark.is_some()
-            && let Some(refused) = sold_out(&request.lines)
+            && let Some(line) = request
+                .lines
+                .iter()
+                .find(|line| self.store.is_sold_out(&line.sku))
         {
-            return Err(Error::Place(refused));
+            return Err(Error::Place(out_of_stock(line)));
         }
         let single_line = request.lines.len() == 1;
-        // While sold-out SKUs are remembered (PostgreSQL), one-line placements of one SKU take
-        // turns in this process (see `Turns`); the SKU may have sold out while this one waited.
-        let _turn = match (sold_out_mark, request.lines.as_slice()) {
-            (Some(_), [line]) => {
-                let turn = self.placing.take(&line.sku).await;
-                if let Some(refused) = sold_out(&request.lines) {
-                    return Err(Error::Place(refused));
-                }
-                Some(turn)
-            }
-            _ => None,
-        };
         let placed_at = self.now();
         // The store judges the buyer (band and policy, decided by `lunas_core`) in the placement's
         // own transaction; it needs the store's base rate and the number's HMAC from here.
@@ -343,26 +321,34 @@ impl crate::Engine {
             note: request.note,
         };
         let random: u64 = rand::random();
-        let placed = match self
-            .store
-            .transact(move |tx| place(tx, &new, random))
-            .await?
-        {
-            Ok(placed) => placed,
-            Err(PlaceError::Policy(refused)) => return Err(Error::Policy(refused)),
-            Err(other) => {
+        // While sold-out SKUs are remembered (PostgreSQL), one-line placements of one SKU are
+        // placed together (see `Batches`).
+        let placed = match (sold_out_mark, new.lines.as_slice()) {
+            (Some(mark), [line]) => {
+                let sku = line.sku.clone();
+                let waiting = Waiting { new, random, mark };
+                self.placing.place(self, sku, waiting).await?
+            }
+            _ => {
+                let placed = self
+                    .store
+                    .transact(move |tx| place(tx, &new, random))
+                    .await?;
                 // Nothing left at all (an order of one line, so `available` is the product's).
-                if let (Some(mark), true, PlaceError::OutOfStock { sku, available, .. }) =
-                    (sold_out_mark, single_line, &other)
-                    && *available <= 0
-                {
-                    self.store.note_sold_out(sku, mark);
+                if let (Some(mark), true, Err(refused)) = (sold_out_mark, single_line, &placed) {
+                    remember_sold_out(&self.store, refused, mark);
                 }
-                return Err(Error::Place(other));
+                placed
             }
         };
-        self.wake_for(&placed.order);
-        Ok(placed)
+        match placed {
+            Ok(placed) => {
+                self.wake_for(&placed.order);
+                Ok(placed)
+            }
+            Err(PlaceError::Policy(refused)) => Err(Error::Policy(refused)),
+            Err(other) => Err(Error::Place(other)),
+        }
     }
 
     /// On PostgreSQL, starts hearing of stock freed by any process, so that buyers of a SKU this
@@ -374,54 +360,227 @@ impl crate::Engine {
     }
 }
 
-/// Placements of one SKU in this process, one at a time. On PostgreSQL every placement of a SKU
-/// waits for its product row's lock (held from the hold until the commit) anyway; in a flash sale
-/// dozens of pooled connections of every process queued there, and the one holding the lock
-/// waited for a core behind them (a convoy: the first hundred placements of one SKU took most of
-/// a second). Waiting here instead, only one transaction per process asks for the row, so the
-/// sale's placements follow each other as fast as a commit. Placements of different SKUs do not
-/// wait for each other.
+/// A placement's result as the store gives it: placed, or refused with nothing written.
+type Placing = Result<Result<Placed, PlaceError>, lunas_store::StoreError>;
+
+/// A one-line placement waiting for its SKU's next batch.
+pub(crate) struct Waiting {
+    new: NewOrder,
+    random: u64,
+    /// The sold-out memory's mark, taken before the placement was decided.
+    mark: u64,
+}
+
+/// The most placements one transaction takes.
+const BATCH_LEN_MAX: usize = 64;
+
+/// One-line placements of one SKU in this process, placed together: on PostgreSQL, while sold-out
+/// SKUs are remembered (a flash sale). Every placement of a SKU waits for its product row's lock,
+/// held from the hold until the commit, so placements of one SKU cannot overlap anyway; in a
+/// flash sale dozens of pooled connections of every process queued there, each placement paying
+/// its own commit. Here the placements that arrive while one transaction of the SKU runs wait in
+/// this process and go into the next transaction together (at most `BATCH_LEN_MAX`, no waiting
+/// on a timer: a batch is what gathered meanwhile): one row lock and one commit for all of them,
+/// each placement in a savepoint of its own, so each is still all or nothing, and each answered
+/// only once the transaction is durable. Once the SKU is found with nothing left, the rest of the
+/// batch is refused without being tried. Placements of different SKUs do not wait for each other.
 #[derive(Default)]
-pub(crate) struct Turns {
-    by_sku: std::sync::Mutex<
-        std::collections::HashMap<lunas_core::Sku, std::sync::Arc<tokio::sync::Mutex<()>>>,
-    >,
+pub(crate) struct Batches {
+    by_sku: std::sync::Mutex<std::collections::HashMap<lunas_core::Sku, std::sync::Arc<SkuQueue>>>,
+    /// Numbers the waiting placements, so that one whose requester went can be taken out.
+    next: std::sync::atomic::AtomicU64,
 }
 
-/// A placement's turn at a SKU, until dropped.
-pub(crate) struct Turn<'a> {
-    turns: &'a Turns,
-    sku: lunas_core::Sku,
-    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+#[derive(Default)]
+struct SkuQueue {
+    waiting: std::sync::Mutex<std::collections::VecDeque<(u64, Waiting, Answer)>>,
+    /// Held by the task running the SKU's batch.
+    running: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
-impl Turns {
-    pub(crate) async fn take(&self, sku: &lunas_core::Sku) -> Turn<'_> {
-        let lock = self
+type Answer = tokio::sync::oneshot::Sender<Placing>;
+
+impl Batches {
+    /// Places `waiting` in one of the SKU's batches and answers when that batch has committed.
+    async fn place(
+        &self,
+        engine: &crate::Engine,
+        sku: lunas_core::Sku,
+        waiting: Waiting,
+    ) -> Placing {
+        let queue = self
             .by_sku
             .lock()
-            .expect("turns lock")
+            .expect("batches lock")
             .entry(sku.clone())
             .or_default()
             .clone();
-        Turn {
-            turns: self,
-            sku: sku.clone(),
-            guard: Some(lock.lock_owned().await),
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (answer, mut answered) = tokio::sync::oneshot::channel();
+        queue
+            .waiting
+            .lock()
+            .expect("queue lock")
+            .push_back((id, waiting, answer));
+        let _queued = Queued {
+            batches: self,
+            sku,
+            queue: queue.clone(),
+            id,
+        };
+        loop {
+            if let Ok(placing) = answered.try_recv() {
+                return placing;
+            }
+            // The batch runs in a task of its own holding the SKU's lock, so that a request
+            // dropped by its client never leaves the others of its batch unanswered.
+            let running = queue.running.clone().lock_owned().await;
+            if let Ok(placing) = answered.try_recv() {
+                return placing;
+            }
+            let batch: Vec<(Waiting, Answer)> = {
+                let mut waiting = queue.waiting.lock().expect("queue lock");
+                let len = waiting.len().min(BATCH_LEN_MAX);
+                waiting.drain(..len).map(|(_, w, a)| (w, a)).collect()
+            };
+            let engine = engine.batch_runner();
+            let run = tokio::spawn(async move {
+                engine.place_batch(batch).await;
+                drop(running);
+            });
+            // Its answers are sent before the task ends; ours is among them or in a later batch.
+            let _ = run.await;
         }
     }
 }
 
-impl Drop for Turn<'_> {
+/// A placement in its SKU's queue, until its requester has its answer or goes: a placement not
+/// yet taken into a batch leaves with its requester (a client that hung up), and the last one out
+/// removes the SKU's queue, so the map holds only SKUs being placed.
+struct Queued<'a> {
+    batches: &'a Batches,
+    sku: lunas_core::Sku,
+    queue: std::sync::Arc<SkuQueue>,
+    id: u64,
+}
+
+impl Drop for Queued<'_> {
     fn drop(&mut self) {
-        drop(self.guard.take());
-        // The last one out removes the SKU's entry, so the map holds only SKUs being placed.
-        let mut by_sku = self.turns.by_sku.lock().expect("turns lock");
+        self.queue
+            .waiting
+            .lock()
+            .expect("queue lock")
+            .retain(|(id, _, _)| *id != self.id);
+        let mut by_sku = self.batches.by_sku.lock().expect("batches lock");
+        // The map's reference, this one, and the caller's.
         if by_sku
             .get(&self.sku)
-            .is_some_and(|lock| std::sync::Arc::strong_count(lock) == 1)
+            .is_some_and(|queue| std::sync::Arc::strong_count(queue) == 3)
         {
             by_sku.remove(&self.sku);
         }
     }
+}
+
+/// What a batch needs of the engine, owned, for the task that runs it.
+pub(crate) struct BatchRunner {
+    store: lunas_store::Store,
+}
+
+impl crate::Engine {
+    fn batch_runner(&self) -> BatchRunner {
+        BatchRunner {
+            store: self.store.clone(),
+        }
+    }
+}
+
+impl BatchRunner {
+    /// Places `batch` in one transaction, each placement in a savepoint, and answers each: all
+    /// of them with the store's error if the transaction failed.
+    async fn place_batch(self, batch: Vec<(Waiting, Answer)>) {
+        let (waiting, answers): (Vec<Waiting>, Vec<Answer>) = batch.into_iter().unzip();
+        // Sold out while these waited: refused without a transaction.
+        let mut remembered = vec![None; waiting.len()];
+        for (i, w) in waiting.iter().enumerate() {
+            if w.new
+                .lines
+                .iter()
+                .any(|line| self.store.is_sold_out(&line.sku))
+            {
+                remembered[i] = Some(out_of_stock(&w.new.lines[0]));
+            }
+        }
+        let store = self.store.clone();
+        let tried = std::sync::Arc::new(waiting);
+        let placing = tried.clone();
+        let skipped = remembered.clone();
+        let outcome = store
+            .transact_always(move |tx| place_all(tx, &placing, &skipped))
+            .await;
+        for (i, answer) in answers.into_iter().enumerate() {
+            let placing = match (&outcome, &remembered[i]) {
+                (_, Some(refused)) => Ok(Err(refused.clone())),
+                (Ok(results), None) => Ok(results[i].clone()),
+                (Err(e), None) => Err(e.clone()),
+            };
+            if let Ok(Err(refused)) = &placing {
+                remember_sold_out(&self.store, refused, tried[i].mark);
+            }
+            // The requester may have gone (its client hung up): the order stands all the same.
+            let _ = answer.send(placing);
+        }
+    }
+}
+
+/// A one-line placement refused for a SKU with nothing left at all: the SKU is remembered as
+/// sold out (from `mark`, so that stock freed since is not forgotten).
+fn remember_sold_out(store: &lunas_store::Store, refused: &PlaceError, mark: u64) {
+    if let PlaceError::OutOfStock { sku, available, .. } = refused
+        && *available <= 0
+    {
+        store.note_sold_out(sku, mark);
+    }
+}
+
+fn out_of_stock(line: &NewOrderLine) -> PlaceError {
+    PlaceError::OutOfStock {
+        sku: line.sku.clone(),
+        requested: line.qty.units(),
+        available: 0,
+    }
+}
+
+/// Places each of `batch` not `skipped` in a savepoint of its own. Once one is refused for a SKU
+/// with nothing left, the others wanting it are refused without being tried (in this transaction
+/// the SKU's stock only goes down). A failure of the store fails the batch (a lost race runs it
+/// again).
+fn place_all(
+    tx: &mut Tx<'_>,
+    batch: &[Waiting],
+    skipped: &[Option<PlaceError>],
+) -> TxResult<Vec<Result<Placed, PlaceError>>> {
+    let mut results = Vec::with_capacity(batch.len());
+    let mut sold_out: Option<PlaceError> = None;
+    for (waiting, skipped) in batch.iter().zip(skipped) {
+        if let Some(refused) = skipped.as_ref().or(sold_out.as_ref()) {
+            results.push(Err(refused.clone()));
+            continue;
+        }
+        tx.savepoint()?;
+        match place(tx, &waiting.new, waiting.random)? {
+            Ok(placed) => {
+                tx.release_savepoint()?;
+                results.push(Ok(placed));
+            }
+            Err(refused) => {
+                tx.rollback_to_savepoint()?;
+                if matches!(refused, PlaceError::OutOfStock { available, .. } if available <= 0) {
+                    sold_out = Some(refused.clone());
+                }
+                results.push(Err(refused));
+            }
+        }
+    }
+    Ok(results)
 }

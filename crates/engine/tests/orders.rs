@@ -609,6 +609,51 @@ async fn a_flash_sale_across_two_processes_sells_exactly_its_stock(backend: Back
     t.assert_consistent().await;
 }
 
+/// While sold-out SKUs are remembered (PostgreSQL), concurrent placements of one SKU share a
+/// transaction, each in a savepoint of its own: one refused after its stock was held (a discount
+/// above its total) holds nothing, the others beside it are placed, and once the SKU is gone the
+/// rest are refused — the same outcome as one transaction each (SQLite).
+async fn placements_sharing_a_transaction_are_each_all_or_nothing(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    t.product("LIVE", 20, 10_000).await;
+    t.engine.watch_sold_out().await;
+    let place_all = |first: usize, count: usize| {
+        let tasks: Vec<_> = (first..first + count)
+            .map(|i| {
+                let engine = t.engine.clone();
+                tokio::spawn(async move {
+                    let phone = format!("+62812{:08}", 30_000_000 + i);
+                    let mut request = order(&phone, &[("LIVE", 1)], PaymentMethod::Qris, None);
+                    if i % 2 == 1 {
+                        request.charges.discount = Money::from_stored(10_000);
+                    }
+                    engine.place_order(request).await
+                })
+            })
+            .collect();
+        async move {
+            let (mut placed, mut discounted, mut sold_out) = (0, 0, 0);
+            for task in tasks {
+                match task.await.unwrap() {
+                    Ok(_) => placed += 1,
+                    Err(Error::Place(PlaceError::DiscountAboveTotal { .. })) => discounted += 1,
+                    Err(Error::Place(PlaceError::OutOfStock { .. })) => sold_out += 1,
+                    Err(e) => panic!("unexpected {e}"),
+                }
+            }
+            (placed, discounted, sold_out)
+        }
+    };
+    // Twenty units for fifteen good orders: every refused one reached its discount.
+    assert_eq!(place_all(0, 30).await, (15, 15, 0));
+    assert_eq!(t.stock("LIVE").await, (20, 15, 5));
+    // Twenty more for the last five units: five placed, the rest refused one way or the other.
+    let (placed, discounted, sold_out) = place_all(100, 20).await;
+    assert_eq!((placed, discounted + sold_out), (5, 15));
+    assert_eq!(t.stock("LIVE").await, (20, 20, 0));
+    t.assert_consistent().await;
+}
+
 async fn a_payment_racing_the_deadline_ends_paid_or_expired_never_both_never_neither(
     backend: Backend,
 ) {
@@ -959,6 +1004,7 @@ lunas_store::on_both_backends!(
     a_timer_that_fails_is_pushed_back_and_the_others_still_fire,
     a_sold_out_sku_is_refused_from_memory_until_any_process_frees_stock,
     a_flash_sale_across_two_processes_sells_exactly_its_stock,
+    placements_sharing_a_transaction_are_each_all_or_nothing,
     a_refused_order_says_why_and_holds_nothing,
     placing_an_order_holds_its_stock_until_the_deadline,
     expired_hold_returns_stock_to_sale_exactly_once,

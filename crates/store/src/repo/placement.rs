@@ -475,7 +475,21 @@ pub struct Held {
 pub(crate) fn hold_stock(
     db: &mut dyn Db,
     lines: &[lunas_core::placing::NewOrderLine],
+    charges: lunas_core::shipping::Charges,
 ) -> DbResult<Result<Held, PlaceError>> {
+    // A discount that leaves nothing to pay refuses the order before its stock is held: a refused
+    // operation must have written nothing (SQLite's writer rolls back the whole group otherwise).
+    let above_total = |items: Money| {
+        charges
+            .total(items)
+            .is_none()
+            .then(|| PlaceError::DiscountAboveTotal {
+                discount: charges.discount,
+                before: Money::from_stored(
+                    items.minor_units() + charges.shipping_cost.minor_units(),
+                ),
+            })
+    };
     let line_item = |product: &Product, line: &lunas_core::placing::NewOrderLine| OrderItem {
         sku: line.sku.clone(),
         name: product.name.clone(),
@@ -491,10 +505,16 @@ pub(crate) fn hold_stock(
             concat!(
                 "UPDATE products SET reserved = reserved + ?1
                  WHERE sku = ?2 AND on_hand - reserved >= ?1 AND price > 0 AND variants = 0
+                   AND price * ?1 + ?3 > ?4
                  RETURNING ",
                 product_columns!()
             ),
-            params![qty, line.sku.as_str()],
+            params![
+                qty,
+                line.sku.as_str(),
+                charges.shipping_cost.minor_units(),
+                charges.discount.minor_units()
+            ],
             read_product,
         )?;
         let Some(product) = held else {
@@ -510,6 +530,12 @@ pub(crate) fn hold_stock(
                     requested: qty,
                     available: product.available,
                 },
+                Some(product) if product.price > Money::ZERO => {
+                    let items = product.price.checked_mul(qty).expect("bounded");
+                    above_total(items).ok_or_else(|| {
+                        DbError::Corrupt(format!("the hold on {} failed for no reason", line.sku))
+                    })?
+                }
                 Some(_) => PlaceError::ZeroTotal,
             }));
         };
@@ -572,6 +598,9 @@ pub(crate) fn hold_stock(
     }
     if total == Money::ZERO {
         return Ok(Err(PlaceError::ZeroTotal));
+    }
+    if let Some(refused) = above_total(total) {
+        return Ok(Err(refused));
     }
     for (sku, qty) in &wanted {
         // The condition repeats the check above as a guard (and the schema's CHECK backs it);

@@ -83,8 +83,12 @@ impl<'a> Tx<'a> {
 
     /// Holds the stock of `lines` (SKU order, rows locked on PostgreSQL), or says why not having
     /// held nothing.
-    pub fn hold_stock(&mut self, lines: &[NewOrderLine]) -> TxResult<Result<Held, PlaceError>> {
-        Ok(repo::hold_stock(self.db, lines)?)
+    pub fn hold_stock(
+        &mut self,
+        lines: &[NewOrderLine],
+        charges: lunas_core::shipping::Charges,
+    ) -> TxResult<Result<Held, PlaceError>> {
+        Ok(repo::hold_stock(self.db, lines, charges)?)
     }
 
     /// Counts an order for the buyer, creating their row on the first; their row id and the
@@ -602,7 +606,8 @@ impl<'a> Tx<'a> {
         )?)
     }
 
-    /// Opens a savepoint, so that one timer's failure undoes only its own writes.
+    /// Opens a savepoint, so that one step's failure or refusal (a timer, a placement of a batch)
+    /// undoes only its own writes.
     pub fn savepoint(&mut self) -> TxResult<()> {
         self.db.execute("SAVEPOINT timer", crate::sql::params![])?;
         Ok(())
