@@ -125,6 +125,15 @@ async fn place(shop: &Shop, method: PaymentMethod) -> lunas_core::Order {
         .order
 }
 
+/// A QRIS order of Bu Sari's left unpaid past its two hours: expired.
+async fn expired(shop: &Shop) -> lunas_core::Order {
+    let late = place(shop, PaymentMethod::Qris).await;
+    shop.clock.advance(SignedDuration::from_hours(2));
+    while shop.engine.tick().await.unwrap().more {}
+    assert_eq!(order_of(shop, late.id).await.status, OrderStatus::Expired);
+    late
+}
+
 async fn order_of(shop: &Shop, id: OrderId) -> lunas_core::Order {
     shop.engine.order(id).await.unwrap().unwrap()
 }
@@ -336,10 +345,7 @@ async fn a_statement_paying_many_orders_pays_each_once_beside_late_and_unmatched
     backend: Backend,
 ) {
     let shop = payments_shop(backend, |_| {}).await;
-    let late = place(&shop, PaymentMethod::Qris).await;
-    shop.clock.advance(SignedDuration::from_hours(2));
-    while shop.engine.tick().await.unwrap().more {}
-    assert_eq!(order_of(&shop, late.id).await.status, OrderStatus::Expired);
+    let late = expired(&shop).await;
     let a = place(&shop, PaymentMethod::BankTransfer).await;
     let b = place(&shop, PaymentMethod::BankTransfer).await;
     let c = place(&shop, PaymentMethod::BankTransfer).await;
@@ -707,10 +713,7 @@ async fn a_late_payment_revives_the_order_while_the_stock_lasts_and_is_flagged_f
     backend: Backend,
 ) {
     let shop = payments_shop(backend, |_| {}).await;
-    let late = place(&shop, PaymentMethod::Qris).await;
-    shop.clock.advance(SignedDuration::from_hours(2));
-    while shop.engine.tick().await.unwrap().more {}
-    assert_eq!(order_of(&shop, late.id).await.status, OrderStatus::Expired);
+    let late = expired(&shop).await;
     let outcome = shop
         .notify(&midtrans(
             &late.id.to_string(),

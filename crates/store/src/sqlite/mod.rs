@@ -75,22 +75,13 @@ impl Sqlite {
 
     pub(crate) async fn close(&self) {
         self.writer.lock().expect("writer lock").take();
-        let thread = self
-            .writer_thread
-            .lock()
-            .expect("writer thread lock")
-            .take();
-        if let Some(thread) = thread {
-            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
-        }
-        // The writer's connection is closed, and with it the checkpointer's wake-up: it ends.
-        let checkpointer = self
-            .checkpointer_thread
-            .lock()
-            .expect("checkpointer thread lock")
-            .take();
-        if let Some(thread) = checkpointer {
-            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        // The writer ends first; its connection closes, and with it the checkpointer's wake-up,
+        // so the checkpointer ends too.
+        for slot in [&self.writer_thread, &self.checkpointer_thread] {
+            let thread = slot.lock().expect("thread lock").take();
+            if let Some(thread) = thread {
+                let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+            }
         }
         self.readers.lock().expect("readers lock").clear();
     }
