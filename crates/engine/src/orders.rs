@@ -327,7 +327,7 @@ impl crate::Engine {
             (Some(mark), [line]) => {
                 let sku = line.sku.clone();
                 let waiting = Waiting { new, random, mark };
-                self.placing.place(self, sku, waiting).await?
+                self.placing.place(&self.store, sku, waiting).await?
             }
             _ => {
                 let placed = self
@@ -404,7 +404,7 @@ impl Batches {
     /// Places `waiting` in one of the SKU's batches and answers when that batch has committed.
     async fn place(
         &self,
-        engine: &crate::Engine,
+        store: &lunas_store::Store,
         sku: lunas_core::Sku,
         waiting: Waiting,
     ) -> Placing {
@@ -443,9 +443,9 @@ impl Batches {
                 let len = waiting.len().min(BATCH_LEN_MAX);
                 waiting.drain(..len).map(|(_, w, a)| (w, a)).collect()
             };
-            let engine = engine.batch_runner();
+            let store = store.clone();
             let run = tokio::spawn(async move {
-                engine.place_batch(batch).await;
+                place_batch(store, batch).await;
                 drop(running);
             });
             // Its answers are sent before the task ends; ours is among them or in a later batch.
@@ -482,54 +482,34 @@ impl Drop for Queued<'_> {
     }
 }
 
-/// What a batch needs of the engine, owned, for the task that runs it.
-pub(crate) struct BatchRunner {
-    store: lunas_store::Store,
-}
-
-impl crate::Engine {
-    fn batch_runner(&self) -> BatchRunner {
-        BatchRunner {
-            store: self.store.clone(),
+/// Places `batch` in one transaction, each placement in a savepoint, and answers each: all of
+/// them with the store's error if the transaction failed.
+async fn place_batch(store: lunas_store::Store, batch: Vec<(Waiting, Answer)>) {
+    let (waiting, answers): (Vec<Waiting>, Vec<Answer>) = batch.into_iter().unzip();
+    // Sold out while these waited: refused without a transaction.
+    let remembered: Vec<Option<PlaceError>> = waiting
+        .iter()
+        .map(|w| {
+            let line = &w.new.lines[0];
+            store.is_sold_out(&line.sku).then(|| out_of_stock(line))
+        })
+        .collect();
+    let tried = std::sync::Arc::new(waiting);
+    let (placing, skipped) = (tried.clone(), remembered.clone());
+    let outcome = store
+        .transact_always(move |tx| place_all(tx, &placing, &skipped))
+        .await;
+    for (i, answer) in answers.into_iter().enumerate() {
+        let placing = match (&outcome, &remembered[i]) {
+            (_, Some(refused)) => Ok(Err(refused.clone())),
+            (Ok(results), None) => Ok(results[i].clone()),
+            (Err(e), None) => Err(e.clone()),
+        };
+        if let Ok(Err(refused)) = &placing {
+            remember_sold_out(&store, refused, tried[i].mark);
         }
-    }
-}
-
-impl BatchRunner {
-    /// Places `batch` in one transaction, each placement in a savepoint, and answers each: all
-    /// of them with the store's error if the transaction failed.
-    async fn place_batch(self, batch: Vec<(Waiting, Answer)>) {
-        let (waiting, answers): (Vec<Waiting>, Vec<Answer>) = batch.into_iter().unzip();
-        // Sold out while these waited: refused without a transaction.
-        let mut remembered = vec![None; waiting.len()];
-        for (i, w) in waiting.iter().enumerate() {
-            if w.new
-                .lines
-                .iter()
-                .any(|line| self.store.is_sold_out(&line.sku))
-            {
-                remembered[i] = Some(out_of_stock(&w.new.lines[0]));
-            }
-        }
-        let store = self.store.clone();
-        let tried = std::sync::Arc::new(waiting);
-        let placing = tried.clone();
-        let skipped = remembered.clone();
-        let outcome = store
-            .transact_always(move |tx| place_all(tx, &placing, &skipped))
-            .await;
-        for (i, answer) in answers.into_iter().enumerate() {
-            let placing = match (&outcome, &remembered[i]) {
-                (_, Some(refused)) => Ok(Err(refused.clone())),
-                (Ok(results), None) => Ok(results[i].clone()),
-                (Err(e), None) => Err(e.clone()),
-            };
-            if let Ok(Err(refused)) = &placing {
-                remember_sold_out(&self.store, refused, tried[i].mark);
-            }
-            // The requester may have gone (its client hung up): the order stands all the same.
-            let _ = answer.send(placing);
-        }
+        // The requester may have gone (its client hung up): the order stands all the same.
+        let _ = answer.send(placing);
     }
 }
 
@@ -561,10 +541,14 @@ fn place_all(
     skipped: &[Option<PlaceError>],
 ) -> TxResult<Vec<Result<Placed, PlaceError>>> {
     let mut results = Vec::with_capacity(batch.len());
-    let mut sold_out: Option<PlaceError> = None;
+    let mut sold_out = false;
     for (waiting, skipped) in batch.iter().zip(skipped) {
-        if let Some(refused) = skipped.as_ref().or(sold_out.as_ref()) {
+        if let Some(refused) = skipped {
             results.push(Err(refused.clone()));
+            continue;
+        }
+        if sold_out {
+            results.push(Err(out_of_stock(&waiting.new.lines[0])));
             continue;
         }
         tx.savepoint()?;
@@ -575,9 +559,8 @@ fn place_all(
             }
             Err(refused) => {
                 tx.rollback_to_savepoint()?;
-                if matches!(refused, PlaceError::OutOfStock { available, .. } if available <= 0) {
-                    sold_out = Some(refused.clone());
-                }
+                sold_out |=
+                    matches!(refused, PlaceError::OutOfStock { available, .. } if available <= 0);
                 results.push(Err(refused));
             }
         }
