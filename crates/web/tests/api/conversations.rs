@@ -40,6 +40,30 @@ async fn post_whatsapp(app: &TestApp, body: &str, signature: &str) -> Reply {
     .await
 }
 
+/// One delivery to lunas's own messages webhook, signed with the test secret as Standard Webhooks
+/// sign it (or carrying `signature` when given).
+async fn post_message(
+    app: &TestApp,
+    id: &str,
+    at: i64,
+    body: &str,
+    signature: Option<String>,
+) -> Reply {
+    let signature = signature.unwrap_or_else(|| standard_signature(MESSAGES_SECRET, id, at, body));
+    app.send(
+        Method::POST,
+        "/webhooks/messages",
+        Some(body.to_owned()),
+        &[
+            ("authorization", ""),
+            ("webhook-id", id),
+            ("webhook-timestamp", &at.to_string()),
+            ("webhook-signature", &signature),
+        ],
+    )
+    .await
+}
+
 fn standard_signature(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
     python(
         "import hmac, hashlib, base64, sys\n\
@@ -121,54 +145,35 @@ async fn whatsapp_messages_of_every_kind_appear_once(backend: Backend) {
 async fn the_messages_webhook_keeps_each_message_once_and_shows_replies(backend: Backend) {
     let app = spawn_app(backend).await;
     let now = app.engine.now().as_second();
-    let deliver = |id: &str, at: i64, body: &str, signature: Option<String>| {
-        let signature =
-            signature.unwrap_or_else(|| standard_signature(MESSAGES_SECRET, id, at, body));
-        let (id, at, body) = (id.to_owned(), at.to_string(), body.to_owned());
-        let app = &app;
-        async move {
-            app.send(
-                Method::POST,
-                "/webhooks/messages",
-                Some(body),
-                &[
-                    ("authorization", ""),
-                    ("webhook-id", &id),
-                    ("webhook-timestamp", &at),
-                    ("webhook-signature", &signature),
-                ],
-            )
-            .await
-        }
-    };
     let body = json!({"messages": [
         {"id": "m-1", "from": "0812 3456 7890", "text": "bisa cod gak"},
         {"id": "m-2", "from": "0812 3456 7890", "type": "image"}
     ]})
     .to_string();
-    let first = deliver("msg_1", now, &body, None).await;
+    let first = post_message(&app, "msg_1", now, &body, None).await;
     assert_eq!(
         (first.status, first.body["kept"].as_u64()),
         (StatusCode::OK, Some(2)),
         "{:?}",
         first.body
     );
-    let again = deliver("msg_1", now, &body, None).await;
+    let again = post_message(&app, "msg_1", now, &body, None).await;
     assert_eq!(again.body["kept"], 0, "delivered again: kept once");
 
     for (response, status, code) in [
         (
-            deliver("msg_2", now, &body, Some("v1,AAAA".into())).await,
+            post_message(&app, "msg_2", now, &body, Some("v1,AAAA".into())).await,
             StatusCode::UNAUTHORIZED,
             "invalid_signature",
         ),
         (
-            deliver("msg_3", now - 3_600, &body, None).await,
+            post_message(&app, "msg_3", now - 3_600, &body, None).await,
             StatusCode::UNAUTHORIZED,
             "invalid_signature",
         ),
         (
-            deliver(
+            post_message(
+                &app,
                 "msg_4",
                 now,
                 &json!({"id": "m-9", "from": "12", "text": "x"}).to_string(),
@@ -179,7 +184,7 @@ async fn the_messages_webhook_keeps_each_message_once_and_shows_replies(backend:
             "malformed_notification",
         ),
         (
-            deliver("msg_5", now, "not json", None).await,
+            post_message(&app, "msg_5", now, "not json", None).await,
             StatusCode::BAD_REQUEST,
             "malformed_notification",
         ),
@@ -538,20 +543,7 @@ async fn a_format_order_by_chat_is_a_draft_and_not_a_question(backend: Backend) 
         "text": "Nama: Dewi Lestari\nAlamat: Jl. Melati No. 5, Cimahi\nPesanan: Produk KRD-1 2 pcs\nready kak?"})
     .to_string();
     let now = app.engine.now().as_second();
-    let signature = standard_signature(MESSAGES_SECRET, "d-1", now, &body);
-    let sent = app
-        .send(
-            Method::POST,
-            "/webhooks/messages",
-            Some(body),
-            &[
-                ("authorization", ""),
-                ("webhook-id", "d-1"),
-                ("webhook-timestamp", &now.to_string()),
-                ("webhook-signature", &signature),
-            ],
-        )
-        .await;
+    let sent = post_message(&app, "d-1", now, &body, None).await;
     assert_eq!(sent.status, StatusCode::OK, "{:?}", sent.body);
     let conversation = app.get("/api/v1/conversations/081399990004").await;
     let message = &conversation.body["messages"][0];
@@ -564,19 +556,7 @@ async fn a_format_order_by_chat_is_a_draft_and_not_a_question(backend: Backend) 
     // One line is no order, however much it names a product.
     let body = json!({"id": "fo-2", "from": "081399990004", "text": "Produk KRD-1 ready kak?"})
         .to_string();
-    let signature = standard_signature(MESSAGES_SECRET, "d-2", now, &body);
-    app.send(
-        Method::POST,
-        "/webhooks/messages",
-        Some(body),
-        &[
-            ("authorization", ""),
-            ("webhook-id", "d-2"),
-            ("webhook-timestamp", &now.to_string()),
-            ("webhook-signature", &signature),
-        ],
-    )
-    .await;
+    post_message(&app, "d-2", now, &body, None).await;
     let conversation = app.get("/api/v1/conversations/081399990004").await;
     let message = &conversation.body["messages"][1];
     assert_eq!(message["format_order"], false);
@@ -687,20 +667,7 @@ async fn the_risk_policy_may_read_tire_kickers(backend: Backend) {
         let body =
             json!({"id": format!("h-{n}"), "from": "081399990077", "text": text}).to_string();
         let id = format!("d-h-{n}");
-        let signature = standard_signature(MESSAGES_SECRET, &id, now, &body);
-        let sent = app
-            .send(
-                Method::POST,
-                "/webhooks/messages",
-                Some(body),
-                &[
-                    ("authorization", ""),
-                    ("webhook-id", &id),
-                    ("webhook-timestamp", &now.to_string()),
-                    ("webhook-signature", &signature),
-                ],
-            )
-            .await;
+        let sent = post_message(&app, &id, now, &body, None).await;
         assert_eq!(sent.status, StatusCode::OK);
     }
     let conversation = app.get("/api/v1/conversations/081399990077").await;
