@@ -128,8 +128,6 @@ impl Store {
         }
     }
 
-    /// Waits for queued writes, then closes the connections. Later calls on clones fail as
-    /// unavailable.
     /// On PostgreSQL, starts hearing of stock freed by any process (once per store), so that a
     /// placement refused because its SKU is sold out lets the next ones be refused without a
     /// transaction (see `postgres::sold_out`); `false` on SQLite (one process: its writer answers
@@ -182,6 +180,8 @@ impl Store {
         }
     }
 
+    /// Waits for queued writes, then closes the connections. Later calls on clones fail as
+    /// unavailable.
     pub async fn close(&self) {
         match &*self.backend {
             Backend::Sqlite(db) => db.close().await,

@@ -213,10 +213,7 @@ fn open_writer(
     if options.migrate {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
-    conn.busy_timeout(Duration::from_millis(options.busy_timeout_ms))
-        .map_err(|e| map_error(&e))?;
+    let conn = connect(path, flags, options)?;
     // WAL lets readers work beside the writer; FULL syncs the WAL at every commit, so an
     // acknowledged order survives power loss. Group commit pays for that fsync once per group.
     conn.pragma_update(None, "journal_mode", "WAL")
@@ -245,12 +242,22 @@ fn open_writer(
 
 fn open_reader(path: &std::path::Path, options: &OpenOptions) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = connect(path, flags, options)?;
+    plan_once(&conn)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_LEN);
+    Ok(conn)
+}
+
+/// Opens a connection to `path`, waiting up to the store's busy timeout for another's lock.
+fn connect(
+    path: &std::path::Path,
+    flags: OpenFlags,
+    options: &OpenOptions,
+) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(path, flags)
         .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
     conn.busy_timeout(Duration::from_millis(options.busy_timeout_ms))
         .map_err(|e| map_error(&e))?;
-    plan_once(&conn)?;
-    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_LEN);
     Ok(conn)
 }
 
@@ -271,13 +278,8 @@ fn start_checkpointer(
     options: &OpenOptions,
     writer: &mut Connection,
 ) -> Result<(JoinHandle<()>, std::sync::Arc<Checkpoints>), StoreError> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
-    conn.busy_timeout(Duration::from_millis(options.busy_timeout_ms))
-        .map_err(|e| map_error(&e))?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = connect(path, flags, options)?;
     // One pending wake-up is enough: a checkpoint copies everything committed before it starts.
     // Woken once per `CHECKPOINT_PAGES` pages the log grew by, not after every commit while the
     // log is long (as SQLite's own checkpoint is, when readers keep the log from restarting):
