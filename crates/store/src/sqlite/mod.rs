@@ -1,6 +1,7 @@
 //! The SQLite backend: WAL mode, `synchronous=FULL`, one writer thread with group commit, and a
 //! pool of read-only connections.
 
+mod checkpoint;
 mod schema;
 
 use std::collections::VecDeque;
@@ -39,7 +40,7 @@ pub(crate) struct Sqlite {
     checkpointer_thread: Mutex<Option<JoinHandle<()>>>,
     /// How many checkpoints the checkpointer ran.
     #[cfg_attr(not(test), allow(dead_code))]
-    checkpoints: std::sync::Arc<Checkpoints>,
+    checkpoints: std::sync::Arc<checkpoint::Checkpoints>,
     readers: Mutex<Vec<Connection>>,
     /// The schema version the database had when it was opened, before any migration.
     version_at_open: i64,
@@ -54,7 +55,8 @@ impl Sqlite {
                 .await
                 .map_err(|e| StoreError::Internal(e.to_string()))??
         };
-        let (checkpointer, checkpoints) = start_checkpointer(&path, &options, &mut opened)?;
+        let (checkpointer, checkpoints) =
+            checkpoint::start_checkpointer(&path, &options, &mut opened)?;
         let (sender, receiver) = mpsc::channel(options.write_queue_len_max);
         let group_len_max = options.group_commit_len_max;
         let thread = std::thread::Builder::new()
@@ -261,83 +263,6 @@ fn connect(
     Ok(conn)
 }
 
-/// WAL pages after which the log is copied into the database file (SQLite's own automatic
-/// checkpoint threshold).
-const CHECKPOINT_PAGES: i32 = 1_000;
-
-/// Copies the write-ahead log into the database file on a thread and connection of its own,
-/// instead of on the writer after the commit that crossed `CHECKPOINT_PAGES` (SQLite's automatic
-/// checkpoint, which a writer's WAL hook replaces). A profile of 100,000 placements and their
-/// expiry put 2.1 s of the writer's CPU in those checkpoints, every placement behind one waiting
-/// for it; a passive checkpoint runs beside the writer and readers (WAL mode allows it) and never
-/// waits for them, copying what it can. Durability is the commit's (`synchronous=FULL` syncs the
-/// log); a checkpoint only moves committed pages. The thread ends when the writer's connection
-/// closes.
-fn start_checkpointer(
-    path: &std::path::Path,
-    options: &OpenOptions,
-    writer: &mut Connection,
-) -> Result<(JoinHandle<()>, std::sync::Arc<Checkpoints>), StoreError> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = connect(path, flags, options)?;
-    // One pending wake-up is enough: a checkpoint copies everything committed before it starts.
-    // Woken once per `CHECKPOINT_PAGES` pages the log grew by, not after every commit while the
-    // log is long (as SQLite's own checkpoint is, when readers keep the log from restarting):
-    // each checkpoint syncs the database file, on the disk the commits sync the log on.
-    let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
-    let mut woken_at: std::ffi::c_int = 0;
-    writer
-        .wal_hook(Some(
-            move |_: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
-                if pages < woken_at {
-                    // The log restarted from its beginning.
-                    woken_at = 0;
-                }
-                if pages >= woken_at + CHECKPOINT_PAGES {
-                    woken_at = pages;
-                    let _ = wake.try_send(());
-                }
-                Ok(())
-            },
-        ))
-        .map_err(|e| map_error(&e))?;
-    let checkpoints = std::sync::Arc::new(Checkpoints::default());
-    let counted = checkpoints.clone();
-    let thread = std::thread::Builder::new()
-        .name("lunas-sqlite-checkpoint".into())
-        .spawn(move || {
-            while woken.recv().is_ok() {
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "a checkpoint of the write-ahead log failed; the next commit tries again");
-                }
-                *counted.count.lock().expect("checkpoints lock") += 1;
-                counted.ran.notify_all();
-            }
-        })
-        .map_err(|e| StoreError::Internal(format!("cannot start the checkpoint thread: {e}")))?;
-    Ok((thread, checkpoints))
-}
-
-/// The checkpoints run, for a test to wait on.
-#[derive(Default)]
-struct Checkpoints {
-    count: Mutex<u64>,
-    ran: std::sync::Condvar,
-}
-
-#[cfg(test)]
-impl Checkpoints {
-    /// Whether `count` checkpoints ran within `within`.
-    fn wait_for(&self, count: u64, within: Duration) -> bool {
-        let ran = self.count.lock().expect("checkpoints lock");
-        let (ran, _) = self
-            .ran
-            .wait_timeout_while(ran, within, |ran| *ran < count)
-            .expect("checkpoints lock");
-        *ran >= count
-    }
-}
-
 /// Plans each statement once, whatever values are bound to it (SQLite's query planner stability
 /// guarantee). Without it, SQLite marks a cached statement to be parsed and planned again when a
 /// new value is bound to a parameter its plan looked at — a `WHERE order_id = ?1 … ORDER BY`,
@@ -507,13 +432,54 @@ mod tests {
         .await
         .unwrap()
         .unwrap();
-        // The commit put more than `CHECKPOINT_PAGES` pages in the log; the writer did not copy
+        // The commit put more than `checkpoint::CHECKPOINT_PAGES` pages in the log; the writer did not copy
         // them (it would have, with SQLite's automatic checkpoint): the checkpointer did.
         let checkpointer = db.checkpoints.clone();
         let ran =
             tokio::task::spawn_blocking(move || checkpointer.wait_for(1, Duration::from_secs(60)));
         assert!(ran.await.unwrap(), "no checkpoint ran");
         assert!(size() > before + 1_500 * 4_000, "the log was not copied");
+        db.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_busy_writer_keeps_its_log_from_growing_without_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir).await;
+        let log = dir.path().join("lunas.db-wal");
+        db.write_conn(|conn| {
+            Ok(Ok::<_, ()>(
+                conn.execute_batch("CREATE TABLE scratch (x BLOB)")?,
+            ))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        // Commit after commit, three times the log's bound in all: a checkpoint beside the writer
+        // never copies the whole log, so without the writer's own it would reach them all.
+        let frame = 4_096 + 24;
+        let mut longest = 0;
+        for _ in 0..(3 * checkpoint::LOG_PAGES_MAX / 100) {
+            db.write_conn(|conn| {
+                for _ in 0..100 {
+                    conn.execute("INSERT INTO scratch VALUES (randomblob(4000))", [])?;
+                }
+                Ok(Ok::<_, ()>(()))
+            })
+            .await
+            .unwrap()
+            .unwrap();
+            longest = longest.max(std::fs::metadata(&log).unwrap().len());
+        }
+        let bound = (checkpoint::LOG_PAGES_MAX + 2 * checkpoint::CHECKPOINT_PAGES) as u64 * frame;
+        assert!(
+            longest <= bound,
+            "the log grew to {longest} bytes (bound {bound})"
+        );
+        assert!(
+            db.checkpoints.caught_up() >= 2,
+            "the writer never copied the log"
+        );
         db.close().await;
     }
 
