@@ -10,7 +10,7 @@ use lunas_engine::{Engine, ManualClock};
 /// The bound: all holds released within this many seconds.
 const SECONDS_MAX: f64 = 10.0;
 
-pub(crate) async fn run(holds: usize) -> anyhow::Result<()> {
+pub(crate) async fn run(holds: usize, batch: Option<usize>) -> anyhow::Result<()> {
     println!(
         "== bench expiry: {holds} holds due at the same instant ({})",
         crate::machine()
@@ -19,7 +19,11 @@ pub(crate) async fn run(holds: usize) -> anyhow::Result<()> {
     let store = crate::fresh_store(dir.path()).await?;
     let start = jiff::Timestamp::now();
     let clock = Arc::new(ManualClock::new(start));
-    let engine = Arc::new(Engine::new(store.clone(), clock.clone()).await?);
+    let mut engine = Engine::new(store.clone(), clock.clone()).await?;
+    if let Some(len) = batch {
+        engine = engine.with_timer_batch(len);
+    }
+    let engine = Arc::new(engine);
     let window = PayWindow::from_seconds(60)?;
     let placing = crate::place_concurrently(engine.clone(), holds, 256, Some(window)).await?;
     println!("placed {holds} orders in {placing:.2} s");

@@ -55,6 +55,9 @@ pub enum Which {
     Expiry {
         #[arg(long, default_value_t = 100_000)]
         holds: usize,
+        /// Timers per tick's transaction (the server's own figure when not given).
+        #[arg(long)]
+        batch: Option<usize>,
     },
     /// Reminders: template rendering speed, tick cost against pending reminders, lateness at
     /// 1,000 due per second.
@@ -304,7 +307,7 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
         } => http::run(clients, seconds, returning_buyers)
             .await
             .map(drop),
-        Which::Expiry { holds } => expiry::run(holds).await,
+        Which::Expiry { holds, batch } => expiry::run(holds, batch).await,
         Which::Reminders { pending, seconds } => reminders::run(&pending, seconds).await,
         Which::FormatOrder { products, messages } => format_order::run(products, messages),
         Which::Rss => rss::run().await,
@@ -370,7 +373,7 @@ pub async fn run(which: Which, lunas: Option<std::path::PathBuf>) -> anyhow::Res
         Which::All => {
             orders::run(100_000, 256).await?;
             http::run(64, 10, false).await?;
-            expiry::run(100_000).await?;
+            expiry::run(100_000, None).await?;
             reminders::run(&[10_000, 100_000, 1_000_000], 10).await?;
             format_order::run(5000, 2000)?;
             rss::run().await?;

@@ -40,6 +40,8 @@ pub(crate) fn fire_due(
     // order's reminders: the buyer is not chased for money they say they sent.
     let pause = messaging.settings.shop.proof_pause.as_duration();
     let reminded = tx.reminder_states(&due, now - pause)?;
+    // The seller's webhook endpoints, read once for the batch's messages.
+    let webhooks = tx.webhook_endpoint_ids()?;
     let mut fired = FiredTimers::default();
     let mut batch = BatchChanges::default();
     for timer in due {
@@ -47,7 +49,15 @@ pub(crate) fn fire_due(
             tx.savepoint()?;
         }
         let mut changes = BatchChanges::default();
-        let handled = match handle(tx, &timer, now, messaging, &reminded, &mut changes) {
+        let handled = match handle(
+            tx,
+            &timer,
+            now,
+            messaging,
+            &reminded,
+            &webhooks,
+            &mut changes,
+        ) {
             Ok(handled) => {
                 if isolate {
                     tx.release_savepoint()?;
@@ -111,6 +121,7 @@ fn handle(
     now: Timestamp,
     messaging: &Messaging,
     reminded: &HashMap<i64, bool>,
+    webhooks: &[String],
     changes: &mut BatchChanges,
 ) -> TxResult<Handled> {
     let id = timer.order_id;
@@ -118,7 +129,7 @@ fn handle(
         Some(TimerKind::Expire) => {}
         Some(TimerKind::Remind) => {
             if reminded.get(&id.0).copied().unwrap_or(false) {
-                send_reminder(tx, timer, now, messaging)?;
+                send_reminder(tx, timer, now, messaging, webhooks)?;
             }
             return Ok(Handled::Fired);
         }
@@ -197,7 +208,7 @@ fn handle(
                 MessageKind::HoldReleased,
                 &order,
                 None,
-                None,
+                Some(webhooks.to_vec()),
                 now,
             )?;
             Ok(Handled::Expired)
@@ -223,13 +234,14 @@ fn send_reminder(
     timer: &DueTimer,
     now: Timestamp,
     messaging: &Messaging,
+    webhooks: &[String],
 ) -> TxResult<()> {
     let order = tx
         .order_for_message(timer.order_id)?
         .ok_or_else(|| Tx::corrupt(format!("order {} went before its reminder", timer.order_id)))?;
     let step = timer.step.map(|s| (order.payment_method, s as usize));
     let ordinal = timer.ordinal.unwrap_or(1) as usize;
-    tx.enqueue_reminder(messaging, &order, step, ordinal, now)
+    tx.enqueue_reminder(messaging, &order, step, ordinal, webhooks, now)
 }
 
 impl crate::Engine {

@@ -410,6 +410,45 @@ async fn staff_skip_a_message_and_a_later_deadline_replaces_what_waits_with_the_
     );
 }
 
+async fn every_reminder_and_the_release_notice_reach_the_sellers_webhooks(backend: Backend) {
+    let shop = shop(backend, |_| {}).await;
+    for url in [
+        "https://crm.example.com/lunas",
+        "https://gateway.example.com/wa",
+    ] {
+        shop.engine
+            .create_webhook(url, Actor::system())
+            .await
+            .unwrap();
+    }
+    let id = shop.place(order(PaymentMethod::BankTransfer, None)).await;
+    shop.advance(SignedDuration::from_hours(24)).await; // both reminders, then the deadline
+    let messages = shop.messages(id).await;
+    let buyers: Vec<&Message> = messages
+        .iter()
+        .filter(|m| m.channel != lunas_core::messages::Channel::Webhook)
+        .collect();
+    let kinds: Vec<MessageKind> = buyers.iter().map(|m| m.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            MessageKind::OrderReceived,
+            MessageKind::Reminder,
+            MessageKind::Reminder,
+            MessageKind::HoldReleased
+        ]
+    );
+    // A delivery to each endpoint for every message the buyer was written.
+    for kind in kinds {
+        let deliveries = messages
+            .iter()
+            .filter(|m| m.channel == lunas_core::messages::Channel::Webhook && m.kind == kind)
+            .count();
+        let written = buyers.iter().filter(|m| m.kind == kind).count();
+        assert_eq!(deliveries, 2 * written, "{kind:?}");
+    }
+}
+
 lunas_store::on_both_backends!(
     staff_skip_a_message_and_a_later_deadline_replaces_what_waits_with_the_new_time,
     an_unpaid_order_gets_exactly_the_configured_reminders_in_order_then_the_release_notice,
@@ -421,4 +460,5 @@ lunas_store::on_both_backends!(
     live_sale_windows_in_seconds_get_their_reminders_in_seconds,
     staff_work_the_manual_whatsapp_queue,
     a_reminder_not_yet_delivered_is_withdrawn_when_the_order_is_paid,
+    every_reminder_and_the_release_notice_reach_the_sellers_webhooks,
 );

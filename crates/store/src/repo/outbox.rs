@@ -94,11 +94,7 @@ pub(crate) fn enqueue_with(
     // attempt.
     let endpoints = match known_webhooks {
         Some(endpoints) => endpoints,
-        None => db.rows(
-            "SELECT id FROM webhook_endpoints ORDER BY created_at",
-            params![],
-            |row| row.text(0),
-        )?,
+        None => webhook_endpoint_ids(db)?,
     };
     if !endpoints.is_empty() {
         let payload = serde_json::json!({

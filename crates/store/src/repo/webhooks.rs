@@ -31,6 +31,15 @@ pub(crate) fn create_webhook(
     Ok(())
 }
 
+/// The ids of the seller's webhook endpoints, oldest first: a message gets a delivery for each.
+pub(crate) fn webhook_endpoint_ids(db: &mut dyn Db) -> DbResult<Vec<String>> {
+    db.rows(
+        "SELECT id FROM webhook_endpoints ORDER BY created_at",
+        params![],
+        |row| row.text(0),
+    )
+}
+
 pub(crate) fn webhooks(db: &mut dyn Db) -> DbResult<Vec<WebhookEndpoint>> {
     db.rows(
         "SELECT id, url, secret, created_at FROM webhook_endpoints ORDER BY created_at",

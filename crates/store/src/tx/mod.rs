@@ -423,6 +423,11 @@ impl<'a> Tx<'a> {
         Ok(repo::take_due_timers(self.db, now, limit)?)
     }
 
+    /// The ids of the seller's webhook endpoints, for messages written knowing them.
+    pub fn webhook_endpoint_ids(&mut self) -> TxResult<Vec<String>> {
+        Ok(repo::webhook_endpoint_ids(self.db)?)
+    }
+
     /// For the reminder timers among `due`: whether each order still wants its reminder (a
     /// proof of transfer sent after `proof_since` and still waiting for staff pauses them).
     pub fn reminder_states(
@@ -584,13 +589,15 @@ impl<'a> Tx<'a> {
         Ok(repo::load_order_for_message(self.db, id)?)
     }
 
-    /// Writes reminder number `ordinal` about `order` (a cadence step's own template when given).
+    /// Writes reminder number `ordinal` about `order` (a cadence step's own template when given),
+    /// with a webhook delivery to each of `webhooks`.
     pub fn enqueue_reminder(
         &mut self,
         messaging: &Messaging,
         order: &Order,
         step: Option<(lunas_core::PaymentMethod, usize)>,
         ordinal: usize,
+        webhooks: &[String],
         now: Timestamp,
     ) -> TxResult<()> {
         Ok(repo::enqueue_with(
@@ -601,7 +608,7 @@ impl<'a> Tx<'a> {
             ordinal,
             order,
             None,
-            None,
+            Some(webhooks.to_vec()),
             crate::repo::millis(now),
         )?)
     }
