@@ -1,5 +1,6 @@
 //! Order placement through the HTTP API, against the HTTP bound: a minimal endpoint that parses
-//! the same request body and answers 201 without touching storage, driven by the same generator.
+//! the same request body and answers 201 without touching storage, driven by the same generator;
+//! and against the storage's own ceiling, raw rusqlite writing the rows lunas wrote.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use hyper::body::Bytes;
 use lunas_engine::{Engine, SystemClock};
 
 use crate::loadgen::{self, Load};
+use crate::orders::{Buyers, Written, full_peer};
 
 const RATIO_MIN: f64 = 0.5;
 const P99_MS_MAX: f64 = 50.0;
@@ -29,13 +31,15 @@ pub(crate) async fn run(
         crate::machine()
     );
     // A new buyer per order (a number never seen before), or the bench's 1,000 returning buyers.
+    let buyers = match returning_buyers {
+        false => Buyers::New,
+        true => Buyers::Returning,
+    };
     let body: Arc<dyn Fn(usize) -> Bytes + Send + Sync> = Arc::new(move |i: usize| {
-        let (phone, buyer) = match returning_buyers {
-            false => (format!("+62813{:08}", 10_000_000 + i), i),
-            true => (crate::phone(i), i % crate::BENCH_BUYERS),
-        };
         Bytes::from(format!(
-            r#"{{"customer":{{"phone":"{phone}","name":"Pembeli {buyer}","honorific":"kak"}},"items":[{{"sku":"{}","qty":1}}],"payment_method":"bank_transfer"}}"#,
+            r#"{{"customer":{{"phone":"{}","name":"{}","honorific":"kak"}},"items":[{{"sku":"{}","qty":1}}],"payment_method":"bank_transfer"}}"#,
+            buyers.phone(i),
+            buyers.name(i),
             crate::sku(i)
         ))
     });
@@ -100,10 +104,36 @@ pub(crate) async fn run(
     );
     store.close().await;
 
+    // The ceiling the rows set: raw rusqlite writing the rows lunas wrote for as many orders, on
+    // one connection with no HTTP, no JSON and no locks (`bench orders`'s full peer).
+    let lunas_path = dir.path().join("bench.db");
+    let written = tokio::task::spawn_blocking(move || Written::read(&lunas_path)).await??;
+    let peer_dir = tempfile::tempdir()?;
+    crate::fresh_store(peer_dir.path()).await?.close().await;
+    let peer_path = peer_dir.path().join("bench.db");
+    let count = lunas.ok;
+    let (peer_seconds, peer_written) = {
+        let written = written.clone();
+        tokio::task::spawn_blocking(move || full_peer(&peer_path, count, &written, buyers))
+            .await??
+    };
+    anyhow::ensure!(
+        peer_written.rows == written.rows,
+        "the full peer wrote {:?}, lunas {:?}",
+        peer_written.rows,
+        written.rows
+    );
+    let peer_rate = count as f64 / peer_seconds;
+    println!(
+        "{:<28} {peer_rate:>9.0} orders/s = {:.2} of the bound: the rows alone, 100 orders per commit",
+        "full peer (rusqlite, no HTTP)",
+        peer_rate / bound.rate()
+    );
+
     let ratio = lunas.rate() / bound.rate();
     let p99 = lunas.percentile_ms(0.99);
     println!(
-        "ratio {ratio:.2} (bound ≥ {RATIO_MIN}) {}; lunas p99 {p99:.1} ms (bound < {P99_MS_MAX} ms) {}",
+        "ratio {ratio:.2} (bound ≥ {RATIO_MIN}) {}; lunas p99 {p99:.1} ms (bound < {P99_MS_MAX} ms) {}; lunas to the full peer {:.2}",
         if ratio >= RATIO_MIN {
             "OK"
         } else {
@@ -113,7 +143,8 @@ pub(crate) async fn run(
             "OK"
         } else {
             "ABOVE BOUND"
-        }
+        },
+        lunas.rate() / peer_rate
     );
     Ok(ratio)
 }

@@ -62,7 +62,10 @@ pub(crate) async fn run(count: usize, concurrency: usize) -> anyhow::Result<Orde
     let full_path = full_dir.path().join("bench.db");
     let (full_seconds, full_written) = {
         let written = written.clone();
-        tokio::task::spawn_blocking(move || full_peer(&full_path, count, &written)).await??
+        tokio::task::spawn_blocking(move || {
+            full_peer(&full_path, count, &written, Buyers::Returning)
+        })
+        .await??
     };
     anyhow::ensure!(
         full_written.rows == written.rows,
@@ -111,8 +114,8 @@ pub(crate) async fn run(count: usize, concurrency: usize) -> anyhow::Result<Orde
 /// What lunas wrote: rows per table, and a sample of what varies per order (the policy kept on
 /// the order, the message's body, the timers' kinds, steps and offsets from placement).
 #[derive(Clone, Debug)]
-struct Written {
-    rows: Vec<(&'static str, i64)>,
+pub(crate) struct Written {
+    pub(crate) rows: Vec<(&'static str, i64)>,
     policy: Option<String>,
     body: String,
     actor: String,
@@ -121,7 +124,7 @@ struct Written {
 }
 
 impl Written {
-    fn read(path: &std::path::Path) -> anyhow::Result<Written> {
+    pub(crate) fn read(path: &std::path::Path) -> anyhow::Result<Written> {
         let conn = Connection::open(path)?;
         let mut rows = Vec::new();
         for table in WRITTEN {
@@ -163,15 +166,40 @@ impl Written {
     }
 }
 
+/// Whose orders the full peer writes: the bench's 1,000 returning buyers (`bench orders`), or a
+/// buyer never seen before for each order, as `bench http` sends them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Buyers {
+    Returning,
+    New,
+}
+
+impl Buyers {
+    pub(crate) fn phone(self, i: usize) -> String {
+        match self {
+            Buyers::Returning => crate::phone(i),
+            Buyers::New => format!("+62813{:08}", 10_000_000 + i),
+        }
+    }
+
+    pub(crate) fn name(self, i: usize) -> String {
+        match self {
+            Buyers::Returning => format!("Pembeli {}", i % crate::BENCH_BUYERS),
+            Buyers::New => format!("Pembeli {i}"),
+        }
+    }
+}
+
 /// The full peer: one connection to a fresh lunas schema, set up as lunas's (WAL, FULL, foreign
 /// keys, a 64 MiB page cache), lunas's own insert statements for
 /// every row a placement writes (values like lunas's: a random page token, a unique amount due,
 /// the policy, timers and message of lunas's first order), prepared once,
 /// `PEER_ORDERS_PER_TRANSACTION` orders per transaction. Returns the seconds and the rows.
-fn full_peer(
+pub(crate) fn full_peer(
     path: &std::path::Path,
     count: usize,
     lunas: &Written,
+    buyers: Buyers,
 ) -> anyhow::Result<(f64, Written)> {
     let conn = Connection::open(path)?;
     // The connection as lunas's store sets it up (`lunas_store::sqlite`).
@@ -204,8 +232,8 @@ fn full_peer(
                 )?
                 .query_row(
                     params![
-                        crate::phone(i),
-                        format!("Pembeli {}", i % crate::BENCH_BUYERS),
+                        buyers.phone(i),
+                        buyers.name(i),
                         None::<String>,
                         None::<String>,
                         now
@@ -279,7 +307,7 @@ fn full_peer(
                 order,
                 "order_received",
                 lunas.channel,
-                crate::phone(i),
+                buyers.phone(i),
                 None::<String>,
                 lunas.body,
                 "pending",
