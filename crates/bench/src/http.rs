@@ -11,7 +11,7 @@ use hyper::body::Bytes;
 use lunas_engine::{Engine, SystemClock};
 
 use crate::loadgen::{self, Load};
-use crate::orders::{Buyers, Written, full_peer};
+use crate::orders::{Buyers, Written, run_full_peer};
 
 const RATIO_MIN: f64 = 0.5;
 const P99_MS_MAX: f64 = 50.0;
@@ -108,22 +108,7 @@ pub(crate) async fn run(
     // one connection with no HTTP, no JSON and no locks (`bench orders`'s full peer).
     let lunas_path = dir.path().join("bench.db");
     let written = tokio::task::spawn_blocking(move || Written::read(&lunas_path)).await??;
-    let peer_dir = tempfile::tempdir()?;
-    crate::fresh_store(peer_dir.path()).await?.close().await;
-    let peer_path = peer_dir.path().join("bench.db");
-    let count = lunas.ok;
-    let (peer_seconds, peer_written) = {
-        let written = written.clone();
-        tokio::task::spawn_blocking(move || full_peer(&peer_path, count, &written, buyers))
-            .await??
-    };
-    anyhow::ensure!(
-        peer_written.rows == written.rows,
-        "the full peer wrote {:?}, lunas {:?}",
-        peer_written.rows,
-        written.rows
-    );
-    let peer_rate = count as f64 / peer_seconds;
+    let peer_rate = lunas.ok as f64 / run_full_peer(lunas.ok, &written, buyers).await?;
     println!(
         "{:<28} {peer_rate:>9.0} orders/s = {:.2} of the bound: the rows alone, 100 orders per commit",
         "full peer (rusqlite, no HTTP)",

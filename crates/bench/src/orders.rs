@@ -56,23 +56,7 @@ pub(crate) async fn run(count: usize, concurrency: usize) -> anyhow::Result<Orde
     let lunas_path = dir.path().join("bench.db");
     let written = tokio::task::spawn_blocking(move || Written::read(&lunas_path)).await??;
 
-    // The full peer, on a fresh lunas schema with the same products.
-    let full_dir = tempfile::tempdir()?;
-    crate::fresh_store(full_dir.path()).await?.close().await;
-    let full_path = full_dir.path().join("bench.db");
-    let (full_seconds, full_written) = {
-        let written = written.clone();
-        tokio::task::spawn_blocking(move || {
-            full_peer(&full_path, count, &written, Buyers::Returning)
-        })
-        .await??
-    };
-    anyhow::ensure!(
-        full_written.rows == written.rows,
-        "the full peer wrote {:?}, lunas {:?}",
-        full_written.rows,
-        written.rows
-    );
+    let full_seconds = run_full_peer(count, &written, Buyers::Returning).await?;
     let full_rate = count as f64 / full_seconds;
 
     let peer_dir = tempfile::tempdir()?;
@@ -109,6 +93,30 @@ pub(crate) async fn run(count: usize, concurrency: usize) -> anyhow::Result<Orde
         ratios.five_rows
     );
     Ok(ratios)
+}
+
+/// Runs the full peer on a fresh lunas schema with the same products, for `count` orders of
+/// `buyers`, and checks it wrote as many rows of each table as lunas (`written`); returns its
+/// seconds.
+pub(crate) async fn run_full_peer(
+    count: usize,
+    written: &Written,
+    buyers: Buyers,
+) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    crate::fresh_store(dir.path()).await?.close().await;
+    let path = dir.path().join("bench.db");
+    let (seconds, peer_written) = {
+        let written = written.clone();
+        tokio::task::spawn_blocking(move || full_peer(&path, count, &written, buyers)).await??
+    };
+    anyhow::ensure!(
+        peer_written.rows == written.rows,
+        "the full peer wrote {:?}, lunas {:?}",
+        peer_written.rows,
+        written.rows
+    );
+    Ok(seconds)
 }
 
 /// What lunas wrote: rows per table, and a sample of what varies per order (the policy kept on
@@ -195,7 +203,7 @@ impl Buyers {
 /// every row a placement writes (values like lunas's: a random page token, a unique amount due,
 /// the policy, timers and message of lunas's first order), prepared once,
 /// `PEER_ORDERS_PER_TRANSACTION` orders per transaction. Returns the seconds and the rows.
-pub(crate) fn full_peer(
+fn full_peer(
     path: &std::path::Path,
     count: usize,
     lunas: &Written,
