@@ -38,7 +38,8 @@ pub(crate) struct Sqlite {
     writer: Mutex<Option<mpsc::Sender<Job>>>,
     writer_thread: Mutex<Option<JoinHandle<()>>>,
     checkpointer_thread: Mutex<Option<JoinHandle<()>>>,
-    /// How many checkpoints the checkpointer ran.
+    /// Who copies the write-ahead log into the database (the thread or the writer), and how
+    /// often each did.
     #[cfg_attr(not(test), allow(dead_code))]
     checkpoints: std::sync::Arc<checkpoint::Checkpoints>,
     readers: Mutex<Vec<Connection>>,
