@@ -19,6 +19,15 @@ fn order(method: PaymentMethod, within: Option<&str>) -> PlaceOrder {
     support::order(method, within, None)
 }
 
+/// What the buyer of a 24 h transfer placed at 10:00 WIB and never paid is written, in order
+/// (the default cadence).
+const UNPAID_FOR_A_DAY: [MessageKind; 4] = [
+    MessageKind::OrderReceived,
+    MessageKind::Reminder,
+    MessageKind::Reminder,
+    MessageKind::HoldReleased,
+];
+
 trait Steps {
     async fn place(&self, request: PlaceOrder) -> lunas_core::OrderId;
     async fn advance(&self, by: SignedDuration);
@@ -85,15 +94,7 @@ async fn an_unpaid_order_gets_exactly_the_configured_reminders_in_order_then_the
     shop.advance(SignedDuration::from_hours(2)).await; // the deadline
     let messages = shop.messages(id).await;
     let kinds: Vec<MessageKind> = messages.iter().map(|m| m.kind).collect();
-    assert_eq!(
-        kinds,
-        [
-            MessageKind::OrderReceived,
-            MessageKind::Reminder,
-            MessageKind::Reminder,
-            MessageKind::HoldReleased
-        ]
-    );
+    assert_eq!(kinds, UNPAID_FOR_A_DAY);
     // Nothing after expiry, however long we wait.
     shop.advance(SignedDuration::from_hours(72)).await;
     assert_eq!(shop.kinds(id).await.len(), 4);
@@ -429,15 +430,7 @@ async fn every_reminder_and_the_release_notice_reach_the_sellers_webhooks(backen
         .filter(|m| m.channel != lunas_core::messages::Channel::Webhook)
         .collect();
     let kinds: Vec<MessageKind> = buyers.iter().map(|m| m.kind).collect();
-    assert_eq!(
-        kinds,
-        [
-            MessageKind::OrderReceived,
-            MessageKind::Reminder,
-            MessageKind::Reminder,
-            MessageKind::HoldReleased
-        ]
-    );
+    assert_eq!(kinds, UNPAID_FOR_A_DAY);
     // A delivery to each endpoint for every message the buyer was written.
     for kind in kinds {
         let deliveries = messages
