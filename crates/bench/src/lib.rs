@@ -458,6 +458,11 @@ pub(crate) fn sku(i: usize) -> String {
     format!("SKU-{:03}", i % BENCH_SKUS)
 }
 
+/// The name of the bench's returning buyer `i` (one of `BENCH_BUYERS`).
+pub(crate) fn buyer_name(i: usize) -> String {
+    format!("Pembeli {}", i % BENCH_BUYERS)
+}
+
 pub(crate) fn phone(i: usize) -> String {
     format!("+62812{:08}", 10_000_000 + i % BENCH_BUYERS)
 }
@@ -491,7 +496,7 @@ pub(crate) fn place_request(i: usize, pay_within: Option<lunas_core::PayWindow>)
         charges: Default::default(),
         customer: CustomerInfo {
             phone: Phone::parse(&phone(i)).expect("bench phones are valid"),
-            name: format!("Pembeli {}", i % BENCH_BUYERS),
+            name: buyer_name(i),
             email: None,
             honorific: None,
         },

@@ -192,7 +192,7 @@ impl Buyers {
 
     pub(crate) fn name(self, i: usize) -> String {
         match self {
-            Buyers::Returning => format!("Pembeli {}", i % crate::BENCH_BUYERS),
+            Buyers::Returning => crate::buyer_name(i),
             Buyers::New => format!("Pembeli {i}"),
         }
     }
@@ -382,7 +382,7 @@ fn raw_peer(path: &std::path::Path, count: usize) -> anyhow::Result<f64> {
                      ON CONFLICT (phone) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at
                      RETURNING id",
                 )?
-                .query_row(params![crate::phone(i), format!("Pembeli {}", i % crate::BENCH_BUYERS), now], |r| r.get(0))?;
+                .query_row(params![crate::phone(i), crate::buyer_name(i), now], |r| r.get(0))?;
             let (name, price): (String, i64) = tx
                 .prepare_cached(
                     "UPDATE products SET reserved = reserved + 1 WHERE sku = ?1 AND on_hand - reserved >= 1 RETURNING name, price",

@@ -49,7 +49,7 @@ pub(super) fn start_checkpointer(
     let mut woken_at: std::ffi::c_int = 0;
     let mut caught_up_at: std::ffi::c_int = 0;
     let wait_max = Duration::from_millis(options.busy_timeout_ms);
-    let writers = checkpoints.clone();
+    let for_writer = checkpoints.clone();
     writer
         .wal_hook(Some(
             move |wal: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
@@ -63,7 +63,7 @@ pub(super) fn start_checkpointer(
                     // writer then tries again only after the log grew by another
                     // `CHECKPOINT_PAGES`, as the thread would.
                     caught_up_at = pages;
-                    writers.catch_up(wait_max, || {
+                    for_writer.catch_up(wait_max, || {
                         wal.checkpoint_v2(rusqlite::wal::CheckpointMode::PASSIVE)
                             .map(|_| ())
                     });

@@ -433,8 +433,9 @@ mod tests {
         .await
         .unwrap()
         .unwrap();
-        // The commit put more than `checkpoint::CHECKPOINT_PAGES` pages in the log; the writer did not copy
-        // them (it would have, with SQLite's automatic checkpoint): the checkpointer did.
+        // The commit put more than `checkpoint::CHECKPOINT_PAGES` (and fewer than
+        // `checkpoint::LOG_PAGES_MAX`) pages in the log; the writer did not copy them (it would
+        // have, with SQLite's automatic checkpoint): the checkpointer did.
         let checkpointer = db.checkpoints.clone();
         let ran =
             tokio::task::spawn_blocking(move || checkpointer.wait_for(1, Duration::from_secs(60)));

@@ -616,21 +616,20 @@ impl<'a> Tx<'a> {
     /// Opens a savepoint, so that one step's failure or refusal (a timer, a placement of a batch)
     /// undoes only its own writes.
     pub fn savepoint(&mut self) -> TxResult<()> {
-        self.db.execute("SAVEPOINT timer", crate::sql::params![])?;
+        self.db.execute("SAVEPOINT step", crate::sql::params![])?;
         Ok(())
     }
 
     /// Keeps what was written since the savepoint.
     pub fn release_savepoint(&mut self) -> TxResult<()> {
-        self.db.execute("RELEASE timer", crate::sql::params![])?;
+        self.db.execute("RELEASE step", crate::sql::params![])?;
         Ok(())
     }
 
     /// Undoes what was written since the savepoint.
     pub fn rollback_to_savepoint(&mut self) -> TxResult<()> {
-        self.db
-            .execute("ROLLBACK TO timer", crate::sql::params![])?;
-        self.db.execute("RELEASE timer", crate::sql::params![])?;
+        self.db.execute("ROLLBACK TO step", crate::sql::params![])?;
+        self.db.execute("RELEASE step", crate::sql::params![])?;
         Ok(())
     }
 
