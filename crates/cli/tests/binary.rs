@@ -49,7 +49,7 @@ fn migrate_token_create_and_serve_work_together() {
         "{}",
         String::from_utf8_lossy(&migrated.stderr)
     );
-    assert!(String::from_utf8_lossy(&migrated.stdout).contains("schema version 0 → 22"));
+    assert!(String::from_utf8_lossy(&migrated.stdout).contains("schema version 0 → 23"));
 
     let created = Command::new(LUNAS)
         .args(["token", "create", "--db", &db_url(&dir), "--name", "toko"])

@@ -39,6 +39,7 @@ const SOURCES: &[&str] = &[
     include_str!("../migrations/0020_conversations.sql"),
     include_str!("../migrations/0021_faq_replies.sql"),
     include_str!("../migrations/0022_stock_notices.sql"),
+    include_str!("../migrations/0023_checks_as_comparisons.sql"),
 ];
 
 /// The newest schema this build knows, the same for both databases.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use lunas_core::{HoldState, OrderId};
 
-use crate::sql::{Db, DbResult, params};
+use crate::sql::{Db, DbResult, Dialect, params};
 
 /// Moves every line of the order that still holds stock to `to` (released or converted) and
 /// adjusts the product counters, in SKU order. The `hold = 'held'` guard makes this happen once
@@ -113,11 +113,31 @@ pub(crate) fn end_holds_into(
     to: HoldState,
     stock: &mut StockChanges,
 ) -> DbResult<()> {
-    let ended: Vec<(String, i64)> = db.rows(
-        "UPDATE order_items SET hold = ?2 WHERE order_id = ?1 AND hold = 'held' RETURNING sku, qty",
-        params![id.0, to.as_str()],
-        |row| Ok((row.text(0)?, row.int(1)?)),
-    )?;
+    let ended: Vec<(String, i64)> = match db.dialect() {
+        // SQLite keeps a `RETURNING`'s rows in a temporary b-tree it opens and closes each time
+        // (a tenth of an expiry batch's work went to such trees). Its one writer runs one
+        // transaction at a time, so the lines read here are the lines the update ends.
+        Dialect::Sqlite => {
+            let held = db.rows(
+                "SELECT sku, qty FROM order_items WHERE order_id = ?1 AND hold = 'held'",
+                params![id.0],
+                |row| Ok((row.text(0)?, row.int(1)?)),
+            )?;
+            if !held.is_empty() {
+                db.execute(
+                    "UPDATE order_items SET hold = ?2 WHERE order_id = ?1 AND hold = 'held'",
+                    params![id.0, to.as_str()],
+                )?;
+            }
+            held
+        }
+        // Concurrent transactions: the lines this one ended, as it ended them.
+        Dialect::Postgres => db.rows(
+            "UPDATE order_items SET hold = ?2 WHERE order_id = ?1 AND hold = 'held' RETURNING sku, qty",
+            params![id.0, to.as_str()],
+            |row| Ok((row.text(0)?, row.int(1)?)),
+        )?,
+    };
     for (sku, qty) in ended {
         let change = stock.entry(sku).or_default();
         change.0 += qty;

@@ -1,0 +1,71 @@
+-- SQLite checks `x IN ('a', 'b', 'c')` — three words or more — by building a temporary index of
+-- the list each time a statement runs the check: every order line, message and payment written
+-- (and every status a message or a line moves to) paid for opening and closing one. Written as
+-- comparisons, the same rule costs a few instructions. The tables on the hot paths are rebuilt
+-- with their checks so written (nothing references them, so the rebuild is safe with foreign
+-- keys on); their rows, rowids and indexes stay as they were. PostgreSQL checks a list without
+-- such cost: nothing changes there. (`customers.band_pin` keeps its list: `orders` references
+-- `customers`, so SQLite cannot rebuild it in place, and its check runs only for a new buyer.)
+--sqliteonly CREATE TABLE order_items_new (
+--sqliteonly     order_id   INTEGER NOT NULL REFERENCES orders (id),
+--sqliteonly     line       INTEGER NOT NULL,
+--sqliteonly     sku        TEXT NOT NULL REFERENCES products (sku),
+--sqliteonly     name       TEXT NOT NULL,
+--sqliteonly     unit_price INTEGER NOT NULL CHECK (unit_price >= 0),
+--sqliteonly     qty        INTEGER NOT NULL CHECK (qty > 0),
+--sqliteonly     hold       TEXT NOT NULL CHECK (hold = 'held' OR hold = 'released' OR hold = 'converted'),
+--sqliteonly     PRIMARY KEY (order_id, line)
+--sqliteonly ) WITHOUT ROWID;
+--sqliteonly INSERT INTO order_items_new (order_id, line, sku, name, unit_price, qty, hold)
+--sqliteonly     SELECT order_id, line, sku, name, unit_price, qty, hold FROM order_items;
+--sqliteonly DROP TABLE order_items;
+--sqliteonly ALTER TABLE order_items_new RENAME TO order_items;
+--sqliteonly CREATE TABLE payments_new (
+--sqliteonly     id          INTEGER PRIMARY KEY,
+--sqliteonly     order_id    INTEGER NOT NULL REFERENCES orders (id),
+--sqliteonly     amount      INTEGER NOT NULL CHECK (amount > 0),
+--sqliteonly     reference   TEXT,
+--sqliteonly     recorded_at INTEGER NOT NULL,
+--sqliteonly     actor       TEXT NOT NULL,
+--sqliteonly     source      TEXT NOT NULL DEFAULT 'staff'
+--sqliteonly         CHECK (source = 'staff' OR source = 'statement' OR source = 'mutation' OR source = 'midtrans' OR source = 'xendit'),
+--sqliteonly     external_id TEXT
+--sqliteonly );
+--sqliteonly INSERT INTO payments_new (id, order_id, amount, reference, recorded_at, actor, source, external_id)
+--sqliteonly     SELECT id, order_id, amount, reference, recorded_at, actor, source, external_id FROM payments;
+--sqliteonly DROP TABLE payments;
+--sqliteonly ALTER TABLE payments_new RENAME TO payments;
+--sqliteonly CREATE INDEX payments_by_order ON payments (order_id, id);
+--sqliteonly CREATE UNIQUE INDEX payments_by_external ON payments (source, external_id) WHERE external_id IS NOT NULL;
+--sqliteonly CREATE TABLE messages_new (
+--sqliteonly     id              TEXT PRIMARY KEY,
+--sqliteonly     order_id        INTEGER REFERENCES orders (id),
+--sqliteonly     kind            TEXT NOT NULL,
+--sqliteonly     channel         TEXT NOT NULL,
+--sqliteonly     recipient       TEXT NOT NULL,
+--sqliteonly     subject         TEXT,
+--sqliteonly     body            TEXT NOT NULL,
+--sqliteonly     status          TEXT NOT NULL CHECK (status = 'pending' OR status = 'sent' OR status = 'failed'
+--sqliteonly                                         OR status = 'dead' OR status = 'superseded' OR status = 'skipped'),
+--sqliteonly     attempts        INTEGER NOT NULL DEFAULT 0,
+--sqliteonly     last_error      TEXT,
+--sqliteonly     next_attempt_at INTEGER,
+--sqliteonly     created_at      INTEGER NOT NULL,
+--sqliteonly     sent_at         INTEGER,
+--sqliteonly     sent_by         TEXT,
+--sqliteonly     variant         TEXT,
+--sqliteonly     waitlist_id     INTEGER REFERENCES waitlist (id),
+--sqliteonly     delivery        TEXT,
+--sqliteonly     delivery_at     INTEGER
+--sqliteonly );
+--sqliteonly INSERT INTO messages_new (rowid, id, order_id, kind, channel, recipient, subject, body, status, attempts,
+--sqliteonly                           last_error, next_attempt_at, created_at, sent_at, sent_by, variant, waitlist_id,
+--sqliteonly                           delivery, delivery_at)
+--sqliteonly     SELECT rowid, id, order_id, kind, channel, recipient, subject, body, status, attempts,
+--sqliteonly            last_error, next_attempt_at, created_at, sent_at, sent_by, variant, waitlist_id,
+--sqliteonly            delivery, delivery_at FROM messages;
+--sqliteonly DROP TABLE messages;
+--sqliteonly ALTER TABLE messages_new RENAME TO messages;
+--sqliteonly CREATE INDEX messages_by_order ON messages (order_id, created_at);
+--sqliteonly CREATE INDEX messages_by_channel_status ON messages (channel, status, created_at);
+--sqliteonly CREATE INDEX messages_by_waitlist ON messages (waitlist_id) WHERE waitlist_id IS NOT NULL;
