@@ -19,6 +19,7 @@ mod pg;
 mod reminders;
 mod reputation;
 mod rss;
+mod statement_peer;
 
 use std::sync::Arc;
 

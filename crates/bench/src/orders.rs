@@ -223,8 +223,7 @@ fn full_peer(
         let tx = conn.unchecked_transaction()?;
         let end = (done + PEER_ORDERS_PER_TRANSACTION).min(count);
         for i in done..end {
-            let customer: i64 = tx
-                .prepare_cached(
+            tx.prepare_cached(
                     "INSERT INTO customers (phone, name, email, honorific, created_at, updated_at,
                                             orders_placed, first_order_at, last_order_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?5, ?5)
@@ -235,37 +234,38 @@ fn full_peer(
                          updated_at = excluded.updated_at,
                          orders_placed = customers.orders_placed + 1,
                          first_order_at = COALESCE(customers.first_order_at, excluded.first_order_at),
-                         last_order_at = excluded.last_order_at
-                     RETURNING id",
+                         last_order_at = excluded.last_order_at",
                 )?
-                .query_row(
-                    params![
-                        buyers.phone(i),
-                        buyers.name(i),
-                        None::<String>,
-                        None::<String>,
-                        now
-                    ],
-                    |r| r.get(0),
-                )?;
-            let (name, price): (String, i64) = tx
+                .execute(params![
+                    buyers.phone(i),
+                    buyers.name(i),
+                    None::<String>,
+                    None::<String>,
+                    now
+                ])?;
+            // Each row read back by its key, not by `RETURNING` (which costs SQLite a temporary
+            // b-tree and a statement journal), as lunas does.
+            let customer: i64 = tx
+                .prepare_cached("SELECT id FROM customers WHERE phone = ?1")?
+                .query_row(params![buyers.phone(i)], |r| r.get(0))?;
+            let held = tx
                 .prepare_cached(
                     "UPDATE products SET reserved = reserved + ?1
                      WHERE sku = ?2 AND on_hand - reserved >= ?1 AND price > 0 AND variants = 0
-                       AND price * ?1 + ?3 > ?4
-                     RETURNING name, price",
+                       AND price * ?1 + ?3 > ?4",
                 )?
-                .query_row(params![1, crate::sku(i), 0, 0], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
+                .execute(params![1, crate::sku(i), 0, 0])?;
+            anyhow::ensure!(held == 1, "the peer's hold failed");
+            let (name, price): (String, i64) = tx
+                .prepare_cached("SELECT name, price FROM products WHERE sku = ?1")?
+                .query_row(params![crate::sku(i)], |r| Ok((r.get(0)?, r.get(1)?)))?;
             let token = format!("{:08x}{:032x}", now / 1000, rand::random::<u128>());
             let amount_due = 1_000_000 + i as i64;
-            let order: i64 = tx
-                .prepare_cached(
+            tx.prepare_cached(
                     "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount, public_token, note, confirm_by)
-                     VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING RETURNING id",
+                     VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING",
                 )?
-                .query_row(
+                .execute(
                     params![
                         customer,
                         "awaiting_payment",
@@ -283,8 +283,8 @@ fn full_peer(
                         None::<String>,
                         None::<i64>
                     ],
-                    |r| r.get(0),
                 )?;
+            let order = tx.last_insert_rowid();
             tx.prepare_cached(
                 "INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'held')",
             )?

@@ -107,6 +107,13 @@ pub(crate) async fn statement(orders: usize) -> anyhow::Result<()> {
     let matching = started.elapsed().as_secs_f64();
     anyhow::ensure!(matched == orders, "{matched} of {orders} lines matched");
 
+    // The peer imports the same statement into a copy of the same database, after lunas.
+    let peer_path = dir.path().join("peer.db");
+    {
+        let (from, to) = (dir.path().join("bench.db"), peer_path.clone());
+        tokio::task::spawn_blocking(move || crate::statement_peer::snapshot(&from, &to)).await??;
+    }
+
     // The whole import, recording every payment (10,000 lines per transaction).
     let started = Instant::now();
     let import = engine
@@ -126,6 +133,19 @@ pub(crate) async fn statement(orders: usize) -> anyhow::Result<()> {
     let reimporting = started.elapsed().as_secs_f64();
     anyhow::ensure!(again.report.duplicates == orders, "duplicates");
     store.close().await;
+
+    let lunas_path = dir.path().join("bench.db");
+    let (peer_seconds, lunas_rows, peer_rows) = tokio::task::spawn_blocking(move || {
+        let seconds = crate::statement_peer::run(&peer_path, &lunas_path, &csv)?;
+        let lunas_rows = crate::statement_peer::counts(&lunas_path)?;
+        let peer_rows = crate::statement_peer::counts(&peer_path)?;
+        anyhow::Ok((seconds, lunas_rows, peer_rows))
+    })
+    .await??;
+    anyhow::ensure!(
+        lunas_rows == peer_rows,
+        "the peer wrote other rows than lunas:\nlunas {lunas_rows:?}\npeer  {peer_rows:?}"
+    );
 
     let verdict = |seconds: f64| {
         if seconds < MATCH_SECONDS_MAX {
@@ -149,6 +169,12 @@ pub(crate) async fn statement(orders: usize) -> anyhow::Result<()> {
         "re-import (every line a duplicate): {reimporting:.2} s — {:.2} of the bound {}",
         reimporting / MATCH_SECONDS_MAX,
         verdict(reimporting)
+    );
+    println!(
+        "peer: raw rusqlite writing the same rows for the same statement on a copy of the same database: {peer_seconds:.2} s — {:.2} of the bound {}; lunas takes {:.2}× the peer",
+        peer_seconds / MATCH_SECONDS_MAX,
+        verdict(peer_seconds),
+        importing / peer_seconds
     );
     Ok(())
 }

@@ -15,7 +15,7 @@ use lunas_core::{
 };
 
 use crate::repo::*;
-use crate::sql::{Db, DbError, DbResult, Dialect, corrupt, params};
+use crate::sql::{Db, DbError, DbResult, Dialect, Row, corrupt, params};
 
 /// What a client's idempotency key was first used with: the request's hash and the order
 /// placed then.
@@ -71,8 +71,8 @@ pub(crate) fn upsert_buyer(
     customer: &CustomerInfo,
     now: Timestamp,
 ) -> DbResult<(i64, CustomerInfo)> {
-    Ok(db
-        .row(
+    macro_rules! upsert {
+        () => {
             "INSERT INTO customers (phone, name, email, honorific, created_at, updated_at,
                                     orders_placed, first_order_at, last_order_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?5, ?5)
@@ -83,18 +83,34 @@ pub(crate) fn upsert_buyer(
                  updated_at = excluded.updated_at,
                  orders_placed = customers.orders_placed + 1,
                  first_order_at = COALESCE(customers.first_order_at, excluded.first_order_at),
-                 last_order_at = excluded.last_order_at
-             RETURNING id, phone, name, email, honorific",
-            params![
-                customer.phone.as_str(),
-                &customer.name,
-                &customer.email,
-                customer.honorific.map(Honorific::as_str),
-                millis(now)
-            ],
-            |row| Ok((row.int(0)?, read_customer(row, 1)?)),
-        )?
-        .expect("an upsert returns its row"))
+                 last_order_at = excluded.last_order_at"
+        };
+    }
+    let params = params![
+        customer.phone.as_str(),
+        &customer.name,
+        &customer.email,
+        customer.honorific.map(Honorific::as_str),
+        millis(now)
+    ];
+    let read = |row: &Row<'_>| Ok((row.int(0)?, read_customer(row, 1)?));
+    let stored = match db.dialect() {
+        // SQLite: the upsert, then the row read by its key (see `hold_stock` on `RETURNING`).
+        Dialect::Sqlite => {
+            db.execute(upsert!(), params)?;
+            db.row(
+                "SELECT id, phone, name, email, honorific FROM customers WHERE phone = ?1",
+                params![customer.phone.as_str()],
+                read,
+            )?
+        }
+        Dialect::Postgres => db.row(
+            concat!(upsert!(), " RETURNING id, phone, name, email, honorific"),
+            params,
+            read,
+        )?,
+    };
+    Ok(stored.expect("an upsert leaves its row"))
 }
 
 /// A new order's head, as its use case decided it.
@@ -296,10 +312,11 @@ fn insert_order_rows(
     items: &[OrderItem],
     timers: &[PlannedTimer],
 ) -> DbResult<Option<OrderId>> {
-    let id = db
-        .row(
+    // SQLite only (see `insert_order_rows_at_once`): the new row's id is SQLite's last rowid,
+    // read without `RETURNING` (see `hold_stock`).
+    let inserted = db.execute(
             "INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount, public_token, note, confirm_by)
-             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING RETURNING id",
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING",
             params![
                 head.customer_id,
                 head.status.as_str(),
@@ -317,12 +334,14 @@ fn insert_order_rows(
                 head.note,
                 head.confirm_by
             ],
-            |row| row.int(0),
-        )?
-        .map(OrderId);
-    let Some(id) = id else {
+        )?;
+    if inserted == 0 {
         return Ok(None);
-    };
+    }
+    let id = db
+        .row("SELECT last_insert_rowid()", params![], |row| row.int(0))?
+        .map(OrderId)
+        .ok_or_else(|| corrupt("last rowid", "none"))?;
     for (line, item) in items.iter().enumerate() {
         db.execute(
             "INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'held')",
@@ -501,22 +520,41 @@ pub(crate) fn hold_stock(
         // One line, the common case: the conditional update is the check and the hold at once
         // (one statement); when it changes nothing, a read says why.
         let qty = line.qty.units();
-        let held = db.row(
-            concat!(
-                "UPDATE products SET reserved = reserved + ?1
-                 WHERE sku = ?2 AND on_hand - reserved >= ?1 AND price > 0 AND variants = 0
-                   AND price * ?1 + ?3 > ?4
-                 RETURNING ",
-                product_columns!()
-            ),
-            params![
-                qty,
-                line.sku.as_str(),
-                charges.shipping_cost.minor_units(),
-                charges.discount.minor_units()
-            ],
-            read_product,
-        )?;
+        let params = params![
+            qty,
+            line.sku.as_str(),
+            charges.shipping_cost.minor_units(),
+            charges.discount.minor_units()
+        ];
+        let held = match db.dialect() {
+            // Without `RETURNING`, SQLite updates the row in one pass, with no temporary b-tree
+            // for the returned row and no statement journal; its one writer runs one transaction
+            // at a time, so the row read next is the row held.
+            Dialect::Sqlite => {
+                let changed = db.execute(
+                    "UPDATE products SET reserved = reserved + ?1
+                     WHERE sku = ?2 AND on_hand - reserved >= ?1 AND price > 0 AND variants = 0
+                       AND price * ?1 + ?3 > ?4",
+                    params,
+                )?;
+                if changed == 0 {
+                    None
+                } else {
+                    product_row(db, &line.sku)?
+                }
+            }
+            Dialect::Postgres => db.row(
+                concat!(
+                    "UPDATE products SET reserved = reserved + ?1
+                     WHERE sku = ?2 AND on_hand - reserved >= ?1 AND price > 0 AND variants = 0
+                       AND price * ?1 + ?3 > ?4
+                     RETURNING ",
+                    product_columns!()
+                ),
+                params,
+                read_product,
+            )?,
+        };
         let Some(product) = held else {
             return Ok(Err(match product_row(db, &line.sku)? {
                 None => PlaceError::UnknownSku {
