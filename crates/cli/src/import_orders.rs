@@ -117,13 +117,13 @@ fn excel_time(serial: f64) -> String {
 /// Shows that a long step is alive: on a terminal a spinner with the seconds elapsed, redrawn in
 /// place and wiped when the step ends; in a pipe nothing (the lines before and the summary after
 /// are the record).
-struct Spinner {
+pub(crate) struct Spinner {
     done: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Spinner {
-    fn start(what: &'static str) -> Spinner {
+    pub(crate) fn start(what: &'static str) -> Spinner {
         let done = Arc::new(AtomicBool::new(false));
         let thread = std::io::stderr().is_terminal().then(|| {
             let done = done.clone();

@@ -213,9 +213,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { common } => {
             let database = Config::for_command(&common)?;
             let url = DatabaseUrl::parse(&database.url)?;
-            let store = open(&url, database.options).await?;
-            let (before, after) = store.migrate().await?;
-            store.close().await;
+            // A migration that rebuilds a table of a large store takes seconds, in one
+            // transaction whose progress SQLite does not report: a spinner shows it is alive.
+            eprintln!("migrating {}…", url.redacted());
+            let spinner = import_orders::Spinner::start("migrating");
+            let migrated = async {
+                let store = open(&url, database.options).await?;
+                let versions = store.migrate().await;
+                store.close().await;
+                anyhow::Ok(versions?)
+            }
+            .await;
+            drop(spinner);
+            let (before, after) = migrated?;
             println!("{}: schema version {before} → {after}", url.redacted());
             Ok(())
         }
