@@ -174,6 +174,17 @@ impl Written {
     }
 }
 
+/// A connection to `path` set up as lunas's store sets up its writer (`lunas_store::sqlite`).
+pub(crate) fn like_lunas(path: &std::path::Path) -> anyhow::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    Ok(conn)
+}
+
 /// Whose orders the full peer writes: the bench's 1,000 returning buyers (`bench orders`), or a
 /// buyer never seen before for each order, as `bench http` sends them.
 #[derive(Clone, Copy, Debug)]
@@ -209,13 +220,7 @@ fn full_peer(
     lunas: &Written,
     buyers: Buyers,
 ) -> anyhow::Result<(f64, Written)> {
-    let conn = Connection::open(path)?;
-    // The connection as lunas's store sets it up (`lunas_store::sqlite`).
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
-    conn.pragma_update(None, "cache_size", -65_536)?;
+    let conn = like_lunas(path)?;
     let started = Instant::now();
     let now = jiff::Timestamp::now().as_millisecond();
     let mut done = 0;

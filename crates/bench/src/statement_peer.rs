@@ -114,12 +114,7 @@ pub(crate) fn counts(path: &Path) -> anyhow::Result<Vec<(String, i64)>> {
 /// the seconds it took.
 pub(crate) fn run(path: &Path, lunas: &Path, csv: &str) -> anyhow::Result<f64> {
     let sample = Sample::read(&Connection::open(lunas)?)?;
-    let mut conn = Connection::open(path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
-    conn.pragma_update(None, "cache_size", -65_536)?;
+    let mut conn = crate::orders::like_lunas(path)?;
     let started = Instant::now();
     let now = jiff::Timestamp::now().as_millisecond();
     let statement = parse_statement(csv)?;
