@@ -3,7 +3,8 @@
 //! payment, its timers gone, the waiting manual message withdrawn, the line's hold converted, the
 //! event, the "pembayaran diterima" message, the statement line, and once per 10,000 lines the
 //! products' and buyers' counters — with none of lunas's engine: no settings, no templates, no
-//! duplicate check, no review. What it takes is what the rows alone cost on this machine; the
+//! duplicate check, no review, but lunas's own statements in SQLite's cheapest forms (no
+//! `RETURNING`, `OR FAIL` where several rows may change). What it takes is what the rows alone cost on this machine; the
 //! import's bound (2 s) is reachable only if the peer is well under it. Its rows are checked table
 //! by table against lunas's.
 
@@ -170,7 +171,7 @@ pub(crate) fn run(path: &Path, lunas: &Path, csv: &str) -> anyhow::Result<f64> {
             tx.prepare_cached("DELETE FROM timers WHERE order_id = ?1")?
                 .execute([order])?;
             tx.prepare_cached(
-                "UPDATE messages SET status = 'superseded', next_attempt_at = NULL, last_error = ?2
+                "UPDATE OR FAIL messages SET status = 'superseded', next_attempt_at = NULL, last_error = ?2
                  WHERE order_id = ?1 AND status IN ('pending', 'failed')
                    AND (kind = 'reminder' OR (kind IN ('order_received', 'cod_confirm') AND channel = 'manual_whatsapp'))",
             )?
@@ -182,7 +183,7 @@ pub(crate) fn run(path: &Path, lunas: &Path, csv: &str) -> anyhow::Result<f64> {
                 .query_map([order], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?;
             tx.prepare_cached(
-                "UPDATE order_items SET hold = 'converted' WHERE order_id = ?1 AND hold = 'held'",
+                "UPDATE OR FAIL order_items SET hold = 'converted' WHERE order_id = ?1 AND hold = 'held'",
             )?
             .execute([order])?;
             for (sku, qty) in held {

@@ -124,8 +124,9 @@ pub(crate) fn end_holds_into(
                 |row| Ok((row.text(0)?, row.int(1)?)),
             )?;
             if !held.is_empty() {
+                // `OR FAIL`: no statement journal (see `stop_awaiting`).
                 db.execute(
-                    "UPDATE order_items SET hold = ?2 WHERE order_id = ?1 AND hold = 'held'",
+                    "UPDATE OR FAIL order_items SET hold = ?2 WHERE order_id = ?1 AND hold = 'held'",
                     params![id.0, to.as_str()],
                 )?;
             }

@@ -138,11 +138,23 @@ pub(crate) fn stop_awaiting(db: &mut dyn Db, id: OrderId) -> DbResult<()> {
     // Reminders on every channel, and a "pesanan diterima" still waiting in the manual WhatsApp
     // queue: their reason has passed. (An email or webhook of the placement still goes out: it
     // reports what happened.)
+    macro_rules! withdraw {
+        ($update:literal) => {
+            concat!(
+                $update,
+                " messages SET status = 'superseded', next_attempt_at = NULL,
+                     last_error = 'withdrawn: the order no longer awaits payment'
+                 WHERE order_id = ?1 AND status IN ('pending', 'failed')
+                   AND (kind = 'reminder' OR (kind IN ('order_received', 'cod_confirm') AND channel = 'manual_whatsapp'))"
+            )
+        };
+    }
+    // `OR FAIL` (SQLite): a statement that may change several rows and stop at a constraint keeps
+    // a statement journal of every page it changes, to undo only itself; with `FAIL` it keeps
+    // none (a failure fails the whole operation, whose transaction or savepoint is rolled back
+    // anyway). The same rows either way.
     db.execute(
-        "UPDATE messages SET status = 'superseded', next_attempt_at = NULL,
-             last_error = 'withdrawn: the order no longer awaits payment'
-         WHERE order_id = ?1 AND status IN ('pending', 'failed')
-           AND (kind = 'reminder' OR (kind IN ('order_received', 'cod_confirm') AND channel = 'manual_whatsapp'))",
+        db.pick(withdraw!("UPDATE OR FAIL"), withdraw!("UPDATE")),
         params![id.0],
     )?;
     Ok(())
