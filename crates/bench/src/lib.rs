@@ -16,6 +16,7 @@ mod loadgen;
 mod orders;
 mod payments;
 mod pg;
+mod pg_peer;
 mod reminders;
 mod reputation;
 mod rss;
