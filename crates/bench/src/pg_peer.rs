@@ -108,8 +108,36 @@ impl Sample {
         .await?
     }
 
-    /// The `pgbench` script: one placement per transaction.
-    fn script(&self) -> String {
+    /// The `pgbench` script: `per_transaction` placements in each transaction. With more than
+    /// one, each client places only its own SKU for its own buyers, as a batching writer would
+    /// have to arrange: placements of random SKUs and buyers batched together wait on each
+    /// other's row locks in cycles (tried: one order a second, every transaction a deadlock).
+    fn script(&self, per_transaction: usize, clients: usize) -> String {
+        let placement = self.placement();
+        let placement = if per_transaction == 1 {
+            placement
+        } else {
+            let per_client = (crate::BENCH_BUYERS / clients).max(1);
+            placement
+                .replacen(
+                    &format!("\\set b random(0, {})", crate::BENCH_BUYERS - 1),
+                    &format!(
+                        "\\set b (:client_id % {clients}) * {per_client} + random(0, {})",
+                        per_client - 1
+                    ),
+                    1,
+                )
+                .replacen(
+                    &format!("\\set s random(0, {})", crate::BENCH_SKUS - 1),
+                    &format!("\\set s :client_id % {}", crate::BENCH_SKUS),
+                    1,
+                )
+        };
+        format!("BEGIN;\n{}END;\n", placement.repeat(per_transaction))
+    }
+
+    /// One placement's commands.
+    fn placement(&self) -> String {
         // Dollar-quoted, so that the copied texts need no escaping.
         let quote = |text: &str| format!("$lunas${text}$lunas$");
         let policy = self.policy.as_deref().map_or("NULL".to_owned(), |policy| {
@@ -121,14 +149,12 @@ impl Sample {
             r#"\set b random(0, {buyers})
 \set s random(0, {skus})
 \set amount random(1, 9000000000000)
-BEGIN;
 SELECT id, band_pin, band_reason, {standing}, CAST(0 AS BIGINT) FROM customers WHERE phone = {phone} UNION ALL SELECT id, band_pin, band_reason, {standing}, CAST(1 AS BIGINT) FROM customers WHERE phone_hmac = md5(CAST(:b AS TEXT)) AND erased_at IS NOT NULL;
 UPDATE products SET reserved = reserved + 1 WHERE sku = 'SKU-' || lpad(CAST(:s AS TEXT), 3, '0') AND on_hand - reserved >= 1 AND price > 0 AND variants = 0 AND price * 1 + 0 > 0 RETURNING sku, name, price, on_hand, reserved, tips, parent, variant, inherits_price, variants, photo_version \gset p_
 INSERT INTO customers (phone, name, email, honorific, created_at, updated_at, orders_placed, first_order_at, last_order_at) VALUES ({phone}, 'Pembeli ' || CAST(:b AS TEXT), NULL, NULL, 1765000000000, 1765000000000, 1, 1765000000000, 1765000000000) ON CONFLICT (phone) DO UPDATE SET name = excluded.name, email = COALESCE(excluded.email, customers.email), honorific = COALESCE(excluded.honorific, customers.honorific), updated_at = excluded.updated_at, orders_placed = customers.orders_placed + 1, first_order_at = COALESCE(customers.first_order_at, excluded.first_order_at), last_order_at = excluded.last_order_at RETURNING id, phone, name, email, honorific \gset c_
 SELECT amount_due FROM orders WHERE amount_due BETWEEN CAST(:amount AS BIGINT) AND CAST(:amount AS BIGINT) + 999 AND status = 'awaiting_payment' AND unique_code IS NOT NULL ORDER BY amount_due LIMIT 64;
 WITH o AS (INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount, public_token, note, confirm_by) VALUES (CAST(:c_id AS BIGINT), '{status}', '{method}', CAST(:p_price AS BIGINT), 0, 1765086400000, 1765000000000, 1765000000000, {policy}, NULL, CAST(:amount AS BIGINT), 1, 0, 0, md5(random()::text) || md5(random()::text), NULL, NULL) ON CONFLICT DO NOTHING RETURNING id), a AS (INSERT INTO order_addresses (order_id, recipient, phone, street, kelurahan, kecamatan, city, province, postcode) SELECT o.id, x.recipient, x.phone, x.street, x.kelurahan, x.kecamatan, x.city, x.province, x.postcode FROM o, jsonb_to_recordset(CAST('[]' AS JSONB)) AS x(recipient TEXT, phone TEXT, street TEXT, kelurahan TEXT, kecamatan TEXT, city TEXT, province TEXT, postcode TEXT)), i AS (INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold) SELECT o.id, x.line, x.sku, x.name, x.unit_price, x.qty, 'held' FROM o, jsonb_to_recordset(jsonb_build_array(jsonb_build_object('line', 0, 'sku', CAST(:p_sku AS TEXT), 'name', CAST(:p_name AS TEXT), 'unit_price', CAST(:p_price AS BIGINT), 'qty', 1))) AS x(line BIGINT, sku TEXT, name TEXT, unit_price BIGINT, qty BIGINT)), e AS (INSERT INTO order_events (order_id, at, actor, from_status, to_status, reason) SELECT o.id, 1765000000000, {actor}, NULL, '{status}', NULL FROM o), t AS (INSERT INTO timers (due_at, kind, order_id, step, ordinal) SELECT x.due_at, x.kind, o.id, x.step, x.ordinal FROM o, jsonb_to_recordset(CAST({timers} AS JSONB)) AS x(due_at BIGINT, kind TEXT, step BIGINT, ordinal BIGINT)) SELECT o.id, (SELECT COALESCE(string_agg(w.id, ' ' ORDER BY w.created_at), '') FROM webhook_endpoints w) AS hooks FROM o \gset o_
 INSERT INTO messages (id, order_id, kind, channel, recipient, subject, body, status, last_error, created_at) SELECT 'msg_' || md5(random()::text), CAST(:o_id AS BIGINT), x.kind, x.channel, x.recipient, x.subject, x.body, x.status, x.last_error, 1765000000000 FROM ROWS FROM (jsonb_to_recordset(CAST({messages} AS JSONB)) AS (kind TEXT, channel TEXT, recipient TEXT, subject TEXT, body TEXT, status TEXT, last_error TEXT)) WITH ORDINALITY AS x(kind, channel, recipient, subject, body, status, last_error, n) ORDER BY x.n;
-END;
 "#,
             buyers = crate::BENCH_BUYERS - 1,
             skus = crate::BENCH_SKUS - 1,
@@ -142,16 +168,18 @@ END;
 }
 
 /// Runs the peer for `seconds` with `clients` on `url` (lunas's schema and products, no
-/// orders); returns its transactions per second, having checked its rows per order.
+/// orders), `per_transaction` placements in each transaction; returns the orders it placed per
+/// second, having checked its rows per order.
 pub(crate) async fn run(
     url: &PgUrl,
     sample: &Sample,
     clients: usize,
     seconds: u64,
+    per_transaction: usize,
 ) -> anyhow::Result<f64> {
     let dir = tempfile::tempdir()?;
     let script = dir.path().join("placement.sql");
-    std::fs::write(&script, sample.script())?;
+    std::fs::write(&script, sample.script(per_transaction, clients))?;
     let out = tokio::process::Command::new("pgbench")
         .args([
             "-n",
@@ -193,5 +221,5 @@ pub(crate) async fn run(
         "the peer wrote {peer_rows:?} rows per order, lunas {:?}",
         sample.rows_per_order
     );
-    Ok(tps)
+    Ok(tps * per_transaction as f64)
 }
