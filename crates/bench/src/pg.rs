@@ -80,43 +80,6 @@ async fn scalar(url: &PgUrl, query: &str) -> anyhow::Result<i64> {
     .await?
 }
 
-/// Runs `pgbench` with `workload` (`-b …` or `-f …`), prepared statements, `clients` clients
-/// and two threads for `seconds` on `url`; returns its transactions per second.
-pub(crate) async fn pgbench(
-    workload: &[&str],
-    clients: usize,
-    seconds: u64,
-    url: &PgUrl,
-) -> anyhow::Result<f64> {
-    let out = tokio::process::Command::new("pgbench")
-        .args(workload)
-        .args([
-            "-M",
-            "prepared",
-            "-c",
-            &clients.to_string(),
-            "-j",
-            "2",
-            "-T",
-        ])
-        .arg(seconds.to_string())
-        .arg(url.expose())
-        .stdin(Stdio::null())
-        .output()
-        .await?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    anyhow::ensure!(
-        out.status.success(),
-        "pgbench {workload:?} failed:\n{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text.lines()
-        .find(|l| l.starts_with("tps = "))
-        .and_then(|l| l.split_whitespace().nth(2))
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no tps in pgbench's output:\n{text}"))
-}
-
 fn verdict(ok: bool) -> &'static str {
     if ok { "OK" } else { "BELOW BOUND" }
 }
@@ -172,7 +135,7 @@ pub(crate) async fn orders(
         "pgbench initialised at scale {scale} in {:.1} s",
         init.elapsed().as_secs_f64()
     );
-    let tps = pgbench(&["-b", "tpcb-like"], clients, seconds, &db.url).await?;
+    let tps = crate::pg_peer::pgbench(&["-b", "tpcb-like"], clients, seconds, &db.url).await?;
     println!("peer  pgbench tpcb-like -M prepared:  {tps:>8.0} tps ({seconds} s)");
 
     let store = Store::open(

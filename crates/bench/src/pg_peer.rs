@@ -8,6 +8,8 @@
 //! message ids) is made by the server from `pgbench`'s random numbers; the rest is copied from an
 //! order lunas wrote in the same run. Its rows per order are checked against lunas's.
 
+use std::process::Stdio;
+
 use lunas_store::PgUrl;
 
 /// What lunas wrote for one order, copied into the peer's statements.
@@ -179,7 +181,7 @@ pub(crate) async fn run(
     let script = dir.path().join("placement.sql");
     std::fs::write(&script, sample.script(per_transaction, clients))?;
     let script = script.to_string_lossy();
-    let tps = crate::pg::pgbench(&["-n", "-f", &script], clients, seconds, url).await?;
+    let tps = pgbench(&["-n", "-f", &script], clients, seconds, url).await?;
     let url = url.clone();
     let peer_rows = tokio::task::spawn_blocking(move || {
         let mut client = postgres::Client::connect(url.expose(), postgres::NoTls)?;
@@ -192,4 +194,41 @@ pub(crate) async fn run(
         sample.rows_per_order
     );
     Ok(tps * per_transaction as f64)
+}
+
+/// Runs `pgbench` with `workload` (`-b …` or `-f …`), prepared statements, `clients` clients
+/// and two threads for `seconds` on `url`; returns its transactions per second.
+pub(crate) async fn pgbench(
+    workload: &[&str],
+    clients: usize,
+    seconds: u64,
+    url: &PgUrl,
+) -> anyhow::Result<f64> {
+    let out = tokio::process::Command::new("pgbench")
+        .args(workload)
+        .args([
+            "-M",
+            "prepared",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+        ])
+        .arg(seconds.to_string())
+        .arg(url.expose())
+        .stdin(Stdio::null())
+        .output()
+        .await?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    anyhow::ensure!(
+        out.status.success(),
+        "pgbench {workload:?} failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text.lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no tps in pgbench's output:\n{text}"))
 }
