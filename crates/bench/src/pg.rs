@@ -164,31 +164,11 @@ pub(crate) async fn orders(
     let sample = crate::pg_peer::Sample::read(&db.url).await?;
     db.drop_it().await?;
 
-    // The peer: pgbench sending lunas's placement statements, on a fresh database with lunas's
-    // schema and the same products.
-    // Then the same with several placements per transaction: what batching commits alone (one
-    // commit for many placements, each statement still its own round trip) would allow.
-    let mut peer_tps = 0.0;
-    for per_transaction in [1, PEER_BATCH] {
-        let peer_db = BenchDb::create_named(pg, "_peer").await?;
-        let peer_store = Store::open(
-            &DatabaseUrl::Postgres(peer_db.url.clone()),
-            OpenOptions::default(),
-        )
-        .await?;
-        seed_products(&peer_store, 1_000_000_000).await?;
-        peer_store.close().await;
-        let rate =
-            crate::pg_peer::run(&peer_db.url, &sample, clients, seconds, per_transaction).await?;
-        peer_db.drop_it().await?;
-        println!(
-            "peer  pgbench sending lunas's placement statements, {per_transaction:>2} per transaction: {rate:>8.0} orders/s ({seconds} s) = {:.2} of tpcb-like",
-            rate / tps
-        );
-        if per_transaction == 1 {
-            peer_tps = rate;
-        }
-    }
+    // The peer: pgbench sending lunas's placement statements, one placement per transaction; then
+    // several per transaction, what batching commits alone (one commit for many placements, each
+    // statement still its own round trip) would allow.
+    let peer_tps = placement_peer(pg, &sample, clients, seconds, 1, tps).await?;
+    placement_peer(pg, &sample, clients, seconds, PEER_BATCH, tps).await?;
 
     let ratio = rate / tps;
     println!(
@@ -198,6 +178,33 @@ pub(crate) async fn orders(
         rate / peer_tps
     );
     Ok(())
+}
+
+/// Runs the placement peer on a fresh database with lunas's schema and the same products,
+/// `per_transaction` placements in each transaction; prints and returns its orders per second.
+async fn placement_peer(
+    pg: &str,
+    sample: &crate::pg_peer::Sample,
+    clients: usize,
+    seconds: u64,
+    per_transaction: usize,
+    tpcb: f64,
+) -> anyhow::Result<f64> {
+    let db = BenchDb::create_named(pg, "_peer").await?;
+    let store = Store::open(
+        &DatabaseUrl::Postgres(db.url.clone()),
+        OpenOptions::default(),
+    )
+    .await?;
+    seed_products(&store, 1_000_000_000).await?;
+    store.close().await;
+    let rate = crate::pg_peer::run(&db.url, sample, clients, seconds, per_transaction).await?;
+    db.drop_it().await?;
+    println!(
+        "peer  pgbench sending lunas's placement statements, {per_transaction:>2} per transaction: {rate:>8.0} orders/s ({seconds} s) = {:.2} of tpcb-like",
+        rate / tpcb
+    );
+    Ok(rate)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -108,33 +108,28 @@ pub(crate) fn mark_paid_from(
         status.as_str(),
         paid_before.minor_units()
     ];
+    macro_rules! pay {
+        () => {
+            "UPDATE orders SET status = 'paid', amount_paid = ?2, written_off = 0, updated_at = ?3, ended_at = ?3
+             WHERE id = ?1 AND status = ?4 AND amount_paid = ?5 AND COALESCE(amount_due, total) = ?2"
+        };
+    }
     match db.dialect() {
         // Without `RETURNING`, SQLite updates the one row in one pass, with neither a temporary
         // b-tree for the returned row nor a statement journal (a twentieth of a statement import
         // went to them); its one writer runs one transaction at a time, so the row read next is
         // the row updated.
-        Dialect::Sqlite => {
-            let updated = db.execute(
-                "UPDATE orders SET status = 'paid', amount_paid = ?2, written_off = 0, updated_at = ?3, ended_at = ?3
-                 WHERE id = ?1 AND status = ?4 AND amount_paid = ?5 AND COALESCE(amount_due, total) = ?2",
-                params,
-            )?;
-            if updated == 0 {
-                return Ok(None);
-            }
-            db.row(
+        Dialect::Sqlite => match db.execute(pay!(), params)? {
+            0 => Ok(None),
+            _ => db.row(
                 "SELECT customer_id FROM orders WHERE id = ?1",
                 params![id.0],
                 |row| row.int(0),
-            )
-        }
-        Dialect::Postgres => db.row(
-            "UPDATE orders SET status = 'paid', amount_paid = ?2, written_off = 0, updated_at = ?3, ended_at = ?3
-             WHERE id = ?1 AND status = ?4 AND amount_paid = ?5 AND COALESCE(amount_due, total) = ?2
-             RETURNING customer_id",
-            params,
-            |row| row.int(0),
-        ),
+            ),
+        },
+        Dialect::Postgres => db.row(concat!(pay!(), " RETURNING customer_id"), params, |row| {
+            row.int(0)
+        }),
     }
 }
 

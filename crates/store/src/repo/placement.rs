@@ -338,10 +338,7 @@ fn insert_order_rows(
     if inserted == 0 {
         return Ok(None);
     }
-    let id = db
-        .row("SELECT last_insert_rowid()", params![], |row| row.int(0))?
-        .map(OrderId)
-        .ok_or_else(|| corrupt("last rowid", "none"))?;
+    let id = OrderId(db.scalar("SELECT last_insert_rowid()", params![])?);
     for (line, item) in items.iter().enumerate() {
         db.execute(
             "INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'held')",
@@ -526,31 +523,23 @@ pub(crate) fn hold_stock(
             charges.shipping_cost.minor_units(),
             charges.discount.minor_units()
         ];
+        macro_rules! hold {
+            () => {
+                "UPDATE products SET reserved = reserved + ?1
+                 WHERE sku = ?2 AND on_hand - reserved >= ?1 AND price > 0 AND variants = 0
+                   AND price * ?1 + ?3 > ?4"
+            };
+        }
         let held = match db.dialect() {
             // Without `RETURNING`, SQLite updates the row in one pass, with no temporary b-tree
             // for the returned row and no statement journal; its one writer runs one transaction
             // at a time, so the row read next is the row held.
-            Dialect::Sqlite => {
-                let changed = db.execute(
-                    "UPDATE products SET reserved = reserved + ?1
-                     WHERE sku = ?2 AND on_hand - reserved >= ?1 AND price > 0 AND variants = 0
-                       AND price * ?1 + ?3 > ?4",
-                    params,
-                )?;
-                if changed == 0 {
-                    None
-                } else {
-                    product_row(db, &line.sku)?
-                }
-            }
+            Dialect::Sqlite => match db.execute(hold!(), params)? {
+                0 => None,
+                _ => product_row(db, &line.sku)?,
+            },
             Dialect::Postgres => db.row(
-                concat!(
-                    "UPDATE products SET reserved = reserved + ?1
-                     WHERE sku = ?2 AND on_hand - reserved >= ?1 AND price > 0 AND variants = 0
-                       AND price * ?1 + ?3 > ?4
-                     RETURNING ",
-                    product_columns!()
-                ),
+                concat!(hold!(), " RETURNING ", product_columns!()),
                 params,
                 read_product,
             )?,
