@@ -169,6 +169,9 @@ pub(crate) async fn orders(
     // statement still its own round trip) would allow.
     let peer_tps = placement_peer(pg, &sample, clients, seconds, 1, tps).await?;
     placement_peer(pg, &sample, clients, seconds, PEER_BATCH, tps).await?;
+    for n in [16, 64] {
+        multi_peer(pg, &sample, clients, seconds, n, tps).await?;
+    }
 
     let ratio = rate / tps;
     println!(
@@ -198,10 +201,36 @@ async fn placement_peer(
     .await?;
     seed_products(&store, 1_000_000_000).await?;
     store.close().await;
-    let rate = crate::pg_peer::run(&db.url, sample, clients, seconds, per_transaction).await?;
+    let rate =
+        crate::pg_peer::run(&db.url, sample, clients, seconds, per_transaction, false).await?;
     db.drop_it().await?;
     println!(
         "peer  pgbench sending lunas's placement statements, {per_transaction:>2} per transaction: {rate:>8.0} orders/s ({seconds} s) = {:.2} of tpcb-like",
+        rate / tpcb
+    );
+    Ok(rate)
+}
+
+async fn multi_peer(
+    pg: &str,
+    sample: &crate::pg_peer::Sample,
+    clients: usize,
+    seconds: u64,
+    n: usize,
+    tpcb: f64,
+) -> anyhow::Result<f64> {
+    let db = BenchDb::create_named(pg, "_peer").await?;
+    let store = Store::open(
+        &DatabaseUrl::Postgres(db.url.clone()),
+        OpenOptions::default(),
+    )
+    .await?;
+    seed_products(&store, 1_000_000_000).await?;
+    store.close().await;
+    let rate = crate::pg_peer::run(&db.url, sample, clients, seconds, n, true).await?;
+    db.drop_it().await?;
+    println!(
+        "peer  pgbench, {n:>2} placements in multi-row statements a transaction: {rate:>8.0} orders/s ({seconds} s) = {:.2} of tpcb-like",
         rate / tpcb
     );
     Ok(rate)

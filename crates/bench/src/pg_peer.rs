@@ -136,6 +136,41 @@ impl Sample {
         format!("BEGIN;\n{}END;\n", placement.repeat(per_transaction))
     }
 
+    /// The `pgbench` script of a writer that places `n` orders with multi-row statements: each
+    /// client places its own SKU for its own buyers, `n` orders a transaction, in three
+    /// statements — the buyers' standing, the search for free amounts due, and one statement
+    /// holding the stock, upserting the buyers (each once, with its count of orders) and writing
+    /// the orders with their lines, events, timers and messages. The most such a writer could
+    /// reach: one product row a batch, no decision between the statements.
+    fn multi_row_script(&self, n: usize, clients: usize) -> String {
+        let per = (crate::BENCH_BUYERS / clients).max(1);
+        let last = n - 1;
+        let quote = |text: &str| format!("$lunas${text}$lunas$");
+        let policy = self.policy.as_deref().map_or("NULL".to_owned(), |policy| {
+            format!("CAST(CAST({} AS JSONB) AS TEXT)", quote(policy))
+        });
+        let standing = "orders_paid + orders_expired + orders_cancelled_by_buyer + orders_cancelled_by_seller + cod_refused";
+        let buyer = format!("(:b0 + g % {per})");
+        let phone = format!("'+62812' || CAST(10000000 + {buyer} AS TEXT)");
+        format!(
+            r#"\set b0 (:client_id % {clients}) * {per}
+\set s :client_id % {skus}
+\set amount random(1, 9000000000000)
+BEGIN;
+SELECT id, band_pin, band_reason, {standing}, CAST(0 AS BIGINT) FROM customers WHERE phone IN (SELECT {phone} FROM generate_series(0, {last}) g) UNION ALL SELECT id, band_pin, band_reason, {standing}, CAST(1 AS BIGINT) FROM customers WHERE phone_hmac IN (SELECT md5(CAST({buyer} AS TEXT)) FROM generate_series(0, {last}) g) AND erased_at IS NOT NULL;
+SELECT y.a, x.amount_due FROM generate_series(0, {last}) g CROSS JOIN LATERAL (SELECT CAST(:amount AS BIGINT) + g * 1000 AS a) y LEFT JOIN LATERAL (SELECT amount_due FROM orders WHERE amount_due BETWEEN y.a AND y.a + 999 AND status = 'awaiting_payment' AND unique_code IS NOT NULL ORDER BY amount_due LIMIT 64) x ON true;
+WITH b AS (SELECT g, {phone} AS phone, {buyer} AS k FROM generate_series(0, {last}) g), h AS (UPDATE products SET reserved = reserved + {n} WHERE sku = 'SKU-' || lpad(CAST(:s AS TEXT), 3, '0') AND on_hand - reserved >= {n} AND price > 0 AND variants = 0 RETURNING sku, name, price), c AS (INSERT INTO customers (phone, name, email, honorific, created_at, updated_at, orders_placed, first_order_at, last_order_at) SELECT phone, 'Pembeli ' || CAST(MIN(k) AS TEXT), NULL, NULL, 1765000000000, 1765000000000, COUNT(*), 1765000000000, 1765000000000 FROM b GROUP BY phone ORDER BY phone ON CONFLICT (phone) DO UPDATE SET name = excluded.name, email = COALESCE(excluded.email, customers.email), honorific = COALESCE(excluded.honorific, customers.honorific), updated_at = excluded.updated_at, orders_placed = customers.orders_placed + excluded.orders_placed, first_order_at = COALESCE(customers.first_order_at, excluded.first_order_at), last_order_at = excluded.last_order_at RETURNING id, phone, name, email, honorific), o AS (INSERT INTO orders (customer_id, status, payment_method, total, amount_paid, pay_by, placed_at, updated_at, policy, deposit, amount_due, unique_code, shipping_cost, discount, public_token, note, confirm_by) SELECT c.id, '{status}', '{method}', h.price, 0, 1765086400000, 1765000000000, 1765000000000, {policy}, NULL, CAST(:amount AS BIGINT) + b.g * 1000, 1, 0, 0, md5(random()::text) || md5(random()::text), NULL, NULL FROM b JOIN c USING (phone) CROSS JOIN h ON CONFLICT DO NOTHING RETURNING id), i AS (INSERT INTO order_items (order_id, line, sku, name, unit_price, qty, hold) SELECT o.id, 0, h.sku, h.name, h.price, 1, 'held' FROM o CROSS JOIN h), e AS (INSERT INTO order_events (order_id, at, actor, from_status, to_status, reason) SELECT o.id, 1765000000000, {actor}, NULL, '{status}', NULL FROM o), t AS (INSERT INTO timers (due_at, kind, order_id, step, ordinal) SELECT x.due_at, x.kind, o.id, x.step, x.ordinal FROM o CROSS JOIN jsonb_to_recordset(CAST({timers} AS JSONB)) AS x(due_at BIGINT, kind TEXT, step BIGINT, ordinal BIGINT)), m AS (INSERT INTO messages (id, order_id, kind, channel, recipient, subject, body, status, last_error, created_at) SELECT 'msg_' || md5(random()::text), o.id, x.kind, x.channel, x.recipient, x.subject, x.body, x.status, x.last_error, 1765000000000 FROM o CROSS JOIN jsonb_to_recordset(CAST({messages} AS JSONB)) AS x(kind TEXT, channel TEXT, recipient TEXT, subject TEXT, body TEXT, status TEXT, last_error TEXT)) SELECT COUNT(*), (SELECT COALESCE(string_agg(w.id, ' ' ORDER BY w.created_at), '') FROM webhook_endpoints w) FROM o;
+END;
+"#,
+            skus = crate::BENCH_SKUS,
+            status = self.status,
+            method = self.method,
+            actor = quote(&self.actor),
+            timers = quote(&self.timers),
+            messages = quote(&self.messages),
+        )
+    }
+
     /// One placement's commands.
     fn placement(&self) -> String {
         // Dollar-quoted, so that the copied texts need no escaping.
@@ -176,10 +211,16 @@ pub(crate) async fn run(
     clients: usize,
     seconds: u64,
     per_transaction: usize,
+    multi_row: bool,
 ) -> anyhow::Result<f64> {
     let dir = tempfile::tempdir()?;
     let script = dir.path().join("placement.sql");
-    std::fs::write(&script, sample.script(per_transaction, clients))?;
+    let text = if multi_row {
+        sample.multi_row_script(per_transaction, clients)
+    } else {
+        sample.script(per_transaction, clients)
+    };
+    std::fs::write(&script, text)?;
     let script = script.to_string_lossy();
     let tps = pgbench(&["-n", "-f", &script], clients, seconds, url).await?;
     let url = url.clone();

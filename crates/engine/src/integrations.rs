@@ -43,9 +43,18 @@ impl Engine {
         Ok(tokens::revoke(&self.store, name, actor, self.now()).await?)
     }
 
-    /// The name of the API token `token`, if it is one (read from the database each time, so a
-    /// revoked token is refused at once).
+    /// The name of the API token `token`, if it is one, read from the database by a read that
+    /// began after this call (so a revoked token is refused at once); requests with the same
+    /// token that arrive together share one read (see `shared_reads`).
     pub async fn api_token_name(&self, token: &str) -> Result<Option<String>, Error> {
-        Ok(self.store.api_token_name(tokens::hash_token(token)).await?)
+        let store = self.store.clone();
+        let read = move |hash: String| {
+            let store = store.clone();
+            async move { store.api_token_name(hash).await }
+        };
+        Ok(self
+            .token_reads
+            .get(tokens::hash_token(token), read)
+            .await?)
     }
 }

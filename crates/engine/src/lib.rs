@@ -32,6 +32,7 @@ pub mod pictures;
 mod products;
 pub mod proofs;
 pub mod returns;
+mod shared_reads;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod timers;
@@ -221,6 +222,8 @@ pub struct Engine {
     faq: faq::Book,
     /// One-line placements of one SKU placed together, on PostgreSQL (see `orders::Batches`).
     placing: orders::Batches,
+    /// API tokens' reads shared by the requests that arrive together (see `shared_reads`).
+    token_reads: shared_reads::SharedReads<String, Result<Option<String>, StoreError>>,
 }
 
 impl Engine {
@@ -255,6 +258,7 @@ impl Engine {
             gateways: gateways::Gateways::default(),
             gateway_client: std::sync::OnceLock::new(),
             placing: orders::Batches::default(),
+            token_reads: shared_reads::SharedReads::default(),
             analytics: analytics::Cache::default(),
             faq: faq::Book::default(),
         })

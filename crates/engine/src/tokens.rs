@@ -57,7 +57,8 @@ pub async fn list(store: &Store) -> Result<Vec<ApiToken>, StoreError> {
 }
 
 /// Revokes every token named `name`; returns how many there were. A revoked token is refused at
-/// its next request, in every process: requests read their token from the database.
+/// its next request, in every process: each request's token is read from the database by a read
+/// that began after the request arrived.
 pub async fn revoke(
     store: &Store,
     name: &str,

@@ -1,6 +1,7 @@
-//! Bearer-token authentication for `/api/v1`. Tokens are looked up by their SHA-256 hash on
-//! every request (one indexed read), so a revoked token is refused at its next request in every
-//! process; there is no cache to outlive a revocation.
+//! Bearer-token authentication for `/api/v1`. Tokens are looked up by their SHA-256 hash, each
+//! request answered by a read that began after it arrived (requests of one token that arrive
+//! together share one), so a revoked token is refused at its next request in every process; there
+//! is no cache to outlive a revocation.
 
 use axum::extract::{Request, State};
 use axum::http::header;

@@ -46,6 +46,24 @@ async fn a_revoked_token_is_refused_at_once_by_every_process(backend: Backend) {
     );
     let tokens = app.engine.api_tokens().await.unwrap();
     assert!(tokens.iter().any(|t| t.name == "kasir" && t.count == 1));
+    // Requests with the token keep arriving at both servers while it is revoked, so that reads
+    // of it are running when the revocation commits (requests arriving together share reads).
+    let busy = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let callers: Vec<_> = (0..8)
+        .map(|i| {
+            let (busy, client) = (busy.clone(), app.client.clone());
+            let (addr, authorization) = ([app.addr, other][i % 2], format!("Bearer {token}"));
+            tokio::spawn(async move {
+                while busy.load(std::sync::atomic::Ordering::Relaxed) {
+                    let request = Request::get(format!("http://{addr}/api/v1/orders"))
+                        .header("authorization", &authorization)
+                        .body(Full::new(Bytes::new()))
+                        .unwrap();
+                    client.request(request).await.unwrap();
+                }
+            })
+        })
+        .collect();
     assert_eq!(
         app.engine
             .revoke_api_token("kasir", lunas_core::Actor::system())
@@ -62,6 +80,10 @@ async fn a_revoked_token_is_refused_at_once_by_every_process(backend: Backend) {
         ask(other, format!("Bearer {token}")).await,
         StatusCode::UNAUTHORIZED
     );
+    busy.store(false, std::sync::atomic::Ordering::Relaxed);
+    for caller in callers {
+        caller.await.unwrap();
+    }
     let audit = app.engine.audit_log(None, 10).await.unwrap();
     assert!(
         audit
