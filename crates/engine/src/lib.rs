@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod analytics;
+mod batches;
 pub mod channels;
 pub mod clock;
 pub mod couriers;
@@ -220,8 +221,8 @@ pub struct Engine {
     analytics: analytics::Cache,
     /// The FAQ entries indexed, and the WhatsApp sender of replies.
     faq: faq::Book,
-    /// One-line placements of one SKU placed together, on PostgreSQL (see `orders::Batches`).
-    placing: orders::Batches,
+    /// One-line placements placed in batches, on PostgreSQL (see `batches`).
+    placing: batches::Batches,
     /// API tokens' reads shared by the requests that arrive together (see `shared_reads`).
     token_reads: shared_reads::SharedReads<String, Result<Option<String>, StoreError>>,
 }
@@ -257,7 +258,7 @@ impl Engine {
             webhooks_allow_private: false,
             gateways: gateways::Gateways::default(),
             gateway_client: std::sync::OnceLock::new(),
-            placing: orders::Batches::default(),
+            placing: batches::Batches::default(),
             token_reads: shared_reads::SharedReads::default(),
             analytics: analytics::Cache::default(),
             faq: faq::Book::default(),

@@ -4,16 +4,20 @@
 //! timers and unique code, its first message beside it), cancelling and moving the deadline.
 //! Refused at any step, nothing is written.
 
+use lunas_core::customers::Standing;
 use lunas_core::messages::MessageKind;
 use lunas_core::order::{decide_cancel, decide_extension};
+use lunas_core::placing::Placement;
 use lunas_core::placing::{
     Messaging, NewOrder, NewOrderLine, OrderOpError, PlaceError, Placed, decide_placement,
 };
+use lunas_core::reliability::AppliedPolicy;
 use lunas_core::timers::{deadline_timers, reminders_for};
 use lunas_core::{
     Actor, CancelledBy, HoldState, Money, Order, OrderEvent, OrderId, OrderStatus, Timestamp,
 };
-use lunas_store::{Held, OrderDeadline, OrderHead, Tx, TxResult};
+use lunas_core::{CustomerInfo, OrderItem};
+use lunas_store::{Held, InsertedOrder, OrderDeadline, OrderHead, Tx, TxResult};
 
 use crate::{Error, PlaceOrder, pages};
 
@@ -38,8 +42,57 @@ pub(crate) fn place(
 
     // The buyer's band decides what this order may be, read in this transaction so that the
     // decision and the order are one.
-    let settings = &new.messaging.settings;
     let (own, erased) = tx.standings(&new.customer.phone, &new.phone_hmac)?;
+    let placement = match decide(tx, new, own.as_ref(), erased.as_ref())? {
+        Ok(placement) => placement,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let Held {
+        items,
+        tips,
+        total: items_total,
+    } = match tx.hold_stock(&new.lines, new.charges)? {
+        Ok(held) => held,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let total = total_with_charges(new, items_total)?;
+    let policy = placement.policy(total);
+    let (customer_id, customer) = tx.upsert_buyer(&new.customer, new.placed_at)?;
+    let inserted = tx.insert_order(
+        &head(new, &placement, &policy, customer_id, total, random),
+        &new.messaging.settings.payments.unique_code,
+        &items,
+        &placement.timers,
+    )?;
+    let order = new_order(new, &placement, policy, customer, items, total, &inserted);
+    if let Some(key) = &new.idempotency {
+        tx.remember_idempotency_key(key, &order, new.placed_at)?;
+    }
+    // The products' tips were read with their stock, and on PostgreSQL the webhook endpoints
+    // with the order's rows; no need to read them again.
+    tx.enqueue(
+        &new.messaging,
+        first_message(order.status),
+        &order,
+        Some(tips),
+        inserted.webhooks,
+        new.placed_at,
+    )?;
+    Ok(Ok(Placed {
+        order,
+        replayed: false,
+    }))
+}
+
+/// What the buyer's standing (`own`, and `erased`: what an earlier erasure of the number left)
+/// and the band's policy make of `new`, reading what the policy needs besides.
+pub(crate) fn decide(
+    tx: &mut Tx<'_>,
+    new: &NewOrder,
+    own: Option<&Standing>,
+    erased: Option<&Standing>,
+) -> TxResult<Result<Placement, PlaceError>> {
+    let settings = &new.messaging.settings;
     // What the number said in chat: read only when the policy reads it.
     let chat = if settings.risk.watch_tire_kickers {
         tx.chat_counts(&new.customer.phone)?
@@ -47,8 +100,8 @@ pub(crate) fn place(
         None
     };
     let assessment = lunas_core::customers::judge(
-        own.as_ref(),
-        erased.as_ref(),
+        own,
+        erased,
         chat.as_ref(),
         new.placed_at,
         new.base_rate,
@@ -62,7 +115,7 @@ pub(crate) fn place(
     } else {
         0
     };
-    let placement = match decide_placement(
+    Ok(decide_placement(
         settings,
         assessment,
         new.payment_method,
@@ -70,58 +123,63 @@ pub(crate) fn place(
         units,
         new.placed_at,
         cod_refusals,
-    ) {
-        Ok(placement) => placement,
-        Err(refused) => return Ok(Err(PlaceError::Policy(refused))),
-    };
-    let Held {
-        items,
-        tips,
-        total: items_total,
-    } = match tx.hold_stock(&new.lines, new.charges)? {
-        Ok(held) => held,
-        Err(refused) => return Ok(Err(refused)),
-    };
-    // The shipping cost and the discount make the total the buyer pays, and its unique code
-    // (a discount that leaves nothing to pay was refused before the stock was held).
-    let total = new
-        .charges
+    )
+    .map_err(PlaceError::Policy))
+}
+
+/// The total the buyer pays: the items' with the shipping cost and the discount (a discount
+/// that leaves nothing to pay was refused before the stock was held).
+pub(crate) fn total_with_charges(new: &NewOrder, items_total: Money) -> TxResult<Money> {
+    new.charges
         .total(items_total)
-        .ok_or_else(|| Tx::corrupt("a discount above the total passed the hold".to_owned()))?;
-    let policy = placement.policy(total);
-    let (customer_id, customer) = tx.upsert_buyer(&new.customer, new.placed_at)?;
+        .ok_or_else(|| Tx::corrupt("a discount above the total passed the hold".to_owned()))
+}
 
-    // A bank transfer's unique code: a random amount of the store's range, so that a statement
-    // line names this order; the store finds a free one when it is taken.
-    let codes = &settings.payments.unique_code;
-    let first_amount = placement
-        .unique_code
-        .then(|| lunas_core::payments::random_amount(total, codes, random))
-        .flatten();
-    let inserted = tx.insert_order(
-        &OrderHead {
-            customer_id,
-            payment_method: new.payment_method,
-            total,
-            pay_by: placement.pay_by,
-            placed_at: new.placed_at,
-            actor: &new.actor,
-            policy: &policy,
-            first_amount,
-            address: new.address.as_ref(),
-            charges: new.charges,
-            public_token: &new.public_token,
-            note: new.note.as_deref(),
-            status: placement.status,
-            confirm_by: placement.confirm_by,
-        },
-        codes,
-        &items,
-        &placement.timers,
-    )?;
+/// The head of `new`'s order. A bank transfer's unique code: a random amount of the store's
+/// range (from `random`), so that a statement line names this order; the store finds a free one
+/// when it is taken.
+pub(crate) fn head<'a>(
+    new: &'a NewOrder,
+    placement: &Placement,
+    policy: &'a AppliedPolicy,
+    customer_id: i64,
+    total: Money,
+    random: u64,
+) -> OrderHead<'a> {
+    let codes = &new.messaging.settings.payments.unique_code;
+    OrderHead {
+        customer_id,
+        payment_method: new.payment_method,
+        total,
+        pay_by: placement.pay_by,
+        placed_at: new.placed_at,
+        actor: &new.actor,
+        policy,
+        first_amount: placement
+            .unique_code
+            .then(|| lunas_core::payments::random_amount(total, codes, random))
+            .flatten(),
+        address: new.address.as_ref(),
+        charges: new.charges,
+        public_token: &new.public_token,
+        note: new.note.as_deref(),
+        status: placement.status,
+        confirm_by: placement.confirm_by,
+    }
+}
 
+/// `new`'s order as written: its first event, nothing paid yet.
+pub(crate) fn new_order(
+    new: &NewOrder,
+    placement: &Placement,
+    policy: AppliedPolicy,
+    customer: CustomerInfo,
+    items: Vec<OrderItem>,
+    total: Money,
+    inserted: &InsertedOrder,
+) -> Order {
     let status = placement.status;
-    let order = Order {
+    Order {
         id: inserted.id,
         status,
         customer,
@@ -157,30 +215,16 @@ pub(crate) fn place(
             ..Default::default()
         },
         return_request: None,
-    };
-    if let Some(key) = &new.idempotency {
-        tx.remember_idempotency_key(key, &order, new.placed_at)?;
     }
-    // The products' tips were read with their stock, and on PostgreSQL the webhook endpoints
-    // with the order's rows; no need to read them again.
-    // A COD order's first message asks its buyer to confirm it.
-    let first = if status == OrderStatus::AwaitingConfirmation {
+}
+
+/// A new order's first message: a COD order's asks its buyer to confirm it.
+pub(crate) fn first_message(status: OrderStatus) -> MessageKind {
+    if status == OrderStatus::AwaitingConfirmation {
         MessageKind::CodConfirm
     } else {
         MessageKind::OrderReceived
-    };
-    tx.enqueue(
-        &new.messaging,
-        first,
-        &order,
-        Some(tips),
-        inserted.webhooks,
-        new.placed_at,
-    )?;
-    Ok(Ok(Placed {
-        order,
-        replayed: false,
-    }))
+    }
 }
 
 /// Cancels order `id` on behalf of `by`, if it may still be cancelled: its holds released, its
@@ -321,15 +365,20 @@ impl crate::Engine {
             note: request.note,
         };
         let random: u64 = rand::random();
-        // While sold-out SKUs are remembered (PostgreSQL), one-line placements of one SKU are
-        // placed together (see `Batches`).
-        let placed = match (sold_out_mark, new.lines.as_slice()) {
-            (Some(mark), [line]) => {
-                let sku = line.sku.clone();
-                let waiting = Waiting { new, random, mark };
-                self.placing.place(&self.store, sku, waiting).await?
+        // On PostgreSQL, one-line placements without an idempotency key are placed in batches,
+        // a statement per step for the whole batch (see `batches`).
+        let batched =
+            self.store.backend_name() == "postgres" && single_line && new.idempotency.is_none();
+        let placed = match batched {
+            true => {
+                let waiting = crate::batches::Waiting {
+                    new,
+                    random,
+                    mark: sold_out_mark,
+                };
+                self.placing.place(&self.store, waiting).await?
             }
-            _ => {
+            false => {
                 let placed = self
                     .store
                     .transact(move |tx| place(tx, &new, random))
@@ -360,162 +409,9 @@ impl crate::Engine {
     }
 }
 
-/// A placement's result as the store gives it: placed, or refused with nothing written.
-type Placing = Result<Result<Placed, PlaceError>, lunas_store::StoreError>;
-
-/// A one-line placement waiting for its SKU's next batch.
-pub(crate) struct Waiting {
-    new: NewOrder,
-    random: u64,
-    /// The sold-out memory's mark, taken before the placement was decided.
-    mark: u64,
-}
-
-/// The most placements one transaction takes.
-const BATCH_LEN_MAX: usize = 64;
-
-/// One-line placements of one SKU in this process, placed together: on PostgreSQL, while sold-out
-/// SKUs are remembered (a flash sale). Every placement of a SKU waits for its product row's lock,
-/// held from the hold until the commit, so placements of one SKU cannot overlap anyway; in a
-/// flash sale dozens of pooled connections of every process queued there, each placement paying
-/// its own commit. Here the placements that arrive while one transaction of the SKU runs wait in
-/// this process and go into the next transaction together (at most `BATCH_LEN_MAX`, no waiting
-/// on a timer: a batch is what gathered meanwhile): one row lock and one commit for all of them,
-/// each placement in a savepoint of its own, so each is still all or nothing, and each answered
-/// only once the transaction is durable. Once the SKU is found with nothing left, the rest of the
-/// batch is refused without being tried. Placements of different SKUs do not wait for each other.
-#[derive(Default)]
-pub(crate) struct Batches {
-    by_sku: std::sync::Mutex<std::collections::HashMap<lunas_core::Sku, std::sync::Arc<SkuQueue>>>,
-    /// Numbers the waiting placements, so that one whose requester went can be taken out.
-    next: std::sync::atomic::AtomicU64,
-}
-
-#[derive(Default)]
-struct SkuQueue {
-    waiting: std::sync::Mutex<std::collections::VecDeque<(u64, Waiting, Answer)>>,
-    /// Held by the task running the SKU's batch.
-    running: std::sync::Arc<tokio::sync::Mutex<()>>,
-}
-
-type Answer = tokio::sync::oneshot::Sender<Placing>;
-
-impl Batches {
-    /// Places `waiting` in one of the SKU's batches and answers when that batch has committed.
-    async fn place(
-        &self,
-        store: &lunas_store::Store,
-        sku: lunas_core::Sku,
-        waiting: Waiting,
-    ) -> Placing {
-        let queue = self
-            .by_sku
-            .lock()
-            .expect("batches lock")
-            .entry(sku.clone())
-            .or_default()
-            .clone();
-        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (answer, mut answered) = tokio::sync::oneshot::channel();
-        queue
-            .waiting
-            .lock()
-            .expect("queue lock")
-            .push_back((id, waiting, answer));
-        let _queued = Queued {
-            batches: self,
-            sku,
-            queue: queue.clone(),
-            id,
-        };
-        loop {
-            if let Ok(placing) = answered.try_recv() {
-                return placing;
-            }
-            // The batch runs in a task of its own holding the SKU's lock, so that a request
-            // dropped by its client never leaves the others of its batch unanswered.
-            let running = queue.running.clone().lock_owned().await;
-            if let Ok(placing) = answered.try_recv() {
-                return placing;
-            }
-            let batch: Vec<(Waiting, Answer)> = {
-                let mut waiting = queue.waiting.lock().expect("queue lock");
-                let len = waiting.len().min(BATCH_LEN_MAX);
-                waiting.drain(..len).map(|(_, w, a)| (w, a)).collect()
-            };
-            let store = store.clone();
-            let run = tokio::spawn(async move {
-                place_batch(store, batch).await;
-                drop(running);
-            });
-            // Its answers are sent before the task ends; ours is among them or in a later batch.
-            let _ = run.await;
-        }
-    }
-}
-
-/// A placement in its SKU's queue, until its requester has its answer or goes: a placement not
-/// yet taken into a batch leaves with its requester (a client that hung up), and the last one out
-/// removes the SKU's queue, so the map holds only SKUs being placed.
-struct Queued<'a> {
-    batches: &'a Batches,
-    sku: lunas_core::Sku,
-    queue: std::sync::Arc<SkuQueue>,
-    id: u64,
-}
-
-impl Drop for Queued<'_> {
-    fn drop(&mut self) {
-        self.queue
-            .waiting
-            .lock()
-            .expect("queue lock")
-            .retain(|(id, _, _)| *id != self.id);
-        let mut by_sku = self.batches.by_sku.lock().expect("batches lock");
-        // The map's reference, this one, and the caller's.
-        if by_sku
-            .get(&self.sku)
-            .is_some_and(|queue| std::sync::Arc::strong_count(queue) == 3)
-        {
-            by_sku.remove(&self.sku);
-        }
-    }
-}
-
-/// Places `batch` in one transaction, each placement in a savepoint, and answers each: all of
-/// them with the store's error if the transaction failed.
-async fn place_batch(store: lunas_store::Store, batch: Vec<(Waiting, Answer)>) {
-    let (waiting, answers): (Vec<Waiting>, Vec<Answer>) = batch.into_iter().unzip();
-    // Sold out while these waited: refused without a transaction.
-    let remembered: Vec<Option<PlaceError>> = waiting
-        .iter()
-        .map(|w| {
-            let line = &w.new.lines[0];
-            store.is_sold_out(&line.sku).then(|| out_of_stock(line))
-        })
-        .collect();
-    let tried = std::sync::Arc::new(waiting);
-    let (placing, skipped) = (tried.clone(), remembered.clone());
-    let outcome = store
-        .transact_always(move |tx| place_all(tx, &placing, &skipped))
-        .await;
-    for (i, answer) in answers.into_iter().enumerate() {
-        let placing = match (&outcome, &remembered[i]) {
-            (_, Some(refused)) => Ok(Err(refused.clone())),
-            (Ok(results), None) => Ok(results[i].clone()),
-            (Err(e), None) => Err(e.clone()),
-        };
-        if let Ok(Err(refused)) = &placing {
-            remember_sold_out(&store, refused, tried[i].mark);
-        }
-        // The requester may have gone (its client hung up): the order stands all the same.
-        let _ = answer.send(placing);
-    }
-}
-
 /// A one-line placement refused for a SKU with nothing left at all: the SKU is remembered as
 /// sold out (from `mark`, so that stock freed since is not forgotten).
-fn remember_sold_out(store: &lunas_store::Store, refused: &PlaceError, mark: u64) {
+pub(crate) fn remember_sold_out(store: &lunas_store::Store, refused: &PlaceError, mark: u64) {
     if let PlaceError::OutOfStock { sku, available, .. } = refused
         && *available <= 0
     {
@@ -523,47 +419,10 @@ fn remember_sold_out(store: &lunas_store::Store, refused: &PlaceError, mark: u64
     }
 }
 
-fn out_of_stock(line: &NewOrderLine) -> PlaceError {
+pub(crate) fn out_of_stock(line: &NewOrderLine) -> PlaceError {
     PlaceError::OutOfStock {
         sku: line.sku.clone(),
         requested: line.qty.units(),
         available: 0,
     }
-}
-
-/// Places each of `batch` not `skipped` in a savepoint of its own. Once one is refused for a SKU
-/// with nothing left, the others wanting it are refused without being tried (in this transaction
-/// the SKU's stock only goes down). A failure of the store fails the batch (a lost race runs it
-/// again).
-fn place_all(
-    tx: &mut Tx<'_>,
-    batch: &[Waiting],
-    skipped: &[Option<PlaceError>],
-) -> TxResult<Vec<Result<Placed, PlaceError>>> {
-    let mut results = Vec::with_capacity(batch.len());
-    let mut sold_out = false;
-    for (waiting, skipped) in batch.iter().zip(skipped) {
-        if let Some(refused) = skipped {
-            results.push(Err(refused.clone()));
-            continue;
-        }
-        if sold_out {
-            results.push(Err(out_of_stock(&waiting.new.lines[0])));
-            continue;
-        }
-        tx.savepoint()?;
-        match place(tx, &waiting.new, waiting.random)? {
-            Ok(placed) => {
-                tx.release_savepoint()?;
-                results.push(Ok(placed));
-            }
-            Err(refused) => {
-                tx.rollback_to_savepoint()?;
-                sold_out |=
-                    matches!(refused, PlaceError::OutOfStock { available, .. } if available <= 0);
-                results.push(Err(refused));
-            }
-        }
-    }
-    Ok(results)
 }

@@ -609,10 +609,10 @@ async fn a_flash_sale_across_two_processes_sells_exactly_its_stock(backend: Back
     t.assert_consistent().await;
 }
 
-/// While sold-out SKUs are remembered (PostgreSQL), concurrent placements of one SKU share a
-/// transaction, each in a savepoint of its own: one refused after its stock was held (a discount
-/// above its total) holds nothing, the others beside it are placed, and once the SKU is gone the
-/// rest are refused — the same outcome as one transaction each (SQLite).
+/// On PostgreSQL concurrent placements share batches, written with a statement per step for the
+/// whole batch: one refused (a discount above its total) holds nothing, the others beside it are
+/// placed, and once the SKU is gone the rest are refused — the same outcome as one transaction
+/// each (SQLite).
 async fn placements_sharing_a_transaction_are_each_all_or_nothing(backend: Backend) {
     let t = TestStore::new(backend).await;
     t.product("LIVE", 20, 10_000).await;

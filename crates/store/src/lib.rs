@@ -37,9 +37,10 @@ pub use copy::{CopyError, CopyReport};
 pub use imports::ImportReport;
 pub use model::OpenOptions;
 pub use tx::{
-    BatchChanges, CourierEventRow, DueTimer, ExpiringOrder, FulfilmentRow, Held, InsertedOrder,
-    KeptCourierEvent, NextInLine, OfferRow, OrderDeadline, OrderHead, OrderMoney, ProofTarget,
-    ReturnChange, ReturnRow, StoredProof, Tx, TxError, TxResult,
+    BatchChanges, BatchOrder, CourierEventRow, DueTimer, ExpiringOrder, FirstMessage,
+    FulfilmentRow, Held, InsertedOrder, KeptCourierEvent, NextInLine, OfferRow, OrderDeadline,
+    OrderHead, OrderMoney, ProofTarget, ReturnChange, ReturnRow, StoredProof, Tx, TxError,
+    TxResult,
 };
 pub use url::{DatabaseUrl, PgUrl};
 

@@ -15,7 +15,7 @@
 //! first transaction), `orders`, `payments` (payments, the review list, statement lines, gateway
 //! notifications), `proofs` (buyers' proofs of transfer), `photos` (product photos by size), `waitlist`, `holds`, `timers`, `outbox`, `buyers` (messaging preferences,
 //! reliability records), `privacy` (export and erasure), `webhooks`, `tokens`, `settings`,
-//! `checks`. Operations that span aggregates call across files; the lock order above is kept by
+//! `checks`; `placement_many` writes a batch of placements with a statement per step on PostgreSQL. Operations that span aggregates call across files; the lock order above is kept by
 //! every caller.
 
 use lunas_core::{OrderStatus, Timestamp};
@@ -48,6 +48,7 @@ mod outbox;
 mod payments;
 mod photos;
 pub(crate) mod placement;
+pub(crate) mod placement_many;
 mod privacy;
 mod products;
 pub(crate) mod proofs;
@@ -69,6 +70,7 @@ pub(crate) use outbox::*;
 pub(crate) use payments::*;
 pub(crate) use photos::*;
 pub(crate) use placement::*;
+pub(crate) use placement_many::*;
 pub(crate) use privacy::*;
 pub(crate) use products::*;
 pub(crate) use proofs::*;

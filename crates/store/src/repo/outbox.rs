@@ -23,8 +23,38 @@ pub(crate) fn enqueue_with(
     known_webhooks: Option<Vec<String>>,
     now_ms: i64,
 ) -> DbResult<()> {
+    match message_rows(
+        db,
+        messaging,
+        kind,
+        step,
+        reminder_number,
+        order,
+        known_tips,
+        known_webhooks,
+        now_ms,
+    )? {
+        Some(rows) => insert_messages(db, order.id, now_ms, &rows),
+        None => Ok(()),
+    }
+}
+
+/// The rows of `enqueue_with`'s message and its webhook deliveries, rendered now; `None` when
+/// the store does not send messages of `kind`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn message_rows(
+    db: &mut dyn Db,
+    messaging: &Messaging,
+    kind: MessageKind,
+    step: Option<(PaymentMethod, usize)>,
+    reminder_number: usize,
+    order: &Order,
+    known_tips: Option<Vec<Option<String>>>,
+    known_webhooks: Option<Vec<String>>,
+    now_ms: i64,
+) -> DbResult<Option<Vec<MessageRow>>> {
     if !messaging.settings.messages.enabled(kind) {
-        return Ok(());
+        return Ok(None);
     }
     let tips = match known_tips {
         Some(tips) => tips,
@@ -124,11 +154,11 @@ pub(crate) fn enqueue_with(
             });
         }
     }
-    insert_messages(db, order.id, now_ms, &rows)
+    Ok(Some(rows))
 }
 
 /// A message row to write.
-struct MessageRow {
+pub(super) struct MessageRow {
     id: MessageId,
     kind: MessageKind,
     channel: Channel,
@@ -139,8 +169,47 @@ struct MessageRow {
     last_error: Option<String>,
 }
 
-/// Writes messages about one order: one statement each, or on PostgreSQL all in one statement
-/// (their fields travel as JSON).
+impl MessageRow {
+    fn json(&self, order: OrderId) -> serde_json::Value {
+        serde_json::json!({
+            "order_id": order.0,
+            "id": self.id,
+            "kind": self.kind.as_str(),
+            "channel": self.channel.as_str(),
+            "recipient": self.recipient,
+            "subject": self.subject,
+            "body": self.body,
+            "status": self.status.as_str(),
+            "last_error": self.last_error,
+        })
+    }
+}
+
+/// Writes messages about several orders in one statement (PostgreSQL; their fields travel as
+/// JSON), in their order.
+pub(super) fn insert_messages_of_orders(
+    db: &mut dyn Db,
+    now_ms: i64,
+    rows: &[(OrderId, &MessageRow)],
+) -> DbResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let json: serde_json::Value = rows.iter().map(|(order, m)| m.json(*order)).collect();
+    db.execute(
+        "INSERT INTO messages (id, order_id, kind, channel, recipient, subject, body, status, last_error, created_at)
+         SELECT x.id, x.order_id, x.kind, x.channel, x.recipient, x.subject, x.body, x.status, x.last_error, ?1
+         FROM ROWS FROM (jsonb_to_recordset(CAST(CAST(?2 AS TEXT) AS JSONB))
+                 AS (order_id BIGINT, id TEXT, kind TEXT, channel TEXT, recipient TEXT, subject TEXT,
+                     body TEXT, status TEXT, last_error TEXT))
+             WITH ORDINALITY AS x(order_id, id, kind, channel, recipient, subject, body, status, last_error, n)
+         ORDER BY x.n",
+        params![now_ms, &json.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Writes messages about one order: one statement each, or on PostgreSQL all in one statement.
 fn insert_messages(
     db: &mut dyn Db,
     order: OrderId,
@@ -148,34 +217,8 @@ fn insert_messages(
     rows: &[MessageRow],
 ) -> DbResult<()> {
     if rows.len() > 1 && db.dialect() == Dialect::Postgres {
-        let json = serde_json::Value::Array(
-            rows.iter()
-                .map(|m| {
-                    serde_json::json!({
-                        "id": m.id,
-                        "kind": m.kind.as_str(),
-                        "channel": m.channel.as_str(),
-                        "recipient": m.recipient,
-                        "subject": m.subject,
-                        "body": m.body,
-                        "status": m.status.as_str(),
-                        "last_error": m.last_error,
-                    })
-                })
-                .collect(),
-        )
-        .to_string();
-        db.execute(
-            "INSERT INTO messages (id, order_id, kind, channel, recipient, subject, body, status, last_error, created_at)
-             SELECT x.id, ?1, x.kind, x.channel, x.recipient, x.subject, x.body, x.status, x.last_error, ?2
-             FROM ROWS FROM (jsonb_to_recordset(CAST(CAST(?3 AS TEXT) AS JSONB))
-                     AS (id TEXT, kind TEXT, channel TEXT, recipient TEXT, subject TEXT, body TEXT,
-                         status TEXT, last_error TEXT))
-                 WITH ORDINALITY AS x(id, kind, channel, recipient, subject, body, status, last_error, n)
-             ORDER BY x.n",
-            params![order.0, now_ms, &json],
-        )?;
-        return Ok(());
+        let rows: Vec<(OrderId, &MessageRow)> = rows.iter().map(|m| (order, m)).collect();
+        return insert_messages_of_orders(db, now_ms, &rows);
     }
     for m in rows {
         db.execute(

@@ -161,29 +161,11 @@ pub(crate) fn insert_order(
     timers: &[PlannedTimer],
 ) -> DbResult<InsertedOrder> {
     let total = head.total;
-    let mut row = NewOrderRow {
-        customer_id: head.customer_id,
-        status: head.status,
-        confirm_by: head.confirm_by.map(millis),
-        payment_method: head.payment_method,
-        total,
-        pay_by: head.pay_by.map(millis),
-        placed_at: millis(head.placed_at),
-        actor: head.actor,
-        policy: Some(serde_json::to_string(head.policy).expect("policies serialise")),
-        deposit: head.policy.deposit.map(|d| d.minor_units()),
-        amount_due: total,
-        unique_code: None,
-        charges: head.charges,
-        address: head.address,
-        public_token: head.public_token,
-        note: head.note,
-    };
+    let mut row = NewOrderRow::of(head);
     let mut next_amount = head.first_amount;
     let mut tries = 0;
     let (id, webhooks) = loop {
-        row.unique_code = next_amount.map(|amount| (amount - total.minor_units()).abs());
-        row.amount_due = next_amount.map_or(total, Money::from_stored);
+        row.set_amount(next_amount);
         let inserted = match db.dialect() {
             Dialect::Sqlite => insert_order_rows(db, &row, items, timers)?.map(|id| (id, None)),
             Dialect::Postgres => insert_order_rows_at_once(db, &row, items, timers)?
@@ -283,7 +265,7 @@ fn free_amount(
 }
 
 /// The head of an order being placed.
-struct NewOrderRow<'a> {
+pub(super) struct NewOrderRow<'a> {
     customer_id: i64,
     status: OrderStatus,
     payment_method: PaymentMethod,
@@ -294,13 +276,116 @@ struct NewOrderRow<'a> {
     /// The applied policy, as JSON.
     policy: Option<String>,
     deposit: Option<i64>,
-    amount_due: Money,
-    unique_code: Option<i64>,
+    pub(super) amount_due: Money,
+    pub(super) unique_code: Option<i64>,
     charges: Charges,
     address: Option<&'a Address>,
     public_token: &'a str,
     note: Option<&'a str>,
     confirm_by: Option<i64>,
+}
+
+impl<'a> NewOrderRow<'a> {
+    /// The row of `head`, its amount due the total and without a unique code yet.
+    pub(super) fn of(head: &OrderHead<'a>) -> NewOrderRow<'a> {
+        NewOrderRow {
+            customer_id: head.customer_id,
+            status: head.status,
+            confirm_by: head.confirm_by.map(millis),
+            payment_method: head.payment_method,
+            total: head.total,
+            pay_by: head.pay_by.map(millis),
+            placed_at: millis(head.placed_at),
+            actor: head.actor,
+            policy: Some(serde_json::to_string(head.policy).expect("policies serialise")),
+            deposit: head.policy.deposit.map(|d| d.minor_units()),
+            amount_due: head.total,
+            unique_code: None,
+            charges: head.charges,
+            address: head.address,
+            public_token: head.public_token,
+            note: head.note,
+        }
+    }
+
+    /// Gives the order `amount` due (a unique code), or its total (`None`: no code).
+    pub(super) fn set_amount(&mut self, amount: Option<i64>) {
+        self.unique_code = amount.map(|amount| (amount - self.total.minor_units()).abs());
+        self.amount_due = amount.map_or(self.total, Money::from_stored);
+    }
+
+    /// The head's columns as a JSON object, for the multi-row insert (`placement_many`): the
+    /// lines, timers and address beside them as arrays.
+    pub(super) fn json(
+        &self,
+        n: usize,
+        items: &[OrderItem],
+        timers: &[PlannedTimer],
+    ) -> serde_json::Value {
+        serde_json::json!({
+            "n": n,
+            "customer_id": self.customer_id,
+            "status": self.status.as_str(),
+            "payment_method": self.payment_method.as_str(),
+            "total": self.total.minor_units(),
+            "pay_by": self.pay_by,
+            "placed_at": self.placed_at,
+            "actor": self.actor.as_str(),
+            "policy": self.policy,
+            "deposit": self.deposit,
+            "amount_due": self.amount_due.minor_units(),
+            "unique_code": self.unique_code,
+            "shipping_cost": self.charges.shipping_cost.minor_units(),
+            "discount": self.charges.discount.minor_units(),
+            "public_token": self.public_token,
+            "note": self.note,
+            "confirm_by": self.confirm_by,
+            "lines": lines_json(items),
+            "timers": timers_json(timers),
+            "address": address_json(self.address),
+        })
+    }
+}
+
+/// An order's lines as JSON, for `jsonb_to_recordset`.
+fn lines_json(items: &[OrderItem]) -> serde_json::Value {
+    items
+        .iter()
+        .enumerate()
+        .map(|(line, item)| {
+            serde_json::json!({
+                "line": line,
+                "sku": item.sku.as_str(),
+                "name": item.name,
+                "unit_price": item.unit_price.minor_units(),
+                "qty": item.qty.units(),
+            })
+        })
+        .collect()
+}
+
+/// An order's timers as JSON, for `jsonb_to_recordset`.
+fn timers_json(timers: &[PlannedTimer]) -> serde_json::Value {
+    timers
+        .iter()
+        .map(|timer| {
+            serde_json::json!({"due_at": millis(timer.due), "kind": timer.kind.as_str(), "step": timer.step, "ordinal": timer.ordinal})
+        })
+        .collect()
+}
+
+/// Zero or one address as a JSON array, expanded as the lines are.
+fn address_json(address: Option<&Address>) -> serde_json::Value {
+    address
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "recipient": a.recipient, "phone": a.phone.as_str(), "street": a.street,
+                "kelurahan": a.kelurahan, "kecamatan": a.kecamatan, "city": a.city,
+                "province": a.province, "postcode": a.postcode,
+            })
+        })
+        .collect()
 }
 
 /// Writes a new order's rows (the order, its lines, the placement event, its timers) statement
@@ -384,45 +469,9 @@ fn insert_order_rows_at_once(
     items: &[OrderItem],
     timers: &[PlannedTimer],
 ) -> DbResult<Option<(OrderId, Vec<String>)>> {
-    let lines = serde_json::Value::Array(
-        items
-            .iter()
-            .enumerate()
-            .map(|(line, item)| {
-                serde_json::json!({
-                    "line": line,
-                    "sku": item.sku.as_str(),
-                    "name": item.name,
-                    "unit_price": item.unit_price.minor_units(),
-                    "qty": item.qty.units(),
-                })
-            })
-            .collect(),
-    )
-    .to_string();
-    let timers = serde_json::Value::Array(
-        timers
-            .iter()
-            .map(|timer| {
-                serde_json::json!({"due_at": millis(timer.due), "kind": timer.kind.as_str(), "step": timer.step, "ordinal": timer.ordinal})
-            })
-            .collect(),
-    )
-    .to_string();
-    // Zero or one address, expanded as the lines are.
-    let address = serde_json::Value::Array(
-        head.address
-            .iter()
-            .map(|a| {
-                serde_json::json!({
-                    "recipient": a.recipient, "phone": a.phone.as_str(), "street": a.street,
-                    "kelurahan": a.kelurahan, "kecamatan": a.kecamatan, "city": a.city,
-                    "province": a.province, "postcode": a.postcode,
-                })
-            })
-            .collect(),
-    )
-    .to_string();
+    let lines = lines_json(items).to_string();
+    let timers = timers_json(timers).to_string();
+    let address = address_json(head.address).to_string();
     let inserted = db
         .row(
             "WITH o AS (

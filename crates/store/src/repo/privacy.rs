@@ -4,7 +4,7 @@
 use lunas_core::{OrderId, Phone, Timestamp};
 
 use crate::repo::*;
-use crate::sql::{Db, DbError, DbResult, corrupt, params};
+use crate::sql::{Db, DbError, DbResult, Row, corrupt, params};
 use lunas_core::customers::CustomerProfile;
 use lunas_core::reliability::{Band, Pin};
 
@@ -96,17 +96,36 @@ pub(crate) fn standings(
                 CAST(1 AS BIGINT)
          FROM customers WHERE phone_hmac = ?2 AND erased_at IS NOT NULL",
         params![phone.as_str(), phone_hmac],
-        |row| {
-            let pin = match row.opt_text(1)? {
-                Some(band) => Some(Pin {
-                    band: Band::parse(&band).ok_or_else(|| corrupt("band", &band))?,
-                    reason: row.opt_text(2)?.unwrap_or_default(),
-                }),
-                None => None,
-            };
-            Ok((row.int(0)?, pin, row.int(3)?, row.int(4)? == 1))
-        },
+        |row| read_standing_row(row, 0),
     )?;
+    fold_standings(db, rows)
+}
+
+/// A record read for a standing: its id, pin, finished orders and whether it is an erasure's.
+pub(super) type StandingRow = (i64, Option<Pin>, i64, bool);
+
+/// The `StandingRow` of `row` from column `at` on: id, band pin, its reason, finished orders,
+/// 1 for an erasure's record.
+pub(super) fn read_standing_row(row: &Row<'_>, at: usize) -> DbResult<StandingRow> {
+    let pin = match row.opt_text(at + 1)? {
+        Some(band) => Some(Pin {
+            band: Band::parse(&band).ok_or_else(|| corrupt("band", &band))?,
+            reason: row.opt_text(at + 2)?.unwrap_or_default(),
+        }),
+        None => None,
+    };
+    Ok((row.int(at)?, pin, row.int(at + 3)?, row.int(at + 4)? == 1))
+}
+
+/// One number's records as standings: its own, and the latest an erasure left; the histories
+/// read only of records with finished orders.
+pub(super) fn fold_standings(
+    db: &mut dyn Db,
+    rows: Vec<StandingRow>,
+) -> DbResult<(
+    Option<lunas_core::customers::Standing>,
+    Option<lunas_core::customers::Standing>,
+)> {
     let (mut own, mut erased): (
         Option<lunas_core::customers::Standing>,
         Option<(i64, lunas_core::customers::Standing)>,
