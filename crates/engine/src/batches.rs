@@ -21,7 +21,7 @@ use lunas_core::placing::{NewOrder, PlaceError, Placed};
 use lunas_core::{CustomerInfo, Phone};
 use lunas_store::{BatchOrder, FirstMessage, Tx, TxResult};
 
-use crate::orders::{
+use crate::placing::{
     decide, first_message, head, new_order, out_of_stock, remember_sold_out, total_with_charges,
 };
 
@@ -201,7 +201,7 @@ async fn place_batch(store: lunas_store::Store, batch: Vec<(Waiting, Answer)>) {
 }
 
 /// Places `batch` (one-line placements without idempotency keys, each with its `random`) with
-/// one statement per step for all of them, deciding each as `orders::place` would one after
+/// one statement per step for all of them, deciding each as `placing::place` would one after
 /// another: the standings, then each placement's policy, the holds (stock counted down in the
 /// batch's order), the buyers, the orders with their rows, their first messages. Answers in the
 /// batch's order.

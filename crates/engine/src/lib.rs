@@ -30,6 +30,7 @@ mod pages;
 pub mod passwords;
 pub mod payments;
 pub mod pictures;
+mod placing;
 mod products;
 pub mod proofs;
 pub mod returns;

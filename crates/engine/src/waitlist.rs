@@ -60,7 +60,7 @@ fn claim(
         None,
         new.placed_at,
     )?;
-    match crate::orders::place(tx, new, random)? {
+    match crate::placing::place(tx, new, random)? {
         Ok(placed) => {
             tx.offer_claimed_by(offer.id, placed.order.id)?;
             Ok(Ok(placed.order))
