@@ -164,13 +164,24 @@ pub(crate) async fn orders(
     let sample = crate::pg_peer::Sample::read(&db.url).await?;
     db.drop_it().await?;
 
-    // The peer: pgbench sending lunas's placement statements, one placement per transaction; then
-    // several per transaction, what batching commits alone (one commit for many placements, each
-    // statement still its own round trip) would allow.
-    let peer_tps = placement_peer(pg, &sample, clients, seconds, 1, tps).await?;
-    placement_peer(pg, &sample, clients, seconds, PEER_BATCH, tps).await?;
+    // The peer: pgbench sending the statements of lunas's one-order path, one placement per
+    // transaction; then several per transaction, what batching commits alone (one commit for
+    // many placements, each statement still its own round trip) would allow; then 16 and 64
+    // placements written with multi-row statements, as lunas's batches are.
+    let peer = |per_transaction, multi_row| {
+        placement_peer(
+            pg,
+            &sample,
+            clients,
+            seconds,
+            (per_transaction, multi_row),
+            tps,
+        )
+    };
+    let peer_tps = peer(1, false).await?;
+    peer(PEER_BATCH, false).await?;
     for n in [16, 64] {
-        multi_peer(pg, &sample, clients, seconds, n, tps).await?;
+        peer(n, true).await?;
     }
 
     let ratio = rate / tps;
@@ -184,13 +195,14 @@ pub(crate) async fn orders(
 }
 
 /// Runs the placement peer on a fresh database with lunas's schema and the same products,
-/// `per_transaction` placements in each transaction; prints and returns its orders per second.
+/// `per_transaction` placements in each transaction (written with multi-row statements when
+/// `multi_row`); prints and returns its orders per second.
 async fn placement_peer(
     pg: &str,
     sample: &crate::pg_peer::Sample,
     clients: usize,
     seconds: u64,
-    per_transaction: usize,
+    (per_transaction, multi_row): (usize, bool),
     tpcb: f64,
 ) -> anyhow::Result<f64> {
     let db = BenchDb::create_named(pg, "_peer").await?;
@@ -201,36 +213,22 @@ async fn placement_peer(
     .await?;
     seed_products(&store, 1_000_000_000).await?;
     store.close().await;
-    let rate =
-        crate::pg_peer::run(&db.url, sample, clients, seconds, per_transaction, false).await?;
-    db.drop_it().await?;
-    println!(
-        "peer  pgbench sending lunas's placement statements, {per_transaction:>2} per transaction: {rate:>8.0} orders/s ({seconds} s) = {:.2} of tpcb-like",
-        rate / tpcb
-    );
-    Ok(rate)
-}
-
-async fn multi_peer(
-    pg: &str,
-    sample: &crate::pg_peer::Sample,
-    clients: usize,
-    seconds: u64,
-    n: usize,
-    tpcb: f64,
-) -> anyhow::Result<f64> {
-    let db = BenchDb::create_named(pg, "_peer").await?;
-    let store = Store::open(
-        &DatabaseUrl::Postgres(db.url.clone()),
-        OpenOptions::default(),
+    let rate = crate::pg_peer::run(
+        &db.url,
+        sample,
+        clients,
+        seconds,
+        per_transaction,
+        multi_row,
     )
     .await?;
-    seed_products(&store, 1_000_000_000).await?;
-    store.close().await;
-    let rate = crate::pg_peer::run(&db.url, sample, clients, seconds, n, true).await?;
     db.drop_it().await?;
+    let what = match multi_row {
+        false => "sending lunas's placement statements,",
+        true => "placements in multi-row statements,  ",
+    };
     println!(
-        "peer  pgbench, {n:>2} placements in multi-row statements a transaction: {rate:>8.0} orders/s ({seconds} s) = {:.2} of tpcb-like",
+        "peer  pgbench {what} {per_transaction:>2} per transaction: {rate:>8.0} orders/s ({seconds} s) = {:.2} of tpcb-like",
         rate / tpcb
     );
     Ok(rate)

@@ -322,15 +322,19 @@ pub(crate) fn insert_orders(
              SELECT y.due_at, y.kind, j.id, y.step, y.ordinal
              FROM j, jsonb_to_recordset(j.timers)
                  AS y(due_at BIGINT, kind TEXT, step BIGINT, ordinal BIGINT))
-         SELECT j.n, j.id FROM j",
+         SELECT j.n, j.id, (SELECT COALESCE(string_agg(w.id, ' ' ORDER BY w.created_at), '')
+                            FROM webhook_endpoints w)
+         FROM j",
         params![&json.to_string()],
-        |row| Ok((row.int(0)?, row.int(1)?)),
+        |row| Ok((row.int(0)?, row.int(1)?, row.text(2)?)),
     )?;
     let mut ids: Vec<Option<OrderId>> = vec![None; orders.len()];
-    for (n, id) in written {
+    // The webhook endpoints, read with the orders (none written: each order below reads them).
+    let mut webhooks: Option<Vec<String>> = None;
+    for (n, id, hooks) in written {
         ids[n as usize] = Some(OrderId(id));
+        webhooks.get_or_insert_with(|| hooks.split_whitespace().map(str::to_owned).collect());
     }
-    let webhooks = webhook_endpoint_ids(db)?;
     let mut inserted = Vec::with_capacity(orders.len());
     for (n, order) in orders.iter().enumerate() {
         inserted.push(match ids[n] {
@@ -338,7 +342,7 @@ pub(crate) fn insert_orders(
                 id,
                 amount_due: rows[n].amount_due,
                 unique_code: rows[n].unique_code,
-                webhooks: Some(webhooks.clone()),
+                webhooks: webhooks.clone(),
             },
             // Its amount was taken by an open order: the next free one, as alone.
             None => insert_order(db, &order.head, order.codes, order.items, order.timers)?,
