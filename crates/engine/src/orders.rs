@@ -152,8 +152,7 @@ impl crate::Engine {
         let random: u64 = rand::random();
         // On PostgreSQL, one-line placements without an idempotency key are placed in batches,
         // a statement per step for the whole batch (see `batches`).
-        let batched =
-            self.store.backend_name() == "postgres" && single_line && new.idempotency.is_none();
+        let batched = self.store.places_in_batches() && single_line && new.idempotency.is_none();
         let placed = match batched {
             true => {
                 let waiting = crate::batches::Waiting {

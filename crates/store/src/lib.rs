@@ -112,6 +112,12 @@ impl Store {
         })
     }
 
+    /// Whether placements are written in batches with `Tx`'s `*_many` statements: on PostgreSQL,
+    /// where each statement is a round trip (SQLite's one writer groups them already).
+    pub fn places_in_batches(&self) -> bool {
+        matches!(&*self.backend, Backend::Postgres(_))
+    }
+
     /// Which backend this store runs on: `"sqlite"` or `"postgres"`.
     pub fn backend_name(&self) -> &'static str {
         match &*self.backend {

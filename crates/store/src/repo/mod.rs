@@ -38,6 +38,22 @@ macro_rules! product_columns {
     };
 }
 
+/// What a new order does to its buyer's row when the number is known (`excluded` holds the
+/// orders counted and the buyer as given): the `ON CONFLICT` of the placement's upsert, alone
+/// (`placement`) and in a batch (`placement_many`).
+macro_rules! buyer_counted {
+    () => {
+        "ON CONFLICT (phone) DO UPDATE
+         SET name = excluded.name,
+             email = COALESCE(excluded.email, customers.email),
+             honorific = COALESCE(excluded.honorific, customers.honorific),
+             updated_at = excluded.updated_at,
+             orders_placed = customers.orders_placed + excluded.orders_placed,
+             first_order_at = COALESCE(customers.first_order_at, excluded.first_order_at),
+             last_order_at = excluded.last_order_at"
+    };
+}
+
 mod audit;
 mod buyers;
 mod checks;

@@ -73,17 +73,12 @@ pub(crate) fn upsert_buyer(
 ) -> DbResult<(i64, CustomerInfo)> {
     macro_rules! upsert {
         () => {
-            "INSERT INTO customers (phone, name, email, honorific, created_at, updated_at,
-                                    orders_placed, first_order_at, last_order_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?5, ?5)
-             ON CONFLICT (phone) DO UPDATE
-             SET name = excluded.name,
-                 email = COALESCE(excluded.email, customers.email),
-                 honorific = COALESCE(excluded.honorific, customers.honorific),
-                 updated_at = excluded.updated_at,
-                 orders_placed = customers.orders_placed + 1,
-                 first_order_at = COALESCE(customers.first_order_at, excluded.first_order_at),
-                 last_order_at = excluded.last_order_at"
+            concat!(
+                "INSERT INTO customers (phone, name, email, honorific, created_at, updated_at,
+                                        orders_placed, first_order_at, last_order_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?5, ?5) ",
+                buyer_counted!()
+            )
         };
     }
     let params = params![
@@ -535,6 +530,78 @@ pub struct Held {
     pub total: Money,
 }
 
+/// Decides whether `lines` (with the order's `charges`) can be held from `products` — the
+/// lines' products as read, a SKU missing when there is no such product — of which `taken` units
+/// are already spoken for (by earlier lines of a batch): the lines as held with the products'
+/// tips and the items' total, and each SKU's units, or why not. Every hold is decided here, alone
+/// or in a batch, so that a refusal reads the same whichever path placed the order.
+pub(super) fn decide_hold(
+    products: &BTreeMap<Sku, Product>,
+    taken: &BTreeMap<Sku, i64>,
+    lines: &[lunas_core::placing::NewOrderLine],
+    charges: Charges,
+) -> Result<(Held, BTreeMap<Sku, i64>), PlaceError> {
+    let mut wanted: BTreeMap<Sku, i64> = BTreeMap::new();
+    let mut items = Vec::with_capacity(lines.len());
+    let mut tips = Vec::with_capacity(lines.len());
+    let mut total = Money::ZERO;
+    for line in lines {
+        let qty = line.qty.units();
+        let Some(product) = products.get(&line.sku) else {
+            return Err(PlaceError::UnknownSku {
+                sku: line.sku.clone(),
+            });
+        };
+        if product.is_group() {
+            return Err(PlaceError::VariantRequired {
+                sku: line.sku.clone(),
+            });
+        }
+        let before = taken.get(&line.sku).copied().unwrap_or(0)
+            + wanted.get(&line.sku).copied().unwrap_or(0);
+        if product.available - before < qty {
+            return Err(PlaceError::OutOfStock {
+                sku: line.sku.clone(),
+                requested: qty,
+                available: product.available - before,
+            });
+        }
+        *wanted.entry(line.sku.clone()).or_insert(0) += qty;
+        let line_total = product
+            .price
+            .checked_mul(qty)
+            .expect("price and quantity are bounded");
+        total = total
+            .checked_add(line_total)
+            .expect("order size is bounded");
+        tips.push(product.tips.clone());
+        items.push(held_item(product, line));
+    }
+    if total == Money::ZERO {
+        return Err(PlaceError::ZeroTotal);
+    }
+    // A discount that leaves nothing to pay refuses the order before its stock is held: a refused
+    // operation must have written nothing (SQLite's writer rolls back the whole group otherwise).
+    if charges.total(total).is_none() {
+        return Err(PlaceError::DiscountAboveTotal {
+            discount: charges.discount,
+            before: Money::from_stored(total.minor_units() + charges.shipping_cost.minor_units()),
+        });
+    }
+    Ok((Held { items, tips, total }, wanted))
+}
+
+/// A line as held: the product's name and price at the time.
+fn held_item(product: &Product, line: &lunas_core::placing::NewOrderLine) -> OrderItem {
+    OrderItem {
+        sku: line.sku.clone(),
+        name: product.name.clone(),
+        unit_price: product.price,
+        qty: line.qty,
+        hold: HoldState::Held,
+    }
+}
+
 /// Holds the stock of an order's lines, or refuses the order having changed nothing. Returns the
 /// lines as ordered (with their names and prices), the products' tips, and the total.
 pub(crate) fn hold_stock(
@@ -542,26 +609,7 @@ pub(crate) fn hold_stock(
     lines: &[lunas_core::placing::NewOrderLine],
     charges: lunas_core::shipping::Charges,
 ) -> DbResult<Result<Held, PlaceError>> {
-    // A discount that leaves nothing to pay refuses the order before its stock is held: a refused
-    // operation must have written nothing (SQLite's writer rolls back the whole group otherwise).
-    let above_total = |items: Money| {
-        charges
-            .total(items)
-            .is_none()
-            .then(|| PlaceError::DiscountAboveTotal {
-                discount: charges.discount,
-                before: Money::from_stored(
-                    items.minor_units() + charges.shipping_cost.minor_units(),
-                ),
-            })
-    };
-    let line_item = |product: &Product, line: &lunas_core::placing::NewOrderLine| OrderItem {
-        sku: line.sku.clone(),
-        name: product.name.clone(),
-        unit_price: product.price,
-        qty: line.qty,
-        hold: HoldState::Held,
-    };
+    let no_earlier = BTreeMap::new();
     if let [line] = lines {
         // One line, the common case: the conditional update is the check and the hold at once
         // (one statement); when it changes nothing, a read says why.
@@ -594,33 +642,24 @@ pub(crate) fn hold_stock(
             )?,
         };
         let Some(product) = held else {
-            return Ok(Err(match product_row(db, &line.sku)? {
-                None => PlaceError::UnknownSku {
-                    sku: line.sku.clone(),
-                },
-                Some(product) if product.is_group() => PlaceError::VariantRequired {
-                    sku: line.sku.clone(),
-                },
-                Some(product) if product.available < qty => PlaceError::OutOfStock {
-                    sku: line.sku.clone(),
-                    requested: qty,
-                    available: product.available,
-                },
-                Some(product) if product.price > Money::ZERO => {
-                    let items = product.price.checked_mul(qty).expect("bounded");
-                    above_total(items).ok_or_else(|| {
-                        DbError::Corrupt(format!("the hold on {} failed for no reason", line.sku))
-                    })?
-                }
-                Some(_) => PlaceError::ZeroTotal,
-            }));
+            let products = product_row(db, &line.sku)?
+                .map(|product| (line.sku.clone(), product))
+                .into_iter()
+                .collect();
+            return match decide_hold(&products, &no_earlier, lines, charges) {
+                Err(refused) => Ok(Err(refused)),
+                Ok(_) => Err(DbError::Corrupt(format!(
+                    "the hold on {} failed for no reason",
+                    line.sku
+                ))),
+            };
         };
         let total = product
             .price
             .checked_mul(qty)
             .expect("price and quantity are bounded");
         return Ok(Ok(Held {
-            items: vec![line_item(&product, line)],
+            items: vec![held_item(&product, line)],
             tips: vec![product.tips.clone()],
             total,
         }));
@@ -630,54 +669,17 @@ pub(crate) fn hold_stock(
     // locked, in SKU order (so two orders for the same products never wait on each other in a
     // cycle); what is read here still holds when the holds are written below, and a refused
     // order leaves nothing to undo.
-    let mut products: BTreeMap<&Sku, Option<Product>> = BTreeMap::new();
-    for line in lines {
-        products.insert(&line.sku, None);
-    }
-    for (sku, product) in products.iter_mut() {
-        *product = product_for_update(db, sku)?;
-    }
-    let mut wanted: BTreeMap<&Sku, i64> = BTreeMap::new();
-    let mut items = Vec::with_capacity(lines.len());
-    let mut tips = Vec::with_capacity(lines.len());
-    let mut total = Money::ZERO;
-    for line in lines {
-        let qty = line.qty.units();
-        let Some(product) = products[&line.sku].as_ref() else {
-            return Ok(Err(PlaceError::UnknownSku {
-                sku: line.sku.clone(),
-            }));
-        };
-        if product.is_group() {
-            return Ok(Err(PlaceError::VariantRequired {
-                sku: line.sku.clone(),
-            }));
+    let skus: std::collections::BTreeSet<&Sku> = lines.iter().map(|line| &line.sku).collect();
+    let mut products: BTreeMap<Sku, Product> = BTreeMap::new();
+    for sku in skus {
+        if let Some(product) = product_for_update(db, sku)? {
+            products.insert(sku.clone(), product);
         }
-        let wanted = wanted.entry(&line.sku).or_insert(0);
-        *wanted += qty;
-        if product.available < *wanted {
-            return Ok(Err(PlaceError::OutOfStock {
-                sku: line.sku.clone(),
-                requested: qty,
-                available: product.available - (*wanted - qty),
-            }));
-        }
-        let line_total = product
-            .price
-            .checked_mul(qty)
-            .expect("price and quantity are bounded");
-        total = total
-            .checked_add(line_total)
-            .expect("order size is bounded");
-        tips.push(product.tips.clone());
-        items.push(line_item(product, line));
     }
-    if total == Money::ZERO {
-        return Ok(Err(PlaceError::ZeroTotal));
-    }
-    if let Some(refused) = above_total(total) {
-        return Ok(Err(refused));
-    }
+    let (held, wanted) = match decide_hold(&products, &no_earlier, lines, charges) {
+        Ok(decided) => decided,
+        Err(refused) => return Ok(Err(refused)),
+    };
     for (sku, qty) in &wanted {
         // The condition repeats the check above as a guard (and the schema's CHECK backs it);
         // if it ever failed, the error rolls the transaction back rather than leave a partial
@@ -692,7 +694,7 @@ pub(crate) fn hold_stock(
             )));
         }
     }
-    Ok(Ok(Held { items, tips, total }))
+    Ok(Ok(held))
 }
 
 #[cfg(test)]

@@ -23,10 +23,10 @@ use lunas_core::messages::MessageKind;
 use lunas_core::placing::{Messaging, NewOrderLine, PlaceError};
 use lunas_core::shipping::Charges;
 use lunas_core::timers::PlannedTimer;
-use lunas_core::{CustomerInfo, HoldState, Honorific, Money, Order, OrderId, OrderItem, Phone};
+use lunas_core::{CustomerInfo, Honorific, Order, OrderId, OrderItem, Phone, Sku};
 
 use super::outbox::{MessageRow, insert_messages_of_orders, message_rows};
-use super::placement::{NewOrderRow, insert_order};
+use super::placement::{NewOrderRow, decide_hold, insert_order};
 use super::privacy::{StandingRow, fold_standings, read_standing_row};
 use crate::repo::*;
 use crate::sql::{Db, DbError, DbResult, params};
@@ -81,7 +81,7 @@ pub(crate) fn hold_many(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut products: HashMap<String, Product> = db
+    let products: BTreeMap<Sku, Product> = db
         .rows(
             concat!(
                 "SELECT ",
@@ -93,67 +93,27 @@ pub(crate) fn hold_many(
             read_product,
         )?
         .into_iter()
-        .map(|product| (product.sku.as_str().to_owned(), product))
+        .map(|product| (product.sku.clone(), product))
         .collect();
-    let mut wanted: BTreeMap<String, i64> = BTreeMap::new();
+    // Decided one after another, each placement's units counted before the next is decided.
+    let mut wanted: BTreeMap<Sku, i64> = BTreeMap::new();
     let mut held = Vec::with_capacity(lines.len());
     for (line, charges) in lines {
-        let qty = line.qty.units();
-        let Some(product) = products.get_mut(line.sku.as_str()) else {
-            held.push(Err(PlaceError::UnknownSku {
-                sku: line.sku.clone(),
-            }));
-            continue;
-        };
-        if product.is_group() {
-            held.push(Err(PlaceError::VariantRequired {
-                sku: line.sku.clone(),
-            }));
-            continue;
-        }
-        if product.available < qty {
-            held.push(Err(PlaceError::OutOfStock {
-                sku: line.sku.clone(),
-                requested: qty,
-                available: product.available,
-            }));
-            continue;
-        }
-        if product.price == Money::ZERO {
-            held.push(Err(PlaceError::ZeroTotal));
-            continue;
-        }
-        let total = product
-            .price
-            .checked_mul(qty)
-            .expect("price and quantity are bounded");
-        if charges.total(total).is_none() {
-            held.push(Err(PlaceError::DiscountAboveTotal {
-                discount: charges.discount,
-                before: Money::from_stored(
-                    total.minor_units() + charges.shipping_cost.minor_units(),
-                ),
-            }));
-            continue;
-        }
-        product.available -= qty;
-        *wanted.entry(product.sku.as_str().to_owned()).or_insert(0) += qty;
-        held.push(Ok(Held {
-            items: vec![OrderItem {
-                sku: line.sku.clone(),
-                name: product.name.clone(),
-                unit_price: product.price,
-                qty: line.qty,
-                hold: HoldState::Held,
-            }],
-            tips: vec![product.tips.clone()],
-            total,
-        }));
+        held.push(
+            decide_hold(&products, &wanted, std::slice::from_ref(*line), *charges).map(
+                |(placed, units)| {
+                    for (sku, qty) in units {
+                        *wanted.entry(sku).or_insert(0) += qty;
+                    }
+                    placed
+                },
+            ),
+        );
     }
     if !wanted.is_empty() {
         let json: serde_json::Value = wanted
             .iter()
-            .map(|(sku, qty)| serde_json::json!({"sku": sku, "qty": qty}))
+            .map(|(sku, qty)| serde_json::json!({"sku": sku.as_str(), "qty": qty}))
             .collect();
         // The condition repeats the count above as a guard (the rows are locked); if it ever
         // failed, the error rolls the batch back rather than leave orders without their stock.
@@ -212,21 +172,16 @@ pub(crate) fn upsert_buyers(
         .collect();
     let stored: HashMap<String, (i64, CustomerInfo)> = db
         .rows(
-            "INSERT INTO customers (phone, name, email, honorific, created_at, updated_at,
-                                    orders_placed, first_order_at, last_order_at)
-             SELECT x.phone, x.name, x.email, x.honorific, ?2, ?2, x.orders, ?2, ?2
-             FROM jsonb_to_recordset(CAST(CAST(?1 AS TEXT) AS JSONB))
-                 AS x(phone TEXT, name TEXT, email TEXT, honorific TEXT, orders BIGINT)
-             ORDER BY x.phone
-             ON CONFLICT (phone) DO UPDATE
-             SET name = excluded.name,
-                 email = COALESCE(excluded.email, customers.email),
-                 honorific = COALESCE(excluded.honorific, customers.honorific),
-                 updated_at = excluded.updated_at,
-                 orders_placed = customers.orders_placed + excluded.orders_placed,
-                 first_order_at = COALESCE(customers.first_order_at, excluded.first_order_at),
-                 last_order_at = excluded.last_order_at
-             RETURNING id, phone, name, email, honorific",
+            concat!(
+                "INSERT INTO customers (phone, name, email, honorific, created_at, updated_at,
+                                        orders_placed, first_order_at, last_order_at)
+                 SELECT x.phone, x.name, x.email, x.honorific, ?2, ?2, x.orders, ?2, ?2
+                 FROM jsonb_to_recordset(CAST(CAST(?1 AS TEXT) AS JSONB))
+                     AS x(phone TEXT, name TEXT, email TEXT, honorific TEXT, orders BIGINT)
+                 ORDER BY x.phone ",
+                buyer_counted!(),
+                " RETURNING id, phone, name, email, honorific"
+            ),
             params![&json.to_string(), millis(now)],
             |row| Ok((row.int(0)?, read_customer(row, 1)?)),
         )?

@@ -12,13 +12,9 @@ use crate::repo::{self, BatchOrder, FirstMessage, Held, InsertedOrder};
 use crate::sql::{DbError, Dialect};
 
 impl Tx<'_> {
-    /// Whether this transaction can place a batch with `*_many` (PostgreSQL).
-    pub fn places_in_batches(&mut self) -> bool {
-        self.db.dialect() == Dialect::Postgres
-    }
-
+    /// The `*_many` statements are PostgreSQL's only (see `Store::places_in_batches`).
     fn batches_only(&mut self) -> TxResult<()> {
-        match self.places_in_batches() {
+        match self.db.dialect() == Dialect::Postgres {
             true => Ok(()),
             false => Err(TxError(DbError::Corrupt(
                 "a batch of placements on SQLite".into(),
