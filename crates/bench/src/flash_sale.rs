@@ -130,6 +130,7 @@ async fn run(url: &DatabaseUrl, processes: usize, sale: &Sale) -> anyhow::Result
         percentile_ms(&refused, 0.50),
         percentile_ms(&refused, 0.99),
     );
+    println!("{}", answers.timeline(sale, P99_MS_MAX));
     println!(
         "stored: {} orders, {} units held; p99 {:.2} of the {P99_MS_MAX} ms bound {}",
         totals.orders,
@@ -177,7 +178,7 @@ enum Answer {
 }
 
 struct Answers {
-    /// Each request's answer and its latency in µs from when it was due.
+    /// Each request's answer and its latency in µs from when it was due, by when it was due.
     items: Vec<(Answer, u32)>,
     seconds: f64,
 }
@@ -198,6 +199,49 @@ impl Answers {
         let mut latencies: Vec<u32> = self.items.iter().map(|(_, us)| *us).collect();
         latencies.sort_unstable();
         latencies
+    }
+
+    /// Where the slow answers are: by when the requests were due, in windows of a hundredth of
+    /// the sale, up to the last window with an answer slower than `slow_ms`; and when the last
+    /// order was acknowledged.
+    fn timeline(&self, sale: &Sale, slow_ms: f64) -> String {
+        let step_ms = sale.seconds * 1000.0 / self.items.len().max(1) as f64;
+        let window = (self.items.len() / 100).max(1);
+        let slow_us = (slow_ms * 1000.0) as u32;
+        let mut lines = vec![format!(
+            "answers slower than {slow_ms} ms: {} (a p99 under the bound allows {}); by when due:",
+            self.items.iter().filter(|(_, us)| *us >= slow_us).count(),
+            self.items.len() / 100
+        )];
+        let windows: Vec<&[(Answer, u32)]> = self.items.chunks(window).collect();
+        let last_slow = windows
+            .iter()
+            .rposition(|w| w.iter().any(|(_, us)| *us >= slow_us))
+            .map_or(0, |w| w + 1);
+        for (n, w) in windows.iter().enumerate().take(last_slow.max(1)) {
+            let mut us: Vec<u32> = w.iter().map(|(_, us)| *us).collect();
+            us.sort_unstable();
+            lines.push(format!(
+                "  {:>5.0}–{:<5.0} ms: {:>3} placed, {:>4} slower than {slow_ms} ms, p50 {:.1} ms, max {:.1} ms",
+                (n * window) as f64 * step_ms,
+                ((n + 1) * window) as f64 * step_ms,
+                w.iter().filter(|(a, _)| *a == Answer::Placed).count(),
+                us.iter().filter(|u| **u >= slow_us).count(),
+                percentile_ms(&us, 0.5),
+                percentile_ms(&us, 1.0),
+            ));
+        }
+        let last_placed = self
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, (a, _))| *a == Answer::Placed)
+            .map(|(i, (_, us))| i as f64 * step_ms + *us as f64 / 1000.0)
+            .fold(0.0, f64::max);
+        lines.push(format!(
+            "the last order was acknowledged {last_placed:.1} ms after the first request was due"
+        ));
+        lines.join("\n")
     }
 
     fn count(&self, which: Answer) -> usize {
@@ -268,14 +312,16 @@ async fn send(
                         }
                         _ => Answer::Other,
                     };
-                    answers.push((answer, latency));
+                    answers.push((i, (answer, latency)));
                 }
             }));
         }
     }
-    let mut items = Vec::with_capacity(count);
+    let mut items = vec![(Answer::Other, 0); count];
     for task in tasks {
-        items.append(&mut task.await??);
+        for (i, answer) in task.await?? {
+            items[i] = answer;
+        }
     }
     let seconds = start.elapsed().as_secs_f64();
     Ok(Answers { items, seconds })

@@ -47,19 +47,25 @@ const BATCH_LEN_MAX: usize = 64;
 /// Batches running at once in a process: while one waits for PostgreSQL, the next is decided.
 const BATCHES_AT_ONCE: usize = 2;
 
+/// The placements waiting for a batch, each with its number.
+type Queue = Arc<std::sync::Mutex<VecDeque<(u64, Waiting, Answer)>>>;
+
 pub(crate) struct Batches {
-    waiting: std::sync::Mutex<VecDeque<(u64, Waiting, Answer)>>,
+    waiting: Queue,
     running: Arc<tokio::sync::Semaphore>,
     /// Numbers the waiting placements, so that one whose requester went can be taken out.
     next: AtomicU64,
+    /// How many batches ran (one transaction each, however often it ran again).
+    ran: AtomicU64,
 }
 
 impl Default for Batches {
     fn default() -> Self {
         Batches {
-            waiting: std::sync::Mutex::default(),
+            waiting: Queue::default(),
             running: Arc::new(tokio::sync::Semaphore::new(BATCHES_AT_ONCE)),
             next: AtomicU64::new(0),
+            ran: AtomicU64::new(0),
         }
     }
 }
@@ -102,9 +108,10 @@ impl Batches {
             };
             // The batch runs in a task of its own, so that a request dropped by its client never
             // leaves the others of its batch unanswered.
-            let placing = store.clone();
+            self.ran.fetch_add(1, Ordering::Relaxed);
+            let (placing, queue) = (store.clone(), self.waiting.clone());
             let run = tokio::spawn(async move {
-                place_batch(placing, batch).await;
+                place_batch(placing, queue, batch).await;
                 drop(permit);
             });
             // Its answers are sent before the task ends; ours is among them or in a later batch.
@@ -151,54 +158,100 @@ impl Drop for Queued<'_> {
 }
 
 /// Places `batch` in one transaction and answers each: all of them with the store's error if the
-/// transaction failed.
-async fn place_batch(store: lunas_store::Store, batch: Vec<(Waiting, Answer)>) {
-    let (waiting, answers): (Vec<Waiting>, Vec<Answer>) = batch.into_iter().unzip();
+/// transaction failed. The batch first locks its products, then takes from `queue` the
+/// placements of those products that arrived while it waited for them (up to `BATCH_LEN_MAX`):
+/// when buyers of one SKU queue behind its row (a flash sale), each wait for the row gathers a
+/// batch instead of ending in a batch of one.
+async fn place_batch(store: lunas_store::Store, queue: Queue, batch: Vec<(Waiting, Answer)>) {
     // Sold out while these waited: refused without a transaction.
-    let remembered: Arc<Vec<Option<PlaceError>>> = Arc::new(
-        waiting
-            .iter()
-            .map(|w| {
-                let line = &w.new.lines[0];
-                store.is_sold_out(&line.sku).then(|| out_of_stock(line))
-            })
-            .collect(),
-    );
-    let tried = Arc::new(waiting);
-    let (placing, skipped) = (tried.clone(), remembered.clone());
-    let outcome = match remembered.iter().all(Option::is_some) {
-        // Nothing to try: no transaction.
-        true => Ok(Vec::new()),
+    let untried = batch
+        .iter()
+        .all(|(w, _)| store.is_sold_out(&w.new.lines[0].sku));
+    let members = Arc::new(std::sync::Mutex::new(batch));
+    let (placing, remembering) = (members.clone(), store.clone());
+    let outcome = match untried {
+        true => Ok(None),
         false => {
             store
                 .transact_always(move |tx| {
-                    let batch: Vec<(&NewOrder, u64)> = placing
+                    let mut members = placing.lock().expect("batch lock");
+                    let skus: std::collections::BTreeSet<&str> = members
                         .iter()
-                        .zip(skipped.iter())
-                        .filter(|(_, skipped)| skipped.is_none())
-                        .map(|(w, _)| (&w.new, w.random))
+                        .map(|(w, _)| w.new.lines[0].sku.as_str())
                         .collect();
-                    place_many(tx, &batch)
+                    let skus: Vec<String> = skus.into_iter().map(str::to_owned).collect();
+                    let skus: Vec<&str> = skus.iter().map(String::as_str).collect();
+                    tx.lock_products(&skus)?;
+                    gather(&queue, &skus, &mut members);
+                    place_members(tx, &remembering, &members).map(Some)
                 })
                 .await
         }
     };
-    let mut results = outcome.iter().flatten();
-    for ((w, answer), skipped) in tried.iter().zip(answers).zip(remembered.iter()) {
-        let result = match (skipped, &outcome) {
-            (Some(refused), _) => Ok(Err(refused.clone())),
-            (None, Err(e)) => Err(e.clone()),
-            (None, Ok(_)) => Ok(results
-                .next()
-                .expect("a result for every placement tried")
-                .clone()),
-        };
+    let members = std::mem::take(&mut *members.lock().expect("batch lock"));
+    let results: Vec<Placing> = match outcome {
+        Ok(Some(results)) => results.into_iter().map(Ok).collect(),
+        Ok(None) => members
+            .iter()
+            .map(|(w, _)| Ok(Err(out_of_stock(&w.new.lines[0]))))
+            .collect(),
+        Err(e) => members.iter().map(|_| Err(e.clone())).collect(),
+    };
+    for ((w, answer), result) in members.into_iter().zip(results) {
         if let (Ok(Err(refused)), Some(mark)) = (&result, w.mark) {
             remember_sold_out(&store, refused, mark);
         }
         // The requester may have gone (its client hung up): the order stands all the same.
         let _ = answer.send(result);
     }
+}
+
+/// Moves from `queue` into `members` the placements of `skus` (whose rows the batch holds), in
+/// their order of arrival, until the batch is full.
+fn gather(queue: &Queue, skus: &[&str], members: &mut Vec<(Waiting, Answer)>) {
+    let mut queue = queue.lock().expect("batches lock");
+    let mut kept = VecDeque::with_capacity(queue.len());
+    for (id, w, answer) in queue.drain(..) {
+        match members.len() < BATCH_LEN_MAX && skus.contains(&w.new.lines[0].sku.as_str()) {
+            true => members.push((w, answer)),
+            false => kept.push_back((id, w, answer)),
+        }
+    }
+    *queue = kept;
+}
+
+/// The batch's results, in its order: a placement of a SKU remembered sold out refused without
+/// being tried, the others placed with `place_many`.
+fn place_members(
+    tx: &mut Tx<'_>,
+    store: &lunas_store::Store,
+    members: &[(Waiting, Answer)],
+) -> TxResult<Vec<Result<Placed, PlaceError>>> {
+    let skipped: Vec<Option<PlaceError>> = members
+        .iter()
+        .map(|(w, _)| {
+            let line = &w.new.lines[0];
+            store.is_sold_out(&line.sku).then(|| out_of_stock(line))
+        })
+        .collect();
+    let batch: Vec<(&NewOrder, u64)> = members
+        .iter()
+        .zip(&skipped)
+        .filter(|(_, skipped)| skipped.is_none())
+        .map(|((w, _), _)| (&w.new, w.random))
+        .collect();
+    let mut placed = match batch.is_empty() {
+        true => Vec::new(),
+        false => place_many(tx, &batch)?,
+    }
+    .into_iter();
+    Ok(skipped
+        .into_iter()
+        .map(|skipped| match skipped {
+            Some(refused) => Err(refused),
+            None => placed.next().expect("a result for every placement tried"),
+        })
+        .collect())
 }
 
 /// Places `batch` (one-line placements without idempotency keys, each with its `random`) with
@@ -505,5 +558,83 @@ mod tests {
             "refused numbers leave no row"
         );
         assert!(store.consistency_report().await.unwrap().is_empty());
+    }
+
+    /// Buyers of one SKU that arrive while the batches before them wait for its row (a flash
+    /// sale: another process holds it) go into the first batch that gets the row, not into
+    /// batches of their own after it.
+    #[tokio::test]
+    async fn a_batch_waiting_for_its_product_takes_the_buyers_that_arrived_meanwhile() {
+        let db = TestDb::new(Backend::Postgres);
+        let store = db.open().await;
+        let clock = Arc::new(ManualClock::new(
+            jiff::Timestamp::from_second(1_765_000_000).unwrap(),
+        ));
+        let engine = Arc::new(Engine::new(store.clone(), clock).await.unwrap());
+        product(&engine, "GATHER", 10, 20_000, None).await;
+        // Another process holds the product's row.
+        let hold = db.pg_hold("SELECT 1 FROM products WHERE sku = 'GATHER' FOR NO KEY UPDATE");
+        let batches = &engine.placing;
+        let place = |n: u32| {
+            let engine = engine.clone();
+            tokio::spawn(async move {
+                engine
+                    .place_order(crate::PlaceOrder {
+                        customer: CustomerInfo {
+                            phone: Phone::parse(&format!("0812000003{n:02}")).unwrap(),
+                            name: "Pembeli".into(),
+                            email: None,
+                            honorific: None,
+                        },
+                        lines: vec![NewOrderLine {
+                            sku: Sku::parse("GATHER").unwrap(),
+                            qty: Quantity::new(1).unwrap(),
+                        }],
+                        address: None,
+                        charges: Charges::default(),
+                        payment_method: PaymentMethod::BankTransfer,
+                        pay_within: None,
+                        actor: Actor::api_token("test"),
+                        idempotency: None,
+                        note: None,
+                    })
+                    .await
+            })
+        };
+        // Two batches (as many as run at once) wait for the row, six buyers queue behind them.
+        let mut placing = vec![place(0)];
+        until(batches, 1, 0).await;
+        placing.push(place(1));
+        until(batches, 0, 0).await;
+        placing.extend((2..8).map(place));
+        until(batches, 0, 6).await;
+        drop(hold);
+        for placed in placing {
+            placed.await.unwrap().unwrap();
+        }
+
+        // The first batch to get the row took the six: two batches in all, not three.
+        assert_eq!(batches.ran.load(std::sync::atomic::Ordering::Relaxed), 2);
+        assert_eq!(db.pg_scalar("SELECT COUNT(*) FROM orders"), 8);
+        assert_eq!(
+            db.pg_scalar("SELECT reserved FROM products WHERE sku = 'GATHER'"),
+            8
+        );
+        assert!(store.consistency_report().await.unwrap().is_empty());
+    }
+
+    /// Waits (yielding to the placements, no clock) until `free` more batches could start and
+    /// `queued` placements wait for one.
+    async fn until(batches: &super::Batches, free: usize, queued: usize) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while batches.running.available_permits() != free
+            || batches.waiting.lock().unwrap().len() != queued
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the batches never got there"
+            );
+            tokio::task::yield_now().await;
+        }
     }
 }

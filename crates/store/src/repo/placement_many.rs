@@ -68,6 +68,21 @@ pub(crate) fn standings_many(
         .collect()
 }
 
+/// Locks the rows of the products `skus` (in SKU order), as `hold_many` then reads them: a batch
+/// takes its products first, then gathers the placements of those products that arrived while
+/// it waited for them (see the engine's `batches`). Returns how many exist.
+pub(crate) fn lock_products(db: &mut dyn Db, skus: &[&str]) -> DbResult<usize> {
+    Ok(db
+        .rows(
+            "SELECT sku FROM products
+             WHERE sku IN (SELECT jsonb_array_elements_text(CAST(CAST(?1 AS TEXT) AS JSONB)))
+             ORDER BY sku FOR NO KEY UPDATE",
+            params![&serde_json::json!(skus).to_string()],
+            |row| row.text(0),
+        )?
+        .len())
+}
+
 /// Holds each one-line placement's stock (`line` with the order's `charges`), in the batch's
 /// order, or says why not — as `hold_stock` would one after another: the products are read with
 /// their rows locked in SKU order, counted down here, and held with one statement.

@@ -31,6 +31,13 @@ impl Tx<'_> {
         Ok(repo::standings_many(self.db, buyers)?)
     }
 
+    /// Locks the products `skus` (SKU order) until the transaction ends, before a batch takes its
+    /// last placements (those of these products that arrived meanwhile); how many exist.
+    pub fn lock_products(&mut self, skus: &[&str]) -> TxResult<usize> {
+        self.batches_only()?;
+        Ok(repo::lock_products(self.db, skus)?)
+    }
+
     /// Holds each one-line placement's stock in the batch's order, or says why not.
     pub fn hold_many(
         &mut self,
