@@ -577,6 +577,19 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         } else {
             tracing::warn!("could not listen for freed stock; every refusal goes to the database");
         }
+        // Connections opened and their placement statements prepared before the first buyer: a
+        // live sale right after a restart does not pay for them under a product's row lock.
+        let started = std::time::Instant::now();
+        let connections =
+            lunas_engine::warm::CONNECTIONS.min(config.database.options.pool_size.max(1));
+        match engine.warm_up(connections).await {
+            Ok(readied) => tracing::info!(
+                connections = readied,
+                ms = started.elapsed().as_millis() as u64,
+                "database connections ready for placements"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not ready the database connections"),
+        }
     }
     if demo_seeded {
         let password = lunas_engine::accounts::random_password();

@@ -45,7 +45,7 @@ pub(crate) struct Waiting {
 const BATCH_LEN_MAX: usize = 64;
 
 /// Batches running at once in a process: while one waits for PostgreSQL, the next is decided.
-const BATCHES_AT_ONCE: usize = 2;
+pub(crate) const BATCHES_AT_ONCE: usize = 2;
 
 /// The placements waiting for a batch, each with its number.
 type Queue = Arc<std::sync::Mutex<VecDeque<(u64, Waiting, Answer)>>>;

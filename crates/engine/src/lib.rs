@@ -40,6 +40,7 @@ pub mod testing;
 mod timers;
 pub mod tokens;
 pub mod waitlist;
+pub mod warm;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 
