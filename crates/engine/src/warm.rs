@@ -101,7 +101,7 @@ impl Engine {
                 actor: Actor::from_stored("lunas:warm-up".to_owned()),
                 idempotency: None,
                 messaging: self.messaging(),
-                base_rate: base_rate.clone(),
+                base_rate,
                 public_token: pages::new_token(placed_at),
                 note: None,
             });
