@@ -175,11 +175,11 @@ async fn place_batch(store: lunas_store::Store, queue: Queue, batch: Vec<(Waitin
             store
                 .transact_always(move |tx| {
                     let mut members = placing.lock().expect("batch lock");
-                    let skus: std::collections::BTreeSet<&str> = members
+                    // Owned: `gather` adds to the members while the SKUs are in use.
+                    let skus: std::collections::BTreeSet<String> = members
                         .iter()
-                        .map(|(w, _)| w.new.lines[0].sku.as_str())
+                        .map(|(w, _)| w.new.lines[0].sku.as_str().to_owned())
                         .collect();
-                    let skus: Vec<String> = skus.into_iter().map(str::to_owned).collect();
                     let skus: Vec<&str> = skus.iter().map(String::as_str).collect();
                     tx.lock_products(&skus)?;
                     gather(&queue, &skus, &mut members);
