@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use lunas_core::placing::{NewOrder, PlaceError, Placed};
 use lunas_core::{CustomerInfo, Phone};
-use lunas_store::{BatchOrder, FirstMessage, Tx, TxResult};
+use lunas_store::{BatchOrder, FirstMessage, LockedProducts, Tx, TxResult};
 
 use crate::placing::{
     decide, first_message, head, new_order, out_of_stock, place, remember_sold_out,
@@ -181,9 +181,9 @@ async fn place_batch(store: lunas_store::Store, queue: Queue, batch: Vec<(Waitin
                         .map(|(w, _)| w.new.lines[0].sku.as_str().to_owned())
                         .collect();
                     let skus: Vec<&str> = skus.iter().map(String::as_str).collect();
-                    tx.lock_products(&skus)?;
+                    let locked = tx.lock_products(&skus)?;
                     gather(&queue, &skus, &mut members);
-                    place_members(tx, &remembering, &members).map(Some)
+                    place_members(tx, &remembering, &members, &locked).map(Some)
                 })
                 .await
         }
@@ -226,6 +226,7 @@ fn place_members(
     tx: &mut Tx<'_>,
     store: &lunas_store::Store,
     members: &[(Waiting, Answer)],
+    locked: &LockedProducts,
 ) -> TxResult<Vec<Result<Placed, PlaceError>>> {
     let skipped: Vec<Option<PlaceError>> = members
         .iter()
@@ -242,7 +243,7 @@ fn place_members(
         .collect();
     let mut placed = match batch.is_empty() {
         true => Vec::new(),
-        false => place_many(tx, &batch)?,
+        false => place_many(tx, &batch, locked)?,
     }
     .into_iter();
     Ok(skipped
@@ -257,11 +258,12 @@ fn place_members(
 /// Places `batch` (one-line placements without idempotency keys, each with its `random`) with
 /// one statement per step for all of them, deciding each as `placing::place` would one after
 /// another: the standings, then each placement's policy, the holds (stock counted down in the
-/// batch's order), the buyers, the orders with their rows, their first messages. Answers in the
-/// batch's order.
+/// batch's order, from the products `locked`, which hold every placement's SKU), the buyers, the
+/// orders with their rows, their first messages. Answers in the batch's order.
 pub(crate) fn place_many(
     tx: &mut Tx<'_>,
     batch: &[(&NewOrder, u64)],
+    locked: &LockedProducts,
 ) -> TxResult<Vec<Result<Placed, PlaceError>>> {
     // A lone buyer (nobody arrived while the last batch ran): the one-order path's statements are
     // fewer (BENCHMARKS.md, issue 21 step nine: 0.6 ms less a placement).
@@ -286,7 +288,7 @@ pub(crate) fn place_many(
         .iter()
         .map(|(i, _)| (&batch[*i].0.lines[0], batch[*i].0.charges))
         .collect();
-    let held = tx.hold_many(&lines)?;
+    let held = tx.hold_many(&lines, locked)?;
     let mut going = Vec::with_capacity(decided.len());
     for ((i, placement), held) in decided.into_iter().zip(held) {
         match held {
@@ -477,7 +479,8 @@ mod tests {
                     .enumerate()
                     .map(|(i, new)| (new, i as u64 % 2))
                     .collect();
-                super::place_many(tx, &batch)
+                let locked = tx.lock_products(&["A", "B", "G", "G-M", "NOPE"])?;
+                super::place_many(tx, &batch, &locked)
             })
             .await
             .unwrap();

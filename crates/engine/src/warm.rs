@@ -53,8 +53,8 @@ impl Engine {
                             }
                             // Placed or refused, its statements are ready.
                             let _placed = place(tx, alone, 1)?;
-                            tx.lock_products(&[trial.product.sku.as_str()])?;
-                            place_many(tx, &[(first, 2), (second, 3)])?;
+                            let locked = tx.lock_products(&[trial.product.sku.as_str()])?;
+                            place_many(tx, &[(first, 2), (second, 3)], &locked)?;
                             // Rolled back: nothing of it stays.
                             Ok(Err(()))
                         })

@@ -38,9 +38,9 @@ pub use imports::ImportReport;
 pub use model::OpenOptions;
 pub use tx::{
     BatchChanges, BatchOrder, CourierEventRow, DueTimer, ExpiringOrder, FirstMessage,
-    FulfilmentRow, Held, InsertedOrder, KeptCourierEvent, NextInLine, OfferRow, OrderDeadline,
-    OrderHead, OrderMoney, ProofTarget, ReturnChange, ReturnRow, StoredProof, Tx, TxError,
-    TxResult,
+    FulfilmentRow, Held, InsertedOrder, KeptCourierEvent, LockedProducts, NextInLine, OfferRow,
+    OrderDeadline, OrderHead, OrderMoney, ProofTarget, ReturnChange, ReturnRow, StoredProof, Tx,
+    TxError, TxResult,
 };
 pub use url::{DatabaseUrl, PgUrl};
 

@@ -68,36 +68,16 @@ pub(crate) fn standings_many(
         .collect()
 }
 
-/// Locks the rows of the products `skus` (in SKU order), as `hold_many` then reads them: a batch
-/// takes its products first, then gathers the placements of those products that arrived while
-/// it waited for them (see the engine's `batches`). Returns how many exist.
-pub(crate) fn lock_products(db: &mut dyn Db, skus: &[&str]) -> DbResult<usize> {
-    Ok(db
-        .rows(
-            "SELECT sku FROM products
-             WHERE sku IN (SELECT jsonb_array_elements_text(CAST(CAST(?1 AS TEXT) AS JSONB)))
-             ORDER BY sku FOR NO KEY UPDATE",
-            params![&serde_json::json!(skus).to_string()],
-            |row| row.text(0),
-        )?
-        .len())
-}
+/// A batch's products as read with their rows locked (`lock_products`): what `hold_many` decides
+/// by, the rows staying locked until the batch's transaction ends.
+pub struct LockedProducts(BTreeMap<Sku, Product>);
 
-/// Holds each one-line placement's stock (`line` with the order's `charges`), in the batch's
-/// order, or says why not — as `hold_stock` would one after another: the products are read with
-/// their rows locked in SKU order, counted down here, and held with one statement.
-pub(crate) fn hold_many(
-    db: &mut dyn Db,
-    lines: &[(&NewOrderLine, Charges)],
-) -> DbResult<Vec<Result<Held, PlaceError>>> {
-    let skus: Vec<&str> = lines
-        .iter()
-        .map(|(line, _)| line.sku.as_str())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let products: BTreeMap<Sku, Product> = db
-        .rows(
+/// Reads the products `skus` with their rows locked (in SKU order): a batch takes its products
+/// first, then gathers the placements of those products that arrived while it waited for them
+/// (see the engine's `batches`), then holds their stock from what was read here.
+pub(crate) fn lock_products(db: &mut dyn Db, skus: &[&str]) -> DbResult<LockedProducts> {
+    Ok(LockedProducts(
+        db.rows(
             concat!(
                 "SELECT ",
                 product_columns!(),
@@ -109,13 +89,26 @@ pub(crate) fn hold_many(
         )?
         .into_iter()
         .map(|product| (product.sku.clone(), product))
-        .collect();
+        .collect(),
+    ))
+}
+
+/// Holds each one-line placement's stock (`line` with the order's `charges`), in the batch's
+/// order, or says why not — as `hold_stock` would one after another: decided from the products
+/// `locked` read (a line of a product not among them is of an unknown SKU), counted down here,
+/// and held with one statement.
+pub(crate) fn hold_many(
+    db: &mut dyn Db,
+    lines: &[(&NewOrderLine, Charges)],
+    locked: &LockedProducts,
+) -> DbResult<Vec<Result<Held, PlaceError>>> {
+    let products = &locked.0;
     // Decided one after another, each placement's units counted before the next is decided.
     let mut wanted: BTreeMap<Sku, i64> = BTreeMap::new();
     let mut held = Vec::with_capacity(lines.len());
     for (line, charges) in lines {
         held.push(
-            decide_hold(&products, &wanted, std::slice::from_ref(*line), *charges).map(
+            decide_hold(products, &wanted, std::slice::from_ref(*line), *charges).map(
                 |(placed, units)| {
                     for (sku, qty) in units {
                         *wanted.entry(sku).or_insert(0) += qty;

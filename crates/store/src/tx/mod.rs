@@ -26,7 +26,7 @@ mod placing_many;
 pub use crate::repo::fulfilment::{CourierEventRow, FulfilmentRow, KeptCourierEvent};
 pub use crate::repo::orders::{OrderDeadline, OrderMoney};
 pub use crate::repo::placement::{Held, InsertedOrder, OrderHead};
-pub use crate::repo::placement_many::{BatchOrder, FirstMessage};
+pub use crate::repo::placement_many::{BatchOrder, FirstMessage, LockedProducts};
 pub use crate::repo::proofs::{ProofTarget, StoredProof};
 pub use crate::repo::returns::{ReturnChange, ReturnRow};
 pub use crate::repo::waitlist::{NextInLine, OfferRow};

@@ -8,7 +8,7 @@ use lunas_core::shipping::Charges;
 use lunas_core::{CustomerInfo, Phone, Timestamp};
 
 use super::{Tx, TxError, TxResult};
-use crate::repo::{self, BatchOrder, FirstMessage, Held, InsertedOrder};
+use crate::repo::{self, BatchOrder, FirstMessage, Held, InsertedOrder, LockedProducts};
 use crate::sql::{DbError, Dialect};
 
 impl Tx<'_> {
@@ -31,20 +31,22 @@ impl Tx<'_> {
         Ok(repo::standings_many(self.db, buyers)?)
     }
 
-    /// Locks the products `skus` (SKU order) until the transaction ends, before a batch takes its
-    /// last placements (those of these products that arrived meanwhile); how many exist.
-    pub fn lock_products(&mut self, skus: &[&str]) -> TxResult<usize> {
+    /// Reads the products `skus` with their rows locked (SKU order) until the transaction ends,
+    /// before a batch takes its last placements (those of these products that arrived meanwhile).
+    pub fn lock_products(&mut self, skus: &[&str]) -> TxResult<LockedProducts> {
         self.batches_only()?;
         Ok(repo::lock_products(self.db, skus)?)
     }
 
-    /// Holds each one-line placement's stock in the batch's order, or says why not.
+    /// Holds each one-line placement's stock in the batch's order, or says why not, from the
+    /// products `locked` (every line's SKU must have been among those locked).
     pub fn hold_many(
         &mut self,
         lines: &[(&NewOrderLine, Charges)],
+        locked: &LockedProducts,
     ) -> TxResult<Vec<Result<Held, PlaceError>>> {
         self.batches_only()?;
-        Ok(repo::hold_many(self.db, lines)?)
+        Ok(repo::hold_many(self.db, lines, locked)?)
     }
 
     /// Counts each order for its buyer; each order's buyer row id and buyer as stored.
